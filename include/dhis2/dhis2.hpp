@@ -1,0 +1,15 @@
+#ifndef DHIS2_DHIS2_HPP
+#define DHIS2_DHIS2_HPP
+
+// dhis2-cpp: a C++17 client for the DHIS2 Web API. This umbrella header includes the whole
+// public library in dependency order. The emulator (dhis2/testing.hpp) is opt-in and not included.
+
+#include <dhis2/version.hpp>
+#include <dhis2/errors.hpp>
+#include <dhis2/local_time.hpp>
+#include <dhis2/task_ref.hpp>
+#include <dhis2/server_version.hpp>
+#include <dhis2/notification.hpp>
+#include <dhis2/web_message.hpp>
+
+#endif  // DHIS2_DHIS2_HPP

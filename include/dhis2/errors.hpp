@@ -1,0 +1,165 @@
+#ifndef DHIS2_ERRORS_HPP
+#define DHIS2_ERRORS_HPP
+
+// The error hierarchy. Every error the library throws derives from dhis2::Error, itself a
+// std::runtime_error, so `catch (const dhis2::Error&)` catches them all. Messages never carry
+// credentials. All types are copyable and safe to pass between threads.
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace dhis2 {
+
+struct WebMessage;  // web_message.hpp; ApiError only holds it by pointer
+
+// Base of every error this library throws.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The caller passed something invalid (a malformed URL, task reference, option...). The message
+// quotes the input and says what was expected. Fix the call; retrying will not help.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The request never produced an HTTP response: connection refused, DNS, timeout, TLS, a dropped
+// connection, or a response larger than the configured cap.
+class TransportError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The server refused the credentials: a 401, or a redirect to a login page. The message says what
+// to check (user and password, the token's expiry, ...).
+class AuthenticationError : public Error {
+ public:
+  AuthenticationError(int status, const std::string& message) : Error(message), status_(status) {}
+  // 401, or the 3xx status of a redirect to a login page.
+  int status() const noexcept { return status_; }
+
+ private:
+  int status_;
+};
+
+// The server answered, but not with what a DHIS2 server sends: an HTML page where JSON was
+// expected (an SSO or proxy page), malformed JSON, or JSON of the wrong shape (see DecodeError).
+class UnexpectedResponseError : public Error {
+ public:
+  explicit UnexpectedResponseError(const std::string& message, int status = 0)
+      : Error(message), status_(status) {}
+  // The HTTP status of the response, or 0 when the error did not come from a response.
+  int status() const noexcept { return status_; }
+
+ private:
+  int status_;
+};
+
+// JSON of the wrong shape. The message names the field path and what was expected, e.g.
+// "notification.completed: expected a boolean, got a string".
+class DecodeError : public UnexpectedResponseError {
+ public:
+  DecodeError(std::string path, std::string expected, std::string actual)
+      : UnexpectedResponseError(path + ": expected " + expected + ", got " + actual),
+        path_(std::move(path)),
+        expected_(std::move(expected)),
+        actual_(std::move(actual)) {}
+  const std::string& path() const noexcept { return path_; }
+  const std::string& expected() const noexcept { return expected_; }
+  const std::string& actual() const noexcept { return actual_; }
+
+ private:
+  std::string path_;
+  std::string expected_;
+  std::string actual_;
+};
+
+// An HTTP error status (4xx or 5xx other than authentication) answered by the server. Carries the
+// status, DHIS2's message and error code (e.g. "E1005"), and the parsed WebMessage when the body
+// was one. A 409 with status WARNING is an import with errors: read web_message() for the report.
+class ApiError : public Error {
+ public:
+  ApiError(int status, std::string dhis2_message, std::string error_code = {},
+           std::shared_ptr<const WebMessage> web_message = nullptr)
+      : Error(describe(status, dhis2_message, error_code)),
+        status_(status),
+        dhis2_message_(std::move(dhis2_message)),
+        error_code_(std::move(error_code)),
+        web_message_(std::move(web_message)) {}
+
+  int status() const noexcept { return status_; }
+  // DHIS2's own message ("JobConfiguration with id X could not be found."), or "" when absent.
+  const std::string& dhis2_message() const noexcept { return dhis2_message_; }
+  // DHIS2's error code ("E1005"), or "" when absent.
+  const std::string& error_code() const noexcept { return error_code_; }
+  // The parsed WebMessage, or nullptr when the body was not one.
+  const WebMessage* web_message() const noexcept { return web_message_.get(); }
+
+ private:
+  static std::string describe(int status, const std::string& message, const std::string& code) {
+    std::string text = "DHIS2 answered HTTP " + std::to_string(status);
+    if (!message.empty()) text += ": " + message;
+    if (!code.empty()) text += " (" + code + ")";
+    return text;
+  }
+
+  int status_;
+  std::string dhis2_message_;
+  std::string error_code_;
+  std::shared_ptr<const WebMessage> web_message_;
+};
+
+// The server runs a DHIS2 version outside the supported range, or reported a version string that
+// is not a DHIS2 version at all.
+class UnsupportedVersionError : public Error {
+ public:
+  UnsupportedVersionError(std::string version, const std::string& message)
+      : Error(message), version_(std::move(version)) {}
+  // The version string as the server (or caller) gave it.
+  const std::string& version() const noexcept { return version_; }
+
+ private:
+  std::string version_;
+};
+
+// The client was pinned to one DHIS2 version and the server runs another.
+class VersionPinMismatchError : public Error {
+ public:
+  VersionPinMismatchError(std::string pinned, std::string actual)
+      : Error("the client is pinned to DHIS2 " + pinned + " but the server runs " + actual +
+              "; update the pin or allow a mismatch in ClientOptions"),
+        pinned_(std::move(pinned)),
+        actual_(std::move(actual)) {}
+  const std::string& pinned() const noexcept { return pinned_; }
+  const std::string& actual() const noexcept { return actual_; }
+
+ private:
+  std::string pinned_;
+  std::string actual_;
+};
+
+// A wait for a DHIS2 background job reached its deadline, or (stalled() == true) saw no new
+// notification for the stall timeout. The job itself may still be running on the server.
+class TaskTimeoutError : public Error {
+ public:
+  explicit TaskTimeoutError(const std::string& message, bool stalled = false)
+      : Error(message), stalled_(stalled) {}
+  bool stalled() const noexcept { return stalled_; }
+
+ private:
+  bool stalled_;
+};
+
+// A wait was cancelled by the caller (TaskWatcher::cancel()). The job on the server is untouched.
+class TaskCancelledError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace dhis2
+
+#endif  // DHIS2_ERRORS_HPP

@@ -1,0 +1,144 @@
+// Notification: rows of /api/system/tasks/{jobType}/{jobId} exactly as DHIS2 writes them.
+#include <dhis2/dhis2.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+using nlohmann::json;
+
+TEST_CASE("A completed analytics row decodes every field") {
+  const auto row = json::parse(R"({
+    "id": "a0Bc1De2Fg3", "uid": "a0Bc1De2Fg3", "level": "INFO", "category": "ANALYTICS_TABLE",
+    "time": "2025-05-20T10:12:00.456", "message": "Analytics tables updated: 0:00:47.890",
+    "completed": true })");
+  const auto n = row.get<dhis2::Notification>();
+  CHECK(n.id == "a0Bc1De2Fg3");
+  CHECK(n.uid == "a0Bc1De2Fg3");
+  CHECK(n.level == dhis2::NotificationLevel::Info);
+  CHECK(n.level_name == "INFO");
+  CHECK(n.category == "ANALYTICS_TABLE");
+  CHECK(n.time == "2025-05-20T10:12:00.456");
+  REQUIRE(n.message);
+  CHECK(*n.message == "Analytics tables updated: 0:00:47.890");
+  CHECK(n.completed);
+  CHECK(n.data_type.empty());
+  CHECK(n.data.is_null());
+  REQUIRE(n.parsed_time());
+  CHECK(dhis2::format_local_time(*n.parsed_time()) == "2025-05-20T10:12:00.456");
+}
+
+TEST_CASE("A run's first row carries dataType PARAMETERS and data of any JSON type") {
+  const auto n = dhis2::Notification::from_json(json::parse(R"({
+    "id": "x", "uid": "x", "level": "INFO", "category": "DATAVALUE_IMPORT",
+    "time": "2025-05-20T10:11:12.345", "message": "Data value set import",
+    "completed": false, "dataType": "PARAMETERS",
+    "data": { "dryRun": false, "async": true, "importStrategy": "CREATE_AND_UPDATE", "idScheme": null } })"));
+  CHECK(n.data_type == "PARAMETERS");
+  REQUIRE(n.data.is_object());
+  CHECK(n.data["importStrategy"] == "CREATE_AND_UPDATE");
+  CHECK(n.data["idScheme"].is_null());  // the plain ObjectMapper keeps nulls inside data
+
+  for (const char* data : {"[1, 2]", "\"text\"", "42", "true"}) {
+    auto row = json::parse(R"({"level":"INFO","dataType":"PARAMETERS"})");
+    row["data"] = json::parse(data);
+    CHECK(dhis2::Notification::from_json(row).data == json::parse(data));
+  }
+  // dataType can come without data (a job with no parameters).
+  const auto bare = dhis2::Notification::from_json(json::parse(R"({"dataType":"PARAMETERS"})"));
+  CHECK(bare.data_type == "PARAMETERS");
+  CHECK(bare.data.is_null());
+}
+
+TEST_CASE("Absent and null fields take defaults; a missing message is not an empty one") {
+  const auto absent = dhis2::Notification::from_json(json::parse(R"({"level":"INFO","completed":true})"));
+  CHECK_FALSE(absent.message);  // completedProcess(null) omits the key
+  CHECK(absent.id.empty());
+  CHECK(absent.time.empty());
+  CHECK_FALSE(absent.parsed_time());
+
+  const auto empty = dhis2::Notification::from_json(json::parse(R"({"level":"INFO","message":""})"));
+  REQUIRE(empty.message);  // non-notifying job types send ""
+  CHECK(empty.message->empty());
+  CHECK_FALSE(empty.completed);
+
+  const auto nulls = dhis2::Notification::from_json(json::parse(
+      R"({"id":null,"uid":null,"level":null,"category":null,"time":null,"message":null,
+          "completed":null,"dataType":null,"data":null})"));
+  CHECK(nulls.id.empty());
+  CHECK_FALSE(nulls.message);
+  CHECK_FALSE(nulls.completed);
+  CHECK(nulls.level == dhis2::NotificationLevel::Unknown);
+  CHECK(json::parse("{}").get<dhis2::Notification>().level_name.empty());
+}
+
+TEST_CASE("Every known level decodes, case-insensitively; an unknown level is kept, not rejected") {
+  using L = dhis2::NotificationLevel;
+  const std::pair<const char*, L> known[] = {{"DEBUG", L::Debug}, {"LOOP", L::Loop}, {"INFO", L::Info},
+                                             {"WARN", L::Warn},   {"ERROR", L::Error}, {"info", L::Info}};
+  for (const auto& [name, level] : known) {
+    CHECK(dhis2::Notification::from_json(json{{"level", name}}).level == level);
+  }
+  for (const char* name : {"OFF", "TRACE", "FATAL", ""}) {
+    const auto n = dhis2::Notification::from_json(json{{"level", name}});
+    CHECK(n.level == L::Unknown);
+    CHECK(n.level_name == name);
+  }
+  CHECK(std::string(dhis2::to_string(L::Loop)) == "LOOP");
+  CHECK(std::string(dhis2::to_string(L::Unknown)) == "UNKNOWN");
+}
+
+TEST_CASE("Unknown fields are ignored, key order does not matter") {
+  const auto n = dhis2::Notification::from_json(json::parse(
+      R"({"completed":false,"futureField":{"x":1},"message":"[3/24] Populating table","level":"LOOP"})"));
+  CHECK(n.level == dhis2::NotificationLevel::Loop);
+  CHECK(*n.message == "[3/24] Populating table");
+}
+
+TEST_CASE("A row of the wrong shape names the field path and what was expected") {
+  CHECK_THROWS_MATCHES(dhis2::Notification::from_json(json::parse(R"({"completed":"true"})")),
+                       dhis2::DecodeError,
+                       Catch::Message("notification.completed: expected a boolean, got a string"));
+  CHECK_THROWS_MATCHES(dhis2::Notification::from_json(json::parse(R"({"message":42})")), dhis2::DecodeError,
+                       Catch::Message("notification.message: expected a string, got a number"));
+  CHECK_THROWS_MATCHES(dhis2::Notification::from_json(json::parse(R"(["INFO"])")), dhis2::DecodeError,
+                       Catch::Message("notification: expected an object, got an array"));
+  try {
+    dhis2::Notification::from_json(json::parse(R"({"time":1716199872345})"));
+    FAIL("no exception");
+  } catch (const dhis2::DecodeError& e) {
+    CHECK(e.path() == "notification.time");
+    CHECK(e.expected() == "a string");
+    CHECK(e.actual() == "a number");
+  }
+}
+
+TEST_CASE("notifications_from_json keeps the server's newest-first order and paths elements") {
+  const auto feed = json::parse(R"([
+    {"id":"c","level":"INFO","time":"2025-05-20T10:12:00.456","message":"Analytics tables updated: 0:00:47.890","completed":true},
+    {"id":"b","level":"LOOP","time":"2025-05-20T10:11:30.000","message":"[2/2] Populating analytics tables"},
+    {"id":"a","level":"INFO","time":"2025-05-20T10:11:12.345","message":"Analytics table update","dataType":"PARAMETERS","data":{}}
+  ])");
+  const auto rows = dhis2::notifications_from_json(feed);
+  REQUIRE(rows.size() == 3);
+  CHECK(rows.front().id == "c");
+  CHECK(rows.back().data_type == "PARAMETERS");
+  CHECK(*rows[0].parsed_time() > *rows[1].parsed_time());
+
+  CHECK_THROWS_MATCHES(dhis2::notifications_from_json(json::parse(R"([{}, {"completed":1}])")),
+                       dhis2::DecodeError,
+                       Catch::Message("notifications[1].completed: expected a boolean, got a number"));
+  CHECK_THROWS_MATCHES(dhis2::notifications_from_json(json::parse(R"({"ANALYTICS_TABLE":{}})")),
+                       dhis2::DecodeError, Catch::Message("notifications: expected an array, got an object"));
+  CHECK(dhis2::notifications_from_json(json::array()).empty());  // an unknown job: 200 []
+}
+
+TEST_CASE("to_json writes DHIS2's field names and omits what was absent") {
+  const auto original = json::parse(R"({"id":"a0Bc1De2Fg3","uid":"a0Bc1De2Fg3","level":"WARN",
+      "category":"DATAVALUE_IMPORT","time":"2025-05-20T10:11:12.345","message":"Import process aborted",
+      "completed":false,"dataType":"PARAMETERS","data":{"dryRun":true}})");
+  CHECK(json(original.get<dhis2::Notification>()) == original);
+
+  const auto minimal = json(dhis2::Notification::from_json(json::parse(R"({"level":"TRACE","completed":true})")));
+  CHECK(minimal == json::parse(R"({"level":"TRACE","completed":true})"));
+}

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# The developer entry point.
+#
+#   tools/dev.sh [--ci] deps    install the Debian packages the build needs (only what is missing)
+#   tools/dev.sh [--ci] demo    build into build/dev and run the demo program
+#   tools/dev.sh [--ci] test    everything CI checks: g++ build + ctest, the amalgamation check, Meson
+#                               build + tests + subproject consumer, clang++ ASan/UBSan build + ctest
+#
+# --ci (or CI=true in the environment) always runs `apt-get update` and `apt-get install -y`.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# The Debian packages the build needs; the one list. libclang-rt-dev holds clang's sanitizer
+# runtimes, which clang only recommends.
+PACKAGES=(cmake ninja-build g++ clang libclang-rt-dev pkg-config meson python3
+          libcpp-httplib-dev nlohmann-json3-dev catch2 libssl-dev)
+
+# What `demo` runs: a program path relative to build/dev, then its arguments.
+DEMO=(examples/decode_task_feed "$ROOT/examples/data/analytics_feed.json")
+
+JOBS="${DHIS2CPP_JOBS:-2}"
+SANITIZE_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+CI_MODE=false
+[[ "${CI:-}" == "true" ]] && CI_MODE=true
+
+STEP_TIMES=()
+CURRENT_STEP=""
+
+say() { printf '\n==> %s\n' "$*"; }
+die() { printf '\ndev.sh: FAILED: %s\n' "$*" >&2; exit 1; }
+
+# A failing command anywhere ends the script (set -e); this names the step it failed in.
+on_exit() {
+  local rc=$?
+  if ((rc != 0)) && [[ -n "$CURRENT_STEP" ]]; then
+    printf '\ndev.sh: FAILED at step "%s" (exit %d)\n' "$CURRENT_STEP" "$rc" >&2
+  fi
+}
+trap on_exit EXIT
+
+# step <name> <command...>: runs one step and times it. Not called in an `if`/`||` context, so
+# set -e stays in force inside the step's functions.
+step() {
+  CURRENT_STEP="$1"
+  shift
+  say "$CURRENT_STEP"
+  local start=$SECONDS
+  "$@"
+  STEP_TIMES+=("$(printf '%5ds  %s' $((SECONDS - start)) "$CURRENT_STEP")")
+  CURRENT_STEP=""
+}
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo "$@"
+  else
+    die "need root (or sudo) to run: $*"
+  fi
+}
+
+cmd_deps() {
+  if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
+    echo "notice: not a Debian-based system; make sure the equivalents of these are installed:"
+    echo "  ${PACKAGES[*]}"
+    return 0
+  fi
+  local missing=()
+  local pkg
+  for pkg in "${PACKAGES[@]}"; do
+    [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" == "install ok installed" ]] ||
+      missing+=("$pkg")
+  done
+  if $CI_MODE; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${PACKAGES[@]}"
+  elif ((${#missing[@]})); then
+    echo "installing missing packages: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+  else
+    echo "all packages present: ${PACKAGES[*]}"
+  fi
+}
+
+# cmake_build <build dir> <cmake configure args...>: configures (incrementally) and builds.
+cmake_build() {
+  local dir="$1"
+  shift
+  cmake -S . -B "$dir" -G Ninja "$@"
+  cmake --build "$dir" -j "$JOBS"
+}
+
+cmake_test() {
+  ctest --test-dir "$1" --output-on-failure --no-tests=error -j "$JOBS"
+}
+
+
+meson_build_and_test() {
+  local dir=build/meson
+  if [[ -f "$dir/meson-private/coredata.dat" ]]; then
+    # --reconfigure also picks up new tests/unit-*.cpp, which Meson cannot glob.
+    meson setup --reconfigure "$dir"
+  else
+    CXX=g++ meson setup "$dir" --werror --buildtype=debug
+  fi
+  meson compile -C "$dir" -j "$JOBS"
+  local count
+  count=$(meson introspect "$dir" --tests | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
+  ((count > 0)) || { echo "meson: no tests are defined" >&2; return 1; }
+  meson test -C "$dir" --print-errorlogs --num-processes "$JOBS"
+}
+
+# Builds tests/consumers/meson_subproject with subprojects/dhis2cpp linked to this repository, in a
+# scratch directory so the repository itself never holds the link.
+meson_subproject_consumer() {
+  local work="$ROOT/build/meson-consumer"
+  rm -rf "$work"
+  mkdir -p "$work/src/subprojects"
+  cp tests/consumers/meson_subproject/meson.build tests/consumers/main.cpp "$work/src/"
+  ln -s "$ROOT" "$work/src/subprojects/dhis2cpp"
+  CXX=g++ meson setup "$work/build" "$work/src" --werror
+  meson compile -C "$work/build" -j "$JOBS"
+  # As a subproject dhis2cpp must build and register nothing of its own.
+  meson introspect "$work/build" --targets --tests | python3 -c '
+import json, sys
+info = json.load(sys.stdin)
+extra = [t["name"] for t in info["targets"] if t["subproject"]]
+tests = sorted(t["name"] for t in info["tests"])
+if extra or tests != ["consumer_modular", "consumer_single"]:
+    sys.exit(f"dhis2cpp as a Meson subproject is not quiet: targets {extra}, tests {tests}")
+'
+  meson test -C "$work/build" --print-errorlogs
+}
+
+cmd_demo() {
+  step "deps" cmd_deps
+  step "configure + build (build/dev)" cmake_build build/dev -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DDHIS2CPP_BUILD_TESTS=OFF -DDHIS2CPP_BUILD_EXAMPLES=ON -DDHIS2CPP_BUILD_TOOLS=ON -DDHIS2CPP_WERROR=OFF
+  say "${DEMO[*]}"
+  "build/dev/${DEMO[0]}" "${DEMO[@]:1}"
+}
+
+cmd_test() {
+  local start=$SECONDS
+  step "deps" cmd_deps
+  step "g++ Debug: configure + build (build/gcc)" cmake_build build/gcc \
+    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ -DDHIS2CPP_WERROR=ON
+  step "g++ Debug: ctest" cmake_test build/gcc
+  step "amalgamation check" python3 tools/amalgamate.py --check
+  step "meson: setup + compile + test (build/meson)" meson_build_and_test
+  step "meson: subproject consumer (build/meson-consumer)" meson_subproject_consumer
+  step "clang++ ASan+UBSan: configure + build (build/asan)" cmake_build build/asan \
+    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DDHIS2CPP_WERROR=ON \
+    "-DCMAKE_CXX_FLAGS=$SANITIZE_FLAGS"
+  step "clang++ ASan+UBSan: ctest" env \
+    ASAN_OPTIONS="halt_on_error=1:print_stacktrace=1:detect_leaks=1" \
+    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+    ctest --test-dir build/asan --output-on-failure --no-tests=error -j "$JOBS"
+
+  say "step times"
+  printf '%s\n' "${STEP_TIMES[@]}"
+  echo
+  echo "dev.sh test: ALL CHECKS PASSED in $((SECONDS - start))s"
+}
+
+usage() {
+  sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  exit 2
+}
+
+[[ "${1:-}" == "--ci" ]] && { CI_MODE=true; shift; }
+case "${1:-}" in
+  deps) cmd_deps ;;
+  demo) cmd_demo ;;
+  test) cmd_test ;;
+  *) usage ;;
+esac
