@@ -11,5 +11,6 @@
 #include <dhis2/server_version.hpp>
 #include <dhis2/notification.hpp>
 #include <dhis2/web_message.hpp>
+#include <dhis2/personal_access_token.hpp>
 
 #endif  // DHIS2_DHIS2_HPP

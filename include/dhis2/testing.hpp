@@ -1,0 +1,17 @@
+#ifndef DHIS2_TESTING_HPP
+#define DHIS2_TESTING_HPP
+
+// The DHIS2 emulator: dhis2::testing::FakeServer and what drives it (the clock, job scripts,
+// faults, version profiles, test certificates). Opt-in: not part of <dhis2/dhis2.hpp>. It
+// includes <httplib.h> and needs the dhis2cpp target's link flags (cpp-httplib, OpenSSL).
+
+#include <dhis2/dhis2.hpp>
+#include <dhis2/testing/certificates.hpp>
+#include <dhis2/testing/clock.hpp>
+#include <dhis2/testing/faults.hpp>
+#include <dhis2/testing/fake_server.hpp>
+#include <dhis2/testing/job_engine.hpp>
+#include <dhis2/testing/job_script.hpp>
+#include <dhis2/testing/version_profile.hpp>
+
+#endif  // DHIS2_TESTING_HPP

@@ -1,0 +1,1217 @@
+#ifndef DHIS2_TESTING_FAKE_SERVER_HPP
+#define DHIS2_TESTING_FAKE_SERVER_HPP
+
+// dhis2::testing::FakeServer: an in-process DHIS2 on a loopback port, behaving as the chosen
+// server version does on the wire (../shared/docs/dhis2-wire.md): system info, /me, ping, auth
+// (Basic, personal access tokens with the real checksum rule, bearer tokens, the 401 and login
+// redirect behaviours), job kick-offs and their envelopes, the notification feed, task summaries,
+// job rows, cancellation, and the stale-job rule. Job timelines run on a clock the test drives.
+//
+// Thread safety: every member function may be called from any thread while the server runs.
+// The destructor stops the server and waits for its threads. Linux only (it closes accepted
+// sockets through /proc/self/fd for the drop faults and a prompt stop), and it ignores SIGPIPE in
+// the process, as servers do, so that a client hanging up cannot kill it.
+
+#include <dhis2/errors.hpp>
+#include <dhis2/notification.hpp>
+#include <dhis2/personal_access_token.hpp>
+#include <dhis2/testing/clock.hpp>
+#include <dhis2/testing/faults.hpp>
+#include <dhis2/testing/job_engine.hpp>
+#include <dhis2/testing/job_script.hpp>
+#include <dhis2/testing/version_profile.hpp>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cctype>
+#include <cstdlib>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+namespace testing {
+
+struct User {
+  User() = default;
+  User(std::string name, std::string pass, std::vector<std::string> granted = {"ALL"})
+      : username(std::move(name)), password(std::move(pass)), authorities(std::move(granted)) {}
+
+  std::string username;
+  std::string password;
+  std::vector<std::string> authorities = {"ALL"};  // "ALL" makes a superuser
+  std::string id;                                  // generated when empty
+  std::string first_name = "John";
+  std::string surname = "Traore";
+  bool disabled = false;
+};
+
+// A personal access token (or, in FakeServerOptions::bearer_tokens, an OAuth2 access token)
+// and the user it authenticates.
+struct IssuedToken {
+  IssuedToken() = default;
+  IssuedToken(std::string value, std::string user, bool is_expired = false)
+      : token(std::move(value)), username(std::move(user)), expired(is_expired) {}
+
+  std::string token;
+  std::string username;
+  bool expired = false;
+};
+
+struct TlsFiles {
+  std::string cert_path;
+  std::string key_path;
+};
+
+struct FakeServerOptions {
+  std::string version = "2.42.1";  // any of 2.38 to 2.43, e.g. 2.40.7, 2.41.4, 2.43.1
+  std::string host = "127.0.0.1";
+  int port = 0;                    // 0: an ephemeral port
+  std::string context_path;        // "" or e.g. "/dhis": the API is then at /dhis/api
+  std::optional<TlsFiles> tls;     // HTTPS with this certificate and key
+  std::vector<User> users = {User{"admin", "district"}};
+  std::vector<IssuedToken> tokens;         // personal access tokens
+  std::vector<IssuedToken> bearer_tokens;  // OAuth2/OIDC access tokens (Authorization: Bearer)
+  double speed = 0;                // the clock: 0 stands still until advanced, 1 real time, N faster
+  std::optional<std::chrono::system_clock::time_point> start_time;  // default: now, to the second
+  std::chrono::seconds keep_alive_timeout{5};
+  std::uint64_t seed = 20240520;   // job and notification ids are reproducible for a seed
+};
+
+class FakeServer {
+ public:
+  explicit FakeServer(FakeServerOptions options = {})
+      : options_(validated(std::move(options))),
+        profile_(VersionProfile::of(options_.version)),
+        clock_(options_.start_time ? *options_.start_time : default_start()),
+        engine_(profile_, clock_, options_.seed) {
+    clock_.set_speed(options_.speed);
+    for (std::size_t i = 0; i < options_.users.size(); ++i) {
+      if (options_.users[i].id.empty()) options_.users[i].id = "xE7jOejl9F" + std::string(1, static_cast<char>('a' + i % 26));
+    }
+    ignore_sigpipe();
+    if (options_.tls) {
+      server_ = std::make_unique<httplib::SSLServer>(options_.tls->cert_path.c_str(), options_.tls->key_path.c_str());
+      if (!server_->is_valid()) {
+        throw Error("FakeServer: cannot load the TLS certificate " + options_.tls->cert_path + " and key " +
+                    options_.tls->key_path);
+      }
+    } else {
+      server_ = std::make_unique<httplib::Server>();
+    }
+    server_->new_task_queue = [] { return new httplib::ThreadPool(32); };
+    server_->set_keep_alive_max_count(100000);
+    server_->set_keep_alive_timeout(static_cast<time_t>(options_.keep_alive_timeout.count()));
+    server_->set_payload_max_length(256 * 1024 * 1024);
+    const auto handler = [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); };
+    server_->Get(".*", handler);
+    server_->Post(".*", handler);
+    server_->Put(".*", handler);
+    server_->Patch(".*", handler);
+    server_->Delete(".*", handler);
+    server_->Options(".*", handler);
+
+    if (options_.port == 0) {
+      port_ = server_->bind_to_any_port(options_.host.c_str());
+    } else {
+      port_ = server_->bind_to_port(options_.host.c_str(), options_.port) ? options_.port : -1;
+    }
+    if (port_ <= 0) {
+      throw Error("FakeServer: cannot listen on " + options_.host + ":" + std::to_string(options_.port));
+    }
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+
+  FakeServer(const FakeServer&) = delete;
+  FakeServer& operator=(const FakeServer&) = delete;
+
+  ~FakeServer() { stop(); }
+
+  // Stops serving; idempotent. Open connections are closed.
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(stop_mutex_);
+      if (stopped_) return;
+      stopped_ = true;
+    }
+    stop_cv_.notify_all();
+    server_->stop();
+    // Keep-alive connections would otherwise hold the stop for the keep-alive timeout.
+    close_connections([](int, int) { return true; });
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // "http://127.0.0.1:PORT" plus the context path; https with TLS.
+  std::string url() const { return origin() + options_.context_path; }
+  // "http://127.0.0.1:PORT", without the context path.
+  std::string origin() const { return std::string(options_.tls ? "https" : "http") + "://" + options_.host + ":" + std::to_string(port_); }
+  int port() const noexcept { return port_; }
+  const VersionProfile& profile() const noexcept { return profile_; }
+  const FakeServerOptions& options() const noexcept { return options_; }
+
+  // The emulated clock: advance it, or set its speed.
+  Clock& clock() noexcept { return clock_; }
+  // Moves the clock forward and runs every job step that falls due.
+  void advance(std::chrono::milliseconds by) {
+    clock_.advance(by);
+    engine_.catch_up();
+  }
+
+  // ---- jobs ------------------------------------------------------------------------------------
+
+  // The next job of `job_type` that a kick-off starts runs `script` (each script once, in order).
+  void script_next(const std::string& job_type, JobScript script) { engine_.script_next(job_type, std::move(script)); }
+  // Every later job of `job_type` runs `script` unless script_next() queued another.
+  void set_default_script(const std::string& job_type, JobScript script) {
+    engine_.set_default_script(job_type, std::move(script));
+  }
+  // Starts a job as a kick-off would, without HTTP; returns its id.
+  std::string start_job(const std::string& job_type, JobScript script,
+                        nlohmann::json parameters = nlohmann::json::object()) {
+    return engine_.submit(job_type, std::move(parameters), options_.users.front().id, false, std::move(script)).job.uid;
+  }
+  // A saved job configuration, run by POST /api/jobConfigurations/{uid}/execute.
+  void add_job_configuration(const std::string& uid, const std::string& job_type, JobScript script,
+                             const std::string& name = {}) {
+    engine_.add_job_configuration(uid, job_type, name.empty() ? job_type + " job" : name, std::move(script));
+  }
+  std::optional<JobInfo> job(const std::string& uid) { return engine_.job(uid); }
+  std::vector<JobInfo> jobs() { return engine_.jobs(); }
+  JobEngine& engine() noexcept { return engine_; }
+
+  // ---- faults and the request log ------------------------------------------------------------
+
+  void inject(FaultRule rule) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    faults_.push_back(std::move(rule));
+  }
+  void inject(const std::string& method, const std::string& path, Fault fault, int times = 1) {
+    inject(FaultRule{method, path, std::move(fault), times});
+  }
+  void clear_faults() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    faults_.clear();
+  }
+
+  std::vector<RecordedRequest> requests() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return requests_;
+  }
+  // The requests whose path (after the context path) matches `pattern` ('*' wildcards).
+  std::vector<RecordedRequest> requests_to(const std::string& pattern, const std::string& method = {}) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<RecordedRequest> out;
+    for (const auto& r : requests_) {
+      if ((method.empty() || r.method == method) && glob_match(pattern, strip_context(r.path))) out.push_back(r);
+    }
+    return out;
+  }
+  void clear_requests() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    requests_.clear();
+  }
+  // How many TCP connections the emulator has accepted so far.
+  int connection_count() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return static_cast<int>(connections_.size());
+  }
+
+ private:
+  struct Reply {
+    int status = 200;
+    std::string body;
+    std::string content_type = "application/json;charset=UTF-8";
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;  // after /api, e.g. {"system", "tasks", "ANALYTICS_TABLE"}
+    std::string api_version;            // "41" for /api/41/..., else ""
+    const httplib::Request* req = nullptr;
+    const User* user = nullptr;
+  };
+
+  static FakeServerOptions validated(FakeServerOptions o) {
+    if (!o.context_path.empty() && (o.context_path.front() != '/' || o.context_path.back() == '/')) {
+      throw UsageError("FakeServerOptions::context_path must be empty or start with '/' and not end with it, e.g. /dhis");
+    }
+    if (o.users.empty()) throw UsageError("FakeServerOptions::users must hold at least one user");
+    if (o.port < 0 || o.port > 65535) throw UsageError("FakeServerOptions::port must be 0 (any) or 1 to 65535");
+    return o;
+  }
+
+  static std::chrono::system_clock::time_point default_start() {
+    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  }
+
+  static void ignore_sigpipe() {
+    struct sigaction current {};
+    if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      struct sigaction ignore {};
+      ignore.sa_handler = SIG_IGN;
+      sigaction(SIGPIPE, &ignore, nullptr);
+    }
+  }
+
+  // Shuts down the accepted sockets of this server for which `select(local_port, peer_port)` is
+  // true. httplib does not hand out its sockets, so they are found by their addresses.
+  void close_connections(const std::function<bool(int, int)>& select) const {
+    DIR* dir = opendir("/proc/self/fd");
+    if (!dir) return;
+    while (dirent* entry = readdir(dir)) {
+      const int fd = std::atoi(entry->d_name);
+      if (fd <= 2 || fd == dirfd(dir)) continue;
+      sockaddr_storage local{}, peer{};
+      socklen_t local_len = sizeof local, peer_len = sizeof peer;
+      if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0) continue;
+      if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;
+      const int local_port = port_of(local), peer_port = port_of(peer);
+      if (local_port == port_ && select(local_port, peer_port)) ::shutdown(fd, SHUT_RDWR);
+    }
+    closedir(dir);
+  }
+  static int port_of(const sockaddr_storage& address) {
+    if (address.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
+    if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
+    return -1;
+  }
+
+  std::string strip_context(const std::string& path) const {
+    const auto& ctx = options_.context_path;
+    if (!ctx.empty() && path.compare(0, ctx.size(), ctx) == 0) return path.substr(ctx.size());
+    return path;
+  }
+
+  // ---- the request pipeline ------------------------------------------------------------------
+
+  void handle(const httplib::Request& req, httplib::Response& res) {
+    const std::optional<Fault> fault = record_and_pick_fault(req);
+    if (fault && fault->kind == Fault::Kind::Delay) {
+      std::unique_lock<std::mutex> lock(stop_mutex_);
+      stop_cv_.wait_for(lock, fault->delay, [this] { return stopped_; });
+    }
+    if (fault && fault->kind == Fault::Kind::DropBeforeResponse) {
+      const int peer = req.remote_port;
+      close_connections([peer](int, int peer_port) { return peer_port == peer; });
+      res.status = 500;
+      return;
+    }
+    Reply reply = fault ? faulty_reply(*fault, req) : Reply{};
+    if (!fault || fault->kind == Fault::Kind::Delay || fault->kind == Fault::Kind::DropMidResponse ||
+        fault->kind == Fault::Kind::TruncatedJson) {
+      reply = serve(req);
+    }
+    if (fault && fault->kind == Fault::Kind::TruncatedJson) reply.body.resize(reply.body.size() / 2);
+    if (fault && !fault->retry_after.empty()) reply.headers.emplace_back("Retry-After", fault->retry_after);
+
+    res.status = reply.status;
+    for (const auto& h : reply.headers) res.set_header(h.first, h.second);
+    if (fault && fault->kind == Fault::Kind::DropMidResponse) {
+      auto body = std::make_shared<std::string>(std::move(reply.body));
+      if (body->size() < 2) *body += "  ";
+      res.set_content_provider(body->size(), reply.content_type,
+                               [body](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+                                 if (offset == 0) sink.write(body->data(), body->size() / 2);
+                                 return false;  // httplib closes the connection mid-body
+                               });
+      return;
+    }
+    if (!reply.body.empty() || reply.status != 204) res.set_content(reply.body, reply.content_type.c_str());
+  }
+
+  std::optional<Fault> record_and_pick_fault(const httplib::Request& req) {
+    RecordedRequest record;
+    record.method = req.method;
+    record.path = req.path;
+    const auto q = req.target.find('?');
+    if (q != std::string::npos) record.query = req.target.substr(q + 1);
+    for (const auto& h : req.headers) {
+      std::string value = h.second;
+      std::string lower = h.first;
+      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (lower == "authorization") {
+        const auto space = value.find(' ');
+        value = (space == std::string::npos ? std::string() : value.substr(0, space + 1)) + "[redacted]";
+      } else if (lower == "cookie") {
+        value = "[redacted]";
+      }
+      record.headers.emplace_back(h.first, value);
+    }
+    record.body = req.body;
+
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto key = req.remote_addr + ":" + std::to_string(req.remote_port);
+    auto conn = connections_.find(key);
+    if (conn == connections_.end()) conn = connections_.emplace(key, static_cast<int>(connections_.size()) + 1).first;
+    record.connection = conn->second;
+    requests_.push_back(std::move(record));
+
+    const std::string path = strip_context(req.path);
+    for (auto& rule : faults_) {
+      if (rule.times == 0) continue;
+      if (!rule.method.empty() && rule.method != req.method) continue;
+      if (!glob_match(rule.path, path)) continue;
+      if (rule.times > 0) --rule.times;
+      return rule.fault;
+    }
+    return std::nullopt;
+  }
+
+  Reply faulty_reply(const Fault& fault, const httplib::Request& req) const {
+    Reply r;
+    switch (fault.kind) {
+      case Fault::Kind::Status:
+        r.status = fault.status;
+        r.content_type = "text/html";
+        r.body = "<html><head><title>" + std::to_string(fault.status) + " " + reason(fault.status) +
+                 "</title></head><body><center><h1>" + std::to_string(fault.status) + " " + reason(fault.status) +
+                 "</h1></center><hr><center>nginx</center></body></html>\n";
+        break;
+      case Fault::Kind::MalformedJson:
+        r.body = "{\"httpStatus\": \"OK\", \"httpStatusCode\": 200, \"status\": OK,,";
+        break;
+      case Fault::Kind::HtmlPage:
+        r.status = fault.status;
+        r.content_type = "text/html;charset=UTF-8";
+        r.body = login_page_html();
+        break;
+      case Fault::Kind::Redirect:
+        r.status = fault.status;
+        r.content_type = "text/html";
+        r.headers.emplace_back("Location", fault.location);
+        break;
+      default:
+        break;
+    }
+    (void)req;
+    return r;
+  }
+
+  Reply serve(const httplib::Request& req) {
+    const auto& ctx = options_.context_path;
+    if (!ctx.empty() && req.path.compare(0, ctx.size(), ctx) != 0) return not_found_page();
+    const std::string path = strip_context(req.path);
+
+    if (path == profile_.login_path || (path.rfind(profile_.login_path, 0) == 0 && req.method == "GET")) {
+      Reply r;
+      r.content_type = "text/html;charset=UTF-8";
+      r.body = login_page_html();
+      return r;
+    }
+    if (path != "/api" && path.rfind("/api/", 0) != 0) return not_found_page();
+
+    Route route;
+    route.method = req.method;
+    route.req = &req;
+    route.segments = split(path.substr(4));
+    if (!route.segments.empty() && is_number(route.segments.front())) {
+      const int n = std::atoi(route.segments.front().c_str());
+      if (n < 28 || n > profile_.max_api_version) return not_found_page();
+      route.api_version = route.segments.front();
+      route.segments.erase(route.segments.begin());
+    }
+    const auto& s = route.segments;
+
+    // Reachable without credentials (dhis2-wire.md §5.3).
+    if (req.method == "GET" && s == std::vector<std::string>{"ping"}) {
+      Reply r;
+      r.content_type = "text/plain";
+      return r;
+    }
+    if (req.method == "GET" && s == std::vector<std::string>{"loginConfig"} && profile_.scheduler_grid) {
+      return json_reply(200, {{"apiVersion", profile_.version_text}, {"applicationTitle", "DHIS 2"},
+                              {"uiLocale", "en"}, {"emailConfigured", false}, {"selfRegistrationEnabled", false}});
+    }
+
+    Reply failure;
+    route.user = authenticate(req, failure);
+    if (!route.user) return failure;
+    return dispatch(route);
+  }
+
+  // ---- authentication (§6) ---------------------------------------------------------------------
+
+  const User* authenticate(const httplib::Request& req, Reply& failure) const {
+    const std::string header = req.get_header_value("Authorization");
+    if (header.empty()) {
+      if (req.get_header_value("X-Requested-With") == "XMLHttpRequest") {
+        failure = web_message(401, "Unauthorized");
+      } else {
+        failure.status = 302;
+        failure.content_type = "text/html";
+        failure.headers.emplace_back("Location", request_origin(req) + options_.context_path + profile_.login_path);
+      }
+      return nullptr;
+    }
+    const auto space = header.find(' ');
+    const std::string scheme = lower(header.substr(0, space));
+    const std::string credential = space == std::string::npos ? std::string() : header.substr(space + 1);
+    if (scheme == "basic") {
+      const auto decoded = base64_decode(credential);
+      const auto colon = decoded ? decoded->find(':') : std::string::npos;
+      if (colon != std::string::npos) {
+        const std::string name = decoded->substr(0, colon), password = decoded->substr(colon + 1);
+        for (const auto& user : options_.users) {
+          if (user.username == name && user.password == password) {
+            if (!user.disabled) return &user;
+            failure = web_message(401, "Account disabled");
+            return nullptr;
+          }
+        }
+      }
+      failure = web_message(401, "Unauthorized");  // no WWW-Authenticate on the API chain
+      return nullptr;
+    }
+    if (scheme == "apitoken") return authenticate_token(credential, failure);
+    if (scheme == "bearer") {
+      for (const auto& issued : options_.bearer_tokens) {
+        if (issued.token == credential && !issued.expired) {
+          if (const User* user = find_user(issued.username)) return user;
+        }
+      }
+      failure = web_message(401, "Bearer token is invalid or expired");
+      failure.headers.emplace_back("WWW-Authenticate",
+                                   "Bearer error=\"invalid_token\", error_description=\"An error occurred while "
+                                   "attempting to decode the Jwt: the token is invalid or expired\"");
+      return nullptr;
+    }
+    failure = web_message(401, "Unauthorized");
+    return nullptr;
+  }
+
+  const User* authenticate_token(const std::string& token, Reply& failure) const {
+    const auto fail = [&failure](int status, const char* message) -> const User* {
+      failure = web_message(status, message);
+      failure.headers.emplace_back("WWW-Authenticate", "ApiToken");
+      return nullptr;
+    };
+    static const std::regex shape("^[a-z0-9-._~+/]+=*$", std::regex::icase);
+    if (!std::regex_match(token, shape)) return fail(400, "Api token is malformed");
+    if (profile_.checksum_checked && pat_problem(token)) return fail(400, "Checksum validation failed");
+    for (const auto& issued : options_.tokens) {
+      if (issued.token != token) continue;
+      if (issued.expired) return fail(401, "Failed to authenticate API token, token has expired.");
+      const User* user = find_user(issued.username);
+      if (!user || user->disabled) return fail(401, "The API token is disabled, locked or 2FA is enabled.");
+      return user;
+    }
+    return fail(401, "The API token does not exists");
+  }
+
+  const User* find_user(const std::string& name) const {
+    for (const auto& user : options_.users) {
+      if (user.username == name) return &user;
+    }
+    return nullptr;
+  }
+
+  static bool has_authority(const User& user, const std::string& authority) {
+    const auto& a = user.authorities;
+    return std::find(a.begin(), a.end(), "ALL") != a.end() || std::find(a.begin(), a.end(), authority) != a.end();
+  }
+
+  // ---- routing -------------------------------------------------------------------------------
+
+  Reply dispatch(const Route& r) {
+    const auto& s = r.segments;
+    const auto& m = r.method;
+    const auto is = [&s](std::initializer_list<const char*> parts) {
+      if (s.size() != parts.size()) return false;
+      std::size_t i = 0;
+      for (const char* p : parts) {
+        if (std::string(p) != "*" && s[i] != p) return false;
+        ++i;
+      }
+      return true;
+    };
+    const bool post_or_put = m == "POST" || m == "PUT";
+
+    if (m == "GET" && is({"system", "info"})) return system_info(r);
+    if (m == "GET" && is({"system", "ping"})) return text_reply("pong");
+    if (m == "GET" && is({"me"})) return me(r);
+
+    if (post_or_put && is({"resourceTables", "analytics"})) return kickoff(r, "ANALYTICS_TABLE", "F_PERFORM_MAINTENANCE");
+    if (post_or_put && is({"resourceTables"})) return kickoff(r, "RESOURCE_TABLE", "F_PERFORM_MAINTENANCE");
+    if (post_or_put && is({"resourceTables", "monitoring"})) return kickoff(r, "MONITORING", "F_PERFORM_MAINTENANCE");
+    if (post_or_put && is({"predictions"})) return predictions(r);
+    if (m == "POST" && is({"dataIntegrity"})) return data_integrity_run(r, "DATA_INTEGRITY", "details");
+    if (m == "POST" && is({"dataIntegrity", "summary"})) return data_integrity_run(r, "DATA_INTEGRITY", "summary");
+    if (m == "POST" && is({"dataIntegrity", "details"})) return data_integrity_run(r, "DATA_INTEGRITY_DETAILS", "details");
+    if (m == "GET" && is({"dataIntegrity", "summary"})) return data_integrity_result(r, "DATA_INTEGRITY");
+    if (m == "GET" && is({"dataIntegrity", "details"})) return data_integrity_result(r, "DATA_INTEGRITY_DETAILS");
+    if (m == "POST" && is({"metadata"})) return imports(r, "METADATA_IMPORT", "");
+    if (m == "POST" && is({"dataValueSets"})) return imports(r, "DATAVALUE_IMPORT", "F_DATAVALUE_ADD");
+    if (m == "POST" && is({"tracker"})) return tracker_import(r);
+    if (m == "GET" && is({"tracker", "jobs", "*"})) return tracker_job(r, false);
+    if (m == "GET" && is({"tracker", "jobs", "*", "report"})) return tracker_job(r, true);
+
+    if (m == "POST" && is({"jobConfigurations", "*", "execute"})) return execute(r);
+    if (m == "POST" && is({"jobConfigurations", "*", "cancel"}) && profile_.scheduler_grid) return cancel(r);
+    if (m == "GET" && is({"jobConfigurations", "*"})) return job_row(r);
+    if (m == "POST" && is({"scheduling", "cancel", "*"})) {
+      engine_.cancel_type(profile_.canonical_job_type(s[2]));
+      return Reply{204, "", "", {}};
+    }
+    if (m == "GET" && s.size() >= 2 && s[0] == "scheduling" && s[1] == "running") return running(r);
+
+    if (m == "GET" && is({"system", "tasks"})) return json_reply(200, engine_.all(gist(r)), true);
+    if (m == "GET" && is({"system", "tasks", "*"})) return tasks_of_type(r);
+    if (m == "GET" && is({"system", "tasks", "*", "*"})) return task_feed(r);
+    if (m == "GET" && is({"system", "taskSummaries", "*"})) return summaries_of_type(r);
+    if (m == "GET" && is({"system", "taskSummaries", "*", "*"})) return task_summary(r);
+    if (m == "DELETE" && s.size() >= 2 && s.size() <= 4 && s[0] == "system" && s[1] == "tasks" && profile_.new_notifier) {
+      return delete_tasks(r);
+    }
+    return not_found_page();
+  }
+
+  // ---- system ----------------------------------------------------------------------------------
+
+  Reply system_info(const Route& r) const {
+    const auto now = clock_.now();
+    nlohmann::ordered_json info = {
+        {"contextPath", request_origin(*r.req) + options_.context_path},
+        {"userAgent", r.req->get_header_value("User-Agent")},
+        {"calendar", "iso8601"},
+        {"dateFormat", "yyyy-mm-dd"},
+        {"serverDate", format_server_time(now)},
+        {"serverTimeZoneId", "Etc/UTC"},
+        {"serverTimeZoneDisplayName", "Coordinated Universal Time"},
+        {"lastAnalyticsTableSuccess", format_server_time(now - std::chrono::hours(8))},
+        {"intervalSinceLastAnalyticsTableSuccess", "8 h, 0 m, 0 s"},
+        {"lastAnalyticsTableRuntime", "0:00:47.890"},
+        {"lastSystemMonitoringSuccess", format_server_time(now - std::chrono::hours(9))},
+        {"version", profile_.version_text},
+        {"revision", "eaf4b70"},
+        {"buildTime", "2025-01-30T12:00:00.000"},
+        {"jasperReportsVersion", "6.20.1"},
+        {"environmentVariable", "DHIS2_HOME"},
+        {"readOnlyMode", "off"},
+        {"nodeId", "emulator"},
+        {"javaVersion", "17.0.15"},
+        {"osName", "Linux"},
+        {"emailConfigured", false},
+        {"redisEnabled", false},
+        {"systemId", "eed3d451-4ff5-4193-b951-ffcc68954299"},
+        {"systemName", "DHIS 2 (dhis2-cpp emulator)"},
+        {"instanceBaseUrl", request_origin(*r.req) + options_.context_path},
+        {"isMetadataVersionEnabled", true},
+        {"isMetadataSyncEnabled", false},
+        {"databaseInfo", {{"spatialSupport", true}, {"time", format_server_time(now)}}},
+        {"encryption", false}};
+    if (profile_.version >= ServerVersion{2, 43, 0, 0, true}) {
+      info["sessionTimeout"] = 3600;
+      info["capability"] = nlohmann::ordered_json::object();
+    }
+    if (!has_authority(*r.user, "ALL")) {
+      // withoutSensitiveInfo() (§5.1)
+      for (const char* key : {"jasperReportsVersion", "environmentVariable", "readOnlyMode", "nodeId", "javaVersion", "osName"}) {
+        info.erase(key);
+      }
+    }
+    return json_reply(200, info, true);
+  }
+
+  Reply me(const Route& r) const {
+    const User& u = *r.user;
+    nlohmann::json authorities = u.authorities;
+    return json_reply(200, {{"id", u.id},
+                            {"username", u.username},
+                            {"firstName", u.first_name},
+                            {"surname", u.surname},
+                            {"name", u.first_name + " " + u.surname},
+                            {"displayName", u.first_name + " " + u.surname},
+                            {"email", u.username + "@example.org"},
+                            {"authorities", authorities},
+                            {"settings", {{"keyUiLocale", "en"}}},
+                            {"userRoles", nlohmann::json::array()},
+                            {"organisationUnits", nlohmann::json::array()}});
+  }
+
+  // ---- kick-offs (§2) ------------------------------------------------------------------------
+
+  Reply kickoff(const Route& r, const std::string& type, const char* authority, nlohmann::json parameters = nullptr,
+                std::optional<std::string> location = std::nullopt, bool location_before_41 = false,
+                std::optional<JobScript> script = std::nullopt) {
+    if (authority && *authority && !has_authority(*r.user, authority)) return forbidden(authority);
+    if (parameters.is_null()) parameters = parameters_for(type, *r.req);
+    const bool guarded = type == "ANALYTICS_TABLE" || type == "RESOURCE_TABLE" || type == "MONITORING" ||
+                         type == "DATA_INTEGRITY" || type == "DATA_INTEGRITY_DETAILS" || type == "PREDICTOR";
+    const auto submitted = engine_.submit(type, parameters, r.user->id, guarded, std::move(script));
+    if (submitted.status == JobEngine::SubmitStatus::AlreadyRunning) {
+      const std::string message = type == "DATA_INTEGRITY" || type == "DATA_INTEGRITY_DETAILS"
+                                      ? "Data integrity check is already running"
+                                      : "Job of type " + type + " is already running";
+      Reply reply = web_message(409, message);
+      auto body = nlohmann::ordered_json::parse(reply.body);
+      body["response"] = job_configuration_response(submitted.job);
+      reply.body = body.dump();
+      return reply;
+    }
+    nlohmann::ordered_json body = envelope(200, "OK", "Initiated " + submitted.job.name);
+    body["response"] = job_configuration_response(submitted.job);
+    Reply reply = json_reply(200, body, true);
+    if (location) {
+      reply.headers.emplace_back("Location", api_path(r) + *location);
+    } else if (profile_.location_on_every_kickoff || location_before_41) {
+      reply.headers.emplace_back("Location", api_path(r) + "/system/tasks/" + type);
+    }
+    return reply;
+  }
+
+  nlohmann::ordered_json job_configuration_response(const JobInfo& job) const {
+    nlohmann::ordered_json response = {{"name", job.name},
+                                       {"id", job.uid},
+                                       {"created", format_server_time(job.created)},
+                                       {"jobType", job.job_type},
+                                       {"jobStatus", profile_.scheduler_grid ? "NOT_STARTED" : job.job_status}};
+    if (!job.parameters.is_null()) response["jobParameters"] = job.parameters;
+    response["relativeNotifierEndpoint"] = "/api/system/tasks/" + job.job_type + "/" + job.uid;
+    if (!profile_.kickoff_response_type.empty()) response["responseType"] = profile_.kickoff_response_type;
+    return response;
+  }
+
+  static bool flag(const httplib::Request& req, const char* name) {
+    return req.has_param(name) && lower(req.get_param_value(name)) != "false";
+  }
+
+  nlohmann::json parameters_for(const std::string& type, const httplib::Request& req) const {
+    if (type == "ANALYTICS_TABLE") {
+      nlohmann::json skip = nlohmann::json::array();
+      const std::pair<const char*, const char*> table_flags[] = {
+          {"skipAggregate", "DATA_VALUE"},        {"skipEvents", "EVENT"},
+          {"skipEnrollment", "ENROLLMENT"},       {"skipTrackedEntities", "TRACKED_ENTITY"},
+          {"skipOrgUnitOwnership", "OWNERSHIP"},  {"skipValidationResult", "VALIDATION_RESULT"}};
+      for (const auto& f : table_flags) {
+        if (flag(req, f.first)) skip.push_back(f.second);
+      }
+      nlohmann::json p = {{"skipTableTypes", skip},
+                          {"skipPrograms", nlohmann::json::array()},
+                          {"skipResourceTables", flag(req, "skipResourceTables")},
+                          {"skipOutliers", flag(req, "skipOutliers")}};
+      if (req.has_param("lastYears")) p["lastYears"] = std::atoi(req.get_param_value("lastYears").c_str());
+      return p;
+    }
+    if (type == "RESOURCE_TABLE") return nullptr;  // no parameters: jobParameters is omitted
+    if (type == "MONITORING") {
+      return {{"relativeStart", 0}, {"relativeEnd", 0}, {"validationRuleGroups", nlohmann::json::array()},
+              {"sendNotifications", false}, {"persistResults", false}};
+    }
+    if (type == "PREDICTOR") {
+      nlohmann::json predictors = nlohmann::json::array(), groups = nlohmann::json::array();
+      for (std::size_t i = 0; i < req.get_param_value_count("predictor"); ++i) predictors.push_back(req.get_param_value("predictor", i));
+      for (std::size_t i = 0; i < req.get_param_value_count("predictorGroup"); ++i) groups.push_back(req.get_param_value("predictorGroup", i));
+      return {{"startDate", req.get_param_value("startDate")}, {"endDate", req.get_param_value("endDate")},
+              {"predictors", predictors}, {"predictorGroups", groups}};
+    }
+    if (type == "DATAVALUE_IMPORT") {
+      return {{"idSchemes", nlohmann::json::object()}, {"dryRun", flag(req, "dryRun")}, {"async", true},
+              {"importStrategy", req.has_param("importStrategy") ? req.get_param_value("importStrategy") : "CREATE_AND_UPDATE"},
+              {"mergeMode", "REPLACE"}, {"reportMode", "FULL"}, {"skipExistingCheck", false}, {"sharing", false},
+              {"skipNotifications", false}, {"skipAudit", false}, {"force", false}, {"firstRowIsHeader", true}};
+    }
+    if (type == "METADATA_IMPORT") {
+      return {{"importMode", flag(req, "dryRun") ? "VALIDATE" : "COMMIT"}, {"identifier", "UID"},
+              {"importStrategy", req.has_param("importStrategy") ? req.get_param_value("importStrategy") : "CREATE_AND_UPDATE"},
+              {"atomicMode", "ALL"}, {"flushMode", "AUTO"}, {"skipSharing", false}, {"skipValidation", false}};
+    }
+    return nlohmann::json::object();
+  }
+
+  Reply predictions(const Route& r) {
+    if (!has_authority(*r.user, "F_PREDICTOR_RUN")) return forbidden("F_PREDICTOR_RUN");
+    if (flag(*r.req, "async")) return kickoff(r, "PREDICTOR", "F_PREDICTOR_RUN", nullptr, std::nullopt, true);
+    nlohmann::ordered_json body = envelope(200, "OK", "");
+    body.erase("message");
+    body["response"] = {{"responseType", "PredictionSummary"}, {"status", "SUCCESS"}, {"predictors", 1},
+                        {"inserted", 12}, {"updated", 0}, {"deleted", 0}, {"unchanged", 0}};
+    return json_reply(200, body, true);
+  }
+
+  static std::vector<std::string> checks_of(const httplib::Request& req) {
+    std::vector<std::string> checks;
+    for (std::size_t i = 0; i < req.get_param_value_count("checks"); ++i) {
+      const std::string value = req.get_param_value("checks", i);
+      std::size_t start = 0;
+      while (start <= value.size()) {
+        const auto comma = value.find(',', start);
+        const std::string check = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!check.empty()) checks.push_back(check);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    }
+    if (checks.empty() && !req.body.empty()) {
+      const auto body = nlohmann::json::parse(req.body, nullptr, false);
+      if (body.is_array()) {
+        for (const auto& c : body) {
+          if (c.is_string()) checks.push_back(c.get<std::string>());
+        }
+      }
+    }
+    return checks;
+  }
+
+  Reply data_integrity_run(const Route& r, const std::string& type, const char* result_path) {
+    auto checks = checks_of(*r.req);
+    std::string joined;
+    for (const auto& c : checks) joined += (joined.empty() ? "" : ",") + c;
+    const bool report_run = s_is_bare_integrity(r) && profile_.data_integrity_report_run;
+    nlohmann::json parameters = {{"checks", checks},
+                                 {"type", report_run ? "REPORT" : type == "DATA_INTEGRITY" ? "SUMMARY" : "DETAILS"}};
+    std::optional<JobScript> script;
+    if (report_run) {
+      // <=2.41's REPORT run writes through the notifier directly (§1.5) and has a summary (§1.7).
+      JobScript s;
+      s.message(NotificationLevel::Info, "Starting data integrity job", std::chrono::milliseconds(0)).direct();
+      s.summary({{"duplicatePeriods", nlohmann::json::array()}, {"dataElementsWithoutDataSet", nlohmann::json::array()}},
+                std::chrono::milliseconds(2500));
+      s.complete("Data integrity checks completed in 0:00:02.500", std::chrono::milliseconds(0)).direct();
+      s.result(integrity_result(checks.empty() ? default_checks() : checks, type != "DATA_INTEGRITY"));
+      script = std::move(s);
+    } else {
+      JobScript s = JobScript::default_for(type, parameters);
+      s.result(integrity_result(checks.empty() ? default_checks() : checks, type != "DATA_INTEGRITY"));
+      script = std::move(s);
+    }
+    return kickoff(r, type, "", parameters, "/dataIntegrity/" + std::string(result_path) + "?checks=" + joined,
+                   false, std::move(script));
+  }
+  static bool s_is_bare_integrity(const Route& r) { return r.segments.size() == 1; }
+
+  static std::vector<std::string> default_checks() {
+    return {"categories_no_options", "data_elements_aggregate_no_groups", "orgunits_orphaned"};
+  }
+
+  nlohmann::json integrity_result(const std::vector<std::string>& checks, bool details) const {
+    nlohmann::json out = nlohmann::json::object();
+    int n = 0;
+    for (const auto& check : checks) {
+      nlohmann::json entry = {{"name", check}, {"displayName", check}, {"section", "Emulated"},
+                              {"severity", "WARNING"}, {"count", n}, {"percentage", n * 1.5},
+                              {"finishedTime", format_server_time(clock_.now())}};
+      if (details) entry["issues"] = nlohmann::json::array();
+      out[check] = entry;
+      ++n;
+    }
+    return out;
+  }
+
+  Reply data_integrity_result(const Route& r, const std::string& type) {
+    const auto all = engine_.last_result(type);
+    const auto wanted = checks_of(*r.req);
+    nlohmann::json out = nlohmann::json::object();
+    if (all.is_object()) {
+      for (const auto& item : all.items()) {
+        if (wanted.empty() || std::find(wanted.begin(), wanted.end(), item.key()) != wanted.end()) out[item.key()] = item.value();
+      }
+    }
+    return json_reply(200, out);
+  }
+
+  Reply imports(const Route& r, const std::string& type, const char* authority) {
+    if (*authority && !has_authority(*r.user, authority)) return forbidden(authority);
+    if (flag(*r.req, "async")) {
+      // <=2.40 set a Location only on some kick-offs, these among them (§2.1).
+      return kickoff(r, type, authority, nullptr, std::nullopt, true);
+    }
+    if (type == "METADATA_IMPORT") {
+      nlohmann::ordered_json body = envelope(200, "OK", "");
+      body.erase("message");
+      nlohmann::json report = detail::default_metadata_report(1);
+      report.erase("importParams");
+      report["responseType"] = profile_.kickoff_response_type.empty() || profile_.kickoff_response_type == "JobConfiguration"
+                                   ? "ImportReport" : "ImportReportWebMessageResponse";
+      body["response"] = report;
+      return json_reply(200, body, true);
+    }
+    nlohmann::ordered_json body = envelope(200, "OK", "Import was successful.");
+    body["response"] = detail::default_import_summary("SUCCESS", 1, 0, 0, 0);
+    return json_reply(200, body, true);
+  }
+
+  Reply tracker_import(const Route& r) {
+    const bool async = !r.req->has_param("async") || flag(*r.req, "async");
+    if (!async) return json_reply(200, detail::default_tracker_report(1));
+    const auto submitted = engine_.submit("TRACKER_IMPORT_JOB", nlohmann::json::object(), r.user->id, false);
+    const std::string api_location = api_path(r) + "/tracker/jobs/" + submitted.job.uid;
+    // location is built from the root path; from 2.42 that lacks /api (§2.6, inferred).
+    const std::string body_location = profile_.tracker_location_without_api
+                                          ? request_origin(*r.req) + options_.context_path + "/tracker/jobs/" + submitted.job.uid
+                                          : api_location;
+    nlohmann::ordered_json body = envelope(200, "OK", "Tracker job added");
+    body["response"] = {{"id", submitted.job.uid}, {"location", body_location}};
+    if (!profile_.tracker_response_type.empty()) body["response"]["responseType"] = profile_.tracker_response_type;
+    Reply reply = json_reply(200, body, true);
+    reply.headers.emplace_back("Location", api_location);
+    return reply;
+  }
+
+  Reply tracker_job(const Route& r, bool report) {
+    const std::string& uid = r.segments[2];
+    if (profile_.new_notifier && !is_uid(uid)) return bad_uid(uid, "uid");
+    if (!report) return notifications_reply(engine_.feed("TRACKER_IMPORT_JOB", uid, false));
+    const auto summary = engine_.summary("TRACKER_IMPORT_JOB", uid);
+    if (!summary) return web_message(404, "Summary for job " + uid + " does not exist", "E1005");
+    return json_reply(200, *summary);
+  }
+
+  // ---- job control (§3) ----------------------------------------------------------------------
+
+  Reply execute(const Route& r) {
+    const std::string& uid = r.segments[1];
+    if (profile_.scheduler_grid && !is_uid(uid)) return bad_uid(uid, "uid");
+    const auto status = engine_.execute(uid);
+    nlohmann::ordered_json report = {{"klass", "org.hisp.dhis.scheduling.JobConfiguration"}, {"index", 0},
+                                     {"errorReports", nlohmann::ordered_json::array()}};
+    if (!profile_.scheduler_grid) {
+      // <=2.40: always 200; a failure is an error report inside (§3.1).
+      if (status != JobEngine::ExecuteStatus::Started) {
+        report["errorReports"].push_back({{"message", "Failed to execute job: `" + uid + "`"},
+                                          {"mainKlass", "org.hisp.dhis.scheduling.JobConfiguration"},
+                                          {"errorCode", "E7006"}});
+      }
+      return json_reply(200, report, true);
+    }
+    if (status == JobEngine::ExecuteStatus::NotFound) {
+      return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
+    }
+    if (status == JobEngine::ExecuteStatus::AlreadyRunning) return web_message(409, "Job is already running.", "E1004");
+    return json_reply(200, report, true);
+  }
+
+  Reply cancel(const Route& r) {
+    const std::string& uid = r.segments[1];
+    const auto job = engine_.job(uid);
+    if (!job) return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
+    if (!has_authority(*r.user, "F_PERFORM_MAINTENANCE") && job->user_id != r.user->id) {
+      return web_message(403, "User has no access to JobConfiguration:" + uid, "E1006");
+    }
+    engine_.cancel(uid);
+    return Reply{204, "", "", {}};
+  }
+
+  Reply job_row(const Route& r) {
+    const std::string& uid = r.segments[1];
+    const auto job = engine_.job_row(uid);
+    if (!job) return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
+    nlohmann::ordered_json row = {{"id", job->uid},
+                                  {"name", job->name},
+                                  {"created", format_server_time(job->created)},
+                                  {"jobType", job->job_type},
+                                  {"jobStatus", job->job_status},
+                                  {"lastExecutedStatus", job->last_executed_status},
+                                  {"schedulingType", job->ad_hoc ? "ONCE_ASAP" : "CRON"},
+                                  {"enabled", job->enabled},
+                                  {"configurable", !job->ad_hoc}};
+    if (job->last_executed) row["lastExecuted"] = format_server_time(*job->last_executed);
+    if (job->last_finished) row["lastFinished"] = format_server_time(*job->last_finished);
+    if (job->last_alive) row["lastAlive"] = format_server_time(*job->last_alive);
+    if (!job->parameters.is_null()) row["jobParameters"] = job->parameters;
+    if (!job->user_id.empty()) row["executedBy"] = job->user_id;
+    const std::string fields = r.req->get_param_value("fields");
+    if (!fields.empty() && fields != "*") {
+      nlohmann::ordered_json picked = nlohmann::ordered_json::object();
+      for (const auto& f : split(fields, ',')) {
+        if (row.contains(f)) picked[f] = row[f];
+      }
+      row = picked;
+    }
+    return json_reply(200, row, true);
+  }
+
+  Reply running(const Route& r) {
+    const auto& s = r.segments;
+    if (s.size() == 3 && s[2] == "types") {
+      nlohmann::json types = nlohmann::json::array();
+      for (const auto& job : engine_.running()) {
+        if (std::find(types.begin(), types.end(), job.job_type) == types.end()) types.push_back(job.job_type);
+      }
+      return json_reply(200, types);
+    }
+    const auto process = [](const JobInfo& job) {
+      return nlohmann::json{{"jobId", job.uid}, {"status", "RUNNING"}, {"description", job.name},
+                            {"startedTime", job.last_executed ? format_server_time(*job.last_executed) : ""},
+                            {"stages", nlohmann::json::array()}};
+    };
+    if (s.size() == 2) {
+      nlohmann::json out = nlohmann::json::object();
+      for (const auto& job : engine_.running()) out[job.job_type].push_back(process(job));
+      return json_reply(200, out);
+    }
+    if (s.size() != 3) return not_found_page();
+    const auto jobs = engine_.running(profile_.canonical_job_type(s[2]));
+    if (profile_.scheduler_grid) {
+      // 2.41+: a Progress object, or an empty body when none runs (§3.1).
+      if (jobs.empty()) return Reply{200, "", "application/json", {}};
+      return json_reply(200, {{"sequence", nlohmann::json::array({process(jobs.front())})}});
+    }
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& job : jobs) list.push_back(process(job));
+    return json_reply(200, list);
+  }
+
+  // ---- the feed (§1) ---------------------------------------------------------------------------
+
+  bool gist(const Route& r) const {
+    if (!profile_.new_notifier) return false;
+    return !r.req->has_param("gist") || lower(r.req->get_param_value("gist")) != "false";
+  }
+
+  // Validates {jobType}; on failure `error` holds the 400 the version sends.
+  std::optional<std::string> job_type_of(const std::string& text, Reply& error) const {
+    if (profile_.knows_job_type(text)) return profile_.canonical_job_type(text);
+    if (profile_.enum_editor_messages) {
+      std::string valid;
+      for (const auto& t : profile_.job_types) valid += (valid.empty() ? "" : ", ") + t;
+      error = web_message(400, "Value '" + text + "' is not valid for path parameter jobType. Valid values are: [" + valid + "]");
+    } else {
+      error = web_message(400, "No enum constant org.hisp.dhis.scheduling.JobType." + profile_.canonical_job_type(text));
+    }
+    return std::nullopt;
+  }
+
+  Reply tasks_of_type(const Route& r) {
+    Reply error;
+    const auto type = job_type_of(r.segments[2], error);
+    if (!type) return error;
+    return json_reply(200, engine_.overview(*type, gist(r)), true);
+  }
+
+  Reply task_feed(const Route& r) {
+    Reply error;
+    const auto type = job_type_of(r.segments[2], error);
+    if (!type) return error;
+    const std::string& uid = r.segments[3];
+    if (!is_uid(uid)) {
+      if (profile_.new_notifier) return bad_uid(uid, "jobId");
+      return notifications_reply({});
+    }
+    return notifications_reply(engine_.feed(*type, uid, true));
+  }
+
+  Reply summaries_of_type(const Route& r) {
+    Reply error;
+    const auto type = job_type_of(r.segments[2], error);
+    if (!type) return error;
+    return json_reply(200, engine_.summaries(*type), true);
+  }
+
+  Reply task_summary(const Route& r) {
+    Reply error;
+    const auto type = job_type_of(r.segments[2], error);
+    if (!type) return error;
+    const std::string& uid = r.segments[3];
+    if (!is_uid(uid) && profile_.new_notifier) return bad_uid(uid, "jobId");
+    const auto summary = engine_.summary(*type, uid);
+    Reply reply;
+    reply.headers.emplace_back("Cache-Control", "no-store");
+    if (!summary) {
+      reply.content_type.clear();  // 200 with an empty body and no content type (§1.1)
+      return reply;
+    }
+    reply.body = summary->dump();
+    return reply;
+  }
+
+  Reply delete_tasks(const Route& r) {
+    const auto& s = r.segments;
+    std::string type;
+    if (s.size() >= 3) {
+      Reply error;
+      const auto known = job_type_of(s[2], error);
+      if (!known) return error;
+      type = *known;
+    }
+    std::optional<std::size_t> max_count;
+    std::optional<int> max_age;
+    if (r.req->has_param("maxCount")) max_count = static_cast<std::size_t>(std::atoi(r.req->get_param_value("maxCount").c_str()));
+    if (r.req->has_param("maxAge")) max_age = std::atoi(r.req->get_param_value("maxAge").c_str());
+    engine_.clear_notifications(type, s.size() == 4 ? s[3] : std::string(), max_count, max_age);
+    return Reply{204, "", "", {}};
+  }
+
+  Reply notifications_reply(const std::vector<Notification>& rows) const {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& row : rows) list.push_back(row.to_json());
+    Reply reply = json_reply(200, list);
+    reply.headers.emplace_back("Cache-Control", "no-store");
+    return reply;
+  }
+
+  // ---- replies ---------------------------------------------------------------------------------
+
+  static Reply json_reply(int status, const nlohmann::json& body) { return Reply{status, body.dump(), "application/json;charset=UTF-8", {}}; }
+  static Reply json_reply(int status, const nlohmann::ordered_json& body, bool) {
+    return Reply{status, body.dump(), "application/json;charset=UTF-8", {}};
+  }
+  static Reply text_reply(std::string text) { return Reply{200, std::move(text), "text/plain;charset=UTF-8", {{"Cache-Control", "no-store"}}}; }
+
+  static nlohmann::ordered_json envelope(int status, const char* web_status, const std::string& message) {
+    return nlohmann::ordered_json{{"httpStatus", reason(status)}, {"httpStatusCode", status}, {"status", web_status},
+                                  {"message", message}};
+  }
+
+  static Reply web_message(int status, const std::string& message, const std::string& error_code = {}) {
+    nlohmann::ordered_json body = envelope(status, status < 400 ? "OK" : "ERROR", message);
+    if (!error_code.empty()) body["errorCode"] = error_code;
+    Reply reply = json_reply(status, body, true);
+    if (status >= 400) reply.headers.emplace_back("Cache-Control", "no-cache, private");
+    return reply;
+  }
+
+  static Reply forbidden(const std::string& authority) {
+    return web_message(403, "Access is denied, requires one Authority from [" + authority + "]");
+  }
+
+  Reply bad_uid(const std::string& uid, const char* parameter) const {
+    const std::string rule = "UID must be an alphanumeric string of 11 characters starting with a letter, but was: " + uid;
+    if (profile_.version.minor == 40) return web_message(400, rule);
+    return web_message(400, "Value '" + uid + "' is not valid for path parameter " + parameter + ". " + rule);
+  }
+
+  static Reply not_found_page() {
+    return Reply{404,
+                 "<!doctype html><html lang=\"en\"><head><title>HTTP Status 404 – Not Found</title></head>"
+                 "<body><h1>HTTP Status 404 – Not Found</h1></body></html>",
+                 "text/html;charset=utf-8",
+                 {}};
+  }
+
+  static std::string login_page_html() {
+    return "<!DOCTYPE html><html><head><title>DHIS 2 | Login</title></head><body><form id=\"loginForm\" "
+           "method=\"post\" action=\"login\"><input id=\"j_username\" name=\"j_username\"/>"
+           "<input id=\"j_password\" name=\"j_password\" type=\"password\"/></form></body></html>";
+  }
+
+  static const char* reason(int status) {
+    switch (status) {
+      case 200: return "OK";
+      case 201: return "Created";
+      case 204: return "No Content";
+      case 302: return "Found";
+      case 400: return "Bad Request";
+      case 401: return "Unauthorized";
+      case 403: return "Forbidden";
+      case 404: return "Not Found";
+      case 409: return "Conflict";
+      case 429: return "Too Many Requests";
+      case 500: return "Internal Server Error";
+      case 502: return "Bad Gateway";
+      case 503: return "Service Unavailable";
+      case 504: return "Gateway Timeout";
+      default: return "Error";
+    }
+  }
+
+  // ---- URLs and small helpers ------------------------------------------------------------------
+
+  // scheme://host[:port] as the client addressed the server, honouring X-Forwarded-Proto/-Host.
+  std::string request_origin(const httplib::Request& req) const {
+    std::string scheme = req.get_header_value("X-Forwarded-Proto");
+    if (scheme.empty()) scheme = options_.tls ? "https" : "http";
+    std::string host = req.get_header_value("X-Forwarded-Host");
+    if (host.empty()) host = req.get_header_value("Host");
+    if (host.empty()) host = options_.host + ":" + std::to_string(port_);
+    return scheme + "://" + host;
+  }
+
+  // The absolute API root for Location headers: origin, context path, /api, and on <=2.42 the
+  // /<n> version segment when the request used one (§2.5).
+  std::string api_path(const Route& r) const {
+    std::string path = request_origin(*r.req) + options_.context_path + "/api";
+    if (!r.api_version.empty() && profile_.location_has_api_version) path += "/" + r.api_version;
+    return path;
+  }
+
+  static std::vector<std::string> split(const std::string& text, char separator = '/') {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      const auto next = text.find(separator, start);
+      const std::string part = text.substr(start, next == std::string::npos ? std::string::npos : next - start);
+      if (!part.empty()) parts.push_back(part);
+      if (next == std::string::npos) break;
+      start = next + 1;
+    }
+    return parts;
+  }
+
+  static bool is_number(const std::string& s) {
+    return !s.empty() && s.size() <= 3 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+  }
+
+  static bool is_uid(const std::string& s) {
+    if (s.size() != 11 || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
+    return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
+  }
+
+  static std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+  }
+
+  static std::optional<std::string> base64_decode(const std::string& in) {
+    std::string out;
+    int value = 0, bits = -8;
+    for (unsigned char c : in) {
+      int digit;
+      if (c >= 'A' && c <= 'Z') digit = c - 'A';
+      else if (c >= 'a' && c <= 'z') digit = c - 'a' + 26;
+      else if (c >= '0' && c <= '9') digit = c - '0' + 52;
+      else if (c == '+') digit = 62;
+      else if (c == '/') digit = 63;
+      else if (c == '=') break;
+      else return std::nullopt;
+      value = (value << 6) + digit;
+      bits += 6;
+      if (bits >= 0) {
+        out.push_back(static_cast<char>((value >> bits) & 0xFF));
+        bits -= 8;
+      }
+    }
+    return out;
+  }
+
+  FakeServerOptions options_;
+  VersionProfile profile_;
+  Clock clock_;
+  JobEngine engine_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = -1;
+
+  mutable std::mutex mutex_;  // faults, requests, connections
+  std::vector<FaultRule> faults_;
+  std::vector<RecordedRequest> requests_;
+  std::map<std::string, int> connections_;
+
+  std::mutex stop_mutex_;
+  std::condition_variable stop_cv_;
+  bool stopped_ = false;
+};
+
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_FAKE_SERVER_HPP

@@ -1,0 +1,289 @@
+#ifndef DHIS2_TESTING_JOB_SCRIPT_HPP
+#define DHIS2_TESTING_JOB_SCRIPT_HPP
+
+// A job's timeline for the emulator: the JobProgress calls a DHIS2 job makes (dhis2-wire.md §1.5),
+// each after a delay, plus what happens to the job itself (it ends, aborts, dies). The emulator
+// turns the calls into notifications by the rules of the emulated version: the notifier level of
+// the job type, LOOP replacement, caps, ids, the stale rule. A plain value.
+//
+//   auto script = JobScript()
+//       .start("Analytics table update")
+//       .stage("Populating analytics tables", 2s)
+//       .items("Populating analytics table analytics_2024", 12, 500ms)
+//       .complete("Analytics tables updated: {duration}", 1s);
+//
+// "{duration}" in a message becomes the time since the process started, as H:mm:ss.SSS.
+
+#include <dhis2/errors.hpp>
+#include <dhis2/notification.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+namespace testing {
+
+enum class StepKind {
+  StartProcess,     // startingProcess: INFO; the run's first one clears old rows and the summary
+  Stage,            // startingStage: INFO; a cancellation point
+  Item,             // a work item: LOOP "[i/n] text"; a cancellation point
+  Message,          // a direct notifier call at the given level
+  FailedStage,      // failedStage / failedWorkItem: ERROR, completed:false
+  Summary,          // the task summary is stored (synchronously)
+  CompleteProcess,  // completedProcess: INFO, completed:true
+  FailProcess,      // failedProcess: ERROR, completed:true
+  Abort,            // the run ends FAILED without a notification (FAIL policy after a failed stage)
+  Die               // the node dies: no more rows; the job row stays RUNNING until DHIS2 marks it FAILED
+};
+
+struct Step {
+  StepKind kind = StepKind::Message;
+  std::chrono::milliseconds after{0};  // delay since the previous step
+  NotificationLevel level = NotificationLevel::Info;
+  std::optional<std::string> message;  // absent: the row has no "message" key
+  nlohmann::json data;                 // StartProcess: the parameters; Summary: the summary
+  bool direct = false;                 // written by a direct notifier call: ignores the type's level
+  bool lost = false;                   // written to the async queue and lost (never stored)
+};
+
+class JobScript {
+ public:
+  JobScript() = default;
+
+  // startingProcess(description): the first row, INFO, carrying the parameters (2.39.2+). An empty
+  // description becomes "<JOB_TYPE> process started", as in DHIS2.
+  JobScript& start(std::string description = {}, nlohmann::json parameters = nlohmann::json::object(),
+                   std::chrono::milliseconds after = std::chrono::milliseconds(0)) {
+    Step s = make(StepKind::StartProcess, after, NotificationLevel::Info, std::move(description));
+    s.data = std::move(parameters);
+    return add(std::move(s));
+  }
+  // startingStage(description): an INFO row.
+  JobScript& stage(std::string description, std::chrono::milliseconds after) {
+    return add(make(StepKind::Stage, after, NotificationLevel::Info, std::move(description)));
+  }
+  // `count` work items, `each` apart: LOOP rows "[1/count] text" ... "[count/count] text".
+  JobScript& items(const std::string& text, int count, std::chrono::milliseconds each) {
+    if (count < 0) throw UsageError("JobScript::items: the count must not be negative");
+    for (int i = 1; i <= count; ++i) {
+      add(make(StepKind::Item, each, NotificationLevel::Loop,
+               "[" + std::to_string(i) + "/" + std::to_string(count) + "] " + text));
+    }
+    return *this;
+  }
+  // A row at any level, as a direct notifier call would write it.
+  JobScript& message(NotificationLevel level, std::string text, std::chrono::milliseconds after) {
+    if (level == NotificationLevel::Unknown) throw UsageError("JobScript::message: choose a known level");
+    return add(make(StepKind::Message, after, level, std::move(text)));
+  }
+  // failedStage / failedWorkItem: an ERROR row that does not end the process.
+  JobScript& failed_stage(std::string text, std::chrono::milliseconds after) {
+    return add(make(StepKind::FailedStage, after, NotificationLevel::Error, std::move(text)));
+  }
+  // Stores the task summary (GET /api/system/taskSummaries/{type}/{id}).
+  JobScript& summary(nlohmann::json summary, std::chrono::milliseconds after = std::chrono::milliseconds(0)) {
+    Step s = make(StepKind::Summary, after, NotificationLevel::Info, std::nullopt);
+    s.data = std::move(summary);
+    return add(std::move(s));
+  }
+  // completedProcess(message): INFO, completed:true. An empty optional omits "message" (a null
+  // summary). The run ends COMPLETED after its last step, unless something failed.
+  JobScript& complete(std::optional<std::string> text, std::chrono::milliseconds after) {
+    return add(make(StepKind::CompleteProcess, after, NotificationLevel::Info, std::move(text)));
+  }
+  // failedProcess(message): ERROR, completed:true; the run ends FAILED.
+  JobScript& fail(std::string text, std::chrono::milliseconds after) {
+    return add(make(StepKind::FailProcess, after, NotificationLevel::Error, std::move(text)));
+  }
+  // The job threw: ERROR, completed:true, "Process failed: <message>"; the run ends FAILED.
+  JobScript& crash(const std::string& exception_message, std::chrono::milliseconds after) {
+    return fail("Process failed: " + exception_message, after);
+  }
+  // The run ends FAILED with no final row (a stage failed under the FAIL policy).
+  JobScript& abort(std::chrono::milliseconds after) {
+    return add(make(StepKind::Abort, after, NotificationLevel::Error, std::nullopt));
+  }
+  // The node running the job dies: no further rows, the job row stays RUNNING with a stale
+  // heartbeat until DHIS2 marks it FAILED (10 minutes later).
+  JobScript& die(std::chrono::milliseconds after) {
+    return add(make(StepKind::Die, after, NotificationLevel::Error, std::nullopt));
+  }
+  // The last row added is lost in the notifier's async queue: it is never stored, but the job
+  // goes on as if it had been (a dropped final notification).
+  JobScript& lose_last_row() {
+    if (steps_.empty()) throw UsageError("JobScript::lose_last_row: the script has no step yet");
+    steps_.back().lost = true;
+    return *this;
+  }
+  // The last row added is written by a direct notifier call, shown whatever the type's level.
+  JobScript& direct() {
+    if (steps_.empty()) throw UsageError("JobScript::direct: the script has no step yet");
+    steps_.back().direct = true;
+    return *this;
+  }
+  // A result served by the job type's own result endpoint (data integrity summary or details).
+  JobScript& result(nlohmann::json value) {
+    result_ = std::move(value);
+    return *this;
+  }
+
+  const std::vector<Step>& steps() const noexcept { return steps_; }
+  const nlohmann::json& result() const noexcept { return result_; }
+  std::chrono::milliseconds duration() const {
+    std::chrono::milliseconds total{0};
+    for (const auto& s : steps_) total += s.after;
+    return total;
+  }
+
+  // A realistic default timeline for a job type (messages as DHIS2 writes them), ending in success.
+  static JobScript default_for(const std::string& job_type, const nlohmann::json& parameters = nlohmann::json::object());
+
+ private:
+  static Step make(StepKind kind, std::chrono::milliseconds after, NotificationLevel level,
+                   std::optional<std::string> text) {
+    if (after.count() < 0) throw UsageError("JobScript: a step's delay must not be negative");
+    Step s;
+    s.kind = kind;
+    s.after = after;
+    s.level = level;
+    s.message = std::move(text);
+    return s;
+  }
+  JobScript& add(Step step) {
+    steps_.push_back(std::move(step));
+    return *this;
+  }
+
+  std::vector<Step> steps_;
+  nlohmann::json result_;
+};
+
+namespace detail {
+
+inline nlohmann::json default_import_summary(const char* status, int imported, int updated, int deleted, int ignored) {
+  return {{"responseType", "ImportSummary"},
+          {"status", status},
+          {"importOptions", {{"idSchemes", nlohmann::json::object()}, {"dryRun", false}, {"async", true},
+                             {"importStrategy", "CREATE_AND_UPDATE"}, {"mergeMode", "REPLACE"},
+                             {"reportMode", "FULL"}, {"skipExistingCheck", false}}},
+          {"description", "Import process completed successfully"},
+          {"importCount", {{"imported", imported}, {"updated", updated}, {"ignored", ignored}, {"deleted", deleted}}},
+          {"conflicts", nlohmann::json::array()},
+          {"rejectedIndexes", nlohmann::json::array()},
+          {"dataSetComplete", "false"}};
+}
+
+inline nlohmann::json default_metadata_report(int created) {
+  const nlohmann::json stats = {{"created", created}, {"updated", 0}, {"deleted", 0}, {"ignored", 0}, {"total", created}};
+  return {{"importParams", {{"importMode", "COMMIT"}, {"importStrategy", "CREATE_AND_UPDATE"}, {"atomicMode", "ALL"}}},
+          {"status", "OK"},
+          {"stats", stats},
+          {"typeReports", nlohmann::json::array({{{"klass", "org.hisp.dhis.dataelement.DataElement"},
+                                                  {"stats", stats},
+                                                  {"objectReports", nlohmann::json::array()}}})}};
+}
+
+inline nlohmann::json default_tracker_report(int created) {
+  const nlohmann::json stats = {{"created", created}, {"updated", 0}, {"deleted", 0}, {"ignored", 0}, {"total", created}};
+  nlohmann::json report;
+  report["status"] = "OK";
+  report["validationReport"] = {{"errorReports", nlohmann::json::array()}, {"warningReports", nlohmann::json::array()}};
+  report["stats"] = stats;
+  report["bundleReport"]["typeReportMap"]["TRACKED_ENTITY"] = {
+      {"trackerType", "TRACKED_ENTITY"}, {"stats", stats}, {"objectReports", nlohmann::json::array()}};
+  return report;
+}
+
+}  // namespace detail
+
+inline JobScript JobScript::default_for(const std::string& job_type, const nlohmann::json& parameters) {
+  using std::chrono::milliseconds;
+  JobScript s;
+  if (job_type == "ANALYTICS_TABLE" || job_type == "CONTINUOUS_ANALYTICS_TABLE") {
+    s.start("Analytics table update", parameters)
+        .stage("Validating analytics tables", milliseconds(400))
+        .stage("Generating resource tables", milliseconds(600))
+        .items("Generating resource table", 6, milliseconds(1100))
+        .stage("Performing pre-create table work", milliseconds(800))
+        .stage("Populating analytics tables", milliseconds(1200))
+        .items("Populating analytics table analytics_2024", 12, milliseconds(2500))
+        .stage("Applying aggregation levels", milliseconds(1500))
+        .stage("Creating indexes", milliseconds(2500))
+        .items("Creating index", 8, milliseconds(900))
+        .stage("Swapping analytics tables", milliseconds(1800))
+        .complete("Analytics tables updated: {duration}", milliseconds(900));
+  } else if (job_type == "RESOURCE_TABLE") {
+    s.start("Resource table update", nlohmann::json())
+        .items("Generating resource table", 8, milliseconds(700))
+        .complete("Resource tables generated: {duration}", milliseconds(300));
+  } else if (job_type == "MONITORING") {
+    s.start("Monitoring", parameters)
+        .stage("Running validation rules", milliseconds(500))
+        .items("Validation rule group", 4, milliseconds(900))
+        .complete("Monitoring process done: {duration}", milliseconds(300));
+  } else if (job_type == "PREDICTOR") {
+    s.start("Predictors run", parameters)
+        .items("Running predictor", 3, milliseconds(1200))
+        .summary({{"responseType", "PredictionSummary"}, {"status", "SUCCESS"}, {"description", "Predictions run"},
+                  {"predictors", 3}, {"inserted", 120}, {"updated", 4}, {"deleted", 0}, {"unchanged", 10}},
+                 milliseconds(200))
+        .complete("Prediction done: 3 predictors, 120 inserted, 4 updated, 0 deleted, 10 unchanged", milliseconds(0));
+  } else if (job_type == "DATAVALUE_IMPORT") {
+    // DataEntryJob stores the summary just after its completed row (dhis2-wire.md §1.7).
+    s.start("Data value set import", parameters)
+        .stage("Importing data values", milliseconds(300))
+        .stage("Checking conflicts", milliseconds(600))
+        .complete("Import complete with status OK, 10 created, 2 updated, 0 deleted, 1 ignored", milliseconds(500))
+        .summary(detail::default_import_summary("SUCCESS", 10, 2, 0, 1), milliseconds(150));
+  } else if (job_type == "COMPLETE_DATA_SET_REGISTRATION_IMPORT") {
+    s.start("Complete data set registration import", parameters)
+        .summary(detail::default_import_summary("SUCCESS", 4, 0, 0, 0), milliseconds(600))
+        .complete("Import complete with status OK, 4 created, 0 updated, 0 deleted, 0 ignored", milliseconds(0));
+  } else if (job_type == "METADATA_IMPORT" || job_type == "GML_IMPORT") {
+    s.start("Metadata import", parameters)
+        .stage("Running preheat", milliseconds(300))
+        .stage("Validating objects", milliseconds(500))
+        .stage("Committing objects", milliseconds(700))
+        .summary(detail::default_metadata_report(5), milliseconds(200))
+        .complete("Import complete with status OK, 5 created, 0 updated, 0 deleted, 0 ignored", milliseconds(0));
+  } else if (job_type == "TRACKER_IMPORT_JOB") {
+    s.start("Tracker import started", parameters)
+        .stage("Running preheat", milliseconds(200))
+        .stage("Running validation", milliseconds(400))
+        .stage("Running commit", milliseconds(500))
+        .summary(detail::default_tracker_report(5), milliseconds(100))
+        .complete("Import complete with status OK, 5 created, 0 updated, 0 deleted, 0 ignored", milliseconds(0));
+  } else if (job_type == "GEOJSON_IMPORT") {
+    s.start("GeoJSON import", parameters)
+        .summary({{"responseType", "GeoJsonImportReport"}, {"status", "SUCCESS"},
+                  {"importCount", {{"imported", 0}, {"updated", 12}, {"ignored", 0}, {"deleted", 0}}},
+                  {"totalConflictOccurrenceCount", 0}, {"conflicts", nlohmann::json::array()}},
+                 milliseconds(800))
+        .complete("Import complete with status OK, 0 created, 12 updated, 0 deleted, 0 ignored", milliseconds(0));
+  } else if (job_type == "DATA_INTEGRITY" || job_type == "DATA_INTEGRITY_DETAILS") {
+    // A type without notifications (level ERROR): its rows, where the version writes any, are "".
+    s.start("", parameters)
+        .stage("Running data integrity checks", milliseconds(500))
+        .complete("Data integrity checks completed", milliseconds(2500));
+  } else if (job_type == "META_DATA_SYNC") {
+    // Several processes, so several completed:true rows (dhis2-wire.md §1.5).
+    s.start("Metadata sync pre-processing", parameters)
+        .complete("Pre-processing done", milliseconds(800))
+        .start("Metadata sync", nlohmann::json::object(), milliseconds(100))
+        .complete("Metadata sync done", milliseconds(1500))
+        .start("Metadata sync post-processing", nlohmann::json::object(), milliseconds(100))
+        .complete("Post-processing done", milliseconds(600));
+  } else {
+    s.start("", parameters).stage("Running " + job_type, milliseconds(500)).complete("", milliseconds(1500));
+  }
+  return s;
+}
+
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_JOB_SCRIPT_HPP
