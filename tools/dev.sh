@@ -14,7 +14,7 @@ cd "$ROOT"
 
 # The Debian packages the build needs; the one list. libclang-rt-dev holds clang's sanitizer
 # runtimes, which clang only recommends.
-PACKAGES=(cmake ninja-build g++ clang libclang-rt-dev pkg-config meson python3
+PACKAGES=(cmake ninja-build g++ clang libclang-rt-dev pkg-config meson python3 openssl
           libcpp-httplib-dev nlohmann-json3-dev catch2 libssl-dev)
 
 # What `demo` runs: a program path relative to build/dev, then its arguments.

@@ -112,9 +112,10 @@ class DecodeError : public UnexpectedResponseError {
 // was one. A 409 with status WARNING is an import with errors: read web_message() for the report.
 class ApiError : public Error {
  public:
+  // `request` ("GET /api/x") prefixes the message when given.
   ApiError(int status, std::string dhis2_message, std::string error_code = {},
-           std::shared_ptr<const WebMessage> web_message = nullptr)
-      : Error(describe(status, dhis2_message, error_code)),
+           std::shared_ptr<const WebMessage> web_message = nullptr, const std::string& request = {})
+      : Error((request.empty() ? std::string() : request + ": ") + describe(status, dhis2_message, error_code)),
         status_(status),
         dhis2_message_(std::move(dhis2_message)),
         error_code_(std::move(error_code)),

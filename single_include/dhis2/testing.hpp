@@ -508,6 +508,7 @@ class Clock {
 
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <string>
 #include <utility>
@@ -577,13 +578,17 @@ struct Fault {
     return f;
   }
 
-  // "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate).
+  // "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate), in English whatever the C locale.
   static std::string http_date(std::chrono::system_clock::time_point when) {
+    static const char* const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     const std::time_t t = std::chrono::system_clock::to_time_t(when);
     std::tm utc{};
     gmtime_r(&t, &utc);
-    char buffer[64];
-    std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    char buffer[96];
+    std::snprintf(buffer, sizeof buffer, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[utc.tm_wday], utc.tm_mday,
+                  months[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min, utc.tm_sec);
     return buffer;
   }
 
@@ -762,7 +767,8 @@ class JobScript {
     }
     return *this;
   }
-  // A row at any level, as a direct notifier call would write it.
+  // A row at any level. Like every progress row it obeys the job type's notifier level (a
+  // non-notifying type keeps only ERROR rows); add .direct() for a direct notifier call.
   JobScript& message(NotificationLevel level, std::string text, std::chrono::milliseconds after) {
     if (level == NotificationLevel::Unknown) throw UsageError("JobScript::message: choose a known level");
     return add(make(StepKind::Message, after, level, std::move(text)));
@@ -1038,7 +1044,7 @@ struct VersionProfile {
 
     VersionProfile p;
     p.version = v;
-    p.version_text = std::string(version_text);
+    p.version_text = trimmed(version_text);
     p.ids_from_timestamp = at_least(42);
     p.new_notifier = at_least(42) || (in_line(41) && at_least(41, 4)) || (in_line(40) && at_least(40, 8));
     p.ids_equal_job_id = v < ServerVersion{2, 40, 8, 0, true};
@@ -1065,6 +1071,13 @@ struct VersionProfile {
     p.max_api_version = v.minor;
     p.job_types = job_types_of(v);
     return p;
+  }
+
+  static std::string trimmed(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) return {};
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return std::string(text.substr(first, last - first + 1));
   }
 
   static std::string supported_examples() { return "2.38, 2.39, 2.40.7, 2.40.8, 2.41.0, 2.41.4, 2.42.1, 2.43.1"; }
@@ -1189,6 +1202,7 @@ class JobEngine {
  public:
   static constexpr std::size_t kMaxMessagesPerJob = 500;   // §1.4
   static constexpr std::size_t kMaxJobsPerType = 500;      // §1.4
+  static constexpr std::chrono::hours kMaxAge{24 * 7};      // §1.4 notifierMaxAgeDays
   static constexpr std::chrono::seconds kSchedulerLoop{20};  // §2.3
   static constexpr std::chrono::minutes kRescheduleStaleAfter{10};  // §3.3
   static constexpr std::chrono::hours kAdHocRowsKept{24};           // §1.6
@@ -1271,15 +1285,17 @@ class JobEngine {
     add_job_locked(std::move(job));
   }
 
-  enum class ExecuteStatus { Started, NotFound, AlreadyRunning };
+  enum class ExecuteStatus { Started, NotFound, AlreadyRunning, AlreadyRanOnce };
   // Runs a saved configuration now: at once on <=2.40, at the next scheduler tick on 2.41+. Its
   // previous run's rows stay visible until the new run starts (§1.5).
   ExecuteStatus execute(const std::string& uid) {
     std::lock_guard<std::mutex> lock(mutex_);
     const SysTime now = catch_up_locked();
     Job* job = find_locked(uid, now);
-    if (!job) return ExecuteStatus::NotFound;
+    if (!job || job->in_memory) return ExecuteStatus::NotFound;  // <=2.40 API-started: no row (§3.1)
     if (job->info.job_status == "RUNNING" || job->queued) return ExecuteStatus::AlreadyRunning;
+    // A finished ONCE_ASAP (API-started) job is not run again (§3.1 "Job did already run once.").
+    if (job->info.ad_hoc && job->info.last_finished) return ExecuteStatus::AlreadyRanOnce;
     job->run = Run{};
     job->info.enabled = true;
     if (!profile_.scheduler_grid) {
@@ -1522,6 +1538,7 @@ class JobEngine {
   struct StoredSummary {
     nlohmann::json value;
     std::uint64_t seq = 0;
+    SysTime set_at{};  // its own age timestamp (§1.4)
   };
 
   // ---- time and scheduling -------------------------------------------------------------------
@@ -1611,8 +1628,10 @@ class JobEngine {
     while (true) {
       const auto next = next_event_locked();
       if (!next || *next > now) break;
+      clean_if_idle_locked(*next);
       process_event_locked(*next);
     }
+    clean_if_idle_locked(now);
     // Ticks with nothing to do still pass; remember the last one so the next starts from it.
     if (floor_to_tick(now) > last_tick_) last_tick_ = floor_to_tick(now);
     return now;
@@ -1749,7 +1768,7 @@ class JobEngine {
         emit(NotificationLevel::Error, render(step, job, t), false, false);
         break;
       case StepKind::Summary:
-        set_summary_locked(job.info.job_type, job.info.uid, step.data);
+        set_summary_locked(job.info.job_type, job.info.uid, step.data, t);
         break;
       case StepKind::CompleteProcess:
         job.run.process_open = false;
@@ -1848,6 +1867,7 @@ class JobEngine {
     feed.rows.push_front(std::move(n));
     feed.newest_time = stamped;
     feed.seq = ++seq_;
+    last_write_ = t;
     apply_caps_locked(job.info.job_type, job.info.uid);
   }
 
@@ -1857,11 +1877,7 @@ class JobEngine {
       auto& rows = jobs[uid].rows;
       // FIFO per job, but the very first row (the parameters) is always kept (§1.4).
       while (rows.size() > kMaxMessagesPerJob) rows.erase(rows.end() - 2);
-      if (jobs.size() > kMaxJobsPerType) {
-        const auto order = jobs_by_recency_locked(jobs);
-        for (std::size_t i = kMaxJobsPerType; i < order.size(); ++i) clear_job_locked(type, order[i]);
-      }
-      return;
+      return;  // the max-jobs cap waits for the notifier to be idle (clean_if_idle_locked)
     }
     // <=2.41.3: one pool of 500 slots per type; the job owning the oldest slot loses it.
     std::size_t total = 0;
@@ -1916,8 +1932,42 @@ class JobEngine {
     return out;
   }
 
-  void set_summary_locked(const std::string& type, const std::string& uid, const nlohmann::json& value) {
-    summaries_[type][uid] = StoredSummary{value, ++seq_};
+  void set_summary_locked(const std::string& type, const std::string& uid, const nlohmann::json& value, SysTime t) {
+    summaries_[type][uid] = StoredSummary{value, ++seq_, t};
+    if (!profile_.new_notifier) cap_summaries_locked(type, std::nullopt);  // <=2.41.3: 500 per type (§1.4)
+  }
+
+  // The most recently set kMaxJobsPerType summaries of a type stay; with `now`, also only those
+  // set within kMaxAge.
+  void cap_summaries_locked(const std::string& type, std::optional<SysTime> now) {
+    auto it = summaries_.find(type);
+    if (it == summaries_.end()) return;
+    std::vector<std::pair<std::uint64_t, std::string>> order;
+    for (const auto& entry : it->second) order.emplace_back(entry.second.seq, entry.first);
+    std::sort(order.rbegin(), order.rend());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const bool too_old = now && *now - it->second.at(order[i].second).set_at > kMaxAge;
+      if (i >= kMaxJobsPerType || too_old) it->second.erase(order[i].second);
+    }
+  }
+
+  // The new notifier's max-jobs and max-age caps (notifications and summaries) run only once no
+  // notification has been written for notifierCleanAfterIdleTime: 10 min on 2.42+, 1 min on the
+  // 2.40.8+/2.41.4+ backports (§1.4).
+  void clean_if_idle_locked(SysTime t) {
+    if (!profile_.new_notifier || !last_write_) return;
+    const std::chrono::milliseconds idle = profile_.version >= ServerVersion{2, 42, 0, 0, true}
+                                               ? std::chrono::milliseconds(std::chrono::minutes(10))
+                                               : std::chrono::milliseconds(std::chrono::minutes(1));
+    if (t - *last_write_ < idle) return;
+    for (auto& type : feeds_) {
+      const auto order = jobs_by_recency_locked(type.second);
+      for (std::size_t i = 0; i < order.size(); ++i) {
+        const bool too_old = t - type.second.at(order[i]).newest_time > kMaxAge;
+        if (i >= kMaxJobsPerType || too_old) clear_job_locked(type.first, order[i]);
+      }
+    }
+    for (const auto& type : summaries_) cap_summaries_locked(type.first, t);
   }
 
   void clear_job_locked(const std::string& type, const std::string& uid) {
@@ -2012,6 +2062,7 @@ class JobEngine {
   std::map<std::string, nlohmann::json> results_;
   SysTime last_tick_;
   std::int64_t last_row_ms_ = 0;
+  std::optional<SysTime> last_write_;  // when the notifier last stored a row (idle cleaning, §1.4)
   std::int64_t last_name_ms_ = 0;
   std::uint64_t seq_ = 0;
 };
@@ -2096,6 +2147,9 @@ struct FakeServerOptions {
   std::vector<IssuedToken> bearer_tokens;  // OAuth2/OIDC access tokens (Authorization: Bearer)
   double speed = 0;                // the clock: 0 stands still until advanced, 1 real time, N faster
   std::optional<std::chrono::system_clock::time_point> start_time;  // default: now, to the second
+  // System settings served at /api/systemSettings/{key}; an absent key reads as null.
+  std::map<std::string, nlohmann::json> settings = {{"keyUiLocale", "en"}, {"applicationTitle", "DHIS 2"}};
+  std::string default_category_combo = "bjDvmb4bfuf";  // the uid of the "default" category combo
   std::chrono::seconds keep_alive_timeout{5};
   std::uint64_t seed = 20240520;   // job and notification ids are reproducible for a seed
 };
@@ -2123,6 +2177,9 @@ class FakeServer {
     }
     server_->new_task_queue = [] { return new httplib::ThreadPool(32); };
     server_->set_keep_alive_max_count(100000);
+    // httplib writes headers and body separately: without TCP_NODELAY, Nagle and the client's
+    // delayed ACK add ~40 ms to every response on a keep-alive connection.
+    server_->set_tcp_nodelay(true);
     server_->set_keep_alive_timeout(static_cast<time_t>(options_.keep_alive_timeout.count()));
     server_->set_payload_max_length(256 * 1024 * 1024);
     const auto handler = [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); };
@@ -2309,11 +2366,13 @@ class FakeServer {
 
   void handle(const httplib::Request& req, httplib::Response& res) {
     const std::optional<Fault> fault = record_and_pick_fault(req);
+    bool stopped_during_delay = false;
     if (fault && fault->kind == Fault::Kind::Delay) {
       std::unique_lock<std::mutex> lock(stop_mutex_);
-      stop_cv_.wait_for(lock, fault->delay, [this] { return stopped_; });
+      stopped_during_delay = stop_cv_.wait_for(lock, fault->delay, [this] { return stopped_; });
     }
-    if (fault && fault->kind == Fault::Kind::DropBeforeResponse) {
+    // A server stopped during a delay never answers (stop() must not deliver the response early).
+    if (stopped_during_delay || (fault && fault->kind == Fault::Kind::DropBeforeResponse)) {
       const int peer = req.remote_port;
       close_connections([peer](int, int peer_port) { return peer_port == peer; });
       res.status = 500;
@@ -2552,6 +2611,8 @@ class FakeServer {
     if (m == "GET" && is({"system", "info"})) return system_info(r);
     if (m == "GET" && is({"system", "ping"})) return text_reply("pong");
     if (m == "GET" && is({"me"})) return me(r);
+    if (m == "GET" && is({"systemSettings", "*"})) return system_setting(s[1]);
+    if (m == "GET" && is({"categoryCombos"})) return category_combos(r);
 
     if (post_or_put && is({"resourceTables", "analytics"})) return kickoff(r, "ANALYTICS_TABLE", "F_PERFORM_MAINTENANCE");
     if (post_or_put && is({"resourceTables"})) return kickoff(r, "RESOURCE_TABLE", "F_PERFORM_MAINTENANCE");
@@ -2577,7 +2638,7 @@ class FakeServer {
     }
     if (m == "GET" && s.size() >= 2 && s[0] == "scheduling" && s[1] == "running") return running(r);
 
-    if (m == "GET" && is({"system", "tasks"})) return json_reply(200, engine_.all(gist(r)), true);
+    if (m == "GET" && is({"system", "tasks"})) return no_store(json_reply(200, engine_.all(gist(r)), true));
     if (m == "GET" && is({"system", "tasks", "*"})) return tasks_of_type(r);
     if (m == "GET" && is({"system", "tasks", "*", "*"})) return task_feed(r);
     if (m == "GET" && is({"system", "taskSummaries", "*"})) return summaries_of_type(r);
@@ -2632,13 +2693,15 @@ class FakeServer {
         info.erase(key);
       }
     }
-    return json_reply(200, info, true);
+    Reply reply = json_reply(200, pick_fields(info, *r.req), true);
+    reply.headers.emplace_back("Cache-Control", "no-store");  // SystemController sends no-store (§5.1)
+    return reply;
   }
 
   Reply me(const Route& r) const {
     const User& u = *r.user;
     nlohmann::json authorities = u.authorities;
-    return json_reply(200, {{"id", u.id},
+    return json_reply(200, pick_fields(nlohmann::json{{"id", u.id},
                             {"username", u.username},
                             {"firstName", u.first_name},
                             {"surname", u.surname},
@@ -2648,7 +2711,26 @@ class FakeServer {
                             {"authorities", authorities},
                             {"settings", {{"keyUiLocale", "en"}}},
                             {"userRoles", nlohmann::json::array()},
-                            {"organisationUnits", nlohmann::json::array()}});
+                            {"organisationUnits", nlohmann::json::array()}}, *r.req));
+  }
+
+  // {"<key>": value}, null for a key the server does not have (SystemSettingController).
+  Reply system_setting(const std::string& key) const {
+    const auto it = options_.settings.find(key);
+    Reply reply = json_reply(200, nlohmann::json{{key, it == options_.settings.end() ? nlohmann::json() : it->second}});
+    reply.headers.emplace_back("Cache-Control", "no-cache, private");
+    return reply;
+  }
+
+  // Only the "default" combination exists; ?filter=name:eq:default finds it.
+  Reply category_combos(const Route& r) const {
+    const std::string filter = r.req->get_param_value("filter");
+    nlohmann::json list = nlohmann::json::array();
+    if (filter.empty() || filter == "name:eq:default") {
+      list.push_back({{"id", options_.default_category_combo}, {"name", "default"}, {"displayName", "default"}});
+    }
+    return json_reply(200, {{"pager", {{"page", 1}, {"pageCount", 1}, {"total", list.size()}, {"pageSize", 50}}},
+                            {"categoryCombos", list}});
   }
 
   // ---- kick-offs (§2) ------------------------------------------------------------------------
@@ -2900,6 +2982,7 @@ class FakeServer {
       return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
     }
     if (status == JobEngine::ExecuteStatus::AlreadyRunning) return web_message(409, "Job is already running.", "E1004");
+    if (status == JobEngine::ExecuteStatus::AlreadyRanOnce) return web_message(409, "Job did already run once.", "E1004");
     return json_reply(200, report, true);
   }
 
@@ -2998,7 +3081,7 @@ class FakeServer {
     Reply error;
     const auto type = job_type_of(r.segments[2], error);
     if (!type) return error;
-    return json_reply(200, engine_.overview(*type, gist(r)), true);
+    return no_store(json_reply(200, engine_.overview(*type, gist(r)), true));
   }
 
   Reply task_feed(const Route& r) {
@@ -3017,7 +3100,7 @@ class FakeServer {
     Reply error;
     const auto type = job_type_of(r.segments[2], error);
     if (!type) return error;
-    return json_reply(200, engine_.summaries(*type), true);
+    return no_store(json_reply(200, engine_.summaries(*type), true));
   }
 
   Reply task_summary(const Route& r) {
@@ -3054,6 +3137,12 @@ class FakeServer {
     return Reply{204, "", "", {}};
   }
 
+  // SystemController answers every GET with Cache-Control: no-store (§1).
+  static Reply no_store(Reply reply) {
+    reply.headers.emplace_back("Cache-Control", "no-store");
+    return reply;
+  }
+
   Reply notifications_reply(const std::vector<Notification>& rows) const {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& row : rows) list.push_back(row.to_json());
@@ -3063,6 +3152,31 @@ class FakeServer {
   }
 
   // ---- replies ---------------------------------------------------------------------------------
+
+  // ?fields= on the top level (§5.1, §5.2): absent, "*" or ":all" keep everything; "a,b[c,d]"
+  // keeps a and b (b whole: nested selections are not narrowed).
+  template <typename J>
+  static J pick_fields(const J& body, const httplib::Request& req) {
+    const std::string fields = req.get_param_value("fields");
+    if (fields.empty()) return body;
+    std::vector<std::string> names(1);
+    int depth = 0;
+    for (char c : fields) {
+      if (c == '[' || c == '(') ++depth;
+      if (c == ']' || c == ')') --depth;
+      if (c == ',' && depth == 0) {
+        names.emplace_back();
+      } else if (depth == 0 && c != ']' && c != ')') {
+        names.back().push_back(c);
+      }
+    }
+    J picked = J::object();
+    for (const auto& name : names) {
+      if (name == "*" || name == ":all") return body;
+      if (body.contains(name)) picked[name] = body[name];
+    }
+    return picked;
+  }
 
   static Reply json_reply(int status, const nlohmann::json& body) { return Reply{status, body.dump(), "application/json;charset=UTF-8", {}}; }
   static Reply json_reply(int status, const nlohmann::ordered_json& body, bool) {
@@ -3136,6 +3250,13 @@ class FakeServer {
     std::string host = req.get_header_value("X-Forwarded-Host");
     if (host.empty()) host = req.get_header_value("Host");
     if (host.empty()) host = options_.host + ":" + std::to_string(port_);
+    // HttpServletRequestPaths omits ports 80 and 443 (§5.1).
+    for (const std::string default_port : {":80", ":443"}) {
+      if (host.size() > default_port.size() &&
+          host.compare(host.size() - default_port.size(), default_port.size(), default_port) == 0) {
+        host.resize(host.size() - default_port.size());
+      }
+    }
     return scheme + "://" + host;
   }
 
@@ -3186,7 +3307,7 @@ class FakeServer {
       else if (c == '/') digit = 63;
       else if (c == '=') break;
       else return std::nullopt;
-      value = (value << 6) + digit;
+      value = ((value & 0xFFFF) << 6) + digit;  // only the undecoded low bits matter; no int overflow
       bits += 6;
       if (bits >= 0) {
         out.push_back(static_cast<char>((value >> bits) & 0xFF));

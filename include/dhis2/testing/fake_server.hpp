@@ -93,6 +93,9 @@ struct FakeServerOptions {
   std::vector<IssuedToken> bearer_tokens;  // OAuth2/OIDC access tokens (Authorization: Bearer)
   double speed = 0;                // the clock: 0 stands still until advanced, 1 real time, N faster
   std::optional<std::chrono::system_clock::time_point> start_time;  // default: now, to the second
+  // System settings served at /api/systemSettings/{key}; an absent key reads as null.
+  std::map<std::string, nlohmann::json> settings = {{"keyUiLocale", "en"}, {"applicationTitle", "DHIS 2"}};
+  std::string default_category_combo = "bjDvmb4bfuf";  // the uid of the "default" category combo
   std::chrono::seconds keep_alive_timeout{5};
   std::uint64_t seed = 20240520;   // job and notification ids are reproducible for a seed
 };
@@ -120,6 +123,9 @@ class FakeServer {
     }
     server_->new_task_queue = [] { return new httplib::ThreadPool(32); };
     server_->set_keep_alive_max_count(100000);
+    // httplib writes headers and body separately: without TCP_NODELAY, Nagle and the client's
+    // delayed ACK add ~40 ms to every response on a keep-alive connection.
+    server_->set_tcp_nodelay(true);
     server_->set_keep_alive_timeout(static_cast<time_t>(options_.keep_alive_timeout.count()));
     server_->set_payload_max_length(256 * 1024 * 1024);
     const auto handler = [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); };
@@ -306,11 +312,13 @@ class FakeServer {
 
   void handle(const httplib::Request& req, httplib::Response& res) {
     const std::optional<Fault> fault = record_and_pick_fault(req);
+    bool stopped_during_delay = false;
     if (fault && fault->kind == Fault::Kind::Delay) {
       std::unique_lock<std::mutex> lock(stop_mutex_);
-      stop_cv_.wait_for(lock, fault->delay, [this] { return stopped_; });
+      stopped_during_delay = stop_cv_.wait_for(lock, fault->delay, [this] { return stopped_; });
     }
-    if (fault && fault->kind == Fault::Kind::DropBeforeResponse) {
+    // A server stopped during a delay never answers (stop() must not deliver the response early).
+    if (stopped_during_delay || (fault && fault->kind == Fault::Kind::DropBeforeResponse)) {
       const int peer = req.remote_port;
       close_connections([peer](int, int peer_port) { return peer_port == peer; });
       res.status = 500;
@@ -549,6 +557,8 @@ class FakeServer {
     if (m == "GET" && is({"system", "info"})) return system_info(r);
     if (m == "GET" && is({"system", "ping"})) return text_reply("pong");
     if (m == "GET" && is({"me"})) return me(r);
+    if (m == "GET" && is({"systemSettings", "*"})) return system_setting(s[1]);
+    if (m == "GET" && is({"categoryCombos"})) return category_combos(r);
 
     if (post_or_put && is({"resourceTables", "analytics"})) return kickoff(r, "ANALYTICS_TABLE", "F_PERFORM_MAINTENANCE");
     if (post_or_put && is({"resourceTables"})) return kickoff(r, "RESOURCE_TABLE", "F_PERFORM_MAINTENANCE");
@@ -574,7 +584,7 @@ class FakeServer {
     }
     if (m == "GET" && s.size() >= 2 && s[0] == "scheduling" && s[1] == "running") return running(r);
 
-    if (m == "GET" && is({"system", "tasks"})) return json_reply(200, engine_.all(gist(r)), true);
+    if (m == "GET" && is({"system", "tasks"})) return no_store(json_reply(200, engine_.all(gist(r)), true));
     if (m == "GET" && is({"system", "tasks", "*"})) return tasks_of_type(r);
     if (m == "GET" && is({"system", "tasks", "*", "*"})) return task_feed(r);
     if (m == "GET" && is({"system", "taskSummaries", "*"})) return summaries_of_type(r);
@@ -629,13 +639,15 @@ class FakeServer {
         info.erase(key);
       }
     }
-    return json_reply(200, info, true);
+    Reply reply = json_reply(200, pick_fields(info, *r.req), true);
+    reply.headers.emplace_back("Cache-Control", "no-store");  // SystemController sends no-store (§5.1)
+    return reply;
   }
 
   Reply me(const Route& r) const {
     const User& u = *r.user;
     nlohmann::json authorities = u.authorities;
-    return json_reply(200, {{"id", u.id},
+    return json_reply(200, pick_fields(nlohmann::json{{"id", u.id},
                             {"username", u.username},
                             {"firstName", u.first_name},
                             {"surname", u.surname},
@@ -645,7 +657,26 @@ class FakeServer {
                             {"authorities", authorities},
                             {"settings", {{"keyUiLocale", "en"}}},
                             {"userRoles", nlohmann::json::array()},
-                            {"organisationUnits", nlohmann::json::array()}});
+                            {"organisationUnits", nlohmann::json::array()}}, *r.req));
+  }
+
+  // {"<key>": value}, null for a key the server does not have (SystemSettingController).
+  Reply system_setting(const std::string& key) const {
+    const auto it = options_.settings.find(key);
+    Reply reply = json_reply(200, nlohmann::json{{key, it == options_.settings.end() ? nlohmann::json() : it->second}});
+    reply.headers.emplace_back("Cache-Control", "no-cache, private");
+    return reply;
+  }
+
+  // Only the "default" combination exists; ?filter=name:eq:default finds it.
+  Reply category_combos(const Route& r) const {
+    const std::string filter = r.req->get_param_value("filter");
+    nlohmann::json list = nlohmann::json::array();
+    if (filter.empty() || filter == "name:eq:default") {
+      list.push_back({{"id", options_.default_category_combo}, {"name", "default"}, {"displayName", "default"}});
+    }
+    return json_reply(200, {{"pager", {{"page", 1}, {"pageCount", 1}, {"total", list.size()}, {"pageSize", 50}}},
+                            {"categoryCombos", list}});
   }
 
   // ---- kick-offs (§2) ------------------------------------------------------------------------
@@ -897,6 +928,7 @@ class FakeServer {
       return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
     }
     if (status == JobEngine::ExecuteStatus::AlreadyRunning) return web_message(409, "Job is already running.", "E1004");
+    if (status == JobEngine::ExecuteStatus::AlreadyRanOnce) return web_message(409, "Job did already run once.", "E1004");
     return json_reply(200, report, true);
   }
 
@@ -995,7 +1027,7 @@ class FakeServer {
     Reply error;
     const auto type = job_type_of(r.segments[2], error);
     if (!type) return error;
-    return json_reply(200, engine_.overview(*type, gist(r)), true);
+    return no_store(json_reply(200, engine_.overview(*type, gist(r)), true));
   }
 
   Reply task_feed(const Route& r) {
@@ -1014,7 +1046,7 @@ class FakeServer {
     Reply error;
     const auto type = job_type_of(r.segments[2], error);
     if (!type) return error;
-    return json_reply(200, engine_.summaries(*type), true);
+    return no_store(json_reply(200, engine_.summaries(*type), true));
   }
 
   Reply task_summary(const Route& r) {
@@ -1051,6 +1083,12 @@ class FakeServer {
     return Reply{204, "", "", {}};
   }
 
+  // SystemController answers every GET with Cache-Control: no-store (§1).
+  static Reply no_store(Reply reply) {
+    reply.headers.emplace_back("Cache-Control", "no-store");
+    return reply;
+  }
+
   Reply notifications_reply(const std::vector<Notification>& rows) const {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& row : rows) list.push_back(row.to_json());
@@ -1060,6 +1098,31 @@ class FakeServer {
   }
 
   // ---- replies ---------------------------------------------------------------------------------
+
+  // ?fields= on the top level (§5.1, §5.2): absent, "*" or ":all" keep everything; "a,b[c,d]"
+  // keeps a and b (b whole: nested selections are not narrowed).
+  template <typename J>
+  static J pick_fields(const J& body, const httplib::Request& req) {
+    const std::string fields = req.get_param_value("fields");
+    if (fields.empty()) return body;
+    std::vector<std::string> names(1);
+    int depth = 0;
+    for (char c : fields) {
+      if (c == '[' || c == '(') ++depth;
+      if (c == ']' || c == ')') --depth;
+      if (c == ',' && depth == 0) {
+        names.emplace_back();
+      } else if (depth == 0 && c != ']' && c != ')') {
+        names.back().push_back(c);
+      }
+    }
+    J picked = J::object();
+    for (const auto& name : names) {
+      if (name == "*" || name == ":all") return body;
+      if (body.contains(name)) picked[name] = body[name];
+    }
+    return picked;
+  }
 
   static Reply json_reply(int status, const nlohmann::json& body) { return Reply{status, body.dump(), "application/json;charset=UTF-8", {}}; }
   static Reply json_reply(int status, const nlohmann::ordered_json& body, bool) {
@@ -1133,6 +1196,13 @@ class FakeServer {
     std::string host = req.get_header_value("X-Forwarded-Host");
     if (host.empty()) host = req.get_header_value("Host");
     if (host.empty()) host = options_.host + ":" + std::to_string(port_);
+    // HttpServletRequestPaths omits ports 80 and 443 (§5.1).
+    for (const std::string default_port : {":80", ":443"}) {
+      if (host.size() > default_port.size() &&
+          host.compare(host.size() - default_port.size(), default_port.size(), default_port) == 0) {
+        host.resize(host.size() - default_port.size());
+      }
+    }
     return scheme + "://" + host;
   }
 
@@ -1183,7 +1253,7 @@ class FakeServer {
       else if (c == '/') digit = 63;
       else if (c == '=') break;
       else return std::nullopt;
-      value = (value << 6) + digit;
+      value = ((value & 0xFFFF) << 6) + digit;  // only the undecoded low bits matter; no int overflow
       bits += 6;
       if (bits >= 0) {
         out.push_back(static_cast<char>((value >> bits) & 0xFF));

@@ -9,6 +9,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <string>
 #include <utility>
@@ -78,13 +79,17 @@ struct Fault {
     return f;
   }
 
-  // "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate).
+  // "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate), in English whatever the C locale.
   static std::string http_date(std::chrono::system_clock::time_point when) {
+    static const char* const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     const std::time_t t = std::chrono::system_clock::to_time_t(when);
     std::tm utc{};
     gmtime_r(&t, &utc);
-    char buffer[64];
-    std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    char buffer[96];
+    std::snprintf(buffer, sizeof buffer, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[utc.tm_wday], utc.tm_mday,
+                  months[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min, utc.tm_sec);
     return buffer;
   }
 

@@ -60,6 +60,7 @@ class JobEngine {
  public:
   static constexpr std::size_t kMaxMessagesPerJob = 500;   // §1.4
   static constexpr std::size_t kMaxJobsPerType = 500;      // §1.4
+  static constexpr std::chrono::hours kMaxAge{24 * 7};      // §1.4 notifierMaxAgeDays
   static constexpr std::chrono::seconds kSchedulerLoop{20};  // §2.3
   static constexpr std::chrono::minutes kRescheduleStaleAfter{10};  // §3.3
   static constexpr std::chrono::hours kAdHocRowsKept{24};           // §1.6
@@ -142,15 +143,17 @@ class JobEngine {
     add_job_locked(std::move(job));
   }
 
-  enum class ExecuteStatus { Started, NotFound, AlreadyRunning };
+  enum class ExecuteStatus { Started, NotFound, AlreadyRunning, AlreadyRanOnce };
   // Runs a saved configuration now: at once on <=2.40, at the next scheduler tick on 2.41+. Its
   // previous run's rows stay visible until the new run starts (§1.5).
   ExecuteStatus execute(const std::string& uid) {
     std::lock_guard<std::mutex> lock(mutex_);
     const SysTime now = catch_up_locked();
     Job* job = find_locked(uid, now);
-    if (!job) return ExecuteStatus::NotFound;
+    if (!job || job->in_memory) return ExecuteStatus::NotFound;  // <=2.40 API-started: no row (§3.1)
     if (job->info.job_status == "RUNNING" || job->queued) return ExecuteStatus::AlreadyRunning;
+    // A finished ONCE_ASAP (API-started) job is not run again (§3.1 "Job did already run once.").
+    if (job->info.ad_hoc && job->info.last_finished) return ExecuteStatus::AlreadyRanOnce;
     job->run = Run{};
     job->info.enabled = true;
     if (!profile_.scheduler_grid) {
@@ -393,6 +396,7 @@ class JobEngine {
   struct StoredSummary {
     nlohmann::json value;
     std::uint64_t seq = 0;
+    SysTime set_at{};  // its own age timestamp (§1.4)
   };
 
   // ---- time and scheduling -------------------------------------------------------------------
@@ -482,8 +486,10 @@ class JobEngine {
     while (true) {
       const auto next = next_event_locked();
       if (!next || *next > now) break;
+      clean_if_idle_locked(*next);
       process_event_locked(*next);
     }
+    clean_if_idle_locked(now);
     // Ticks with nothing to do still pass; remember the last one so the next starts from it.
     if (floor_to_tick(now) > last_tick_) last_tick_ = floor_to_tick(now);
     return now;
@@ -620,7 +626,7 @@ class JobEngine {
         emit(NotificationLevel::Error, render(step, job, t), false, false);
         break;
       case StepKind::Summary:
-        set_summary_locked(job.info.job_type, job.info.uid, step.data);
+        set_summary_locked(job.info.job_type, job.info.uid, step.data, t);
         break;
       case StepKind::CompleteProcess:
         job.run.process_open = false;
@@ -719,6 +725,7 @@ class JobEngine {
     feed.rows.push_front(std::move(n));
     feed.newest_time = stamped;
     feed.seq = ++seq_;
+    last_write_ = t;
     apply_caps_locked(job.info.job_type, job.info.uid);
   }
 
@@ -728,11 +735,7 @@ class JobEngine {
       auto& rows = jobs[uid].rows;
       // FIFO per job, but the very first row (the parameters) is always kept (§1.4).
       while (rows.size() > kMaxMessagesPerJob) rows.erase(rows.end() - 2);
-      if (jobs.size() > kMaxJobsPerType) {
-        const auto order = jobs_by_recency_locked(jobs);
-        for (std::size_t i = kMaxJobsPerType; i < order.size(); ++i) clear_job_locked(type, order[i]);
-      }
-      return;
+      return;  // the max-jobs cap waits for the notifier to be idle (clean_if_idle_locked)
     }
     // <=2.41.3: one pool of 500 slots per type; the job owning the oldest slot loses it.
     std::size_t total = 0;
@@ -787,8 +790,42 @@ class JobEngine {
     return out;
   }
 
-  void set_summary_locked(const std::string& type, const std::string& uid, const nlohmann::json& value) {
-    summaries_[type][uid] = StoredSummary{value, ++seq_};
+  void set_summary_locked(const std::string& type, const std::string& uid, const nlohmann::json& value, SysTime t) {
+    summaries_[type][uid] = StoredSummary{value, ++seq_, t};
+    if (!profile_.new_notifier) cap_summaries_locked(type, std::nullopt);  // <=2.41.3: 500 per type (§1.4)
+  }
+
+  // The most recently set kMaxJobsPerType summaries of a type stay; with `now`, also only those
+  // set within kMaxAge.
+  void cap_summaries_locked(const std::string& type, std::optional<SysTime> now) {
+    auto it = summaries_.find(type);
+    if (it == summaries_.end()) return;
+    std::vector<std::pair<std::uint64_t, std::string>> order;
+    for (const auto& entry : it->second) order.emplace_back(entry.second.seq, entry.first);
+    std::sort(order.rbegin(), order.rend());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const bool too_old = now && *now - it->second.at(order[i].second).set_at > kMaxAge;
+      if (i >= kMaxJobsPerType || too_old) it->second.erase(order[i].second);
+    }
+  }
+
+  // The new notifier's max-jobs and max-age caps (notifications and summaries) run only once no
+  // notification has been written for notifierCleanAfterIdleTime: 10 min on 2.42+, 1 min on the
+  // 2.40.8+/2.41.4+ backports (§1.4).
+  void clean_if_idle_locked(SysTime t) {
+    if (!profile_.new_notifier || !last_write_) return;
+    const std::chrono::milliseconds idle = profile_.version >= ServerVersion{2, 42, 0, 0, true}
+                                               ? std::chrono::milliseconds(std::chrono::minutes(10))
+                                               : std::chrono::milliseconds(std::chrono::minutes(1));
+    if (t - *last_write_ < idle) return;
+    for (auto& type : feeds_) {
+      const auto order = jobs_by_recency_locked(type.second);
+      for (std::size_t i = 0; i < order.size(); ++i) {
+        const bool too_old = t - type.second.at(order[i]).newest_time > kMaxAge;
+        if (i >= kMaxJobsPerType || too_old) clear_job_locked(type.first, order[i]);
+      }
+    }
+    for (const auto& type : summaries_) cap_summaries_locked(type.first, t);
   }
 
   void clear_job_locked(const std::string& type, const std::string& uid) {
@@ -883,6 +920,7 @@ class JobEngine {
   std::map<std::string, nlohmann::json> results_;
   SysTime last_tick_;
   std::int64_t last_row_ms_ = 0;
+  std::optional<SysTime> last_write_;  // when the notifier last stored a row (idle cleaning, §1.4)
   std::int64_t last_name_ms_ = 0;
   std::uint64_t seq_ = 0;
 };

@@ -75,7 +75,8 @@ class JobScript {
     }
     return *this;
   }
-  // A row at any level, as a direct notifier call would write it.
+  // A row at any level. Like every progress row it obeys the job type's notifier level (a
+  // non-notifying type keeps only ERROR rows); add .direct() for a direct notifier call.
   JobScript& message(NotificationLevel level, std::string text, std::chrono::milliseconds after) {
     if (level == NotificationLevel::Unknown) throw UsageError("JobScript::message: choose a known level");
     return add(make(StepKind::Message, after, level, std::move(text)));

@@ -60,7 +60,7 @@ struct VersionProfile {
 
     VersionProfile p;
     p.version = v;
-    p.version_text = std::string(version_text);
+    p.version_text = trimmed(version_text);
     p.ids_from_timestamp = at_least(42);
     p.new_notifier = at_least(42) || (in_line(41) && at_least(41, 4)) || (in_line(40) && at_least(40, 8));
     p.ids_equal_job_id = v < ServerVersion{2, 40, 8, 0, true};
@@ -87,6 +87,13 @@ struct VersionProfile {
     p.max_api_version = v.minor;
     p.job_types = job_types_of(v);
     return p;
+  }
+
+  static std::string trimmed(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) return {};
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return std::string(text.substr(first, last - first + 1));
   }
 
   static std::string supported_examples() { return "2.38, 2.39, 2.40.7, 2.40.8, 2.41.0, 2.41.4, 2.42.1, 2.43.1"; }
