@@ -12,5 +12,10 @@
 #include <dhis2/notification.hpp>
 #include <dhis2/web_message.hpp>
 #include <dhis2/personal_access_token.hpp>
+#include <dhis2/auth.hpp>
+#include <dhis2/client_options.hpp>
+#include <dhis2/response.hpp>
+#include <dhis2/client.hpp>
+#include <dhis2/system_api.hpp>
 
 #endif  // DHIS2_DHIS2_HPP

@@ -1449,5 +1449,1366 @@ inline std::optional<std::string> make_pat(PatFormat format, std::string_view se
 
 #endif  // DHIS2_PERSONAL_ACCESS_TOKEN_HPP
 // end of <dhis2/personal_access_token.hpp>
+// #include <dhis2/auth.hpp>
+#ifndef DHIS2_AUTH_HPP
+#define DHIS2_AUTH_HPP
+
+// How a Client authenticates: HTTP Basic, a DHIS2 personal access token, or an OAuth2/OIDC
+// bearer token from a provider. Plain values; the provider of BearerAuth must be thread-safe when
+// the Client is shared between threads. Credentials never appear in messages or request hooks.
+
+// #include <dhis2/errors.hpp>
+// #include <dhis2/personal_access_token.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace dhis2 {
+
+// HTTP Basic authentication with a DHIS2 user name and password.
+struct BasicAuth {
+  std::string username;
+  std::string password;
+};
+
+// A DHIS2 personal access token, sent as "Authorization: ApiToken <token>". The constructor checks
+// the token's format and checksum (V1 "d2pat_..." or V2 "d2p_...") and throws UsageError saying
+// what is wrong, so a mistyped token fails here instead of as a 400 from the server.
+class TokenAuth {
+ public:
+  explicit TokenAuth(std::string token) : token_(std::move(token)) {
+    if (const auto problem = pat_problem(token_)) throw UsageError("TokenAuth: " + *problem);
+  }
+  const std::string& token() const noexcept { return token_; }
+
+ private:
+  std::string token_;
+};
+
+// An OAuth2/OIDC access token from a provider, sent as "Authorization: Bearer <token>".
+// The provider is called with refresh = false before each request (return a cached token), and
+// with refresh = true once after a 401, for a fresh token; the request is then retried once.
+// Concurrent refreshes after one 401 are coalesced into a single call.
+class BearerAuth {
+ public:
+  using Provider = std::function<std::string(bool refresh)>;
+
+  explicit BearerAuth(Provider provider) : provider_(std::move(provider)) {
+    if (!provider_) throw UsageError("BearerAuth: the token provider is empty");
+  }
+  // A fixed token (no refresh possible).
+  static BearerAuth fixed(std::string token) {
+    if (token.empty()) throw UsageError("BearerAuth::fixed: the token is empty");
+    return BearerAuth([token = std::move(token)](bool) { return token; });
+  }
+  const Provider& provider() const noexcept { return provider_; }
+
+ private:
+  Provider provider_;
+};
+
+}  // namespace dhis2
+
+#endif  // DHIS2_AUTH_HPP
+// end of <dhis2/auth.hpp>
+// #include <dhis2/client_options.hpp>
+#ifndef DHIS2_CLIENT_OPTIONS_HPP
+#define DHIS2_CLIENT_OPTIONS_HPP
+
+// The Client's options: plain structs with their defaults in the declaration, fixed once the
+// Client is constructed.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dhis2 {
+
+// When and how a failed request is tried again. Only idempotent requests (GET, PUT, DELETE,
+// HEAD, OPTIONS) are retried unless retry_non_idempotent is set: a retried POST can start a
+// second DHIS2 job. The delay before attempt n+1 is base_delay * backoff_factor^(n-1), capped at
+// max_delay, varied by +-jitter; a Retry-After header (seconds or HTTP date) takes precedence,
+// also capped at max_delay.
+struct RetryPolicy {
+  int max_attempts = 3;  // including the first
+  std::chrono::milliseconds base_delay{500};
+  std::chrono::milliseconds max_delay{30000};
+  double backoff_factor = 2.0;
+  double jitter = 0.1;  // +-10 %
+  std::vector<int> retry_statuses = {429, 502, 503, 504};
+  bool retry_connection_errors = true;  // refused, reset, dropped, timed out
+  bool retry_non_idempotent = false;
+};
+
+// What the request hook receives for every attempt. Credentials are redacted.
+struct RequestEvent {
+  std::string method;
+  std::string url;  // without credentials
+  std::vector<std::pair<std::string, std::string>> request_headers;  // Authorization redacted
+  int attempt = 1;  // 1 for the first try
+  int status = 0;   // the HTTP status, or 0 when no response arrived
+  std::string error;  // what went wrong without a response; "" otherwise
+  std::chrono::milliseconds elapsed{0};
+  bool will_retry = false;
+  std::chrono::milliseconds retry_delay{0};  // when will_retry
+};
+
+struct ClientOptions {
+  std::chrono::milliseconds timeout{30000};          // reading (and writing) one response
+  std::chrono::milliseconds connect_timeout{10000};  // establishing a connection
+  std::optional<RetryPolicy> retry = RetryPolicy{};  // empty: never retry
+  bool verify_tls = true;         // never turn off outside a test
+  std::string ca_cert_path;       // a PEM bundle for a private CA; "" uses the system store
+  std::string version_pin;        // e.g. "2.41" (any 2.41.x) or "2.41.4"; "" pins nothing
+  bool allow_version_mismatch = false;     // accept a server whose version differs from the pin
+  bool allow_unsupported_version = false;  // accept servers outside 2.38-2.43
+  bool skip_version_probe = false;         // no handshake; version accessors then throw
+  std::chrono::seconds system_cache_ttl{300};  // 0 disables the cache of system().info() etc.
+  std::size_t pool_size = 4;                   // keep-alive connections, = concurrent requests
+  std::size_t max_response_bytes = 64u * 1024u * 1024u;
+  std::string user_agent;  // "" sends "dhis2-cpp/<version>"
+  std::function<void(const RequestEvent&)> on_request;  // called for every attempt, on the calling thread
+};
+
+}  // namespace dhis2
+
+#endif  // DHIS2_CLIENT_OPTIONS_HPP
+// end of <dhis2/client_options.hpp>
+// #include <dhis2/response.hpp>
+#ifndef DHIS2_RESPONSE_HPP
+#define DHIS2_RESPONSE_HPP
+
+// A raw HTTP response, as Client::get_response and the other escape hatches return it: never an
+// exception for an HTTP status. A plain value.
+
+#include <cctype>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dhis2 {
+
+struct Response {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // in the order received
+  std::string body;
+
+  // The first header of that name, compared case-insensitively; "" when absent.
+  std::string header(const std::string& name) const {
+    for (const auto& h : headers) {
+      if (h.first.size() != name.size()) continue;
+      bool same = true;
+      for (std::size_t i = 0; i < name.size() && same; ++i) {
+        same = std::tolower(static_cast<unsigned char>(h.first[i])) == std::tolower(static_cast<unsigned char>(name[i]));
+      }
+      if (same) return h.second;
+    }
+    return {};
+  }
+  bool ok() const noexcept { return status >= 200 && status < 300; }
+};
+
+}  // namespace dhis2
+
+#endif  // DHIS2_RESPONSE_HPP
+// end of <dhis2/response.hpp>
+// #include <dhis2/client.hpp>
+#ifndef DHIS2_CLIENT_HPP
+#define DHIS2_CLIENT_HPP
+
+// dhis2::Client: a blocking client for one DHIS2 server. It validates the base URL, shakes hands
+// on connect (finds the canonical base URL without credentials, then reads /api/system/info and
+// checks the version), and sends requests with authentication, retries with backoff, timeouts,
+// TLS verification and a response size cap, turning each answer into JSON or a typed error.
+//
+// Thread safety: one Client may be shared by many threads; up to ClientOptions::pool_size
+// requests run concurrently. Its options are fixed at construction. close() may be called from
+// any thread and wakes requests that are waiting to retry.
+//
+// Throws: UsageError for invalid arguments or a closed client; TransportError when no response
+// arrived; AuthenticationError for 401 and login redirects; UnexpectedResponseError for
+// non-DHIS2 answers (an HTML page where JSON was expected); ApiError for other HTTP errors;
+// UnsupportedVersionError and VersionPinMismatchError from the handshake.
+
+// #include <dhis2/auth.hpp>
+// #include <dhis2/client_options.hpp>
+// #include <dhis2/detail/http_transport.hpp>
+#ifndef DHIS2_DETAIL_HTTP_TRANSPORT_HPP
+#define DHIS2_DETAIL_HTTP_TRANSPORT_HPP
+
+// The Client's transport: a bounded pool of keep-alive httplib connections to one origin, with
+// explicit timeouts, TLS settings, a response size cap, and one silent retry when a reused
+// keep-alive socket turns out to be stale. The only header of the library that includes
+// <httplib.h>. Thread-safe.
+//
+// cpp-httplib 0.11.4 traps handled here: its default read timeout is 5 s (always set ours); it
+// has no response size cap (count in the content receiver and stop by returning false: throwing
+// from a callback corrupts the client); a stale HTTPS keep-alive socket fails the next request
+// with a Read error.
+
+// #include <dhis2/client_options.hpp>
+// #include <dhis2/detail/url.hpp>
+#ifndef DHIS2_DETAIL_URL_HPP
+#define DHIS2_DETAIL_URL_HPP
+
+// Base URLs, API paths and query strings.
+
+// #include <dhis2/errors.hpp>
+
+#include <cctype>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dhis2 {
+
+// Query parameters in order; a key may repeat ("fields", "filter", ...). Values are encoded.
+using Query = std::vector<std::pair<std::string, std::string>>;
+
+namespace detail {
+
+struct Url {
+  std::string scheme;  // "http" or "https"
+  std::string host;    // "play.dhis2.org", "127.0.0.1", "[::1]"
+  int port = 0;        // always set: 80/443 when the URL had none
+  std::string path;    // the context path, "" or "/dhis" (no trailing slash)
+
+  bool default_port() const { return (scheme == "http" && port == 80) || (scheme == "https" && port == 443); }
+  // "https://host" or "http://host:8080": what a connection is made to.
+  std::string origin() const {
+    return scheme + "://" + host + (default_port() ? "" : ":" + std::to_string(port));
+  }
+  std::string str() const { return origin() + path; }
+  bool same_origin(const Url& other) const {
+    return scheme == other.scheme && port == other.port && lower(host) == lower(other.host);
+  }
+  static std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+};
+
+// Parses an absolute http(s) URL; `what` names it in errors. Credentials in the URL are refused
+// without being echoed.
+inline Url parse_url(const std::string& text, const char* what = "base URL") {
+  const auto fail = [&](const std::string& why) -> Url {
+    throw UsageError(std::string("invalid ") + what + " \"" + text + "\": " + why +
+                     "; expected http(s)://host[:port][/context], e.g. https://play.dhis2.org/dev");
+  };
+  Url url;
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string::npos) return fail("it has no scheme");
+  url.scheme = Url::lower(text.substr(0, scheme_end));
+  if (url.scheme != "http" && url.scheme != "https") return fail("the scheme must be http or https");
+  std::string rest = text.substr(scheme_end + 3);
+  const auto path_start = rest.find_first_of("/?#");
+  std::string authority = rest.substr(0, path_start);
+  std::string path = path_start == std::string::npos ? "" : rest.substr(path_start);
+  if (authority.find('@') != std::string::npos) {
+    throw UsageError(std::string("invalid ") + what +
+                     ": it contains credentials (user@host); pass them as BasicAuth or TokenAuth instead");
+  }
+  if (path.find_first_of("?#") != std::string::npos) return fail("a base URL has no query or fragment");
+  std::string port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string::npos) return fail("the IPv6 address has no closing ']'");
+    url.host = authority.substr(0, close + 1);
+    const std::string after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return fail("unexpected text after the IPv6 address");
+      port_text = after.substr(1);
+    }
+  } else {
+    const auto colon = authority.rfind(':');
+    url.host = authority.substr(0, colon);
+    if (colon != std::string::npos) port_text = authority.substr(colon + 1);
+  }
+  if (url.host.empty() || url.host == "[]") return fail("it has no host");
+  for (char c : url.host) {
+    if (std::isspace(static_cast<unsigned char>(c))) return fail("the host contains a space");
+  }
+  if (!port_text.empty() || (authority.size() && authority.back() == ':')) {
+    if (port_text.empty() || port_text.size() > 5) return fail("the port must be a number from 1 to 65535");
+    for (char c : port_text) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return fail("the port must be a number from 1 to 65535");
+    }
+    url.port = std::stoi(port_text);
+    if (url.port < 1 || url.port > 65535) return fail("the port must be a number from 1 to 65535");
+  } else {
+    url.port = url.scheme == "https" ? 443 : 80;
+  }
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  // A base URL that already ends in /api is the same server: the client adds /api itself.
+  if (path.size() >= 4 && path.compare(path.size() - 4, 4, "/api") == 0) path.resize(path.size() - 4);
+  url.path = path;
+  return url;
+}
+
+// RFC 3986 percent-encoding of everything but the unreserved characters.
+inline std::string percent_encode(std::string_view text) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+// "a=1&b=x%20y" (no leading '?'), keys and values percent-encoded (UTF-8 bytes as %XX).
+inline std::string encode_query(const Query& query) {
+  std::string out;
+  for (const auto& [key, value] : query) {
+    if (!out.empty()) out += '&';
+    out += percent_encode(key);
+    out += '=';
+    out += percent_encode(value);
+  }
+  return out;
+}
+
+// The request target for an API path given with or without "/api" and a leading slash:
+// "system/info", "/system/info", "api/system/info" and "/api/system/info" all give
+// "<context>/api/system/info". A path with a query string keeps it.
+inline std::string api_target(const std::string& context_path, std::string path, const Query& query = {}) {
+  if (path.rfind("http://", 0) == 0 || path.rfind("https://", 0) == 0) {
+    throw UsageError("a request path is relative to the base URL (e.g. \"system/info\"), not a URL: \"" + path + "\"");
+  }
+  while (!path.empty() && path.front() == '/') path.erase(path.begin());
+  if (path == "api" || path.rfind("api/", 0) == 0 || path.rfind("api?", 0) == 0) path.erase(0, 3);
+  if (!path.empty() && path.front() != '/' && path.front() != '?') path.insert(path.begin(), '/');
+  std::string target = context_path + "/api" + path;
+  if (!query.empty()) target += (target.find('?') == std::string::npos ? "?" : "&") + encode_query(query);
+  return target;
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_DETAIL_URL_HPP
+// end of <dhis2/detail/url.hpp>
+// #include <dhis2/response.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <httplib.h>
+
+namespace dhis2 {
+namespace detail {
+
+struct HttpRequest {
+  std::string method;
+  std::string target;  // path and query
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string content_type;
+  bool idempotent = true;
+};
+
+enum class TransportFailure { None, Connect, Timeout, Tls, Read, Write, TooLarge, Closed, Other };
+
+struct HttpResult {
+  TransportFailure failure = TransportFailure::None;
+  std::string error;  // what went wrong when failure != None
+  Response response;
+};
+
+class ConnectionPool {
+ public:
+  ConnectionPool(Url origin, const ClientOptions& options) : origin_(std::move(origin)), options_(options) {}
+
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // Sends one request on a pooled connection, waiting for a free one when all `pool_size` are
+  // busy. Never throws for a network failure: the result says what happened.
+  HttpResult send(const HttpRequest& request) {
+    std::unique_ptr<Connection> connection = checkout();
+    if (!connection) return closed_result();
+    HttpResult result = send_on(*connection, request);
+    if (request.idempotent && connection->used &&
+        (result.failure == TransportFailure::Read || result.failure == TransportFailure::Write)) {
+      // The server closed this keep-alive socket while it sat in the pool: once, on a new socket.
+      connection->client->stop();
+      connection->used = false;
+      result = send_on(*connection, request);
+    }
+    connection->used = result.failure == TransportFailure::None;
+    if (!connection->used) connection->client->stop();
+    checkin(std::move(connection));
+    return result;
+  }
+
+  // Closes every connection; blocked and later sends fail with TransportFailure::Closed.
+  void close() {
+    std::vector<std::unique_ptr<Connection>> idle;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      closed_ = true;
+      idle.swap(idle_);
+    }
+    available_.notify_all();
+    for (auto& c : idle) c->client->stop();
+  }
+
+ private:
+  struct Connection {
+    std::unique_ptr<httplib::Client> client;
+    bool used = false;  // has served a response on its current socket
+  };
+
+  std::unique_ptr<Connection> checkout() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    available_.wait(lock, [this] { return closed_ || !idle_.empty() || open_ < std::max<std::size_t>(1, options_.pool_size); });
+    if (closed_) return nullptr;
+    if (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      return c;
+    }
+    ++open_;
+    lock.unlock();
+    auto c = std::make_unique<Connection>();
+    c->client = make_client();
+    return c;
+  }
+
+  void checkin(std::unique_ptr<Connection> connection) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!closed_) {
+        idle_.push_back(std::move(connection));
+      } else {
+        connection->client->stop();
+        --open_;
+      }
+    }
+    available_.notify_one();
+  }
+
+  std::unique_ptr<httplib::Client> make_client() const {
+    auto client = std::make_unique<httplib::Client>(origin_.origin());
+    const auto to_timeval = [](std::chrono::milliseconds d) {
+      return std::make_pair(static_cast<time_t>(d.count() / 1000), static_cast<time_t>((d.count() % 1000) * 1000));
+    };
+    const auto connect = to_timeval(options_.connect_timeout);
+    const auto io = to_timeval(options_.timeout);
+    client->set_connection_timeout(connect.first, connect.second);
+    client->set_read_timeout(io.first, io.second);
+    client->set_write_timeout(io.first, io.second);
+    client->set_keep_alive(true);
+    client->set_tcp_nodelay(true);  // otherwise Nagle delays each small request by ~40 ms
+    client->set_follow_location(false);  // credentials never follow a redirect
+    if (origin_.scheme == "https") {
+      client->enable_server_certificate_verification(options_.verify_tls);
+      if (!options_.ca_cert_path.empty()) client->set_ca_cert_path(options_.ca_cert_path);
+    }
+    return client;
+  }
+
+  HttpResult send_on(Connection& connection, const HttpRequest& request) const {
+    HttpResult result;
+    httplib::Request req;
+    req.method = request.method;
+    req.path = request.target;
+    for (const auto& h : request.headers) req.headers.emplace(h.first, h.second);
+    if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
+      req.body = request.body;
+      if (!request.content_type.empty()) req.headers.emplace("Content-Type", request.content_type);
+    }
+    const std::size_t cap = options_.max_response_bytes;
+    bool too_large = false;
+    std::string body;
+    req.response_handler = [&](const httplib::Response& head) {
+      const auto length = head.get_header_value("Content-Length");
+      if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > cap) {
+        too_large = true;
+        return false;
+      }
+      return true;
+    };
+    req.content_receiver = [&](const char* data, std::size_t size, std::uint64_t, std::uint64_t) {
+      if (body.size() + size > cap) {
+        too_large = true;
+        return false;
+      }
+      body.append(data, size);
+      return true;
+    };
+    httplib::Response res;
+    httplib::Error error = httplib::Error::Success;
+    const bool sent = connection.client->send(req, res, error);
+    if (too_large) {
+      result.failure = TransportFailure::TooLarge;
+      result.error = "the response is larger than the " + std::to_string(cap) + "-byte cap";
+      return result;
+    }
+    if (!sent || error != httplib::Error::Success) {
+      result.failure = classify(error);
+      result.error = describe(error, *connection.client);
+      return result;
+    }
+    result.response.status = res.status;
+    for (const auto& h : res.headers) result.response.headers.emplace_back(h.first, h.second);
+    result.response.body = std::move(body);
+    return result;
+  }
+
+  static TransportFailure classify(httplib::Error error) {
+    switch (error) {
+      case httplib::Error::Connection: return TransportFailure::Connect;
+      case httplib::Error::ConnectionTimeout: return TransportFailure::Timeout;
+      case httplib::Error::Read: return TransportFailure::Read;
+      case httplib::Error::Write: return TransportFailure::Write;
+      case httplib::Error::SSLConnection:
+      case httplib::Error::SSLLoadingCerts:
+      case httplib::Error::SSLServerVerification: return TransportFailure::Tls;
+      default: return TransportFailure::Other;
+    }
+  }
+
+  std::string describe(httplib::Error error, const httplib::Client& client) const {
+    switch (error) {
+      case httplib::Error::Connection:
+        return "cannot connect to " + origin_.origin() + " (refused, unreachable, or the name does not resolve)";
+      case httplib::Error::ConnectionTimeout:
+        return "connecting to " + origin_.origin() + " timed out";
+      case httplib::Error::Read:
+        return "the connection to " + origin_.origin() + " failed or timed out while reading the response";
+      case httplib::Error::Write:
+        return "the connection to " + origin_.origin() + " failed while sending the request";
+      case httplib::Error::SSLServerVerification: {
+        const long code = client.get_openssl_verify_result();
+        std::string why = code != X509_V_OK ? X509_verify_cert_error_string(code) : "the certificate does not name this host";
+        return "TLS verification of " + origin_.origin() + " failed (" + why +
+               "); if the server uses a private CA, pass its certificate with ClientOptions::ca_cert_path";
+      }
+      case httplib::Error::SSLLoadingCerts:
+        return "cannot load the CA certificates" +
+               (options_.ca_cert_path.empty() ? std::string(" of the system store") : " from " + options_.ca_cert_path);
+      case httplib::Error::SSLConnection:
+        return "the TLS handshake with " + origin_.origin() + " failed";
+      default:
+        return "the request to " + origin_.origin() + " failed (" + httplib::to_string(error) + ")";
+    }
+  }
+
+  static HttpResult closed_result() {
+    HttpResult result;
+    result.failure = TransportFailure::Closed;
+    result.error = "the client is closed";
+    return result;
+  }
+
+  Url origin_;
+  const ClientOptions& options_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  std::size_t open_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_DETAIL_HTTP_TRANSPORT_HPP
+// end of <dhis2/detail/http_transport.hpp>
+// #include <dhis2/detail/url.hpp>
+// #include <dhis2/errors.hpp>
+// #include <dhis2/response.hpp>
+// #include <dhis2/server_version.hpp>
+// #include <dhis2/version.hpp>
+// #include <dhis2/web_message.hpp>
+
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cstdio>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+
+class SystemApi;
+
+// The DHIS2 versions this library is tested against (docs/compatibility.md).
+inline const ServerVersion& minimum_supported_version() {
+  static const ServerVersion v{2, 38, 0, 0, true};
+  return v;
+}
+inline const ServerVersion& first_unsupported_version() {
+  static const ServerVersion v{2, 44, 0, 0, true};
+  return v;
+}
+
+class Client {
+ public:
+  enum class State { Unconnected, Connecting, Connected, Closed };
+
+  Client(std::string base_url, BasicAuth auth, ClientOptions options = {})
+      : Client(std::move(base_url), Auth(std::move(auth)), std::move(options)) {}
+  Client(std::string base_url, TokenAuth auth, ClientOptions options = {})
+      : Client(std::move(base_url), Auth(std::move(auth)), std::move(options)) {}
+  Client(std::string base_url, BearerAuth auth, ClientOptions options = {})
+      : Client(std::move(base_url), Auth(std::move(auth)), std::move(options)) {}
+
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  ~Client() { close(); }
+
+  // Runs the handshake now; idempotent. A request on an unconnected client calls it first.
+  void connect() {
+    std::lock_guard<std::mutex> lock(connect_mutex_);
+    const State s = state_.load();
+    if (s == State::Closed) throw UsageError("Client::connect: the client is closed");
+    if (s == State::Connected) return;
+    state_ = State::Connecting;
+    try {
+      handshake();
+    } catch (...) {
+      if (state_ != State::Closed) state_ = State::Unconnected;
+      throw;
+    }
+    if (state_ == State::Closed) throw UsageError("Client::connect: the client was closed during the handshake");
+    state_ = State::Connected;
+  }
+
+  // Closes the connections; idempotent. Later requests throw UsageError.
+  void close() {
+    {
+      std::lock_guard<std::mutex> lock(sleep_mutex_);
+      if (state_ == State::Closed) return;
+      state_ = State::Closed;
+    }
+    sleep_cv_.notify_all();
+    std::shared_ptr<detail::ConnectionPool> pool;
+    {
+      std::lock_guard<std::mutex> lock(pool_mutex_);
+      pool = pool_;
+    }
+    if (pool) pool->close();
+  }
+
+  State state() const noexcept { return state_.load(); }
+
+  // The base URL: as given until connect(), then the canonical one the handshake found.
+  std::string base_url() const {
+    std::lock_guard<std::mutex> lock(pool_mutex_);
+    return url_.str();
+  }
+  const ClientOptions& options() const noexcept { return options_; }
+
+  // What the server reported in the handshake. Throw UsageError with skip_version_probe.
+  std::string raw_version() {
+    ensure_connected();
+    require_version("raw_version");
+    return raw_version_;
+  }
+  std::string version_key() { return server_version().key(); }
+  ServerVersion server_version() {
+    ensure_connected();
+    require_version("server_version");
+    return *server_version_;
+  }
+
+  // ---- JSON requests: the body decoded, or a typed error --------------------------------------
+
+  nlohmann::json get_raw(const std::string& path, const Query& query = {}) { return request_json("GET", path, {}, {}, query); }
+  nlohmann::json post_raw(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {}) {
+    return request_json("POST", path, body_text(body), "application/json", query);
+  }
+  nlohmann::json put_raw(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {}) {
+    return request_json("PUT", path, body_text(body), "application/json", query);
+  }
+  // JSON Patch by default (what DHIS2's PATCH endpoints take).
+  nlohmann::json patch_raw(const std::string& path, const nlohmann::json& body, const Query& query = {},
+                           const std::string& content_type = "application/json-patch+json") {
+    return request_json("PATCH", path, body_text(body), content_type, query);
+  }
+  nlohmann::json delete_raw(const std::string& path, const Query& query = {}) {
+    return request_json("DELETE", path, {}, {}, query);
+  }
+
+  // Typed: the JSON decoded with nlohmann's from_json (dhis2 types name the failing field).
+  template <class T>
+  T get(const std::string& path, const Query& query = {}) {
+    return decode<T>(get_raw(path, query), "GET", path);
+  }
+  template <class T>
+  T post(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {}) {
+    return decode<T>(post_raw(path, body, query), "POST", path);
+  }
+  template <class T>
+  T put(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {}) {
+    return decode<T>(put_raw(path, body, query), "PUT", path);
+  }
+  template <class T>
+  T patch(const std::string& path, const nlohmann::json& body, const Query& query = {}) {
+    return decode<T>(patch_raw(path, body, query), "PATCH", path);
+  }
+  template <class T>
+  T del(const std::string& path, const Query& query = {}) {
+    return decode<T>(delete_raw(path, query), "DELETE", path);
+  }
+
+  // ---- raw escape hatches: never throw for an HTTP status -------------------------------------
+
+  Response get_response(const std::string& path, const Query& query = {}) { return send("GET", path, {}, {}, query); }
+  // Any method and body. Still throws TransportError, and UsageError on a closed client.
+  Response send(const std::string& method, const std::string& path, const std::string& body = {},
+                const std::string& content_type = {}, const Query& query = {}) {
+    if (method.empty()) throw UsageError("Client::send: the method is empty");
+    ensure_connected();
+    const std::string target = detail::api_target(context_path(), path, query);
+    return execute(method, target, body, content_type, is_idempotent(method));
+  }
+
+  SystemApi system();
+
+ private:
+  using Auth = std::variant<BasicAuth, TokenAuth, BearerAuth>;
+  friend class SystemApi;
+
+  Client(std::string base_url, Auth auth, ClientOptions options)
+      : url_(detail::parse_url(base_url)), auth_(std::move(auth)), options_(std::move(options)) {
+    validate_options();
+    if (!options_.version_pin.empty()) {
+      pin_ = ServerVersion::try_parse(options_.version_pin);
+      if (!pin_) {
+        throw UsageError("ClientOptions::version_pin \"" + options_.version_pin +
+                         "\" is not a DHIS2 version; use e.g. \"2.41\" or \"2.41.4\"");
+      }
+      pin_has_patch_ = std::count(options_.version_pin.begin(), options_.version_pin.end(), '.') >= 2;
+    }
+    if (options_.user_agent.empty()) options_.user_agent = std::string("dhis2-cpp/") + DHIS2CPP_VERSION_STRING;
+    std::random_device seed;
+    random_.seed(seed());
+  }
+
+  void validate_options() const {
+    if (options_.timeout.count() <= 0) throw UsageError("ClientOptions::timeout must be positive");
+    if (options_.connect_timeout.count() <= 0) throw UsageError("ClientOptions::connect_timeout must be positive");
+    if (options_.pool_size == 0) throw UsageError("ClientOptions::pool_size must be at least 1");
+    if (options_.max_response_bytes == 0) throw UsageError("ClientOptions::max_response_bytes must be positive");
+    if (options_.system_cache_ttl.count() < 0) throw UsageError("ClientOptions::system_cache_ttl must not be negative");
+    if (const auto& r = options_.retry) {
+      if (r->max_attempts < 1) throw UsageError("RetryPolicy::max_attempts must be at least 1");
+      if (r->base_delay.count() < 0 || r->max_delay.count() < 0) throw UsageError("RetryPolicy delays must not be negative");
+      if (r->backoff_factor < 1.0) throw UsageError("RetryPolicy::backoff_factor must be at least 1");
+      if (r->jitter < 0.0 || r->jitter >= 1.0) throw UsageError("RetryPolicy::jitter must be in [0, 1)");
+    }
+    if (!options_.ca_cert_path.empty()) {
+      std::FILE* f = std::fopen(options_.ca_cert_path.c_str(), "r");
+      if (!f) throw UsageError("ClientOptions::ca_cert_path: cannot read \"" + options_.ca_cert_path + "\"");
+      std::fclose(f);
+    }
+  }
+
+  nlohmann::json request_json(const std::string& method, const std::string& path, const std::string& body,
+                              const std::string& content_type, const Query& query) {
+    ensure_connected();
+    const std::string target = detail::api_target(context_path(), path, query);
+    return interpret(execute(method, target, body, content_type, is_idempotent(method)), method, target);
+  }
+
+  static bool is_idempotent(const std::string& method) {
+    return method == "GET" || method == "PUT" || method == "DELETE" || method == "HEAD" || method == "OPTIONS";
+  }
+
+  static std::string body_text(const nlohmann::json& body) { return body.is_null() ? std::string() : body.dump(); }
+
+  std::string context_path() const {
+    std::lock_guard<std::mutex> lock(pool_mutex_);
+    return url_.path;
+  }
+
+  void ensure_connected() {
+    const State s = state_.load();
+    if (s == State::Connected) return;
+    if (s == State::Closed) throw UsageError("the client is closed; create a new dhis2::Client");
+    connect();
+  }
+
+  void require_version(const char* what) const {
+    if (!server_version_) {
+      throw UsageError(std::string("Client::") + what +
+                       ": the server version is unknown because ClientOptions::skip_version_probe is set");
+    }
+  }
+
+  // ---- the handshake ---------------------------------------------------------------------------
+
+  void handshake() {
+    if (!options_.skip_version_probe) adopt_canonical_url();
+    {
+      std::lock_guard<std::mutex> lock(pool_mutex_);
+      pool_ = std::make_shared<detail::ConnectionPool>(url_, options_);
+    }
+    if (options_.skip_version_probe) return;
+    const std::string target = detail::api_target(url_.path, "system/info");
+    const nlohmann::json info = interpret(execute("GET", target, {}, {}, true), "GET", target);
+    if (!info.is_object() || !info.contains("version") || !info["version"].is_string()) {
+      throw UnexpectedResponseError("the server at " + url_.str() +
+                                    " is not a DHIS2 server: /api/system/info has no version", 200);
+    }
+    raw_version_ = info["version"].get<std::string>();
+    const auto parsed = ServerVersion::try_parse(raw_version_);
+    if (!parsed) {
+      throw UnsupportedVersionError(raw_version_, "the server reports version \"" + raw_version_ +
+                                                      "\", which is not a DHIS2 release version");
+    }
+    if (!options_.allow_unsupported_version && (*parsed < minimum_supported_version() || *parsed >= first_unsupported_version())) {
+      throw UnsupportedVersionError(raw_version_, "DHIS2 " + raw_version_ +
+                                                      " is not supported (this library supports 2.38 to 2.43); set "
+                                                      "ClientOptions::allow_unsupported_version to try anyway");
+    }
+    if (pin_ && !options_.allow_version_mismatch) {
+      const bool same = parsed->major == pin_->major && parsed->minor == pin_->minor &&
+                        (!pin_has_patch_ || (parsed->patch == pin_->patch && parsed->hotfix == pin_->hotfix));
+      if (!same) throw VersionPinMismatchError(options_.version_pin, raw_version_);
+    }
+    server_version_ = *parsed;
+    prime_system_info(info);
+  }
+
+  // Follows redirects of an unauthenticated probe to find the canonical base URL (http to https,
+  // a moved context path). A target on another origin is adopted only when its
+  // /api/system/info answers with JSON, so an SSO login page never becomes the base URL.
+  void adopt_canonical_url() {
+    detail::Url current = url_;
+    for (int hop = 0; hop < 5; ++hop) {
+      const detail::HttpResult probe = probe_info(current);
+      if (probe.failure != detail::TransportFailure::None) throw transport_error("GET", current.str() + "/api/system/info", probe);
+      const int status = probe.response.status;
+      const std::string location = probe.response.header("Location");
+      if (status < 300 || status > 399 || location.empty()) break;
+      const auto next = resolve_redirect(current, location);
+      if (!next) break;  // a login page or somewhere that is not an API root
+      if (!next->same_origin(current)) {
+        const detail::HttpResult check = probe_info(*next);
+        if (check.failure != detail::TransportFailure::None || !is_json(check.response)) break;
+      }
+      current = *next;
+    }
+    std::lock_guard<std::mutex> lock(pool_mutex_);
+    url_ = current;
+  }
+
+  detail::HttpResult probe_info(const detail::Url& base) const {
+    detail::ConnectionPool probe_pool(base, options_);
+    detail::HttpRequest request;
+    request.method = "GET";
+    request.target = base.path + "/api/system/info";
+    request.headers = common_headers();
+    return probe_pool.send(request);
+  }
+
+  // The base URL a redirect of ".../api/system/info" points to, if it points to one.
+  static std::optional<detail::Url> resolve_redirect(const detail::Url& from, const std::string& location) {
+    std::string absolute = location;
+    if (absolute.rfind("http://", 0) != 0 && absolute.rfind("https://", 0) != 0) {
+      if (absolute.empty() || absolute.front() != '/') return std::nullopt;
+      absolute = from.origin() + absolute;
+    }
+    const auto query = absolute.find_first_of("?#");
+    if (query != std::string::npos) absolute.resize(query);
+    const std::string suffix = "/api/system/info";
+    if (absolute.size() < suffix.size() || absolute.compare(absolute.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      return std::nullopt;
+    }
+    try {
+      return detail::parse_url(absolute.substr(0, absolute.size() - suffix.size()), "redirect target");
+    } catch (const UsageError&) {
+      return std::nullopt;
+    }
+  }
+
+  static bool is_json(const Response& r) {
+    return r.header("Content-Type").find("json") != std::string::npos &&
+           !nlohmann::json::parse(r.body, nullptr, false).is_discarded();
+  }
+
+  // ---- sending, retrying -----------------------------------------------------------------------
+
+  std::vector<std::pair<std::string, std::string>> common_headers() const {
+    return {{"Accept", "application/json"}, {"X-Requested-With", "XMLHttpRequest"}, {"User-Agent", options_.user_agent}};
+  }
+
+  struct Credential {
+    std::string header;
+    std::uint64_t generation = 0;
+  };
+
+  Credential credential() {
+    if (const auto* basic = std::get_if<BasicAuth>(&auth_)) {
+      return {"Basic " + base64(basic->username + ":" + basic->password), 0};
+    }
+    if (const auto* token = std::get_if<TokenAuth>(&auth_)) return {"ApiToken " + token->token(), 0};
+    std::lock_guard<std::mutex> lock(bearer_mutex_);
+    return {"Bearer " + std::get<BearerAuth>(auth_).provider()(false), bearer_generation_};
+  }
+
+  // After a 401 with the token of `generation`: one refresh for all threads that saw it.
+  Credential refreshed_credential(std::uint64_t generation) {
+    std::lock_guard<std::mutex> lock(bearer_mutex_);
+    if (bearer_generation_ == generation) {
+      bearer_token_ = std::get<BearerAuth>(auth_).provider()(true);
+      ++bearer_generation_;
+    }
+    return {"Bearer " + bearer_token_, bearer_generation_};
+  }
+
+  Response execute(const std::string& method, const std::string& target, const std::string& body,
+                   const std::string& content_type, bool idempotent) {
+    std::shared_ptr<detail::ConnectionPool> pool;
+    {
+      std::lock_guard<std::mutex> lock(pool_mutex_);
+      pool = pool_;
+    }
+    if (!pool || state_ == State::Closed) throw UsageError("the client is closed; create a new dhis2::Client");
+    const std::string url = url_origin() + target;
+    const bool may_retry = options_.retry && (idempotent || options_.retry->retry_non_idempotent);
+    const int max_attempts = may_retry ? options_.retry->max_attempts : 1;
+    Credential cred = credential();
+    bool refreshed = false;
+    for (int attempt = 1;; ++attempt) {
+      detail::HttpRequest request;
+      request.method = method;
+      request.target = target;
+      request.headers = common_headers();
+      request.headers.emplace_back("Authorization", cred.header);
+      request.body = body;
+      request.content_type = content_type;
+      request.idempotent = idempotent;
+      const auto started = std::chrono::steady_clock::now();
+      detail::HttpResult result = pool->send(request);
+      RequestEvent event;
+      event.method = method;
+      event.url = url;
+      event.request_headers = redacted(request.headers);
+      event.attempt = attempt;
+      event.status = result.response.status;
+      event.error = result.error;
+      event.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+
+      if (result.failure == detail::TransportFailure::Closed) {
+        report(event);
+        throw UsageError("the client is closed; create a new dhis2::Client");
+      }
+      if (result.failure == detail::TransportFailure::None && result.response.status == 401 &&
+          std::holds_alternative<BearerAuth>(auth_) && !refreshed) {
+        report(event);
+        refreshed = true;
+        cred = refreshed_credential(cred.generation);
+        --attempt;  // the refresh retry is not a retry of the policy
+        continue;
+      }
+      const auto delay = retry_delay(result, attempt, max_attempts, may_retry);
+      event.will_retry = delay.has_value();
+      if (delay) event.retry_delay = *delay;
+      report(event);
+      if (!delay) {
+        if (result.failure != detail::TransportFailure::None) throw transport_error(method, url, result);
+        return std::move(result.response);
+      }
+      sleep_for(*delay);
+    }
+  }
+
+  // The wait before the next attempt, or empty when this result is final.
+  std::optional<std::chrono::milliseconds> retry_delay(const detail::HttpResult& result, int attempt, int max_attempts,
+                                                       bool may_retry) {
+    if (!may_retry || attempt >= max_attempts) return std::nullopt;
+    const RetryPolicy& policy = *options_.retry;
+    if (result.failure != detail::TransportFailure::None) {
+      const bool retryable = result.failure == detail::TransportFailure::Connect ||
+                             result.failure == detail::TransportFailure::Timeout ||
+                             result.failure == detail::TransportFailure::Read ||
+                             result.failure == detail::TransportFailure::Write;
+      if (!retryable || !policy.retry_connection_errors) return std::nullopt;
+    } else {
+      const auto& statuses = policy.retry_statuses;
+      if (std::find(statuses.begin(), statuses.end(), result.response.status) == statuses.end()) return std::nullopt;
+      if (const auto after = retry_after(result.response.header("Retry-After"))) return std::min(*after, policy.max_delay);
+    }
+    double base = static_cast<double>(policy.base_delay.count());
+    for (int i = 1; i < attempt; ++i) base *= policy.backoff_factor;
+    base = std::min(base, static_cast<double>(policy.max_delay.count()));
+    std::uniform_real_distribution<double> spread(1.0 - policy.jitter, 1.0 + policy.jitter);
+    double jittered;
+    {
+      std::lock_guard<std::mutex> lock(random_mutex_);
+      jittered = base * spread(random_);
+    }
+    return std::chrono::milliseconds(static_cast<std::int64_t>(std::min(jittered, static_cast<double>(policy.max_delay.count()))));
+  }
+
+  // Retry-After as delta-seconds or an HTTP date (RFC 9110 §10.2.3); empty when absent or invalid.
+  static std::optional<std::chrono::milliseconds> retry_after(const std::string& value) {
+    if (value.empty()) return std::nullopt;
+    if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+      if (value.size() > 9) return std::chrono::milliseconds::max();
+      return std::chrono::milliseconds(std::stoll(value) * 1000);
+    }
+    std::tm tm{};
+    const char* end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (!end || *end != '\0') return std::nullopt;
+    const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(when - std::chrono::system_clock::now());
+    return std::max(wait, std::chrono::milliseconds(0));
+  }
+
+  void sleep_for(std::chrono::milliseconds delay) {
+    std::unique_lock<std::mutex> lock(sleep_mutex_);
+    sleep_cv_.wait_for(lock, delay, [this] { return state_ == State::Closed; });
+    if (state_ == State::Closed) throw UsageError("the client was closed while waiting to retry a request");
+  }
+
+  void report(const RequestEvent& event) const {
+    if (options_.on_request) options_.on_request(event);
+  }
+
+  static std::vector<std::pair<std::string, std::string>> redacted(std::vector<std::pair<std::string, std::string>> headers) {
+    for (auto& h : headers) {
+      if (h.first == "Authorization") {
+        const auto space = h.second.find(' ');
+        h.second = h.second.substr(0, space == std::string::npos ? 0 : space + 1) + "[redacted]";
+      }
+    }
+    return headers;
+  }
+
+  std::string url_origin() const {
+    std::lock_guard<std::mutex> lock(pool_mutex_);
+    return url_.origin();
+  }
+
+  // ---- classifying answers (DESIGN.md §2) -------------------------------------------------------
+
+  TransportError transport_error(const std::string& method, const std::string& url, const detail::HttpResult& r) const {
+    std::string message = method + " " + url + ": " + r.error;
+    if (r.failure == detail::TransportFailure::TooLarge) {
+      message += "; raise ClientOptions::max_response_bytes or ask for less (paging, fields=)";
+    } else if (r.failure == detail::TransportFailure::Timeout || r.failure == detail::TransportFailure::Read) {
+      message += " (timeouts: connect " + std::to_string(options_.connect_timeout.count()) + " ms, read " +
+                 std::to_string(options_.timeout.count()) + " ms)";
+    }
+    return TransportError(message);
+  }
+
+  nlohmann::json interpret(const Response& r, const std::string& method, const std::string& target) const {
+    const std::string what = method + " " + strip_query(target);
+    const std::string type = r.header("Content-Type");
+    if (r.status >= 200 && r.status < 300) {
+      if (r.body.empty() || std::all_of(r.body.begin(), r.body.end(), [](unsigned char c) { return std::isspace(c) != 0; })) {
+        return nullptr;
+      }
+      auto parsed = nlohmann::json::parse(r.body, nullptr, false);
+      if (parsed.is_discarded() || type.find("html") != std::string::npos) {
+        throw UnexpectedResponseError(what + ": expected JSON but got " + (type.empty() ? "a body" : type) + " (HTTP " +
+                                          std::to_string(r.status) + "): " + excerpt(r.body) + describe_html(type),
+                                      r.status);
+      }
+      return parsed;
+    }
+    if (r.status >= 300 && r.status < 400) {
+      const std::string location = r.header("Location");
+      if (location.find("login") != std::string::npos) {
+        throw AuthenticationError(r.status, what + ": the server redirected to its login page (" + strip_query(location) +
+                                                ") instead of answering: the request was not authenticated. "
+                                                "Check the credentials, or whether a single sign-on proxy sits in front "
+                                                "of DHIS2");
+      }
+      throw UnexpectedResponseError(what + ": the server redirected to " + strip_query(location) + " (HTTP " +
+                                        std::to_string(r.status) +
+                                        "); redirects are not followed so credentials never travel elsewhere; use the "
+                                        "final URL as the base URL",
+                                    r.status);
+    }
+    std::shared_ptr<const WebMessage> message;
+    const auto parsed = nlohmann::json::parse(r.body, nullptr, false);
+    if (!parsed.is_discarded() && WebMessage::looks_like(parsed)) {
+      try {
+        message = std::make_shared<const WebMessage>(WebMessage::from_json(parsed));
+      } catch (const DecodeError&) {
+        message = nullptr;
+      }
+    }
+    if (r.status == 401) throw AuthenticationError(401, what + ": " + unauthorized_hint(r, message.get()));
+    std::string text = message ? message->message : "";
+    if (!message && !parsed.is_discarded() && parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()) {
+      text = parsed["message"].get<std::string>();
+    }
+    if (!message && parsed.is_discarded() && !r.body.empty()) {
+      text = "the answer is not JSON but " + (type.empty() ? std::string("a body") : type) +
+             (r.status == 404 ? " (a path this server does not have?)" : "");
+    }
+    if (r.status == 409 && message && message->status == "WARNING") {
+      text += " [the import finished with errors: see web_message() for the report]";
+    }
+    throw ApiError(r.status, text, message ? message->error_code : "", message, what);
+  }
+
+  std::string unauthorized_hint(const Response& r, const WebMessage* message) const {
+    std::string hint = "the server refused the credentials (HTTP 401";
+    if (message && !message->message.empty() && message->message != "Unauthorized") hint += ": " + message->message;
+    hint += "). ";
+    if (std::holds_alternative<BasicAuth>(auth_)) {
+      hint += "Check the user name and password, and that the account is not disabled or locked";
+    } else if (std::holds_alternative<TokenAuth>(auth_)) {
+      hint += "Check that the personal access token exists on this server, has not expired, and that its allowed "
+              "IP addresses, methods and referrers permit this request";
+    } else {
+      hint += "The bearer token was refreshed once and still refused: check the token provider and the server's "
+              "OAuth2/OIDC configuration";
+    }
+    const std::string challenge = r.header("WWW-Authenticate");
+    if (!challenge.empty()) hint += " (WWW-Authenticate: " + challenge + ")";
+    return hint;
+  }
+
+  static std::string excerpt(const std::string& body) {
+    std::string text = body.substr(0, 80);
+    for (auto& c : text) {
+      if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    }
+    return "\"" + text + (body.size() > 80 ? "...\"" : "\"");
+  }
+
+  static std::string describe_html(const std::string& type) {
+    return type.find("html") != std::string::npos ? " (a login, proxy or error page?)" : "";
+  }
+
+  static std::string strip_query(const std::string& url) { return url.substr(0, url.find_first_of("?#")); }
+
+  template <class T>
+  static T decode(const nlohmann::json& value, const std::string& method, const std::string& path) {
+    try {
+      return value.get<T>();
+    } catch (const nlohmann::json::exception& e) {
+      throw DecodeError(method + " " + path, "the shape of the requested type", std::string("JSON that does not fit (") + e.what() + ")");
+    }
+  }
+
+  static std::string base64(const std::string& in) {
+    static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    std::uint32_t value = 0;
+    int bits = -6;
+    for (unsigned char c : in) {
+      value = (value << 8) + c;
+      bits += 8;
+      while (bits >= 0) {
+        out.push_back(table[(value >> bits) & 0x3F]);
+        bits -= 6;
+      }
+    }
+    if (bits > -6) out.push_back(table[((value << 8) >> (bits + 8)) & 0x3F]);
+    while (out.size() % 4) out.push_back('=');
+    return out;
+  }
+
+  void prime_system_info(const nlohmann::json& info);
+
+  // ---- state -----------------------------------------------------------------------------------
+
+  detail::Url url_;  // guarded by pool_mutex_ (changed once, by the handshake)
+  Auth auth_;
+  ClientOptions options_;
+  std::optional<ServerVersion> pin_;
+  bool pin_has_patch_ = false;
+
+  std::atomic<State> state_{State::Unconnected};
+  std::mutex connect_mutex_;
+  mutable std::mutex pool_mutex_;
+  std::shared_ptr<detail::ConnectionPool> pool_;
+  std::string raw_version_;
+  std::optional<ServerVersion> server_version_;
+
+  std::mutex bearer_mutex_;
+  std::string bearer_token_;
+  std::uint64_t bearer_generation_ = 0;
+
+  std::mutex sleep_mutex_;
+  std::condition_variable sleep_cv_;
+  std::mutex random_mutex_;
+  std::mt19937_64 random_;
+
+  // The system cache (SystemApi): key -> value with its expiry; loads in flight are shared.
+  struct CacheEntry {
+    nlohmann::json value;
+    std::chrono::steady_clock::time_point expires;
+    bool loading = false;
+  };
+  std::mutex cache_mutex_;
+  std::condition_variable cache_cv_;
+  std::map<std::string, CacheEntry> cache_;
+};
+
+}  // namespace dhis2
+
+// #include <dhis2/system_api.hpp>
+#ifndef DHIS2_SYSTEM_API_HPP
+#define DHIS2_SYSTEM_API_HPP
+
+// client.system(): reads about the server. info(), setting() and default_category_combo_uid()
+// are cached for ClientOptions::system_cache_ttl (0 disables the cache); info() is primed by the
+// handshake, so its first call costs no request. me() is never cached. When many threads read
+// the same uncached key at once, one request is made and all of them get its answer.
+// Thread-safe; a SystemApi is a cheap handle that must not outlive its Client.
+
+// #include <dhis2/client.hpp>
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+
+class SystemApi {
+ public:
+  explicit SystemApi(Client& client) : client_(client) {}
+
+  // /api/system/info.
+  nlohmann::json info() {
+    client_.ensure_connected();  // the handshake primes the cache
+    return cached("info", [this] { return client_.get_raw("system/info"); });
+  }
+
+  // /api/me: the user the credentials belong to, with their authorities. Never cached.
+  nlohmann::json me() { return client_.get_raw("me"); }
+
+  // A system setting's value (e.g. "keyUiLocale"), or an empty optional when the server has no
+  // such setting (or keeps it confidential).
+  std::optional<nlohmann::json> setting(const std::string& key) {
+    if (key.empty()) throw UsageError("SystemApi::setting: the key is empty");
+    const auto answer = cached("setting:" + key, [this, &key] { return client_.get_raw("systemSettings/" + key); });
+    // {"<key>": value}, value null when absent (SystemSettingController).
+    if (!answer.is_object()) return std::nullopt;
+    const auto it = answer.find(key);
+    if (it == answer.end() || it->is_null()) return std::nullopt;
+    return *it;
+  }
+
+  // The uid of the "default" category combination, used by data values without disaggregation.
+  std::string default_category_combo_uid() {
+    const auto answer = cached("default_category_combo", [this] {
+      return client_.get_raw("categoryCombos", {{"filter", "name:eq:default"}, {"fields", "id"}, {"paging", "false"}});
+    });
+    const auto list = answer.is_object() ? answer.find("categoryCombos") : answer.end();
+    if (!answer.is_object() || list == answer.end() || !list->is_array() || list->empty() || !(*list)[0].contains("id")) {
+      throw UnexpectedResponseError("GET /api/categoryCombos: the server lists no \"default\" category combination");
+    }
+    return (*list)[0]["id"].get<std::string>();
+  }
+
+  // Forgets every cached value; the next reads go to the server.
+  void invalidate() {
+    std::lock_guard<std::mutex> lock(client_.cache_mutex_);
+    client_.cache_.clear();
+  }
+
+ private:
+  template <class Load>
+  nlohmann::json cached(const std::string& key, Load load) {
+    const auto ttl = client_.options().system_cache_ttl;
+    if (ttl.count() == 0) return load();
+    std::unique_lock<std::mutex> lock(client_.cache_mutex_);
+    while (true) {
+      auto it = client_.cache_.find(key);
+      if (it == client_.cache_.end()) break;
+      if (it->second.loading) {
+        client_.cache_cv_.wait(lock);  // another thread is loading this key
+        continue;
+      }
+      if (std::chrono::steady_clock::now() < it->second.expires) return it->second.value;
+      client_.cache_.erase(it);
+      break;
+    }
+    client_.cache_[key].loading = true;
+    lock.unlock();
+    nlohmann::json value;
+    try {
+      value = load();
+    } catch (...) {
+      lock.lock();
+      client_.cache_.erase(key);
+      client_.cache_cv_.notify_all();
+      throw;
+    }
+    lock.lock();
+    auto& entry = client_.cache_[key];
+    entry.value = value;
+    entry.loading = false;
+    entry.expires = std::chrono::steady_clock::now() + ttl;
+    client_.cache_cv_.notify_all();
+    return value;
+  }
+
+  Client& client_;
+};
+
+inline SystemApi Client::system() { return SystemApi(*this); }
+
+inline void Client::prime_system_info(const nlohmann::json& info) {
+  if (options_.system_cache_ttl.count() == 0) return;
+  std::lock_guard<std::mutex> lock(cache_mutex_);
+  auto& entry = cache_["info"];
+  entry.value = info;
+  entry.loading = false;
+  entry.expires = std::chrono::steady_clock::now() + options_.system_cache_ttl;
+}
+
+}  // namespace dhis2
+
+#endif  // DHIS2_SYSTEM_API_HPP
+// end of <dhis2/system_api.hpp>
+
+#endif  // DHIS2_CLIENT_HPP
+// end of <dhis2/client.hpp>
+// #include <dhis2/system_api.hpp>
 
 #endif  // DHIS2_DHIS2_HPP

@@ -2138,6 +2138,9 @@ struct TlsFiles {
 
 struct FakeServerOptions {
   std::string version = "2.42.1";  // any of 2.38 to 2.43, e.g. 2.40.7, 2.41.4, 2.43.1
+  // What /api/system/info and /api/loginConfig report, when it should differ from `version`
+  // (to test a client against 2.37, 2.44, "2.43-SNAPSHOT" or garbage). The behaviour stays `version`'s.
+  std::string reported_version;
   std::string host = "127.0.0.1";
   int port = 0;                    // 0: an ephemeral port
   std::string context_path;        // "" or e.g. "/dhis": the API is then at /dhis/api
@@ -2228,6 +2231,10 @@ class FakeServer {
   int port() const noexcept { return port_; }
   const VersionProfile& profile() const noexcept { return profile_; }
   const FakeServerOptions& options() const noexcept { return options_; }
+  // The version text /api/system/info reports.
+  const std::string& reported_version() const noexcept {
+    return options_.reported_version.empty() ? profile_.version_text : options_.reported_version;
+  }
 
   // The emulated clock: advance it, or set its speed.
   Clock& clock() noexcept { return clock_; }
@@ -2501,7 +2508,7 @@ class FakeServer {
       return r;
     }
     if (req.method == "GET" && s == std::vector<std::string>{"loginConfig"} && profile_.scheduler_grid) {
-      return json_reply(200, {{"apiVersion", profile_.version_text}, {"applicationTitle", "DHIS 2"},
+      return json_reply(200, {{"apiVersion", reported_version()}, {"applicationTitle", "DHIS 2"},
                               {"uiLocale", "en"}, {"emailConfigured", false}, {"selfRegistrationEnabled", false}});
     }
 
@@ -2665,7 +2672,7 @@ class FakeServer {
         {"intervalSinceLastAnalyticsTableSuccess", "8 h, 0 m, 0 s"},
         {"lastAnalyticsTableRuntime", "0:00:47.890"},
         {"lastSystemMonitoringSuccess", format_server_time(now - std::chrono::hours(9))},
-        {"version", profile_.version_text},
+        {"version", reported_version()},
         {"revision", "eaf4b70"},
         {"buildTime", "2025-01-30T12:00:00.000"},
         {"jasperReportsVersion", "6.20.1"},
