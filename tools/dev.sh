@@ -4,7 +4,8 @@
 #   tools/dev.sh [--ci] deps    install the Debian packages the build needs (only what is missing)
 #   tools/dev.sh [--ci] demo    build into build/dev and run the demo program
 #   tools/dev.sh [--ci] test    everything CI checks: g++ build + ctest, the amalgamation check, Meson
-#                               build + tests + subproject consumer, clang++ ASan/UBSan build + ctest
+#                               build + tests + subproject consumer, clang++ ASan/UBSan build + ctest,
+#                               clang++ TSan build + the threaded tests
 #
 # --ci (or CI=true in the environment) always runs `apt-get update` and `apt-get install -y`.
 set -euo pipefail
@@ -160,6 +161,14 @@ cmd_test() {
     ASAN_OPTIONS="halt_on_error=1:print_stacktrace=1:detect_leaks=1" \
     UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
     ctest --test-dir build/asan --output-on-failure --no-tests=error -j "$JOBS"
+
+  # Only the tests that run threads (the client, the emulator, watches); the rest add nothing here.
+  step "clang++ TSan: configure + build (build/tsan)" cmake_build build/tsan \
+    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DDHIS2CPP_WERROR=ON \
+    "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer"
+  step "clang++ TSan: ctest (threaded tests)" env \
+    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/tools/tsan.supp" \
+    ctest --test-dir build/tsan --output-on-failure --no-tests=error -j "$JOBS" -R "client|emulator|task|watch"
 
   say "step times"
   printf '%s\n' "${STEP_TIMES[@]}"

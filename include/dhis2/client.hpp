@@ -35,6 +35,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <ctime>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -80,18 +81,23 @@ class Client {
   // Runs the handshake now; idempotent. A request on an unconnected client calls it first.
   void connect() {
     std::lock_guard<std::mutex> lock(connect_mutex_);
-    const State s = state_.load();
-    if (s == State::Closed) throw UsageError("Client::connect: the client is closed");
-    if (s == State::Connected) return;
-    state_ = State::Connecting;
+    // Every transition is a compare-and-swap: a close() from another thread always wins.
+    State expected = State::Unconnected;
+    if (!state_.compare_exchange_strong(expected, State::Connecting)) {
+      if (expected == State::Connected) return;
+      throw UsageError("Client::connect: the client is closed");
+    }
     try {
       handshake();
     } catch (...) {
-      if (state_ != State::Closed) state_ = State::Unconnected;
+      State connecting = State::Connecting;
+      state_.compare_exchange_strong(connecting, State::Unconnected);
       throw;
     }
-    if (state_ == State::Closed) throw UsageError("Client::connect: the client was closed during the handshake");
-    state_ = State::Connected;
+    State connecting = State::Connecting;
+    if (!state_.compare_exchange_strong(connecting, State::Connected)) {
+      throw UsageError("Client::connect: the client was closed during the handshake");
+    }
   }
 
   // Closes the connections; idempotent. Later requests throw UsageError.
@@ -219,9 +225,14 @@ class Client {
       if (r->jitter < 0.0 || r->jitter >= 1.0) throw UsageError("RetryPolicy::jitter must be in [0, 1)");
     }
     if (!options_.ca_cert_path.empty()) {
+      // fopen() accepts a directory on Linux; reading a byte tells (an empty file still passes).
       std::FILE* f = std::fopen(options_.ca_cert_path.c_str(), "r");
-      if (!f) throw UsageError("ClientOptions::ca_cert_path: cannot read \"" + options_.ca_cert_path + "\"");
-      std::fclose(f);
+      const bool readable = f && (std::fgetc(f) != EOF || !std::ferror(f));
+      if (f) std::fclose(f);
+      if (!readable) {
+        throw UsageError("ClientOptions::ca_cert_path: cannot read \"" + options_.ca_cert_path +
+                         "\" (a PEM file of CA certificates is expected)");
+      }
     }
   }
 
@@ -418,6 +429,7 @@ class Client {
       }
       if (result.failure == detail::TransportFailure::None && result.response.status == 401 &&
           std::holds_alternative<BearerAuth>(auth_) && !refreshed) {
+        event.will_retry = true;  // once, with a refreshed token
         report(event);
         refreshed = true;
         cred = refreshed_credential(cred.generation);
@@ -602,12 +614,16 @@ class Client {
 
   static std::string strip_query(const std::string& url) { return url.substr(0, url.find_first_of("?#")); }
 
+  // A decode error names the request, as every other error does (docs/client.md "Errors").
   template <class T>
-  static T decode(const nlohmann::json& value, const std::string& method, const std::string& path) {
+  T decode(const nlohmann::json& value, const std::string& method, const std::string& path) const {
+    const std::string request = method + " " + strip_query(detail::api_target(context_path(), path));
     try {
       return value.get<T>();
+    } catch (const DecodeError& e) {
+      throw DecodeError(e.path(), e.expected(), e.actual(), request);
     } catch (const nlohmann::json::exception& e) {
-      throw DecodeError(method + " " + path, "the shape of the requested type", std::string("JSON that does not fit (") + e.what() + ")");
+      throw DecodeError(request, "the shape of the requested type", std::string("JSON that does not fit (") + e.what() + ")");
     }
   }
 
@@ -656,10 +672,16 @@ class Client {
   std::mt19937_64 random_;
 
   // The system cache (SystemApi): key -> value with its expiry; loads in flight are shared.
+  // A load in flight: the threads that wait for it share its value, or its error.
+  struct CacheLoad {
+    bool done = false;
+    nlohmann::json value;
+    std::exception_ptr error;
+  };
   struct CacheEntry {
     nlohmann::json value;
     std::chrono::steady_clock::time_point expires;
-    bool loading = false;
+    std::shared_ptr<CacheLoad> loading;  // set while a thread loads this key
   };
   std::mutex cache_mutex_;
   std::condition_variable cache_cv_;

@@ -63,8 +63,10 @@ class UnexpectedResponseError : public Error {
 // "notification.completed: expected a boolean, got a string".
 class DecodeError : public UnexpectedResponseError {
  public:
-  DecodeError(std::string path, std::string expected, std::string actual)
-      : UnexpectedResponseError(path + ": expected " + expected + ", got " + actual),
+  // `request` ("GET /api/x"), when given, prefixes the message; path() stays the field path.
+  DecodeError(std::string path, std::string expected, std::string actual, const std::string& request = {})
+      : UnexpectedResponseError((request.empty() ? std::string() : request + ": ") + path + ": expected " + expected +
+                                ", got " + actual),
         path_(std::move(path)),
         expected_(std::move(expected)),
         actual_(std::move(actual)) {}

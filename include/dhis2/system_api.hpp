@@ -4,12 +4,15 @@
 // client.system(): reads about the server. info(), setting() and default_category_combo_uid()
 // are cached for ClientOptions::system_cache_ttl (0 disables the cache); info() is primed by the
 // handshake, so its first call costs no request. me() is never cached. When many threads read
-// the same uncached key at once, one request is made and all of them get its answer.
+// the same uncached key at once, one request is made and all of them get its answer, or its
+// error; a failure is not cached.
 // Thread-safe; a SystemApi is a cheap handle that must not outlive its Client.
 
 #include <dhis2/client.hpp>
 
 #include <chrono>
+#include <exception>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -67,34 +70,44 @@ class SystemApi {
     const auto ttl = client_.options().system_cache_ttl;
     if (ttl.count() == 0) return load();
     std::unique_lock<std::mutex> lock(client_.cache_mutex_);
-    while (true) {
-      auto it = client_.cache_.find(key);
-      if (it == client_.cache_.end()) break;
-      if (it->second.loading) {
-        client_.cache_cv_.wait(lock);  // another thread is loading this key
-        continue;
+    auto it = client_.cache_.find(key);
+    if (it != client_.cache_.end()) {
+      if (const auto pending = it->second.loading) {
+        // Another thread is loading this key: share its answer, or its error (one request).
+        client_.cache_cv_.wait(lock, [&pending] { return pending->done; });
+        if (pending->error) std::rethrow_exception(pending->error);
+        return pending->value;
       }
       if (std::chrono::steady_clock::now() < it->second.expires) return it->second.value;
       client_.cache_.erase(it);
-      break;
     }
-    client_.cache_[key].loading = true;
+    const auto pending = std::make_shared<Client::CacheLoad>();
+    client_.cache_[key].loading = pending;
     lock.unlock();
     nlohmann::json value;
+    std::exception_ptr error;
     try {
       value = load();
     } catch (...) {
-      lock.lock();
-      client_.cache_.erase(key);
-      client_.cache_cv_.notify_all();
-      throw;
+      error = std::current_exception();
     }
     lock.lock();
-    auto& entry = client_.cache_[key];
-    entry.value = value;
-    entry.loading = false;
-    entry.expires = std::chrono::steady_clock::now() + ttl;
+    pending->done = true;
+    pending->value = value;
+    pending->error = error;
+    it = client_.cache_.find(key);
+    if (it != client_.cache_.end() && it->second.loading == pending) {  // else invalidate() forgot it meanwhile
+      if (error) {
+        client_.cache_.erase(it);  // a failure is not cached
+      } else {
+        it->second.value = value;
+        it->second.expires = std::chrono::steady_clock::now() + ttl;
+        it->second.loading.reset();
+      }
+    }
     client_.cache_cv_.notify_all();
+    lock.unlock();
+    if (error) std::rethrow_exception(error);
     return value;
   }
 
@@ -108,7 +121,7 @@ inline void Client::prime_system_info(const nlohmann::json& info) {
   std::lock_guard<std::mutex> lock(cache_mutex_);
   auto& entry = cache_["info"];
   entry.value = info;
-  entry.loading = false;
+  entry.loading.reset();
   entry.expires = std::chrono::steady_clock::now() + options_.system_cache_ttl;
 }
 

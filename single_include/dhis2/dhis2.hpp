@@ -92,8 +92,10 @@ class UnexpectedResponseError : public Error {
 // "notification.completed: expected a boolean, got a string".
 class DecodeError : public UnexpectedResponseError {
  public:
-  DecodeError(std::string path, std::string expected, std::string actual)
-      : UnexpectedResponseError(path + ": expected " + expected + ", got " + actual),
+  // `request` ("GET /api/x"), when given, prefixes the message; path() stays the field path.
+  DecodeError(std::string path, std::string expected, std::string actual, const std::string& request = {})
+      : UnexpectedResponseError((request.empty() ? std::string() : request + ": ") + path + ": expected " + expected +
+                                ", got " + actual),
         path_(std::move(path)),
         expected_(std::move(expected)),
         actual_(std::move(actual)) {}
@@ -1661,7 +1663,9 @@ struct Response {
 
 // #include <dhis2/errors.hpp>
 
+#include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -1702,6 +1706,17 @@ inline Url parse_url(const std::string& text, const char* what = "base URL") {
     throw UsageError(std::string("invalid ") + what + " \"" + text + "\": " + why +
                      "; expected http(s)://host[:port][/context], e.g. https://play.dhis2.org/dev");
   };
+  // Any '@' is refused as credentials before anything quotes the text: a password holding '/',
+  // '?' or '#' does not even parse as user:password@host, yet it must not be echoed either.
+  if (text.find('@') != std::string::npos) {
+    throw UsageError(std::string("invalid ") + what +
+                     ": it contains credentials (user@host); pass them as BasicAuth or TokenAuth instead");
+  }
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) {
+      return fail("it contains a space or a control character (percent-encode a space in a path as %20)");
+    }
+  }
   Url url;
   const auto scheme_end = text.find("://");
   if (scheme_end == std::string::npos) return fail("it has no scheme");
@@ -1785,8 +1800,14 @@ inline std::string encode_query(const Query& query) {
 // "system/info", "/system/info", "api/system/info" and "/api/system/info" all give
 // "<context>/api/system/info". A path with a query string keeps it.
 inline std::string api_target(const std::string& context_path, std::string path, const Query& query = {}) {
-  if (path.rfind("http://", 0) == 0 || path.rfind("https://", 0) == 0) {
-    throw UsageError("a request path is relative to the base URL (e.g. \"system/info\"), not a URL: \"" + path + "\"");
+  // Any "scheme://" prefix, in any case ("HTTPS://host/..." is a URL too, RFC 3986 §3.1).
+  const auto scheme_end = path.find("://");
+  const auto not_scheme = [](unsigned char c) { return !std::isalnum(c) && c != '+' && c != '-' && c != '.'; };
+  if (scheme_end != std::string::npos && scheme_end > 0 && std::isalpha(static_cast<unsigned char>(path[0])) &&
+      std::none_of(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(scheme_end), not_scheme)) {
+    // Quote only the scheme: the rest of a URL may carry credentials.
+    throw UsageError("a request path is relative to the base URL (e.g. \"system/info\"), not a URL (it starts with \"" +
+                     path.substr(0, scheme_end) + "://\")");
   }
   while (!path.empty() && path.front() == '/') path.erase(path.begin());
   if (path == "api" || path.rfind("api/", 0) == 0 || path.rfind("api?", 0) == 0) path.erase(0, 3);
@@ -1850,7 +1871,7 @@ class ConnectionPool {
     if (!connection) return closed_result();
     HttpResult result = send_on(*connection, request);
     if (request.idempotent && connection->used &&
-        (result.failure == TransportFailure::Read || result.failure == TransportFailure::Write)) {
+        (result.failure == TransportFailure::Read || result.failure == TransportFailure::Write) && !is_closed()) {
       // The server closed this keep-alive socket while it sat in the pool: once, on a new socket.
       connection->client->stop();
       connection->used = false;
@@ -1858,17 +1879,21 @@ class ConnectionPool {
     }
     connection->used = result.failure == TransportFailure::None;
     if (!connection->used) connection->client->stop();
+    // A failure after close() is close() shutting the socket of this request in flight.
+    const bool closed = result.failure != TransportFailure::None && is_closed();
     checkin(std::move(connection));
-    return result;
+    return closed ? closed_result() : result;
   }
 
-  // Closes every connection; blocked and later sends fail with TransportFailure::Closed.
+  // Closes every connection; in-flight, blocked and later sends fail with TransportFailure::Closed.
   void close() {
     std::vector<std::unique_ptr<Connection>> idle;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       closed_ = true;
       idle.swap(idle_);
+      // httplib's stop() only shuts the socket of a request in flight: that request then fails.
+      for (Connection* c : busy_) c->client->stop();
     }
     available_.notify_all();
     for (auto& c : idle) c->client->stop();
@@ -1887,18 +1912,31 @@ class ConnectionPool {
     if (!idle_.empty()) {
       auto c = std::move(idle_.back());
       idle_.pop_back();
+      busy_.push_back(c.get());
       return c;
     }
     ++open_;
     lock.unlock();
     auto c = std::make_unique<Connection>();
     c->client = make_client();
+    lock.lock();
+    if (closed_) {
+      --open_;
+      return nullptr;
+    }
+    busy_.push_back(c.get());
     return c;
+  }
+
+  bool is_closed() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return closed_;
   }
 
   void checkin(std::unique_ptr<Connection> connection) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      busy_.erase(std::remove(busy_.begin(), busy_.end(), connection.get()), busy_.end());
       if (!closed_) {
         idle_.push_back(std::move(connection));
       } else {
@@ -1942,7 +1980,11 @@ class ConnectionPool {
     const std::size_t cap = options_.max_response_bytes;
     bool too_large = false;
     std::string body;
+    // httplib reports a read timeout as a Read error, as it does a closed socket; the time since
+    // the last byte tells them apart (a stale socket fails at once).
+    auto last_progress = std::chrono::steady_clock::now();
     req.response_handler = [&](const httplib::Response& head) {
+      last_progress = std::chrono::steady_clock::now();
       const auto length = head.get_header_value("Content-Length");
       if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > cap) {
         too_large = true;
@@ -1951,6 +1993,7 @@ class ConnectionPool {
       return true;
     };
     req.content_receiver = [&](const char* data, std::size_t size, std::uint64_t, std::uint64_t) {
+      last_progress = std::chrono::steady_clock::now();
       if (body.size() + size > cap) {
         too_large = true;
         return false;
@@ -1969,6 +2012,12 @@ class ConnectionPool {
     if (!sent || error != httplib::Error::Success) {
       result.failure = classify(error);
       result.error = describe(error, *connection.client);
+      if ((error == httplib::Error::Read || error == httplib::Error::Write) &&
+          std::chrono::steady_clock::now() - last_progress >= options_.timeout) {
+        result.failure = TransportFailure::Timeout;
+        result.error = std::string(error == httplib::Error::Read ? "reading the response from " : "sending the request to ") +
+                       origin_.origin() + " timed out";
+      }
       return result;
     }
     result.response.status = res.status;
@@ -2028,6 +2077,7 @@ class ConnectionPool {
   std::mutex mutex_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<Connection>> idle_;
+  std::vector<Connection*> busy_;  // checked out; close() stops them
   std::size_t open_ = 0;
   bool closed_ = false;
 };
@@ -2054,6 +2104,7 @@ class ConnectionPool {
 #include <condition_variable>
 #include <cstdint>
 #include <ctime>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -2099,18 +2150,23 @@ class Client {
   // Runs the handshake now; idempotent. A request on an unconnected client calls it first.
   void connect() {
     std::lock_guard<std::mutex> lock(connect_mutex_);
-    const State s = state_.load();
-    if (s == State::Closed) throw UsageError("Client::connect: the client is closed");
-    if (s == State::Connected) return;
-    state_ = State::Connecting;
+    // Every transition is a compare-and-swap: a close() from another thread always wins.
+    State expected = State::Unconnected;
+    if (!state_.compare_exchange_strong(expected, State::Connecting)) {
+      if (expected == State::Connected) return;
+      throw UsageError("Client::connect: the client is closed");
+    }
     try {
       handshake();
     } catch (...) {
-      if (state_ != State::Closed) state_ = State::Unconnected;
+      State connecting = State::Connecting;
+      state_.compare_exchange_strong(connecting, State::Unconnected);
       throw;
     }
-    if (state_ == State::Closed) throw UsageError("Client::connect: the client was closed during the handshake");
-    state_ = State::Connected;
+    State connecting = State::Connecting;
+    if (!state_.compare_exchange_strong(connecting, State::Connected)) {
+      throw UsageError("Client::connect: the client was closed during the handshake");
+    }
   }
 
   // Closes the connections; idempotent. Later requests throw UsageError.
@@ -2238,9 +2294,14 @@ class Client {
       if (r->jitter < 0.0 || r->jitter >= 1.0) throw UsageError("RetryPolicy::jitter must be in [0, 1)");
     }
     if (!options_.ca_cert_path.empty()) {
+      // fopen() accepts a directory on Linux; reading a byte tells (an empty file still passes).
       std::FILE* f = std::fopen(options_.ca_cert_path.c_str(), "r");
-      if (!f) throw UsageError("ClientOptions::ca_cert_path: cannot read \"" + options_.ca_cert_path + "\"");
-      std::fclose(f);
+      const bool readable = f && (std::fgetc(f) != EOF || !std::ferror(f));
+      if (f) std::fclose(f);
+      if (!readable) {
+        throw UsageError("ClientOptions::ca_cert_path: cannot read \"" + options_.ca_cert_path +
+                         "\" (a PEM file of CA certificates is expected)");
+      }
     }
   }
 
@@ -2437,6 +2498,7 @@ class Client {
       }
       if (result.failure == detail::TransportFailure::None && result.response.status == 401 &&
           std::holds_alternative<BearerAuth>(auth_) && !refreshed) {
+        event.will_retry = true;  // once, with a refreshed token
         report(event);
         refreshed = true;
         cred = refreshed_credential(cred.generation);
@@ -2621,12 +2683,16 @@ class Client {
 
   static std::string strip_query(const std::string& url) { return url.substr(0, url.find_first_of("?#")); }
 
+  // A decode error names the request, as every other error does (docs/client.md "Errors").
   template <class T>
-  static T decode(const nlohmann::json& value, const std::string& method, const std::string& path) {
+  T decode(const nlohmann::json& value, const std::string& method, const std::string& path) const {
+    const std::string request = method + " " + strip_query(detail::api_target(context_path(), path));
     try {
       return value.get<T>();
+    } catch (const DecodeError& e) {
+      throw DecodeError(e.path(), e.expected(), e.actual(), request);
     } catch (const nlohmann::json::exception& e) {
-      throw DecodeError(method + " " + path, "the shape of the requested type", std::string("JSON that does not fit (") + e.what() + ")");
+      throw DecodeError(request, "the shape of the requested type", std::string("JSON that does not fit (") + e.what() + ")");
     }
   }
 
@@ -2675,10 +2741,16 @@ class Client {
   std::mt19937_64 random_;
 
   // The system cache (SystemApi): key -> value with its expiry; loads in flight are shared.
+  // A load in flight: the threads that wait for it share its value, or its error.
+  struct CacheLoad {
+    bool done = false;
+    nlohmann::json value;
+    std::exception_ptr error;
+  };
   struct CacheEntry {
     nlohmann::json value;
     std::chrono::steady_clock::time_point expires;
-    bool loading = false;
+    std::shared_ptr<CacheLoad> loading;  // set while a thread loads this key
   };
   std::mutex cache_mutex_;
   std::condition_variable cache_cv_;
@@ -2694,12 +2766,15 @@ class Client {
 // client.system(): reads about the server. info(), setting() and default_category_combo_uid()
 // are cached for ClientOptions::system_cache_ttl (0 disables the cache); info() is primed by the
 // handshake, so its first call costs no request. me() is never cached. When many threads read
-// the same uncached key at once, one request is made and all of them get its answer.
+// the same uncached key at once, one request is made and all of them get its answer, or its
+// error; a failure is not cached.
 // Thread-safe; a SystemApi is a cheap handle that must not outlive its Client.
 
 // #include <dhis2/client.hpp>
 
 #include <chrono>
+#include <exception>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -2757,34 +2832,44 @@ class SystemApi {
     const auto ttl = client_.options().system_cache_ttl;
     if (ttl.count() == 0) return load();
     std::unique_lock<std::mutex> lock(client_.cache_mutex_);
-    while (true) {
-      auto it = client_.cache_.find(key);
-      if (it == client_.cache_.end()) break;
-      if (it->second.loading) {
-        client_.cache_cv_.wait(lock);  // another thread is loading this key
-        continue;
+    auto it = client_.cache_.find(key);
+    if (it != client_.cache_.end()) {
+      if (const auto pending = it->second.loading) {
+        // Another thread is loading this key: share its answer, or its error (one request).
+        client_.cache_cv_.wait(lock, [&pending] { return pending->done; });
+        if (pending->error) std::rethrow_exception(pending->error);
+        return pending->value;
       }
       if (std::chrono::steady_clock::now() < it->second.expires) return it->second.value;
       client_.cache_.erase(it);
-      break;
     }
-    client_.cache_[key].loading = true;
+    const auto pending = std::make_shared<Client::CacheLoad>();
+    client_.cache_[key].loading = pending;
     lock.unlock();
     nlohmann::json value;
+    std::exception_ptr error;
     try {
       value = load();
     } catch (...) {
-      lock.lock();
-      client_.cache_.erase(key);
-      client_.cache_cv_.notify_all();
-      throw;
+      error = std::current_exception();
     }
     lock.lock();
-    auto& entry = client_.cache_[key];
-    entry.value = value;
-    entry.loading = false;
-    entry.expires = std::chrono::steady_clock::now() + ttl;
+    pending->done = true;
+    pending->value = value;
+    pending->error = error;
+    it = client_.cache_.find(key);
+    if (it != client_.cache_.end() && it->second.loading == pending) {  // else invalidate() forgot it meanwhile
+      if (error) {
+        client_.cache_.erase(it);  // a failure is not cached
+      } else {
+        it->second.value = value;
+        it->second.expires = std::chrono::steady_clock::now() + ttl;
+        it->second.loading.reset();
+      }
+    }
     client_.cache_cv_.notify_all();
+    lock.unlock();
+    if (error) std::rethrow_exception(error);
     return value;
   }
 
@@ -2798,7 +2883,7 @@ inline void Client::prime_system_info(const nlohmann::json& info) {
   std::lock_guard<std::mutex> lock(cache_mutex_);
   auto& entry = cache_["info"];
   entry.value = info;
-  entry.loading = false;
+  entry.loading.reset();
   entry.expires = std::chrono::steady_clock::now() + options_.system_cache_ttl;
 }
 

@@ -62,7 +62,7 @@ class ConnectionPool {
     if (!connection) return closed_result();
     HttpResult result = send_on(*connection, request);
     if (request.idempotent && connection->used &&
-        (result.failure == TransportFailure::Read || result.failure == TransportFailure::Write)) {
+        (result.failure == TransportFailure::Read || result.failure == TransportFailure::Write) && !is_closed()) {
       // The server closed this keep-alive socket while it sat in the pool: once, on a new socket.
       connection->client->stop();
       connection->used = false;
@@ -70,17 +70,21 @@ class ConnectionPool {
     }
     connection->used = result.failure == TransportFailure::None;
     if (!connection->used) connection->client->stop();
+    // A failure after close() is close() shutting the socket of this request in flight.
+    const bool closed = result.failure != TransportFailure::None && is_closed();
     checkin(std::move(connection));
-    return result;
+    return closed ? closed_result() : result;
   }
 
-  // Closes every connection; blocked and later sends fail with TransportFailure::Closed.
+  // Closes every connection; in-flight, blocked and later sends fail with TransportFailure::Closed.
   void close() {
     std::vector<std::unique_ptr<Connection>> idle;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       closed_ = true;
       idle.swap(idle_);
+      // httplib's stop() only shuts the socket of a request in flight: that request then fails.
+      for (Connection* c : busy_) c->client->stop();
     }
     available_.notify_all();
     for (auto& c : idle) c->client->stop();
@@ -99,18 +103,31 @@ class ConnectionPool {
     if (!idle_.empty()) {
       auto c = std::move(idle_.back());
       idle_.pop_back();
+      busy_.push_back(c.get());
       return c;
     }
     ++open_;
     lock.unlock();
     auto c = std::make_unique<Connection>();
     c->client = make_client();
+    lock.lock();
+    if (closed_) {
+      --open_;
+      return nullptr;
+    }
+    busy_.push_back(c.get());
     return c;
+  }
+
+  bool is_closed() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return closed_;
   }
 
   void checkin(std::unique_ptr<Connection> connection) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      busy_.erase(std::remove(busy_.begin(), busy_.end(), connection.get()), busy_.end());
       if (!closed_) {
         idle_.push_back(std::move(connection));
       } else {
@@ -154,7 +171,11 @@ class ConnectionPool {
     const std::size_t cap = options_.max_response_bytes;
     bool too_large = false;
     std::string body;
+    // httplib reports a read timeout as a Read error, as it does a closed socket; the time since
+    // the last byte tells them apart (a stale socket fails at once).
+    auto last_progress = std::chrono::steady_clock::now();
     req.response_handler = [&](const httplib::Response& head) {
+      last_progress = std::chrono::steady_clock::now();
       const auto length = head.get_header_value("Content-Length");
       if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > cap) {
         too_large = true;
@@ -163,6 +184,7 @@ class ConnectionPool {
       return true;
     };
     req.content_receiver = [&](const char* data, std::size_t size, std::uint64_t, std::uint64_t) {
+      last_progress = std::chrono::steady_clock::now();
       if (body.size() + size > cap) {
         too_large = true;
         return false;
@@ -181,6 +203,12 @@ class ConnectionPool {
     if (!sent || error != httplib::Error::Success) {
       result.failure = classify(error);
       result.error = describe(error, *connection.client);
+      if ((error == httplib::Error::Read || error == httplib::Error::Write) &&
+          std::chrono::steady_clock::now() - last_progress >= options_.timeout) {
+        result.failure = TransportFailure::Timeout;
+        result.error = std::string(error == httplib::Error::Read ? "reading the response from " : "sending the request to ") +
+                       origin_.origin() + " timed out";
+      }
       return result;
     }
     result.response.status = res.status;
@@ -240,6 +268,7 @@ class ConnectionPool {
   std::mutex mutex_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<Connection>> idle_;
+  std::vector<Connection*> busy_;  // checked out; close() stops them
   std::size_t open_ = 0;
   bool closed_ = false;
 };

@@ -5,7 +5,9 @@
 
 #include <dhis2/errors.hpp>
 
+#include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,6 +48,17 @@ inline Url parse_url(const std::string& text, const char* what = "base URL") {
     throw UsageError(std::string("invalid ") + what + " \"" + text + "\": " + why +
                      "; expected http(s)://host[:port][/context], e.g. https://play.dhis2.org/dev");
   };
+  // Any '@' is refused as credentials before anything quotes the text: a password holding '/',
+  // '?' or '#' does not even parse as user:password@host, yet it must not be echoed either.
+  if (text.find('@') != std::string::npos) {
+    throw UsageError(std::string("invalid ") + what +
+                     ": it contains credentials (user@host); pass them as BasicAuth or TokenAuth instead");
+  }
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) {
+      return fail("it contains a space or a control character (percent-encode a space in a path as %20)");
+    }
+  }
   Url url;
   const auto scheme_end = text.find("://");
   if (scheme_end == std::string::npos) return fail("it has no scheme");
@@ -129,8 +142,14 @@ inline std::string encode_query(const Query& query) {
 // "system/info", "/system/info", "api/system/info" and "/api/system/info" all give
 // "<context>/api/system/info". A path with a query string keeps it.
 inline std::string api_target(const std::string& context_path, std::string path, const Query& query = {}) {
-  if (path.rfind("http://", 0) == 0 || path.rfind("https://", 0) == 0) {
-    throw UsageError("a request path is relative to the base URL (e.g. \"system/info\"), not a URL: \"" + path + "\"");
+  // Any "scheme://" prefix, in any case ("HTTPS://host/..." is a URL too, RFC 3986 §3.1).
+  const auto scheme_end = path.find("://");
+  const auto not_scheme = [](unsigned char c) { return !std::isalnum(c) && c != '+' && c != '-' && c != '.'; };
+  if (scheme_end != std::string::npos && scheme_end > 0 && std::isalpha(static_cast<unsigned char>(path[0])) &&
+      std::none_of(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(scheme_end), not_scheme)) {
+    // Quote only the scheme: the rest of a URL may carry credentials.
+    throw UsageError("a request path is relative to the base URL (e.g. \"system/info\"), not a URL (it starts with \"" +
+                     path.substr(0, scheme_end) + "://\")");
   }
   while (!path.empty() && path.front() == '/') path.erase(path.begin());
   if (path == "api" || path.rfind("api/", 0) == 0 || path.rfind("api?", 0) == 0) path.erase(0, 3);

@@ -874,18 +874,75 @@ class FakeServer {
       return kickoff(r, type, authority, nullptr, std::nullopt, true);
     }
     if (type == "METADATA_IMPORT") {
+      const char* report_type = profile_.kickoff_response_type.empty() || profile_.kickoff_response_type == "JobConfiguration"
+                                    ? "ImportReport" : "ImportReportWebMessageResponse";
+      if (auto rejected = metadata_without_names(r.req->body)) {
+        // atomicMode=ALL: one invalid object and nothing is imported; 409 with status WARNING (§4.2).
+        nlohmann::ordered_json body = envelope(409, "WARNING", "One or more errors occurred, please see full details in import report.");
+        (*rejected)["responseType"] = report_type;
+        body["response"] = *rejected;
+        return json_reply(409, body, true);
+      }
       nlohmann::ordered_json body = envelope(200, "OK", "");
       body.erase("message");
       nlohmann::json report = detail::default_metadata_report(1);
       report.erase("importParams");
-      report["responseType"] = profile_.kickoff_response_type.empty() || profile_.kickoff_response_type == "JobConfiguration"
-                                   ? "ImportReport" : "ImportReportWebMessageResponse";
+      report["responseType"] = report_type;
       body["response"] = report;
       return json_reply(200, body, true);
     }
     nlohmann::ordered_json body = envelope(200, "OK", "Import was successful.");
     body["response"] = detail::default_import_summary("SUCCESS", 1, 0, 0, 0);
     return json_reply(200, body, true);
+  }
+
+  // The import report of a metadata payload ({"dataElements": [...], ...}) in which some objects
+  // lack the required `name` (E4000), or empty when every object has one (or it is not JSON).
+  static std::optional<nlohmann::json> metadata_without_names(const std::string& payload_text) {
+    const auto payload = nlohmann::json::parse(payload_text, nullptr, false);
+    if (!payload.is_object()) return std::nullopt;
+    const auto stats = [](std::size_t total) {
+      return nlohmann::json{{"created", 0}, {"updated", 0}, {"deleted", 0}, {"ignored", total}, {"total", total}};
+    };
+    nlohmann::json type_reports = nlohmann::json::array();
+    std::size_t total = 0, rejected = 0;
+    for (const auto& list : payload.items()) {
+      if (!list.value().is_array()) continue;
+      const std::string klass = metadata_class(list.key());
+      nlohmann::json object_reports = nlohmann::json::array();
+      for (std::size_t i = 0; i < list.value().size(); ++i) {
+        const auto& object = list.value()[i];
+        const auto name = object.is_object() ? object.find("name") : object.end();
+        if (name != object.end() && name->is_string() && !name->get<std::string>().empty()) continue;
+        nlohmann::json error = {{"message", "Missing required property `name`"}, {"mainKlass", klass},
+                                {"errorCode", "E4000"}, {"errorProperty", "name"},
+                                {"errorProperties", nlohmann::json::array({"name"})}, {"args", nlohmann::json::array({"name"})}};
+        nlohmann::json report = {{"klass", klass}, {"index", i}};
+        if (object.is_object() && object.contains("id") && object["id"].is_string()) {
+          report["uid"] = object["id"];
+          error["mainId"] = object["id"];
+        }
+        report["errorReports"] = nlohmann::json::array({error});
+        object_reports.push_back(report);
+      }
+      total += list.value().size();
+      rejected += object_reports.size();
+      type_reports.push_back({{"klass", klass}, {"stats", stats(list.value().size())}, {"objectReports", object_reports}});
+    }
+    if (rejected == 0) return std::nullopt;
+    return nlohmann::json{{"status", "ERROR"}, {"stats", stats(total)}, {"typeReports", type_reports}};
+  }
+
+  // "dataElements" -> "org.hisp.dhis.dataelement.DataElement" (close enough for the common types).
+  static std::string metadata_class(std::string plural) {
+    if (plural.size() > 3 && plural.compare(plural.size() - 3, 3, "ies") == 0) {
+      plural.replace(plural.size() - 3, 3, "y");
+    } else if (!plural.empty() && plural.back() == 's') {
+      plural.pop_back();
+    }
+    std::string simple = plural;
+    if (!simple.empty()) simple[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(simple[0])));
+    return "org.hisp.dhis." + lower(plural) + "." + simple;
   }
 
   Reply tracker_import(const Route& r) {

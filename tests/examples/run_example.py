@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Runs an example program against the dhis2-emulator, as a user would (python3 standard library only).
+
+Usage: run_example.py EXAMPLE (--emulator PATH | --closed-port)
+                      [--credentials basic|token|wrong-password] [--exit-code N] --stdout REGEX...
+
+--emulator PATH starts `PATH --port 0 --speed 1` and reads the `url:`, `user:` and `token:` lines
+it prints. EXAMPLE then runs with DHIS2_URL and either DHIS2_USERNAME/DHIS2_PASSWORD (basic,
+wrong-password) or DHIS2_TOKEN (token) in its environment. Its exit code must be N (default 0) and
+its stdout must match every REGEX (re.search, multiline: ^ and $ match at each line). In a REGEX,
+{url} stands for the emulator's URL, escaped. The emulator is then stopped with SIGINT.
+
+--closed-port starts no emulator: DHIS2_URL points at a loopback port on which a socket is bound
+but does not listen, so every connection is refused. The credentials are then admin/district.
+
+Exit status: 0 passed, 1 failed, 2 usage error.
+"""
+
+import argparse
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+STARTUP_TIMEOUT = 15.0  # seconds until the emulator must be ready (generous for sanitizer builds)
+EXAMPLE_TIMEOUT = 60.0  # seconds the example may run
+STOP_TIMEOUT = 10.0     # seconds from SIGINT to the emulator's exit
+
+
+class Failure(Exception):
+    pass
+
+
+class Emulator:
+    """A running dhis2-emulator and what it printed at startup."""
+
+    def __init__(self, program):
+        self.process = subprocess.Popen([program, "--port", "0", "--speed", "1"],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines = queue.Queue()
+        self.banner = []
+        self.url = None
+        self.users = []   # (name, password)
+        self.tokens = []
+        threading.Thread(target=self._pump, daemon=True).start()
+        try:
+            self._read_banner()
+        except BaseException:
+            self.stop(check=False)
+            raise
+
+    def _pump(self):
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def _read_banner(self):
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise Failure("the emulator was not ready within %.0f s; stdout so far: %r" % (STARTUP_TIMEOUT, self.banner))
+            try:
+                line = self.lines.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if line is None:
+                self.process.wait(timeout=STOP_TIMEOUT)
+                raise Failure("the emulator exited (%s) before it was ready; stdout %r, stderr %r"
+                              % (self.process.returncode, self.banner, self.process.stderr.read()))
+            self.banner.append(line)
+            key, _, value = line.partition(": ")
+            if key == "url":
+                self.url = value
+            elif key == "user":
+                name, _, password = value.partition(":")
+                self.users.append((name, password))
+            elif key == "token":
+                self.tokens.append(value.split(" ")[0])  # "d2p_... (user admin)"
+            elif line.startswith("Stop with"):
+                break
+        if self.url is None or not self.users or not self.tokens:
+            raise Failure("the emulator's banner lacks a url, user or token line: %r" % self.banner)
+
+    def stop(self, check=True):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                if check:
+                    raise Failure("the emulator did not stop within %.0f s of SIGINT" % STOP_TIMEOUT)
+                return
+        if check and self.process.returncode != 0:
+            raise Failure("the emulator exited with %d after SIGINT; stderr %r"
+                          % (self.process.returncode, self.process.stderr.read()))
+
+
+def refusing_port():
+    """A loopback socket that is bound but not listening: connections to its port are refused."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def example_environment(url, credentials, emulator):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DHIS2_")}
+    env["DHIS2_URL"] = url
+    if credentials == "token":
+        env["DHIS2_TOKEN"] = emulator.tokens[0] if emulator else "d2p_" + "0" * 50
+    else:
+        name, password = emulator.users[0] if emulator else ("admin", "district")
+        env["DHIS2_USERNAME"] = name
+        env["DHIS2_PASSWORD"] = password + "-wrong" if credentials == "wrong-password" else password
+    return env
+
+
+def run_example(program, env, expected_exit, patterns):
+    try:
+        done = subprocess.run([program], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              timeout=EXAMPLE_TIMEOUT)
+    except subprocess.TimeoutExpired as e:
+        raise Failure("%s did not finish within %.0f s; stdout %r" % (program, EXAMPLE_TIMEOUT, e.stdout))
+    sys.stdout.write(done.stdout)
+    sys.stderr.write(done.stderr)
+    if done.returncode != expected_exit:
+        raise Failure("%s exited with %d, expected %d" % (os.path.basename(program), done.returncode, expected_exit))
+    for pattern in patterns:
+        if not re.search(pattern, done.stdout, re.MULTILINE):
+            raise Failure("the output of %s does not match %r" % (os.path.basename(program), pattern))
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Runs an example program against the dhis2-emulator.")
+    parser.add_argument("example", help="path to the example program")
+    server = parser.add_mutually_exclusive_group(required=True)
+    server.add_argument("--emulator", metavar="PATH", help="path to the dhis2-emulator program to run the example against")
+    server.add_argument("--closed-port", action="store_true", help="point DHIS2_URL at a port that refuses connections")
+    parser.add_argument("--credentials", choices=["basic", "token", "wrong-password"], default="basic")
+    parser.add_argument("--exit-code", type=int, default=0, help="the exit code the example must return")
+    parser.add_argument("--stdout", action="append", required=True, metavar="REGEX",
+                        help="a regex its stdout must match (repeatable); {url} is the emulator's URL")
+    args = parser.parse_args()
+
+    emulator = None
+    closed = None
+    try:
+        if args.closed_port:
+            closed = refusing_port()
+            url = "http://127.0.0.1:%d" % closed.getsockname()[1]
+        else:
+            emulator = Emulator(args.emulator)
+            url = emulator.url
+        patterns = [p.replace("{url}", re.escape(url)) for p in args.stdout]
+        run_example(args.example, example_environment(url, args.credentials, emulator), args.exit_code, patterns)
+        if emulator:
+            emulator.stop()
+    except Failure as e:
+        print("FAILED: %s" % e, file=sys.stderr)
+        return 1
+    finally:
+        if emulator:
+            emulator.stop(check=False)
+        if closed:
+            closed.close()
+    print("passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

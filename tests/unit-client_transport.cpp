@@ -1,0 +1,938 @@
+// dhis2::Client against the emulator, on the wire: BearerAuth (the provider before each request,
+// one refresh after a 401, coalesced between threads), the RetryPolicy (bursts, Retry-After and
+// its cap, retry_statuses, idempotency, connection errors, backoff, close() during a wait), the
+// transport (keep-alive reuse, the pool bound, read timeouts, the size cap, a stale keep-alive
+// socket), TLS verification with generated certificates, and what the request hook receives.
+// The spec is docs/client.md (Authentication, Retries, Transport, Thread safety).
+#include <dhis2/dhis2.hpp>
+#include <dhis2/testing.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using namespace std::chrono_literals;
+using dhis2::testing::Fault;
+using dhis2::testing::FakeServer;
+using dhis2::testing::FakeServerOptions;
+using dhis2::testing::IssuedToken;
+using dhis2::testing::RecordedRequest;
+using Clock = std::chrono::steady_clock;
+
+std::chrono::milliseconds since(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+}
+
+// Collects what the request hook receives; the hook may be called from several threads.
+class HookLog {
+ public:
+  std::function<void(const dhis2::RequestEvent&)> hook() {
+    return [this](const dhis2::RequestEvent& event) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      events_.push_back(event);
+      threads_.push_back(std::this_thread::get_id());
+    };
+  }
+  std::vector<dhis2::RequestEvent> events() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return events_;
+  }
+  std::vector<std::thread::id> threads() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return threads_;
+  }
+  void clear() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    events_.clear();
+    threads_.clear();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<dhis2::RequestEvent> events_;
+  std::vector<std::thread::id> threads_;
+};
+
+// A fast policy for tests: 3 attempts, a few milliseconds apart, no jitter.
+dhis2::RetryPolicy fast_retry() {
+  dhis2::RetryPolicy policy;
+  policy.max_attempts = 3;
+  policy.base_delay = 2ms;
+  policy.max_delay = 5ms;
+  policy.backoff_factor = 2.0;
+  policy.jitter = 0.0;
+  return policy;
+}
+
+// Timeouts generous enough for sanitizer builds, the fast retry policy, and the hook.
+dhis2::ClientOptions test_options(HookLog* log = nullptr) {
+  dhis2::ClientOptions options;
+  options.timeout = 5s;
+  options.connect_timeout = 2s;
+  options.retry = fast_retry();
+  if (log) options.on_request = log->hook();
+  return options;
+}
+
+dhis2::BasicAuth admin() { return dhis2::BasicAuth{"admin", "district"}; }
+
+std::string header_of(const dhis2::RequestEvent& event, const std::string& name) {
+  for (const auto& h : event.request_headers) {
+    if (h.first == name) return h.second;
+  }
+  return {};
+}
+
+std::vector<int> attempts_of(const std::vector<dhis2::RequestEvent>& events) {
+  std::vector<int> out;
+  for (const auto& e : events) out.push_back(e.attempt);
+  return out;
+}
+std::vector<int> statuses_of(const std::vector<dhis2::RequestEvent>& events) {
+  std::vector<int> out;
+  for (const auto& e : events) out.push_back(e.status);
+  return out;
+}
+std::vector<bool> will_retry_of(const std::vector<dhis2::RequestEvent>& events) {
+  std::vector<bool> out;
+  for (const auto& e : events) out.push_back(e.will_retry);
+  return out;
+}
+
+// A bearer token provider that hands out "stale" until it is asked to refresh, then "fresh"
+// (or, with `refresh_works` false, "stale" for ever). Counts its calls; thread-safe.
+struct TokenProvider {
+  bool refresh_works = true;
+  std::atomic<int> cached_calls{0};
+  std::atomic<int> refresh_calls{0};
+  std::atomic<bool> refreshed{false};
+
+  dhis2::BearerAuth auth() {
+    return dhis2::BearerAuth([this](bool refresh) {
+      if (refresh) {
+        ++refresh_calls;
+        if (refresh_works) refreshed = true;
+      } else {
+        ++cached_calls;
+      }
+      return std::string(refreshed ? "fresh" : "stale");
+    });
+  }
+};
+
+FakeServerOptions bearer_server_options() {
+  FakeServerOptions options;
+  options.bearer_tokens = {IssuedToken{"fresh", "admin"}};
+  return options;
+}
+
+// Starts `count` threads that each run `work(index)` once all of them are ready; joins them and
+// returns the text of every exception they threw (Catch2 assertions stay on the test's thread).
+std::vector<std::string> run_together(int count, const std::function<void(int)>& work) {
+  std::mutex mutex;
+  std::condition_variable cv;
+  int ready = 0;
+  std::vector<std::string> failures;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < count; ++i) {
+    threads.emplace_back([&, i] {
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        ++ready;
+        cv.notify_all();
+        cv.wait(lock, [&] { return ready == count; });
+      }
+      try {
+        work(i);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(mutex);
+        failures.emplace_back(e.what());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return failures;
+}
+
+// TLS failed before any HTTP request reached the emulator.
+bool server_saw_no_request(const FakeServer& server) { return server.requests().empty(); }
+
+// A fresh directory under /tmp, removed with everything in it at scope exit.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char pattern[] = "/tmp/dhis2-cpp-transport-XXXXXX";
+    const char* made = ::mkdtemp(pattern);
+    if (made == nullptr) throw std::runtime_error("mkdtemp failed");
+    path = made;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
+
+// An HTTPS emulator serving certificates made for `names`.
+struct TlsServer {
+  TempDir dir;
+  dhis2::testing::TestCertificates certs;
+  std::unique_ptr<FakeServer> server;
+
+  explicit TlsServer(const dhis2::testing::CertificateOptions& names = {}) {
+    certs = dhis2::testing::make_test_certificates(dir.path, names);
+    FakeServerOptions options;
+    options.tls = dhis2::testing::TlsFiles{certs.cert_path, certs.key_path};
+    server = std::make_unique<FakeServer>(options);
+  }
+  std::string url_for(const std::string& host) const { return "https://" + host + ":" + std::to_string(server->port()); }
+};
+
+}  // namespace
+
+// ---- BearerAuth ---------------------------------------------------------------------------------
+
+TEST_CASE("BearerAuth: the provider is asked for its cached token before each request", "[client][auth][bearer]") {
+  FakeServer server(bearer_server_options());
+  TokenProvider provider;
+  provider.refreshed = true;  // already holds the token the server accepts
+  dhis2::Client client(server.url(), provider.auth(), test_options());
+
+  client.connect();
+  client.get_raw("me");
+  client.get_raw("system/info");
+  client.get_raw("me");
+
+  int bearer_requests = 0;
+  for (const auto& r : server.requests()) {
+    if (r.header("Authorization") == "Bearer [redacted]") ++bearer_requests;
+  }
+  CHECK(bearer_requests == 4);  // the handshake's /api/system/info and three requests
+  CHECK(provider.cached_calls == bearer_requests);
+  CHECK(provider.refresh_calls == 0);
+}
+
+TEST_CASE("BearerAuth: after a 401 the provider refreshes once and the request is retried once",
+          "[client][auth][bearer]") {
+  FakeServer server(bearer_server_options());
+  TokenProvider provider;
+  HookLog log;
+  auto options = test_options(&log);
+  options.skip_version_probe = true;
+  dhis2::Client client(server.url(), provider.auth(), options);
+
+  const nlohmann::json me = client.get_raw("me");
+
+  CHECK(me.at("username") == "admin");
+  CHECK(provider.refresh_calls == 1);
+  CHECK(server.requests_to("/api/me", "GET").size() == 2);
+  CHECK(statuses_of(log.events()) == std::vector<int>{401, 200});
+
+  // The refreshed token is the provider's cached one from now on: no second refresh.
+  client.get_raw("me");
+  CHECK(provider.refresh_calls == 1);
+  CHECK(server.requests_to("/api/me", "GET").size() == 3);
+}
+
+TEST_CASE("BearerAuth: a 401 after the refresh is an AuthenticationError, without a loop", "[client][auth][bearer]") {
+  FakeServer server(bearer_server_options());
+  TokenProvider provider;
+  provider.refresh_works = false;
+  auto options = test_options();
+  options.skip_version_probe = true;
+  dhis2::Client client(server.url(), provider.auth(), options);
+
+  try {
+    client.get_raw("me");
+    FAIL("expected an AuthenticationError");
+  } catch (const dhis2::AuthenticationError& e) {
+    CHECK(e.status() == 401);
+    CHECK(std::string(e.what()).find("stale") == std::string::npos);  // never the token
+  }
+  CHECK(provider.refresh_calls == 1);
+  CHECK(server.requests_to("/api/me", "GET").size() == 2);
+}
+
+TEST_CASE("BearerAuth: threads that get a 401 at the same time share one refresh", "[client][auth][bearer][threads]") {
+  FakeServer server(bearer_server_options());
+  TokenProvider provider;
+  HookLog log;
+  auto options = test_options(&log);
+  options.skip_version_probe = true;
+  options.pool_size = 8;
+  dhis2::Client client(server.url(), provider.auth(), options);
+  // Hold the eight first answers (401s for the stale token) so that every thread has sent the
+  // stale token before the first refresh.
+  server.inject("GET", "/api/me", Fault::delay_by(200ms), 8);
+
+  const auto failures = run_together(8, [&](int) { client.get_raw("me"); });
+
+  CHECK(failures.empty());
+  CHECK(provider.refresh_calls == 1);
+  const auto statuses = statuses_of(log.events());
+  CHECK(std::count(statuses.begin(), statuses.end(), 401) == 8);
+  CHECK(server.requests_to("/api/me", "GET").size() == 16);
+}
+
+TEST_CASE("BearerAuth::fixed sends the same token on every request", "[client][auth][bearer]") {
+  FakeServerOptions server_options;
+  server_options.bearer_tokens = {IssuedToken{"a-fixed-access-token", "admin"}};
+  FakeServer server(server_options);
+  dhis2::Client client(server.url(), dhis2::BearerAuth::fixed("a-fixed-access-token"), test_options());
+
+  CHECK(client.get_raw("me").at("username") == "admin");
+  CHECK(client.get_raw("me").at("username") == "admin");
+  const auto requests = server.requests_to("/api/me", "GET");
+  REQUIRE(requests.size() == 2);
+  for (const auto& r : requests) CHECK(r.header("Authorization") == "Bearer [redacted]");
+}
+
+TEST_CASE("BearerAuth::fixed: a refused token is an AuthenticationError after one retry", "[client][auth][bearer]") {
+  FakeServer server(bearer_server_options());
+  auto options = test_options();
+  options.skip_version_probe = true;
+  dhis2::Client client(server.url(), dhis2::BearerAuth::fixed("revoked"), options);
+
+  CHECK_THROWS_AS(client.get_raw("me"), dhis2::AuthenticationError);
+  CHECK(server.requests_to("/api/me", "GET").size() == 2);
+}
+
+TEST_CASE("BearerAuth::fixed rejects an empty token", "[client][auth][bearer]") {
+  CHECK_THROWS_AS(dhis2::BearerAuth::fixed(""), dhis2::UsageError);
+}
+
+// ---- Retries ------------------------------------------------------------------------------------
+
+TEST_CASE("Retries: a burst of two 503s on a GET succeeds on the third attempt", "[client][retry]") {
+  FakeServer server;
+  HookLog log;
+  dhis2::Client client(server.url(), admin(), test_options(&log));
+  client.connect();
+  log.clear();
+  server.inject("GET", "/api/me", Fault::status_page(503), 2);
+
+  CHECK(client.get_raw("me").at("username") == "admin");
+
+  CHECK(server.requests_to("/api/me", "GET").size() == 3);
+  const auto events = log.events();
+  CHECK(attempts_of(events) == std::vector<int>{1, 2, 3});
+  CHECK(statuses_of(events) == std::vector<int>{503, 503, 200});
+  CHECK(will_retry_of(events) == std::vector<bool>{true, true, false});
+}
+
+TEST_CASE("Retries: a 503 on the last of max_attempts is an ApiError", "[client][retry]") {
+  FakeServer server;
+  HookLog log;
+  dhis2::Client client(server.url(), admin(), test_options(&log));
+  client.connect();
+  log.clear();
+  server.inject("GET", "/api/me", Fault::status_page(503), 3);
+
+  try {
+    client.get_raw("me");
+    FAIL("expected an ApiError");
+  } catch (const dhis2::ApiError& e) {
+    CHECK(e.status() == 503);
+  }
+  CHECK(server.requests_to("/api/me", "GET").size() == 3);
+  CHECK(will_retry_of(log.events()) == std::vector<bool>{true, true, false});
+}
+
+TEST_CASE("Retries: Retry-After in seconds is honoured but capped at max_delay", "[client][retry]") {
+  FakeServer server;
+  HookLog log;
+  auto options = test_options(&log);
+  options.retry->base_delay = 1ms;
+  options.retry->max_delay = 20ms;
+  dhis2::Client client(server.url(), admin(), options);
+  client.connect();
+  log.clear();
+  server.inject("GET", "/api/me", Fault::too_many_requests(1s), 1);
+
+  const auto start = Clock::now();
+  client.get_raw("me");
+  const auto elapsed = since(start);
+
+  const auto events = log.events();
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].status == 429);
+  CHECK(events[0].will_retry);
+  CHECK(events[0].retry_delay <= 20ms);
+  CHECK(events[0].retry_delay == 20ms);  // Retry-After, capped; not the 1 ms computed delay
+  CHECK(elapsed >= 18ms);
+  CHECK(elapsed < 600ms);  // not the second the header asked for
+}
+
+TEST_CASE("Retries: Retry-After as an HTTP date is honoured but capped at max_delay", "[client][retry]") {
+  FakeServer server;
+  HookLog log;
+  auto options = test_options(&log);
+  options.retry->base_delay = 1ms;
+  options.retry->max_delay = 20ms;
+  dhis2::Client client(server.url(), admin(), options);
+  client.connect();
+  log.clear();
+  // An HTTP date has whole seconds: 3 s ahead is at least 2 s ahead once truncated.
+  server.inject("GET", "/api/me", Fault::too_many_requests_until(std::chrono::system_clock::now() + 3s), 1);
+
+  const auto start = Clock::now();
+  client.get_raw("me");
+  const auto elapsed = since(start);
+
+  const auto events = log.events();
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].status == 429);
+  CHECK(events[0].retry_delay == 20ms);
+  CHECK(elapsed >= 18ms);
+  CHECK(elapsed < 600ms);
+}
+
+TEST_CASE("Retries: a Retry-After shorter than the computed delay replaces it", "[client][retry]") {
+  FakeServer server;
+  HookLog log;
+  auto options = test_options(&log);
+  options.retry->base_delay = 5ms;
+  options.retry->max_delay = 50ms;
+  dhis2::Client client(server.url(), admin(), options);
+  client.connect();
+  log.clear();
+  server.inject("GET", "/api/me", Fault::status_page(503).with_retry_after("0"), 1);
+
+  client.get_raw("me");
+
+  const auto events = log.events();
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].will_retry);
+  CHECK(events[0].retry_delay == 0ms);
+}
+
+TEST_CASE("Retries: a status outside retry_statuses is not retried", "[client][retry]") {
+  FakeServer server;
+  HookLog log;
+  dhis2::Client client(server.url(), admin(), test_options(&log));
+  client.connect();
+  log.clear();
+  server.inject("GET", "/api/me", Fault::status_page(500), 1);
+
+  try {
+    client.get_raw("me");
+    FAIL("expected an ApiError");
+  } catch (const dhis2::ApiError& e) {
+    CHECK(e.status() == 500);
+  }
+  CHECK(server.requests_to("/api/me", "GET").size() == 1);
+  CHECK(will_retry_of(log.events()) == std::vector<bool>{false});
+}
+
+TEST_CASE("Retries: a status added to retry_statuses is retried", "[client][retry]") {
+  FakeServer server;
+  auto options = test_options();
+  options.retry->retry_statuses = {500};
+  dhis2::Client client(server.url(), admin(), options);
+  client.connect();
+  server.inject("GET", "/api/me", Fault::status_page(500), 1);
+
+  CHECK(client.get_raw("me").at("username") == "admin");
+  CHECK(server.requests_to("/api/me", "GET").size() == 2);
+}
+
+TEST_CASE("Retries: a POST is not retried after a 503", "[client][retry]") {
+  FakeServer server;
+  dhis2::Client client(server.url(), admin(), test_options());
+  client.connect();
+  server.inject("POST", "/api/resourceTables/analytics", Fault::status_page(503), 1);
+
+  try {
+    client.post_raw("resourceTables/analytics");
+    FAIL("expected an ApiError");
+  } catch (const dhis2::ApiError& e) {
+    CHECK(e.status() == 503);
+  }
+  CHECK(server.requests_to("/api/resourceTables/analytics", "POST").size() == 1);
+  CHECK(server.jobs().empty());  // the proxy's 503 never reached the server: no job
+}
+
+TEST_CASE("Retries: retry_non_idempotent lets a POST be retried", "[client][retry]") {
+  FakeServer server;
+  auto options = test_options();
+  options.retry->retry_non_idempotent = true;
+  dhis2::Client client(server.url(), admin(), options);
+  client.connect();
+  server.inject("POST", "/api/resourceTables/analytics", Fault::status_page(503), 1);
+
+  const auto kickoff = client.post<dhis2::WebMessage>("resourceTables/analytics");
+
+  CHECK(kickoff.task_ref().has_value());
+  CHECK(server.requests_to("/api/resourceTables/analytics", "POST").size() == 2);
+  CHECK(server.jobs().size() == 1);
+}
+
+TEST_CASE("Retries: a PATCH is not retried after a 503", "[client][retry]") {
+  FakeServer server;
+  dhis2::Client client(server.url(), admin(), test_options());
+  client.connect();
+  server.inject("PATCH", "/api/dataElements/*", Fault::status_page(503), 1);
+
+  try {
+    client.patch_raw("dataElements/fbfJHSPpUQD", nlohmann::json::array());
+    FAIL("expected an ApiError");
+  } catch (const dhis2::ApiError& e) {
+    CHECK(e.status() == 503);
+  }
+  CHECK(server.requests_to("/api/dataElements/*", "PATCH").size() == 1);
+}
+
+TEST_CASE("Retries: dropped connections on a GET are retried", "[client][retry]") {
+  FakeServer server;
+  HookLog log;
+  auto options = test_options(&log);
+  options.skip_version_probe = true;  // the GET opens the connection: no stale-socket retry
+  dhis2::Client client(server.url(), admin(), options);
+  server.inject("GET", "/api/me", Fault::drop_before_response(), 2);
+
+  CHECK(client.get_raw("me").at("username") == "admin");
+
+  CHECK(server.requests_to("/api/me", "GET").size() == 3);
+  const auto events = log.events();
+  CHECK(attempts_of(events) == std::vector<int>{1, 2, 3});
+  CHECK(statuses_of(events) == std::vector<int>{0, 0, 200});
+  CHECK(will_retry_of(events) == std::vector<bool>{true, true, false});
+}
+
+TEST_CASE("Retries: a dropped connection on a POST is not retried", "[client][retry]") {
+  FakeServer server;
+  dhis2::Client client(server.url(), admin(), test_options());
+  client.connect();  // the POST then goes out on a reused keep-alive connection
+  server.inject("POST", "/api/resourceTables/analytics", Fault::drop_before_response(), 1);
+
+  CHECK_THROWS_AS(client.post_raw("resourceTables/analytics"), dhis2::TransportError);
+  CHECK(server.requests_to("/api/resourceTables/analytics", "POST").size() == 1);
+  CHECK(server.jobs().empty());
+}
+
+TEST_CASE("Retries: retry = std::nullopt never retries", "[client][retry]") {
+  FakeServer server;
+  HookLog log;
+  auto options = test_options(&log);
+  options.retry = std::nullopt;
+  dhis2::Client client(server.url(), admin(), options);
+  client.connect();
+  log.clear();
+  server.inject("GET", "/api/me", Fault::status_page(503), 1);
+
+  CHECK_THROWS_AS(client.get_raw("me"), dhis2::ApiError);
+  CHECK(server.requests_to("/api/me", "GET").size() == 1);
+  CHECK(will_retry_of(log.events()) == std::vector<bool>{false});
+}
+
+TEST_CASE("Retries: the backoff grows from one attempt to the next", "[client][retry]") {
+  FakeServer server;
+  HookLog log;
+  auto options = test_options(&log);
+  options.retry->base_delay = 2ms;
+  options.retry->max_delay = 50ms;
+  dhis2::Client client(server.url(), admin(), options);
+  client.connect();
+  log.clear();
+  server.inject("GET", "/api/me", Fault::status_page(503), 2);
+
+  client.get_raw("me");
+
+  const auto events = log.events();
+  REQUIRE(events.size() == 3);
+  CHECK(events[1].retry_delay > events[0].retry_delay);
+  CHECK(events[0].retry_delay == 2ms);  // base_delay
+  CHECK(events[1].retry_delay == 4ms);  // base_delay * backoff_factor
+}
+
+TEST_CASE("Retries: close() from another thread interrupts a wait between attempts", "[client][retry][threads]") {
+  FakeServer server;
+  auto options = test_options();
+  options.retry->max_delay = 10s;
+  dhis2::Client client(server.url(), admin(), options);
+  client.connect();
+  server.inject("GET", "/api/me", Fault::too_many_requests(5s), 1);
+
+  std::thread closer([&] {
+    std::this_thread::sleep_for(100ms);
+    client.close();
+  });
+  const auto start = Clock::now();
+  CHECK_THROWS_AS(client.get_raw("me"), dhis2::UsageError);
+  const auto elapsed = since(start);
+  closer.join();
+  CHECK(elapsed < 2s);
+  CHECK(server.requests_to("/api/me", "GET").size() == 1);
+}
+
+// ---- Transport ----------------------------------------------------------------------------------
+
+TEST_CASE("Transport: sequential requests reuse one TCP connection", "[client][transport]") {
+  FakeServer server;
+  auto options = test_options();
+  options.skip_version_probe = true;
+  dhis2::Client client(server.url(), admin(), options);
+  const int before = server.connection_count();
+
+  for (int i = 0; i < 100; ++i) client.get_raw("me");
+
+  CHECK(server.connection_count() == before + 1);
+  const auto requests = server.requests_to("/api/me", "GET");
+  REQUIRE(requests.size() == 100);
+  std::set<int> ids;
+  for (const auto& r : requests) ids.insert(r.connection);
+  CHECK(ids.size() == 1);
+}
+
+TEST_CASE("Transport: a Client shared by 8 threads opens at most pool_size connections",
+          "[client][transport][threads]") {
+  FakeServer server;
+  auto options = test_options();
+  options.skip_version_probe = true;
+  options.pool_size = 4;
+  dhis2::Client client(server.url(), admin(), options);
+  server.inject("GET", "/api/me", Fault::delay_by(5ms), -1);  // keeps requests overlapping
+  const int before = server.connection_count();
+  std::atomic<int> succeeded{0};
+
+  const auto failures = run_together(8, [&](int) {
+    for (int i = 0; i < 10; ++i) {
+      if (client.get_raw("me").at("username") == "admin") ++succeeded;
+    }
+  });
+
+  CHECK(failures.empty());
+  CHECK(succeeded == 80);
+  CHECK(server.connection_count() - before <= 4);
+  std::set<int> ids;
+  for (const auto& r : server.requests_to("/api/me", "GET")) ids.insert(r.connection);
+  CHECK(ids.size() <= 4);
+}
+
+TEST_CASE("Transport: a read timeout is a TransportError that states the timeout", "[client][transport]") {
+  FakeServer server;
+  {
+    // The emulator's first answers are slow under sanitizers: warm it up, so that only the
+    // injected delay exceeds the 50 ms timeout.
+    dhis2::Client warm_up(server.url(), admin(), test_options());
+    warm_up.get_raw("me");
+  }
+  auto options = test_options();
+  options.timeout = 50ms;
+  options.retry = std::nullopt;
+  dhis2::Client client(server.url(), admin(), options);
+  client.connect();  // as in real use, the GET goes out on a reused keep-alive connection
+  server.clear_requests();
+  server.inject("GET", "/api/me", Fault::delay_by(300ms), 1);
+
+  const auto start = Clock::now();
+  try {
+    client.get_raw("me");
+    FAIL("expected a TransportError");
+  } catch (const dhis2::TransportError& e) {
+    const std::string message = e.what();
+    CHECK_THAT(message, Catch::Contains("timed out"));
+    CHECK_THAT(message, Catch::Contains("50 ms"));
+  }
+  CHECK(since(start) < 200ms);
+  // A timed-out GET is not sent again: that is no stale keep-alive socket, and retries are off.
+  CHECK(server.requests_to("/api/me", "GET").size() == 1);
+}
+
+TEST_CASE("Transport: a response over max_response_bytes is a TransportError that says how to raise the cap",
+          "[client][transport]") {
+  FakeServer server;
+  HookLog log;
+  auto options = test_options(&log);
+  options.skip_version_probe = true;  // the handshake would read /api/system/info itself
+  options.max_response_bytes = 200;
+  dhis2::Client client(server.url(), admin(), options);
+
+  try {
+    client.get_raw("system/info");
+    FAIL("expected a TransportError");
+  } catch (const dhis2::TransportError& e) {
+    const std::string message = e.what();
+    CHECK_THAT(message, Catch::Contains("200-byte cap"));
+    CHECK_THAT(message, Catch::Contains("max_response_bytes"));
+  }
+  CHECK(server.requests_to("/api/system/info", "GET").size() == 1);  // a cap is no reason to retry
+  CHECK(will_retry_of(log.events()) == std::vector<bool>{false});
+}
+
+// The one test that sleeps for real (~1.2 s): the emulator closes an idle keep-alive socket after
+// its keep_alive_timeout of 1 s, and that cannot be simulated faster. HTTP and HTTPS share the sleep.
+TEST_CASE("Transport: a keep-alive socket the server closed while idle is replaced silently",
+          "[client][transport][slow]") {
+  FakeServerOptions plain_options;
+  plain_options.keep_alive_timeout = 1s;
+  FakeServer plain(plain_options);
+
+  TempDir dir;
+  const auto certs = dhis2::testing::make_test_certificates(dir.path);
+  FakeServerOptions tls_options;
+  tls_options.keep_alive_timeout = 1s;
+  tls_options.tls = dhis2::testing::TlsFiles{certs.cert_path, certs.key_path};
+  FakeServer secure(tls_options);
+
+  HookLog plain_log, secure_log;
+  dhis2::Client plain_client(plain.url(), admin(), test_options(&plain_log));
+  auto secure_client_options = test_options(&secure_log);
+  secure_client_options.ca_cert_path = certs.ca_cert_path;
+  dhis2::Client secure_client("https://localhost:" + std::to_string(secure.port()), admin(), secure_client_options);
+  plain_client.connect();
+  secure_client.connect();
+  const int plain_before = plain.connection_count();
+  const int secure_before = secure.connection_count();
+  plain_log.clear();
+  secure_log.clear();
+
+  std::this_thread::sleep_for(1200ms);
+
+  CHECK(plain_client.get_raw("me").at("username") == "admin");
+  CHECK(secure_client.get_raw("me").at("username") == "admin");
+  for (const HookLog* log : {&plain_log, &secure_log}) {
+    const auto events = log->events();
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].attempt == 1);
+    CHECK(events[0].status == 200);
+    CHECK(events[0].error.empty());
+    CHECK_FALSE(events[0].will_retry);
+  }
+  // The server really closed the idle sockets: the GETs came on new connections.
+  CHECK(plain.connection_count() == plain_before + 1);
+  CHECK(secure.connection_count() == secure_before + 1);
+}
+
+// ---- TLS ----------------------------------------------------------------------------------------
+
+TEST_CASE("TLS: a server certificate from a private CA is accepted with ca_cert_path", "[client][tls]") {
+  TlsServer tls;
+  auto options = test_options();
+  options.ca_cert_path = tls.certs.ca_cert_path;
+  dhis2::Client client(tls.url_for("localhost"), admin(), options);
+
+  client.connect();
+  CHECK(client.raw_version() == tls.server->reported_version());
+  CHECK(client.get_raw("me").at("username") == "admin");
+}
+
+TEST_CASE("TLS: without the private CA, verification fails with a TransportError naming ca_cert_path",
+          "[client][tls]") {
+  TlsServer tls;
+  auto options = test_options();
+  options.retry = std::nullopt;
+  dhis2::Client client(tls.url_for("localhost"), admin(), options);
+
+  try {
+    client.connect();
+    FAIL("expected a TransportError");
+  } catch (const dhis2::TransportError& e) {
+    const std::string message = e.what();
+    CHECK_THAT(message, Catch::Contains("TLS verification"));
+    CHECK_THAT(message, Catch::Contains("ca_cert_path"));
+  }
+  CHECK(server_saw_no_request(*tls.server));
+}
+
+TEST_CASE("TLS: a certificate that does not name the host is rejected", "[client][tls]") {
+  dhis2::testing::CertificateOptions names;
+  names.dns_names = {"localhost"};
+  names.ip_addresses = {};
+  TlsServer tls(names);
+  auto options = test_options();
+  options.retry = std::nullopt;
+  options.ca_cert_path = tls.certs.ca_cert_path;
+  dhis2::Client client(tls.url_for("127.0.0.1"), admin(), options);
+
+  try {
+    client.connect();
+    FAIL("expected a TransportError");
+  } catch (const dhis2::TransportError& e) {
+    const std::string message = e.what();
+    CHECK_THAT(message, Catch::Contains("TLS verification"));
+    CHECK_THAT(message, Catch::Contains("127.0.0.1"));
+    CHECK_THAT(message, Catch::Contains("does not name"));
+  }
+  CHECK(server_saw_no_request(*tls.server));
+}
+
+TEST_CASE("TLS: verify_tls = false accepts the certificate without the CA", "[client][tls]") {
+  TlsServer tls;
+  auto options = test_options();
+  options.verify_tls = false;
+  dhis2::Client client(tls.url_for("localhost"), admin(), options);
+
+  CHECK(client.get_raw("me").at("username") == "admin");
+}
+
+// ---- the request hook ---------------------------------------------------------------------------
+
+TEST_CASE("Request hook: Authorization is redacted in every event", "[client][hook]") {
+  const std::string pat = *dhis2::make_pat(dhis2::PatFormat::V2, "Ab3dEf6hIj9lMn2pQr5tUv8xYz1bCd4fGh7jKl0nOp3r");
+  FakeServerOptions server_options;
+  server_options.tokens = {IssuedToken{pat, "admin"}};
+  server_options.bearer_tokens = {IssuedToken{"fresh", "admin"}};
+  FakeServer server(server_options);
+  HookLog log;
+  server.inject("GET", "/api/me", Fault::status_page(503), 1);  // a retry's events too
+
+  std::string expected;
+  std::vector<std::string> secrets;
+  SECTION("Basic") {
+    dhis2::Client client(server.url(), admin(), test_options(&log));
+    client.get_raw("me");
+    expected = "Basic [redacted]";
+    secrets = {"district", "YWRtaW46ZGlzdHJpY3Q="};
+  }
+  SECTION("ApiToken") {
+    dhis2::Client client(server.url(), dhis2::TokenAuth(pat), test_options(&log));
+    client.get_raw("me");
+    expected = "ApiToken [redacted]";
+    secrets = {pat};
+  }
+  SECTION("Bearer, across a refresh") {
+    TokenProvider provider;
+    dhis2::Client client(server.url(), provider.auth(), test_options(&log));
+    client.get_raw("me");
+    expected = "Bearer [redacted]";
+    secrets = {"stale", "fresh"};
+  }
+
+  const auto events = log.events();
+  REQUIRE(events.size() >= 3);  // the handshake, the 503 and its retry
+  for (const auto& event : events) {
+    CHECK(header_of(event, "Authorization") == expected);
+    for (const auto& h : event.request_headers) {
+      for (const auto& secret : secrets) CHECK(h.second.find(secret) == std::string::npos);
+    }
+    for (const auto& secret : secrets) CHECK(event.url.find(secret) == std::string::npos);
+  }
+}
+
+TEST_CASE("Request hook: the URL is the full request URL without credentials", "[client][hook]") {
+  FakeServerOptions server_options;
+  server_options.context_path = "/dhis";
+  FakeServer server(server_options);
+  HookLog log;
+  dhis2::Client client(server.url(), admin(), test_options(&log));
+  client.connect();
+  log.clear();
+
+  client.get_raw("me", {{"fields", "id,username"}});
+
+  const auto events = log.events();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].method == "GET");
+  CHECK(events[0].url == server.origin() + "/dhis/api/me?fields=id%2Cusername");
+  CHECK(events[0].url.find('@') == std::string::npos);
+  CHECK(events[0].url.find("district") == std::string::npos);
+}
+
+TEST_CASE("Request hook: an answered attempt has its status and elapsed time", "[client][hook]") {
+  FakeServer server;
+  HookLog log;
+  dhis2::Client client(server.url(), admin(), test_options(&log));
+  client.connect();
+  log.clear();
+  server.inject("GET", "/api/me", Fault::delay_by(40ms), 1);
+
+  client.get_raw("me");
+
+  const auto events = log.events();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].attempt == 1);
+  CHECK(events[0].status == 200);
+  CHECK(events[0].error.empty());
+  CHECK(events[0].elapsed >= 35ms);
+  CHECK(events[0].elapsed < 2s);
+  CHECK_FALSE(events[0].will_retry);
+  CHECK(events[0].retry_delay == 0ms);
+}
+
+TEST_CASE("Request hook: a transport failure has status 0 and the error text", "[client][hook]") {
+  FakeServer server;
+  HookLog log;
+  auto options = test_options(&log);
+  options.retry = std::nullopt;
+  options.skip_version_probe = true;
+  dhis2::Client client(server.url(), admin(), options);
+  server.inject("GET", "/api/me", Fault::drop_before_response(), 1);
+
+  std::string thrown;
+  try {
+    client.get_raw("me");
+    FAIL("expected a TransportError");
+  } catch (const dhis2::TransportError& e) {
+    thrown = e.what();
+  }
+
+  const auto events = log.events();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].status == 0);
+  CHECK_FALSE(events[0].error.empty());
+  CHECK_THAT(thrown, Catch::Contains(events[0].error));
+}
+
+TEST_CASE("Request hook: called for every attempt on the calling thread", "[client][hook][threads]") {
+  FakeServer server;
+  HookLog log;
+  auto options = test_options(&log);
+  options.skip_version_probe = true;
+  dhis2::Client client(server.url(), admin(), options);
+  server.inject("GET", "/api/me", Fault::status_page(502), 1);
+
+  std::thread::id caller;
+  std::thread worker([&] {
+    caller = std::this_thread::get_id();
+    client.get_raw("me");
+  });
+  worker.join();
+
+  const auto threads = log.threads();
+  REQUIRE(threads.size() == 2);
+  CHECK(threads[0] == caller);
+  CHECK(threads[1] == caller);
+}
+
+// ---- Thread safety ------------------------------------------------------------------------------
+
+TEST_CASE("Thread safety: close() from another thread fails a request in flight promptly", "[client][threads]") {
+  FakeServer server;
+  dhis2::Client client(server.url(), admin(), test_options());
+  client.connect();
+  server.inject("GET", "/api/me", Fault::delay_by(3s), 1);
+
+  std::thread closer([&] {
+    std::this_thread::sleep_for(100ms);
+    client.close();
+  });
+  const auto start = Clock::now();
+  CHECK_THROWS_AS(client.get_raw("me"), dhis2::UsageError);
+  const auto elapsed = since(start);
+  closer.join();
+  CHECK(elapsed < 1500ms);
+  CHECK(server.requests_to("/api/me", "GET").size() == 1);  // failed, not sent again
+}
