@@ -95,6 +95,17 @@ cmake_build() {
   cmake --build "$dir" -j "$JOBS"
 }
 
+# The TSan build compiles only the threaded tests that its ctest step runs.
+THREADED_TESTS="client|emulator|task|watch"
+tsan_build() {
+  cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DDHIS2CPP_WERROR=ON \
+    -DDHIS2CPP_TEST_SINGLE_HEADER=OFF "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer"
+  local targets
+  targets=$(cd tests && ls unit-*.cpp | sed 's/\.cpp$//' | grep -E "$THREADED_TESTS")
+  # shellcheck disable=SC2086 # one target per word
+  cmake --build build/tsan -j "$JOBS" --target $targets dhis2-emulator health_check standalone
+}
+
 cmake_test() {
   ctest --test-dir "$1" --output-on-failure --no-tests=error -j "$JOBS"
 }
@@ -106,7 +117,8 @@ meson_build_and_test() {
     # --reconfigure also picks up new tests/unit-*.cpp, which Meson cannot glob.
     meson setup --reconfigure "$dir"
   else
-    CXX=g++ meson setup "$dir" --werror --buildtype=debug
+    # The single-header form of each test is built and run by the CMake g++ build already.
+    CXX=g++ meson setup "$dir" --werror --buildtype=debug -Dsingle_header_tests=false
   fi
   meson compile -C "$dir" -j "$JOBS"
   local count
@@ -154,8 +166,9 @@ cmd_test() {
   step "amalgamation check" python3 tools/amalgamate.py --check
   step "meson: setup + compile + test (build/meson)" meson_build_and_test
   step "meson: subproject consumer (build/meson-consumer)" meson_subproject_consumer
+  # The sanitizer builds skip the single-header copy of each test: same code, same findings.
   step "clang++ ASan+UBSan: configure + build (build/asan)" cmake_build build/asan \
-    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DDHIS2CPP_WERROR=ON \
+    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DDHIS2CPP_WERROR=ON -DDHIS2CPP_TEST_SINGLE_HEADER=OFF \
     "-DCMAKE_CXX_FLAGS=$SANITIZE_FLAGS"
   step "clang++ ASan+UBSan: ctest" env \
     ASAN_OPTIONS="halt_on_error=1:print_stacktrace=1:detect_leaks=1" \
@@ -163,12 +176,10 @@ cmd_test() {
     ctest --test-dir build/asan --output-on-failure --no-tests=error -j "$JOBS"
 
   # Only the tests that run threads (the client, the emulator, watches); the rest add nothing here.
-  step "clang++ TSan: configure + build (build/tsan)" cmake_build build/tsan \
-    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DDHIS2CPP_WERROR=ON \
-    "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer"
+  step "clang++ TSan: configure + build (build/tsan)" tsan_build
   step "clang++ TSan: ctest (threaded tests)" env \
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/tools/tsan.supp" \
-    ctest --test-dir build/tsan --output-on-failure --no-tests=error -j "$JOBS" -R "client|emulator|task|watch"
+    ctest --test-dir build/tsan --output-on-failure --no-tests=error -j "$JOBS" -R "$THREADED_TESTS"
 
   say "step times"
   printf '%s\n' "${STEP_TIMES[@]}"

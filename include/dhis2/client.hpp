@@ -20,8 +20,10 @@
 #include <dhis2/detail/http_transport.hpp>
 #include <dhis2/detail/url.hpp>
 #include <dhis2/errors.hpp>
+#include <dhis2/local_time.hpp>
 #include <dhis2/response.hpp>
 #include <dhis2/server_version.hpp>
+#include <dhis2/task_ref.hpp>
 #include <dhis2/version.hpp>
 #include <dhis2/web_message.hpp>
 
@@ -52,6 +54,9 @@
 namespace dhis2 {
 
 class SystemApi;
+class JobsApi;
+class TasksApi;
+class TaskWatcher;
 
 // The DHIS2 versions this library is tested against (docs/compatibility.md).
 inline const ServerVersion& minimum_supported_version() {
@@ -191,10 +196,60 @@ class Client {
   }
 
   SystemApi system();
+  JobsApi jobs();
+  TasksApi tasks();
 
  private:
   using Auth = std::variant<BasicAuth, TokenAuth, BearerAuth>;
   friend class SystemApi;
+  friend class JobsApi;
+  friend class TaskWatcher;
+
+  // A request that is never retried by the policy: job kick-offs (a retry starts a second job).
+  Response send_once(const std::string& method, const std::string& path, const std::string& body,
+                     const std::string& content_type, const Query& query) {
+    ensure_connected();
+    const std::string target = detail::api_target(context_path(), path, query);
+    return execute(method, target, body, content_type, false, false);
+  }
+
+  // What this client knows of the jobs it started: the server time of the kick-off (rows older
+  // than it belong to a previous run of the same job id) and whether it asked to cancel them.
+  // Bounded: the oldest entries are forgotten first.
+  struct JobNote {
+    std::optional<LocalTime> created;
+    bool cancel_requested = false;
+  };
+  void note_kickoff(const TaskRef& ref, LocalTime created) {
+    std::lock_guard<std::mutex> lock(notes_mutex_);
+    job_note_locked(ref).created = created;
+  }
+  void note_cancel_requested(const TaskRef& ref) {
+    std::lock_guard<std::mutex> lock(notes_mutex_);
+    job_note_locked(ref).cancel_requested = true;
+  }
+  std::optional<LocalTime> kickoff_time(const TaskRef& ref) {
+    std::lock_guard<std::mutex> lock(notes_mutex_);
+    const auto it = notes_.find(ref.str());
+    return it == notes_.end() ? std::nullopt : it->second.created;
+  }
+  bool cancel_requested(const TaskRef& ref) {
+    std::lock_guard<std::mutex> lock(notes_mutex_);
+    const auto it = notes_.find(ref.str());
+    return it != notes_.end() && it->second.cancel_requested;
+  }
+  JobNote& job_note_locked(const TaskRef& ref) {
+    auto it = notes_.find(ref.str());
+    if (it == notes_.end()) {
+      if (notes_order_.size() >= 4096) {
+        notes_.erase(notes_order_.front());
+        notes_order_.erase(notes_order_.begin());
+      }
+      notes_order_.push_back(ref.str());
+      it = notes_.emplace(ref.str(), JobNote{}).first;
+    }
+    return it->second;
+  }
 
   Client(std::string base_url, Auth auth, ClientOptions options)
       : url_(detail::parse_url(base_url)), auth_(std::move(auth)), options_(std::move(options)) {
@@ -391,7 +446,7 @@ class Client {
   }
 
   Response execute(const std::string& method, const std::string& target, const std::string& body,
-                   const std::string& content_type, bool idempotent) {
+                   const std::string& content_type, bool idempotent, bool allow_retry = true) {
     std::shared_ptr<detail::ConnectionPool> pool;
     {
       std::lock_guard<std::mutex> lock(pool_mutex_);
@@ -399,7 +454,7 @@ class Client {
     }
     if (!pool || state_ == State::Closed) throw UsageError("the client is closed; create a new dhis2::Client");
     const std::string url = url_origin() + target;
-    const bool may_retry = options_.retry && (idempotent || options_.retry->retry_non_idempotent);
+    const bool may_retry = allow_retry && options_.retry && (idempotent || options_.retry->retry_non_idempotent);
     const int max_attempts = may_retry ? options_.retry->max_attempts : 1;
     Credential cred = credential();
     bool refreshed = false;
@@ -686,10 +741,16 @@ class Client {
   std::mutex cache_mutex_;
   std::condition_variable cache_cv_;
   std::map<std::string, CacheEntry> cache_;
+
+  std::mutex notes_mutex_;
+  std::map<std::string, JobNote> notes_;
+  std::vector<std::string> notes_order_;
 };
 
 }  // namespace dhis2
 
 #include <dhis2/system_api.hpp>
+#include <dhis2/jobs_api.hpp>
+#include <dhis2/task_watcher.hpp>
 
 #endif  // DHIS2_CLIENT_HPP

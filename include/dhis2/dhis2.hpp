@@ -17,5 +17,8 @@
 #include <dhis2/response.hpp>
 #include <dhis2/client.hpp>
 #include <dhis2/system_api.hpp>
+#include <dhis2/task_types.hpp>
+#include <dhis2/task_watcher.hpp>
+#include <dhis2/jobs_api.hpp>
 
 #endif  // DHIS2_DHIS2_HPP

@@ -1,0 +1,190 @@
+#ifndef DHIS2_JOBS_API_HPP
+#define DHIS2_JOBS_API_HPP
+
+// client.jobs(): start DHIS2 background jobs and cancel them. Each start returns the TaskRef
+// taken from the server's answer (the job type is never assumed). A kick-off POST is never
+// retried automatically, whatever the RetryPolicy: a retry would start a second job.
+// Thread-safe; a JobsApi is a cheap handle that must not outlive its Client.
+
+#include <dhis2/client.hpp>
+#include <dhis2/errors.hpp>
+#include <dhis2/local_time.hpp>
+#include <dhis2/task_ref.hpp>
+#include <dhis2/web_message.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+
+struct AnalyticsOptions {
+  bool skip_resource_tables = false;
+  bool skip_aggregate = false;
+  bool skip_events = false;
+  bool skip_enrollment = false;
+  bool skip_tracked_entities = false;
+  bool skip_org_unit_ownership = false;
+  bool skip_outliers = false;
+  std::optional<int> last_years;  // only the last N years of data
+  // On 2.39-2.40 a second analytics run answers 409 "already running": return the running job
+  // instead of failing. (2.38 drops it silently; 2.41+ queues it.)
+  bool attach_if_running = false;
+};
+
+struct PredictionOptions {
+  std::string start_date;  // yyyy-MM-dd
+  std::string end_date;
+  std::vector<std::string> predictors;       // uids; empty with predictor_groups empty: all
+  std::vector<std::string> predictor_groups;
+};
+
+struct DataIntegrityOptions {
+  std::vector<std::string> checks;  // check names; empty: the server's default set
+  bool details = false;             // DATA_INTEGRITY_DETAILS instead of the summary run
+  bool attach_if_running = false;   // 2.39-2.40: join a running check instead of failing on 409
+};
+
+class JobsApi {
+ public:
+  explicit JobsApi(Client& client) : client_(client) {}
+
+  // POST /api/resourceTables/analytics.
+  TaskRef start_analytics(const AnalyticsOptions& options = {}) {
+    Query query;
+    const std::pair<bool, const char*> flags[] = {
+        {options.skip_resource_tables, "skipResourceTables"}, {options.skip_aggregate, "skipAggregate"},
+        {options.skip_events, "skipEvents"},                  {options.skip_enrollment, "skipEnrollment"},
+        {options.skip_tracked_entities, "skipTrackedEntities"},
+        {options.skip_org_unit_ownership, "skipOrgUnitOwnership"}, {options.skip_outliers, "skipOutliers"}};
+    for (const auto& f : flags) {
+      if (f.first) query.emplace_back(f.second, "true");
+    }
+    if (options.last_years) {
+      if (*options.last_years < 1) throw UsageError("AnalyticsOptions::last_years must be at least 1");
+      query.emplace_back("lastYears", std::to_string(*options.last_years));
+    }
+    return kick_off("resourceTables/analytics", query, {}, {}, options.attach_if_running, "ANALYTICS_TABLE");
+  }
+
+  // POST /api/resourceTables.
+  TaskRef start_resource_tables(bool attach_if_running = false) {
+    return kick_off("resourceTables", {}, {}, {}, attach_if_running, "RESOURCE_TABLE");
+  }
+
+  // POST /api/resourceTables/monitoring.
+  TaskRef start_monitoring(bool attach_if_running = false) {
+    return kick_off("resourceTables/monitoring", {}, {}, {}, attach_if_running, "MONITORING");
+  }
+
+  // POST /api/predictions?async=true (without async the server runs them inside the request).
+  TaskRef start_predictions(const PredictionOptions& options) {
+    if (options.start_date.empty() || options.end_date.empty()) {
+      throw UsageError("PredictionOptions: start_date and end_date are required (yyyy-MM-dd)");
+    }
+    Query query = {{"startDate", options.start_date}, {"endDate", options.end_date}, {"async", "true"}};
+    for (const auto& p : options.predictors) query.emplace_back("predictor", p);
+    for (const auto& g : options.predictor_groups) query.emplace_back("predictorGroup", g);
+    return kick_off("predictions", query, {}, {}, false, "PREDICTOR");
+  }
+
+  // POST /api/dataIntegrity/summary or /details.
+  TaskRef start_data_integrity(const DataIntegrityOptions& options = {}) {
+    Query query;
+    std::string checks;
+    for (const auto& c : options.checks) checks += (checks.empty() ? "" : ",") + c;
+    if (!checks.empty()) query.emplace_back("checks", checks);
+    const char* type = options.details ? "DATA_INTEGRITY_DETAILS" : "DATA_INTEGRITY";
+    return kick_off(options.details ? "dataIntegrity/details" : "dataIntegrity/summary", query, {}, {},
+                    options.attach_if_running, type);
+  }
+
+  // POST /api/metadata?async=true with a metadata payload.
+  TaskRef import_metadata_async(const nlohmann::json& payload, Query params = {}) {
+    params.emplace_back("async", "true");
+    return kick_off("metadata", params, payload.dump(), "application/json", false, "");
+  }
+
+  // POST /api/dataValueSets?async=true; `content_type` may be JSON, XML, CSV or ADX.
+  TaskRef import_data_values_async(const std::string& payload, const std::string& content_type = "application/json",
+                                   Query params = {}) {
+    params.emplace_back("async", "true");
+    return kick_off("dataValueSets", params, payload, content_type, false, "");
+  }
+  TaskRef import_data_values_async(const nlohmann::json& payload, Query params = {}) {
+    return import_data_values_async(payload.dump(), "application/json", std::move(params));
+  }
+
+  // POST /api/tracker (asynchronous by default).
+  TaskRef import_tracker_async(const nlohmann::json& payload, Query params = {}) {
+    params.emplace_back("async", "true");
+    return kick_off("tracker", params, payload.dump(), "application/json", false, "");
+  }
+
+  // Asks the server to cancel the job: POST /api/jobConfigurations/{uid}/cancel on 2.41+,
+  // /api/scheduling/cancel/{type} before. DHIS2 cancels cooperatively, at the job's next stage:
+  // that can take tens of seconds. A TaskWatcher then reports Cancelled.
+  void cancel(const TaskRef& ref) {
+    client_.ensure_connected();
+    bool by_uid = true;
+    try {
+      by_uid = client_.server_version() >= ServerVersion{2, 41, 0, 0, true};
+    } catch (const UsageError&) {
+    }
+    client_.note_cancel_requested(ref);
+    if (by_uid) {
+      client_.post_raw("jobConfigurations/" + ref.uid + "/cancel");
+    } else {
+      client_.post_raw("scheduling/cancel/" + ref.job_type);
+    }
+  }
+
+ private:
+  TaskRef kick_off(const std::string& path, const Query& query, const std::string& body, const std::string& content_type,
+                   bool attach_if_running, const std::string& job_type) {
+    const Response response = client_.send_once("POST", path, body, content_type, query);
+    if (response.status == 409 && attach_if_running && !job_type.empty()) {
+      const auto message = nlohmann::json::parse(response.body, nullptr, false);
+      if (message.is_object() && message.value("message", "").find("already running") != std::string::npos) {
+        if (auto running = find_running(job_type)) return *running;
+      }
+    }
+    const auto json = client_.interpret(response, "POST", path);
+    const auto envelope = WebMessage::from_json(json, "kick-off");
+    const auto ref = envelope.task_ref();
+    if (!ref) {
+      throw UnexpectedResponseError("POST " + path + ": the answer names no job (no response.jobType and response.id): " +
+                                    envelope.message);
+    }
+    if (envelope.response.is_object()) {
+      const auto created = envelope.response.find("created");
+      if (created != envelope.response.end() && created->is_string()) {
+        if (auto t = parse_local_time(created->get<std::string>())) client_.note_kickoff(*ref, *t);
+      }
+    }
+    return *ref;
+  }
+
+  // The job of `job_type` running now (2.39-2.40: /api/scheduling/running/{type} lists them).
+  std::optional<TaskRef> find_running(const std::string& job_type) {
+    const auto running = client_.get_raw("scheduling/running/" + job_type);
+    if (running.is_array()) {
+      for (const auto& process : running) {
+        if (process.is_object() && process.contains("jobId") && process["jobId"].is_string()) {
+          return TaskRef{job_type, process["jobId"].get<std::string>()};
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+  Client& client_;
+};
+
+inline JobsApi Client::jobs() { return JobsApi(*this); }
+
+}  // namespace dhis2
+
+#endif  // DHIS2_JOBS_API_HPP

@@ -1,0 +1,71 @@
+#ifndef DHIS2_TASK_TYPES_HPP
+#define DHIS2_TASK_TYPES_HPP
+
+// The values a wait for a DHIS2 background job works with: how to watch (WatchOptions) and what
+// the wait found (TaskCompletion, whose outcome tells the truth rather than repeating the level of
+// the last row). Plain values; thread-safe to copy and share.
+
+#include <dhis2/notification.hpp>
+#include <dhis2/task_ref.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+
+enum class TaskOutcome {
+  Succeeded,  // the job completed, and its summary (where the type has one) says so
+  Failed,     // the job failed, crashed, or its summary reports an error
+  Cancelled,  // the job was cancelled and stopped
+  Unknown     // the job ended but the server no longer says how (e.g. DHIS2's stale-job rule)
+};
+
+inline const char* to_string(TaskOutcome outcome) noexcept {
+  switch (outcome) {
+    case TaskOutcome::Succeeded: return "succeeded";
+    case TaskOutcome::Failed: return "failed";
+    case TaskOutcome::Cancelled: return "cancelled";
+    case TaskOutcome::Unknown: break;
+  }
+  return "unknown";
+}
+
+struct WatchOptions {
+  // Polls start after initial_poll_interval and the interval grows by half each time up to
+  // poll_interval, so a short job is seen to end soon and a long one costs no more requests than
+  // steady polling.
+  std::chrono::milliseconds poll_interval{2000};
+  std::chrono::milliseconds initial_poll_interval{250};
+  // How long an empty feed (or a feed without progress) is normal before the job row is asked
+  // whether the job is over. On 2.41+ a job waits for the 20-second scheduler tick, longer when
+  // another job of its type runs.
+  std::chrono::milliseconds start_grace{60000};
+  // When set, no new notification for this long ends the wait with TaskTimeoutError (stalled).
+  std::optional<std::chrono::milliseconds> stall_timeout;
+  // Read /api/system/taskSummaries after the last row, for the job types that write one.
+  bool fetch_summary = true;
+  // How long to wait for a summary that is written just after the last row (data value imports).
+  std::chrono::milliseconds summary_wait{5000};
+};
+
+struct TaskCompletion {
+  TaskRef ref;
+  std::vector<Notification> notifications;  // every row seen, oldest first
+  std::optional<Notification> terminal;     // the row that ended the wait, if a row did
+  TaskOutcome outcome = TaskOutcome::Unknown;
+  nlohmann::json summary;                   // the task summary; null when none
+  std::string reason;                       // how the outcome was decided, for logs and users
+
+  bool ok() const noexcept { return outcome == TaskOutcome::Succeeded; }
+  // The terminal row's level and message; Unknown and "" without one.
+  NotificationLevel level() const noexcept { return terminal ? terminal->level : NotificationLevel::Unknown; }
+  std::string message() const { return terminal && terminal->message ? *terminal->message : std::string(); }
+};
+
+}  // namespace dhis2
+
+#endif  // DHIS2_TASK_TYPES_HPP
