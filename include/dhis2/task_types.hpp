@@ -5,6 +5,7 @@
 // the wait found (TaskCompletion, whose outcome tells the truth rather than repeating the level of
 // the last row). Plain values; thread-safe to copy and share.
 
+#include <dhis2/local_time.hpp>
 #include <dhis2/notification.hpp>
 #include <dhis2/task_ref.hpp>
 
@@ -50,6 +51,9 @@ struct WatchOptions {
   bool fetch_summary = true;
   // How long to wait for a summary that is written just after the last row (data value imports).
   std::chrono::milliseconds summary_wait{5000};
+  // Rows older than this (server time) belong to a previous run of the same job id and are
+  // ignored. Empty: the kick-off time this Client noted when it started the job, if any.
+  std::optional<LocalTime> not_before;
 };
 
 struct TaskCompletion {

@@ -157,7 +157,7 @@ class TaskWatcher {
     Run r;
     r.started = r.last_progress = r.last_row_check = steady::now();
     if (timeout) r.deadline = r.started + *timeout;
-    r.not_before = client_.kickoff_time(ref_);
+    r.not_before = options_.not_before ? options_.not_before : client_.kickoff_time(ref_);
     const auto version = known_version();
     r.content_keys = !version || *version < ServerVersion{2, 40, 8, 0, true};
 
