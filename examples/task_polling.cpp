@@ -1,7 +1,9 @@
 // task_polling: follow a DHIS2 job and render each notification as it arrives, oldest first,
-// each exactly once. Start a new resource table run, or follow a job someone else started.
+// each exactly once. Start a new resource table or analytics run, or follow a job someone else
+// started.
 //
 //   DHIS2_URL=... DHIS2_USERNAME=... DHIS2_PASSWORD=... ./task_polling                 # starts resource tables
+//   DHIS2_URL=... DHIS2_USERNAME=... DHIS2_PASSWORD=... ./task_polling analytics       # starts analytics
 //   DHIS2_URL=... DHIS2_USERNAME=... DHIS2_PASSWORD=... ./task_polling ANALYTICS_TABLE/BFa3jDsbtdO
 //
 // Exit codes: 0 succeeded, 1 did not, 2 bad arguments or settings, 3 timed out.
@@ -28,12 +30,15 @@ void render(const dhis2::Notification& n) {
 
 int main(int argc, char** argv) {
   if (env("DHIS2_URL").empty() || argc > 2) {
-    std::cerr << "usage: DHIS2_URL=... DHIS2_USERNAME=... DHIS2_PASSWORD=... task_polling [JOB_TYPE/UID]\n";
+    std::cerr << "usage: DHIS2_URL=... DHIS2_USERNAME=... DHIS2_PASSWORD=... task_polling [analytics | JOB_TYPE/UID]\n";
     return 2;
   }
   try {
     dhis2::Client client(env("DHIS2_URL"), dhis2::BasicAuth{env("DHIS2_USERNAME"), env("DHIS2_PASSWORD")});
-    const dhis2::TaskRef ref = argc == 2 ? dhis2::TaskRef::parse(argv[1]) : client.jobs().start_resource_tables();
+    const std::string what = argc == 2 ? argv[1] : "";
+    const dhis2::TaskRef ref = what.empty()          ? client.jobs().start_resource_tables()
+                               : what == "analytics" ? client.jobs().start_analytics()
+                                                     : dhis2::TaskRef::parse(what);
     std::cout << "following " << ref.str() << "\n";
     dhis2::TaskWatcher watcher(client, ref);
     const auto done = watcher.for_each_notification(

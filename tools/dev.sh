@@ -2,7 +2,7 @@
 # The developer entry point.
 #
 #   tools/dev.sh [--ci] deps    install the Debian packages the build needs (only what is missing)
-#   tools/dev.sh [--ci] demo    build into build/dev and run the demo program
+#   tools/dev.sh [--ci] demo    build into build/dev, start the emulator, follow a job live against it
 #   tools/dev.sh [--ci] test    everything CI checks: g++ build + ctest, the amalgamation check, Meson
 #                               build + tests + subproject consumer, clang++ ASan/UBSan build + ctest,
 #                               clang++ TSan build + the threaded tests
@@ -18,8 +18,6 @@ cd "$ROOT"
 PACKAGES=(cmake ninja-build g++ clang libclang-rt-dev pkg-config meson python3 openssl
           libcpp-httplib-dev nlohmann-json3-dev catch2 libssl-dev)
 
-# What `demo` runs: a program path relative to build/dev, then its arguments.
-DEMO=(examples/decode_task_feed "$ROOT/examples/data/analytics_feed.json")
 
 JOBS="${DHIS2CPP_JOBS:-2}"
 SANITIZE_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
@@ -103,7 +101,7 @@ tsan_build() {
   local targets
   targets=$(cd tests && ls unit-*.cpp | sed 's/\.cpp$//' | grep -E "$THREADED_TESTS")
   # shellcheck disable=SC2086 # one target per word
-  cmake --build build/tsan -j "$JOBS" --target $targets dhis2-emulator health_check standalone
+  cmake --build build/tsan -j "$JOBS" --target $targets dhis2-emulator health_check standalone task_await task_polling
 }
 
 cmake_test() {
@@ -153,8 +151,21 @@ cmd_demo() {
   step "deps" cmd_deps
   step "configure + build (build/dev)" cmake_build build/dev -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DDHIS2CPP_BUILD_TESTS=OFF -DDHIS2CPP_BUILD_EXAMPLES=ON -DDHIS2CPP_BUILD_TOOLS=ON -DDHIS2CPP_WERROR=OFF
-  say "${DEMO[*]}"
-  "build/dev/${DEMO[0]}" "${DEMO[@]:1}"
+  # The built-in emulator at 5x real time, and a job followed live against it.
+  local log
+  log=$(mktemp)
+  build/dev/tools/dhis2-emulator --port 0 --speed 5 --version 2.42.1 >"$log" 2>&1 &
+  local emulator=$!
+  trap 'kill -INT "$emulator" 2>/dev/null || true; rm -f "$log"' RETURN
+  local url=""
+  for _ in $(seq 1 100); do
+    url=$(sed -n 's/^url: //p' "$log")
+    [[ -n "$url" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$url" ]] || die "the emulator did not start: $(cat "$log")"
+  say "demo: DHIS2 2.42.1 emulated at $url (5x real time); starting analytics and following the job"
+  DHIS2_URL="$url" DHIS2_USERNAME=admin DHIS2_PASSWORD=district build/dev/examples/task_polling analytics
 }
 
 cmd_test() {

@@ -127,7 +127,15 @@ class JobsApi {
   // run's rows stay in the feed until the new run starts (up to ~20 s on 2.41+); a TaskWatcher
   // of the returned ref on this Client ignores them (rows up to the previous run's lastFinished).
   TaskRef execute(const std::string& uid) {
-    const auto row = client_.get_raw("jobConfigurations/" + uid, {{"fields", "id,jobType,lastFinished"}});
+    nlohmann::json row;
+    try {
+      row = client_.get_raw("jobConfigurations/" + uid, {{"fields", "id,jobType,lastFinished"}});
+    } catch (const ApiError& e) {
+      if (e.status() != 404) throw;
+      // Unknown uid: let /execute give the server's own answer (404 on 2.41+, E7006 before).
+      execute_post(uid);
+      throw;
+    }
     if (!row.is_object() || !row.contains("jobType") || !row["jobType"].is_string()) {
       throw UnexpectedResponseError("GET /api/jobConfigurations/" + uid + ": the job row has no jobType");
     }
@@ -136,15 +144,7 @@ class JobsApi {
     if (row.contains("lastFinished") && row["lastFinished"].is_string()) {
       previous_end = parse_local_time(row["lastFinished"].get<std::string>());
     }
-    const Response response = client_.send_once("POST", "jobConfigurations/" + uid + "/execute", {}, {}, {});
-    const auto report = client_.interpret(response, "POST", "jobConfigurations/" + uid + "/execute");
-    // <=2.40 answers 200 with the failure inside the ObjectReport (E7006).
-    if (report.is_object() && report.contains("errorReports") && report["errorReports"].is_array() &&
-        !report["errorReports"].empty()) {
-      const auto& first = report["errorReports"][0];
-      throw ApiError(response.status, first.value("message", "the job could not be executed"), first.value("errorCode", ""),
-                     nullptr, "POST /api/jobConfigurations/" + uid + "/execute");
-    }
+    execute_post(uid);
     if (previous_end) client_.note_kickoff(ref, *previous_end + std::chrono::milliseconds(1));
     return ref;
   }
@@ -191,6 +191,19 @@ class JobsApi {
       }
     }
     return *ref;
+  }
+
+  // POST /api/jobConfigurations/{uid}/execute; throws ApiError when the server refuses the run.
+  void execute_post(const std::string& uid) {
+    const Response response = client_.send_once("POST", "jobConfigurations/" + uid + "/execute", {}, {}, {});
+    const auto report = client_.interpret(response, "POST", "jobConfigurations/" + uid + "/execute");
+    // <=2.40 answers 200 with the failure inside the ObjectReport (E7006).
+    if (report.is_object() && report.contains("errorReports") && report["errorReports"].is_array() &&
+        !report["errorReports"].empty()) {
+      const auto& first = report["errorReports"][0];
+      throw ApiError(response.status, first.value("message", "the job could not be executed"), first.value("errorCode", ""),
+                     nullptr, "POST /api/jobConfigurations/" + uid + "/execute");
+    }
   }
 
   // The job of `job_type` running now (2.39-2.40: /api/scheduling/running/{type} lists them).

@@ -36,9 +36,9 @@ inline const char* to_string(TaskOutcome outcome) noexcept {
 }
 
 struct WatchOptions {
-  // Polls start after initial_poll_interval and the interval grows by half each time up to
-  // poll_interval, so a short job is seen to end soon and a long one costs no more requests than
-  // steady polling.
+  // The first poll comes at once; the pauses start at initial_poll_interval and grow by half
+  // each time up to poll_interval, so a short job is seen to end soon and a long one costs no
+  // more requests than steady polling.
   std::chrono::milliseconds poll_interval{2000};
   std::chrono::milliseconds initial_poll_interval{250};
   // How long an empty feed (or a feed without progress) is normal before the job row is asked

@@ -241,7 +241,9 @@ class TaskWatcher {
       // before as not completed comes back completed.
       const auto seen = r.completed_by_id.find(newest.id);
       if (seen != r.completed_by_id.end() && !seen->second) return newest;
-      if (rows.size() == 1 && r.delivered.size() > 1) return newest;
+      // A lone completed row is one too: a real run writes its starting row first. Seen on the
+      // first poll when the job ended (without its final row) before the wait began.
+      if (rows.size() == 1 && r.delivered.size() != 1) return newest;
     }
     std::map<std::string, int> occurrences;
     for (const auto& n : rows) {

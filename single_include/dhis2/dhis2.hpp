@@ -3080,7 +3080,15 @@ class JobsApi {
   // run's rows stay in the feed until the new run starts (up to ~20 s on 2.41+); a TaskWatcher
   // of the returned ref on this Client ignores them (rows up to the previous run's lastFinished).
   TaskRef execute(const std::string& uid) {
-    const auto row = client_.get_raw("jobConfigurations/" + uid, {{"fields", "id,jobType,lastFinished"}});
+    nlohmann::json row;
+    try {
+      row = client_.get_raw("jobConfigurations/" + uid, {{"fields", "id,jobType,lastFinished"}});
+    } catch (const ApiError& e) {
+      if (e.status() != 404) throw;
+      // Unknown uid: let /execute give the server's own answer (404 on 2.41+, E7006 before).
+      execute_post(uid);
+      throw;
+    }
     if (!row.is_object() || !row.contains("jobType") || !row["jobType"].is_string()) {
       throw UnexpectedResponseError("GET /api/jobConfigurations/" + uid + ": the job row has no jobType");
     }
@@ -3089,15 +3097,7 @@ class JobsApi {
     if (row.contains("lastFinished") && row["lastFinished"].is_string()) {
       previous_end = parse_local_time(row["lastFinished"].get<std::string>());
     }
-    const Response response = client_.send_once("POST", "jobConfigurations/" + uid + "/execute", {}, {}, {});
-    const auto report = client_.interpret(response, "POST", "jobConfigurations/" + uid + "/execute");
-    // <=2.40 answers 200 with the failure inside the ObjectReport (E7006).
-    if (report.is_object() && report.contains("errorReports") && report["errorReports"].is_array() &&
-        !report["errorReports"].empty()) {
-      const auto& first = report["errorReports"][0];
-      throw ApiError(response.status, first.value("message", "the job could not be executed"), first.value("errorCode", ""),
-                     nullptr, "POST /api/jobConfigurations/" + uid + "/execute");
-    }
+    execute_post(uid);
     if (previous_end) client_.note_kickoff(ref, *previous_end + std::chrono::milliseconds(1));
     return ref;
   }
@@ -3144,6 +3144,19 @@ class JobsApi {
       }
     }
     return *ref;
+  }
+
+  // POST /api/jobConfigurations/{uid}/execute; throws ApiError when the server refuses the run.
+  void execute_post(const std::string& uid) {
+    const Response response = client_.send_once("POST", "jobConfigurations/" + uid + "/execute", {}, {}, {});
+    const auto report = client_.interpret(response, "POST", "jobConfigurations/" + uid + "/execute");
+    // <=2.40 answers 200 with the failure inside the ObjectReport (E7006).
+    if (report.is_object() && report.contains("errorReports") && report["errorReports"].is_array() &&
+        !report["errorReports"].empty()) {
+      const auto& first = report["errorReports"][0];
+      throw ApiError(response.status, first.value("message", "the job could not be executed"), first.value("errorCode", ""),
+                     nullptr, "POST /api/jobConfigurations/" + uid + "/execute");
+    }
   }
 
   // The job of `job_type` running now (2.39-2.40: /api/scheduling/running/{type} lists them).
@@ -3231,9 +3244,9 @@ inline const char* to_string(TaskOutcome outcome) noexcept {
 }
 
 struct WatchOptions {
-  // Polls start after initial_poll_interval and the interval grows by half each time up to
-  // poll_interval, so a short job is seen to end soon and a long one costs no more requests than
-  // steady polling.
+  // The first poll comes at once; the pauses start at initial_poll_interval and grow by half
+  // each time up to poll_interval, so a short job is seen to end soon and a long one costs no
+  // more requests than steady polling.
   std::chrono::milliseconds poll_interval{2000};
   std::chrono::milliseconds initial_poll_interval{250};
   // How long an empty feed (or a feed without progress) is normal before the job row is asked
@@ -3488,7 +3501,9 @@ class TaskWatcher {
       // before as not completed comes back completed.
       const auto seen = r.completed_by_id.find(newest.id);
       if (seen != r.completed_by_id.end() && !seen->second) return newest;
-      if (rows.size() == 1 && r.delivered.size() > 1) return newest;
+      // A lone completed row is one too: a real run writes its starting row first. Seen on the
+      // first poll when the job ended (without its final row) before the wait began.
+      if (rows.size() == 1 && r.delivered.size() != 1) return newest;
     }
     std::map<std::string, int> occurrences;
     for (const auto& n : rows) {

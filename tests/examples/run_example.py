@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Runs an example program against the dhis2-emulator, as a user would (python3 standard library only).
 
-Usage: run_example.py EXAMPLE (--emulator PATH | --closed-port)
+Usage: run_example.py EXAMPLE (--emulator PATH [--speed X] | --closed-port)
                       [--credentials basic|token|wrong-password] [--exit-code N] --stdout REGEX...
 
---emulator PATH starts `PATH --port 0 --speed 1` and reads the `url:`, `user:` and `token:` lines
+--emulator PATH starts `PATH --port 0 --speed X` (X: 1 unless --speed says otherwise; e.g. 200
+makes a 53-second analytics run take a quarter of a second) and reads the `url:`, `user:` and `token:` lines
 it prints. EXAMPLE then runs with DHIS2_URL and either DHIS2_USERNAME/DHIS2_PASSWORD (basic,
 wrong-password) or DHIS2_TOKEN (token) in its environment. Its exit code must be N (default 0) and
 its stdout must match every REGEX (re.search, multiline: ^ and $ match at each line). In a REGEX,
@@ -39,8 +40,8 @@ class Failure(Exception):
 class Emulator:
     """A running dhis2-emulator and what it printed at startup."""
 
-    def __init__(self, program):
-        self.process = subprocess.Popen([program, "--port", "0", "--speed", "1"],
+    def __init__(self, program, speed="1"):
+        self.process = subprocess.Popen([program, "--port", "0", "--speed", speed],
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines = queue.Queue()
         self.banner = []
@@ -143,6 +144,8 @@ def main():
     server = parser.add_mutually_exclusive_group(required=True)
     server.add_argument("--emulator", metavar="PATH", help="path to the dhis2-emulator program to run the example against")
     server.add_argument("--closed-port", action="store_true", help="point DHIS2_URL at a port that refuses connections")
+    parser.add_argument("--speed", default="1", metavar="X",
+                        help="the emulated clock speed passed to the emulator (default 1, real time)")
     parser.add_argument("--credentials", choices=["basic", "token", "wrong-password"], default="basic")
     parser.add_argument("--exit-code", type=int, default=0, help="the exit code the example must return")
     parser.add_argument("--stdout", action="append", required=True, metavar="REGEX",
@@ -153,10 +156,12 @@ def main():
     closed = None
     try:
         if args.closed_port:
+            if args.speed != "1":
+                parser.error("--speed needs --emulator")
             closed = refusing_port()
             url = "http://127.0.0.1:%d" % closed.getsockname()[1]
         else:
-            emulator = Emulator(args.emulator)
+            emulator = Emulator(args.emulator, args.speed)
             url = emulator.url
         patterns = [p.replace("{url}", re.escape(url)) for p in args.stdout]
         run_example(args.example, example_environment(url, args.credentials, emulator), args.exit_code, patterns)

@@ -1,0 +1,515 @@
+// dhis2::TaskWatcher: how a wait ends (docs/tasks.md, "How a wait ends"), against the emulator.
+// Time is deterministic: the emulator's clock is manual and moves only when the Client's request
+// hook sees a feed poll (or a summary read) complete. Real-time knobs (start_grace, summary_wait,
+// stall_timeout, the deadline) are tiny so the whole file runs in well under a few seconds.
+#include <dhis2/dhis2.hpp>
+#include <dhis2/testing.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace {
+
+using namespace std::chrono_literals;
+using dhis2::NotificationLevel;
+using dhis2::TaskOutcome;
+using dhis2::TaskRef;
+using dhis2::TaskWatcher;
+using dhis2::WatchOptions;
+using dhis2::testing::Fault;
+using dhis2::testing::FakeServer;
+using dhis2::testing::FakeServerOptions;
+using dhis2::testing::JobScript;
+using Json = nlohmann::json;
+using std::chrono::milliseconds;
+
+// 2024-05-20T10:11:12Z, 8 s before a scheduler tick.
+const std::chrono::system_clock::time_point kStart{std::chrono::seconds(1716199872)};
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// A server on a manual clock and a Client whose request hook moves that clock: every completed
+// GET of the feed advances it by `tasks_step`, every summary read by `summary_step`.
+struct Rig {
+  explicit Rig(const std::string& version, milliseconds tasks_step_ = 2s, milliseconds summary_step_ = 100ms)
+      : tasks_step(tasks_step_.count()), summary_step(summary_step_.count()) {
+    FakeServerOptions options;
+    options.version = version;
+    options.start_time = kStart;
+    server = std::make_unique<FakeServer>(options);
+    dhis2::ClientOptions co;
+    co.retry->base_delay = 1ms;
+    co.retry->max_delay = 2ms;
+    co.connect_timeout = 2s;
+    co.timeout = 5s;
+    co.on_request = [this](const dhis2::RequestEvent& e) {
+      if (e.method != "GET" || e.will_retry) return;
+      if (contains(e.url, "/api/system/tasks/")) {
+        ++task_polls;
+        server->advance(milliseconds(tasks_step.load()));
+      } else if (contains(e.url, "/api/system/taskSummaries/")) {
+        server->advance(milliseconds(summary_step.load()));
+      }
+    };
+    client = std::make_unique<dhis2::Client>(server->url(), dhis2::BasicAuth{"admin", "district"}, co);
+  }
+
+  std::atomic<long long> tasks_step;
+  std::atomic<long long> summary_step;
+  std::atomic<int> task_polls{0};
+  std::unique_ptr<FakeServer> server;
+  std::unique_ptr<dhis2::Client> client;
+};
+
+// Tiny real-time knobs; start_grace large unless a test needs the job-row path.
+WatchOptions quick(milliseconds start_grace = 60s) {
+  WatchOptions o;
+  o.initial_poll_interval = 1ms;
+  o.poll_interval = 2ms;
+  o.summary_wait = 50ms;
+  o.start_grace = start_grace;
+  return o;
+}
+
+const auto kTimeout = std::optional<milliseconds>(10s);
+
+Json import_summary(const std::string& status) {
+  return Json{{"responseType", "ImportSummary"},
+              {"status", status},
+              {"importCount", {{"imported", 0}, {"updated", 0}, {"ignored", 3}, {"deleted", 0}}},
+              {"conflicts", Json::array()}};
+}
+
+Json data_values() { return Json{{"dataValues", Json::array()}}; }
+
+// ---- completed rows --------------------------------------------------------------------------
+
+TEST_CASE("a job that completes is Succeeded and its message is the final notification's") {
+  Rig rig("2.42.1");
+  rig.server->script_next("RESOURCE_TABLE", JobScript()
+                                                .start("Resource table update")
+                                                .items("Generating resource table", 3, 700ms)
+                                                .complete("Resource tables generated: all good", 300ms));
+  const auto ref = rig.client->jobs().start_resource_tables();
+  const auto c = TaskWatcher(*rig.client, ref, quick()).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Succeeded);
+  CHECK(c.ok());
+  CHECK(c.message() == "Resource tables generated: all good");
+  CHECK(c.level() == NotificationLevel::Info);
+  REQUIRE(c.terminal);
+  CHECK(c.terminal->completed);
+  CHECK(c.notifications.size() >= 2);
+}
+
+TEST_CASE("a job that fails is Failed") {
+  Rig rig("2.42.1");
+  rig.server->script_next("RESOURCE_TABLE",
+                          JobScript().start("Resource table update").fail("Resource tables could not be generated", 1s));
+  const auto c = TaskWatcher(*rig.client, rig.client->jobs().start_resource_tables(), quick()).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Failed);
+  CHECK_FALSE(c.ok());
+  CHECK(c.message() == "Resource tables could not be generated");
+  CHECK(c.level() == NotificationLevel::Error);
+}
+
+TEST_CASE("a job that crashes (\"Process failed: ...\") is Failed") {
+  Rig rig("2.42.1");
+  rig.server->script_next("MONITORING", JobScript().start("Monitoring").crash("x", 1s));
+  const auto c = TaskWatcher(*rig.client, rig.client->jobs().start_monitoring(), quick()).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Failed);
+  CHECK(c.message() == "Process failed: x");
+}
+
+TEST_CASE("a data value import whose summary says ERROR ends at INFO completed and is Failed by its summary") {
+  Rig rig("2.42.1");
+  rig.server->script_next("DATAVALUE_IMPORT", JobScript()
+                                                  .start("Data value set import")
+                                                  .stage("Importing data values", 300ms)
+                                                  .complete("Import done", 500ms)
+                                                  .summary(import_summary("ERROR"), 150ms));
+  const auto ref = rig.client->jobs().import_data_values_async(data_values());
+  CHECK(ref.job_type == "DATAVALUE_IMPORT");
+  const auto c = TaskWatcher(*rig.client, ref, quick()).wait(kTimeout);
+  CHECK(c.level() == NotificationLevel::Info);
+  CHECK(c.outcome == TaskOutcome::Failed);
+  CHECK(contains(c.reason, "summary"));
+  CHECK(contains(c.reason, "ERROR"));
+  CHECK(c.summary.value("status", "") == "ERROR");
+}
+
+TEST_CASE("a data value import's summary written 150 ms after its completed row is still read") {
+  // Feed polls advance the clock by 100 ms: the poll that sees the completed row lands before the
+  // summary is written, and the summary reads (each advancing 100 ms) then find it.
+  Rig rig("2.42.1", 100ms, 100ms);
+  rig.server->script_next("DATAVALUE_IMPORT", JobScript()
+                                                  .start("Data value set import")
+                                                  .complete("Import done", 500ms)
+                                                  .summary(import_summary("SUCCESS"), 150ms));
+  const auto ref = rig.client->jobs().import_data_values_async(data_values());
+  auto options = quick();
+  options.summary_wait = 2s;  // the retry pause is 100 ms real time; two reads are enough
+  const auto c = TaskWatcher(*rig.client, ref, options).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Succeeded);
+  CHECK(c.summary.value("status", "") == "SUCCESS");
+  CHECK(rig.server->requests_to("/api/system/taskSummaries/*", "GET").size() >= 2);
+}
+
+TEST_CASE("a metadata import whose report says ERROR is Failed") {
+  Rig rig("2.42.1");
+  const Json report{{"responseType", "ImportReport"},
+                    {"status", "ERROR"},
+                    {"stats", {{"created", 0}, {"updated", 0}, {"deleted", 0}, {"ignored", 1}, {"total", 1}}}};
+  rig.server->script_next("METADATA_IMPORT", JobScript()
+                                                 .start("Metadata import")
+                                                 .stage("Validating objects", 300ms)
+                                                 .summary(report, 200ms)
+                                                 .fail("Import complete with status ERROR, 0 created, 0 updated, 0 deleted, 1 ignored", 0ms));
+  const auto ref = rig.client->jobs().import_metadata_async(Json{{"dataElements", Json::array()}});
+  CHECK(ref.job_type == "METADATA_IMPORT");
+  const auto c = TaskWatcher(*rig.client, ref, quick()).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Failed);
+  CHECK(c.summary.value("status", "") == "ERROR");
+}
+
+TEST_CASE("an import whose summary says WARNING is Succeeded with the summary available") {
+  Rig rig("2.42.1");
+  rig.server->script_next("DATAVALUE_IMPORT", JobScript()
+                                                  .start("Data value set import")
+                                                  .complete("Import complete with status WARNING, 0 created, 0 updated, 0 deleted, 3 ignored", 500ms)
+                                                  .summary(import_summary("WARNING"), 150ms));
+  const auto c = TaskWatcher(*rig.client, rig.client->jobs().import_data_values_async(data_values()), quick()).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Succeeded);
+  CHECK(c.ok());
+  REQUIRE(c.summary.is_object());
+  CHECK(c.summary["status"] == "WARNING");
+}
+
+// ---- the stale rule (2.41.1+) and the job row ----------------------------------------------------
+
+TEST_CASE("a job that aborts after a failed stage is never Succeeded on 2.41.4 (stale rule)") {
+  Rig rig("2.41.4");
+  rig.server->script_next("RESOURCE_TABLE", JobScript()
+                                                .start("Resource table update")
+                                                .stage("Generating resource tables", 1s)
+                                                .failed_stage("Generating resource tables failed", 3s)
+                                                .abort(3s));
+  const auto c = TaskWatcher(*rig.client, rig.client->jobs().start_resource_tables(), quick(30ms)).wait(kTimeout);
+  CHECK(c.outcome != TaskOutcome::Succeeded);
+  CHECK((c.outcome == TaskOutcome::Failed || c.outcome == TaskOutcome::Unknown));
+  // The job row says FAILED, so the synthetic completion (or the job row itself) says Failed.
+  CHECK(c.outcome == TaskOutcome::Failed);
+}
+
+TEST_CASE("a job whose node dies is marked FAILED ten minutes later and is not Succeeded") {
+  Rig rig("2.42.1", 30s);
+  rig.server->script_next("RESOURCE_TABLE", JobScript()
+                                                .start("Resource table update")
+                                                .items("Generating resource table", 3, 2s)
+                                                .die(1s));
+  const auto c = TaskWatcher(*rig.client, rig.client->jobs().start_resource_tables(), quick(30ms)).wait(kTimeout);
+  CHECK(c.outcome != TaskOutcome::Succeeded);
+  CHECK(c.outcome == TaskOutcome::Failed);
+}
+
+TEST_CASE("a lost final notification on 2.42.1 gives the stale rule's synthetic row: Unknown, never Succeeded") {
+  // The last stored row is not completed and the job row is no longer RUNNING, so the feed
+  // answers once with a copy of that row marked completed (dhis2-wire.md §1.6). docs/tasks.md:
+  // such a synthetic completion is Unknown unless the job row says STOPPED or FAILED; here it
+  // says COMPLETED, which the synthetic row path does not turn into a success.
+  Rig rig("2.42.1");
+  rig.server->script_next("RESOURCE_TABLE", JobScript()
+                                                .start("Resource table update")
+                                                .items("Generating resource table", 3, 1s)
+                                                .complete("Resource tables generated", 1s)
+                                                .lose_last_row());
+  const auto c = TaskWatcher(*rig.client, rig.client->jobs().start_resource_tables(), quick(30ms)).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Unknown);
+  CHECK_FALSE(c.ok());
+  CHECK(contains(c.reason, "stale"));
+}
+
+TEST_CASE("a synthetic completion seen on the first poll (the job ended before the wait began) is not Succeeded") {
+  // The watcher starts after the job has ended without its final row: the very first answer is
+  // the stale rule's one-row copy of the start row, marked completed. A real run always writes its
+  // starting row before its completed row, so a lone completed row is the synthetic one.
+  Rig rig("2.42.1");
+  rig.server->script_next("RESOURCE_TABLE", JobScript()
+                                                .start("Resource table update")
+                                                .complete("Resource tables generated", 1s)
+                                                .lose_last_row());
+  const auto ref = rig.client->jobs().start_resource_tables();
+  rig.server->advance(2min);
+  const auto c = TaskWatcher(*rig.client, ref, quick(30ms)).wait(kTimeout);
+  CHECK(c.outcome != TaskOutcome::Succeeded);
+  CHECK(c.outcome == TaskOutcome::Unknown);
+  CHECK(contains(c.reason, "stale"));
+}
+
+TEST_CASE("a lost final notification on 2.41.0 (no stale rule) ends truthfully through the job row after start_grace") {
+  Rig rig("2.41.0");
+  rig.server->script_next("RESOURCE_TABLE", JobScript()
+                                                .start("Resource table update")
+                                                .items("Generating resource table", 3, 1s)
+                                                .complete("Resource tables generated", 1s)
+                                                .lose_last_row());
+  const auto c = TaskWatcher(*rig.client, rig.client->jobs().start_resource_tables(), quick(30ms)).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Succeeded);
+  CHECK(contains(c.reason, "job row says COMPLETED"));
+}
+
+TEST_CASE("a job that aborts on 2.41.0 (no stale rule) is Failed through the job row after start_grace") {
+  Rig rig("2.41.0");
+  rig.server->script_next("RESOURCE_TABLE", JobScript()
+                                                .start("Resource table update")
+                                                .failed_stage("Generating resource tables failed", 2s)
+                                                .abort(2s));
+  const auto c = TaskWatcher(*rig.client, rig.client->jobs().start_resource_tables(), quick(30ms)).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Failed);
+  CHECK(contains(c.reason, "job row says FAILED"));
+}
+
+// ---- cancellation ----------------------------------------------------------------------------
+
+void check_cancel_of_running_job(const std::string& version) {
+  Rig rig(version, 1s);
+  rig.server->script_next("ANALYTICS_TABLE", JobScript()
+                                                 .start("Analytics table update")
+                                                 .stage("Populating analytics tables", 2s)
+                                                 .items("Populating analytics table analytics_2024", 100, 2s)
+                                                 .complete("Analytics tables updated: {duration}", 1s));
+  const auto ref = rig.client->jobs().start_analytics();
+  // Let it start (the 20 s tick) and write a few rows.
+  rig.server->advance(30s);
+  REQUIRE(rig.server->job(ref.uid));
+  rig.client->jobs().cancel(ref);
+  const auto c = TaskWatcher(*rig.client, ref, quick(30ms)).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Cancelled);
+  CHECK(contains(c.reason, "STOPPED"));
+  CHECK(c.notifications.size() >= 2);
+}
+
+TEST_CASE("cancelling a running job on 2.41.4 ends the wait Cancelled") { check_cancel_of_running_job("2.41.4"); }
+
+TEST_CASE("cancelling a running job on 2.42.1 ends the wait Cancelled") { check_cancel_of_running_job("2.42.1"); }
+
+TEST_CASE("cancelling a queued job that never started is Cancelled through the job row") {
+  Rig rig("2.42.1");
+  const auto ref = rig.client->jobs().start_resource_tables();  // waits for the 20 s tick
+  rig.client->jobs().cancel(ref);
+  const auto c = TaskWatcher(*rig.client, ref, quick(30ms)).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Cancelled);
+  CHECK(c.notifications.empty());
+  CHECK_FALSE(c.terminal);
+  CHECK(contains(c.reason, "STOPPED"));
+}
+
+TEST_CASE("cancelling a job on 2.40.8 (by type) gives an ERROR completed row, read as Cancelled") {
+  Rig rig("2.40.8", 1s);
+  rig.server->script_next("ANALYTICS_TABLE", JobScript()
+                                                 .start("Analytics table update")
+                                                 .items("Populating analytics table analytics_2024", 100, 2s)
+                                                 .complete("Analytics tables updated: {duration}", 1s));
+  const auto ref = rig.client->jobs().start_analytics();
+  rig.server->advance(5s);
+  rig.client->jobs().cancel(ref);
+  const auto c = TaskWatcher(*rig.client, ref, quick()).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Cancelled);
+  CHECK(c.level() == NotificationLevel::Error);
+  CHECK(rig.server->requests_to("/api/scheduling/cancel/ANALYTICS_TABLE", "POST").size() == 1);
+  CHECK(contains(c.reason, "cancel request"));
+}
+
+// ---- job types without notifications -------------------------------------------------------------
+
+TEST_CASE("a data integrity job on 2.42.1 (rows with empty messages) is Succeeded") {
+  Rig rig("2.42.1");
+  const auto ref = rig.client->jobs().start_data_integrity();
+  const auto c = TaskWatcher(*rig.client, ref, quick()).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Succeeded);
+  REQUIRE(c.terminal);
+  CHECK(c.message().empty());
+}
+
+TEST_CASE("a data integrity job on 2.41.0 (no rows) is Succeeded through the job row after start_grace") {
+  Rig rig("2.41.0");
+  const auto ref = rig.client->jobs().start_data_integrity();
+  const auto c = TaskWatcher(*rig.client, ref, quick(30ms)).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Succeeded);
+  CHECK(c.notifications.empty());
+  CHECK(contains(c.reason, "job row says COMPLETED"));
+}
+
+TEST_CASE("a data integrity job on 2.40.8 (no rows, no job row) is Succeeded through /api/dataIntegrity/summary") {
+  Rig rig("2.40.8");
+  const auto ref = rig.client->jobs().start_data_integrity();
+  const auto c = TaskWatcher(*rig.client, ref, quick(30ms)).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Succeeded);
+  CHECK(c.notifications.empty());
+  CHECK(c.summary.is_object());
+  CHECK(rig.server->requests_to("/api/dataIntegrity/summary", "GET").size() >= 1);
+}
+
+TEST_CASE("META_DATA_SYNC: several completed rows do not end the wait before the job row says COMPLETED") {
+  Rig rig("2.42.1", 500ms);
+  const auto uid = rig.server->start_job("META_DATA_SYNC", JobScript::default_for("META_DATA_SYNC"));
+  const auto c = TaskWatcher(*rig.client, TaskRef{"META_DATA_SYNC", uid}, quick()).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Succeeded);
+  int completed_rows = 0;
+  for (const auto& n : c.notifications) completed_rows += n.completed ? 1 : 0;
+  CHECK(completed_rows == 3);
+  REQUIRE(c.terminal);
+  CHECK(c.terminal->completed);
+  CHECK(c.terminal->id == c.notifications.back().id);
+  CHECK(c.message().empty());  // a non-notifying type: its rows carry "" (docs/tasks.md)
+  const auto job = rig.client->get_raw("jobConfigurations/" + uid, {{"fields", "lastExecutedStatus"}});
+  CHECK(job.value("lastExecutedStatus", "") == "COMPLETED");
+}
+
+TEST_CASE("an unknown job id on 2.42.1 ends Unknown after start_grace") {
+  Rig rig("2.42.1");
+  const TaskRef ref{"ANALYTICS_TABLE", "aBcDeFgHiJk"};
+  const auto c = TaskWatcher(*rig.client, ref, quick(20ms)).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Unknown);
+  CHECK(c.notifications.empty());
+  CHECK_FALSE(c.terminal);
+}
+
+// ---- deadline and stall ----------------------------------------------------------------------------
+
+JobScript long_running() {
+  return JobScript()
+      .start("Analytics table update")
+      .stage("Populating analytics tables", 1s)
+      .message(NotificationLevel::Info, "Populating analytics table analytics_2024", 1s)
+      .complete("Analytics tables updated: {duration}", 24h);
+}
+
+TEST_CASE("the deadline throws TaskTimeoutError naming the job and the last notification") {
+  Rig rig("2.42.1");
+  rig.server->script_next("ANALYTICS_TABLE", long_running());
+  const auto ref = rig.client->jobs().start_analytics();
+  try {
+    TaskWatcher(*rig.client, ref, quick()).wait(150ms);
+    FAIL("no TaskTimeoutError");
+  } catch (const dhis2::TaskTimeoutError& e) {
+    CHECK_FALSE(e.stalled());
+    const std::string what = e.what();
+    CHECK(contains(what, ref.uid));
+    CHECK(contains(what, "did not finish within"));
+    CHECK(contains(what, "Populating analytics table analytics_2024"));
+  }
+}
+
+TEST_CASE("stall_timeout throws a stalled TaskTimeoutError with its own message") {
+  Rig rig("2.42.1");
+  rig.server->script_next("ANALYTICS_TABLE", long_running());
+  const auto ref = rig.client->jobs().start_analytics();
+  auto options = quick();
+  options.stall_timeout = 100ms;
+  try {
+    TaskWatcher(*rig.client, ref, options).wait(5s);
+    FAIL("no TaskTimeoutError");
+  } catch (const dhis2::TaskTimeoutError& e) {
+    CHECK(e.stalled());
+    const std::string what = e.what();
+    CHECK(contains(what, "stalled"));
+    CHECK(contains(what, ref.uid));
+    CHECK_FALSE(contains(what, "did not finish within"));
+  }
+}
+
+// ---- watcher.cancel() ----------------------------------------------------------------------------
+
+TEST_CASE("watcher.cancel() from another thread interrupts the sleep between polls within 50 ms") {
+  Rig rig("2.42.1");
+  rig.server->script_next("ANALYTICS_TABLE", long_running());
+  const auto ref = rig.client->jobs().start_analytics();
+  auto options = quick();
+  options.initial_poll_interval = 10s;
+  options.poll_interval = 10s;
+  TaskWatcher watcher(*rig.client, ref, options);
+  std::atomic<bool> threw{false};
+  std::chrono::steady_clock::time_point thrown_at;
+  std::thread waiter([&] {
+    try {
+      watcher.wait(60s);
+    } catch (const dhis2::TaskCancelledError&) {
+      thrown_at = std::chrono::steady_clock::now();
+      threw = true;
+    }
+  });
+  // Wait until the first poll is done and the watcher sleeps.
+  const auto give_up = std::chrono::steady_clock::now() + 3s;
+  while (rig.task_polls.load() < 1 && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
+  std::this_thread::sleep_for(20ms);
+  const auto cancelled_at = std::chrono::steady_clock::now();
+  watcher.cancel();
+  waiter.join();
+  REQUIRE(threw);
+  CHECK(thrown_at - cancelled_at < 50ms);
+  CHECK(rig.task_polls.load() == 1);
+}
+
+TEST_CASE("watcher.cancel() before wait() makes wait() throw at once") {
+  Rig rig("2.42.1");
+  const auto ref = rig.client->jobs().start_resource_tables();
+  TaskWatcher watcher(*rig.client, ref, quick());
+  watcher.cancel();
+  const auto before = std::chrono::steady_clock::now();
+  CHECK_THROWS_AS(watcher.wait(10s), dhis2::TaskCancelledError);
+  CHECK(std::chrono::steady_clock::now() - before < 50ms);
+  CHECK(rig.task_polls.load() == 0);
+}
+
+// ---- errors ------------------------------------------------------------------------------------
+
+TEST_CASE("transient errors on the feed (502 pages, dropped connections) do not end the wait") {
+  Rig rig("2.42.1");
+  const auto ref = rig.client->jobs().start_resource_tables();
+  rig.server->inject("GET", "/api/system/tasks/*", Fault::status_page(502), 3);
+  rig.server->inject("GET", "/api/system/tasks/*", Fault::drop_before_response(), 3);
+  const auto c = TaskWatcher(*rig.client, ref, quick()).wait(kTimeout);
+  CHECK(c.outcome == TaskOutcome::Succeeded);
+  CHECK(contains(c.message(), "Resource tables generated"));
+}
+
+TEST_CASE("an AuthenticationError (401) ends the wait and is rethrown") {
+  Rig rig("2.42.1");
+  const auto ref = rig.client->jobs().start_resource_tables();
+  dhis2::ClientOptions options;
+  options.skip_version_probe = true;  // the feed GET is the first request, and gets the 401
+  dhis2::Client wrong(rig.server->url(), dhis2::BasicAuth{"admin", "wrong"}, options);
+  CHECK_THROWS_AS(TaskWatcher(wrong, ref, quick()).wait(kTimeout), dhis2::AuthenticationError);
+  CHECK(rig.server->requests_to("/api/system/tasks/*", "GET").size() == 1);
+}
+
+TEST_CASE("an unknown job type ends the wait with the server's 400 ApiError") {
+  Rig rig("2.42.1");
+  const TaskRef ref{"NO_SUCH_TYPE", "aBcDeFgHiJk"};
+  try {
+    TaskWatcher(*rig.client, ref, quick()).wait(kTimeout);
+    FAIL("no ApiError");
+  } catch (const dhis2::ApiError& e) {
+    CHECK(e.status() == 400);
+  }
+}
+
+// ---- client.tasks() --------------------------------------------------------------------------------
+
+TEST_CASE("client.tasks().await_completion returns the completion") {
+  Rig rig("2.42.1");
+  rig.server->script_next("MONITORING", JobScript().start("Monitoring").complete("Monitoring process done", 2s));
+  const auto ref = rig.client->jobs().start_monitoring();
+  const auto c = rig.client->tasks().await_completion(ref, 10s, 2ms);
+  CHECK(c.outcome == TaskOutcome::Succeeded);
+  CHECK(c.ref.uid == ref.uid);
+  CHECK(c.message() == "Monitoring process done");
+}
+
+}  // namespace
