@@ -10,6 +10,7 @@
 #include <dhis2/task_ref.hpp>
 #include <dhis2/server_version.hpp>
 #include <dhis2/notification.hpp>
+#include <dhis2/job_progress.hpp>
 #include <dhis2/web_message.hpp>
 #include <dhis2/personal_access_token.hpp>
 #include <dhis2/auth.hpp>
