@@ -391,15 +391,21 @@ TEST_CASE("A re-run job configuration: the previous run's rows are ignored", "[w
     const auto ref = env.client->jobs().execute(uid);
     check_second_run(watch(env, ref));
   }
-  SECTION("WatchOptions::not_before, on a client that did not start the job") {
+  SECTION("the kick-off time carried by the TaskRef, on a client that did not start the job") {
     env.snapshots.clear();
-    env.client->jobs().execute(uid);
+    const auto ref = env.client->jobs().execute(uid);
+    REQUIRE(ref.kickoff);
     auto other = env.make_client();
     std::swap(other, env.client);
-    auto options = fast_options();
-    options.not_before = *first_end + ms(1);
-    check_second_run(watch(env, TaskRef{"RESOURCE_TABLE", uid}, options));
+    TaskRef carried{"RESOURCE_TABLE", uid};
+    carried.kickoff = ref.kickoff;
+    check_second_run(watch(env, carried));
     std::swap(other, env.client);
+  }
+  SECTION("a bare JOB_TYPE/uid: the job row says the run is queued, so the finished list is the last run's") {
+    env.snapshots.clear();
+    env.client->jobs().execute(uid);
+    check_second_run(watch(env, TaskRef::parse("RESOURCE_TABLE/" + uid)));
   }
 }
 

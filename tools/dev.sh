@@ -96,14 +96,14 @@ cmake_build() {
 # The TSan build compiles only the threaded tests that its ctest step runs: the unit tests of the
 # client, the emulator and the watcher, and the tests that run programs against dhis2-emulator.
 THREADED_UNITS="^unit-(client|emulator|task_watcher)"
-THREADED_TESTS="$THREADED_UNITS|^emulator_cli_|^example_(task_await|task_polling|standalone|health_check)"
+THREADED_TESTS="$THREADED_UNITS|^emulator_cli_|^example_(task_await|task_polling|task_resume|standalone|health_check)"
 tsan_build() {
   cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DDHIS2CPP_WERROR=ON \
     -DDHIS2CPP_TEST_SINGLE_HEADER=OFF "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer"
   local targets
   targets=$(cd tests && ls unit-*.cpp | sed 's/\.cpp$//' | grep -E "$THREADED_UNITS")
   # shellcheck disable=SC2086 # one target per word
-  cmake --build build/tsan -j "$JOBS" --target $targets dhis2-emulator health_check standalone task_await task_polling
+  cmake --build build/tsan -j "$JOBS" --target $targets dhis2-emulator health_check standalone task_await task_polling task_resume
 }
 
 cmake_test() {

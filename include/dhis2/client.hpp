@@ -17,6 +17,7 @@
 
 #include <dhis2/auth.hpp>
 #include <dhis2/client_options.hpp>
+#include <dhis2/detail/base64.hpp>
 #include <dhis2/detail/http_transport.hpp>
 #include <dhis2/detail/url.hpp>
 #include <dhis2/errors.hpp>
@@ -142,6 +143,12 @@ class Client {
     require_version("server_version");
     return *server_version_;
   }
+  // The server's version, or empty when it is not known (ClientOptions::skip_version_probe).
+  // Connects first, like every request.
+  std::optional<ServerVersion> known_version() {
+    ensure_connected();
+    return server_version_;
+  }
 
   // ---- JSON requests: the body decoded, or a typed error --------------------------------------
 
@@ -211,44 +218,6 @@ class Client {
     ensure_connected();
     const std::string target = detail::api_target(context_path(), path, query);
     return execute(method, target, body, content_type, false, false);
-  }
-
-  // What this client knows of the jobs it started: the server time of the kick-off (rows older
-  // than it belong to a previous run of the same job id) and whether it asked to cancel them.
-  // Bounded: the oldest entries are forgotten first.
-  struct JobNote {
-    std::optional<LocalTime> created;
-    bool cancel_requested = false;
-  };
-  void note_kickoff(const TaskRef& ref, LocalTime created) {
-    std::lock_guard<std::mutex> lock(notes_mutex_);
-    job_note_locked(ref).created = created;
-  }
-  void note_cancel_requested(const TaskRef& ref) {
-    std::lock_guard<std::mutex> lock(notes_mutex_);
-    job_note_locked(ref).cancel_requested = true;
-  }
-  std::optional<LocalTime> kickoff_time(const TaskRef& ref) {
-    std::lock_guard<std::mutex> lock(notes_mutex_);
-    const auto it = notes_.find(ref.str());
-    return it == notes_.end() ? std::nullopt : it->second.created;
-  }
-  bool cancel_requested(const TaskRef& ref) {
-    std::lock_guard<std::mutex> lock(notes_mutex_);
-    const auto it = notes_.find(ref.str());
-    return it != notes_.end() && it->second.cancel_requested;
-  }
-  JobNote& job_note_locked(const TaskRef& ref) {
-    auto it = notes_.find(ref.str());
-    if (it == notes_.end()) {
-      if (notes_order_.size() >= 4096) {
-        notes_.erase(notes_order_.front());
-        notes_order_.erase(notes_order_.begin());
-      }
-      notes_order_.push_back(ref.str());
-      it = notes_.emplace(ref.str(), JobNote{}).first;
-    }
-    return it->second;
   }
 
   Client(std::string base_url, Auth auth, ClientOptions options)
@@ -428,7 +397,7 @@ class Client {
 
   Credential credential() {
     if (const auto* basic = std::get_if<BasicAuth>(&auth_)) {
-      return {"Basic " + base64(basic->username + ":" + basic->password), 0};
+      return {"Basic " + detail::base64_encode(basic->username + ":" + basic->password), 0};
     }
     if (const auto* token = std::get_if<TokenAuth>(&auth_)) return {"ApiToken " + token->token(), 0};
     std::lock_guard<std::mutex> lock(bearer_mutex_);
@@ -682,24 +651,6 @@ class Client {
     }
   }
 
-  static std::string base64(const std::string& in) {
-    static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    std::uint32_t value = 0;
-    int bits = -6;
-    for (unsigned char c : in) {
-      value = (value << 8) + c;
-      bits += 8;
-      while (bits >= 0) {
-        out.push_back(table[(value >> bits) & 0x3F]);
-        bits -= 6;
-      }
-    }
-    if (bits > -6) out.push_back(table[((value << 8) >> (bits + 8)) & 0x3F]);
-    while (out.size() % 4) out.push_back('=');
-    return out;
-  }
-
   void prime_system_info(const nlohmann::json& info);
 
   // ---- state -----------------------------------------------------------------------------------
@@ -742,9 +693,6 @@ class Client {
   std::condition_variable cache_cv_;
   std::map<std::string, CacheEntry> cache_;
 
-  std::mutex notes_mutex_;
-  std::map<std::string, JobNote> notes_;
-  std::vector<std::string> notes_order_;
 };
 
 }  // namespace dhis2

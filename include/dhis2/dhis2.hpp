@@ -19,6 +19,7 @@
 #include <dhis2/client.hpp>
 #include <dhis2/system_api.hpp>
 #include <dhis2/task_types.hpp>
+#include <dhis2/watch_rules.hpp>
 #include <dhis2/task_watcher.hpp>
 #include <dhis2/jobs_api.hpp>
 

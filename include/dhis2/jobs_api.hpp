@@ -1,9 +1,10 @@
 #ifndef DHIS2_JOBS_API_HPP
 #define DHIS2_JOBS_API_HPP
 
-// client.jobs(): start DHIS2 background jobs and cancel them. Each start returns the TaskRef
-// taken from the server's answer (the job type is never assumed). A kick-off POST is never
-// retried automatically, whatever the RetryPolicy: a retry would start a second job.
+// client.jobs(): start DHIS2 background jobs, cancel them, and free stuck ones. Each start
+// returns the TaskRef taken from the server's answer (the job type is never assumed), with the
+// kick-off time a watch of it needs (TaskRef::kickoff). A kick-off POST is never retried
+// automatically, whatever the RetryPolicy: a retry would start a second job.
 // Thread-safe; a JobsApi is a cheap handle that must not outlive its Client.
 
 #include <dhis2/client.hpp>
@@ -117,15 +118,21 @@ class JobsApi {
     return import_data_values_async(payload.dump(), "application/json", std::move(params));
   }
 
-  // POST /api/tracker (asynchronous by default).
+  // POST /api/tracker (asynchronous by default). Its envelope has no `created`: the kick-off
+  // time is the server's time just before the request.
   TaskRef import_tracker_async(const nlohmann::json& payload, Query params = {}) {
     params.emplace_back("async", "true");
-    return kick_off("tracker", params, payload.dump(), "application/json", false, "");
+    const auto before = server_now();
+    TaskRef ref = kick_off("tracker", params, payload.dump(), "application/json", false, "");
+    if (!ref.kickoff) ref.kickoff = before;
+    return ref;
   }
 
   // Runs a saved job configuration now: POST /api/jobConfigurations/{uid}/execute. Its previous
-  // run's rows stay in the feed until the new run starts (up to ~20 s on 2.41+); a TaskWatcher
-  // of the returned ref on this Client ignores them (rows up to the previous run's lastFinished).
+  // run's rows stay in the feed until the new run starts (20 s and more on 2.41+, where it also
+  // waits for a running job of its type), and its job row keeps the previous run's status. The
+  // returned ref's kick-off time sets both apart: the previous run's end plus 1 ms where the row
+  // has one (2.41+), else the server's time just before the run was asked for.
   TaskRef execute(const std::string& uid) {
     nlohmann::json row;
     try {
@@ -139,32 +146,46 @@ class JobsApi {
     if (!row.is_object() || !row.contains("jobType") || !row["jobType"].is_string()) {
       throw UnexpectedResponseError("GET /api/jobConfigurations/" + uid + ": the job row has no jobType");
     }
-    const TaskRef ref{row["jobType"].get<std::string>(), uid};
-    std::optional<LocalTime> previous_end;
+    TaskRef ref{row["jobType"].get<std::string>(), uid};
     if (row.contains("lastFinished") && row["lastFinished"].is_string()) {
-      previous_end = parse_local_time(row["lastFinished"].get<std::string>());
+      if (const auto previous_end = parse_local_time(row["lastFinished"].get<std::string>())) {
+        ref.kickoff = *previous_end + std::chrono::milliseconds(1);
+      }
     }
+    if (!ref.kickoff) ref.kickoff = server_now();
     execute_post(uid);
-    if (previous_end) client_.note_kickoff(ref, *previous_end + std::chrono::milliseconds(1));
     return ref;
   }
 
   // Asks the server to cancel the job: POST /api/jobConfigurations/{uid}/cancel on 2.41+,
   // /api/scheduling/cancel/{type} before. DHIS2 cancels cooperatively, at the job's next stage:
-  // that can take tens of seconds. A TaskWatcher then reports Cancelled.
+  // that can take tens of seconds. A TaskWatcher then reports Cancelled, whichever Client or
+  // process watches: the outcome comes from the server (the job row, or the <=2.40 final row).
   void cancel(const TaskRef& ref) {
-    client_.ensure_connected();
-    bool by_uid = true;
-    try {
-      by_uid = client_.server_version() >= ServerVersion{2, 41, 0, 0, true};
-    } catch (const UsageError&) {
-    }
-    client_.note_cancel_requested(ref);
-    if (by_uid) {
+    const auto version = client_.known_version();
+    if (!version || *version >= ServerVersion{2, 41, 0, 0, true}) {
       client_.post_raw("jobConfigurations/" + ref.uid + "/cancel");
     } else {
       client_.post_raw("scheduling/cancel/" + ref.job_type);
     }
+  }
+
+  // Frees a job stuck in RUNNING (its node died, say) so that jobs of its type can run again:
+  // POST /api/jobConfigurations/{uid}/revert. DHIS2 marks the run FAILED. Needs
+  // F_PERFORM_MAINTENANCE. The endpoint exists from 2.41.1 (the wire reference says 2.41.4; the
+  // server source has it from 2.41.1); 2.42+ refuses a job seen alive within the last minute
+  // (409 "Failed to transition job from RUNNING state"), and every version a job that is not
+  // running (409 "Job is not running"). Throws UnsupportedVersionError on older versions.
+  void revert(const TaskRef& ref) {
+    const auto version = client_.known_version();
+    if (version && *version < ServerVersion{2, 41, 1, 0, true}) {
+      throw UnsupportedVersionError(client_.raw_version(),
+                                    "reverting a job needs DHIS2 2.41.1 or later; this server runs " +
+                                        client_.raw_version() + ". Wait for DHIS2 to mark the job FAILED (" +
+                                        "10 minutes without a heartbeat), or restart the server");
+    }
+    const std::string path = "jobConfigurations/" + ref.uid + "/revert";
+    client_.interpret(client_.send_once("POST", path, {}, {}, {}), "POST", path);
   }
 
  private:
@@ -179,18 +200,30 @@ class JobsApi {
     }
     const auto json = client_.interpret(response, "POST", path);
     const auto envelope = WebMessage::from_json(json, "kick-off");
-    const auto ref = envelope.task_ref();
+    auto ref = envelope.task_ref();
     if (!ref) {
       throw UnexpectedResponseError("POST " + path + ": the answer names no job (no response.jobType and response.id): " +
                                     envelope.message);
     }
     if (envelope.response.is_object()) {
       const auto created = envelope.response.find("created");
-      if (created != envelope.response.end() && created->is_string()) {
-        if (auto t = parse_local_time(created->get<std::string>())) client_.note_kickoff(*ref, *t);
-      }
+      if (created != envelope.response.end() && created->is_string()) ref->kickoff = parse_local_time(created->get<std::string>());
     }
     return *ref;
+  }
+
+  // The server's wall-clock time now (serverDate), or empty when it cannot be read.
+  std::optional<LocalTime> server_now() {
+    try {
+      const auto info = client_.get_raw("system/info", {{"fields", "serverDate"}});
+      if (info.is_object() && info.contains("serverDate") && info["serverDate"].is_string()) {
+        return parse_local_time(info["serverDate"].get<std::string>());
+      }
+    } catch (const ApiError&) {
+    } catch (const TransportError&) {
+    } catch (const UnexpectedResponseError&) {
+    }
+    return std::nullopt;
   }
 
   // POST /api/jobConfigurations/{uid}/execute; throws ApiError when the server refuses the run.

@@ -9,6 +9,8 @@
 // floor(n * 1.1) - n NUL bytes (3 for V1, 4 for V2). A plain CRC32 does not match real tokens.
 // Messages never quote the token: it is a credential.
 
+#include <dhis2/detail/crc32.hpp>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -21,25 +23,6 @@ namespace dhis2 {
 enum class PatFormat { V1, V2 };
 
 namespace detail {
-
-constexpr std::array<std::uint32_t, 256> make_crc32_table() {
-  std::array<std::uint32_t, 256> table{};
-  for (std::uint32_t i = 0; i < 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1U) ? 0xEDB88320U ^ (c >> 1) : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
-
-// CRC-32 (IEEE 802.3, as java.util.zip.CRC32) of `text` followed by `nul_padding` zero bytes.
-inline std::uint32_t crc32_padded(std::string_view text, std::size_t nul_padding) {
-  static constexpr auto table = make_crc32_table();
-  std::uint32_t crc = 0xFFFFFFFFU;
-  for (unsigned char byte : text) crc = table[(crc ^ byte) & 0xFFU] ^ (crc >> 8);
-  for (std::size_t i = 0; i < nul_padding; ++i) crc = table[crc & 0xFFU] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFU;
-}
 
 struct PatLayout {
   std::string_view prefix;

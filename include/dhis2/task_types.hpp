@@ -5,11 +5,13 @@
 // the wait found (TaskCompletion, whose outcome tells the truth rather than repeating the level of
 // the last row). Plain values; thread-safe to copy and share.
 
+#include <dhis2/job_progress.hpp>
 #include <dhis2/local_time.hpp>
 #include <dhis2/notification.hpp>
 #include <dhis2/task_ref.hpp>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,9 +53,13 @@ struct WatchOptions {
   bool fetch_summary = true;
   // How long to wait for a summary that is written just after the last row (data value imports).
   std::chrono::milliseconds summary_wait{5000};
-  // Rows older than this (server time) belong to a previous run of the same job id and are
-  // ignored. Empty: the kick-off time this Client noted when it started the job, if any.
-  std::optional<LocalTime> not_before;
+  // Called on the waiting thread when the job's progress changed: the server's structured
+  // progress on 2.41+ (read at most every progress_interval, and only when this is set), what the
+  // rows say on older servers. An exception it throws ends the wait and is rethrown.
+  std::function<void(const JobProgress&)> on_progress;
+  // DHIS2 stores a running job's progress about every 10 s (dhis2-wire.md §3.3): reading it more
+  // often only costs requests.
+  std::chrono::milliseconds progress_interval{10000};
 };
 
 struct TaskCompletion {
@@ -62,7 +68,12 @@ struct TaskCompletion {
   std::optional<Notification> terminal;     // the row that ended the wait, if a row did
   TaskOutcome outcome = TaskOutcome::Unknown;
   nlohmann::json summary;                   // the task summary; null when none
-  std::string reason;                       // how the outcome was decided, for logs and users
+  std::string rule;                         // the rule that decided (watch_rules()), e.g. "job-row-stopped"
+  std::string reason;                       // how the outcome was decided, in words; ends with the rule's name
+  // The job's progress at the end: the server's (2.41+) when the job did not succeed or progress
+  // was asked for during the wait, else what the rows say. Empty when neither has anything.
+  std::optional<JobProgress> progress;
+  std::vector<std::string> errors;          // the stage, item and object errors the progress records
 
   bool ok() const noexcept { return outcome == TaskOutcome::Succeeded; }
   // The terminal row's level and message; Unknown and "" without one.

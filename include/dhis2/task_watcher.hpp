@@ -4,34 +4,40 @@
 // dhis2::TaskWatcher: waits for one DHIS2 background job and says truthfully how it ended; and
 // client.tasks(), its seed-style shortcut.
 //
-// It polls GET /api/system/tasks/{jobType}/{jobId} on an adaptive schedule, turns DHIS2's
-// newest-first list into new notifications delivered once each, oldest first (de-duplicated by id
-// where ids are unique, by content on 2.38-2.40.7 where every id is the job id; tolerant of LOOP
-// rows being replaced, of rows dropped by the 500-row cap, and of a previous run's rows), and
-// decides the end: a completed row (then the task summary where the type writes one), DHIS2's
-// one-shot synthetic completion for a dead job, the job row when the feed stays empty or stops
-// moving (2.41+), or the deadline. See docs/tasks.md.
+// It polls GET /api/system/tasks/{jobType}/{jobId} on an adaptive schedule and turns DHIS2's
+// newest-first list into new notifications delivered once each, oldest first: rows are known by
+// id where ids are unique and by content on 2.38-2.40.7 (every id is the job id there); replaced
+// LOOP rows, rows dropped by the caps and a previous run's rows are handled. After each poll the
+// rule table of watch_rules.hpp decides whether the wait is over, asking the job row, the task
+// summary and the server's structured progress only when a rule needs them. See docs/tasks.md.
+//
+// The watch carries its own state: the kick-off time comes with the TaskRef, and where the watch
+// stands is in resume_token(), so another Client, thread or process can take over.
 //
 // Thread safety: wait() and for_each_notification() run on the calling thread, one at a time per
-// watcher; cancel() may be called from any thread and makes them throw TaskCancelledError within
-// milliseconds when they are between polls (an HTTP request in flight finishes first).
+// watcher. cancel(), resume_token(), position() and progress() may be called from any thread;
+// cancel() makes a blocked wait throw TaskCancelledError within milliseconds when it is between
+// polls (an HTTP request in flight finishes first).
 
 #include <dhis2/client.hpp>
 #include <dhis2/errors.hpp>
+#include <dhis2/job_progress.hpp>
 #include <dhis2/local_time.hpp>
 #include <dhis2/notification.hpp>
 #include <dhis2/task_ref.hpp>
 #include <dhis2/task_types.hpp>
+#include <dhis2/watch_rules.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,39 +48,16 @@ namespace dhis2 {
 
 namespace detail {
 
-// The job types whose task summary carries the outcome (dhis2-wire.md §1.7).
-inline bool has_task_summary(const std::string& type) {
-  return type == "DATAVALUE_IMPORT" || type == "COMPLETE_DATA_SET_REGISTRATION_IMPORT" || type == "METADATA_IMPORT" ||
-         type == "TRACKER_IMPORT_JOB" || type == "PREDICTOR" || type == "GEOJSON_IMPORT" ||
-         type == "AGGREGATE_DATA_EXCHANGE" || type == "GML_IMPORT";
-}
-
-// Types that run several processes, each ending in a completed row (§1.5).
-inline bool has_several_processes(const std::string& type) { return type == "META_DATA_SYNC"; }
-
-// The outcome a summary's status means: ImportSummary SUCCESS/WARNING/ERROR, ImportReport
-// OK/WARNING/ERROR, PredictionSummary SUCCESS/ERROR. Empty when it says nothing known.
-inline std::optional<TaskOutcome> outcome_of_summary(const nlohmann::json& summary) {
-  if (!summary.is_object()) return std::nullopt;
-  const auto it = summary.find("status");
-  if (it == summary.end() || !it->is_string()) return std::nullopt;
-  const std::string status = it->get<std::string>();
-  if (status == "ERROR") return TaskOutcome::Failed;
-  if (status == "OK" || status == "SUCCESS" || status == "WARNING") return TaskOutcome::Succeeded;
-  return std::nullopt;
-}
-
-// "Import complete with status ERROR, ..." as written by the import jobs (§1.5).
-inline std::optional<TaskOutcome> outcome_of_message(const std::string& message) {
-  const std::string marker = "with status ";
-  const auto at = message.find(marker);
-  if (at == std::string::npos) return std::nullopt;
-  const std::string rest = message.substr(at + marker.size());
-  if (rest.rfind("ERROR", 0) == 0) return TaskOutcome::Failed;
-  if (rest.rfind("OK", 0) == 0 || rest.rfind("SUCCESS", 0) == 0 || rest.rfind("WARNING", 0) == 0) {
-    return TaskOutcome::Succeeded;
+// 64-bit FNV-1a, as 16 hex digits: a row's key in a resume token, whatever the row's size.
+inline std::string key_hash(const std::string& text) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
   }
-  return std::nullopt;
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
 }
 
 }  // namespace detail
@@ -83,6 +66,8 @@ class TaskWatcher {
  public:
   using Callback = std::function<bool(const Notification&)>;
 
+  // Watches `ref`. A ref from TaskRef::parse(token) of a watcher's resume token continues after
+  // the last row that watcher delivered. Throws UsageError for an empty ref or invalid options.
   TaskWatcher(Client& client, TaskRef ref, WatchOptions options = {})
       : client_(client), ref_(std::move(ref)), options_(std::move(options)) {
     if (ref_.job_type.empty() || ref_.uid.empty()) throw UsageError("TaskWatcher: the task reference is empty");
@@ -95,8 +80,16 @@ class TaskWatcher {
     if (options_.stall_timeout && options_.stall_timeout->count() <= 0) {
       throw UsageError("WatchOptions: stall_timeout must be positive when set");
     }
+    if (options_.progress_interval.count() <= 0) throw UsageError("WatchOptions: progress_interval must be positive");
+    if (ref_.position) {
+      position_ = *ref_.position;
+      keys_decided_ = position_.delivered > 0;
+      if (position_.delivered > 0) filter_ = Filter::Off;  // rows of this run were delivered: it has begun
+    }
+    ref_.position.reset();
   }
 
+  // The reference without the position (see resume_token() for where the watch stands).
   const TaskRef& ref() const noexcept { return ref_; }
 
   // Blocks until the job ends and returns how it ended. An empty timeout waits without a
@@ -109,7 +102,8 @@ class TaskWatcher {
   }
 
   // As wait(), and calls `callback` with each new notification once, oldest first. Returns the
-  // completion, or an empty optional when the callback returned false to stop early.
+  // completion, or an empty optional when the callback returned false to stop early. When the
+  // callback runs, resume_token() already counts its row as delivered.
   std::optional<TaskCompletion> for_each_notification(Callback callback,
                                                       std::optional<std::chrono::milliseconds> timeout) {
     if (!callback) throw UsageError("TaskWatcher::for_each_notification: the callback is empty");
@@ -127,71 +121,161 @@ class TaskWatcher {
     cv_.notify_all();
   }
 
+  // Where the watch stands: after the last row delivered.
+  WatchPosition position() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return position_;
+  }
+
+  // A resume token for this watch: TaskWatcher(client, TaskRef::parse(token)) in any process
+  // delivers only the rows not delivered before and ends as this watch would have.
+  std::string resume_token() const {
+    TaskRef ref = ref_;
+    ref.position = position();
+    return ref.resume_token();
+  }
+
+  // The job's progress now: the server's structured progress on 2.41+ (read at most every
+  // WatchOptions::progress_interval; a cached copy in between), else (and when the server does not
+  // let this user read it) what the rows delivered so far say. Does not throw for transient
+  // failures: it then returns the last progress known.
+  JobProgress progress() {
+    progress_asked_ = true;
+    return progress_now(false);
+  }
+
  private:
   using steady = std::chrono::steady_clock;
+  enum class Filter { Pending, Active, Off };  // the previous-run filter
 
-  struct JobRow {
-    bool found = false;
-    std::string job_status;
-    std::string last_status;
-    bool over() const {
-      return found && job_status != "RUNNING" &&
-             (last_status == "COMPLETED" || last_status == "FAILED" || last_status == "STOPPED");
-    }
-  };
-
-  struct Run {
-    std::vector<Notification> delivered;   // oldest first
-    std::set<std::string> keys;            // keys of delivered rows
-    std::map<std::string, bool> completed_by_id;
-    steady::time_point started;
-    steady::time_point last_progress;      // the last new row (or the start)
-    steady::time_point last_row_check;     // the last time the job row was asked
-    std::optional<steady::time_point> deadline;
-    std::optional<LocalTime> not_before;   // rows older than this are a previous run's
-    bool content_keys = false;             // ids cannot tell rows apart on this server
-  };
+  // ---- the loop -------------------------------------------------------------------------------
 
   std::optional<TaskCompletion> run(const Callback* callback, std::optional<std::chrono::milliseconds> timeout) {
     if (timeout && timeout->count() < 0) throw UsageError("TaskWatcher: the timeout must not be negative");
-    Run r;
-    r.started = r.last_progress = r.last_row_check = steady::now();
-    if (timeout) r.deadline = r.started + *timeout;
-    r.not_before = options_.not_before ? options_.not_before : client_.kickoff_time(ref_);
-    const auto version = known_version();
-    r.content_keys = !version || *version < ServerVersion{2, 40, 8, 0, true};
+    const auto started = steady::now();
+    const std::optional<steady::time_point> deadline =
+        timeout ? std::optional<steady::time_point>(started + *timeout) : std::nullopt;
+    last_change_ = last_row_check_ = started;
+    const Traits known = traits();
+    {
+      std::lock_guard<std::mutex> reading(progress_mutex_);  // progress() reads traits_ from other threads
+      traits_ = known;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      delivered_this_wait_.clear();
+    }
 
     auto interval = options_.initial_poll_interval;
+    std::optional<Decided> swept;  // a decision taken on the job row's word, waiting for one more poll
     while (true) {
       throw_if_cancelled();
+      detail::WatchFacts facts = round_facts();
       if (auto rows = poll_feed()) {
-        std::vector<Notification> fresh;
-        const auto synthetic = absorb(r, std::move(*rows), fresh);
-        for (const auto& n : fresh) {
-          if (callback && !(*callback)(n)) return std::nullopt;
+        const std::vector<Keyed> fresh = absorb(std::move(*rows), facts);
+        for (const auto& row : fresh) {
+          record(row);
+          if (callback && !(*callback)(row.first)) return std::nullopt;
         }
-        if (synthetic) return finish_synthetic(r, *synthetic);
-        for (const auto& n : fresh) {
-          if (!n.completed) continue;
-          if (detail::has_several_processes(ref_.job_type) && !job_row_says_over(r)) continue;
-          return finish_completed(r, n);
+        if (!fresh.empty()) {
+          last_change_ = steady::now();
+          report_derived_progress();
         }
-        if (!fresh.empty()) r.last_progress = steady::now();
       }
-      if (auto done = check_job_row_if_quiet(r)) return done;
+      fill_feed_facts(facts);
+      auto decision = detail::decide(facts);
+      note_job_row(facts.row);
+      const bool final = decision && !decision->second.keep_waiting;
+      if (swept) {
+        // The poll after a decision on the job row's word: a row it brought may decide instead.
+        if (final) return finish(*decision->first, std::move(decision->second), facts.summary);
+        return finish(*swept->rule, std::move(swept->verdict), swept->summary);
+      }
+      if (final) {
+        // The job row was read after the feed, and the job may have written rows in between:
+        // poll once more at once, so that every row it kept is delivered.
+        if (facts.row.state != detail::JobRow::State::NotRead) {
+          swept = Decided{decision->first, std::move(decision->second), facts.summary};
+          continue;
+        }
+        return finish(*decision->first, std::move(decision->second), facts.summary);
+      }
+      report_server_progress();
       const auto now = steady::now();
-      if (options_.stall_timeout && now - r.last_progress >= *options_.stall_timeout) {
-        throw TaskTimeoutError(describe_stall(r), true);
+      if (options_.stall_timeout && now - last_change_ >= *options_.stall_timeout) {
+        throw TaskTimeoutError(describe_stall(), true);
       }
-      if (r.deadline && now >= *r.deadline) throw TaskTimeoutError(describe_deadline(r, *timeout), false);
+      if (deadline && now >= *deadline) throw TaskTimeoutError(describe_deadline(*timeout), false);
       auto pause = interval;
-      if (r.deadline) pause = std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(*r.deadline - now));
+      if (deadline) pause = std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now));
       sleep(std::max(pause, std::chrono::milliseconds(0)));
-      interval = std::min(options_.poll_interval, interval + interval / 2);
+      interval = std::min(options_.poll_interval, interval + std::max(interval / 2, std::chrono::milliseconds(1)));
     }
   }
 
-  // ---- polling -------------------------------------------------------------------------------
+  struct Decided {
+    const WatchRule* rule;
+    detail::Verdict verdict;
+    detail::SummaryRead summary;
+  };
+
+  // What the server is known to do, from its version; Maybe where the version is unknown.
+  struct Traits {
+    std::optional<ServerVersion> version;
+    detail::Tri unique_ids = detail::Tri::Maybe;  // §1.2: 2.40.8+
+    detail::Tri stale_rule = detail::Tri::Maybe;  // §1.6: 2.41.1+
+    detail::Tri ad_hoc_rows = detail::Tri::Maybe;  // §3.1: 2.41+
+    detail::Tri progress = detail::Tri::Maybe;    // §3.3: 2.41+
+  };
+  Traits traits() {
+    Traits t;
+    t.version = client_.known_version();
+    if (!t.version) return t;
+    const auto at_least = [&t](int minor, int patch) {
+      return *t.version >= ServerVersion{2, minor, patch, 0, true} ? detail::Tri::Yes : detail::Tri::No;
+    };
+    t.unique_ids = at_least(40, 8);
+    t.stale_rule = at_least(41, 1);
+    t.ad_hoc_rows = at_least(41, 0);
+    t.progress = at_least(41, 0);
+    return t;
+  }
+
+  detail::WatchFacts round_facts() {
+    detail::WatchFacts f;
+    f.job_type = ref_.job_type;
+    f.kickoff = ref_.kickoff;
+    f.fetch_summary = options_.fetch_summary;
+    f.stale_rule = traits_.stale_rule;
+    f.ad_hoc_rows = traits_.ad_hoc_rows;
+    f.read_job_row = [this] { return read_job_row(); };
+    f.read_summary = [this] { return read_summary(); };
+    f.read_integrity = [this] { return read_integrity(); };
+    f.read_running = [this] { return read_running(); };
+    return f;
+  }
+
+  void fill_feed_facts(detail::WatchFacts& f) {
+    const auto now = steady::now();
+    f.end_row = end_row_;
+    f.end_kind = end_kind_;
+    f.rows_seen = position().delivered > 0;
+    f.emptied = emptied_;
+    f.seen_running = seen_running_;
+    f.quiet = now - last_change_ >= options_.start_grace && now - last_row_check_ >= options_.start_grace;
+  }
+
+  // Remembers what a successful job-row read showed: that this run was seen running, and when
+  // the row was last asked (the quiet check asks again start_grace later).
+  void note_job_row(const detail::JobRow& row) {
+    if (row.state == detail::JobRow::State::NotRead || row.state == detail::JobRow::State::Unavailable) return;
+    last_row_check_ = steady::now();
+    if (row.running() && (!ref_.kickoff || !row.last_executed || *row.last_executed >= *ref_.kickoff)) {
+      seen_running_ = true;
+    }
+  }
+
+  // ---- the feed --------------------------------------------------------------------------------
 
   // The feed, newest first; empty optional after a transient failure (retried at the next poll).
   std::optional<std::vector<Notification>> poll_feed() {
@@ -211,202 +295,403 @@ class TaskWatcher {
     }
   }
 
-  std::string key_of(const Notification& n, std::map<std::string, int>& occurrences, bool content) const {
-    if (!content) return n.id;
-    std::string key = n.time + '|' + n.level_name + '|' + (n.message ? *n.message : "\x01") + '|' + (n.completed ? "1" : "0");
-    const int index = occurrences[key]++;
-    return key + '#' + std::to_string(index);
+  // Decides once, from the version or (when it is unknown) from the rows, how rows are known: by
+  // id, or by content where every id is the job id (2.38-2.40.7, §1.2).
+  void decide_keys(const std::vector<Notification>& oldest_first) {
+    if (keys_decided_ || oldest_first.empty()) return;
+    const bool all_job_id = std::all_of(oldest_first.begin(), oldest_first.end(),
+                                        [this](const Notification& n) { return n.id.empty() || n.id == ref_.uid; });
+    bool content = all_job_id && (oldest_first.size() > 1 || traits_.unique_ids != detail::Tri::Yes);
+    if (traits_.unique_ids == detail::Tri::No) content = true;
+    std::lock_guard<std::mutex> lock(mutex_);
+    position_.content_keys = content;
+    keys_decided_ = true;
   }
 
-  // Takes one poll's rows, puts the new ones in `fresh` (oldest first) and records them. Returns
-  // the synthetic completion row when the stale rule answered instead of the job.
-  std::optional<Notification> absorb(Run& r, std::vector<Notification> newest_first, std::vector<Notification>& fresh) {
-    std::vector<Notification> rows(newest_first.rbegin(), newest_first.rend());
-    if (r.not_before) {
-      rows.erase(std::remove_if(rows.begin(), rows.end(),
-                                [&r](const Notification& n) {
-                                  const auto t = n.parsed_time();
-                                  return t && *t < *r.not_before;
-                                }),
-                 rows.end());
+  // Every row's key, oldest first. Content keys leave out `completed`, so that DHIS2's stale copy
+  // of a row (the same row marked completed) is recognised, and count equal rows in order.
+  std::vector<std::string> keys_of(const std::vector<Notification>& oldest_first, bool content) const {
+    std::vector<std::string> keys;
+    keys.reserve(oldest_first.size());
+    std::map<std::string, int> occurrences;
+    for (const auto& n : oldest_first) {
+      if (!content) {
+        keys.push_back(detail::key_hash("id|" + n.id));
+        continue;
+      }
+      const std::string base = n.time + '|' + n.level_name + '|' + (n.message ? "m" + *n.message : std::string("-"));
+      keys.push_back(detail::key_hash(base + '#' + std::to_string(occurrences[base]++)));
     }
-    if (rows.empty()) return std::nullopt;
-    // Every id equal to the job id: 2.38-2.40.7 in-memory jobs, whatever the version said.
-    if (!r.content_keys && std::all_of(rows.begin(), rows.end(), [this](const Notification& n) { return n.id == ref_.uid; })) {
-      r.content_keys = true;
+    return keys;
+  }
+
+  // The rows of this run: the previous-run filter. A re-executed saved job shows its previous
+  // run's list until the new run starts and clears it (§1.5), so rows older than the kick-off are
+  // set aside until this run's first row is seen; a clock change or node skew afterwards then
+  // drops nothing (class 5). Without a kick-off time, the job row tells whether a finished list is
+  // the previous run's (the job is queued to run again).
+  std::vector<Notification> this_run(std::vector<Notification> rows, detail::WatchFacts& facts) {
+    if (filter_ == Filter::Off) return rows;
+    if (rows.empty()) {
+      if (filter_ == Filter::Active) filter_ = Filter::Off;  // the previous list was cleared
+      return rows;
     }
     const Notification& newest = rows.back();
-    if (!r.content_keys && newest.completed) {
-      // The stale rule copies the last real row and marks it completed (§1.6): a row we saw
-      // before as not completed comes back completed.
-      const auto seen = r.completed_by_id.find(newest.id);
-      if (seen != r.completed_by_id.end() && !seen->second) return newest;
-      // A lone completed row is one too: a real run writes its starting row first. Seen on the
-      // first poll when the job ended (without its final row) before the wait began.
-      if (rows.size() == 1 && r.delivered.size() != 1) return newest;
+    const auto newest_time = newest.parsed_time();
+    if (ref_.kickoff && newest_time && *newest_time >= *ref_.kickoff) {
+      filter_ = Filter::Off;
+      return rows;
     }
-    std::map<std::string, int> occurrences;
-    for (const auto& n : rows) {
-      const std::string key = key_of(n, occurrences, r.content_keys);
-      if (!r.keys.insert(key).second) continue;
-      r.completed_by_id[n.id] = n.completed;
-      r.delivered.push_back(n);
-      fresh.push_back(n);
-    }
-    return std::nullopt;
-  }
-
-  // ---- deciding the end ----------------------------------------------------------------------
-
-  TaskCompletion completion(const Run& r, std::optional<Notification> terminal, TaskOutcome outcome, std::string reason,
-                            nlohmann::json summary = nullptr) const {
-    TaskCompletion c;
-    c.ref = ref_;
-    c.notifications = r.delivered;
-    c.terminal = std::move(terminal);
-    c.outcome = outcome;
-    c.reason = std::move(reason);
-    c.summary = std::move(summary);
-    return c;
-  }
-
-  TaskCompletion finish_completed(const Run& r, const Notification& row) {
-    nlohmann::json summary;
-    if (options_.fetch_summary && detail::has_task_summary(ref_.job_type)) summary = read_summary();
-    const std::string message = row.message ? *row.message : "";
-    if (const auto by_summary = detail::outcome_of_summary(summary)) {
-      return completion(r, row, *by_summary,
-                        std::string("the task summary's status is ") + summary["status"].get<std::string>(), summary);
-    }
-    if (const auto by_message = detail::outcome_of_message(message)) {
-      return completion(r, row, *by_message, "the final notification says \"" + message + "\"", summary);
-    }
-    if (row.level == NotificationLevel::Error) {
-      if (client_.cancel_requested(ref_)) {
-        return completion(r, row, TaskOutcome::Cancelled, "the job ended with an error after a cancel request", summary);
+    const std::string marker = rows.front().id + '|' + rows.front().time + '|' + rows.front().message.value_or("");
+    if (filter_ == Filter::Active) {
+      if (marker != previous_marker_) {
+        filter_ = Filter::Off;  // the list was cleared and refilled: this run's
+        return rows;
       }
-      return completion(r, row, TaskOutcome::Failed, "the job ended with an ERROR notification", summary);
+      return {};
     }
-    return completion(r, row, TaskOutcome::Succeeded, "the job reported completion", summary);
-  }
-
-  TaskCompletion finish_synthetic(const Run& r, const Notification& row) {
-    const JobRow job = read_job_row();
-    if (job.found && job.last_status == "STOPPED") {
-      return completion(r, row, TaskOutcome::Cancelled, "the job was cancelled (its job row says STOPPED)");
+    if (!ref_.kickoff && !newest.completed) {
+      filter_ = Filter::Off;  // a bare reference to a job that is running
+      return rows;
     }
-    if (job.found && job.last_status == "FAILED") {
-      return completion(r, row, TaskOutcome::Failed, "the job stopped without a final notification and its job row says FAILED");
-    }
-    return completion(r, row, TaskOutcome::Unknown,
-                      "the job stopped without a final notification: DHIS2 answered with a copy of its last row "
-                      "(the stale-job rule), so how it ended is not known");
-  }
-
-  // When the feed is empty, or has not moved, for start_grace: ask the job row (2.41+) whether
-  // the job is over. Before 2.41 API-started jobs have no row: only non-notifying data integrity
-  // jobs can be confirmed, through their result endpoint.
-  std::optional<TaskCompletion> check_job_row_if_quiet(Run& r) {
-    const auto now = steady::now();
-    const bool quiet = now - r.last_progress >= options_.start_grace && now - r.last_row_check >= options_.start_grace;
-    if (!quiet) return std::nullopt;
-    if (!r.delivered.empty() && r.delivered.back().completed) return std::nullopt;
-    r.last_row_check = now;
-    const auto version = known_version();
-    if (version && *version >= ServerVersion{2, 41, 0, 0, true}) {
-      const JobRow job = read_job_row();
-      if (!job.found) {
-        if (r.delivered.empty()) {
-          return completion(r, std::nullopt, TaskOutcome::Unknown,
-                            "the server has no notifications and no job row for this job (unknown id, or deleted)");
+    const detail::JobRow& row = facts.job_row();
+    note_job_row(row);
+    bool mine = false;
+    switch (row.state) {
+      case detail::JobRow::State::NotRead:
+      case detail::JobRow::State::Unavailable:
+        return {};  // undecided: ask again at the next poll
+      case detail::JobRow::State::Absent:
+      case detail::JobRow::State::Unreadable:
+        mine = true;  // no saved configuration: the id is not reused (or nothing to tell)
+        break;
+      case detail::JobRow::State::Present:
+        if (ref_.kickoff && row.created && *row.created >= *ref_.kickoff) {
+          mine = true;  // created by this kick-off: its only run
+        } else if (row.queued()) {
+          mine = false;  // waiting to run: the list is the last run's
+        } else if (row.running()) {
+          // Started, maybe without a row yet: a finished list older than this start is the last run's.
+          mine = !(newest.completed && row.last_executed && newest_time && *newest_time < *row.last_executed);
+        } else {
+          mine = !ref_.kickoff || facts.row_end_is_this_run(row);
         }
-        return std::nullopt;
-      }
-      if (!job.over()) return std::nullopt;
-      const std::optional<Notification> last =
-          r.delivered.empty() ? std::nullopt : std::optional<Notification>(r.delivered.back());
-      if (job.last_status == "STOPPED") return completion(r, last, TaskOutcome::Cancelled, "the job row says STOPPED");
-      if (job.last_status == "FAILED") return completion(r, last, TaskOutcome::Failed, "the job row says FAILED");
-      nlohmann::json summary;
-      if (options_.fetch_summary && detail::has_task_summary(ref_.job_type)) summary = read_summary();
-      if (const auto by_summary = detail::outcome_of_summary(summary)) {
-        return completion(r, last, *by_summary, "the job row says COMPLETED and the task summary's status is " +
-                                                    summary["status"].get<std::string>(), summary);
-      }
-      return completion(r, last, TaskOutcome::Succeeded,
-                        r.delivered.empty() ? "the job row says COMPLETED (this job type writes no notifications here)"
-                                            : "the job row says COMPLETED (its final notification was lost)",
-                        summary);
+        break;
     }
-    if (r.delivered.empty() && (ref_.job_type == "DATA_INTEGRITY" || ref_.job_type == "DATA_INTEGRITY_DETAILS")) {
-      if (auto results = read_integrity_results(); results.is_object() && !results.empty()) {
-        return completion(r, std::nullopt, TaskOutcome::Succeeded, "the data integrity results are available", results);
-      }
+    if (mine) {
+      filter_ = Filter::Off;
+      return rows;
     }
-    return std::nullopt;
+    filter_ = Filter::Active;
+    previous_marker_ = marker;
+    return {};
   }
 
-  bool job_row_says_over(Run& r) {
-    const auto version = known_version();
-    if (!version || *version < ServerVersion{2, 41, 0, 0, true}) return false;
-    r.last_row_check = steady::now();
-    return read_job_row().over();
+  using Keyed = std::pair<Notification, std::string>;  // a row and its key
+
+  // Takes one poll's rows (newest first) and returns the new ones, oldest first. Notes the end
+  // row (a completed row, DHIS2's stale copy, or a lone completed row that may be one) and
+  // whether the feed emptied after rows were seen.
+  std::vector<Keyed> absorb(std::vector<Notification> newest_first, detail::WatchFacts& facts) {
+    std::vector<Notification> rows = this_run(std::vector<Notification>(newest_first.rbegin(), newest_first.rend()), facts);
+    const WatchPosition pos = position();
+    emptied_ = newest_first.empty() && pos.delivered > 0;
+    if (rows.empty()) return {};
+    decide_keys(rows);
+    const bool content = position().content_keys;
+    const std::vector<std::string> keys = keys_of(rows, content);
+
+    // Everything after the newest row already delivered is new: the anchor (the newest non-LOOP
+    // row delivered) where it is still listed, else (evicted by a cap) the rows after its time.
+    std::size_t start = 0;
+    std::optional<std::size_t> anchor;
+    if (!pos.anchor.empty()) {
+      for (std::size_t i = keys.size(); i-- > 0;) {
+        if (keys[i] == pos.anchor) {
+          anchor = i;
+          break;
+        }
+      }
+      if (anchor) {
+        start = *anchor + 1;
+      } else {
+        const auto after = parse_local_time(pos.anchor_time);
+        start = rows.size();
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+          const auto t = rows[i].parsed_time();
+          if (!after || !t || *t > *after) {
+            start = i;
+            break;
+          }
+        }
+      }
+    }
+    std::vector<Keyed> fresh;
+    bool copy = false;
+    if (anchor && rows[*anchor].completed && !pos.anchor_completed) copy = true;
+    for (std::size_t i = start; i < rows.size(); ++i) {
+      if (!pos.loop.empty() && keys[i] == pos.loop) {
+        if (rows[i].completed) copy = true;  // the delivered LOOP row, back as DHIS2's stale copy
+        continue;
+      }
+      fresh.emplace_back(rows[i], keys[i]);
+    }
+    if (copy && fresh.empty()) {
+      end_row_ = rows.back();
+      end_kind_ = detail::EndKind::StaleCopy;
+      std::lock_guard<std::mutex> lock(mutex_);
+      position_.stale_copy = true;
+      return fresh;
+    }
+    if (fresh.empty() && anchor && *anchor + 1 == rows.size() && rows.back().completed && !end_row_) {
+      // Resumed after the last row: the end is where the earlier watch stood.
+      end_row_ = rows.back();
+      end_kind_ = pos.stale_copy ? detail::EndKind::StaleCopy : detail::EndKind::Completed;
+    }
+    const bool lone = rows.size() == 1 && fresh.size() == 1 && traits_.stale_rule != detail::Tri::No;
+    for (const auto& row : fresh) {
+      const Notification& n = row.first;
+      if (n.completed) {
+        end_row_ = n;
+        end_kind_ = lone ? detail::EndKind::MaybeStaleCopy : detail::EndKind::Completed;
+      } else {
+        end_row_.reset();
+        end_kind_ = detail::EndKind::None;
+      }
+    }
+    return fresh;
+  }
+
+  // Delivers one row: the position moves past it before the callback sees it.
+  void record(const Keyed& row) {
+    const Notification& n = row.first;
+    const std::string& key = row.second;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (n.level == NotificationLevel::Loop) {
+      position_.loop = key;
+    } else {
+      position_.anchor = key;
+      position_.anchor_time = n.time;
+      position_.anchor_completed = n.completed;
+      position_.loop.clear();
+    }
+    position_.stale_copy = false;
+    ++position_.delivered;
+    delivered_this_wait_.push_back(n);
   }
 
   // ---- reads besides the feed ----------------------------------------------------------------
 
-  JobRow read_job_row() {
-    JobRow row;
+  detail::JobRow read_job_row() {
+    using State = detail::JobRow::State;
+    detail::JobRow row;
     try {
-      const auto body = client_.get_raw("jobConfigurations/" + ref_.uid,
-                                        {{"fields", "jobStatus,lastExecutedStatus,lastFinished"}});
-      if (!body.is_object()) return row;
-      row.found = true;
-      row.job_status = body.value("jobStatus", "");
-      row.last_status = body.value("lastExecutedStatus", "");
+      const auto body =
+          client_.get_raw("jobConfigurations/" + ref_.uid,
+                          {{"fields", "jobStatus,lastExecutedStatus,lastExecuted,lastFinished,lastUpdated,created,"
+                                      "schedulingType,enabled"}});
+      if (!body.is_object()) {
+        row.state = State::Unavailable;
+        return row;
+      }
+      const auto text = [&body](const char* key) {
+        const auto it = body.find(key);
+        return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
+      const auto time = [&text](const char* key) { return parse_local_time(text(key)); };
+      row.state = State::Present;
+      row.job_status = text("jobStatus");
+      row.last_status = text("lastExecutedStatus");
+      row.scheduling_type = text("schedulingType");
+      row.enabled = !body.contains("enabled") || !body["enabled"].is_boolean() || body["enabled"].get<bool>();
+      row.created = time("created");
+      row.last_updated = time("lastUpdated");
+      row.last_executed = time("lastExecuted");
+      row.last_finished = time("lastFinished");
     } catch (const ApiError& e) {
-      if (e.status() != 404 && e.status() < 500) throw;
+      if (e.status() == 403) {
+        row.state = State::Unreadable;
+      } else if (e.status() >= 500 || e.status() == 429) {
+        row.state = State::Unavailable;
+      } else {
+        row.state = State::Absent;  // 404 (and 400 for an id the server cannot take)
+      }
     } catch (const TransportError&) {
+      row.state = State::Unavailable;
     } catch (const UnexpectedResponseError&) {
+      row.state = State::Unavailable;  // a proxy's page
     }
     return row;
   }
 
-  // The summary, waiting up to summary_wait while the body is empty (a data value import
-  // writes it just after its last row).
-  nlohmann::json read_summary() {
+  // The summary, waiting up to summary_wait while the body is empty or the read fails (a data
+  // value import writes it just after its last row).
+  detail::SummaryRead read_summary() {
+    using State = detail::SummaryRead::State;
     const auto until = steady::now() + options_.summary_wait;
     auto pause = std::chrono::milliseconds(100);
+    detail::SummaryRead read;
     while (true) {
       try {
         const auto body = client_.get_raw("system/taskSummaries/" + ref_.job_type + "/" + ref_.uid);
-        if (!body.is_null()) return body;
+        if (!body.is_null()) return detail::SummaryRead{State::Present, body};
+        read.state = State::Empty;
       } catch (const TransportError&) {
+        read.state = State::Unavailable;
       } catch (const UnexpectedResponseError&) {
+        read.state = State::Unavailable;
       } catch (const ApiError& e) {
-        if (e.status() < 500 && e.status() != 429) throw;
+        if (e.status() >= 500 || e.status() == 429) {
+          read.state = State::Unavailable;
+        } else if (e.status() == 404) {
+          read.state = State::Empty;
+        } else {
+          throw;
+        }
       }
-      if (steady::now() >= until) return nullptr;
+      if (steady::now() >= until) return read;
       sleep(std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now())));
       pause = std::min(pause * 2, std::chrono::milliseconds(1000));
     }
   }
 
-  nlohmann::json read_integrity_results() {
+  // <=2.40 data integrity results; only the checks that finished at or after the kick-off count
+  // (the endpoint keeps an earlier run's results, class 8).
+  detail::IntegrityRead read_integrity() {
+    using State = detail::IntegrityRead::State;
     const bool details = ref_.job_type == "DATA_INTEGRITY_DETAILS";
+    nlohmann::json body;
     try {
-      return client_.get_raw(details ? "dataIntegrity/details" : "dataIntegrity/summary", {{"timeout", "0"}});
-    } catch (const Error&) {
-      return nullptr;
+      body = client_.get_raw(details ? "dataIntegrity/details" : "dataIntegrity/summary", {{"timeout", "0"}});
+    } catch (const ApiError&) {
+      return detail::IntegrityRead{State::Unavailable, nullptr};
+    } catch (const TransportError&) {
+      return detail::IntegrityRead{State::Unavailable, nullptr};
+    } catch (const UnexpectedResponseError&) {
+      return detail::IntegrityRead{State::Unavailable, nullptr};
     }
+    if (!body.is_object()) return detail::IntegrityRead{State::None, nullptr};
+    nlohmann::json mine = nlohmann::json::object();
+    for (const auto& item : body.items()) {
+      const auto& check = item.value();
+      const auto finished = check.is_object() && check.contains("finishedTime") && check["finishedTime"].is_string()
+                                ? parse_local_time(check["finishedTime"].get<std::string>())
+                                : std::nullopt;
+      if (!ref_.kickoff || (finished && *finished >= *ref_.kickoff)) mine[item.key()] = check;
+    }
+    return detail::IntegrityRead{mine.empty() ? State::None : State::ThisRun, mine};
   }
 
-  std::optional<ServerVersion> known_version() {
+  // Whether the server lists the job among its type's running ones (<=2.40: an array of processes
+  // with jobId; 2.41+: a Progress object whose processes carry jobId, or an empty body).
+  detail::RunningRead read_running() {
+    using State = detail::RunningRead::State;
+    nlohmann::json body;
     try {
-      return client_.server_version();
-    } catch (const UsageError&) {
-      return std::nullopt;  // skip_version_probe: behave as for an unknown version
+      body = client_.get_raw("scheduling/running/" + ref_.job_type);
+    } catch (const ApiError&) {
+      return detail::RunningRead{State::Unavailable};
+    } catch (const TransportError&) {
+      return detail::RunningRead{State::Unavailable};
+    } catch (const UnexpectedResponseError&) {
+      return detail::RunningRead{State::Unavailable};
     }
+    const nlohmann::json* processes = &body;
+    if (body.is_object() && body.contains("sequence")) processes = &body["sequence"];
+    if (!processes->is_array()) return detail::RunningRead{body.is_null() ? State::NotListed : State::Unavailable};
+    for (const auto& p : *processes) {
+      if (p.is_object() && p.value("jobId", std::string()) == ref_.uid) return detail::RunningRead{State::Listed};
+    }
+    return detail::RunningRead{State::NotListed};
+  }
+
+  // ---- progress --------------------------------------------------------------------------------
+
+  // The server's progress (2.41+), or nullopt when it has none for us: no such endpoint, no access,
+  // nothing recorded yet, or a transient failure.
+  std::optional<JobProgress> read_server_progress() {
+    if (traits_.progress == detail::Tri::No || progress_refused_) return std::nullopt;
+    try {
+      const auto body = client_.get_raw("jobConfigurations/" + ref_.uid + "/progress");
+      if (!body.is_object()) return std::nullopt;  // 200 with an empty body: nothing recorded yet
+      return JobProgress::from_json(body, "progress");
+    } catch (const ApiError& e) {
+      if (e.status() == 403 || e.status() == 404 || e.status() == 400) progress_refused_ = true;
+    } catch (const TransportError&) {
+    } catch (const UnexpectedResponseError&) {  // a proxy's page, or a body of the wrong shape
+    }
+    return std::nullopt;
+  }
+
+  JobProgress derived_progress() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return JobProgress::from_notifications(delivered_this_wait_);
+  }
+
+  // The server's latest progress (read at most every progress_interval unless `fresh`); empty
+  // where the server has none for us.
+  std::optional<JobProgress> server_progress_now(bool fresh) {
+    std::unique_lock<std::mutex> reading(progress_mutex_);
+    const auto now = steady::now();
+    const bool due = fresh || !progress_read_at_ || now - *progress_read_at_ >= options_.progress_interval;
+    if (due && traits_.progress != detail::Tri::No && !progress_refused_) {
+      progress_read_at_ = now;
+      if (auto p = read_server_progress()) server_progress_ = std::move(p);
+    }
+    if (server_progress_ && !server_progress_->empty()) return server_progress_;
+    return std::nullopt;
+  }
+
+  // The server's progress where it has one, else what the rows say.
+  JobProgress progress_now(bool fresh) {
+    if (auto server = server_progress_now(fresh)) return std::move(*server);
+    return derived_progress();
+  }
+
+  void report_derived_progress() {
+    if (!options_.on_progress || (traits_.progress == detail::Tri::Yes && !progress_refused_)) return;
+    JobProgress now = derived_progress();
+    if (last_reported_ && *last_reported_ == now) return;
+    last_reported_ = now;
+    options_.on_progress(now);
+  }
+
+  // Servers with structured progress report only that one (not the rows' too, which would make
+  // the callback flip between two views of the job).
+  void report_server_progress() {
+    if (!options_.on_progress || traits_.progress == detail::Tri::No || progress_refused_) return;
+    auto now = server_progress_now(false);
+    if (!now || (last_reported_ && *last_reported_ == *now)) return;
+    last_reported_ = *now;
+    options_.on_progress(*now);
+  }
+
+  // ---- the end -------------------------------------------------------------------------------
+
+  TaskCompletion finish(const WatchRule& rule, detail::Verdict verdict, const detail::SummaryRead& summary) {
+    TaskCompletion c;
+    c.ref = ref_;
+    c.notifications = delivered_this_wait_;
+    if (end_row_) {
+      c.terminal = end_row_;
+    } else if (!delivered_this_wait_.empty()) {
+      c.terminal = delivered_this_wait_.back();
+    }
+    c.outcome = verdict.outcome;
+    c.rule = rule.name;
+    c.reason = verdict.reason + " (rule " + rule.name + ")";
+    c.summary = verdict.summary.is_null() && summary.state == detail::SummaryRead::State::Present
+                    ? summary.value
+                    : std::move(verdict.summary);
+    // The stage and item errors of a job that did not succeed, where the server keeps them.
+    const bool asked_for_progress = options_.on_progress || progress_asked_;
+    JobProgress progress = verdict.outcome != TaskOutcome::Succeeded || asked_for_progress ? progress_now(true)
+                                                                                            : derived_progress();
+    if (!progress.empty()) {
+      c.errors = progress.failures();
+      c.progress = std::move(progress);
+    }
+    return c;
   }
 
   // ---- time, cancellation, messages ----------------------------------------------------------
@@ -422,9 +707,10 @@ class TaskWatcher {
     if (cancelled_) throw TaskCancelledError("the wait for " + ref_.str() + " was cancelled");
   }
 
-  std::string last_seen(const Run& r) const {
-    if (r.delivered.empty()) return "no notification yet";
-    const auto& n = r.delivered.back();
+  std::string last_seen() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (delivered_this_wait_.empty()) return "no notification yet";
+    const auto& n = delivered_this_wait_.back();
     return "last notification " + n.time + " " + n.level_name + " \"" + (n.message ? *n.message : "") + "\"";
   }
 
@@ -436,22 +722,46 @@ class TaskWatcher {
     return std::to_string(d.count()) + " ms";
   }
 
-  std::string describe_deadline(const Run& r, std::chrono::milliseconds timeout) const {
-    return "the job " + ref_.str() + " did not finish within " + human(timeout) + " (" + last_seen(r) +
+  std::string describe_deadline(std::chrono::milliseconds timeout) const {
+    return "the job " + ref_.str() + " did not finish within " + human(timeout) + " (" + last_seen() +
            "); it may still be running on the server";
   }
 
-  std::string describe_stall(const Run& r) const {
+  std::string describe_stall() const {
     return "the job " + ref_.str() + " stalled: no new notification for " + human(*options_.stall_timeout) + " (" +
-           last_seen(r) + ")";
+           last_seen() + ")";
   }
 
   Client& client_;
   TaskRef ref_;
   WatchOptions options_;
-  std::mutex mutex_;
+
+  // Guarded by mutex_ (read by resume_token(), position() and progress() from other threads).
+  mutable std::mutex mutex_;
   std::condition_variable cv_;
   bool cancelled_ = false;
+  WatchPosition position_;
+  std::vector<Notification> delivered_this_wait_;  // oldest first
+
+  // The waiting thread's own state.
+  Traits traits_;
+  bool keys_decided_ = false;
+  Filter filter_ = Filter::Pending;
+  std::string previous_marker_;
+  std::optional<Notification> end_row_;
+  detail::EndKind end_kind_ = detail::EndKind::None;
+  bool emptied_ = false;
+  bool seen_running_ = false;
+  steady::time_point last_change_{};
+  steady::time_point last_row_check_{};
+
+  // Progress; progress_mutex_ serialises its reads (and is taken before mutex_, never after).
+  std::mutex progress_mutex_;
+  std::optional<steady::time_point> progress_read_at_;
+  std::optional<JobProgress> server_progress_;
+  std::atomic<bool> progress_refused_{false};  // no endpoint, or no access: stop asking
+  std::atomic<bool> progress_asked_{false};    // progress() was called
+  std::optional<JobProgress> last_reported_;   // the waiting thread's
 };
 
 // client.tasks(): the seed-style shortcut for waiting on a job. Thread-safe; a cheap handle that

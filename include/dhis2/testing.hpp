@@ -12,6 +12,8 @@
 #include <dhis2/testing/fake_server.hpp>
 #include <dhis2/testing/job_engine.hpp>
 #include <dhis2/testing/job_script.hpp>
+#include <dhis2/testing/progress_recorder.hpp>
+#include <dhis2/testing/time_zone.hpp>
 #include <dhis2/testing/version_profile.hpp>
 
 #endif  // DHIS2_TESTING_HPP

@@ -337,44 +337,213 @@ inline std::string format_local_time(LocalTime t) {
 #define DHIS2_TASK_REF_HPP
 
 // TaskRef names one DHIS2 background job: its job type (ANALYTICS_TABLE, DATAVALUE_IMPORT, ...;
-// an open string, never an enum) and its job id. It is what a kick-off returns and what a watch
-// takes. A plain value: copyable, comparable, hashable, safe to share between threads.
+// an open string, never an enum) and its job id. It also carries what a watch needs to know about
+// the run it stands for, so that any Client, thread or process can watch it truthfully: the
+// server time of the kick-off, and (in a watcher's resume token) where the watch stood.
+//
+// A resume token is one printable string ("d2w1." + base64url JSON + "." + CRC-32) holding the
+// reference, the kick-off time and the position. It holds no credential and no server address.
+//
+// A plain value: copyable, comparable (by job type and id: two refs to the same job are equal
+// whatever else they carry), hashable, safe to share between threads.
 
+// #include <dhis2/detail/base64.hpp>
+#ifndef DHIS2_DETAIL_BASE64_HPP
+#define DHIS2_DETAIL_BASE64_HPP
+
+// Base64 (RFC 4648 §4, padded: HTTP Basic credentials) and base64url (§5, unpadded: resume
+// tokens, which must survive a shell and a URL unquoted).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dhis2 {
+namespace detail {
+
+inline std::string base64_encode_with(std::string_view in, const char* alphabet, bool pad) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::uint32_t value = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    value = (value << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(alphabet[(value >> bits) & 0x3F]);
+    }
+  }
+  if (bits > 0) out.push_back(alphabet[(value << (6 - bits)) & 0x3F]);
+  while (pad && out.size() % 4 != 0) out.push_back('=');
+  return out;
+}
+
+inline std::string base64_encode(std::string_view in) {
+  return base64_encode_with(in, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true);
+}
+inline std::string base64url_encode(std::string_view in) {
+  return base64_encode_with(in, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false);
+}
+
+// Decodes either alphabet, with or without padding; empty for any other character, for data
+// after padding, or for a length no encoder produces.
+inline std::optional<std::string> base64_decode(std::string_view in) {
+  std::string out;
+  std::uint32_t value = 0;
+  int bits = 0;
+  std::size_t symbols = 0, padding = 0;
+  for (char c : in) {
+    int digit;
+    if (c >= 'A' && c <= 'Z') digit = c - 'A';
+    else if (c >= 'a' && c <= 'z') digit = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') digit = c - '0' + 52;
+    else if (c == '+' || c == '-') digit = 62;
+    else if (c == '/' || c == '_') digit = 63;
+    else if (c == '=') {
+      ++padding;
+      continue;
+    } else {
+      return std::nullopt;
+    }
+    if (padding > 0) return std::nullopt;
+    ++symbols;
+    value = ((value << 6) | static_cast<std::uint32_t>(digit)) & 0xFFFFFF;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((value >> bits) & 0xFF));
+    }
+  }
+  if (symbols % 4 == 1 || padding > 2 || (padding > 0 && (symbols + padding) % 4 != 0)) return std::nullopt;
+  return out;
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_DETAIL_BASE64_HPP
+// end of <dhis2/detail/base64.hpp>
+// #include <dhis2/detail/crc32.hpp>
+#ifndef DHIS2_DETAIL_CRC32_HPP
+#define DHIS2_DETAIL_CRC32_HPP
+
+// CRC-32 (IEEE 802.3, as java.util.zip.CRC32): the checksum of DHIS2 personal access tokens, and
+// the integrity check of resume tokens.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace dhis2 {
+namespace detail {
+
+constexpr std::array<std::uint32_t, 256> make_crc32_table() {
+  std::array<std::uint32_t, 256> table{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1U) ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+    table[i] = c;
+  }
+  return table;
+}
+
+// CRC-32 of `text` followed by `nul_padding` zero bytes (DHIS2's token checksum covers the UTF-8
+// encoder's padded buffer; dhis2-wire.md §6.2).
+inline std::uint32_t crc32_padded(std::string_view text, std::size_t nul_padding = 0) {
+  static constexpr auto table = make_crc32_table();
+  std::uint32_t crc = 0xFFFFFFFFU;
+  for (unsigned char byte : text) crc = table[(crc ^ byte) & 0xFFU] ^ (crc >> 8);
+  for (std::size_t i = 0; i < nul_padding; ++i) crc = table[crc & 0xFFU] ^ (crc >> 8);
+  return crc ^ 0xFFFFFFFFU;
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_DETAIL_CRC32_HPP
+// end of <dhis2/detail/crc32.hpp>
 // #include <dhis2/errors.hpp>
+// #include <dhis2/local_time.hpp>
 
 #include <cstddef>
+#include <cstdint>
+#include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
 
+#include <nlohmann/json.hpp>
+
 namespace dhis2 {
+
+// Where a watch stood after the last row it delivered. Read it for logs; the watcher fills it.
+struct WatchPosition {
+  std::string anchor;          // the key of the newest non-LOOP row delivered ("" before any)
+  std::string anchor_time;     // that row's time, as sent
+  bool anchor_completed = false;
+  std::string loop;            // the key of a LOOP row delivered after the anchor, if any
+  bool content_keys = false;   // rows are known by their content (ids are not unique there)
+  std::uint64_t delivered = 0;  // rows delivered so far, over every process that held the watch
+  bool stale_copy = false;     // DHIS2's one-shot copy of a dead job's last row was seen
+
+  friend bool operator==(const WatchPosition& a, const WatchPosition& b) {
+    return std::tie(a.anchor, a.anchor_time, a.anchor_completed, a.loop, a.content_keys, a.delivered, a.stale_copy) ==
+           std::tie(b.anchor, b.anchor_time, b.anchor_completed, b.loop, b.content_keys, b.delivered, b.stale_copy);
+  }
+  friend bool operator!=(const WatchPosition& a, const WatchPosition& b) { return !(a == b); }
+};
 
 struct TaskRef {
   std::string job_type;  // e.g. "ANALYTICS_TABLE", exactly as the server named it
   std::string uid;       // the job id, e.g. "BFa3jDsbtdO"
+  // The server's wall-clock time when this run was asked for (every client.jobs() start call
+  // and execute() set it). Rows and job-row ends older than it belong to an earlier run of the
+  // same job id. Empty for a bare "JOB_TYPE/uid".
+  std::optional<LocalTime> kickoff = std::nullopt;
+  // Where a watch of this run stood (from a watcher's resume token): a watcher resumes after it.
+  std::optional<WatchPosition> position = std::nullopt;
 
-  // Parses "JOB_TYPE/uid", splitting on the last '/'. Throws UsageError, quoting the input and
-  // the expected form, when there is no '/', a half is empty, or a half has characters that no
-  // job type (letters, digits, '_') or job id (letters, digits) contains.
+  // Parses "JOB_TYPE/uid" (splitting on the last '/') or a resume token. Throws UsageError,
+  // quoting the input and saying what is wrong: no '/', an empty half, characters no job type
+  // (letters, digits, '_') or job id (letters, digits) holds, or a token that is truncated,
+  // edited, damaged or of a version this library does not read.
   static TaskRef parse(std::string_view text) {
+    if (text.substr(0, kTokenTag.size()) == kTokenTag) return from_token(text);
     const auto slash = text.rfind('/');
     if (slash == std::string_view::npos) fail(text, "there is no '/'");
-    const auto type = text.substr(0, slash);
-    const auto id = text.substr(slash + 1);
-    if (type.empty()) fail(text, "the job type before the '/' is empty");
-    if (id.empty()) fail(text, "the job id after the '/' is empty");
-    for (char c : type) {
-      if (!is_alnum(c) && c != '_') fail(text, "the job type may hold only letters, digits and '_'");
-    }
-    for (char c : id) {
-      if (!is_alnum(c)) fail(text, "the job id may hold only letters and digits");
-    }
-    return TaskRef{std::string(type), std::string(id)};
+    TaskRef ref{std::string(text.substr(0, slash)), std::string(text.substr(slash + 1)), std::nullopt, std::nullopt};
+    check_parts(ref, text);
+    return ref;
   }
 
-  // "JOB_TYPE/uid"; parse(str()) gives back an equal TaskRef.
+  // "JOB_TYPE/uid"; parse(str()) gives back an equal TaskRef (without kick-off time or position).
   std::string str() const { return job_type + "/" + uid; }
+
+  // One printable string holding the reference, the kick-off time and the position: what another
+  // process needs to resume the watch (TaskWatcher(client, TaskRef::parse(token))). Safe to log,
+  // print and pass on a command line.
+  std::string resume_token() const {
+    nlohmann::json body = {{"t", job_type}, {"u", uid}};
+    if (kickoff) body["k"] = format_local_time(*kickoff);
+    if (position) {
+      const WatchPosition& p = *position;
+      nlohmann::json pos = {{"n", p.delivered}};
+      if (!p.anchor.empty()) pos["a"] = p.anchor;
+      if (!p.anchor_time.empty()) pos["at"] = p.anchor_time;
+      if (p.anchor_completed) pos["ac"] = true;
+      if (!p.loop.empty()) pos["l"] = p.loop;
+      if (p.content_keys) pos["c"] = true;
+      if (p.stale_copy) pos["s"] = true;
+      body["p"] = pos;
+    }
+    const std::string signed_part = std::string(kTokenTag) + detail::base64url_encode(body.dump());
+    return signed_part + "." + checksum(signed_part);
+  }
 
   friend bool operator==(const TaskRef& a, const TaskRef& b) {
     return a.job_type == b.job_type && a.uid == b.uid;
@@ -385,12 +554,88 @@ struct TaskRef {
   }
 
  private:
+  static constexpr std::string_view kTokenTag = "d2w1.";
+
   static bool is_alnum(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
   }
+
+  static void check_parts(const TaskRef& ref, std::string_view text) {
+    if (ref.job_type.empty()) fail(text, "the job type before the '/' is empty");
+    if (ref.uid.empty()) fail(text, "the job id after the '/' is empty");
+    for (char c : ref.job_type) {
+      if (!is_alnum(c) && c != '_') fail(text, "the job type may hold only letters, digits and '_'");
+    }
+    for (char c : ref.uid) {
+      if (!is_alnum(c)) fail(text, "the job id may hold only letters and digits");
+    }
+  }
+
+  static std::string checksum(std::string_view signed_part) {
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(detail::crc32_padded(signed_part)));
+    return hex;
+  }
+
+  static TaskRef from_token(std::string_view text) {
+    const auto dot = text.rfind('.');
+    if (dot < kTokenTag.size()) token_fail(text, "it is truncated: the checksum after the last '.' is missing");
+    const std::string_view signed_part = text.substr(0, dot);
+    const std::string_view sum = text.substr(dot + 1);
+    if (sum.size() != 8 || checksum(signed_part) != sum) {
+      token_fail(text, "its checksum does not match: it was truncated or edited; copy the whole token again");
+    }
+    const auto decoded = detail::base64_decode(signed_part.substr(kTokenTag.size()));
+    if (!decoded) token_fail(text, "it is damaged (not base64url)");
+    const auto body = nlohmann::json::parse(*decoded, nullptr, false);
+    if (!body.is_object()) token_fail(text, "it is damaged (its content is not a JSON object)");
+    const auto text_field = [&](const nlohmann::json& object, const char* key, bool required) -> std::string {
+      const auto it = object.find(key);
+      if (it == object.end()) {
+        if (required) token_fail(text, std::string("it lacks the field \"") + key + "\"");
+        return {};
+      }
+      if (!it->is_string()) token_fail(text, std::string("its field \"") + key + "\" is not a string");
+      return it->get<std::string>();
+    };
+    const auto flag = [&](const nlohmann::json& object, const char* key) {
+      const auto it = object.find(key);
+      if (it == object.end()) return false;
+      if (!it->is_boolean()) token_fail(text, std::string("its field \"") + key + "\" is not a boolean");
+      return it->get<bool>();
+    };
+    TaskRef ref{text_field(body, "t", true), text_field(body, "u", true), std::nullopt, std::nullopt};
+    if (ref.job_type.empty() || ref.uid.empty()) token_fail(text, "its job type or job id is empty");
+    check_parts(ref, ref.str());
+    if (body.contains("k")) {
+      ref.kickoff = parse_local_time(text_field(body, "k", true));
+      if (!ref.kickoff) token_fail(text, "its kick-off time is not a DHIS2 time");
+    }
+    if (body.contains("p")) {
+      const auto& p = body["p"];
+      if (!p.is_object()) token_fail(text, "its position is not an object");
+      WatchPosition pos;
+      pos.anchor = text_field(p, "a", false);
+      pos.anchor_time = text_field(p, "at", false);
+      pos.anchor_completed = flag(p, "ac");
+      pos.loop = text_field(p, "l", false);
+      pos.content_keys = flag(p, "c");
+      pos.stale_copy = flag(p, "s");
+      const auto n = p.find("n");
+      if (n == p.end() || !n->is_number_unsigned()) token_fail(text, "its position has no row count");
+      pos.delivered = n->get<std::uint64_t>();
+      ref.position = pos;
+    }
+    return ref;
+  }
+
   [[noreturn]] static void fail(std::string_view text, const char* why) {
     throw UsageError("invalid task reference \"" + std::string(text) + "\": " + why +
-                     "; expected JOB_TYPE/UID, e.g. ANALYTICS_TABLE/BFa3jDsbtdO");
+                     "; expected JOB_TYPE/UID, e.g. ANALYTICS_TABLE/BFa3jDsbtdO, or a resume token");
+  }
+  [[noreturn]] static void token_fail(std::string_view text, const std::string& why) {
+    const std::string shown = text.size() > 40 ? std::string(text.substr(0, 40)) + "..." : std::string(text);
+    throw UsageError("invalid resume token \"" + shown + "\": " + why);
   }
 };
 
@@ -1800,6 +2045,8 @@ inline void from_json(const nlohmann::json& value, Conflict& c) { c = Conflict::
 // floor(n * 1.1) - n NUL bytes (3 for V1, 4 for V2). A plain CRC32 does not match real tokens.
 // Messages never quote the token: it is a credential.
 
+// #include <dhis2/detail/crc32.hpp>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -1812,25 +2059,6 @@ namespace dhis2 {
 enum class PatFormat { V1, V2 };
 
 namespace detail {
-
-constexpr std::array<std::uint32_t, 256> make_crc32_table() {
-  std::array<std::uint32_t, 256> table{};
-  for (std::uint32_t i = 0; i < 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1U) ? 0xEDB88320U ^ (c >> 1) : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
-
-// CRC-32 (IEEE 802.3, as java.util.zip.CRC32) of `text` followed by `nul_padding` zero bytes.
-inline std::uint32_t crc32_padded(std::string_view text, std::size_t nul_padding) {
-  static constexpr auto table = make_crc32_table();
-  std::uint32_t crc = 0xFFFFFFFFU;
-  for (unsigned char byte : text) crc = table[(crc ^ byte) & 0xFFU] ^ (crc >> 8);
-  for (std::size_t i = 0; i < nul_padding; ++i) crc = table[crc & 0xFFU] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFU;
-}
 
 struct PatLayout {
   std::string_view prefix;
@@ -2104,6 +2332,7 @@ struct Response {
 
 // #include <dhis2/auth.hpp>
 // #include <dhis2/client_options.hpp>
+// #include <dhis2/detail/base64.hpp>
 // #include <dhis2/detail/http_transport.hpp>
 #ifndef DHIS2_DETAIL_HTTP_TRANSPORT_HPP
 #define DHIS2_DETAIL_HTTP_TRANSPORT_HPP
@@ -2675,6 +2904,12 @@ class Client {
     require_version("server_version");
     return *server_version_;
   }
+  // The server's version, or empty when it is not known (ClientOptions::skip_version_probe).
+  // Connects first, like every request.
+  std::optional<ServerVersion> known_version() {
+    ensure_connected();
+    return server_version_;
+  }
 
   // ---- JSON requests: the body decoded, or a typed error --------------------------------------
 
@@ -2744,44 +2979,6 @@ class Client {
     ensure_connected();
     const std::string target = detail::api_target(context_path(), path, query);
     return execute(method, target, body, content_type, false, false);
-  }
-
-  // What this client knows of the jobs it started: the server time of the kick-off (rows older
-  // than it belong to a previous run of the same job id) and whether it asked to cancel them.
-  // Bounded: the oldest entries are forgotten first.
-  struct JobNote {
-    std::optional<LocalTime> created;
-    bool cancel_requested = false;
-  };
-  void note_kickoff(const TaskRef& ref, LocalTime created) {
-    std::lock_guard<std::mutex> lock(notes_mutex_);
-    job_note_locked(ref).created = created;
-  }
-  void note_cancel_requested(const TaskRef& ref) {
-    std::lock_guard<std::mutex> lock(notes_mutex_);
-    job_note_locked(ref).cancel_requested = true;
-  }
-  std::optional<LocalTime> kickoff_time(const TaskRef& ref) {
-    std::lock_guard<std::mutex> lock(notes_mutex_);
-    const auto it = notes_.find(ref.str());
-    return it == notes_.end() ? std::nullopt : it->second.created;
-  }
-  bool cancel_requested(const TaskRef& ref) {
-    std::lock_guard<std::mutex> lock(notes_mutex_);
-    const auto it = notes_.find(ref.str());
-    return it != notes_.end() && it->second.cancel_requested;
-  }
-  JobNote& job_note_locked(const TaskRef& ref) {
-    auto it = notes_.find(ref.str());
-    if (it == notes_.end()) {
-      if (notes_order_.size() >= 4096) {
-        notes_.erase(notes_order_.front());
-        notes_order_.erase(notes_order_.begin());
-      }
-      notes_order_.push_back(ref.str());
-      it = notes_.emplace(ref.str(), JobNote{}).first;
-    }
-    return it->second;
   }
 
   Client(std::string base_url, Auth auth, ClientOptions options)
@@ -2961,7 +3158,7 @@ class Client {
 
   Credential credential() {
     if (const auto* basic = std::get_if<BasicAuth>(&auth_)) {
-      return {"Basic " + base64(basic->username + ":" + basic->password), 0};
+      return {"Basic " + detail::base64_encode(basic->username + ":" + basic->password), 0};
     }
     if (const auto* token = std::get_if<TokenAuth>(&auth_)) return {"ApiToken " + token->token(), 0};
     std::lock_guard<std::mutex> lock(bearer_mutex_);
@@ -3215,24 +3412,6 @@ class Client {
     }
   }
 
-  static std::string base64(const std::string& in) {
-    static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    std::uint32_t value = 0;
-    int bits = -6;
-    for (unsigned char c : in) {
-      value = (value << 8) + c;
-      bits += 8;
-      while (bits >= 0) {
-        out.push_back(table[(value >> bits) & 0x3F]);
-        bits -= 6;
-      }
-    }
-    if (bits > -6) out.push_back(table[((value << 8) >> (bits + 8)) & 0x3F]);
-    while (out.size() % 4) out.push_back('=');
-    return out;
-  }
-
   void prime_system_info(const nlohmann::json& info);
 
   // ---- state -----------------------------------------------------------------------------------
@@ -3275,9 +3454,6 @@ class Client {
   std::condition_variable cache_cv_;
   std::map<std::string, CacheEntry> cache_;
 
-  std::mutex notes_mutex_;
-  std::map<std::string, JobNote> notes_;
-  std::vector<std::string> notes_order_;
 };
 
 }  // namespace dhis2
@@ -3418,9 +3594,10 @@ inline void Client::prime_system_info(const nlohmann::json& info) {
 #ifndef DHIS2_JOBS_API_HPP
 #define DHIS2_JOBS_API_HPP
 
-// client.jobs(): start DHIS2 background jobs and cancel them. Each start returns the TaskRef
-// taken from the server's answer (the job type is never assumed). A kick-off POST is never
-// retried automatically, whatever the RetryPolicy: a retry would start a second job.
+// client.jobs(): start DHIS2 background jobs, cancel them, and free stuck ones. Each start
+// returns the TaskRef taken from the server's answer (the job type is never assumed), with the
+// kick-off time a watch of it needs (TaskRef::kickoff). A kick-off POST is never retried
+// automatically, whatever the RetryPolicy: a retry would start a second job.
 // Thread-safe; a JobsApi is a cheap handle that must not outlive its Client.
 
 // #include <dhis2/client.hpp>
@@ -3534,15 +3711,21 @@ class JobsApi {
     return import_data_values_async(payload.dump(), "application/json", std::move(params));
   }
 
-  // POST /api/tracker (asynchronous by default).
+  // POST /api/tracker (asynchronous by default). Its envelope has no `created`: the kick-off
+  // time is the server's time just before the request.
   TaskRef import_tracker_async(const nlohmann::json& payload, Query params = {}) {
     params.emplace_back("async", "true");
-    return kick_off("tracker", params, payload.dump(), "application/json", false, "");
+    const auto before = server_now();
+    TaskRef ref = kick_off("tracker", params, payload.dump(), "application/json", false, "");
+    if (!ref.kickoff) ref.kickoff = before;
+    return ref;
   }
 
   // Runs a saved job configuration now: POST /api/jobConfigurations/{uid}/execute. Its previous
-  // run's rows stay in the feed until the new run starts (up to ~20 s on 2.41+); a TaskWatcher
-  // of the returned ref on this Client ignores them (rows up to the previous run's lastFinished).
+  // run's rows stay in the feed until the new run starts (20 s and more on 2.41+, where it also
+  // waits for a running job of its type), and its job row keeps the previous run's status. The
+  // returned ref's kick-off time sets both apart: the previous run's end plus 1 ms where the row
+  // has one (2.41+), else the server's time just before the run was asked for.
   TaskRef execute(const std::string& uid) {
     nlohmann::json row;
     try {
@@ -3556,32 +3739,46 @@ class JobsApi {
     if (!row.is_object() || !row.contains("jobType") || !row["jobType"].is_string()) {
       throw UnexpectedResponseError("GET /api/jobConfigurations/" + uid + ": the job row has no jobType");
     }
-    const TaskRef ref{row["jobType"].get<std::string>(), uid};
-    std::optional<LocalTime> previous_end;
+    TaskRef ref{row["jobType"].get<std::string>(), uid};
     if (row.contains("lastFinished") && row["lastFinished"].is_string()) {
-      previous_end = parse_local_time(row["lastFinished"].get<std::string>());
+      if (const auto previous_end = parse_local_time(row["lastFinished"].get<std::string>())) {
+        ref.kickoff = *previous_end + std::chrono::milliseconds(1);
+      }
     }
+    if (!ref.kickoff) ref.kickoff = server_now();
     execute_post(uid);
-    if (previous_end) client_.note_kickoff(ref, *previous_end + std::chrono::milliseconds(1));
     return ref;
   }
 
   // Asks the server to cancel the job: POST /api/jobConfigurations/{uid}/cancel on 2.41+,
   // /api/scheduling/cancel/{type} before. DHIS2 cancels cooperatively, at the job's next stage:
-  // that can take tens of seconds. A TaskWatcher then reports Cancelled.
+  // that can take tens of seconds. A TaskWatcher then reports Cancelled, whichever Client or
+  // process watches: the outcome comes from the server (the job row, or the <=2.40 final row).
   void cancel(const TaskRef& ref) {
-    client_.ensure_connected();
-    bool by_uid = true;
-    try {
-      by_uid = client_.server_version() >= ServerVersion{2, 41, 0, 0, true};
-    } catch (const UsageError&) {
-    }
-    client_.note_cancel_requested(ref);
-    if (by_uid) {
+    const auto version = client_.known_version();
+    if (!version || *version >= ServerVersion{2, 41, 0, 0, true}) {
       client_.post_raw("jobConfigurations/" + ref.uid + "/cancel");
     } else {
       client_.post_raw("scheduling/cancel/" + ref.job_type);
     }
+  }
+
+  // Frees a job stuck in RUNNING (its node died, say) so that jobs of its type can run again:
+  // POST /api/jobConfigurations/{uid}/revert. DHIS2 marks the run FAILED. Needs
+  // F_PERFORM_MAINTENANCE. The endpoint exists from 2.41.1 (the wire reference says 2.41.4; the
+  // server source has it from 2.41.1); 2.42+ refuses a job seen alive within the last minute
+  // (409 "Failed to transition job from RUNNING state"), and every version a job that is not
+  // running (409 "Job is not running"). Throws UnsupportedVersionError on older versions.
+  void revert(const TaskRef& ref) {
+    const auto version = client_.known_version();
+    if (version && *version < ServerVersion{2, 41, 1, 0, true}) {
+      throw UnsupportedVersionError(client_.raw_version(),
+                                    "reverting a job needs DHIS2 2.41.1 or later; this server runs " +
+                                        client_.raw_version() + ". Wait for DHIS2 to mark the job FAILED (" +
+                                        "10 minutes without a heartbeat), or restart the server");
+    }
+    const std::string path = "jobConfigurations/" + ref.uid + "/revert";
+    client_.interpret(client_.send_once("POST", path, {}, {}, {}), "POST", path);
   }
 
  private:
@@ -3596,18 +3793,30 @@ class JobsApi {
     }
     const auto json = client_.interpret(response, "POST", path);
     const auto envelope = WebMessage::from_json(json, "kick-off");
-    const auto ref = envelope.task_ref();
+    auto ref = envelope.task_ref();
     if (!ref) {
       throw UnexpectedResponseError("POST " + path + ": the answer names no job (no response.jobType and response.id): " +
                                     envelope.message);
     }
     if (envelope.response.is_object()) {
       const auto created = envelope.response.find("created");
-      if (created != envelope.response.end() && created->is_string()) {
-        if (auto t = parse_local_time(created->get<std::string>())) client_.note_kickoff(*ref, *t);
-      }
+      if (created != envelope.response.end() && created->is_string()) ref->kickoff = parse_local_time(created->get<std::string>());
     }
     return *ref;
+  }
+
+  // The server's wall-clock time now (serverDate), or empty when it cannot be read.
+  std::optional<LocalTime> server_now() {
+    try {
+      const auto info = client_.get_raw("system/info", {{"fields", "serverDate"}});
+      if (info.is_object() && info.contains("serverDate") && info["serverDate"].is_string()) {
+        return parse_local_time(info["serverDate"].get<std::string>());
+      }
+    } catch (const ApiError&) {
+    } catch (const TransportError&) {
+    } catch (const UnexpectedResponseError&) {
+    }
+    return std::nullopt;
   }
 
   // POST /api/jobConfigurations/{uid}/execute; throws ApiError when the server refuses the run.
@@ -3652,20 +3861,24 @@ inline JobsApi Client::jobs() { return JobsApi(*this); }
 // dhis2::TaskWatcher: waits for one DHIS2 background job and says truthfully how it ended; and
 // client.tasks(), its seed-style shortcut.
 //
-// It polls GET /api/system/tasks/{jobType}/{jobId} on an adaptive schedule, turns DHIS2's
-// newest-first list into new notifications delivered once each, oldest first (de-duplicated by id
-// where ids are unique, by content on 2.38-2.40.7 where every id is the job id; tolerant of LOOP
-// rows being replaced, of rows dropped by the 500-row cap, and of a previous run's rows), and
-// decides the end: a completed row (then the task summary where the type writes one), DHIS2's
-// one-shot synthetic completion for a dead job, the job row when the feed stays empty or stops
-// moving (2.41+), or the deadline. See docs/tasks.md.
+// It polls GET /api/system/tasks/{jobType}/{jobId} on an adaptive schedule and turns DHIS2's
+// newest-first list into new notifications delivered once each, oldest first: rows are known by
+// id where ids are unique and by content on 2.38-2.40.7 (every id is the job id there); replaced
+// LOOP rows, rows dropped by the caps and a previous run's rows are handled. After each poll the
+// rule table of watch_rules.hpp decides whether the wait is over, asking the job row, the task
+// summary and the server's structured progress only when a rule needs them. See docs/tasks.md.
+//
+// The watch carries its own state: the kick-off time comes with the TaskRef, and where the watch
+// stands is in resume_token(), so another Client, thread or process can take over.
 //
 // Thread safety: wait() and for_each_notification() run on the calling thread, one at a time per
-// watcher; cancel() may be called from any thread and makes them throw TaskCancelledError within
-// milliseconds when they are between polls (an HTTP request in flight finishes first).
+// watcher. cancel(), resume_token(), position() and progress() may be called from any thread;
+// cancel() makes a blocked wait throw TaskCancelledError within milliseconds when it is between
+// polls (an HTTP request in flight finishes first).
 
 // #include <dhis2/client.hpp>
 // #include <dhis2/errors.hpp>
+// #include <dhis2/job_progress.hpp>
 // #include <dhis2/local_time.hpp>
 // #include <dhis2/notification.hpp>
 // #include <dhis2/task_ref.hpp>
@@ -3677,11 +3890,13 @@ inline JobsApi Client::jobs() { return JobsApi(*this); }
 // the wait found (TaskCompletion, whose outcome tells the truth rather than repeating the level of
 // the last row). Plain values; thread-safe to copy and share.
 
+// #include <dhis2/job_progress.hpp>
 // #include <dhis2/local_time.hpp>
 // #include <dhis2/notification.hpp>
 // #include <dhis2/task_ref.hpp>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -3723,9 +3938,13 @@ struct WatchOptions {
   bool fetch_summary = true;
   // How long to wait for a summary that is written just after the last row (data value imports).
   std::chrono::milliseconds summary_wait{5000};
-  // Rows older than this (server time) belong to a previous run of the same job id and are
-  // ignored. Empty: the kick-off time this Client noted when it started the job, if any.
-  std::optional<LocalTime> not_before;
+  // Called on the waiting thread when the job's progress changed: the server's structured
+  // progress on 2.41+ (read at most every progress_interval, and only when this is set), what the
+  // rows say on older servers. An exception it throws ends the wait and is rethrown.
+  std::function<void(const JobProgress&)> on_progress;
+  // DHIS2 stores a running job's progress about every 10 s (dhis2-wire.md §3.3): reading it more
+  // often only costs requests.
+  std::chrono::milliseconds progress_interval{10000};
 };
 
 struct TaskCompletion {
@@ -3734,7 +3953,12 @@ struct TaskCompletion {
   std::optional<Notification> terminal;     // the row that ended the wait, if a row did
   TaskOutcome outcome = TaskOutcome::Unknown;
   nlohmann::json summary;                   // the task summary; null when none
-  std::string reason;                       // how the outcome was decided, for logs and users
+  std::string rule;                         // the rule that decided (watch_rules()), e.g. "job-row-stopped"
+  std::string reason;                       // how the outcome was decided, in words; ends with the rule's name
+  // The job's progress at the end: the server's (2.41+) when the job did not succeed or progress
+  // was asked for during the wait, else what the rows say. Empty when neither has anything.
+  std::optional<JobProgress> progress;
+  std::vector<std::string> errors;          // the stage, item and object errors the progress records
 
   bool ok() const noexcept { return outcome == TaskOutcome::Succeeded; }
   // The terminal row's level and message; Unknown and "" without one.
@@ -3746,16 +3970,26 @@ struct TaskCompletion {
 
 #endif  // DHIS2_TASK_TYPES_HPP
 // end of <dhis2/task_types.hpp>
+// #include <dhis2/watch_rules.hpp>
+#ifndef DHIS2_WATCH_RULES_HPP
+#define DHIS2_WATCH_RULES_HPP
 
-#include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
+// How a wait for a DHIS2 job ends: one ordered table of rules, in the spirit of the AWS SDK
+// waiters' acceptors. After every poll the watcher gathers the evidence (the feed, and when a rule
+// needs them the job row, the task summary and the version's traits) and takes the first rule
+// that matches; its outcome ends the wait (or says to keep waiting) and its name is
+// TaskCompletion::rule. Every way a wait can end is in kRules below, in order; docs/tasks.md
+// shows the same table. Facts are from ../shared/docs/dhis2-wire.md; section numbers are cited.
+//
+// The deadline, the stall timeout and TaskWatcher::cancel() end a wait with an exception; they
+// are checked by the watcher after the rules and listed at the end of the table.
+
+// #include <dhis2/local_time.hpp>
+// #include <dhis2/notification.hpp>
+// #include <dhis2/task_types.hpp>
+
 #include <functional>
-#include <map>
-#include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -3764,9 +3998,16 @@ struct TaskCompletion {
 
 namespace dhis2 {
 
+// One rule as the documentation shows it.
+struct WatchRule {
+  const char* name;     // e.g. "job-row-stopped": TaskCompletion::rule
+  const char* when;     // the evidence it needs
+  const char* outcome;  // what it decides: an outcome, "keep waiting", or the exception thrown
+};
+
 namespace detail {
 
-// The job types whose task summary carries the outcome (dhis2-wire.md §1.7).
+// The job types whose task summary carries the outcome (§1.7).
 inline bool has_task_summary(const std::string& type) {
   return type == "DATAVALUE_IMPORT" || type == "COMPLETE_DATA_SET_REGISTRATION_IMPORT" || type == "METADATA_IMPORT" ||
          type == "TRACKER_IMPORT_JOB" || type == "PREDICTOR" || type == "GEOJSON_IMPORT" ||
@@ -3775,6 +4016,10 @@ inline bool has_task_summary(const std::string& type) {
 
 // Types that run several processes, each ending in a completed row (§1.5).
 inline bool has_several_processes(const std::string& type) { return type == "META_DATA_SYNC"; }
+
+inline bool is_integrity_type(const std::string& type) {
+  return type == "DATA_INTEGRITY" || type == "DATA_INTEGRITY_DETAILS";
+}
 
 // The outcome a summary's status means: ImportSummary SUCCESS/WARNING/ERROR, ImportReport
 // OK/WARNING/ERROR, PredictionSummary SUCCESS/ERROR. Empty when it says nothing known.
@@ -3801,12 +4046,433 @@ inline std::optional<TaskOutcome> outcome_of_message(const std::string& message)
   return std::nullopt;
 }
 
+// <=2.40 ends a cancelled job with failedProcess(CancellationException): "Process failed:
+// java.util.concurrent.CancellationException" (JobProgress#getMessage, 2.40.0; §1.5).
+inline bool says_cancelled(const std::string& message) {
+  return message.find("CancellationException") != std::string::npos ||
+         message.find("was cancelled") != std::string::npos || message.find("was canceled") != std::string::npos;
+}
+
+// What the server is known to do; Maybe where the version is unknown (skip_version_probe).
+enum class Tri { No, Yes, Maybe };
+
+// The job row (GET /api/jobConfigurations/{uid}, §3.1, §3.3) as the watcher read it.
+struct JobRow {
+  enum class State {
+    NotRead,      // not asked this round
+    Unavailable,  // the read failed in a way that says nothing about the job (5xx, 429, network, a proxy page)
+    Absent,       // 404: there is no row (<=2.40 API-started jobs; ad-hoc rows 24 h after they finished)
+    Unreadable,   // 403: the row exists but this user may not read it
+    Present
+  };
+  State state = State::NotRead;
+  std::string job_status;       // SCHEDULED | RUNNING | DISABLED
+  std::string last_status;      // NOT_STARTED | COMPLETED | FAILED | STOPPED
+  std::string scheduling_type;  // ONCE_ASAP while queued by execute (2.41+), CRON, FIXED_DELAY
+  bool enabled = true;
+  std::optional<LocalTime> created, last_updated, last_executed, last_finished;
+
+  bool present() const noexcept { return state == State::Present; }
+  bool running() const noexcept { return present() && job_status == "RUNNING"; }
+  // Waiting to run: an ad-hoc job before its scheduler tick, or a saved one that /execute queued
+  // (2.41+ tryExecuteNow: SCHEDULED and ONCE_ASAP; a cancelled one is disabled or back to CRON).
+  bool queued() const noexcept {
+    return present() && job_status == "SCHEDULED" && scheduling_type == "ONCE_ASAP" && enabled;
+  }
+  bool ended() const noexcept {
+    return present() && !running() && !queued() &&
+           (last_status == "COMPLETED" || last_status == "FAILED" || last_status == "STOPPED");
+  }
+};
+
+// The task summary as the watcher read it.
+struct SummaryRead {
+  enum class State { NotRead, Unavailable, Empty, Present };
+  State state = State::NotRead;
+  nlohmann::json value;
+};
+
+// Results of a <=2.40 data integrity run, read from /api/dataIntegrity/summary or /details.
+struct IntegrityRead {
+  enum class State { NotRead, Unavailable, None, ThisRun };
+  State state = State::NotRead;
+  nlohmann::json value;
+};
+
+// Whether /api/scheduling/running/{type} lists the job (its running processes carry jobId).
+struct RunningRead {
+  enum class State { NotRead, Unavailable, Listed, NotListed };
+  State state = State::NotRead;
+};
+
+enum class EndKind {
+  None,            // no completed row of this run yet
+  Completed,       // a completed row (several, for META_DATA_SYNC: the newest)
+  StaleCopy,       // a delivered row came back marked completed: DHIS2's stale-job copy (§1.6)
+  MaybeStaleCopy   // a lone completed row on a server that may have the stale rule (2.41.1+)
+};
+
+// Everything the rules look at, for one round. The lazy reads run at most once per round, and
+// only when a rule that matched so far needs them.
+struct WatchFacts {
+  // The job and the server.
+  std::string job_type;
+  std::optional<LocalTime> kickoff;
+  bool fetch_summary = true;
+  Tri stale_rule = Tri::Maybe;  // §1.6: 2.41.1+
+  Tri ad_hoc_rows = Tri::Maybe;  // §3.1: API-started jobs have job rows on 2.41+
+  // The feed.
+  std::optional<Notification> end_row;  // the newest completed row of this run, or the stale copy
+  EndKind end_kind = EndKind::None;
+  bool rows_seen = false;     // rows of this run were delivered (now or before a resume)
+  bool quiet = false;         // nothing new for start_grace, and the job row was not asked for that long
+  bool emptied = false;       // the feed answered [] after rows of this run were seen
+  bool seen_running = false;  // the job row was seen RUNNING for this run
+  // The lazy reads.
+  std::function<JobRow()> read_job_row;
+  std::function<SummaryRead()> read_summary;
+  std::function<IntegrityRead()> read_integrity;
+  std::function<RunningRead()> read_running;
+  JobRow row;
+  SummaryRead summary;
+  IntegrityRead integrity;
+  RunningRead running;
+
+  bool copy() const noexcept { return end_kind == EndKind::StaleCopy || end_kind == EndKind::MaybeStaleCopy; }
+  bool completed_row() const noexcept { return end_kind == EndKind::Completed; }
+  // The rounds in which the job row is asked (§7, "Recommended wait algorithm"): to confirm a
+  // possible stale copy, to see a several-process run end, when the feed emptied after rows,
+  // and when the feed has been quiet for start_grace.
+  bool asks_job_row() const noexcept {
+    return copy() || (completed_row() && has_several_processes(job_type)) ||
+           (end_kind == EndKind::None && (emptied || quiet));
+  }
+
+  const JobRow& job_row() {
+    if (row.state == JobRow::State::NotRead && read_job_row) row = read_job_row();
+    return row;
+  }
+  const SummaryRead& task_summary() {
+    if (summary.state == SummaryRead::State::NotRead && read_summary) summary = read_summary();
+    return summary;
+  }
+  const IntegrityRead& integrity_results() {
+    if (integrity.state == IntegrityRead::State::NotRead && read_integrity) integrity = read_integrity();
+    return integrity;
+  }
+  const RunningRead& running_list() {
+    if (running.state == RunningRead::State::NotRead && read_running) running = read_running();
+    return running;
+  }
+
+  // Whether the row's last end is this run's (§3.1 class 1: a re-executed saved job keeps its
+  // previous run's COMPLETED and lastFinished until it runs again). Without a kick-off time the
+  // row's latest end is the run watched.
+  bool row_end_is_this_run(const JobRow& r) const {
+    if (!r.ended()) return false;
+    if (!kickoff) return true;
+    if (r.created && *r.created >= *kickoff) return true;  // the job was created by this kick-off: one run only
+    if (r.last_finished) {
+      if (*r.last_finished >= *kickoff) return true;
+    } else if (r.last_executed) {
+      if (*r.last_executed >= *kickoff) return true;  // <=2.40 rows have no lastFinished
+    } else {
+      return true;  // never finished a run before: this is its first end
+    }
+    // Cancelled before it started: tryCancel stamps lastUpdated and sets STOPPED (§3.2).
+    if (r.last_status == "STOPPED" && r.last_updated && *r.last_updated >= *kickoff) return true;
+    // Seen running for this run: its end is this run's, whatever a clock change did to the times.
+    return seen_running || rows_seen;
+  }
+
+  // "COMPLETED", "FAILED" or "STOPPED" when the job row was asked this round and says this run
+  // ended so; empty otherwise.
+  std::string run_end() {
+    if (!asks_job_row()) return {};
+    const JobRow& r = job_row();
+    return row_end_is_this_run(r) ? r.last_status : std::string();
+  }
+
+  // A completed run whose outcome lives in a task summary the watcher is to read.
+  bool summary_decides() {
+    return fetch_summary && has_task_summary(job_type) && (completed_row() || run_end() == "COMPLETED");
+  }
+};
+
+// What a rule decides: an outcome, or to keep waiting.
+struct Verdict {
+  bool keep_waiting = false;
+  TaskOutcome outcome = TaskOutcome::Unknown;
+  std::string reason;
+  nlohmann::json summary;
+};
+
+inline Verdict keep_waiting(std::string reason) { return Verdict{true, TaskOutcome::Unknown, std::move(reason), nullptr}; }
+inline Verdict decided(TaskOutcome outcome, std::string reason, nlohmann::json summary = nullptr) {
+  return Verdict{false, outcome, std::move(reason), std::move(summary)};
+}
+
+struct RuleLogic {
+  WatchRule rule;
+  std::optional<Verdict> (*match)(WatchFacts&);
+};
+
+inline std::string message_of(const WatchFacts& f) {
+  return f.end_row && f.end_row->message ? *f.end_row->message : std::string();
+}
+inline std::string summary_status(const nlohmann::json& summary) { return summary.value("status", std::string()); }
+
+// The rules, in order. The first that matches decides.
+inline const std::vector<RuleLogic>& rule_table() {
+  using O = TaskOutcome;
+  static const std::vector<RuleLogic> rules = {
+      {{"job-row-stopped", "the job row, asked this round, says this run ended STOPPED (§3.2)", "Cancelled"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (f.run_end() != "STOPPED") return std::nullopt;
+         return decided(O::Cancelled, f.rows_seen ? "the job row says STOPPED: the job was cancelled"
+                                                  : "the job row says STOPPED: the job was cancelled before it wrote anything");
+       }},
+      {{"job-row-failed", "the job row says this run ended FAILED: the job failed, its node died (§3.3), or it was reverted",
+        "Failed"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (f.run_end() != "FAILED") return std::nullopt;
+         return decided(O::Failed, "the job row says FAILED");
+       }},
+      {{"stale-copy-unconfirmed",
+        "the end row may be DHIS2's one-shot copy of a dead job's last row (§1.6), and the job row does not say yet how "
+        "this run ended (still RUNNING, not readable now, or an earlier run's)",
+        "keep waiting; ask the job row again at the next poll"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (!f.copy()) return std::nullopt;
+         const JobRow& r = f.job_row();
+         if (r.state == JobRow::State::Absent || r.state == JobRow::State::Unreadable || f.run_end() == "COMPLETED") {
+           return std::nullopt;
+         }
+         return keep_waiting("a completed row that may be DHIS2's stale copy, not yet confirmed by the job row");
+       }},
+      {{"stale-copy-no-job-row", "the end row may be the stale copy and the server has no job row (404) or refuses it (403)",
+        "Unknown"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (!f.copy() || f.job_row().present()) return std::nullopt;
+         return decided(O::Unknown,
+                        "the job stopped without a final notification: DHIS2 answered with a copy of its last row "
+                        "(the stale-job rule) and has no job row to say how it ended");
+       }},
+      {{"several-processes",
+        "a completed row of a type that runs several processes (META_DATA_SYNC), while the job row does not say the run "
+        "is over (it is committed after the last row)",
+        "keep waiting; ask the job row again at the next poll"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (!f.completed_row() || !has_several_processes(f.job_type)) return std::nullopt;
+         if (!f.run_end().empty()) return std::nullopt;
+         const JobRow& r = f.job_row();
+         const bool no_row = r.state == JobRow::State::Absent || r.state == JobRow::State::Unreadable;
+         if (no_row && f.quiet) return std::nullopt;  // nothing to ask: the last completed row, once quiet
+         return keep_waiting("a completed row of one of several processes; the run is not over yet");
+       }},
+      {{"summary-status",
+        "the run completed (a completed row, or the job row says COMPLETED), the type writes a task summary (§1.7) and "
+        "the summary says SUCCESS, OK, WARNING or ERROR",
+        "from the summary: ERROR is Failed, the others Succeeded"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (!f.summary_decides()) return std::nullopt;
+         const SummaryRead& s = f.task_summary();
+         if (s.state != SummaryRead::State::Present) return std::nullopt;
+         const auto outcome = outcome_of_summary(s.value);
+         if (!outcome) return std::nullopt;
+         return decided(*outcome, "the task summary's status is " + summary_status(s.value), s.value);
+       }},
+      {{"final-message-status", "a completed row whose message says \"... with status ERROR|OK|SUCCESS|WARNING ...\"",
+        "from the message"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (!f.completed_row()) return std::nullopt;
+         const auto outcome = outcome_of_message(message_of(f));
+         if (!outcome) return std::nullopt;
+         return decided(*outcome, "the final notification says \"" + message_of(f) + "\"", f.summary.value);
+       }},
+      {{"summary-unreadable", "the summary decides but could not be read (5xx, 429, network, a proxy page)",
+        "keep waiting; read it again at the next poll"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (!f.summary_decides() || f.task_summary().state != SummaryRead::State::Unavailable) return std::nullopt;
+         return keep_waiting("the task summary could not be read");
+       }},
+      {{"summary-missing",
+        "the summary decides and the server has none (wiped by the stale rule, kept by another cluster node, or never "
+        "written)",
+        "Unknown"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (!f.summary_decides()) return std::nullopt;
+         return decided(O::Unknown, "the job ended, but its task summary, which says how an import ended, is not on the "
+                                    "server (wiped, on another cluster node, or never written)");
+       }},
+      {{"cancel-message", "a completed ERROR row saying the job was cancelled (<=2.40: \"Process failed: "
+                          "java.util.concurrent.CancellationException\")",
+        "Cancelled"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (!f.completed_row() || f.end_row->level != NotificationLevel::Error || !says_cancelled(message_of(f))) {
+           return std::nullopt;
+         }
+         return decided(O::Cancelled, "the final notification says the job was cancelled");
+       }},
+      {{"error-row", "a completed ERROR row", "Failed"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (!f.completed_row() || f.end_row->level != NotificationLevel::Error) return std::nullopt;
+         return decided(O::Failed, "the job ended with an ERROR notification");
+       }},
+      {{"job-row-completed",
+        "the job row says this run ended COMPLETED, for a type without a summary (the final row was lost, DHIS2 answered "
+        "with its stale copy, the type writes no rows here, or another node ran it)",
+        "Succeeded"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (f.run_end() != "COMPLETED") return std::nullopt;
+         const char* why = f.completed_row() ? "the job row says COMPLETED after the last completed row"
+                           : f.copy()        ? "the job row says COMPLETED (DHIS2 answered with a copy of the last row)"
+                           : f.rows_seen     ? "the job row says COMPLETED (its final notification was lost)"
+                                             : "the job row says COMPLETED (the feed has no rows for it here)";
+         return decided(O::Succeeded, why);
+       }},
+      {{"completed-row", "a completed row of any other kind", "Succeeded"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (!f.completed_row()) return std::nullopt;
+         return decided(O::Succeeded, "the job reported completion");
+       }},
+      {{"integrity-results",
+        "a data integrity job with no rows and no job row (<=2.40 writes neither), whose results at "
+        "/api/dataIntegrity/summary or /details are this run's (finishedTime at or after the kick-off)",
+        "Succeeded"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (!is_integrity_type(f.job_type) || f.rows_seen || !f.quiet) return std::nullopt;
+         const JobRow& r = f.job_row();
+         if (r.state != JobRow::State::Absent && r.state != JobRow::State::Unreadable) return std::nullopt;
+         const IntegrityRead& results = f.integrity_results();
+         if (results.state != IntegrityRead::State::ThisRun) return std::nullopt;
+         return decided(O::Succeeded, "the data integrity results of this run are available", results.value);
+       }},
+      {{"no-such-job", "on 2.41+, the feed stayed empty for start_grace and the server has no job row (404)", "Unknown"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (f.rows_seen || !f.quiet || f.ad_hoc_rows != Tri::Yes || f.job_row().state != JobRow::State::Absent) {
+           return std::nullopt;
+         }
+         return decided(O::Unknown, "the server has no notifications and no job row for this job (unknown id, or deleted)");
+       }},
+      {{"feed-and-row-gone",
+        "rows of this run were seen, the feed has been empty for start_grace and the server has no job row (404): the "
+        "notifications were deleted (DELETE /api/system/tasks, the caps) and there is no row to ask",
+        "Unknown"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (!f.rows_seen || !f.emptied || !f.quiet || f.job_row().state != JobRow::State::Absent) return std::nullopt;
+         return decided(O::Unknown, "the job's notifications are gone and it has no job row, so how it ended is not known");
+       }},
+      {{"summary-without-final-row",
+        "rows of this run were seen, the feed has been quiet for start_grace without a final row (the async queue "
+        "dropped it, on a server without the stale rule or a job row), and the type's task summary says how it ended",
+        "from the summary"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (!f.rows_seen || !f.quiet || f.end_kind != EndKind::None || !f.fetch_summary || !has_task_summary(f.job_type)) {
+           return std::nullopt;
+         }
+         const SummaryRead& s = f.task_summary();
+         const auto outcome = s.state == SummaryRead::State::Present ? outcome_of_summary(s.value) : std::nullopt;
+         if (!outcome) return std::nullopt;
+         return decided(*outcome, "no final notification, but the task summary's status is " + summary_status(s.value),
+                        s.value);
+       }},
+      {{"not-running",
+        "rows of this run were seen, the feed has been quiet for start_grace without a final row, the server keeps no "
+        "job row for it (<=2.40 API-started jobs) and /api/scheduling/running/{type} does not list it",
+        "Unknown"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (!f.rows_seen || !f.quiet || f.end_kind != EndKind::None || f.ad_hoc_rows == Tri::Yes) return std::nullopt;
+         if (f.job_row().state != JobRow::State::Absent || f.running_list().state != RunningRead::State::NotListed) {
+           return std::nullopt;
+         }
+         return decided(O::Unknown, "the job stopped writing rows without a final one and is no longer running; the "
+                                    "server keeps nothing else that says how it ended");
+       }},
+      {{"not-run",
+        "the feed is quiet and the job row says the job is idle (neither queued nor running) and has not run since the "
+        "kick-off",
+        "Unknown"},
+       [](WatchFacts& f) -> std::optional<Verdict> {
+         if (!f.quiet || !f.kickoff || f.rows_seen || f.seen_running) return std::nullopt;
+         const JobRow& r = f.job_row();
+         if (!r.present() || r.running() || r.queued() || f.row_end_is_this_run(r)) return std::nullopt;
+         return decided(O::Unknown, "the job row says the job is idle and has not run since it was started (reverted or "
+                                    "cancelled before it ran?)");
+       }},
+  };
+  return rules;
+}
+
+// The first rule that matches, and its verdict.
+inline std::optional<std::pair<const WatchRule*, Verdict>> decide(WatchFacts& facts) {
+  for (const auto& logic : rule_table()) {
+    if (auto verdict = logic.match(facts)) return std::make_pair(&logic.rule, std::move(*verdict));
+  }
+  return std::nullopt;
+}
+
+}  // namespace detail
+
+// The rule table as documentation: every rule in order, then the three ways a wait ends with an
+// exception. docs/tasks.md shows the same list.
+inline const std::vector<WatchRule>& watch_rules() {
+  static const std::vector<WatchRule> rules = [] {
+    std::vector<WatchRule> out;
+    for (const auto& logic : detail::rule_table()) out.push_back(logic.rule);
+    out.push_back({"deadline", "the timeout given to wait() or for_each_notification() passed", "TaskTimeoutError"});
+    out.push_back({"stall", "WatchOptions::stall_timeout passed with no new row", "TaskTimeoutError (stalled())"});
+    out.push_back({"cancelled", "TaskWatcher::cancel() was called", "TaskCancelledError"});
+    return out;
+  }();
+  return rules;
+}
+
+}  // namespace dhis2
+
+#endif  // DHIS2_WATCH_RULES_HPP
+// end of <dhis2/watch_rules.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+
+namespace detail {
+
+// 64-bit FNV-1a, as 16 hex digits: a row's key in a resume token, whatever the row's size.
+inline std::string key_hash(const std::string& text) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
 }  // namespace detail
 
 class TaskWatcher {
  public:
   using Callback = std::function<bool(const Notification&)>;
 
+  // Watches `ref`. A ref from TaskRef::parse(token) of a watcher's resume token continues after
+  // the last row that watcher delivered. Throws UsageError for an empty ref or invalid options.
   TaskWatcher(Client& client, TaskRef ref, WatchOptions options = {})
       : client_(client), ref_(std::move(ref)), options_(std::move(options)) {
     if (ref_.job_type.empty() || ref_.uid.empty()) throw UsageError("TaskWatcher: the task reference is empty");
@@ -3819,8 +4485,16 @@ class TaskWatcher {
     if (options_.stall_timeout && options_.stall_timeout->count() <= 0) {
       throw UsageError("WatchOptions: stall_timeout must be positive when set");
     }
+    if (options_.progress_interval.count() <= 0) throw UsageError("WatchOptions: progress_interval must be positive");
+    if (ref_.position) {
+      position_ = *ref_.position;
+      keys_decided_ = position_.delivered > 0;
+      if (position_.delivered > 0) filter_ = Filter::Off;  // rows of this run were delivered: it has begun
+    }
+    ref_.position.reset();
   }
 
+  // The reference without the position (see resume_token() for where the watch stands).
   const TaskRef& ref() const noexcept { return ref_; }
 
   // Blocks until the job ends and returns how it ended. An empty timeout waits without a
@@ -3833,7 +4507,8 @@ class TaskWatcher {
   }
 
   // As wait(), and calls `callback` with each new notification once, oldest first. Returns the
-  // completion, or an empty optional when the callback returned false to stop early.
+  // completion, or an empty optional when the callback returned false to stop early. When the
+  // callback runs, resume_token() already counts its row as delivered.
   std::optional<TaskCompletion> for_each_notification(Callback callback,
                                                       std::optional<std::chrono::milliseconds> timeout) {
     if (!callback) throw UsageError("TaskWatcher::for_each_notification: the callback is empty");
@@ -3851,71 +4526,161 @@ class TaskWatcher {
     cv_.notify_all();
   }
 
+  // Where the watch stands: after the last row delivered.
+  WatchPosition position() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return position_;
+  }
+
+  // A resume token for this watch: TaskWatcher(client, TaskRef::parse(token)) in any process
+  // delivers only the rows not delivered before and ends as this watch would have.
+  std::string resume_token() const {
+    TaskRef ref = ref_;
+    ref.position = position();
+    return ref.resume_token();
+  }
+
+  // The job's progress now: the server's structured progress on 2.41+ (read at most every
+  // WatchOptions::progress_interval; a cached copy in between), else (and when the server does not
+  // let this user read it) what the rows delivered so far say. Does not throw for transient
+  // failures: it then returns the last progress known.
+  JobProgress progress() {
+    progress_asked_ = true;
+    return progress_now(false);
+  }
+
  private:
   using steady = std::chrono::steady_clock;
+  enum class Filter { Pending, Active, Off };  // the previous-run filter
 
-  struct JobRow {
-    bool found = false;
-    std::string job_status;
-    std::string last_status;
-    bool over() const {
-      return found && job_status != "RUNNING" &&
-             (last_status == "COMPLETED" || last_status == "FAILED" || last_status == "STOPPED");
-    }
-  };
-
-  struct Run {
-    std::vector<Notification> delivered;   // oldest first
-    std::set<std::string> keys;            // keys of delivered rows
-    std::map<std::string, bool> completed_by_id;
-    steady::time_point started;
-    steady::time_point last_progress;      // the last new row (or the start)
-    steady::time_point last_row_check;     // the last time the job row was asked
-    std::optional<steady::time_point> deadline;
-    std::optional<LocalTime> not_before;   // rows older than this are a previous run's
-    bool content_keys = false;             // ids cannot tell rows apart on this server
-  };
+  // ---- the loop -------------------------------------------------------------------------------
 
   std::optional<TaskCompletion> run(const Callback* callback, std::optional<std::chrono::milliseconds> timeout) {
     if (timeout && timeout->count() < 0) throw UsageError("TaskWatcher: the timeout must not be negative");
-    Run r;
-    r.started = r.last_progress = r.last_row_check = steady::now();
-    if (timeout) r.deadline = r.started + *timeout;
-    r.not_before = options_.not_before ? options_.not_before : client_.kickoff_time(ref_);
-    const auto version = known_version();
-    r.content_keys = !version || *version < ServerVersion{2, 40, 8, 0, true};
+    const auto started = steady::now();
+    const std::optional<steady::time_point> deadline =
+        timeout ? std::optional<steady::time_point>(started + *timeout) : std::nullopt;
+    last_change_ = last_row_check_ = started;
+    const Traits known = traits();
+    {
+      std::lock_guard<std::mutex> reading(progress_mutex_);  // progress() reads traits_ from other threads
+      traits_ = known;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      delivered_this_wait_.clear();
+    }
 
     auto interval = options_.initial_poll_interval;
+    std::optional<Decided> swept;  // a decision taken on the job row's word, waiting for one more poll
     while (true) {
       throw_if_cancelled();
+      detail::WatchFacts facts = round_facts();
       if (auto rows = poll_feed()) {
-        std::vector<Notification> fresh;
-        const auto synthetic = absorb(r, std::move(*rows), fresh);
-        for (const auto& n : fresh) {
-          if (callback && !(*callback)(n)) return std::nullopt;
+        const std::vector<Keyed> fresh = absorb(std::move(*rows), facts);
+        for (const auto& row : fresh) {
+          record(row);
+          if (callback && !(*callback)(row.first)) return std::nullopt;
         }
-        if (synthetic) return finish_synthetic(r, *synthetic);
-        for (const auto& n : fresh) {
-          if (!n.completed) continue;
-          if (detail::has_several_processes(ref_.job_type) && !job_row_says_over(r)) continue;
-          return finish_completed(r, n);
+        if (!fresh.empty()) {
+          last_change_ = steady::now();
+          report_derived_progress();
         }
-        if (!fresh.empty()) r.last_progress = steady::now();
       }
-      if (auto done = check_job_row_if_quiet(r)) return done;
+      fill_feed_facts(facts);
+      auto decision = detail::decide(facts);
+      note_job_row(facts.row);
+      const bool final = decision && !decision->second.keep_waiting;
+      if (swept) {
+        // The poll after a decision on the job row's word: a row it brought may decide instead.
+        if (final) return finish(*decision->first, std::move(decision->second), facts.summary);
+        return finish(*swept->rule, std::move(swept->verdict), swept->summary);
+      }
+      if (final) {
+        // The job row was read after the feed, and the job may have written rows in between:
+        // poll once more at once, so that every row it kept is delivered.
+        if (facts.row.state != detail::JobRow::State::NotRead) {
+          swept = Decided{decision->first, std::move(decision->second), facts.summary};
+          continue;
+        }
+        return finish(*decision->first, std::move(decision->second), facts.summary);
+      }
+      report_server_progress();
       const auto now = steady::now();
-      if (options_.stall_timeout && now - r.last_progress >= *options_.stall_timeout) {
-        throw TaskTimeoutError(describe_stall(r), true);
+      if (options_.stall_timeout && now - last_change_ >= *options_.stall_timeout) {
+        throw TaskTimeoutError(describe_stall(), true);
       }
-      if (r.deadline && now >= *r.deadline) throw TaskTimeoutError(describe_deadline(r, *timeout), false);
+      if (deadline && now >= *deadline) throw TaskTimeoutError(describe_deadline(*timeout), false);
       auto pause = interval;
-      if (r.deadline) pause = std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(*r.deadline - now));
+      if (deadline) pause = std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now));
       sleep(std::max(pause, std::chrono::milliseconds(0)));
-      interval = std::min(options_.poll_interval, interval + interval / 2);
+      interval = std::min(options_.poll_interval, interval + std::max(interval / 2, std::chrono::milliseconds(1)));
     }
   }
 
-  // ---- polling -------------------------------------------------------------------------------
+  struct Decided {
+    const WatchRule* rule;
+    detail::Verdict verdict;
+    detail::SummaryRead summary;
+  };
+
+  // What the server is known to do, from its version; Maybe where the version is unknown.
+  struct Traits {
+    std::optional<ServerVersion> version;
+    detail::Tri unique_ids = detail::Tri::Maybe;  // §1.2: 2.40.8+
+    detail::Tri stale_rule = detail::Tri::Maybe;  // §1.6: 2.41.1+
+    detail::Tri ad_hoc_rows = detail::Tri::Maybe;  // §3.1: 2.41+
+    detail::Tri progress = detail::Tri::Maybe;    // §3.3: 2.41+
+  };
+  Traits traits() {
+    Traits t;
+    t.version = client_.known_version();
+    if (!t.version) return t;
+    const auto at_least = [&t](int minor, int patch) {
+      return *t.version >= ServerVersion{2, minor, patch, 0, true} ? detail::Tri::Yes : detail::Tri::No;
+    };
+    t.unique_ids = at_least(40, 8);
+    t.stale_rule = at_least(41, 1);
+    t.ad_hoc_rows = at_least(41, 0);
+    t.progress = at_least(41, 0);
+    return t;
+  }
+
+  detail::WatchFacts round_facts() {
+    detail::WatchFacts f;
+    f.job_type = ref_.job_type;
+    f.kickoff = ref_.kickoff;
+    f.fetch_summary = options_.fetch_summary;
+    f.stale_rule = traits_.stale_rule;
+    f.ad_hoc_rows = traits_.ad_hoc_rows;
+    f.read_job_row = [this] { return read_job_row(); };
+    f.read_summary = [this] { return read_summary(); };
+    f.read_integrity = [this] { return read_integrity(); };
+    f.read_running = [this] { return read_running(); };
+    return f;
+  }
+
+  void fill_feed_facts(detail::WatchFacts& f) {
+    const auto now = steady::now();
+    f.end_row = end_row_;
+    f.end_kind = end_kind_;
+    f.rows_seen = position().delivered > 0;
+    f.emptied = emptied_;
+    f.seen_running = seen_running_;
+    f.quiet = now - last_change_ >= options_.start_grace && now - last_row_check_ >= options_.start_grace;
+  }
+
+  // Remembers what a successful job-row read showed: that this run was seen running, and when
+  // the row was last asked (the quiet check asks again start_grace later).
+  void note_job_row(const detail::JobRow& row) {
+    if (row.state == detail::JobRow::State::NotRead || row.state == detail::JobRow::State::Unavailable) return;
+    last_row_check_ = steady::now();
+    if (row.running() && (!ref_.kickoff || !row.last_executed || *row.last_executed >= *ref_.kickoff)) {
+      seen_running_ = true;
+    }
+  }
+
+  // ---- the feed --------------------------------------------------------------------------------
 
   // The feed, newest first; empty optional after a transient failure (retried at the next poll).
   std::optional<std::vector<Notification>> poll_feed() {
@@ -3935,202 +4700,403 @@ class TaskWatcher {
     }
   }
 
-  std::string key_of(const Notification& n, std::map<std::string, int>& occurrences, bool content) const {
-    if (!content) return n.id;
-    std::string key = n.time + '|' + n.level_name + '|' + (n.message ? *n.message : "\x01") + '|' + (n.completed ? "1" : "0");
-    const int index = occurrences[key]++;
-    return key + '#' + std::to_string(index);
+  // Decides once, from the version or (when it is unknown) from the rows, how rows are known: by
+  // id, or by content where every id is the job id (2.38-2.40.7, §1.2).
+  void decide_keys(const std::vector<Notification>& oldest_first) {
+    if (keys_decided_ || oldest_first.empty()) return;
+    const bool all_job_id = std::all_of(oldest_first.begin(), oldest_first.end(),
+                                        [this](const Notification& n) { return n.id.empty() || n.id == ref_.uid; });
+    bool content = all_job_id && (oldest_first.size() > 1 || traits_.unique_ids != detail::Tri::Yes);
+    if (traits_.unique_ids == detail::Tri::No) content = true;
+    std::lock_guard<std::mutex> lock(mutex_);
+    position_.content_keys = content;
+    keys_decided_ = true;
   }
 
-  // Takes one poll's rows, puts the new ones in `fresh` (oldest first) and records them. Returns
-  // the synthetic completion row when the stale rule answered instead of the job.
-  std::optional<Notification> absorb(Run& r, std::vector<Notification> newest_first, std::vector<Notification>& fresh) {
-    std::vector<Notification> rows(newest_first.rbegin(), newest_first.rend());
-    if (r.not_before) {
-      rows.erase(std::remove_if(rows.begin(), rows.end(),
-                                [&r](const Notification& n) {
-                                  const auto t = n.parsed_time();
-                                  return t && *t < *r.not_before;
-                                }),
-                 rows.end());
+  // Every row's key, oldest first. Content keys leave out `completed`, so that DHIS2's stale copy
+  // of a row (the same row marked completed) is recognised, and count equal rows in order.
+  std::vector<std::string> keys_of(const std::vector<Notification>& oldest_first, bool content) const {
+    std::vector<std::string> keys;
+    keys.reserve(oldest_first.size());
+    std::map<std::string, int> occurrences;
+    for (const auto& n : oldest_first) {
+      if (!content) {
+        keys.push_back(detail::key_hash("id|" + n.id));
+        continue;
+      }
+      const std::string base = n.time + '|' + n.level_name + '|' + (n.message ? "m" + *n.message : std::string("-"));
+      keys.push_back(detail::key_hash(base + '#' + std::to_string(occurrences[base]++)));
     }
-    if (rows.empty()) return std::nullopt;
-    // Every id equal to the job id: 2.38-2.40.7 in-memory jobs, whatever the version said.
-    if (!r.content_keys && std::all_of(rows.begin(), rows.end(), [this](const Notification& n) { return n.id == ref_.uid; })) {
-      r.content_keys = true;
+    return keys;
+  }
+
+  // The rows of this run: the previous-run filter. A re-executed saved job shows its previous
+  // run's list until the new run starts and clears it (§1.5), so rows older than the kick-off are
+  // set aside until this run's first row is seen; a clock change or node skew afterwards then
+  // drops nothing (class 5). Without a kick-off time, the job row tells whether a finished list is
+  // the previous run's (the job is queued to run again).
+  std::vector<Notification> this_run(std::vector<Notification> rows, detail::WatchFacts& facts) {
+    if (filter_ == Filter::Off) return rows;
+    if (rows.empty()) {
+      if (filter_ == Filter::Active) filter_ = Filter::Off;  // the previous list was cleared
+      return rows;
     }
     const Notification& newest = rows.back();
-    if (!r.content_keys && newest.completed) {
-      // The stale rule copies the last real row and marks it completed (§1.6): a row we saw
-      // before as not completed comes back completed.
-      const auto seen = r.completed_by_id.find(newest.id);
-      if (seen != r.completed_by_id.end() && !seen->second) return newest;
-      // A lone completed row is one too: a real run writes its starting row first. Seen on the
-      // first poll when the job ended (without its final row) before the wait began.
-      if (rows.size() == 1 && r.delivered.size() != 1) return newest;
+    const auto newest_time = newest.parsed_time();
+    if (ref_.kickoff && newest_time && *newest_time >= *ref_.kickoff) {
+      filter_ = Filter::Off;
+      return rows;
     }
-    std::map<std::string, int> occurrences;
-    for (const auto& n : rows) {
-      const std::string key = key_of(n, occurrences, r.content_keys);
-      if (!r.keys.insert(key).second) continue;
-      r.completed_by_id[n.id] = n.completed;
-      r.delivered.push_back(n);
-      fresh.push_back(n);
-    }
-    return std::nullopt;
-  }
-
-  // ---- deciding the end ----------------------------------------------------------------------
-
-  TaskCompletion completion(const Run& r, std::optional<Notification> terminal, TaskOutcome outcome, std::string reason,
-                            nlohmann::json summary = nullptr) const {
-    TaskCompletion c;
-    c.ref = ref_;
-    c.notifications = r.delivered;
-    c.terminal = std::move(terminal);
-    c.outcome = outcome;
-    c.reason = std::move(reason);
-    c.summary = std::move(summary);
-    return c;
-  }
-
-  TaskCompletion finish_completed(const Run& r, const Notification& row) {
-    nlohmann::json summary;
-    if (options_.fetch_summary && detail::has_task_summary(ref_.job_type)) summary = read_summary();
-    const std::string message = row.message ? *row.message : "";
-    if (const auto by_summary = detail::outcome_of_summary(summary)) {
-      return completion(r, row, *by_summary,
-                        std::string("the task summary's status is ") + summary["status"].get<std::string>(), summary);
-    }
-    if (const auto by_message = detail::outcome_of_message(message)) {
-      return completion(r, row, *by_message, "the final notification says \"" + message + "\"", summary);
-    }
-    if (row.level == NotificationLevel::Error) {
-      if (client_.cancel_requested(ref_)) {
-        return completion(r, row, TaskOutcome::Cancelled, "the job ended with an error after a cancel request", summary);
+    const std::string marker = rows.front().id + '|' + rows.front().time + '|' + rows.front().message.value_or("");
+    if (filter_ == Filter::Active) {
+      if (marker != previous_marker_) {
+        filter_ = Filter::Off;  // the list was cleared and refilled: this run's
+        return rows;
       }
-      return completion(r, row, TaskOutcome::Failed, "the job ended with an ERROR notification", summary);
+      return {};
     }
-    return completion(r, row, TaskOutcome::Succeeded, "the job reported completion", summary);
-  }
-
-  TaskCompletion finish_synthetic(const Run& r, const Notification& row) {
-    const JobRow job = read_job_row();
-    if (job.found && job.last_status == "STOPPED") {
-      return completion(r, row, TaskOutcome::Cancelled, "the job was cancelled (its job row says STOPPED)");
+    if (!ref_.kickoff && !newest.completed) {
+      filter_ = Filter::Off;  // a bare reference to a job that is running
+      return rows;
     }
-    if (job.found && job.last_status == "FAILED") {
-      return completion(r, row, TaskOutcome::Failed, "the job stopped without a final notification and its job row says FAILED");
-    }
-    return completion(r, row, TaskOutcome::Unknown,
-                      "the job stopped without a final notification: DHIS2 answered with a copy of its last row "
-                      "(the stale-job rule), so how it ended is not known");
-  }
-
-  // When the feed is empty, or has not moved, for start_grace: ask the job row (2.41+) whether
-  // the job is over. Before 2.41 API-started jobs have no row: only non-notifying data integrity
-  // jobs can be confirmed, through their result endpoint.
-  std::optional<TaskCompletion> check_job_row_if_quiet(Run& r) {
-    const auto now = steady::now();
-    const bool quiet = now - r.last_progress >= options_.start_grace && now - r.last_row_check >= options_.start_grace;
-    if (!quiet) return std::nullopt;
-    if (!r.delivered.empty() && r.delivered.back().completed) return std::nullopt;
-    r.last_row_check = now;
-    const auto version = known_version();
-    if (version && *version >= ServerVersion{2, 41, 0, 0, true}) {
-      const JobRow job = read_job_row();
-      if (!job.found) {
-        if (r.delivered.empty()) {
-          return completion(r, std::nullopt, TaskOutcome::Unknown,
-                            "the server has no notifications and no job row for this job (unknown id, or deleted)");
+    const detail::JobRow& row = facts.job_row();
+    note_job_row(row);
+    bool mine = false;
+    switch (row.state) {
+      case detail::JobRow::State::NotRead:
+      case detail::JobRow::State::Unavailable:
+        return {};  // undecided: ask again at the next poll
+      case detail::JobRow::State::Absent:
+      case detail::JobRow::State::Unreadable:
+        mine = true;  // no saved configuration: the id is not reused (or nothing to tell)
+        break;
+      case detail::JobRow::State::Present:
+        if (ref_.kickoff && row.created && *row.created >= *ref_.kickoff) {
+          mine = true;  // created by this kick-off: its only run
+        } else if (row.queued()) {
+          mine = false;  // waiting to run: the list is the last run's
+        } else if (row.running()) {
+          // Started, maybe without a row yet: a finished list older than this start is the last run's.
+          mine = !(newest.completed && row.last_executed && newest_time && *newest_time < *row.last_executed);
+        } else {
+          mine = !ref_.kickoff || facts.row_end_is_this_run(row);
         }
-        return std::nullopt;
-      }
-      if (!job.over()) return std::nullopt;
-      const std::optional<Notification> last =
-          r.delivered.empty() ? std::nullopt : std::optional<Notification>(r.delivered.back());
-      if (job.last_status == "STOPPED") return completion(r, last, TaskOutcome::Cancelled, "the job row says STOPPED");
-      if (job.last_status == "FAILED") return completion(r, last, TaskOutcome::Failed, "the job row says FAILED");
-      nlohmann::json summary;
-      if (options_.fetch_summary && detail::has_task_summary(ref_.job_type)) summary = read_summary();
-      if (const auto by_summary = detail::outcome_of_summary(summary)) {
-        return completion(r, last, *by_summary, "the job row says COMPLETED and the task summary's status is " +
-                                                    summary["status"].get<std::string>(), summary);
-      }
-      return completion(r, last, TaskOutcome::Succeeded,
-                        r.delivered.empty() ? "the job row says COMPLETED (this job type writes no notifications here)"
-                                            : "the job row says COMPLETED (its final notification was lost)",
-                        summary);
+        break;
     }
-    if (r.delivered.empty() && (ref_.job_type == "DATA_INTEGRITY" || ref_.job_type == "DATA_INTEGRITY_DETAILS")) {
-      if (auto results = read_integrity_results(); results.is_object() && !results.empty()) {
-        return completion(r, std::nullopt, TaskOutcome::Succeeded, "the data integrity results are available", results);
-      }
+    if (mine) {
+      filter_ = Filter::Off;
+      return rows;
     }
-    return std::nullopt;
+    filter_ = Filter::Active;
+    previous_marker_ = marker;
+    return {};
   }
 
-  bool job_row_says_over(Run& r) {
-    const auto version = known_version();
-    if (!version || *version < ServerVersion{2, 41, 0, 0, true}) return false;
-    r.last_row_check = steady::now();
-    return read_job_row().over();
+  using Keyed = std::pair<Notification, std::string>;  // a row and its key
+
+  // Takes one poll's rows (newest first) and returns the new ones, oldest first. Notes the end
+  // row (a completed row, DHIS2's stale copy, or a lone completed row that may be one) and
+  // whether the feed emptied after rows were seen.
+  std::vector<Keyed> absorb(std::vector<Notification> newest_first, detail::WatchFacts& facts) {
+    std::vector<Notification> rows = this_run(std::vector<Notification>(newest_first.rbegin(), newest_first.rend()), facts);
+    const WatchPosition pos = position();
+    emptied_ = newest_first.empty() && pos.delivered > 0;
+    if (rows.empty()) return {};
+    decide_keys(rows);
+    const bool content = position().content_keys;
+    const std::vector<std::string> keys = keys_of(rows, content);
+
+    // Everything after the newest row already delivered is new: the anchor (the newest non-LOOP
+    // row delivered) where it is still listed, else (evicted by a cap) the rows after its time.
+    std::size_t start = 0;
+    std::optional<std::size_t> anchor;
+    if (!pos.anchor.empty()) {
+      for (std::size_t i = keys.size(); i-- > 0;) {
+        if (keys[i] == pos.anchor) {
+          anchor = i;
+          break;
+        }
+      }
+      if (anchor) {
+        start = *anchor + 1;
+      } else {
+        const auto after = parse_local_time(pos.anchor_time);
+        start = rows.size();
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+          const auto t = rows[i].parsed_time();
+          if (!after || !t || *t > *after) {
+            start = i;
+            break;
+          }
+        }
+      }
+    }
+    std::vector<Keyed> fresh;
+    bool copy = false;
+    if (anchor && rows[*anchor].completed && !pos.anchor_completed) copy = true;
+    for (std::size_t i = start; i < rows.size(); ++i) {
+      if (!pos.loop.empty() && keys[i] == pos.loop) {
+        if (rows[i].completed) copy = true;  // the delivered LOOP row, back as DHIS2's stale copy
+        continue;
+      }
+      fresh.emplace_back(rows[i], keys[i]);
+    }
+    if (copy && fresh.empty()) {
+      end_row_ = rows.back();
+      end_kind_ = detail::EndKind::StaleCopy;
+      std::lock_guard<std::mutex> lock(mutex_);
+      position_.stale_copy = true;
+      return fresh;
+    }
+    if (fresh.empty() && anchor && *anchor + 1 == rows.size() && rows.back().completed && !end_row_) {
+      // Resumed after the last row: the end is where the earlier watch stood.
+      end_row_ = rows.back();
+      end_kind_ = pos.stale_copy ? detail::EndKind::StaleCopy : detail::EndKind::Completed;
+    }
+    const bool lone = rows.size() == 1 && fresh.size() == 1 && traits_.stale_rule != detail::Tri::No;
+    for (const auto& row : fresh) {
+      const Notification& n = row.first;
+      if (n.completed) {
+        end_row_ = n;
+        end_kind_ = lone ? detail::EndKind::MaybeStaleCopy : detail::EndKind::Completed;
+      } else {
+        end_row_.reset();
+        end_kind_ = detail::EndKind::None;
+      }
+    }
+    return fresh;
+  }
+
+  // Delivers one row: the position moves past it before the callback sees it.
+  void record(const Keyed& row) {
+    const Notification& n = row.first;
+    const std::string& key = row.second;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (n.level == NotificationLevel::Loop) {
+      position_.loop = key;
+    } else {
+      position_.anchor = key;
+      position_.anchor_time = n.time;
+      position_.anchor_completed = n.completed;
+      position_.loop.clear();
+    }
+    position_.stale_copy = false;
+    ++position_.delivered;
+    delivered_this_wait_.push_back(n);
   }
 
   // ---- reads besides the feed ----------------------------------------------------------------
 
-  JobRow read_job_row() {
-    JobRow row;
+  detail::JobRow read_job_row() {
+    using State = detail::JobRow::State;
+    detail::JobRow row;
     try {
-      const auto body = client_.get_raw("jobConfigurations/" + ref_.uid,
-                                        {{"fields", "jobStatus,lastExecutedStatus,lastFinished"}});
-      if (!body.is_object()) return row;
-      row.found = true;
-      row.job_status = body.value("jobStatus", "");
-      row.last_status = body.value("lastExecutedStatus", "");
+      const auto body =
+          client_.get_raw("jobConfigurations/" + ref_.uid,
+                          {{"fields", "jobStatus,lastExecutedStatus,lastExecuted,lastFinished,lastUpdated,created,"
+                                      "schedulingType,enabled"}});
+      if (!body.is_object()) {
+        row.state = State::Unavailable;
+        return row;
+      }
+      const auto text = [&body](const char* key) {
+        const auto it = body.find(key);
+        return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
+      const auto time = [&text](const char* key) { return parse_local_time(text(key)); };
+      row.state = State::Present;
+      row.job_status = text("jobStatus");
+      row.last_status = text("lastExecutedStatus");
+      row.scheduling_type = text("schedulingType");
+      row.enabled = !body.contains("enabled") || !body["enabled"].is_boolean() || body["enabled"].get<bool>();
+      row.created = time("created");
+      row.last_updated = time("lastUpdated");
+      row.last_executed = time("lastExecuted");
+      row.last_finished = time("lastFinished");
     } catch (const ApiError& e) {
-      if (e.status() != 404 && e.status() < 500) throw;
+      if (e.status() == 403) {
+        row.state = State::Unreadable;
+      } else if (e.status() >= 500 || e.status() == 429) {
+        row.state = State::Unavailable;
+      } else {
+        row.state = State::Absent;  // 404 (and 400 for an id the server cannot take)
+      }
     } catch (const TransportError&) {
+      row.state = State::Unavailable;
     } catch (const UnexpectedResponseError&) {
+      row.state = State::Unavailable;  // a proxy's page
     }
     return row;
   }
 
-  // The summary, waiting up to summary_wait while the body is empty (a data value import
-  // writes it just after its last row).
-  nlohmann::json read_summary() {
+  // The summary, waiting up to summary_wait while the body is empty or the read fails (a data
+  // value import writes it just after its last row).
+  detail::SummaryRead read_summary() {
+    using State = detail::SummaryRead::State;
     const auto until = steady::now() + options_.summary_wait;
     auto pause = std::chrono::milliseconds(100);
+    detail::SummaryRead read;
     while (true) {
       try {
         const auto body = client_.get_raw("system/taskSummaries/" + ref_.job_type + "/" + ref_.uid);
-        if (!body.is_null()) return body;
+        if (!body.is_null()) return detail::SummaryRead{State::Present, body};
+        read.state = State::Empty;
       } catch (const TransportError&) {
+        read.state = State::Unavailable;
       } catch (const UnexpectedResponseError&) {
+        read.state = State::Unavailable;
       } catch (const ApiError& e) {
-        if (e.status() < 500 && e.status() != 429) throw;
+        if (e.status() >= 500 || e.status() == 429) {
+          read.state = State::Unavailable;
+        } else if (e.status() == 404) {
+          read.state = State::Empty;
+        } else {
+          throw;
+        }
       }
-      if (steady::now() >= until) return nullptr;
+      if (steady::now() >= until) return read;
       sleep(std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now())));
       pause = std::min(pause * 2, std::chrono::milliseconds(1000));
     }
   }
 
-  nlohmann::json read_integrity_results() {
+  // <=2.40 data integrity results; only the checks that finished at or after the kick-off count
+  // (the endpoint keeps an earlier run's results, class 8).
+  detail::IntegrityRead read_integrity() {
+    using State = detail::IntegrityRead::State;
     const bool details = ref_.job_type == "DATA_INTEGRITY_DETAILS";
+    nlohmann::json body;
     try {
-      return client_.get_raw(details ? "dataIntegrity/details" : "dataIntegrity/summary", {{"timeout", "0"}});
-    } catch (const Error&) {
-      return nullptr;
+      body = client_.get_raw(details ? "dataIntegrity/details" : "dataIntegrity/summary", {{"timeout", "0"}});
+    } catch (const ApiError&) {
+      return detail::IntegrityRead{State::Unavailable, nullptr};
+    } catch (const TransportError&) {
+      return detail::IntegrityRead{State::Unavailable, nullptr};
+    } catch (const UnexpectedResponseError&) {
+      return detail::IntegrityRead{State::Unavailable, nullptr};
     }
+    if (!body.is_object()) return detail::IntegrityRead{State::None, nullptr};
+    nlohmann::json mine = nlohmann::json::object();
+    for (const auto& item : body.items()) {
+      const auto& check = item.value();
+      const auto finished = check.is_object() && check.contains("finishedTime") && check["finishedTime"].is_string()
+                                ? parse_local_time(check["finishedTime"].get<std::string>())
+                                : std::nullopt;
+      if (!ref_.kickoff || (finished && *finished >= *ref_.kickoff)) mine[item.key()] = check;
+    }
+    return detail::IntegrityRead{mine.empty() ? State::None : State::ThisRun, mine};
   }
 
-  std::optional<ServerVersion> known_version() {
+  // Whether the server lists the job among its type's running ones (<=2.40: an array of processes
+  // with jobId; 2.41+: a Progress object whose processes carry jobId, or an empty body).
+  detail::RunningRead read_running() {
+    using State = detail::RunningRead::State;
+    nlohmann::json body;
     try {
-      return client_.server_version();
-    } catch (const UsageError&) {
-      return std::nullopt;  // skip_version_probe: behave as for an unknown version
+      body = client_.get_raw("scheduling/running/" + ref_.job_type);
+    } catch (const ApiError&) {
+      return detail::RunningRead{State::Unavailable};
+    } catch (const TransportError&) {
+      return detail::RunningRead{State::Unavailable};
+    } catch (const UnexpectedResponseError&) {
+      return detail::RunningRead{State::Unavailable};
     }
+    const nlohmann::json* processes = &body;
+    if (body.is_object() && body.contains("sequence")) processes = &body["sequence"];
+    if (!processes->is_array()) return detail::RunningRead{body.is_null() ? State::NotListed : State::Unavailable};
+    for (const auto& p : *processes) {
+      if (p.is_object() && p.value("jobId", std::string()) == ref_.uid) return detail::RunningRead{State::Listed};
+    }
+    return detail::RunningRead{State::NotListed};
+  }
+
+  // ---- progress --------------------------------------------------------------------------------
+
+  // The server's progress (2.41+), or nullopt when it has none for us: no such endpoint, no access,
+  // nothing recorded yet, or a transient failure.
+  std::optional<JobProgress> read_server_progress() {
+    if (traits_.progress == detail::Tri::No || progress_refused_) return std::nullopt;
+    try {
+      const auto body = client_.get_raw("jobConfigurations/" + ref_.uid + "/progress");
+      if (!body.is_object()) return std::nullopt;  // 200 with an empty body: nothing recorded yet
+      return JobProgress::from_json(body, "progress");
+    } catch (const ApiError& e) {
+      if (e.status() == 403 || e.status() == 404 || e.status() == 400) progress_refused_ = true;
+    } catch (const TransportError&) {
+    } catch (const UnexpectedResponseError&) {  // a proxy's page, or a body of the wrong shape
+    }
+    return std::nullopt;
+  }
+
+  JobProgress derived_progress() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return JobProgress::from_notifications(delivered_this_wait_);
+  }
+
+  // The server's latest progress (read at most every progress_interval unless `fresh`); empty
+  // where the server has none for us.
+  std::optional<JobProgress> server_progress_now(bool fresh) {
+    std::unique_lock<std::mutex> reading(progress_mutex_);
+    const auto now = steady::now();
+    const bool due = fresh || !progress_read_at_ || now - *progress_read_at_ >= options_.progress_interval;
+    if (due && traits_.progress != detail::Tri::No && !progress_refused_) {
+      progress_read_at_ = now;
+      if (auto p = read_server_progress()) server_progress_ = std::move(p);
+    }
+    if (server_progress_ && !server_progress_->empty()) return server_progress_;
+    return std::nullopt;
+  }
+
+  // The server's progress where it has one, else what the rows say.
+  JobProgress progress_now(bool fresh) {
+    if (auto server = server_progress_now(fresh)) return std::move(*server);
+    return derived_progress();
+  }
+
+  void report_derived_progress() {
+    if (!options_.on_progress || (traits_.progress == detail::Tri::Yes && !progress_refused_)) return;
+    JobProgress now = derived_progress();
+    if (last_reported_ && *last_reported_ == now) return;
+    last_reported_ = now;
+    options_.on_progress(now);
+  }
+
+  // Servers with structured progress report only that one (not the rows' too, which would make
+  // the callback flip between two views of the job).
+  void report_server_progress() {
+    if (!options_.on_progress || traits_.progress == detail::Tri::No || progress_refused_) return;
+    auto now = server_progress_now(false);
+    if (!now || (last_reported_ && *last_reported_ == *now)) return;
+    last_reported_ = *now;
+    options_.on_progress(*now);
+  }
+
+  // ---- the end -------------------------------------------------------------------------------
+
+  TaskCompletion finish(const WatchRule& rule, detail::Verdict verdict, const detail::SummaryRead& summary) {
+    TaskCompletion c;
+    c.ref = ref_;
+    c.notifications = delivered_this_wait_;
+    if (end_row_) {
+      c.terminal = end_row_;
+    } else if (!delivered_this_wait_.empty()) {
+      c.terminal = delivered_this_wait_.back();
+    }
+    c.outcome = verdict.outcome;
+    c.rule = rule.name;
+    c.reason = verdict.reason + " (rule " + rule.name + ")";
+    c.summary = verdict.summary.is_null() && summary.state == detail::SummaryRead::State::Present
+                    ? summary.value
+                    : std::move(verdict.summary);
+    // The stage and item errors of a job that did not succeed, where the server keeps them.
+    const bool asked_for_progress = options_.on_progress || progress_asked_;
+    JobProgress progress = verdict.outcome != TaskOutcome::Succeeded || asked_for_progress ? progress_now(true)
+                                                                                            : derived_progress();
+    if (!progress.empty()) {
+      c.errors = progress.failures();
+      c.progress = std::move(progress);
+    }
+    return c;
   }
 
   // ---- time, cancellation, messages ----------------------------------------------------------
@@ -4146,9 +5112,10 @@ class TaskWatcher {
     if (cancelled_) throw TaskCancelledError("the wait for " + ref_.str() + " was cancelled");
   }
 
-  std::string last_seen(const Run& r) const {
-    if (r.delivered.empty()) return "no notification yet";
-    const auto& n = r.delivered.back();
+  std::string last_seen() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (delivered_this_wait_.empty()) return "no notification yet";
+    const auto& n = delivered_this_wait_.back();
     return "last notification " + n.time + " " + n.level_name + " \"" + (n.message ? *n.message : "") + "\"";
   }
 
@@ -4160,22 +5127,46 @@ class TaskWatcher {
     return std::to_string(d.count()) + " ms";
   }
 
-  std::string describe_deadline(const Run& r, std::chrono::milliseconds timeout) const {
-    return "the job " + ref_.str() + " did not finish within " + human(timeout) + " (" + last_seen(r) +
+  std::string describe_deadline(std::chrono::milliseconds timeout) const {
+    return "the job " + ref_.str() + " did not finish within " + human(timeout) + " (" + last_seen() +
            "); it may still be running on the server";
   }
 
-  std::string describe_stall(const Run& r) const {
+  std::string describe_stall() const {
     return "the job " + ref_.str() + " stalled: no new notification for " + human(*options_.stall_timeout) + " (" +
-           last_seen(r) + ")";
+           last_seen() + ")";
   }
 
   Client& client_;
   TaskRef ref_;
   WatchOptions options_;
-  std::mutex mutex_;
+
+  // Guarded by mutex_ (read by resume_token(), position() and progress() from other threads).
+  mutable std::mutex mutex_;
   std::condition_variable cv_;
   bool cancelled_ = false;
+  WatchPosition position_;
+  std::vector<Notification> delivered_this_wait_;  // oldest first
+
+  // The waiting thread's own state.
+  Traits traits_;
+  bool keys_decided_ = false;
+  Filter filter_ = Filter::Pending;
+  std::string previous_marker_;
+  std::optional<Notification> end_row_;
+  detail::EndKind end_kind_ = detail::EndKind::None;
+  bool emptied_ = false;
+  bool seen_running_ = false;
+  steady::time_point last_change_{};
+  steady::time_point last_row_check_{};
+
+  // Progress; progress_mutex_ serialises its reads (and is taken before mutex_, never after).
+  std::mutex progress_mutex_;
+  std::optional<steady::time_point> progress_read_at_;
+  std::optional<JobProgress> server_progress_;
+  std::atomic<bool> progress_refused_{false};  // no endpoint, or no access: stop asking
+  std::atomic<bool> progress_asked_{false};    // progress() was called
+  std::optional<JobProgress> last_reported_;   // the waiting thread's
 };
 
 // client.tasks(): the seed-style shortcut for waiting on a job. Thread-safe; a cheap handle that
@@ -4210,6 +5201,7 @@ inline TasksApi Client::tasks() { return TasksApi(*this); }
 // end of <dhis2/client.hpp>
 // #include <dhis2/system_api.hpp>
 // #include <dhis2/task_types.hpp>
+// #include <dhis2/watch_rules.hpp>
 // #include <dhis2/task_watcher.hpp>
 // #include <dhis2/jobs_api.hpp>
 

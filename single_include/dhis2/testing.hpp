@@ -671,6 +671,7 @@ struct RecordedRequest {
 // sockets through /proc/self/fd for the drop faults and a prompt stop), and it ignores SIGPIPE in
 // the process, as servers do, so that a client hanging up cannot kill it.
 
+// #include <dhis2/detail/base64.hpp>
 // #include <dhis2/errors.hpp>
 // #include <dhis2/notification.hpp>
 // #include <dhis2/personal_access_token.hpp>
@@ -681,10 +682,12 @@ struct RecordedRequest {
 #define DHIS2_TESTING_JOB_ENGINE_HPP
 
 // The emulator's DHIS2 job machinery, without HTTP: the scheduler (jobs start at once on
-// 2.38-2.40, on the 20-second grid on 2.41+), job rows, cancellation, and the notifier store with
-// the emulated version's rules (ids, LOOP replacement, caps, the stale rule). References are to
+// 2.38-2.40, on the 20-second grid on 2.41+), job rows, cancellation and revert, the structured
+// progress (2.41+), and the notifier store with the emulated version's rules (ids, LOOP
+// replacement, caps, the asynchronous write queue, the stale rule). References are to
 // ../shared/docs/dhis2-wire.md. Time is the emulator's Clock: every call first catches up with
-// it, running every step that fell due, in order. Thread-safe: one mutex guards everything.
+// it, running every step that fell due, in order. Every time it writes is wall-clock time in the
+// server's zone. Thread-safe: one mutex guards everything.
 
 // #include <dhis2/local_time.hpp>
 // #include <dhis2/notification.hpp>
@@ -726,6 +729,7 @@ enum class StepKind {
   Message,          // a direct notifier call at the given level
   FailedStage,      // failedStage / failedWorkItem: ERROR, completed:false
   Summary,          // the task summary is stored (synchronously)
+  ObjectError,      // addError: an error on one object, kept in the job's progress (2.41+)
   CompleteProcess,  // completedProcess: INFO, completed:true
   FailProcess,      // failedProcess: ERROR, completed:true
   Abort,            // the run ends FAILED without a notification (FAIL policy after a failed stage)
@@ -740,6 +744,7 @@ struct Step {
   nlohmann::json data;                 // StartProcess: the parameters; Summary: the summary
   bool direct = false;                 // written by a direct notifier call: ignores the type's level
   bool lost = false;                   // written to the async queue and lost (never stored)
+  std::chrono::milliseconds arrives_after{0};  // stored this long after the call (the async queue)
 };
 
 class JobScript {
@@ -783,6 +788,15 @@ class JobScript {
     s.data = std::move(summary);
     return add(std::move(s));
   }
+  // addError: an error on one object (an import's rejected data element), recorded in the
+  // job's structured progress (GET /api/jobConfigurations/{uid}/progress, 2.41+); no row.
+  JobScript& object_error(const std::string& code, const std::string& object_id, const std::string& type,
+                          std::vector<std::string> args, const std::string& message,
+                          std::chrono::milliseconds after = std::chrono::milliseconds(0)) {
+    Step s = make(StepKind::ObjectError, after, NotificationLevel::Error, std::nullopt);
+    s.data = {{"code", code}, {"id", object_id}, {"type", type}, {"args", std::move(args)}, {"message", message}};
+    return add(std::move(s));
+  }
   // completedProcess(message): INFO, completed:true. An empty optional omits "message" (a null
   // summary). The run ends COMPLETED after its last step, unless something failed.
   JobScript& complete(std::optional<std::string> text, std::chrono::milliseconds after) {
@@ -812,6 +826,22 @@ class JobScript {
     steps_.back().lost = true;
     return *this;
   }
+  // The last row added waits `delay` in the notifier's async queue (2.40.8+, 2.41.4+, 2.42+;
+  // dhis2-wire.md §1.4) before it is stored; the job goes on meanwhile, so a final row can land
+  // after the job row already says the job is over (§1.6 point 4). Older notifiers write at once.
+  JobScript& arrives_after(std::chrono::milliseconds delay) {
+    if (steps_.empty()) throw UsageError("JobScript::arrives_after: the script has no step yet");
+    if (delay.count() < 0) throw UsageError("JobScript::arrives_after: the delay must not be negative");
+    steps_.back().arrives_after = delay;
+    return *this;
+  }
+  // The job row is committed `delay` after the last step: a read right after the last row still
+  // says RUNNING (META_DATA_SYNC writes its last completed row before the run ends).
+  JobScript& commit_row_after(std::chrono::milliseconds delay) {
+    if (delay.count() < 0) throw UsageError("JobScript::commit_row_after: the delay must not be negative");
+    commit_delay_ = delay;
+    return *this;
+  }
   // The last row added is written by a direct notifier call, shown whatever the type's level.
   JobScript& direct() {
     if (steps_.empty()) throw UsageError("JobScript::direct: the script has no step yet");
@@ -825,6 +855,7 @@ class JobScript {
   }
 
   const std::vector<Step>& steps() const noexcept { return steps_; }
+  std::chrono::milliseconds commit_delay() const noexcept { return commit_delay_; }
   const nlohmann::json& result() const noexcept { return result_; }
   std::chrono::milliseconds duration() const {
     std::chrono::milliseconds total{0};
@@ -853,6 +884,7 @@ class JobScript {
 
   std::vector<Step> steps_;
   nlohmann::json result_;
+  std::chrono::milliseconds commit_delay_{0};
 };
 
 namespace detail {
@@ -969,7 +1001,8 @@ inline JobScript JobScript::default_for(const std::string& job_type, const nlohm
         .start("Metadata sync", nlohmann::json::object(), milliseconds(100))
         .complete("Metadata sync done", milliseconds(1500))
         .start("Metadata sync post-processing", nlohmann::json::object(), milliseconds(100))
-        .complete("Post-processing done", milliseconds(600));
+        .complete("Post-processing done", milliseconds(600))
+        .commit_row_after(milliseconds(40));
   } else {
     s.start("", parameters).stage("Running " + job_type, milliseconds(500)).complete("", milliseconds(1500));
   }
@@ -981,6 +1014,280 @@ inline JobScript JobScript::default_for(const std::string& job_type, const nlohm
 
 #endif  // DHIS2_TESTING_JOB_SCRIPT_HPP
 // end of <dhis2/testing/job_script.hpp>
+// #include <dhis2/testing/progress_recorder.hpp>
+#ifndef DHIS2_TESTING_PROGRESS_RECORDER_HPP
+#define DHIS2_TESTING_PROGRESS_RECORDER_HPP
+
+// What DHIS2 2.41+ records of a running job besides its notifications: processes, stages and
+// work items with their status and times, and object errors (RecordingJobProgress; served by
+// GET /api/jobConfigurations/{uid}/progress, dhis2-wire.md §3.3). The job engine feeds it the
+// same calls that produce notifications and snapshots it into the job row at most every 10 s and
+// at the end. Not thread-safe: the engine's lock guards it.
+
+// #include <dhis2/testing/time_zone.hpp>
+#ifndef DHIS2_TESTING_TIME_ZONE_HPP
+#define DHIS2_TESTING_TIME_ZONE_HPP
+
+// The emulated server's time zone. DHIS2 writes every time (notification `time`, a job's
+// `created`, `lastExecuted`, `lastFinished`, `serverDate`) as wall-clock time in its JVM's zone,
+// with no offset (dhis2-wire.md §1.2, §5.1). A zone here is an offset from UTC that may change at
+// given instants: enough to put a daylight-saving change (clocks back an hour) in the middle of a
+// job, which is what a client must survive. A plain value.
+
+// #include <dhis2/errors.hpp>
+// #include <dhis2/local_time.hpp>
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dhis2 {
+namespace testing {
+
+struct ServerTimeZone {
+  std::string id = "Etc/UTC";                            // serverTimeZoneId
+  std::string display_name = "Coordinated Universal Time";  // serverTimeZoneDisplayName
+  std::chrono::minutes offset{0};                       // UTC offset before the first change
+
+  struct Change {
+    std::chrono::system_clock::time_point at;  // the UTC instant the offset changes
+    std::chrono::minutes offset;               // the offset from then on
+  };
+  std::vector<Change> changes;  // in increasing order of `at`
+
+  static ServerTimeZone utc() { return ServerTimeZone{}; }
+
+  // A zone with a fixed offset, e.g. fixed("Africa/Nairobi", "East Africa Time", 3h).
+  static ServerTimeZone fixed(std::string zone_id, std::string name, std::chrono::minutes utc_offset) {
+    ServerTimeZone z;
+    z.id = std::move(zone_id);
+    z.display_name = std::move(name);
+    z.offset = utc_offset;
+    return z;
+  }
+
+  // From `at` on the offset is `new_offset`: change_at(t, 1h) after 2h is European clocks going
+  // back at the end of summer time. Changes must be added in time order.
+  ServerTimeZone& change_at(std::chrono::system_clock::time_point at, std::chrono::minutes new_offset) {
+    if (!changes.empty() && at <= changes.back().at) {
+      throw UsageError("ServerTimeZone::change_at: add changes in increasing time order");
+    }
+    changes.push_back(Change{at, new_offset});
+    return *this;
+  }
+
+  std::chrono::minutes offset_at(std::chrono::system_clock::time_point t) const {
+    std::chrono::minutes current = offset;
+    for (const auto& c : changes) {
+      if (t < c.at) break;
+      current = c.offset;
+    }
+    return current;
+  }
+
+  // The wall-clock time the server shows at the UTC instant `t`.
+  LocalTime local(std::chrono::system_clock::time_point t) const {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch() + offset_at(t));
+    return LocalTime(ms);
+  }
+
+  // As DHIS2 writes it: "yyyy-MM-ddTHH:mm:ss.SSS", no zone.
+  std::string format(std::chrono::system_clock::time_point t) const { return format_local_time(local(t)); }
+};
+
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_TIME_ZONE_HPP
+// end of <dhis2/testing/time_zone.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+namespace testing {
+
+class ProgressRecorder {
+ public:
+  using SysTime = std::chrono::system_clock::time_point;
+
+  void reset() { *this = ProgressRecorder(); }
+
+  void start_process(SysTime t, const std::string& description, const std::string& job_id, const std::string& user_id) {
+    end_process(t, "SUCCESS", std::nullopt, std::nullopt);  // a new process closes an open one
+    Node p;
+    p.description = description;
+    p.started = t;
+    p.job_id = job_id;
+    p.user_id = user_id;
+    processes_.push_back(std::move(p));
+  }
+
+  void start_stage(SysTime t, const std::string& description) {
+    Node& p = open_process(t);
+    close_open(p.children, t, "SUCCESS");
+    Node s;
+    s.description = description;
+    s.started = t;
+    s.on_failure = "PARENT";
+    p.children.push_back(std::move(s));
+  }
+
+  // A work item written as "[i/n] text": item i of n of the open stage.
+  void start_item(SysTime t, const std::string& text) {
+    Node& p = open_process(t);
+    if (p.children.empty() || p.children.back().completed) start_stage(t, "");
+    Node& stage = p.children.back();
+    std::string description = text;
+    const auto close = text.find("] ");
+    const auto slash = text.find('/');
+    if (!text.empty() && text.front() == '[' && close != std::string::npos && slash != std::string::npos && slash < close) {
+      try {
+        stage.total_items = std::stoll(text.substr(slash + 1, close - slash - 1));
+      } catch (...) {
+      }
+      description = text.substr(close + 2);
+    }
+    close_open(stage.children, t, "SUCCESS");
+    Node item;
+    item.description = description;
+    item.started = t;
+    item.on_failure = "PARENT";
+    stage.children.push_back(std::move(item));
+  }
+
+  // failedStage / failedWorkItem: the open item (when the stage has one) or the stage fails.
+  void fail_stage(SysTime t, const std::string& error) {
+    Node& p = open_process(t);
+    if (p.children.empty()) start_stage(t, "");
+    Node& stage = p.children.back();
+    if (!stage.children.empty() && !stage.children.back().completed) {
+      finish(stage.children.back(), t, "ERROR");
+      stage.children.back().error = error;
+    }
+    finish(stage, t, "ERROR");
+    stage.error = error;
+  }
+
+  // completedProcess / failedProcess: SUCCESS with a summary, or ERROR with an error.
+  void end_process(SysTime t, const std::string& status, std::optional<std::string> summary,
+                   std::optional<std::string> error) {
+    if (processes_.empty() || processes_.back().completed) return;
+    Node& p = processes_.back();
+    for (auto& stage : p.children) {
+      close_open(stage.children, t, status);
+      if (!stage.completed) finish(stage, t, status);
+    }
+    finish(p, t, status);
+    p.summary = std::move(summary);
+    p.error = std::move(error);
+  }
+
+  // finishRunCancel: every open node is CANCELLED.
+  void cancel(SysTime t) {
+    if (processes_.empty() || processes_.back().completed) return;
+    Node& p = processes_.back();
+    for (auto& stage : p.children) {
+      close_open(stage.children, t, "CANCELLED");
+      if (!stage.completed) cancel_node(stage, t);
+    }
+    cancel_node(p, t);
+  }
+
+  // An error on an object (addError: an import's rejected data element, say).
+  void add_error(const std::string& object_id, const std::string& code, const nlohmann::json& error) {
+    errors_[object_id][code].push_back(error);
+  }
+
+  // The Progress JSON as DHIS2 serialises it at `now`: durations of open nodes are live, times
+  // are wall-clock in the server's zone, nulls omitted.
+  nlohmann::json to_json(SysTime now, const ServerTimeZone& zone, bool with_errors) const {
+    nlohmann::json sequence = nlohmann::json::array();
+    for (const auto& p : processes_) sequence.push_back(node_json(p, now, zone, 0));
+    nlohmann::json out = {{"sequence", sequence}};
+    if (with_errors && !errors_.empty()) out["errors"] = errors_;
+    return out;
+  }
+
+  bool empty() const noexcept { return processes_.empty(); }
+
+ private:
+  struct Node {
+    std::string description;
+    std::string status = "RUNNING";
+    SysTime started{};
+    std::optional<SysTime> completed_at;
+    std::optional<SysTime> cancelled_at;
+    bool completed = false;
+    std::optional<std::string> summary;
+    std::optional<std::string> error;
+    std::string on_failure;
+    std::int64_t total_items = -1;
+    std::string job_id, user_id;
+    std::vector<Node> children;  // a process's stages, a stage's items
+  };
+
+  Node& open_process(SysTime t) {
+    if (processes_.empty() || processes_.back().completed) start_process(t, "", "", "");
+    return processes_.back();
+  }
+  static void finish(Node& n, SysTime t, const std::string& status) {
+    n.status = status;
+    n.completed = true;
+    n.completed_at = t;
+  }
+  static void cancel_node(Node& n, SysTime t) {
+    n.status = "CANCELLED";
+    n.completed = true;
+    n.cancelled_at = t;
+  }
+  static void close_open(std::vector<Node>& nodes, SysTime t, const std::string& status) {
+    if (!nodes.empty() && !nodes.back().completed) finish(nodes.back(), t, status);
+  }
+
+  static nlohmann::json node_json(const Node& n, SysTime now, const ServerTimeZone& zone, int depth) {
+    nlohmann::json j = nlohmann::json::object();
+    j["status"] = n.status;
+    j["startedTime"] = zone.format(n.started);
+    if (n.completed_at) j["completedTime"] = zone.format(*n.completed_at);
+    if (n.cancelled_at) j["cancelledTime"] = zone.format(*n.cancelled_at);
+    const SysTime end = n.completed_at ? *n.completed_at : n.cancelled_at ? *n.cancelled_at : now;
+    j["duration"] = std::chrono::duration_cast<std::chrono::milliseconds>(end - n.started).count();
+    j["complete"] = n.completed;
+    j["description"] = n.description;
+    if (n.summary) j["summary"] = *n.summary;
+    if (n.error) j["error"] = *n.error;
+    if (depth == 0) {
+      if (!n.job_id.empty()) j["jobId"] = n.job_id;
+      if (!n.user_id.empty()) j["userId"] = n.user_id;
+    } else {
+      j["onFailure"] = n.on_failure;
+    }
+    if (depth == 1) j["totalItems"] = n.total_items;
+    if (depth < 2) {
+      nlohmann::json children = nlohmann::json::array();
+      for (const auto& c : n.children) children.push_back(node_json(c, now, zone, depth + 1));
+      j[depth == 0 ? "stages" : "items"] = children;
+    }
+    return j;
+  }
+
+  std::vector<Node> processes_;
+  nlohmann::json errors_ = nlohmann::json::object();  // {objectId: {code: [error...]}}
+};
+
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_PROGRESS_RECORDER_HPP
+// end of <dhis2/testing/progress_recorder.hpp>
+// #include <dhis2/testing/time_zone.hpp>
 // #include <dhis2/testing/version_profile.hpp>
 #ifndef DHIS2_TESTING_VERSION_PROFILE_HPP
 #define DHIS2_TESTING_VERSION_PROFILE_HPP
@@ -1023,6 +1330,14 @@ struct VersionProfile {
   bool location_has_api_version = true;       // §2.5: <=2.42 echo /api/<n>/ in Location
   bool continuous_geojson = false;            // §2.3: 2.42+
   bool data_integrity_report_run = false;     // §1.5/§1.7: <=2.41 POST /api/dataIntegrity is a REPORT run
+  bool progress_endpoint = false;       // §3.1/§3.3: 2.41+ GET /api/jobConfigurations/{uid}/progress
+  bool revert = false;                  // §3.1: POST .../revert; in the source from 2.41.1 (the reference says 2.41.4)
+  bool revert_needs_stale_heartbeat = false;  // 2.42+: revert refuses a job seen alive within a minute
+  // <=2.40 job rows (saved configurations): STOPPED for a cancelled run from 2.38.3/2.39.2/2.40,
+  // FAILED before; lastExecuted is the run's start from then on, its end before.
+  bool stopped_status = true;
+  bool last_executed_is_start = true;
+  bool integrity_start_time = false;    // 2.39.4+: data integrity results carry startTime
   AlreadyRunning already_running = AlreadyRunning::Queue;
   std::string kickoff_response_type;  // §4.3: "" (absent), "JobConfigurationWebMessageResponse", "JobConfiguration"
   std::string tracker_response_type;  // §2.6: "", "TrackerJobWebMessageResponse", "TrackerJob"
@@ -1059,6 +1374,12 @@ struct VersionProfile {
     p.location_has_api_version = !at_least(43);
     p.continuous_geojson = at_least(42);
     p.data_integrity_report_run = !at_least(42);
+    p.progress_endpoint = at_least(41);
+    p.revert = at_least(41, 1);
+    p.revert_needs_stale_heartbeat = at_least(42);
+    p.stopped_status = at_least(40) || (in_line(39) && at_least(39, 2)) || (in_line(38) && at_least(38, 3));
+    p.last_executed_is_start = p.stopped_status;
+    p.integrity_start_time = at_least(40) || (in_line(39) && at_least(39, 4));
     p.already_running = at_least(41) ? AlreadyRunning::Queue
                         : at_least(39) ? AlreadyRunning::Conflict
                                        : AlreadyRunning::SilentDrop;
@@ -1158,6 +1479,7 @@ struct VersionProfile {
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -1182,21 +1504,30 @@ struct JobInfo {
   bool ad_hoc = true;                          // started by an API call (ONCE_ASAP), not a saved configuration
   std::string job_status = "SCHEDULED";        // SCHEDULED | RUNNING | DISABLED
   std::string last_executed_status = "NOT_STARTED";  // NOT_STARTED | COMPLETED | FAILED | STOPPED
+  // ONCE_ASAP for ad-hoc jobs, and for a saved one while /execute has it queued (2.41+, §3.1);
+  // CRON otherwise.
+  std::string scheduling_type = "ONCE_ASAP";
+  std::string cron_expression;                 // saved configurations only
   bool enabled = true;
   bool dropped = false;  // 2.38: a kick-off while one of its type ran; it never runs
   SysTime created;
-  std::optional<SysTime> last_executed;
+  SysTime last_updated;
+  std::optional<SysTime> last_executed;        // when the current or last run started
   std::optional<SysTime> last_finished;
   std::optional<SysTime> last_alive;
+  std::optional<SysTime> finished_run_started;  // the start of the last run that ended (<=2.40 rows)
+  nlohmann::json progress;  // the persisted Progress (2.41+, §3.3); null before the first snapshot
   nlohmann::json parameters;
   std::string user_id;
 };
 
-// Formats a time as DHIS2 does, in the emulated server's zone (UTC).
-inline std::string format_server_time(SysTime t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
-  return format_local_time(LocalTime(ms));
-}
+// How the emulated cluster keeps time (dhis2-wire.md §1.2, §5.1).
+struct EngineClock {
+  ServerTimeZone time_zone;  // the JVM zone every written time is in
+  // How far the clock of the node that runs jobs (and writes their notifications) is off the
+  // clock of the node that answers kick-offs: a cluster's skew.
+  std::chrono::milliseconds job_node_offset{0};
+};
 
 class JobEngine {
  public:
@@ -1207,12 +1538,26 @@ class JobEngine {
   static constexpr std::chrono::minutes kRescheduleStaleAfter{10};  // §3.3
   static constexpr std::chrono::hours kAdHocRowsKept{24};           // §1.6
 
-  JobEngine(VersionProfile profile, Clock& clock, std::uint64_t seed = 20240520)
-      : profile_(std::move(profile)), clock_(clock), random_(seed) {
+  JobEngine(VersionProfile profile, Clock& clock, std::uint64_t seed = 20240520, EngineClock time = {})
+      : profile_(std::move(profile)), clock_(clock), time_(std::move(time)), random_(seed) {
     last_tick_ = floor_to_tick(clock_.now());
   }
 
   const VersionProfile& profile() const noexcept { return profile_; }
+  const ServerTimeZone& time_zone() const noexcept { return time_.time_zone; }
+
+  // A duration as DHIS2 writes one (Commons formatDurationHMS): "H:mm:ss.SSS".
+  static std::string format_duration(std::chrono::milliseconds d) {
+    const auto ms = d.count();
+    char buffer[48];
+    std::snprintf(buffer, sizeof buffer, "%lld:%02lld:%02lld.%03lld", static_cast<long long>(ms / 3600000),
+                  static_cast<long long>(ms / 60000 % 60), static_cast<long long>(ms / 1000 % 60),
+                  static_cast<long long>(ms % 1000));
+    return buffer;
+  }
+
+  // A time as the server writes it: wall clock in its zone, "yyyy-MM-ddTHH:mm:ss.SSS".
+  std::string format_time(SysTime t) const { return time_.time_zone.format(t); }
 
   // ---- scripts ---------------------------------------------------------------------------
 
@@ -1225,6 +1570,24 @@ class JobEngine {
   void set_default_script(const std::string& job_type, JobScript script) {
     std::lock_guard<std::mutex> lock(mutex_);
     default_scripts_[job_type] = std::move(script);
+  }
+
+  // The script queued by script_next() for `job_type`, taken (for kick-offs that build their own
+  // script around it); empty when none is queued.
+  std::optional<JobScript> take_next_script(const std::string& job_type) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto next = next_scripts_.find(job_type);
+    if (next == next_scripts_.end() || next->second.empty()) return std::nullopt;
+    JobScript script = std::move(next->second.front());
+    next->second.pop_front();
+    return script;
+  }
+
+  // The script a saved configuration runs from its next run on.
+  void set_configuration_script(const std::string& uid, JobScript script) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const SysTime now = catch_up_locked();
+    if (Job* job = find_locked(uid, now)) job->script = std::move(script);
   }
 
   // ---- starting, executing, cancelling -------------------------------------------------------
@@ -1246,6 +1609,7 @@ class JobEngine {
     job.info.job_type = job_type;
     job.info.name = ad_hoc_name_locked(job_type, now);
     job.info.created = now;
+    job.info.last_updated = now;
     job.info.parameters = parameters;
     job.info.user_id = user_id;
     job.in_memory = !profile_.scheduler_grid;
@@ -1279,29 +1643,35 @@ class JobEngine {
     job.info.job_type = job_type;
     job.info.name = name;
     job.info.ad_hoc = false;
+    job.info.scheduling_type = "CRON";
+    job.info.cron_expression = "0 0 3 ? * *";
     job.info.created = now;
+    job.info.last_updated = now;
     job.info.parameters = std::move(parameters);
     job.script = std::move(script);
     add_job_locked(std::move(job));
   }
 
   enum class ExecuteStatus { Started, NotFound, AlreadyRunning, AlreadyRanOnce };
-  // Runs a saved configuration now: at once on <=2.40, at the next scheduler tick on 2.41+. Its
-  // previous run's rows stay visible until the new run starts (§1.5).
+  // Runs a saved configuration now: at once on <=2.40, at the next scheduler tick on 2.41+,
+  // later when a job of its type runs (one per type). Until the run starts its row keeps the
+  // previous run's status and times, and the feed keeps the previous run's rows (§1.5, §3.1).
   ExecuteStatus execute(const std::string& uid) {
     std::lock_guard<std::mutex> lock(mutex_);
     const SysTime now = catch_up_locked();
     Job* job = find_locked(uid, now);
     if (!job || job->in_memory) return ExecuteStatus::NotFound;  // <=2.40 API-started: no row (§3.1)
     if (job->info.job_status == "RUNNING" || job->queued) return ExecuteStatus::AlreadyRunning;
+    // <=2.40 refuses while any job of the type runs (isRunning(jobType)): E7006.
+    if (!profile_.scheduler_grid && running_of_type_locked(job->info.job_type)) return ExecuteStatus::AlreadyRunning;
     // A finished ONCE_ASAP (API-started) job is not run again (§3.1 "Job did already run once.").
     if (job->info.ad_hoc && job->info.last_finished) return ExecuteStatus::AlreadyRanOnce;
-    job->run = Run{};
     job->info.enabled = true;
     if (!profile_.scheduler_grid) {
       start_locked(*job, now);
     } else {
-      job->info.job_status = "SCHEDULED";
+      // tryExecuteNow: ONCE_ASAP and SCHEDULED; nothing else on the row changes.
+      job->info.scheduling_type = "ONCE_ASAP";
       enqueue_locked(*job, now);
     }
     return ExecuteStatus::Started;
@@ -1318,6 +1688,23 @@ class JobEngine {
     if (!job) return CancelStatus::NotFound;
     request_cancel_locked(*job, now);
     return CancelStatus::Requested;
+  }
+
+  enum class RevertStatus { Reverted, NotFound, NotRunning, StillAlive };
+  // POST /api/jobConfigurations/{uid}/revert (2.41.1+): a job stuck in RUNNING is marked FAILED
+  // and freed. 2.42+ refuses while the job was seen alive within the last minute.
+  RevertStatus revert(const std::string& uid) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const SysTime now = catch_up_locked();
+    Job* job = find_locked(uid, now);
+    if (!job || job->in_memory) return RevertStatus::NotFound;
+    if (job->info.job_status != "RUNNING") return RevertStatus::NotRunning;
+    if (profile_.revert_needs_stale_heartbeat && job->info.last_alive &&
+        now <= *job->info.last_alive + std::chrono::minutes(1)) {
+      return RevertStatus::StillAlive;
+    }
+    finish_locked(*job, now, "FAILED");  // no longer RUNNING: none of its steps runs again
+    return RevertStatus::Reverted;
   }
 
   // POST /api/scheduling/cancel/{type}: the last running job of that type (all versions).
@@ -1470,6 +1857,15 @@ class JobEngine {
     return out;
   }
 
+  // What GET /api/scheduling/running/{type} shows of a running job on 2.41+: its progress now.
+  nlohmann::json live_progress(const std::string& uid) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const SysTime now = catch_up_locked();
+    const Job* job = find_locked(uid, now);
+    if (!job) return nullptr;
+    return job->run.progress.to_json(now, time_.time_zone, true);
+  }
+
   // Jobs of a type that are running now.
   std::vector<JobInfo> running(const std::string& job_type = {}) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -1520,6 +1916,20 @@ class JobEngine {
     bool cancel_flag = false;                 // applied: stop at the next stage or item
     std::optional<SysTime> cancel_requested;  // 2.41+: waits for the housekeeping run
     std::optional<SysTime> died_at;
+    std::optional<SysTime> finish_at;         // the steps are done; the row is committed then
+    std::string finish_status;
+    std::optional<SysTime> next_persist;      // 2.41+: the progress snapshot every 10 s (§3.3)
+    ProgressRecorder progress;
+  };
+  // A row waiting in the notifier's asynchronous queue (2.40.8+, 2.41.4+, 2.42+; §1.4).
+  struct PendingRow {
+    SysTime due;
+    SysTime written;  // when the job made the call: the row's time
+    std::string uid;
+    NotificationLevel level;
+    std::optional<std::string> text;
+    bool completed;
+    std::optional<nlohmann::json> parameters;
   };
   struct Job {
     JobInfo info;
@@ -1535,6 +1945,7 @@ class JobEngine {
     SysTime newest_time;
     std::uint64_t seq = 0;
   };
+  static constexpr std::chrono::seconds kProgressEvery{10};  // §3.3: the `alive` observer
   struct StoredSummary {
     nlohmann::json value;
     std::uint64_t seq = 0;
@@ -1587,17 +1998,25 @@ class JobEngine {
     return oldest;
   }
 
+  // tryStart: RUNNING, lastExecuted and lastAlive now, the previous progress cleared (§3.3).
   void start_locked(Job& job, SysTime t) {
     job.queued = false;
     job.run = Run{};
     job.info.job_status = "RUNNING";
     job.info.last_executed = t;
     job.info.last_alive = t;
+    job.info.progress = nullptr;
+    if (profile_.progress_endpoint) job.run.next_persist = t + kProgressEvery;
     if (job.script.steps().empty()) {
       finish_locked(job, t, "COMPLETED");
       return;
     }
     job.run.next_at = t + job.script.steps().front().after;
+  }
+
+  void persist_progress_locked(Job& job, SysTime t) {
+    if (!profile_.progress_endpoint || job.run.progress.empty()) return;
+    job.info.progress = job.run.progress.to_json(t, time_.time_zone, true);
   }
 
   // The next moment something happens, or empty when nothing is pending.
@@ -1607,15 +2026,19 @@ class JobEngine {
       if (!next || t < *next) next = t;
     };
     bool tick_needed = false;
+    for (const auto& row : pending_) consider(row.due);
     for (const auto& entry : jobs_) {
       const Job& job = entry.second;
       if (job.info.job_status == "RUNNING") {
         if (job.run.died_at) {
           consider(*job.run.died_at + kRescheduleStaleAfter);
+        } else if (job.run.finish_at) {
+          consider(*job.run.finish_at);
         } else {
           consider(job.run.next_at);
           if (job.run.cancel_requested && !job.run.cancel_flag) tick_needed = true;
         }
+        if (job.run.next_persist && !job.run.died_at) consider(*job.run.next_persist);
       }
       if (job.queued && !is_continuous(job.info.job_type)) tick_needed = true;
     }
@@ -1637,7 +2060,18 @@ class JobEngine {
     return now;
   }
 
+  // Does one thing that falls due at `t`: a queued row is stored, a run's row is committed, the
+  // scheduler ticks, a job runs its next step or gets a progress snapshot.
   void process_event_locked(SysTime t) {
+    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+      if (it->due != t) continue;
+      const PendingRow row = std::move(*it);
+      pending_.erase(it);
+      if (Job* job = find_locked(row.uid, t)) {
+        store_locked(*job, row.written, row.level, row.text, row.completed, row.parameters ? &*row.parameters : nullptr);
+      }
+      return;
+    }
     if (profile_.scheduler_grid && t == last_tick_ + kSchedulerLoop) {
       run_tick_locked(t);
       return;
@@ -1646,14 +2080,31 @@ class JobEngine {
     for (auto& entry : jobs_) {
       Job& job = entry.second;
       if (job.info.job_status != "RUNNING") continue;
-      const SysTime at = job.run.died_at ? *job.run.died_at + kRescheduleStaleAfter : job.run.next_at;
+      const SysTime at = job.run.died_at    ? *job.run.died_at + kRescheduleStaleAfter
+                         : job.run.finish_at ? *job.run.finish_at
+                                             : job.run.next_at;
       if (at == t) due.push_back(&job);
     }
     std::sort(due.begin(), due.end(), [](const Job* a, const Job* b) { return a->order < b->order; });
+    if (due.empty()) {
+      for (auto& entry : jobs_) {
+        Job& job = entry.second;
+        if (job.info.job_status == "RUNNING" && job.run.next_persist && *job.run.next_persist == t) {
+          persist_progress_locked(job, t);
+          job.run.next_persist = t + kProgressEvery;
+          return;
+        }
+      }
+      return;
+    }
     Job& job = *due.front();
     if (job.run.died_at) {
       // rescheduleStaleJobs: no heartbeat for 10 minutes marks the job FAILED (§3.3).
       finish_locked(job, t, "FAILED");
+      return;
+    }
+    if (job.run.finish_at) {
+      finish_locked(job, t, job.run.finish_status.c_str());
       return;
     }
     run_step_locked(job, t);
@@ -1683,11 +2134,16 @@ class JobEngine {
 
   void request_cancel_locked(Job& job, SysTime now) {
     if (job.queued) {
-      // A SCHEDULED ONCE_ASAP job that never started: reverted, never writes a row (§3.2).
+      // tryCancel, a SCHEDULED ONCE_ASAP job that never started (§3.2): reverted, never writes a
+      // row. An ad-hoc job is disabled (its status stays SCHEDULED); a saved one gets its CRON back.
       job.queued = false;
-      job.info.enabled = false;
+      if (job.info.ad_hoc) {
+        job.info.enabled = false;
+      } else {
+        job.info.scheduling_type = "CRON";
+      }
       job.info.last_executed_status = "STOPPED";
-      job.info.job_status = job.info.ad_hoc ? "DISABLED" : "SCHEDULED";
+      job.info.last_updated = now;
       return;
     }
     if (job.info.job_status != "RUNNING") return;
@@ -1706,14 +2162,7 @@ class JobEngine {
     return profile_.quiet_types_emit_empty_rows ? Visibility::ErrorOnly : Visibility::None;
   }
 
-  static std::string format_duration(std::chrono::milliseconds d) {  // H:mm:ss.SSS
-    const auto ms = d.count();
-    char buffer[48];
-    std::snprintf(buffer, sizeof buffer, "%lld:%02lld:%02lld.%03lld", static_cast<long long>(ms / 3600000),
-                  static_cast<long long>(ms / 60000 % 60), static_cast<long long>(ms / 1000 % 60),
-                  static_cast<long long>(ms % 1000));
-    return buffer;
-  }
+
 
   std::optional<std::string> render(const Step& step, const Job& job, SysTime t) const {
     if (!step.message) return std::nullopt;
@@ -1743,8 +2192,15 @@ class JobEngine {
         if (vis == Visibility::None) return;
         if (vis == Visibility::ErrorOnly && text && level != NotificationLevel::Error) text = std::string();
       }
+      if (step.arrives_after.count() > 0 && profile_.new_notifier) {  // older notifiers write at once
+        PendingRow row{t + step.arrives_after, t, job.info.uid, level, std::move(text), completed, std::nullopt};
+        if (with_parameters) row.parameters = step.data;
+        pending_.push_back(std::move(row));
+        return;
+      }
       store_locked(job, t, level, std::move(text), completed, with_parameters ? &step.data : nullptr);
     };
+    const auto plain = [&](const std::optional<std::string>& text) { return text ? *text : std::string(); };
     const bool errors_only = vis != Visibility::Full && !step.direct;
     switch (step.kind) {
       case StepKind::StartProcess: {
@@ -1755,31 +2211,49 @@ class JobEngine {
         job.run.process_started = t;
         job.run.process_open = true;
         auto text = render(step, job, t);
+        job.run.progress.start_process(t, plain(text), job.info.uid, job.info.user_id);
         if (!text || text->empty()) text = job.info.job_type + " process started";
         emit(NotificationLevel::Info, text, false, profile_.parameters_row);
         break;
       }
       case StepKind::Stage:
       case StepKind::Item:
-      case StepKind::Message:
-        if (!errors_only || step.level == NotificationLevel::Error) emit(step.level, render(step, job, t), false, false);
+      case StepKind::Message: {
+        const auto text = render(step, job, t);
+        if (step.kind == StepKind::Stage) job.run.progress.start_stage(t, plain(text));
+        if (step.kind == StepKind::Item) job.run.progress.start_item(t, plain(text));
+        if (!errors_only || step.level == NotificationLevel::Error) emit(step.level, text, false, false);
         break;
-      case StepKind::FailedStage:
-        emit(NotificationLevel::Error, render(step, job, t), false, false);
+      }
+      case StepKind::FailedStage: {
+        const auto text = render(step, job, t);
+        job.run.progress.fail_stage(t, plain(text));
+        emit(NotificationLevel::Error, text, false, false);
         break;
+      }
       case StepKind::Summary:
         set_summary_locked(job.info.job_type, job.info.uid, step.data, t);
         break;
-      case StepKind::CompleteProcess:
-        job.run.process_open = false;
-        emit(NotificationLevel::Info, render(step, job, t), true, false);
+      case StepKind::ObjectError:
+        job.run.progress.add_error(step.data.value("id", ""), step.data.value("code", ""), step.data);
         break;
-      case StepKind::FailProcess:
+      case StepKind::CompleteProcess: {
+        job.run.process_open = false;
+        const auto text = render(step, job, t);
+        job.run.progress.end_process(t, "SUCCESS", text, std::nullopt);
+        emit(NotificationLevel::Info, text, true, false);
+        break;
+      }
+      case StepKind::FailProcess: {
         job.run.process_open = false;
         job.run.failed = true;
-        emit(NotificationLevel::Error, render(step, job, t), true, false);
+        const auto text = render(step, job, t);
+        job.run.progress.end_process(t, "ERROR", std::nullopt, text);
+        emit(NotificationLevel::Error, text, true, false);
         break;
+      }
       case StepKind::Abort:
+        job.run.progress.end_process(t, "ERROR", std::nullopt, std::nullopt);
         finish_locked(job, t, "FAILED");
         return;
       case StepKind::Die:
@@ -1795,6 +2269,7 @@ class JobEngine {
     if (job.run.process_open && profile_.scheduler_grid) {
       // RecordingJobProgress#autoComplete (2.41+): a job that returned without completing.
       job.run.process_open = false;
+      job.run.progress.end_process(t, "SUCCESS", std::string("(process completed implicitly)"), std::nullopt);
       if (vis != Visibility::None) {
         store_locked(job, t, NotificationLevel::Info,
                      vis == Visibility::Full ? std::optional<std::string>("(process completed implicitly)")
@@ -1802,42 +2277,75 @@ class JobEngine {
                      true, nullptr);
       }
     }
-    finish_locked(job, t, job.run.failed ? "FAILED" : "COMPLETED");
+    const char* status = job.run.failed ? "FAILED" : "COMPLETED";
+    if (job.script.commit_delay().count() > 0) {
+      job.run.finish_at = t + job.script.commit_delay();
+      job.run.finish_status = status;
+      return;
+    }
+    finish_locked(job, t, status);
   }
 
   void stop_cancelled_locked(Job& job, SysTime t) {
+    job.run.progress.cancel(t);
     if (profile_.scheduler_grid) {
       finish_locked(job, t, "STOPPED");  // finishRunCancel: no row at all (§1.5)
       return;
     }
-    // <=2.40: the CancellationException reaches failedProcess (§1.5, inferred).
+    // <=2.40: startingStage throws a CancellationException without a message, which reaches
+    // failedProcess(Exception): "Process failed: " + the class name (JobProgress#getMessage, 2.40.0).
     if (visibility(job.info.job_type) != Visibility::None) {
-      store_locked(job, t, NotificationLevel::Error, std::string("Process failed: Job was cancelled"), true, nullptr);
+      store_locked(job, t, NotificationLevel::Error,
+                   std::string("Process failed: java.util.concurrent.CancellationException"), true, nullptr);
     }
     finish_locked(job, t, "STOPPED");
   }
 
+  // tryFinish (2.41+): the status, lastFinished now, lastAlive cleared, the scheduling type back
+  // to CRON for a saved job; an ad-hoc job is DISABLED. <=2.40 (whenRunIsDone) sets SCHEDULED and
+  // lastExecuted; a cancel is FAILED before 2.38.3/2.39.2 (§3.1).
   void finish_locked(Job& job, SysTime t, const char* status) {
-    job.info.last_executed_status = status;
+    std::string final_status = status;
+    if (final_status == "STOPPED" && !profile_.stopped_status) final_status = "FAILED";
+    job.run.finish_at.reset();
+    job.run.next_persist.reset();
+    job.info.last_executed_status = final_status;
     job.info.last_finished = t;
-    job.info.last_alive = t;
+    job.info.last_updated = t;
+    job.info.finished_run_started = job.info.last_executed;
+    job.info.last_alive.reset();
+    if (!job.info.cron_expression.empty()) job.info.scheduling_type = "CRON";
     if (job.info.ad_hoc) {
       job.info.job_status = "DISABLED";
       job.info.enabled = false;
     } else {
       job.info.job_status = "SCHEDULED";
     }
-    if (!job.script.result().is_null() && std::string(status) == "COMPLETED") {
-      results_[job.info.job_type] = job.script.result();
+    persist_progress_locked(job, t);
+    if (!job.script.result().is_null() && final_status == "COMPLETED") {
+      results_[job.info.job_type] = stamped_result(job.script.result(), job.info.last_executed, t);
     }
     start_queued_continuous_locked(job.info.job_type, t);
+  }
+
+  // Data integrity results carry the time their check ran: finishedTime, and startTime from
+  // 2.39.4 (DataIntegritySummary/Details).
+  nlohmann::json stamped_result(nlohmann::json result, std::optional<SysTime> started, SysTime finished) const {
+    if (!result.is_object()) return result;
+    for (auto& entry : result.items()) {
+      if (!entry.value().is_object()) continue;
+      entry.value()["finishedTime"] = format_time(finished);
+      if (profile_.integrity_start_time && started) entry.value()["startTime"] = format_time(*started);
+    }
+    return result;
   }
 
   // ---- the notifier store ------------------------------------------------------------------
 
   void store_locked(Job& job, SysTime t, NotificationLevel level, std::optional<std::string> text, bool completed,
                     const nlohmann::json* parameters) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+    // The row's time is the clock of the node that runs the job.
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>((t + time_.job_node_offset).time_since_epoch()).count();
     if (profile_.ids_from_timestamp && ms <= last_row_ms_) ms = last_row_ms_ + 1;  // unique per node (§1.2)
     last_row_ms_ = std::max(last_row_ms_, ms);
     const SysTime stamped{std::chrono::duration_cast<SysTime::duration>(std::chrono::milliseconds(ms))};
@@ -1854,7 +2362,7 @@ class JobEngine {
     n.level = level;
     n.level_name = to_string(level);
     n.category = job.info.job_type;
-    n.time = format_server_time(stamped);
+    n.time = format_time(stamped);
     n.message = std::move(text);
     n.completed = completed;
     if (parameters) {
@@ -1862,40 +2370,43 @@ class JobEngine {
       if (!parameters->is_null()) n.data = *parameters;
     }
 
-    Feed& feed = feeds_[job.info.job_type][job.info.uid];
+    const std::string& type = job.info.job_type;
+    if (!profile_.new_notifier) shorten_pool_if_full_locked(type);
+    Feed& feed = feeds_[type][job.info.uid];
+    const std::size_t before = feed.rows.size();
     if (!feed.rows.empty() && feed.rows.front().level == NotificationLevel::Loop) feed.rows.pop_front();
     feed.rows.push_front(std::move(n));
     feed.newest_time = stamped;
     feed.seq = ++seq_;
     last_write_ = t;
-    apply_caps_locked(job.info.job_type, job.info.uid);
+    if (profile_.new_notifier) {
+      // FIFO per job, but the very first row (the parameters) is always kept (§1.4); the
+      // max-jobs cap waits for the notifier to be idle (clean_if_idle_locked).
+      while (feed.rows.size() > kMaxMessagesPerJob) feed.rows.erase(feed.rows.end() - 2);
+    } else if (feed.rows.size() > before) {
+      pool_order_[type].push_front(job.info.uid);
+    }
   }
 
-  void apply_caps_locked(const std::string& type, const std::string& uid) {
-    auto& jobs = feeds_[type];
-    if (profile_.new_notifier) {
-      auto& rows = jobs[uid].rows;
-      // FIFO per job, but the very first row (the parameters) is always kept (§1.4).
-      while (rows.size() > kMaxMessagesPerJob) rows.erase(rows.end() - 2);
-      return;  // the max-jobs cap waits for the notifier to be idle (clean_if_idle_locked)
+  // <=2.40.7 and 2.41.0-2.41.3 (NotificationMap.Pool#add, §1.4): one pool of 500 rows per type.
+  // When it is full, the job that made the oldest addition loses a row: its newest if that is a
+  // LOOP row, else its oldest; a job left without rows is dropped.
+  void shorten_pool_if_full_locked(const std::string& type) {
+    auto& order = pool_order_[type];
+    if (order.size() < kMaxMessagesPerJob) return;
+    const std::string victim = order.back();
+    order.pop_back();
+    auto jobs = feeds_.find(type);
+    if (jobs == feeds_.end()) return;
+    auto feed = jobs->second.find(victim);
+    if (feed == jobs->second.end() || feed->second.rows.empty()) return;
+    auto& rows = feed->second.rows;
+    if (rows.front().level == NotificationLevel::Loop) {
+      rows.pop_front();
+    } else {
+      rows.pop_back();
     }
-    // <=2.41.3: one pool of 500 slots per type; the job owning the oldest slot loses it.
-    std::size_t total = 0;
-    for (const auto& entry : jobs) total += entry.second.rows.size();
-    while (total > kMaxMessagesPerJob) {
-      std::string owner;
-      const Notification* oldest = nullptr;
-      for (const auto& entry : jobs) {
-        if (entry.second.rows.empty()) continue;
-        const Notification& candidate = entry.second.rows.back();
-        if (!oldest || candidate.time < oldest->time) {
-          oldest = &candidate;
-          owner = entry.first;
-        }
-      }
-      jobs[owner].rows.pop_back();
-      --total;
-    }
+    if (rows.empty()) jobs->second.erase(feed);
   }
 
   std::vector<std::string> jobs_by_recency_locked(const std::map<std::string, Feed>& jobs) const {
@@ -1973,6 +2484,9 @@ class JobEngine {
   void clear_job_locked(const std::string& type, const std::string& uid) {
     if (auto it = feeds_.find(type); it != feeds_.end()) it->second.erase(uid);
     if (auto it = summaries_.find(type); it != summaries_.end()) it->second.erase(uid);
+    if (auto it = pool_order_.find(type); it != pool_order_.end()) {
+      it->second.erase(std::remove(it->second.begin(), it->second.end(), uid), it->second.end());
+    }
   }
 
   const Feed* find_feed_locked(const std::string& type, const std::string& uid) const {
@@ -2052,6 +2566,7 @@ class JobEngine {
 
   VersionProfile profile_;
   Clock& clock_;
+  EngineClock time_;
   std::mutex mutex_;
   std::mt19937_64 random_;
   std::map<std::string, Job> jobs_;
@@ -2060,6 +2575,8 @@ class JobEngine {
   std::map<std::string, std::deque<JobScript>> next_scripts_;
   std::map<std::string, JobScript> default_scripts_;
   std::map<std::string, nlohmann::json> results_;
+  std::map<std::string, std::deque<std::string>> pool_order_;  // <=2.41.3: additions per type, newest first
+  std::deque<PendingRow> pending_;                            // the notifier's async queue
   SysTime last_tick_;
   std::int64_t last_row_ms_ = 0;
   std::optional<SysTime> last_write_;  // when the notifier last stored a row (idle cleaning, §1.4)
@@ -2073,6 +2590,7 @@ class JobEngine {
 #endif  // DHIS2_TESTING_JOB_ENGINE_HPP
 // end of <dhis2/testing/job_engine.hpp>
 // #include <dhis2/testing/job_script.hpp>
+// #include <dhis2/testing/time_zone.hpp>
 // #include <dhis2/testing/version_profile.hpp>
 
 #include <arpa/inet.h>
@@ -2155,6 +2673,21 @@ struct FakeServerOptions {
   std::string default_category_combo = "bjDvmb4bfuf";  // the uid of the "default" category combo
   std::chrono::seconds keep_alive_timeout{5};
   std::uint64_t seed = 20240520;   // job and notification ids are reproducible for a seed
+  // The server's zone: every time it writes is wall-clock time there (serverTimeZoneId). Give it
+  // changes to put a daylight-saving change in the middle of a job.
+  ServerTimeZone time_zone = ServerTimeZone::utc();
+  // How far the clock of the node that runs jobs (and writes their notifications) is off the
+  // node that answers kick-offs: cluster skew (a job's rows can then be older than its `created`).
+  std::chrono::milliseconds job_node_clock_offset{0};
+};
+
+// Which node of a cluster answers the notifier's reads (tasks, task summaries, tracker job
+// feeds). Without Redis every node keeps its own notifications, so a node that did not run the
+// job answers [] and empty summaries while the job rows (in the database) are shared (§1.4).
+enum class NotifierNode {
+  Same,        // the node that runs the jobs (a single server, or a cluster with Redis)
+  Other,       // a node that runs none of them
+  Alternating  // a load balancer sending each read to the other node than the last one
 };
 
 class FakeServer {
@@ -2163,7 +2696,7 @@ class FakeServer {
       : options_(validated(std::move(options))),
         profile_(VersionProfile::of(options_.version)),
         clock_(options_.start_time ? *options_.start_time : default_start()),
-        engine_(profile_, clock_, options_.seed) {
+        engine_(profile_, clock_, options_.seed, EngineClock{options_.time_zone, options_.job_node_clock_offset}) {
     clock_.set_speed(options_.speed);
     for (std::size_t i = 0; i < options_.users.size(); ++i) {
       if (options_.users[i].id.empty()) options_.users[i].id = "xE7jOejl9F" + std::string(1, static_cast<char>('a' + i % 26));
@@ -2262,7 +2795,16 @@ class FakeServer {
                              const std::string& name = {}) {
     engine_.add_job_configuration(uid, job_type, name.empty() ? job_type + " job" : name, std::move(script));
   }
+  // The script a saved configuration runs from its next run on.
+  void set_configuration_script(const std::string& uid, JobScript script) {
+    engine_.set_configuration_script(uid, std::move(script));
+  }
   std::optional<JobInfo> job(const std::string& uid) { return engine_.job(uid); }
+  // Routes the notifier's reads to the node that runs the jobs, to another one, or alternately.
+  void set_notifier_node(NotifierNode node) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    notifier_node_ = node;
+  }
   std::vector<JobInfo> jobs() { return engine_.jobs(); }
   JobEngine& engine() noexcept { return engine_; }
 
@@ -2536,7 +3078,7 @@ class FakeServer {
     const std::string scheme = lower(header.substr(0, space));
     const std::string credential = space == std::string::npos ? std::string() : header.substr(space + 1);
     if (scheme == "basic") {
-      const auto decoded = base64_decode(credential);
+      const auto decoded = dhis2::detail::base64_decode(credential);
       const auto colon = decoded ? decoded->find(':') : std::string::npos;
       if (colon != std::string::npos) {
         const std::string name = decoded->substr(0, colon), password = decoded->substr(colon + 1);
@@ -2638,6 +3180,8 @@ class FakeServer {
 
     if (m == "POST" && is({"jobConfigurations", "*", "execute"})) return execute(r);
     if (m == "POST" && is({"jobConfigurations", "*", "cancel"}) && profile_.scheduler_grid) return cancel(r);
+    if (m == "POST" && is({"jobConfigurations", "*", "revert"}) && profile_.revert) return revert(r);
+    if (m == "GET" && is({"jobConfigurations", "*", "progress"}) && profile_.progress_endpoint) return job_progress(r);
     if (m == "GET" && is({"jobConfigurations", "*"})) return job_row(r);
     if (m == "POST" && is({"scheduling", "cancel", "*"})) {
       engine_.cancel_type(profile_.canonical_job_type(s[2]));
@@ -2645,7 +3189,10 @@ class FakeServer {
     }
     if (m == "GET" && s.size() >= 2 && s[0] == "scheduling" && s[1] == "running") return running(r);
 
-    if (m == "GET" && is({"system", "tasks"})) return no_store(json_reply(200, engine_.all(gist(r)), true));
+    if (m == "GET" && is({"system", "tasks"})) {
+      if (read_on_other_node()) return no_store(json_reply(200, empty_overview(), true));
+      return no_store(json_reply(200, engine_.all(gist(r)), true));
+    }
     if (m == "GET" && is({"system", "tasks", "*"})) return tasks_of_type(r);
     if (m == "GET" && is({"system", "tasks", "*", "*"})) return task_feed(r);
     if (m == "GET" && is({"system", "taskSummaries", "*"})) return summaries_of_type(r);
@@ -2665,13 +3212,13 @@ class FakeServer {
         {"userAgent", r.req->get_header_value("User-Agent")},
         {"calendar", "iso8601"},
         {"dateFormat", "yyyy-mm-dd"},
-        {"serverDate", format_server_time(now)},
-        {"serverTimeZoneId", "Etc/UTC"},
-        {"serverTimeZoneDisplayName", "Coordinated Universal Time"},
-        {"lastAnalyticsTableSuccess", format_server_time(now - std::chrono::hours(8))},
+        {"serverDate", engine_.format_time(now)},
+        {"serverTimeZoneId", options_.time_zone.id},
+        {"serverTimeZoneDisplayName", options_.time_zone.display_name},
+        {"lastAnalyticsTableSuccess", engine_.format_time(now - std::chrono::hours(8))},
         {"intervalSinceLastAnalyticsTableSuccess", "8 h, 0 m, 0 s"},
         {"lastAnalyticsTableRuntime", "0:00:47.890"},
-        {"lastSystemMonitoringSuccess", format_server_time(now - std::chrono::hours(9))},
+        {"lastSystemMonitoringSuccess", engine_.format_time(now - std::chrono::hours(9))},
         {"version", reported_version()},
         {"revision", "eaf4b70"},
         {"buildTime", "2025-01-30T12:00:00.000"},
@@ -2688,7 +3235,7 @@ class FakeServer {
         {"instanceBaseUrl", request_origin(*r.req) + options_.context_path},
         {"isMetadataVersionEnabled", true},
         {"isMetadataSyncEnabled", false},
-        {"databaseInfo", {{"spatialSupport", true}, {"time", format_server_time(now)}}},
+        {"databaseInfo", {{"spatialSupport", true}, {"time", engine_.format_time(now)}}},
         {"encryption", false}};
     if (profile_.version >= ServerVersion{2, 43, 0, 0, true}) {
       info["sessionTimeout"] = 3600;
@@ -2774,7 +3321,7 @@ class FakeServer {
   nlohmann::ordered_json job_configuration_response(const JobInfo& job) const {
     nlohmann::ordered_json response = {{"name", job.name},
                                        {"id", job.uid},
-                                       {"created", format_server_time(job.created)},
+                                       {"created", engine_.format_time(job.created)},
                                        {"jobType", job.job_type},
                                        {"jobStatus", profile_.scheduler_grid ? "NOT_STARTED" : job.job_status}};
     if (!job.parameters.is_null()) response["jobParameters"] = job.parameters;
@@ -2882,7 +3429,7 @@ class FakeServer {
       s.result(integrity_result(checks.empty() ? default_checks() : checks, type != "DATA_INTEGRITY"));
       script = std::move(s);
     } else {
-      JobScript s = JobScript::default_for(type, parameters);
+      JobScript s = engine_.take_next_script(type).value_or(JobScript::default_for(type, parameters));
       s.result(integrity_result(checks.empty() ? default_checks() : checks, type != "DATA_INTEGRITY"));
       script = std::move(s);
     }
@@ -2901,7 +3448,7 @@ class FakeServer {
     for (const auto& check : checks) {
       nlohmann::json entry = {{"name", check}, {"displayName", check}, {"section", "Emulated"},
                               {"severity", "WARNING"}, {"count", n}, {"percentage", n * 1.5},
-                              {"finishedTime", format_server_time(clock_.now())}};
+                              {"finishedTime", engine_.format_time(clock_.now())}};
       if (details) entry["issues"] = nlohmann::json::array();
       out[check] = entry;
       ++n;
@@ -3019,8 +3566,9 @@ class FakeServer {
   Reply tracker_job(const Route& r, bool report) {
     const std::string& uid = r.segments[2];
     if (profile_.new_notifier && !is_uid(uid)) return bad_uid(uid, "uid");
-    if (!report) return notifications_reply(engine_.feed("TRACKER_IMPORT_JOB", uid, false));
-    const auto summary = engine_.summary("TRACKER_IMPORT_JOB", uid);
+    const bool other = read_on_other_node();
+    if (!report) return notifications_reply(other ? std::vector<Notification>{} : engine_.feed("TRACKER_IMPORT_JOB", uid, false));
+    const auto summary = other ? std::nullopt : engine_.summary("TRACKER_IMPORT_JOB", uid);
     if (!summary) return web_message(404, "Summary for job " + uid + " does not exist", "E1005");
     return json_reply(200, *summary);
   }
@@ -3061,24 +3609,41 @@ class FakeServer {
     return Reply{204, "", "", {}};
   }
 
+  // GET /api/jobConfigurations/{uid} (§3.1, §3.3). 2.41+ rows change in tryStart/tryFinish;
+  // <=2.40 rows (saved configurations only) have no lastFinished, and get lastExecuted and
+  // lastRuntimeExecution only when a run ends (whenRunIsDone).
   Reply job_row(const Route& r) {
     const std::string& uid = r.segments[1];
     const auto job = engine_.job_row(uid);
     if (!job) return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
     nlohmann::ordered_json row = {{"id", job->uid},
                                   {"name", job->name},
-                                  {"created", format_server_time(job->created)},
+                                  {"created", engine_.format_time(job->created)},
+                                  {"lastUpdated", engine_.format_time(job->last_updated)},
                                   {"jobType", job->job_type},
                                   {"jobStatus", job->job_status},
                                   {"lastExecutedStatus", job->last_executed_status},
-                                  {"schedulingType", job->ad_hoc ? "ONCE_ASAP" : "CRON"},
+                                  {"schedulingType", job->scheduling_type},
                                   {"enabled", job->enabled},
                                   {"configurable", !job->ad_hoc}};
-    if (job->last_executed) row["lastExecuted"] = format_server_time(*job->last_executed);
-    if (job->last_finished) row["lastFinished"] = format_server_time(*job->last_finished);
-    if (job->last_alive) row["lastAlive"] = format_server_time(*job->last_alive);
+    if (!job->cron_expression.empty()) row["cronExpression"] = job->cron_expression;
+    const auto runtime = [](SysTime from, SysTime to) {
+      return JobEngine::format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(to - from));
+    };
+    if (profile_.scheduler_grid) {
+      if (job->last_executed) row["lastExecuted"] = engine_.format_time(*job->last_executed);
+      if (job->last_finished) row["lastFinished"] = engine_.format_time(*job->last_finished);
+      if (job->last_alive) row["lastAlive"] = engine_.format_time(*job->last_alive);
+      if (job->last_executed && job->last_finished && *job->last_finished >= *job->last_executed) {
+        row["lastRuntimeExecution"] = runtime(*job->last_executed, *job->last_finished);
+      }
+      if (!job->user_id.empty()) row["executedBy"] = job->user_id;
+    } else if (job->finished_run_started && job->last_finished) {
+      row["lastExecuted"] =
+          engine_.format_time(profile_.last_executed_is_start ? *job->finished_run_started : *job->last_finished);
+      row["lastRuntimeExecution"] = runtime(*job->finished_run_started, *job->last_finished);
+    }
     if (!job->parameters.is_null()) row["jobParameters"] = job->parameters;
-    if (!job->user_id.empty()) row["executedBy"] = job->user_id;
     const std::string fields = r.req->get_param_value("fields");
     if (!fields.empty() && fields != "*") {
       nlohmann::ordered_json picked = nlohmann::ordered_json::object();
@@ -3090,6 +3655,42 @@ class FakeServer {
     return json_reply(200, row, true);
   }
 
+  // GET /api/jobConfigurations/{uid}/progress (2.41+, §3.1, §3.3): for a superuser, a holder of
+  // F_JOB_LOG_READ or the user who ran the job; `errors` only for the first two. 200 with an
+  // empty body while the job has no progress (before its first snapshot).
+  Reply job_progress(const Route& r) {
+    const std::string& uid = r.segments[1];
+    if (!is_uid(uid)) return bad_uid(uid, "uid");
+    const auto job = engine_.job_row(uid);
+    if (!job) return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
+    const bool reads_log = has_authority(*r.user, "F_JOB_LOG_READ");
+    if (!reads_log && job->user_id != r.user->id) {
+      return web_message(403, "User has no access to JobConfiguration:" + uid, "E1006");
+    }
+    if (job->progress.is_null()) return Reply{200, "", "", {}};
+    nlohmann::json body = job->progress;
+    if (!reads_log) body.erase("errors");
+    return json_reply(200, body);
+  }
+
+  // POST /api/jobConfigurations/{uid}/revert (2.41.1+, §3.1): frees a job stuck in RUNNING.
+  Reply revert(const Route& r) {
+    const std::string& uid = r.segments[1];
+    if (!is_uid(uid)) return bad_uid(uid, "uid");
+    if (!has_authority(*r.user, "F_PERFORM_MAINTENANCE")) {
+      return web_message(403, "User has no access to JobConfiguration:" + uid, "E1006");
+    }
+    switch (engine_.revert(uid)) {
+      case JobEngine::RevertStatus::NotFound:
+        return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
+      case JobEngine::RevertStatus::NotRunning: return web_message(409, "Job is not running", "E1004");
+      case JobEngine::RevertStatus::StillAlive:
+        return web_message(409, "Failed to transition job from RUNNING state", "E1004");
+      case JobEngine::RevertStatus::Reverted: break;
+    }
+    return Reply{204, "", "", {}};
+  }
+
   Reply running(const Route& r) {
     const auto& s = r.segments;
     if (s.size() == 3 && s[2] == "types") {
@@ -3099,9 +3700,9 @@ class FakeServer {
       }
       return json_reply(200, types);
     }
-    const auto process = [](const JobInfo& job) {
+    const auto process = [this](const JobInfo& job) {
       return nlohmann::json{{"jobId", job.uid}, {"status", "RUNNING"}, {"description", job.name},
-                            {"startedTime", job.last_executed ? format_server_time(*job.last_executed) : ""},
+                            {"startedTime", job.last_executed ? engine_.format_time(*job.last_executed) : ""},
                             {"stages", nlohmann::json::array()}};
     };
     if (s.size() == 2) {
@@ -3114,7 +3715,7 @@ class FakeServer {
     if (profile_.scheduler_grid) {
       // 2.41+: a Progress object, or an empty body when none runs (§3.1).
       if (jobs.empty()) return Reply{200, "", "application/json", {}};
-      return json_reply(200, {{"sequence", nlohmann::json::array({process(jobs.front())})}});
+      return json_reply(200, engine_.live_progress(jobs.front().uid));
     }
     nlohmann::json list = nlohmann::json::array();
     for (const auto& job : jobs) list.push_back(process(job));
@@ -3145,6 +3746,7 @@ class FakeServer {
     Reply error;
     const auto type = job_type_of(r.segments[2], error);
     if (!type) return error;
+    if (read_on_other_node()) return no_store(json_reply(200, nlohmann::ordered_json::object(), true));
     return no_store(json_reply(200, engine_.overview(*type, gist(r)), true));
   }
 
@@ -3157,6 +3759,7 @@ class FakeServer {
       if (profile_.new_notifier) return bad_uid(uid, "jobId");
       return notifications_reply({});
     }
+    if (read_on_other_node()) return notifications_reply({});
     return notifications_reply(engine_.feed(*type, uid, true));
   }
 
@@ -3164,6 +3767,7 @@ class FakeServer {
     Reply error;
     const auto type = job_type_of(r.segments[2], error);
     if (!type) return error;
+    if (read_on_other_node()) return no_store(json_reply(200, nlohmann::ordered_json::object(), true));
     return no_store(json_reply(200, engine_.summaries(*type), true));
   }
 
@@ -3173,7 +3777,7 @@ class FakeServer {
     if (!type) return error;
     const std::string& uid = r.segments[3];
     if (!is_uid(uid) && profile_.new_notifier) return bad_uid(uid, "jobId");
-    const auto summary = engine_.summary(*type, uid);
+    const auto summary = read_on_other_node() ? std::nullopt : engine_.summary(*type, uid);
     Reply reply;
     reply.headers.emplace_back("Cache-Control", "no-store");
     if (!summary) {
@@ -3197,8 +3801,28 @@ class FakeServer {
     std::optional<int> max_age;
     if (r.req->has_param("maxCount")) max_count = static_cast<std::size_t>(std::atoi(r.req->get_param_value("maxCount").c_str()));
     if (r.req->has_param("maxAge")) max_age = std::atoi(r.req->get_param_value("maxAge").c_str());
-    engine_.clear_notifications(type, s.size() == 4 ? s[3] : std::string(), max_count, max_age);
+    if (!read_on_other_node()) engine_.clear_notifications(type, s.size() == 4 ? s[3] : std::string(), max_count, max_age);
     return Reply{204, "", "", {}};
+  }
+
+  // Whether this notifier read lands on a node that did not run the jobs (set_notifier_node).
+  bool read_on_other_node() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    switch (notifier_node_) {
+      case NotifierNode::Same: return false;
+      case NotifierNode::Other: return true;
+      case NotifierNode::Alternating: last_read_on_other_ = !last_read_on_other_; return last_read_on_other_;
+    }
+    return false;
+  }
+
+  // GET /api/system/tasks on a node with no notifications: the old map lists every type (§1.1).
+  nlohmann::ordered_json empty_overview() const {
+    nlohmann::ordered_json out = nlohmann::ordered_json::object();
+    if (!profile_.new_notifier) {
+      for (const auto& type : profile_.job_types) out[type] = nlohmann::ordered_json::object();
+    }
+    return out;
   }
 
   // SystemController answers every GET with Cache-Control: no-store (§1).
@@ -3359,32 +3983,12 @@ class FakeServer {
     return s;
   }
 
-  static std::optional<std::string> base64_decode(const std::string& in) {
-    std::string out;
-    int value = 0, bits = -8;
-    for (unsigned char c : in) {
-      int digit;
-      if (c >= 'A' && c <= 'Z') digit = c - 'A';
-      else if (c >= 'a' && c <= 'z') digit = c - 'a' + 26;
-      else if (c >= '0' && c <= '9') digit = c - '0' + 52;
-      else if (c == '+') digit = 62;
-      else if (c == '/') digit = 63;
-      else if (c == '=') break;
-      else return std::nullopt;
-      value = ((value & 0xFFFF) << 6) + digit;  // only the undecoded low bits matter; no int overflow
-      bits += 6;
-      if (bits >= 0) {
-        out.push_back(static_cast<char>((value >> bits) & 0xFF));
-        bits -= 8;
-      }
-    }
-    return out;
-  }
-
   FakeServerOptions options_;
   VersionProfile profile_;
   Clock clock_;
   JobEngine engine_;
+  NotifierNode notifier_node_ = NotifierNode::Same;  // guarded by mutex_
+  bool last_read_on_other_ = false;                   // for Alternating; guarded by mutex_
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = -1;
@@ -3406,6 +4010,8 @@ class FakeServer {
 // end of <dhis2/testing/fake_server.hpp>
 // #include <dhis2/testing/job_engine.hpp>
 // #include <dhis2/testing/job_script.hpp>
+// #include <dhis2/testing/progress_recorder.hpp>
+// #include <dhis2/testing/time_zone.hpp>
 // #include <dhis2/testing/version_profile.hpp>
 
 #endif  // DHIS2_TESTING_HPP

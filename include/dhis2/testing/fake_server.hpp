@@ -12,6 +12,7 @@
 // sockets through /proc/self/fd for the drop faults and a prompt stop), and it ignores SIGPIPE in
 // the process, as servers do, so that a client hanging up cannot kill it.
 
+#include <dhis2/detail/base64.hpp>
 #include <dhis2/errors.hpp>
 #include <dhis2/notification.hpp>
 #include <dhis2/personal_access_token.hpp>
@@ -19,6 +20,7 @@
 #include <dhis2/testing/faults.hpp>
 #include <dhis2/testing/job_engine.hpp>
 #include <dhis2/testing/job_script.hpp>
+#include <dhis2/testing/time_zone.hpp>
 #include <dhis2/testing/version_profile.hpp>
 
 #include <arpa/inet.h>
@@ -101,6 +103,21 @@ struct FakeServerOptions {
   std::string default_category_combo = "bjDvmb4bfuf";  // the uid of the "default" category combo
   std::chrono::seconds keep_alive_timeout{5};
   std::uint64_t seed = 20240520;   // job and notification ids are reproducible for a seed
+  // The server's zone: every time it writes is wall-clock time there (serverTimeZoneId). Give it
+  // changes to put a daylight-saving change in the middle of a job.
+  ServerTimeZone time_zone = ServerTimeZone::utc();
+  // How far the clock of the node that runs jobs (and writes their notifications) is off the
+  // node that answers kick-offs: cluster skew (a job's rows can then be older than its `created`).
+  std::chrono::milliseconds job_node_clock_offset{0};
+};
+
+// Which node of a cluster answers the notifier's reads (tasks, task summaries, tracker job
+// feeds). Without Redis every node keeps its own notifications, so a node that did not run the
+// job answers [] and empty summaries while the job rows (in the database) are shared (§1.4).
+enum class NotifierNode {
+  Same,        // the node that runs the jobs (a single server, or a cluster with Redis)
+  Other,       // a node that runs none of them
+  Alternating  // a load balancer sending each read to the other node than the last one
 };
 
 class FakeServer {
@@ -109,7 +126,7 @@ class FakeServer {
       : options_(validated(std::move(options))),
         profile_(VersionProfile::of(options_.version)),
         clock_(options_.start_time ? *options_.start_time : default_start()),
-        engine_(profile_, clock_, options_.seed) {
+        engine_(profile_, clock_, options_.seed, EngineClock{options_.time_zone, options_.job_node_clock_offset}) {
     clock_.set_speed(options_.speed);
     for (std::size_t i = 0; i < options_.users.size(); ++i) {
       if (options_.users[i].id.empty()) options_.users[i].id = "xE7jOejl9F" + std::string(1, static_cast<char>('a' + i % 26));
@@ -208,7 +225,16 @@ class FakeServer {
                              const std::string& name = {}) {
     engine_.add_job_configuration(uid, job_type, name.empty() ? job_type + " job" : name, std::move(script));
   }
+  // The script a saved configuration runs from its next run on.
+  void set_configuration_script(const std::string& uid, JobScript script) {
+    engine_.set_configuration_script(uid, std::move(script));
+  }
   std::optional<JobInfo> job(const std::string& uid) { return engine_.job(uid); }
+  // Routes the notifier's reads to the node that runs the jobs, to another one, or alternately.
+  void set_notifier_node(NotifierNode node) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    notifier_node_ = node;
+  }
   std::vector<JobInfo> jobs() { return engine_.jobs(); }
   JobEngine& engine() noexcept { return engine_; }
 
@@ -482,7 +508,7 @@ class FakeServer {
     const std::string scheme = lower(header.substr(0, space));
     const std::string credential = space == std::string::npos ? std::string() : header.substr(space + 1);
     if (scheme == "basic") {
-      const auto decoded = base64_decode(credential);
+      const auto decoded = dhis2::detail::base64_decode(credential);
       const auto colon = decoded ? decoded->find(':') : std::string::npos;
       if (colon != std::string::npos) {
         const std::string name = decoded->substr(0, colon), password = decoded->substr(colon + 1);
@@ -584,6 +610,8 @@ class FakeServer {
 
     if (m == "POST" && is({"jobConfigurations", "*", "execute"})) return execute(r);
     if (m == "POST" && is({"jobConfigurations", "*", "cancel"}) && profile_.scheduler_grid) return cancel(r);
+    if (m == "POST" && is({"jobConfigurations", "*", "revert"}) && profile_.revert) return revert(r);
+    if (m == "GET" && is({"jobConfigurations", "*", "progress"}) && profile_.progress_endpoint) return job_progress(r);
     if (m == "GET" && is({"jobConfigurations", "*"})) return job_row(r);
     if (m == "POST" && is({"scheduling", "cancel", "*"})) {
       engine_.cancel_type(profile_.canonical_job_type(s[2]));
@@ -591,7 +619,10 @@ class FakeServer {
     }
     if (m == "GET" && s.size() >= 2 && s[0] == "scheduling" && s[1] == "running") return running(r);
 
-    if (m == "GET" && is({"system", "tasks"})) return no_store(json_reply(200, engine_.all(gist(r)), true));
+    if (m == "GET" && is({"system", "tasks"})) {
+      if (read_on_other_node()) return no_store(json_reply(200, empty_overview(), true));
+      return no_store(json_reply(200, engine_.all(gist(r)), true));
+    }
     if (m == "GET" && is({"system", "tasks", "*"})) return tasks_of_type(r);
     if (m == "GET" && is({"system", "tasks", "*", "*"})) return task_feed(r);
     if (m == "GET" && is({"system", "taskSummaries", "*"})) return summaries_of_type(r);
@@ -611,13 +642,13 @@ class FakeServer {
         {"userAgent", r.req->get_header_value("User-Agent")},
         {"calendar", "iso8601"},
         {"dateFormat", "yyyy-mm-dd"},
-        {"serverDate", format_server_time(now)},
-        {"serverTimeZoneId", "Etc/UTC"},
-        {"serverTimeZoneDisplayName", "Coordinated Universal Time"},
-        {"lastAnalyticsTableSuccess", format_server_time(now - std::chrono::hours(8))},
+        {"serverDate", engine_.format_time(now)},
+        {"serverTimeZoneId", options_.time_zone.id},
+        {"serverTimeZoneDisplayName", options_.time_zone.display_name},
+        {"lastAnalyticsTableSuccess", engine_.format_time(now - std::chrono::hours(8))},
         {"intervalSinceLastAnalyticsTableSuccess", "8 h, 0 m, 0 s"},
         {"lastAnalyticsTableRuntime", "0:00:47.890"},
-        {"lastSystemMonitoringSuccess", format_server_time(now - std::chrono::hours(9))},
+        {"lastSystemMonitoringSuccess", engine_.format_time(now - std::chrono::hours(9))},
         {"version", reported_version()},
         {"revision", "eaf4b70"},
         {"buildTime", "2025-01-30T12:00:00.000"},
@@ -634,7 +665,7 @@ class FakeServer {
         {"instanceBaseUrl", request_origin(*r.req) + options_.context_path},
         {"isMetadataVersionEnabled", true},
         {"isMetadataSyncEnabled", false},
-        {"databaseInfo", {{"spatialSupport", true}, {"time", format_server_time(now)}}},
+        {"databaseInfo", {{"spatialSupport", true}, {"time", engine_.format_time(now)}}},
         {"encryption", false}};
     if (profile_.version >= ServerVersion{2, 43, 0, 0, true}) {
       info["sessionTimeout"] = 3600;
@@ -720,7 +751,7 @@ class FakeServer {
   nlohmann::ordered_json job_configuration_response(const JobInfo& job) const {
     nlohmann::ordered_json response = {{"name", job.name},
                                        {"id", job.uid},
-                                       {"created", format_server_time(job.created)},
+                                       {"created", engine_.format_time(job.created)},
                                        {"jobType", job.job_type},
                                        {"jobStatus", profile_.scheduler_grid ? "NOT_STARTED" : job.job_status}};
     if (!job.parameters.is_null()) response["jobParameters"] = job.parameters;
@@ -828,7 +859,7 @@ class FakeServer {
       s.result(integrity_result(checks.empty() ? default_checks() : checks, type != "DATA_INTEGRITY"));
       script = std::move(s);
     } else {
-      JobScript s = JobScript::default_for(type, parameters);
+      JobScript s = engine_.take_next_script(type).value_or(JobScript::default_for(type, parameters));
       s.result(integrity_result(checks.empty() ? default_checks() : checks, type != "DATA_INTEGRITY"));
       script = std::move(s);
     }
@@ -847,7 +878,7 @@ class FakeServer {
     for (const auto& check : checks) {
       nlohmann::json entry = {{"name", check}, {"displayName", check}, {"section", "Emulated"},
                               {"severity", "WARNING"}, {"count", n}, {"percentage", n * 1.5},
-                              {"finishedTime", format_server_time(clock_.now())}};
+                              {"finishedTime", engine_.format_time(clock_.now())}};
       if (details) entry["issues"] = nlohmann::json::array();
       out[check] = entry;
       ++n;
@@ -965,8 +996,9 @@ class FakeServer {
   Reply tracker_job(const Route& r, bool report) {
     const std::string& uid = r.segments[2];
     if (profile_.new_notifier && !is_uid(uid)) return bad_uid(uid, "uid");
-    if (!report) return notifications_reply(engine_.feed("TRACKER_IMPORT_JOB", uid, false));
-    const auto summary = engine_.summary("TRACKER_IMPORT_JOB", uid);
+    const bool other = read_on_other_node();
+    if (!report) return notifications_reply(other ? std::vector<Notification>{} : engine_.feed("TRACKER_IMPORT_JOB", uid, false));
+    const auto summary = other ? std::nullopt : engine_.summary("TRACKER_IMPORT_JOB", uid);
     if (!summary) return web_message(404, "Summary for job " + uid + " does not exist", "E1005");
     return json_reply(200, *summary);
   }
@@ -1007,24 +1039,41 @@ class FakeServer {
     return Reply{204, "", "", {}};
   }
 
+  // GET /api/jobConfigurations/{uid} (§3.1, §3.3). 2.41+ rows change in tryStart/tryFinish;
+  // <=2.40 rows (saved configurations only) have no lastFinished, and get lastExecuted and
+  // lastRuntimeExecution only when a run ends (whenRunIsDone).
   Reply job_row(const Route& r) {
     const std::string& uid = r.segments[1];
     const auto job = engine_.job_row(uid);
     if (!job) return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
     nlohmann::ordered_json row = {{"id", job->uid},
                                   {"name", job->name},
-                                  {"created", format_server_time(job->created)},
+                                  {"created", engine_.format_time(job->created)},
+                                  {"lastUpdated", engine_.format_time(job->last_updated)},
                                   {"jobType", job->job_type},
                                   {"jobStatus", job->job_status},
                                   {"lastExecutedStatus", job->last_executed_status},
-                                  {"schedulingType", job->ad_hoc ? "ONCE_ASAP" : "CRON"},
+                                  {"schedulingType", job->scheduling_type},
                                   {"enabled", job->enabled},
                                   {"configurable", !job->ad_hoc}};
-    if (job->last_executed) row["lastExecuted"] = format_server_time(*job->last_executed);
-    if (job->last_finished) row["lastFinished"] = format_server_time(*job->last_finished);
-    if (job->last_alive) row["lastAlive"] = format_server_time(*job->last_alive);
+    if (!job->cron_expression.empty()) row["cronExpression"] = job->cron_expression;
+    const auto runtime = [](SysTime from, SysTime to) {
+      return JobEngine::format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(to - from));
+    };
+    if (profile_.scheduler_grid) {
+      if (job->last_executed) row["lastExecuted"] = engine_.format_time(*job->last_executed);
+      if (job->last_finished) row["lastFinished"] = engine_.format_time(*job->last_finished);
+      if (job->last_alive) row["lastAlive"] = engine_.format_time(*job->last_alive);
+      if (job->last_executed && job->last_finished && *job->last_finished >= *job->last_executed) {
+        row["lastRuntimeExecution"] = runtime(*job->last_executed, *job->last_finished);
+      }
+      if (!job->user_id.empty()) row["executedBy"] = job->user_id;
+    } else if (job->finished_run_started && job->last_finished) {
+      row["lastExecuted"] =
+          engine_.format_time(profile_.last_executed_is_start ? *job->finished_run_started : *job->last_finished);
+      row["lastRuntimeExecution"] = runtime(*job->finished_run_started, *job->last_finished);
+    }
     if (!job->parameters.is_null()) row["jobParameters"] = job->parameters;
-    if (!job->user_id.empty()) row["executedBy"] = job->user_id;
     const std::string fields = r.req->get_param_value("fields");
     if (!fields.empty() && fields != "*") {
       nlohmann::ordered_json picked = nlohmann::ordered_json::object();
@@ -1036,6 +1085,42 @@ class FakeServer {
     return json_reply(200, row, true);
   }
 
+  // GET /api/jobConfigurations/{uid}/progress (2.41+, §3.1, §3.3): for a superuser, a holder of
+  // F_JOB_LOG_READ or the user who ran the job; `errors` only for the first two. 200 with an
+  // empty body while the job has no progress (before its first snapshot).
+  Reply job_progress(const Route& r) {
+    const std::string& uid = r.segments[1];
+    if (!is_uid(uid)) return bad_uid(uid, "uid");
+    const auto job = engine_.job_row(uid);
+    if (!job) return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
+    const bool reads_log = has_authority(*r.user, "F_JOB_LOG_READ");
+    if (!reads_log && job->user_id != r.user->id) {
+      return web_message(403, "User has no access to JobConfiguration:" + uid, "E1006");
+    }
+    if (job->progress.is_null()) return Reply{200, "", "", {}};
+    nlohmann::json body = job->progress;
+    if (!reads_log) body.erase("errors");
+    return json_reply(200, body);
+  }
+
+  // POST /api/jobConfigurations/{uid}/revert (2.41.1+, §3.1): frees a job stuck in RUNNING.
+  Reply revert(const Route& r) {
+    const std::string& uid = r.segments[1];
+    if (!is_uid(uid)) return bad_uid(uid, "uid");
+    if (!has_authority(*r.user, "F_PERFORM_MAINTENANCE")) {
+      return web_message(403, "User has no access to JobConfiguration:" + uid, "E1006");
+    }
+    switch (engine_.revert(uid)) {
+      case JobEngine::RevertStatus::NotFound:
+        return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
+      case JobEngine::RevertStatus::NotRunning: return web_message(409, "Job is not running", "E1004");
+      case JobEngine::RevertStatus::StillAlive:
+        return web_message(409, "Failed to transition job from RUNNING state", "E1004");
+      case JobEngine::RevertStatus::Reverted: break;
+    }
+    return Reply{204, "", "", {}};
+  }
+
   Reply running(const Route& r) {
     const auto& s = r.segments;
     if (s.size() == 3 && s[2] == "types") {
@@ -1045,9 +1130,9 @@ class FakeServer {
       }
       return json_reply(200, types);
     }
-    const auto process = [](const JobInfo& job) {
+    const auto process = [this](const JobInfo& job) {
       return nlohmann::json{{"jobId", job.uid}, {"status", "RUNNING"}, {"description", job.name},
-                            {"startedTime", job.last_executed ? format_server_time(*job.last_executed) : ""},
+                            {"startedTime", job.last_executed ? engine_.format_time(*job.last_executed) : ""},
                             {"stages", nlohmann::json::array()}};
     };
     if (s.size() == 2) {
@@ -1060,7 +1145,7 @@ class FakeServer {
     if (profile_.scheduler_grid) {
       // 2.41+: a Progress object, or an empty body when none runs (§3.1).
       if (jobs.empty()) return Reply{200, "", "application/json", {}};
-      return json_reply(200, {{"sequence", nlohmann::json::array({process(jobs.front())})}});
+      return json_reply(200, engine_.live_progress(jobs.front().uid));
     }
     nlohmann::json list = nlohmann::json::array();
     for (const auto& job : jobs) list.push_back(process(job));
@@ -1091,6 +1176,7 @@ class FakeServer {
     Reply error;
     const auto type = job_type_of(r.segments[2], error);
     if (!type) return error;
+    if (read_on_other_node()) return no_store(json_reply(200, nlohmann::ordered_json::object(), true));
     return no_store(json_reply(200, engine_.overview(*type, gist(r)), true));
   }
 
@@ -1103,6 +1189,7 @@ class FakeServer {
       if (profile_.new_notifier) return bad_uid(uid, "jobId");
       return notifications_reply({});
     }
+    if (read_on_other_node()) return notifications_reply({});
     return notifications_reply(engine_.feed(*type, uid, true));
   }
 
@@ -1110,6 +1197,7 @@ class FakeServer {
     Reply error;
     const auto type = job_type_of(r.segments[2], error);
     if (!type) return error;
+    if (read_on_other_node()) return no_store(json_reply(200, nlohmann::ordered_json::object(), true));
     return no_store(json_reply(200, engine_.summaries(*type), true));
   }
 
@@ -1119,7 +1207,7 @@ class FakeServer {
     if (!type) return error;
     const std::string& uid = r.segments[3];
     if (!is_uid(uid) && profile_.new_notifier) return bad_uid(uid, "jobId");
-    const auto summary = engine_.summary(*type, uid);
+    const auto summary = read_on_other_node() ? std::nullopt : engine_.summary(*type, uid);
     Reply reply;
     reply.headers.emplace_back("Cache-Control", "no-store");
     if (!summary) {
@@ -1143,8 +1231,28 @@ class FakeServer {
     std::optional<int> max_age;
     if (r.req->has_param("maxCount")) max_count = static_cast<std::size_t>(std::atoi(r.req->get_param_value("maxCount").c_str()));
     if (r.req->has_param("maxAge")) max_age = std::atoi(r.req->get_param_value("maxAge").c_str());
-    engine_.clear_notifications(type, s.size() == 4 ? s[3] : std::string(), max_count, max_age);
+    if (!read_on_other_node()) engine_.clear_notifications(type, s.size() == 4 ? s[3] : std::string(), max_count, max_age);
     return Reply{204, "", "", {}};
+  }
+
+  // Whether this notifier read lands on a node that did not run the jobs (set_notifier_node).
+  bool read_on_other_node() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    switch (notifier_node_) {
+      case NotifierNode::Same: return false;
+      case NotifierNode::Other: return true;
+      case NotifierNode::Alternating: last_read_on_other_ = !last_read_on_other_; return last_read_on_other_;
+    }
+    return false;
+  }
+
+  // GET /api/system/tasks on a node with no notifications: the old map lists every type (§1.1).
+  nlohmann::ordered_json empty_overview() const {
+    nlohmann::ordered_json out = nlohmann::ordered_json::object();
+    if (!profile_.new_notifier) {
+      for (const auto& type : profile_.job_types) out[type] = nlohmann::ordered_json::object();
+    }
+    return out;
   }
 
   // SystemController answers every GET with Cache-Control: no-store (§1).
@@ -1305,32 +1413,12 @@ class FakeServer {
     return s;
   }
 
-  static std::optional<std::string> base64_decode(const std::string& in) {
-    std::string out;
-    int value = 0, bits = -8;
-    for (unsigned char c : in) {
-      int digit;
-      if (c >= 'A' && c <= 'Z') digit = c - 'A';
-      else if (c >= 'a' && c <= 'z') digit = c - 'a' + 26;
-      else if (c >= '0' && c <= '9') digit = c - '0' + 52;
-      else if (c == '+') digit = 62;
-      else if (c == '/') digit = 63;
-      else if (c == '=') break;
-      else return std::nullopt;
-      value = ((value & 0xFFFF) << 6) + digit;  // only the undecoded low bits matter; no int overflow
-      bits += 6;
-      if (bits >= 0) {
-        out.push_back(static_cast<char>((value >> bits) & 0xFF));
-        bits -= 8;
-      }
-    }
-    return out;
-  }
-
   FakeServerOptions options_;
   VersionProfile profile_;
   Clock clock_;
   JobEngine engine_;
+  NotifierNode notifier_node_ = NotifierNode::Same;  // guarded by mutex_
+  bool last_read_on_other_ = false;                   // for Alternating; guarded by mutex_
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = -1;

@@ -2,20 +2,25 @@
 #define DHIS2_TESTING_JOB_ENGINE_HPP
 
 // The emulator's DHIS2 job machinery, without HTTP: the scheduler (jobs start at once on
-// 2.38-2.40, on the 20-second grid on 2.41+), job rows, cancellation, and the notifier store with
-// the emulated version's rules (ids, LOOP replacement, caps, the stale rule). References are to
+// 2.38-2.40, on the 20-second grid on 2.41+), job rows, cancellation and revert, the structured
+// progress (2.41+), and the notifier store with the emulated version's rules (ids, LOOP
+// replacement, caps, the asynchronous write queue, the stale rule). References are to
 // ../shared/docs/dhis2-wire.md. Time is the emulator's Clock: every call first catches up with
-// it, running every step that fell due, in order. Thread-safe: one mutex guards everything.
+// it, running every step that fell due, in order. Every time it writes is wall-clock time in the
+// server's zone. Thread-safe: one mutex guards everything.
 
 #include <dhis2/local_time.hpp>
 #include <dhis2/notification.hpp>
 #include <dhis2/testing/clock.hpp>
 #include <dhis2/testing/job_script.hpp>
+#include <dhis2/testing/progress_recorder.hpp>
+#include <dhis2/testing/time_zone.hpp>
 #include <dhis2/testing/version_profile.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -40,21 +45,30 @@ struct JobInfo {
   bool ad_hoc = true;                          // started by an API call (ONCE_ASAP), not a saved configuration
   std::string job_status = "SCHEDULED";        // SCHEDULED | RUNNING | DISABLED
   std::string last_executed_status = "NOT_STARTED";  // NOT_STARTED | COMPLETED | FAILED | STOPPED
+  // ONCE_ASAP for ad-hoc jobs, and for a saved one while /execute has it queued (2.41+, §3.1);
+  // CRON otherwise.
+  std::string scheduling_type = "ONCE_ASAP";
+  std::string cron_expression;                 // saved configurations only
   bool enabled = true;
   bool dropped = false;  // 2.38: a kick-off while one of its type ran; it never runs
   SysTime created;
-  std::optional<SysTime> last_executed;
+  SysTime last_updated;
+  std::optional<SysTime> last_executed;        // when the current or last run started
   std::optional<SysTime> last_finished;
   std::optional<SysTime> last_alive;
+  std::optional<SysTime> finished_run_started;  // the start of the last run that ended (<=2.40 rows)
+  nlohmann::json progress;  // the persisted Progress (2.41+, §3.3); null before the first snapshot
   nlohmann::json parameters;
   std::string user_id;
 };
 
-// Formats a time as DHIS2 does, in the emulated server's zone (UTC).
-inline std::string format_server_time(SysTime t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
-  return format_local_time(LocalTime(ms));
-}
+// How the emulated cluster keeps time (dhis2-wire.md §1.2, §5.1).
+struct EngineClock {
+  ServerTimeZone time_zone;  // the JVM zone every written time is in
+  // How far the clock of the node that runs jobs (and writes their notifications) is off the
+  // clock of the node that answers kick-offs: a cluster's skew.
+  std::chrono::milliseconds job_node_offset{0};
+};
 
 class JobEngine {
  public:
@@ -65,12 +79,26 @@ class JobEngine {
   static constexpr std::chrono::minutes kRescheduleStaleAfter{10};  // §3.3
   static constexpr std::chrono::hours kAdHocRowsKept{24};           // §1.6
 
-  JobEngine(VersionProfile profile, Clock& clock, std::uint64_t seed = 20240520)
-      : profile_(std::move(profile)), clock_(clock), random_(seed) {
+  JobEngine(VersionProfile profile, Clock& clock, std::uint64_t seed = 20240520, EngineClock time = {})
+      : profile_(std::move(profile)), clock_(clock), time_(std::move(time)), random_(seed) {
     last_tick_ = floor_to_tick(clock_.now());
   }
 
   const VersionProfile& profile() const noexcept { return profile_; }
+  const ServerTimeZone& time_zone() const noexcept { return time_.time_zone; }
+
+  // A duration as DHIS2 writes one (Commons formatDurationHMS): "H:mm:ss.SSS".
+  static std::string format_duration(std::chrono::milliseconds d) {
+    const auto ms = d.count();
+    char buffer[48];
+    std::snprintf(buffer, sizeof buffer, "%lld:%02lld:%02lld.%03lld", static_cast<long long>(ms / 3600000),
+                  static_cast<long long>(ms / 60000 % 60), static_cast<long long>(ms / 1000 % 60),
+                  static_cast<long long>(ms % 1000));
+    return buffer;
+  }
+
+  // A time as the server writes it: wall clock in its zone, "yyyy-MM-ddTHH:mm:ss.SSS".
+  std::string format_time(SysTime t) const { return time_.time_zone.format(t); }
 
   // ---- scripts ---------------------------------------------------------------------------
 
@@ -83,6 +111,24 @@ class JobEngine {
   void set_default_script(const std::string& job_type, JobScript script) {
     std::lock_guard<std::mutex> lock(mutex_);
     default_scripts_[job_type] = std::move(script);
+  }
+
+  // The script queued by script_next() for `job_type`, taken (for kick-offs that build their own
+  // script around it); empty when none is queued.
+  std::optional<JobScript> take_next_script(const std::string& job_type) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto next = next_scripts_.find(job_type);
+    if (next == next_scripts_.end() || next->second.empty()) return std::nullopt;
+    JobScript script = std::move(next->second.front());
+    next->second.pop_front();
+    return script;
+  }
+
+  // The script a saved configuration runs from its next run on.
+  void set_configuration_script(const std::string& uid, JobScript script) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const SysTime now = catch_up_locked();
+    if (Job* job = find_locked(uid, now)) job->script = std::move(script);
   }
 
   // ---- starting, executing, cancelling -------------------------------------------------------
@@ -104,6 +150,7 @@ class JobEngine {
     job.info.job_type = job_type;
     job.info.name = ad_hoc_name_locked(job_type, now);
     job.info.created = now;
+    job.info.last_updated = now;
     job.info.parameters = parameters;
     job.info.user_id = user_id;
     job.in_memory = !profile_.scheduler_grid;
@@ -137,29 +184,35 @@ class JobEngine {
     job.info.job_type = job_type;
     job.info.name = name;
     job.info.ad_hoc = false;
+    job.info.scheduling_type = "CRON";
+    job.info.cron_expression = "0 0 3 ? * *";
     job.info.created = now;
+    job.info.last_updated = now;
     job.info.parameters = std::move(parameters);
     job.script = std::move(script);
     add_job_locked(std::move(job));
   }
 
   enum class ExecuteStatus { Started, NotFound, AlreadyRunning, AlreadyRanOnce };
-  // Runs a saved configuration now: at once on <=2.40, at the next scheduler tick on 2.41+. Its
-  // previous run's rows stay visible until the new run starts (§1.5).
+  // Runs a saved configuration now: at once on <=2.40, at the next scheduler tick on 2.41+,
+  // later when a job of its type runs (one per type). Until the run starts its row keeps the
+  // previous run's status and times, and the feed keeps the previous run's rows (§1.5, §3.1).
   ExecuteStatus execute(const std::string& uid) {
     std::lock_guard<std::mutex> lock(mutex_);
     const SysTime now = catch_up_locked();
     Job* job = find_locked(uid, now);
     if (!job || job->in_memory) return ExecuteStatus::NotFound;  // <=2.40 API-started: no row (§3.1)
     if (job->info.job_status == "RUNNING" || job->queued) return ExecuteStatus::AlreadyRunning;
+    // <=2.40 refuses while any job of the type runs (isRunning(jobType)): E7006.
+    if (!profile_.scheduler_grid && running_of_type_locked(job->info.job_type)) return ExecuteStatus::AlreadyRunning;
     // A finished ONCE_ASAP (API-started) job is not run again (§3.1 "Job did already run once.").
     if (job->info.ad_hoc && job->info.last_finished) return ExecuteStatus::AlreadyRanOnce;
-    job->run = Run{};
     job->info.enabled = true;
     if (!profile_.scheduler_grid) {
       start_locked(*job, now);
     } else {
-      job->info.job_status = "SCHEDULED";
+      // tryExecuteNow: ONCE_ASAP and SCHEDULED; nothing else on the row changes.
+      job->info.scheduling_type = "ONCE_ASAP";
       enqueue_locked(*job, now);
     }
     return ExecuteStatus::Started;
@@ -176,6 +229,23 @@ class JobEngine {
     if (!job) return CancelStatus::NotFound;
     request_cancel_locked(*job, now);
     return CancelStatus::Requested;
+  }
+
+  enum class RevertStatus { Reverted, NotFound, NotRunning, StillAlive };
+  // POST /api/jobConfigurations/{uid}/revert (2.41.1+): a job stuck in RUNNING is marked FAILED
+  // and freed. 2.42+ refuses while the job was seen alive within the last minute.
+  RevertStatus revert(const std::string& uid) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const SysTime now = catch_up_locked();
+    Job* job = find_locked(uid, now);
+    if (!job || job->in_memory) return RevertStatus::NotFound;
+    if (job->info.job_status != "RUNNING") return RevertStatus::NotRunning;
+    if (profile_.revert_needs_stale_heartbeat && job->info.last_alive &&
+        now <= *job->info.last_alive + std::chrono::minutes(1)) {
+      return RevertStatus::StillAlive;
+    }
+    finish_locked(*job, now, "FAILED");  // no longer RUNNING: none of its steps runs again
+    return RevertStatus::Reverted;
   }
 
   // POST /api/scheduling/cancel/{type}: the last running job of that type (all versions).
@@ -328,6 +398,15 @@ class JobEngine {
     return out;
   }
 
+  // What GET /api/scheduling/running/{type} shows of a running job on 2.41+: its progress now.
+  nlohmann::json live_progress(const std::string& uid) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const SysTime now = catch_up_locked();
+    const Job* job = find_locked(uid, now);
+    if (!job) return nullptr;
+    return job->run.progress.to_json(now, time_.time_zone, true);
+  }
+
   // Jobs of a type that are running now.
   std::vector<JobInfo> running(const std::string& job_type = {}) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -378,6 +457,20 @@ class JobEngine {
     bool cancel_flag = false;                 // applied: stop at the next stage or item
     std::optional<SysTime> cancel_requested;  // 2.41+: waits for the housekeeping run
     std::optional<SysTime> died_at;
+    std::optional<SysTime> finish_at;         // the steps are done; the row is committed then
+    std::string finish_status;
+    std::optional<SysTime> next_persist;      // 2.41+: the progress snapshot every 10 s (§3.3)
+    ProgressRecorder progress;
+  };
+  // A row waiting in the notifier's asynchronous queue (2.40.8+, 2.41.4+, 2.42+; §1.4).
+  struct PendingRow {
+    SysTime due;
+    SysTime written;  // when the job made the call: the row's time
+    std::string uid;
+    NotificationLevel level;
+    std::optional<std::string> text;
+    bool completed;
+    std::optional<nlohmann::json> parameters;
   };
   struct Job {
     JobInfo info;
@@ -393,6 +486,7 @@ class JobEngine {
     SysTime newest_time;
     std::uint64_t seq = 0;
   };
+  static constexpr std::chrono::seconds kProgressEvery{10};  // §3.3: the `alive` observer
   struct StoredSummary {
     nlohmann::json value;
     std::uint64_t seq = 0;
@@ -445,17 +539,25 @@ class JobEngine {
     return oldest;
   }
 
+  // tryStart: RUNNING, lastExecuted and lastAlive now, the previous progress cleared (§3.3).
   void start_locked(Job& job, SysTime t) {
     job.queued = false;
     job.run = Run{};
     job.info.job_status = "RUNNING";
     job.info.last_executed = t;
     job.info.last_alive = t;
+    job.info.progress = nullptr;
+    if (profile_.progress_endpoint) job.run.next_persist = t + kProgressEvery;
     if (job.script.steps().empty()) {
       finish_locked(job, t, "COMPLETED");
       return;
     }
     job.run.next_at = t + job.script.steps().front().after;
+  }
+
+  void persist_progress_locked(Job& job, SysTime t) {
+    if (!profile_.progress_endpoint || job.run.progress.empty()) return;
+    job.info.progress = job.run.progress.to_json(t, time_.time_zone, true);
   }
 
   // The next moment something happens, or empty when nothing is pending.
@@ -465,15 +567,19 @@ class JobEngine {
       if (!next || t < *next) next = t;
     };
     bool tick_needed = false;
+    for (const auto& row : pending_) consider(row.due);
     for (const auto& entry : jobs_) {
       const Job& job = entry.second;
       if (job.info.job_status == "RUNNING") {
         if (job.run.died_at) {
           consider(*job.run.died_at + kRescheduleStaleAfter);
+        } else if (job.run.finish_at) {
+          consider(*job.run.finish_at);
         } else {
           consider(job.run.next_at);
           if (job.run.cancel_requested && !job.run.cancel_flag) tick_needed = true;
         }
+        if (job.run.next_persist && !job.run.died_at) consider(*job.run.next_persist);
       }
       if (job.queued && !is_continuous(job.info.job_type)) tick_needed = true;
     }
@@ -495,7 +601,18 @@ class JobEngine {
     return now;
   }
 
+  // Does one thing that falls due at `t`: a queued row is stored, a run's row is committed, the
+  // scheduler ticks, a job runs its next step or gets a progress snapshot.
   void process_event_locked(SysTime t) {
+    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+      if (it->due != t) continue;
+      const PendingRow row = std::move(*it);
+      pending_.erase(it);
+      if (Job* job = find_locked(row.uid, t)) {
+        store_locked(*job, row.written, row.level, row.text, row.completed, row.parameters ? &*row.parameters : nullptr);
+      }
+      return;
+    }
     if (profile_.scheduler_grid && t == last_tick_ + kSchedulerLoop) {
       run_tick_locked(t);
       return;
@@ -504,14 +621,31 @@ class JobEngine {
     for (auto& entry : jobs_) {
       Job& job = entry.second;
       if (job.info.job_status != "RUNNING") continue;
-      const SysTime at = job.run.died_at ? *job.run.died_at + kRescheduleStaleAfter : job.run.next_at;
+      const SysTime at = job.run.died_at    ? *job.run.died_at + kRescheduleStaleAfter
+                         : job.run.finish_at ? *job.run.finish_at
+                                             : job.run.next_at;
       if (at == t) due.push_back(&job);
     }
     std::sort(due.begin(), due.end(), [](const Job* a, const Job* b) { return a->order < b->order; });
+    if (due.empty()) {
+      for (auto& entry : jobs_) {
+        Job& job = entry.second;
+        if (job.info.job_status == "RUNNING" && job.run.next_persist && *job.run.next_persist == t) {
+          persist_progress_locked(job, t);
+          job.run.next_persist = t + kProgressEvery;
+          return;
+        }
+      }
+      return;
+    }
     Job& job = *due.front();
     if (job.run.died_at) {
       // rescheduleStaleJobs: no heartbeat for 10 minutes marks the job FAILED (§3.3).
       finish_locked(job, t, "FAILED");
+      return;
+    }
+    if (job.run.finish_at) {
+      finish_locked(job, t, job.run.finish_status.c_str());
       return;
     }
     run_step_locked(job, t);
@@ -541,11 +675,16 @@ class JobEngine {
 
   void request_cancel_locked(Job& job, SysTime now) {
     if (job.queued) {
-      // A SCHEDULED ONCE_ASAP job that never started: reverted, never writes a row (§3.2).
+      // tryCancel, a SCHEDULED ONCE_ASAP job that never started (§3.2): reverted, never writes a
+      // row. An ad-hoc job is disabled (its status stays SCHEDULED); a saved one gets its CRON back.
       job.queued = false;
-      job.info.enabled = false;
+      if (job.info.ad_hoc) {
+        job.info.enabled = false;
+      } else {
+        job.info.scheduling_type = "CRON";
+      }
       job.info.last_executed_status = "STOPPED";
-      job.info.job_status = job.info.ad_hoc ? "DISABLED" : "SCHEDULED";
+      job.info.last_updated = now;
       return;
     }
     if (job.info.job_status != "RUNNING") return;
@@ -564,14 +703,7 @@ class JobEngine {
     return profile_.quiet_types_emit_empty_rows ? Visibility::ErrorOnly : Visibility::None;
   }
 
-  static std::string format_duration(std::chrono::milliseconds d) {  // H:mm:ss.SSS
-    const auto ms = d.count();
-    char buffer[48];
-    std::snprintf(buffer, sizeof buffer, "%lld:%02lld:%02lld.%03lld", static_cast<long long>(ms / 3600000),
-                  static_cast<long long>(ms / 60000 % 60), static_cast<long long>(ms / 1000 % 60),
-                  static_cast<long long>(ms % 1000));
-    return buffer;
-  }
+
 
   std::optional<std::string> render(const Step& step, const Job& job, SysTime t) const {
     if (!step.message) return std::nullopt;
@@ -601,8 +733,15 @@ class JobEngine {
         if (vis == Visibility::None) return;
         if (vis == Visibility::ErrorOnly && text && level != NotificationLevel::Error) text = std::string();
       }
+      if (step.arrives_after.count() > 0 && profile_.new_notifier) {  // older notifiers write at once
+        PendingRow row{t + step.arrives_after, t, job.info.uid, level, std::move(text), completed, std::nullopt};
+        if (with_parameters) row.parameters = step.data;
+        pending_.push_back(std::move(row));
+        return;
+      }
       store_locked(job, t, level, std::move(text), completed, with_parameters ? &step.data : nullptr);
     };
+    const auto plain = [&](const std::optional<std::string>& text) { return text ? *text : std::string(); };
     const bool errors_only = vis != Visibility::Full && !step.direct;
     switch (step.kind) {
       case StepKind::StartProcess: {
@@ -613,31 +752,49 @@ class JobEngine {
         job.run.process_started = t;
         job.run.process_open = true;
         auto text = render(step, job, t);
+        job.run.progress.start_process(t, plain(text), job.info.uid, job.info.user_id);
         if (!text || text->empty()) text = job.info.job_type + " process started";
         emit(NotificationLevel::Info, text, false, profile_.parameters_row);
         break;
       }
       case StepKind::Stage:
       case StepKind::Item:
-      case StepKind::Message:
-        if (!errors_only || step.level == NotificationLevel::Error) emit(step.level, render(step, job, t), false, false);
+      case StepKind::Message: {
+        const auto text = render(step, job, t);
+        if (step.kind == StepKind::Stage) job.run.progress.start_stage(t, plain(text));
+        if (step.kind == StepKind::Item) job.run.progress.start_item(t, plain(text));
+        if (!errors_only || step.level == NotificationLevel::Error) emit(step.level, text, false, false);
         break;
-      case StepKind::FailedStage:
-        emit(NotificationLevel::Error, render(step, job, t), false, false);
+      }
+      case StepKind::FailedStage: {
+        const auto text = render(step, job, t);
+        job.run.progress.fail_stage(t, plain(text));
+        emit(NotificationLevel::Error, text, false, false);
         break;
+      }
       case StepKind::Summary:
         set_summary_locked(job.info.job_type, job.info.uid, step.data, t);
         break;
-      case StepKind::CompleteProcess:
-        job.run.process_open = false;
-        emit(NotificationLevel::Info, render(step, job, t), true, false);
+      case StepKind::ObjectError:
+        job.run.progress.add_error(step.data.value("id", ""), step.data.value("code", ""), step.data);
         break;
-      case StepKind::FailProcess:
+      case StepKind::CompleteProcess: {
+        job.run.process_open = false;
+        const auto text = render(step, job, t);
+        job.run.progress.end_process(t, "SUCCESS", text, std::nullopt);
+        emit(NotificationLevel::Info, text, true, false);
+        break;
+      }
+      case StepKind::FailProcess: {
         job.run.process_open = false;
         job.run.failed = true;
-        emit(NotificationLevel::Error, render(step, job, t), true, false);
+        const auto text = render(step, job, t);
+        job.run.progress.end_process(t, "ERROR", std::nullopt, text);
+        emit(NotificationLevel::Error, text, true, false);
         break;
+      }
       case StepKind::Abort:
+        job.run.progress.end_process(t, "ERROR", std::nullopt, std::nullopt);
         finish_locked(job, t, "FAILED");
         return;
       case StepKind::Die:
@@ -653,6 +810,7 @@ class JobEngine {
     if (job.run.process_open && profile_.scheduler_grid) {
       // RecordingJobProgress#autoComplete (2.41+): a job that returned without completing.
       job.run.process_open = false;
+      job.run.progress.end_process(t, "SUCCESS", std::string("(process completed implicitly)"), std::nullopt);
       if (vis != Visibility::None) {
         store_locked(job, t, NotificationLevel::Info,
                      vis == Visibility::Full ? std::optional<std::string>("(process completed implicitly)")
@@ -660,42 +818,75 @@ class JobEngine {
                      true, nullptr);
       }
     }
-    finish_locked(job, t, job.run.failed ? "FAILED" : "COMPLETED");
+    const char* status = job.run.failed ? "FAILED" : "COMPLETED";
+    if (job.script.commit_delay().count() > 0) {
+      job.run.finish_at = t + job.script.commit_delay();
+      job.run.finish_status = status;
+      return;
+    }
+    finish_locked(job, t, status);
   }
 
   void stop_cancelled_locked(Job& job, SysTime t) {
+    job.run.progress.cancel(t);
     if (profile_.scheduler_grid) {
       finish_locked(job, t, "STOPPED");  // finishRunCancel: no row at all (§1.5)
       return;
     }
-    // <=2.40: the CancellationException reaches failedProcess (§1.5, inferred).
+    // <=2.40: startingStage throws a CancellationException without a message, which reaches
+    // failedProcess(Exception): "Process failed: " + the class name (JobProgress#getMessage, 2.40.0).
     if (visibility(job.info.job_type) != Visibility::None) {
-      store_locked(job, t, NotificationLevel::Error, std::string("Process failed: Job was cancelled"), true, nullptr);
+      store_locked(job, t, NotificationLevel::Error,
+                   std::string("Process failed: java.util.concurrent.CancellationException"), true, nullptr);
     }
     finish_locked(job, t, "STOPPED");
   }
 
+  // tryFinish (2.41+): the status, lastFinished now, lastAlive cleared, the scheduling type back
+  // to CRON for a saved job; an ad-hoc job is DISABLED. <=2.40 (whenRunIsDone) sets SCHEDULED and
+  // lastExecuted; a cancel is FAILED before 2.38.3/2.39.2 (§3.1).
   void finish_locked(Job& job, SysTime t, const char* status) {
-    job.info.last_executed_status = status;
+    std::string final_status = status;
+    if (final_status == "STOPPED" && !profile_.stopped_status) final_status = "FAILED";
+    job.run.finish_at.reset();
+    job.run.next_persist.reset();
+    job.info.last_executed_status = final_status;
     job.info.last_finished = t;
-    job.info.last_alive = t;
+    job.info.last_updated = t;
+    job.info.finished_run_started = job.info.last_executed;
+    job.info.last_alive.reset();
+    if (!job.info.cron_expression.empty()) job.info.scheduling_type = "CRON";
     if (job.info.ad_hoc) {
       job.info.job_status = "DISABLED";
       job.info.enabled = false;
     } else {
       job.info.job_status = "SCHEDULED";
     }
-    if (!job.script.result().is_null() && std::string(status) == "COMPLETED") {
-      results_[job.info.job_type] = job.script.result();
+    persist_progress_locked(job, t);
+    if (!job.script.result().is_null() && final_status == "COMPLETED") {
+      results_[job.info.job_type] = stamped_result(job.script.result(), job.info.last_executed, t);
     }
     start_queued_continuous_locked(job.info.job_type, t);
+  }
+
+  // Data integrity results carry the time their check ran: finishedTime, and startTime from
+  // 2.39.4 (DataIntegritySummary/Details).
+  nlohmann::json stamped_result(nlohmann::json result, std::optional<SysTime> started, SysTime finished) const {
+    if (!result.is_object()) return result;
+    for (auto& entry : result.items()) {
+      if (!entry.value().is_object()) continue;
+      entry.value()["finishedTime"] = format_time(finished);
+      if (profile_.integrity_start_time && started) entry.value()["startTime"] = format_time(*started);
+    }
+    return result;
   }
 
   // ---- the notifier store ------------------------------------------------------------------
 
   void store_locked(Job& job, SysTime t, NotificationLevel level, std::optional<std::string> text, bool completed,
                     const nlohmann::json* parameters) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+    // The row's time is the clock of the node that runs the job.
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>((t + time_.job_node_offset).time_since_epoch()).count();
     if (profile_.ids_from_timestamp && ms <= last_row_ms_) ms = last_row_ms_ + 1;  // unique per node (§1.2)
     last_row_ms_ = std::max(last_row_ms_, ms);
     const SysTime stamped{std::chrono::duration_cast<SysTime::duration>(std::chrono::milliseconds(ms))};
@@ -712,7 +903,7 @@ class JobEngine {
     n.level = level;
     n.level_name = to_string(level);
     n.category = job.info.job_type;
-    n.time = format_server_time(stamped);
+    n.time = format_time(stamped);
     n.message = std::move(text);
     n.completed = completed;
     if (parameters) {
@@ -720,40 +911,43 @@ class JobEngine {
       if (!parameters->is_null()) n.data = *parameters;
     }
 
-    Feed& feed = feeds_[job.info.job_type][job.info.uid];
+    const std::string& type = job.info.job_type;
+    if (!profile_.new_notifier) shorten_pool_if_full_locked(type);
+    Feed& feed = feeds_[type][job.info.uid];
+    const std::size_t before = feed.rows.size();
     if (!feed.rows.empty() && feed.rows.front().level == NotificationLevel::Loop) feed.rows.pop_front();
     feed.rows.push_front(std::move(n));
     feed.newest_time = stamped;
     feed.seq = ++seq_;
     last_write_ = t;
-    apply_caps_locked(job.info.job_type, job.info.uid);
+    if (profile_.new_notifier) {
+      // FIFO per job, but the very first row (the parameters) is always kept (§1.4); the
+      // max-jobs cap waits for the notifier to be idle (clean_if_idle_locked).
+      while (feed.rows.size() > kMaxMessagesPerJob) feed.rows.erase(feed.rows.end() - 2);
+    } else if (feed.rows.size() > before) {
+      pool_order_[type].push_front(job.info.uid);
+    }
   }
 
-  void apply_caps_locked(const std::string& type, const std::string& uid) {
-    auto& jobs = feeds_[type];
-    if (profile_.new_notifier) {
-      auto& rows = jobs[uid].rows;
-      // FIFO per job, but the very first row (the parameters) is always kept (§1.4).
-      while (rows.size() > kMaxMessagesPerJob) rows.erase(rows.end() - 2);
-      return;  // the max-jobs cap waits for the notifier to be idle (clean_if_idle_locked)
+  // <=2.40.7 and 2.41.0-2.41.3 (NotificationMap.Pool#add, §1.4): one pool of 500 rows per type.
+  // When it is full, the job that made the oldest addition loses a row: its newest if that is a
+  // LOOP row, else its oldest; a job left without rows is dropped.
+  void shorten_pool_if_full_locked(const std::string& type) {
+    auto& order = pool_order_[type];
+    if (order.size() < kMaxMessagesPerJob) return;
+    const std::string victim = order.back();
+    order.pop_back();
+    auto jobs = feeds_.find(type);
+    if (jobs == feeds_.end()) return;
+    auto feed = jobs->second.find(victim);
+    if (feed == jobs->second.end() || feed->second.rows.empty()) return;
+    auto& rows = feed->second.rows;
+    if (rows.front().level == NotificationLevel::Loop) {
+      rows.pop_front();
+    } else {
+      rows.pop_back();
     }
-    // <=2.41.3: one pool of 500 slots per type; the job owning the oldest slot loses it.
-    std::size_t total = 0;
-    for (const auto& entry : jobs) total += entry.second.rows.size();
-    while (total > kMaxMessagesPerJob) {
-      std::string owner;
-      const Notification* oldest = nullptr;
-      for (const auto& entry : jobs) {
-        if (entry.second.rows.empty()) continue;
-        const Notification& candidate = entry.second.rows.back();
-        if (!oldest || candidate.time < oldest->time) {
-          oldest = &candidate;
-          owner = entry.first;
-        }
-      }
-      jobs[owner].rows.pop_back();
-      --total;
-    }
+    if (rows.empty()) jobs->second.erase(feed);
   }
 
   std::vector<std::string> jobs_by_recency_locked(const std::map<std::string, Feed>& jobs) const {
@@ -831,6 +1025,9 @@ class JobEngine {
   void clear_job_locked(const std::string& type, const std::string& uid) {
     if (auto it = feeds_.find(type); it != feeds_.end()) it->second.erase(uid);
     if (auto it = summaries_.find(type); it != summaries_.end()) it->second.erase(uid);
+    if (auto it = pool_order_.find(type); it != pool_order_.end()) {
+      it->second.erase(std::remove(it->second.begin(), it->second.end(), uid), it->second.end());
+    }
   }
 
   const Feed* find_feed_locked(const std::string& type, const std::string& uid) const {
@@ -910,6 +1107,7 @@ class JobEngine {
 
   VersionProfile profile_;
   Clock& clock_;
+  EngineClock time_;
   std::mutex mutex_;
   std::mt19937_64 random_;
   std::map<std::string, Job> jobs_;
@@ -918,6 +1116,8 @@ class JobEngine {
   std::map<std::string, std::deque<JobScript>> next_scripts_;
   std::map<std::string, JobScript> default_scripts_;
   std::map<std::string, nlohmann::json> results_;
+  std::map<std::string, std::deque<std::string>> pool_order_;  // <=2.41.3: additions per type, newest first
+  std::deque<PendingRow> pending_;                            // the notifier's async queue
   SysTime last_tick_;
   std::int64_t last_row_ms_ = 0;
   std::optional<SysTime> last_write_;  // when the notifier last stored a row (idle cleaning, §1.4)

@@ -34,6 +34,7 @@ enum class StepKind {
   Message,          // a direct notifier call at the given level
   FailedStage,      // failedStage / failedWorkItem: ERROR, completed:false
   Summary,          // the task summary is stored (synchronously)
+  ObjectError,      // addError: an error on one object, kept in the job's progress (2.41+)
   CompleteProcess,  // completedProcess: INFO, completed:true
   FailProcess,      // failedProcess: ERROR, completed:true
   Abort,            // the run ends FAILED without a notification (FAIL policy after a failed stage)
@@ -48,6 +49,7 @@ struct Step {
   nlohmann::json data;                 // StartProcess: the parameters; Summary: the summary
   bool direct = false;                 // written by a direct notifier call: ignores the type's level
   bool lost = false;                   // written to the async queue and lost (never stored)
+  std::chrono::milliseconds arrives_after{0};  // stored this long after the call (the async queue)
 };
 
 class JobScript {
@@ -91,6 +93,15 @@ class JobScript {
     s.data = std::move(summary);
     return add(std::move(s));
   }
+  // addError: an error on one object (an import's rejected data element), recorded in the
+  // job's structured progress (GET /api/jobConfigurations/{uid}/progress, 2.41+); no row.
+  JobScript& object_error(const std::string& code, const std::string& object_id, const std::string& type,
+                          std::vector<std::string> args, const std::string& message,
+                          std::chrono::milliseconds after = std::chrono::milliseconds(0)) {
+    Step s = make(StepKind::ObjectError, after, NotificationLevel::Error, std::nullopt);
+    s.data = {{"code", code}, {"id", object_id}, {"type", type}, {"args", std::move(args)}, {"message", message}};
+    return add(std::move(s));
+  }
   // completedProcess(message): INFO, completed:true. An empty optional omits "message" (a null
   // summary). The run ends COMPLETED after its last step, unless something failed.
   JobScript& complete(std::optional<std::string> text, std::chrono::milliseconds after) {
@@ -120,6 +131,22 @@ class JobScript {
     steps_.back().lost = true;
     return *this;
   }
+  // The last row added waits `delay` in the notifier's async queue (2.40.8+, 2.41.4+, 2.42+;
+  // dhis2-wire.md §1.4) before it is stored; the job goes on meanwhile, so a final row can land
+  // after the job row already says the job is over (§1.6 point 4). Older notifiers write at once.
+  JobScript& arrives_after(std::chrono::milliseconds delay) {
+    if (steps_.empty()) throw UsageError("JobScript::arrives_after: the script has no step yet");
+    if (delay.count() < 0) throw UsageError("JobScript::arrives_after: the delay must not be negative");
+    steps_.back().arrives_after = delay;
+    return *this;
+  }
+  // The job row is committed `delay` after the last step: a read right after the last row still
+  // says RUNNING (META_DATA_SYNC writes its last completed row before the run ends).
+  JobScript& commit_row_after(std::chrono::milliseconds delay) {
+    if (delay.count() < 0) throw UsageError("JobScript::commit_row_after: the delay must not be negative");
+    commit_delay_ = delay;
+    return *this;
+  }
   // The last row added is written by a direct notifier call, shown whatever the type's level.
   JobScript& direct() {
     if (steps_.empty()) throw UsageError("JobScript::direct: the script has no step yet");
@@ -133,6 +160,7 @@ class JobScript {
   }
 
   const std::vector<Step>& steps() const noexcept { return steps_; }
+  std::chrono::milliseconds commit_delay() const noexcept { return commit_delay_; }
   const nlohmann::json& result() const noexcept { return result_; }
   std::chrono::milliseconds duration() const {
     std::chrono::milliseconds total{0};
@@ -161,6 +189,7 @@ class JobScript {
 
   std::vector<Step> steps_;
   nlohmann::json result_;
+  std::chrono::milliseconds commit_delay_{0};
 };
 
 namespace detail {
@@ -277,7 +306,8 @@ inline JobScript JobScript::default_for(const std::string& job_type, const nlohm
         .start("Metadata sync", nlohmann::json::object(), milliseconds(100))
         .complete("Metadata sync done", milliseconds(1500))
         .start("Metadata sync post-processing", nlohmann::json::object(), milliseconds(100))
-        .complete("Post-processing done", milliseconds(600));
+        .complete("Post-processing done", milliseconds(600))
+        .commit_row_after(milliseconds(40));
   } else {
     s.start("", parameters).stage("Running " + job_type, milliseconds(500)).complete("", milliseconds(1500));
   }

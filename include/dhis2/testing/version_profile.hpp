@@ -39,6 +39,14 @@ struct VersionProfile {
   bool location_has_api_version = true;       // §2.5: <=2.42 echo /api/<n>/ in Location
   bool continuous_geojson = false;            // §2.3: 2.42+
   bool data_integrity_report_run = false;     // §1.5/§1.7: <=2.41 POST /api/dataIntegrity is a REPORT run
+  bool progress_endpoint = false;       // §3.1/§3.3: 2.41+ GET /api/jobConfigurations/{uid}/progress
+  bool revert = false;                  // §3.1: POST .../revert; in the source from 2.41.1 (the reference says 2.41.4)
+  bool revert_needs_stale_heartbeat = false;  // 2.42+: revert refuses a job seen alive within a minute
+  // <=2.40 job rows (saved configurations): STOPPED for a cancelled run from 2.38.3/2.39.2/2.40,
+  // FAILED before; lastExecuted is the run's start from then on, its end before.
+  bool stopped_status = true;
+  bool last_executed_is_start = true;
+  bool integrity_start_time = false;    // 2.39.4+: data integrity results carry startTime
   AlreadyRunning already_running = AlreadyRunning::Queue;
   std::string kickoff_response_type;  // §4.3: "" (absent), "JobConfigurationWebMessageResponse", "JobConfiguration"
   std::string tracker_response_type;  // §2.6: "", "TrackerJobWebMessageResponse", "TrackerJob"
@@ -75,6 +83,12 @@ struct VersionProfile {
     p.location_has_api_version = !at_least(43);
     p.continuous_geojson = at_least(42);
     p.data_integrity_report_run = !at_least(42);
+    p.progress_endpoint = at_least(41);
+    p.revert = at_least(41, 1);
+    p.revert_needs_stale_heartbeat = at_least(42);
+    p.stopped_status = at_least(40) || (in_line(39) && at_least(39, 2)) || (in_line(38) && at_least(38, 3));
+    p.last_executed_is_start = p.stopped_status;
+    p.integrity_start_time = at_least(40) || (in_line(39) && at_least(39, 4));
     p.already_running = at_least(41) ? AlreadyRunning::Queue
                         : at_least(39) ? AlreadyRunning::Conflict
                                        : AlreadyRunning::SilentDrop;
