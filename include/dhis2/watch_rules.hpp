@@ -15,6 +15,7 @@
 #include <dhis2/notification.hpp>
 #include <dhis2/task_types.hpp>
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -152,7 +153,8 @@ struct WatchFacts {
   std::optional<Notification> end_row;  // the newest completed row of this run, or the stale copy
   EndKind end_kind = EndKind::None;
   bool rows_seen = false;     // rows of this run were delivered (now or before a resume)
-  bool quiet = false;         // nothing new for start_grace, and the job row was not asked for that long
+  bool quiet = false;         // the feed brought nothing new for start_grace
+  bool row_check_due = false;  // the job row was not asked for start_grace (the quiet check's pace)
   bool emptied = false;       // the feed answered [] after rows of this run were seen
   bool seen_running = false;  // the job row was seen RUNNING for this run
   // The lazy reads.
@@ -172,7 +174,7 @@ struct WatchFacts {
   // and when the feed has been quiet for start_grace.
   bool asks_job_row() const noexcept {
     return copy() || (completed_row() && has_several_processes(job_type)) ||
-           (end_kind == EndKind::None && (emptied || quiet));
+           (end_kind == EndKind::None && (emptied || (quiet && row_check_due)));
   }
 
   const JobRow& job_row() {
@@ -200,7 +202,9 @@ struct WatchFacts {
     if (!kickoff) return true;
     if (r.created && *r.created >= *kickoff) return true;  // the job was created by this kick-off: one run only
     if (r.last_finished) {
-      if (*r.last_finished >= *kickoff) return true;
+      // execute() sets the kick-off to the previous run's lastFinished + 1 ms: any other end is
+      // a later one, even when a clock change makes it look older.
+      if (*r.last_finished >= *kickoff || *r.last_finished != *kickoff - std::chrono::milliseconds(1)) return true;
     } else if (r.last_executed) {
       if (*r.last_executed >= *kickoff) return true;  // <=2.40 rows have no lastFinished
     } else {
@@ -368,7 +372,7 @@ inline const std::vector<RuleLogic>& rule_table() {
         "/api/dataIntegrity/summary or /details are this run's (finishedTime at or after the kick-off)",
         "Succeeded"},
        [](WatchFacts& f) -> std::optional<Verdict> {
-         if (!is_integrity_type(f.job_type) || f.rows_seen || !f.quiet) return std::nullopt;
+         if (!is_integrity_type(f.job_type) || f.rows_seen || !f.quiet || !f.asks_job_row()) return std::nullopt;
          const JobRow& r = f.job_row();
          if (r.state != JobRow::State::Absent && r.state != JobRow::State::Unreadable) return std::nullopt;
          const IntegrityRead& results = f.integrity_results();
@@ -377,7 +381,8 @@ inline const std::vector<RuleLogic>& rule_table() {
        }},
       {{"no-such-job", "on 2.41+, the feed stayed empty for start_grace and the server has no job row (404)", "Unknown"},
        [](WatchFacts& f) -> std::optional<Verdict> {
-         if (f.rows_seen || !f.quiet || f.ad_hoc_rows != Tri::Yes || f.job_row().state != JobRow::State::Absent) {
+         if (f.rows_seen || !f.quiet || !f.asks_job_row() || f.ad_hoc_rows != Tri::Yes ||
+             f.job_row().state != JobRow::State::Absent) {
            return std::nullopt;
          }
          return decided(O::Unknown, "the server has no notifications and no job row for this job (unknown id, or deleted)");
@@ -395,7 +400,8 @@ inline const std::vector<RuleLogic>& rule_table() {
         "dropped it, on a server without the stale rule or a job row), and the type's task summary says how it ended",
         "from the summary"},
        [](WatchFacts& f) -> std::optional<Verdict> {
-         if (!f.rows_seen || !f.quiet || f.end_kind != EndKind::None || !f.fetch_summary || !has_task_summary(f.job_type)) {
+         if (!f.rows_seen || !f.quiet || !f.asks_job_row() || f.end_kind != EndKind::None || !f.fetch_summary ||
+             !has_task_summary(f.job_type)) {
            return std::nullopt;
          }
          const SummaryRead& s = f.task_summary();
@@ -405,23 +411,25 @@ inline const std::vector<RuleLogic>& rule_table() {
                         s.value);
        }},
       {{"not-running",
-        "rows of this run were seen, the feed has been quiet for start_grace without a final row, the server keeps no "
-        "job row for it (<=2.40 API-started jobs) and /api/scheduling/running/{type} does not list it",
+        "the feed has been quiet for start_grace without a final row, the server keeps no job row for the job (<=2.40 "
+        "API-started jobs) and /api/scheduling/running/{type} does not list it (it ended, crashed, or was dropped)",
         "Unknown"},
        [](WatchFacts& f) -> std::optional<Verdict> {
-         if (!f.rows_seen || !f.quiet || f.end_kind != EndKind::None || f.ad_hoc_rows == Tri::Yes) return std::nullopt;
+         if (!f.quiet || !f.asks_job_row() || f.end_kind != EndKind::None || f.ad_hoc_rows == Tri::Yes) return std::nullopt;
          if (f.job_row().state != JobRow::State::Absent || f.running_list().state != RunningRead::State::NotListed) {
            return std::nullopt;
          }
-         return decided(O::Unknown, "the job stopped writing rows without a final one and is no longer running; the "
-                                    "server keeps nothing else that says how it ended");
+         return decided(O::Unknown, f.rows_seen ? "the job stopped writing rows without a final one and is no longer "
+                                                  "running; the server keeps nothing else that says how it ended"
+                                                : "the job wrote no rows and is not running; the server keeps nothing "
+                                                  "that says how it ended (or whether it ran)");
        }},
       {{"not-run",
         "the feed is quiet and the job row says the job is idle (neither queued nor running) and has not run since the "
         "kick-off",
         "Unknown"},
        [](WatchFacts& f) -> std::optional<Verdict> {
-         if (!f.quiet || !f.kickoff || f.rows_seen || f.seen_running) return std::nullopt;
+         if (!f.quiet || !f.asks_job_row() || !f.kickoff || f.rows_seen || f.seen_running) return std::nullopt;
          const JobRow& r = f.job_row();
          if (!r.present() || r.running() || r.queued() || f.row_end_is_this_run(r)) return std::nullopt;
          return decided(O::Unknown, "the job row says the job is idle and has not run since it was started (reverted or "

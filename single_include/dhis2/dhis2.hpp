@@ -3988,6 +3988,7 @@ struct TaskCompletion {
 // #include <dhis2/notification.hpp>
 // #include <dhis2/task_types.hpp>
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -4125,7 +4126,8 @@ struct WatchFacts {
   std::optional<Notification> end_row;  // the newest completed row of this run, or the stale copy
   EndKind end_kind = EndKind::None;
   bool rows_seen = false;     // rows of this run were delivered (now or before a resume)
-  bool quiet = false;         // nothing new for start_grace, and the job row was not asked for that long
+  bool quiet = false;         // the feed brought nothing new for start_grace
+  bool row_check_due = false;  // the job row was not asked for start_grace (the quiet check's pace)
   bool emptied = false;       // the feed answered [] after rows of this run were seen
   bool seen_running = false;  // the job row was seen RUNNING for this run
   // The lazy reads.
@@ -4145,7 +4147,7 @@ struct WatchFacts {
   // and when the feed has been quiet for start_grace.
   bool asks_job_row() const noexcept {
     return copy() || (completed_row() && has_several_processes(job_type)) ||
-           (end_kind == EndKind::None && (emptied || quiet));
+           (end_kind == EndKind::None && (emptied || (quiet && row_check_due)));
   }
 
   const JobRow& job_row() {
@@ -4173,7 +4175,9 @@ struct WatchFacts {
     if (!kickoff) return true;
     if (r.created && *r.created >= *kickoff) return true;  // the job was created by this kick-off: one run only
     if (r.last_finished) {
-      if (*r.last_finished >= *kickoff) return true;
+      // execute() sets the kick-off to the previous run's lastFinished + 1 ms: any other end is
+      // a later one, even when a clock change makes it look older.
+      if (*r.last_finished >= *kickoff || *r.last_finished != *kickoff - std::chrono::milliseconds(1)) return true;
     } else if (r.last_executed) {
       if (*r.last_executed >= *kickoff) return true;  // <=2.40 rows have no lastFinished
     } else {
@@ -4341,7 +4345,7 @@ inline const std::vector<RuleLogic>& rule_table() {
         "/api/dataIntegrity/summary or /details are this run's (finishedTime at or after the kick-off)",
         "Succeeded"},
        [](WatchFacts& f) -> std::optional<Verdict> {
-         if (!is_integrity_type(f.job_type) || f.rows_seen || !f.quiet) return std::nullopt;
+         if (!is_integrity_type(f.job_type) || f.rows_seen || !f.quiet || !f.asks_job_row()) return std::nullopt;
          const JobRow& r = f.job_row();
          if (r.state != JobRow::State::Absent && r.state != JobRow::State::Unreadable) return std::nullopt;
          const IntegrityRead& results = f.integrity_results();
@@ -4350,7 +4354,8 @@ inline const std::vector<RuleLogic>& rule_table() {
        }},
       {{"no-such-job", "on 2.41+, the feed stayed empty for start_grace and the server has no job row (404)", "Unknown"},
        [](WatchFacts& f) -> std::optional<Verdict> {
-         if (f.rows_seen || !f.quiet || f.ad_hoc_rows != Tri::Yes || f.job_row().state != JobRow::State::Absent) {
+         if (f.rows_seen || !f.quiet || !f.asks_job_row() || f.ad_hoc_rows != Tri::Yes ||
+             f.job_row().state != JobRow::State::Absent) {
            return std::nullopt;
          }
          return decided(O::Unknown, "the server has no notifications and no job row for this job (unknown id, or deleted)");
@@ -4368,7 +4373,8 @@ inline const std::vector<RuleLogic>& rule_table() {
         "dropped it, on a server without the stale rule or a job row), and the type's task summary says how it ended",
         "from the summary"},
        [](WatchFacts& f) -> std::optional<Verdict> {
-         if (!f.rows_seen || !f.quiet || f.end_kind != EndKind::None || !f.fetch_summary || !has_task_summary(f.job_type)) {
+         if (!f.rows_seen || !f.quiet || !f.asks_job_row() || f.end_kind != EndKind::None || !f.fetch_summary ||
+             !has_task_summary(f.job_type)) {
            return std::nullopt;
          }
          const SummaryRead& s = f.task_summary();
@@ -4378,23 +4384,25 @@ inline const std::vector<RuleLogic>& rule_table() {
                         s.value);
        }},
       {{"not-running",
-        "rows of this run were seen, the feed has been quiet for start_grace without a final row, the server keeps no "
-        "job row for it (<=2.40 API-started jobs) and /api/scheduling/running/{type} does not list it",
+        "the feed has been quiet for start_grace without a final row, the server keeps no job row for the job (<=2.40 "
+        "API-started jobs) and /api/scheduling/running/{type} does not list it (it ended, crashed, or was dropped)",
         "Unknown"},
        [](WatchFacts& f) -> std::optional<Verdict> {
-         if (!f.rows_seen || !f.quiet || f.end_kind != EndKind::None || f.ad_hoc_rows == Tri::Yes) return std::nullopt;
+         if (!f.quiet || !f.asks_job_row() || f.end_kind != EndKind::None || f.ad_hoc_rows == Tri::Yes) return std::nullopt;
          if (f.job_row().state != JobRow::State::Absent || f.running_list().state != RunningRead::State::NotListed) {
            return std::nullopt;
          }
-         return decided(O::Unknown, "the job stopped writing rows without a final one and is no longer running; the "
-                                    "server keeps nothing else that says how it ended");
+         return decided(O::Unknown, f.rows_seen ? "the job stopped writing rows without a final one and is no longer "
+                                                  "running; the server keeps nothing else that says how it ended"
+                                                : "the job wrote no rows and is not running; the server keeps nothing "
+                                                  "that says how it ended (or whether it ran)");
        }},
       {{"not-run",
         "the feed is quiet and the job row says the job is idle (neither queued nor running) and has not run since the "
         "kick-off",
         "Unknown"},
        [](WatchFacts& f) -> std::optional<Verdict> {
-         if (!f.quiet || !f.kickoff || f.rows_seen || f.seen_running) return std::nullopt;
+         if (!f.quiet || !f.asks_job_row() || !f.kickoff || f.rows_seen || f.seen_running) return std::nullopt;
          const JobRow& r = f.job_row();
          if (!r.present() || r.running() || r.queued() || f.row_end_is_this_run(r)) return std::nullopt;
          return decided(O::Unknown, "the job row says the job is idle and has not run since it was started (reverted or "
@@ -4444,6 +4452,7 @@ inline const std::vector<WatchRule>& watch_rules() {
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -4533,7 +4542,10 @@ class TaskWatcher {
   }
 
   // A resume token for this watch: TaskWatcher(client, TaskRef::parse(token)) in any process
-  // delivers only the rows not delivered before and ends as this watch would have.
+  // delivers only the rows not delivered before and ends as this watch would have. A row counts
+  // as delivered from the moment its callback starts: take the token inside the callback, after
+  // handling the row, for exactly-once delivery across processes (a token taken on another thread
+  // while a callback runs already counts that row).
   std::string resume_token() const {
     TaskRef ref = ref_;
     ref.position = position();
@@ -4551,7 +4563,9 @@ class TaskWatcher {
 
  private:
   using steady = std::chrono::steady_clock;
-  enum class Filter { Pending, Active, Off };  // the previous-run filter
+  // The previous-run filter: deciding, setting a list aside, about to take the next list as this
+  // run's, or off.
+  enum class Filter { Pending, Active, Confirm, Off };
 
   // ---- the loop -------------------------------------------------------------------------------
 
@@ -4576,11 +4590,12 @@ class TaskWatcher {
     while (true) {
       throw_if_cancelled();
       detail::WatchFacts facts = round_facts();
+      row_check_due_ = steady::now() - last_row_check_ >= options_.start_grace;
       if (auto rows = poll_feed()) {
-        const std::vector<Keyed> fresh = absorb(std::move(*rows), facts);
+        const std::vector<Fresh> fresh = absorb(std::move(*rows), facts);
         for (const auto& row : fresh) {
           record(row);
-          if (callback && !(*callback)(row.first)) return std::nullopt;
+          if (callback && !(*callback)(row.row)) return std::nullopt;
         }
         if (!fresh.empty()) {
           last_change_ = steady::now();
@@ -4667,7 +4682,8 @@ class TaskWatcher {
     f.rows_seen = position().delivered > 0;
     f.emptied = emptied_;
     f.seen_running = seen_running_;
-    f.quiet = now - last_change_ >= options_.start_grace && now - last_row_check_ >= options_.start_grace;
+    f.quiet = now - last_change_ >= options_.start_grace;
+    f.row_check_due = row_check_due_;
   }
 
   // Remembers what a successful job-row read showed: that this run was seen running, and when
@@ -4693,10 +4709,8 @@ class TaskWatcher {
     } catch (const ApiError& e) {
       if (e.status() >= 500 || e.status() == 429) return std::nullopt;
       throw;
-    } catch (const DecodeError&) {
-      throw;
     } catch (const UnexpectedResponseError&) {
-      return std::nullopt;  // a proxy's page instead of the feed
+      return std::nullopt;  // a proxy's page, or a body of another shape, instead of the feed
     }
   }
 
@@ -4706,8 +4720,16 @@ class TaskWatcher {
     if (keys_decided_ || oldest_first.empty()) return;
     const bool all_job_id = std::all_of(oldest_first.begin(), oldest_first.end(),
                                         [this](const Notification& n) { return n.id.empty() || n.id == ref_.uid; });
+    // A row id equal to the job id is the 2.38-2.40.7 signature: later ids never are.
+    const bool any_job_id = std::any_of(oldest_first.begin(), oldest_first.end(),
+                                        [this](const Notification& n) { return n.id == ref_.uid; });
     bool content = all_job_id && (oldest_first.size() > 1 || traits_.unique_ids != detail::Tri::Yes);
     if (traits_.unique_ids == detail::Tri::No) content = true;
+    if (content && any_job_id && traits_.unique_ids == detail::Tri::Maybe) {
+      // Every id is the job id: 2.38-2.40.7, which have neither unique ids nor the stale rule.
+      std::lock_guard<std::mutex> reading(progress_mutex_);
+      traits_.unique_ids = traits_.stale_rule = traits_.progress = detail::Tri::No;
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     position_.content_keys = content;
     keys_decided_ = true;
@@ -4730,74 +4752,88 @@ class TaskWatcher {
     return keys;
   }
 
-  // The rows of this run: the previous-run filter. A re-executed saved job shows its previous
-  // run's list until the new run starts and clears it (§1.5), so rows older than the kick-off are
-  // set aside until this run's first row is seen; a clock change or node skew afterwards then
-  // drops nothing (class 5). Without a kick-off time, the job row tells whether a finished list is
-  // the previous run's (the job is queued to run again).
+  // The rows of this run: the previous-run filter. A saved job that runs again keeps its previous
+  // run's list (ending in a completed row) until the new run starts and clears it (§1.5). The job
+  // row decides, once, whether the first list seen is this run's: a job created by the kick-off
+  // has had no earlier run; a queued one has not started. A list set aside stays aside until its
+  // newest row changes (the new run wrote), or a later look at the job row says the run began or
+  // ended; an empty answer (the stale rule's wipe, another cluster node) changes nothing. Row
+  // times are not compared with the kick-off: clocks move and cluster nodes disagree (class 5).
   std::vector<Notification> this_run(std::vector<Notification> rows, detail::WatchFacts& facts) {
-    if (filter_ == Filter::Off) return rows;
-    if (rows.empty()) {
-      if (filter_ == Filter::Active) filter_ = Filter::Off;  // the previous list was cleared
+    if (filter_ == Filter::Off || rows.empty()) return rows;
+    if (filter_ == Filter::Confirm) {
+      filter_ = Filter::Off;  // polled after the job row said the run began or ended: this run's
       return rows;
     }
     const Notification& newest = rows.back();
-    const auto newest_time = newest.parsed_time();
-    if (ref_.kickoff && newest_time && *newest_time >= *ref_.kickoff) {
-      filter_ = Filter::Off;
-      return rows;
-    }
-    const std::string marker = rows.front().id + '|' + rows.front().time + '|' + rows.front().message.value_or("");
+    const std::string marker = newest.id + '|' + newest.time + '|' + newest.level_name + '|' +
+                               newest.message.value_or("") + (newest.completed ? "|1" : "|0");
     if (filter_ == Filter::Active) {
       if (marker != previous_marker_) {
-        filter_ = Filter::Off;  // the list was cleared and refilled: this run's
+        filter_ = Filter::Off;  // the new run wrote: this list is its own
         return rows;
       }
+      if (row_check_due_ && judge(facts.job_row(), newest) != Judged::Previous) filter_ = Filter::Confirm;
       return {};
     }
     if (!ref_.kickoff && !newest.completed) {
       filter_ = Filter::Off;  // a bare reference to a job that is running
       return rows;
     }
-    const detail::JobRow& row = facts.job_row();
-    note_job_row(row);
-    bool mine = false;
-    switch (row.state) {
-      case detail::JobRow::State::NotRead:
-      case detail::JobRow::State::Unavailable:
-        return {};  // undecided: ask again at the next poll
-      case detail::JobRow::State::Absent:
-      case detail::JobRow::State::Unreadable:
-        mine = true;  // no saved configuration: the id is not reused (or nothing to tell)
-        break;
-      case detail::JobRow::State::Present:
-        if (ref_.kickoff && row.created && *row.created >= *ref_.kickoff) {
-          mine = true;  // created by this kick-off: its only run
-        } else if (row.queued()) {
-          mine = false;  // waiting to run: the list is the last run's
-        } else if (row.running()) {
-          // Started, maybe without a row yet: a finished list older than this start is the last run's.
-          mine = !(newest.completed && row.last_executed && newest_time && *newest_time < *row.last_executed);
-        } else {
-          mine = !ref_.kickoff || facts.row_end_is_this_run(row);
-        }
-        break;
-    }
-    if (mine) {
-      filter_ = Filter::Off;
-      return rows;
-    }
-    filter_ = Filter::Active;
     previous_marker_ = marker;
+    switch (judge(facts.job_row(), newest)) {
+      case Judged::Undecided: return {};  // ask again at the next poll
+      case Judged::Mine: filter_ = Filter::Off; return rows;
+      case Judged::MineIfStill: filter_ = Filter::Confirm; return {};
+      case Judged::Previous: filter_ = Filter::Active; return {};
+    }
     return {};
   }
 
-  using Keyed = std::pair<Notification, std::string>;  // a row and its key
+  // Mine: the job row says so by identity (no earlier run). MineIfStill: the job row, read after
+  // the feed, says this run began or ended, so the list is its own if the next poll (which comes
+  // after that read) still shows it, or shows the new run's.
+  enum class Judged { Mine, MineIfStill, Previous, Undecided };
+  // Whether a list whose newest row is `newest` is this run's, by the job row.
+  Judged judge(const detail::JobRow& row, const Notification& newest) {
+    note_job_row(row);
+    switch (row.state) {
+      case detail::JobRow::State::NotRead:
+      case detail::JobRow::State::Unavailable:
+        return Judged::Undecided;
+      case detail::JobRow::State::Absent:
+      case detail::JobRow::State::Unreadable:
+        return Judged::Mine;  // no saved configuration: the id is not reused (or nothing to tell)
+      case detail::JobRow::State::Present:
+        break;
+    }
+    if (ref_.kickoff && row.created && *row.created >= *ref_.kickoff) return Judged::Mine;  // its only run
+    if (row.queued()) return Judged::Previous;  // waiting to run: the list is the last run's
+    if (row.running()) {
+      if (!newest.completed) return Judged::MineIfStill;
+      // A finished list while the job runs is the last run's, unless it is newer than this run's
+      // start (2.41+ rows; <=2.40 rows, without lastFinished, show the previous run's lastExecuted).
+      const auto t = newest.parsed_time();
+      const bool started_before = row.last_finished && row.last_executed && t && *t >= *row.last_executed;
+      return started_before ? Judged::MineIfStill : Judged::Previous;
+    }
+    if (!ref_.kickoff) return Judged::Mine;  // a bare reference: the job's latest run
+    detail::WatchFacts probe;
+    probe.kickoff = ref_.kickoff;
+    probe.seen_running = seen_running_;
+    return probe.row_end_is_this_run(row) ? Judged::MineIfStill : Judged::Previous;
+  }
+
+  struct Fresh {  // a row to deliver, its key, and whether it came alone (a possible stale copy)
+    Notification row;
+    std::string key;
+    bool lone = false;
+  };
 
   // Takes one poll's rows (newest first) and returns the new ones, oldest first. Notes the end
   // row (a completed row, DHIS2's stale copy, or a lone completed row that may be one) and
   // whether the feed emptied after rows were seen.
-  std::vector<Keyed> absorb(std::vector<Notification> newest_first, detail::WatchFacts& facts) {
+  std::vector<Fresh> absorb(std::vector<Notification> newest_first, detail::WatchFacts& facts) {
     std::vector<Notification> rows = this_run(std::vector<Notification>(newest_first.rbegin(), newest_first.rend()), facts);
     const WatchPosition pos = position();
     emptied_ = newest_first.empty() && pos.delivered > 0;
@@ -4806,10 +4842,13 @@ class TaskWatcher {
     const bool content = position().content_keys;
     const std::vector<std::string> keys = keys_of(rows, content);
 
-    // Everything after the newest row already delivered is new: the anchor (the newest non-LOOP
-    // row delivered) where it is still listed, else (evicted by a cap) the rows after its time.
+    // Everything after the newest row already delivered is new: after the anchor (the newest
+    // non-LOOP row delivered) where it is still listed. When a cap evicted it, every row this
+    // watcher has not delivered is new; a watcher resumed in a new process, which does not know
+    // the earlier rows, takes those from the anchor's time on.
     std::size_t start = 0;
     std::optional<std::size_t> anchor;
+    bool by_time = false;
     if (!pos.anchor.empty()) {
       for (std::size_t i = keys.size(); i-- > 0;) {
         if (keys[i] == pos.anchor) {
@@ -4817,29 +4856,25 @@ class TaskWatcher {
           break;
         }
       }
-      if (anchor) {
-        start = *anchor + 1;
-      } else {
-        const auto after = parse_local_time(pos.anchor_time);
-        start = rows.size();
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-          const auto t = rows[i].parsed_time();
-          if (!after || !t || *t > *after) {
-            start = i;
-            break;
-          }
-        }
-      }
+      if (anchor) start = *anchor + 1;
+      by_time = !anchor && delivered_keys_.empty();
     }
-    std::vector<Keyed> fresh;
+    const auto after = by_time ? parse_local_time(pos.anchor_time) : std::nullopt;
+    std::vector<Fresh> fresh;
     bool copy = false;
     if (anchor && rows[*anchor].completed && !pos.anchor_completed) copy = true;
     for (std::size_t i = start; i < rows.size(); ++i) {
-      if (!pos.loop.empty() && keys[i] == pos.loop) {
-        if (rows[i].completed) copy = true;  // the delivered LOOP row, back as DHIS2's stale copy
+      if (keys[i] == pos.loop || keys[i] == pos.anchor) {
+        // A delivered row back, marked completed: DHIS2's stale copy (§1.6).
+        if (rows[i].completed && (keys[i] == pos.loop || !pos.anchor_completed)) copy = true;
         continue;
       }
-      fresh.emplace_back(rows[i], keys[i]);
+      if (delivered_keys_.count(keys[i]) != 0) continue;
+      if (after) {
+        const auto t = rows[i].parsed_time();
+        if (t && *t < *after) continue;
+      }
+      fresh.push_back(Fresh{rows[i], keys[i], false});
     }
     if (copy && fresh.empty()) {
       end_row_ = rows.back();
@@ -4853,29 +4888,27 @@ class TaskWatcher {
       end_row_ = rows.back();
       end_kind_ = pos.stale_copy ? detail::EndKind::StaleCopy : detail::EndKind::Completed;
     }
-    const bool lone = rows.size() == 1 && fresh.size() == 1 && traits_.stale_rule != detail::Tri::No;
-    for (const auto& row : fresh) {
-      const Notification& n = row.first;
-      if (n.completed) {
-        end_row_ = n;
-        end_kind_ = lone ? detail::EndKind::MaybeStaleCopy : detail::EndKind::Completed;
-      } else {
-        end_row_.reset();
-        end_kind_ = detail::EndKind::None;
-      }
-    }
+    if (rows.size() == 1 && fresh.size() == 1 && traits_.stale_rule != detail::Tri::No) fresh.front().lone = true;
     return fresh;
   }
 
-  // Delivers one row: the position moves past it before the callback sees it.
-  void record(const Keyed& row) {
-    const Notification& n = row.first;
-    const std::string& key = row.second;
+  // Delivers one row: the position moves past it, and the end row follows it, before the
+  // callback sees it (a callback that throws leaves the watch where that row left it).
+  void record(const Fresh& fresh) {
+    const Notification& n = fresh.row;
+    if (n.completed) {
+      end_row_ = n;
+      end_kind_ = fresh.lone ? detail::EndKind::MaybeStaleCopy : detail::EndKind::Completed;
+    } else {
+      end_row_.reset();
+      end_kind_ = detail::EndKind::None;
+    }
+    delivered_keys_.insert(fresh.key);
     std::lock_guard<std::mutex> lock(mutex_);
     if (n.level == NotificationLevel::Loop) {
-      position_.loop = key;
+      position_.loop = fresh.key;
     } else {
-      position_.anchor = key;
+      position_.anchor = fresh.key;
       position_.anchor_time = n.time;
       position_.anchor_completed = n.completed;
       position_.loop.clear();
@@ -4914,13 +4947,8 @@ class TaskWatcher {
       row.last_executed = time("lastExecuted");
       row.last_finished = time("lastFinished");
     } catch (const ApiError& e) {
-      if (e.status() == 403) {
-        row.state = State::Unreadable;
-      } else if (e.status() >= 500 || e.status() == 429) {
-        row.state = State::Unavailable;
-      } else {
-        row.state = State::Absent;  // 404 (and 400 for an id the server cannot take)
-      }
+      // Only a 404 says the row is gone; a proxy's 408, 5xx or 429 says nothing about the job.
+      row.state = e.status() == 404 ? State::Absent : e.status() == 403 ? State::Unreadable : State::Unavailable;
     } catch (const TransportError&) {
       row.state = State::Unavailable;
     } catch (const UnexpectedResponseError&) {
@@ -5015,7 +5043,6 @@ class TaskWatcher {
   // The server's progress (2.41+), or nullopt when it has none for us: no such endpoint, no access,
   // nothing recorded yet, or a transient failure.
   std::optional<JobProgress> read_server_progress() {
-    if (traits_.progress == detail::Tri::No || progress_refused_) return std::nullopt;
     try {
       const auto body = client_.get_raw("jobConfigurations/" + ref_.uid + "/progress");
       if (!body.is_object()) return std::nullopt;  // 200 with an empty body: nothing recorded yet
@@ -5035,14 +5062,33 @@ class TaskWatcher {
 
   // The server's latest progress (read at most every progress_interval unless `fresh`); empty
   // where the server has none for us.
+  // Another thread reading it meanwhile gets the cached copy: nobody waits on a request.
   std::optional<JobProgress> server_progress_now(bool fresh) {
-    std::unique_lock<std::mutex> reading(progress_mutex_);
-    const auto now = steady::now();
-    const bool due = fresh || !progress_read_at_ || now - *progress_read_at_ >= options_.progress_interval;
-    if (due && traits_.progress != detail::Tri::No && !progress_refused_) {
+    detail::Tri supported;
+    {
+      std::lock_guard<std::mutex> lock(progress_mutex_);
+      const auto now = steady::now();
+      const bool due = fresh || !progress_read_at_ || now - *progress_read_at_ >= options_.progress_interval;
+      supported = traits_.progress;
+      if (!due || progress_reading_ || supported == detail::Tri::No || progress_refused_) return cached_progress_locked();
+      progress_reading_ = true;
       progress_read_at_ = now;
-      if (auto p = read_server_progress()) server_progress_ = std::move(p);
     }
+    std::optional<JobProgress> read;
+    try {
+      read = read_server_progress();
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(progress_mutex_);
+      progress_reading_ = false;
+      throw;
+    }
+    std::lock_guard<std::mutex> lock(progress_mutex_);
+    progress_reading_ = false;
+    if (read) server_progress_ = std::move(read);
+    return cached_progress_locked();
+  }
+
+  std::optional<JobProgress> cached_progress_locked() const {
     if (server_progress_ && !server_progress_->empty()) return server_progress_;
     return std::nullopt;
   }
@@ -5153,6 +5199,8 @@ class TaskWatcher {
   bool keys_decided_ = false;
   Filter filter_ = Filter::Pending;
   std::string previous_marker_;
+  std::unordered_set<std::string> delivered_keys_;  // keys of every row this watcher delivered
+  bool row_check_due_ = false;                      // this round may ask the job row for the quiet check
   std::optional<Notification> end_row_;
   detail::EndKind end_kind_ = detail::EndKind::None;
   bool emptied_ = false;
@@ -5160,10 +5208,12 @@ class TaskWatcher {
   steady::time_point last_change_{};
   steady::time_point last_row_check_{};
 
-  // Progress; progress_mutex_ serialises its reads (and is taken before mutex_, never after).
+  // Progress, guarded by progress_mutex_ (taken before mutex_, never after, and never held
+  // across a request).
   std::mutex progress_mutex_;
   std::optional<steady::time_point> progress_read_at_;
   std::optional<JobProgress> server_progress_;
+  bool progress_reading_ = false;
   std::atomic<bool> progress_refused_{false};  // no endpoint, or no access: stop asking
   std::atomic<bool> progress_asked_{false};    // progress() was called
   std::optional<JobProgress> last_reported_;   // the waiting thread's
