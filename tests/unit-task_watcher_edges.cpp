@@ -31,14 +31,6 @@ using dhis2::testing::NotifierNode;
 using dhis2::testing::ServerTimeZone;
 using Json = nlohmann::json;
 
-const auto kTimeout = std::optional<milliseconds>(10s);
-const std::string kSaved = "Sv1Cd2Ef3Gh";
-
-std::vector<std::string> messages(const std::vector<Notification>& rows) {
-  std::vector<std::string> out;
-  for (const auto& n : rows) out.push_back(n.message.value_or("<absent>"));
-  return out;
-}
 
 // A saved job that ran once ("Old run" / "Old done"), and its next run (which fails) asked for.
 TaskRef run_again(Rig& rig, JobScript first = JobScript().start("Old run").complete("Old done", 1s)) {

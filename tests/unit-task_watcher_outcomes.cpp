@@ -33,7 +33,6 @@ using std::chrono::milliseconds;
 
 using namespace watch_rig;
 
-const auto kTimeout = std::optional<milliseconds>(10s);
 
 Json import_summary(const std::string& status) {
   return Json{{"responseType", "ImportSummary"},

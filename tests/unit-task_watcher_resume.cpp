@@ -24,7 +24,6 @@ using dhis2::TaskRef;
 using dhis2::TaskWatcher;
 using dhis2::testing::JobScript;
 
-const auto kTimeout = std::optional<milliseconds>(10s);
 
 std::string key(const Notification& n) {
   return n.id + '|' + n.time + '|' + n.level_name + '|' + n.message.value_or("") + (n.completed ? "|done" : "");

@@ -34,14 +34,6 @@ using dhis2::testing::NotifierNode;
 using dhis2::testing::ServerTimeZone;
 using Json = nlohmann::json;
 
-const auto kTimeout = std::optional<milliseconds>(10s);
-const std::string kSaved = "Sv1Cd2Ef3Gh";
-
-std::vector<std::string> messages(const std::vector<Notification>& rows) {
-  std::vector<std::string> out;
-  for (const auto& n : rows) out.push_back(n.message.value_or("<absent>"));
-  return out;
-}
 
 std::size_t reads_of(const Rig& rig, const std::string& pattern) { return rig.server->requests_to(pattern, "GET").size(); }
 

@@ -12,7 +12,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace watch_rig {
 
@@ -23,6 +25,19 @@ using std::chrono::milliseconds;
 const std::chrono::system_clock::time_point kStart{std::chrono::seconds(1716199872)};
 
 inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// A wait's deadline in real time: far more than any test here needs.
+const auto kTimeout = std::optional<milliseconds>(10s);
+
+// The id of the saved job configuration the tests add.
+const std::string kSaved = "Sv1Cd2Ef3Gh";
+
+// The messages of rows, in order ("<absent>" for a row without one).
+inline std::vector<std::string> messages(const std::vector<dhis2::Notification>& rows) {
+  std::vector<std::string> out;
+  for (const auto& n : rows) out.push_back(n.message.value_or("<absent>"));
+  return out;
+}
 
 struct Rig {
   explicit Rig(const std::string& version, milliseconds tasks_step_ = 2s, milliseconds summary_step_ = 100ms,
