@@ -8,6 +8,8 @@
 #include <limits>
 #include <thread>
 
+#include <httplib.h>  // these tests talk to the emulator over HTTP directly
+
 using namespace std::chrono_literals;
 using dhis2::testing::Clock;
 using dhis2::testing::JobScript;

@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include <httplib.h>  // these tests talk to the emulator over HTTP directly
+
 namespace {
 
 using dhis2::Notification;

@@ -16,6 +16,8 @@
 #include <system_error>
 #include <vector>
 
+#include <httplib.h>  // these tests talk to the emulator over HTTP directly
+
 namespace {
 
 using dhis2::testing::FakeServer;

@@ -13,6 +13,9 @@ single_include/dhis2/ (modelled on nlohmann/json's amalgamation):
           ...file content...
           // end of <dhis2/x.hpp>
       and a repeated include of it becomes the commented marker alone.
+      A header's definitions block (#if DHIS2CPP_WITH_DEFINITIONS, its
+      .ipp includes, #endif) is deferred: the .ipp files are inlined at the
+      end, inside one such #if, after every declaration (see Inliner).
 
   include/dhis2/testing.hpp  -> single_include/dhis2/testing.hpp
       Only generated when include/dhis2/testing.hpp exists. Only the files
@@ -181,46 +184,150 @@ def banner(target, version):
     ]
 
 
+# A header's definitions block: exactly these lines, one or more .ipp includes between them.
+#     #if DHIS2CPP_WITH_DEFINITIONS          (or DHIS2CPP_TESTING_WITH_DEFINITIONS)
+#     #include <dhis2/impl/x.ipp>
+#     #endif
+DEFINITIONS_IF_RE = re.compile(r"^[ \t]*#[ \t]*if[ \t]+(DHIS2CPP(?:_TESTING)?_WITH_DEFINITIONS)[ \t]*$")
+ENDIF_RE = re.compile(r"^[ \t]*#[ \t]*endif\b")
+
+
 class Inliner:
     """Depth-first inlining of one target.
 
     `should_inline(key)` decides whether a resolved project header is inlined;
     `handle_other(...)` produces the lines for one that is not.
+
+    Definitions blocks are deferred: each becomes a comment where it stood, and
+    the .ipp files are inlined at the end of the output, just before the root
+    file's closing #endif, inside one `#if <macro>` block per macro. So every
+    declaration of the single header precedes every definition, and a project
+    header that only an .ipp includes is inlined with the declarations (before
+    that block), never inside it: the declarations are then the same in every
+    mode of compilation.
     """
 
     def __init__(self, tree):
         self.tree = tree
         self.done = set()  # inlined, or being inlined (guards against cycles)
         self.out = []
+        self.deferred = []  # (macro, ipp key, including key, line number)
 
     def should_inline(self, key):
         return True
 
-    def handle_other(self, including_key, lineno, indent, line, key):
+    def handle_other(self, including_key, lineno, indent, line, key, out):
         raise NotImplementedError
 
     def run(self, root_key):
         self.done.add(root_key)
-        self._emit_file(root_key)
+        self._emit_file(root_key, self.out)
+        late_declarations = []
+        definitions = []  # [macro, lines]
+        index = 0
+        while index < len(self.deferred):
+            macro, key, including_key, lineno = self.deferred[index]
+            index += 1
+            if key in self.done:
+                continue
+            self.done.add(key)
+            if not definitions or definitions[-1][0] != macro:
+                definitions.append([macro, []])
+            lines = definitions[-1][1]
+            lines.append("// #include <%s>" % key)
+            self._emit_file(key, lines, late_declarations)
+            lines.append("// end of <%s>" % key)
+        if not late_declarations and not definitions:
+            return self.out
+        tail = []
+        if late_declarations:
+            tail.append("// ---- declarations that only definitions include")
+            tail.extend(late_declarations)
+        for macro, lines in definitions:
+            tail.append("")
+            tail.append("// ---- definitions: every translation unit in header-only mode, or the one")
+            tail.append("// ---- implementation file in compiled mode (include/dhis2/detail/config.hpp)")
+            tail.append("#if %s" % macro)
+            tail.extend(lines)
+            tail.append("#endif  // %s" % macro)
+        closing = len(self.out)
+        while closing > 0 and not ENDIF_RE.match(self.out[closing - 1]):
+            closing -= 1
+        if closing == 0:
+            raise AmalgamationError("include/%s: no closing #endif to put the definitions before" % root_key)
+        self.out[closing - 1:closing - 1] = tail + [""]
         return self.out
 
-    def _emit_file(self, key):
-        for lineno, line in enumerate(body_lines(self.tree.lines(key)), start=1):
+    def _emit_file(self, key, out, declarations=None):
+        """Inline `key` into `out`. While inlining definitions, `declarations`
+        receives the project headers they include that are not inlined yet."""
+        lines = body_lines(self.tree.lines(key))
+        lineno = 0
+        while lineno < len(lines):
+            line = lines[lineno]
+            lineno += 1
+            block = DEFINITIONS_IF_RE.match(line)
+            if block:
+                lineno = self._defer_block(key, lines, lineno, block.group(1), out)
+                continue
             inc = project_include(line)
             if inc is None:
-                self.out.append(line)
+                out.append(line)
                 continue
             indent, spelled = inc
             child = self.tree.resolve(key, lineno, spelled, line)
+            if child.endswith(".ipp"):
+                raise AmalgamationError(
+                    "include/%s:%d: '%s': an .ipp file is included only inside a definitions block "
+                    "(#if DHIS2CPP_WITH_DEFINITIONS / #include / #endif)" % (key, lineno, line.strip())
+                )
             if not self.should_inline(child):
-                self.handle_other(key, lineno, indent, line, child)
+                self.handle_other(key, lineno, indent, line, child, out)
                 continue
-            self.out.append(marker(indent, line))
+            out.append(marker(indent, line))
             if child in self.done:
                 continue
             self.done.add(child)
-            self._emit_file(child)
-            self.out.append("%s// end of <%s>" % (indent, child))
+            target = out if declarations is None else declarations
+            if target is not out:
+                out.append("%s// (inlined above, with the declarations)" % indent)
+                target.append(marker(indent, line))
+            self._emit_file(child, target, None)
+            target.append("%s// end of <%s>" % (indent, child))
+
+    def _defer_block(self, key, lines, lineno, macro, out):
+        """Records the .ipp includes of the definitions block that starts before
+        `lines[lineno]`; returns the index after its #endif."""
+        start = lineno
+        keys = []
+        while lineno < len(lines) and not ENDIF_RE.match(lines[lineno]):
+            line = lines[lineno]
+            lineno += 1
+            inc = project_include(line)
+            if inc is None:
+                if line.strip() and not line.strip().startswith("//"):
+                    raise AmalgamationError(
+                        "include/%s:%d: a definitions block (#if %s) holds only .ipp includes, not '%s'"
+                        % (key, lineno, macro, line.strip())
+                    )
+                continue
+            child = self.tree.resolve(key, lineno, inc[1], line)
+            if not child.endswith(".ipp"):
+                raise AmalgamationError(
+                    "include/%s:%d: a definitions block (#if %s) includes '%s', which is not an .ipp file"
+                    % (key, lineno, macro, line.strip())
+                )
+            keys.append((child, lineno))
+        if lineno >= len(lines):
+            raise AmalgamationError("include/%s:%d: #if %s has no #endif" % (key, start, macro))
+        for child, child_line in keys:
+            if not self.should_inline(child):
+                raise AmalgamationError(
+                    "include/%s:%d: <%s> belongs to another single header" % (key, child_line, child)
+                )
+            out.append("// definitions of <%s>: <%s>, at the end of this file" % (key, child))
+            self.deferred.append((macro, child, key, child_line))
+        return lineno + 1
 
 
 class TestingInliner(Inliner):
@@ -236,7 +343,7 @@ class TestingInliner(Inliner):
             return False
         return key == TESTING_SOURCE or key.startswith(TESTING_DIR)
 
-    def handle_other(self, including_key, lineno, indent, line, key):
+    def handle_other(self, including_key, lineno, indent, line, key, out):
         if key not in self.core_keys:
             raise AmalgamationError(
                 "include/%s:%d: project include '%s': include/%s is neither under "
@@ -244,10 +351,10 @@ class TestingInliner(Inliner):
                 "single_include/dhis2/testing.hpp"
                 % (including_key, lineno, line.strip(), key, TESTING_DIR, CORE_SOURCE)
             )
-        self.out.append(marker(indent, line))
+        out.append(marker(indent, line))
         if not self.core_emitted:
             self.core_emitted = True
-            self.out.append("%s#include <%s>" % (indent, CORE_SOURCE))
+            out.append("%s#include <%s>" % (indent, CORE_SOURCE))
 
 
 def finish(lines):

@@ -100,18 +100,12 @@ cmake_build() {
   cmake --build "$dir" -j "$JOBS"
 }
 
-# The TSan build compiles only the threaded tests that its ctest step runs: the unit tests of the
-# client, the emulator and the watcher, and the tests that run programs against dhis2-emulator.
-THREADED_UNITS="^unit-(client_|emulator_(faults|jobs|system)|task_watcher_(outcomes|runs))"
-THREADED_TESTS="$THREADED_UNITS|^emulator_cli_|^example_(task_await|task_polling|task_resume|standalone|health_check)"
+# The TSan build compiles only the tests labelled "threaded" (tests/CMakeLists.txt: the unit tests
+# that run threads most, and the tests that run programs against dhis2-emulator) and runs them.
 tsan_build() {
-  cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DDHIS2CPP_WERROR=ON \
-    -DDHIS2CPP_TEST_SINGLE_HEADER=OFF "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer" \
-    "-DCMAKE_CXX_FLAGS_DEBUG=$SANITIZER_DEBUG_FLAGS"
-  local targets
-  targets=$(cd tests && ls unit-*.cpp | sed 's/\.cpp$//' | grep -E "$THREADED_UNITS")
-  # shellcheck disable=SC2086 # one target per word
-  cmake --build build/tsan -j "$JOBS" --target $targets dhis2-emulator health_check standalone task_await task_polling task_resume
+  cmake_build build/tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DDHIS2CPP_WERROR=ON \
+    -DDHIS2CPP_TEST_SINGLE_HEADER=OFF -DDHIS2CPP_TEST_COMPILED=ON -DDHIS2CPP_TEST_THREADED_ONLY=ON \
+    "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer" "-DCMAKE_CXX_FLAGS_DEBUG=$SANITIZER_DEBUG_FLAGS"
 }
 
 cmake_test() {
@@ -145,13 +139,14 @@ meson_subproject_consumer() {
   ln -s "$ROOT" "$work/src/subprojects/dhis2cpp"
   CXX=g++ meson setup "$work/build" "$work/src" --werror
   meson compile -C "$work/build" -j "$JOBS"
-  # As a subproject dhis2cpp must build and register nothing of its own.
+  # As a subproject dhis2cpp must build and register nothing of its own but the compiled-mode
+  # library that the consumer asks for.
   meson introspect "$work/build" --targets --tests | python3 -c '
 import json, sys
 info = json.load(sys.stdin)
-extra = [t["name"] for t in info["targets"] if t["subproject"]]
+extra = [t["name"] for t in info["targets"] if t["subproject"] and t["name"] != "dhis2cpp"]
 tests = sorted(t["name"] for t in info["tests"])
-if extra or tests != ["consumer_modular", "consumer_single"]:
+if extra or tests != ["consumer_compiled", "consumer_modular", "consumer_single"]:
     sys.exit(f"dhis2cpp as a Meson subproject is not quiet: targets {extra}, tests {tests}")
 '
   meson test -C "$work/build" --print-errorlogs
@@ -181,12 +176,13 @@ cmd_demo() {
 cmd_test() {
   local start=$SECONDS
   step "deps" cmd_deps
-  # Each form of the unit tests is built and run once: include/ with g++ here, single_include/
-  # with clang++ under ASan+UBSan below. Every header is also compiled alone here, in both forms.
-  step "g++ -O0, modular headers: configure + build (build/gcc)" cmake_build build/gcc \
+  # Each form of the unit tests is built and run once: include/ in compiled mode with g++ here,
+  # single_include/ header-only with clang++ under ASan+UBSan, the threaded ones again under TSan.
+  # Every header is also compiled alone here, in both forms and both modes.
+  step "g++ -O0, modular headers, compiled mode: configure + build (build/gcc)" cmake_build build/gcc \
     -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 -DCMAKE_CXX_COMPILER=g++ -DDHIS2CPP_WERROR=ON \
-    -DDHIS2CPP_TEST_SINGLE_HEADER=OFF
-  step "g++ -O0, modular headers: ctest" cmake_test build/gcc
+    -DDHIS2CPP_TEST_SINGLE_HEADER=OFF -DDHIS2CPP_TEST_COMPILED=ON
+  step "g++ -O0, modular headers, compiled mode: ctest" cmake_test build/gcc
   step "amalgamation check" python3 tools/amalgamate.py --check
   step "meson: setup + compile + test (build/meson)" meson_build_and_test
   step "meson: subproject consumer (build/meson-consumer)" meson_subproject_consumer
@@ -202,7 +198,7 @@ cmd_test() {
   step "clang++ TSan: configure + build (build/tsan)" tsan_build
   step "clang++ TSan: ctest (threaded tests)" env \
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/tools/tsan.supp" \
-    ctest --test-dir build/tsan --output-on-failure --no-tests=error -j "$JOBS" -R "$THREADED_TESTS"
+    ctest --test-dir build/tsan --output-on-failure --no-tests=error -j "$JOBS" -L threaded
 
   say "step times"
   printf '%s\n' "${STEP_TIMES[@]}"

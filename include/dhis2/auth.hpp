@@ -5,13 +5,11 @@
 // bearer token from a provider. Plain values; the provider of BearerAuth must be thread-safe when
 // the Client is shared between threads. Credentials never appear in messages or request hooks.
 
+#include <dhis2/detail/config.hpp>
 #include <dhis2/errors.hpp>
-#include <dhis2/personal_access_token.hpp>
 
 #include <functional>
-#include <memory>
 #include <string>
-#include <utility>
 
 namespace dhis2 {
 
@@ -26,9 +24,7 @@ struct BasicAuth {
 // what is wrong, so a mistyped token fails here instead of as a 400 from the server.
 class TokenAuth {
  public:
-  explicit TokenAuth(std::string token) : token_(std::move(token)) {
-    if (const auto problem = pat_problem(token_)) throw UsageError("TokenAuth: " + *problem);
-  }
+  explicit TokenAuth(std::string token);
   const std::string& token() const noexcept { return token_; }
 
  private:
@@ -43,14 +39,9 @@ class BearerAuth {
  public:
   using Provider = std::function<std::string(bool refresh)>;
 
-  explicit BearerAuth(Provider provider) : provider_(std::move(provider)) {
-    if (!provider_) throw UsageError("BearerAuth: the token provider is empty");
-  }
+  explicit BearerAuth(Provider provider);
   // A fixed token (no refresh possible).
-  static BearerAuth fixed(std::string token) {
-    if (token.empty()) throw UsageError("BearerAuth::fixed: the token is empty");
-    return BearerAuth([token = std::move(token)](bool) { return token; });
-  }
+  static BearerAuth fixed(std::string token);
   const Provider& provider() const noexcept { return provider_; }
 
  private:
@@ -58,5 +49,9 @@ class BearerAuth {
 };
 
 }  // namespace dhis2
+
+#if DHIS2CPP_WITH_DEFINITIONS
+#include <dhis2/impl/auth.ipp>
+#endif
 
 #endif  // DHIS2_AUTH_HPP

@@ -23,4 +23,10 @@
 #include <dhis2/task_watcher.hpp>
 #include <dhis2/jobs_api.hpp>
 
+// Internal codecs that only definitions use; declared here so that every mode of compilation
+// (and the single header) declares the same things, and the tests can reach them.
+#include <dhis2/detail/ascii.hpp>
+#include <dhis2/detail/base64.hpp>
+#include <dhis2/detail/crc32.hpp>
+
 #endif  // DHIS2_DHIS2_HPP

@@ -5,6 +5,8 @@
 // std::runtime_error, so `catch (const dhis2::Error&)` catches them all. Messages never carry
 // credentials. All types are copyable and safe to pass between threads.
 
+#include <dhis2/detail/config.hpp>
+
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -64,12 +66,7 @@ class UnexpectedResponseError : public Error {
 class DecodeError : public UnexpectedResponseError {
  public:
   // `request` ("GET /api/x"), when given, prefixes the message; path() stays the field path.
-  DecodeError(std::string path, std::string expected, std::string actual, const std::string& request = {})
-      : UnexpectedResponseError((request.empty() ? std::string() : request + ": ") + path + ": expected " + expected +
-                                ", got " + actual),
-        path_(std::move(path)),
-        expected_(std::move(expected)),
-        actual_(std::move(actual)) {}
+  DecodeError(std::string path, std::string expected, std::string actual, const std::string& request = {});
   const std::string& path() const noexcept { return path_; }
   const std::string& expected() const noexcept { return expected_; }
   const std::string& actual() const noexcept { return actual_; }
@@ -87,12 +84,7 @@ class ApiError : public Error {
  public:
   // `request` ("GET /api/x") prefixes the message when given.
   ApiError(int status, std::string dhis2_message, std::string error_code = {},
-           std::shared_ptr<const WebMessage> web_message = nullptr, const std::string& request = {})
-      : Error((request.empty() ? std::string() : request + ": ") + describe(status, dhis2_message, error_code)),
-        status_(status),
-        dhis2_message_(std::move(dhis2_message)),
-        error_code_(std::move(error_code)),
-        web_message_(std::move(web_message)) {}
+           std::shared_ptr<const WebMessage> web_message = nullptr, const std::string& request = {});
 
   int status() const noexcept { return status_; }
   // DHIS2's own message ("JobConfiguration with id X could not be found."), or "" when absent.
@@ -103,12 +95,7 @@ class ApiError : public Error {
   const WebMessage* web_message() const noexcept { return web_message_.get(); }
 
  private:
-  static std::string describe(int status, const std::string& message, const std::string& code) {
-    std::string text = "DHIS2 answered HTTP " + std::to_string(status);
-    if (!message.empty()) text += ": " + message;
-    if (!code.empty()) text += " (" + code + ")";
-    return text;
-  }
+  static std::string describe(int status, const std::string& message, const std::string& code);
 
   int status_;
   std::string dhis2_message_;
@@ -132,11 +119,7 @@ class UnsupportedVersionError : public Error {
 // The client was pinned to one DHIS2 version and the server runs another.
 class VersionPinMismatchError : public Error {
  public:
-  VersionPinMismatchError(std::string pinned, std::string actual)
-      : Error("the client is pinned to DHIS2 " + pinned + " but the server runs " + actual +
-              "; update the pin or allow a mismatch in ClientOptions"),
-        pinned_(std::move(pinned)),
-        actual_(std::move(actual)) {}
+  VersionPinMismatchError(std::string pinned, std::string actual);
   const std::string& pinned() const noexcept { return pinned_; }
   const std::string& actual() const noexcept { return actual_; }
 
@@ -164,5 +147,9 @@ class TaskCancelledError : public Error {
 };
 
 }  // namespace dhis2
+
+#if DHIS2CPP_WITH_DEFINITIONS
+#include <dhis2/impl/errors.ipp>
+#endif
 
 #endif  // DHIS2_ERRORS_HPP

@@ -6,7 +6,7 @@
 // by object. The server stores it at most every 10 s; for servers without it, from_notifications
 // derives the same shape from the notification feed. Plain values; thread-safe to copy and share.
 
-#include <dhis2/detail/ascii.hpp>
+#include <dhis2/detail/config.hpp>
 #include <dhis2/detail/json_reader.hpp>
 #include <dhis2/local_time.hpp>
 #include <dhis2/notification.hpp>
@@ -31,26 +31,10 @@ namespace dhis2 {
 enum class ProgressStatus { Running, Success, Error, Cancelled, Unknown };
 
 // "RUNNING", "SUCCESS", "ERROR", "CANCELLED", or "UNKNOWN".
-inline const char* to_string(ProgressStatus status) noexcept {
-  switch (status) {
-    case ProgressStatus::Running: return "RUNNING";
-    case ProgressStatus::Success: return "SUCCESS";
-    case ProgressStatus::Error: return "ERROR";
-    case ProgressStatus::Cancelled: return "CANCELLED";
-    case ProgressStatus::Unknown: break;
-  }
-  return "UNKNOWN";
-}
+const char* to_string(ProgressStatus status) noexcept;
 
 // The status named by `name`, ignoring case; Unknown for any other name.
-inline ProgressStatus parse_progress_status(std::string_view name) noexcept {
-  constexpr ProgressStatus known[] = {ProgressStatus::Running, ProgressStatus::Success, ProgressStatus::Error,
-                                      ProgressStatus::Cancelled};
-  for (auto status : known) {
-    if (detail::iequals(name, to_string(status))) return status;
-  }
-  return ProgressStatus::Unknown;
-}
+ProgressStatus parse_progress_status(std::string_view name) noexcept;
 
 // What processes, stages and items share. Strings are as sent and "" when absent.
 struct ProgressNode {
@@ -156,94 +140,17 @@ nlohmann::json encode_progress_node(const Node& n) {
 
 // {"<object>": {"<code>": [error...]}} flattened in key order; a null level counts as absent. Map
 // keys are data, not field names, so paths quote them: progress.errors["Abc"]["E4000"][0].code.
-inline std::vector<ProgressError> decode_progress_errors(const JsonReader& progress) {
-  std::vector<ProgressError> out;
-  const auto by_object = progress.object("errors");
-  if (!by_object) return out;
-  const auto quoted = [](const std::string& base, const std::string& key) { return base + "[\"" + key + "\"]"; };
-  for (auto object = by_object->json().begin(); object != by_object->json().end(); ++object) {
-    if (object->is_null()) continue;
-    const JsonReader by_code(*object, quoted(by_object->path(), object.key()));
-    for (auto code = by_code.json().begin(); code != by_code.json().end(); ++code) {
-      if (code->is_null()) continue;
-      const std::string list_path = quoted(by_code.path(), code.key());
-      if (!code->is_array()) throw_wrong_type(list_path, "an array", *code);
-      for (std::size_t i = 0; i < code->size(); ++i) {
-        const JsonReader r((*code)[i], list_path + "[" + std::to_string(i) + "]");
-        out.push_back(ProgressError{object.key(), r.string("code", code.key()), r.string("id"), r.string("type"),
-                                    r.array("args", decode_string), r.string("message"),
-                                    r.optional_integer("index")});
-      }
-    }
-  }
-  return out;
-}
+std::vector<ProgressError> decode_progress_errors(const JsonReader& progress);
 
-inline std::string join_nonempty(std::initializer_list<std::string_view> parts, const char* separator) {
-  std::string out;
-  for (auto part : parts) {
-    if (part.empty()) continue;
-    if (!out.empty()) out += separator;
-    out += part;
-  }
-  return out;
-}
+std::string join_nonempty(std::initializer_list<std::string_view> parts, const char* separator);
 
 // "[i/n] text" gives (n, "text"); "[i] text" (total unknown) gives (-1, "text"); else (-1, message).
-inline std::pair<std::int64_t, std::string> parse_loop_message(std::string_view message) {
-  constexpr auto npos = std::string_view::npos;
-  const auto digits = [](std::string_view s) {
-    return !s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == npos;
-  };
-  const auto close = message.find(']');
-  const auto inside = close == npos || message[0] != '[' ? std::string_view("?") : message.substr(1, close - 1);
-  const auto slash = inside.find('/');
-  const auto total = slash == npos ? std::string_view() : inside.substr(slash + 1);
-  if (!digits(inside.substr(0, slash)) || (slash != npos && !digits(total))) return {-1, std::string(message)};
-  auto text = message.substr(close + 1);
-  if (!text.empty() && text[0] == ' ') text.remove_prefix(1);
-  std::int64_t n = slash == npos ? -1 : 0;
-  for (char c : total) n = n * 10 + (c - '0');
-  return {n, std::string(text)};
-}
+std::pair<std::int64_t, std::string> parse_loop_message(std::string_view message);
 
 // Replays a feed, oldest row first, into processes (the rules are at JobProgress::from_notifications).
 class ProgressFromNotifications {
  public:
-  void add(const Notification& row) {
-    const bool starts = processes_.empty() || row.data_type == "PARAMETERS" || after_completed_;
-    after_completed_ = row.completed;
-    const bool was_loop = std::exchange(last_was_loop_, row.level == NotificationLevel::Loop);
-    if (starts) processes_.push_back(running<ProgressProcess>(row.message.value_or(""), row.time));
-    if (row.completed) {
-      const auto status = row.level == NotificationLevel::Error ? ProgressStatus::Error : ProgressStatus::Success;
-      close_open_stage(status, row.time);
-      finish(processes_.back(), status, row.time);
-      (status == ProgressStatus::Error ? processes_.back().error : processes_.back().summary) = row.message;
-    } else if (starts) {
-      return;  // the row that begins a process is not also a stage
-    } else if (row.level == NotificationLevel::Info) {
-      close_open_stage(ProgressStatus::Success, row.time);
-      processes_.back().stages.push_back(running<ProgressStage>(row.message.value_or(""), row.time));
-    } else if (row.level == NotificationLevel::Loop) {
-      auto loop = parse_loop_message(row.message.value_or(""));
-      auto& stage = open_or_new_stage(row.time);
-      if (loop.first >= 0) stage.total_items = loop.first;
-      if (auto* item = open_item(stage)) finish(*item, ProgressStatus::Success, row.time);
-      stage.items.push_back(running<ProgressItem>(std::move(loop.second), row.time));
-    } else if (row.level == NotificationLevel::Error) {
-      auto& stage = open_or_new_stage(row.time);  // an error with no stage to blame still gets one
-      auto* item = was_loop ? open_item(stage) : nullptr;
-      if (item) {
-        finish(*item, ProgressStatus::Error, row.time);
-      } else {
-        close_open_stage(ProgressStatus::Error, row.time);
-      }
-      (item ? item->error : stage.error) = row.message;
-    } else {
-      last_was_loop_ = was_loop;  // DEBUG, WARN and unknown levels are commentary, not structure
-    }
-  }
+  void add(const Notification& row);
 
   std::vector<ProgressProcess> take() { return std::move(processes_); }
 
@@ -257,30 +164,12 @@ class ProgressFromNotifications {
     n.status_name = to_string(n.status);
     return n;
   }
-  static void finish(ProgressNode& n, ProgressStatus status, const std::string& time) {
-    n.status = status;
-    n.status_name = to_string(status);
-    n.complete = true;
-    n.completed_time = time;
-  }
-  ProgressStage* open_stage() {
-    auto& stages = processes_.back().stages;
-    return stages.empty() || stages.back().complete ? nullptr : &stages.back();
-  }
-  static ProgressItem* open_item(ProgressStage& stage) {
-    return stage.items.empty() || stage.items.back().complete ? nullptr : &stage.items.back();
-  }
-  ProgressStage& open_or_new_stage(const std::string& time) {
-    if (auto* stage = open_stage()) return *stage;
-    return processes_.back().stages.emplace_back(running<ProgressStage>("", time));
-  }
+  static void finish(ProgressNode& n, ProgressStatus status, const std::string& time);
+  ProgressStage* open_stage();
+  static ProgressItem* open_item(ProgressStage& stage);
+  ProgressStage& open_or_new_stage(const std::string& time);
   // Ends the open stage, and its open item, with `status`.
-  void close_open_stage(ProgressStatus status, const std::string& time) {
-    if (auto* stage = open_stage()) {
-      if (auto* item = open_item(*stage)) finish(*item, status, time);
-      finish(*stage, status, time);
-    }
-  }
+  void close_open_stage(ProgressStatus status, const std::string& time);
 
   std::vector<ProgressProcess> processes_;
   bool after_completed_ = false;
@@ -289,25 +178,14 @@ class ProgressFromNotifications {
 
 }  // namespace detail
 
-inline bool operator==(const ProgressItem& a, const ProgressItem& b) {
-  return detail::progress_node_fields(a) == detail::progress_node_fields(b);
-}
-inline bool operator==(const ProgressStage& a, const ProgressStage& b) {
-  return detail::progress_node_fields(a) == detail::progress_node_fields(b) &&
-         std::tie(a.total_items, a.items) == std::tie(b.total_items, b.items);
-}
-inline bool operator==(const ProgressProcess& a, const ProgressProcess& b) {
-  return detail::progress_node_fields(a) == detail::progress_node_fields(b) &&
-         std::tie(a.job_id, a.user_id, a.stages) == std::tie(b.job_id, b.user_id, b.stages);
-}
-inline bool operator==(const ProgressError& a, const ProgressError& b) {
-  return std::tie(a.object_id, a.code, a.id, a.type, a.args, a.message, a.index) ==
-         std::tie(b.object_id, b.code, b.id, b.type, b.args, b.message, b.index);
-}
-inline bool operator!=(const ProgressItem& a, const ProgressItem& b) { return !(a == b); }
-inline bool operator!=(const ProgressStage& a, const ProgressStage& b) { return !(a == b); }
-inline bool operator!=(const ProgressProcess& a, const ProgressProcess& b) { return !(a == b); }
-inline bool operator!=(const ProgressError& a, const ProgressError& b) { return !(a == b); }
+bool operator==(const ProgressItem& a, const ProgressItem& b);
+bool operator==(const ProgressStage& a, const ProgressStage& b);
+bool operator==(const ProgressProcess& a, const ProgressProcess& b);
+bool operator==(const ProgressError& a, const ProgressError& b);
+bool operator!=(const ProgressItem& a, const ProgressItem& b);
+bool operator!=(const ProgressStage& a, const ProgressStage& b);
+bool operator!=(const ProgressProcess& a, const ProgressProcess& b);
+bool operator!=(const ProgressError& a, const ProgressError& b);
 
 struct JobProgress {
   std::vector<ProgressProcess> processes;  // "sequence", oldest first
@@ -316,30 +194,11 @@ struct JobProgress {
 
   // Decodes the body of /progress. Absent and null fields take their defaults; a field of the wrong
   // type throws DecodeError naming it ("progress.sequence[0].complete: expected a boolean, got a string").
-  static JobProgress from_json(const nlohmann::json& value, const std::string& path = "progress") {
-    const detail::JsonReader r(value, path);
-    JobProgress p;
-    p.processes = r.array("sequence", detail::decode_progress_node<ProgressProcess>);
-    p.errors = detail::decode_progress_errors(r);
-    return p;
-  }
+  static JobProgress from_json(const nlohmann::json& value, const std::string& path = "progress");
 
   // DHIS2's field names, omitting what is absent; `source` is not written. from_json(to_json())
   // gives back decoded progress (errors come back grouped by object id and code).
-  nlohmann::json to_json() const {
-    nlohmann::json out = {{"sequence", nlohmann::json::array()}};
-    for (const auto& p : processes) out["sequence"].push_back(detail::encode_progress_node(p));
-    for (const auto& e : errors) {
-      nlohmann::json entry = {{"args", e.args}};
-      if (!e.code.empty()) entry["code"] = e.code;
-      if (!e.id.empty()) entry["id"] = e.id;
-      if (!e.type.empty()) entry["type"] = e.type;
-      if (!e.message.empty()) entry["message"] = e.message;
-      if (e.index) entry["index"] = *e.index;
-      out["errors"][e.object_id][e.code].push_back(std::move(entry));
-    }
-    return out;
-  }
+  nlohmann::json to_json() const;
 
   // Progress derived from one job's notifications, oldest first, for servers without /progress
   // (<= 2.40, or when it is not readable). Never throws on odd input except std::bad_alloc. Rules:
@@ -355,73 +214,39 @@ struct JobProgress {
   //   stage (or a new unnamed one): status Error, error = message.
   // - DEBUG and WARN rows are ignored. Times are the rows' times; duration_ms stays empty.
   // DHIS2 numbers items from 0 and may write a LOOP row when an item ends too, so counts are a guide.
-  static JobProgress from_notifications(const std::vector<Notification>& oldest_first) {
-    detail::ProgressFromNotifications builder;
-    for (const auto& row : oldest_first) builder.add(row);
-    JobProgress p;
-    p.processes = builder.take();
-    p.source = ProgressSource::Notifications;
-    return p;
-  }
+  static JobProgress from_notifications(const std::vector<Notification>& oldest_first);
 
   bool empty() const noexcept { return processes.empty(); }
   // The last process, or nullptr.
   const ProgressProcess* current_process() const noexcept { return empty() ? nullptr : &processes.back(); }
   // The last stage of the last process, or nullptr.
-  const ProgressStage* current_stage() const noexcept {
-    const auto* p = current_process();
-    return p && !p->stages.empty() ? &p->stages.back() : nullptr;
-  }
+  const ProgressStage* current_stage() const noexcept;
   // 1-based position of current_stage() in its process; 0 without one.
   std::size_t stage_number() const noexcept { return current_stage() ? current_process()->stages.size() : 0; }
   // The stages of the current process known so far (DHIS2 does not announce stages ahead).
   std::size_t stage_count() const noexcept { return empty() ? 0 : processes.back().stages.size(); }
 
   // (done, total) of the current stage when its total is known; done counts complete items.
-  std::optional<std::pair<std::int64_t, std::int64_t>> item_counts() const {
-    const auto* stage = current_stage();
-    if (!stage || stage->total_items < 0) return std::nullopt;
-    std::int64_t done = 0;
-    for (const auto& item : stage->items) done += item.complete ? 1 : 0;
-    return std::make_pair(done, stage->total_items);
-  }
+  std::optional<std::pair<std::int64_t, std::int64_t>> item_counts() const;
 
   // One line per recorded failure, oldest first: each node with status Error and an error text as
   // "<process> > <stage> > <item>: <error>" (items before their stage, stages before their process),
   // then each entry of `errors` as "<code> <type> <id>: <message>". Empty parts are left out.
-  std::vector<std::string> failures() const {
-    std::vector<std::string> lines;
-    const auto add = [&lines](const ProgressNode& n, std::initializer_list<std::string_view> where) {
-      if (n.status != ProgressStatus::Error || !n.error || n.error->empty()) return;
-      const std::string path = detail::join_nonempty(where, " > ");
-      lines.push_back(path.empty() ? *n.error : path + ": " + *n.error);
-    };
-    for (const auto& p : processes) {
-      for (const auto& s : p.stages) {
-        for (const auto& i : s.items) add(i, {p.description, s.description, i.description});
-        add(s, {p.description, s.description});
-      }
-      add(p, {p.description});
-    }
-    for (const auto& e : errors) {
-      const std::string head = detail::join_nonempty({e.code, e.type, e.id}, " ");
-      const std::string line = detail::join_nonempty({head, e.message}, ": ");
-      if (!line.empty()) lines.push_back(line);
-    }
-    return lines;
-  }
+  std::vector<std::string> failures() const;
 
   // Same content and the same source.
-  friend bool operator==(const JobProgress& a, const JobProgress& b) {
-    return a.processes == b.processes && a.errors == b.errors && a.source == b.source;
-  }
-  friend bool operator!=(const JobProgress& a, const JobProgress& b) { return !(a == b); }
+  friend bool operator==(const JobProgress& a, const JobProgress& b);
+  friend bool operator!=(const JobProgress& a, const JobProgress& b);
 };
 
 // nlohmann::json integration: `json.get<dhis2::JobProgress>()` and `json(progress)`.
-inline void from_json(const nlohmann::json& value, JobProgress& p) { p = JobProgress::from_json(value); }
-inline void to_json(nlohmann::json& value, const JobProgress& p) { value = p.to_json(); }
+void from_json(const nlohmann::json& value, JobProgress& p);
+void to_json(nlohmann::json& value, const JobProgress& p);
 
 }  // namespace dhis2
+
+#if DHIS2CPP_WITH_DEFINITIONS
+#include <dhis2/impl/job_progress.ipp>
+#endif
 
 #endif  // DHIS2_JOB_PROGRESS_HPP

@@ -6,9 +6,11 @@
 // a date and time with no zone attached, so two server times compare and subtract correctly and
 // nothing invents a zone. Converting to UTC needs the server's zone and is left to the caller.
 
+#include <dhis2/detail/config.hpp>
+
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <optional>
 #include <ratio>
 #include <string>
@@ -66,69 +68,23 @@ constexpr unsigned days_in_month(std::int64_t y, unsigned m) {
 }
 
 // Reads exactly `n` digits at `pos`; false when they are not all digits.
-inline bool read_digits(std::string_view s, std::size_t pos, std::size_t n, unsigned& out) {
-  if (pos + n > s.size()) return false;
-  out = 0;
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    out = out * 10 + static_cast<unsigned>(s[i] - '0');
-  }
-  return true;
-}
+bool read_digits(std::string_view s, std::size_t pos, std::size_t n, unsigned& out);
 
 }  // namespace detail
 
 // Parses "yyyy-MM-ddTHH:mm:ss" with an optional fraction of 1 to 9 digits (DHIS2 always sends
 // 3; finer digits are truncated to milliseconds). Anything else, including a zone offset or an
 // impossible date, gives an empty optional: the text itself stays available to the caller.
-inline std::optional<LocalTime> parse_local_time(std::string_view text) {
-  unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  if (text.size() < 19 || !detail::read_digits(text, 0, 4, y) || text[4] != '-' ||
-      !detail::read_digits(text, 5, 2, mo) || text[7] != '-' ||
-      !detail::read_digits(text, 8, 2, d) || text[10] != 'T' ||
-      !detail::read_digits(text, 11, 2, h) || text[13] != ':' ||
-      !detail::read_digits(text, 14, 2, mi) || text[16] != ':' ||
-      !detail::read_digits(text, 17, 2, s)) {
-    return std::nullopt;
-  }
-  unsigned millis = 0;
-  if (text.size() > 19) {
-    const std::size_t digits = text.size() - 20;
-    if (text[19] != '.' || digits < 1 || digits > 9) return std::nullopt;
-    unsigned fraction = 0;
-    if (!detail::read_digits(text, 20, digits, fraction)) return std::nullopt;
-    for (std::size_t i = digits; i < 3; ++i) fraction *= 10;
-    for (std::size_t i = 3; i < digits; ++i) fraction /= 10;
-    millis = fraction;
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > detail::days_in_month(y, mo) || h > 23 || mi > 59 ||
-      s > 59) {
-    return std::nullopt;
-  }
-  const std::int64_t days = detail::days_from_civil(y, mo, d);
-  const std::int64_t ms = ((days * 24 + h) * 60 + mi) * 60 * 1000 + std::int64_t{s} * 1000 + millis;
-  return LocalTime(std::chrono::milliseconds(ms));
-}
+std::optional<LocalTime> parse_local_time(std::string_view text);
 
 // Formats as DHIS2 does: "yyyy-MM-ddTHH:mm:ss.SSS". parse_local_time(format_local_time(t)) == t
 // for every year from 0 to 9999.
-inline std::string format_local_time(LocalTime t) {
-  const std::int64_t ms = t.time_since_epoch().count();
-  std::int64_t days = ms / 86400000;
-  std::int64_t rest = ms % 86400000;
-  if (rest < 0) {
-    rest += 86400000;
-    --days;
-  }
-  const auto date = detail::civil_from_days(days);
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%04lld-%02u-%02uT%02d:%02d:%02d.%03d",
-                static_cast<long long>(date.year), date.month, date.day,
-                static_cast<int>(rest / 3600000), static_cast<int>(rest / 60000 % 60),
-                static_cast<int>(rest / 1000 % 60), static_cast<int>(rest % 1000));
-  return buffer;
-}
+std::string format_local_time(LocalTime t);
 
 }  // namespace dhis2
+
+#if DHIS2CPP_WITH_DEFINITIONS
+#include <dhis2/impl/local_time.ipp>
+#endif
 
 #endif  // DHIS2_LOCAL_TIME_HPP

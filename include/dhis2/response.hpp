@@ -4,7 +4,8 @@
 // A raw HTTP response, as Client::get_response and the other escape hatches return it: never an
 // exception for an HTTP status. A plain value.
 
-#include <cctype>
+#include <dhis2/detail/config.hpp>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,20 +18,14 @@ struct Response {
   std::string body;
 
   // The first header of that name, compared case-insensitively; "" when absent.
-  std::string header(const std::string& name) const {
-    for (const auto& h : headers) {
-      if (h.first.size() != name.size()) continue;
-      bool same = true;
-      for (std::size_t i = 0; i < name.size() && same; ++i) {
-        same = std::tolower(static_cast<unsigned char>(h.first[i])) == std::tolower(static_cast<unsigned char>(name[i]));
-      }
-      if (same) return h.second;
-    }
-    return {};
-  }
+  std::string header(const std::string& name) const;
   bool ok() const noexcept { return status >= 200 && status < 300; }
 };
 
 }  // namespace dhis2
+
+#if DHIS2CPP_WITH_DEFINITIONS
+#include <dhis2/impl/response.ipp>
+#endif
 
 #endif  // DHIS2_RESPONSE_HPP

@@ -5,6 +5,7 @@
 // "2.40.12", "2.43-SNAPSHOT". Ordered like Maven versions: numbers first, and a SNAPSHOT before
 // the release with the same numbers. A plain value; thread-safe to copy and share.
 
+#include <dhis2/detail/config.hpp>
 #include <dhis2/errors.hpp>
 
 #include <optional>
@@ -24,71 +25,24 @@ struct ServerVersion {
 
   // Parses a DHIS2 version: MAJOR.MINOR[.PATCH[.HOTFIX]][-SNAPSHOT], surrounding spaces ignored.
   // Throws UnsupportedVersionError naming the text and the expected form otherwise.
-  static ServerVersion parse(std::string_view text) {
-    if (auto v = try_parse(text)) return *v;
-    throw UnsupportedVersionError(std::string(text),
-                                  "\"" + std::string(text) +
-                                      "\" is not a DHIS2 version; expected "
-                                      "MAJOR.MINOR[.PATCH[.HOTFIX]][-SNAPSHOT], e.g. 2.42.1");
-  }
+  static ServerVersion parse(std::string_view text);
 
   // As parse(), but an empty optional instead of an exception.
-  static std::optional<ServerVersion> try_parse(std::string_view text) noexcept {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
-                             text.back() == '\r')) {
-      text.remove_suffix(1);
-    }
-    ServerVersion v;
-    constexpr std::string_view suffix = "-SNAPSHOT";
-    if (text.size() > suffix.size() && text.substr(text.size() - suffix.size()) == suffix) {
-      v.snapshot = true;
-      text.remove_suffix(suffix.size());
-    }
-    int* parts[] = {&v.major, &v.minor, &v.patch, &v.hotfix};
-    std::size_t count = 0;
-    while (true) {
-      if (count == 4) return std::nullopt;  // a fifth part
-      std::size_t digits = 0;
-      long value = 0;
-      while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
-        value = value * 10 + (text[digits] - '0');
-        if (++digits > 6) return std::nullopt;  // no real version part is this long
-      }
-      if (digits == 0) return std::nullopt;
-      *parts[count++] = static_cast<int>(value);
-      text.remove_prefix(digits);
-      if (text.empty()) break;
-      if (text.front() != '.') return std::nullopt;
-      text.remove_prefix(1);
-    }
-    if (count < 2) return std::nullopt;  // "2" alone names no release
-    return v;
-  }
+  static std::optional<ServerVersion> try_parse(std::string_view text) noexcept;
 
   // The API key of the minor release, "v42" for 2.42.x; "v3.1" style for a major other than 2.
-  std::string key() const {
-    if (major == 2) return "v" + std::to_string(minor);
-    return "v" + std::to_string(major) + "." + std::to_string(minor);
-  }
+  std::string key() const;
 
   // Canonical text: "2.42.1", "2.41.4.1", "2.43.0-SNAPSHOT". The patch is always shown; the
   // hotfix only when non-zero.
-  std::string str() const {
-    std::string out = std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
-    if (hotfix != 0) out += "." + std::to_string(hotfix);
-    if (snapshot) out += "-SNAPSHOT";
-    return out;
-  }
+  std::string str() const;
 
-  friend bool operator==(const ServerVersion& a, const ServerVersion& b) {
-    return a.tied() == b.tied();
-  }
-  friend bool operator!=(const ServerVersion& a, const ServerVersion& b) { return !(a == b); }
-  friend bool operator<(const ServerVersion& a, const ServerVersion& b) { return a.tied() < b.tied(); }
-  friend bool operator>(const ServerVersion& a, const ServerVersion& b) { return b < a; }
-  friend bool operator<=(const ServerVersion& a, const ServerVersion& b) { return !(b < a); }
-  friend bool operator>=(const ServerVersion& a, const ServerVersion& b) { return !(a < b); }
+  friend bool operator==(const ServerVersion& a, const ServerVersion& b);
+  friend bool operator!=(const ServerVersion& a, const ServerVersion& b);
+  friend bool operator<(const ServerVersion& a, const ServerVersion& b);
+  friend bool operator>(const ServerVersion& a, const ServerVersion& b);
+  friend bool operator<=(const ServerVersion& a, const ServerVersion& b);
+  friend bool operator>=(const ServerVersion& a, const ServerVersion& b);
 
  private:
   // A snapshot sorts before its release: compare "is a release" (false < true).
@@ -98,5 +52,9 @@ struct ServerVersion {
 };
 
 }  // namespace dhis2
+
+#if DHIS2CPP_WITH_DEFINITIONS
+#include <dhis2/impl/server_version.ipp>
+#endif
 
 #endif  // DHIS2_SERVER_VERSION_HPP

@@ -9,6 +9,7 @@
 // Thread-safe; a SystemApi is a cheap handle that must not outlive its Client.
 
 #include <dhis2/client.hpp>
+#include <dhis2/detail/config.hpp>
 
 #include <chrono>
 #include <exception>
@@ -26,43 +27,20 @@ class SystemApi {
   explicit SystemApi(Client& client) : client_(client) {}
 
   // /api/system/info.
-  nlohmann::json info() {
-    client_.ensure_connected();  // the handshake primes the cache
-    return cached("info", [this] { return client_.get_raw("system/info"); });
-  }
+  nlohmann::json info();
 
   // /api/me: the user the credentials belong to, with their authorities. Never cached.
   nlohmann::json me() { return client_.get_raw("me"); }
 
   // A system setting's value (e.g. "keyUiLocale"), or an empty optional when the server has no
   // such setting (or keeps it confidential).
-  std::optional<nlohmann::json> setting(const std::string& key) {
-    if (key.empty()) throw UsageError("SystemApi::setting: the key is empty");
-    const auto answer = cached("setting:" + key, [this, &key] { return client_.get_raw("systemSettings/" + key); });
-    // {"<key>": value}, value null when absent (SystemSettingController).
-    if (!answer.is_object()) return std::nullopt;
-    const auto it = answer.find(key);
-    if (it == answer.end() || it->is_null()) return std::nullopt;
-    return *it;
-  }
+  std::optional<nlohmann::json> setting(const std::string& key);
 
   // The uid of the "default" category combination, used by data values without disaggregation.
-  std::string default_category_combo_uid() {
-    const auto answer = cached("default_category_combo", [this] {
-      return client_.get_raw("categoryCombos", {{"filter", "name:eq:default"}, {"fields", "id"}, {"paging", "false"}});
-    });
-    const auto list = answer.is_object() ? answer.find("categoryCombos") : answer.end();
-    if (!answer.is_object() || list == answer.end() || !list->is_array() || list->empty() || !(*list)[0].contains("id")) {
-      throw UnexpectedResponseError("GET /api/categoryCombos: the server lists no \"default\" category combination");
-    }
-    return (*list)[0]["id"].get<std::string>();
-  }
+  std::string default_category_combo_uid();
 
   // Forgets every cached value; the next reads go to the server.
-  void invalidate() {
-    std::lock_guard<std::mutex> lock(client_.cache_mutex_);
-    client_.cache_.clear();
-  }
+  void invalidate();
 
  private:
   template <class Load>
@@ -114,17 +92,10 @@ class SystemApi {
   Client& client_;
 };
 
-inline SystemApi Client::system() { return SystemApi(*this); }
-
-inline void Client::prime_system_info(const nlohmann::json& info) {
-  if (options_.system_cache_ttl.count() == 0) return;
-  std::lock_guard<std::mutex> lock(cache_mutex_);
-  auto& entry = cache_["info"];
-  entry.value = info;
-  entry.loading.reset();
-  entry.expires = std::chrono::steady_clock::now() + options_.system_cache_ttl;
-}
-
 }  // namespace dhis2
+
+#if DHIS2CPP_WITH_DEFINITIONS
+#include <dhis2/impl/system_api.ipp>
+#endif
 
 #endif  // DHIS2_SYSTEM_API_HPP

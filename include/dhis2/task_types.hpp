@@ -5,6 +5,7 @@
 // the wait found (TaskCompletion, whose outcome tells the truth rather than repeating the level of
 // the last row). Plain values; thread-safe to copy and share.
 
+#include <dhis2/detail/config.hpp>
 #include <dhis2/job_progress.hpp>
 #include <dhis2/local_time.hpp>
 #include <dhis2/notification.hpp>
@@ -27,15 +28,7 @@ enum class TaskOutcome {
   Unknown     // the job ended but the server no longer says how (e.g. DHIS2's stale-job rule)
 };
 
-inline const char* to_string(TaskOutcome outcome) noexcept {
-  switch (outcome) {
-    case TaskOutcome::Succeeded: return "succeeded";
-    case TaskOutcome::Failed: return "failed";
-    case TaskOutcome::Cancelled: return "cancelled";
-    case TaskOutcome::Unknown: break;
-  }
-  return "unknown";
-}
+const char* to_string(TaskOutcome outcome) noexcept;
 
 struct WatchOptions {
   // The first poll comes at once; the pauses start at initial_poll_interval and grow by half
@@ -82,5 +75,9 @@ struct TaskCompletion {
 };
 
 }  // namespace dhis2
+
+#if DHIS2CPP_WITH_DEFINITIONS
+#include <dhis2/impl/task_types.ipp>
+#endif
 
 #endif  // DHIS2_TASK_TYPES_HPP

@@ -34,6 +34,54 @@
 // std::runtime_error, so `catch (const dhis2::Error&)` catches them all. Messages never carry
 // credentials. All types are copyable and safe to pass between threads.
 
+// #include <dhis2/detail/config.hpp>
+#ifndef DHIS2_DETAIL_CONFIG_HPP
+#define DHIS2_DETAIL_CONFIG_HPP
+
+// How the library's definitions are compiled (docs/building.md "Compiled mode").
+//
+//   nothing defined (the default)     header-only: each header includes its definitions
+//                                      (<dhis2/impl/*.ipp>) as inline functions.
+//   DHIS2CPP_COMPILED                 the headers only declare; the program links the one
+//                                      translation unit that holds the definitions (the CMake
+//                                      target dhis2cpp::compiled, or a file of your own, below).
+//   DHIS2CPP_COMPILED and             this translation unit holds the definitions, as ordinary
+//   DHIS2CPP_IMPLEMENTATION           (non-inline) functions. Exactly one per program.
+//
+// Define DHIS2CPP_COMPILED for every file of a program or for none: a file that includes the
+// headers without it defines inline copies of what the implementation file defines.
+
+#if (defined(DHIS2CPP_IMPLEMENTATION) || defined(DHIS2CPP_TESTING_IMPLEMENTATION)) && !defined(DHIS2CPP_COMPILED)
+#error "dhis2-cpp: DHIS2CPP_IMPLEMENTATION belongs to compiled mode; define DHIS2CPP_COMPILED in every file of the program, and DHIS2CPP_IMPLEMENTATION in exactly one of them"
+#endif
+
+// Marks a function defined in an impl/*.ipp file: inline when every translation unit holds a copy.
+#if defined(DHIS2CPP_COMPILED)
+#define DHIS2CPP_INLINE
+#else
+#define DHIS2CPP_INLINE inline
+#endif
+
+// 1 when this translation unit includes the definitions (header-only mode, or the one
+// implementation file of compiled mode).
+#if !defined(DHIS2CPP_COMPILED) || defined(DHIS2CPP_IMPLEMENTATION)
+#define DHIS2CPP_WITH_DEFINITIONS 1
+#else
+#define DHIS2CPP_WITH_DEFINITIONS 0
+#endif
+
+// The same for the emulator's headers (<dhis2/testing.hpp>), whose definitions have their own
+// implementation file in compiled mode (CMake dhis2cpp::testing): DHIS2CPP_COMPILED and
+// DHIS2CPP_TESTING_IMPLEMENTATION.
+#if !defined(DHIS2CPP_COMPILED) || defined(DHIS2CPP_TESTING_IMPLEMENTATION)
+#define DHIS2CPP_TESTING_WITH_DEFINITIONS 1
+#else
+#define DHIS2CPP_TESTING_WITH_DEFINITIONS 0
+#endif
+
+#endif  // DHIS2_DETAIL_CONFIG_HPP
+// end of <dhis2/detail/config.hpp>
+
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -93,12 +141,7 @@ class UnexpectedResponseError : public Error {
 class DecodeError : public UnexpectedResponseError {
  public:
   // `request` ("GET /api/x"), when given, prefixes the message; path() stays the field path.
-  DecodeError(std::string path, std::string expected, std::string actual, const std::string& request = {})
-      : UnexpectedResponseError((request.empty() ? std::string() : request + ": ") + path + ": expected " + expected +
-                                ", got " + actual),
-        path_(std::move(path)),
-        expected_(std::move(expected)),
-        actual_(std::move(actual)) {}
+  DecodeError(std::string path, std::string expected, std::string actual, const std::string& request = {});
   const std::string& path() const noexcept { return path_; }
   const std::string& expected() const noexcept { return expected_; }
   const std::string& actual() const noexcept { return actual_; }
@@ -116,12 +159,7 @@ class ApiError : public Error {
  public:
   // `request` ("GET /api/x") prefixes the message when given.
   ApiError(int status, std::string dhis2_message, std::string error_code = {},
-           std::shared_ptr<const WebMessage> web_message = nullptr, const std::string& request = {})
-      : Error((request.empty() ? std::string() : request + ": ") + describe(status, dhis2_message, error_code)),
-        status_(status),
-        dhis2_message_(std::move(dhis2_message)),
-        error_code_(std::move(error_code)),
-        web_message_(std::move(web_message)) {}
+           std::shared_ptr<const WebMessage> web_message = nullptr, const std::string& request = {});
 
   int status() const noexcept { return status_; }
   // DHIS2's own message ("JobConfiguration with id X could not be found."), or "" when absent.
@@ -132,12 +170,7 @@ class ApiError : public Error {
   const WebMessage* web_message() const noexcept { return web_message_.get(); }
 
  private:
-  static std::string describe(int status, const std::string& message, const std::string& code) {
-    std::string text = "DHIS2 answered HTTP " + std::to_string(status);
-    if (!message.empty()) text += ": " + message;
-    if (!code.empty()) text += " (" + code + ")";
-    return text;
-  }
+  static std::string describe(int status, const std::string& message, const std::string& code);
 
   int status_;
   std::string dhis2_message_;
@@ -161,11 +194,7 @@ class UnsupportedVersionError : public Error {
 // The client was pinned to one DHIS2 version and the server runs another.
 class VersionPinMismatchError : public Error {
  public:
-  VersionPinMismatchError(std::string pinned, std::string actual)
-      : Error("the client is pinned to DHIS2 " + pinned + " but the server runs " + actual +
-              "; update the pin or allow a mismatch in ClientOptions"),
-        pinned_(std::move(pinned)),
-        actual_(std::move(actual)) {}
+  VersionPinMismatchError(std::string pinned, std::string actual);
   const std::string& pinned() const noexcept { return pinned_; }
   const std::string& actual() const noexcept { return actual_; }
 
@@ -194,6 +223,8 @@ class TaskCancelledError : public Error {
 
 }  // namespace dhis2
 
+// definitions of <dhis2/errors.hpp>: <dhis2/impl/errors.ipp>, at the end of this file
+
 #endif  // DHIS2_ERRORS_HPP
 // end of <dhis2/errors.hpp>
 // #include <dhis2/local_time.hpp>
@@ -205,9 +236,11 @@ class TaskCancelledError : public Error {
 // a date and time with no zone attached, so two server times compare and subtract correctly and
 // nothing invents a zone. Converting to UTC needs the server's zone and is left to the caller.
 
+// #include <dhis2/detail/config.hpp>
+
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <optional>
 #include <ratio>
 #include <string>
@@ -265,70 +298,22 @@ constexpr unsigned days_in_month(std::int64_t y, unsigned m) {
 }
 
 // Reads exactly `n` digits at `pos`; false when they are not all digits.
-inline bool read_digits(std::string_view s, std::size_t pos, std::size_t n, unsigned& out) {
-  if (pos + n > s.size()) return false;
-  out = 0;
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    out = out * 10 + static_cast<unsigned>(s[i] - '0');
-  }
-  return true;
-}
+bool read_digits(std::string_view s, std::size_t pos, std::size_t n, unsigned& out);
 
 }  // namespace detail
 
 // Parses "yyyy-MM-ddTHH:mm:ss" with an optional fraction of 1 to 9 digits (DHIS2 always sends
 // 3; finer digits are truncated to milliseconds). Anything else, including a zone offset or an
 // impossible date, gives an empty optional: the text itself stays available to the caller.
-inline std::optional<LocalTime> parse_local_time(std::string_view text) {
-  unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  if (text.size() < 19 || !detail::read_digits(text, 0, 4, y) || text[4] != '-' ||
-      !detail::read_digits(text, 5, 2, mo) || text[7] != '-' ||
-      !detail::read_digits(text, 8, 2, d) || text[10] != 'T' ||
-      !detail::read_digits(text, 11, 2, h) || text[13] != ':' ||
-      !detail::read_digits(text, 14, 2, mi) || text[16] != ':' ||
-      !detail::read_digits(text, 17, 2, s)) {
-    return std::nullopt;
-  }
-  unsigned millis = 0;
-  if (text.size() > 19) {
-    const std::size_t digits = text.size() - 20;
-    if (text[19] != '.' || digits < 1 || digits > 9) return std::nullopt;
-    unsigned fraction = 0;
-    if (!detail::read_digits(text, 20, digits, fraction)) return std::nullopt;
-    for (std::size_t i = digits; i < 3; ++i) fraction *= 10;
-    for (std::size_t i = 3; i < digits; ++i) fraction /= 10;
-    millis = fraction;
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > detail::days_in_month(y, mo) || h > 23 || mi > 59 ||
-      s > 59) {
-    return std::nullopt;
-  }
-  const std::int64_t days = detail::days_from_civil(y, mo, d);
-  const std::int64_t ms = ((days * 24 + h) * 60 + mi) * 60 * 1000 + std::int64_t{s} * 1000 + millis;
-  return LocalTime(std::chrono::milliseconds(ms));
-}
+std::optional<LocalTime> parse_local_time(std::string_view text);
 
 // Formats as DHIS2 does: "yyyy-MM-ddTHH:mm:ss.SSS". parse_local_time(format_local_time(t)) == t
 // for every year from 0 to 9999.
-inline std::string format_local_time(LocalTime t) {
-  const std::int64_t ms = t.time_since_epoch().count();
-  std::int64_t days = ms / 86400000;
-  std::int64_t rest = ms % 86400000;
-  if (rest < 0) {
-    rest += 86400000;
-    --days;
-  }
-  const auto date = detail::civil_from_days(days);
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%04lld-%02u-%02uT%02d:%02d:%02d.%03d",
-                static_cast<long long>(date.year), date.month, date.day,
-                static_cast<int>(rest / 3600000), static_cast<int>(rest / 60000 % 60),
-                static_cast<int>(rest / 1000 % 60), static_cast<int>(rest % 1000));
-  return buffer;
-}
+std::string format_local_time(LocalTime t);
 
 }  // namespace dhis2
+
+// definitions of <dhis2/local_time.hpp>: <dhis2/impl/local_time.ipp>, at the end of this file
 
 #endif  // DHIS2_LOCAL_TIME_HPP
 // end of <dhis2/local_time.hpp>
@@ -347,137 +332,16 @@ inline std::string format_local_time(LocalTime t) {
 // A plain value: copyable, comparable (by job type and id: two refs to the same job are equal
 // whatever else they carry), hashable, safe to share between threads.
 
-// #include <dhis2/detail/base64.hpp>
-#ifndef DHIS2_DETAIL_BASE64_HPP
-#define DHIS2_DETAIL_BASE64_HPP
-
-// Base64 (RFC 4648 §4, padded: HTTP Basic credentials) and base64url (§5, unpadded: resume
-// tokens, which must survive a shell and a URL unquoted).
-
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <string_view>
-
-namespace dhis2 {
-namespace detail {
-
-inline std::string base64_encode_with(std::string_view in, const char* alphabet, bool pad) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::uint32_t value = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    value = (value << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(alphabet[(value >> bits) & 0x3F]);
-    }
-  }
-  if (bits > 0) out.push_back(alphabet[(value << (6 - bits)) & 0x3F]);
-  while (pad && out.size() % 4 != 0) out.push_back('=');
-  return out;
-}
-
-inline std::string base64_encode(std::string_view in) {
-  return base64_encode_with(in, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true);
-}
-inline std::string base64url_encode(std::string_view in) {
-  return base64_encode_with(in, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false);
-}
-
-// Decodes either alphabet, with or without padding; empty for any other character, for data
-// after padding, or for a length no encoder produces.
-inline std::optional<std::string> base64_decode(std::string_view in) {
-  std::string out;
-  std::uint32_t value = 0;
-  int bits = 0;
-  std::size_t symbols = 0, padding = 0;
-  for (char c : in) {
-    int digit;
-    if (c >= 'A' && c <= 'Z') digit = c - 'A';
-    else if (c >= 'a' && c <= 'z') digit = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') digit = c - '0' + 52;
-    else if (c == '+' || c == '-') digit = 62;
-    else if (c == '/' || c == '_') digit = 63;
-    else if (c == '=') {
-      ++padding;
-      continue;
-    } else {
-      return std::nullopt;
-    }
-    if (padding > 0) return std::nullopt;
-    ++symbols;
-    value = ((value << 6) | static_cast<std::uint32_t>(digit)) & 0xFFFFFF;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((value >> bits) & 0xFF));
-    }
-  }
-  if (symbols % 4 == 1 || padding > 2 || (padding > 0 && (symbols + padding) % 4 != 0)) return std::nullopt;
-  return out;
-}
-
-}  // namespace detail
-}  // namespace dhis2
-
-#endif  // DHIS2_DETAIL_BASE64_HPP
-// end of <dhis2/detail/base64.hpp>
-// #include <dhis2/detail/crc32.hpp>
-#ifndef DHIS2_DETAIL_CRC32_HPP
-#define DHIS2_DETAIL_CRC32_HPP
-
-// CRC-32 (IEEE 802.3, as java.util.zip.CRC32): the checksum of DHIS2 personal access tokens, and
-// the integrity check of resume tokens.
-
-#include <array>
-#include <cstddef>
-#include <cstdint>
-#include <string_view>
-
-namespace dhis2 {
-namespace detail {
-
-constexpr std::array<std::uint32_t, 256> make_crc32_table() {
-  std::array<std::uint32_t, 256> table{};
-  for (std::uint32_t i = 0; i < 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1U) ? 0xEDB88320U ^ (c >> 1) : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
-
-// CRC-32 of `text` followed by `nul_padding` zero bytes (DHIS2's token checksum covers the UTF-8
-// encoder's padded buffer; dhis2-wire.md §6.2).
-inline std::uint32_t crc32_padded(std::string_view text, std::size_t nul_padding = 0) {
-  static constexpr auto table = make_crc32_table();
-  std::uint32_t crc = 0xFFFFFFFFU;
-  for (unsigned char byte : text) crc = table[(crc ^ byte) & 0xFFU] ^ (crc >> 8);
-  for (std::size_t i = 0; i < nul_padding; ++i) crc = table[crc & 0xFFU] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFU;
-}
-
-}  // namespace detail
-}  // namespace dhis2
-
-#endif  // DHIS2_DETAIL_CRC32_HPP
-// end of <dhis2/detail/crc32.hpp>
+// #include <dhis2/detail/config.hpp>
 // #include <dhis2/errors.hpp>
 // #include <dhis2/local_time.hpp>
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
-
-#include <nlohmann/json.hpp>
 
 namespace dhis2 {
 
@@ -491,10 +355,7 @@ struct WatchPosition {
   std::uint64_t delivered = 0;  // rows delivered so far, over every process that held the watch
   bool stale_copy = false;     // DHIS2's one-shot copy of a dead job's last row was seen
 
-  friend bool operator==(const WatchPosition& a, const WatchPosition& b) {
-    return std::tie(a.anchor, a.anchor_time, a.anchor_completed, a.loop, a.content_keys, a.delivered, a.stale_copy) ==
-           std::tie(b.anchor, b.anchor_time, b.anchor_completed, b.loop, b.content_keys, b.delivered, b.stale_copy);
-  }
+  friend bool operator==(const WatchPosition& a, const WatchPosition& b);
   friend bool operator!=(const WatchPosition& a, const WatchPosition& b) { return !(a == b); }
 };
 
@@ -512,14 +373,7 @@ struct TaskRef {
   // quoting the input and saying what is wrong: no '/', an empty half, characters no job type
   // (letters, digits, '_') or job id (letters, digits) holds, or a token that is truncated,
   // edited, damaged or of a version this library does not read.
-  static TaskRef parse(std::string_view text) {
-    if (text.substr(0, kTokenTag.size()) == kTokenTag) return from_token(text);
-    const auto slash = text.rfind('/');
-    if (slash == std::string_view::npos) fail(text, "there is no '/'");
-    TaskRef ref{std::string(text.substr(0, slash)), std::string(text.substr(slash + 1)), std::nullopt, std::nullopt};
-    check_parts(ref, text);
-    return ref;
-  }
+  static TaskRef parse(std::string_view text);
 
   // "JOB_TYPE/uid"; parse(str()) gives back an equal TaskRef (without kick-off time or position).
   std::string str() const { return job_type + "/" + uid; }
@@ -527,127 +381,31 @@ struct TaskRef {
   // One printable string holding the reference, the kick-off time and the position: what another
   // process needs to resume the watch (TaskWatcher(client, TaskRef::parse(token))). Safe to log,
   // print and pass on a command line.
-  std::string resume_token() const {
-    nlohmann::json body = {{"t", job_type}, {"u", uid}};
-    if (kickoff) body["k"] = format_local_time(*kickoff);
-    if (position) {
-      const WatchPosition& p = *position;
-      nlohmann::json pos = {{"n", p.delivered}};
-      if (!p.anchor.empty()) pos["a"] = p.anchor;
-      if (!p.anchor_time.empty()) pos["at"] = p.anchor_time;
-      if (p.anchor_completed) pos["ac"] = true;
-      if (!p.loop.empty()) pos["l"] = p.loop;
-      if (p.content_keys) pos["c"] = true;
-      if (p.stale_copy) pos["s"] = true;
-      body["p"] = pos;
-    }
-    const std::string signed_part = std::string(kTokenTag) + detail::base64url_encode(body.dump());
-    return signed_part + "." + checksum(signed_part);
-  }
+  std::string resume_token() const;
 
-  friend bool operator==(const TaskRef& a, const TaskRef& b) {
-    return a.job_type == b.job_type && a.uid == b.uid;
-  }
+  friend bool operator==(const TaskRef& a, const TaskRef& b);
   friend bool operator!=(const TaskRef& a, const TaskRef& b) { return !(a == b); }
-  friend bool operator<(const TaskRef& a, const TaskRef& b) {
-    return std::tie(a.job_type, a.uid) < std::tie(b.job_type, b.uid);
-  }
+  friend bool operator<(const TaskRef& a, const TaskRef& b);
 
  private:
   static constexpr std::string_view kTokenTag = "d2w1.";
 
-  static bool is_alnum(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  }
-
-  static void check_parts(const TaskRef& ref, std::string_view text) {
-    if (ref.job_type.empty()) fail(text, "the job type before the '/' is empty");
-    if (ref.uid.empty()) fail(text, "the job id after the '/' is empty");
-    for (char c : ref.job_type) {
-      if (!is_alnum(c) && c != '_') fail(text, "the job type may hold only letters, digits and '_'");
-    }
-    for (char c : ref.uid) {
-      if (!is_alnum(c)) fail(text, "the job id may hold only letters and digits");
-    }
-  }
-
-  static std::string checksum(std::string_view signed_part) {
-    char hex[9];
-    std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(detail::crc32_padded(signed_part)));
-    return hex;
-  }
-
-  static TaskRef from_token(std::string_view text) {
-    const auto dot = text.rfind('.');
-    if (dot < kTokenTag.size()) token_fail(text, "it is truncated: the checksum after the last '.' is missing");
-    const std::string_view signed_part = text.substr(0, dot);
-    const std::string_view sum = text.substr(dot + 1);
-    if (sum.size() != 8 || checksum(signed_part) != sum) {
-      token_fail(text, "its checksum does not match: it was truncated or edited; copy the whole token again");
-    }
-    const auto decoded = detail::base64_decode(signed_part.substr(kTokenTag.size()));
-    if (!decoded) token_fail(text, "it is damaged (not base64url)");
-    const auto body = nlohmann::json::parse(*decoded, nullptr, false);
-    if (!body.is_object()) token_fail(text, "it is damaged (its content is not a JSON object)");
-    const auto text_field = [&](const nlohmann::json& object, const char* key, bool required) -> std::string {
-      const auto it = object.find(key);
-      if (it == object.end()) {
-        if (required) token_fail(text, std::string("it lacks the field \"") + key + "\"");
-        return {};
-      }
-      if (!it->is_string()) token_fail(text, std::string("its field \"") + key + "\" is not a string");
-      return it->get<std::string>();
-    };
-    const auto flag = [&](const nlohmann::json& object, const char* key) {
-      const auto it = object.find(key);
-      if (it == object.end()) return false;
-      if (!it->is_boolean()) token_fail(text, std::string("its field \"") + key + "\" is not a boolean");
-      return it->get<bool>();
-    };
-    TaskRef ref{text_field(body, "t", true), text_field(body, "u", true), std::nullopt, std::nullopt};
-    if (ref.job_type.empty() || ref.uid.empty()) token_fail(text, "its job type or job id is empty");
-    check_parts(ref, ref.str());
-    if (body.contains("k")) {
-      ref.kickoff = parse_local_time(text_field(body, "k", true));
-      if (!ref.kickoff) token_fail(text, "its kick-off time is not a DHIS2 time");
-    }
-    if (body.contains("p")) {
-      const auto& p = body["p"];
-      if (!p.is_object()) token_fail(text, "its position is not an object");
-      WatchPosition pos;
-      pos.anchor = text_field(p, "a", false);
-      pos.anchor_time = text_field(p, "at", false);
-      pos.anchor_completed = flag(p, "ac");
-      pos.loop = text_field(p, "l", false);
-      pos.content_keys = flag(p, "c");
-      pos.stale_copy = flag(p, "s");
-      const auto n = p.find("n");
-      if (n == p.end() || !n->is_number_unsigned()) token_fail(text, "its position has no row count");
-      pos.delivered = n->get<std::uint64_t>();
-      ref.position = pos;
-    }
-    return ref;
-  }
-
-  [[noreturn]] static void fail(std::string_view text, const char* why) {
-    throw UsageError("invalid task reference \"" + std::string(text) + "\": " + why +
-                     "; expected JOB_TYPE/UID, e.g. ANALYTICS_TABLE/BFa3jDsbtdO, or a resume token");
-  }
-  [[noreturn]] static void token_fail(std::string_view text, const std::string& why) {
-    const std::string shown = text.size() > 40 ? std::string(text.substr(0, 40)) + "..." : std::string(text);
-    throw UsageError("invalid resume token \"" + shown + "\": " + why);
-  }
+  static bool is_alnum(char c);
+  static void check_parts(const TaskRef& ref, std::string_view text);
+  static std::string checksum(std::string_view signed_part);
+  static TaskRef from_token(std::string_view text);
+  [[noreturn]] static void fail(std::string_view text, const char* why);
+  [[noreturn]] static void token_fail(std::string_view text, const std::string& why);
 };
 
 }  // namespace dhis2
 
 template <>
 struct std::hash<dhis2::TaskRef> {
-  std::size_t operator()(const dhis2::TaskRef& ref) const noexcept {
-    const std::size_t h = std::hash<std::string>{}(ref.job_type);
-    return h ^ (std::hash<std::string>{}(ref.uid) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
-  }
+  std::size_t operator()(const dhis2::TaskRef& ref) const noexcept;
 };
+
+// definitions of <dhis2/task_ref.hpp>: <dhis2/impl/task_ref.ipp>, at the end of this file
 
 #endif  // DHIS2_TASK_REF_HPP
 // end of <dhis2/task_ref.hpp>
@@ -659,6 +417,7 @@ struct std::hash<dhis2::TaskRef> {
 // "2.40.12", "2.43-SNAPSHOT". Ordered like Maven versions: numbers first, and a SNAPSHOT before
 // the release with the same numbers. A plain value; thread-safe to copy and share.
 
+// #include <dhis2/detail/config.hpp>
 // #include <dhis2/errors.hpp>
 
 #include <optional>
@@ -678,71 +437,24 @@ struct ServerVersion {
 
   // Parses a DHIS2 version: MAJOR.MINOR[.PATCH[.HOTFIX]][-SNAPSHOT], surrounding spaces ignored.
   // Throws UnsupportedVersionError naming the text and the expected form otherwise.
-  static ServerVersion parse(std::string_view text) {
-    if (auto v = try_parse(text)) return *v;
-    throw UnsupportedVersionError(std::string(text),
-                                  "\"" + std::string(text) +
-                                      "\" is not a DHIS2 version; expected "
-                                      "MAJOR.MINOR[.PATCH[.HOTFIX]][-SNAPSHOT], e.g. 2.42.1");
-  }
+  static ServerVersion parse(std::string_view text);
 
   // As parse(), but an empty optional instead of an exception.
-  static std::optional<ServerVersion> try_parse(std::string_view text) noexcept {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
-                             text.back() == '\r')) {
-      text.remove_suffix(1);
-    }
-    ServerVersion v;
-    constexpr std::string_view suffix = "-SNAPSHOT";
-    if (text.size() > suffix.size() && text.substr(text.size() - suffix.size()) == suffix) {
-      v.snapshot = true;
-      text.remove_suffix(suffix.size());
-    }
-    int* parts[] = {&v.major, &v.minor, &v.patch, &v.hotfix};
-    std::size_t count = 0;
-    while (true) {
-      if (count == 4) return std::nullopt;  // a fifth part
-      std::size_t digits = 0;
-      long value = 0;
-      while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
-        value = value * 10 + (text[digits] - '0');
-        if (++digits > 6) return std::nullopt;  // no real version part is this long
-      }
-      if (digits == 0) return std::nullopt;
-      *parts[count++] = static_cast<int>(value);
-      text.remove_prefix(digits);
-      if (text.empty()) break;
-      if (text.front() != '.') return std::nullopt;
-      text.remove_prefix(1);
-    }
-    if (count < 2) return std::nullopt;  // "2" alone names no release
-    return v;
-  }
+  static std::optional<ServerVersion> try_parse(std::string_view text) noexcept;
 
   // The API key of the minor release, "v42" for 2.42.x; "v3.1" style for a major other than 2.
-  std::string key() const {
-    if (major == 2) return "v" + std::to_string(minor);
-    return "v" + std::to_string(major) + "." + std::to_string(minor);
-  }
+  std::string key() const;
 
   // Canonical text: "2.42.1", "2.41.4.1", "2.43.0-SNAPSHOT". The patch is always shown; the
   // hotfix only when non-zero.
-  std::string str() const {
-    std::string out = std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
-    if (hotfix != 0) out += "." + std::to_string(hotfix);
-    if (snapshot) out += "-SNAPSHOT";
-    return out;
-  }
+  std::string str() const;
 
-  friend bool operator==(const ServerVersion& a, const ServerVersion& b) {
-    return a.tied() == b.tied();
-  }
-  friend bool operator!=(const ServerVersion& a, const ServerVersion& b) { return !(a == b); }
-  friend bool operator<(const ServerVersion& a, const ServerVersion& b) { return a.tied() < b.tied(); }
-  friend bool operator>(const ServerVersion& a, const ServerVersion& b) { return b < a; }
-  friend bool operator<=(const ServerVersion& a, const ServerVersion& b) { return !(b < a); }
-  friend bool operator>=(const ServerVersion& a, const ServerVersion& b) { return !(a < b); }
+  friend bool operator==(const ServerVersion& a, const ServerVersion& b);
+  friend bool operator!=(const ServerVersion& a, const ServerVersion& b);
+  friend bool operator<(const ServerVersion& a, const ServerVersion& b);
+  friend bool operator>(const ServerVersion& a, const ServerVersion& b);
+  friend bool operator<=(const ServerVersion& a, const ServerVersion& b);
+  friend bool operator>=(const ServerVersion& a, const ServerVersion& b);
 
  private:
   // A snapshot sorts before its release: compare "is a release" (false < true).
@@ -752,6 +464,8 @@ struct ServerVersion {
 };
 
 }  // namespace dhis2
+
+// definitions of <dhis2/server_version.hpp>: <dhis2/impl/server_version.ipp>, at the end of this file
 
 #endif  // DHIS2_SERVER_VERSION_HPP
 // end of <dhis2/server_version.hpp>
@@ -764,6 +478,76 @@ struct ServerVersion {
 // `data` (the job parameters, on a run's first row) of any JSON type. Plain values; thread-safe
 // to copy and share.
 
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/errors.hpp>  // DecodeError, thrown by the decoders
+// #include <dhis2/local_time.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+
+// The notification levels DHIS2 stores. Unknown stands for a level this library does not know
+// (a newer server's, or OFF which the server never stores); Notification::level_name keeps it.
+enum class NotificationLevel { Debug, Loop, Info, Warn, Error, Unknown };
+
+// "DEBUG", "LOOP", "INFO", "WARN", "ERROR", or "UNKNOWN".
+const char* to_string(NotificationLevel level) noexcept;
+
+// The level named by `name`, ignoring case; Unknown for any other name.
+NotificationLevel parse_notification_level(std::string_view name) noexcept;
+
+struct Notification {
+  std::string id;        // equal to uid; on 2.38-2.40.7 both equal the JOB id for every row
+  std::string uid;
+  NotificationLevel level = NotificationLevel::Unknown;
+  std::string level_name;  // the level exactly as sent ("INFO"); "" when absent
+  std::string category;    // the job type
+  std::string time;        // exactly as sent: "2025-05-20T10:12:00.456", server wall clock
+  std::optional<std::string> message;  // absent when the server omitted it; may be ""
+  bool completed = false;
+  std::string data_type;  // "PARAMETERS" on a run's first row (2.39.2+), else ""
+  nlohmann::json data;    // the job parameters, any JSON type; null when absent
+
+  // `time` as a zone-less wall-clock time; empty when absent or not in DHIS2's format.
+  std::optional<LocalTime> parsed_time() const { return parse_local_time(time); }
+
+  // Decodes one row. Absent and null fields take their defaults; a field of the wrong type
+  // throws DecodeError naming it ("notification.completed: expected a boolean, got a string").
+  static Notification from_json(const nlohmann::json& value, const std::string& path = "notification");
+
+  // The row in DHIS2's field names, omitting what is absent (as the server does).
+  nlohmann::json to_json() const;
+};
+
+// nlohmann::json integration: `json.get<dhis2::Notification>()` and `json(notification)`.
+void from_json(const nlohmann::json& value, Notification& n);
+void to_json(nlohmann::json& value, const Notification& n);
+
+// Decodes a whole feed, in the order sent. DHIS2 sends newest first: reverse for chronological.
+std::vector<Notification> notifications_from_json(const nlohmann::json& feed,
+                                                  const std::string& path = "notifications");
+
+}  // namespace dhis2
+
+// definitions of <dhis2/notification.hpp>: <dhis2/impl/notification.ipp>, at the end of this file
+
+#endif  // DHIS2_NOTIFICATION_HPP
+// end of <dhis2/notification.hpp>
+// #include <dhis2/job_progress.hpp>
+#ifndef DHIS2_JOB_PROGRESS_HPP
+#define DHIS2_JOB_PROGRESS_HPP
+
+// The structured progress of a DHIS2 job run (GET /api/jobConfigurations/{uid}/progress, 2.41+):
+// processes, their stages and the stages' work items, each with its own status, plus import errors
+// by object. The server stores it at most every 10 s; for servers without it, from_notifications
+// derives the same shape from the notification feed. Plain values; thread-safe to copy and share.
+
+// #include <dhis2/detail/config.hpp>
 // #include <dhis2/detail/json_reader.hpp>
 #ifndef DHIS2_DETAIL_JSON_READER_HPP
 #define DHIS2_DETAIL_JSON_READER_HPP
@@ -772,11 +556,11 @@ struct ServerVersion {
 // "webMessage.response.typeReports[0].stats.created: expected an integer, got a string".
 // DHIS2 omits null properties, so an absent field and a null field both read as "not there".
 
+// #include <dhis2/detail/config.hpp>
 // #include <dhis2/errors.hpp>
 
-#include <cmath>
+#include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -787,112 +571,40 @@ struct ServerVersion {
 namespace dhis2 {
 namespace detail {
 
-inline std::string describe_json_type(const nlohmann::json& value) {
-  switch (value.type()) {
-    case nlohmann::json::value_t::object: return "an object";
-    case nlohmann::json::value_t::array: return "an array";
-    case nlohmann::json::value_t::string: return "a string";
-    case nlohmann::json::value_t::boolean: return "a boolean";
-    case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned:
-    case nlohmann::json::value_t::number_float: return "a number";
-    case nlohmann::json::value_t::null: return "null";
-    case nlohmann::json::value_t::binary: return "binary data";
-    case nlohmann::json::value_t::discarded: break;
-  }
-  return "an invalid value";
-}
+std::string describe_json_type(const nlohmann::json& value);
 
-[[noreturn]] inline void throw_wrong_type(const std::string& path, const char* expected,
-                                          const nlohmann::json& actual) {
-  throw DecodeError(path, expected, describe_json_type(actual));
-}
+[[noreturn]] void throw_wrong_type(const std::string& path, const char* expected, const nlohmann::json& actual);
 
 // Decoders of single values. Each takes the value and the path it was found at.
-inline std::string decode_string(const nlohmann::json& value, const std::string& path) {
-  if (!value.is_string()) throw_wrong_type(path, "a string", value);
-  return value.get<std::string>();
-}
+std::string decode_string(const nlohmann::json& value, const std::string& path);
 
-inline bool decode_bool(const nlohmann::json& value, const std::string& path) {
-  if (!value.is_boolean()) throw_wrong_type(path, "a boolean", value);
-  return value.get<bool>();
-}
+bool decode_bool(const nlohmann::json& value, const std::string& path);
 
-inline std::int64_t decode_int(const nlohmann::json& value, const std::string& path) {
-  if (value.is_number_unsigned()) {  // nlohmann counts unsigned as integer too: check it first
-    const auto u = value.get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-      throw DecodeError(path, "an integer", "the out-of-range number " + value.dump());
-    }
-    return static_cast<std::int64_t>(u);
-  }
-  if (value.is_number_integer()) return value.get<std::int64_t>();
-  if (value.is_number_float()) {
-    // Java serialises counts as integers; accept 3.0 (some proxies re-encode) but not 3.5.
-    const double d = value.get<double>();
-    constexpr double limit = 9.2e18;  // inside int64 range, exactly representable
-    if (std::isfinite(d) && std::trunc(d) == d && std::fabs(d) < limit) {
-      return static_cast<std::int64_t>(d);
-    }
-    throw DecodeError(path, "an integer", "the number " + value.dump());
-  }
-  throw_wrong_type(path, "an integer", value);
-}
+std::int64_t decode_int(const nlohmann::json& value, const std::string& path);
 
 // A field-by-field view of one JSON object at a known path.
 class JsonReader {
  public:
   // Throws DecodeError unless `value` is an object.
-  JsonReader(const nlohmann::json& value, std::string path) : value_(value), path_(std::move(path)) {
-    if (!value_.is_object()) throw_wrong_type(path_, "an object", value_);
-  }
+  JsonReader(const nlohmann::json& value, std::string path);
 
   const std::string& path() const noexcept { return path_; }
   const nlohmann::json& json() const noexcept { return value_; }
-  std::string path_of(const char* key) const { return path_ + "." + key; }
+  std::string path_of(const char* key) const;
 
   // The field's value, or nullptr when it is absent or null.
-  const nlohmann::json* find(const char* key) const {
-    const auto it = value_.find(key);
-    if (it == value_.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
+  const nlohmann::json* find(const char* key) const;
   bool has(const char* key) const { return find(key) != nullptr; }
 
-  std::string string(const char* key, std::string fallback = {}) const {
-    const auto* v = find(key);
-    return v ? decode_string(*v, path_of(key)) : std::move(fallback);
-  }
-  std::optional<std::string> optional_string(const char* key) const {
-    const auto* v = find(key);
-    if (!v) return std::nullopt;
-    return decode_string(*v, path_of(key));
-  }
-  bool boolean(const char* key, bool fallback = false) const {
-    const auto* v = find(key);
-    return v ? decode_bool(*v, path_of(key)) : fallback;
-  }
-  std::int64_t integer(const char* key, std::int64_t fallback = 0) const {
-    const auto* v = find(key);
-    return v ? decode_int(*v, path_of(key)) : fallback;
-  }
-  std::optional<std::int64_t> optional_integer(const char* key) const {
-    const auto* v = find(key);
-    if (!v) return std::nullopt;
-    return decode_int(*v, path_of(key));
-  }
+  std::string string(const char* key, std::string fallback = {}) const;
+  std::optional<std::string> optional_string(const char* key) const;
+  bool boolean(const char* key, bool fallback = false) const;
+  std::int64_t integer(const char* key, std::int64_t fallback = 0) const;
+  std::optional<std::int64_t> optional_integer(const char* key) const;
   // Any JSON value, kept as is; null when absent.
-  nlohmann::json any(const char* key) const {
-    const auto* v = find(key);
-    return v ? *v : nlohmann::json();
-  }
+  nlohmann::json any(const char* key) const;
   // A nested object; throws DecodeError when present but not an object.
-  std::optional<JsonReader> object(const char* key) const {
-    const auto* v = find(key);
-    if (!v) return std::nullopt;
-    return JsonReader(*v, path_of(key));
-  }
+  std::optional<JsonReader> object(const char* key) const;
 
   // An array decoded element by element with `decode(element, path)`; empty when absent.
   template <class Decode>
@@ -918,171 +630,10 @@ class JsonReader {
 }  // namespace detail
 }  // namespace dhis2
 
+// definitions of <dhis2/detail/json_reader.hpp>: <dhis2/impl/json_reader.ipp>, at the end of this file
+
 #endif  // DHIS2_DETAIL_JSON_READER_HPP
 // end of <dhis2/detail/json_reader.hpp>
-// #include <dhis2/local_time.hpp>
-
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
-#include <nlohmann/json.hpp>
-
-namespace dhis2 {
-
-// The notification levels DHIS2 stores. Unknown stands for a level this library does not know
-// (a newer server's, or OFF which the server never stores); Notification::level_name keeps it.
-enum class NotificationLevel { Debug, Loop, Info, Warn, Error, Unknown };
-
-// "DEBUG", "LOOP", "INFO", "WARN", "ERROR", or "UNKNOWN".
-inline const char* to_string(NotificationLevel level) noexcept {
-  switch (level) {
-    case NotificationLevel::Debug: return "DEBUG";
-    case NotificationLevel::Loop: return "LOOP";
-    case NotificationLevel::Info: return "INFO";
-    case NotificationLevel::Warn: return "WARN";
-    case NotificationLevel::Error: return "ERROR";
-    case NotificationLevel::Unknown: break;
-  }
-  return "UNKNOWN";
-}
-
-// The level named by `name`, ignoring case; Unknown for any other name.
-inline NotificationLevel parse_notification_level(std::string_view name) noexcept {
-  constexpr NotificationLevel levels[] = {NotificationLevel::Debug, NotificationLevel::Loop,
-                                          NotificationLevel::Info, NotificationLevel::Warn,
-                                          NotificationLevel::Error};
-  for (auto level : levels) {
-    const std::string_view known = to_string(level);
-    if (known.size() != name.size()) continue;
-    bool same = true;
-    for (std::size_t i = 0; i < known.size() && same; ++i) {
-      char c = name[i];
-      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-      same = c == known[i];
-    }
-    if (same) return level;
-  }
-  return NotificationLevel::Unknown;
-}
-
-struct Notification {
-  std::string id;        // equal to uid; on 2.38-2.40.7 both equal the JOB id for every row
-  std::string uid;
-  NotificationLevel level = NotificationLevel::Unknown;
-  std::string level_name;  // the level exactly as sent ("INFO"); "" when absent
-  std::string category;    // the job type
-  std::string time;        // exactly as sent: "2025-05-20T10:12:00.456", server wall clock
-  std::optional<std::string> message;  // absent when the server omitted it; may be ""
-  bool completed = false;
-  std::string data_type;  // "PARAMETERS" on a run's first row (2.39.2+), else ""
-  nlohmann::json data;    // the job parameters, any JSON type; null when absent
-
-  // `time` as a zone-less wall-clock time; empty when absent or not in DHIS2's format.
-  std::optional<LocalTime> parsed_time() const { return parse_local_time(time); }
-
-  // Decodes one row. Absent and null fields take their defaults; a field of the wrong type
-  // throws DecodeError naming it ("notification.completed: expected a boolean, got a string").
-  static Notification from_json(const nlohmann::json& value,
-                                const std::string& path = "notification") {
-    const detail::JsonReader row(value, path);
-    Notification n;
-    n.id = row.string("id");
-    n.uid = row.string("uid");
-    n.level_name = row.string("level");
-    n.level = parse_notification_level(n.level_name);
-    n.category = row.string("category");
-    n.time = row.string("time");
-    n.message = row.optional_string("message");
-    n.completed = row.boolean("completed");
-    n.data_type = row.string("dataType");
-    n.data = row.any("data");
-    return n;
-  }
-
-  // The row in DHIS2's field names, omitting what is absent (as the server does).
-  nlohmann::json to_json() const {
-    nlohmann::json out = nlohmann::json::object();
-    if (!id.empty()) out["id"] = id;
-    if (!uid.empty()) out["uid"] = uid;
-    if (!level_name.empty()) out["level"] = level_name;
-    if (!category.empty()) out["category"] = category;
-    if (!time.empty()) out["time"] = time;
-    if (message) out["message"] = *message;
-    out["completed"] = completed;
-    if (!data_type.empty()) out["dataType"] = data_type;
-    if (!data.is_null()) out["data"] = data;
-    return out;
-  }
-};
-
-// nlohmann::json integration: `json.get<dhis2::Notification>()` and `json(notification)`.
-inline void from_json(const nlohmann::json& value, Notification& n) { n = Notification::from_json(value); }
-inline void to_json(nlohmann::json& value, const Notification& n) { value = n.to_json(); }
-
-// Decodes a whole feed, in the order sent. DHIS2 sends newest first: reverse for chronological.
-inline std::vector<Notification> notifications_from_json(const nlohmann::json& feed,
-                                                         const std::string& path = "notifications") {
-  if (!feed.is_array()) detail::throw_wrong_type(path, "an array", feed);
-  std::vector<Notification> rows;
-  rows.reserve(feed.size());
-  for (std::size_t i = 0; i < feed.size(); ++i) {
-    rows.push_back(Notification::from_json(feed[i], path + "[" + std::to_string(i) + "]"));
-  }
-  return rows;
-}
-
-}  // namespace dhis2
-
-#endif  // DHIS2_NOTIFICATION_HPP
-// end of <dhis2/notification.hpp>
-// #include <dhis2/job_progress.hpp>
-#ifndef DHIS2_JOB_PROGRESS_HPP
-#define DHIS2_JOB_PROGRESS_HPP
-
-// The structured progress of a DHIS2 job run (GET /api/jobConfigurations/{uid}/progress, 2.41+):
-// processes, their stages and the stages' work items, each with its own status, plus import errors
-// by object. The server stores it at most every 10 s; for servers without it, from_notifications
-// derives the same shape from the notification feed. Plain values; thread-safe to copy and share.
-
-// #include <dhis2/detail/ascii.hpp>
-#ifndef DHIS2_DETAIL_ASCII_HPP
-#define DHIS2_DETAIL_ASCII_HPP
-
-// ASCII-only case handling for DHIS2's enum names and HTTP header names. Deliberately not
-// std::tolower/toupper: those depend on the C locale, and these names are ASCII by definition.
-
-#include <string>
-#include <string_view>
-
-namespace dhis2 {
-namespace detail {
-
-constexpr char ascii_upper(char c) noexcept { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
-
-// True when `a` and `b` are equal ignoring ASCII case.
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_upper(a[i]) != ascii_upper(b[i])) return false;
-  }
-  return true;
-}
-
-// `text` with ASCII letters upper-cased; other bytes unchanged.
-inline std::string to_upper(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = ascii_upper(c);
-  return out;
-}
-
-}  // namespace detail
-}  // namespace dhis2
-
-#endif  // DHIS2_DETAIL_ASCII_HPP
-// end of <dhis2/detail/ascii.hpp>
-// #include <dhis2/detail/json_reader.hpp>
 // #include <dhis2/local_time.hpp>
 // #include <dhis2/notification.hpp>
 
@@ -1106,26 +657,10 @@ namespace dhis2 {
 enum class ProgressStatus { Running, Success, Error, Cancelled, Unknown };
 
 // "RUNNING", "SUCCESS", "ERROR", "CANCELLED", or "UNKNOWN".
-inline const char* to_string(ProgressStatus status) noexcept {
-  switch (status) {
-    case ProgressStatus::Running: return "RUNNING";
-    case ProgressStatus::Success: return "SUCCESS";
-    case ProgressStatus::Error: return "ERROR";
-    case ProgressStatus::Cancelled: return "CANCELLED";
-    case ProgressStatus::Unknown: break;
-  }
-  return "UNKNOWN";
-}
+const char* to_string(ProgressStatus status) noexcept;
 
 // The status named by `name`, ignoring case; Unknown for any other name.
-inline ProgressStatus parse_progress_status(std::string_view name) noexcept {
-  constexpr ProgressStatus known[] = {ProgressStatus::Running, ProgressStatus::Success, ProgressStatus::Error,
-                                      ProgressStatus::Cancelled};
-  for (auto status : known) {
-    if (detail::iequals(name, to_string(status))) return status;
-  }
-  return ProgressStatus::Unknown;
-}
+ProgressStatus parse_progress_status(std::string_view name) noexcept;
 
 // What processes, stages and items share. Strings are as sent and "" when absent.
 struct ProgressNode {
@@ -1231,94 +766,17 @@ nlohmann::json encode_progress_node(const Node& n) {
 
 // {"<object>": {"<code>": [error...]}} flattened in key order; a null level counts as absent. Map
 // keys are data, not field names, so paths quote them: progress.errors["Abc"]["E4000"][0].code.
-inline std::vector<ProgressError> decode_progress_errors(const JsonReader& progress) {
-  std::vector<ProgressError> out;
-  const auto by_object = progress.object("errors");
-  if (!by_object) return out;
-  const auto quoted = [](const std::string& base, const std::string& key) { return base + "[\"" + key + "\"]"; };
-  for (auto object = by_object->json().begin(); object != by_object->json().end(); ++object) {
-    if (object->is_null()) continue;
-    const JsonReader by_code(*object, quoted(by_object->path(), object.key()));
-    for (auto code = by_code.json().begin(); code != by_code.json().end(); ++code) {
-      if (code->is_null()) continue;
-      const std::string list_path = quoted(by_code.path(), code.key());
-      if (!code->is_array()) throw_wrong_type(list_path, "an array", *code);
-      for (std::size_t i = 0; i < code->size(); ++i) {
-        const JsonReader r((*code)[i], list_path + "[" + std::to_string(i) + "]");
-        out.push_back(ProgressError{object.key(), r.string("code", code.key()), r.string("id"), r.string("type"),
-                                    r.array("args", decode_string), r.string("message"),
-                                    r.optional_integer("index")});
-      }
-    }
-  }
-  return out;
-}
+std::vector<ProgressError> decode_progress_errors(const JsonReader& progress);
 
-inline std::string join_nonempty(std::initializer_list<std::string_view> parts, const char* separator) {
-  std::string out;
-  for (auto part : parts) {
-    if (part.empty()) continue;
-    if (!out.empty()) out += separator;
-    out += part;
-  }
-  return out;
-}
+std::string join_nonempty(std::initializer_list<std::string_view> parts, const char* separator);
 
 // "[i/n] text" gives (n, "text"); "[i] text" (total unknown) gives (-1, "text"); else (-1, message).
-inline std::pair<std::int64_t, std::string> parse_loop_message(std::string_view message) {
-  constexpr auto npos = std::string_view::npos;
-  const auto digits = [](std::string_view s) {
-    return !s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == npos;
-  };
-  const auto close = message.find(']');
-  const auto inside = close == npos || message[0] != '[' ? std::string_view("?") : message.substr(1, close - 1);
-  const auto slash = inside.find('/');
-  const auto total = slash == npos ? std::string_view() : inside.substr(slash + 1);
-  if (!digits(inside.substr(0, slash)) || (slash != npos && !digits(total))) return {-1, std::string(message)};
-  auto text = message.substr(close + 1);
-  if (!text.empty() && text[0] == ' ') text.remove_prefix(1);
-  std::int64_t n = slash == npos ? -1 : 0;
-  for (char c : total) n = n * 10 + (c - '0');
-  return {n, std::string(text)};
-}
+std::pair<std::int64_t, std::string> parse_loop_message(std::string_view message);
 
 // Replays a feed, oldest row first, into processes (the rules are at JobProgress::from_notifications).
 class ProgressFromNotifications {
  public:
-  void add(const Notification& row) {
-    const bool starts = processes_.empty() || row.data_type == "PARAMETERS" || after_completed_;
-    after_completed_ = row.completed;
-    const bool was_loop = std::exchange(last_was_loop_, row.level == NotificationLevel::Loop);
-    if (starts) processes_.push_back(running<ProgressProcess>(row.message.value_or(""), row.time));
-    if (row.completed) {
-      const auto status = row.level == NotificationLevel::Error ? ProgressStatus::Error : ProgressStatus::Success;
-      close_open_stage(status, row.time);
-      finish(processes_.back(), status, row.time);
-      (status == ProgressStatus::Error ? processes_.back().error : processes_.back().summary) = row.message;
-    } else if (starts) {
-      return;  // the row that begins a process is not also a stage
-    } else if (row.level == NotificationLevel::Info) {
-      close_open_stage(ProgressStatus::Success, row.time);
-      processes_.back().stages.push_back(running<ProgressStage>(row.message.value_or(""), row.time));
-    } else if (row.level == NotificationLevel::Loop) {
-      auto loop = parse_loop_message(row.message.value_or(""));
-      auto& stage = open_or_new_stage(row.time);
-      if (loop.first >= 0) stage.total_items = loop.first;
-      if (auto* item = open_item(stage)) finish(*item, ProgressStatus::Success, row.time);
-      stage.items.push_back(running<ProgressItem>(std::move(loop.second), row.time));
-    } else if (row.level == NotificationLevel::Error) {
-      auto& stage = open_or_new_stage(row.time);  // an error with no stage to blame still gets one
-      auto* item = was_loop ? open_item(stage) : nullptr;
-      if (item) {
-        finish(*item, ProgressStatus::Error, row.time);
-      } else {
-        close_open_stage(ProgressStatus::Error, row.time);
-      }
-      (item ? item->error : stage.error) = row.message;
-    } else {
-      last_was_loop_ = was_loop;  // DEBUG, WARN and unknown levels are commentary, not structure
-    }
-  }
+  void add(const Notification& row);
 
   std::vector<ProgressProcess> take() { return std::move(processes_); }
 
@@ -1332,30 +790,12 @@ class ProgressFromNotifications {
     n.status_name = to_string(n.status);
     return n;
   }
-  static void finish(ProgressNode& n, ProgressStatus status, const std::string& time) {
-    n.status = status;
-    n.status_name = to_string(status);
-    n.complete = true;
-    n.completed_time = time;
-  }
-  ProgressStage* open_stage() {
-    auto& stages = processes_.back().stages;
-    return stages.empty() || stages.back().complete ? nullptr : &stages.back();
-  }
-  static ProgressItem* open_item(ProgressStage& stage) {
-    return stage.items.empty() || stage.items.back().complete ? nullptr : &stage.items.back();
-  }
-  ProgressStage& open_or_new_stage(const std::string& time) {
-    if (auto* stage = open_stage()) return *stage;
-    return processes_.back().stages.emplace_back(running<ProgressStage>("", time));
-  }
+  static void finish(ProgressNode& n, ProgressStatus status, const std::string& time);
+  ProgressStage* open_stage();
+  static ProgressItem* open_item(ProgressStage& stage);
+  ProgressStage& open_or_new_stage(const std::string& time);
   // Ends the open stage, and its open item, with `status`.
-  void close_open_stage(ProgressStatus status, const std::string& time) {
-    if (auto* stage = open_stage()) {
-      if (auto* item = open_item(*stage)) finish(*item, status, time);
-      finish(*stage, status, time);
-    }
-  }
+  void close_open_stage(ProgressStatus status, const std::string& time);
 
   std::vector<ProgressProcess> processes_;
   bool after_completed_ = false;
@@ -1364,25 +804,14 @@ class ProgressFromNotifications {
 
 }  // namespace detail
 
-inline bool operator==(const ProgressItem& a, const ProgressItem& b) {
-  return detail::progress_node_fields(a) == detail::progress_node_fields(b);
-}
-inline bool operator==(const ProgressStage& a, const ProgressStage& b) {
-  return detail::progress_node_fields(a) == detail::progress_node_fields(b) &&
-         std::tie(a.total_items, a.items) == std::tie(b.total_items, b.items);
-}
-inline bool operator==(const ProgressProcess& a, const ProgressProcess& b) {
-  return detail::progress_node_fields(a) == detail::progress_node_fields(b) &&
-         std::tie(a.job_id, a.user_id, a.stages) == std::tie(b.job_id, b.user_id, b.stages);
-}
-inline bool operator==(const ProgressError& a, const ProgressError& b) {
-  return std::tie(a.object_id, a.code, a.id, a.type, a.args, a.message, a.index) ==
-         std::tie(b.object_id, b.code, b.id, b.type, b.args, b.message, b.index);
-}
-inline bool operator!=(const ProgressItem& a, const ProgressItem& b) { return !(a == b); }
-inline bool operator!=(const ProgressStage& a, const ProgressStage& b) { return !(a == b); }
-inline bool operator!=(const ProgressProcess& a, const ProgressProcess& b) { return !(a == b); }
-inline bool operator!=(const ProgressError& a, const ProgressError& b) { return !(a == b); }
+bool operator==(const ProgressItem& a, const ProgressItem& b);
+bool operator==(const ProgressStage& a, const ProgressStage& b);
+bool operator==(const ProgressProcess& a, const ProgressProcess& b);
+bool operator==(const ProgressError& a, const ProgressError& b);
+bool operator!=(const ProgressItem& a, const ProgressItem& b);
+bool operator!=(const ProgressStage& a, const ProgressStage& b);
+bool operator!=(const ProgressProcess& a, const ProgressProcess& b);
+bool operator!=(const ProgressError& a, const ProgressError& b);
 
 struct JobProgress {
   std::vector<ProgressProcess> processes;  // "sequence", oldest first
@@ -1391,30 +820,11 @@ struct JobProgress {
 
   // Decodes the body of /progress. Absent and null fields take their defaults; a field of the wrong
   // type throws DecodeError naming it ("progress.sequence[0].complete: expected a boolean, got a string").
-  static JobProgress from_json(const nlohmann::json& value, const std::string& path = "progress") {
-    const detail::JsonReader r(value, path);
-    JobProgress p;
-    p.processes = r.array("sequence", detail::decode_progress_node<ProgressProcess>);
-    p.errors = detail::decode_progress_errors(r);
-    return p;
-  }
+  static JobProgress from_json(const nlohmann::json& value, const std::string& path = "progress");
 
   // DHIS2's field names, omitting what is absent; `source` is not written. from_json(to_json())
   // gives back decoded progress (errors come back grouped by object id and code).
-  nlohmann::json to_json() const {
-    nlohmann::json out = {{"sequence", nlohmann::json::array()}};
-    for (const auto& p : processes) out["sequence"].push_back(detail::encode_progress_node(p));
-    for (const auto& e : errors) {
-      nlohmann::json entry = {{"args", e.args}};
-      if (!e.code.empty()) entry["code"] = e.code;
-      if (!e.id.empty()) entry["id"] = e.id;
-      if (!e.type.empty()) entry["type"] = e.type;
-      if (!e.message.empty()) entry["message"] = e.message;
-      if (e.index) entry["index"] = *e.index;
-      out["errors"][e.object_id][e.code].push_back(std::move(entry));
-    }
-    return out;
-  }
+  nlohmann::json to_json() const;
 
   // Progress derived from one job's notifications, oldest first, for servers without /progress
   // (<= 2.40, or when it is not readable). Never throws on odd input except std::bad_alloc. Rules:
@@ -1430,74 +840,38 @@ struct JobProgress {
   //   stage (or a new unnamed one): status Error, error = message.
   // - DEBUG and WARN rows are ignored. Times are the rows' times; duration_ms stays empty.
   // DHIS2 numbers items from 0 and may write a LOOP row when an item ends too, so counts are a guide.
-  static JobProgress from_notifications(const std::vector<Notification>& oldest_first) {
-    detail::ProgressFromNotifications builder;
-    for (const auto& row : oldest_first) builder.add(row);
-    JobProgress p;
-    p.processes = builder.take();
-    p.source = ProgressSource::Notifications;
-    return p;
-  }
+  static JobProgress from_notifications(const std::vector<Notification>& oldest_first);
 
   bool empty() const noexcept { return processes.empty(); }
   // The last process, or nullptr.
   const ProgressProcess* current_process() const noexcept { return empty() ? nullptr : &processes.back(); }
   // The last stage of the last process, or nullptr.
-  const ProgressStage* current_stage() const noexcept {
-    const auto* p = current_process();
-    return p && !p->stages.empty() ? &p->stages.back() : nullptr;
-  }
+  const ProgressStage* current_stage() const noexcept;
   // 1-based position of current_stage() in its process; 0 without one.
   std::size_t stage_number() const noexcept { return current_stage() ? current_process()->stages.size() : 0; }
   // The stages of the current process known so far (DHIS2 does not announce stages ahead).
   std::size_t stage_count() const noexcept { return empty() ? 0 : processes.back().stages.size(); }
 
   // (done, total) of the current stage when its total is known; done counts complete items.
-  std::optional<std::pair<std::int64_t, std::int64_t>> item_counts() const {
-    const auto* stage = current_stage();
-    if (!stage || stage->total_items < 0) return std::nullopt;
-    std::int64_t done = 0;
-    for (const auto& item : stage->items) done += item.complete ? 1 : 0;
-    return std::make_pair(done, stage->total_items);
-  }
+  std::optional<std::pair<std::int64_t, std::int64_t>> item_counts() const;
 
   // One line per recorded failure, oldest first: each node with status Error and an error text as
   // "<process> > <stage> > <item>: <error>" (items before their stage, stages before their process),
   // then each entry of `errors` as "<code> <type> <id>: <message>". Empty parts are left out.
-  std::vector<std::string> failures() const {
-    std::vector<std::string> lines;
-    const auto add = [&lines](const ProgressNode& n, std::initializer_list<std::string_view> where) {
-      if (n.status != ProgressStatus::Error || !n.error || n.error->empty()) return;
-      const std::string path = detail::join_nonempty(where, " > ");
-      lines.push_back(path.empty() ? *n.error : path + ": " + *n.error);
-    };
-    for (const auto& p : processes) {
-      for (const auto& s : p.stages) {
-        for (const auto& i : s.items) add(i, {p.description, s.description, i.description});
-        add(s, {p.description, s.description});
-      }
-      add(p, {p.description});
-    }
-    for (const auto& e : errors) {
-      const std::string head = detail::join_nonempty({e.code, e.type, e.id}, " ");
-      const std::string line = detail::join_nonempty({head, e.message}, ": ");
-      if (!line.empty()) lines.push_back(line);
-    }
-    return lines;
-  }
+  std::vector<std::string> failures() const;
 
   // Same content and the same source.
-  friend bool operator==(const JobProgress& a, const JobProgress& b) {
-    return a.processes == b.processes && a.errors == b.errors && a.source == b.source;
-  }
-  friend bool operator!=(const JobProgress& a, const JobProgress& b) { return !(a == b); }
+  friend bool operator==(const JobProgress& a, const JobProgress& b);
+  friend bool operator!=(const JobProgress& a, const JobProgress& b);
 };
 
 // nlohmann::json integration: `json.get<dhis2::JobProgress>()` and `json(progress)`.
-inline void from_json(const nlohmann::json& value, JobProgress& p) { p = JobProgress::from_json(value); }
-inline void to_json(nlohmann::json& value, const JobProgress& p) { value = p.to_json(); }
+void from_json(const nlohmann::json& value, JobProgress& p);
+void to_json(nlohmann::json& value, const JobProgress& p);
 
 }  // namespace dhis2
+
+// definitions of <dhis2/job_progress.hpp>: <dhis2/impl/job_progress.ipp>, at the end of this file
 
 #endif  // DHIS2_JOB_PROGRESS_HPP
 // end of <dhis2/job_progress.hpp>
@@ -1511,6 +885,7 @@ inline void to_json(nlohmann::json& value, const JobProgress& p) { value = p.to_
 // `responseType`, whose value changed three times across server versions. Plain values;
 // thread-safe to copy and share. Decoding throws DecodeError naming the field path.
 
+// #include <dhis2/detail/config.hpp>
 // #include <dhis2/detail/json_reader.hpp>
 // #include <dhis2/task_ref.hpp>
 
@@ -1526,16 +901,9 @@ namespace dhis2 {
 
 namespace detail {
 
-inline std::vector<std::string> decode_string_list(const JsonReader& r, const char* key) {
-  // DHIS2 declares these List<Object>; show a non-string element as its JSON text.
-  return r.array(key, [](const nlohmann::json& v, const std::string&) {
-    return v.is_string() ? v.get<std::string>() : v.dump();
-  });
-}
+std::vector<std::string> decode_string_list(const JsonReader& r, const char* key);
 
-inline std::vector<std::int64_t> decode_int_list(const JsonReader& r, const char* key) {
-  return r.array(key, decode_int);
-}
+std::vector<std::int64_t> decode_int_list(const JsonReader& r, const char* key);
 
 }  // namespace detail
 
@@ -1547,16 +915,9 @@ struct ImportCount {
   std::int64_t ignored = 0;
   std::int64_t deleted = 0;
 
-  static ImportCount from_json(const nlohmann::json& value, const std::string& path = "importCount") {
-    const detail::JsonReader r(value, path);
-    return ImportCount{r.integer("imported"), r.integer("updated"), r.integer("ignored"),
-                       r.integer("deleted")};
-  }
-  friend bool operator==(const ImportCount& a, const ImportCount& b) {
-    return a.imported == b.imported && a.updated == b.updated && a.ignored == b.ignored &&
-           a.deleted == b.deleted;
-  }
-  friend bool operator!=(const ImportCount& a, const ImportCount& b) { return !(a == b); }
+  static ImportCount from_json(const nlohmann::json& value, const std::string& path = "importCount");
+  friend bool operator==(const ImportCount& a, const ImportCount& b);
+  friend bool operator!=(const ImportCount& a, const ImportCount& b);
 };
 
 // The `stats` of metadata and tracker import reports and of type reports.
@@ -1567,13 +928,7 @@ struct ImportStats {
   std::int64_t ignored = 0;
   std::int64_t total = 0;
 
-  static ImportStats from_json(const nlohmann::json& value, const std::string& path = "stats") {
-    const detail::JsonReader r(value, path);
-    ImportStats s{r.integer("created"), r.integer("updated"), r.integer("deleted"),
-                  r.integer("ignored"), 0};
-    s.total = r.integer("total", s.created + s.updated + s.deleted + s.ignored);
-    return s;
-  }
+  static ImportStats from_json(const nlohmann::json& value, const std::string& path = "stats");
 };
 
 // One conflict of a data value (or complete registration) import summary.
@@ -1585,22 +940,7 @@ struct Conflict {
   std::string property;                       // e.g. "period"
   std::vector<std::int64_t> indexes;          // positions in the submitted payload
 
-  static Conflict from_json(const nlohmann::json& value, const std::string& path = "conflict") {
-    const detail::JsonReader r(value, path);
-    Conflict c;
-    c.object = r.string("object");
-    if (const auto objects = r.object("objects")) {
-      for (const auto& item : objects->json().items()) {
-        if (item.value().is_null()) continue;
-        c.objects[item.key()] = detail::decode_string(item.value(), objects->path_of(item.key().c_str()));
-      }
-    }
-    c.value = r.string("value");
-    c.error_code = r.string("errorCode");
-    c.property = r.string("property");
-    c.indexes = detail::decode_int_list(r, "indexes");
-    return c;
-  }
+  static Conflict from_json(const nlohmann::json& value, const std::string& path = "conflict");
 };
 
 // One error of a metadata import (inside an ObjectReport) or of an ErrorReports response.
@@ -1615,20 +955,7 @@ struct ErrorReport {
   std::string main_id;  // uid of the object in error, when the server names it
   nlohmann::json value;  // the offending value, any JSON type; null when absent
 
-  static ErrorReport from_json(const nlohmann::json& value, const std::string& path = "errorReport") {
-    const detail::JsonReader r(value, path);
-    ErrorReport e;
-    e.message = r.string("message");
-    e.error_code = r.string("errorCode");
-    e.main_klass = r.string("mainKlass");
-    e.error_klass = r.string("errorKlass");
-    e.error_property = r.string("errorProperty");
-    e.error_properties = detail::decode_string_list(r, "errorProperties");
-    e.args = detail::decode_string_list(r, "args");
-    e.main_id = r.string("mainId");
-    e.value = r.any("value");
-    return e;
-  }
+  static ErrorReport from_json(const nlohmann::json& value, const std::string& path = "errorReport");
 };
 
 // The outcome for one object of a metadata import (also the bare 201/execute response).
@@ -1639,16 +966,7 @@ struct ObjectReport {
   std::string display_name;
   std::vector<ErrorReport> error_reports;
 
-  static ObjectReport from_json(const nlohmann::json& value, const std::string& path = "objectReport") {
-    const detail::JsonReader r(value, path);
-    ObjectReport o;
-    o.klass = r.string("klass");
-    o.index = r.optional_integer("index");
-    o.uid = r.string("uid");
-    o.display_name = r.string("displayName");
-    o.error_reports = r.array("errorReports", ErrorReport::from_json);
-    return o;
-  }
+  static ObjectReport from_json(const nlohmann::json& value, const std::string& path = "objectReport");
 };
 
 // The outcome for one object type of a metadata import.
@@ -1657,14 +975,7 @@ struct TypeReport {
   ImportStats stats;
   std::vector<ObjectReport> object_reports;
 
-  static TypeReport from_json(const nlohmann::json& value, const std::string& path = "typeReport") {
-    const detail::JsonReader r(value, path);
-    TypeReport t;
-    t.klass = r.string("klass");
-    if (const auto* s = r.find("stats")) t.stats = ImportStats::from_json(*s, r.path_of("stats"));
-    t.object_reports = r.array("objectReports", ObjectReport::from_json);
-    return t;
-  }
+  static TypeReport from_json(const nlohmann::json& value, const std::string& path = "typeReport");
 };
 
 // A metadata import report (METADATA_IMPORT summary and the sync /api/metadata response).
@@ -1674,15 +985,7 @@ struct ImportReport {
   std::vector<TypeReport> type_reports;
   nlohmann::json import_params;  // present in task summaries only; null otherwise
 
-  static ImportReport from_json(const nlohmann::json& value, const std::string& path = "importReport") {
-    const detail::JsonReader r(value, path);
-    ImportReport report;
-    report.status = r.string("status");
-    if (const auto* s = r.find("stats")) report.stats = ImportStats::from_json(*s, r.path_of("stats"));
-    report.type_reports = r.array("typeReports", TypeReport::from_json);
-    report.import_params = r.any("importParams");
-    return report;
-  }
+  static ImportReport from_json(const nlohmann::json& value, const std::string& path = "importReport");
 };
 
 // A data value import summary (DATAVALUE_IMPORT summary and the sync /api/dataValueSets response).
@@ -1697,23 +1000,7 @@ struct ImportSummary {
   std::string href;
   nlohmann::json import_options;  // null when absent
 
-  static ImportSummary from_json(const nlohmann::json& value, const std::string& path = "importSummary") {
-    const detail::JsonReader r(value, path);
-    ImportSummary s;
-    s.status = r.string("status");
-    s.description = r.string("description");
-    if (const auto* c = r.find("importCount")) s.import_count = ImportCount::from_json(*c, r.path_of("importCount"));
-    s.conflicts = r.array("conflicts", Conflict::from_json);
-    s.rejected_indexes = detail::decode_int_list(r, "rejectedIndexes");
-    if (const auto* d = r.find("dataSetComplete")) {
-      s.data_set_complete = d->is_boolean() ? (d->get<bool>() ? "true" : "false")
-                                            : detail::decode_string(*d, r.path_of("dataSetComplete"));
-    }
-    s.reference = r.string("reference");
-    s.href = r.string("href");
-    s.import_options = r.any("importOptions");
-    return s;
-  }
+  static ImportSummary from_json(const nlohmann::json& value, const std::string& path = "importSummary");
 };
 
 // Which variant a WebMessage's `response` holds, recognised by its fields.
@@ -1733,53 +1020,11 @@ enum class ResponseKind {
   Unknown  // an object of some other shape, or not an object
 };
 
-inline const char* to_string(ResponseKind kind) noexcept {
-  switch (kind) {
-    case ResponseKind::None: return "None";
-    case ResponseKind::JobConfiguration: return "JobConfiguration";
-    case ResponseKind::TrackerJob: return "TrackerJob";
-    case ResponseKind::ImportReport: return "ImportReport";
-    case ResponseKind::TrackerImportReport: return "TrackerImportReport";
-    case ResponseKind::ImportSummary: return "ImportSummary";
-    case ResponseKind::ImportSummaries: return "ImportSummaries";
-    case ResponseKind::ImportCount: return "ImportCount";
-    case ResponseKind::ObjectReport: return "ObjectReport";
-    case ResponseKind::TypeReport: return "TypeReport";
-    case ResponseKind::ErrorReports: return "ErrorReports";
-    case ResponseKind::PredictionSummary: return "PredictionSummary";
-    case ResponseKind::Unknown: break;
-  }
-  return "Unknown";
-}
+const char* to_string(ResponseKind kind) noexcept;
 
 // Recognises a report by its keys. Works on a WebMessage's `response`, a task summary, or the
 // bare body of a synchronous import; `responseType` is ignored on purpose.
-inline ResponseKind classify_report(const nlohmann::json& report) {
-  if (report.is_null()) return ResponseKind::None;
-  if (!report.is_object()) return ResponseKind::Unknown;
-  const auto has = [&report](const char* key) {
-    const auto it = report.find(key);
-    return it != report.end() && !it->is_null();
-  };
-  if (has("jobType") && has("id")) return ResponseKind::JobConfiguration;
-  if (has("validationReport") || has("bundleReport")) return ResponseKind::TrackerImportReport;
-  if (has("importSummaries")) return ResponseKind::ImportSummaries;
-  if (has("typeReports")) return ResponseKind::ImportReport;
-  if (has("klass")) {
-    if (has("objectReports") || has("stats")) return ResponseKind::TypeReport;
-    return ResponseKind::ObjectReport;
-  }
-  if (has("predictors") || has("inserted") || has("unchanged")) return ResponseKind::PredictionSummary;
-  if (has("importCount") || has("conflicts") || has("importOptions") || has("rejectedIndexes")) {
-    return ResponseKind::ImportSummary;
-  }
-  if (has("stats") && has("status")) return ResponseKind::ImportReport;
-  if (has("imported") && has("updated") && has("ignored") && has("deleted")) return ResponseKind::ImportCount;
-  if (has("errorReports")) return ResponseKind::ErrorReports;
-  if (has("id") && has("location")) return ResponseKind::TrackerJob;
-  if (has("description") && has("status")) return ResponseKind::ImportSummary;  // a bare summary
-  return ResponseKind::Unknown;
-}
+ResponseKind classify_report(const nlohmann::json& report);
 
 // Where a ConflictRow came from.
 enum class ConflictSource {
@@ -1801,92 +1046,23 @@ struct ConflictRow {
 
 namespace detail {
 
-inline std::string short_class_name(const std::string& klass) {
-  const auto dot = klass.rfind('.');
-  return dot == std::string::npos ? klass : klass.substr(dot + 1);
-}
+std::string short_class_name(const std::string& klass);
 
-inline void append_import_conflicts(const ImportSummary& summary, std::vector<ConflictRow>& rows) {
-  for (const auto& c : summary.conflicts) {
-    rows.push_back(ConflictRow{ConflictSource::ImportConflict, "", c.object, c.property,
-                               c.error_code, c.value, c.indexes});
-  }
-}
+void append_import_conflicts(const ImportSummary& summary, std::vector<ConflictRow>& rows);
 
-inline void append_error_reports(const std::vector<ErrorReport>& reports, const ObjectReport* owner,
-                                 std::vector<ConflictRow>& rows) {
-  for (const auto& e : reports) {
-    ConflictRow row{ConflictSource::ErrorReport, short_class_name(e.main_klass), e.main_id,
-                    e.error_property, e.error_code, e.message, {}};
-    if (owner) {
-      if (row.type.empty()) row.type = short_class_name(owner->klass);
-      if (row.object.empty()) row.object = owner->uid;
-      if (owner->index) row.indexes.push_back(*owner->index);
-    }
-    rows.push_back(std::move(row));
-  }
-}
+void append_error_reports(const std::vector<ErrorReport>& reports, const ObjectReport* owner,
+                          std::vector<ConflictRow>& rows);
 
-inline void append_object_reports(const std::vector<ObjectReport>& objects, std::vector<ConflictRow>& rows) {
-  for (const auto& o : objects) append_error_reports(o.error_reports, &o, rows);
-}
+void append_object_reports(const std::vector<ObjectReport>& objects, std::vector<ConflictRow>& rows);
 
-inline void append_tracker_errors(const JsonReader& report, std::vector<ConflictRow>& rows) {
-  const auto validation = report.object("validationReport");
-  if (!validation) return;
-  const auto errors = validation->array("errorReports", [](const nlohmann::json& v, const std::string& p) {
-    const JsonReader e(v, p);
-    return ConflictRow{ConflictSource::TrackerError, e.string("trackerType"), e.string("uid"), "",
-                       e.string("errorCode"), e.string("message"), {}};
-  });
-  rows.insert(rows.end(), errors.begin(), errors.end());
-}
+void append_tracker_errors(const JsonReader& report, std::vector<ConflictRow>& rows);
 
 }  // namespace detail
 
 // Every problem in a report of any shape (see classify_report), in the order the report lists
 // them: flat conflicts, nested metadata error reports, tracker validation errors. Empty when
 // the report has none or is of a shape without problems (a job kick-off, counts).
-inline std::vector<ConflictRow> conflict_rows(const nlohmann::json& report,
-                                              const std::string& path = "report") {
-  std::vector<ConflictRow> rows;
-  switch (classify_report(report)) {
-    case ResponseKind::ImportSummary:
-      detail::append_import_conflicts(ImportSummary::from_json(report, path), rows);
-      break;
-    case ResponseKind::ImportSummaries: {
-      const detail::JsonReader r(report, path);
-      for (const auto& s : r.array("importSummaries", ImportSummary::from_json)) {
-        detail::append_import_conflicts(s, rows);
-      }
-      break;
-    }
-    case ResponseKind::ImportReport:
-      for (const auto& t : ImportReport::from_json(report, path).type_reports) {
-        detail::append_object_reports(t.object_reports, rows);
-      }
-      break;
-    case ResponseKind::TypeReport:
-      detail::append_object_reports(TypeReport::from_json(report, path).object_reports, rows);
-      break;
-    case ResponseKind::ObjectReport: {
-      const auto o = ObjectReport::from_json(report, path);
-      detail::append_error_reports(o.error_reports, &o, rows);
-      break;
-    }
-    case ResponseKind::ErrorReports: {
-      const detail::JsonReader r(report, path);
-      detail::append_error_reports(r.array("errorReports", ErrorReport::from_json), nullptr, rows);
-      break;
-    }
-    case ResponseKind::TrackerImportReport:
-      detail::append_tracker_errors(detail::JsonReader(report, path), rows);
-      break;
-    default:
-      break;
-  }
-  return rows;
-}
+std::vector<ConflictRow> conflict_rows(const nlohmann::json& report, const std::string& path = "report");
 
 // The DHIS2 WebMessage envelope: {httpStatus, httpStatusCode, status, message, response, ...}.
 struct WebMessage {
@@ -1899,102 +1075,28 @@ struct WebMessage {
   std::string error_code;  // e.g. "E1005"; "" when absent
   nlohmann::json response;  // the variant, kept as sent; null when absent
 
-  static WebMessage from_json(const nlohmann::json& value, const std::string& path = "webMessage") {
-    const detail::JsonReader r(value, path);
-    WebMessage m;
-    m.http_status = r.string("httpStatus");
-    const auto status_code = r.integer("httpStatusCode");
-    if (status_code < 0 || status_code > 999) {
-      throw DecodeError(r.path_of("httpStatusCode"), "an HTTP status code", std::to_string(status_code));
-    }
-    m.http_status_code = static_cast<int>(status_code);
-    m.status = r.string("status");
-    m.code = r.optional_integer("code");
-    m.message = r.string("message");
-    m.dev_message = r.string("devMessage");
-    m.error_code = r.string("errorCode");
-    m.response = r.any("response");
-    return m;
-  }
+  static WebMessage from_json(const nlohmann::json& value, const std::string& path = "webMessage");
 
   // True when `value` has the envelope's marks (httpStatusCode, or httpStatus with status).
-  static bool looks_like(const nlohmann::json& value) {
-    if (!value.is_object()) return false;
-    return value.contains("httpStatusCode") || (value.contains("httpStatus") && value.contains("status"));
-  }
+  static bool looks_like(const nlohmann::json& value);
 
   ResponseKind response_kind() const { return classify_report(response); }
 
   // The job this message started: from a job kick-off (response.jobType + response.id) or a
   // tracker kick-off (response.id; tracker jobs have the type TRACKER_IMPORT_JOB). Empty for
   // any other message.
-  std::optional<TaskRef> task_ref() const {
-    switch (response_kind()) {
-      case ResponseKind::JobConfiguration: {
-        const detail::JsonReader r(response, "webMessage.response");
-        return TaskRef{r.string("jobType"), r.string("id")};
-      }
-      case ResponseKind::TrackerJob: {
-        const detail::JsonReader r(response, "webMessage.response");
-        return TaskRef{"TRACKER_IMPORT_JOB", r.string("id")};
-      }
-      default:
-        return std::nullopt;
-    }
-  }
+  std::optional<TaskRef> task_ref() const;
 
   // The uid of the object this message reports on: response.uid (an ObjectReport, as for a 201
   // Created), else response.id. Empty when neither is there.
-  std::optional<std::string> created_uid() const {
-    if (!response.is_object()) return std::nullopt;
-    const detail::JsonReader r(response, "webMessage.response");
-    if (auto uid = r.optional_string("uid"); uid && !uid->empty()) return uid;
-    if (auto id = r.optional_string("id"); id && !id->empty()) return id;
-    return std::nullopt;
-  }
+  std::optional<std::string> created_uid() const;
 
   // The counts of an import, from whichever shape carries them: inline counts, a summary's
   // importCount, a summaries total, or a report's stats (created counts as imported).
-  std::optional<ImportCount> import_count() const {
-    const std::string path = "webMessage.response";
-    switch (response_kind()) {
-      case ResponseKind::ImportCount:
-      case ResponseKind::ImportSummaries:
-        return ImportCount::from_json(response, path);
-      case ResponseKind::ImportSummary:
-        return ImportSummary::from_json(response, path).import_count;
-      case ResponseKind::ImportReport:
-      case ResponseKind::TrackerImportReport:
-      case ResponseKind::TypeReport: {
-        const detail::JsonReader r(response, path);
-        const auto* stats = r.find("stats");
-        if (!stats) return std::nullopt;
-        const auto s = ImportStats::from_json(*stats, r.path_of("stats"));
-        return ImportCount{s.created, s.updated, s.ignored, s.deleted};
-      }
-      default:
-        return std::nullopt;
-    }
-  }
+  std::optional<ImportCount> import_count() const;
 
   // The flat conflicts of a data value import summary (or of every summary in ImportSummaries).
-  std::vector<Conflict> conflicts() const {
-    const std::string path = "webMessage.response";
-    switch (response_kind()) {
-      case ResponseKind::ImportSummary:
-        return ImportSummary::from_json(response, path).conflicts;
-      case ResponseKind::ImportSummaries: {
-        std::vector<Conflict> all;
-        const detail::JsonReader r(response, path);
-        for (auto& s : r.array("importSummaries", ImportSummary::from_json)) {
-          all.insert(all.end(), s.conflicts.begin(), s.conflicts.end());
-        }
-        return all;
-      }
-      default:
-        return {};
-    }
-  }
+  std::vector<Conflict> conflicts() const;
 
   // Every problem the response reports, as one row type (see dhis2::conflict_rows).
   std::vector<ConflictRow> conflict_rows() const {
@@ -2002,34 +1104,24 @@ struct WebMessage {
   }
 
   // The response decoded as a given report; empty when it is of another shape.
-  std::optional<ImportReport> import_report() const {
-    if (response_kind() != ResponseKind::ImportReport) return std::nullopt;
-    return ImportReport::from_json(response, "webMessage.response");
-  }
-  std::optional<ImportSummary> import_summary() const {
-    if (response_kind() != ResponseKind::ImportSummary) return std::nullopt;
-    return ImportSummary::from_json(response, "webMessage.response");
-  }
-  std::optional<ObjectReport> object_report() const {
-    if (response_kind() != ResponseKind::ObjectReport) return std::nullopt;
-    return ObjectReport::from_json(response, "webMessage.response");
-  }
-  std::optional<TypeReport> type_report() const {
-    if (response_kind() != ResponseKind::TypeReport) return std::nullopt;
-    return TypeReport::from_json(response, "webMessage.response");
-  }
+  std::optional<ImportReport> import_report() const;
+  std::optional<ImportSummary> import_summary() const;
+  std::optional<ObjectReport> object_report() const;
+  std::optional<TypeReport> type_report() const;
 };
 
-inline void from_json(const nlohmann::json& value, WebMessage& m) { m = WebMessage::from_json(value); }
-inline void from_json(const nlohmann::json& value, ImportSummary& s) { s = ImportSummary::from_json(value); }
-inline void from_json(const nlohmann::json& value, ImportReport& r) { r = ImportReport::from_json(value); }
-inline void from_json(const nlohmann::json& value, ImportCount& c) { c = ImportCount::from_json(value); }
-inline void from_json(const nlohmann::json& value, ObjectReport& o) { o = ObjectReport::from_json(value); }
-inline void from_json(const nlohmann::json& value, TypeReport& t) { t = TypeReport::from_json(value); }
-inline void from_json(const nlohmann::json& value, ErrorReport& e) { e = ErrorReport::from_json(value); }
-inline void from_json(const nlohmann::json& value, Conflict& c) { c = Conflict::from_json(value); }
+void from_json(const nlohmann::json& value, WebMessage& m);
+void from_json(const nlohmann::json& value, ImportSummary& s);
+void from_json(const nlohmann::json& value, ImportReport& r);
+void from_json(const nlohmann::json& value, ImportCount& c);
+void from_json(const nlohmann::json& value, ObjectReport& o);
+void from_json(const nlohmann::json& value, TypeReport& t);
+void from_json(const nlohmann::json& value, ErrorReport& e);
+void from_json(const nlohmann::json& value, Conflict& c);
 
 }  // namespace dhis2
+
+// definitions of <dhis2/web_message.hpp>: <dhis2/impl/web_message.ipp>, at the end of this file
 
 #endif  // DHIS2_WEB_MESSAGE_HPP
 // end of <dhis2/web_message.hpp>
@@ -2045,11 +1137,9 @@ inline void from_json(const nlohmann::json& value, Conflict& c) { c = Conflict::
 // floor(n * 1.1) - n NUL bytes (3 for V1, 4 for V2). A plain CRC32 does not match real tokens.
 // Messages never quote the token: it is a credential.
 
-// #include <dhis2/detail/crc32.hpp>
+// #include <dhis2/detail/config.hpp>
 
-#include <array>
 #include <cstddef>
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -2070,76 +1160,28 @@ constexpr PatLayout pat_layout(PatFormat format) {
   return format == PatFormat::V1 ? PatLayout{"d2pat_", 32, 10} : PatLayout{"d2p_", 44, 6};
 }
 
-inline bool is_ascii_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+bool is_ascii_alnum(char c);
 
 // The checksum characters DHIS2 appends to `secret` in the given format.
-inline std::string pat_checksum(PatFormat format, std::string_view secret) {
-  const std::size_t padding = secret.size() * 11 / 10 - secret.size();  // floor(n * 1.1) - n
-  std::uint32_t crc = crc32_padded(secret, padding);
-  const std::size_t width = pat_layout(format).checksum_length;
-  const std::uint32_t base = format == PatFormat::V1 ? 10 : 62;
-  constexpr std::string_view digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-  std::string out(width, '0');
-  for (std::size_t i = width; i-- > 0 && crc != 0; crc /= base) out[i] = digits[crc % base];
-  return out;
-}
+std::string pat_checksum(PatFormat format, std::string_view secret);
 
 }  // namespace detail
 
 // The format of `token` judged by its prefix alone; empty when it has neither PAT prefix.
-inline std::optional<PatFormat> pat_format(std::string_view token) {
-  // "d2pat_" is checked first: "d2p_" is not its prefix, but keep the longer one first anyway.
-  if (token.substr(0, 6) == "d2pat_") return PatFormat::V1;
-  if (token.substr(0, 4) == "d2p_") return PatFormat::V2;
-  return std::nullopt;
-}
+std::optional<PatFormat> pat_format(std::string_view token);
 
 // What is wrong with `token` as a DHIS2 personal access token, or an empty optional when its
 // prefix, length, characters and checksum are all right. Never quotes the token.
-inline std::optional<std::string> pat_problem(std::string_view token) {
-  const auto format = pat_format(token);
-  if (!format) {
-    return std::string("a DHIS2 personal access token starts with \"d2p_\" (V2) or \"d2pat_\" (V1); "
-                       "copy the whole token as DHIS2 showed it when it was created");
-  }
-  const auto layout = detail::pat_layout(*format);
-  const std::size_t expected = layout.prefix.size() + layout.secret_length + layout.checksum_length;
-  const char* name = *format == PatFormat::V1 ? "V1" : "V2";
-  if (token.size() != expected) {
-    return std::string("a ") + name + " personal access token has " + std::to_string(expected) +
-           " characters, this one has " + std::to_string(token.size()) +
-           "; it was probably truncated or has extra characters (spaces, a newline)";
-  }
-  for (char c : token.substr(layout.prefix.size())) {
-    if (!detail::is_ascii_alnum(c)) {
-      return std::string("a personal access token holds only letters and digits after its prefix; "
-                         "this one has another character (a space, a quote, a newline?)");
-    }
-  }
-  const auto secret = token.substr(layout.prefix.size(), layout.secret_length);
-  const auto checksum = token.substr(layout.prefix.size() + layout.secret_length);
-  if (detail::pat_checksum(*format, secret) != checksum) {
-    return std::string("the personal access token's checksum does not match: a character was "
-                       "mistyped; copy the token again");
-  }
-  return std::nullopt;
-}
+std::optional<std::string> pat_problem(std::string_view token);
 
 // A token with the given secret and the checksum DHIS2 computes. The secret must be 32 (V1) or 44
 // (V2) letters and digits; returns an empty optional otherwise. For tests and the emulator: real
 // tokens are minted by the server from a secure random source.
-inline std::optional<std::string> make_pat(PatFormat format, std::string_view secret) {
-  const auto layout = detail::pat_layout(format);
-  if (secret.size() != layout.secret_length) return std::nullopt;
-  for (char c : secret) {
-    if (!detail::is_ascii_alnum(c)) return std::nullopt;
-  }
-  return std::string(layout.prefix) + std::string(secret) + detail::pat_checksum(format, secret);
-}
+std::optional<std::string> make_pat(PatFormat format, std::string_view secret);
 
 }  // namespace dhis2
+
+// definitions of <dhis2/personal_access_token.hpp>: <dhis2/impl/personal_access_token.ipp>, at the end of this file
 
 #endif  // DHIS2_PERSONAL_ACCESS_TOKEN_HPP
 // end of <dhis2/personal_access_token.hpp>
@@ -2151,13 +1193,11 @@ inline std::optional<std::string> make_pat(PatFormat format, std::string_view se
 // bearer token from a provider. Plain values; the provider of BearerAuth must be thread-safe when
 // the Client is shared between threads. Credentials never appear in messages or request hooks.
 
+// #include <dhis2/detail/config.hpp>
 // #include <dhis2/errors.hpp>
-// #include <dhis2/personal_access_token.hpp>
 
 #include <functional>
-#include <memory>
 #include <string>
-#include <utility>
 
 namespace dhis2 {
 
@@ -2172,9 +1212,7 @@ struct BasicAuth {
 // what is wrong, so a mistyped token fails here instead of as a 400 from the server.
 class TokenAuth {
  public:
-  explicit TokenAuth(std::string token) : token_(std::move(token)) {
-    if (const auto problem = pat_problem(token_)) throw UsageError("TokenAuth: " + *problem);
-  }
+  explicit TokenAuth(std::string token);
   const std::string& token() const noexcept { return token_; }
 
  private:
@@ -2189,14 +1227,9 @@ class BearerAuth {
  public:
   using Provider = std::function<std::string(bool refresh)>;
 
-  explicit BearerAuth(Provider provider) : provider_(std::move(provider)) {
-    if (!provider_) throw UsageError("BearerAuth: the token provider is empty");
-  }
+  explicit BearerAuth(Provider provider);
   // A fixed token (no refresh possible).
-  static BearerAuth fixed(std::string token) {
-    if (token.empty()) throw UsageError("BearerAuth::fixed: the token is empty");
-    return BearerAuth([token = std::move(token)](bool) { return token; });
-  }
+  static BearerAuth fixed(std::string token);
   const Provider& provider() const noexcept { return provider_; }
 
  private:
@@ -2204,6 +1237,8 @@ class BearerAuth {
 };
 
 }  // namespace dhis2
+
+// definitions of <dhis2/auth.hpp>: <dhis2/impl/auth.ipp>, at the end of this file
 
 #endif  // DHIS2_AUTH_HPP
 // end of <dhis2/auth.hpp>
@@ -2281,7 +1316,8 @@ struct ClientOptions {
 // A raw HTTP response, as Client::get_response and the other escape hatches return it: never an
 // exception for an HTTP status. A plain value.
 
-#include <cctype>
+// #include <dhis2/detail/config.hpp>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -2294,21 +1330,13 @@ struct Response {
   std::string body;
 
   // The first header of that name, compared case-insensitively; "" when absent.
-  std::string header(const std::string& name) const {
-    for (const auto& h : headers) {
-      if (h.first.size() != name.size()) continue;
-      bool same = true;
-      for (std::size_t i = 0; i < name.size() && same; ++i) {
-        same = std::tolower(static_cast<unsigned char>(h.first[i])) == std::tolower(static_cast<unsigned char>(name[i]));
-      }
-      if (same) return h.second;
-    }
-    return {};
-  }
+  std::string header(const std::string& name) const;
   bool ok() const noexcept { return status >= 200 && status < 300; }
 };
 
 }  // namespace dhis2
+
+// definitions of <dhis2/response.hpp>: <dhis2/impl/response.ipp>, at the end of this file
 
 #endif  // DHIS2_RESPONSE_HPP
 // end of <dhis2/response.hpp>
@@ -2332,33 +1360,27 @@ struct Response {
 
 // #include <dhis2/auth.hpp>
 // #include <dhis2/client_options.hpp>
-// #include <dhis2/detail/base64.hpp>
+// #include <dhis2/detail/config.hpp>
 // #include <dhis2/detail/http_transport.hpp>
 #ifndef DHIS2_DETAIL_HTTP_TRANSPORT_HPP
 #define DHIS2_DETAIL_HTTP_TRANSPORT_HPP
 
 // The Client's transport: a bounded pool of keep-alive httplib connections to one origin, with
 // explicit timeouts, TLS settings, a response size cap, and one silent retry when a reused
-// keep-alive socket turns out to be stale. The only header of the library that includes
-// <httplib.h>. Thread-safe.
-//
-// cpp-httplib 0.11.4 traps handled here: its default read timeout is 5 s (always set ours); it
-// has no response size cap (count in the content receiver and stop by returning false: throwing
-// from a callback corrupts the client); a stale HTTPS keep-alive socket fails the next request
-// with a Read error.
+// keep-alive socket turns out to be stale. Thread-safe. No httplib type shows here: only its
+// definitions (<dhis2/impl/http_transport.ipp>) include <httplib.h>, so that a compiled-mode
+// user's files never compile it.
 
 // #include <dhis2/client_options.hpp>
+// #include <dhis2/detail/config.hpp>
 // #include <dhis2/detail/url.hpp>
 #ifndef DHIS2_DETAIL_URL_HPP
 #define DHIS2_DETAIL_URL_HPP
 
 // Base URLs, API paths and query strings.
 
-// #include <dhis2/errors.hpp>
+// #include <dhis2/detail/config.hpp>
 
-#include <algorithm>
-#include <cctype>
-#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -2379,156 +1401,43 @@ struct Url {
 
   bool default_port() const { return (scheme == "http" && port == 80) || (scheme == "https" && port == 443); }
   // "https://host" or "http://host:8080": what a connection is made to.
-  std::string origin() const {
-    return scheme + "://" + host + (default_port() ? "" : ":" + std::to_string(port));
-  }
+  std::string origin() const;
   std::string str() const { return origin() + path; }
-  bool same_origin(const Url& other) const {
-    return scheme == other.scheme && port == other.port && lower(host) == lower(other.host);
-  }
-  static std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  }
+  bool same_origin(const Url& other) const;
+  static std::string lower(std::string s);
 };
 
 // Parses an absolute http(s) URL; `what` names it in errors. Credentials in the URL are refused
 // without being echoed.
-inline Url parse_url(const std::string& text, const char* what = "base URL") {
-  const auto fail = [&](const std::string& why) -> Url {
-    throw UsageError(std::string("invalid ") + what + " \"" + text + "\": " + why +
-                     "; expected http(s)://host[:port][/context], e.g. https://play.dhis2.org/dev");
-  };
-  // Any '@' is refused as credentials before anything quotes the text: a password holding '/',
-  // '?' or '#' does not even parse as user:password@host, yet it must not be echoed either.
-  if (text.find('@') != std::string::npos) {
-    throw UsageError(std::string("invalid ") + what +
-                     ": it contains credentials (user@host); pass them as BasicAuth or TokenAuth instead");
-  }
-  for (char c : text) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) {
-      return fail("it contains a space or a control character (percent-encode a space in a path as %20)");
-    }
-  }
-  Url url;
-  const auto scheme_end = text.find("://");
-  if (scheme_end == std::string::npos) return fail("it has no scheme");
-  url.scheme = Url::lower(text.substr(0, scheme_end));
-  if (url.scheme != "http" && url.scheme != "https") return fail("the scheme must be http or https");
-  std::string rest = text.substr(scheme_end + 3);
-  const auto path_start = rest.find_first_of("/?#");
-  std::string authority = rest.substr(0, path_start);
-  std::string path = path_start == std::string::npos ? "" : rest.substr(path_start);
-  if (authority.find('@') != std::string::npos) {
-    throw UsageError(std::string("invalid ") + what +
-                     ": it contains credentials (user@host); pass them as BasicAuth or TokenAuth instead");
-  }
-  if (path.find_first_of("?#") != std::string::npos) return fail("a base URL has no query or fragment");
-  std::string port_text;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string::npos) return fail("the IPv6 address has no closing ']'");
-    url.host = authority.substr(0, close + 1);
-    const std::string after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return fail("unexpected text after the IPv6 address");
-      port_text = after.substr(1);
-    }
-  } else {
-    const auto colon = authority.rfind(':');
-    url.host = authority.substr(0, colon);
-    if (colon != std::string::npos) port_text = authority.substr(colon + 1);
-  }
-  if (url.host.empty() || url.host == "[]") return fail("it has no host");
-  for (char c : url.host) {
-    if (std::isspace(static_cast<unsigned char>(c))) return fail("the host contains a space");
-  }
-  if (!port_text.empty() || (authority.size() && authority.back() == ':')) {
-    if (port_text.empty() || port_text.size() > 5) return fail("the port must be a number from 1 to 65535");
-    for (char c : port_text) {
-      if (!std::isdigit(static_cast<unsigned char>(c))) return fail("the port must be a number from 1 to 65535");
-    }
-    url.port = std::stoi(port_text);
-    if (url.port < 1 || url.port > 65535) return fail("the port must be a number from 1 to 65535");
-  } else {
-    url.port = url.scheme == "https" ? 443 : 80;
-  }
-  while (!path.empty() && path.back() == '/') path.pop_back();
-  // A base URL that already ends in /api is the same server: the client adds /api itself.
-  if (path.size() >= 4 && path.compare(path.size() - 4, 4, "/api") == 0) path.resize(path.size() - 4);
-  url.path = path;
-  return url;
-}
+Url parse_url(const std::string& text, const char* what = "base URL");
 
 // RFC 3986 percent-encoding of everything but the unreserved characters.
-inline std::string percent_encode(std::string_view text) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 0xF]);
-    }
-  }
-  return out;
-}
+std::string percent_encode(std::string_view text);
 
 // "a=1&b=x%20y" (no leading '?'), keys and values percent-encoded (UTF-8 bytes as %XX).
-inline std::string encode_query(const Query& query) {
-  std::string out;
-  for (const auto& [key, value] : query) {
-    if (!out.empty()) out += '&';
-    out += percent_encode(key);
-    out += '=';
-    out += percent_encode(value);
-  }
-  return out;
-}
+std::string encode_query(const Query& query);
 
 // The request target for an API path given with or without "/api" and a leading slash:
 // "system/info", "/system/info", "api/system/info" and "/api/system/info" all give
 // "<context>/api/system/info". A path with a query string keeps it.
-inline std::string api_target(const std::string& context_path, std::string path, const Query& query = {}) {
-  // Any "scheme://" prefix, in any case ("HTTPS://host/..." is a URL too, RFC 3986 §3.1).
-  const auto scheme_end = path.find("://");
-  const auto not_scheme = [](unsigned char c) { return !std::isalnum(c) && c != '+' && c != '-' && c != '.'; };
-  if (scheme_end != std::string::npos && scheme_end > 0 && std::isalpha(static_cast<unsigned char>(path[0])) &&
-      std::none_of(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(scheme_end), not_scheme)) {
-    // Quote only the scheme: the rest of a URL may carry credentials.
-    throw UsageError("a request path is relative to the base URL (e.g. \"system/info\"), not a URL (it starts with \"" +
-                     path.substr(0, scheme_end) + "://\")");
-  }
-  while (!path.empty() && path.front() == '/') path.erase(path.begin());
-  if (path == "api" || path.rfind("api/", 0) == 0 || path.rfind("api?", 0) == 0) path.erase(0, 3);
-  if (!path.empty() && path.front() != '/' && path.front() != '?') path.insert(path.begin(), '/');
-  std::string target = context_path + "/api" + path;
-  if (!query.empty()) target += (target.find('?') == std::string::npos ? "?" : "&") + encode_query(query);
-  return target;
-}
+std::string api_target(const std::string& context_path, std::string path, const Query& query = {});
 
 }  // namespace detail
 }  // namespace dhis2
+
+// definitions of <dhis2/detail/url.hpp>: <dhis2/impl/url.ipp>, at the end of this file
 
 #endif  // DHIS2_DETAIL_URL_HPP
 // end of <dhis2/detail/url.hpp>
 // #include <dhis2/response.hpp>
 
-#include <algorithm>
-#include <chrono>
 #include <condition_variable>
-#include <cstdlib>
-#include <cstdint>
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <httplib.h>
 
 namespace dhis2 {
 namespace detail {
@@ -2552,218 +1461,28 @@ struct HttpResult {
 
 class ConnectionPool {
  public:
-  ConnectionPool(Url origin, const ClientOptions& options) : origin_(std::move(origin)), options_(options) {}
+  ConnectionPool(Url origin, const ClientOptions& options);
+  ~ConnectionPool();
 
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
   // Sends one request on a pooled connection, waiting for a free one when all `pool_size` are
   // busy. Never throws for a network failure: the result says what happened.
-  HttpResult send(const HttpRequest& request) {
-    std::unique_ptr<Connection> connection = checkout();
-    if (!connection) return closed_result();
-    HttpResult result = send_on(*connection, request);
-    if (request.idempotent && connection->used &&
-        (result.failure == TransportFailure::Read || result.failure == TransportFailure::Write) && !is_closed()) {
-      // The server closed this keep-alive socket while it sat in the pool: once, on a new socket.
-      connection->client->stop();
-      connection->used = false;
-      result = send_on(*connection, request);
-    }
-    connection->used = result.failure == TransportFailure::None;
-    if (!connection->used) connection->client->stop();
-    // A failure after close() is close() shutting the socket of this request in flight.
-    const bool closed = result.failure != TransportFailure::None && is_closed();
-    checkin(std::move(connection));
-    return closed ? closed_result() : result;
-  }
+  HttpResult send(const HttpRequest& request);
 
   // Closes every connection; in-flight, blocked and later sends fail with TransportFailure::Closed.
-  void close() {
-    std::vector<std::unique_ptr<Connection>> idle;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      closed_ = true;
-      idle.swap(idle_);
-      // httplib's stop() only shuts the socket of a request in flight: that request then fails.
-      for (Connection* c : busy_) c->client->stop();
-    }
-    available_.notify_all();
-    for (auto& c : idle) c->client->stop();
-  }
+  void close();
 
  private:
-  struct Connection {
-    std::unique_ptr<httplib::Client> client;
-    bool used = false;  // has served a response on its current socket
-  };
+  struct Connection;  // one httplib client and its socket; defined with the definitions
 
-  std::unique_ptr<Connection> checkout() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    available_.wait(lock, [this] { return closed_ || !idle_.empty() || open_ < std::max<std::size_t>(1, options_.pool_size); });
-    if (closed_) return nullptr;
-    if (!idle_.empty()) {
-      auto c = std::move(idle_.back());
-      idle_.pop_back();
-      busy_.push_back(c.get());
-      return c;
-    }
-    ++open_;
-    lock.unlock();
-    auto c = std::make_unique<Connection>();
-    c->client = make_client();
-    lock.lock();
-    if (closed_) {
-      --open_;
-      return nullptr;
-    }
-    busy_.push_back(c.get());
-    return c;
-  }
-
-  bool is_closed() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return closed_;
-  }
-
-  void checkin(std::unique_ptr<Connection> connection) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      busy_.erase(std::remove(busy_.begin(), busy_.end(), connection.get()), busy_.end());
-      if (!closed_) {
-        idle_.push_back(std::move(connection));
-      } else {
-        connection->client->stop();
-        --open_;
-      }
-    }
-    available_.notify_one();
-  }
-
-  std::unique_ptr<httplib::Client> make_client() const {
-    auto client = std::make_unique<httplib::Client>(origin_.origin());
-    const auto to_timeval = [](std::chrono::milliseconds d) {
-      return std::make_pair(static_cast<time_t>(d.count() / 1000), static_cast<time_t>((d.count() % 1000) * 1000));
-    };
-    const auto connect = to_timeval(options_.connect_timeout);
-    const auto io = to_timeval(options_.timeout);
-    client->set_connection_timeout(connect.first, connect.second);
-    client->set_read_timeout(io.first, io.second);
-    client->set_write_timeout(io.first, io.second);
-    client->set_keep_alive(true);
-    client->set_tcp_nodelay(true);  // otherwise Nagle delays each small request by ~40 ms
-    client->set_follow_location(false);  // credentials never follow a redirect
-    if (origin_.scheme == "https") {
-      client->enable_server_certificate_verification(options_.verify_tls);
-      if (!options_.ca_cert_path.empty()) client->set_ca_cert_path(options_.ca_cert_path);
-    }
-    return client;
-  }
-
-  HttpResult send_on(Connection& connection, const HttpRequest& request) const {
-    HttpResult result;
-    httplib::Request req;
-    req.method = request.method;
-    req.path = request.target;
-    for (const auto& h : request.headers) req.headers.emplace(h.first, h.second);
-    if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
-      req.body = request.body;
-      if (!request.content_type.empty()) req.headers.emplace("Content-Type", request.content_type);
-    }
-    const std::size_t cap = options_.max_response_bytes;
-    bool too_large = false;
-    std::string body;
-    // httplib reports a read timeout as a Read error, as it does a closed socket; the time since
-    // the last byte tells them apart (a stale socket fails at once).
-    auto last_progress = std::chrono::steady_clock::now();
-    req.response_handler = [&](const httplib::Response& head) {
-      last_progress = std::chrono::steady_clock::now();
-      const auto length = head.get_header_value("Content-Length");
-      if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > cap) {
-        too_large = true;
-        return false;
-      }
-      return true;
-    };
-    req.content_receiver = [&](const char* data, std::size_t size, std::uint64_t, std::uint64_t) {
-      last_progress = std::chrono::steady_clock::now();
-      if (body.size() + size > cap) {
-        too_large = true;
-        return false;
-      }
-      body.append(data, size);
-      return true;
-    };
-    httplib::Response res;
-    httplib::Error error = httplib::Error::Success;
-    const bool sent = connection.client->send(req, res, error);
-    if (too_large) {
-      result.failure = TransportFailure::TooLarge;
-      result.error = "the response is larger than the " + std::to_string(cap) + "-byte cap";
-      return result;
-    }
-    if (!sent || error != httplib::Error::Success) {
-      result.failure = classify(error);
-      result.error = describe(error, *connection.client);
-      if ((error == httplib::Error::Read || error == httplib::Error::Write) &&
-          std::chrono::steady_clock::now() - last_progress >= options_.timeout) {
-        result.failure = TransportFailure::Timeout;
-        result.error = std::string(error == httplib::Error::Read ? "reading the response from " : "sending the request to ") +
-                       origin_.origin() + " timed out";
-      }
-      return result;
-    }
-    result.response.status = res.status;
-    for (const auto& h : res.headers) result.response.headers.emplace_back(h.first, h.second);
-    result.response.body = std::move(body);
-    return result;
-  }
-
-  static TransportFailure classify(httplib::Error error) {
-    switch (error) {
-      case httplib::Error::Connection: return TransportFailure::Connect;
-      case httplib::Error::ConnectionTimeout: return TransportFailure::Timeout;
-      case httplib::Error::Read: return TransportFailure::Read;
-      case httplib::Error::Write: return TransportFailure::Write;
-      case httplib::Error::SSLConnection:
-      case httplib::Error::SSLLoadingCerts:
-      case httplib::Error::SSLServerVerification: return TransportFailure::Tls;
-      default: return TransportFailure::Other;
-    }
-  }
-
-  std::string describe(httplib::Error error, const httplib::Client& client) const {
-    switch (error) {
-      case httplib::Error::Connection:
-        return "cannot connect to " + origin_.origin() + " (refused, unreachable, or the name does not resolve)";
-      case httplib::Error::ConnectionTimeout:
-        return "connecting to " + origin_.origin() + " timed out";
-      case httplib::Error::Read:
-        return "the connection to " + origin_.origin() + " failed or timed out while reading the response";
-      case httplib::Error::Write:
-        return "the connection to " + origin_.origin() + " failed while sending the request";
-      case httplib::Error::SSLServerVerification: {
-        const long code = client.get_openssl_verify_result();
-        std::string why = code != X509_V_OK ? X509_verify_cert_error_string(code) : "the certificate does not name this host";
-        return "TLS verification of " + origin_.origin() + " failed (" + why +
-               "); if the server uses a private CA, pass its certificate with ClientOptions::ca_cert_path";
-      }
-      case httplib::Error::SSLLoadingCerts:
-        return "cannot load the CA certificates" +
-               (options_.ca_cert_path.empty() ? std::string(" of the system store") : " from " + options_.ca_cert_path);
-      case httplib::Error::SSLConnection:
-        return "the TLS handshake with " + origin_.origin() + " failed";
-      default:
-        return "the request to " + origin_.origin() + " failed (" + httplib::to_string(error) + ")";
-    }
-  }
-
-  static HttpResult closed_result() {
-    HttpResult result;
-    result.failure = TransportFailure::Closed;
-    result.error = "the client is closed";
-    return result;
-  }
+  std::unique_ptr<Connection> checkout();
+  bool is_closed();
+  void checkin(std::unique_ptr<Connection> connection);
+  std::unique_ptr<Connection> make_connection() const;
+  HttpResult send_on(Connection& connection, const HttpRequest& request) const;
+  static HttpResult closed_result();
 
   Url origin_;
   const ClientOptions& options_;
@@ -2778,6 +1497,8 @@ class ConnectionPool {
 }  // namespace detail
 }  // namespace dhis2
 
+// definitions of <dhis2/detail/http_transport.hpp>: <dhis2/impl/http_transport.ipp>, at the end of this file
+
 #endif  // DHIS2_DETAIL_HTTP_TRANSPORT_HPP
 // end of <dhis2/detail/http_transport.hpp>
 // #include <dhis2/detail/url.hpp>
@@ -2786,19 +1507,11 @@ class ConnectionPool {
 // #include <dhis2/response.hpp>
 // #include <dhis2/server_version.hpp>
 // #include <dhis2/task_ref.hpp>
-// #include <dhis2/version.hpp>
-// #include <dhis2/web_message.hpp>
 
-#include <time.h>
-
-#include <algorithm>
 #include <atomic>
-#include <cctype>
-#include <cstdio>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <ctime>
 #include <exception>
 #include <map>
 #include <memory>
@@ -2806,7 +1519,6 @@ class ConnectionPool {
 #include <optional>
 #include <random>
 #include <string>
-#include <thread>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -2821,14 +1533,8 @@ class TasksApi;
 class TaskWatcher;
 
 // The DHIS2 versions this library is tested against (docs/compatibility.md).
-inline const ServerVersion& minimum_supported_version() {
-  static const ServerVersion v{2, 38, 0, 0, true};
-  return v;
-}
-inline const ServerVersion& first_unsupported_version() {
-  static const ServerVersion v{2, 44, 0, 0, true};
-  return v;
-}
+const ServerVersion& minimum_supported_version();
+const ServerVersion& first_unsupported_version();
 
 class Client {
  public:
@@ -2843,73 +1549,27 @@ class Client {
 
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
-  ~Client() { close(); }
+  ~Client();
 
   // Runs the handshake now; idempotent. A request on an unconnected client calls it first.
-  void connect() {
-    std::lock_guard<std::mutex> lock(connect_mutex_);
-    // Every transition is a compare-and-swap: a close() from another thread always wins.
-    State expected = State::Unconnected;
-    if (!state_.compare_exchange_strong(expected, State::Connecting)) {
-      if (expected == State::Connected) return;
-      throw UsageError("Client::connect: the client is closed");
-    }
-    try {
-      handshake();
-    } catch (...) {
-      State connecting = State::Connecting;
-      state_.compare_exchange_strong(connecting, State::Unconnected);
-      throw;
-    }
-    State connecting = State::Connecting;
-    if (!state_.compare_exchange_strong(connecting, State::Connected)) {
-      throw UsageError("Client::connect: the client was closed during the handshake");
-    }
-  }
+  void connect();
 
   // Closes the connections; idempotent. Later requests throw UsageError.
-  void close() {
-    {
-      std::lock_guard<std::mutex> lock(sleep_mutex_);
-      if (state_ == State::Closed) return;
-      state_ = State::Closed;
-    }
-    sleep_cv_.notify_all();
-    std::shared_ptr<detail::ConnectionPool> pool;
-    {
-      std::lock_guard<std::mutex> lock(pool_mutex_);
-      pool = pool_;
-    }
-    if (pool) pool->close();
-  }
+  void close();
 
   State state() const noexcept { return state_.load(); }
 
   // The base URL: as given until connect(), then the canonical one the handshake found.
-  std::string base_url() const {
-    std::lock_guard<std::mutex> lock(pool_mutex_);
-    return url_.str();
-  }
+  std::string base_url() const;
   const ClientOptions& options() const noexcept { return options_; }
 
   // What the server reported in the handshake. Throw UsageError with skip_version_probe.
-  std::string raw_version() {
-    ensure_connected();
-    require_version("raw_version");
-    return raw_version_;
-  }
+  std::string raw_version();
   std::string version_key() { return server_version().key(); }
-  ServerVersion server_version() {
-    ensure_connected();
-    require_version("server_version");
-    return *server_version_;
-  }
+  ServerVersion server_version();
   // The server's version, or empty when it is not known (ClientOptions::skip_version_probe).
   // Connects first, like every request.
-  std::optional<ServerVersion> known_version() {
-    ensure_connected();
-    return server_version_;
-  }
+  std::optional<ServerVersion> known_version();
 
   // ---- JSON requests: the body decoded, or a typed error --------------------------------------
 
@@ -2956,12 +1616,7 @@ class Client {
   Response get_response(const std::string& path, const Query& query = {}) { return send("GET", path, {}, {}, query); }
   // Any method and body. Still throws TransportError, and UsageError on a closed client.
   Response send(const std::string& method, const std::string& path, const std::string& body = {},
-                const std::string& content_type = {}, const Query& query = {}) {
-    if (method.empty()) throw UsageError("Client::send: the method is empty");
-    ensure_connected();
-    const std::string target = detail::api_target(context_path(), path, query);
-    return execute(method, target, body, content_type, is_idempotent(method));
-  }
+                const std::string& content_type = {}, const Query& query = {});
 
   SystemApi system();
   JobsApi jobs();
@@ -2975,429 +1630,74 @@ class Client {
 
   // A request that is never retried by the policy: job kick-offs (a retry starts a second job).
   Response send_once(const std::string& method, const std::string& path, const std::string& body,
-                     const std::string& content_type, const Query& query) {
-    ensure_connected();
-    const std::string target = detail::api_target(context_path(), path, query);
-    return execute(method, target, body, content_type, false, false);
-  }
+                     const std::string& content_type, const Query& query);
 
-  Client(std::string base_url, Auth auth, ClientOptions options)
-      : url_(detail::parse_url(base_url)), auth_(std::move(auth)), options_(std::move(options)) {
-    validate_options();
-    if (!options_.version_pin.empty()) {
-      pin_ = ServerVersion::try_parse(options_.version_pin);
-      if (!pin_) {
-        throw UsageError("ClientOptions::version_pin \"" + options_.version_pin +
-                         "\" is not a DHIS2 version; use e.g. \"2.41\" or \"2.41.4\"");
-      }
-      pin_has_patch_ = std::count(options_.version_pin.begin(), options_.version_pin.end(), '.') >= 2;
-    }
-    if (options_.user_agent.empty()) options_.user_agent = std::string("dhis2-cpp/") + DHIS2CPP_VERSION_STRING;
-    std::random_device seed;
-    random_.seed(seed());
-  }
+  Client(std::string base_url, Auth auth, ClientOptions options);
 
-  void validate_options() const {
-    if (options_.timeout.count() <= 0) throw UsageError("ClientOptions::timeout must be positive");
-    if (options_.connect_timeout.count() <= 0) throw UsageError("ClientOptions::connect_timeout must be positive");
-    if (options_.pool_size == 0) throw UsageError("ClientOptions::pool_size must be at least 1");
-    if (options_.max_response_bytes == 0) throw UsageError("ClientOptions::max_response_bytes must be positive");
-    if (options_.system_cache_ttl.count() < 0) throw UsageError("ClientOptions::system_cache_ttl must not be negative");
-    if (const auto& r = options_.retry) {
-      if (r->max_attempts < 1) throw UsageError("RetryPolicy::max_attempts must be at least 1");
-      if (r->base_delay.count() < 0 || r->max_delay.count() < 0) throw UsageError("RetryPolicy delays must not be negative");
-      if (r->backoff_factor < 1.0) throw UsageError("RetryPolicy::backoff_factor must be at least 1");
-      if (r->jitter < 0.0 || r->jitter >= 1.0) throw UsageError("RetryPolicy::jitter must be in [0, 1)");
-    }
-    if (!options_.ca_cert_path.empty()) {
-      // fopen() accepts a directory on Linux; reading a byte tells (an empty file still passes).
-      std::FILE* f = std::fopen(options_.ca_cert_path.c_str(), "r");
-      const bool readable = f && (std::fgetc(f) != EOF || !std::ferror(f));
-      if (f) std::fclose(f);
-      if (!readable) {
-        throw UsageError("ClientOptions::ca_cert_path: cannot read \"" + options_.ca_cert_path +
-                         "\" (a PEM file of CA certificates is expected)");
-      }
-    }
-  }
+  void validate_options() const;
 
   nlohmann::json request_json(const std::string& method, const std::string& path, const std::string& body,
-                              const std::string& content_type, const Query& query) {
-    ensure_connected();
-    const std::string target = detail::api_target(context_path(), path, query);
-    return interpret(execute(method, target, body, content_type, is_idempotent(method)), method, target);
-  }
+                              const std::string& content_type, const Query& query);
 
-  static bool is_idempotent(const std::string& method) {
-    return method == "GET" || method == "PUT" || method == "DELETE" || method == "HEAD" || method == "OPTIONS";
-  }
-
-  static std::string body_text(const nlohmann::json& body) { return body.is_null() ? std::string() : body.dump(); }
-
-  std::string context_path() const {
-    std::lock_guard<std::mutex> lock(pool_mutex_);
-    return url_.path;
-  }
-
-  void ensure_connected() {
-    const State s = state_.load();
-    if (s == State::Connected) return;
-    if (s == State::Closed) throw UsageError("the client is closed; create a new dhis2::Client");
-    connect();
-  }
-
-  void require_version(const char* what) const {
-    if (!server_version_) {
-      throw UsageError(std::string("Client::") + what +
-                       ": the server version is unknown because ClientOptions::skip_version_probe is set");
-    }
-  }
+  static bool is_idempotent(const std::string& method);
+  static std::string body_text(const nlohmann::json& body);
+  std::string context_path() const;
+  void ensure_connected();
+  void require_version(const char* what) const;
 
   // ---- the handshake ---------------------------------------------------------------------------
 
-  void handshake() {
-    if (!options_.skip_version_probe) adopt_canonical_url();
-    {
-      std::lock_guard<std::mutex> lock(pool_mutex_);
-      pool_ = std::make_shared<detail::ConnectionPool>(url_, options_);
-    }
-    if (options_.skip_version_probe) return;
-    const std::string target = detail::api_target(url_.path, "system/info");
-    const nlohmann::json info = interpret(execute("GET", target, {}, {}, true), "GET", target);
-    if (!info.is_object() || !info.contains("version") || !info["version"].is_string()) {
-      throw UnexpectedResponseError("the server at " + url_.str() +
-                                    " is not a DHIS2 server: /api/system/info has no version", 200);
-    }
-    raw_version_ = info["version"].get<std::string>();
-    const auto parsed = ServerVersion::try_parse(raw_version_);
-    if (!parsed) {
-      throw UnsupportedVersionError(raw_version_, "the server reports version \"" + raw_version_ +
-                                                      "\", which is not a DHIS2 release version");
-    }
-    if (!options_.allow_unsupported_version && (*parsed < minimum_supported_version() || *parsed >= first_unsupported_version())) {
-      throw UnsupportedVersionError(raw_version_, "DHIS2 " + raw_version_ +
-                                                      " is not supported (this library supports 2.38 to 2.43); set "
-                                                      "ClientOptions::allow_unsupported_version to try anyway");
-    }
-    if (pin_ && !options_.allow_version_mismatch) {
-      const bool same = parsed->major == pin_->major && parsed->minor == pin_->minor &&
-                        (!pin_has_patch_ || (parsed->patch == pin_->patch && parsed->hotfix == pin_->hotfix));
-      if (!same) throw VersionPinMismatchError(options_.version_pin, raw_version_);
-    }
-    server_version_ = *parsed;
-    prime_system_info(info);
-  }
+  void handshake();
 
   // Follows redirects of an unauthenticated probe to find the canonical base URL (http to https,
   // a moved context path). A target on another origin is adopted only when its
   // /api/system/info answers with JSON, so an SSO login page never becomes the base URL.
-  void adopt_canonical_url() {
-    detail::Url current = url_;
-    for (int hop = 0; hop < 5; ++hop) {
-      const detail::HttpResult probe = probe_info(current);
-      if (probe.failure != detail::TransportFailure::None) throw transport_error("GET", current.str() + "/api/system/info", probe);
-      const int status = probe.response.status;
-      const std::string location = probe.response.header("Location");
-      if (status < 300 || status > 399 || location.empty()) break;
-      const auto next = resolve_redirect(current, location);
-      if (!next) break;  // a login page or somewhere that is not an API root
-      if (!next->same_origin(current)) {
-        const detail::HttpResult check = probe_info(*next);
-        if (check.failure != detail::TransportFailure::None || !is_json(check.response)) break;
-      }
-      current = *next;
-    }
-    std::lock_guard<std::mutex> lock(pool_mutex_);
-    url_ = current;
-  }
+  void adopt_canonical_url();
 
-  detail::HttpResult probe_info(const detail::Url& base) const {
-    detail::ConnectionPool probe_pool(base, options_);
-    detail::HttpRequest request;
-    request.method = "GET";
-    request.target = base.path + "/api/system/info";
-    request.headers = common_headers();
-    return probe_pool.send(request);
-  }
+  detail::HttpResult probe_info(const detail::Url& base) const;
 
   // The base URL a redirect of ".../api/system/info" points to, if it points to one.
-  static std::optional<detail::Url> resolve_redirect(const detail::Url& from, const std::string& location) {
-    std::string absolute = location;
-    if (absolute.rfind("http://", 0) != 0 && absolute.rfind("https://", 0) != 0) {
-      if (absolute.empty() || absolute.front() != '/') return std::nullopt;
-      absolute = from.origin() + absolute;
-    }
-    const auto query = absolute.find_first_of("?#");
-    if (query != std::string::npos) absolute.resize(query);
-    const std::string suffix = "/api/system/info";
-    if (absolute.size() < suffix.size() || absolute.compare(absolute.size() - suffix.size(), suffix.size(), suffix) != 0) {
-      return std::nullopt;
-    }
-    try {
-      return detail::parse_url(absolute.substr(0, absolute.size() - suffix.size()), "redirect target");
-    } catch (const UsageError&) {
-      return std::nullopt;
-    }
-  }
+  static std::optional<detail::Url> resolve_redirect(const detail::Url& from, const std::string& location);
 
-  static bool is_json(const Response& r) {
-    return r.header("Content-Type").find("json") != std::string::npos &&
-           !nlohmann::json::parse(r.body, nullptr, false).is_discarded();
-  }
+  static bool is_json(const Response& r);
 
   // ---- sending, retrying -----------------------------------------------------------------------
 
-  std::vector<std::pair<std::string, std::string>> common_headers() const {
-    return {{"Accept", "application/json"}, {"X-Requested-With", "XMLHttpRequest"}, {"User-Agent", options_.user_agent}};
-  }
+  std::vector<std::pair<std::string, std::string>> common_headers() const;
 
   struct Credential {
     std::string header;
     std::uint64_t generation = 0;
   };
 
-  Credential credential() {
-    if (const auto* basic = std::get_if<BasicAuth>(&auth_)) {
-      return {"Basic " + detail::base64_encode(basic->username + ":" + basic->password), 0};
-    }
-    if (const auto* token = std::get_if<TokenAuth>(&auth_)) return {"ApiToken " + token->token(), 0};
-    std::lock_guard<std::mutex> lock(bearer_mutex_);
-    return {"Bearer " + std::get<BearerAuth>(auth_).provider()(false), bearer_generation_};
-  }
+  Credential credential();
 
   // After a 401 with the token of `generation`: one refresh for all threads that saw it.
-  Credential refreshed_credential(std::uint64_t generation) {
-    std::lock_guard<std::mutex> lock(bearer_mutex_);
-    if (bearer_generation_ == generation) {
-      bearer_token_ = std::get<BearerAuth>(auth_).provider()(true);
-      ++bearer_generation_;
-    }
-    return {"Bearer " + bearer_token_, bearer_generation_};
-  }
+  Credential refreshed_credential(std::uint64_t generation);
 
   Response execute(const std::string& method, const std::string& target, const std::string& body,
-                   const std::string& content_type, bool idempotent, bool allow_retry = true) {
-    std::shared_ptr<detail::ConnectionPool> pool;
-    {
-      std::lock_guard<std::mutex> lock(pool_mutex_);
-      pool = pool_;
-    }
-    if (!pool || state_ == State::Closed) throw UsageError("the client is closed; create a new dhis2::Client");
-    const std::string url = url_origin() + target;
-    const bool may_retry = allow_retry && options_.retry && (idempotent || options_.retry->retry_non_idempotent);
-    const int max_attempts = may_retry ? options_.retry->max_attempts : 1;
-    Credential cred = credential();
-    bool refreshed = false;
-    for (int attempt = 1;; ++attempt) {
-      detail::HttpRequest request;
-      request.method = method;
-      request.target = target;
-      request.headers = common_headers();
-      request.headers.emplace_back("Authorization", cred.header);
-      request.body = body;
-      request.content_type = content_type;
-      request.idempotent = idempotent;
-      const auto started = std::chrono::steady_clock::now();
-      detail::HttpResult result = pool->send(request);
-      RequestEvent event;
-      event.method = method;
-      event.url = url;
-      event.request_headers = redacted(request.headers);
-      event.attempt = attempt;
-      event.status = result.response.status;
-      event.error = result.error;
-      event.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-
-      if (result.failure == detail::TransportFailure::Closed) {
-        report(event);
-        throw UsageError("the client is closed; create a new dhis2::Client");
-      }
-      if (result.failure == detail::TransportFailure::None && result.response.status == 401 &&
-          std::holds_alternative<BearerAuth>(auth_) && !refreshed) {
-        event.will_retry = true;  // once, with a refreshed token
-        report(event);
-        refreshed = true;
-        cred = refreshed_credential(cred.generation);
-        --attempt;  // the refresh retry is not a retry of the policy
-        continue;
-      }
-      const auto delay = retry_delay(result, attempt, max_attempts, may_retry);
-      event.will_retry = delay.has_value();
-      if (delay) event.retry_delay = *delay;
-      report(event);
-      if (!delay) {
-        if (result.failure != detail::TransportFailure::None) throw transport_error(method, url, result);
-        return std::move(result.response);
-      }
-      sleep_for(*delay);
-    }
-  }
+                   const std::string& content_type, bool idempotent, bool allow_retry = true);
 
   // The wait before the next attempt, or empty when this result is final.
   std::optional<std::chrono::milliseconds> retry_delay(const detail::HttpResult& result, int attempt, int max_attempts,
-                                                       bool may_retry) {
-    if (!may_retry || attempt >= max_attempts) return std::nullopt;
-    const RetryPolicy& policy = *options_.retry;
-    if (result.failure != detail::TransportFailure::None) {
-      const bool retryable = result.failure == detail::TransportFailure::Connect ||
-                             result.failure == detail::TransportFailure::Timeout ||
-                             result.failure == detail::TransportFailure::Read ||
-                             result.failure == detail::TransportFailure::Write;
-      if (!retryable || !policy.retry_connection_errors) return std::nullopt;
-    } else {
-      const auto& statuses = policy.retry_statuses;
-      if (std::find(statuses.begin(), statuses.end(), result.response.status) == statuses.end()) return std::nullopt;
-      if (const auto after = retry_after(result.response.header("Retry-After"))) return std::min(*after, policy.max_delay);
-    }
-    double base = static_cast<double>(policy.base_delay.count());
-    for (int i = 1; i < attempt; ++i) base *= policy.backoff_factor;
-    base = std::min(base, static_cast<double>(policy.max_delay.count()));
-    std::uniform_real_distribution<double> spread(1.0 - policy.jitter, 1.0 + policy.jitter);
-    double jittered;
-    {
-      std::lock_guard<std::mutex> lock(random_mutex_);
-      jittered = base * spread(random_);
-    }
-    return std::chrono::milliseconds(static_cast<std::int64_t>(std::min(jittered, static_cast<double>(policy.max_delay.count()))));
-  }
+                                                       bool may_retry);
 
   // Retry-After as delta-seconds or an HTTP date (RFC 9110 §10.2.3); empty when absent or invalid.
-  static std::optional<std::chrono::milliseconds> retry_after(const std::string& value) {
-    if (value.empty()) return std::nullopt;
-    if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
-      if (value.size() > 9) return std::chrono::milliseconds::max();
-      return std::chrono::milliseconds(std::stoll(value) * 1000);
-    }
-    std::tm tm{};
-    const char* end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (!end || *end != '\0') return std::nullopt;
-    const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(when - std::chrono::system_clock::now());
-    return std::max(wait, std::chrono::milliseconds(0));
-  }
+  static std::optional<std::chrono::milliseconds> retry_after(const std::string& value);
 
-  void sleep_for(std::chrono::milliseconds delay) {
-    std::unique_lock<std::mutex> lock(sleep_mutex_);
-    sleep_cv_.wait_for(lock, delay, [this] { return state_ == State::Closed; });
-    if (state_ == State::Closed) throw UsageError("the client was closed while waiting to retry a request");
-  }
-
-  void report(const RequestEvent& event) const {
-    if (options_.on_request) options_.on_request(event);
-  }
-
-  static std::vector<std::pair<std::string, std::string>> redacted(std::vector<std::pair<std::string, std::string>> headers) {
-    for (auto& h : headers) {
-      if (h.first == "Authorization") {
-        const auto space = h.second.find(' ');
-        h.second = h.second.substr(0, space == std::string::npos ? 0 : space + 1) + "[redacted]";
-      }
-    }
-    return headers;
-  }
-
-  std::string url_origin() const {
-    std::lock_guard<std::mutex> lock(pool_mutex_);
-    return url_.origin();
-  }
+  void sleep_for(std::chrono::milliseconds delay);
+  void report(const RequestEvent& event) const;
+  static std::vector<std::pair<std::string, std::string>> redacted(std::vector<std::pair<std::string, std::string>> headers);
+  std::string url_origin() const;
 
   // ---- classifying answers (DESIGN.md §2) -------------------------------------------------------
 
-  TransportError transport_error(const std::string& method, const std::string& url, const detail::HttpResult& r) const {
-    std::string message = method + " " + url + ": " + r.error;
-    if (r.failure == detail::TransportFailure::TooLarge) {
-      message += "; raise ClientOptions::max_response_bytes or ask for less (paging, fields=)";
-    } else if (r.failure == detail::TransportFailure::Timeout || r.failure == detail::TransportFailure::Read) {
-      message += " (timeouts: connect " + std::to_string(options_.connect_timeout.count()) + " ms, read " +
-                 std::to_string(options_.timeout.count()) + " ms)";
-    }
-    return TransportError(message);
-  }
-
-  nlohmann::json interpret(const Response& r, const std::string& method, const std::string& target) const {
-    const std::string what = method + " " + strip_query(target);
-    const std::string type = r.header("Content-Type");
-    if (r.status >= 200 && r.status < 300) {
-      if (r.body.empty() || std::all_of(r.body.begin(), r.body.end(), [](unsigned char c) { return std::isspace(c) != 0; })) {
-        return nullptr;
-      }
-      auto parsed = nlohmann::json::parse(r.body, nullptr, false);
-      if (parsed.is_discarded() || type.find("html") != std::string::npos) {
-        throw UnexpectedResponseError(what + ": expected JSON but got " + (type.empty() ? "a body" : type) + " (HTTP " +
-                                          std::to_string(r.status) + "): " + excerpt(r.body) + describe_html(type),
-                                      r.status);
-      }
-      return parsed;
-    }
-    if (r.status >= 300 && r.status < 400) {
-      const std::string location = r.header("Location");
-      if (location.find("login") != std::string::npos) {
-        throw AuthenticationError(r.status, what + ": the server redirected to its login page (" + strip_query(location) +
-                                                ") instead of answering: the request was not authenticated. "
-                                                "Check the credentials, or whether a single sign-on proxy sits in front "
-                                                "of DHIS2");
-      }
-      throw UnexpectedResponseError(what + ": the server redirected to " + strip_query(location) + " (HTTP " +
-                                        std::to_string(r.status) +
-                                        "); redirects are not followed so credentials never travel elsewhere; use the "
-                                        "final URL as the base URL",
-                                    r.status);
-    }
-    std::shared_ptr<const WebMessage> message;
-    const auto parsed = nlohmann::json::parse(r.body, nullptr, false);
-    if (!parsed.is_discarded() && WebMessage::looks_like(parsed)) {
-      try {
-        message = std::make_shared<const WebMessage>(WebMessage::from_json(parsed));
-      } catch (const DecodeError&) {
-        message = nullptr;
-      }
-    }
-    if (r.status == 401) throw AuthenticationError(401, what + ": " + unauthorized_hint(r, message.get()));
-    std::string text = message ? message->message : "";
-    if (!message && !parsed.is_discarded() && parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()) {
-      text = parsed["message"].get<std::string>();
-    }
-    if (!message && parsed.is_discarded() && !r.body.empty()) {
-      text = "the answer is not JSON but " + (type.empty() ? std::string("a body") : type) +
-             (r.status == 404 ? " (a path this server does not have?)" : "");
-    }
-    if (r.status == 409 && message && message->status == "WARNING") {
-      text += " [the import finished with errors: see web_message() for the report]";
-    }
-    throw ApiError(r.status, text, message ? message->error_code : "", message, what);
-  }
-
-  std::string unauthorized_hint(const Response& r, const WebMessage* message) const {
-    std::string hint = "the server refused the credentials (HTTP 401";
-    if (message && !message->message.empty() && message->message != "Unauthorized") hint += ": " + message->message;
-    hint += "). ";
-    if (std::holds_alternative<BasicAuth>(auth_)) {
-      hint += "Check the user name and password, and that the account is not disabled or locked";
-    } else if (std::holds_alternative<TokenAuth>(auth_)) {
-      hint += "Check that the personal access token exists on this server, has not expired, and that its allowed "
-              "IP addresses, methods and referrers permit this request";
-    } else {
-      hint += "The bearer token was refreshed once and still refused: check the token provider and the server's "
-              "OAuth2/OIDC configuration";
-    }
-    const std::string challenge = r.header("WWW-Authenticate");
-    if (!challenge.empty()) hint += " (WWW-Authenticate: " + challenge + ")";
-    return hint;
-  }
-
-  static std::string excerpt(const std::string& body) {
-    std::string text = body.substr(0, 80);
-    for (auto& c : text) {
-      if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-    }
-    return "\"" + text + (body.size() > 80 ? "...\"" : "\"");
-  }
-
-  static std::string describe_html(const std::string& type) {
-    return type.find("html") != std::string::npos ? " (a login, proxy or error page?)" : "";
-  }
-
-  static std::string strip_query(const std::string& url) { return url.substr(0, url.find_first_of("?#")); }
+  TransportError transport_error(const std::string& method, const std::string& url, const detail::HttpResult& r) const;
+  nlohmann::json interpret(const Response& r, const std::string& method, const std::string& target) const;
+  std::string unauthorized_hint(const Response& r, const WebMessage* message) const;
+  static std::string excerpt(const std::string& body);
+  static std::string describe_html(const std::string& type);
+  static std::string strip_query(const std::string& url);
 
   // A decode error names the request, as every other error does (docs/client.md "Errors").
   template <class T>
@@ -3470,6 +1770,7 @@ class Client {
 // Thread-safe; a SystemApi is a cheap handle that must not outlive its Client.
 
 // #include <dhis2/client.hpp>
+// #include <dhis2/detail/config.hpp>
 
 #include <chrono>
 #include <exception>
@@ -3487,43 +1788,20 @@ class SystemApi {
   explicit SystemApi(Client& client) : client_(client) {}
 
   // /api/system/info.
-  nlohmann::json info() {
-    client_.ensure_connected();  // the handshake primes the cache
-    return cached("info", [this] { return client_.get_raw("system/info"); });
-  }
+  nlohmann::json info();
 
   // /api/me: the user the credentials belong to, with their authorities. Never cached.
   nlohmann::json me() { return client_.get_raw("me"); }
 
   // A system setting's value (e.g. "keyUiLocale"), or an empty optional when the server has no
   // such setting (or keeps it confidential).
-  std::optional<nlohmann::json> setting(const std::string& key) {
-    if (key.empty()) throw UsageError("SystemApi::setting: the key is empty");
-    const auto answer = cached("setting:" + key, [this, &key] { return client_.get_raw("systemSettings/" + key); });
-    // {"<key>": value}, value null when absent (SystemSettingController).
-    if (!answer.is_object()) return std::nullopt;
-    const auto it = answer.find(key);
-    if (it == answer.end() || it->is_null()) return std::nullopt;
-    return *it;
-  }
+  std::optional<nlohmann::json> setting(const std::string& key);
 
   // The uid of the "default" category combination, used by data values without disaggregation.
-  std::string default_category_combo_uid() {
-    const auto answer = cached("default_category_combo", [this] {
-      return client_.get_raw("categoryCombos", {{"filter", "name:eq:default"}, {"fields", "id"}, {"paging", "false"}});
-    });
-    const auto list = answer.is_object() ? answer.find("categoryCombos") : answer.end();
-    if (!answer.is_object() || list == answer.end() || !list->is_array() || list->empty() || !(*list)[0].contains("id")) {
-      throw UnexpectedResponseError("GET /api/categoryCombos: the server lists no \"default\" category combination");
-    }
-    return (*list)[0]["id"].get<std::string>();
-  }
+  std::string default_category_combo_uid();
 
   // Forgets every cached value; the next reads go to the server.
-  void invalidate() {
-    std::lock_guard<std::mutex> lock(client_.cache_mutex_);
-    client_.cache_.clear();
-  }
+  void invalidate();
 
  private:
   template <class Load>
@@ -3575,18 +1853,9 @@ class SystemApi {
   Client& client_;
 };
 
-inline SystemApi Client::system() { return SystemApi(*this); }
-
-inline void Client::prime_system_info(const nlohmann::json& info) {
-  if (options_.system_cache_ttl.count() == 0) return;
-  std::lock_guard<std::mutex> lock(cache_mutex_);
-  auto& entry = cache_["info"];
-  entry.value = info;
-  entry.loading.reset();
-  entry.expires = std::chrono::steady_clock::now() + options_.system_cache_ttl;
-}
-
 }  // namespace dhis2
+
+// definitions of <dhis2/system_api.hpp>: <dhis2/impl/system_api.ipp>, at the end of this file
 
 #endif  // DHIS2_SYSTEM_API_HPP
 // end of <dhis2/system_api.hpp>
@@ -3601,10 +1870,10 @@ inline void Client::prime_system_info(const nlohmann::json& info) {
 // Thread-safe; a JobsApi is a cheap handle that must not outlive its Client.
 
 // #include <dhis2/client.hpp>
+// #include <dhis2/detail/config.hpp>
 // #include <dhis2/errors.hpp>
 // #include <dhis2/local_time.hpp>
 // #include <dhis2/task_ref.hpp>
-// #include <dhis2/web_message.hpp>
 
 #include <optional>
 #include <string>
@@ -3646,122 +1915,44 @@ class JobsApi {
   explicit JobsApi(Client& client) : client_(client) {}
 
   // POST /api/resourceTables/analytics.
-  TaskRef start_analytics(const AnalyticsOptions& options = {}) {
-    Query query;
-    const std::pair<bool, const char*> flags[] = {
-        {options.skip_resource_tables, "skipResourceTables"}, {options.skip_aggregate, "skipAggregate"},
-        {options.skip_events, "skipEvents"},                  {options.skip_enrollment, "skipEnrollment"},
-        {options.skip_tracked_entities, "skipTrackedEntities"},
-        {options.skip_org_unit_ownership, "skipOrgUnitOwnership"}, {options.skip_outliers, "skipOutliers"}};
-    for (const auto& f : flags) {
-      if (f.first) query.emplace_back(f.second, "true");
-    }
-    if (options.last_years) {
-      if (*options.last_years < 1) throw UsageError("AnalyticsOptions::last_years must be at least 1");
-      query.emplace_back("lastYears", std::to_string(*options.last_years));
-    }
-    return kick_off("resourceTables/analytics", query, {}, {}, options.attach_if_running, "ANALYTICS_TABLE");
-  }
+  TaskRef start_analytics(const AnalyticsOptions& options = {});
 
   // POST /api/resourceTables.
-  TaskRef start_resource_tables(bool attach_if_running = false) {
-    return kick_off("resourceTables", {}, {}, {}, attach_if_running, "RESOURCE_TABLE");
-  }
+  TaskRef start_resource_tables(bool attach_if_running = false);
 
   // POST /api/resourceTables/monitoring.
-  TaskRef start_monitoring(bool attach_if_running = false) {
-    return kick_off("resourceTables/monitoring", {}, {}, {}, attach_if_running, "MONITORING");
-  }
+  TaskRef start_monitoring(bool attach_if_running = false);
 
   // POST /api/predictions?async=true (without async the server runs them inside the request).
-  TaskRef start_predictions(const PredictionOptions& options) {
-    if (options.start_date.empty() || options.end_date.empty()) {
-      throw UsageError("PredictionOptions: start_date and end_date are required (yyyy-MM-dd)");
-    }
-    Query query = {{"startDate", options.start_date}, {"endDate", options.end_date}, {"async", "true"}};
-    for (const auto& p : options.predictors) query.emplace_back("predictor", p);
-    for (const auto& g : options.predictor_groups) query.emplace_back("predictorGroup", g);
-    return kick_off("predictions", query, {}, {}, false, "PREDICTOR");
-  }
+  TaskRef start_predictions(const PredictionOptions& options);
 
   // POST /api/dataIntegrity/summary or /details.
-  TaskRef start_data_integrity(const DataIntegrityOptions& options = {}) {
-    Query query;
-    std::string checks;
-    for (const auto& c : options.checks) checks += (checks.empty() ? "" : ",") + c;
-    if (!checks.empty()) query.emplace_back("checks", checks);
-    const char* type = options.details ? "DATA_INTEGRITY_DETAILS" : "DATA_INTEGRITY";
-    return kick_off(options.details ? "dataIntegrity/details" : "dataIntegrity/summary", query, {}, {},
-                    options.attach_if_running, type);
-  }
+  TaskRef start_data_integrity(const DataIntegrityOptions& options = {});
 
   // POST /api/metadata?async=true with a metadata payload.
-  TaskRef import_metadata_async(const nlohmann::json& payload, Query params = {}) {
-    params.emplace_back("async", "true");
-    return kick_off("metadata", params, payload.dump(), "application/json", false, "");
-  }
+  TaskRef import_metadata_async(const nlohmann::json& payload, Query params = {});
 
   // POST /api/dataValueSets?async=true; `content_type` may be JSON, XML, CSV or ADX.
   TaskRef import_data_values_async(const std::string& payload, const std::string& content_type = "application/json",
-                                   Query params = {}) {
-    params.emplace_back("async", "true");
-    return kick_off("dataValueSets", params, payload, content_type, false, "");
-  }
-  TaskRef import_data_values_async(const nlohmann::json& payload, Query params = {}) {
-    return import_data_values_async(payload.dump(), "application/json", std::move(params));
-  }
+                                   Query params = {});
+  TaskRef import_data_values_async(const nlohmann::json& payload, Query params = {});
 
   // POST /api/tracker (asynchronous by default). Its envelope has no `created`: the kick-off
   // time is the server's time just before the request.
-  TaskRef import_tracker_async(const nlohmann::json& payload, Query params = {}) {
-    params.emplace_back("async", "true");
-    const auto before = server_now();
-    TaskRef ref = kick_off("tracker", params, payload.dump(), "application/json", false, "");
-    if (!ref.kickoff) ref.kickoff = before;
-    return ref;
-  }
+  TaskRef import_tracker_async(const nlohmann::json& payload, Query params = {});
 
   // Runs a saved job configuration now: POST /api/jobConfigurations/{uid}/execute. Its previous
   // run's rows stay in the feed until the new run starts (20 s and more on 2.41+, where it also
   // waits for a running job of its type), and its job row keeps the previous run's status. The
   // returned ref's kick-off time sets both apart: the previous run's end plus 1 ms where the row
   // has one (2.41+), else the server's time just before the run was asked for.
-  TaskRef execute(const std::string& uid) {
-    nlohmann::json row;
-    try {
-      row = client_.get_raw("jobConfigurations/" + uid, {{"fields", "id,jobType,lastFinished"}});
-    } catch (const ApiError& e) {
-      if (e.status() != 404) throw;
-      // Unknown uid: let /execute give the server's own answer (404 on 2.41+, E7006 before).
-      execute_post(uid);
-      throw;
-    }
-    if (!row.is_object() || !row.contains("jobType") || !row["jobType"].is_string()) {
-      throw UnexpectedResponseError("GET /api/jobConfigurations/" + uid + ": the job row has no jobType");
-    }
-    TaskRef ref{row["jobType"].get<std::string>(), uid};
-    if (row.contains("lastFinished") && row["lastFinished"].is_string()) {
-      if (const auto previous_end = parse_local_time(row["lastFinished"].get<std::string>())) {
-        ref.kickoff = *previous_end + std::chrono::milliseconds(1);
-      }
-    }
-    if (!ref.kickoff) ref.kickoff = server_now();
-    execute_post(uid);
-    return ref;
-  }
+  TaskRef execute(const std::string& uid);
 
   // Asks the server to cancel the job: POST /api/jobConfigurations/{uid}/cancel on 2.41+,
   // /api/scheduling/cancel/{type} before. DHIS2 cancels cooperatively, at the job's next stage:
   // that can take tens of seconds. A TaskWatcher then reports Cancelled, whichever Client or
   // process watches: the outcome comes from the server (the job row, or the <=2.40 final row).
-  void cancel(const TaskRef& ref) {
-    const auto version = client_.known_version();
-    if (!version || *version >= ServerVersion{2, 41, 0, 0, true}) {
-      client_.post_raw("jobConfigurations/" + ref.uid + "/cancel");
-    } else {
-      client_.post_raw("scheduling/cancel/" + ref.job_type);
-    }
-  }
+  void cancel(const TaskRef& ref);
 
   // Frees a job stuck in RUNNING (its node died, say) so that jobs of its type can run again:
   // POST /api/jobConfigurations/{uid}/revert. DHIS2 marks the run FAILED. Needs
@@ -3769,88 +1960,27 @@ class JobsApi {
   // server source has it from 2.41.1); 2.42+ refuses a job seen alive within the last minute
   // (409 "Failed to transition job from RUNNING state"), and every version a job that is not
   // running (409 "Job is not running"). Throws UnsupportedVersionError on older versions.
-  void revert(const TaskRef& ref) {
-    const auto version = client_.known_version();
-    if (version && *version < ServerVersion{2, 41, 1, 0, true}) {
-      throw UnsupportedVersionError(client_.raw_version(),
-                                    "reverting a job needs DHIS2 2.41.1 or later; this server runs " +
-                                        client_.raw_version() + ". Wait for DHIS2 to mark the job FAILED (" +
-                                        "10 minutes without a heartbeat), or restart the server");
-    }
-    const std::string path = "jobConfigurations/" + ref.uid + "/revert";
-    client_.interpret(client_.send_once("POST", path, {}, {}, {}), "POST", path);
-  }
+  void revert(const TaskRef& ref);
 
  private:
   TaskRef kick_off(const std::string& path, const Query& query, const std::string& body, const std::string& content_type,
-                   bool attach_if_running, const std::string& job_type) {
-    const Response response = client_.send_once("POST", path, body, content_type, query);
-    if (response.status == 409 && attach_if_running && !job_type.empty()) {
-      const auto message = nlohmann::json::parse(response.body, nullptr, false);
-      if (message.is_object() && message.value("message", "").find("already running") != std::string::npos) {
-        if (auto running = find_running(job_type)) return *running;
-      }
-    }
-    const auto json = client_.interpret(response, "POST", path);
-    const auto envelope = WebMessage::from_json(json, "kick-off");
-    auto ref = envelope.task_ref();
-    if (!ref) {
-      throw UnexpectedResponseError("POST " + path + ": the answer names no job (no response.jobType and response.id): " +
-                                    envelope.message);
-    }
-    if (envelope.response.is_object()) {
-      const auto created = envelope.response.find("created");
-      if (created != envelope.response.end() && created->is_string()) ref->kickoff = parse_local_time(created->get<std::string>());
-    }
-    return *ref;
-  }
+                   bool attach_if_running, const std::string& job_type);
 
   // The server's wall-clock time now (serverDate), or empty when it cannot be read.
-  std::optional<LocalTime> server_now() {
-    try {
-      const auto info = client_.get_raw("system/info", {{"fields", "serverDate"}});
-      if (info.is_object() && info.contains("serverDate") && info["serverDate"].is_string()) {
-        return parse_local_time(info["serverDate"].get<std::string>());
-      }
-    } catch (const ApiError&) {
-    } catch (const TransportError&) {
-    } catch (const UnexpectedResponseError&) {
-    }
-    return std::nullopt;
-  }
+  std::optional<LocalTime> server_now();
 
   // POST /api/jobConfigurations/{uid}/execute; throws ApiError when the server refuses the run.
-  void execute_post(const std::string& uid) {
-    const Response response = client_.send_once("POST", "jobConfigurations/" + uid + "/execute", {}, {}, {});
-    const auto report = client_.interpret(response, "POST", "jobConfigurations/" + uid + "/execute");
-    // <=2.40 answers 200 with the failure inside the ObjectReport (E7006).
-    if (report.is_object() && report.contains("errorReports") && report["errorReports"].is_array() &&
-        !report["errorReports"].empty()) {
-      const auto& first = report["errorReports"][0];
-      throw ApiError(response.status, first.value("message", "the job could not be executed"), first.value("errorCode", ""),
-                     nullptr, "POST /api/jobConfigurations/" + uid + "/execute");
-    }
-  }
+  void execute_post(const std::string& uid);
 
   // The job of `job_type` running now (2.39-2.40: /api/scheduling/running/{type} lists them).
-  std::optional<TaskRef> find_running(const std::string& job_type) {
-    const auto running = client_.get_raw("scheduling/running/" + job_type);
-    if (running.is_array()) {
-      for (const auto& process : running) {
-        if (process.is_object() && process.contains("jobId") && process["jobId"].is_string()) {
-          return TaskRef{job_type, process["jobId"].get<std::string>()};
-        }
-      }
-    }
-    return std::nullopt;
-  }
+  std::optional<TaskRef> find_running(const std::string& job_type);
 
   Client& client_;
 };
 
-inline JobsApi Client::jobs() { return JobsApi(*this); }
-
 }  // namespace dhis2
+
+// definitions of <dhis2/jobs_api.hpp>: <dhis2/impl/jobs_api.ipp>, at the end of this file
 
 #endif  // DHIS2_JOBS_API_HPP
 // end of <dhis2/jobs_api.hpp>
@@ -3877,6 +2007,7 @@ inline JobsApi Client::jobs() { return JobsApi(*this); }
 // polls (an HTTP request in flight finishes first).
 
 // #include <dhis2/client.hpp>
+// #include <dhis2/detail/config.hpp>
 // #include <dhis2/errors.hpp>
 // #include <dhis2/job_progress.hpp>
 // #include <dhis2/local_time.hpp>
@@ -3890,6 +2021,7 @@ inline JobsApi Client::jobs() { return JobsApi(*this); }
 // the wait found (TaskCompletion, whose outcome tells the truth rather than repeating the level of
 // the last row). Plain values; thread-safe to copy and share.
 
+// #include <dhis2/detail/config.hpp>
 // #include <dhis2/job_progress.hpp>
 // #include <dhis2/local_time.hpp>
 // #include <dhis2/notification.hpp>
@@ -3912,15 +2044,7 @@ enum class TaskOutcome {
   Unknown     // the job ended but the server no longer says how (e.g. DHIS2's stale-job rule)
 };
 
-inline const char* to_string(TaskOutcome outcome) noexcept {
-  switch (outcome) {
-    case TaskOutcome::Succeeded: return "succeeded";
-    case TaskOutcome::Failed: return "failed";
-    case TaskOutcome::Cancelled: return "cancelled";
-    case TaskOutcome::Unknown: break;
-  }
-  return "unknown";
-}
+const char* to_string(TaskOutcome outcome) noexcept;
 
 struct WatchOptions {
   // The first poll comes at once; the pauses start at initial_poll_interval and grow by half
@@ -3968,6 +2092,8 @@ struct TaskCompletion {
 
 }  // namespace dhis2
 
+// definitions of <dhis2/task_types.hpp>: <dhis2/impl/task_types.ipp>, at the end of this file
+
 #endif  // DHIS2_TASK_TYPES_HPP
 // end of <dhis2/task_types.hpp>
 // #include <dhis2/watch_rules.hpp>
@@ -3978,17 +2104,18 @@ struct TaskCompletion {
 // waiters' acceptors. After every poll the watcher gathers the evidence (the feed, and when a rule
 // needs them the job row, the task summary and the version's traits) and takes the first rule
 // that matches; its outcome ends the wait (or says to keep waiting) and its name is
-// TaskCompletion::rule. Every way a wait can end is in kRules below, in order; docs/tasks.md
-// shows the same table. Facts are from ../shared/docs/dhis2-wire.md; section numbers are cited.
+// TaskCompletion::rule. Every way a wait can end is in detail::rule_table() (defined in
+// <dhis2/impl/watch_rules.ipp>), in order; docs/tasks.md shows the same table. Facts are from
+// ../shared/docs/dhis2-wire.md; section numbers are cited.
 //
 // The deadline, the stall timeout and TaskWatcher::cancel() end a wait with an exception; they
 // are checked by the watcher after the rules and listed at the end of the table.
 
+// #include <dhis2/detail/config.hpp>
 // #include <dhis2/local_time.hpp>
 // #include <dhis2/notification.hpp>
 // #include <dhis2/task_types.hpp>
 
-#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -4009,50 +2136,23 @@ struct WatchRule {
 namespace detail {
 
 // The job types whose task summary carries the outcome (§1.7).
-inline bool has_task_summary(const std::string& type) {
-  return type == "DATAVALUE_IMPORT" || type == "COMPLETE_DATA_SET_REGISTRATION_IMPORT" || type == "METADATA_IMPORT" ||
-         type == "TRACKER_IMPORT_JOB" || type == "PREDICTOR" || type == "GEOJSON_IMPORT" ||
-         type == "AGGREGATE_DATA_EXCHANGE" || type == "GML_IMPORT";
-}
+bool has_task_summary(const std::string& type);
 
 // Types that run several processes, each ending in a completed row (§1.5).
-inline bool has_several_processes(const std::string& type) { return type == "META_DATA_SYNC"; }
+bool has_several_processes(const std::string& type);
 
-inline bool is_integrity_type(const std::string& type) {
-  return type == "DATA_INTEGRITY" || type == "DATA_INTEGRITY_DETAILS";
-}
+bool is_integrity_type(const std::string& type);
 
 // The outcome a summary's status means: ImportSummary SUCCESS/WARNING/ERROR, ImportReport
 // OK/WARNING/ERROR, PredictionSummary SUCCESS/ERROR. Empty when it says nothing known.
-inline std::optional<TaskOutcome> outcome_of_summary(const nlohmann::json& summary) {
-  if (!summary.is_object()) return std::nullopt;
-  const auto it = summary.find("status");
-  if (it == summary.end() || !it->is_string()) return std::nullopt;
-  const std::string status = it->get<std::string>();
-  if (status == "ERROR") return TaskOutcome::Failed;
-  if (status == "OK" || status == "SUCCESS" || status == "WARNING") return TaskOutcome::Succeeded;
-  return std::nullopt;
-}
+std::optional<TaskOutcome> outcome_of_summary(const nlohmann::json& summary);
 
 // "Import complete with status ERROR, ..." as written by the import jobs (§1.5).
-inline std::optional<TaskOutcome> outcome_of_message(const std::string& message) {
-  const std::string marker = "with status ";
-  const auto at = message.find(marker);
-  if (at == std::string::npos) return std::nullopt;
-  const std::string rest = message.substr(at + marker.size());
-  if (rest.rfind("ERROR", 0) == 0) return TaskOutcome::Failed;
-  if (rest.rfind("OK", 0) == 0 || rest.rfind("SUCCESS", 0) == 0 || rest.rfind("WARNING", 0) == 0) {
-    return TaskOutcome::Succeeded;
-  }
-  return std::nullopt;
-}
+std::optional<TaskOutcome> outcome_of_message(const std::string& message);
 
 // <=2.40 ends a cancelled job with failedProcess(CancellationException): "Process failed:
 // java.util.concurrent.CancellationException" (JobProgress#getMessage, 2.40.0; §1.5).
-inline bool says_cancelled(const std::string& message) {
-  return message.find("CancellationException") != std::string::npos ||
-         message.find("was cancelled") != std::string::npos || message.find("was canceled") != std::string::npos;
-}
+bool says_cancelled(const std::string& message);
 
 // What the server is known to do; Maybe where the version is unknown (skip_version_probe).
 enum class Tri { No, Yes, Maybe };
@@ -4077,13 +2177,8 @@ struct JobRow {
   bool running() const noexcept { return present() && job_status == "RUNNING"; }
   // Waiting to run: an ad-hoc job before its scheduler tick, or a saved one that /execute queued
   // (2.41+ tryExecuteNow: SCHEDULED and ONCE_ASAP; a cancelled one is disabled or back to CRON).
-  bool queued() const noexcept {
-    return present() && job_status == "SCHEDULED" && scheduling_type == "ONCE_ASAP" && enabled;
-  }
-  bool ended() const noexcept {
-    return present() && !running() && !queued() &&
-           (last_status == "COMPLETED" || last_status == "FAILED" || last_status == "STOPPED");
-  }
+  bool queued() const noexcept;
+  bool ended() const noexcept;
 };
 
 // The task summary as the watcher read it.
@@ -4145,62 +2240,24 @@ struct WatchFacts {
   // The rounds in which the job row is asked (§7, "Recommended wait algorithm"): to confirm a
   // possible stale copy, to see a several-process run end, when the feed emptied after rows,
   // and when the feed has been quiet for start_grace.
-  bool asks_job_row() const noexcept {
-    return copy() || (completed_row() && has_several_processes(job_type)) ||
-           (end_kind == EndKind::None && (emptied || (quiet && row_check_due)));
-  }
+  bool asks_job_row() const noexcept;
 
-  const JobRow& job_row() {
-    if (row.state == JobRow::State::NotRead && read_job_row) row = read_job_row();
-    return row;
-  }
-  const SummaryRead& task_summary() {
-    if (summary.state == SummaryRead::State::NotRead && read_summary) summary = read_summary();
-    return summary;
-  }
-  const IntegrityRead& integrity_results() {
-    if (integrity.state == IntegrityRead::State::NotRead && read_integrity) integrity = read_integrity();
-    return integrity;
-  }
-  const RunningRead& running_list() {
-    if (running.state == RunningRead::State::NotRead && read_running) running = read_running();
-    return running;
-  }
+  const JobRow& job_row();
+  const SummaryRead& task_summary();
+  const IntegrityRead& integrity_results();
+  const RunningRead& running_list();
 
   // Whether the row's last end is this run's (§3.1 class 1: a re-executed saved job keeps its
   // previous run's COMPLETED and lastFinished until it runs again). Without a kick-off time the
   // row's latest end is the run watched.
-  bool row_end_is_this_run(const JobRow& r) const {
-    if (!r.ended()) return false;
-    if (!kickoff) return true;
-    if (r.created && *r.created >= *kickoff) return true;  // the job was created by this kick-off: one run only
-    if (r.last_finished) {
-      // execute() sets the kick-off to the previous run's lastFinished + 1 ms: any other end is
-      // a later one, even when a clock change makes it look older.
-      if (*r.last_finished >= *kickoff || *r.last_finished != *kickoff - std::chrono::milliseconds(1)) return true;
-    } else if (r.last_executed) {
-      if (*r.last_executed >= *kickoff) return true;  // <=2.40 rows have no lastFinished
-    } else {
-      return true;  // never finished a run before: this is its first end
-    }
-    // Cancelled before it started: tryCancel stamps lastUpdated and sets STOPPED (§3.2).
-    if (r.last_status == "STOPPED" && r.last_updated && *r.last_updated >= *kickoff) return true;
-    // Seen running for this run: its end is this run's, whatever a clock change did to the times.
-    return seen_running || rows_seen;
-  }
+  bool row_end_is_this_run(const JobRow& r) const;
 
   // "COMPLETED", "FAILED" or "STOPPED" when the job row was asked this round and says this run
   // ended so; empty otherwise.
-  std::string run_end() {
-    if (!asks_job_row()) return {};
-    const JobRow& r = job_row();
-    return row_end_is_this_run(r) ? r.last_status : std::string();
-  }
+  std::string run_end();
 
   // A completed run whose outcome lives in a task summary the watcher is to read.
-  bool summary_decides() {
-    return fetch_summary && has_task_summary(job_type) && (completed_row() || run_end() == "COMPLETED");
-  }
+  bool summary_decides();
 };
 
 // What a rule decides: an outcome, or to keep waiting.
@@ -4211,23 +2268,2524 @@ struct Verdict {
   nlohmann::json summary;
 };
 
-inline Verdict keep_waiting(std::string reason) { return Verdict{true, TaskOutcome::Unknown, std::move(reason), nullptr}; }
-inline Verdict decided(TaskOutcome outcome, std::string reason, nlohmann::json summary = nullptr) {
-  return Verdict{false, outcome, std::move(reason), std::move(summary)};
-}
+Verdict keep_waiting(std::string reason);
+Verdict decided(TaskOutcome outcome, std::string reason, nlohmann::json summary = nullptr);
 
 struct RuleLogic {
   WatchRule rule;
   std::optional<Verdict> (*match)(WatchFacts&);
 };
 
-inline std::string message_of(const WatchFacts& f) {
-  return f.end_row && f.end_row->message ? *f.end_row->message : std::string();
-}
-inline std::string summary_status(const nlohmann::json& summary) { return summary.value("status", std::string()); }
+std::string message_of(const WatchFacts& f);
+std::string summary_status(const nlohmann::json& summary);
 
 // The rules, in order. The first that matches decides.
-inline const std::vector<RuleLogic>& rule_table() {
+const std::vector<RuleLogic>& rule_table();
+
+// The first rule that matches, and its verdict.
+std::optional<std::pair<const WatchRule*, Verdict>> decide(WatchFacts& facts);
+
+}  // namespace detail
+
+// The rule table as documentation: every rule in order, then the three ways a wait ends with an
+// exception. docs/tasks.md shows the same list.
+const std::vector<WatchRule>& watch_rules();
+
+}  // namespace dhis2
+
+// definitions of <dhis2/watch_rules.hpp>: <dhis2/impl/watch_rules.ipp>, at the end of this file
+
+#endif  // DHIS2_WATCH_RULES_HPP
+// end of <dhis2/watch_rules.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace dhis2 {
+
+namespace detail {
+
+// 64-bit FNV-1a, as 16 hex digits: a row's key in a resume token, whatever the row's size.
+std::string key_hash(const std::string& text);
+
+}  // namespace detail
+
+class TaskWatcher {
+ public:
+  using Callback = std::function<bool(const Notification&)>;
+
+  // Watches `ref`. A ref from TaskRef::parse(token) of a watcher's resume token continues after
+  // the last row that watcher delivered. Throws UsageError for an empty ref or invalid options.
+  TaskWatcher(Client& client, TaskRef ref, WatchOptions options = {});
+
+  // The reference without the position (see resume_token() for where the watch stands).
+  const TaskRef& ref() const noexcept { return ref_; }
+
+  // Blocks until the job ends and returns how it ended. An empty timeout waits without a
+  // deadline (hours-long analytics runs). Throws TaskTimeoutError (deadline or stall),
+  // TaskCancelledError (cancel()), and the Client's errors that are not transient
+  // (AuthenticationError, a 4xx ApiError such as an unknown job type).
+  TaskCompletion wait(std::optional<std::chrono::milliseconds> timeout);
+
+  // As wait(), and calls `callback` with each new notification once, oldest first. Returns the
+  // completion, or an empty optional when the callback returned false to stop early. When the
+  // callback runs, resume_token() already counts its row as delivered.
+  std::optional<TaskCompletion> for_each_notification(Callback callback,
+                                                      std::optional<std::chrono::milliseconds> timeout);
+
+  // Makes a blocked wait() or for_each_notification() throw TaskCancelledError, and every later
+  // one too (a cancelled watcher stays cancelled). The job on the server is untouched: use
+  // client.jobs().cancel(ref) for that.
+  void cancel();
+
+  // Where the watch stands: after the last row delivered.
+  WatchPosition position() const;
+
+  // A resume token for this watch: TaskWatcher(client, TaskRef::parse(token)) in any process
+  // delivers only the rows not delivered before and ends as this watch would have. A row counts
+  // as delivered from the moment its callback starts: take the token inside the callback, after
+  // handling the row, for exactly-once delivery across processes (a token taken on another thread
+  // while a callback runs already counts that row).
+  std::string resume_token() const;
+
+  // The job's progress now: the server's structured progress on 2.41+ (read at most every
+  // WatchOptions::progress_interval; a cached copy in between), else (and when the server does not
+  // let this user read it) what the rows delivered so far say. Does not throw for transient
+  // failures: it then returns the last progress known.
+  JobProgress progress();
+
+ private:
+  using steady = std::chrono::steady_clock;
+  // The previous-run filter: deciding, setting a list aside, about to take the next list as this
+  // run's, or off.
+  enum class Filter { Pending, Active, Confirm, Off };
+
+  // ---- the loop -------------------------------------------------------------------------------
+
+  std::optional<TaskCompletion> run(const Callback* callback, std::optional<std::chrono::milliseconds> timeout);
+
+  struct Decided {
+    const WatchRule* rule;
+    detail::Verdict verdict;
+    detail::SummaryRead summary;
+  };
+
+  // What the server is known to do, from its version; Maybe where the version is unknown.
+  struct Traits {
+    std::optional<ServerVersion> version;
+    detail::Tri unique_ids = detail::Tri::Maybe;  // §1.2: 2.40.8+
+    detail::Tri stale_rule = detail::Tri::Maybe;  // §1.6: 2.41.1+
+    detail::Tri ad_hoc_rows = detail::Tri::Maybe;  // §3.1: 2.41+
+    detail::Tri progress = detail::Tri::Maybe;    // §3.3: 2.41+
+  };
+  Traits traits();
+
+  detail::WatchFacts round_facts();
+  void fill_feed_facts(detail::WatchFacts& f);
+
+  // Remembers what a successful job-row read showed: that this run was seen running, and when
+  // the row was last asked (the quiet check asks again start_grace later).
+  void note_job_row(const detail::JobRow& row);
+
+  // ---- the feed --------------------------------------------------------------------------------
+
+  // The feed, newest first; empty optional after a transient failure (retried at the next poll).
+  std::optional<std::vector<Notification>> poll_feed();
+
+  // Decides once, from the version or (when it is unknown) from the rows, how rows are known: by
+  // id, or by content where every id is the job id (2.38-2.40.7, §1.2).
+  void decide_keys(const std::vector<Notification>& oldest_first);
+
+  // Every row's key, oldest first. Content keys leave out `completed`, so that DHIS2's stale copy
+  // of a row (the same row marked completed) is recognised, and count equal rows in order.
+  std::vector<std::string> keys_of(const std::vector<Notification>& oldest_first, bool content) const;
+
+  // The rows of this run: the previous-run filter. A saved job that runs again keeps its previous
+  // run's list (ending in a completed row) until the new run starts and clears it (§1.5). The job
+  // row decides, once, whether the first list seen is this run's: a job created by the kick-off
+  // has had no earlier run; a queued one has not started. A list set aside stays aside until its
+  // newest row changes (the new run wrote), or a later look at the job row says the run began or
+  // ended; an empty answer (the stale rule's wipe, another cluster node) changes nothing. Row
+  // times are not compared with the kick-off: clocks move and cluster nodes disagree (class 5).
+  std::vector<Notification> this_run(std::vector<Notification> rows, detail::WatchFacts& facts);
+
+  // Mine: the job row says so by identity (no earlier run). MineIfStill: the job row, read after
+  // the feed, says this run began or ended, so the list is its own if the next poll (which comes
+  // after that read) still shows it, or shows the new run's.
+  enum class Judged { Mine, MineIfStill, Previous, Undecided };
+  // Whether a list whose newest row is `newest` is this run's, by the job row.
+  Judged judge(const detail::JobRow& row, const Notification& newest);
+
+  struct Fresh {  // a row to deliver, its key, and whether it came alone (a possible stale copy)
+    Notification row;
+    std::string key;
+    bool lone = false;
+  };
+
+  // Takes one poll's rows (newest first) and returns the new ones, oldest first. Notes the end
+  // row (a completed row, DHIS2's stale copy, or a lone completed row that may be one) and
+  // whether the feed emptied after rows were seen.
+  std::vector<Fresh> absorb(std::vector<Notification> newest_first, detail::WatchFacts& facts);
+
+  // Delivers one row: the position moves past it, and the end row follows it, before the
+  // callback sees it (a callback that throws leaves the watch where that row left it).
+  void record(const Fresh& fresh);
+
+  // ---- reads besides the feed ----------------------------------------------------------------
+
+  detail::JobRow read_job_row();
+
+  // The summary, waiting up to summary_wait while the body is empty or the read fails (a data
+  // value import writes it just after its last row).
+  detail::SummaryRead read_summary();
+
+  // <=2.40 data integrity results; only the checks that finished at or after the kick-off count
+  // (the endpoint keeps an earlier run's results, class 8).
+  detail::IntegrityRead read_integrity();
+
+  // Whether the server lists the job among its type's running ones (<=2.40: an array of processes
+  // with jobId; 2.41+: a Progress object whose processes carry jobId, or an empty body).
+  detail::RunningRead read_running();
+
+  // ---- progress --------------------------------------------------------------------------------
+
+  // The server's progress (2.41+), or nullopt when it has none for us: no such endpoint, no access,
+  // nothing recorded yet, or a transient failure.
+  std::optional<JobProgress> read_server_progress();
+
+  JobProgress derived_progress() const;
+
+  // The server's latest progress (read at most every progress_interval unless `fresh`); empty
+  // where the server has none for us.
+  // Another thread reading it meanwhile gets the cached copy: nobody waits on a request.
+  std::optional<JobProgress> server_progress_now(bool fresh);
+
+  std::optional<JobProgress> cached_progress_locked() const;
+
+  // The server's progress where it has one, else what the rows say.
+  JobProgress progress_now(bool fresh);
+
+  void report_derived_progress();
+
+  // Servers with structured progress report only that one (not the rows' too, which would make
+  // the callback flip between two views of the job).
+  void report_server_progress();
+
+  // ---- the end -------------------------------------------------------------------------------
+
+  TaskCompletion finish(const WatchRule& rule, detail::Verdict verdict, const detail::SummaryRead& summary);
+
+  // ---- time, cancellation, messages ----------------------------------------------------------
+
+  void sleep(std::chrono::milliseconds d);
+  void throw_if_cancelled();
+  std::string last_seen() const;
+  static std::string human(std::chrono::milliseconds d);
+  std::string describe_deadline(std::chrono::milliseconds timeout) const;
+  std::string describe_stall() const;
+
+  Client& client_;
+  TaskRef ref_;
+  WatchOptions options_;
+
+  // Guarded by mutex_ (read by resume_token(), position() and progress() from other threads).
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  bool cancelled_ = false;
+  WatchPosition position_;
+  std::vector<Notification> delivered_this_wait_;  // oldest first
+
+  // The waiting thread's own state.
+  Traits traits_;
+  bool keys_decided_ = false;
+  Filter filter_ = Filter::Pending;
+  std::string previous_marker_;
+  std::unordered_set<std::string> delivered_keys_;  // keys of every row this watcher delivered
+  bool row_check_due_ = false;                      // this round may ask the job row for the quiet check
+  std::optional<Notification> end_row_;
+  detail::EndKind end_kind_ = detail::EndKind::None;
+  bool emptied_ = false;
+  bool seen_running_ = false;
+  steady::time_point last_change_{};
+  steady::time_point last_row_check_{};
+
+  // Progress, guarded by progress_mutex_ (taken before mutex_, never after, and never held
+  // across a request).
+  std::mutex progress_mutex_;
+  std::optional<steady::time_point> progress_read_at_;
+  std::optional<JobProgress> server_progress_;
+  bool progress_reading_ = false;
+  std::atomic<bool> progress_refused_{false};  // no endpoint, or no access: stop asking
+  std::atomic<bool> progress_asked_{false};    // progress() was called
+  std::optional<JobProgress> last_reported_;   // the waiting thread's
+};
+
+// client.tasks(): the seed-style shortcut for waiting on a job. Thread-safe; a cheap handle that
+// must not outlive its Client.
+class TasksApi {
+ public:
+  explicit TasksApi(Client& client) : client_(client) {}
+
+  // Waits for the job to end, polling every `poll_interval` at the most, for up to `timeout`
+  // (empty: no deadline). See TaskWatcher::wait for what it throws.
+  TaskCompletion await_completion(const TaskRef& ref,
+                                  std::optional<std::chrono::milliseconds> timeout = std::chrono::seconds(600),
+                                  std::chrono::milliseconds poll_interval = std::chrono::seconds(2));
+
+ private:
+  Client& client_;
+};
+
+}  // namespace dhis2
+
+// definitions of <dhis2/task_watcher.hpp>: <dhis2/impl/task_watcher.ipp>, at the end of this file
+
+#endif  // DHIS2_TASK_WATCHER_HPP
+// end of <dhis2/task_watcher.hpp>
+
+// definitions of <dhis2/client.hpp>: <dhis2/impl/client.ipp>, at the end of this file
+
+#endif  // DHIS2_CLIENT_HPP
+// end of <dhis2/client.hpp>
+// #include <dhis2/system_api.hpp>
+// #include <dhis2/task_types.hpp>
+// #include <dhis2/watch_rules.hpp>
+// #include <dhis2/task_watcher.hpp>
+// #include <dhis2/jobs_api.hpp>
+
+// Internal codecs that only definitions use; declared here so that every mode of compilation
+// (and the single header) declares the same things, and the tests can reach them.
+// #include <dhis2/detail/ascii.hpp>
+#ifndef DHIS2_DETAIL_ASCII_HPP
+#define DHIS2_DETAIL_ASCII_HPP
+
+// ASCII-only case handling for DHIS2's enum names and HTTP header names. Deliberately not
+// std::tolower/toupper: those depend on the C locale, and these names are ASCII by definition.
+
+// #include <dhis2/detail/config.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace dhis2 {
+namespace detail {
+
+constexpr char ascii_upper(char c) noexcept { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+
+// True when `a` and `b` are equal ignoring ASCII case.
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+// `text` with ASCII letters upper-cased; other bytes unchanged.
+std::string to_upper(std::string_view text);
+
+}  // namespace detail
+}  // namespace dhis2
+
+// definitions of <dhis2/detail/ascii.hpp>: <dhis2/impl/ascii.ipp>, at the end of this file
+
+#endif  // DHIS2_DETAIL_ASCII_HPP
+// end of <dhis2/detail/ascii.hpp>
+// #include <dhis2/detail/base64.hpp>
+#ifndef DHIS2_DETAIL_BASE64_HPP
+#define DHIS2_DETAIL_BASE64_HPP
+
+// Base64 (RFC 4648 §4, padded: HTTP Basic credentials) and base64url (§5, unpadded: resume
+// tokens, which must survive a shell and a URL unquoted).
+
+// #include <dhis2/detail/config.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dhis2 {
+namespace detail {
+
+std::string base64_encode_with(std::string_view in, const char* alphabet, bool pad);
+
+std::string base64_encode(std::string_view in);
+std::string base64url_encode(std::string_view in);
+
+// Decodes either alphabet, with or without padding; empty for any other character, for data
+// after padding, or for a length no encoder produces.
+std::optional<std::string> base64_decode(std::string_view in);
+
+}  // namespace detail
+}  // namespace dhis2
+
+// definitions of <dhis2/detail/base64.hpp>: <dhis2/impl/base64.ipp>, at the end of this file
+
+#endif  // DHIS2_DETAIL_BASE64_HPP
+// end of <dhis2/detail/base64.hpp>
+// #include <dhis2/detail/crc32.hpp>
+#ifndef DHIS2_DETAIL_CRC32_HPP
+#define DHIS2_DETAIL_CRC32_HPP
+
+// CRC-32 (IEEE 802.3, as java.util.zip.CRC32): the checksum of DHIS2 personal access tokens, and
+// the integrity check of resume tokens.
+
+// #include <dhis2/detail/config.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace dhis2 {
+namespace detail {
+
+constexpr std::array<std::uint32_t, 256> make_crc32_table() {
+  std::array<std::uint32_t, 256> table{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1U) ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+    table[i] = c;
+  }
+  return table;
+}
+
+// CRC-32 of `text` followed by `nul_padding` zero bytes (DHIS2's token checksum covers the UTF-8
+// encoder's padded buffer; dhis2-wire.md §6.2).
+std::uint32_t crc32_padded(std::string_view text, std::size_t nul_padding = 0);
+
+}  // namespace detail
+}  // namespace dhis2
+
+// definitions of <dhis2/detail/crc32.hpp>: <dhis2/impl/crc32.ipp>, at the end of this file
+
+#endif  // DHIS2_DETAIL_CRC32_HPP
+// end of <dhis2/detail/crc32.hpp>
+
+
+// ---- definitions: every translation unit in header-only mode, or the one
+// ---- implementation file in compiled mode (include/dhis2/detail/config.hpp)
+#if DHIS2CPP_WITH_DEFINITIONS
+// #include <dhis2/impl/errors.ipp>
+#ifndef DHIS2_IMPL_ERRORS_IPP
+#define DHIS2_IMPL_ERRORS_IPP
+
+// Definitions of <dhis2/errors.hpp>.
+
+// #include <dhis2/errors.hpp>
+
+namespace dhis2 {
+
+DHIS2CPP_INLINE DecodeError::DecodeError(std::string path, std::string expected, std::string actual,
+                                         const std::string& request)
+    : UnexpectedResponseError((request.empty() ? std::string() : request + ": ") + path + ": expected " + expected +
+                              ", got " + actual),
+      path_(std::move(path)),
+      expected_(std::move(expected)),
+      actual_(std::move(actual)) {}
+
+DHIS2CPP_INLINE ApiError::ApiError(int status, std::string dhis2_message, std::string error_code,
+                                   std::shared_ptr<const WebMessage> web_message, const std::string& request)
+    : Error((request.empty() ? std::string() : request + ": ") + describe(status, dhis2_message, error_code)),
+      status_(status),
+      dhis2_message_(std::move(dhis2_message)),
+      error_code_(std::move(error_code)),
+      web_message_(std::move(web_message)) {}
+
+DHIS2CPP_INLINE std::string ApiError::describe(int status, const std::string& message, const std::string& code) {
+  std::string text = "DHIS2 answered HTTP " + std::to_string(status);
+  if (!message.empty()) text += ": " + message;
+  if (!code.empty()) text += " (" + code + ")";
+  return text;
+}
+
+DHIS2CPP_INLINE VersionPinMismatchError::VersionPinMismatchError(std::string pinned, std::string actual)
+    : Error("the client is pinned to DHIS2 " + pinned + " but the server runs " + actual +
+            "; update the pin or allow a mismatch in ClientOptions"),
+      pinned_(std::move(pinned)),
+      actual_(std::move(actual)) {}
+
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_ERRORS_IPP
+// end of <dhis2/impl/errors.ipp>
+// #include <dhis2/impl/local_time.ipp>
+#ifndef DHIS2_IMPL_LOCAL_TIME_IPP
+#define DHIS2_IMPL_LOCAL_TIME_IPP
+
+// Definitions of <dhis2/local_time.hpp>.
+
+// #include <dhis2/local_time.hpp>
+
+#include <cstdio>
+
+namespace dhis2 {
+
+namespace detail {
+
+DHIS2CPP_INLINE bool read_digits(std::string_view s, std::size_t pos, std::size_t n, unsigned& out) {
+  if (pos + n > s.size()) return false;
+  out = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    out = out * 10 + static_cast<unsigned>(s[i] - '0');
+  }
+  return true;
+}
+
+}  // namespace detail
+
+DHIS2CPP_INLINE std::optional<LocalTime> parse_local_time(std::string_view text) {
+  unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (text.size() < 19 || !detail::read_digits(text, 0, 4, y) || text[4] != '-' ||
+      !detail::read_digits(text, 5, 2, mo) || text[7] != '-' ||
+      !detail::read_digits(text, 8, 2, d) || text[10] != 'T' ||
+      !detail::read_digits(text, 11, 2, h) || text[13] != ':' ||
+      !detail::read_digits(text, 14, 2, mi) || text[16] != ':' ||
+      !detail::read_digits(text, 17, 2, s)) {
+    return std::nullopt;
+  }
+  unsigned millis = 0;
+  if (text.size() > 19) {
+    const std::size_t digits = text.size() - 20;
+    if (text[19] != '.' || digits < 1 || digits > 9) return std::nullopt;
+    unsigned fraction = 0;
+    if (!detail::read_digits(text, 20, digits, fraction)) return std::nullopt;
+    for (std::size_t i = digits; i < 3; ++i) fraction *= 10;
+    for (std::size_t i = 3; i < digits; ++i) fraction /= 10;
+    millis = fraction;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > detail::days_in_month(y, mo) || h > 23 || mi > 59 ||
+      s > 59) {
+    return std::nullopt;
+  }
+  const std::int64_t days = detail::days_from_civil(y, mo, d);
+  const std::int64_t ms = ((days * 24 + h) * 60 + mi) * 60 * 1000 + std::int64_t{s} * 1000 + millis;
+  return LocalTime(std::chrono::milliseconds(ms));
+}
+
+DHIS2CPP_INLINE std::string format_local_time(LocalTime t) {
+  const std::int64_t ms = t.time_since_epoch().count();
+  std::int64_t days = ms / 86400000;
+  std::int64_t rest = ms % 86400000;
+  if (rest < 0) {
+    rest += 86400000;
+    --days;
+  }
+  const auto date = detail::civil_from_days(days);
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%04lld-%02u-%02uT%02d:%02d:%02d.%03d",
+                static_cast<long long>(date.year), date.month, date.day,
+                static_cast<int>(rest / 3600000), static_cast<int>(rest / 60000 % 60),
+                static_cast<int>(rest / 1000 % 60), static_cast<int>(rest % 1000));
+  return buffer;
+}
+
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_LOCAL_TIME_IPP
+// end of <dhis2/impl/local_time.ipp>
+// #include <dhis2/impl/task_ref.ipp>
+#ifndef DHIS2_IMPL_TASK_REF_IPP
+#define DHIS2_IMPL_TASK_REF_IPP
+
+// Definitions of <dhis2/task_ref.hpp>.
+
+// #include <dhis2/task_ref.hpp>
+
+// #include <dhis2/detail/base64.hpp>
+// #include <dhis2/detail/crc32.hpp>
+
+#include <cstdio>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+
+DHIS2CPP_INLINE bool operator==(const WatchPosition& a, const WatchPosition& b) {
+  return std::tie(a.anchor, a.anchor_time, a.anchor_completed, a.loop, a.content_keys, a.delivered, a.stale_copy) ==
+         std::tie(b.anchor, b.anchor_time, b.anchor_completed, b.loop, b.content_keys, b.delivered, b.stale_copy);
+}
+
+DHIS2CPP_INLINE TaskRef TaskRef::parse(std::string_view text) {
+  if (text.substr(0, kTokenTag.size()) == kTokenTag) return from_token(text);
+  const auto slash = text.rfind('/');
+  if (slash == std::string_view::npos) fail(text, "there is no '/'");
+  TaskRef ref{std::string(text.substr(0, slash)), std::string(text.substr(slash + 1)), std::nullopt, std::nullopt};
+  check_parts(ref, text);
+  return ref;
+}
+
+DHIS2CPP_INLINE std::string TaskRef::resume_token() const {
+  nlohmann::json body = {{"t", job_type}, {"u", uid}};
+  if (kickoff) body["k"] = format_local_time(*kickoff);
+  if (position) {
+    const WatchPosition& p = *position;
+    nlohmann::json pos = {{"n", p.delivered}};
+    if (!p.anchor.empty()) pos["a"] = p.anchor;
+    if (!p.anchor_time.empty()) pos["at"] = p.anchor_time;
+    if (p.anchor_completed) pos["ac"] = true;
+    if (!p.loop.empty()) pos["l"] = p.loop;
+    if (p.content_keys) pos["c"] = true;
+    if (p.stale_copy) pos["s"] = true;
+    body["p"] = pos;
+  }
+  const std::string signed_part = std::string(kTokenTag) + detail::base64url_encode(body.dump());
+  return signed_part + "." + checksum(signed_part);
+}
+
+DHIS2CPP_INLINE bool operator==(const TaskRef& a, const TaskRef& b) {
+  return a.job_type == b.job_type && a.uid == b.uid;
+}
+
+DHIS2CPP_INLINE bool operator<(const TaskRef& a, const TaskRef& b) {
+  return std::tie(a.job_type, a.uid) < std::tie(b.job_type, b.uid);
+}
+
+DHIS2CPP_INLINE bool TaskRef::is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+DHIS2CPP_INLINE void TaskRef::check_parts(const TaskRef& ref, std::string_view text) {
+  if (ref.job_type.empty()) fail(text, "the job type before the '/' is empty");
+  if (ref.uid.empty()) fail(text, "the job id after the '/' is empty");
+  for (char c : ref.job_type) {
+    if (!is_alnum(c) && c != '_') fail(text, "the job type may hold only letters, digits and '_'");
+  }
+  for (char c : ref.uid) {
+    if (!is_alnum(c)) fail(text, "the job id may hold only letters and digits");
+  }
+}
+
+DHIS2CPP_INLINE std::string TaskRef::checksum(std::string_view signed_part) {
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(detail::crc32_padded(signed_part)));
+  return hex;
+}
+
+DHIS2CPP_INLINE TaskRef TaskRef::from_token(std::string_view text) {
+  const auto dot = text.rfind('.');
+  if (dot < kTokenTag.size()) token_fail(text, "it is truncated: the checksum after the last '.' is missing");
+  const std::string_view signed_part = text.substr(0, dot);
+  const std::string_view sum = text.substr(dot + 1);
+  if (sum.size() != 8 || checksum(signed_part) != sum) {
+    token_fail(text, "its checksum does not match: it was truncated or edited; copy the whole token again");
+  }
+  const auto decoded = detail::base64_decode(signed_part.substr(kTokenTag.size()));
+  if (!decoded) token_fail(text, "it is damaged (not base64url)");
+  const auto body = nlohmann::json::parse(*decoded, nullptr, false);
+  if (!body.is_object()) token_fail(text, "it is damaged (its content is not a JSON object)");
+  const auto text_field = [&](const nlohmann::json& object, const char* key, bool required) -> std::string {
+    const auto it = object.find(key);
+    if (it == object.end()) {
+      if (required) token_fail(text, std::string("it lacks the field \"") + key + "\"");
+      return {};
+    }
+    if (!it->is_string()) token_fail(text, std::string("its field \"") + key + "\" is not a string");
+    return it->get<std::string>();
+  };
+  const auto flag = [&](const nlohmann::json& object, const char* key) {
+    const auto it = object.find(key);
+    if (it == object.end()) return false;
+    if (!it->is_boolean()) token_fail(text, std::string("its field \"") + key + "\" is not a boolean");
+    return it->get<bool>();
+  };
+  TaskRef ref{text_field(body, "t", true), text_field(body, "u", true), std::nullopt, std::nullopt};
+  if (ref.job_type.empty() || ref.uid.empty()) token_fail(text, "its job type or job id is empty");
+  check_parts(ref, ref.str());
+  if (body.contains("k")) {
+    ref.kickoff = parse_local_time(text_field(body, "k", true));
+    if (!ref.kickoff) token_fail(text, "its kick-off time is not a DHIS2 time");
+  }
+  if (body.contains("p")) {
+    const auto& p = body["p"];
+    if (!p.is_object()) token_fail(text, "its position is not an object");
+    WatchPosition pos;
+    pos.anchor = text_field(p, "a", false);
+    pos.anchor_time = text_field(p, "at", false);
+    pos.anchor_completed = flag(p, "ac");
+    pos.loop = text_field(p, "l", false);
+    pos.content_keys = flag(p, "c");
+    pos.stale_copy = flag(p, "s");
+    const auto n = p.find("n");
+    if (n == p.end() || !n->is_number_unsigned()) token_fail(text, "its position has no row count");
+    pos.delivered = n->get<std::uint64_t>();
+    ref.position = pos;
+  }
+  return ref;
+}
+
+DHIS2CPP_INLINE void TaskRef::fail(std::string_view text, const char* why) {
+  throw UsageError("invalid task reference \"" + std::string(text) + "\": " + why +
+                   "; expected JOB_TYPE/UID, e.g. ANALYTICS_TABLE/BFa3jDsbtdO, or a resume token");
+}
+
+DHIS2CPP_INLINE void TaskRef::token_fail(std::string_view text, const std::string& why) {
+  const std::string shown = text.size() > 40 ? std::string(text.substr(0, 40)) + "..." : std::string(text);
+  throw UsageError("invalid resume token \"" + shown + "\": " + why);
+}
+
+}  // namespace dhis2
+
+DHIS2CPP_INLINE std::size_t std::hash<dhis2::TaskRef>::operator()(const dhis2::TaskRef& ref) const noexcept {
+  const std::size_t h = std::hash<std::string>{}(ref.job_type);
+  return h ^ (std::hash<std::string>{}(ref.uid) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+}
+
+#endif  // DHIS2_IMPL_TASK_REF_IPP
+// end of <dhis2/impl/task_ref.ipp>
+// #include <dhis2/impl/server_version.ipp>
+#ifndef DHIS2_IMPL_SERVER_VERSION_IPP
+#define DHIS2_IMPL_SERVER_VERSION_IPP
+
+// Definitions of <dhis2/server_version.hpp>.
+
+// #include <dhis2/server_version.hpp>
+
+#include <cstddef>
+
+namespace dhis2 {
+
+DHIS2CPP_INLINE ServerVersion ServerVersion::parse(std::string_view text) {
+  if (auto v = try_parse(text)) return *v;
+  throw UnsupportedVersionError(std::string(text),
+                                "\"" + std::string(text) +
+                                    "\" is not a DHIS2 version; expected "
+                                    "MAJOR.MINOR[.PATCH[.HOTFIX]][-SNAPSHOT], e.g. 2.42.1");
+}
+
+DHIS2CPP_INLINE std::optional<ServerVersion> ServerVersion::try_parse(std::string_view text) noexcept {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
+                           text.back() == '\r')) {
+    text.remove_suffix(1);
+  }
+  ServerVersion v;
+  constexpr std::string_view suffix = "-SNAPSHOT";
+  if (text.size() > suffix.size() && text.substr(text.size() - suffix.size()) == suffix) {
+    v.snapshot = true;
+    text.remove_suffix(suffix.size());
+  }
+  int* parts[] = {&v.major, &v.minor, &v.patch, &v.hotfix};
+  std::size_t count = 0;
+  while (true) {
+    if (count == 4) return std::nullopt;  // a fifth part
+    std::size_t digits = 0;
+    long value = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+      value = value * 10 + (text[digits] - '0');
+      if (++digits > 6) return std::nullopt;  // no real version part is this long
+    }
+    if (digits == 0) return std::nullopt;
+    *parts[count++] = static_cast<int>(value);
+    text.remove_prefix(digits);
+    if (text.empty()) break;
+    if (text.front() != '.') return std::nullopt;
+    text.remove_prefix(1);
+  }
+  if (count < 2) return std::nullopt;  // "2" alone names no release
+  return v;
+}
+
+DHIS2CPP_INLINE std::string ServerVersion::key() const {
+  if (major == 2) return "v" + std::to_string(minor);
+  return "v" + std::to_string(major) + "." + std::to_string(minor);
+}
+
+DHIS2CPP_INLINE std::string ServerVersion::str() const {
+  std::string out = std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+  if (hotfix != 0) out += "." + std::to_string(hotfix);
+  if (snapshot) out += "-SNAPSHOT";
+  return out;
+}
+
+DHIS2CPP_INLINE bool operator==(const ServerVersion& a, const ServerVersion& b) {
+  return a.tied() == b.tied();
+}
+DHIS2CPP_INLINE bool operator!=(const ServerVersion& a, const ServerVersion& b) { return !(a == b); }
+DHIS2CPP_INLINE bool operator<(const ServerVersion& a, const ServerVersion& b) { return a.tied() < b.tied(); }
+DHIS2CPP_INLINE bool operator>(const ServerVersion& a, const ServerVersion& b) { return b < a; }
+DHIS2CPP_INLINE bool operator<=(const ServerVersion& a, const ServerVersion& b) { return !(b < a); }
+DHIS2CPP_INLINE bool operator>=(const ServerVersion& a, const ServerVersion& b) { return !(a < b); }
+
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_SERVER_VERSION_IPP
+// end of <dhis2/impl/server_version.ipp>
+// #include <dhis2/impl/notification.ipp>
+#ifndef DHIS2_IMPL_NOTIFICATION_IPP
+#define DHIS2_IMPL_NOTIFICATION_IPP
+
+// Definitions of <dhis2/notification.hpp>.
+
+// #include <dhis2/notification.hpp>
+
+// #include <dhis2/detail/json_reader.hpp>
+
+#include <cstddef>
+
+namespace dhis2 {
+
+DHIS2CPP_INLINE const char* to_string(NotificationLevel level) noexcept {
+  switch (level) {
+    case NotificationLevel::Debug: return "DEBUG";
+    case NotificationLevel::Loop: return "LOOP";
+    case NotificationLevel::Info: return "INFO";
+    case NotificationLevel::Warn: return "WARN";
+    case NotificationLevel::Error: return "ERROR";
+    case NotificationLevel::Unknown: break;
+  }
+  return "UNKNOWN";
+}
+
+DHIS2CPP_INLINE NotificationLevel parse_notification_level(std::string_view name) noexcept {
+  constexpr NotificationLevel levels[] = {NotificationLevel::Debug, NotificationLevel::Loop,
+                                          NotificationLevel::Info, NotificationLevel::Warn,
+                                          NotificationLevel::Error};
+  for (auto level : levels) {
+    const std::string_view known = to_string(level);
+    if (known.size() != name.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < known.size() && same; ++i) {
+      char c = name[i];
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      same = c == known[i];
+    }
+    if (same) return level;
+  }
+  return NotificationLevel::Unknown;
+}
+
+DHIS2CPP_INLINE Notification Notification::from_json(const nlohmann::json& value, const std::string& path) {
+  const detail::JsonReader row(value, path);
+  Notification n;
+  n.id = row.string("id");
+  n.uid = row.string("uid");
+  n.level_name = row.string("level");
+  n.level = parse_notification_level(n.level_name);
+  n.category = row.string("category");
+  n.time = row.string("time");
+  n.message = row.optional_string("message");
+  n.completed = row.boolean("completed");
+  n.data_type = row.string("dataType");
+  n.data = row.any("data");
+  return n;
+}
+
+DHIS2CPP_INLINE nlohmann::json Notification::to_json() const {
+  nlohmann::json out = nlohmann::json::object();
+  if (!id.empty()) out["id"] = id;
+  if (!uid.empty()) out["uid"] = uid;
+  if (!level_name.empty()) out["level"] = level_name;
+  if (!category.empty()) out["category"] = category;
+  if (!time.empty()) out["time"] = time;
+  if (message) out["message"] = *message;
+  out["completed"] = completed;
+  if (!data_type.empty()) out["dataType"] = data_type;
+  if (!data.is_null()) out["data"] = data;
+  return out;
+}
+
+DHIS2CPP_INLINE void from_json(const nlohmann::json& value, Notification& n) { n = Notification::from_json(value); }
+DHIS2CPP_INLINE void to_json(nlohmann::json& value, const Notification& n) { value = n.to_json(); }
+
+DHIS2CPP_INLINE std::vector<Notification> notifications_from_json(const nlohmann::json& feed, const std::string& path) {
+  if (!feed.is_array()) detail::throw_wrong_type(path, "an array", feed);
+  std::vector<Notification> rows;
+  rows.reserve(feed.size());
+  for (std::size_t i = 0; i < feed.size(); ++i) {
+    rows.push_back(Notification::from_json(feed[i], path + "[" + std::to_string(i) + "]"));
+  }
+  return rows;
+}
+
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_NOTIFICATION_IPP
+// end of <dhis2/impl/notification.ipp>
+// #include <dhis2/impl/json_reader.ipp>
+#ifndef DHIS2_IMPL_JSON_READER_IPP
+#define DHIS2_IMPL_JSON_READER_IPP
+
+// Definitions of <dhis2/detail/json_reader.hpp>.
+
+// #include <dhis2/detail/json_reader.hpp>
+
+#include <cmath>
+#include <limits>
+
+namespace dhis2 {
+namespace detail {
+
+DHIS2CPP_INLINE std::string describe_json_type(const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::object: return "an object";
+    case nlohmann::json::value_t::array: return "an array";
+    case nlohmann::json::value_t::string: return "a string";
+    case nlohmann::json::value_t::boolean: return "a boolean";
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned:
+    case nlohmann::json::value_t::number_float: return "a number";
+    case nlohmann::json::value_t::null: return "null";
+    case nlohmann::json::value_t::binary: return "binary data";
+    case nlohmann::json::value_t::discarded: break;
+  }
+  return "an invalid value";
+}
+
+DHIS2CPP_INLINE void throw_wrong_type(const std::string& path, const char* expected, const nlohmann::json& actual) {
+  throw DecodeError(path, expected, describe_json_type(actual));
+}
+
+DHIS2CPP_INLINE std::string decode_string(const nlohmann::json& value, const std::string& path) {
+  if (!value.is_string()) throw_wrong_type(path, "a string", value);
+  return value.get<std::string>();
+}
+
+DHIS2CPP_INLINE bool decode_bool(const nlohmann::json& value, const std::string& path) {
+  if (!value.is_boolean()) throw_wrong_type(path, "a boolean", value);
+  return value.get<bool>();
+}
+
+DHIS2CPP_INLINE std::int64_t decode_int(const nlohmann::json& value, const std::string& path) {
+  if (value.is_number_unsigned()) {  // nlohmann counts unsigned as integer too: check it first
+    const auto u = value.get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      throw DecodeError(path, "an integer", "the out-of-range number " + value.dump());
+    }
+    return static_cast<std::int64_t>(u);
+  }
+  if (value.is_number_integer()) return value.get<std::int64_t>();
+  if (value.is_number_float()) {
+    // Java serialises counts as integers; accept 3.0 (some proxies re-encode) but not 3.5.
+    const double d = value.get<double>();
+    constexpr double limit = 9.2e18;  // inside int64 range, exactly representable
+    if (std::isfinite(d) && std::trunc(d) == d && std::fabs(d) < limit) {
+      return static_cast<std::int64_t>(d);
+    }
+    throw DecodeError(path, "an integer", "the number " + value.dump());
+  }
+  throw_wrong_type(path, "an integer", value);
+}
+
+DHIS2CPP_INLINE JsonReader::JsonReader(const nlohmann::json& value, std::string path)
+    : value_(value), path_(std::move(path)) {
+  if (!value_.is_object()) throw_wrong_type(path_, "an object", value_);
+}
+
+DHIS2CPP_INLINE std::string JsonReader::path_of(const char* key) const { return path_ + "." + key; }
+
+DHIS2CPP_INLINE const nlohmann::json* JsonReader::find(const char* key) const {
+  const auto it = value_.find(key);
+  if (it == value_.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+DHIS2CPP_INLINE std::string JsonReader::string(const char* key, std::string fallback) const {
+  const auto* v = find(key);
+  return v ? decode_string(*v, path_of(key)) : std::move(fallback);
+}
+DHIS2CPP_INLINE std::optional<std::string> JsonReader::optional_string(const char* key) const {
+  const auto* v = find(key);
+  if (!v) return std::nullopt;
+  return decode_string(*v, path_of(key));
+}
+DHIS2CPP_INLINE bool JsonReader::boolean(const char* key, bool fallback) const {
+  const auto* v = find(key);
+  return v ? decode_bool(*v, path_of(key)) : fallback;
+}
+DHIS2CPP_INLINE std::int64_t JsonReader::integer(const char* key, std::int64_t fallback) const {
+  const auto* v = find(key);
+  return v ? decode_int(*v, path_of(key)) : fallback;
+}
+DHIS2CPP_INLINE std::optional<std::int64_t> JsonReader::optional_integer(const char* key) const {
+  const auto* v = find(key);
+  if (!v) return std::nullopt;
+  return decode_int(*v, path_of(key));
+}
+DHIS2CPP_INLINE nlohmann::json JsonReader::any(const char* key) const {
+  const auto* v = find(key);
+  return v ? *v : nlohmann::json();
+}
+DHIS2CPP_INLINE std::optional<JsonReader> JsonReader::object(const char* key) const {
+  const auto* v = find(key);
+  if (!v) return std::nullopt;
+  return JsonReader(*v, path_of(key));
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_JSON_READER_IPP
+// end of <dhis2/impl/json_reader.ipp>
+// #include <dhis2/impl/job_progress.ipp>
+#ifndef DHIS2_IMPL_JOB_PROGRESS_IPP
+#define DHIS2_IMPL_JOB_PROGRESS_IPP
+
+// Definitions of <dhis2/job_progress.hpp>.
+
+// #include <dhis2/job_progress.hpp>
+
+// #include <dhis2/detail/ascii.hpp>
+
+namespace dhis2 {
+
+DHIS2CPP_INLINE const char* to_string(ProgressStatus status) noexcept {
+  switch (status) {
+    case ProgressStatus::Running: return "RUNNING";
+    case ProgressStatus::Success: return "SUCCESS";
+    case ProgressStatus::Error: return "ERROR";
+    case ProgressStatus::Cancelled: return "CANCELLED";
+    case ProgressStatus::Unknown: break;
+  }
+  return "UNKNOWN";
+}
+
+DHIS2CPP_INLINE ProgressStatus parse_progress_status(std::string_view name) noexcept {
+  constexpr ProgressStatus known[] = {ProgressStatus::Running, ProgressStatus::Success, ProgressStatus::Error,
+                                      ProgressStatus::Cancelled};
+  for (auto status : known) {
+    if (detail::iequals(name, to_string(status))) return status;
+  }
+  return ProgressStatus::Unknown;
+}
+
+namespace detail {
+
+DHIS2CPP_INLINE std::vector<ProgressError> decode_progress_errors(const JsonReader& progress) {
+  std::vector<ProgressError> out;
+  const auto by_object = progress.object("errors");
+  if (!by_object) return out;
+  const auto quoted = [](const std::string& base, const std::string& key) { return base + "[\"" + key + "\"]"; };
+  for (auto object = by_object->json().begin(); object != by_object->json().end(); ++object) {
+    if (object->is_null()) continue;
+    const JsonReader by_code(*object, quoted(by_object->path(), object.key()));
+    for (auto code = by_code.json().begin(); code != by_code.json().end(); ++code) {
+      if (code->is_null()) continue;
+      const std::string list_path = quoted(by_code.path(), code.key());
+      if (!code->is_array()) throw_wrong_type(list_path, "an array", *code);
+      for (std::size_t i = 0; i < code->size(); ++i) {
+        const JsonReader r((*code)[i], list_path + "[" + std::to_string(i) + "]");
+        out.push_back(ProgressError{object.key(), r.string("code", code.key()), r.string("id"), r.string("type"),
+                                    r.array("args", decode_string), r.string("message"),
+                                    r.optional_integer("index")});
+      }
+    }
+  }
+  return out;
+}
+
+DHIS2CPP_INLINE std::string join_nonempty(std::initializer_list<std::string_view> parts, const char* separator) {
+  std::string out;
+  for (auto part : parts) {
+    if (part.empty()) continue;
+    if (!out.empty()) out += separator;
+    out += part;
+  }
+  return out;
+}
+
+DHIS2CPP_INLINE std::pair<std::int64_t, std::string> parse_loop_message(std::string_view message) {
+  constexpr auto npos = std::string_view::npos;
+  const auto digits = [](std::string_view s) {
+    return !s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == npos;
+  };
+  const auto close = message.find(']');
+  const auto inside = close == npos || message[0] != '[' ? std::string_view("?") : message.substr(1, close - 1);
+  const auto slash = inside.find('/');
+  const auto total = slash == npos ? std::string_view() : inside.substr(slash + 1);
+  if (!digits(inside.substr(0, slash)) || (slash != npos && !digits(total))) return {-1, std::string(message)};
+  auto text = message.substr(close + 1);
+  if (!text.empty() && text[0] == ' ') text.remove_prefix(1);
+  std::int64_t n = slash == npos ? -1 : 0;
+  for (char c : total) n = n * 10 + (c - '0');
+  return {n, std::string(text)};
+}
+
+DHIS2CPP_INLINE void ProgressFromNotifications::add(const Notification& row) {
+  const bool starts = processes_.empty() || row.data_type == "PARAMETERS" || after_completed_;
+  after_completed_ = row.completed;
+  const bool was_loop = std::exchange(last_was_loop_, row.level == NotificationLevel::Loop);
+  if (starts) processes_.push_back(running<ProgressProcess>(row.message.value_or(""), row.time));
+  if (row.completed) {
+    const auto status = row.level == NotificationLevel::Error ? ProgressStatus::Error : ProgressStatus::Success;
+    close_open_stage(status, row.time);
+    finish(processes_.back(), status, row.time);
+    (status == ProgressStatus::Error ? processes_.back().error : processes_.back().summary) = row.message;
+  } else if (starts) {
+    return;  // the row that begins a process is not also a stage
+  } else if (row.level == NotificationLevel::Info) {
+    close_open_stage(ProgressStatus::Success, row.time);
+    processes_.back().stages.push_back(running<ProgressStage>(row.message.value_or(""), row.time));
+  } else if (row.level == NotificationLevel::Loop) {
+    auto loop = parse_loop_message(row.message.value_or(""));
+    auto& stage = open_or_new_stage(row.time);
+    if (loop.first >= 0) stage.total_items = loop.first;
+    if (auto* item = open_item(stage)) finish(*item, ProgressStatus::Success, row.time);
+    stage.items.push_back(running<ProgressItem>(std::move(loop.second), row.time));
+  } else if (row.level == NotificationLevel::Error) {
+    auto& stage = open_or_new_stage(row.time);  // an error with no stage to blame still gets one
+    auto* item = was_loop ? open_item(stage) : nullptr;
+    if (item) {
+      finish(*item, ProgressStatus::Error, row.time);
+    } else {
+      close_open_stage(ProgressStatus::Error, row.time);
+    }
+    (item ? item->error : stage.error) = row.message;
+  } else {
+    last_was_loop_ = was_loop;  // DEBUG, WARN and unknown levels are commentary, not structure
+  }
+}
+
+DHIS2CPP_INLINE void ProgressFromNotifications::finish(ProgressNode& n, ProgressStatus status, const std::string& time) {
+  n.status = status;
+  n.status_name = to_string(status);
+  n.complete = true;
+  n.completed_time = time;
+}
+DHIS2CPP_INLINE ProgressStage* ProgressFromNotifications::open_stage() {
+  auto& stages = processes_.back().stages;
+  return stages.empty() || stages.back().complete ? nullptr : &stages.back();
+}
+DHIS2CPP_INLINE ProgressItem* ProgressFromNotifications::open_item(ProgressStage& stage) {
+  return stage.items.empty() || stage.items.back().complete ? nullptr : &stage.items.back();
+}
+DHIS2CPP_INLINE ProgressStage& ProgressFromNotifications::open_or_new_stage(const std::string& time) {
+  if (auto* stage = open_stage()) return *stage;
+  return processes_.back().stages.emplace_back(running<ProgressStage>("", time));
+}
+DHIS2CPP_INLINE void ProgressFromNotifications::close_open_stage(ProgressStatus status, const std::string& time) {
+  if (auto* stage = open_stage()) {
+    if (auto* item = open_item(*stage)) finish(*item, status, time);
+    finish(*stage, status, time);
+  }
+}
+
+}  // namespace detail
+
+DHIS2CPP_INLINE bool operator==(const ProgressItem& a, const ProgressItem& b) {
+  return detail::progress_node_fields(a) == detail::progress_node_fields(b);
+}
+DHIS2CPP_INLINE bool operator==(const ProgressStage& a, const ProgressStage& b) {
+  return detail::progress_node_fields(a) == detail::progress_node_fields(b) &&
+         std::tie(a.total_items, a.items) == std::tie(b.total_items, b.items);
+}
+DHIS2CPP_INLINE bool operator==(const ProgressProcess& a, const ProgressProcess& b) {
+  return detail::progress_node_fields(a) == detail::progress_node_fields(b) &&
+         std::tie(a.job_id, a.user_id, a.stages) == std::tie(b.job_id, b.user_id, b.stages);
+}
+DHIS2CPP_INLINE bool operator==(const ProgressError& a, const ProgressError& b) {
+  return std::tie(a.object_id, a.code, a.id, a.type, a.args, a.message, a.index) ==
+         std::tie(b.object_id, b.code, b.id, b.type, b.args, b.message, b.index);
+}
+DHIS2CPP_INLINE bool operator!=(const ProgressItem& a, const ProgressItem& b) { return !(a == b); }
+DHIS2CPP_INLINE bool operator!=(const ProgressStage& a, const ProgressStage& b) { return !(a == b); }
+DHIS2CPP_INLINE bool operator!=(const ProgressProcess& a, const ProgressProcess& b) { return !(a == b); }
+DHIS2CPP_INLINE bool operator!=(const ProgressError& a, const ProgressError& b) { return !(a == b); }
+
+DHIS2CPP_INLINE JobProgress JobProgress::from_json(const nlohmann::json& value, const std::string& path) {
+  const detail::JsonReader r(value, path);
+  JobProgress p;
+  p.processes = r.array("sequence", detail::decode_progress_node<ProgressProcess>);
+  p.errors = detail::decode_progress_errors(r);
+  return p;
+}
+
+DHIS2CPP_INLINE nlohmann::json JobProgress::to_json() const {
+  nlohmann::json out = {{"sequence", nlohmann::json::array()}};
+  for (const auto& p : processes) out["sequence"].push_back(detail::encode_progress_node(p));
+  for (const auto& e : errors) {
+    nlohmann::json entry = {{"args", e.args}};
+    if (!e.code.empty()) entry["code"] = e.code;
+    if (!e.id.empty()) entry["id"] = e.id;
+    if (!e.type.empty()) entry["type"] = e.type;
+    if (!e.message.empty()) entry["message"] = e.message;
+    if (e.index) entry["index"] = *e.index;
+    out["errors"][e.object_id][e.code].push_back(std::move(entry));
+  }
+  return out;
+}
+
+DHIS2CPP_INLINE JobProgress JobProgress::from_notifications(const std::vector<Notification>& oldest_first) {
+  detail::ProgressFromNotifications builder;
+  for (const auto& row : oldest_first) builder.add(row);
+  JobProgress p;
+  p.processes = builder.take();
+  p.source = ProgressSource::Notifications;
+  return p;
+}
+
+DHIS2CPP_INLINE const ProgressStage* JobProgress::current_stage() const noexcept {
+  const auto* p = current_process();
+  return p && !p->stages.empty() ? &p->stages.back() : nullptr;
+}
+
+DHIS2CPP_INLINE std::optional<std::pair<std::int64_t, std::int64_t>> JobProgress::item_counts() const {
+  const auto* stage = current_stage();
+  if (!stage || stage->total_items < 0) return std::nullopt;
+  std::int64_t done = 0;
+  for (const auto& item : stage->items) done += item.complete ? 1 : 0;
+  return std::make_pair(done, stage->total_items);
+}
+
+DHIS2CPP_INLINE std::vector<std::string> JobProgress::failures() const {
+  std::vector<std::string> lines;
+  const auto add = [&lines](const ProgressNode& n, std::initializer_list<std::string_view> where) {
+    if (n.status != ProgressStatus::Error || !n.error || n.error->empty()) return;
+    const std::string path = detail::join_nonempty(where, " > ");
+    lines.push_back(path.empty() ? *n.error : path + ": " + *n.error);
+  };
+  for (const auto& p : processes) {
+    for (const auto& s : p.stages) {
+      for (const auto& i : s.items) add(i, {p.description, s.description, i.description});
+      add(s, {p.description, s.description});
+    }
+    add(p, {p.description});
+  }
+  for (const auto& e : errors) {
+    const std::string head = detail::join_nonempty({e.code, e.type, e.id}, " ");
+    const std::string line = detail::join_nonempty({head, e.message}, ": ");
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+DHIS2CPP_INLINE bool operator==(const JobProgress& a, const JobProgress& b) {
+  return a.processes == b.processes && a.errors == b.errors && a.source == b.source;
+}
+DHIS2CPP_INLINE bool operator!=(const JobProgress& a, const JobProgress& b) { return !(a == b); }
+
+DHIS2CPP_INLINE void from_json(const nlohmann::json& value, JobProgress& p) { p = JobProgress::from_json(value); }
+DHIS2CPP_INLINE void to_json(nlohmann::json& value, const JobProgress& p) { value = p.to_json(); }
+
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_JOB_PROGRESS_IPP
+// end of <dhis2/impl/job_progress.ipp>
+// #include <dhis2/impl/web_message.ipp>
+#ifndef DHIS2_IMPL_WEB_MESSAGE_IPP
+#define DHIS2_IMPL_WEB_MESSAGE_IPP
+
+// Definitions of <dhis2/web_message.hpp>.
+
+// #include <dhis2/web_message.hpp>
+
+// #include <dhis2/errors.hpp>
+
+#include <utility>
+
+namespace dhis2 {
+
+namespace detail {
+
+DHIS2CPP_INLINE std::vector<std::string> decode_string_list(const JsonReader& r, const char* key) {
+  // DHIS2 declares these List<Object>; show a non-string element as its JSON text.
+  return r.array(key, [](const nlohmann::json& v, const std::string&) {
+    return v.is_string() ? v.get<std::string>() : v.dump();
+  });
+}
+
+DHIS2CPP_INLINE std::vector<std::int64_t> decode_int_list(const JsonReader& r, const char* key) {
+  return r.array(key, decode_int);
+}
+
+}  // namespace detail
+
+DHIS2CPP_INLINE ImportCount ImportCount::from_json(const nlohmann::json& value, const std::string& path) {
+  const detail::JsonReader r(value, path);
+  return ImportCount{r.integer("imported"), r.integer("updated"), r.integer("ignored"),
+                     r.integer("deleted")};
+}
+DHIS2CPP_INLINE bool operator==(const ImportCount& a, const ImportCount& b) {
+  return a.imported == b.imported && a.updated == b.updated && a.ignored == b.ignored &&
+         a.deleted == b.deleted;
+}
+DHIS2CPP_INLINE bool operator!=(const ImportCount& a, const ImportCount& b) { return !(a == b); }
+
+DHIS2CPP_INLINE ImportStats ImportStats::from_json(const nlohmann::json& value, const std::string& path) {
+  const detail::JsonReader r(value, path);
+  ImportStats s{r.integer("created"), r.integer("updated"), r.integer("deleted"),
+                r.integer("ignored"), 0};
+  s.total = r.integer("total", s.created + s.updated + s.deleted + s.ignored);
+  return s;
+}
+
+DHIS2CPP_INLINE Conflict Conflict::from_json(const nlohmann::json& value, const std::string& path) {
+  const detail::JsonReader r(value, path);
+  Conflict c;
+  c.object = r.string("object");
+  if (const auto objects = r.object("objects")) {
+    for (const auto& item : objects->json().items()) {
+      if (item.value().is_null()) continue;
+      c.objects[item.key()] = detail::decode_string(item.value(), objects->path_of(item.key().c_str()));
+    }
+  }
+  c.value = r.string("value");
+  c.error_code = r.string("errorCode");
+  c.property = r.string("property");
+  c.indexes = detail::decode_int_list(r, "indexes");
+  return c;
+}
+
+DHIS2CPP_INLINE ErrorReport ErrorReport::from_json(const nlohmann::json& value, const std::string& path) {
+  const detail::JsonReader r(value, path);
+  ErrorReport e;
+  e.message = r.string("message");
+  e.error_code = r.string("errorCode");
+  e.main_klass = r.string("mainKlass");
+  e.error_klass = r.string("errorKlass");
+  e.error_property = r.string("errorProperty");
+  e.error_properties = detail::decode_string_list(r, "errorProperties");
+  e.args = detail::decode_string_list(r, "args");
+  e.main_id = r.string("mainId");
+  e.value = r.any("value");
+  return e;
+}
+
+DHIS2CPP_INLINE ObjectReport ObjectReport::from_json(const nlohmann::json& value, const std::string& path) {
+  const detail::JsonReader r(value, path);
+  ObjectReport o;
+  o.klass = r.string("klass");
+  o.index = r.optional_integer("index");
+  o.uid = r.string("uid");
+  o.display_name = r.string("displayName");
+  o.error_reports = r.array("errorReports", ErrorReport::from_json);
+  return o;
+}
+
+DHIS2CPP_INLINE TypeReport TypeReport::from_json(const nlohmann::json& value, const std::string& path) {
+  const detail::JsonReader r(value, path);
+  TypeReport t;
+  t.klass = r.string("klass");
+  if (const auto* s = r.find("stats")) t.stats = ImportStats::from_json(*s, r.path_of("stats"));
+  t.object_reports = r.array("objectReports", ObjectReport::from_json);
+  return t;
+}
+
+DHIS2CPP_INLINE ImportReport ImportReport::from_json(const nlohmann::json& value, const std::string& path) {
+  const detail::JsonReader r(value, path);
+  ImportReport report;
+  report.status = r.string("status");
+  if (const auto* s = r.find("stats")) report.stats = ImportStats::from_json(*s, r.path_of("stats"));
+  report.type_reports = r.array("typeReports", TypeReport::from_json);
+  report.import_params = r.any("importParams");
+  return report;
+}
+
+DHIS2CPP_INLINE ImportSummary ImportSummary::from_json(const nlohmann::json& value, const std::string& path) {
+  const detail::JsonReader r(value, path);
+  ImportSummary s;
+  s.status = r.string("status");
+  s.description = r.string("description");
+  if (const auto* c = r.find("importCount")) s.import_count = ImportCount::from_json(*c, r.path_of("importCount"));
+  s.conflicts = r.array("conflicts", Conflict::from_json);
+  s.rejected_indexes = detail::decode_int_list(r, "rejectedIndexes");
+  if (const auto* d = r.find("dataSetComplete")) {
+    s.data_set_complete = d->is_boolean() ? (d->get<bool>() ? "true" : "false")
+                                          : detail::decode_string(*d, r.path_of("dataSetComplete"));
+  }
+  s.reference = r.string("reference");
+  s.href = r.string("href");
+  s.import_options = r.any("importOptions");
+  return s;
+}
+
+DHIS2CPP_INLINE const char* to_string(ResponseKind kind) noexcept {
+  switch (kind) {
+    case ResponseKind::None: return "None";
+    case ResponseKind::JobConfiguration: return "JobConfiguration";
+    case ResponseKind::TrackerJob: return "TrackerJob";
+    case ResponseKind::ImportReport: return "ImportReport";
+    case ResponseKind::TrackerImportReport: return "TrackerImportReport";
+    case ResponseKind::ImportSummary: return "ImportSummary";
+    case ResponseKind::ImportSummaries: return "ImportSummaries";
+    case ResponseKind::ImportCount: return "ImportCount";
+    case ResponseKind::ObjectReport: return "ObjectReport";
+    case ResponseKind::TypeReport: return "TypeReport";
+    case ResponseKind::ErrorReports: return "ErrorReports";
+    case ResponseKind::PredictionSummary: return "PredictionSummary";
+    case ResponseKind::Unknown: break;
+  }
+  return "Unknown";
+}
+
+DHIS2CPP_INLINE ResponseKind classify_report(const nlohmann::json& report) {
+  if (report.is_null()) return ResponseKind::None;
+  if (!report.is_object()) return ResponseKind::Unknown;
+  const auto has = [&report](const char* key) {
+    const auto it = report.find(key);
+    return it != report.end() && !it->is_null();
+  };
+  if (has("jobType") && has("id")) return ResponseKind::JobConfiguration;
+  if (has("validationReport") || has("bundleReport")) return ResponseKind::TrackerImportReport;
+  if (has("importSummaries")) return ResponseKind::ImportSummaries;
+  if (has("typeReports")) return ResponseKind::ImportReport;
+  if (has("klass")) {
+    if (has("objectReports") || has("stats")) return ResponseKind::TypeReport;
+    return ResponseKind::ObjectReport;
+  }
+  if (has("predictors") || has("inserted") || has("unchanged")) return ResponseKind::PredictionSummary;
+  if (has("importCount") || has("conflicts") || has("importOptions") || has("rejectedIndexes")) {
+    return ResponseKind::ImportSummary;
+  }
+  if (has("stats") && has("status")) return ResponseKind::ImportReport;
+  if (has("imported") && has("updated") && has("ignored") && has("deleted")) return ResponseKind::ImportCount;
+  if (has("errorReports")) return ResponseKind::ErrorReports;
+  if (has("id") && has("location")) return ResponseKind::TrackerJob;
+  if (has("description") && has("status")) return ResponseKind::ImportSummary;  // a bare summary
+  return ResponseKind::Unknown;
+}
+
+namespace detail {
+
+DHIS2CPP_INLINE std::string short_class_name(const std::string& klass) {
+  const auto dot = klass.rfind('.');
+  return dot == std::string::npos ? klass : klass.substr(dot + 1);
+}
+
+DHIS2CPP_INLINE void append_import_conflicts(const ImportSummary& summary, std::vector<ConflictRow>& rows) {
+  for (const auto& c : summary.conflicts) {
+    rows.push_back(ConflictRow{ConflictSource::ImportConflict, "", c.object, c.property,
+                               c.error_code, c.value, c.indexes});
+  }
+}
+
+DHIS2CPP_INLINE void append_error_reports(const std::vector<ErrorReport>& reports, const ObjectReport* owner,
+                                          std::vector<ConflictRow>& rows) {
+  for (const auto& e : reports) {
+    ConflictRow row{ConflictSource::ErrorReport, short_class_name(e.main_klass), e.main_id,
+                    e.error_property, e.error_code, e.message, {}};
+    if (owner) {
+      if (row.type.empty()) row.type = short_class_name(owner->klass);
+      if (row.object.empty()) row.object = owner->uid;
+      if (owner->index) row.indexes.push_back(*owner->index);
+    }
+    rows.push_back(std::move(row));
+  }
+}
+
+DHIS2CPP_INLINE void append_object_reports(const std::vector<ObjectReport>& objects, std::vector<ConflictRow>& rows) {
+  for (const auto& o : objects) append_error_reports(o.error_reports, &o, rows);
+}
+
+DHIS2CPP_INLINE void append_tracker_errors(const JsonReader& report, std::vector<ConflictRow>& rows) {
+  const auto validation = report.object("validationReport");
+  if (!validation) return;
+  const auto errors = validation->array("errorReports", [](const nlohmann::json& v, const std::string& p) {
+    const JsonReader e(v, p);
+    return ConflictRow{ConflictSource::TrackerError, e.string("trackerType"), e.string("uid"), "",
+                       e.string("errorCode"), e.string("message"), {}};
+  });
+  rows.insert(rows.end(), errors.begin(), errors.end());
+}
+
+}  // namespace detail
+
+DHIS2CPP_INLINE std::vector<ConflictRow> conflict_rows(const nlohmann::json& report, const std::string& path) {
+  std::vector<ConflictRow> rows;
+  switch (classify_report(report)) {
+    case ResponseKind::ImportSummary:
+      detail::append_import_conflicts(ImportSummary::from_json(report, path), rows);
+      break;
+    case ResponseKind::ImportSummaries: {
+      const detail::JsonReader r(report, path);
+      for (const auto& s : r.array("importSummaries", ImportSummary::from_json)) {
+        detail::append_import_conflicts(s, rows);
+      }
+      break;
+    }
+    case ResponseKind::ImportReport:
+      for (const auto& t : ImportReport::from_json(report, path).type_reports) {
+        detail::append_object_reports(t.object_reports, rows);
+      }
+      break;
+    case ResponseKind::TypeReport:
+      detail::append_object_reports(TypeReport::from_json(report, path).object_reports, rows);
+      break;
+    case ResponseKind::ObjectReport: {
+      const auto o = ObjectReport::from_json(report, path);
+      detail::append_error_reports(o.error_reports, &o, rows);
+      break;
+    }
+    case ResponseKind::ErrorReports: {
+      const detail::JsonReader r(report, path);
+      detail::append_error_reports(r.array("errorReports", ErrorReport::from_json), nullptr, rows);
+      break;
+    }
+    case ResponseKind::TrackerImportReport:
+      detail::append_tracker_errors(detail::JsonReader(report, path), rows);
+      break;
+    default:
+      break;
+  }
+  return rows;
+}
+
+DHIS2CPP_INLINE WebMessage WebMessage::from_json(const nlohmann::json& value, const std::string& path) {
+  const detail::JsonReader r(value, path);
+  WebMessage m;
+  m.http_status = r.string("httpStatus");
+  const auto status_code = r.integer("httpStatusCode");
+  if (status_code < 0 || status_code > 999) {
+    throw DecodeError(r.path_of("httpStatusCode"), "an HTTP status code", std::to_string(status_code));
+  }
+  m.http_status_code = static_cast<int>(status_code);
+  m.status = r.string("status");
+  m.code = r.optional_integer("code");
+  m.message = r.string("message");
+  m.dev_message = r.string("devMessage");
+  m.error_code = r.string("errorCode");
+  m.response = r.any("response");
+  return m;
+}
+
+DHIS2CPP_INLINE bool WebMessage::looks_like(const nlohmann::json& value) {
+  if (!value.is_object()) return false;
+  return value.contains("httpStatusCode") || (value.contains("httpStatus") && value.contains("status"));
+}
+
+DHIS2CPP_INLINE std::optional<TaskRef> WebMessage::task_ref() const {
+  switch (response_kind()) {
+    case ResponseKind::JobConfiguration: {
+      const detail::JsonReader r(response, "webMessage.response");
+      return TaskRef{r.string("jobType"), r.string("id")};
+    }
+    case ResponseKind::TrackerJob: {
+      const detail::JsonReader r(response, "webMessage.response");
+      return TaskRef{"TRACKER_IMPORT_JOB", r.string("id")};
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+DHIS2CPP_INLINE std::optional<std::string> WebMessage::created_uid() const {
+  if (!response.is_object()) return std::nullopt;
+  const detail::JsonReader r(response, "webMessage.response");
+  if (auto uid = r.optional_string("uid"); uid && !uid->empty()) return uid;
+  if (auto id = r.optional_string("id"); id && !id->empty()) return id;
+  return std::nullopt;
+}
+
+DHIS2CPP_INLINE std::optional<ImportCount> WebMessage::import_count() const {
+  const std::string path = "webMessage.response";
+  switch (response_kind()) {
+    case ResponseKind::ImportCount:
+    case ResponseKind::ImportSummaries:
+      return ImportCount::from_json(response, path);
+    case ResponseKind::ImportSummary:
+      return ImportSummary::from_json(response, path).import_count;
+    case ResponseKind::ImportReport:
+    case ResponseKind::TrackerImportReport:
+    case ResponseKind::TypeReport: {
+      const detail::JsonReader r(response, path);
+      const auto* stats = r.find("stats");
+      if (!stats) return std::nullopt;
+      const auto s = ImportStats::from_json(*stats, r.path_of("stats"));
+      return ImportCount{s.created, s.updated, s.ignored, s.deleted};
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+DHIS2CPP_INLINE std::vector<Conflict> WebMessage::conflicts() const {
+  const std::string path = "webMessage.response";
+  switch (response_kind()) {
+    case ResponseKind::ImportSummary:
+      return ImportSummary::from_json(response, path).conflicts;
+    case ResponseKind::ImportSummaries: {
+      std::vector<Conflict> all;
+      const detail::JsonReader r(response, path);
+      for (auto& s : r.array("importSummaries", ImportSummary::from_json)) {
+        all.insert(all.end(), s.conflicts.begin(), s.conflicts.end());
+      }
+      return all;
+    }
+    default:
+      return {};
+  }
+}
+
+DHIS2CPP_INLINE std::optional<ImportReport> WebMessage::import_report() const {
+  if (response_kind() != ResponseKind::ImportReport) return std::nullopt;
+  return ImportReport::from_json(response, "webMessage.response");
+}
+DHIS2CPP_INLINE std::optional<ImportSummary> WebMessage::import_summary() const {
+  if (response_kind() != ResponseKind::ImportSummary) return std::nullopt;
+  return ImportSummary::from_json(response, "webMessage.response");
+}
+DHIS2CPP_INLINE std::optional<ObjectReport> WebMessage::object_report() const {
+  if (response_kind() != ResponseKind::ObjectReport) return std::nullopt;
+  return ObjectReport::from_json(response, "webMessage.response");
+}
+DHIS2CPP_INLINE std::optional<TypeReport> WebMessage::type_report() const {
+  if (response_kind() != ResponseKind::TypeReport) return std::nullopt;
+  return TypeReport::from_json(response, "webMessage.response");
+}
+
+DHIS2CPP_INLINE void from_json(const nlohmann::json& value, WebMessage& m) { m = WebMessage::from_json(value); }
+DHIS2CPP_INLINE void from_json(const nlohmann::json& value, ImportSummary& s) { s = ImportSummary::from_json(value); }
+DHIS2CPP_INLINE void from_json(const nlohmann::json& value, ImportReport& r) { r = ImportReport::from_json(value); }
+DHIS2CPP_INLINE void from_json(const nlohmann::json& value, ImportCount& c) { c = ImportCount::from_json(value); }
+DHIS2CPP_INLINE void from_json(const nlohmann::json& value, ObjectReport& o) { o = ObjectReport::from_json(value); }
+DHIS2CPP_INLINE void from_json(const nlohmann::json& value, TypeReport& t) { t = TypeReport::from_json(value); }
+DHIS2CPP_INLINE void from_json(const nlohmann::json& value, ErrorReport& e) { e = ErrorReport::from_json(value); }
+DHIS2CPP_INLINE void from_json(const nlohmann::json& value, Conflict& c) { c = Conflict::from_json(value); }
+
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_WEB_MESSAGE_IPP
+// end of <dhis2/impl/web_message.ipp>
+// #include <dhis2/impl/personal_access_token.ipp>
+#ifndef DHIS2_IMPL_PERSONAL_ACCESS_TOKEN_IPP
+#define DHIS2_IMPL_PERSONAL_ACCESS_TOKEN_IPP
+
+// Definitions of <dhis2/personal_access_token.hpp>.
+
+// #include <dhis2/personal_access_token.hpp>
+
+// #include <dhis2/detail/crc32.hpp>
+
+#include <array>
+#include <cstdint>
+
+namespace dhis2 {
+namespace detail {
+
+DHIS2CPP_INLINE bool is_ascii_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+DHIS2CPP_INLINE std::string pat_checksum(PatFormat format, std::string_view secret) {
+  const std::size_t padding = secret.size() * 11 / 10 - secret.size();  // floor(n * 1.1) - n
+  std::uint32_t crc = crc32_padded(secret, padding);
+  const std::size_t width = pat_layout(format).checksum_length;
+  const std::uint32_t base = format == PatFormat::V1 ? 10 : 62;
+  constexpr std::string_view digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  std::string out(width, '0');
+  for (std::size_t i = width; i-- > 0 && crc != 0; crc /= base) out[i] = digits[crc % base];
+  return out;
+}
+
+}  // namespace detail
+
+DHIS2CPP_INLINE std::optional<PatFormat> pat_format(std::string_view token) {
+  // "d2pat_" is checked first: "d2p_" is not its prefix, but keep the longer one first anyway.
+  if (token.substr(0, 6) == "d2pat_") return PatFormat::V1;
+  if (token.substr(0, 4) == "d2p_") return PatFormat::V2;
+  return std::nullopt;
+}
+
+DHIS2CPP_INLINE std::optional<std::string> pat_problem(std::string_view token) {
+  const auto format = pat_format(token);
+  if (!format) {
+    return std::string("a DHIS2 personal access token starts with \"d2p_\" (V2) or \"d2pat_\" (V1); "
+                       "copy the whole token as DHIS2 showed it when it was created");
+  }
+  const auto layout = detail::pat_layout(*format);
+  const std::size_t expected = layout.prefix.size() + layout.secret_length + layout.checksum_length;
+  const char* name = *format == PatFormat::V1 ? "V1" : "V2";
+  if (token.size() != expected) {
+    return std::string("a ") + name + " personal access token has " + std::to_string(expected) +
+           " characters, this one has " + std::to_string(token.size()) +
+           "; it was probably truncated or has extra characters (spaces, a newline)";
+  }
+  for (char c : token.substr(layout.prefix.size())) {
+    if (!detail::is_ascii_alnum(c)) {
+      return std::string("a personal access token holds only letters and digits after its prefix; "
+                         "this one has another character (a space, a quote, a newline?)");
+    }
+  }
+  const auto secret = token.substr(layout.prefix.size(), layout.secret_length);
+  const auto checksum = token.substr(layout.prefix.size() + layout.secret_length);
+  if (detail::pat_checksum(*format, secret) != checksum) {
+    return std::string("the personal access token's checksum does not match: a character was "
+                       "mistyped; copy the token again");
+  }
+  return std::nullopt;
+}
+
+DHIS2CPP_INLINE std::optional<std::string> make_pat(PatFormat format, std::string_view secret) {
+  const auto layout = detail::pat_layout(format);
+  if (secret.size() != layout.secret_length) return std::nullopt;
+  for (char c : secret) {
+    if (!detail::is_ascii_alnum(c)) return std::nullopt;
+  }
+  return std::string(layout.prefix) + std::string(secret) + detail::pat_checksum(format, secret);
+}
+
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_PERSONAL_ACCESS_TOKEN_IPP
+// end of <dhis2/impl/personal_access_token.ipp>
+// #include <dhis2/impl/auth.ipp>
+#ifndef DHIS2_IMPL_AUTH_IPP
+#define DHIS2_IMPL_AUTH_IPP
+
+// Definitions of <dhis2/auth.hpp>.
+
+// #include <dhis2/auth.hpp>
+
+// #include <dhis2/personal_access_token.hpp>
+
+#include <memory>
+#include <utility>
+
+namespace dhis2 {
+
+DHIS2CPP_INLINE TokenAuth::TokenAuth(std::string token) : token_(std::move(token)) {
+  if (const auto problem = pat_problem(token_)) throw UsageError("TokenAuth: " + *problem);
+}
+
+DHIS2CPP_INLINE BearerAuth::BearerAuth(Provider provider) : provider_(std::move(provider)) {
+  if (!provider_) throw UsageError("BearerAuth: the token provider is empty");
+}
+
+DHIS2CPP_INLINE BearerAuth BearerAuth::fixed(std::string token) {
+  if (token.empty()) throw UsageError("BearerAuth::fixed: the token is empty");
+  return BearerAuth([token = std::move(token)](bool) { return token; });
+}
+
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_AUTH_IPP
+// end of <dhis2/impl/auth.ipp>
+// #include <dhis2/impl/response.ipp>
+#ifndef DHIS2_IMPL_RESPONSE_IPP
+#define DHIS2_IMPL_RESPONSE_IPP
+
+// Definitions of <dhis2/response.hpp>.
+
+// #include <dhis2/response.hpp>
+
+#include <cctype>
+#include <cstddef>
+
+namespace dhis2 {
+
+DHIS2CPP_INLINE std::string Response::header(const std::string& name) const {
+  for (const auto& h : headers) {
+    if (h.first.size() != name.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < name.size() && same; ++i) {
+      same = std::tolower(static_cast<unsigned char>(h.first[i])) == std::tolower(static_cast<unsigned char>(name[i]));
+    }
+    if (same) return h.second;
+  }
+  return {};
+}
+
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_RESPONSE_IPP
+// end of <dhis2/impl/response.ipp>
+// #include <dhis2/impl/url.ipp>
+#ifndef DHIS2_IMPL_URL_IPP
+#define DHIS2_IMPL_URL_IPP
+
+// Definitions of <dhis2/detail/url.hpp>.
+
+// #include <dhis2/detail/url.hpp>
+
+// #include <dhis2/errors.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cstddef>
+
+namespace dhis2 {
+namespace detail {
+
+DHIS2CPP_INLINE std::string Url::origin() const {
+  return scheme + "://" + host + (default_port() ? "" : ":" + std::to_string(port));
+}
+
+DHIS2CPP_INLINE bool Url::same_origin(const Url& other) const {
+  return scheme == other.scheme && port == other.port && lower(host) == lower(other.host);
+}
+
+DHIS2CPP_INLINE std::string Url::lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+DHIS2CPP_INLINE Url parse_url(const std::string& text, const char* what) {
+  const auto fail = [&](const std::string& why) -> Url {
+    throw UsageError(std::string("invalid ") + what + " \"" + text + "\": " + why +
+                     "; expected http(s)://host[:port][/context], e.g. https://play.dhis2.org/dev");
+  };
+  // Any '@' is refused as credentials before anything quotes the text: a password holding '/',
+  // '?' or '#' does not even parse as user:password@host, yet it must not be echoed either.
+  if (text.find('@') != std::string::npos) {
+    throw UsageError(std::string("invalid ") + what +
+                     ": it contains credentials (user@host); pass them as BasicAuth or TokenAuth instead");
+  }
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) {
+      return fail("it contains a space or a control character (percent-encode a space in a path as %20)");
+    }
+  }
+  Url url;
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string::npos) return fail("it has no scheme");
+  url.scheme = Url::lower(text.substr(0, scheme_end));
+  if (url.scheme != "http" && url.scheme != "https") return fail("the scheme must be http or https");
+  std::string rest = text.substr(scheme_end + 3);
+  const auto path_start = rest.find_first_of("/?#");
+  std::string authority = rest.substr(0, path_start);
+  std::string path = path_start == std::string::npos ? "" : rest.substr(path_start);
+  if (authority.find('@') != std::string::npos) {
+    throw UsageError(std::string("invalid ") + what +
+                     ": it contains credentials (user@host); pass them as BasicAuth or TokenAuth instead");
+  }
+  if (path.find_first_of("?#") != std::string::npos) return fail("a base URL has no query or fragment");
+  std::string port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string::npos) return fail("the IPv6 address has no closing ']'");
+    url.host = authority.substr(0, close + 1);
+    const std::string after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return fail("unexpected text after the IPv6 address");
+      port_text = after.substr(1);
+    }
+  } else {
+    const auto colon = authority.rfind(':');
+    url.host = authority.substr(0, colon);
+    if (colon != std::string::npos) port_text = authority.substr(colon + 1);
+  }
+  if (url.host.empty() || url.host == "[]") return fail("it has no host");
+  for (char c : url.host) {
+    if (std::isspace(static_cast<unsigned char>(c))) return fail("the host contains a space");
+  }
+  if (!port_text.empty() || (authority.size() && authority.back() == ':')) {
+    if (port_text.empty() || port_text.size() > 5) return fail("the port must be a number from 1 to 65535");
+    for (char c : port_text) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return fail("the port must be a number from 1 to 65535");
+    }
+    url.port = std::stoi(port_text);
+    if (url.port < 1 || url.port > 65535) return fail("the port must be a number from 1 to 65535");
+  } else {
+    url.port = url.scheme == "https" ? 443 : 80;
+  }
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  // A base URL that already ends in /api is the same server: the client adds /api itself.
+  if (path.size() >= 4 && path.compare(path.size() - 4, 4, "/api") == 0) path.resize(path.size() - 4);
+  url.path = path;
+  return url;
+}
+
+DHIS2CPP_INLINE std::string percent_encode(std::string_view text) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+DHIS2CPP_INLINE std::string encode_query(const Query& query) {
+  std::string out;
+  for (const auto& [key, value] : query) {
+    if (!out.empty()) out += '&';
+    out += percent_encode(key);
+    out += '=';
+    out += percent_encode(value);
+  }
+  return out;
+}
+
+DHIS2CPP_INLINE std::string api_target(const std::string& context_path, std::string path, const Query& query) {
+  // Any "scheme://" prefix, in any case ("HTTPS://host/..." is a URL too, RFC 3986 §3.1).
+  const auto scheme_end = path.find("://");
+  const auto not_scheme = [](unsigned char c) { return !std::isalnum(c) && c != '+' && c != '-' && c != '.'; };
+  if (scheme_end != std::string::npos && scheme_end > 0 && std::isalpha(static_cast<unsigned char>(path[0])) &&
+      std::none_of(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(scheme_end), not_scheme)) {
+    // Quote only the scheme: the rest of a URL may carry credentials.
+    throw UsageError("a request path is relative to the base URL (e.g. \"system/info\"), not a URL (it starts with \"" +
+                     path.substr(0, scheme_end) + "://\")");
+  }
+  while (!path.empty() && path.front() == '/') path.erase(path.begin());
+  if (path == "api" || path.rfind("api/", 0) == 0 || path.rfind("api?", 0) == 0) path.erase(0, 3);
+  if (!path.empty() && path.front() != '/' && path.front() != '?') path.insert(path.begin(), '/');
+  std::string target = context_path + "/api" + path;
+  if (!query.empty()) target += (target.find('?') == std::string::npos ? "?" : "&") + encode_query(query);
+  return target;
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_URL_IPP
+// end of <dhis2/impl/url.ipp>
+// #include <dhis2/impl/http_transport.ipp>
+#ifndef DHIS2_IMPL_HTTP_TRANSPORT_IPP
+#define DHIS2_IMPL_HTTP_TRANSPORT_IPP
+
+// Definitions of <dhis2/detail/http_transport.hpp>; the only file of the library that includes
+// <httplib.h> (and through it OpenSSL).
+//
+// cpp-httplib 0.11.4 traps handled here: its default read timeout is 5 s (always set ours); it
+// has no response size cap (count in the content receiver and stop by returning false: throwing
+// from a callback corrupts the client); a stale HTTPS keep-alive socket fails the next request
+// with a Read error.
+
+// #include <dhis2/detail/http_transport.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+
+#include <httplib.h>
+
+namespace dhis2 {
+namespace detail {
+
+struct ConnectionPool::Connection {
+  std::unique_ptr<httplib::Client> client;
+  bool used = false;  // has served a response on its current socket
+};
+
+namespace http_transport {
+
+DHIS2CPP_INLINE TransportFailure classify(httplib::Error error) {
+  switch (error) {
+    case httplib::Error::Connection: return TransportFailure::Connect;
+    case httplib::Error::ConnectionTimeout: return TransportFailure::Timeout;
+    case httplib::Error::Read: return TransportFailure::Read;
+    case httplib::Error::Write: return TransportFailure::Write;
+    case httplib::Error::SSLConnection:
+    case httplib::Error::SSLLoadingCerts:
+    case httplib::Error::SSLServerVerification: return TransportFailure::Tls;
+    default: return TransportFailure::Other;
+  }
+}
+
+DHIS2CPP_INLINE std::string describe(httplib::Error error, const httplib::Client& client, const Url& origin,
+                                     const ClientOptions& options) {
+  switch (error) {
+    case httplib::Error::Connection:
+      return "cannot connect to " + origin.origin() + " (refused, unreachable, or the name does not resolve)";
+    case httplib::Error::ConnectionTimeout:
+      return "connecting to " + origin.origin() + " timed out";
+    case httplib::Error::Read:
+      return "the connection to " + origin.origin() + " failed or timed out while reading the response";
+    case httplib::Error::Write:
+      return "the connection to " + origin.origin() + " failed while sending the request";
+    case httplib::Error::SSLServerVerification: {
+      const long code = client.get_openssl_verify_result();
+      std::string why = code != X509_V_OK ? X509_verify_cert_error_string(code) : "the certificate does not name this host";
+      return "TLS verification of " + origin.origin() + " failed (" + why +
+             "); if the server uses a private CA, pass its certificate with ClientOptions::ca_cert_path";
+    }
+    case httplib::Error::SSLLoadingCerts:
+      return "cannot load the CA certificates" +
+             (options.ca_cert_path.empty() ? std::string(" of the system store") : " from " + options.ca_cert_path);
+    case httplib::Error::SSLConnection:
+      return "the TLS handshake with " + origin.origin() + " failed";
+    default:
+      return "the request to " + origin.origin() + " failed (" + httplib::to_string(error) + ")";
+  }
+}
+
+}  // namespace http_transport
+
+DHIS2CPP_INLINE ConnectionPool::ConnectionPool(Url origin, const ClientOptions& options)
+    : origin_(std::move(origin)), options_(options) {}
+
+DHIS2CPP_INLINE ConnectionPool::~ConnectionPool() = default;
+
+DHIS2CPP_INLINE HttpResult ConnectionPool::send(const HttpRequest& request) {
+  std::unique_ptr<Connection> connection = checkout();
+  if (!connection) return closed_result();
+  HttpResult result = send_on(*connection, request);
+  if (request.idempotent && connection->used &&
+      (result.failure == TransportFailure::Read || result.failure == TransportFailure::Write) && !is_closed()) {
+    // The server closed this keep-alive socket while it sat in the pool: once, on a new socket.
+    connection->client->stop();
+    connection->used = false;
+    result = send_on(*connection, request);
+  }
+  connection->used = result.failure == TransportFailure::None;
+  if (!connection->used) connection->client->stop();
+  // A failure after close() is close() shutting the socket of this request in flight.
+  const bool closed = result.failure != TransportFailure::None && is_closed();
+  checkin(std::move(connection));
+  return closed ? closed_result() : result;
+}
+
+DHIS2CPP_INLINE void ConnectionPool::close() {
+  std::vector<std::unique_ptr<Connection>> idle;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+    idle.swap(idle_);
+    // httplib's stop() only shuts the socket of a request in flight: that request then fails.
+    for (Connection* c : busy_) c->client->stop();
+  }
+  available_.notify_all();
+  for (auto& c : idle) c->client->stop();
+}
+
+DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::checkout() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  available_.wait(lock, [this] { return closed_ || !idle_.empty() || open_ < std::max<std::size_t>(1, options_.pool_size); });
+  if (closed_) return nullptr;
+  if (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    busy_.push_back(c.get());
+    return c;
+  }
+  ++open_;
+  lock.unlock();
+  auto c = make_connection();
+  lock.lock();
+  if (closed_) {
+    --open_;
+    return nullptr;
+  }
+  busy_.push_back(c.get());
+  return c;
+}
+
+DHIS2CPP_INLINE bool ConnectionPool::is_closed() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return closed_;
+}
+
+DHIS2CPP_INLINE void ConnectionPool::checkin(std::unique_ptr<Connection> connection) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    busy_.erase(std::remove(busy_.begin(), busy_.end(), connection.get()), busy_.end());
+    if (!closed_) {
+      idle_.push_back(std::move(connection));
+    } else {
+      connection->client->stop();
+      --open_;
+    }
+  }
+  available_.notify_one();
+}
+
+DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::make_connection() const {
+  auto connection = std::make_unique<Connection>();
+  connection->client = std::make_unique<httplib::Client>(origin_.origin());
+  httplib::Client& client = *connection->client;
+  const auto to_timeval = [](std::chrono::milliseconds d) {
+    return std::make_pair(static_cast<time_t>(d.count() / 1000), static_cast<time_t>((d.count() % 1000) * 1000));
+  };
+  const auto connect = to_timeval(options_.connect_timeout);
+  const auto io = to_timeval(options_.timeout);
+  client.set_connection_timeout(connect.first, connect.second);
+  client.set_read_timeout(io.first, io.second);
+  client.set_write_timeout(io.first, io.second);
+  client.set_keep_alive(true);
+  client.set_tcp_nodelay(true);  // otherwise Nagle delays each small request by ~40 ms
+  client.set_follow_location(false);  // credentials never follow a redirect
+  if (origin_.scheme == "https") {
+    client.enable_server_certificate_verification(options_.verify_tls);
+    if (!options_.ca_cert_path.empty()) client.set_ca_cert_path(options_.ca_cert_path);
+  }
+  return connection;
+}
+
+DHIS2CPP_INLINE HttpResult ConnectionPool::send_on(Connection& connection, const HttpRequest& request) const {
+  HttpResult result;
+  httplib::Request req;
+  req.method = request.method;
+  req.path = request.target;
+  for (const auto& h : request.headers) req.headers.emplace(h.first, h.second);
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
+    req.body = request.body;
+    if (!request.content_type.empty()) req.headers.emplace("Content-Type", request.content_type);
+  }
+  const std::size_t cap = options_.max_response_bytes;
+  bool too_large = false;
+  std::string body;
+  // httplib reports a read timeout as a Read error, as it does a closed socket; the time since
+  // the last byte tells them apart (a stale socket fails at once).
+  auto last_progress = std::chrono::steady_clock::now();
+  req.response_handler = [&](const httplib::Response& head) {
+    last_progress = std::chrono::steady_clock::now();
+    const auto length = head.get_header_value("Content-Length");
+    if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > cap) {
+      too_large = true;
+      return false;
+    }
+    return true;
+  };
+  req.content_receiver = [&](const char* data, std::size_t size, std::uint64_t, std::uint64_t) {
+    last_progress = std::chrono::steady_clock::now();
+    if (body.size() + size > cap) {
+      too_large = true;
+      return false;
+    }
+    body.append(data, size);
+    return true;
+  };
+  httplib::Response res;
+  httplib::Error error = httplib::Error::Success;
+  const bool sent = connection.client->send(req, res, error);
+  if (too_large) {
+    result.failure = TransportFailure::TooLarge;
+    result.error = "the response is larger than the " + std::to_string(cap) + "-byte cap";
+    return result;
+  }
+  if (!sent || error != httplib::Error::Success) {
+    result.failure = http_transport::classify(error);
+    result.error = http_transport::describe(error, *connection.client, origin_, options_);
+    if ((error == httplib::Error::Read || error == httplib::Error::Write) &&
+        std::chrono::steady_clock::now() - last_progress >= options_.timeout) {
+      result.failure = TransportFailure::Timeout;
+      result.error = std::string(error == httplib::Error::Read ? "reading the response from " : "sending the request to ") +
+                     origin_.origin() + " timed out";
+    }
+    return result;
+  }
+  result.response.status = res.status;
+  for (const auto& h : res.headers) result.response.headers.emplace_back(h.first, h.second);
+  result.response.body = std::move(body);
+  return result;
+}
+
+DHIS2CPP_INLINE HttpResult ConnectionPool::closed_result() {
+  HttpResult result;
+  result.failure = TransportFailure::Closed;
+  result.error = "the client is closed";
+  return result;
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_HTTP_TRANSPORT_IPP
+// end of <dhis2/impl/http_transport.ipp>
+// #include <dhis2/impl/system_api.ipp>
+#ifndef DHIS2_IMPL_SYSTEM_API_IPP
+#define DHIS2_IMPL_SYSTEM_API_IPP
+
+// Definitions of <dhis2/system_api.hpp>, and of Client::system() and Client::prime_system_info()
+// (declared in <dhis2/client.hpp>).
+
+// #include <dhis2/system_api.hpp>
+
+// #include <dhis2/errors.hpp>
+
+namespace dhis2 {
+
+DHIS2CPP_INLINE nlohmann::json SystemApi::info() {
+  client_.ensure_connected();  // the handshake primes the cache
+  return cached("info", [this] { return client_.get_raw("system/info"); });
+}
+
+DHIS2CPP_INLINE std::optional<nlohmann::json> SystemApi::setting(const std::string& key) {
+  if (key.empty()) throw UsageError("SystemApi::setting: the key is empty");
+  const auto answer = cached("setting:" + key, [this, &key] { return client_.get_raw("systemSettings/" + key); });
+  // {"<key>": value}, value null when absent (SystemSettingController).
+  if (!answer.is_object()) return std::nullopt;
+  const auto it = answer.find(key);
+  if (it == answer.end() || it->is_null()) return std::nullopt;
+  return *it;
+}
+
+DHIS2CPP_INLINE std::string SystemApi::default_category_combo_uid() {
+  const auto answer = cached("default_category_combo", [this] {
+    return client_.get_raw("categoryCombos", {{"filter", "name:eq:default"}, {"fields", "id"}, {"paging", "false"}});
+  });
+  const auto list = answer.is_object() ? answer.find("categoryCombos") : answer.end();
+  if (!answer.is_object() || list == answer.end() || !list->is_array() || list->empty() || !(*list)[0].contains("id")) {
+    throw UnexpectedResponseError("GET /api/categoryCombos: the server lists no \"default\" category combination");
+  }
+  return (*list)[0]["id"].get<std::string>();
+}
+
+DHIS2CPP_INLINE void SystemApi::invalidate() {
+  std::lock_guard<std::mutex> lock(client_.cache_mutex_);
+  client_.cache_.clear();
+}
+
+// Members of Client (<dhis2/client.hpp>), defined here where SystemApi is complete.
+DHIS2CPP_INLINE SystemApi Client::system() { return SystemApi(*this); }
+
+DHIS2CPP_INLINE void Client::prime_system_info(const nlohmann::json& info) {
+  if (options_.system_cache_ttl.count() == 0) return;
+  std::lock_guard<std::mutex> lock(cache_mutex_);
+  auto& entry = cache_["info"];
+  entry.value = info;
+  entry.loading.reset();
+  entry.expires = std::chrono::steady_clock::now() + options_.system_cache_ttl;
+}
+
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_SYSTEM_API_IPP
+// end of <dhis2/impl/system_api.ipp>
+// #include <dhis2/impl/jobs_api.ipp>
+#ifndef DHIS2_IMPL_JOBS_API_IPP
+#define DHIS2_IMPL_JOBS_API_IPP
+
+// Definitions of <dhis2/jobs_api.hpp>, and of Client::jobs() (declared in <dhis2/client.hpp>).
+
+// #include <dhis2/jobs_api.hpp>
+
+// #include <dhis2/response.hpp>
+// #include <dhis2/server_version.hpp>
+// #include <dhis2/web_message.hpp>
+
+#include <chrono>
+#include <utility>
+
+namespace dhis2 {
+
+DHIS2CPP_INLINE TaskRef JobsApi::start_analytics(const AnalyticsOptions& options) {
+  Query query;
+  const std::pair<bool, const char*> flags[] = {
+      {options.skip_resource_tables, "skipResourceTables"}, {options.skip_aggregate, "skipAggregate"},
+      {options.skip_events, "skipEvents"},                  {options.skip_enrollment, "skipEnrollment"},
+      {options.skip_tracked_entities, "skipTrackedEntities"},
+      {options.skip_org_unit_ownership, "skipOrgUnitOwnership"}, {options.skip_outliers, "skipOutliers"}};
+  for (const auto& f : flags) {
+    if (f.first) query.emplace_back(f.second, "true");
+  }
+  if (options.last_years) {
+    if (*options.last_years < 1) throw UsageError("AnalyticsOptions::last_years must be at least 1");
+    query.emplace_back("lastYears", std::to_string(*options.last_years));
+  }
+  return kick_off("resourceTables/analytics", query, {}, {}, options.attach_if_running, "ANALYTICS_TABLE");
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::start_resource_tables(bool attach_if_running) {
+  return kick_off("resourceTables", {}, {}, {}, attach_if_running, "RESOURCE_TABLE");
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::start_monitoring(bool attach_if_running) {
+  return kick_off("resourceTables/monitoring", {}, {}, {}, attach_if_running, "MONITORING");
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::start_predictions(const PredictionOptions& options) {
+  if (options.start_date.empty() || options.end_date.empty()) {
+    throw UsageError("PredictionOptions: start_date and end_date are required (yyyy-MM-dd)");
+  }
+  Query query = {{"startDate", options.start_date}, {"endDate", options.end_date}, {"async", "true"}};
+  for (const auto& p : options.predictors) query.emplace_back("predictor", p);
+  for (const auto& g : options.predictor_groups) query.emplace_back("predictorGroup", g);
+  return kick_off("predictions", query, {}, {}, false, "PREDICTOR");
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::start_data_integrity(const DataIntegrityOptions& options) {
+  Query query;
+  std::string checks;
+  for (const auto& c : options.checks) checks += (checks.empty() ? "" : ",") + c;
+  if (!checks.empty()) query.emplace_back("checks", checks);
+  const char* type = options.details ? "DATA_INTEGRITY_DETAILS" : "DATA_INTEGRITY";
+  return kick_off(options.details ? "dataIntegrity/details" : "dataIntegrity/summary", query, {}, {},
+                  options.attach_if_running, type);
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::import_metadata_async(const nlohmann::json& payload, Query params) {
+  params.emplace_back("async", "true");
+  return kick_off("metadata", params, payload.dump(), "application/json", false, "");
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::import_data_values_async(const std::string& payload, const std::string& content_type,
+                                                          Query params) {
+  params.emplace_back("async", "true");
+  return kick_off("dataValueSets", params, payload, content_type, false, "");
+}
+DHIS2CPP_INLINE TaskRef JobsApi::import_data_values_async(const nlohmann::json& payload, Query params) {
+  return import_data_values_async(payload.dump(), "application/json", std::move(params));
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::import_tracker_async(const nlohmann::json& payload, Query params) {
+  params.emplace_back("async", "true");
+  const auto before = server_now();
+  TaskRef ref = kick_off("tracker", params, payload.dump(), "application/json", false, "");
+  if (!ref.kickoff) ref.kickoff = before;
+  return ref;
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::execute(const std::string& uid) {
+  nlohmann::json row;
+  try {
+    row = client_.get_raw("jobConfigurations/" + uid, {{"fields", "id,jobType,lastFinished"}});
+  } catch (const ApiError& e) {
+    if (e.status() != 404) throw;
+    // Unknown uid: let /execute give the server's own answer (404 on 2.41+, E7006 before).
+    execute_post(uid);
+    throw;
+  }
+  if (!row.is_object() || !row.contains("jobType") || !row["jobType"].is_string()) {
+    throw UnexpectedResponseError("GET /api/jobConfigurations/" + uid + ": the job row has no jobType");
+  }
+  TaskRef ref{row["jobType"].get<std::string>(), uid};
+  if (row.contains("lastFinished") && row["lastFinished"].is_string()) {
+    if (const auto previous_end = parse_local_time(row["lastFinished"].get<std::string>())) {
+      ref.kickoff = *previous_end + std::chrono::milliseconds(1);
+    }
+  }
+  if (!ref.kickoff) ref.kickoff = server_now();
+  execute_post(uid);
+  return ref;
+}
+
+DHIS2CPP_INLINE void JobsApi::cancel(const TaskRef& ref) {
+  const auto version = client_.known_version();
+  if (!version || *version >= ServerVersion{2, 41, 0, 0, true}) {
+    client_.post_raw("jobConfigurations/" + ref.uid + "/cancel");
+  } else {
+    client_.post_raw("scheduling/cancel/" + ref.job_type);
+  }
+}
+
+DHIS2CPP_INLINE void JobsApi::revert(const TaskRef& ref) {
+  const auto version = client_.known_version();
+  if (version && *version < ServerVersion{2, 41, 1, 0, true}) {
+    throw UnsupportedVersionError(client_.raw_version(),
+                                  "reverting a job needs DHIS2 2.41.1 or later; this server runs " +
+                                      client_.raw_version() + ". Wait for DHIS2 to mark the job FAILED (" +
+                                      "10 minutes without a heartbeat), or restart the server");
+  }
+  const std::string path = "jobConfigurations/" + ref.uid + "/revert";
+  client_.interpret(client_.send_once("POST", path, {}, {}, {}), "POST", path);
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::kick_off(const std::string& path, const Query& query, const std::string& body,
+                                          const std::string& content_type, bool attach_if_running,
+                                          const std::string& job_type) {
+  const Response response = client_.send_once("POST", path, body, content_type, query);
+  if (response.status == 409 && attach_if_running && !job_type.empty()) {
+    const auto message = nlohmann::json::parse(response.body, nullptr, false);
+    if (message.is_object() && message.value("message", "").find("already running") != std::string::npos) {
+      if (auto running = find_running(job_type)) return *running;
+    }
+  }
+  const auto json = client_.interpret(response, "POST", path);
+  const auto envelope = WebMessage::from_json(json, "kick-off");
+  auto ref = envelope.task_ref();
+  if (!ref) {
+    throw UnexpectedResponseError("POST " + path + ": the answer names no job (no response.jobType and response.id): " +
+                                  envelope.message);
+  }
+  if (envelope.response.is_object()) {
+    const auto created = envelope.response.find("created");
+    if (created != envelope.response.end() && created->is_string()) ref->kickoff = parse_local_time(created->get<std::string>());
+  }
+  return *ref;
+}
+
+DHIS2CPP_INLINE std::optional<LocalTime> JobsApi::server_now() {
+  try {
+    const auto info = client_.get_raw("system/info", {{"fields", "serverDate"}});
+    if (info.is_object() && info.contains("serverDate") && info["serverDate"].is_string()) {
+      return parse_local_time(info["serverDate"].get<std::string>());
+    }
+  } catch (const ApiError&) {
+  } catch (const TransportError&) {
+  } catch (const UnexpectedResponseError&) {
+  }
+  return std::nullopt;
+}
+
+DHIS2CPP_INLINE void JobsApi::execute_post(const std::string& uid) {
+  const Response response = client_.send_once("POST", "jobConfigurations/" + uid + "/execute", {}, {}, {});
+  const auto report = client_.interpret(response, "POST", "jobConfigurations/" + uid + "/execute");
+  // <=2.40 answers 200 with the failure inside the ObjectReport (E7006).
+  if (report.is_object() && report.contains("errorReports") && report["errorReports"].is_array() &&
+      !report["errorReports"].empty()) {
+    const auto& first = report["errorReports"][0];
+    throw ApiError(response.status, first.value("message", "the job could not be executed"), first.value("errorCode", ""),
+                   nullptr, "POST /api/jobConfigurations/" + uid + "/execute");
+  }
+}
+
+DHIS2CPP_INLINE std::optional<TaskRef> JobsApi::find_running(const std::string& job_type) {
+  const auto running = client_.get_raw("scheduling/running/" + job_type);
+  if (running.is_array()) {
+    for (const auto& process : running) {
+      if (process.is_object() && process.contains("jobId") && process["jobId"].is_string()) {
+        return TaskRef{job_type, process["jobId"].get<std::string>()};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// A member of Client (<dhis2/client.hpp>), defined here where JobsApi is complete.
+DHIS2CPP_INLINE JobsApi Client::jobs() { return JobsApi(*this); }
+
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_JOBS_API_IPP
+// end of <dhis2/impl/jobs_api.ipp>
+// #include <dhis2/impl/task_types.ipp>
+#ifndef DHIS2_IMPL_TASK_TYPES_IPP
+#define DHIS2_IMPL_TASK_TYPES_IPP
+
+// Definitions of <dhis2/task_types.hpp>.
+
+// #include <dhis2/task_types.hpp>
+
+namespace dhis2 {
+
+DHIS2CPP_INLINE const char* to_string(TaskOutcome outcome) noexcept {
+  switch (outcome) {
+    case TaskOutcome::Succeeded: return "succeeded";
+    case TaskOutcome::Failed: return "failed";
+    case TaskOutcome::Cancelled: return "cancelled";
+    case TaskOutcome::Unknown: break;
+  }
+  return "unknown";
+}
+
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_TASK_TYPES_IPP
+// end of <dhis2/impl/task_types.ipp>
+// #include <dhis2/impl/watch_rules.ipp>
+#ifndef DHIS2_IMPL_WATCH_RULES_IPP
+#define DHIS2_IMPL_WATCH_RULES_IPP
+
+// Definitions of <dhis2/watch_rules.hpp>, with the rule table itself (detail::rule_table()).
+
+// #include <dhis2/watch_rules.hpp>
+
+#include <chrono>
+
+namespace dhis2 {
+namespace detail {
+
+DHIS2CPP_INLINE bool has_task_summary(const std::string& type) {
+  return type == "DATAVALUE_IMPORT" || type == "COMPLETE_DATA_SET_REGISTRATION_IMPORT" || type == "METADATA_IMPORT" ||
+         type == "TRACKER_IMPORT_JOB" || type == "PREDICTOR" || type == "GEOJSON_IMPORT" ||
+         type == "AGGREGATE_DATA_EXCHANGE" || type == "GML_IMPORT";
+}
+
+DHIS2CPP_INLINE bool has_several_processes(const std::string& type) { return type == "META_DATA_SYNC"; }
+
+DHIS2CPP_INLINE bool is_integrity_type(const std::string& type) {
+  return type == "DATA_INTEGRITY" || type == "DATA_INTEGRITY_DETAILS";
+}
+
+DHIS2CPP_INLINE std::optional<TaskOutcome> outcome_of_summary(const nlohmann::json& summary) {
+  if (!summary.is_object()) return std::nullopt;
+  const auto it = summary.find("status");
+  if (it == summary.end() || !it->is_string()) return std::nullopt;
+  const std::string status = it->get<std::string>();
+  if (status == "ERROR") return TaskOutcome::Failed;
+  if (status == "OK" || status == "SUCCESS" || status == "WARNING") return TaskOutcome::Succeeded;
+  return std::nullopt;
+}
+
+DHIS2CPP_INLINE std::optional<TaskOutcome> outcome_of_message(const std::string& message) {
+  const std::string marker = "with status ";
+  const auto at = message.find(marker);
+  if (at == std::string::npos) return std::nullopt;
+  const std::string rest = message.substr(at + marker.size());
+  if (rest.rfind("ERROR", 0) == 0) return TaskOutcome::Failed;
+  if (rest.rfind("OK", 0) == 0 || rest.rfind("SUCCESS", 0) == 0 || rest.rfind("WARNING", 0) == 0) {
+    return TaskOutcome::Succeeded;
+  }
+  return std::nullopt;
+}
+
+DHIS2CPP_INLINE bool says_cancelled(const std::string& message) {
+  return message.find("CancellationException") != std::string::npos ||
+         message.find("was cancelled") != std::string::npos || message.find("was canceled") != std::string::npos;
+}
+
+DHIS2CPP_INLINE bool JobRow::queued() const noexcept {
+  return present() && job_status == "SCHEDULED" && scheduling_type == "ONCE_ASAP" && enabled;
+}
+
+DHIS2CPP_INLINE bool JobRow::ended() const noexcept {
+  return present() && !running() && !queued() &&
+         (last_status == "COMPLETED" || last_status == "FAILED" || last_status == "STOPPED");
+}
+
+DHIS2CPP_INLINE bool WatchFacts::asks_job_row() const noexcept {
+  return copy() || (completed_row() && has_several_processes(job_type)) ||
+         (end_kind == EndKind::None && (emptied || (quiet && row_check_due)));
+}
+
+DHIS2CPP_INLINE const JobRow& WatchFacts::job_row() {
+  if (row.state == JobRow::State::NotRead && read_job_row) row = read_job_row();
+  return row;
+}
+
+DHIS2CPP_INLINE const SummaryRead& WatchFacts::task_summary() {
+  if (summary.state == SummaryRead::State::NotRead && read_summary) summary = read_summary();
+  return summary;
+}
+
+DHIS2CPP_INLINE const IntegrityRead& WatchFacts::integrity_results() {
+  if (integrity.state == IntegrityRead::State::NotRead && read_integrity) integrity = read_integrity();
+  return integrity;
+}
+
+DHIS2CPP_INLINE const RunningRead& WatchFacts::running_list() {
+  if (running.state == RunningRead::State::NotRead && read_running) running = read_running();
+  return running;
+}
+
+DHIS2CPP_INLINE bool WatchFacts::row_end_is_this_run(const JobRow& r) const {
+  if (!r.ended()) return false;
+  if (!kickoff) return true;
+  if (r.created && *r.created >= *kickoff) return true;  // the job was created by this kick-off: one run only
+  if (r.last_finished) {
+    // execute() sets the kick-off to the previous run's lastFinished + 1 ms: any other end is
+    // a later one, even when a clock change makes it look older.
+    if (*r.last_finished >= *kickoff || *r.last_finished != *kickoff - std::chrono::milliseconds(1)) return true;
+  } else if (r.last_executed) {
+    if (*r.last_executed >= *kickoff) return true;  // <=2.40 rows have no lastFinished
+  } else {
+    return true;  // never finished a run before: this is its first end
+  }
+  // Cancelled before it started: tryCancel stamps lastUpdated and sets STOPPED (§3.2).
+  if (r.last_status == "STOPPED" && r.last_updated && *r.last_updated >= *kickoff) return true;
+  // Seen running for this run: its end is this run's, whatever a clock change did to the times.
+  return seen_running || rows_seen;
+}
+
+DHIS2CPP_INLINE std::string WatchFacts::run_end() {
+  if (!asks_job_row()) return {};
+  const JobRow& r = job_row();
+  return row_end_is_this_run(r) ? r.last_status : std::string();
+}
+
+DHIS2CPP_INLINE bool WatchFacts::summary_decides() {
+  return fetch_summary && has_task_summary(job_type) && (completed_row() || run_end() == "COMPLETED");
+}
+
+DHIS2CPP_INLINE Verdict keep_waiting(std::string reason) {
+  return Verdict{true, TaskOutcome::Unknown, std::move(reason), nullptr};
+}
+
+DHIS2CPP_INLINE Verdict decided(TaskOutcome outcome, std::string reason, nlohmann::json summary) {
+  return Verdict{false, outcome, std::move(reason), std::move(summary)};
+}
+
+DHIS2CPP_INLINE std::string message_of(const WatchFacts& f) {
+  return f.end_row && f.end_row->message ? *f.end_row->message : std::string();
+}
+
+DHIS2CPP_INLINE std::string summary_status(const nlohmann::json& summary) {
+  return summary.value("status", std::string());
+}
+
+// The rules, in order. The first that matches decides.
+DHIS2CPP_INLINE const std::vector<RuleLogic>& rule_table() {
   using O = TaskOutcome;
   static const std::vector<RuleLogic> rules = {
       {{"job-row-stopped", "the job row, asked this round, says this run ended STOPPED (§3.2)", "Cancelled"},
@@ -4413,7 +4971,7 @@ inline const std::vector<RuleLogic>& rule_table() {
 }
 
 // The first rule that matches, and its verdict.
-inline std::optional<std::pair<const WatchRule*, Verdict>> decide(WatchFacts& facts) {
+DHIS2CPP_INLINE std::optional<std::pair<const WatchRule*, Verdict>> decide(WatchFacts& facts) {
   for (const auto& logic : rule_table()) {
     if (auto verdict = logic.match(facts)) return std::make_pair(&logic.rule, std::move(*verdict));
   }
@@ -4422,9 +4980,7 @@ inline std::optional<std::pair<const WatchRule*, Verdict>> decide(WatchFacts& fa
 
 }  // namespace detail
 
-// The rule table as documentation: every rule in order, then the three ways a wait ends with an
-// exception. docs/tasks.md shows the same list.
-inline const std::vector<WatchRule>& watch_rules() {
+DHIS2CPP_INLINE const std::vector<WatchRule>& watch_rules() {
   static const std::vector<WatchRule> rules = [] {
     std::vector<WatchRule> out;
     for (const auto& logic : detail::rule_table()) out.push_back(logic.rule);
@@ -4438,23 +4994,21 @@ inline const std::vector<WatchRule>& watch_rules() {
 
 }  // namespace dhis2
 
-#endif  // DHIS2_WATCH_RULES_HPP
-// end of <dhis2/watch_rules.hpp>
+#endif  // DHIS2_IMPL_WATCH_RULES_IPP
+// end of <dhis2/impl/watch_rules.ipp>
+// #include <dhis2/impl/task_watcher.ipp>
+#ifndef DHIS2_IMPL_TASK_WATCHER_IPP
+#define DHIS2_IMPL_TASK_WATCHER_IPP
+
+// Definitions of <dhis2/task_watcher.hpp>, and of Client::tasks() (declared in <dhis2/client.hpp>).
+
+// #include <dhis2/task_watcher.hpp>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
-#include <functional>
 #include <map>
-#include <mutex>
-#include <optional>
-#include <string>
-#include <unordered_set>
 #include <utility>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -4462,8 +5016,7 @@ namespace dhis2 {
 
 namespace detail {
 
-// 64-bit FNV-1a, as 16 hex digits: a row's key in a resume token, whatever the row's size.
-inline std::string key_hash(const std::string& text) {
+DHIS2CPP_INLINE std::string key_hash(const std::string& text) {
   std::uint64_t h = 1469598103934665603ULL;
   for (unsigned char c : text) {
     h ^= c;
@@ -4476,783 +5029,1285 @@ inline std::string key_hash(const std::string& text) {
 
 }  // namespace detail
 
-class TaskWatcher {
- public:
-  using Callback = std::function<bool(const Notification&)>;
-
-  // Watches `ref`. A ref from TaskRef::parse(token) of a watcher's resume token continues after
-  // the last row that watcher delivered. Throws UsageError for an empty ref or invalid options.
-  TaskWatcher(Client& client, TaskRef ref, WatchOptions options = {})
-      : client_(client), ref_(std::move(ref)), options_(std::move(options)) {
-    if (ref_.job_type.empty() || ref_.uid.empty()) throw UsageError("TaskWatcher: the task reference is empty");
-    if (options_.poll_interval.count() <= 0 || options_.initial_poll_interval.count() <= 0) {
-      throw UsageError("WatchOptions: poll intervals must be positive");
-    }
-    if (options_.start_grace.count() < 0 || options_.summary_wait.count() < 0) {
-      throw UsageError("WatchOptions: start_grace and summary_wait must not be negative");
-    }
-    if (options_.stall_timeout && options_.stall_timeout->count() <= 0) {
-      throw UsageError("WatchOptions: stall_timeout must be positive when set");
-    }
-    if (options_.progress_interval.count() <= 0) throw UsageError("WatchOptions: progress_interval must be positive");
-    if (ref_.position) {
-      position_ = *ref_.position;
-      keys_decided_ = position_.delivered > 0;
-      if (position_.delivered > 0) filter_ = Filter::Off;  // rows of this run were delivered: it has begun
-    }
-    ref_.position.reset();
+DHIS2CPP_INLINE TaskWatcher::TaskWatcher(Client& client, TaskRef ref, WatchOptions options)
+    : client_(client), ref_(std::move(ref)), options_(std::move(options)) {
+  if (ref_.job_type.empty() || ref_.uid.empty()) throw UsageError("TaskWatcher: the task reference is empty");
+  if (options_.poll_interval.count() <= 0 || options_.initial_poll_interval.count() <= 0) {
+    throw UsageError("WatchOptions: poll intervals must be positive");
   }
-
-  // The reference without the position (see resume_token() for where the watch stands).
-  const TaskRef& ref() const noexcept { return ref_; }
-
-  // Blocks until the job ends and returns how it ended. An empty timeout waits without a
-  // deadline (hours-long analytics runs). Throws TaskTimeoutError (deadline or stall),
-  // TaskCancelledError (cancel()), and the Client's errors that are not transient
-  // (AuthenticationError, a 4xx ApiError such as an unknown job type).
-  TaskCompletion wait(std::optional<std::chrono::milliseconds> timeout) {
-    auto result = run(nullptr, timeout);
-    return std::move(*result);
+  if (options_.start_grace.count() < 0 || options_.summary_wait.count() < 0) {
+    throw UsageError("WatchOptions: start_grace and summary_wait must not be negative");
   }
-
-  // As wait(), and calls `callback` with each new notification once, oldest first. Returns the
-  // completion, or an empty optional when the callback returned false to stop early. When the
-  // callback runs, resume_token() already counts its row as delivered.
-  std::optional<TaskCompletion> for_each_notification(Callback callback,
-                                                      std::optional<std::chrono::milliseconds> timeout) {
-    if (!callback) throw UsageError("TaskWatcher::for_each_notification: the callback is empty");
-    return run(&callback, timeout);
+  if (options_.stall_timeout && options_.stall_timeout->count() <= 0) {
+    throw UsageError("WatchOptions: stall_timeout must be positive when set");
   }
-
-  // Makes a blocked wait() or for_each_notification() throw TaskCancelledError, and every later
-  // one too (a cancelled watcher stays cancelled). The job on the server is untouched: use
-  // client.jobs().cancel(ref) for that.
-  void cancel() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      cancelled_ = true;
-    }
-    cv_.notify_all();
+  if (options_.progress_interval.count() <= 0) throw UsageError("WatchOptions: progress_interval must be positive");
+  if (ref_.position) {
+    position_ = *ref_.position;
+    keys_decided_ = position_.delivered > 0;
+    if (position_.delivered > 0) filter_ = Filter::Off;  // rows of this run were delivered: it has begun
   }
+  ref_.position.reset();
+}
 
-  // Where the watch stands: after the last row delivered.
-  WatchPosition position() const {
+DHIS2CPP_INLINE TaskCompletion TaskWatcher::wait(std::optional<std::chrono::milliseconds> timeout) {
+  auto result = run(nullptr, timeout);
+  return std::move(*result);
+}
+
+DHIS2CPP_INLINE std::optional<TaskCompletion> TaskWatcher::for_each_notification(
+    Callback callback, std::optional<std::chrono::milliseconds> timeout) {
+  if (!callback) throw UsageError("TaskWatcher::for_each_notification: the callback is empty");
+  return run(&callback, timeout);
+}
+
+DHIS2CPP_INLINE void TaskWatcher::cancel() {
+  {
     std::lock_guard<std::mutex> lock(mutex_);
-    return position_;
+    cancelled_ = true;
   }
+  cv_.notify_all();
+}
 
-  // A resume token for this watch: TaskWatcher(client, TaskRef::parse(token)) in any process
-  // delivers only the rows not delivered before and ends as this watch would have. A row counts
-  // as delivered from the moment its callback starts: take the token inside the callback, after
-  // handling the row, for exactly-once delivery across processes (a token taken on another thread
-  // while a callback runs already counts that row).
-  std::string resume_token() const {
-    TaskRef ref = ref_;
-    ref.position = position();
-    return ref.resume_token();
+DHIS2CPP_INLINE WatchPosition TaskWatcher::position() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return position_;
+}
+
+DHIS2CPP_INLINE std::string TaskWatcher::resume_token() const {
+  TaskRef ref = ref_;
+  ref.position = position();
+  return ref.resume_token();
+}
+
+DHIS2CPP_INLINE JobProgress TaskWatcher::progress() {
+  progress_asked_ = true;
+  return progress_now(false);
+}
+
+DHIS2CPP_INLINE std::optional<TaskCompletion> TaskWatcher::run(const Callback* callback,
+                                                               std::optional<std::chrono::milliseconds> timeout) {
+  if (timeout && timeout->count() < 0) throw UsageError("TaskWatcher: the timeout must not be negative");
+  const auto started = steady::now();
+  const std::optional<steady::time_point> deadline =
+      timeout ? std::optional<steady::time_point>(started + *timeout) : std::nullopt;
+  last_change_ = last_row_check_ = started;
+  const Traits known = traits();
+  {
+    std::lock_guard<std::mutex> reading(progress_mutex_);  // progress() reads traits_ from other threads
+    traits_ = known;
   }
-
-  // The job's progress now: the server's structured progress on 2.41+ (read at most every
-  // WatchOptions::progress_interval; a cached copy in between), else (and when the server does not
-  // let this user read it) what the rows delivered so far say. Does not throw for transient
-  // failures: it then returns the last progress known.
-  JobProgress progress() {
-    progress_asked_ = true;
-    return progress_now(false);
-  }
-
- private:
-  using steady = std::chrono::steady_clock;
-  // The previous-run filter: deciding, setting a list aside, about to take the next list as this
-  // run's, or off.
-  enum class Filter { Pending, Active, Confirm, Off };
-
-  // ---- the loop -------------------------------------------------------------------------------
-
-  std::optional<TaskCompletion> run(const Callback* callback, std::optional<std::chrono::milliseconds> timeout) {
-    if (timeout && timeout->count() < 0) throw UsageError("TaskWatcher: the timeout must not be negative");
-    const auto started = steady::now();
-    const std::optional<steady::time_point> deadline =
-        timeout ? std::optional<steady::time_point>(started + *timeout) : std::nullopt;
-    last_change_ = last_row_check_ = started;
-    const Traits known = traits();
-    {
-      std::lock_guard<std::mutex> reading(progress_mutex_);  // progress() reads traits_ from other threads
-      traits_ = known;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      delivered_this_wait_.clear();
-    }
-
-    auto interval = options_.initial_poll_interval;
-    std::optional<Decided> swept;  // a decision taken on the job row's word, waiting for one more poll
-    while (true) {
-      throw_if_cancelled();
-      detail::WatchFacts facts = round_facts();
-      row_check_due_ = steady::now() - last_row_check_ >= options_.start_grace;
-      if (auto rows = poll_feed()) {
-        const std::vector<Fresh> fresh = absorb(std::move(*rows), facts);
-        for (const auto& row : fresh) {
-          record(row);
-          if (callback && !(*callback)(row.row)) return std::nullopt;
-        }
-        if (!fresh.empty()) {
-          last_change_ = steady::now();
-          report_derived_progress();
-        }
-      }
-      fill_feed_facts(facts);
-      auto decision = detail::decide(facts);
-      note_job_row(facts.row);
-      const bool final = decision && !decision->second.keep_waiting;
-      if (swept) {
-        // The poll after a decision on the job row's word: a row it brought may decide instead.
-        if (final) return finish(*decision->first, std::move(decision->second), facts.summary);
-        return finish(*swept->rule, std::move(swept->verdict), swept->summary);
-      }
-      if (final) {
-        // The job row was read after the feed, and the job may have written rows in between:
-        // poll once more at once, so that every row it kept is delivered.
-        if (facts.row.state != detail::JobRow::State::NotRead) {
-          swept = Decided{decision->first, std::move(decision->second), facts.summary};
-          continue;
-        }
-        return finish(*decision->first, std::move(decision->second), facts.summary);
-      }
-      report_server_progress();
-      const auto now = steady::now();
-      if (options_.stall_timeout && now - last_change_ >= *options_.stall_timeout) {
-        throw TaskTimeoutError(describe_stall(), true);
-      }
-      if (deadline && now >= *deadline) throw TaskTimeoutError(describe_deadline(*timeout), false);
-      auto pause = interval;
-      if (deadline) pause = std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now));
-      sleep(std::max(pause, std::chrono::milliseconds(0)));
-      interval = std::min(options_.poll_interval, interval + std::max(interval / 2, std::chrono::milliseconds(1)));
-    }
-  }
-
-  struct Decided {
-    const WatchRule* rule;
-    detail::Verdict verdict;
-    detail::SummaryRead summary;
-  };
-
-  // What the server is known to do, from its version; Maybe where the version is unknown.
-  struct Traits {
-    std::optional<ServerVersion> version;
-    detail::Tri unique_ids = detail::Tri::Maybe;  // §1.2: 2.40.8+
-    detail::Tri stale_rule = detail::Tri::Maybe;  // §1.6: 2.41.1+
-    detail::Tri ad_hoc_rows = detail::Tri::Maybe;  // §3.1: 2.41+
-    detail::Tri progress = detail::Tri::Maybe;    // §3.3: 2.41+
-  };
-  Traits traits() {
-    Traits t;
-    t.version = client_.known_version();
-    if (!t.version) return t;
-    const auto at_least = [&t](int minor, int patch) {
-      return *t.version >= ServerVersion{2, minor, patch, 0, true} ? detail::Tri::Yes : detail::Tri::No;
-    };
-    t.unique_ids = at_least(40, 8);
-    t.stale_rule = at_least(41, 1);
-    t.ad_hoc_rows = at_least(41, 0);
-    t.progress = at_least(41, 0);
-    return t;
-  }
-
-  detail::WatchFacts round_facts() {
-    detail::WatchFacts f;
-    f.job_type = ref_.job_type;
-    f.kickoff = ref_.kickoff;
-    f.fetch_summary = options_.fetch_summary;
-    f.stale_rule = traits_.stale_rule;
-    f.ad_hoc_rows = traits_.ad_hoc_rows;
-    f.read_job_row = [this] { return read_job_row(); };
-    f.read_summary = [this] { return read_summary(); };
-    f.read_integrity = [this] { return read_integrity(); };
-    f.read_running = [this] { return read_running(); };
-    return f;
-  }
-
-  void fill_feed_facts(detail::WatchFacts& f) {
-    const auto now = steady::now();
-    f.end_row = end_row_;
-    f.end_kind = end_kind_;
-    f.rows_seen = position().delivered > 0;
-    f.emptied = emptied_;
-    f.seen_running = seen_running_;
-    f.quiet = now - last_change_ >= options_.start_grace;
-    f.row_check_due = row_check_due_;
-  }
-
-  // Remembers what a successful job-row read showed: that this run was seen running, and when
-  // the row was last asked (the quiet check asks again start_grace later).
-  void note_job_row(const detail::JobRow& row) {
-    if (row.state == detail::JobRow::State::NotRead || row.state == detail::JobRow::State::Unavailable) return;
-    last_row_check_ = steady::now();
-    if (row.running() && (!ref_.kickoff || !row.last_executed || *row.last_executed >= *ref_.kickoff)) {
-      seen_running_ = true;
-    }
-  }
-
-  // ---- the feed --------------------------------------------------------------------------------
-
-  // The feed, newest first; empty optional after a transient failure (retried at the next poll).
-  std::optional<std::vector<Notification>> poll_feed() {
-    try {
-      const auto body = client_.get_raw("system/tasks/" + ref_.job_type + "/" + ref_.uid);
-      if (body.is_null()) return std::vector<Notification>{};
-      return notifications_from_json(body, "tasks/" + ref_.job_type + "/" + ref_.uid);
-    } catch (const TransportError&) {
-      return std::nullopt;
-    } catch (const ApiError& e) {
-      if (e.status() >= 500 || e.status() == 429) return std::nullopt;
-      throw;
-    } catch (const UnexpectedResponseError&) {
-      return std::nullopt;  // a proxy's page, or a body of another shape, instead of the feed
-    }
-  }
-
-  // Decides once, from the version or (when it is unknown) from the rows, how rows are known: by
-  // id, or by content where every id is the job id (2.38-2.40.7, §1.2).
-  void decide_keys(const std::vector<Notification>& oldest_first) {
-    if (keys_decided_ || oldest_first.empty()) return;
-    const bool all_job_id = std::all_of(oldest_first.begin(), oldest_first.end(),
-                                        [this](const Notification& n) { return n.id.empty() || n.id == ref_.uid; });
-    // A row id equal to the job id is the 2.38-2.40.7 signature: later ids never are.
-    const bool any_job_id = std::any_of(oldest_first.begin(), oldest_first.end(),
-                                        [this](const Notification& n) { return n.id == ref_.uid; });
-    bool content = all_job_id && (oldest_first.size() > 1 || traits_.unique_ids != detail::Tri::Yes);
-    if (traits_.unique_ids == detail::Tri::No) content = true;
-    if (content && any_job_id && traits_.unique_ids == detail::Tri::Maybe) {
-      // Every id is the job id: 2.38-2.40.7, which have neither unique ids nor the stale rule.
-      std::lock_guard<std::mutex> reading(progress_mutex_);
-      traits_.unique_ids = traits_.stale_rule = traits_.progress = detail::Tri::No;
-    }
+  {
     std::lock_guard<std::mutex> lock(mutex_);
-    position_.content_keys = content;
-    keys_decided_ = true;
+    delivered_this_wait_.clear();
   }
 
-  // Every row's key, oldest first. Content keys leave out `completed`, so that DHIS2's stale copy
-  // of a row (the same row marked completed) is recognised, and count equal rows in order.
-  std::vector<std::string> keys_of(const std::vector<Notification>& oldest_first, bool content) const {
-    std::vector<std::string> keys;
-    keys.reserve(oldest_first.size());
-    std::map<std::string, int> occurrences;
-    for (const auto& n : oldest_first) {
-      if (!content) {
-        keys.push_back(detail::key_hash("id|" + n.id));
+  auto interval = options_.initial_poll_interval;
+  std::optional<Decided> swept;  // a decision taken on the job row's word, waiting for one more poll
+  while (true) {
+    throw_if_cancelled();
+    detail::WatchFacts facts = round_facts();
+    row_check_due_ = steady::now() - last_row_check_ >= options_.start_grace;
+    if (auto rows = poll_feed()) {
+      const std::vector<Fresh> fresh = absorb(std::move(*rows), facts);
+      for (const auto& row : fresh) {
+        record(row);
+        if (callback && !(*callback)(row.row)) return std::nullopt;
+      }
+      if (!fresh.empty()) {
+        last_change_ = steady::now();
+        report_derived_progress();
+      }
+    }
+    fill_feed_facts(facts);
+    auto decision = detail::decide(facts);
+    note_job_row(facts.row);
+    const bool final = decision && !decision->second.keep_waiting;
+    if (swept) {
+      // The poll after a decision on the job row's word: a row it brought may decide instead.
+      if (final) return finish(*decision->first, std::move(decision->second), facts.summary);
+      return finish(*swept->rule, std::move(swept->verdict), swept->summary);
+    }
+    if (final) {
+      // The job row was read after the feed, and the job may have written rows in between:
+      // poll once more at once, so that every row it kept is delivered.
+      if (facts.row.state != detail::JobRow::State::NotRead) {
+        swept = Decided{decision->first, std::move(decision->second), facts.summary};
         continue;
       }
-      const std::string base = n.time + '|' + n.level_name + '|' + (n.message ? "m" + *n.message : std::string("-"));
-      keys.push_back(detail::key_hash(base + '#' + std::to_string(occurrences[base]++)));
+      return finish(*decision->first, std::move(decision->second), facts.summary);
     }
-    return keys;
+    report_server_progress();
+    const auto now = steady::now();
+    if (options_.stall_timeout && now - last_change_ >= *options_.stall_timeout) {
+      throw TaskTimeoutError(describe_stall(), true);
+    }
+    if (deadline && now >= *deadline) throw TaskTimeoutError(describe_deadline(*timeout), false);
+    auto pause = interval;
+    if (deadline) pause = std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now));
+    sleep(std::max(pause, std::chrono::milliseconds(0)));
+    interval = std::min(options_.poll_interval, interval + std::max(interval / 2, std::chrono::milliseconds(1)));
   }
+}
 
-  // The rows of this run: the previous-run filter. A saved job that runs again keeps its previous
-  // run's list (ending in a completed row) until the new run starts and clears it (§1.5). The job
-  // row decides, once, whether the first list seen is this run's: a job created by the kick-off
-  // has had no earlier run; a queued one has not started. A list set aside stays aside until its
-  // newest row changes (the new run wrote), or a later look at the job row says the run began or
-  // ended; an empty answer (the stale rule's wipe, another cluster node) changes nothing. Row
-  // times are not compared with the kick-off: clocks move and cluster nodes disagree (class 5).
-  std::vector<Notification> this_run(std::vector<Notification> rows, detail::WatchFacts& facts) {
-    if (filter_ == Filter::Off || rows.empty()) return rows;
-    if (filter_ == Filter::Confirm) {
-      filter_ = Filter::Off;  // polled after the job row said the run began or ended: this run's
+DHIS2CPP_INLINE TaskWatcher::Traits TaskWatcher::traits() {
+  Traits t;
+  t.version = client_.known_version();
+  if (!t.version) return t;
+  const auto at_least = [&t](int minor, int patch) {
+    return *t.version >= ServerVersion{2, minor, patch, 0, true} ? detail::Tri::Yes : detail::Tri::No;
+  };
+  t.unique_ids = at_least(40, 8);
+  t.stale_rule = at_least(41, 1);
+  t.ad_hoc_rows = at_least(41, 0);
+  t.progress = at_least(41, 0);
+  return t;
+}
+
+DHIS2CPP_INLINE detail::WatchFacts TaskWatcher::round_facts() {
+  detail::WatchFacts f;
+  f.job_type = ref_.job_type;
+  f.kickoff = ref_.kickoff;
+  f.fetch_summary = options_.fetch_summary;
+  f.stale_rule = traits_.stale_rule;
+  f.ad_hoc_rows = traits_.ad_hoc_rows;
+  f.read_job_row = [this] { return read_job_row(); };
+  f.read_summary = [this] { return read_summary(); };
+  f.read_integrity = [this] { return read_integrity(); };
+  f.read_running = [this] { return read_running(); };
+  return f;
+}
+
+DHIS2CPP_INLINE void TaskWatcher::fill_feed_facts(detail::WatchFacts& f) {
+  const auto now = steady::now();
+  f.end_row = end_row_;
+  f.end_kind = end_kind_;
+  f.rows_seen = position().delivered > 0;
+  f.emptied = emptied_;
+  f.seen_running = seen_running_;
+  f.quiet = now - last_change_ >= options_.start_grace;
+  f.row_check_due = row_check_due_;
+}
+
+DHIS2CPP_INLINE void TaskWatcher::note_job_row(const detail::JobRow& row) {
+  if (row.state == detail::JobRow::State::NotRead || row.state == detail::JobRow::State::Unavailable) return;
+  last_row_check_ = steady::now();
+  if (row.running() && (!ref_.kickoff || !row.last_executed || *row.last_executed >= *ref_.kickoff)) {
+    seen_running_ = true;
+  }
+}
+
+DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::poll_feed() {
+  try {
+    const auto body = client_.get_raw("system/tasks/" + ref_.job_type + "/" + ref_.uid);
+    if (body.is_null()) return std::vector<Notification>{};
+    return notifications_from_json(body, "tasks/" + ref_.job_type + "/" + ref_.uid);
+  } catch (const TransportError&) {
+    return std::nullopt;
+  } catch (const ApiError& e) {
+    if (e.status() >= 500 || e.status() == 429) return std::nullopt;
+    throw;
+  } catch (const UnexpectedResponseError&) {
+    return std::nullopt;  // a proxy's page, or a body of another shape, instead of the feed
+  }
+}
+
+DHIS2CPP_INLINE void TaskWatcher::decide_keys(const std::vector<Notification>& oldest_first) {
+  if (keys_decided_ || oldest_first.empty()) return;
+  const bool all_job_id = std::all_of(oldest_first.begin(), oldest_first.end(),
+                                      [this](const Notification& n) { return n.id.empty() || n.id == ref_.uid; });
+  // A row id equal to the job id is the 2.38-2.40.7 signature: later ids never are.
+  const bool any_job_id = std::any_of(oldest_first.begin(), oldest_first.end(),
+                                      [this](const Notification& n) { return n.id == ref_.uid; });
+  bool content = all_job_id && (oldest_first.size() > 1 || traits_.unique_ids != detail::Tri::Yes);
+  if (traits_.unique_ids == detail::Tri::No) content = true;
+  if (content && any_job_id && traits_.unique_ids == detail::Tri::Maybe) {
+    // Every id is the job id: 2.38-2.40.7, which have neither unique ids nor the stale rule.
+    std::lock_guard<std::mutex> reading(progress_mutex_);
+    traits_.unique_ids = traits_.stale_rule = traits_.progress = detail::Tri::No;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  position_.content_keys = content;
+  keys_decided_ = true;
+}
+
+DHIS2CPP_INLINE std::vector<std::string> TaskWatcher::keys_of(const std::vector<Notification>& oldest_first,
+                                                              bool content) const {
+  std::vector<std::string> keys;
+  keys.reserve(oldest_first.size());
+  std::map<std::string, int> occurrences;
+  for (const auto& n : oldest_first) {
+    if (!content) {
+      keys.push_back(detail::key_hash("id|" + n.id));
+      continue;
+    }
+    const std::string base = n.time + '|' + n.level_name + '|' + (n.message ? "m" + *n.message : std::string("-"));
+    keys.push_back(detail::key_hash(base + '#' + std::to_string(occurrences[base]++)));
+  }
+  return keys;
+}
+
+DHIS2CPP_INLINE std::vector<Notification> TaskWatcher::this_run(std::vector<Notification> rows,
+                                                                detail::WatchFacts& facts) {
+  if (filter_ == Filter::Off || rows.empty()) return rows;
+  if (filter_ == Filter::Confirm) {
+    filter_ = Filter::Off;  // polled after the job row said the run began or ended: this run's
+    return rows;
+  }
+  const Notification& newest = rows.back();
+  const std::string marker = newest.id + '|' + newest.time + '|' + newest.level_name + '|' +
+                             newest.message.value_or("") + (newest.completed ? "|1" : "|0");
+  if (filter_ == Filter::Active) {
+    if (marker != previous_marker_) {
+      filter_ = Filter::Off;  // the new run wrote: this list is its own
       return rows;
     }
-    const Notification& newest = rows.back();
-    const std::string marker = newest.id + '|' + newest.time + '|' + newest.level_name + '|' +
-                               newest.message.value_or("") + (newest.completed ? "|1" : "|0");
-    if (filter_ == Filter::Active) {
-      if (marker != previous_marker_) {
-        filter_ = Filter::Off;  // the new run wrote: this list is its own
-        return rows;
-      }
-      if (row_check_due_ && judge(facts.job_row(), newest) != Judged::Previous) filter_ = Filter::Confirm;
-      return {};
-    }
-    if (!ref_.kickoff && !newest.completed) {
-      filter_ = Filter::Off;  // a bare reference to a job that is running
-      return rows;
-    }
-    previous_marker_ = marker;
-    switch (judge(facts.job_row(), newest)) {
-      case Judged::Undecided: return {};  // ask again at the next poll
-      case Judged::Mine: filter_ = Filter::Off; return rows;
-      case Judged::MineIfStill: filter_ = Filter::Confirm; return {};
-      case Judged::Previous: filter_ = Filter::Active; return {};
-    }
+    if (row_check_due_ && judge(facts.job_row(), newest) != Judged::Previous) filter_ = Filter::Confirm;
     return {};
   }
-
-  // Mine: the job row says so by identity (no earlier run). MineIfStill: the job row, read after
-  // the feed, says this run began or ended, so the list is its own if the next poll (which comes
-  // after that read) still shows it, or shows the new run's.
-  enum class Judged { Mine, MineIfStill, Previous, Undecided };
-  // Whether a list whose newest row is `newest` is this run's, by the job row.
-  Judged judge(const detail::JobRow& row, const Notification& newest) {
-    note_job_row(row);
-    switch (row.state) {
-      case detail::JobRow::State::NotRead:
-      case detail::JobRow::State::Unavailable:
-        return Judged::Undecided;
-      case detail::JobRow::State::Absent:
-      case detail::JobRow::State::Unreadable:
-        return Judged::Mine;  // no saved configuration: the id is not reused (or nothing to tell)
-      case detail::JobRow::State::Present:
-        break;
-    }
-    if (ref_.kickoff && row.created && *row.created >= *ref_.kickoff) return Judged::Mine;  // its only run
-    if (row.queued()) return Judged::Previous;  // waiting to run: the list is the last run's
-    if (row.running()) {
-      if (!newest.completed) return Judged::MineIfStill;
-      // A finished list while the job runs is the last run's, unless it is newer than this run's
-      // start (2.41+ rows; <=2.40 rows, without lastFinished, show the previous run's lastExecuted).
-      const auto t = newest.parsed_time();
-      const bool started_before = row.last_finished && row.last_executed && t && *t >= *row.last_executed;
-      return started_before ? Judged::MineIfStill : Judged::Previous;
-    }
-    if (!ref_.kickoff) return Judged::Mine;  // a bare reference: the job's latest run
-    detail::WatchFacts probe;
-    probe.kickoff = ref_.kickoff;
-    probe.seen_running = seen_running_;
-    return probe.row_end_is_this_run(row) ? Judged::MineIfStill : Judged::Previous;
+  if (!ref_.kickoff && !newest.completed) {
+    filter_ = Filter::Off;  // a bare reference to a job that is running
+    return rows;
   }
+  previous_marker_ = marker;
+  switch (judge(facts.job_row(), newest)) {
+    case Judged::Undecided: return {};  // ask again at the next poll
+    case Judged::Mine: filter_ = Filter::Off; return rows;
+    case Judged::MineIfStill: filter_ = Filter::Confirm; return {};
+    case Judged::Previous: filter_ = Filter::Active; return {};
+  }
+  return {};
+}
 
-  struct Fresh {  // a row to deliver, its key, and whether it came alone (a possible stale copy)
-    Notification row;
-    std::string key;
-    bool lone = false;
-  };
+DHIS2CPP_INLINE TaskWatcher::Judged TaskWatcher::judge(const detail::JobRow& row, const Notification& newest) {
+  note_job_row(row);
+  switch (row.state) {
+    case detail::JobRow::State::NotRead:
+    case detail::JobRow::State::Unavailable:
+      return Judged::Undecided;
+    case detail::JobRow::State::Absent:
+    case detail::JobRow::State::Unreadable:
+      return Judged::Mine;  // no saved configuration: the id is not reused (or nothing to tell)
+    case detail::JobRow::State::Present:
+      break;
+  }
+  if (ref_.kickoff && row.created && *row.created >= *ref_.kickoff) return Judged::Mine;  // its only run
+  if (row.queued()) return Judged::Previous;  // waiting to run: the list is the last run's
+  if (row.running()) {
+    if (!newest.completed) return Judged::MineIfStill;
+    // A finished list while the job runs is the last run's, unless it is newer than this run's
+    // start (2.41+ rows; <=2.40 rows, without lastFinished, show the previous run's lastExecuted).
+    const auto t = newest.parsed_time();
+    const bool started_before = row.last_finished && row.last_executed && t && *t >= *row.last_executed;
+    return started_before ? Judged::MineIfStill : Judged::Previous;
+  }
+  if (!ref_.kickoff) return Judged::Mine;  // a bare reference: the job's latest run
+  detail::WatchFacts probe;
+  probe.kickoff = ref_.kickoff;
+  probe.seen_running = seen_running_;
+  return probe.row_end_is_this_run(row) ? Judged::MineIfStill : Judged::Previous;
+}
 
-  // Takes one poll's rows (newest first) and returns the new ones, oldest first. Notes the end
-  // row (a completed row, DHIS2's stale copy, or a lone completed row that may be one) and
-  // whether the feed emptied after rows were seen.
-  std::vector<Fresh> absorb(std::vector<Notification> newest_first, detail::WatchFacts& facts) {
-    std::vector<Notification> rows = this_run(std::vector<Notification>(newest_first.rbegin(), newest_first.rend()), facts);
-    const WatchPosition pos = position();
-    emptied_ = newest_first.empty() && pos.delivered > 0;
-    if (rows.empty()) return {};
-    decide_keys(rows);
-    const bool content = position().content_keys;
-    const std::vector<std::string> keys = keys_of(rows, content);
+DHIS2CPP_INLINE std::vector<TaskWatcher::Fresh> TaskWatcher::absorb(std::vector<Notification> newest_first,
+                                                                    detail::WatchFacts& facts) {
+  std::vector<Notification> rows = this_run(std::vector<Notification>(newest_first.rbegin(), newest_first.rend()), facts);
+  const WatchPosition pos = position();
+  emptied_ = newest_first.empty() && pos.delivered > 0;
+  if (rows.empty()) return {};
+  decide_keys(rows);
+  const bool content = position().content_keys;
+  const std::vector<std::string> keys = keys_of(rows, content);
 
-    // Everything after the newest row already delivered is new: after the anchor (the newest
-    // non-LOOP row delivered) where it is still listed. When a cap evicted it, every row this
-    // watcher has not delivered is new; a watcher resumed in a new process, which does not know
-    // the earlier rows, takes those from the anchor's time on.
-    std::size_t start = 0;
-    std::optional<std::size_t> anchor;
-    bool by_time = false;
-    if (!pos.anchor.empty()) {
-      for (std::size_t i = keys.size(); i-- > 0;) {
-        if (keys[i] == pos.anchor) {
-          anchor = i;
-          break;
-        }
+  // Everything after the newest row already delivered is new: after the anchor (the newest
+  // non-LOOP row delivered) where it is still listed. When a cap evicted it, every row this
+  // watcher has not delivered is new; a watcher resumed in a new process, which does not know
+  // the earlier rows, takes those from the anchor's time on.
+  std::size_t start = 0;
+  std::optional<std::size_t> anchor;
+  bool by_time = false;
+  if (!pos.anchor.empty()) {
+    for (std::size_t i = keys.size(); i-- > 0;) {
+      if (keys[i] == pos.anchor) {
+        anchor = i;
+        break;
       }
-      if (anchor) start = *anchor + 1;
-      by_time = !anchor && delivered_keys_.empty();
     }
-    const auto after = by_time ? parse_local_time(pos.anchor_time) : std::nullopt;
-    std::vector<Fresh> fresh;
-    bool copy = false;
-    if (anchor && rows[*anchor].completed && !pos.anchor_completed) copy = true;
-    for (std::size_t i = start; i < rows.size(); ++i) {
-      if (keys[i] == pos.loop || keys[i] == pos.anchor) {
-        // A delivered row back, marked completed: DHIS2's stale copy (§1.6).
-        if (rows[i].completed && (keys[i] == pos.loop || !pos.anchor_completed)) copy = true;
-        continue;
-      }
-      if (delivered_keys_.count(keys[i]) != 0) continue;
-      if (after) {
-        const auto t = rows[i].parsed_time();
-        if (t && *t < *after) continue;
-      }
-      fresh.push_back(Fresh{rows[i], keys[i], false});
+    if (anchor) start = *anchor + 1;
+    by_time = !anchor && delivered_keys_.empty();
+  }
+  const auto after = by_time ? parse_local_time(pos.anchor_time) : std::nullopt;
+  std::vector<Fresh> fresh;
+  bool copy = false;
+  if (anchor && rows[*anchor].completed && !pos.anchor_completed) copy = true;
+  for (std::size_t i = start; i < rows.size(); ++i) {
+    if (keys[i] == pos.loop || keys[i] == pos.anchor) {
+      // A delivered row back, marked completed: DHIS2's stale copy (§1.6).
+      if (rows[i].completed && (keys[i] == pos.loop || !pos.anchor_completed)) copy = true;
+      continue;
     }
-    if (copy && fresh.empty()) {
-      end_row_ = rows.back();
-      end_kind_ = detail::EndKind::StaleCopy;
-      std::lock_guard<std::mutex> lock(mutex_);
-      position_.stale_copy = true;
-      return fresh;
+    if (delivered_keys_.count(keys[i]) != 0) continue;
+    if (after) {
+      const auto t = rows[i].parsed_time();
+      if (t && *t < *after) continue;
     }
-    if (fresh.empty() && anchor && *anchor + 1 == rows.size() && rows.back().completed && !end_row_) {
-      // Resumed after the last row: the end is where the earlier watch stood.
-      end_row_ = rows.back();
-      end_kind_ = pos.stale_copy ? detail::EndKind::StaleCopy : detail::EndKind::Completed;
-    }
-    if (rows.size() == 1 && fresh.size() == 1 && traits_.stale_rule != detail::Tri::No) fresh.front().lone = true;
+    fresh.push_back(Fresh{rows[i], keys[i], false});
+  }
+  if (copy && fresh.empty()) {
+    end_row_ = rows.back();
+    end_kind_ = detail::EndKind::StaleCopy;
+    std::lock_guard<std::mutex> lock(mutex_);
+    position_.stale_copy = true;
     return fresh;
   }
-
-  // Delivers one row: the position moves past it, and the end row follows it, before the
-  // callback sees it (a callback that throws leaves the watch where that row left it).
-  void record(const Fresh& fresh) {
-    const Notification& n = fresh.row;
-    if (n.completed) {
-      end_row_ = n;
-      end_kind_ = fresh.lone ? detail::EndKind::MaybeStaleCopy : detail::EndKind::Completed;
-    } else {
-      end_row_.reset();
-      end_kind_ = detail::EndKind::None;
-    }
-    delivered_keys_.insert(fresh.key);
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (n.level == NotificationLevel::Loop) {
-      position_.loop = fresh.key;
-    } else {
-      position_.anchor = fresh.key;
-      position_.anchor_time = n.time;
-      position_.anchor_completed = n.completed;
-      position_.loop.clear();
-    }
-    position_.stale_copy = false;
-    ++position_.delivered;
-    delivered_this_wait_.push_back(n);
+  if (fresh.empty() && anchor && *anchor + 1 == rows.size() && rows.back().completed && !end_row_) {
+    // Resumed after the last row: the end is where the earlier watch stood.
+    end_row_ = rows.back();
+    end_kind_ = pos.stale_copy ? detail::EndKind::StaleCopy : detail::EndKind::Completed;
   }
+  if (rows.size() == 1 && fresh.size() == 1 && traits_.stale_rule != detail::Tri::No) fresh.front().lone = true;
+  return fresh;
+}
 
-  // ---- reads besides the feed ----------------------------------------------------------------
+DHIS2CPP_INLINE void TaskWatcher::record(const Fresh& fresh) {
+  const Notification& n = fresh.row;
+  if (n.completed) {
+    end_row_ = n;
+    end_kind_ = fresh.lone ? detail::EndKind::MaybeStaleCopy : detail::EndKind::Completed;
+  } else {
+    end_row_.reset();
+    end_kind_ = detail::EndKind::None;
+  }
+  delivered_keys_.insert(fresh.key);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (n.level == NotificationLevel::Loop) {
+    position_.loop = fresh.key;
+  } else {
+    position_.anchor = fresh.key;
+    position_.anchor_time = n.time;
+    position_.anchor_completed = n.completed;
+    position_.loop.clear();
+  }
+  position_.stale_copy = false;
+  ++position_.delivered;
+  delivered_this_wait_.push_back(n);
+}
 
-  detail::JobRow read_job_row() {
-    using State = detail::JobRow::State;
-    detail::JobRow row;
-    try {
-      const auto body =
-          client_.get_raw("jobConfigurations/" + ref_.uid,
-                          {{"fields", "jobStatus,lastExecutedStatus,lastExecuted,lastFinished,lastUpdated,created,"
-                                      "schedulingType,enabled"}});
-      if (!body.is_object()) {
-        row.state = State::Unavailable;
-        return row;
-      }
-      const auto text = [&body](const char* key) {
-        const auto it = body.find(key);
-        return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
-      };
-      const auto time = [&text](const char* key) { return parse_local_time(text(key)); };
-      row.state = State::Present;
-      row.job_status = text("jobStatus");
-      row.last_status = text("lastExecutedStatus");
-      row.scheduling_type = text("schedulingType");
-      row.enabled = !body.contains("enabled") || !body["enabled"].is_boolean() || body["enabled"].get<bool>();
-      row.created = time("created");
-      row.last_updated = time("lastUpdated");
-      row.last_executed = time("lastExecuted");
-      row.last_finished = time("lastFinished");
-    } catch (const ApiError& e) {
-      // Only a 404 says the row is gone; a proxy's 408, 5xx or 429 says nothing about the job.
-      row.state = e.status() == 404 ? State::Absent : e.status() == 403 ? State::Unreadable : State::Unavailable;
-    } catch (const TransportError&) {
+DHIS2CPP_INLINE detail::JobRow TaskWatcher::read_job_row() {
+  using State = detail::JobRow::State;
+  detail::JobRow row;
+  try {
+    const auto body =
+        client_.get_raw("jobConfigurations/" + ref_.uid,
+                        {{"fields", "jobStatus,lastExecutedStatus,lastExecuted,lastFinished,lastUpdated,created,"
+                                    "schedulingType,enabled"}});
+    if (!body.is_object()) {
       row.state = State::Unavailable;
-    } catch (const UnexpectedResponseError&) {
-      row.state = State::Unavailable;  // a proxy's page
+      return row;
     }
-    return row;
+    const auto text = [&body](const char* key) {
+      const auto it = body.find(key);
+      return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    const auto time = [&text](const char* key) { return parse_local_time(text(key)); };
+    row.state = State::Present;
+    row.job_status = text("jobStatus");
+    row.last_status = text("lastExecutedStatus");
+    row.scheduling_type = text("schedulingType");
+    row.enabled = !body.contains("enabled") || !body["enabled"].is_boolean() || body["enabled"].get<bool>();
+    row.created = time("created");
+    row.last_updated = time("lastUpdated");
+    row.last_executed = time("lastExecuted");
+    row.last_finished = time("lastFinished");
+  } catch (const ApiError& e) {
+    // Only a 404 says the row is gone; a proxy's 408, 5xx or 429 says nothing about the job.
+    row.state = e.status() == 404 ? State::Absent : e.status() == 403 ? State::Unreadable : State::Unavailable;
+  } catch (const TransportError&) {
+    row.state = State::Unavailable;
+  } catch (const UnexpectedResponseError&) {
+    row.state = State::Unavailable;  // a proxy's page
   }
+  return row;
+}
 
-  // The summary, waiting up to summary_wait while the body is empty or the read fails (a data
-  // value import writes it just after its last row).
-  detail::SummaryRead read_summary() {
-    using State = detail::SummaryRead::State;
-    const auto until = steady::now() + options_.summary_wait;
-    auto pause = std::chrono::milliseconds(100);
-    detail::SummaryRead read;
-    while (true) {
-      try {
-        const auto body = client_.get_raw("system/taskSummaries/" + ref_.job_type + "/" + ref_.uid);
-        if (!body.is_null()) return detail::SummaryRead{State::Present, body};
-        read.state = State::Empty;
-      } catch (const TransportError&) {
-        read.state = State::Unavailable;
-      } catch (const UnexpectedResponseError&) {
-        read.state = State::Unavailable;
-      } catch (const ApiError& e) {
-        if (e.status() >= 500 || e.status() == 429) {
-          read.state = State::Unavailable;
-        } else if (e.status() == 404) {
-          read.state = State::Empty;
-        } else {
-          throw;
-        }
-      }
-      if (steady::now() >= until) return read;
-      sleep(std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now())));
-      pause = std::min(pause * 2, std::chrono::milliseconds(1000));
-    }
-  }
-
-  // <=2.40 data integrity results; only the checks that finished at or after the kick-off count
-  // (the endpoint keeps an earlier run's results, class 8).
-  detail::IntegrityRead read_integrity() {
-    using State = detail::IntegrityRead::State;
-    const bool details = ref_.job_type == "DATA_INTEGRITY_DETAILS";
-    nlohmann::json body;
+DHIS2CPP_INLINE detail::SummaryRead TaskWatcher::read_summary() {
+  using State = detail::SummaryRead::State;
+  const auto until = steady::now() + options_.summary_wait;
+  auto pause = std::chrono::milliseconds(100);
+  detail::SummaryRead read;
+  while (true) {
     try {
-      body = client_.get_raw(details ? "dataIntegrity/details" : "dataIntegrity/summary", {{"timeout", "0"}});
-    } catch (const ApiError&) {
-      return detail::IntegrityRead{State::Unavailable, nullptr};
+      const auto body = client_.get_raw("system/taskSummaries/" + ref_.job_type + "/" + ref_.uid);
+      if (!body.is_null()) return detail::SummaryRead{State::Present, body};
+      read.state = State::Empty;
     } catch (const TransportError&) {
-      return detail::IntegrityRead{State::Unavailable, nullptr};
+      read.state = State::Unavailable;
     } catch (const UnexpectedResponseError&) {
-      return detail::IntegrityRead{State::Unavailable, nullptr};
-    }
-    if (!body.is_object()) return detail::IntegrityRead{State::None, nullptr};
-    nlohmann::json mine = nlohmann::json::object();
-    for (const auto& item : body.items()) {
-      const auto& check = item.value();
-      const auto finished = check.is_object() && check.contains("finishedTime") && check["finishedTime"].is_string()
-                                ? parse_local_time(check["finishedTime"].get<std::string>())
-                                : std::nullopt;
-      if (!ref_.kickoff || (finished && *finished >= *ref_.kickoff)) mine[item.key()] = check;
-    }
-    return detail::IntegrityRead{mine.empty() ? State::None : State::ThisRun, mine};
-  }
-
-  // Whether the server lists the job among its type's running ones (<=2.40: an array of processes
-  // with jobId; 2.41+: a Progress object whose processes carry jobId, or an empty body).
-  detail::RunningRead read_running() {
-    using State = detail::RunningRead::State;
-    nlohmann::json body;
-    try {
-      body = client_.get_raw("scheduling/running/" + ref_.job_type);
-    } catch (const ApiError&) {
-      return detail::RunningRead{State::Unavailable};
-    } catch (const TransportError&) {
-      return detail::RunningRead{State::Unavailable};
-    } catch (const UnexpectedResponseError&) {
-      return detail::RunningRead{State::Unavailable};
-    }
-    const nlohmann::json* processes = &body;
-    if (body.is_object() && body.contains("sequence")) processes = &body["sequence"];
-    if (!processes->is_array()) return detail::RunningRead{body.is_null() ? State::NotListed : State::Unavailable};
-    for (const auto& p : *processes) {
-      if (p.is_object() && p.value("jobId", std::string()) == ref_.uid) return detail::RunningRead{State::Listed};
-    }
-    return detail::RunningRead{State::NotListed};
-  }
-
-  // ---- progress --------------------------------------------------------------------------------
-
-  // The server's progress (2.41+), or nullopt when it has none for us: no such endpoint, no access,
-  // nothing recorded yet, or a transient failure.
-  std::optional<JobProgress> read_server_progress() {
-    try {
-      const auto body = client_.get_raw("jobConfigurations/" + ref_.uid + "/progress");
-      if (!body.is_object()) return std::nullopt;  // 200 with an empty body: nothing recorded yet
-      return JobProgress::from_json(body, "progress");
+      read.state = State::Unavailable;
     } catch (const ApiError& e) {
-      if (e.status() == 403 || e.status() == 404 || e.status() == 400) progress_refused_ = true;
-    } catch (const TransportError&) {
-    } catch (const UnexpectedResponseError&) {  // a proxy's page, or a body of the wrong shape
+      if (e.status() >= 500 || e.status() == 429) {
+        read.state = State::Unavailable;
+      } else if (e.status() == 404) {
+        read.state = State::Empty;
+      } else {
+        throw;
+      }
     }
-    return std::nullopt;
+    if (steady::now() >= until) return read;
+    sleep(std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now())));
+    pause = std::min(pause * 2, std::chrono::milliseconds(1000));
   }
+}
 
-  JobProgress derived_progress() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return JobProgress::from_notifications(delivered_this_wait_);
+DHIS2CPP_INLINE detail::IntegrityRead TaskWatcher::read_integrity() {
+  using State = detail::IntegrityRead::State;
+  const bool details = ref_.job_type == "DATA_INTEGRITY_DETAILS";
+  nlohmann::json body;
+  try {
+    body = client_.get_raw(details ? "dataIntegrity/details" : "dataIntegrity/summary", {{"timeout", "0"}});
+  } catch (const ApiError&) {
+    return detail::IntegrityRead{State::Unavailable, nullptr};
+  } catch (const TransportError&) {
+    return detail::IntegrityRead{State::Unavailable, nullptr};
+  } catch (const UnexpectedResponseError&) {
+    return detail::IntegrityRead{State::Unavailable, nullptr};
   }
+  if (!body.is_object()) return detail::IntegrityRead{State::None, nullptr};
+  nlohmann::json mine = nlohmann::json::object();
+  for (const auto& item : body.items()) {
+    const auto& check = item.value();
+    const auto finished = check.is_object() && check.contains("finishedTime") && check["finishedTime"].is_string()
+                              ? parse_local_time(check["finishedTime"].get<std::string>())
+                              : std::nullopt;
+    if (!ref_.kickoff || (finished && *finished >= *ref_.kickoff)) mine[item.key()] = check;
+  }
+  return detail::IntegrityRead{mine.empty() ? State::None : State::ThisRun, mine};
+}
 
-  // The server's latest progress (read at most every progress_interval unless `fresh`); empty
-  // where the server has none for us.
-  // Another thread reading it meanwhile gets the cached copy: nobody waits on a request.
-  std::optional<JobProgress> server_progress_now(bool fresh) {
-    detail::Tri supported;
-    {
-      std::lock_guard<std::mutex> lock(progress_mutex_);
-      const auto now = steady::now();
-      const bool due = fresh || !progress_read_at_ || now - *progress_read_at_ >= options_.progress_interval;
-      supported = traits_.progress;
-      if (!due || progress_reading_ || supported == detail::Tri::No || progress_refused_) return cached_progress_locked();
-      progress_reading_ = true;
-      progress_read_at_ = now;
-    }
-    std::optional<JobProgress> read;
-    try {
-      read = read_server_progress();
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(progress_mutex_);
-      progress_reading_ = false;
-      throw;
-    }
+DHIS2CPP_INLINE detail::RunningRead TaskWatcher::read_running() {
+  using State = detail::RunningRead::State;
+  nlohmann::json body;
+  try {
+    body = client_.get_raw("scheduling/running/" + ref_.job_type);
+  } catch (const ApiError&) {
+    return detail::RunningRead{State::Unavailable};
+  } catch (const TransportError&) {
+    return detail::RunningRead{State::Unavailable};
+  } catch (const UnexpectedResponseError&) {
+    return detail::RunningRead{State::Unavailable};
+  }
+  const nlohmann::json* processes = &body;
+  if (body.is_object() && body.contains("sequence")) processes = &body["sequence"];
+  if (!processes->is_array()) return detail::RunningRead{body.is_null() ? State::NotListed : State::Unavailable};
+  for (const auto& p : *processes) {
+    if (p.is_object() && p.value("jobId", std::string()) == ref_.uid) return detail::RunningRead{State::Listed};
+  }
+  return detail::RunningRead{State::NotListed};
+}
+
+DHIS2CPP_INLINE std::optional<JobProgress> TaskWatcher::read_server_progress() {
+  try {
+    const auto body = client_.get_raw("jobConfigurations/" + ref_.uid + "/progress");
+    if (!body.is_object()) return std::nullopt;  // 200 with an empty body: nothing recorded yet
+    return JobProgress::from_json(body, "progress");
+  } catch (const ApiError& e) {
+    if (e.status() == 403 || e.status() == 404 || e.status() == 400) progress_refused_ = true;
+  } catch (const TransportError&) {
+  } catch (const UnexpectedResponseError&) {  // a proxy's page, or a body of the wrong shape
+  }
+  return std::nullopt;
+}
+
+DHIS2CPP_INLINE JobProgress TaskWatcher::derived_progress() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return JobProgress::from_notifications(delivered_this_wait_);
+}
+
+DHIS2CPP_INLINE std::optional<JobProgress> TaskWatcher::server_progress_now(bool fresh) {
+  detail::Tri supported;
+  {
+    std::lock_guard<std::mutex> lock(progress_mutex_);
+    const auto now = steady::now();
+    const bool due = fresh || !progress_read_at_ || now - *progress_read_at_ >= options_.progress_interval;
+    supported = traits_.progress;
+    if (!due || progress_reading_ || supported == detail::Tri::No || progress_refused_) return cached_progress_locked();
+    progress_reading_ = true;
+    progress_read_at_ = now;
+  }
+  std::optional<JobProgress> read;
+  try {
+    read = read_server_progress();
+  } catch (...) {
     std::lock_guard<std::mutex> lock(progress_mutex_);
     progress_reading_ = false;
-    if (read) server_progress_ = std::move(read);
-    return cached_progress_locked();
+    throw;
   }
+  std::lock_guard<std::mutex> lock(progress_mutex_);
+  progress_reading_ = false;
+  if (read) server_progress_ = std::move(read);
+  return cached_progress_locked();
+}
 
-  std::optional<JobProgress> cached_progress_locked() const {
-    if (server_progress_ && !server_progress_->empty()) return server_progress_;
-    return std::nullopt;
+DHIS2CPP_INLINE std::optional<JobProgress> TaskWatcher::cached_progress_locked() const {
+  if (server_progress_ && !server_progress_->empty()) return server_progress_;
+  return std::nullopt;
+}
+
+DHIS2CPP_INLINE JobProgress TaskWatcher::progress_now(bool fresh) {
+  if (auto server = server_progress_now(fresh)) return std::move(*server);
+  return derived_progress();
+}
+
+DHIS2CPP_INLINE void TaskWatcher::report_derived_progress() {
+  if (!options_.on_progress || (traits_.progress == detail::Tri::Yes && !progress_refused_)) return;
+  JobProgress now = derived_progress();
+  if (last_reported_ && *last_reported_ == now) return;
+  last_reported_ = now;
+  options_.on_progress(now);
+}
+
+DHIS2CPP_INLINE void TaskWatcher::report_server_progress() {
+  if (!options_.on_progress || traits_.progress == detail::Tri::No || progress_refused_) return;
+  auto now = server_progress_now(false);
+  if (!now || (last_reported_ && *last_reported_ == *now)) return;
+  last_reported_ = *now;
+  options_.on_progress(*now);
+}
+
+DHIS2CPP_INLINE TaskCompletion TaskWatcher::finish(const WatchRule& rule, detail::Verdict verdict,
+                                                   const detail::SummaryRead& summary) {
+  TaskCompletion c;
+  c.ref = ref_;
+  c.notifications = delivered_this_wait_;
+  if (end_row_) {
+    c.terminal = end_row_;
+  } else if (!delivered_this_wait_.empty()) {
+    c.terminal = delivered_this_wait_.back();
   }
-
-  // The server's progress where it has one, else what the rows say.
-  JobProgress progress_now(bool fresh) {
-    if (auto server = server_progress_now(fresh)) return std::move(*server);
-    return derived_progress();
+  c.outcome = verdict.outcome;
+  c.rule = rule.name;
+  c.reason = verdict.reason + " (rule " + rule.name + ")";
+  c.summary = verdict.summary.is_null() && summary.state == detail::SummaryRead::State::Present
+                  ? summary.value
+                  : std::move(verdict.summary);
+  // The stage and item errors of a job that did not succeed, where the server keeps them.
+  const bool asked_for_progress = options_.on_progress || progress_asked_;
+  JobProgress progress = verdict.outcome != TaskOutcome::Succeeded || asked_for_progress ? progress_now(true)
+                                                                                          : derived_progress();
+  if (!progress.empty()) {
+    c.errors = progress.failures();
+    c.progress = std::move(progress);
   }
+  return c;
+}
 
-  void report_derived_progress() {
-    if (!options_.on_progress || (traits_.progress == detail::Tri::Yes && !progress_refused_)) return;
-    JobProgress now = derived_progress();
-    if (last_reported_ && *last_reported_ == now) return;
-    last_reported_ = now;
-    options_.on_progress(now);
-  }
+DHIS2CPP_INLINE void TaskWatcher::sleep(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  cv_.wait_for(lock, d, [this] { return cancelled_; });
+  if (cancelled_) throw TaskCancelledError("the wait for " + ref_.str() + " was cancelled");
+}
 
-  // Servers with structured progress report only that one (not the rows' too, which would make
-  // the callback flip between two views of the job).
-  void report_server_progress() {
-    if (!options_.on_progress || traits_.progress == detail::Tri::No || progress_refused_) return;
-    auto now = server_progress_now(false);
-    if (!now || (last_reported_ && *last_reported_ == *now)) return;
-    last_reported_ = *now;
-    options_.on_progress(*now);
-  }
+DHIS2CPP_INLINE void TaskWatcher::throw_if_cancelled() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (cancelled_) throw TaskCancelledError("the wait for " + ref_.str() + " was cancelled");
+}
 
-  // ---- the end -------------------------------------------------------------------------------
+DHIS2CPP_INLINE std::string TaskWatcher::last_seen() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (delivered_this_wait_.empty()) return "no notification yet";
+  const auto& n = delivered_this_wait_.back();
+  return "last notification " + n.time + " " + n.level_name + " \"" + (n.message ? *n.message : "") + "\"";
+}
 
-  TaskCompletion finish(const WatchRule& rule, detail::Verdict verdict, const detail::SummaryRead& summary) {
-    TaskCompletion c;
-    c.ref = ref_;
-    c.notifications = delivered_this_wait_;
-    if (end_row_) {
-      c.terminal = end_row_;
-    } else if (!delivered_this_wait_.empty()) {
-      c.terminal = delivered_this_wait_.back();
-    }
-    c.outcome = verdict.outcome;
-    c.rule = rule.name;
-    c.reason = verdict.reason + " (rule " + rule.name + ")";
-    c.summary = verdict.summary.is_null() && summary.state == detail::SummaryRead::State::Present
-                    ? summary.value
-                    : std::move(verdict.summary);
-    // The stage and item errors of a job that did not succeed, where the server keeps them.
-    const bool asked_for_progress = options_.on_progress || progress_asked_;
-    JobProgress progress = verdict.outcome != TaskOutcome::Succeeded || asked_for_progress ? progress_now(true)
-                                                                                            : derived_progress();
-    if (!progress.empty()) {
-      c.errors = progress.failures();
-      c.progress = std::move(progress);
-    }
-    return c;
-  }
+DHIS2CPP_INLINE std::string TaskWatcher::human(std::chrono::milliseconds d) {
+  const auto s = d.count() / 1000;
+  if (s >= 3600) return std::to_string(s / 3600) + " h " + std::to_string(s / 60 % 60) + " min";
+  if (s >= 60) return std::to_string(s / 60) + " min " + std::to_string(s % 60) + " s";
+  if (s >= 1) return std::to_string(s) + " s";
+  return std::to_string(d.count()) + " ms";
+}
 
-  // ---- time, cancellation, messages ----------------------------------------------------------
+DHIS2CPP_INLINE std::string TaskWatcher::describe_deadline(std::chrono::milliseconds timeout) const {
+  return "the job " + ref_.str() + " did not finish within " + human(timeout) + " (" + last_seen() +
+         "); it may still be running on the server";
+}
 
-  void sleep(std::chrono::milliseconds d) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait_for(lock, d, [this] { return cancelled_; });
-    if (cancelled_) throw TaskCancelledError("the wait for " + ref_.str() + " was cancelled");
-  }
+DHIS2CPP_INLINE std::string TaskWatcher::describe_stall() const {
+  return "the job " + ref_.str() + " stalled: no new notification for " + human(*options_.stall_timeout) + " (" +
+         last_seen() + ")";
+}
 
-  void throw_if_cancelled() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (cancelled_) throw TaskCancelledError("the wait for " + ref_.str() + " was cancelled");
-  }
+DHIS2CPP_INLINE TaskCompletion TasksApi::await_completion(const TaskRef& ref,
+                                                          std::optional<std::chrono::milliseconds> timeout,
+                                                          std::chrono::milliseconds poll_interval) {
+  WatchOptions options;
+  options.poll_interval = poll_interval;
+  options.initial_poll_interval = std::min(options.initial_poll_interval, poll_interval);
+  return TaskWatcher(client_, ref, options).wait(timeout);
+}
 
-  std::string last_seen() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (delivered_this_wait_.empty()) return "no notification yet";
-    const auto& n = delivered_this_wait_.back();
-    return "last notification " + n.time + " " + n.level_name + " \"" + (n.message ? *n.message : "") + "\"";
-  }
-
-  static std::string human(std::chrono::milliseconds d) {
-    const auto s = d.count() / 1000;
-    if (s >= 3600) return std::to_string(s / 3600) + " h " + std::to_string(s / 60 % 60) + " min";
-    if (s >= 60) return std::to_string(s / 60) + " min " + std::to_string(s % 60) + " s";
-    if (s >= 1) return std::to_string(s) + " s";
-    return std::to_string(d.count()) + " ms";
-  }
-
-  std::string describe_deadline(std::chrono::milliseconds timeout) const {
-    return "the job " + ref_.str() + " did not finish within " + human(timeout) + " (" + last_seen() +
-           "); it may still be running on the server";
-  }
-
-  std::string describe_stall() const {
-    return "the job " + ref_.str() + " stalled: no new notification for " + human(*options_.stall_timeout) + " (" +
-           last_seen() + ")";
-  }
-
-  Client& client_;
-  TaskRef ref_;
-  WatchOptions options_;
-
-  // Guarded by mutex_ (read by resume_token(), position() and progress() from other threads).
-  mutable std::mutex mutex_;
-  std::condition_variable cv_;
-  bool cancelled_ = false;
-  WatchPosition position_;
-  std::vector<Notification> delivered_this_wait_;  // oldest first
-
-  // The waiting thread's own state.
-  Traits traits_;
-  bool keys_decided_ = false;
-  Filter filter_ = Filter::Pending;
-  std::string previous_marker_;
-  std::unordered_set<std::string> delivered_keys_;  // keys of every row this watcher delivered
-  bool row_check_due_ = false;                      // this round may ask the job row for the quiet check
-  std::optional<Notification> end_row_;
-  detail::EndKind end_kind_ = detail::EndKind::None;
-  bool emptied_ = false;
-  bool seen_running_ = false;
-  steady::time_point last_change_{};
-  steady::time_point last_row_check_{};
-
-  // Progress, guarded by progress_mutex_ (taken before mutex_, never after, and never held
-  // across a request).
-  std::mutex progress_mutex_;
-  std::optional<steady::time_point> progress_read_at_;
-  std::optional<JobProgress> server_progress_;
-  bool progress_reading_ = false;
-  std::atomic<bool> progress_refused_{false};  // no endpoint, or no access: stop asking
-  std::atomic<bool> progress_asked_{false};    // progress() was called
-  std::optional<JobProgress> last_reported_;   // the waiting thread's
-};
-
-// client.tasks(): the seed-style shortcut for waiting on a job. Thread-safe; a cheap handle that
-// must not outlive its Client.
-class TasksApi {
- public:
-  explicit TasksApi(Client& client) : client_(client) {}
-
-  // Waits for the job to end, polling every `poll_interval` at the most, for up to `timeout`
-  // (empty: no deadline). See TaskWatcher::wait for what it throws.
-  TaskCompletion await_completion(const TaskRef& ref,
-                                  std::optional<std::chrono::milliseconds> timeout = std::chrono::seconds(600),
-                                  std::chrono::milliseconds poll_interval = std::chrono::seconds(2)) {
-    WatchOptions options;
-    options.poll_interval = poll_interval;
-    options.initial_poll_interval = std::min(options.initial_poll_interval, poll_interval);
-    return TaskWatcher(client_, ref, options).wait(timeout);
-  }
-
- private:
-  Client& client_;
-};
-
-inline TasksApi Client::tasks() { return TasksApi(*this); }
+DHIS2CPP_INLINE TasksApi Client::tasks() { return TasksApi(*this); }
 
 }  // namespace dhis2
 
-#endif  // DHIS2_TASK_WATCHER_HPP
-// end of <dhis2/task_watcher.hpp>
+#endif  // DHIS2_IMPL_TASK_WATCHER_IPP
+// end of <dhis2/impl/task_watcher.ipp>
+// #include <dhis2/impl/client.ipp>
+#ifndef DHIS2_IMPL_CLIENT_IPP
+#define DHIS2_IMPL_CLIENT_IPP
 
-#endif  // DHIS2_CLIENT_HPP
-// end of <dhis2/client.hpp>
-// #include <dhis2/system_api.hpp>
-// #include <dhis2/task_types.hpp>
-// #include <dhis2/watch_rules.hpp>
-// #include <dhis2/task_watcher.hpp>
-// #include <dhis2/jobs_api.hpp>
+// Definitions of <dhis2/client.hpp>.
+
+// #include <dhis2/client.hpp>
+
+// #include <dhis2/detail/base64.hpp>
+// #include <dhis2/version.hpp>
+// #include <dhis2/web_message.hpp>
+
+#include <time.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <ctime>
+#include <thread>
+
+namespace dhis2 {
+
+DHIS2CPP_INLINE const ServerVersion& minimum_supported_version() {
+  static const ServerVersion v{2, 38, 0, 0, true};
+  return v;
+}
+
+DHIS2CPP_INLINE const ServerVersion& first_unsupported_version() {
+  static const ServerVersion v{2, 44, 0, 0, true};
+  return v;
+}
+
+DHIS2CPP_INLINE Client::~Client() { close(); }
+
+DHIS2CPP_INLINE void Client::connect() {
+  std::lock_guard<std::mutex> lock(connect_mutex_);
+  // Every transition is a compare-and-swap: a close() from another thread always wins.
+  State expected = State::Unconnected;
+  if (!state_.compare_exchange_strong(expected, State::Connecting)) {
+    if (expected == State::Connected) return;
+    throw UsageError("Client::connect: the client is closed");
+  }
+  try {
+    handshake();
+  } catch (...) {
+    State connecting = State::Connecting;
+    state_.compare_exchange_strong(connecting, State::Unconnected);
+    throw;
+  }
+  State connecting = State::Connecting;
+  if (!state_.compare_exchange_strong(connecting, State::Connected)) {
+    throw UsageError("Client::connect: the client was closed during the handshake");
+  }
+}
+
+DHIS2CPP_INLINE void Client::close() {
+  {
+    std::lock_guard<std::mutex> lock(sleep_mutex_);
+    if (state_ == State::Closed) return;
+    state_ = State::Closed;
+  }
+  sleep_cv_.notify_all();
+  std::shared_ptr<detail::ConnectionPool> pool;
+  {
+    std::lock_guard<std::mutex> lock(pool_mutex_);
+    pool = pool_;
+  }
+  if (pool) pool->close();
+}
+
+DHIS2CPP_INLINE std::string Client::base_url() const {
+  std::lock_guard<std::mutex> lock(pool_mutex_);
+  return url_.str();
+}
+
+DHIS2CPP_INLINE std::string Client::raw_version() {
+  ensure_connected();
+  require_version("raw_version");
+  return raw_version_;
+}
+
+DHIS2CPP_INLINE ServerVersion Client::server_version() {
+  ensure_connected();
+  require_version("server_version");
+  return *server_version_;
+}
+
+DHIS2CPP_INLINE std::optional<ServerVersion> Client::known_version() {
+  ensure_connected();
+  return server_version_;
+}
+
+DHIS2CPP_INLINE Response Client::send(const std::string& method, const std::string& path, const std::string& body,
+                                      const std::string& content_type, const Query& query) {
+  if (method.empty()) throw UsageError("Client::send: the method is empty");
+  ensure_connected();
+  const std::string target = detail::api_target(context_path(), path, query);
+  return execute(method, target, body, content_type, is_idempotent(method));
+}
+
+DHIS2CPP_INLINE Response Client::send_once(const std::string& method, const std::string& path, const std::string& body,
+                                           const std::string& content_type, const Query& query) {
+  ensure_connected();
+  const std::string target = detail::api_target(context_path(), path, query);
+  return execute(method, target, body, content_type, false, false);
+}
+
+DHIS2CPP_INLINE Client::Client(std::string base_url, Auth auth, ClientOptions options)
+    : url_(detail::parse_url(base_url)), auth_(std::move(auth)), options_(std::move(options)) {
+  validate_options();
+  if (!options_.version_pin.empty()) {
+    pin_ = ServerVersion::try_parse(options_.version_pin);
+    if (!pin_) {
+      throw UsageError("ClientOptions::version_pin \"" + options_.version_pin +
+                       "\" is not a DHIS2 version; use e.g. \"2.41\" or \"2.41.4\"");
+    }
+    pin_has_patch_ = std::count(options_.version_pin.begin(), options_.version_pin.end(), '.') >= 2;
+  }
+  if (options_.user_agent.empty()) options_.user_agent = std::string("dhis2-cpp/") + DHIS2CPP_VERSION_STRING;
+  std::random_device seed;
+  random_.seed(seed());
+}
+
+DHIS2CPP_INLINE void Client::validate_options() const {
+  if (options_.timeout.count() <= 0) throw UsageError("ClientOptions::timeout must be positive");
+  if (options_.connect_timeout.count() <= 0) throw UsageError("ClientOptions::connect_timeout must be positive");
+  if (options_.pool_size == 0) throw UsageError("ClientOptions::pool_size must be at least 1");
+  if (options_.max_response_bytes == 0) throw UsageError("ClientOptions::max_response_bytes must be positive");
+  if (options_.system_cache_ttl.count() < 0) throw UsageError("ClientOptions::system_cache_ttl must not be negative");
+  if (const auto& r = options_.retry) {
+    if (r->max_attempts < 1) throw UsageError("RetryPolicy::max_attempts must be at least 1");
+    if (r->base_delay.count() < 0 || r->max_delay.count() < 0) throw UsageError("RetryPolicy delays must not be negative");
+    if (r->backoff_factor < 1.0) throw UsageError("RetryPolicy::backoff_factor must be at least 1");
+    if (r->jitter < 0.0 || r->jitter >= 1.0) throw UsageError("RetryPolicy::jitter must be in [0, 1)");
+  }
+  if (!options_.ca_cert_path.empty()) {
+    // fopen() accepts a directory on Linux; reading a byte tells (an empty file still passes).
+    std::FILE* f = std::fopen(options_.ca_cert_path.c_str(), "r");
+    const bool readable = f && (std::fgetc(f) != EOF || !std::ferror(f));
+    if (f) std::fclose(f);
+    if (!readable) {
+      throw UsageError("ClientOptions::ca_cert_path: cannot read \"" + options_.ca_cert_path +
+                       "\" (a PEM file of CA certificates is expected)");
+    }
+  }
+}
+
+DHIS2CPP_INLINE nlohmann::json Client::request_json(const std::string& method, const std::string& path,
+                                                    const std::string& body, const std::string& content_type,
+                                                    const Query& query) {
+  ensure_connected();
+  const std::string target = detail::api_target(context_path(), path, query);
+  return interpret(execute(method, target, body, content_type, is_idempotent(method)), method, target);
+}
+
+DHIS2CPP_INLINE bool Client::is_idempotent(const std::string& method) {
+  return method == "GET" || method == "PUT" || method == "DELETE" || method == "HEAD" || method == "OPTIONS";
+}
+
+DHIS2CPP_INLINE std::string Client::body_text(const nlohmann::json& body) {
+  return body.is_null() ? std::string() : body.dump();
+}
+
+DHIS2CPP_INLINE std::string Client::context_path() const {
+  std::lock_guard<std::mutex> lock(pool_mutex_);
+  return url_.path;
+}
+
+DHIS2CPP_INLINE void Client::ensure_connected() {
+  const State s = state_.load();
+  if (s == State::Connected) return;
+  if (s == State::Closed) throw UsageError("the client is closed; create a new dhis2::Client");
+  connect();
+}
+
+DHIS2CPP_INLINE void Client::require_version(const char* what) const {
+  if (!server_version_) {
+    throw UsageError(std::string("Client::") + what +
+                     ": the server version is unknown because ClientOptions::skip_version_probe is set");
+  }
+}
+
+// ---- the handshake ---------------------------------------------------------------------------
+
+DHIS2CPP_INLINE void Client::handshake() {
+  if (!options_.skip_version_probe) adopt_canonical_url();
+  {
+    std::lock_guard<std::mutex> lock(pool_mutex_);
+    pool_ = std::make_shared<detail::ConnectionPool>(url_, options_);
+  }
+  if (options_.skip_version_probe) return;
+  const std::string target = detail::api_target(url_.path, "system/info");
+  const nlohmann::json info = interpret(execute("GET", target, {}, {}, true), "GET", target);
+  if (!info.is_object() || !info.contains("version") || !info["version"].is_string()) {
+    throw UnexpectedResponseError("the server at " + url_.str() +
+                                  " is not a DHIS2 server: /api/system/info has no version", 200);
+  }
+  raw_version_ = info["version"].get<std::string>();
+  const auto parsed = ServerVersion::try_parse(raw_version_);
+  if (!parsed) {
+    throw UnsupportedVersionError(raw_version_, "the server reports version \"" + raw_version_ +
+                                                    "\", which is not a DHIS2 release version");
+  }
+  if (!options_.allow_unsupported_version && (*parsed < minimum_supported_version() || *parsed >= first_unsupported_version())) {
+    throw UnsupportedVersionError(raw_version_, "DHIS2 " + raw_version_ +
+                                                    " is not supported (this library supports 2.38 to 2.43); set "
+                                                    "ClientOptions::allow_unsupported_version to try anyway");
+  }
+  if (pin_ && !options_.allow_version_mismatch) {
+    const bool same = parsed->major == pin_->major && parsed->minor == pin_->minor &&
+                      (!pin_has_patch_ || (parsed->patch == pin_->patch && parsed->hotfix == pin_->hotfix));
+    if (!same) throw VersionPinMismatchError(options_.version_pin, raw_version_);
+  }
+  server_version_ = *parsed;
+  prime_system_info(info);
+}
+
+DHIS2CPP_INLINE void Client::adopt_canonical_url() {
+  detail::Url current = url_;
+  for (int hop = 0; hop < 5; ++hop) {
+    const detail::HttpResult probe = probe_info(current);
+    if (probe.failure != detail::TransportFailure::None) throw transport_error("GET", current.str() + "/api/system/info", probe);
+    const int status = probe.response.status;
+    const std::string location = probe.response.header("Location");
+    if (status < 300 || status > 399 || location.empty()) break;
+    const auto next = resolve_redirect(current, location);
+    if (!next) break;  // a login page or somewhere that is not an API root
+    if (!next->same_origin(current)) {
+      const detail::HttpResult check = probe_info(*next);
+      if (check.failure != detail::TransportFailure::None || !is_json(check.response)) break;
+    }
+    current = *next;
+  }
+  std::lock_guard<std::mutex> lock(pool_mutex_);
+  url_ = current;
+}
+
+DHIS2CPP_INLINE detail::HttpResult Client::probe_info(const detail::Url& base) const {
+  detail::ConnectionPool probe_pool(base, options_);
+  detail::HttpRequest request;
+  request.method = "GET";
+  request.target = base.path + "/api/system/info";
+  request.headers = common_headers();
+  return probe_pool.send(request);
+}
+
+DHIS2CPP_INLINE std::optional<detail::Url> Client::resolve_redirect(const detail::Url& from,
+                                                                    const std::string& location) {
+  std::string absolute = location;
+  if (absolute.rfind("http://", 0) != 0 && absolute.rfind("https://", 0) != 0) {
+    if (absolute.empty() || absolute.front() != '/') return std::nullopt;
+    absolute = from.origin() + absolute;
+  }
+  const auto query = absolute.find_first_of("?#");
+  if (query != std::string::npos) absolute.resize(query);
+  const std::string suffix = "/api/system/info";
+  if (absolute.size() < suffix.size() || absolute.compare(absolute.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return std::nullopt;
+  }
+  try {
+    return detail::parse_url(absolute.substr(0, absolute.size() - suffix.size()), "redirect target");
+  } catch (const UsageError&) {
+    return std::nullopt;
+  }
+}
+
+DHIS2CPP_INLINE bool Client::is_json(const Response& r) {
+  return r.header("Content-Type").find("json") != std::string::npos &&
+         !nlohmann::json::parse(r.body, nullptr, false).is_discarded();
+}
+
+// ---- sending, retrying -----------------------------------------------------------------------
+
+DHIS2CPP_INLINE std::vector<std::pair<std::string, std::string>> Client::common_headers() const {
+  return {{"Accept", "application/json"}, {"X-Requested-With", "XMLHttpRequest"}, {"User-Agent", options_.user_agent}};
+}
+
+DHIS2CPP_INLINE Client::Credential Client::credential() {
+  if (const auto* basic = std::get_if<BasicAuth>(&auth_)) {
+    return {"Basic " + detail::base64_encode(basic->username + ":" + basic->password), 0};
+  }
+  if (const auto* token = std::get_if<TokenAuth>(&auth_)) return {"ApiToken " + token->token(), 0};
+  std::lock_guard<std::mutex> lock(bearer_mutex_);
+  return {"Bearer " + std::get<BearerAuth>(auth_).provider()(false), bearer_generation_};
+}
+
+DHIS2CPP_INLINE Client::Credential Client::refreshed_credential(std::uint64_t generation) {
+  std::lock_guard<std::mutex> lock(bearer_mutex_);
+  if (bearer_generation_ == generation) {
+    bearer_token_ = std::get<BearerAuth>(auth_).provider()(true);
+    ++bearer_generation_;
+  }
+  return {"Bearer " + bearer_token_, bearer_generation_};
+}
+
+DHIS2CPP_INLINE Response Client::execute(const std::string& method, const std::string& target, const std::string& body,
+                                         const std::string& content_type, bool idempotent, bool allow_retry) {
+  std::shared_ptr<detail::ConnectionPool> pool;
+  {
+    std::lock_guard<std::mutex> lock(pool_mutex_);
+    pool = pool_;
+  }
+  if (!pool || state_ == State::Closed) throw UsageError("the client is closed; create a new dhis2::Client");
+  const std::string url = url_origin() + target;
+  const bool may_retry = allow_retry && options_.retry && (idempotent || options_.retry->retry_non_idempotent);
+  const int max_attempts = may_retry ? options_.retry->max_attempts : 1;
+  Credential cred = credential();
+  bool refreshed = false;
+  for (int attempt = 1;; ++attempt) {
+    detail::HttpRequest request;
+    request.method = method;
+    request.target = target;
+    request.headers = common_headers();
+    request.headers.emplace_back("Authorization", cred.header);
+    request.body = body;
+    request.content_type = content_type;
+    request.idempotent = idempotent;
+    const auto started = std::chrono::steady_clock::now();
+    detail::HttpResult result = pool->send(request);
+    RequestEvent event;
+    event.method = method;
+    event.url = url;
+    event.request_headers = redacted(request.headers);
+    event.attempt = attempt;
+    event.status = result.response.status;
+    event.error = result.error;
+    event.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+
+    if (result.failure == detail::TransportFailure::Closed) {
+      report(event);
+      throw UsageError("the client is closed; create a new dhis2::Client");
+    }
+    if (result.failure == detail::TransportFailure::None && result.response.status == 401 &&
+        std::holds_alternative<BearerAuth>(auth_) && !refreshed) {
+      event.will_retry = true;  // once, with a refreshed token
+      report(event);
+      refreshed = true;
+      cred = refreshed_credential(cred.generation);
+      --attempt;  // the refresh retry is not a retry of the policy
+      continue;
+    }
+    const auto delay = retry_delay(result, attempt, max_attempts, may_retry);
+    event.will_retry = delay.has_value();
+    if (delay) event.retry_delay = *delay;
+    report(event);
+    if (!delay) {
+      if (result.failure != detail::TransportFailure::None) throw transport_error(method, url, result);
+      return std::move(result.response);
+    }
+    sleep_for(*delay);
+  }
+}
+
+DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> Client::retry_delay(const detail::HttpResult& result, int attempt,
+                                                                             int max_attempts, bool may_retry) {
+  if (!may_retry || attempt >= max_attempts) return std::nullopt;
+  const RetryPolicy& policy = *options_.retry;
+  if (result.failure != detail::TransportFailure::None) {
+    const bool retryable = result.failure == detail::TransportFailure::Connect ||
+                           result.failure == detail::TransportFailure::Timeout ||
+                           result.failure == detail::TransportFailure::Read ||
+                           result.failure == detail::TransportFailure::Write;
+    if (!retryable || !policy.retry_connection_errors) return std::nullopt;
+  } else {
+    const auto& statuses = policy.retry_statuses;
+    if (std::find(statuses.begin(), statuses.end(), result.response.status) == statuses.end()) return std::nullopt;
+    if (const auto after = retry_after(result.response.header("Retry-After"))) return std::min(*after, policy.max_delay);
+  }
+  double base = static_cast<double>(policy.base_delay.count());
+  for (int i = 1; i < attempt; ++i) base *= policy.backoff_factor;
+  base = std::min(base, static_cast<double>(policy.max_delay.count()));
+  std::uniform_real_distribution<double> spread(1.0 - policy.jitter, 1.0 + policy.jitter);
+  double jittered;
+  {
+    std::lock_guard<std::mutex> lock(random_mutex_);
+    jittered = base * spread(random_);
+  }
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::min(jittered, static_cast<double>(policy.max_delay.count()))));
+}
+
+DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> Client::retry_after(const std::string& value) {
+  if (value.empty()) return std::nullopt;
+  if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+    if (value.size() > 9) return std::chrono::milliseconds::max();
+    return std::chrono::milliseconds(std::stoll(value) * 1000);
+  }
+  std::tm tm{};
+  const char* end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!end || *end != '\0') return std::nullopt;
+  const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
+  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(when - std::chrono::system_clock::now());
+  return std::max(wait, std::chrono::milliseconds(0));
+}
+
+DHIS2CPP_INLINE void Client::sleep_for(std::chrono::milliseconds delay) {
+  std::unique_lock<std::mutex> lock(sleep_mutex_);
+  sleep_cv_.wait_for(lock, delay, [this] { return state_ == State::Closed; });
+  if (state_ == State::Closed) throw UsageError("the client was closed while waiting to retry a request");
+}
+
+DHIS2CPP_INLINE void Client::report(const RequestEvent& event) const {
+  if (options_.on_request) options_.on_request(event);
+}
+
+DHIS2CPP_INLINE std::vector<std::pair<std::string, std::string>> Client::redacted(
+    std::vector<std::pair<std::string, std::string>> headers) {
+  for (auto& h : headers) {
+    if (h.first == "Authorization") {
+      const auto space = h.second.find(' ');
+      h.second = h.second.substr(0, space == std::string::npos ? 0 : space + 1) + "[redacted]";
+    }
+  }
+  return headers;
+}
+
+DHIS2CPP_INLINE std::string Client::url_origin() const {
+  std::lock_guard<std::mutex> lock(pool_mutex_);
+  return url_.origin();
+}
+
+// ---- classifying answers (DESIGN.md §2) -------------------------------------------------------
+
+DHIS2CPP_INLINE TransportError Client::transport_error(const std::string& method, const std::string& url,
+                                                       const detail::HttpResult& r) const {
+  std::string message = method + " " + url + ": " + r.error;
+  if (r.failure == detail::TransportFailure::TooLarge) {
+    message += "; raise ClientOptions::max_response_bytes or ask for less (paging, fields=)";
+  } else if (r.failure == detail::TransportFailure::Timeout || r.failure == detail::TransportFailure::Read) {
+    message += " (timeouts: connect " + std::to_string(options_.connect_timeout.count()) + " ms, read " +
+               std::to_string(options_.timeout.count()) + " ms)";
+  }
+  return TransportError(message);
+}
+
+DHIS2CPP_INLINE nlohmann::json Client::interpret(const Response& r, const std::string& method,
+                                                 const std::string& target) const {
+  const std::string what = method + " " + strip_query(target);
+  const std::string type = r.header("Content-Type");
+  if (r.status >= 200 && r.status < 300) {
+    if (r.body.empty() || std::all_of(r.body.begin(), r.body.end(), [](unsigned char c) { return std::isspace(c) != 0; })) {
+      return nullptr;
+    }
+    auto parsed = nlohmann::json::parse(r.body, nullptr, false);
+    if (parsed.is_discarded() || type.find("html") != std::string::npos) {
+      throw UnexpectedResponseError(what + ": expected JSON but got " + (type.empty() ? "a body" : type) + " (HTTP " +
+                                        std::to_string(r.status) + "): " + excerpt(r.body) + describe_html(type),
+                                    r.status);
+    }
+    return parsed;
+  }
+  if (r.status >= 300 && r.status < 400) {
+    const std::string location = r.header("Location");
+    if (location.find("login") != std::string::npos) {
+      throw AuthenticationError(r.status, what + ": the server redirected to its login page (" + strip_query(location) +
+                                              ") instead of answering: the request was not authenticated. "
+                                              "Check the credentials, or whether a single sign-on proxy sits in front "
+                                              "of DHIS2");
+    }
+    throw UnexpectedResponseError(what + ": the server redirected to " + strip_query(location) + " (HTTP " +
+                                      std::to_string(r.status) +
+                                      "); redirects are not followed so credentials never travel elsewhere; use the "
+                                      "final URL as the base URL",
+                                  r.status);
+  }
+  std::shared_ptr<const WebMessage> message;
+  const auto parsed = nlohmann::json::parse(r.body, nullptr, false);
+  if (!parsed.is_discarded() && WebMessage::looks_like(parsed)) {
+    try {
+      message = std::make_shared<const WebMessage>(WebMessage::from_json(parsed));
+    } catch (const DecodeError&) {
+      message = nullptr;
+    }
+  }
+  if (r.status == 401) throw AuthenticationError(401, what + ": " + unauthorized_hint(r, message.get()));
+  std::string text = message ? message->message : "";
+  if (!message && !parsed.is_discarded() && parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()) {
+    text = parsed["message"].get<std::string>();
+  }
+  if (!message && parsed.is_discarded() && !r.body.empty()) {
+    text = "the answer is not JSON but " + (type.empty() ? std::string("a body") : type) +
+           (r.status == 404 ? " (a path this server does not have?)" : "");
+  }
+  if (r.status == 409 && message && message->status == "WARNING") {
+    text += " [the import finished with errors: see web_message() for the report]";
+  }
+  throw ApiError(r.status, text, message ? message->error_code : "", message, what);
+}
+
+DHIS2CPP_INLINE std::string Client::unauthorized_hint(const Response& r, const WebMessage* message) const {
+  std::string hint = "the server refused the credentials (HTTP 401";
+  if (message && !message->message.empty() && message->message != "Unauthorized") hint += ": " + message->message;
+  hint += "). ";
+  if (std::holds_alternative<BasicAuth>(auth_)) {
+    hint += "Check the user name and password, and that the account is not disabled or locked";
+  } else if (std::holds_alternative<TokenAuth>(auth_)) {
+    hint += "Check that the personal access token exists on this server, has not expired, and that its allowed "
+            "IP addresses, methods and referrers permit this request";
+  } else {
+    hint += "The bearer token was refreshed once and still refused: check the token provider and the server's "
+            "OAuth2/OIDC configuration";
+  }
+  const std::string challenge = r.header("WWW-Authenticate");
+  if (!challenge.empty()) hint += " (WWW-Authenticate: " + challenge + ")";
+  return hint;
+}
+
+DHIS2CPP_INLINE std::string Client::excerpt(const std::string& body) {
+  std::string text = body.substr(0, 80);
+  for (auto& c : text) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return "\"" + text + (body.size() > 80 ? "...\"" : "\"");
+}
+
+DHIS2CPP_INLINE std::string Client::describe_html(const std::string& type) {
+  return type.find("html") != std::string::npos ? " (a login, proxy or error page?)" : "";
+}
+
+DHIS2CPP_INLINE std::string Client::strip_query(const std::string& url) {
+  return url.substr(0, url.find_first_of("?#"));
+}
+
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_CLIENT_IPP
+// end of <dhis2/impl/client.ipp>
+// #include <dhis2/impl/ascii.ipp>
+#ifndef DHIS2_IMPL_ASCII_IPP
+#define DHIS2_IMPL_ASCII_IPP
+
+// Definitions of <dhis2/detail/ascii.hpp>.
+
+// #include <dhis2/detail/ascii.hpp>
+
+#include <cstddef>
+
+namespace dhis2 {
+namespace detail {
+
+DHIS2CPP_INLINE bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_upper(a[i]) != ascii_upper(b[i])) return false;
+  }
+  return true;
+}
+
+DHIS2CPP_INLINE std::string to_upper(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = ascii_upper(c);
+  return out;
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_ASCII_IPP
+// end of <dhis2/impl/ascii.ipp>
+// #include <dhis2/impl/base64.ipp>
+#ifndef DHIS2_IMPL_BASE64_IPP
+#define DHIS2_IMPL_BASE64_IPP
+
+// Definitions of <dhis2/detail/base64.hpp>.
+
+// #include <dhis2/detail/base64.hpp>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace dhis2 {
+namespace detail {
+
+DHIS2CPP_INLINE std::string base64_encode_with(std::string_view in, const char* alphabet, bool pad) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::uint32_t value = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    value = (value << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(alphabet[(value >> bits) & 0x3F]);
+    }
+  }
+  if (bits > 0) out.push_back(alphabet[(value << (6 - bits)) & 0x3F]);
+  while (pad && out.size() % 4 != 0) out.push_back('=');
+  return out;
+}
+
+DHIS2CPP_INLINE std::string base64_encode(std::string_view in) {
+  return base64_encode_with(in, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true);
+}
+DHIS2CPP_INLINE std::string base64url_encode(std::string_view in) {
+  return base64_encode_with(in, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false);
+}
+
+DHIS2CPP_INLINE std::optional<std::string> base64_decode(std::string_view in) {
+  std::string out;
+  std::uint32_t value = 0;
+  int bits = 0;
+  std::size_t symbols = 0, padding = 0;
+  for (char c : in) {
+    int digit;
+    if (c >= 'A' && c <= 'Z') digit = c - 'A';
+    else if (c >= 'a' && c <= 'z') digit = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') digit = c - '0' + 52;
+    else if (c == '+' || c == '-') digit = 62;
+    else if (c == '/' || c == '_') digit = 63;
+    else if (c == '=') {
+      ++padding;
+      continue;
+    } else {
+      return std::nullopt;
+    }
+    if (padding > 0) return std::nullopt;
+    ++symbols;
+    value = ((value << 6) | static_cast<std::uint32_t>(digit)) & 0xFFFFFF;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((value >> bits) & 0xFF));
+    }
+  }
+  if (symbols % 4 == 1 || padding > 2 || (padding > 0 && (symbols + padding) % 4 != 0)) return std::nullopt;
+  return out;
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_BASE64_IPP
+// end of <dhis2/impl/base64.ipp>
+// #include <dhis2/impl/crc32.ipp>
+#ifndef DHIS2_IMPL_CRC32_IPP
+#define DHIS2_IMPL_CRC32_IPP
+
+// Definitions of <dhis2/detail/crc32.hpp>.
+
+// #include <dhis2/detail/crc32.hpp>
+
+namespace dhis2 {
+namespace detail {
+
+DHIS2CPP_INLINE std::uint32_t crc32_padded(std::string_view text, std::size_t nul_padding) {
+  static constexpr auto table = make_crc32_table();
+  std::uint32_t crc = 0xFFFFFFFFU;
+  for (unsigned char byte : text) crc = table[(crc ^ byte) & 0xFFU] ^ (crc >> 8);
+  for (std::size_t i = 0; i < nul_padding; ++i) crc = table[crc & 0xFFU] ^ (crc >> 8);
+  return crc ^ 0xFFFFFFFFU;
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_CRC32_IPP
+// end of <dhis2/impl/crc32.ipp>
+#endif  // DHIS2CPP_WITH_DEFINITIONS
 
 #endif  // DHIS2_DHIS2_HPP

@@ -22,17 +22,1365 @@
 
 // Throw-away TLS certificates for HTTPS tests against the DHIS2 emulator. For tests only: never
 // use them to protect anything. Safe to call concurrently as long as each call gets its own directory.
+// No OpenSSL type shows here: only the definitions (<dhis2/testing/impl/certificates.ipp>) include
+// the OpenSSL headers, so that a compiled-mode user's files never compile them.
+
+// #include <dhis2/detail/config.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace dhis2 {
+namespace testing {
+
+// The files make_test_certificates wrote.
+struct TestCertificates {
+  std::string ca_cert_path;  // PEM of the self-signed CA "dhis2-cpp test CA": what a client trusts
+  std::string cert_path;     // PEM of the server certificate, signed by that CA
+  std::string key_path;      // PEM (PKCS#8, unencrypted, mode 0600) private key of cert_path
+};
+
+struct CertificateOptions {
+  // The names the server certificate is valid for (its subjectAltName). At least one DNS name or
+  // IP address is required; IP addresses must be IPv4 ("127.0.0.1") or IPv6 ("::1") literals.
+  std::vector<std::string> dns_names = {"localhost"};
+  std::vector<std::string> ip_addresses = {"127.0.0.1"};
+  // Both certificates are valid from one hour ago (for clock skew) until this long from now:
+  // between 1 hour and 100 years.
+  std::chrono::hours valid_for{24};
+};
+
+namespace detail {
+
+template <auto Free>
+struct OpenSslDeleter {
+  template <typename T>
+  void operator()(T* pointer) const noexcept {
+    Free(pointer);
+  }
+};
+
+inline const char* certificates_prefix() { return "dhis2::testing::make_test_certificates: "; }
+
+// Throws dhis2::Error naming the failed step, with every error OpenSSL queued for this thread.
+[[noreturn]] void throw_openssl_error(const std::string& step);
+
+[[noreturn]] void throw_usage_error(const std::string& message);
+
+// DNS names go into the certificate as IA5 (ASCII) strings; allow what host names (and a leading
+// "*." wildcard) are made of, so a typo fails here rather than as a TLS error later.
+bool is_acceptable_dns_name(const std::string& name);
+
+// The 4 (IPv4) or 16 (IPv6) bytes of an IP literal, or an empty vector when it is not one.
+std::vector<unsigned char> parse_ip_address(const std::string& text);
+
+[[noreturn]] void throw_file_error(const std::string& step, const std::string& path, int error_number);
+
+void validate(const std::string& directory, const CertificateOptions& options);
+
+// The helpers that take or return OpenSSL objects (keys, names, certificates, extensions, PEM
+// buffers, writing the files) are declared and defined only in <dhis2/testing/impl/certificates.ipp>.
+
+}  // namespace detail
+
+// Creates a fresh CA ("dhis2-cpp test CA", EC P-256, SHA-256) and a server certificate it signed
+// for options' DNS names and IP addresses, and writes them as ca.pem, server.pem and server.key
+// (mode 0600) into `directory`, which is created if missing; existing files are replaced. The CA's
+// private key is never written, so nothing else can be signed with it. Throws UsageError for bad
+// options (no names, a malformed IP address or DNS name, an out-of-range valid_for) and Error,
+// naming the failed step, when OpenSSL or the file system fails.
+TestCertificates make_test_certificates(const std::string& directory, const CertificateOptions& options = {});
+
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/certificates.hpp>: <dhis2/testing/impl/certificates.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_CERTIFICATES_HPP
+// end of <dhis2/testing/certificates.hpp>
+// #include <dhis2/testing/clock.hpp>
+#ifndef DHIS2_TESTING_CLOCK_HPP
+#define DHIS2_TESTING_CLOCK_HPP
+
+// The emulator's clock. Emulated DHIS2 time either stands still until a test advances it
+// (speed 0, the default for tests), or runs at `speed` times real time (1 = real time; the demo
+// uses that; 60 makes a 20-minute analytics run take 20 seconds). Thread-safe.
+
+// #include <dhis2/detail/config.hpp>
+
+#include <chrono>
+#include <mutex>
+
+namespace dhis2 {
+namespace testing {
+
+class Clock {
+ public:
+  using time_point = std::chrono::system_clock::time_point;
+
+  // A manual clock starting at `start`.
+  explicit Clock(time_point start);
+
+  // The emulated now.
+  time_point now() const;
+
+  // Moves emulated time forward; throws UsageError for a negative step.
+  void advance(std::chrono::milliseconds by);
+
+  // 0 stops the clock (manual mode); 1 runs at real time; N runs N times faster. Throws
+  // UsageError for a negative or non-finite speed.
+  void set_speed(double speed);
+
+  double speed() const;
+
+  // How much real time passes while `emulated` passes; max() when the clock stands still.
+  std::chrono::steady_clock::duration real_duration_of(std::chrono::milliseconds emulated) const;
+
+ private:
+  time_point now_locked() const;
+  // Folds the time elapsed at the current speed into the anchor.
+  void rebase_locked();
+
+  mutable std::mutex mutex_;
+  time_point anchor_emulated_;
+  std::chrono::steady_clock::time_point anchor_real_;
+  double speed_ = 0;
+};
+
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/clock.hpp>: <dhis2/testing/impl/clock.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_CLOCK_HPP
+// end of <dhis2/testing/clock.hpp>
+// #include <dhis2/testing/faults.hpp>
+#ifndef DHIS2_TESTING_FAULTS_HPP
+#define DHIS2_TESTING_FAULTS_HPP
+
+// What can go wrong between a client and DHIS2, injectable per route into the emulator: the
+// failures of reverse proxies, load balancers, SSO gateways and networks (DHIS2 itself never
+// sends 429 or Retry-After; dhis2-wire.md §7). And the record of what the emulator received.
+
+// #include <dhis2/detail/config.hpp>
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dhis2 {
+namespace testing {
+
+struct Fault {
+  enum class Kind {
+    DropBeforeResponse,  // the connection closes without a byte of response
+    DropMidResponse,     // the headers and half the body arrive, then the connection closes
+    Status,              // a proxy's error page with this status (502, 503, 504, 429, ...)
+    Delay,               // the real response, after a (real-time) delay
+    TruncatedJson,       // a complete HTTP response whose JSON body is cut in half
+    MalformedJson,       // 200 with a body that is not JSON at all but says it is
+    HtmlPage,            // an SSO or proxy login page with this status (200 by default)
+    Redirect             // a redirect to `location` (another origin, a login page, ...)
+  };
+
+  Kind kind = Kind::Status;
+  int status = 0;
+  std::chrono::milliseconds delay{0};
+  std::string location;
+  std::string retry_after;  // sent as Retry-After when not empty
+
+  static Fault drop_before_response() { return Fault(Kind::DropBeforeResponse); }
+  static Fault drop_mid_response() { return Fault(Kind::DropMidResponse); }
+  static Fault status_page(int status);
+  // 429 Too Many Requests with Retry-After in seconds.
+  static Fault too_many_requests(std::chrono::seconds retry_after) {
+    return status_page(429).with_retry_after(std::to_string(retry_after.count()));
+  }
+  // 429 Too Many Requests with Retry-After as an HTTP date.
+  static Fault too_many_requests_until(std::chrono::system_clock::time_point when) {
+    return status_page(429).with_retry_after(http_date(when));
+  }
+  static Fault delay_by(std::chrono::milliseconds delay);
+  static Fault truncated_json() { return Fault(Kind::TruncatedJson); }
+  static Fault malformed_json() { return Fault(Kind::MalformedJson); }
+  static Fault html_page(int status = 200);
+  static Fault redirect(std::string location, int status = 302);
+
+  Fault with_retry_after(std::string value) const;
+
+  // "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate), in English whatever the C locale.
+  static std::string http_date(std::chrono::system_clock::time_point when);
+
+ private:
+  explicit Fault(Kind k) : kind(k) {}
+};
+
+// Where a fault applies: a method ("" for any) and a path pattern in which '*' matches any run of
+// characters, matched against the request path after the context path ("/api/system/tasks/*").
+// It fires `times` times (a burst), or on every request when `times` is negative.
+struct FaultRule {
+  std::string method;
+  std::string path;
+  Fault fault;
+  int times = 1;
+};
+
+// '*' matches any run of characters (also '/'); everything else matches itself.
+bool glob_match(const std::string& pattern, const std::string& text);
+
+// One request as the emulator received it. Credentials are redacted: Authorization keeps only
+// its scheme ("Basic [redacted]"), Cookie is "[redacted]".
+struct RecordedRequest {
+  std::string method;
+  std::string path;   // as received, context path included
+  std::string query;  // the raw query string, without '?'
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  int connection = 0;  // 1 for the first TCP connection the emulator accepted, 2 for the next, ...
+
+  // The first header of that name (case-insensitive), or "".
+  std::string header(const std::string& name) const;
+};
+
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/faults.hpp>: <dhis2/testing/impl/faults.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_FAULTS_HPP
+// end of <dhis2/testing/faults.hpp>
+// #include <dhis2/testing/fake_server.hpp>
+#ifndef DHIS2_TESTING_FAKE_SERVER_HPP
+#define DHIS2_TESTING_FAKE_SERVER_HPP
+
+// dhis2::testing::FakeServer: an in-process DHIS2 on a loopback port, behaving as the chosen
+// server version does on the wire (../shared/docs/dhis2-wire.md): system info, /me, ping, auth
+// (Basic, personal access tokens with the real checksum rule, bearer tokens, the 401 and login
+// redirect behaviours), job kick-offs and their envelopes, the notification feed, task summaries,
+// job rows, cancellation, and the stale-job rule. Job timelines run on a clock the test drives.
+//
+// Thread safety: every member function may be called from any thread while the server runs.
+// The destructor stops the server and waits for its threads. Linux only (it closes accepted
+// sockets through /proc/self/fd for the drop faults and a prompt stop), and it ignores SIGPIPE in
+// the process, as servers do, so that a client hanging up cannot kill it.
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/notification.hpp>
+// #include <dhis2/testing/clock.hpp>
+// #include <dhis2/testing/faults.hpp>
+// #include <dhis2/testing/job_engine.hpp>
+#ifndef DHIS2_TESTING_JOB_ENGINE_HPP
+#define DHIS2_TESTING_JOB_ENGINE_HPP
+
+// The emulator's DHIS2 job machinery, without HTTP: the scheduler (jobs start at once on
+// 2.38-2.40, on the 20-second grid on 2.41+), job rows, cancellation and revert, the structured
+// progress (2.41+), and the notifier store with the emulated version's rules (ids, LOOP
+// replacement, caps, the asynchronous write queue, the stale rule). References are to
+// ../shared/docs/dhis2-wire.md. Time is the emulator's Clock: every call first catches up with
+// it, running every step that fell due, in order. Every time it writes is wall-clock time in the
+// server's zone. Thread-safe: one mutex guards everything.
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/local_time.hpp>
+// #include <dhis2/notification.hpp>
+// #include <dhis2/testing/clock.hpp>
+// #include <dhis2/testing/job_script.hpp>
+#ifndef DHIS2_TESTING_JOB_SCRIPT_HPP
+#define DHIS2_TESTING_JOB_SCRIPT_HPP
+
+// A job's timeline for the emulator: the JobProgress calls a DHIS2 job makes (dhis2-wire.md §1.5),
+// each after a delay, plus what happens to the job itself (it ends, aborts, dies). The emulator
+// turns the calls into notifications by the rules of the emulated version: the notifier level of
+// the job type, LOOP replacement, caps, ids, the stale rule. A plain value.
+//
+//   auto script = JobScript()
+//       .start("Analytics table update")
+//       .stage("Populating analytics tables", 2s)
+//       .items("Populating analytics table analytics_2024", 12, 500ms)
+//       .complete("Analytics tables updated: {duration}", 1s);
+//
+// "{duration}" in a message becomes the time since the process started, as H:mm:ss.SSS.
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/notification.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+namespace testing {
+
+enum class StepKind {
+  StartProcess,     // startingProcess: INFO; the run's first one clears old rows and the summary
+  Stage,            // startingStage: INFO; a cancellation point
+  Item,             // a work item: LOOP "[i/n] text"; a cancellation point
+  Message,          // a direct notifier call at the given level
+  FailedStage,      // failedStage / failedWorkItem: ERROR, completed:false
+  Summary,          // the task summary is stored (synchronously)
+  ObjectError,      // addError: an error on one object, kept in the job's progress (2.41+)
+  CompleteProcess,  // completedProcess: INFO, completed:true
+  FailProcess,      // failedProcess: ERROR, completed:true
+  Abort,            // the run ends FAILED without a notification (FAIL policy after a failed stage)
+  Die               // the node dies: no more rows; the job row stays RUNNING until DHIS2 marks it FAILED
+};
+
+struct Step {
+  StepKind kind = StepKind::Message;
+  std::chrono::milliseconds after{0};  // delay since the previous step
+  NotificationLevel level = NotificationLevel::Info;
+  std::optional<std::string> message;  // absent: the row has no "message" key
+  nlohmann::json data;                 // StartProcess: the parameters; Summary: the summary
+  bool direct = false;                 // written by a direct notifier call: ignores the type's level
+  bool lost = false;                   // written to the async queue and lost (never stored)
+  std::chrono::milliseconds arrives_after{0};  // stored this long after the call (the async queue)
+};
+
+class JobScript {
+ public:
+  JobScript() = default;
+
+  // startingProcess(description): the first row, INFO, carrying the parameters (2.39.2+). An empty
+  // description becomes "<JOB_TYPE> process started", as in DHIS2.
+  JobScript& start(std::string description = {}, nlohmann::json parameters = nlohmann::json::object(),
+                   std::chrono::milliseconds after = std::chrono::milliseconds(0));
+  // startingStage(description): an INFO row.
+  JobScript& stage(std::string description, std::chrono::milliseconds after) {
+    return add(make(StepKind::Stage, after, NotificationLevel::Info, std::move(description)));
+  }
+  // `count` work items, `each` apart: LOOP rows "[1/count] text" ... "[count/count] text".
+  JobScript& items(const std::string& text, int count, std::chrono::milliseconds each);
+  // A row at any level. Like every progress row it obeys the job type's notifier level (a
+  // non-notifying type keeps only ERROR rows); add .direct() for a direct notifier call.
+  JobScript& message(NotificationLevel level, std::string text, std::chrono::milliseconds after);
+  // failedStage / failedWorkItem: an ERROR row that does not end the process.
+  JobScript& failed_stage(std::string text, std::chrono::milliseconds after) {
+    return add(make(StepKind::FailedStage, after, NotificationLevel::Error, std::move(text)));
+  }
+  // Stores the task summary (GET /api/system/taskSummaries/{type}/{id}).
+  JobScript& summary(nlohmann::json summary, std::chrono::milliseconds after = std::chrono::milliseconds(0));
+  // addError: an error on one object (an import's rejected data element), recorded in the
+  // job's structured progress (GET /api/jobConfigurations/{uid}/progress, 2.41+); no row.
+  JobScript& object_error(const std::string& code, const std::string& object_id, const std::string& type,
+                          std::vector<std::string> args, const std::string& message,
+                          std::chrono::milliseconds after = std::chrono::milliseconds(0));
+  // completedProcess(message): INFO, completed:true. An empty optional omits "message" (a null
+  // summary). The run ends COMPLETED after its last step, unless something failed.
+  JobScript& complete(std::optional<std::string> text, std::chrono::milliseconds after) {
+    return add(make(StepKind::CompleteProcess, after, NotificationLevel::Info, std::move(text)));
+  }
+  // failedProcess(message): ERROR, completed:true; the run ends FAILED.
+  JobScript& fail(std::string text, std::chrono::milliseconds after) {
+    return add(make(StepKind::FailProcess, after, NotificationLevel::Error, std::move(text)));
+  }
+  // The job threw: ERROR, completed:true, "Process failed: <message>"; the run ends FAILED.
+  JobScript& crash(const std::string& exception_message, std::chrono::milliseconds after) {
+    return fail("Process failed: " + exception_message, after);
+  }
+  // The run ends FAILED with no final row (a stage failed under the FAIL policy).
+  JobScript& abort(std::chrono::milliseconds after) {
+    return add(make(StepKind::Abort, after, NotificationLevel::Error, std::nullopt));
+  }
+  // The node running the job dies: no further rows, the job row stays RUNNING with a stale
+  // heartbeat until DHIS2 marks it FAILED (10 minutes later).
+  JobScript& die(std::chrono::milliseconds after) {
+    return add(make(StepKind::Die, after, NotificationLevel::Error, std::nullopt));
+  }
+  // The last row added is lost in the notifier's async queue: it is never stored, but the job
+  // goes on as if it had been (a dropped final notification).
+  JobScript& lose_last_row();
+  // The last row added waits `delay` in the notifier's async queue (2.40.8+, 2.41.4+, 2.42+;
+  // dhis2-wire.md §1.4) before it is stored; the job goes on meanwhile, so a final row can land
+  // after the job row already says the job is over (§1.6 point 4). Older notifiers write at once.
+  JobScript& arrives_after(std::chrono::milliseconds delay);
+  // The job row is committed `delay` after the last step: a read right after the last row still
+  // says RUNNING (META_DATA_SYNC writes its last completed row before the run ends).
+  JobScript& commit_row_after(std::chrono::milliseconds delay);
+  // The last row added is written by a direct notifier call, shown whatever the type's level.
+  JobScript& direct();
+  // A result served by the job type's own result endpoint (data integrity summary or details).
+  JobScript& result(nlohmann::json value);
+
+  const std::vector<Step>& steps() const noexcept { return steps_; }
+  std::chrono::milliseconds commit_delay() const noexcept { return commit_delay_; }
+  const nlohmann::json& result() const noexcept { return result_; }
+  std::chrono::milliseconds duration() const;
+
+  // A realistic default timeline for a job type (messages as DHIS2 writes them), ending in success.
+  static JobScript default_for(const std::string& job_type, const nlohmann::json& parameters = nlohmann::json::object());
+
+ private:
+  static Step make(StepKind kind, std::chrono::milliseconds after, NotificationLevel level,
+                   std::optional<std::string> text);
+  JobScript& add(Step step);
+
+  std::vector<Step> steps_;
+  nlohmann::json result_;
+  std::chrono::milliseconds commit_delay_{0};
+};
+
+namespace detail {
+
+nlohmann::json default_import_summary(const char* status, int imported, int updated, int deleted, int ignored);
+nlohmann::json default_metadata_report(int created);
+nlohmann::json default_tracker_report(int created);
+
+}  // namespace detail
+
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/job_script.hpp>: <dhis2/testing/impl/job_script.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_JOB_SCRIPT_HPP
+// end of <dhis2/testing/job_script.hpp>
+// #include <dhis2/testing/progress_recorder.hpp>
+#ifndef DHIS2_TESTING_PROGRESS_RECORDER_HPP
+#define DHIS2_TESTING_PROGRESS_RECORDER_HPP
+
+// What DHIS2 2.41+ records of a running job besides its notifications: processes, stages and
+// work items with their status and times, and object errors (RecordingJobProgress; served by
+// GET /api/jobConfigurations/{uid}/progress, dhis2-wire.md §3.3). The job engine feeds it the
+// same calls that produce notifications and snapshots it into the job row at most every 10 s and
+// at the end. Not thread-safe: the engine's lock guards it.
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/testing/time_zone.hpp>
+#ifndef DHIS2_TESTING_TIME_ZONE_HPP
+#define DHIS2_TESTING_TIME_ZONE_HPP
+
+// The emulated server's time zone. DHIS2 writes every time (notification `time`, a job's
+// `created`, `lastExecuted`, `lastFinished`, `serverDate`) as wall-clock time in its JVM's zone,
+// with no offset (dhis2-wire.md §1.2, §5.1). A zone here is an offset from UTC that may change at
+// given instants: enough to put a daylight-saving change (clocks back an hour) in the middle of a
+// job, which is what a client must survive. A plain value.
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/local_time.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace dhis2 {
+namespace testing {
+
+struct ServerTimeZone {
+  std::string id = "Etc/UTC";                            // serverTimeZoneId
+  std::string display_name = "Coordinated Universal Time";  // serverTimeZoneDisplayName
+  std::chrono::minutes offset{0};                       // UTC offset before the first change
+
+  struct Change {
+    std::chrono::system_clock::time_point at;  // the UTC instant the offset changes
+    std::chrono::minutes offset;               // the offset from then on
+  };
+  std::vector<Change> changes;  // in increasing order of `at`
+
+  static ServerTimeZone utc() { return ServerTimeZone{}; }
+
+  // A zone with a fixed offset, e.g. fixed("Africa/Nairobi", "East Africa Time", 3h).
+  static ServerTimeZone fixed(std::string zone_id, std::string name, std::chrono::minutes utc_offset);
+
+  // From `at` on the offset is `new_offset`: change_at(t, 1h) after 2h is European clocks going
+  // back at the end of summer time. Changes must be added in time order.
+  ServerTimeZone& change_at(std::chrono::system_clock::time_point at, std::chrono::minutes new_offset);
+
+  std::chrono::minutes offset_at(std::chrono::system_clock::time_point t) const;
+
+  // The wall-clock time the server shows at the UTC instant `t`.
+  LocalTime local(std::chrono::system_clock::time_point t) const;
+
+  // As DHIS2 writes it: "yyyy-MM-ddTHH:mm:ss.SSS", no zone.
+  std::string format(std::chrono::system_clock::time_point t) const { return format_local_time(local(t)); }
+};
+
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/time_zone.hpp>: <dhis2/testing/impl/time_zone.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_TIME_ZONE_HPP
+// end of <dhis2/testing/time_zone.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+namespace testing {
+
+class ProgressRecorder {
+ public:
+  using SysTime = std::chrono::system_clock::time_point;
+
+  void reset() { *this = ProgressRecorder(); }
+
+  void start_process(SysTime t, const std::string& description, const std::string& job_id, const std::string& user_id);
+
+  void start_stage(SysTime t, const std::string& description);
+
+  // A work item written as "[i/n] text": item i of n of the open stage.
+  void start_item(SysTime t, const std::string& text);
+
+  // failedStage / failedWorkItem: the open item (when the stage has one) or the stage fails.
+  void fail_stage(SysTime t, const std::string& error);
+
+  // completedProcess / failedProcess: SUCCESS with a summary, or ERROR with an error.
+  void end_process(SysTime t, const std::string& status, std::optional<std::string> summary,
+                   std::optional<std::string> error);
+
+  // finishRunCancel: every open node is CANCELLED.
+  void cancel(SysTime t);
+
+  // An error on an object (addError: an import's rejected data element, say).
+  void add_error(const std::string& object_id, const std::string& code, const nlohmann::json& error);
+
+  // The Progress JSON as DHIS2 serialises it at `now`: durations of open nodes are live, times
+  // are wall-clock in the server's zone, nulls omitted.
+  nlohmann::json to_json(SysTime now, const ServerTimeZone& zone, bool with_errors) const;
+
+  bool empty() const noexcept { return processes_.empty(); }
+
+ private:
+  struct Node {
+    std::string description;
+    std::string status = "RUNNING";
+    SysTime started{};
+    std::optional<SysTime> completed_at;
+    std::optional<SysTime> cancelled_at;
+    bool completed = false;
+    std::optional<std::string> summary;
+    std::optional<std::string> error;
+    std::string on_failure;
+    std::int64_t total_items = -1;
+    std::string job_id, user_id;
+    std::vector<Node> children;  // a process's stages, a stage's items
+  };
+
+  Node& open_process(SysTime t);
+  static void finish(Node& n, SysTime t, const std::string& status);
+  static void cancel_node(Node& n, SysTime t);
+  static void close_open(std::vector<Node>& nodes, SysTime t, const std::string& status);
+  static nlohmann::json node_json(const Node& n, SysTime now, const ServerTimeZone& zone, int depth);
+
+  std::vector<Node> processes_;
+  nlohmann::json errors_ = nlohmann::json::object();  // {objectId: {code: [error...]}}
+};
+
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/progress_recorder.hpp>: <dhis2/testing/impl/progress_recorder.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_PROGRESS_RECORDER_HPP
+// end of <dhis2/testing/progress_recorder.hpp>
+// #include <dhis2/testing/time_zone.hpp>
+// #include <dhis2/testing/version_profile.hpp>
+#ifndef DHIS2_TESTING_VERSION_PROFILE_HPP
+#define DHIS2_TESTING_VERSION_PROFILE_HPP
+
+// What changes on the wire from one DHIS2 version to the next, as the emulator reproduces it.
+// Every flag cites the section of ../shared/docs/dhis2-wire.md it comes from. A plain value.
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/server_version.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dhis2 {
+namespace testing {
+
+// What a kick-off does when a job of the same type is already running (§2.3).
+enum class AlreadyRunning {
+  SilentDrop,  // 2.38: 200, and the new job never runs
+  Conflict,    // 2.39-2.40: 409 "Job of type X is already running"
+  Queue        // 2.41+: the job waits for the running one
+};
+
+struct VersionProfile {
+  ServerVersion version;
+  std::string version_text;  // as /api/system/info reports it
+
+  bool ids_equal_job_id = false;       // §1.2: <=2.40.7, API-started jobs: id == uid == job id
+  bool ids_from_timestamp = false;     // §1.2: 2.42+
+  bool new_notifier = false;           // §0: 2.40.8+, 2.41.4+, 2.42+ (caps per job, gist, DELETE)
+  bool stale_check = false;            // §1.6: 2.41.1+
+  bool scheduler_grid = false;         // §2.3: 2.41+, jobs in the DB, 20 s scheduler loop
+  bool parameters_row = false;         // §0: dataType/data on the first row, 2.39.2+ and 2.40+
+  bool quiet_types_emit_empty_rows = false;  // §1.5: 2.41.4+/2.42+; before, no rows at all
+  bool checksum_checked = false;       // §6.2: 2.41+ validates the PAT checksum
+  bool enum_editor_messages = false;   // §1.1: 2.40.8+/2.41.4+ "Value 'X' is not valid for path parameter"
+  bool tracker_location_without_api = false;  // §2.6: 2.42+ (inferred)
+  bool location_on_every_kickoff = false;     // §2.1: 2.41+
+  bool location_has_api_version = true;       // §2.5: <=2.42 echo /api/<n>/ in Location
+  bool continuous_geojson = false;            // §2.3: 2.42+
+  bool data_integrity_report_run = false;     // §1.5/§1.7: <=2.41 POST /api/dataIntegrity is a REPORT run
+  bool progress_endpoint = false;       // §3.1/§3.3: 2.41+ GET /api/jobConfigurations/{uid}/progress
+  bool revert = false;                  // §3.1: POST .../revert; in the source from 2.41.1 (the reference says 2.41.4)
+  bool revert_needs_stale_heartbeat = false;  // 2.42+: revert refuses a job seen alive within a minute
+  // <=2.40 job rows (saved configurations): STOPPED for a cancelled run from 2.38.3/2.39.2/2.40,
+  // FAILED before; lastExecuted is the run's start from then on, its end before.
+  bool stopped_status = true;
+  bool last_executed_is_start = true;
+  bool integrity_start_time = false;    // 2.39.4+: data integrity results carry startTime
+  AlreadyRunning already_running = AlreadyRunning::Queue;
+  std::string kickoff_response_type;  // §4.3: "" (absent), "JobConfigurationWebMessageResponse", "JobConfiguration"
+  std::string tracker_response_type;  // §2.6: "", "TrackerJobWebMessageResponse", "TrackerJob"
+  std::string login_path;             // §6.3: where an anonymous browser request is sent
+  int max_api_version = 0;            // §6.4: /api/28/ .. /api/<max>/
+  std::vector<std::string> job_types;  // §3.4: the JobType enum of this version
+
+  // The profile of a version from 2.38 to 2.43 (any patch). Throws UsageError otherwise,
+  // saying which versions are emulated.
+  static VersionProfile of(std::string_view version_text);
+
+  static std::string trimmed(std::string_view text);
+
+  static std::string supported_examples() { return "2.38, 2.39, 2.40.7, 2.40.8, 2.41.0, 2.41.4, 2.42.1, 2.43.1"; }
+
+  bool knows_job_type(std::string_view type) const;
+
+  // The canonical (upper-case) name of a job type the version knows, matched case-insensitively.
+  std::string canonical_job_type(std::string_view type) const;
+
+ private:
+  static std::vector<std::string> job_types_of(const ServerVersion& v);
+};
+
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/version_profile.hpp>: <dhis2/testing/impl/version_profile.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_VERSION_PROFILE_HPP
+// end of <dhis2/testing/version_profile.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+namespace testing {
+
+using SysTime = std::chrono::system_clock::time_point;
+
+// A job as the server's job row (and the emulator's tests) see it.
+struct JobInfo {
+  std::string uid;
+  std::string job_type;
+  std::string name;
+  bool ad_hoc = true;                          // started by an API call (ONCE_ASAP), not a saved configuration
+  std::string job_status = "SCHEDULED";        // SCHEDULED | RUNNING | DISABLED
+  std::string last_executed_status = "NOT_STARTED";  // NOT_STARTED | COMPLETED | FAILED | STOPPED
+  // ONCE_ASAP for ad-hoc jobs, and for a saved one while /execute has it queued (2.41+, §3.1);
+  // CRON otherwise.
+  std::string scheduling_type = "ONCE_ASAP";
+  std::string cron_expression;                 // saved configurations only
+  bool enabled = true;
+  bool dropped = false;  // 2.38: a kick-off while one of its type ran; it never runs
+  SysTime created;
+  SysTime last_updated;
+  std::optional<SysTime> last_executed;        // when the current or last run started
+  std::optional<SysTime> last_finished;
+  std::optional<SysTime> last_alive;
+  std::optional<SysTime> finished_run_started;  // the start of the last run that ended (<=2.40 rows)
+  nlohmann::json progress;  // the persisted Progress (2.41+, §3.3); null before the first snapshot
+  nlohmann::json parameters;
+  std::string user_id;
+};
+
+// How the emulated cluster keeps time (dhis2-wire.md §1.2, §5.1).
+struct EngineClock {
+  ServerTimeZone time_zone;  // the JVM zone every written time is in
+  // How far the clock of the node that runs jobs (and writes their notifications) is off the
+  // clock of the node that answers kick-offs: a cluster's skew.
+  std::chrono::milliseconds job_node_offset{0};
+};
+
+class JobEngine {
+ public:
+  static constexpr std::size_t kMaxMessagesPerJob = 500;   // §1.4
+  static constexpr std::size_t kMaxJobsPerType = 500;      // §1.4
+  static constexpr std::chrono::hours kMaxAge{24 * 7};      // §1.4 notifierMaxAgeDays
+  static constexpr std::chrono::seconds kSchedulerLoop{20};  // §2.3
+  static constexpr std::chrono::minutes kRescheduleStaleAfter{10};  // §3.3
+  static constexpr std::chrono::hours kAdHocRowsKept{24};           // §1.6
+
+  JobEngine(VersionProfile profile, Clock& clock, std::uint64_t seed = 20240520, EngineClock time = {});
+
+  const VersionProfile& profile() const noexcept { return profile_; }
+  const ServerTimeZone& time_zone() const noexcept { return time_.time_zone; }
+
+  // A duration as DHIS2 writes one (Commons formatDurationHMS): "H:mm:ss.SSS".
+  static std::string format_duration(std::chrono::milliseconds d);
+
+  // A time as the server writes it: wall clock in its zone, "yyyy-MM-ddTHH:mm:ss.SSS".
+  std::string format_time(SysTime t) const { return time_.time_zone.format(t); }
+
+  // ---- scripts ---------------------------------------------------------------------------
+
+  // The next job of `job_type` started by an API call runs `script` (one use each, in order).
+  void script_next(const std::string& job_type, JobScript script);
+  // Every later job of `job_type` runs `script` unless script_next() queued one.
+  void set_default_script(const std::string& job_type, JobScript script);
+
+  // The script queued by script_next() for `job_type`, taken (for kick-offs that build their own
+  // script around it); empty when none is queued.
+  std::optional<JobScript> take_next_script(const std::string& job_type);
+
+  // The script a saved configuration runs from its next run on.
+  void set_configuration_script(const std::string& uid, JobScript script);
+
+  // ---- starting, executing, cancelling -------------------------------------------------------
+
+  enum class SubmitStatus { Accepted, AlreadyRunning };
+  struct Submitted {
+    SubmitStatus status = SubmitStatus::Accepted;
+    JobInfo job;
+  };
+
+  // A kick-off: creates an ad-hoc job and starts or queues it as the version does (§2.3).
+  // `guard_running` applies the "already running" rule of 2.38-2.40 (silent drop or 409).
+  Submitted submit(const std::string& job_type, nlohmann::json parameters, const std::string& user_id,
+                   bool guard_running, std::optional<JobScript> script = std::nullopt);
+
+  // A saved job configuration that /api/jobConfigurations/{uid}/execute can run.
+  void add_job_configuration(const std::string& uid, const std::string& job_type, const std::string& name,
+                             JobScript script, nlohmann::json parameters = nlohmann::json::object());
+
+  enum class ExecuteStatus { Started, NotFound, AlreadyRunning, AlreadyRanOnce };
+  // Runs a saved configuration now: at once on <=2.40, at the next scheduler tick on 2.41+,
+  // later when a job of its type runs (one per type). Until the run starts its row keeps the
+  // previous run's status and times, and the feed keeps the previous run's rows (§1.5, §3.1).
+  ExecuteStatus execute(const std::string& uid);
+
+  enum class CancelStatus { Requested, NotFound };
+  // POST /api/jobConfigurations/{uid}/cancel (2.41+, §3.2): a queued job is reverted at once and
+  // never writes a row; a running one is flagged, the flag is applied by the next housekeeping
+  // run (every 20 s), and the job stops at its next stage or item, without a final row.
+  CancelStatus cancel(const std::string& uid);
+
+  enum class RevertStatus { Reverted, NotFound, NotRunning, StillAlive };
+  // POST /api/jobConfigurations/{uid}/revert (2.41.1+): a job stuck in RUNNING is marked FAILED
+  // and freed. 2.42+ refuses while the job was seen alive within the last minute.
+  RevertStatus revert(const std::string& uid);
+
+  // POST /api/scheduling/cancel/{type}: the last running job of that type (all versions).
+  void cancel_type(const std::string& job_type);
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  // GET /api/system/tasks/{type}/{id}: newest first. With `stale_rule` (2.41.1+, §1.6), a list
+  // whose newest row is not completed while the job is not RUNNING is wiped (rows and summary)
+  // and its newest row returned once, marked completed.
+  std::vector<Notification> feed(const std::string& job_type, const std::string& uid, bool stale_rule);
+
+  // GET /api/system/tasks/{type}: {jobId: [rows]}; gist trims each list to [newest, oldest].
+  nlohmann::ordered_json overview(const std::string& job_type, bool gist);
+
+  // GET /api/system/tasks: {type: {jobId: [rows]}}.
+  nlohmann::ordered_json all(bool gist);
+
+  // GET /api/system/taskSummaries/{type}/{id}: empty when there is none.
+  std::optional<nlohmann::json> summary(const std::string& job_type, const std::string& uid);
+
+  // GET /api/system/taskSummaries/{type}: {jobId: summary}, most recently set first.
+  nlohmann::ordered_json summaries(const std::string& job_type);
+
+  // DELETE /api/system/tasks[/{type}[/{id}]] (2.40.8+, §1.1). An empty type means every type.
+  void clear_notifications(const std::string& job_type, const std::string& uid = {},
+                           std::optional<std::size_t> max_count = std::nullopt,
+                           std::optional<int> max_age_days = std::nullopt);
+
+  // The job row, or empty when there is none: <=2.40 API-started jobs live in memory only, and
+  // ad-hoc rows are deleted 24 h after they finish.
+  std::optional<JobInfo> job_row(const std::string& uid);
+
+  // Any job the emulator knows, in-memory ones included (for tests).
+  std::optional<JobInfo> job(const std::string& uid);
+
+  std::vector<JobInfo> jobs();
+
+  // What GET /api/scheduling/running/{type} shows of a running job on 2.41+: its progress now.
+  nlohmann::json live_progress(const std::string& uid);
+
+  // Jobs of a type that are running now.
+  std::vector<JobInfo> running(const std::string& job_type = {});
+
+  // The result the last finished job of a type left for its type's result endpoint (data
+  // integrity), or null.
+  nlohmann::json last_result(const std::string& job_type);
+
+  // Runs everything that fell due by the clock's now.
+  void catch_up();
+
+  // Whether `type` writes its progress to the notifier (§1.5 isUsingNotifications).
+  static bool notifies_progress(const std::string& type);
+
+ private:
+  struct Run {
+    std::size_t next_step = 0;
+    SysTime next_at;
+    SysTime process_started;
+    bool started_once = false;   // a StartProcess ran: later ones do not clear
+    bool process_open = false;   // a process started and has not completed or failed
+    bool failed = false;
+    bool cancel_flag = false;                 // applied: stop at the next stage or item
+    std::optional<SysTime> cancel_requested;  // 2.41+: waits for the housekeeping run
+    std::optional<SysTime> died_at;
+    std::optional<SysTime> finish_at;         // the steps are done; the row is committed then
+    std::string finish_status;
+    std::optional<SysTime> next_persist;      // 2.41+: the progress snapshot every 10 s (§3.3)
+    ProgressRecorder progress;
+  };
+  // A row waiting in the notifier's asynchronous queue (2.40.8+, 2.41.4+, 2.42+; §1.4).
+  struct PendingRow {
+    SysTime due;
+    SysTime written;  // when the job made the call: the row's time
+    std::string uid;
+    NotificationLevel level;
+    std::optional<std::string> text;
+    bool completed;
+    std::optional<nlohmann::json> parameters;
+  };
+  struct Job {
+    JobInfo info;
+    JobScript script;
+    Run run;
+    bool in_memory = false;  // <=2.40 API-started: no job row, ids equal the job id
+    bool queued = false;
+    SysTime queued_at;
+    std::uint64_t order = 0;
+  };
+  struct Feed {
+    std::deque<Notification> rows;  // newest first
+    SysTime newest_time;
+    std::uint64_t seq = 0;
+  };
+  static constexpr std::chrono::seconds kProgressEvery{10};  // §3.3: the `alive` observer
+  struct StoredSummary {
+    nlohmann::json value;
+    std::uint64_t seq = 0;
+    SysTime set_at{};  // its own age timestamp (§1.4)
+  };
+
+  // ---- time and scheduling -------------------------------------------------------------------
+
+  static SysTime floor_to_tick(SysTime t);
+  static SysTime next_tick_after(SysTime t) { return floor_to_tick(t) + kSchedulerLoop; }
+
+  bool is_continuous(const std::string& type) const;  // §2.3
+
+  bool running_of_type_locked(const std::string& type) const;
+
+  void enqueue_locked(Job& job, SysTime now);
+
+  // Continuous types start at once, one at a time per type.
+  void start_queued_continuous_locked(const std::string& type, SysTime now);
+
+  Job* oldest_queued_locked(const std::string& type);
+
+  // tryStart: RUNNING, lastExecuted and lastAlive now, the previous progress cleared (§3.3).
+  void start_locked(Job& job, SysTime t);
+
+  void persist_progress_locked(Job& job, SysTime t);
+
+  // The next moment something happens, or empty when nothing is pending.
+  std::optional<SysTime> next_event_locked() const;
+
+  SysTime catch_up_locked();
+
+  // Does one thing that falls due at `t`: a queued row is stored, a run's row is committed, the
+  // scheduler ticks, a job runs its next step or gets a progress snapshot.
+  void process_event_locked(SysTime t);
+
+  // One scheduler/housekeeping loop (§2.3, §3.2): apply cancellations, then start one queued
+  // job per type whose type has none running.
+  void run_tick_locked(SysTime t);
+
+  void request_cancel_locked(Job& job, SysTime now);
+
+  // ---- running steps -----------------------------------------------------------------------
+
+  enum class Visibility { Full, ErrorOnly, None };
+  Visibility visibility(const std::string& type) const;
+
+  std::optional<std::string> render(const Step& step, const Job& job, SysTime t) const;
+
+  void run_step_locked(Job& job, SysTime t);
+
+  void stop_cancelled_locked(Job& job, SysTime t);
+
+  // tryFinish (2.41+): the status, lastFinished now, lastAlive cleared, the scheduling type back
+  // to CRON for a saved job; an ad-hoc job is DISABLED. <=2.40 (whenRunIsDone) sets SCHEDULED and
+  // lastExecuted; a cancel is FAILED before 2.38.3/2.39.2 (§3.1).
+  void finish_locked(Job& job, SysTime t, const char* status);
+
+  // Data integrity results carry the time their check ran: finishedTime, and startTime from
+  // 2.39.4 (DataIntegritySummary/Details).
+  nlohmann::json stamped_result(nlohmann::json result, std::optional<SysTime> started, SysTime finished) const;
+
+  // ---- the notifier store ------------------------------------------------------------------
+
+  void store_locked(Job& job, SysTime t, NotificationLevel level, std::optional<std::string> text, bool completed,
+                    const nlohmann::json* parameters);
+
+  // <=2.40.7 and 2.41.0-2.41.3 (NotificationMap.Pool#add, §1.4): one pool of 500 rows per type.
+  // When it is full, the job that made the oldest addition loses a row: its newest if that is a
+  // LOOP row, else its oldest; a job left without rows is dropped.
+  void shorten_pool_if_full_locked(const std::string& type);
+
+  std::vector<std::string> jobs_by_recency_locked(const std::map<std::string, Feed>& jobs) const;
+
+  nlohmann::ordered_json overview_locked(const std::string& type, bool gist) const;
+
+  void set_summary_locked(const std::string& type, const std::string& uid, const nlohmann::json& value, SysTime t);
+
+  // The most recently set kMaxJobsPerType summaries of a type stay; with `now`, also only those
+  // set within kMaxAge.
+  void cap_summaries_locked(const std::string& type, std::optional<SysTime> now);
+
+  // The new notifier's max-jobs and max-age caps (notifications and summaries) run only once no
+  // notification has been written for notifierCleanAfterIdleTime: 10 min on 2.42+, 1 min on the
+  // 2.40.8+/2.41.4+ backports (§1.4).
+  void clean_if_idle_locked(SysTime t);
+
+  void clear_job_locked(const std::string& type, const std::string& uid);
+
+  const Feed* find_feed_locked(const std::string& type, const std::string& uid) const;
+
+  // ---- jobs and ids --------------------------------------------------------------------------
+
+  static bool expired(const Job& job, SysTime now);
+
+  Job* find_locked(const std::string& uid, SysTime now);
+
+  Job& add_job_locked(Job job);
+
+  JobScript take_script_locked(const std::string& type, const nlohmann::json& parameters);
+
+  std::string ad_hoc_name_locked(const std::string& type, SysTime now);
+
+  // An 11-character DHIS2 uid: a letter, then letters and digits.
+  std::string new_uid_locked();
+
+  // 2.42+ derives a notification's id from its (unique) timestamp (§1.2).
+  static std::string uid_from_timestamp(std::int64_t ms);
+
+  VersionProfile profile_;
+  Clock& clock_;
+  EngineClock time_;
+  std::mutex mutex_;
+  std::mt19937_64 random_;
+  std::map<std::string, Job> jobs_;
+  std::map<std::string, std::map<std::string, Feed>> feeds_;
+  std::map<std::string, std::map<std::string, StoredSummary>> summaries_;
+  std::map<std::string, std::deque<JobScript>> next_scripts_;
+  std::map<std::string, JobScript> default_scripts_;
+  std::map<std::string, nlohmann::json> results_;
+  std::map<std::string, std::deque<std::string>> pool_order_;  // <=2.41.3: additions per type, newest first
+  std::deque<PendingRow> pending_;                            // the notifier's async queue
+  SysTime last_tick_;
+  std::int64_t last_row_ms_ = 0;
+  std::optional<SysTime> last_write_;  // when the notifier last stored a row (idle cleaning, §1.4)
+  std::int64_t last_name_ms_ = 0;
+  std::uint64_t seq_ = 0;
+};
+
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/job_engine.hpp>: <dhis2/testing/impl/job_engine.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_JOB_ENGINE_HPP
+// end of <dhis2/testing/job_engine.hpp>
+// #include <dhis2/testing/job_script.hpp>
+// #include <dhis2/testing/time_zone.hpp>
+// #include <dhis2/testing/version_profile.hpp>
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+namespace testing {
+
+struct User {
+  User() = default;
+  User(std::string name, std::string pass, std::vector<std::string> granted = {"ALL"})
+      : username(std::move(name)), password(std::move(pass)), authorities(std::move(granted)) {}
+
+  std::string username;
+  std::string password;
+  std::vector<std::string> authorities = {"ALL"};  // "ALL" makes a superuser
+  std::string id;                                  // generated when empty
+  std::string first_name = "John";
+  std::string surname = "Traore";
+  bool disabled = false;
+};
+
+// A personal access token (or, in FakeServerOptions::bearer_tokens, an OAuth2 access token)
+// and the user it authenticates.
+struct IssuedToken {
+  IssuedToken() = default;
+  IssuedToken(std::string value, std::string user, bool is_expired = false)
+      : token(std::move(value)), username(std::move(user)), expired(is_expired) {}
+
+  std::string token;
+  std::string username;
+  bool expired = false;
+};
+
+struct TlsFiles {
+  std::string cert_path;
+  std::string key_path;
+};
+
+struct FakeServerOptions {
+  std::string version = "2.42.1";  // any of 2.38 to 2.43, e.g. 2.40.7, 2.41.4, 2.43.1
+  // What /api/system/info and /api/loginConfig report, when it should differ from `version`
+  // (to test a client against 2.37, 2.44, "2.43-SNAPSHOT" or garbage). The behaviour stays `version`'s.
+  std::string reported_version;
+  std::string host = "127.0.0.1";
+  int port = 0;                    // 0: an ephemeral port
+  std::string context_path;        // "" or e.g. "/dhis": the API is then at /dhis/api
+  std::optional<TlsFiles> tls;     // HTTPS with this certificate and key
+  std::vector<User> users = {User{"admin", "district"}};
+  std::vector<IssuedToken> tokens;         // personal access tokens
+  std::vector<IssuedToken> bearer_tokens;  // OAuth2/OIDC access tokens (Authorization: Bearer)
+  double speed = 0;                // the clock: 0 stands still until advanced, 1 real time, N faster
+  std::optional<std::chrono::system_clock::time_point> start_time;  // default: now, to the second
+  // System settings served at /api/systemSettings/{key}; an absent key reads as null.
+  std::map<std::string, nlohmann::json> settings = {{"keyUiLocale", "en"}, {"applicationTitle", "DHIS 2"}};
+  std::string default_category_combo = "bjDvmb4bfuf";  // the uid of the "default" category combo
+  std::chrono::seconds keep_alive_timeout{5};
+  std::uint64_t seed = 20240520;   // job and notification ids are reproducible for a seed
+  // The server's zone: every time it writes is wall-clock time there (serverTimeZoneId). Give it
+  // changes to put a daylight-saving change in the middle of a job.
+  ServerTimeZone time_zone = ServerTimeZone::utc();
+  // How far the clock of the node that runs jobs (and writes their notifications) is off the
+  // node that answers kick-offs: cluster skew (a job's rows can then be older than its `created`).
+  std::chrono::milliseconds job_node_clock_offset{0};
+};
+
+// Which node of a cluster answers the notifier's reads (tasks, task summaries, tracker job
+// feeds). Without Redis every node keeps its own notifications, so a node that did not run the
+// job answers [] and empty summaries while the job rows (in the database) are shared (§1.4).
+enum class NotifierNode {
+  Same,        // the node that runs the jobs (a single server, or a cluster with Redis)
+  Other,       // a node that runs none of them
+  Alternating  // a load balancer sending each read to the other node than the last one
+};
+
+class FakeServer {
+ public:
+  explicit FakeServer(FakeServerOptions options = {});
+
+  FakeServer(const FakeServer&) = delete;
+  FakeServer& operator=(const FakeServer&) = delete;
+
+  ~FakeServer();
+
+  // Stops serving; idempotent. Open connections are closed.
+  void stop();
+
+  // "http://127.0.0.1:PORT" plus the context path; https with TLS.
+  std::string url() const { return origin() + options_.context_path; }
+  // "http://127.0.0.1:PORT", without the context path.
+  std::string origin() const;
+  int port() const noexcept { return port_; }
+  const VersionProfile& profile() const noexcept { return profile_; }
+  const FakeServerOptions& options() const noexcept { return options_; }
+  // The version text /api/system/info reports.
+  const std::string& reported_version() const noexcept {
+    return options_.reported_version.empty() ? profile_.version_text : options_.reported_version;
+  }
+
+  // The emulated clock: advance it, or set its speed.
+  Clock& clock() noexcept { return clock_; }
+  // Moves the clock forward and runs every job step that falls due.
+  void advance(std::chrono::milliseconds by);
+
+  // ---- jobs ------------------------------------------------------------------------------------
+
+  // The next job of `job_type` that a kick-off starts runs `script` (each script once, in order).
+  void script_next(const std::string& job_type, JobScript script) { engine_.script_next(job_type, std::move(script)); }
+  // Every later job of `job_type` runs `script` unless script_next() queued another.
+  void set_default_script(const std::string& job_type, JobScript script) {
+    engine_.set_default_script(job_type, std::move(script));
+  }
+  // Starts a job as a kick-off would, without HTTP; returns its id.
+  std::string start_job(const std::string& job_type, JobScript script,
+                        nlohmann::json parameters = nlohmann::json::object());
+  // A saved job configuration, run by POST /api/jobConfigurations/{uid}/execute.
+  void add_job_configuration(const std::string& uid, const std::string& job_type, JobScript script,
+                             const std::string& name = {});
+  // The script a saved configuration runs from its next run on.
+  void set_configuration_script(const std::string& uid, JobScript script) {
+    engine_.set_configuration_script(uid, std::move(script));
+  }
+  std::optional<JobInfo> job(const std::string& uid) { return engine_.job(uid); }
+  // Routes the notifier's reads to the node that runs the jobs, to another one, or alternately.
+  void set_notifier_node(NotifierNode node);
+  std::vector<JobInfo> jobs() { return engine_.jobs(); }
+  JobEngine& engine() noexcept { return engine_; }
+
+  // ---- faults and the request log ------------------------------------------------------------
+
+  void inject(FaultRule rule);
+  void inject(const std::string& method, const std::string& path, Fault fault, int times = 1) {
+    inject(FaultRule{method, path, std::move(fault), times});
+  }
+  void clear_faults();
+
+  std::vector<RecordedRequest> requests() const;
+  // The requests whose path (after the context path) matches `pattern` ('*' wildcards).
+  std::vector<RecordedRequest> requests_to(const std::string& pattern, const std::string& method = {}) const;
+  void clear_requests();
+  // How many TCP connections the emulator has accepted so far.
+  int connection_count() const;
+
+ private:
+  struct Reply {
+    int status = 200;
+    std::string body;
+    std::string content_type = "application/json;charset=UTF-8";
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  // No httplib type shows here: only the definitions (<dhis2/testing/impl/fake_server.ipp>)
+  // include <httplib.h>, so that a compiled-mode user's files never compile it.
+  struct Impl;      // the httplib server
+  struct Request;   // refers to the httplib request being handled (converts from it)
+  struct Response;  // refers to the httplib response being written
+  struct Route;     // a request to /api, parsed
+
+  static FakeServerOptions validated(FakeServerOptions o);
+  static std::chrono::system_clock::time_point default_start();
+  static void ignore_sigpipe();
+
+  // Shuts down the accepted sockets of this server for which `select(local_port, peer_port)` is
+  // true. httplib does not hand out its sockets, so they are found by their addresses.
+  void close_connections(const std::function<bool(int, int)>& select) const;
+  static int port_of(const sockaddr_storage& address);
+  std::string strip_context(const std::string& path) const;
+
+  // ---- the request pipeline ------------------------------------------------------------------
+
+  void handle(const Request& request, Response& response);
+  std::optional<Fault> record_and_pick_fault(const Request& request);
+  Reply faulty_reply(const Fault& fault, const Request& request) const;
+  Reply serve(const Request& request);
+
+  // ---- authentication (§6) ---------------------------------------------------------------------
+
+  const User* authenticate(const Request& request, Reply& failure) const;
+  const User* authenticate_token(const std::string& token, Reply& failure) const;
+  const User* find_user(const std::string& name) const;
+  static bool has_authority(const User& user, const std::string& authority);
+
+  // ---- routing -------------------------------------------------------------------------------
+
+  Reply dispatch(const Route& r);
+
+  // ---- system ----------------------------------------------------------------------------------
+
+  Reply system_info(const Route& r) const;
+  Reply me(const Route& r) const;
+
+  // {"<key>": value}, null for a key the server does not have (SystemSettingController).
+  Reply system_setting(const std::string& key) const;
+
+  // Only the "default" combination exists; ?filter=name:eq:default finds it.
+  Reply category_combos(const Route& r) const;
+
+  // ---- kick-offs (§2) ------------------------------------------------------------------------
+
+  Reply kickoff(const Route& r, const std::string& type, const char* authority, nlohmann::json parameters = nullptr,
+                std::optional<std::string> location = std::nullopt, bool location_before_41 = false,
+                std::optional<JobScript> script = std::nullopt);
+  nlohmann::ordered_json job_configuration_response(const JobInfo& job) const;
+  static bool flag(const Request& request, const char* name);
+  nlohmann::json parameters_for(const std::string& type, const Request& request) const;
+  Reply predictions(const Route& r);
+  static std::vector<std::string> checks_of(const Request& request);
+  Reply data_integrity_run(const Route& r, const std::string& type, const char* result_path);
+  static bool s_is_bare_integrity(const Route& r);
+  static std::vector<std::string> default_checks();
+  nlohmann::json integrity_result(const std::vector<std::string>& checks, bool details) const;
+  Reply data_integrity_result(const Route& r, const std::string& type);
+  Reply imports(const Route& r, const std::string& type, const char* authority);
+
+  // The import report of a metadata payload ({"dataElements": [...], ...}) in which some objects
+  // lack the required `name` (E4000), or empty when every object has one (or it is not JSON).
+  static std::optional<nlohmann::json> metadata_without_names(const std::string& payload_text);
+
+  // "dataElements" -> "org.hisp.dhis.dataelement.DataElement" (close enough for the common types).
+  static std::string metadata_class(std::string plural);
+
+  Reply tracker_import(const Route& r);
+  Reply tracker_job(const Route& r, bool report);
+
+  // ---- job control (§3) ----------------------------------------------------------------------
+
+  Reply execute(const Route& r);
+  Reply cancel(const Route& r);
+
+  // GET /api/jobConfigurations/{uid} (§3.1, §3.3). 2.41+ rows change in tryStart/tryFinish;
+  // <=2.40 rows (saved configurations only) have no lastFinished, and get lastExecuted and
+  // lastRuntimeExecution only when a run ends (whenRunIsDone).
+  Reply job_row(const Route& r);
+
+  // GET /api/jobConfigurations/{uid}/progress (2.41+, §3.1, §3.3): for a superuser, a holder of
+  // F_JOB_LOG_READ or the user who ran the job; `errors` only for the first two. 200 with an
+  // empty body while the job has no progress (before its first snapshot).
+  Reply job_progress(const Route& r);
+
+  // POST /api/jobConfigurations/{uid}/revert (2.41.1+, §3.1): frees a job stuck in RUNNING.
+  Reply revert(const Route& r);
+
+  Reply running(const Route& r);
+
+  // ---- the feed (§1) ---------------------------------------------------------------------------
+
+  bool gist(const Route& r) const;
+
+  // Validates {jobType}; on failure `error` holds the 400 the version sends.
+  std::optional<std::string> job_type_of(const std::string& text, Reply& error) const;
+  Reply tasks_of_type(const Route& r);
+  Reply task_feed(const Route& r);
+  Reply summaries_of_type(const Route& r);
+  Reply task_summary(const Route& r);
+  Reply delete_tasks(const Route& r);
+
+  // Whether this notifier read lands on a node that did not run the jobs (set_notifier_node).
+  bool read_on_other_node();
+
+  // GET /api/system/tasks on a node with no notifications: the old map lists every type (§1.1).
+  nlohmann::ordered_json empty_overview() const;
+
+  // SystemController answers every GET with Cache-Control: no-store (§1).
+  static Reply no_store(Reply reply);
+
+  Reply notifications_reply(const std::vector<Notification>& rows) const;
+
+  // ---- replies ---------------------------------------------------------------------------------
+
+  // ?fields= on the top level (§5.1, §5.2): absent, "*" or ":all" keep everything; "a,b[c,d]"
+  // keeps a and b (b whole: nested selections are not narrowed). Defined with the definitions,
+  // the only code that uses it.
+  template <typename J>
+  static J pick_fields(const J& body, const Request& request);
+
+  static Reply json_reply(int status, const nlohmann::json& body);
+  static Reply json_reply(int status, const nlohmann::ordered_json& body, bool);
+  static Reply text_reply(std::string text);
+  static nlohmann::ordered_json envelope(int status, const char* web_status, const std::string& message);
+  static Reply web_message(int status, const std::string& message, const std::string& error_code = {});
+  static Reply forbidden(const std::string& authority);
+  Reply bad_uid(const std::string& uid, const char* parameter) const;
+  static Reply not_found_page();
+  static std::string login_page_html();
+  static const char* reason(int status);
+
+  // ---- URLs and small helpers ------------------------------------------------------------------
+
+  // scheme://host[:port] as the client addressed the server, honouring X-Forwarded-Proto/-Host.
+  std::string request_origin(const Request& request) const;
+
+  // The absolute API root for Location headers: origin, context path, /api, and on <=2.42 the
+  // /<n> version segment when the request used one (§2.5).
+  std::string api_path(const Route& r) const;
+
+  static std::vector<std::string> split(const std::string& text, char separator = '/');
+  static bool is_number(const std::string& s);
+  static bool is_uid(const std::string& s);
+  static std::string lower(std::string s);
+
+  FakeServerOptions options_;
+  VersionProfile profile_;
+  Clock clock_;
+  JobEngine engine_;
+  NotifierNode notifier_node_ = NotifierNode::Same;  // guarded by mutex_
+  bool last_read_on_other_ = false;                   // for Alternating; guarded by mutex_
+  std::unique_ptr<Impl> impl_;
+  std::thread thread_;
+  int port_ = -1;
+
+  mutable std::mutex mutex_;  // faults, requests, connections
+  std::vector<FaultRule> faults_;
+  std::vector<RecordedRequest> requests_;
+  std::map<std::string, int> connections_;
+
+  std::mutex stop_mutex_;
+  std::condition_variable stop_cv_;
+  bool stopped_ = false;
+};
+
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/fake_server.hpp>: <dhis2/testing/impl/fake_server.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_FAKE_SERVER_HPP
+// end of <dhis2/testing/fake_server.hpp>
+// #include <dhis2/testing/job_engine.hpp>
+// #include <dhis2/testing/job_script.hpp>
+// #include <dhis2/testing/progress_recorder.hpp>
+// #include <dhis2/testing/time_zone.hpp>
+// #include <dhis2/testing/version_profile.hpp>
+
+
+// ---- definitions: every translation unit in header-only mode, or the one
+// ---- implementation file in compiled mode (include/dhis2/detail/config.hpp)
+#if DHIS2CPP_TESTING_WITH_DEFINITIONS
+// #include <dhis2/testing/impl/certificates.ipp>
+#ifndef DHIS2_TESTING_IMPL_CERTIFICATES_IPP
+#define DHIS2_TESTING_IMPL_CERTIFICATES_IPP
+
+// Definitions of <dhis2/testing/certificates.hpp>; the emulator's only file that includes the
+// OpenSSL headers itself.
+
+// #include <dhis2/testing/certificates.hpp>
 
 // #include <dhis2/errors.hpp>
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <string>
 #include <system_error>
-#include <vector>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -65,33 +1413,7 @@
 
 namespace dhis2 {
 namespace testing {
-
-// The files make_test_certificates wrote.
-struct TestCertificates {
-  std::string ca_cert_path;  // PEM of the self-signed CA "dhis2-cpp test CA": what a client trusts
-  std::string cert_path;     // PEM of the server certificate, signed by that CA
-  std::string key_path;      // PEM (PKCS#8, unencrypted, mode 0600) private key of cert_path
-};
-
-struct CertificateOptions {
-  // The names the server certificate is valid for (its subjectAltName). At least one DNS name or
-  // IP address is required; IP addresses must be IPv4 ("127.0.0.1") or IPv6 ("::1") literals.
-  std::vector<std::string> dns_names = {"localhost"};
-  std::vector<std::string> ip_addresses = {"127.0.0.1"};
-  // Both certificates are valid from one hour ago (for clock skew) until this long from now:
-  // between 1 hour and 100 years.
-  std::chrono::hours valid_for{24};
-};
-
 namespace detail {
-
-template <auto Free>
-struct OpenSslDeleter {
-  template <typename T>
-  void operator()(T* pointer) const noexcept {
-    Free(pointer);
-  }
-};
 
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
 using X509Ptr = std::unique_ptr<X509, OpenSslDeleter<X509_free>>;
@@ -106,10 +1428,7 @@ using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, OpenSslDeleter<GENERAL_NAME
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, OpenSslDeleter<GENERAL_NAMES_free>>;
 using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free_all>>;
 
-inline const char* certificates_prefix() { return "dhis2::testing::make_test_certificates: "; }
-
-// Throws dhis2::Error naming the failed step, with every error OpenSSL queued for this thread.
-[[noreturn]] inline void throw_openssl_error(const std::string& step) {
+[[noreturn]] DHIS2CPP_INLINE void throw_openssl_error(const std::string& step) {
   std::string reasons;
   while (const unsigned long code = ERR_get_error()) {
     char text[256];
@@ -121,13 +1440,11 @@ inline const char* certificates_prefix() { return "dhis2::testing::make_test_cer
   throw Error(std::string(certificates_prefix()) + step + " failed: " + reasons);
 }
 
-[[noreturn]] inline void throw_usage_error(const std::string& message) {
+[[noreturn]] DHIS2CPP_INLINE void throw_usage_error(const std::string& message) {
   throw UsageError(std::string(certificates_prefix()) + message);
 }
 
-// DNS names go into the certificate as IA5 (ASCII) strings; allow what host names (and a leading
-// "*." wildcard) are made of, so a typo fails here rather than as a TLS error later.
-inline bool is_acceptable_dns_name(const std::string& name) {
+DHIS2CPP_INLINE bool is_acceptable_dns_name(const std::string& name) {
   if (name.empty() || name.size() > 253) return false;
   for (const char c : name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -137,8 +1454,7 @@ inline bool is_acceptable_dns_name(const std::string& name) {
   return true;
 }
 
-// The 4 (IPv4) or 16 (IPv6) bytes of an IP literal, or an empty vector when it is not one.
-inline std::vector<unsigned char> parse_ip_address(const std::string& text) {
+DHIS2CPP_INLINE std::vector<unsigned char> parse_ip_address(const std::string& text) {
   unsigned char bytes[16] = {};
   if (text.find(':') == std::string::npos) {
     if (inet_pton(AF_INET, text.c_str(), bytes) == 1) return {bytes, bytes + 4};
@@ -148,14 +1464,14 @@ inline std::vector<unsigned char> parse_ip_address(const std::string& text) {
   return {};
 }
 
-inline EvpPkeyPtr generate_key(const char* what) {
+DHIS2CPP_INLINE EvpPkeyPtr generate_key(const char* what) {
   char curve[] = "P-256";
   EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve));
   if (!key) throw_openssl_error(std::string("generating the ") + what + " key (EC P-256)");
   return key;
 }
 
-inline X509NamePtr common_name(const char* cn) {
+DHIS2CPP_INLINE X509NamePtr common_name(const char* cn) {
   X509NamePtr name(X509_NAME_new());
   if (!name) throw_openssl_error("allocating a certificate name");
   if (X509_NAME_add_entry_by_NID(name.get(), NID_commonName, MBSTRING_UTF8,
@@ -167,8 +1483,8 @@ inline X509NamePtr common_name(const char* cn) {
 
 // A certificate with version, random serial, validity, subject, issuer and public key set; no
 // extensions, not signed.
-inline X509Ptr new_certificate(const X509_NAME* subject, const X509_NAME* issuer,
-                               EVP_PKEY* public_key, std::chrono::hours valid_for) {
+DHIS2CPP_INLINE X509Ptr new_certificate(const X509_NAME* subject, const X509_NAME* issuer,
+                                        EVP_PKEY* public_key, std::chrono::hours valid_for) {
   X509Ptr cert(X509_new());
   if (!cert) throw_openssl_error("allocating a certificate");
   if (X509_set_version(cert.get(), X509_VERSION_3) != 1) {
@@ -202,7 +1518,7 @@ inline X509Ptr new_certificate(const X509_NAME* subject, const X509_NAME* issuer
 }
 
 // Adds one extension written in OpenSSL's configuration syntax, e.g. "critical,CA:TRUE".
-inline void add_extension(X509* cert, X509* issuer, int nid, const char* value) {
+DHIS2CPP_INLINE void add_extension(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX context{};
   X509V3_set_ctx(&context, issuer, cert, nullptr, nullptr, 0);
   X509ExtensionPtr extension(X509V3_EXT_nconf_nid(nullptr, &context, nid, value));
@@ -212,7 +1528,7 @@ inline void add_extension(X509* cert, X509* issuer, int nid, const char* value) 
 }
 
 // subjectAltName, built entry by entry so no name is ever parsed as configuration syntax.
-inline void add_subject_alt_names(X509* cert, const CertificateOptions& options) {
+DHIS2CPP_INLINE void add_subject_alt_names(X509* cert, const CertificateOptions& options) {
   GeneralNamesPtr names(sk_GENERAL_NAME_new_null());
   if (!names) throw_openssl_error("allocating the subjectAltName list");
   const auto push = [&names](int type, ASN1_STRING* value, const std::string& text) {
@@ -245,7 +1561,7 @@ inline void add_subject_alt_names(X509* cert, const CertificateOptions& options)
   }
 }
 
-inline void sign(X509* cert, EVP_PKEY* key, const char* what) {
+DHIS2CPP_INLINE void sign(X509* cert, EVP_PKEY* key, const char* what) {
   if (X509_sign(cert, key, EVP_sha256()) <= 0) {
     throw_openssl_error(std::string("signing the ") + what + " certificate");
   }
@@ -253,21 +1569,21 @@ inline void sign(X509* cert, EVP_PKEY* key, const char* what) {
 
 // PEM-encodes into a memory BIO; the caller writes its bytes out and frees it (which also wipes
 // the buffer, so the private key does not linger in freed memory).
-inline BioPtr new_memory_bio() {
+DHIS2CPP_INLINE BioPtr new_memory_bio() {
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio) throw_openssl_error("allocating a memory buffer");
   return bio;
 }
 
-[[noreturn]] inline void throw_file_error(const std::string& step, const std::string& path,
-                                          int error_number) {
+[[noreturn]] DHIS2CPP_INLINE void throw_file_error(const std::string& step, const std::string& path,
+                                                   int error_number) {
   throw Error(std::string(certificates_prefix()) + step + " " + path + " failed: " +
               std::generic_category().message(error_number));
 }
 
 // Writes the bytes held by `bio` to `path`, replacing the file. A secret file is created with
 // mode 0600, so it is never readable by others, not even briefly; others get 0644 (less umask).
-inline void write_file(const std::string& path, BIO* bio, bool secret) {
+DHIS2CPP_INLINE void write_file(const std::string& path, BIO* bio, bool secret) {
   char* data = nullptr;
   const long length = BIO_get_mem_data(bio, &data);
   if (length <= 0 || data == nullptr) throw_openssl_error("encoding " + path + " as PEM");
@@ -310,7 +1626,7 @@ inline void write_file(const std::string& path, BIO* bio, bool secret) {
 #endif
 }
 
-inline void validate(const std::string& directory, const CertificateOptions& options) {
+DHIS2CPP_INLINE void validate(const std::string& directory, const CertificateOptions& options) {
   if (directory.empty()) throw_usage_error("the directory is empty; pass a directory path");
   if (options.dns_names.empty() && options.ip_addresses.empty()) {
     throw_usage_error(
@@ -340,14 +1656,8 @@ inline void validate(const std::string& directory, const CertificateOptions& opt
 
 }  // namespace detail
 
-// Creates a fresh CA ("dhis2-cpp test CA", EC P-256, SHA-256) and a server certificate it signed
-// for options' DNS names and IP addresses, and writes them as ca.pem, server.pem and server.key
-// (mode 0600) into `directory`, which is created if missing; existing files are replaced. The CA's
-// private key is never written, so nothing else can be signed with it. Throws UsageError for bad
-// options (no names, a malformed IP address or DNS name, an out-of-range valid_for) and Error,
-// naming the failed step, when OpenSSL or the file system fails.
-inline TestCertificates make_test_certificates(const std::string& directory,
-                                               const CertificateOptions& options = {}) {
+DHIS2CPP_INLINE TestCertificates make_test_certificates(const std::string& directory,
+                                                        const CertificateOptions& options) {
   using namespace detail;
   validate(directory, options);
 
@@ -407,207 +1717,143 @@ inline TestCertificates make_test_certificates(const std::string& directory,
 }  // namespace testing
 }  // namespace dhis2
 
-#endif  // DHIS2_TESTING_CERTIFICATES_HPP
-// end of <dhis2/testing/certificates.hpp>
-// #include <dhis2/testing/clock.hpp>
-#ifndef DHIS2_TESTING_CLOCK_HPP
-#define DHIS2_TESTING_CLOCK_HPP
+#endif  // DHIS2_TESTING_IMPL_CERTIFICATES_IPP
+// end of <dhis2/testing/impl/certificates.ipp>
+// #include <dhis2/testing/impl/clock.ipp>
+#ifndef DHIS2_TESTING_IMPL_CLOCK_IPP
+#define DHIS2_TESTING_IMPL_CLOCK_IPP
 
-// The emulator's clock. Emulated DHIS2 time either stands still until a test advances it
-// (speed 0, the default for tests), or runs at `speed` times real time (1 = real time; the demo
-// uses that; 60 makes a 20-minute analytics run take 20 seconds). Thread-safe.
+// Definitions of <dhis2/testing/clock.hpp>.
+
+// #include <dhis2/testing/clock.hpp>
 
 // #include <dhis2/errors.hpp>
 
-#include <chrono>
 #include <cmath>
-#include <mutex>
 #include <string>
 
 namespace dhis2 {
 namespace testing {
 
-class Clock {
- public:
-  using time_point = std::chrono::system_clock::time_point;
+DHIS2CPP_INLINE Clock::Clock(time_point start)
+    : anchor_emulated_(start), anchor_real_(std::chrono::steady_clock::now()) {}
 
-  // A manual clock starting at `start`.
-  explicit Clock(time_point start) : anchor_emulated_(start), anchor_real_(std::chrono::steady_clock::now()) {}
+DHIS2CPP_INLINE Clock::time_point Clock::now() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return now_locked();
+}
 
-  // The emulated now.
-  time_point now() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return now_locked();
+DHIS2CPP_INLINE void Clock::advance(std::chrono::milliseconds by) {
+  if (by.count() < 0) throw UsageError("Clock::advance: the step must not be negative");
+  std::lock_guard<std::mutex> lock(mutex_);
+  rebase_locked();
+  anchor_emulated_ += by;
+}
+
+DHIS2CPP_INLINE void Clock::set_speed(double speed) {
+  if (!(speed >= 0) || !std::isfinite(speed)) {
+    throw UsageError("Clock::set_speed: the speed must be a finite number >= 0 (0 = manual, 1 = real time)");
   }
+  std::lock_guard<std::mutex> lock(mutex_);
+  rebase_locked();
+  speed_ = speed;
+}
 
-  // Moves emulated time forward; throws UsageError for a negative step.
-  void advance(std::chrono::milliseconds by) {
-    if (by.count() < 0) throw UsageError("Clock::advance: the step must not be negative");
-    std::lock_guard<std::mutex> lock(mutex_);
-    rebase_locked();
-    anchor_emulated_ += by;
-  }
+DHIS2CPP_INLINE double Clock::speed() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return speed_;
+}
 
-  // 0 stops the clock (manual mode); 1 runs at real time; N runs N times faster. Throws
-  // UsageError for a negative or non-finite speed.
-  void set_speed(double speed) {
-    if (!(speed >= 0) || !std::isfinite(speed)) {
-      throw UsageError("Clock::set_speed: the speed must be a finite number >= 0 (0 = manual, 1 = real time)");
-    }
-    std::lock_guard<std::mutex> lock(mutex_);
-    rebase_locked();
-    speed_ = speed;
-  }
+DHIS2CPP_INLINE std::chrono::steady_clock::duration Clock::real_duration_of(std::chrono::milliseconds emulated) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (speed_ <= 0) return std::chrono::steady_clock::duration::max();
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double, std::milli>(static_cast<double>(emulated.count()) / speed_));
+}
 
-  double speed() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return speed_;
-  }
+DHIS2CPP_INLINE Clock::time_point Clock::now_locked() const {
+  if (speed_ <= 0) return anchor_emulated_;
+  const auto real = std::chrono::steady_clock::now() - anchor_real_;
+  const auto scaled = std::chrono::duration<double, std::nano>(real) * speed_;
+  return anchor_emulated_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(scaled);
+}
 
-  // How much real time passes while `emulated` passes; max() when the clock stands still.
-  std::chrono::steady_clock::duration real_duration_of(std::chrono::milliseconds emulated) const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (speed_ <= 0) return std::chrono::steady_clock::duration::max();
-    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        std::chrono::duration<double, std::milli>(static_cast<double>(emulated.count()) / speed_));
-  }
-
- private:
-  time_point now_locked() const {
-    if (speed_ <= 0) return anchor_emulated_;
-    const auto real = std::chrono::steady_clock::now() - anchor_real_;
-    const auto scaled = std::chrono::duration<double, std::nano>(real) * speed_;
-    return anchor_emulated_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(scaled);
-  }
-  // Folds the time elapsed at the current speed into the anchor.
-  void rebase_locked() {
-    anchor_emulated_ = now_locked();
-    anchor_real_ = std::chrono::steady_clock::now();
-  }
-
-  mutable std::mutex mutex_;
-  time_point anchor_emulated_;
-  std::chrono::steady_clock::time_point anchor_real_;
-  double speed_ = 0;
-};
+DHIS2CPP_INLINE void Clock::rebase_locked() {
+  anchor_emulated_ = now_locked();
+  anchor_real_ = std::chrono::steady_clock::now();
+}
 
 }  // namespace testing
 }  // namespace dhis2
 
-#endif  // DHIS2_TESTING_CLOCK_HPP
-// end of <dhis2/testing/clock.hpp>
-// #include <dhis2/testing/faults.hpp>
-#ifndef DHIS2_TESTING_FAULTS_HPP
-#define DHIS2_TESTING_FAULTS_HPP
+#endif  // DHIS2_TESTING_IMPL_CLOCK_IPP
+// end of <dhis2/testing/impl/clock.ipp>
+// #include <dhis2/testing/impl/faults.ipp>
+#ifndef DHIS2_TESTING_IMPL_FAULTS_IPP
+#define DHIS2_TESTING_IMPL_FAULTS_IPP
 
-// What can go wrong between a client and DHIS2, injectable per route into the emulator: the
-// failures of reverse proxies, load balancers, SSO gateways and networks (DHIS2 itself never
-// sends 429 or Retry-After; dhis2-wire.md §7). And the record of what the emulator received.
+// Definitions of <dhis2/testing/faults.hpp>.
+
+// #include <dhis2/testing/faults.hpp>
 
 // #include <dhis2/errors.hpp>
 
 #include <cctype>
-#include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <ctime>
-#include <string>
-#include <utility>
-#include <vector>
 
 namespace dhis2 {
 namespace testing {
 
-struct Fault {
-  enum class Kind {
-    DropBeforeResponse,  // the connection closes without a byte of response
-    DropMidResponse,     // the headers and half the body arrive, then the connection closes
-    Status,              // a proxy's error page with this status (502, 503, 504, 429, ...)
-    Delay,               // the real response, after a (real-time) delay
-    TruncatedJson,       // a complete HTTP response whose JSON body is cut in half
-    MalformedJson,       // 200 with a body that is not JSON at all but says it is
-    HtmlPage,            // an SSO or proxy login page with this status (200 by default)
-    Redirect             // a redirect to `location` (another origin, a login page, ...)
-  };
+DHIS2CPP_INLINE Fault Fault::status_page(int status) {
+  if (status < 400 || status > 599) throw UsageError("Fault::status_page: the status must be 4xx or 5xx");
+  Fault f(Kind::Status);
+  f.status = status;
+  return f;
+}
 
-  Kind kind = Kind::Status;
-  int status = 0;
-  std::chrono::milliseconds delay{0};
-  std::string location;
-  std::string retry_after;  // sent as Retry-After when not empty
+DHIS2CPP_INLINE Fault Fault::delay_by(std::chrono::milliseconds delay) {
+  if (delay.count() < 0) throw UsageError("Fault::delay_by: the delay must not be negative");
+  Fault f(Kind::Delay);
+  f.delay = delay;
+  return f;
+}
 
-  static Fault drop_before_response() { return Fault(Kind::DropBeforeResponse); }
-  static Fault drop_mid_response() { return Fault(Kind::DropMidResponse); }
-  static Fault status_page(int status) {
-    if (status < 400 || status > 599) throw UsageError("Fault::status_page: the status must be 4xx or 5xx");
-    Fault f(Kind::Status);
-    f.status = status;
-    return f;
-  }
-  // 429 Too Many Requests with Retry-After in seconds.
-  static Fault too_many_requests(std::chrono::seconds retry_after) {
-    return status_page(429).with_retry_after(std::to_string(retry_after.count()));
-  }
-  // 429 Too Many Requests with Retry-After as an HTTP date.
-  static Fault too_many_requests_until(std::chrono::system_clock::time_point when) {
-    return status_page(429).with_retry_after(http_date(when));
-  }
-  static Fault delay_by(std::chrono::milliseconds delay) {
-    if (delay.count() < 0) throw UsageError("Fault::delay_by: the delay must not be negative");
-    Fault f(Kind::Delay);
-    f.delay = delay;
-    return f;
-  }
-  static Fault truncated_json() { return Fault(Kind::TruncatedJson); }
-  static Fault malformed_json() { return Fault(Kind::MalformedJson); }
-  static Fault html_page(int status = 200) {
-    Fault f(Kind::HtmlPage);
-    f.status = status;
-    return f;
-  }
-  static Fault redirect(std::string location, int status = 302) {
-    if (status < 300 || status > 399) throw UsageError("Fault::redirect: the status must be 3xx");
-    Fault f(Kind::Redirect);
-    f.status = status;
-    f.location = std::move(location);
-    return f;
-  }
+DHIS2CPP_INLINE Fault Fault::html_page(int status) {
+  Fault f(Kind::HtmlPage);
+  f.status = status;
+  return f;
+}
 
-  Fault with_retry_after(std::string value) const {
-    Fault f = *this;
-    f.retry_after = std::move(value);
-    return f;
-  }
+DHIS2CPP_INLINE Fault Fault::redirect(std::string location, int status) {
+  if (status < 300 || status > 399) throw UsageError("Fault::redirect: the status must be 3xx");
+  Fault f(Kind::Redirect);
+  f.status = status;
+  f.location = std::move(location);
+  return f;
+}
 
-  // "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate), in English whatever the C locale.
-  static std::string http_date(std::chrono::system_clock::time_point when) {
-    static const char* const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    const std::time_t t = std::chrono::system_clock::to_time_t(when);
-    std::tm utc{};
-    gmtime_r(&t, &utc);
-    char buffer[96];
-    std::snprintf(buffer, sizeof buffer, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[utc.tm_wday], utc.tm_mday,
-                  months[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min, utc.tm_sec);
-    return buffer;
-  }
+DHIS2CPP_INLINE Fault Fault::with_retry_after(std::string value) const {
+  Fault f = *this;
+  f.retry_after = std::move(value);
+  return f;
+}
 
- private:
-  explicit Fault(Kind k) : kind(k) {}
-};
+DHIS2CPP_INLINE std::string Fault::http_date(std::chrono::system_clock::time_point when) {
+  static const char* const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::time_t t = std::chrono::system_clock::to_time_t(when);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char buffer[96];
+  std::snprintf(buffer, sizeof buffer, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[utc.tm_wday], utc.tm_mday,
+                months[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min, utc.tm_sec);
+  return buffer;
+}
 
-// Where a fault applies: a method ("" for any) and a path pattern in which '*' matches any run of
-// characters, matched against the request path after the context path ("/api/system/tasks/*").
-// It fires `times` times (a burst), or on every request when `times` is negative.
-struct FaultRule {
-  std::string method;
-  std::string path;
-  Fault fault;
-  int times = 1;
-};
-
-// '*' matches any run of characters (also '/'); everything else matches itself.
-inline bool glob_match(const std::string& pattern, const std::string& text) {
+DHIS2CPP_INLINE bool glob_match(const std::string& pattern, const std::string& text) {
   std::size_t p = 0, t = 0, star = std::string::npos, mark = 0;
   while (t < text.size()) {
     if (p < pattern.size() && pattern[p] == '*') {
@@ -627,269 +1873,130 @@ inline bool glob_match(const std::string& pattern, const std::string& text) {
   return p == pattern.size();
 }
 
-// One request as the emulator received it. Credentials are redacted: Authorization keeps only
-// its scheme ("Basic [redacted]"), Cookie is "[redacted]".
-struct RecordedRequest {
-  std::string method;
-  std::string path;   // as received, context path included
-  std::string query;  // the raw query string, without '?'
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  int connection = 0;  // 1 for the first TCP connection the emulator accepted, 2 for the next, ...
-
-  // The first header of that name (case-insensitive), or "".
-  std::string header(const std::string& name) const {
-    for (const auto& h : headers) {
-      if (h.first.size() != name.size()) continue;
-      bool same = true;
-      for (std::size_t i = 0; i < name.size() && same; ++i) {
-        same = std::tolower(static_cast<unsigned char>(h.first[i])) == std::tolower(static_cast<unsigned char>(name[i]));
-      }
-      if (same) return h.second;
+DHIS2CPP_INLINE std::string RecordedRequest::header(const std::string& name) const {
+  for (const auto& h : headers) {
+    if (h.first.size() != name.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < name.size() && same; ++i) {
+      same = std::tolower(static_cast<unsigned char>(h.first[i])) == std::tolower(static_cast<unsigned char>(name[i]));
     }
-    return {};
+    if (same) return h.second;
   }
-};
+  return {};
+}
 
 }  // namespace testing
 }  // namespace dhis2
 
-#endif  // DHIS2_TESTING_FAULTS_HPP
-// end of <dhis2/testing/faults.hpp>
-// #include <dhis2/testing/fake_server.hpp>
-#ifndef DHIS2_TESTING_FAKE_SERVER_HPP
-#define DHIS2_TESTING_FAKE_SERVER_HPP
+#endif  // DHIS2_TESTING_IMPL_FAULTS_IPP
+// end of <dhis2/testing/impl/faults.ipp>
+// #include <dhis2/testing/impl/job_script.ipp>
+#ifndef DHIS2_TESTING_IMPL_JOB_SCRIPT_IPP
+#define DHIS2_TESTING_IMPL_JOB_SCRIPT_IPP
 
-// dhis2::testing::FakeServer: an in-process DHIS2 on a loopback port, behaving as the chosen
-// server version does on the wire (../shared/docs/dhis2-wire.md): system info, /me, ping, auth
-// (Basic, personal access tokens with the real checksum rule, bearer tokens, the 401 and login
-// redirect behaviours), job kick-offs and their envelopes, the notification feed, task summaries,
-// job rows, cancellation, and the stale-job rule. Job timelines run on a clock the test drives.
-//
-// Thread safety: every member function may be called from any thread while the server runs.
-// The destructor stops the server and waits for its threads. Linux only (it closes accepted
-// sockets through /proc/self/fd for the drop faults and a prompt stop), and it ignores SIGPIPE in
-// the process, as servers do, so that a client hanging up cannot kill it.
+// Definitions of <dhis2/testing/job_script.hpp>.
 
-// #include <dhis2/detail/base64.hpp>
-// #include <dhis2/errors.hpp>
-// #include <dhis2/notification.hpp>
-// #include <dhis2/personal_access_token.hpp>
-// #include <dhis2/testing/clock.hpp>
-// #include <dhis2/testing/faults.hpp>
-// #include <dhis2/testing/job_engine.hpp>
-#ifndef DHIS2_TESTING_JOB_ENGINE_HPP
-#define DHIS2_TESTING_JOB_ENGINE_HPP
-
-// The emulator's DHIS2 job machinery, without HTTP: the scheduler (jobs start at once on
-// 2.38-2.40, on the 20-second grid on 2.41+), job rows, cancellation and revert, the structured
-// progress (2.41+), and the notifier store with the emulated version's rules (ids, LOOP
-// replacement, caps, the asynchronous write queue, the stale rule). References are to
-// ../shared/docs/dhis2-wire.md. Time is the emulator's Clock: every call first catches up with
-// it, running every step that fell due, in order. Every time it writes is wall-clock time in the
-// server's zone. Thread-safe: one mutex guards everything.
-
-// #include <dhis2/local_time.hpp>
-// #include <dhis2/notification.hpp>
-// #include <dhis2/testing/clock.hpp>
 // #include <dhis2/testing/job_script.hpp>
-#ifndef DHIS2_TESTING_JOB_SCRIPT_HPP
-#define DHIS2_TESTING_JOB_SCRIPT_HPP
-
-// A job's timeline for the emulator: the JobProgress calls a DHIS2 job makes (dhis2-wire.md §1.5),
-// each after a delay, plus what happens to the job itself (it ends, aborts, dies). The emulator
-// turns the calls into notifications by the rules of the emulated version: the notifier level of
-// the job type, LOOP replacement, caps, ids, the stale rule. A plain value.
-//
-//   auto script = JobScript()
-//       .start("Analytics table update")
-//       .stage("Populating analytics tables", 2s)
-//       .items("Populating analytics table analytics_2024", 12, 500ms)
-//       .complete("Analytics tables updated: {duration}", 1s);
-//
-// "{duration}" in a message becomes the time since the process started, as H:mm:ss.SSS.
 
 // #include <dhis2/errors.hpp>
-// #include <dhis2/notification.hpp>
 
-#include <chrono>
-#include <optional>
-#include <string>
-#include <vector>
-
-#include <nlohmann/json.hpp>
+#include <utility>
 
 namespace dhis2 {
 namespace testing {
 
-enum class StepKind {
-  StartProcess,     // startingProcess: INFO; the run's first one clears old rows and the summary
-  Stage,            // startingStage: INFO; a cancellation point
-  Item,             // a work item: LOOP "[i/n] text"; a cancellation point
-  Message,          // a direct notifier call at the given level
-  FailedStage,      // failedStage / failedWorkItem: ERROR, completed:false
-  Summary,          // the task summary is stored (synchronously)
-  ObjectError,      // addError: an error on one object, kept in the job's progress (2.41+)
-  CompleteProcess,  // completedProcess: INFO, completed:true
-  FailProcess,      // failedProcess: ERROR, completed:true
-  Abort,            // the run ends FAILED without a notification (FAIL policy after a failed stage)
-  Die               // the node dies: no more rows; the job row stays RUNNING until DHIS2 marks it FAILED
-};
+DHIS2CPP_INLINE JobScript& JobScript::start(std::string description, nlohmann::json parameters,
+                                            std::chrono::milliseconds after) {
+  Step s = make(StepKind::StartProcess, after, NotificationLevel::Info, std::move(description));
+  s.data = std::move(parameters);
+  return add(std::move(s));
+}
 
-struct Step {
-  StepKind kind = StepKind::Message;
-  std::chrono::milliseconds after{0};  // delay since the previous step
-  NotificationLevel level = NotificationLevel::Info;
-  std::optional<std::string> message;  // absent: the row has no "message" key
-  nlohmann::json data;                 // StartProcess: the parameters; Summary: the summary
-  bool direct = false;                 // written by a direct notifier call: ignores the type's level
-  bool lost = false;                   // written to the async queue and lost (never stored)
-  std::chrono::milliseconds arrives_after{0};  // stored this long after the call (the async queue)
-};
+DHIS2CPP_INLINE JobScript& JobScript::items(const std::string& text, int count, std::chrono::milliseconds each) {
+  if (count < 0) throw UsageError("JobScript::items: the count must not be negative");
+  for (int i = 1; i <= count; ++i) {
+    add(make(StepKind::Item, each, NotificationLevel::Loop,
+             "[" + std::to_string(i) + "/" + std::to_string(count) + "] " + text));
+  }
+  return *this;
+}
 
-class JobScript {
- public:
-  JobScript() = default;
+DHIS2CPP_INLINE JobScript& JobScript::message(NotificationLevel level, std::string text,
+                                              std::chrono::milliseconds after) {
+  if (level == NotificationLevel::Unknown) throw UsageError("JobScript::message: choose a known level");
+  return add(make(StepKind::Message, after, level, std::move(text)));
+}
 
-  // startingProcess(description): the first row, INFO, carrying the parameters (2.39.2+). An empty
-  // description becomes "<JOB_TYPE> process started", as in DHIS2.
-  JobScript& start(std::string description = {}, nlohmann::json parameters = nlohmann::json::object(),
-                   std::chrono::milliseconds after = std::chrono::milliseconds(0)) {
-    Step s = make(StepKind::StartProcess, after, NotificationLevel::Info, std::move(description));
-    s.data = std::move(parameters);
-    return add(std::move(s));
-  }
-  // startingStage(description): an INFO row.
-  JobScript& stage(std::string description, std::chrono::milliseconds after) {
-    return add(make(StepKind::Stage, after, NotificationLevel::Info, std::move(description)));
-  }
-  // `count` work items, `each` apart: LOOP rows "[1/count] text" ... "[count/count] text".
-  JobScript& items(const std::string& text, int count, std::chrono::milliseconds each) {
-    if (count < 0) throw UsageError("JobScript::items: the count must not be negative");
-    for (int i = 1; i <= count; ++i) {
-      add(make(StepKind::Item, each, NotificationLevel::Loop,
-               "[" + std::to_string(i) + "/" + std::to_string(count) + "] " + text));
-    }
-    return *this;
-  }
-  // A row at any level. Like every progress row it obeys the job type's notifier level (a
-  // non-notifying type keeps only ERROR rows); add .direct() for a direct notifier call.
-  JobScript& message(NotificationLevel level, std::string text, std::chrono::milliseconds after) {
-    if (level == NotificationLevel::Unknown) throw UsageError("JobScript::message: choose a known level");
-    return add(make(StepKind::Message, after, level, std::move(text)));
-  }
-  // failedStage / failedWorkItem: an ERROR row that does not end the process.
-  JobScript& failed_stage(std::string text, std::chrono::milliseconds after) {
-    return add(make(StepKind::FailedStage, after, NotificationLevel::Error, std::move(text)));
-  }
-  // Stores the task summary (GET /api/system/taskSummaries/{type}/{id}).
-  JobScript& summary(nlohmann::json summary, std::chrono::milliseconds after = std::chrono::milliseconds(0)) {
-    Step s = make(StepKind::Summary, after, NotificationLevel::Info, std::nullopt);
-    s.data = std::move(summary);
-    return add(std::move(s));
-  }
-  // addError: an error on one object (an import's rejected data element), recorded in the
-  // job's structured progress (GET /api/jobConfigurations/{uid}/progress, 2.41+); no row.
-  JobScript& object_error(const std::string& code, const std::string& object_id, const std::string& type,
-                          std::vector<std::string> args, const std::string& message,
-                          std::chrono::milliseconds after = std::chrono::milliseconds(0)) {
-    Step s = make(StepKind::ObjectError, after, NotificationLevel::Error, std::nullopt);
-    s.data = {{"code", code}, {"id", object_id}, {"type", type}, {"args", std::move(args)}, {"message", message}};
-    return add(std::move(s));
-  }
-  // completedProcess(message): INFO, completed:true. An empty optional omits "message" (a null
-  // summary). The run ends COMPLETED after its last step, unless something failed.
-  JobScript& complete(std::optional<std::string> text, std::chrono::milliseconds after) {
-    return add(make(StepKind::CompleteProcess, after, NotificationLevel::Info, std::move(text)));
-  }
-  // failedProcess(message): ERROR, completed:true; the run ends FAILED.
-  JobScript& fail(std::string text, std::chrono::milliseconds after) {
-    return add(make(StepKind::FailProcess, after, NotificationLevel::Error, std::move(text)));
-  }
-  // The job threw: ERROR, completed:true, "Process failed: <message>"; the run ends FAILED.
-  JobScript& crash(const std::string& exception_message, std::chrono::milliseconds after) {
-    return fail("Process failed: " + exception_message, after);
-  }
-  // The run ends FAILED with no final row (a stage failed under the FAIL policy).
-  JobScript& abort(std::chrono::milliseconds after) {
-    return add(make(StepKind::Abort, after, NotificationLevel::Error, std::nullopt));
-  }
-  // The node running the job dies: no further rows, the job row stays RUNNING with a stale
-  // heartbeat until DHIS2 marks it FAILED (10 minutes later).
-  JobScript& die(std::chrono::milliseconds after) {
-    return add(make(StepKind::Die, after, NotificationLevel::Error, std::nullopt));
-  }
-  // The last row added is lost in the notifier's async queue: it is never stored, but the job
-  // goes on as if it had been (a dropped final notification).
-  JobScript& lose_last_row() {
-    if (steps_.empty()) throw UsageError("JobScript::lose_last_row: the script has no step yet");
-    steps_.back().lost = true;
-    return *this;
-  }
-  // The last row added waits `delay` in the notifier's async queue (2.40.8+, 2.41.4+, 2.42+;
-  // dhis2-wire.md §1.4) before it is stored; the job goes on meanwhile, so a final row can land
-  // after the job row already says the job is over (§1.6 point 4). Older notifiers write at once.
-  JobScript& arrives_after(std::chrono::milliseconds delay) {
-    if (steps_.empty()) throw UsageError("JobScript::arrives_after: the script has no step yet");
-    if (delay.count() < 0) throw UsageError("JobScript::arrives_after: the delay must not be negative");
-    steps_.back().arrives_after = delay;
-    return *this;
-  }
-  // The job row is committed `delay` after the last step: a read right after the last row still
-  // says RUNNING (META_DATA_SYNC writes its last completed row before the run ends).
-  JobScript& commit_row_after(std::chrono::milliseconds delay) {
-    if (delay.count() < 0) throw UsageError("JobScript::commit_row_after: the delay must not be negative");
-    commit_delay_ = delay;
-    return *this;
-  }
-  // The last row added is written by a direct notifier call, shown whatever the type's level.
-  JobScript& direct() {
-    if (steps_.empty()) throw UsageError("JobScript::direct: the script has no step yet");
-    steps_.back().direct = true;
-    return *this;
-  }
-  // A result served by the job type's own result endpoint (data integrity summary or details).
-  JobScript& result(nlohmann::json value) {
-    result_ = std::move(value);
-    return *this;
-  }
+DHIS2CPP_INLINE JobScript& JobScript::summary(nlohmann::json summary, std::chrono::milliseconds after) {
+  Step s = make(StepKind::Summary, after, NotificationLevel::Info, std::nullopt);
+  s.data = std::move(summary);
+  return add(std::move(s));
+}
 
-  const std::vector<Step>& steps() const noexcept { return steps_; }
-  std::chrono::milliseconds commit_delay() const noexcept { return commit_delay_; }
-  const nlohmann::json& result() const noexcept { return result_; }
-  std::chrono::milliseconds duration() const {
-    std::chrono::milliseconds total{0};
-    for (const auto& s : steps_) total += s.after;
-    return total;
-  }
+DHIS2CPP_INLINE JobScript& JobScript::object_error(const std::string& code, const std::string& object_id,
+                                                   const std::string& type, std::vector<std::string> args,
+                                                   const std::string& message, std::chrono::milliseconds after) {
+  Step s = make(StepKind::ObjectError, after, NotificationLevel::Error, std::nullopt);
+  s.data = {{"code", code}, {"id", object_id}, {"type", type}, {"args", std::move(args)}, {"message", message}};
+  return add(std::move(s));
+}
 
-  // A realistic default timeline for a job type (messages as DHIS2 writes them), ending in success.
-  static JobScript default_for(const std::string& job_type, const nlohmann::json& parameters = nlohmann::json::object());
+DHIS2CPP_INLINE JobScript& JobScript::lose_last_row() {
+  if (steps_.empty()) throw UsageError("JobScript::lose_last_row: the script has no step yet");
+  steps_.back().lost = true;
+  return *this;
+}
 
- private:
-  static Step make(StepKind kind, std::chrono::milliseconds after, NotificationLevel level,
-                   std::optional<std::string> text) {
-    if (after.count() < 0) throw UsageError("JobScript: a step's delay must not be negative");
-    Step s;
-    s.kind = kind;
-    s.after = after;
-    s.level = level;
-    s.message = std::move(text);
-    return s;
-  }
-  JobScript& add(Step step) {
-    steps_.push_back(std::move(step));
-    return *this;
-  }
+DHIS2CPP_INLINE JobScript& JobScript::arrives_after(std::chrono::milliseconds delay) {
+  if (steps_.empty()) throw UsageError("JobScript::arrives_after: the script has no step yet");
+  if (delay.count() < 0) throw UsageError("JobScript::arrives_after: the delay must not be negative");
+  steps_.back().arrives_after = delay;
+  return *this;
+}
 
-  std::vector<Step> steps_;
-  nlohmann::json result_;
-  std::chrono::milliseconds commit_delay_{0};
-};
+DHIS2CPP_INLINE JobScript& JobScript::commit_row_after(std::chrono::milliseconds delay) {
+  if (delay.count() < 0) throw UsageError("JobScript::commit_row_after: the delay must not be negative");
+  commit_delay_ = delay;
+  return *this;
+}
+
+DHIS2CPP_INLINE JobScript& JobScript::direct() {
+  if (steps_.empty()) throw UsageError("JobScript::direct: the script has no step yet");
+  steps_.back().direct = true;
+  return *this;
+}
+
+DHIS2CPP_INLINE JobScript& JobScript::result(nlohmann::json value) {
+  result_ = std::move(value);
+  return *this;
+}
+
+DHIS2CPP_INLINE std::chrono::milliseconds JobScript::duration() const {
+  std::chrono::milliseconds total{0};
+  for (const auto& s : steps_) total += s.after;
+  return total;
+}
+
+DHIS2CPP_INLINE Step JobScript::make(StepKind kind, std::chrono::milliseconds after, NotificationLevel level,
+                                     std::optional<std::string> text) {
+  if (after.count() < 0) throw UsageError("JobScript: a step's delay must not be negative");
+  Step s;
+  s.kind = kind;
+  s.after = after;
+  s.level = level;
+  s.message = std::move(text);
+  return s;
+}
+
+DHIS2CPP_INLINE JobScript& JobScript::add(Step step) {
+  steps_.push_back(std::move(step));
+  return *this;
+}
 
 namespace detail {
 
-inline nlohmann::json default_import_summary(const char* status, int imported, int updated, int deleted, int ignored) {
+DHIS2CPP_INLINE nlohmann::json default_import_summary(const char* status, int imported, int updated, int deleted,
+                                                      int ignored) {
   return {{"responseType", "ImportSummary"},
           {"status", status},
           {"importOptions", {{"idSchemes", nlohmann::json::object()}, {"dryRun", false}, {"async", true},
@@ -902,7 +2009,7 @@ inline nlohmann::json default_import_summary(const char* status, int imported, i
           {"dataSetComplete", "false"}};
 }
 
-inline nlohmann::json default_metadata_report(int created) {
+DHIS2CPP_INLINE nlohmann::json default_metadata_report(int created) {
   const nlohmann::json stats = {{"created", created}, {"updated", 0}, {"deleted", 0}, {"ignored", 0}, {"total", created}};
   return {{"importParams", {{"importMode", "COMMIT"}, {"importStrategy", "CREATE_AND_UPDATE"}, {"atomicMode", "ALL"}}},
           {"status", "OK"},
@@ -912,7 +2019,7 @@ inline nlohmann::json default_metadata_report(int created) {
                                                   {"objectReports", nlohmann::json::array()}}})}};
 }
 
-inline nlohmann::json default_tracker_report(int created) {
+DHIS2CPP_INLINE nlohmann::json default_tracker_report(int created) {
   const nlohmann::json stats = {{"created", created}, {"updated", 0}, {"deleted", 0}, {"ignored", 0}, {"total", created}};
   nlohmann::json report;
   report["status"] = "OK";
@@ -925,7 +2032,7 @@ inline nlohmann::json default_tracker_report(int created) {
 
 }  // namespace detail
 
-inline JobScript JobScript::default_for(const std::string& job_type, const nlohmann::json& parameters) {
+DHIS2CPP_INLINE JobScript JobScript::default_for(const std::string& job_type, const nlohmann::json& parameters) {
   using std::chrono::milliseconds;
   JobScript s;
   if (job_type == "ANALYTICS_TABLE" || job_type == "CONTINUOUS_ANALYTICS_TABLE") {
@@ -1012,3006 +2119,2590 @@ inline JobScript JobScript::default_for(const std::string& job_type, const nlohm
 }  // namespace testing
 }  // namespace dhis2
 
-#endif  // DHIS2_TESTING_JOB_SCRIPT_HPP
-// end of <dhis2/testing/job_script.hpp>
-// #include <dhis2/testing/progress_recorder.hpp>
-#ifndef DHIS2_TESTING_PROGRESS_RECORDER_HPP
-#define DHIS2_TESTING_PROGRESS_RECORDER_HPP
+#endif  // DHIS2_TESTING_IMPL_JOB_SCRIPT_IPP
+// end of <dhis2/testing/impl/job_script.ipp>
+// #include <dhis2/testing/impl/time_zone.ipp>
+#ifndef DHIS2_TESTING_IMPL_TIME_ZONE_IPP
+#define DHIS2_TESTING_IMPL_TIME_ZONE_IPP
 
-// What DHIS2 2.41+ records of a running job besides its notifications: processes, stages and
-// work items with their status and times, and object errors (RecordingJobProgress; served by
-// GET /api/jobConfigurations/{uid}/progress, dhis2-wire.md §3.3). The job engine feeds it the
-// same calls that produce notifications and snapshots it into the job row at most every 10 s and
-// at the end. Not thread-safe: the engine's lock guards it.
+// Definitions of <dhis2/testing/time_zone.hpp>.
 
 // #include <dhis2/testing/time_zone.hpp>
-#ifndef DHIS2_TESTING_TIME_ZONE_HPP
-#define DHIS2_TESTING_TIME_ZONE_HPP
-
-// The emulated server's time zone. DHIS2 writes every time (notification `time`, a job's
-// `created`, `lastExecuted`, `lastFinished`, `serverDate`) as wall-clock time in its JVM's zone,
-// with no offset (dhis2-wire.md §1.2, §5.1). A zone here is an offset from UTC that may change at
-// given instants: enough to put a daylight-saving change (clocks back an hour) in the middle of a
-// job, which is what a client must survive. A plain value.
 
 // #include <dhis2/errors.hpp>
-// #include <dhis2/local_time.hpp>
 
-#include <chrono>
-#include <string>
 #include <utility>
-#include <vector>
 
 namespace dhis2 {
 namespace testing {
 
-struct ServerTimeZone {
-  std::string id = "Etc/UTC";                            // serverTimeZoneId
-  std::string display_name = "Coordinated Universal Time";  // serverTimeZoneDisplayName
-  std::chrono::minutes offset{0};                       // UTC offset before the first change
+DHIS2CPP_INLINE ServerTimeZone ServerTimeZone::fixed(std::string zone_id, std::string name,
+                                                     std::chrono::minutes utc_offset) {
+  ServerTimeZone z;
+  z.id = std::move(zone_id);
+  z.display_name = std::move(name);
+  z.offset = utc_offset;
+  return z;
+}
 
-  struct Change {
-    std::chrono::system_clock::time_point at;  // the UTC instant the offset changes
-    std::chrono::minutes offset;               // the offset from then on
-  };
-  std::vector<Change> changes;  // in increasing order of `at`
-
-  static ServerTimeZone utc() { return ServerTimeZone{}; }
-
-  // A zone with a fixed offset, e.g. fixed("Africa/Nairobi", "East Africa Time", 3h).
-  static ServerTimeZone fixed(std::string zone_id, std::string name, std::chrono::minutes utc_offset) {
-    ServerTimeZone z;
-    z.id = std::move(zone_id);
-    z.display_name = std::move(name);
-    z.offset = utc_offset;
-    return z;
+DHIS2CPP_INLINE ServerTimeZone& ServerTimeZone::change_at(std::chrono::system_clock::time_point at,
+                                                          std::chrono::minutes new_offset) {
+  if (!changes.empty() && at <= changes.back().at) {
+    throw UsageError("ServerTimeZone::change_at: add changes in increasing time order");
   }
+  changes.push_back(Change{at, new_offset});
+  return *this;
+}
 
-  // From `at` on the offset is `new_offset`: change_at(t, 1h) after 2h is European clocks going
-  // back at the end of summer time. Changes must be added in time order.
-  ServerTimeZone& change_at(std::chrono::system_clock::time_point at, std::chrono::minutes new_offset) {
-    if (!changes.empty() && at <= changes.back().at) {
-      throw UsageError("ServerTimeZone::change_at: add changes in increasing time order");
-    }
-    changes.push_back(Change{at, new_offset});
-    return *this;
+DHIS2CPP_INLINE std::chrono::minutes ServerTimeZone::offset_at(std::chrono::system_clock::time_point t) const {
+  std::chrono::minutes current = offset;
+  for (const auto& c : changes) {
+    if (t < c.at) break;
+    current = c.offset;
   }
+  return current;
+}
 
-  std::chrono::minutes offset_at(std::chrono::system_clock::time_point t) const {
-    std::chrono::minutes current = offset;
-    for (const auto& c : changes) {
-      if (t < c.at) break;
-      current = c.offset;
-    }
-    return current;
-  }
-
-  // The wall-clock time the server shows at the UTC instant `t`.
-  LocalTime local(std::chrono::system_clock::time_point t) const {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch() + offset_at(t));
-    return LocalTime(ms);
-  }
-
-  // As DHIS2 writes it: "yyyy-MM-ddTHH:mm:ss.SSS", no zone.
-  std::string format(std::chrono::system_clock::time_point t) const { return format_local_time(local(t)); }
-};
+DHIS2CPP_INLINE LocalTime ServerTimeZone::local(std::chrono::system_clock::time_point t) const {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch() + offset_at(t));
+  return LocalTime(ms);
+}
 
 }  // namespace testing
 }  // namespace dhis2
 
-#endif  // DHIS2_TESTING_TIME_ZONE_HPP
-// end of <dhis2/testing/time_zone.hpp>
+#endif  // DHIS2_TESTING_IMPL_TIME_ZONE_IPP
+// end of <dhis2/testing/impl/time_zone.ipp>
+// #include <dhis2/testing/impl/progress_recorder.ipp>
+#ifndef DHIS2_TESTING_IMPL_PROGRESS_RECORDER_IPP
+#define DHIS2_TESTING_IMPL_PROGRESS_RECORDER_IPP
 
-#include <chrono>
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <vector>
+// Definitions of <dhis2/testing/progress_recorder.hpp>.
 
-#include <nlohmann/json.hpp>
+// #include <dhis2/testing/progress_recorder.hpp>
+
+#include <utility>
 
 namespace dhis2 {
 namespace testing {
 
-class ProgressRecorder {
- public:
-  using SysTime = std::chrono::system_clock::time_point;
+DHIS2CPP_INLINE void ProgressRecorder::start_process(SysTime t, const std::string& description, const std::string& job_id,
+                                                     const std::string& user_id) {
+  end_process(t, "SUCCESS", std::nullopt, std::nullopt);  // a new process closes an open one
+  Node p;
+  p.description = description;
+  p.started = t;
+  p.job_id = job_id;
+  p.user_id = user_id;
+  processes_.push_back(std::move(p));
+}
 
-  void reset() { *this = ProgressRecorder(); }
+DHIS2CPP_INLINE void ProgressRecorder::start_stage(SysTime t, const std::string& description) {
+  Node& p = open_process(t);
+  close_open(p.children, t, "SUCCESS");
+  Node s;
+  s.description = description;
+  s.started = t;
+  s.on_failure = "PARENT";
+  p.children.push_back(std::move(s));
+}
 
-  void start_process(SysTime t, const std::string& description, const std::string& job_id, const std::string& user_id) {
-    end_process(t, "SUCCESS", std::nullopt, std::nullopt);  // a new process closes an open one
-    Node p;
-    p.description = description;
-    p.started = t;
-    p.job_id = job_id;
-    p.user_id = user_id;
-    processes_.push_back(std::move(p));
-  }
-
-  void start_stage(SysTime t, const std::string& description) {
-    Node& p = open_process(t);
-    close_open(p.children, t, "SUCCESS");
-    Node s;
-    s.description = description;
-    s.started = t;
-    s.on_failure = "PARENT";
-    p.children.push_back(std::move(s));
-  }
-
-  // A work item written as "[i/n] text": item i of n of the open stage.
-  void start_item(SysTime t, const std::string& text) {
-    Node& p = open_process(t);
-    if (p.children.empty() || p.children.back().completed) start_stage(t, "");
-    Node& stage = p.children.back();
-    std::string description = text;
-    const auto close = text.find("] ");
-    const auto slash = text.find('/');
-    if (!text.empty() && text.front() == '[' && close != std::string::npos && slash != std::string::npos && slash < close) {
-      try {
-        stage.total_items = std::stoll(text.substr(slash + 1, close - slash - 1));
-      } catch (...) {
-      }
-      description = text.substr(close + 2);
+DHIS2CPP_INLINE void ProgressRecorder::start_item(SysTime t, const std::string& text) {
+  Node& p = open_process(t);
+  if (p.children.empty() || p.children.back().completed) start_stage(t, "");
+  Node& stage = p.children.back();
+  std::string description = text;
+  const auto close = text.find("] ");
+  const auto slash = text.find('/');
+  if (!text.empty() && text.front() == '[' && close != std::string::npos && slash != std::string::npos && slash < close) {
+    try {
+      stage.total_items = std::stoll(text.substr(slash + 1, close - slash - 1));
+    } catch (...) {
     }
-    close_open(stage.children, t, "SUCCESS");
-    Node item;
-    item.description = description;
-    item.started = t;
-    item.on_failure = "PARENT";
-    stage.children.push_back(std::move(item));
+    description = text.substr(close + 2);
   }
+  close_open(stage.children, t, "SUCCESS");
+  Node item;
+  item.description = description;
+  item.started = t;
+  item.on_failure = "PARENT";
+  stage.children.push_back(std::move(item));
+}
 
-  // failedStage / failedWorkItem: the open item (when the stage has one) or the stage fails.
-  void fail_stage(SysTime t, const std::string& error) {
-    Node& p = open_process(t);
-    if (p.children.empty()) start_stage(t, "");
-    Node& stage = p.children.back();
-    if (!stage.children.empty() && !stage.children.back().completed) {
-      finish(stage.children.back(), t, "ERROR");
-      stage.children.back().error = error;
-    }
-    finish(stage, t, "ERROR");
-    stage.error = error;
+DHIS2CPP_INLINE void ProgressRecorder::fail_stage(SysTime t, const std::string& error) {
+  Node& p = open_process(t);
+  if (p.children.empty()) start_stage(t, "");
+  Node& stage = p.children.back();
+  if (!stage.children.empty() && !stage.children.back().completed) {
+    finish(stage.children.back(), t, "ERROR");
+    stage.children.back().error = error;
   }
+  finish(stage, t, "ERROR");
+  stage.error = error;
+}
 
-  // completedProcess / failedProcess: SUCCESS with a summary, or ERROR with an error.
-  void end_process(SysTime t, const std::string& status, std::optional<std::string> summary,
-                   std::optional<std::string> error) {
-    if (processes_.empty() || processes_.back().completed) return;
-    Node& p = processes_.back();
-    for (auto& stage : p.children) {
-      close_open(stage.children, t, status);
-      if (!stage.completed) finish(stage, t, status);
-    }
-    finish(p, t, status);
-    p.summary = std::move(summary);
-    p.error = std::move(error);
+DHIS2CPP_INLINE void ProgressRecorder::end_process(SysTime t, const std::string& status, std::optional<std::string> summary,
+                                                   std::optional<std::string> error) {
+  if (processes_.empty() || processes_.back().completed) return;
+  Node& p = processes_.back();
+  for (auto& stage : p.children) {
+    close_open(stage.children, t, status);
+    if (!stage.completed) finish(stage, t, status);
   }
+  finish(p, t, status);
+  p.summary = std::move(summary);
+  p.error = std::move(error);
+}
 
-  // finishRunCancel: every open node is CANCELLED.
-  void cancel(SysTime t) {
-    if (processes_.empty() || processes_.back().completed) return;
-    Node& p = processes_.back();
-    for (auto& stage : p.children) {
-      close_open(stage.children, t, "CANCELLED");
-      if (!stage.completed) cancel_node(stage, t);
-    }
-    cancel_node(p, t);
+DHIS2CPP_INLINE void ProgressRecorder::cancel(SysTime t) {
+  if (processes_.empty() || processes_.back().completed) return;
+  Node& p = processes_.back();
+  for (auto& stage : p.children) {
+    close_open(stage.children, t, "CANCELLED");
+    if (!stage.completed) cancel_node(stage, t);
   }
+  cancel_node(p, t);
+}
 
-  // An error on an object (addError: an import's rejected data element, say).
-  void add_error(const std::string& object_id, const std::string& code, const nlohmann::json& error) {
-    errors_[object_id][code].push_back(error);
-  }
+DHIS2CPP_INLINE void ProgressRecorder::add_error(const std::string& object_id, const std::string& code,
+                                                 const nlohmann::json& error) {
+  errors_[object_id][code].push_back(error);
+}
 
-  // The Progress JSON as DHIS2 serialises it at `now`: durations of open nodes are live, times
-  // are wall-clock in the server's zone, nulls omitted.
-  nlohmann::json to_json(SysTime now, const ServerTimeZone& zone, bool with_errors) const {
-    nlohmann::json sequence = nlohmann::json::array();
-    for (const auto& p : processes_) sequence.push_back(node_json(p, now, zone, 0));
-    nlohmann::json out = {{"sequence", sequence}};
-    if (with_errors && !errors_.empty()) out["errors"] = errors_;
-    return out;
-  }
+DHIS2CPP_INLINE nlohmann::json ProgressRecorder::to_json(SysTime now, const ServerTimeZone& zone, bool with_errors) const {
+  nlohmann::json sequence = nlohmann::json::array();
+  for (const auto& p : processes_) sequence.push_back(node_json(p, now, zone, 0));
+  nlohmann::json out = {{"sequence", sequence}};
+  if (with_errors && !errors_.empty()) out["errors"] = errors_;
+  return out;
+}
 
-  bool empty() const noexcept { return processes_.empty(); }
+DHIS2CPP_INLINE ProgressRecorder::Node& ProgressRecorder::open_process(SysTime t) {
+  if (processes_.empty() || processes_.back().completed) start_process(t, "", "", "");
+  return processes_.back();
+}
 
- private:
-  struct Node {
-    std::string description;
-    std::string status = "RUNNING";
-    SysTime started{};
-    std::optional<SysTime> completed_at;
-    std::optional<SysTime> cancelled_at;
-    bool completed = false;
-    std::optional<std::string> summary;
-    std::optional<std::string> error;
-    std::string on_failure;
-    std::int64_t total_items = -1;
-    std::string job_id, user_id;
-    std::vector<Node> children;  // a process's stages, a stage's items
-  };
+DHIS2CPP_INLINE void ProgressRecorder::finish(Node& n, SysTime t, const std::string& status) {
+  n.status = status;
+  n.completed = true;
+  n.completed_at = t;
+}
 
-  Node& open_process(SysTime t) {
-    if (processes_.empty() || processes_.back().completed) start_process(t, "", "", "");
-    return processes_.back();
-  }
-  static void finish(Node& n, SysTime t, const std::string& status) {
-    n.status = status;
-    n.completed = true;
-    n.completed_at = t;
-  }
-  static void cancel_node(Node& n, SysTime t) {
-    n.status = "CANCELLED";
-    n.completed = true;
-    n.cancelled_at = t;
-  }
-  static void close_open(std::vector<Node>& nodes, SysTime t, const std::string& status) {
-    if (!nodes.empty() && !nodes.back().completed) finish(nodes.back(), t, status);
-  }
+DHIS2CPP_INLINE void ProgressRecorder::cancel_node(Node& n, SysTime t) {
+  n.status = "CANCELLED";
+  n.completed = true;
+  n.cancelled_at = t;
+}
 
-  static nlohmann::json node_json(const Node& n, SysTime now, const ServerTimeZone& zone, int depth) {
-    nlohmann::json j = nlohmann::json::object();
-    j["status"] = n.status;
-    j["startedTime"] = zone.format(n.started);
-    if (n.completed_at) j["completedTime"] = zone.format(*n.completed_at);
-    if (n.cancelled_at) j["cancelledTime"] = zone.format(*n.cancelled_at);
-    const SysTime end = n.completed_at ? *n.completed_at : n.cancelled_at ? *n.cancelled_at : now;
-    j["duration"] = std::chrono::duration_cast<std::chrono::milliseconds>(end - n.started).count();
-    j["complete"] = n.completed;
-    j["description"] = n.description;
-    if (n.summary) j["summary"] = *n.summary;
-    if (n.error) j["error"] = *n.error;
-    if (depth == 0) {
-      if (!n.job_id.empty()) j["jobId"] = n.job_id;
-      if (!n.user_id.empty()) j["userId"] = n.user_id;
-    } else {
-      j["onFailure"] = n.on_failure;
-    }
-    if (depth == 1) j["totalItems"] = n.total_items;
-    if (depth < 2) {
-      nlohmann::json children = nlohmann::json::array();
-      for (const auto& c : n.children) children.push_back(node_json(c, now, zone, depth + 1));
-      j[depth == 0 ? "stages" : "items"] = children;
-    }
-    return j;
-  }
+DHIS2CPP_INLINE void ProgressRecorder::close_open(std::vector<Node>& nodes, SysTime t, const std::string& status) {
+  if (!nodes.empty() && !nodes.back().completed) finish(nodes.back(), t, status);
+}
 
-  std::vector<Node> processes_;
-  nlohmann::json errors_ = nlohmann::json::object();  // {objectId: {code: [error...]}}
-};
+DHIS2CPP_INLINE nlohmann::json ProgressRecorder::node_json(const Node& n, SysTime now, const ServerTimeZone& zone, int depth) {
+  nlohmann::json j = nlohmann::json::object();
+  j["status"] = n.status;
+  j["startedTime"] = zone.format(n.started);
+  if (n.completed_at) j["completedTime"] = zone.format(*n.completed_at);
+  if (n.cancelled_at) j["cancelledTime"] = zone.format(*n.cancelled_at);
+  const SysTime end = n.completed_at ? *n.completed_at : n.cancelled_at ? *n.cancelled_at : now;
+  j["duration"] = std::chrono::duration_cast<std::chrono::milliseconds>(end - n.started).count();
+  j["complete"] = n.completed;
+  j["description"] = n.description;
+  if (n.summary) j["summary"] = *n.summary;
+  if (n.error) j["error"] = *n.error;
+  if (depth == 0) {
+    if (!n.job_id.empty()) j["jobId"] = n.job_id;
+    if (!n.user_id.empty()) j["userId"] = n.user_id;
+  } else {
+    j["onFailure"] = n.on_failure;
+  }
+  if (depth == 1) j["totalItems"] = n.total_items;
+  if (depth < 2) {
+    nlohmann::json children = nlohmann::json::array();
+    for (const auto& c : n.children) children.push_back(node_json(c, now, zone, depth + 1));
+    j[depth == 0 ? "stages" : "items"] = children;
+  }
+  return j;
+}
 
 }  // namespace testing
 }  // namespace dhis2
 
-#endif  // DHIS2_TESTING_PROGRESS_RECORDER_HPP
-// end of <dhis2/testing/progress_recorder.hpp>
-// #include <dhis2/testing/time_zone.hpp>
+#endif  // DHIS2_TESTING_IMPL_PROGRESS_RECORDER_IPP
+// end of <dhis2/testing/impl/progress_recorder.ipp>
+// #include <dhis2/testing/impl/version_profile.ipp>
+#ifndef DHIS2_TESTING_IMPL_VERSION_PROFILE_IPP
+#define DHIS2_TESTING_IMPL_VERSION_PROFILE_IPP
+
+// Definitions of <dhis2/testing/version_profile.hpp>.
+
 // #include <dhis2/testing/version_profile.hpp>
-#ifndef DHIS2_TESTING_VERSION_PROFILE_HPP
-#define DHIS2_TESTING_VERSION_PROFILE_HPP
-
-// What changes on the wire from one DHIS2 version to the next, as the emulator reproduces it.
-// Every flag cites the section of ../shared/docs/dhis2-wire.md it comes from. A plain value.
 
 // #include <dhis2/errors.hpp>
-// #include <dhis2/server_version.hpp>
-
-#include <string>
-#include <string_view>
-#include <vector>
 
 namespace dhis2 {
 namespace testing {
 
-// What a kick-off does when a job of the same type is already running (§2.3).
-enum class AlreadyRunning {
-  SilentDrop,  // 2.38: 200, and the new job never runs
-  Conflict,    // 2.39-2.40: 409 "Job of type X is already running"
-  Queue        // 2.41+: the job waits for the running one
-};
-
-struct VersionProfile {
-  ServerVersion version;
-  std::string version_text;  // as /api/system/info reports it
-
-  bool ids_equal_job_id = false;       // §1.2: <=2.40.7, API-started jobs: id == uid == job id
-  bool ids_from_timestamp = false;     // §1.2: 2.42+
-  bool new_notifier = false;           // §0: 2.40.8+, 2.41.4+, 2.42+ (caps per job, gist, DELETE)
-  bool stale_check = false;            // §1.6: 2.41.1+
-  bool scheduler_grid = false;         // §2.3: 2.41+, jobs in the DB, 20 s scheduler loop
-  bool parameters_row = false;         // §0: dataType/data on the first row, 2.39.2+ and 2.40+
-  bool quiet_types_emit_empty_rows = false;  // §1.5: 2.41.4+/2.42+; before, no rows at all
-  bool checksum_checked = false;       // §6.2: 2.41+ validates the PAT checksum
-  bool enum_editor_messages = false;   // §1.1: 2.40.8+/2.41.4+ "Value 'X' is not valid for path parameter"
-  bool tracker_location_without_api = false;  // §2.6: 2.42+ (inferred)
-  bool location_on_every_kickoff = false;     // §2.1: 2.41+
-  bool location_has_api_version = true;       // §2.5: <=2.42 echo /api/<n>/ in Location
-  bool continuous_geojson = false;            // §2.3: 2.42+
-  bool data_integrity_report_run = false;     // §1.5/§1.7: <=2.41 POST /api/dataIntegrity is a REPORT run
-  bool progress_endpoint = false;       // §3.1/§3.3: 2.41+ GET /api/jobConfigurations/{uid}/progress
-  bool revert = false;                  // §3.1: POST .../revert; in the source from 2.41.1 (the reference says 2.41.4)
-  bool revert_needs_stale_heartbeat = false;  // 2.42+: revert refuses a job seen alive within a minute
-  // <=2.40 job rows (saved configurations): STOPPED for a cancelled run from 2.38.3/2.39.2/2.40,
-  // FAILED before; lastExecuted is the run's start from then on, its end before.
-  bool stopped_status = true;
-  bool last_executed_is_start = true;
-  bool integrity_start_time = false;    // 2.39.4+: data integrity results carry startTime
-  AlreadyRunning already_running = AlreadyRunning::Queue;
-  std::string kickoff_response_type;  // §4.3: "" (absent), "JobConfigurationWebMessageResponse", "JobConfiguration"
-  std::string tracker_response_type;  // §2.6: "", "TrackerJobWebMessageResponse", "TrackerJob"
-  std::string login_path;             // §6.3: where an anonymous browser request is sent
-  int max_api_version = 0;            // §6.4: /api/28/ .. /api/<max>/
-  std::vector<std::string> job_types;  // §3.4: the JobType enum of this version
-
-  // The profile of a version from 2.38 to 2.43 (any patch). Throws UsageError otherwise,
-  // saying which versions are emulated.
-  static VersionProfile of(std::string_view version_text) {
-    const auto parsed = ServerVersion::try_parse(version_text);
-    if (!parsed || *parsed < ServerVersion{2, 38, 0, 0, true} || *parsed >= ServerVersion{2, 44, 0, 0, true}) {
-      throw UsageError("the emulator does not know DHIS2 version \"" + std::string(version_text) +
-                       "\"; it emulates 2.38 to 2.43, e.g. " + supported_examples());
-    }
-    const ServerVersion& v = *parsed;
-    const auto at_least = [&v](int minor, int patch = 0) { return v >= ServerVersion{2, minor, patch, 0, true}; };
-    const auto in_line = [&v](int minor) { return v.minor == minor; };
-
-    VersionProfile p;
-    p.version = v;
-    p.version_text = trimmed(version_text);
-    p.ids_from_timestamp = at_least(42);
-    p.new_notifier = at_least(42) || (in_line(41) && at_least(41, 4)) || (in_line(40) && at_least(40, 8));
-    p.ids_equal_job_id = v < ServerVersion{2, 40, 8, 0, true};
-    p.stale_check = at_least(41, 1);
-    p.scheduler_grid = at_least(41);
-    p.parameters_row = at_least(40) || (in_line(39) && at_least(39, 2));
-    p.quiet_types_emit_empty_rows = at_least(42) || (in_line(41) && at_least(41, 4));
-    p.checksum_checked = at_least(41);
-    p.enum_editor_messages = p.new_notifier;
-    p.tracker_location_without_api = at_least(42);
-    p.location_on_every_kickoff = at_least(41);
-    p.location_has_api_version = !at_least(43);
-    p.continuous_geojson = at_least(42);
-    p.data_integrity_report_run = !at_least(42);
-    p.progress_endpoint = at_least(41);
-    p.revert = at_least(41, 1);
-    p.revert_needs_stale_heartbeat = at_least(42);
-    p.stopped_status = at_least(40) || (in_line(39) && at_least(39, 2)) || (in_line(38) && at_least(38, 3));
-    p.last_executed_is_start = p.stopped_status;
-    p.integrity_start_time = at_least(40) || (in_line(39) && at_least(39, 4));
-    p.already_running = at_least(41) ? AlreadyRunning::Queue
-                        : at_least(39) ? AlreadyRunning::Conflict
-                                       : AlreadyRunning::SilentDrop;
-    const bool long_names = (in_line(42) && !at_least(42, 5)) || (in_line(43) && !at_least(43, 1));
-    if (at_least(42)) {
-      p.kickoff_response_type = long_names ? "JobConfigurationWebMessageResponse" : "JobConfiguration";
-      p.tracker_response_type = long_names ? "TrackerJobWebMessageResponse" : "TrackerJob";
-    }
-    p.login_path = at_least(42) ? "/login/" : at_least(41) ? "/dhis-web-login" : "/dhis-web-commons/security/login.action";
-    p.max_api_version = v.minor;
-    p.job_types = job_types_of(v);
-    return p;
+DHIS2CPP_INLINE VersionProfile VersionProfile::of(std::string_view version_text) {
+  const auto parsed = ServerVersion::try_parse(version_text);
+  if (!parsed || *parsed < ServerVersion{2, 38, 0, 0, true} || *parsed >= ServerVersion{2, 44, 0, 0, true}) {
+    throw UsageError("the emulator does not know DHIS2 version \"" + std::string(version_text) +
+                     "\"; it emulates 2.38 to 2.43, e.g. " + supported_examples());
   }
+  const ServerVersion& v = *parsed;
+  const auto at_least = [&v](int minor, int patch = 0) { return v >= ServerVersion{2, minor, patch, 0, true}; };
+  const auto in_line = [&v](int minor) { return v.minor == minor; };
 
-  static std::string trimmed(std::string_view text) {
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) return {};
-    const auto last = text.find_last_not_of(" \t\r\n");
-    return std::string(text.substr(first, last - first + 1));
+  VersionProfile p;
+  p.version = v;
+  p.version_text = trimmed(version_text);
+  p.ids_from_timestamp = at_least(42);
+  p.new_notifier = at_least(42) || (in_line(41) && at_least(41, 4)) || (in_line(40) && at_least(40, 8));
+  p.ids_equal_job_id = v < ServerVersion{2, 40, 8, 0, true};
+  p.stale_check = at_least(41, 1);
+  p.scheduler_grid = at_least(41);
+  p.parameters_row = at_least(40) || (in_line(39) && at_least(39, 2));
+  p.quiet_types_emit_empty_rows = at_least(42) || (in_line(41) && at_least(41, 4));
+  p.checksum_checked = at_least(41);
+  p.enum_editor_messages = p.new_notifier;
+  p.tracker_location_without_api = at_least(42);
+  p.location_on_every_kickoff = at_least(41);
+  p.location_has_api_version = !at_least(43);
+  p.continuous_geojson = at_least(42);
+  p.data_integrity_report_run = !at_least(42);
+  p.progress_endpoint = at_least(41);
+  p.revert = at_least(41, 1);
+  p.revert_needs_stale_heartbeat = at_least(42);
+  p.stopped_status = at_least(40) || (in_line(39) && at_least(39, 2)) || (in_line(38) && at_least(38, 3));
+  p.last_executed_is_start = p.stopped_status;
+  p.integrity_start_time = at_least(40) || (in_line(39) && at_least(39, 4));
+  p.already_running = at_least(41) ? AlreadyRunning::Queue
+                      : at_least(39) ? AlreadyRunning::Conflict
+                                     : AlreadyRunning::SilentDrop;
+  const bool long_names = (in_line(42) && !at_least(42, 5)) || (in_line(43) && !at_least(43, 1));
+  if (at_least(42)) {
+    p.kickoff_response_type = long_names ? "JobConfigurationWebMessageResponse" : "JobConfiguration";
+    p.tracker_response_type = long_names ? "TrackerJobWebMessageResponse" : "TrackerJob";
   }
+  p.login_path = at_least(42) ? "/login/" : at_least(41) ? "/dhis-web-login" : "/dhis-web-commons/security/login.action";
+  p.max_api_version = v.minor;
+  p.job_types = job_types_of(v);
+  return p;
+}
 
-  static std::string supported_examples() { return "2.38, 2.39, 2.40.7, 2.40.8, 2.41.0, 2.41.4, 2.42.1, 2.43.1"; }
+DHIS2CPP_INLINE std::string VersionProfile::trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return std::string(text.substr(first, last - first + 1));
+}
 
-  bool knows_job_type(std::string_view type) const {
-    for (const auto& t : job_types) {
-      if (t.size() != type.size()) continue;
-      bool same = true;
-      for (std::size_t i = 0; i < t.size() && same; ++i) {
-        char c = type[i];
-        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-        same = c == t[i];
-      }
-      if (same) return true;
-    }
-    return false;
-  }
-
-  // The canonical (upper-case) name of a job type the version knows, matched case-insensitively.
-  std::string canonical_job_type(std::string_view type) const {
-    std::string upper(type);
-    for (auto& c : upper) {
+DHIS2CPP_INLINE bool VersionProfile::knows_job_type(std::string_view type) const {
+  for (const auto& t : job_types) {
+    if (t.size() != type.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < t.size() && same; ++i) {
+      char c = type[i];
       if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      same = c == t[i];
     }
-    return upper;
+    if (same) return true;
   }
+  return false;
+}
 
- private:
-  static std::vector<std::string> job_types_of(const ServerVersion& v) {
-    const bool v41 = v >= ServerVersion{2, 41, 0, 0, true};
-    const bool v42 = v >= ServerVersion{2, 42, 0, 0, true};
-    const bool v43 = v >= ServerVersion{2, 43, 0, 0, true};
-    std::vector<std::string> types = {"DATA_INTEGRITY", "DATA_INTEGRITY_DETAILS", "RESOURCE_TABLE", "ANALYTICS_TABLE",
-                                      "CONTINUOUS_ANALYTICS_TABLE"};
-    types.push_back(v43 ? "SINGLE_EVENT_DATA_SYNC" : "EVENT_PROGRAMS_DATA_SYNC");
-    types.push_back(v43 ? "TRACKED_ENTITY_DATA_SYNC" : "TRACKER_PROGRAMS_DATA_SYNC");
-    for (const char* t : {"DATA_SYNC", "META_DATA_SYNC", "AGGREGATE_DATA_EXCHANGE", "SEND_SCHEDULED_MESSAGE",
-                          "PROGRAM_NOTIFICATIONS", "MONITORING"}) {
-      types.push_back(t);
-    }
-    types.push_back(v42 ? "HTML_PUSH_ANALYTICS" : "PUSH_ANALYSIS");
-    types.push_back(v43 ? "TRACKER_TRIGRAM_INDEX_MAINTENANCE" : "TRACKER_SEARCH_OPTIMIZATION");
-    for (const char* t : {"PREDICTOR", "MATERIALIZED_SQL_VIEW_UPDATE", "DISABLE_INACTIVE_USERS", "TEST"}) {
-      types.push_back(t);
-    }
-    if (v41) types.push_back("LOCK_EXCEPTION_CLEANUP");
-    for (const char* t : {"MOCK", "SMS_SEND"}) types.push_back(t);
-    if (v42) types.push_back("SMS_INBOUND_PROCESSING");
-    for (const char* t : {"TRACKER_IMPORT_JOB", "TRACKER_IMPORT_NOTIFICATION_JOB", "TRACKER_IMPORT_RULE_ENGINE_JOB",
-                          "IMAGE_PROCESSING", "COMPLETE_DATA_SET_REGISTRATION_IMPORT", "DATAVALUE_IMPORT_INTERNAL",
-                          "METADATA_IMPORT", "DATAVALUE_IMPORT"}) {
-      types.push_back(t);
-    }
-    if (v >= ServerVersion{2, 39, 0, 0, true}) types.push_back("GEOJSON_IMPORT");
-    if (!v41) {
-      for (const char* t : {"GML_IMPORT", "LEADER_ELECTION", "LEADER_RENEWAL", "EVENT_IMPORT", "ENROLLMENT_IMPORT",
-                            "TEI_IMPORT", "ANALYTICSTABLE_UPDATE", "PROGRAM_DATA_SYNC"}) {
-        types.push_back(t);
-      }
-    }
-    if (v41) types.push_back("HOUSEKEEPING");
-    if (v43) types.push_back("DATA_VALUE_TRIM");
-    for (const char* t : {"DATA_SET_NOTIFICATION", "CREDENTIALS_EXPIRY_ALERT", "DATA_STATISTICS",
-                          "FILE_RESOURCE_CLEANUP", "ACCOUNT_EXPIRY_ALERT", "VALIDATION_RESULTS_NOTIFICATION",
-                          "REMOVE_USED_OR_EXPIRED_RESERVED_VALUES", "SYSTEM_VERSION_UPDATE_CHECK"}) {
-      types.push_back(t);
-    }
-    return types;
+DHIS2CPP_INLINE std::string VersionProfile::canonical_job_type(std::string_view type) const {
+  std::string upper(type);
+  for (auto& c : upper) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
-};
+  return upper;
+}
+
+DHIS2CPP_INLINE std::vector<std::string> VersionProfile::job_types_of(const ServerVersion& v) {
+  const bool v41 = v >= ServerVersion{2, 41, 0, 0, true};
+  const bool v42 = v >= ServerVersion{2, 42, 0, 0, true};
+  const bool v43 = v >= ServerVersion{2, 43, 0, 0, true};
+  std::vector<std::string> types = {"DATA_INTEGRITY", "DATA_INTEGRITY_DETAILS", "RESOURCE_TABLE", "ANALYTICS_TABLE",
+                                    "CONTINUOUS_ANALYTICS_TABLE"};
+  types.push_back(v43 ? "SINGLE_EVENT_DATA_SYNC" : "EVENT_PROGRAMS_DATA_SYNC");
+  types.push_back(v43 ? "TRACKED_ENTITY_DATA_SYNC" : "TRACKER_PROGRAMS_DATA_SYNC");
+  for (const char* t : {"DATA_SYNC", "META_DATA_SYNC", "AGGREGATE_DATA_EXCHANGE", "SEND_SCHEDULED_MESSAGE",
+                        "PROGRAM_NOTIFICATIONS", "MONITORING"}) {
+    types.push_back(t);
+  }
+  types.push_back(v42 ? "HTML_PUSH_ANALYTICS" : "PUSH_ANALYSIS");
+  types.push_back(v43 ? "TRACKER_TRIGRAM_INDEX_MAINTENANCE" : "TRACKER_SEARCH_OPTIMIZATION");
+  for (const char* t : {"PREDICTOR", "MATERIALIZED_SQL_VIEW_UPDATE", "DISABLE_INACTIVE_USERS", "TEST"}) {
+    types.push_back(t);
+  }
+  if (v41) types.push_back("LOCK_EXCEPTION_CLEANUP");
+  for (const char* t : {"MOCK", "SMS_SEND"}) types.push_back(t);
+  if (v42) types.push_back("SMS_INBOUND_PROCESSING");
+  for (const char* t : {"TRACKER_IMPORT_JOB", "TRACKER_IMPORT_NOTIFICATION_JOB", "TRACKER_IMPORT_RULE_ENGINE_JOB",
+                        "IMAGE_PROCESSING", "COMPLETE_DATA_SET_REGISTRATION_IMPORT", "DATAVALUE_IMPORT_INTERNAL",
+                        "METADATA_IMPORT", "DATAVALUE_IMPORT"}) {
+    types.push_back(t);
+  }
+  if (v >= ServerVersion{2, 39, 0, 0, true}) types.push_back("GEOJSON_IMPORT");
+  if (!v41) {
+    for (const char* t : {"GML_IMPORT", "LEADER_ELECTION", "LEADER_RENEWAL", "EVENT_IMPORT", "ENROLLMENT_IMPORT",
+                          "TEI_IMPORT", "ANALYTICSTABLE_UPDATE", "PROGRAM_DATA_SYNC"}) {
+      types.push_back(t);
+    }
+  }
+  if (v41) types.push_back("HOUSEKEEPING");
+  if (v43) types.push_back("DATA_VALUE_TRIM");
+  for (const char* t : {"DATA_SET_NOTIFICATION", "CREDENTIALS_EXPIRY_ALERT", "DATA_STATISTICS",
+                        "FILE_RESOURCE_CLEANUP", "ACCOUNT_EXPIRY_ALERT", "VALIDATION_RESULTS_NOTIFICATION",
+                        "REMOVE_USED_OR_EXPIRED_RESERVED_VALUES", "SYSTEM_VERSION_UPDATE_CHECK"}) {
+    types.push_back(t);
+  }
+  return types;
+}
 
 }  // namespace testing
 }  // namespace dhis2
 
-#endif  // DHIS2_TESTING_VERSION_PROFILE_HPP
-// end of <dhis2/testing/version_profile.hpp>
+#endif  // DHIS2_TESTING_IMPL_VERSION_PROFILE_IPP
+// end of <dhis2/testing/impl/version_profile.ipp>
+// #include <dhis2/testing/impl/job_engine.ipp>
+#ifndef DHIS2_TESTING_IMPL_JOB_ENGINE_IPP
+#define DHIS2_TESTING_IMPL_JOB_ENGINE_IPP
+
+// Definitions of <dhis2/testing/job_engine.hpp>.
+
+// #include <dhis2/testing/job_engine.hpp>
 
 #include <algorithm>
-#include <chrono>
-#include <cstdint>
 #include <cstdio>
-#include <deque>
-#include <map>
-#include <mutex>
-#include <optional>
-#include <random>
-#include <string>
 #include <utility>
-#include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace dhis2 {
 namespace testing {
 
-using SysTime = std::chrono::system_clock::time_point;
+DHIS2CPP_INLINE JobEngine::JobEngine(VersionProfile profile, Clock& clock, std::uint64_t seed, EngineClock time)
+    : profile_(std::move(profile)), clock_(clock), time_(std::move(time)), random_(seed) {
+  last_tick_ = floor_to_tick(clock_.now());
+}
 
-// A job as the server's job row (and the emulator's tests) see it.
-struct JobInfo {
-  std::string uid;
-  std::string job_type;
-  std::string name;
-  bool ad_hoc = true;                          // started by an API call (ONCE_ASAP), not a saved configuration
-  std::string job_status = "SCHEDULED";        // SCHEDULED | RUNNING | DISABLED
-  std::string last_executed_status = "NOT_STARTED";  // NOT_STARTED | COMPLETED | FAILED | STOPPED
-  // ONCE_ASAP for ad-hoc jobs, and for a saved one while /execute has it queued (2.41+, §3.1);
-  // CRON otherwise.
-  std::string scheduling_type = "ONCE_ASAP";
-  std::string cron_expression;                 // saved configurations only
-  bool enabled = true;
-  bool dropped = false;  // 2.38: a kick-off while one of its type ran; it never runs
-  SysTime created;
-  SysTime last_updated;
-  std::optional<SysTime> last_executed;        // when the current or last run started
-  std::optional<SysTime> last_finished;
-  std::optional<SysTime> last_alive;
-  std::optional<SysTime> finished_run_started;  // the start of the last run that ended (<=2.40 rows)
-  nlohmann::json progress;  // the persisted Progress (2.41+, §3.3); null before the first snapshot
-  nlohmann::json parameters;
-  std::string user_id;
-};
+DHIS2CPP_INLINE std::string JobEngine::format_duration(std::chrono::milliseconds d) {
+  const auto ms = d.count();
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%lld:%02lld:%02lld.%03lld", static_cast<long long>(ms / 3600000),
+                static_cast<long long>(ms / 60000 % 60), static_cast<long long>(ms / 1000 % 60),
+                static_cast<long long>(ms % 1000));
+  return buffer;
+}
 
-// How the emulated cluster keeps time (dhis2-wire.md §1.2, §5.1).
-struct EngineClock {
-  ServerTimeZone time_zone;  // the JVM zone every written time is in
-  // How far the clock of the node that runs jobs (and writes their notifications) is off the
-  // clock of the node that answers kick-offs: a cluster's skew.
-  std::chrono::milliseconds job_node_offset{0};
-};
+// ---- scripts ---------------------------------------------------------------------------
 
-class JobEngine {
- public:
-  static constexpr std::size_t kMaxMessagesPerJob = 500;   // §1.4
-  static constexpr std::size_t kMaxJobsPerType = 500;      // §1.4
-  static constexpr std::chrono::hours kMaxAge{24 * 7};      // §1.4 notifierMaxAgeDays
-  static constexpr std::chrono::seconds kSchedulerLoop{20};  // §2.3
-  static constexpr std::chrono::minutes kRescheduleStaleAfter{10};  // §3.3
-  static constexpr std::chrono::hours kAdHocRowsKept{24};           // §1.6
+DHIS2CPP_INLINE void JobEngine::script_next(const std::string& job_type, JobScript script) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  next_scripts_[job_type].push_back(std::move(script));
+}
 
-  JobEngine(VersionProfile profile, Clock& clock, std::uint64_t seed = 20240520, EngineClock time = {})
-      : profile_(std::move(profile)), clock_(clock), time_(std::move(time)), random_(seed) {
-    last_tick_ = floor_to_tick(clock_.now());
+DHIS2CPP_INLINE void JobEngine::set_default_script(const std::string& job_type, JobScript script) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  default_scripts_[job_type] = std::move(script);
+}
+
+DHIS2CPP_INLINE std::optional<JobScript> JobEngine::take_next_script(const std::string& job_type) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto next = next_scripts_.find(job_type);
+  if (next == next_scripts_.end() || next->second.empty()) return std::nullopt;
+  JobScript script = std::move(next->second.front());
+  next->second.pop_front();
+  return script;
+}
+
+DHIS2CPP_INLINE void JobEngine::set_configuration_script(const std::string& uid, JobScript script) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  if (Job* job = find_locked(uid, now)) job->script = std::move(script);
+}
+
+// ---- starting, executing, cancelling -------------------------------------------------------
+
+DHIS2CPP_INLINE JobEngine::Submitted JobEngine::submit(const std::string& job_type, nlohmann::json parameters,
+                                                       const std::string& user_id, bool guard_running,
+                                                       std::optional<JobScript> script) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  Job job;
+  job.info.uid = new_uid_locked();
+  job.info.job_type = job_type;
+  job.info.name = ad_hoc_name_locked(job_type, now);
+  job.info.created = now;
+  job.info.last_updated = now;
+  job.info.parameters = parameters;
+  job.info.user_id = user_id;
+  job.in_memory = !profile_.scheduler_grid;
+  job.script = script ? std::move(*script) : take_script_locked(job_type, parameters);
+
+  if (!profile_.scheduler_grid) {
+    if (guard_running && running_of_type_locked(job_type)) {
+      if (profile_.already_running == AlreadyRunning::Conflict) {
+        job.info.job_status = "FAILED";
+        return Submitted{SubmitStatus::AlreadyRunning, job.info};
+      }
+      job.info.dropped = true;  // 2.38: logged and forgotten; its feed stays [] forever
+      return Submitted{SubmitStatus::Accepted, add_job_locked(std::move(job)).info};
+    }
+    Job& added = add_job_locked(std::move(job));
+    start_locked(added, now);
+    return Submitted{SubmitStatus::Accepted, added.info};
+  }
+  Job& added = add_job_locked(std::move(job));
+  enqueue_locked(added, now);
+  return Submitted{SubmitStatus::Accepted, added.info};
+}
+
+DHIS2CPP_INLINE void JobEngine::add_job_configuration(const std::string& uid, const std::string& job_type,
+                                                      const std::string& name, JobScript script,
+                                                      nlohmann::json parameters) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  Job job;
+  job.info.uid = uid;
+  job.info.job_type = job_type;
+  job.info.name = name;
+  job.info.ad_hoc = false;
+  job.info.scheduling_type = "CRON";
+  job.info.cron_expression = "0 0 3 ? * *";
+  job.info.created = now;
+  job.info.last_updated = now;
+  job.info.parameters = std::move(parameters);
+  job.script = std::move(script);
+  add_job_locked(std::move(job));
+}
+
+DHIS2CPP_INLINE JobEngine::ExecuteStatus JobEngine::execute(const std::string& uid) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  Job* job = find_locked(uid, now);
+  if (!job || job->in_memory) return ExecuteStatus::NotFound;  // <=2.40 API-started: no row (§3.1)
+  if (job->info.job_status == "RUNNING" || job->queued) return ExecuteStatus::AlreadyRunning;
+  // <=2.40 refuses while any job of the type runs (isRunning(jobType)): E7006.
+  if (!profile_.scheduler_grid && running_of_type_locked(job->info.job_type)) return ExecuteStatus::AlreadyRunning;
+  // A finished ONCE_ASAP (API-started) job is not run again (§3.1 "Job did already run once.").
+  if (job->info.ad_hoc && job->info.last_finished) return ExecuteStatus::AlreadyRanOnce;
+  job->info.enabled = true;
+  if (!profile_.scheduler_grid) {
+    start_locked(*job, now);
+  } else {
+    // tryExecuteNow: ONCE_ASAP and SCHEDULED; nothing else on the row changes.
+    job->info.scheduling_type = "ONCE_ASAP";
+    enqueue_locked(*job, now);
+  }
+  return ExecuteStatus::Started;
+}
+
+DHIS2CPP_INLINE JobEngine::CancelStatus JobEngine::cancel(const std::string& uid) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  Job* job = find_locked(uid, now);
+  if (!job) return CancelStatus::NotFound;
+  request_cancel_locked(*job, now);
+  return CancelStatus::Requested;
+}
+
+DHIS2CPP_INLINE JobEngine::RevertStatus JobEngine::revert(const std::string& uid) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  Job* job = find_locked(uid, now);
+  if (!job || job->in_memory) return RevertStatus::NotFound;
+  if (job->info.job_status != "RUNNING") return RevertStatus::NotRunning;
+  if (profile_.revert_needs_stale_heartbeat && job->info.last_alive &&
+      now <= *job->info.last_alive + std::chrono::minutes(1)) {
+    return RevertStatus::StillAlive;
+  }
+  finish_locked(*job, now, "FAILED");  // no longer RUNNING: none of its steps runs again
+  return RevertStatus::Reverted;
+}
+
+DHIS2CPP_INLINE void JobEngine::cancel_type(const std::string& job_type) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  Job* last = nullptr;
+  for (auto& entry : jobs_) {
+    Job& job = entry.second;
+    if (job.info.job_type == job_type && job.info.job_status == "RUNNING" && !job.run.died_at &&
+        (!last || job.order > last->order)) {
+      last = &job;
+    }
+  }
+  if (last) request_cancel_locked(*last, now);
+}
+
+// ---- reads -------------------------------------------------------------------------------
+
+DHIS2CPP_INLINE std::vector<Notification> JobEngine::feed(const std::string& job_type, const std::string& uid,
+                                                          bool stale_rule) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  const Feed* stored = find_feed_locked(job_type, uid);
+  if (!stored || stored->rows.empty()) return {};
+  std::vector<Notification> rows(stored->rows.begin(), stored->rows.end());
+  if (stale_rule && profile_.stale_check && !rows.front().completed) {
+    const Job* job = find_locked(uid, now);
+    if (!job || job->info.job_status != "RUNNING") {
+      Notification synthetic = rows.front();
+      synthetic.completed = true;
+      clear_job_locked(job_type, uid);
+      return {synthetic};
+    }
+  }
+  return rows;
+}
+
+DHIS2CPP_INLINE nlohmann::ordered_json JobEngine::overview(const std::string& job_type, bool gist) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  catch_up_locked();
+  return overview_locked(job_type, gist);
+}
+
+DHIS2CPP_INLINE nlohmann::ordered_json JobEngine::all(bool gist) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  catch_up_locked();
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& type : profile_.job_types) {
+    auto jobs = overview_locked(type, gist);
+    // The new notifier lists only types with data; the old map has every type (§1.1).
+    if (!jobs.empty() || !profile_.new_notifier) out[type] = std::move(jobs);
+  }
+  return out;
+}
+
+DHIS2CPP_INLINE std::optional<nlohmann::json> JobEngine::summary(const std::string& job_type, const std::string& uid) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  catch_up_locked();
+  const auto type = summaries_.find(job_type);
+  if (type == summaries_.end()) return std::nullopt;
+  const auto it = type->second.find(uid);
+  if (it == type->second.end()) return std::nullopt;
+  return it->second.value;
+}
+
+DHIS2CPP_INLINE nlohmann::ordered_json JobEngine::summaries(const std::string& job_type) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  catch_up_locked();
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  const auto type = summaries_.find(job_type);
+  if (type == summaries_.end()) return out;
+  std::vector<std::pair<std::uint64_t, std::string>> order;
+  for (const auto& entry : type->second) order.emplace_back(entry.second.seq, entry.first);
+  std::sort(order.rbegin(), order.rend());
+  for (const auto& entry : order) out[entry.second] = type->second.at(entry.second).value;
+  return out;
+}
+
+DHIS2CPP_INLINE void JobEngine::clear_notifications(const std::string& job_type, const std::string& uid,
+                                                    std::optional<std::size_t> max_count,
+                                                    std::optional<int> max_age_days) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  if (!uid.empty()) {
+    clear_job_locked(job_type, uid);
+    return;
+  }
+  std::vector<std::string> types;
+  if (job_type.empty()) {
+    for (const auto& entry : feeds_) types.push_back(entry.first);
+  } else {
+    types.push_back(job_type);
+  }
+  for (const auto& type : types) {
+    auto it = feeds_.find(type);
+    if (it == feeds_.end()) continue;
+    if (!max_count && !max_age_days) {
+      std::vector<std::string> uids;
+      for (const auto& f : it->second) uids.push_back(f.first);
+      for (const auto& u : uids) clear_job_locked(type, u);
+      continue;
+    }
+    auto order = jobs_by_recency_locked(it->second);
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const Feed& f = it->second.at(order[i]);
+      const bool too_many = max_count && i >= *max_count;
+      const bool too_old = max_age_days && now - f.newest_time > std::chrono::hours(24 * *max_age_days);
+      if (too_many || too_old) clear_job_locked(type, order[i]);
+    }
+  }
+}
+
+DHIS2CPP_INLINE std::optional<JobInfo> JobEngine::job_row(const std::string& uid) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  const Job* job = find_locked(uid, now);
+  if (!job || job->in_memory) return std::nullopt;
+  return job->info;
+}
+
+DHIS2CPP_INLINE std::optional<JobInfo> JobEngine::job(const std::string& uid) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  const Job* job = find_locked(uid, now);
+  if (!job) return std::nullopt;
+  return job->info;
+}
+
+DHIS2CPP_INLINE std::vector<JobInfo> JobEngine::jobs() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  std::vector<const Job*> ordered;
+  for (const auto& entry : jobs_) {
+    if (!expired(entry.second, now)) ordered.push_back(&entry.second);
+  }
+  std::sort(ordered.begin(), ordered.end(), [](const Job* a, const Job* b) { return a->order < b->order; });
+  std::vector<JobInfo> out;
+  for (const Job* job : ordered) out.push_back(job->info);
+  return out;
+}
+
+DHIS2CPP_INLINE nlohmann::json JobEngine::live_progress(const std::string& uid) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  const Job* job = find_locked(uid, now);
+  if (!job) return nullptr;
+  return job->run.progress.to_json(now, time_.time_zone, true);
+}
+
+DHIS2CPP_INLINE std::vector<JobInfo> JobEngine::running(const std::string& job_type) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  catch_up_locked();
+  std::vector<JobInfo> out;
+  for (const auto& entry : jobs_) {
+    const JobInfo& info = entry.second.info;
+    if (info.job_status == "RUNNING" && (job_type.empty() || info.job_type == job_type)) out.push_back(info);
+  }
+  return out;
+}
+
+DHIS2CPP_INLINE nlohmann::json JobEngine::last_result(const std::string& job_type) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  catch_up_locked();
+  const auto it = results_.find(job_type);
+  return it == results_.end() ? nlohmann::json() : it->second;
+}
+
+DHIS2CPP_INLINE void JobEngine::catch_up() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  catch_up_locked();
+}
+
+DHIS2CPP_INLINE bool JobEngine::notifies_progress(const std::string& type) {
+  static const char* const full[] = {
+      "RESOURCE_TABLE", "SEND_SCHEDULED_MESSAGE", "ANALYTICS_TABLE", "CONTINUOUS_ANALYTICS_TABLE",
+      "DATA_SET_NOTIFICATION", "MONITORING", "VALIDATION_RESULTS_NOTIFICATION", "SYSTEM_VERSION_UPDATE_CHECK",
+      "DATA_SYNC", "SINGLE_EVENT_DATA_SYNC", "TRACKED_ENTITY_DATA_SYNC", "EVENT_PROGRAMS_DATA_SYNC",
+      "TRACKER_PROGRAMS_DATA_SYNC", "SMS_SEND", "PREDICTOR", "DATAVALUE_IMPORT",
+      "COMPLETE_DATA_SET_REGISTRATION_IMPORT", "METADATA_IMPORT", "TRACKER_IMPORT_JOB", "GEOJSON_IMPORT",
+      "GML_IMPORT"};
+  return std::find(std::begin(full), std::end(full), type) != std::end(full);
+}
+
+// ---- time and scheduling -------------------------------------------------------------------
+
+DHIS2CPP_INLINE SysTime JobEngine::floor_to_tick(SysTime t) {
+  const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
+  const auto loop = std::chrono::duration_cast<std::chrono::milliseconds>(kSchedulerLoop);
+  return SysTime(std::chrono::duration_cast<SysTime::duration>(since - since % loop));
+}
+
+DHIS2CPP_INLINE bool JobEngine::is_continuous(const std::string& type) const {
+  if (type == "METADATA_IMPORT" || type == "TRACKER_IMPORT_JOB" || type == "DATA_INTEGRITY" ||
+      type == "DATA_INTEGRITY_DETAILS") {
+    return true;
+  }
+  return profile_.continuous_geojson && (type == "GEOJSON_IMPORT" || type == "SMS_INBOUND_PROCESSING");
+}
+
+DHIS2CPP_INLINE bool JobEngine::running_of_type_locked(const std::string& type) const {
+  for (const auto& entry : jobs_) {
+    if (entry.second.info.job_type == type && entry.second.info.job_status == "RUNNING") return true;
+  }
+  return false;
+}
+
+DHIS2CPP_INLINE void JobEngine::enqueue_locked(Job& job, SysTime now) {
+  job.queued = true;
+  job.queued_at = now;
+  job.info.job_status = "SCHEDULED";
+  if (is_continuous(job.info.job_type)) start_queued_continuous_locked(job.info.job_type, now);
+}
+
+DHIS2CPP_INLINE void JobEngine::start_queued_continuous_locked(const std::string& type, SysTime now) {
+  if (!is_continuous(type) || running_of_type_locked(type)) return;
+  if (Job* next = oldest_queued_locked(type)) start_locked(*next, now);
+}
+
+DHIS2CPP_INLINE JobEngine::Job* JobEngine::oldest_queued_locked(const std::string& type) {
+  Job* oldest = nullptr;
+  for (auto& entry : jobs_) {
+    Job& job = entry.second;
+    if (job.queued && job.info.job_type == type && (!oldest || job.order < oldest->order)) oldest = &job;
+  }
+  return oldest;
+}
+
+DHIS2CPP_INLINE void JobEngine::start_locked(Job& job, SysTime t) {
+  job.queued = false;
+  job.run = Run{};
+  job.info.job_status = "RUNNING";
+  job.info.last_executed = t;
+  job.info.last_alive = t;
+  job.info.progress = nullptr;
+  if (profile_.progress_endpoint) job.run.next_persist = t + kProgressEvery;
+  if (job.script.steps().empty()) {
+    finish_locked(job, t, "COMPLETED");
+    return;
+  }
+  job.run.next_at = t + job.script.steps().front().after;
+}
+
+DHIS2CPP_INLINE void JobEngine::persist_progress_locked(Job& job, SysTime t) {
+  if (!profile_.progress_endpoint || job.run.progress.empty()) return;
+  job.info.progress = job.run.progress.to_json(t, time_.time_zone, true);
+}
+
+DHIS2CPP_INLINE std::optional<SysTime> JobEngine::next_event_locked() const {
+  std::optional<SysTime> next;
+  const auto consider = [&next](SysTime t) {
+    if (!next || t < *next) next = t;
+  };
+  bool tick_needed = false;
+  for (const auto& row : pending_) consider(row.due);
+  for (const auto& entry : jobs_) {
+    const Job& job = entry.second;
+    if (job.info.job_status == "RUNNING") {
+      if (job.run.died_at) {
+        consider(*job.run.died_at + kRescheduleStaleAfter);
+      } else if (job.run.finish_at) {
+        consider(*job.run.finish_at);
+      } else {
+        consider(job.run.next_at);
+        if (job.run.cancel_requested && !job.run.cancel_flag) tick_needed = true;
+      }
+      if (job.run.next_persist && !job.run.died_at) consider(*job.run.next_persist);
+    }
+    if (job.queued && !is_continuous(job.info.job_type)) tick_needed = true;
+  }
+  if (tick_needed && profile_.scheduler_grid) consider(last_tick_ + kSchedulerLoop);
+  return next;
+}
+
+DHIS2CPP_INLINE SysTime JobEngine::catch_up_locked() {
+  const SysTime now = clock_.now();
+  while (true) {
+    const auto next = next_event_locked();
+    if (!next || *next > now) break;
+    clean_if_idle_locked(*next);
+    process_event_locked(*next);
+  }
+  clean_if_idle_locked(now);
+  // Ticks with nothing to do still pass; remember the last one so the next starts from it.
+  if (floor_to_tick(now) > last_tick_) last_tick_ = floor_to_tick(now);
+  return now;
+}
+
+DHIS2CPP_INLINE void JobEngine::process_event_locked(SysTime t) {
+  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+    if (it->due != t) continue;
+    const PendingRow row = std::move(*it);
+    pending_.erase(it);
+    if (Job* job = find_locked(row.uid, t)) {
+      store_locked(*job, row.written, row.level, row.text, row.completed, row.parameters ? &*row.parameters : nullptr);
+    }
+    return;
+  }
+  if (profile_.scheduler_grid && t == last_tick_ + kSchedulerLoop) {
+    run_tick_locked(t);
+    return;
+  }
+  std::vector<Job*> due;
+  for (auto& entry : jobs_) {
+    Job& job = entry.second;
+    if (job.info.job_status != "RUNNING") continue;
+    const SysTime at = job.run.died_at    ? *job.run.died_at + kRescheduleStaleAfter
+                       : job.run.finish_at ? *job.run.finish_at
+                                           : job.run.next_at;
+    if (at == t) due.push_back(&job);
+  }
+  std::sort(due.begin(), due.end(), [](const Job* a, const Job* b) { return a->order < b->order; });
+  if (due.empty()) {
+    for (auto& entry : jobs_) {
+      Job& job = entry.second;
+      if (job.info.job_status == "RUNNING" && job.run.next_persist && *job.run.next_persist == t) {
+        persist_progress_locked(job, t);
+        job.run.next_persist = t + kProgressEvery;
+        return;
+      }
+    }
+    return;
+  }
+  Job& job = *due.front();
+  if (job.run.died_at) {
+    // rescheduleStaleJobs: no heartbeat for 10 minutes marks the job FAILED (§3.3).
+    finish_locked(job, t, "FAILED");
+    return;
+  }
+  if (job.run.finish_at) {
+    finish_locked(job, t, job.run.finish_status.c_str());
+    return;
+  }
+  run_step_locked(job, t);
+}
+
+DHIS2CPP_INLINE void JobEngine::run_tick_locked(SysTime t) {
+  last_tick_ = t;
+  for (auto& entry : jobs_) {
+    Run& run = entry.second.run;
+    if (run.cancel_requested && *run.cancel_requested <= t) run.cancel_flag = true;
+  }
+  std::vector<std::string> types;
+  for (const auto& entry : jobs_) {
+    const Job& job = entry.second;
+    if (job.queued && !is_continuous(job.info.job_type) &&
+        std::find(types.begin(), types.end(), job.info.job_type) == types.end()) {
+      types.push_back(job.info.job_type);
+    }
+  }
+  for (const auto& type : types) {
+    if (running_of_type_locked(type)) continue;
+    if (Job* next = oldest_queued_locked(type)) start_locked(*next, t);
+  }
+}
+
+DHIS2CPP_INLINE void JobEngine::request_cancel_locked(Job& job, SysTime now) {
+  if (job.queued) {
+    // tryCancel, a SCHEDULED ONCE_ASAP job that never started (§3.2): reverted, never writes a
+    // row. An ad-hoc job is disabled (its status stays SCHEDULED); a saved one gets its CRON back.
+    job.queued = false;
+    if (job.info.ad_hoc) {
+      job.info.enabled = false;
+    } else {
+      job.info.scheduling_type = "CRON";
+    }
+    job.info.last_executed_status = "STOPPED";
+    job.info.last_updated = now;
+    return;
+  }
+  if (job.info.job_status != "RUNNING") return;
+  if (profile_.scheduler_grid) {
+    job.run.cancel_requested = now;
+  } else {
+    job.run.cancel_flag = true;
+  }
+}
+
+// ---- running steps -----------------------------------------------------------------------
+
+DHIS2CPP_INLINE JobEngine::Visibility JobEngine::visibility(const std::string& type) const {
+  if (notifies_progress(type)) return Visibility::Full;
+  return profile_.quiet_types_emit_empty_rows ? Visibility::ErrorOnly : Visibility::None;
+}
+
+DHIS2CPP_INLINE std::optional<std::string> JobEngine::render(const Step& step, const Job& job, SysTime t) const {
+  if (!step.message) return std::nullopt;
+  std::string text = *step.message;
+  const std::string placeholder = "{duration}";
+  const auto at = text.find(placeholder);
+  if (at != std::string::npos) {
+    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(t - job.run.process_started);
+    text.replace(at, placeholder.size(), format_duration(elapsed));
+  }
+  return text;
+}
+
+DHIS2CPP_INLINE void JobEngine::run_step_locked(Job& job, SysTime t) {
+  const Step& step = job.script.steps()[job.run.next_step];
+  const bool boundary =
+      step.kind == StepKind::StartProcess || step.kind == StepKind::Stage || step.kind == StepKind::Item;
+  if (boundary && job.run.cancel_flag) {
+    stop_cancelled_locked(job, t);
+    return;
+  }
+  const Visibility vis = visibility(job.info.job_type);
+  const auto emit = [&](NotificationLevel level, std::optional<std::string> text, bool completed,
+                        bool with_parameters) {
+    if (step.lost) return;
+    if (!step.direct) {
+      if (vis == Visibility::None) return;
+      if (vis == Visibility::ErrorOnly && text && level != NotificationLevel::Error) text = std::string();
+    }
+    if (step.arrives_after.count() > 0 && profile_.new_notifier) {  // older notifiers write at once
+      PendingRow row{t + step.arrives_after, t, job.info.uid, level, std::move(text), completed, std::nullopt};
+      if (with_parameters) row.parameters = step.data;
+      pending_.push_back(std::move(row));
+      return;
+    }
+    store_locked(job, t, level, std::move(text), completed, with_parameters ? &step.data : nullptr);
+  };
+  const auto plain = [&](const std::optional<std::string>& text) { return text ? *text : std::string(); };
+  const bool errors_only = vis != Visibility::Full && !step.direct;
+  switch (step.kind) {
+    case StepKind::StartProcess: {
+      if (!job.run.started_once) {
+        clear_job_locked(job.info.job_type, job.info.uid);  // a new run clears the old one (§1.5)
+        job.run.started_once = true;
+      }
+      job.run.process_started = t;
+      job.run.process_open = true;
+      auto text = render(step, job, t);
+      job.run.progress.start_process(t, plain(text), job.info.uid, job.info.user_id);
+      if (!text || text->empty()) text = job.info.job_type + " process started";
+      emit(NotificationLevel::Info, text, false, profile_.parameters_row);
+      break;
+    }
+    case StepKind::Stage:
+    case StepKind::Item:
+    case StepKind::Message: {
+      const auto text = render(step, job, t);
+      if (step.kind == StepKind::Stage) job.run.progress.start_stage(t, plain(text));
+      if (step.kind == StepKind::Item) job.run.progress.start_item(t, plain(text));
+      if (!errors_only || step.level == NotificationLevel::Error) emit(step.level, text, false, false);
+      break;
+    }
+    case StepKind::FailedStage: {
+      const auto text = render(step, job, t);
+      job.run.progress.fail_stage(t, plain(text));
+      emit(NotificationLevel::Error, text, false, false);
+      break;
+    }
+    case StepKind::Summary:
+      set_summary_locked(job.info.job_type, job.info.uid, step.data, t);
+      break;
+    case StepKind::ObjectError:
+      job.run.progress.add_error(step.data.value("id", ""), step.data.value("code", ""), step.data);
+      break;
+    case StepKind::CompleteProcess: {
+      job.run.process_open = false;
+      const auto text = render(step, job, t);
+      job.run.progress.end_process(t, "SUCCESS", text, std::nullopt);
+      emit(NotificationLevel::Info, text, true, false);
+      break;
+    }
+    case StepKind::FailProcess: {
+      job.run.process_open = false;
+      job.run.failed = true;
+      const auto text = render(step, job, t);
+      job.run.progress.end_process(t, "ERROR", std::nullopt, text);
+      emit(NotificationLevel::Error, text, true, false);
+      break;
+    }
+    case StepKind::Abort:
+      job.run.progress.end_process(t, "ERROR", std::nullopt, std::nullopt);
+      finish_locked(job, t, "FAILED");
+      return;
+    case StepKind::Die:
+      job.run.died_at = t;
+      job.info.last_alive = t;
+      return;
+  }
+  job.info.last_alive = t;
+  if (++job.run.next_step < job.script.steps().size()) {
+    job.run.next_at = t + job.script.steps()[job.run.next_step].after;
+    return;
+  }
+  if (job.run.process_open && profile_.scheduler_grid) {
+    // RecordingJobProgress#autoComplete (2.41+): a job that returned without completing.
+    job.run.process_open = false;
+    job.run.progress.end_process(t, "SUCCESS", std::string("(process completed implicitly)"), std::nullopt);
+    if (vis != Visibility::None) {
+      store_locked(job, t, NotificationLevel::Info,
+                   vis == Visibility::Full ? std::optional<std::string>("(process completed implicitly)")
+                                           : std::optional<std::string>(std::string()),
+                   true, nullptr);
+    }
+  }
+  const char* status = job.run.failed ? "FAILED" : "COMPLETED";
+  if (job.script.commit_delay().count() > 0) {
+    job.run.finish_at = t + job.script.commit_delay();
+    job.run.finish_status = status;
+    return;
+  }
+  finish_locked(job, t, status);
+}
+
+DHIS2CPP_INLINE void JobEngine::stop_cancelled_locked(Job& job, SysTime t) {
+  job.run.progress.cancel(t);
+  if (profile_.scheduler_grid) {
+    finish_locked(job, t, "STOPPED");  // finishRunCancel: no row at all (§1.5)
+    return;
+  }
+  // <=2.40: startingStage throws a CancellationException without a message, which reaches
+  // failedProcess(Exception): "Process failed: " + the class name (JobProgress#getMessage, 2.40.0).
+  if (visibility(job.info.job_type) != Visibility::None) {
+    store_locked(job, t, NotificationLevel::Error,
+                 std::string("Process failed: java.util.concurrent.CancellationException"), true, nullptr);
+  }
+  finish_locked(job, t, "STOPPED");
+}
+
+DHIS2CPP_INLINE void JobEngine::finish_locked(Job& job, SysTime t, const char* status) {
+  std::string final_status = status;
+  if (final_status == "STOPPED" && !profile_.stopped_status) final_status = "FAILED";
+  job.run.finish_at.reset();
+  job.run.next_persist.reset();
+  job.info.last_executed_status = final_status;
+  job.info.last_finished = t;
+  job.info.last_updated = t;
+  job.info.finished_run_started = job.info.last_executed;
+  job.info.last_alive.reset();
+  if (!job.info.cron_expression.empty()) job.info.scheduling_type = "CRON";
+  if (job.info.ad_hoc) {
+    job.info.job_status = "DISABLED";
+    job.info.enabled = false;
+  } else {
+    job.info.job_status = "SCHEDULED";
+  }
+  persist_progress_locked(job, t);
+  if (!job.script.result().is_null() && final_status == "COMPLETED") {
+    results_[job.info.job_type] = stamped_result(job.script.result(), job.info.last_executed, t);
+  }
+  start_queued_continuous_locked(job.info.job_type, t);
+}
+
+DHIS2CPP_INLINE nlohmann::json JobEngine::stamped_result(nlohmann::json result, std::optional<SysTime> started,
+                                                         SysTime finished) const {
+  if (!result.is_object()) return result;
+  for (auto& entry : result.items()) {
+    if (!entry.value().is_object()) continue;
+    entry.value()["finishedTime"] = format_time(finished);
+    if (profile_.integrity_start_time && started) entry.value()["startTime"] = format_time(*started);
+  }
+  return result;
+}
+
+// ---- the notifier store ------------------------------------------------------------------
+
+DHIS2CPP_INLINE void JobEngine::store_locked(Job& job, SysTime t, NotificationLevel level,
+                                             std::optional<std::string> text, bool completed,
+                                             const nlohmann::json* parameters) {
+  // The row's time is the clock of the node that runs the job.
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>((t + time_.job_node_offset).time_since_epoch()).count();
+  if (profile_.ids_from_timestamp && ms <= last_row_ms_) ms = last_row_ms_ + 1;  // unique per node (§1.2)
+  last_row_ms_ = std::max(last_row_ms_, ms);
+  const SysTime stamped{std::chrono::duration_cast<SysTime::duration>(std::chrono::milliseconds(ms))};
+
+  Notification n;
+  if (profile_.ids_equal_job_id && job.in_memory) {
+    n.id = job.info.uid;
+  } else if (profile_.ids_from_timestamp) {
+    n.id = uid_from_timestamp(ms);
+  } else {
+    n.id = new_uid_locked();
+  }
+  n.uid = n.id;
+  n.level = level;
+  n.level_name = to_string(level);
+  n.category = job.info.job_type;
+  n.time = format_time(stamped);
+  n.message = std::move(text);
+  n.completed = completed;
+  if (parameters) {
+    n.data_type = "PARAMETERS";
+    if (!parameters->is_null()) n.data = *parameters;
   }
 
-  const VersionProfile& profile() const noexcept { return profile_; }
-  const ServerTimeZone& time_zone() const noexcept { return time_.time_zone; }
-
-  // A duration as DHIS2 writes one (Commons formatDurationHMS): "H:mm:ss.SSS".
-  static std::string format_duration(std::chrono::milliseconds d) {
-    const auto ms = d.count();
-    char buffer[48];
-    std::snprintf(buffer, sizeof buffer, "%lld:%02lld:%02lld.%03lld", static_cast<long long>(ms / 3600000),
-                  static_cast<long long>(ms / 60000 % 60), static_cast<long long>(ms / 1000 % 60),
-                  static_cast<long long>(ms % 1000));
-    return buffer;
+  const std::string& type = job.info.job_type;
+  if (!profile_.new_notifier) shorten_pool_if_full_locked(type);
+  Feed& feed = feeds_[type][job.info.uid];
+  const std::size_t before = feed.rows.size();
+  if (!feed.rows.empty() && feed.rows.front().level == NotificationLevel::Loop) feed.rows.pop_front();
+  feed.rows.push_front(std::move(n));
+  feed.newest_time = stamped;
+  feed.seq = ++seq_;
+  last_write_ = t;
+  if (profile_.new_notifier) {
+    // FIFO per job, but the very first row (the parameters) is always kept (§1.4); the
+    // max-jobs cap waits for the notifier to be idle (clean_if_idle_locked).
+    while (feed.rows.size() > kMaxMessagesPerJob) feed.rows.erase(feed.rows.end() - 2);
+  } else if (feed.rows.size() > before) {
+    pool_order_[type].push_front(job.info.uid);
   }
+}
 
-  // A time as the server writes it: wall clock in its zone, "yyyy-MM-ddTHH:mm:ss.SSS".
-  std::string format_time(SysTime t) const { return time_.time_zone.format(t); }
-
-  // ---- scripts ---------------------------------------------------------------------------
-
-  // The next job of `job_type` started by an API call runs `script` (one use each, in order).
-  void script_next(const std::string& job_type, JobScript script) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    next_scripts_[job_type].push_back(std::move(script));
+DHIS2CPP_INLINE void JobEngine::shorten_pool_if_full_locked(const std::string& type) {
+  auto& order = pool_order_[type];
+  if (order.size() < kMaxMessagesPerJob) return;
+  const std::string victim = order.back();
+  order.pop_back();
+  auto jobs = feeds_.find(type);
+  if (jobs == feeds_.end()) return;
+  auto feed = jobs->second.find(victim);
+  if (feed == jobs->second.end() || feed->second.rows.empty()) return;
+  auto& rows = feed->second.rows;
+  if (rows.front().level == NotificationLevel::Loop) {
+    rows.pop_front();
+  } else {
+    rows.pop_back();
   }
-  // Every later job of `job_type` runs `script` unless script_next() queued one.
-  void set_default_script(const std::string& job_type, JobScript script) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    default_scripts_[job_type] = std::move(script);
-  }
+  if (rows.empty()) jobs->second.erase(feed);
+}
 
-  // The script queued by script_next() for `job_type`, taken (for kick-offs that build their own
-  // script around it); empty when none is queued.
-  std::optional<JobScript> take_next_script(const std::string& job_type) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto next = next_scripts_.find(job_type);
-    if (next == next_scripts_.end() || next->second.empty()) return std::nullopt;
+DHIS2CPP_INLINE std::vector<std::string> JobEngine::jobs_by_recency_locked(
+    const std::map<std::string, Feed>& jobs) const {
+  std::vector<std::pair<std::uint64_t, std::string>> order;
+  for (const auto& entry : jobs) order.emplace_back(entry.second.seq, entry.first);
+  std::sort(order.rbegin(), order.rend());
+  std::vector<std::string> out;
+  for (auto& entry : order) out.push_back(std::move(entry.second));
+  return out;
+}
+
+DHIS2CPP_INLINE nlohmann::ordered_json JobEngine::overview_locked(const std::string& type, bool gist) const {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  const auto it = feeds_.find(type);
+  if (it == feeds_.end()) return out;
+  std::vector<std::string> order;
+  if (profile_.new_notifier) {
+    order = jobs_by_recency_locked(it->second);  // most recent job first
+  } else {
+    for (const auto& entry : it->second) order.push_back(entry.first);  // a hash map: no order
+  }
+  for (const auto& uid : order) {
+    const auto& rows = it->second.at(uid).rows;
+    if (rows.empty()) continue;
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    if (gist && profile_.new_notifier) {
+      list.push_back(nlohmann::ordered_json(rows.front().to_json()));
+      if (rows.size() > 1) list.push_back(nlohmann::ordered_json(rows.back().to_json()));
+    } else {
+      for (const auto& row : rows) list.push_back(nlohmann::ordered_json(row.to_json()));
+    }
+    out[uid] = std::move(list);
+  }
+  return out;
+}
+
+DHIS2CPP_INLINE void JobEngine::set_summary_locked(const std::string& type, const std::string& uid,
+                                                   const nlohmann::json& value, SysTime t) {
+  summaries_[type][uid] = StoredSummary{value, ++seq_, t};
+  if (!profile_.new_notifier) cap_summaries_locked(type, std::nullopt);  // <=2.41.3: 500 per type (§1.4)
+}
+
+DHIS2CPP_INLINE void JobEngine::cap_summaries_locked(const std::string& type, std::optional<SysTime> now) {
+  auto it = summaries_.find(type);
+  if (it == summaries_.end()) return;
+  std::vector<std::pair<std::uint64_t, std::string>> order;
+  for (const auto& entry : it->second) order.emplace_back(entry.second.seq, entry.first);
+  std::sort(order.rbegin(), order.rend());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const bool too_old = now && *now - it->second.at(order[i].second).set_at > kMaxAge;
+    if (i >= kMaxJobsPerType || too_old) it->second.erase(order[i].second);
+  }
+}
+
+DHIS2CPP_INLINE void JobEngine::clean_if_idle_locked(SysTime t) {
+  if (!profile_.new_notifier || !last_write_) return;
+  const std::chrono::milliseconds idle = profile_.version >= ServerVersion{2, 42, 0, 0, true}
+                                             ? std::chrono::milliseconds(std::chrono::minutes(10))
+                                             : std::chrono::milliseconds(std::chrono::minutes(1));
+  if (t - *last_write_ < idle) return;
+  for (auto& type : feeds_) {
+    const auto order = jobs_by_recency_locked(type.second);
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const bool too_old = t - type.second.at(order[i]).newest_time > kMaxAge;
+      if (i >= kMaxJobsPerType || too_old) clear_job_locked(type.first, order[i]);
+    }
+  }
+  for (const auto& type : summaries_) cap_summaries_locked(type.first, t);
+}
+
+DHIS2CPP_INLINE void JobEngine::clear_job_locked(const std::string& type, const std::string& uid) {
+  if (auto it = feeds_.find(type); it != feeds_.end()) it->second.erase(uid);
+  if (auto it = summaries_.find(type); it != summaries_.end()) it->second.erase(uid);
+  if (auto it = pool_order_.find(type); it != pool_order_.end()) {
+    it->second.erase(std::remove(it->second.begin(), it->second.end(), uid), it->second.end());
+  }
+}
+
+DHIS2CPP_INLINE const JobEngine::Feed* JobEngine::find_feed_locked(const std::string& type,
+                                                                   const std::string& uid) const {
+  const auto it = feeds_.find(type);
+  if (it == feeds_.end()) return nullptr;
+  const auto job = it->second.find(uid);
+  return job == it->second.end() ? nullptr : &job->second;
+}
+
+// ---- jobs and ids --------------------------------------------------------------------------
+
+DHIS2CPP_INLINE bool JobEngine::expired(const Job& job, SysTime now) {
+  return job.info.ad_hoc && !job.in_memory && job.info.last_finished &&
+         now - *job.info.last_finished >= kAdHocRowsKept;
+}
+
+DHIS2CPP_INLINE JobEngine::Job* JobEngine::find_locked(const std::string& uid, SysTime now) {
+  const auto it = jobs_.find(uid);
+  if (it == jobs_.end() || expired(it->second, now)) return nullptr;
+  return &it->second;
+}
+
+DHIS2CPP_INLINE JobEngine::Job& JobEngine::add_job_locked(Job job) {
+  job.order = ++seq_;
+  const std::string uid = job.info.uid;
+  return jobs_[uid] = std::move(job);
+}
+
+DHIS2CPP_INLINE JobScript JobEngine::take_script_locked(const std::string& type, const nlohmann::json& parameters) {
+  auto next = next_scripts_.find(type);
+  if (next != next_scripts_.end() && !next->second.empty()) {
     JobScript script = std::move(next->second.front());
     next->second.pop_front();
     return script;
   }
+  const auto fallback = default_scripts_.find(type);
+  if (fallback != default_scripts_.end()) return fallback->second;
+  return JobScript::default_for(type, parameters);
+}
 
-  // The script a saved configuration runs from its next run on.
-  void set_configuration_script(const std::string& uid, JobScript script) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const SysTime now = catch_up_locked();
-    if (Job* job = find_locked(uid, now)) job->script = std::move(script);
+DHIS2CPP_INLINE std::string JobEngine::ad_hoc_name_locked(const std::string& type, SysTime now) {
+  if (profile_.scheduler_grid) {
+    // "<TYPE> (<epoch millis>)", made unique as 2.42's nowUnique() does (§2.1).
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    if (ms <= last_name_ms_) ms = last_name_ms_ + 1;
+    last_name_ms_ = ms;
+    return type + " (" + std::to_string(ms) + ")";
   }
-
-  // ---- starting, executing, cancelling -------------------------------------------------------
-
-  enum class SubmitStatus { Accepted, AlreadyRunning };
-  struct Submitted {
-    SubmitStatus status = SubmitStatus::Accepted;
-    JobInfo job;
-  };
-
-  // A kick-off: creates an ad-hoc job and starts or queues it as the version does (§2.3).
-  // `guard_running` applies the "already running" rule of 2.38-2.40 (silent drop or 409).
-  Submitted submit(const std::string& job_type, nlohmann::json parameters, const std::string& user_id,
-                   bool guard_running, std::optional<JobScript> script = std::nullopt) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const SysTime now = catch_up_locked();
-    Job job;
-    job.info.uid = new_uid_locked();
-    job.info.job_type = job_type;
-    job.info.name = ad_hoc_name_locked(job_type, now);
-    job.info.created = now;
-    job.info.last_updated = now;
-    job.info.parameters = parameters;
-    job.info.user_id = user_id;
-    job.in_memory = !profile_.scheduler_grid;
-    job.script = script ? std::move(*script) : take_script_locked(job_type, parameters);
-
-    if (!profile_.scheduler_grid) {
-      if (guard_running && running_of_type_locked(job_type)) {
-        if (profile_.already_running == AlreadyRunning::Conflict) {
-          job.info.job_status = "FAILED";
-          return Submitted{SubmitStatus::AlreadyRunning, job.info};
-        }
-        job.info.dropped = true;  // 2.38: logged and forgotten; its feed stays [] forever
-        return Submitted{SubmitStatus::Accepted, add_job_locked(std::move(job)).info};
-      }
-      Job& added = add_job_locked(std::move(job));
-      start_locked(added, now);
-      return Submitted{SubmitStatus::Accepted, added.info};
-    }
-    Job& added = add_job_locked(std::move(job));
-    enqueue_locked(added, now);
-    return Submitted{SubmitStatus::Accepted, added.info};
-  }
-
-  // A saved job configuration that /api/jobConfigurations/{uid}/execute can run.
-  void add_job_configuration(const std::string& uid, const std::string& job_type, const std::string& name,
-                             JobScript script, nlohmann::json parameters = nlohmann::json::object()) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const SysTime now = catch_up_locked();
-    Job job;
-    job.info.uid = uid;
-    job.info.job_type = job_type;
-    job.info.name = name;
-    job.info.ad_hoc = false;
-    job.info.scheduling_type = "CRON";
-    job.info.cron_expression = "0 0 3 ? * *";
-    job.info.created = now;
-    job.info.last_updated = now;
-    job.info.parameters = std::move(parameters);
-    job.script = std::move(script);
-    add_job_locked(std::move(job));
-  }
-
-  enum class ExecuteStatus { Started, NotFound, AlreadyRunning, AlreadyRanOnce };
-  // Runs a saved configuration now: at once on <=2.40, at the next scheduler tick on 2.41+,
-  // later when a job of its type runs (one per type). Until the run starts its row keeps the
-  // previous run's status and times, and the feed keeps the previous run's rows (§1.5, §3.1).
-  ExecuteStatus execute(const std::string& uid) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const SysTime now = catch_up_locked();
-    Job* job = find_locked(uid, now);
-    if (!job || job->in_memory) return ExecuteStatus::NotFound;  // <=2.40 API-started: no row (§3.1)
-    if (job->info.job_status == "RUNNING" || job->queued) return ExecuteStatus::AlreadyRunning;
-    // <=2.40 refuses while any job of the type runs (isRunning(jobType)): E7006.
-    if (!profile_.scheduler_grid && running_of_type_locked(job->info.job_type)) return ExecuteStatus::AlreadyRunning;
-    // A finished ONCE_ASAP (API-started) job is not run again (§3.1 "Job did already run once.").
-    if (job->info.ad_hoc && job->info.last_finished) return ExecuteStatus::AlreadyRanOnce;
-    job->info.enabled = true;
-    if (!profile_.scheduler_grid) {
-      start_locked(*job, now);
-    } else {
-      // tryExecuteNow: ONCE_ASAP and SCHEDULED; nothing else on the row changes.
-      job->info.scheduling_type = "ONCE_ASAP";
-      enqueue_locked(*job, now);
-    }
-    return ExecuteStatus::Started;
-  }
-
-  enum class CancelStatus { Requested, NotFound };
-  // POST /api/jobConfigurations/{uid}/cancel (2.41+, §3.2): a queued job is reverted at once and
-  // never writes a row; a running one is flagged, the flag is applied by the next housekeeping
-  // run (every 20 s), and the job stops at its next stage or item, without a final row.
-  CancelStatus cancel(const std::string& uid) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const SysTime now = catch_up_locked();
-    Job* job = find_locked(uid, now);
-    if (!job) return CancelStatus::NotFound;
-    request_cancel_locked(*job, now);
-    return CancelStatus::Requested;
-  }
-
-  enum class RevertStatus { Reverted, NotFound, NotRunning, StillAlive };
-  // POST /api/jobConfigurations/{uid}/revert (2.41.1+): a job stuck in RUNNING is marked FAILED
-  // and freed. 2.42+ refuses while the job was seen alive within the last minute.
-  RevertStatus revert(const std::string& uid) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const SysTime now = catch_up_locked();
-    Job* job = find_locked(uid, now);
-    if (!job || job->in_memory) return RevertStatus::NotFound;
-    if (job->info.job_status != "RUNNING") return RevertStatus::NotRunning;
-    if (profile_.revert_needs_stale_heartbeat && job->info.last_alive &&
-        now <= *job->info.last_alive + std::chrono::minutes(1)) {
-      return RevertStatus::StillAlive;
-    }
-    finish_locked(*job, now, "FAILED");  // no longer RUNNING: none of its steps runs again
-    return RevertStatus::Reverted;
-  }
-
-  // POST /api/scheduling/cancel/{type}: the last running job of that type (all versions).
-  void cancel_type(const std::string& job_type) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const SysTime now = catch_up_locked();
-    Job* last = nullptr;
-    for (auto& entry : jobs_) {
-      Job& job = entry.second;
-      if (job.info.job_type == job_type && job.info.job_status == "RUNNING" && !job.run.died_at &&
-          (!last || job.order > last->order)) {
-        last = &job;
-      }
-    }
-    if (last) request_cancel_locked(*last, now);
-  }
-
-  // ---- reads -------------------------------------------------------------------------------
-
-  // GET /api/system/tasks/{type}/{id}: newest first. With `stale_rule` (2.41.1+, §1.6), a list
-  // whose newest row is not completed while the job is not RUNNING is wiped (rows and summary)
-  // and its newest row returned once, marked completed.
-  std::vector<Notification> feed(const std::string& job_type, const std::string& uid, bool stale_rule) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const SysTime now = catch_up_locked();
-    const Feed* stored = find_feed_locked(job_type, uid);
-    if (!stored || stored->rows.empty()) return {};
-    std::vector<Notification> rows(stored->rows.begin(), stored->rows.end());
-    if (stale_rule && profile_.stale_check && !rows.front().completed) {
-      const Job* job = find_locked(uid, now);
-      if (!job || job->info.job_status != "RUNNING") {
-        Notification synthetic = rows.front();
-        synthetic.completed = true;
-        clear_job_locked(job_type, uid);
-        return {synthetic};
-      }
-    }
-    return rows;
-  }
-
-  // GET /api/system/tasks/{type}: {jobId: [rows]}; gist trims each list to [newest, oldest].
-  nlohmann::ordered_json overview(const std::string& job_type, bool gist) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    catch_up_locked();
-    return overview_locked(job_type, gist);
-  }
-
-  // GET /api/system/tasks: {type: {jobId: [rows]}}.
-  nlohmann::ordered_json all(bool gist) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    catch_up_locked();
-    nlohmann::ordered_json out = nlohmann::ordered_json::object();
-    for (const auto& type : profile_.job_types) {
-      auto jobs = overview_locked(type, gist);
-      // The new notifier lists only types with data; the old map has every type (§1.1).
-      if (!jobs.empty() || !profile_.new_notifier) out[type] = std::move(jobs);
-    }
-    return out;
-  }
-
-  // GET /api/system/taskSummaries/{type}/{id}: empty when there is none.
-  std::optional<nlohmann::json> summary(const std::string& job_type, const std::string& uid) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    catch_up_locked();
-    const auto type = summaries_.find(job_type);
-    if (type == summaries_.end()) return std::nullopt;
-    const auto it = type->second.find(uid);
-    if (it == type->second.end()) return std::nullopt;
-    return it->second.value;
-  }
-
-  // GET /api/system/taskSummaries/{type}: {jobId: summary}, most recently set first.
-  nlohmann::ordered_json summaries(const std::string& job_type) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    catch_up_locked();
-    nlohmann::ordered_json out = nlohmann::ordered_json::object();
-    const auto type = summaries_.find(job_type);
-    if (type == summaries_.end()) return out;
-    std::vector<std::pair<std::uint64_t, std::string>> order;
-    for (const auto& entry : type->second) order.emplace_back(entry.second.seq, entry.first);
-    std::sort(order.rbegin(), order.rend());
-    for (const auto& entry : order) out[entry.second] = type->second.at(entry.second).value;
-    return out;
-  }
-
-  // DELETE /api/system/tasks[/{type}[/{id}]] (2.40.8+, §1.1). An empty type means every type.
-  void clear_notifications(const std::string& job_type, const std::string& uid = {},
-                           std::optional<std::size_t> max_count = std::nullopt,
-                           std::optional<int> max_age_days = std::nullopt) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const SysTime now = catch_up_locked();
-    if (!uid.empty()) {
-      clear_job_locked(job_type, uid);
-      return;
-    }
-    std::vector<std::string> types;
-    if (job_type.empty()) {
-      for (const auto& entry : feeds_) types.push_back(entry.first);
-    } else {
-      types.push_back(job_type);
-    }
-    for (const auto& type : types) {
-      auto it = feeds_.find(type);
-      if (it == feeds_.end()) continue;
-      if (!max_count && !max_age_days) {
-        std::vector<std::string> uids;
-        for (const auto& f : it->second) uids.push_back(f.first);
-        for (const auto& u : uids) clear_job_locked(type, u);
-        continue;
-      }
-      auto order = jobs_by_recency_locked(it->second);
-      for (std::size_t i = 0; i < order.size(); ++i) {
-        const Feed& f = it->second.at(order[i]);
-        const bool too_many = max_count && i >= *max_count;
-        const bool too_old = max_age_days && now - f.newest_time > std::chrono::hours(24 * *max_age_days);
-        if (too_many || too_old) clear_job_locked(type, order[i]);
-      }
-    }
-  }
-
-  // The job row, or empty when there is none: <=2.40 API-started jobs live in memory only, and
-  // ad-hoc rows are deleted 24 h after they finish.
-  std::optional<JobInfo> job_row(const std::string& uid) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const SysTime now = catch_up_locked();
-    const Job* job = find_locked(uid, now);
-    if (!job || job->in_memory) return std::nullopt;
-    return job->info;
-  }
-
-  // Any job the emulator knows, in-memory ones included (for tests).
-  std::optional<JobInfo> job(const std::string& uid) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const SysTime now = catch_up_locked();
-    const Job* job = find_locked(uid, now);
-    if (!job) return std::nullopt;
-    return job->info;
-  }
-
-  std::vector<JobInfo> jobs() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const SysTime now = catch_up_locked();
-    std::vector<const Job*> ordered;
-    for (const auto& entry : jobs_) {
-      if (!expired(entry.second, now)) ordered.push_back(&entry.second);
-    }
-    std::sort(ordered.begin(), ordered.end(), [](const Job* a, const Job* b) { return a->order < b->order; });
-    std::vector<JobInfo> out;
-    for (const Job* job : ordered) out.push_back(job->info);
-    return out;
-  }
-
-  // What GET /api/scheduling/running/{type} shows of a running job on 2.41+: its progress now.
-  nlohmann::json live_progress(const std::string& uid) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const SysTime now = catch_up_locked();
-    const Job* job = find_locked(uid, now);
-    if (!job) return nullptr;
-    return job->run.progress.to_json(now, time_.time_zone, true);
-  }
-
-  // Jobs of a type that are running now.
-  std::vector<JobInfo> running(const std::string& job_type = {}) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    catch_up_locked();
-    std::vector<JobInfo> out;
-    for (const auto& entry : jobs_) {
-      const JobInfo& info = entry.second.info;
-      if (info.job_status == "RUNNING" && (job_type.empty() || info.job_type == job_type)) out.push_back(info);
-    }
-    return out;
-  }
-
-  // The result the last finished job of a type left for its type's result endpoint (data
-  // integrity), or null.
-  nlohmann::json last_result(const std::string& job_type) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    catch_up_locked();
-    const auto it = results_.find(job_type);
-    return it == results_.end() ? nlohmann::json() : it->second;
-  }
-
-  // Runs everything that fell due by the clock's now.
-  void catch_up() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    catch_up_locked();
-  }
-
-  // Whether `type` writes its progress to the notifier (§1.5 isUsingNotifications).
-  static bool notifies_progress(const std::string& type) {
-    static const char* const full[] = {
-        "RESOURCE_TABLE", "SEND_SCHEDULED_MESSAGE", "ANALYTICS_TABLE", "CONTINUOUS_ANALYTICS_TABLE",
-        "DATA_SET_NOTIFICATION", "MONITORING", "VALIDATION_RESULTS_NOTIFICATION", "SYSTEM_VERSION_UPDATE_CHECK",
-        "DATA_SYNC", "SINGLE_EVENT_DATA_SYNC", "TRACKED_ENTITY_DATA_SYNC", "EVENT_PROGRAMS_DATA_SYNC",
-        "TRACKER_PROGRAMS_DATA_SYNC", "SMS_SEND", "PREDICTOR", "DATAVALUE_IMPORT",
-        "COMPLETE_DATA_SET_REGISTRATION_IMPORT", "METADATA_IMPORT", "TRACKER_IMPORT_JOB", "GEOJSON_IMPORT",
-        "GML_IMPORT"};
-    return std::find(std::begin(full), std::end(full), type) != std::end(full);
-  }
-
- private:
-  struct Run {
-    std::size_t next_step = 0;
-    SysTime next_at;
-    SysTime process_started;
-    bool started_once = false;   // a StartProcess ran: later ones do not clear
-    bool process_open = false;   // a process started and has not completed or failed
-    bool failed = false;
-    bool cancel_flag = false;                 // applied: stop at the next stage or item
-    std::optional<SysTime> cancel_requested;  // 2.41+: waits for the housekeeping run
-    std::optional<SysTime> died_at;
-    std::optional<SysTime> finish_at;         // the steps are done; the row is committed then
-    std::string finish_status;
-    std::optional<SysTime> next_persist;      // 2.41+: the progress snapshot every 10 s (§3.3)
-    ProgressRecorder progress;
-  };
-  // A row waiting in the notifier's asynchronous queue (2.40.8+, 2.41.4+, 2.42+; §1.4).
-  struct PendingRow {
-    SysTime due;
-    SysTime written;  // when the job made the call: the row's time
-    std::string uid;
-    NotificationLevel level;
-    std::optional<std::string> text;
-    bool completed;
-    std::optional<nlohmann::json> parameters;
-  };
-  struct Job {
-    JobInfo info;
-    JobScript script;
-    Run run;
-    bool in_memory = false;  // <=2.40 API-started: no job row, ids equal the job id
-    bool queued = false;
-    SysTime queued_at;
-    std::uint64_t order = 0;
-  };
-  struct Feed {
-    std::deque<Notification> rows;  // newest first
-    SysTime newest_time;
-    std::uint64_t seq = 0;
-  };
-  static constexpr std::chrono::seconds kProgressEvery{10};  // §3.3: the `alive` observer
-  struct StoredSummary {
-    nlohmann::json value;
-    std::uint64_t seq = 0;
-    SysTime set_at{};  // its own age timestamp (§1.4)
-  };
-
-  // ---- time and scheduling -------------------------------------------------------------------
-
-  static SysTime floor_to_tick(SysTime t) {
-    const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
-    const auto loop = std::chrono::duration_cast<std::chrono::milliseconds>(kSchedulerLoop);
-    return SysTime(std::chrono::duration_cast<SysTime::duration>(since - since % loop));
-  }
-  static SysTime next_tick_after(SysTime t) { return floor_to_tick(t) + kSchedulerLoop; }
-
-  bool is_continuous(const std::string& type) const {  // §2.3
-    if (type == "METADATA_IMPORT" || type == "TRACKER_IMPORT_JOB" || type == "DATA_INTEGRITY" ||
-        type == "DATA_INTEGRITY_DETAILS") {
-      return true;
-    }
-    return profile_.continuous_geojson && (type == "GEOJSON_IMPORT" || type == "SMS_INBOUND_PROCESSING");
-  }
-
-  bool running_of_type_locked(const std::string& type) const {
-    for (const auto& entry : jobs_) {
-      if (entry.second.info.job_type == type && entry.second.info.job_status == "RUNNING") return true;
-    }
-    return false;
-  }
-
-  void enqueue_locked(Job& job, SysTime now) {
-    job.queued = true;
-    job.queued_at = now;
-    job.info.job_status = "SCHEDULED";
-    if (is_continuous(job.info.job_type)) start_queued_continuous_locked(job.info.job_type, now);
-  }
-
-  // Continuous types start at once, one at a time per type.
-  void start_queued_continuous_locked(const std::string& type, SysTime now) {
-    if (!is_continuous(type) || running_of_type_locked(type)) return;
-    if (Job* next = oldest_queued_locked(type)) start_locked(*next, now);
-  }
-
-  Job* oldest_queued_locked(const std::string& type) {
-    Job* oldest = nullptr;
-    for (auto& entry : jobs_) {
-      Job& job = entry.second;
-      if (job.queued && job.info.job_type == type && (!oldest || job.order < oldest->order)) oldest = &job;
-    }
-    return oldest;
-  }
-
-  // tryStart: RUNNING, lastExecuted and lastAlive now, the previous progress cleared (§3.3).
-  void start_locked(Job& job, SysTime t) {
-    job.queued = false;
-    job.run = Run{};
-    job.info.job_status = "RUNNING";
-    job.info.last_executed = t;
-    job.info.last_alive = t;
-    job.info.progress = nullptr;
-    if (profile_.progress_endpoint) job.run.next_persist = t + kProgressEvery;
-    if (job.script.steps().empty()) {
-      finish_locked(job, t, "COMPLETED");
-      return;
-    }
-    job.run.next_at = t + job.script.steps().front().after;
-  }
-
-  void persist_progress_locked(Job& job, SysTime t) {
-    if (!profile_.progress_endpoint || job.run.progress.empty()) return;
-    job.info.progress = job.run.progress.to_json(t, time_.time_zone, true);
-  }
-
-  // The next moment something happens, or empty when nothing is pending.
-  std::optional<SysTime> next_event_locked() const {
-    std::optional<SysTime> next;
-    const auto consider = [&next](SysTime t) {
-      if (!next || t < *next) next = t;
-    };
-    bool tick_needed = false;
-    for (const auto& row : pending_) consider(row.due);
-    for (const auto& entry : jobs_) {
-      const Job& job = entry.second;
-      if (job.info.job_status == "RUNNING") {
-        if (job.run.died_at) {
-          consider(*job.run.died_at + kRescheduleStaleAfter);
-        } else if (job.run.finish_at) {
-          consider(*job.run.finish_at);
-        } else {
-          consider(job.run.next_at);
-          if (job.run.cancel_requested && !job.run.cancel_flag) tick_needed = true;
-        }
-        if (job.run.next_persist && !job.run.died_at) consider(*job.run.next_persist);
-      }
-      if (job.queued && !is_continuous(job.info.job_type)) tick_needed = true;
-    }
-    if (tick_needed && profile_.scheduler_grid) consider(last_tick_ + kSchedulerLoop);
-    return next;
-  }
-
-  SysTime catch_up_locked() {
-    const SysTime now = clock_.now();
-    while (true) {
-      const auto next = next_event_locked();
-      if (!next || *next > now) break;
-      clean_if_idle_locked(*next);
-      process_event_locked(*next);
-    }
-    clean_if_idle_locked(now);
-    // Ticks with nothing to do still pass; remember the last one so the next starts from it.
-    if (floor_to_tick(now) > last_tick_) last_tick_ = floor_to_tick(now);
-    return now;
-  }
-
-  // Does one thing that falls due at `t`: a queued row is stored, a run's row is committed, the
-  // scheduler ticks, a job runs its next step or gets a progress snapshot.
-  void process_event_locked(SysTime t) {
-    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-      if (it->due != t) continue;
-      const PendingRow row = std::move(*it);
-      pending_.erase(it);
-      if (Job* job = find_locked(row.uid, t)) {
-        store_locked(*job, row.written, row.level, row.text, row.completed, row.parameters ? &*row.parameters : nullptr);
-      }
-      return;
-    }
-    if (profile_.scheduler_grid && t == last_tick_ + kSchedulerLoop) {
-      run_tick_locked(t);
-      return;
-    }
-    std::vector<Job*> due;
-    for (auto& entry : jobs_) {
-      Job& job = entry.second;
-      if (job.info.job_status != "RUNNING") continue;
-      const SysTime at = job.run.died_at    ? *job.run.died_at + kRescheduleStaleAfter
-                         : job.run.finish_at ? *job.run.finish_at
-                                             : job.run.next_at;
-      if (at == t) due.push_back(&job);
-    }
-    std::sort(due.begin(), due.end(), [](const Job* a, const Job* b) { return a->order < b->order; });
-    if (due.empty()) {
-      for (auto& entry : jobs_) {
-        Job& job = entry.second;
-        if (job.info.job_status == "RUNNING" && job.run.next_persist && *job.run.next_persist == t) {
-          persist_progress_locked(job, t);
-          job.run.next_persist = t + kProgressEvery;
-          return;
-        }
-      }
-      return;
-    }
-    Job& job = *due.front();
-    if (job.run.died_at) {
-      // rescheduleStaleJobs: no heartbeat for 10 minutes marks the job FAILED (§3.3).
-      finish_locked(job, t, "FAILED");
-      return;
-    }
-    if (job.run.finish_at) {
-      finish_locked(job, t, job.run.finish_status.c_str());
-      return;
-    }
-    run_step_locked(job, t);
-  }
-
-  // One scheduler/housekeeping loop (§2.3, §3.2): apply cancellations, then start one queued
-  // job per type whose type has none running.
-  void run_tick_locked(SysTime t) {
-    last_tick_ = t;
-    for (auto& entry : jobs_) {
-      Run& run = entry.second.run;
-      if (run.cancel_requested && *run.cancel_requested <= t) run.cancel_flag = true;
-    }
-    std::vector<std::string> types;
-    for (const auto& entry : jobs_) {
-      const Job& job = entry.second;
-      if (job.queued && !is_continuous(job.info.job_type) &&
-          std::find(types.begin(), types.end(), job.info.job_type) == types.end()) {
-        types.push_back(job.info.job_type);
-      }
-    }
-    for (const auto& type : types) {
-      if (running_of_type_locked(type)) continue;
-      if (Job* next = oldest_queued_locked(type)) start_locked(*next, t);
-    }
-  }
-
-  void request_cancel_locked(Job& job, SysTime now) {
-    if (job.queued) {
-      // tryCancel, a SCHEDULED ONCE_ASAP job that never started (§3.2): reverted, never writes a
-      // row. An ad-hoc job is disabled (its status stays SCHEDULED); a saved one gets its CRON back.
-      job.queued = false;
-      if (job.info.ad_hoc) {
-        job.info.enabled = false;
-      } else {
-        job.info.scheduling_type = "CRON";
-      }
-      job.info.last_executed_status = "STOPPED";
-      job.info.last_updated = now;
-      return;
-    }
-    if (job.info.job_status != "RUNNING") return;
-    if (profile_.scheduler_grid) {
-      job.run.cancel_requested = now;
-    } else {
-      job.run.cancel_flag = true;
-    }
-  }
-
-  // ---- running steps -----------------------------------------------------------------------
-
-  enum class Visibility { Full, ErrorOnly, None };
-  Visibility visibility(const std::string& type) const {
-    if (notifies_progress(type)) return Visibility::Full;
-    return profile_.quiet_types_emit_empty_rows ? Visibility::ErrorOnly : Visibility::None;
-  }
-
-
-
-  std::optional<std::string> render(const Step& step, const Job& job, SysTime t) const {
-    if (!step.message) return std::nullopt;
-    std::string text = *step.message;
-    const std::string placeholder = "{duration}";
-    const auto at = text.find(placeholder);
-    if (at != std::string::npos) {
-      const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(t - job.run.process_started);
-      text.replace(at, placeholder.size(), format_duration(elapsed));
-    }
-    return text;
-  }
-
-  void run_step_locked(Job& job, SysTime t) {
-    const Step& step = job.script.steps()[job.run.next_step];
-    const bool boundary =
-        step.kind == StepKind::StartProcess || step.kind == StepKind::Stage || step.kind == StepKind::Item;
-    if (boundary && job.run.cancel_flag) {
-      stop_cancelled_locked(job, t);
-      return;
-    }
-    const Visibility vis = visibility(job.info.job_type);
-    const auto emit = [&](NotificationLevel level, std::optional<std::string> text, bool completed,
-                          bool with_parameters) {
-      if (step.lost) return;
-      if (!step.direct) {
-        if (vis == Visibility::None) return;
-        if (vis == Visibility::ErrorOnly && text && level != NotificationLevel::Error) text = std::string();
-      }
-      if (step.arrives_after.count() > 0 && profile_.new_notifier) {  // older notifiers write at once
-        PendingRow row{t + step.arrives_after, t, job.info.uid, level, std::move(text), completed, std::nullopt};
-        if (with_parameters) row.parameters = step.data;
-        pending_.push_back(std::move(row));
-        return;
-      }
-      store_locked(job, t, level, std::move(text), completed, with_parameters ? &step.data : nullptr);
-    };
-    const auto plain = [&](const std::optional<std::string>& text) { return text ? *text : std::string(); };
-    const bool errors_only = vis != Visibility::Full && !step.direct;
-    switch (step.kind) {
-      case StepKind::StartProcess: {
-        if (!job.run.started_once) {
-          clear_job_locked(job.info.job_type, job.info.uid);  // a new run clears the old one (§1.5)
-          job.run.started_once = true;
-        }
-        job.run.process_started = t;
-        job.run.process_open = true;
-        auto text = render(step, job, t);
-        job.run.progress.start_process(t, plain(text), job.info.uid, job.info.user_id);
-        if (!text || text->empty()) text = job.info.job_type + " process started";
-        emit(NotificationLevel::Info, text, false, profile_.parameters_row);
-        break;
-      }
-      case StepKind::Stage:
-      case StepKind::Item:
-      case StepKind::Message: {
-        const auto text = render(step, job, t);
-        if (step.kind == StepKind::Stage) job.run.progress.start_stage(t, plain(text));
-        if (step.kind == StepKind::Item) job.run.progress.start_item(t, plain(text));
-        if (!errors_only || step.level == NotificationLevel::Error) emit(step.level, text, false, false);
-        break;
-      }
-      case StepKind::FailedStage: {
-        const auto text = render(step, job, t);
-        job.run.progress.fail_stage(t, plain(text));
-        emit(NotificationLevel::Error, text, false, false);
-        break;
-      }
-      case StepKind::Summary:
-        set_summary_locked(job.info.job_type, job.info.uid, step.data, t);
-        break;
-      case StepKind::ObjectError:
-        job.run.progress.add_error(step.data.value("id", ""), step.data.value("code", ""), step.data);
-        break;
-      case StepKind::CompleteProcess: {
-        job.run.process_open = false;
-        const auto text = render(step, job, t);
-        job.run.progress.end_process(t, "SUCCESS", text, std::nullopt);
-        emit(NotificationLevel::Info, text, true, false);
-        break;
-      }
-      case StepKind::FailProcess: {
-        job.run.process_open = false;
-        job.run.failed = true;
-        const auto text = render(step, job, t);
-        job.run.progress.end_process(t, "ERROR", std::nullopt, text);
-        emit(NotificationLevel::Error, text, true, false);
-        break;
-      }
-      case StepKind::Abort:
-        job.run.progress.end_process(t, "ERROR", std::nullopt, std::nullopt);
-        finish_locked(job, t, "FAILED");
-        return;
-      case StepKind::Die:
-        job.run.died_at = t;
-        job.info.last_alive = t;
-        return;
-    }
-    job.info.last_alive = t;
-    if (++job.run.next_step < job.script.steps().size()) {
-      job.run.next_at = t + job.script.steps()[job.run.next_step].after;
-      return;
-    }
-    if (job.run.process_open && profile_.scheduler_grid) {
-      // RecordingJobProgress#autoComplete (2.41+): a job that returned without completing.
-      job.run.process_open = false;
-      job.run.progress.end_process(t, "SUCCESS", std::string("(process completed implicitly)"), std::nullopt);
-      if (vis != Visibility::None) {
-        store_locked(job, t, NotificationLevel::Info,
-                     vis == Visibility::Full ? std::optional<std::string>("(process completed implicitly)")
-                                             : std::optional<std::string>(std::string()),
-                     true, nullptr);
-      }
-    }
-    const char* status = job.run.failed ? "FAILED" : "COMPLETED";
-    if (job.script.commit_delay().count() > 0) {
-      job.run.finish_at = t + job.script.commit_delay();
-      job.run.finish_status = status;
-      return;
-    }
-    finish_locked(job, t, status);
-  }
-
-  void stop_cancelled_locked(Job& job, SysTime t) {
-    job.run.progress.cancel(t);
-    if (profile_.scheduler_grid) {
-      finish_locked(job, t, "STOPPED");  // finishRunCancel: no row at all (§1.5)
-      return;
-    }
-    // <=2.40: startingStage throws a CancellationException without a message, which reaches
-    // failedProcess(Exception): "Process failed: " + the class name (JobProgress#getMessage, 2.40.0).
-    if (visibility(job.info.job_type) != Visibility::None) {
-      store_locked(job, t, NotificationLevel::Error,
-                   std::string("Process failed: java.util.concurrent.CancellationException"), true, nullptr);
-    }
-    finish_locked(job, t, "STOPPED");
-  }
-
-  // tryFinish (2.41+): the status, lastFinished now, lastAlive cleared, the scheduling type back
-  // to CRON for a saved job; an ad-hoc job is DISABLED. <=2.40 (whenRunIsDone) sets SCHEDULED and
-  // lastExecuted; a cancel is FAILED before 2.38.3/2.39.2 (§3.1).
-  void finish_locked(Job& job, SysTime t, const char* status) {
-    std::string final_status = status;
-    if (final_status == "STOPPED" && !profile_.stopped_status) final_status = "FAILED";
-    job.run.finish_at.reset();
-    job.run.next_persist.reset();
-    job.info.last_executed_status = final_status;
-    job.info.last_finished = t;
-    job.info.last_updated = t;
-    job.info.finished_run_started = job.info.last_executed;
-    job.info.last_alive.reset();
-    if (!job.info.cron_expression.empty()) job.info.scheduling_type = "CRON";
-    if (job.info.ad_hoc) {
-      job.info.job_status = "DISABLED";
-      job.info.enabled = false;
-    } else {
-      job.info.job_status = "SCHEDULED";
-    }
-    persist_progress_locked(job, t);
-    if (!job.script.result().is_null() && final_status == "COMPLETED") {
-      results_[job.info.job_type] = stamped_result(job.script.result(), job.info.last_executed, t);
-    }
-    start_queued_continuous_locked(job.info.job_type, t);
-  }
-
-  // Data integrity results carry the time their check ran: finishedTime, and startTime from
-  // 2.39.4 (DataIntegritySummary/Details).
-  nlohmann::json stamped_result(nlohmann::json result, std::optional<SysTime> started, SysTime finished) const {
-    if (!result.is_object()) return result;
-    for (auto& entry : result.items()) {
-      if (!entry.value().is_object()) continue;
-      entry.value()["finishedTime"] = format_time(finished);
-      if (profile_.integrity_start_time && started) entry.value()["startTime"] = format_time(*started);
-    }
-    return result;
-  }
-
-  // ---- the notifier store ------------------------------------------------------------------
-
-  void store_locked(Job& job, SysTime t, NotificationLevel level, std::optional<std::string> text, bool completed,
-                    const nlohmann::json* parameters) {
-    // The row's time is the clock of the node that runs the job.
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>((t + time_.job_node_offset).time_since_epoch()).count();
-    if (profile_.ids_from_timestamp && ms <= last_row_ms_) ms = last_row_ms_ + 1;  // unique per node (§1.2)
-    last_row_ms_ = std::max(last_row_ms_, ms);
-    const SysTime stamped{std::chrono::duration_cast<SysTime::duration>(std::chrono::milliseconds(ms))};
-
-    Notification n;
-    if (profile_.ids_equal_job_id && job.in_memory) {
-      n.id = job.info.uid;
-    } else if (profile_.ids_from_timestamp) {
-      n.id = uid_from_timestamp(ms);
-    } else {
-      n.id = new_uid_locked();
-    }
-    n.uid = n.id;
-    n.level = level;
-    n.level_name = to_string(level);
-    n.category = job.info.job_type;
-    n.time = format_time(stamped);
-    n.message = std::move(text);
-    n.completed = completed;
-    if (parameters) {
-      n.data_type = "PARAMETERS";
-      if (!parameters->is_null()) n.data = *parameters;
-    }
-
-    const std::string& type = job.info.job_type;
-    if (!profile_.new_notifier) shorten_pool_if_full_locked(type);
-    Feed& feed = feeds_[type][job.info.uid];
-    const std::size_t before = feed.rows.size();
-    if (!feed.rows.empty() && feed.rows.front().level == NotificationLevel::Loop) feed.rows.pop_front();
-    feed.rows.push_front(std::move(n));
-    feed.newest_time = stamped;
-    feed.seq = ++seq_;
-    last_write_ = t;
-    if (profile_.new_notifier) {
-      // FIFO per job, but the very first row (the parameters) is always kept (§1.4); the
-      // max-jobs cap waits for the notifier to be idle (clean_if_idle_locked).
-      while (feed.rows.size() > kMaxMessagesPerJob) feed.rows.erase(feed.rows.end() - 2);
-    } else if (feed.rows.size() > before) {
-      pool_order_[type].push_front(job.info.uid);
-    }
-  }
-
-  // <=2.40.7 and 2.41.0-2.41.3 (NotificationMap.Pool#add, §1.4): one pool of 500 rows per type.
-  // When it is full, the job that made the oldest addition loses a row: its newest if that is a
-  // LOOP row, else its oldest; a job left without rows is dropped.
-  void shorten_pool_if_full_locked(const std::string& type) {
-    auto& order = pool_order_[type];
-    if (order.size() < kMaxMessagesPerJob) return;
-    const std::string victim = order.back();
-    order.pop_back();
-    auto jobs = feeds_.find(type);
-    if (jobs == feeds_.end()) return;
-    auto feed = jobs->second.find(victim);
-    if (feed == jobs->second.end() || feed->second.rows.empty()) return;
-    auto& rows = feed->second.rows;
-    if (rows.front().level == NotificationLevel::Loop) {
-      rows.pop_front();
-    } else {
-      rows.pop_back();
-    }
-    if (rows.empty()) jobs->second.erase(feed);
-  }
-
-  std::vector<std::string> jobs_by_recency_locked(const std::map<std::string, Feed>& jobs) const {
-    std::vector<std::pair<std::uint64_t, std::string>> order;
-    for (const auto& entry : jobs) order.emplace_back(entry.second.seq, entry.first);
-    std::sort(order.rbegin(), order.rend());
-    std::vector<std::string> out;
-    for (auto& entry : order) out.push_back(std::move(entry.second));
-    return out;
-  }
-
-  nlohmann::ordered_json overview_locked(const std::string& type, bool gist) const {
-    nlohmann::ordered_json out = nlohmann::ordered_json::object();
-    const auto it = feeds_.find(type);
-    if (it == feeds_.end()) return out;
-    std::vector<std::string> order;
-    if (profile_.new_notifier) {
-      order = jobs_by_recency_locked(it->second);  // most recent job first
-    } else {
-      for (const auto& entry : it->second) order.push_back(entry.first);  // a hash map: no order
-    }
-    for (const auto& uid : order) {
-      const auto& rows = it->second.at(uid).rows;
-      if (rows.empty()) continue;
-      nlohmann::ordered_json list = nlohmann::ordered_json::array();
-      if (gist && profile_.new_notifier) {
-        list.push_back(nlohmann::ordered_json(rows.front().to_json()));
-        if (rows.size() > 1) list.push_back(nlohmann::ordered_json(rows.back().to_json()));
-      } else {
-        for (const auto& row : rows) list.push_back(nlohmann::ordered_json(row.to_json()));
-      }
-      out[uid] = std::move(list);
-    }
-    return out;
-  }
-
-  void set_summary_locked(const std::string& type, const std::string& uid, const nlohmann::json& value, SysTime t) {
-    summaries_[type][uid] = StoredSummary{value, ++seq_, t};
-    if (!profile_.new_notifier) cap_summaries_locked(type, std::nullopt);  // <=2.41.3: 500 per type (§1.4)
-  }
-
-  // The most recently set kMaxJobsPerType summaries of a type stay; with `now`, also only those
-  // set within kMaxAge.
-  void cap_summaries_locked(const std::string& type, std::optional<SysTime> now) {
-    auto it = summaries_.find(type);
-    if (it == summaries_.end()) return;
-    std::vector<std::pair<std::uint64_t, std::string>> order;
-    for (const auto& entry : it->second) order.emplace_back(entry.second.seq, entry.first);
-    std::sort(order.rbegin(), order.rend());
-    for (std::size_t i = 0; i < order.size(); ++i) {
-      const bool too_old = now && *now - it->second.at(order[i].second).set_at > kMaxAge;
-      if (i >= kMaxJobsPerType || too_old) it->second.erase(order[i].second);
-    }
-  }
-
-  // The new notifier's max-jobs and max-age caps (notifications and summaries) run only once no
-  // notification has been written for notifierCleanAfterIdleTime: 10 min on 2.42+, 1 min on the
-  // 2.40.8+/2.41.4+ backports (§1.4).
-  void clean_if_idle_locked(SysTime t) {
-    if (!profile_.new_notifier || !last_write_) return;
-    const std::chrono::milliseconds idle = profile_.version >= ServerVersion{2, 42, 0, 0, true}
-                                               ? std::chrono::milliseconds(std::chrono::minutes(10))
-                                               : std::chrono::milliseconds(std::chrono::minutes(1));
-    if (t - *last_write_ < idle) return;
-    for (auto& type : feeds_) {
-      const auto order = jobs_by_recency_locked(type.second);
-      for (std::size_t i = 0; i < order.size(); ++i) {
-        const bool too_old = t - type.second.at(order[i]).newest_time > kMaxAge;
-        if (i >= kMaxJobsPerType || too_old) clear_job_locked(type.first, order[i]);
-      }
-    }
-    for (const auto& type : summaries_) cap_summaries_locked(type.first, t);
-  }
-
-  void clear_job_locked(const std::string& type, const std::string& uid) {
-    if (auto it = feeds_.find(type); it != feeds_.end()) it->second.erase(uid);
-    if (auto it = summaries_.find(type); it != summaries_.end()) it->second.erase(uid);
-    if (auto it = pool_order_.find(type); it != pool_order_.end()) {
-      it->second.erase(std::remove(it->second.begin(), it->second.end(), uid), it->second.end());
-    }
-  }
-
-  const Feed* find_feed_locked(const std::string& type, const std::string& uid) const {
-    const auto it = feeds_.find(type);
-    if (it == feeds_.end()) return nullptr;
-    const auto job = it->second.find(uid);
-    return job == it->second.end() ? nullptr : &job->second;
-  }
-
-  // ---- jobs and ids --------------------------------------------------------------------------
-
-  static bool expired(const Job& job, SysTime now) {
-    return job.info.ad_hoc && !job.in_memory && job.info.last_finished &&
-           now - *job.info.last_finished >= kAdHocRowsKept;
-  }
-
-  Job* find_locked(const std::string& uid, SysTime now) {
-    const auto it = jobs_.find(uid);
-    if (it == jobs_.end() || expired(it->second, now)) return nullptr;
-    return &it->second;
-  }
-
-  Job& add_job_locked(Job job) {
-    job.order = ++seq_;
-    const std::string uid = job.info.uid;
-    return jobs_[uid] = std::move(job);
-  }
-
-  JobScript take_script_locked(const std::string& type, const nlohmann::json& parameters) {
-    auto next = next_scripts_.find(type);
-    if (next != next_scripts_.end() && !next->second.empty()) {
-      JobScript script = std::move(next->second.front());
-      next->second.pop_front();
-      return script;
-    }
-    const auto fallback = default_scripts_.find(type);
-    if (fallback != default_scripts_.end()) return fallback->second;
-    return JobScript::default_for(type, parameters);
-  }
-
-  std::string ad_hoc_name_locked(const std::string& type, SysTime now) {
-    if (profile_.scheduler_grid) {
-      // "<TYPE> (<epoch millis>)", made unique as 2.42's nowUnique() does (§2.1).
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-      if (ms <= last_name_ms_) ms = last_name_ms_ + 1;
-      last_name_ms_ = ms;
-      return type + " (" + std::to_string(ms) + ")";
-    }
-    static const std::map<std::string, std::string> names = {
-        {"ANALYTICS_TABLE", "inMemoryAnalyticsJob"}, {"RESOURCE_TABLE", "inMemoryResourceTableJob"},
-        {"MONITORING", "inMemoryMonitoringJob"},     {"PREDICTOR", "inMemoryPrediction"},
-        {"DATAVALUE_IMPORT", "dataValueImport"},     {"METADATA_IMPORT", "metadataImport"},
-        {"TRACKER_IMPORT_JOB", "trackerImport"},     {"DATA_INTEGRITY", "inMemoryDataIntegrityJob"}};
-    const auto it = names.find(type);
-    return it != names.end() ? it->second : "inMemory" + type;
-  }
-
-  // An 11-character DHIS2 uid: a letter, then letters and digits.
-  std::string new_uid_locked() {
-    static constexpr char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    static constexpr char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    std::uniform_int_distribution<int> letter(0, 51);
-    std::uniform_int_distribution<int> any(0, 61);
-    std::string uid(1, letters[letter(random_)]);
-    for (int i = 0; i < 10; ++i) uid += alnum[any(random_)];
-    return uid;
-  }
-
-  // 2.42+ derives a notification's id from its (unique) timestamp (§1.2).
-  static std::string uid_from_timestamp(std::int64_t ms) {
-    static constexpr char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    std::string digits;
-    auto value = static_cast<std::uint64_t>(ms);
-    for (int i = 0; i < 10; ++i, value /= 62) digits.insert(digits.begin(), alnum[value % 62]);
-    return "n" + digits;
-  }
-
-  VersionProfile profile_;
-  Clock& clock_;
-  EngineClock time_;
-  std::mutex mutex_;
-  std::mt19937_64 random_;
-  std::map<std::string, Job> jobs_;
-  std::map<std::string, std::map<std::string, Feed>> feeds_;
-  std::map<std::string, std::map<std::string, StoredSummary>> summaries_;
-  std::map<std::string, std::deque<JobScript>> next_scripts_;
-  std::map<std::string, JobScript> default_scripts_;
-  std::map<std::string, nlohmann::json> results_;
-  std::map<std::string, std::deque<std::string>> pool_order_;  // <=2.41.3: additions per type, newest first
-  std::deque<PendingRow> pending_;                            // the notifier's async queue
-  SysTime last_tick_;
-  std::int64_t last_row_ms_ = 0;
-  std::optional<SysTime> last_write_;  // when the notifier last stored a row (idle cleaning, §1.4)
-  std::int64_t last_name_ms_ = 0;
-  std::uint64_t seq_ = 0;
-};
+  static const std::map<std::string, std::string> names = {
+      {"ANALYTICS_TABLE", "inMemoryAnalyticsJob"}, {"RESOURCE_TABLE", "inMemoryResourceTableJob"},
+      {"MONITORING", "inMemoryMonitoringJob"},     {"PREDICTOR", "inMemoryPrediction"},
+      {"DATAVALUE_IMPORT", "dataValueImport"},     {"METADATA_IMPORT", "metadataImport"},
+      {"TRACKER_IMPORT_JOB", "trackerImport"},     {"DATA_INTEGRITY", "inMemoryDataIntegrityJob"}};
+  const auto it = names.find(type);
+  return it != names.end() ? it->second : "inMemory" + type;
+}
+
+DHIS2CPP_INLINE std::string JobEngine::new_uid_locked() {
+  static constexpr char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  static constexpr char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::uniform_int_distribution<int> letter(0, 51);
+  std::uniform_int_distribution<int> any(0, 61);
+  std::string uid(1, letters[letter(random_)]);
+  for (int i = 0; i < 10; ++i) uid += alnum[any(random_)];
+  return uid;
+}
+
+DHIS2CPP_INLINE std::string JobEngine::uid_from_timestamp(std::int64_t ms) {
+  static constexpr char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  std::string digits;
+  auto value = static_cast<std::uint64_t>(ms);
+  for (int i = 0; i < 10; ++i, value /= 62) digits.insert(digits.begin(), alnum[value % 62]);
+  return "n" + digits;
+}
 
 }  // namespace testing
 }  // namespace dhis2
 
-#endif  // DHIS2_TESTING_JOB_ENGINE_HPP
-// end of <dhis2/testing/job_engine.hpp>
-// #include <dhis2/testing/job_script.hpp>
-// #include <dhis2/testing/time_zone.hpp>
-// #include <dhis2/testing/version_profile.hpp>
+#endif  // DHIS2_TESTING_IMPL_JOB_ENGINE_IPP
+// end of <dhis2/testing/impl/job_engine.ipp>
+// #include <dhis2/testing/impl/fake_server.ipp>
+#ifndef DHIS2_TESTING_IMPL_FAKE_SERVER_IPP
+#define DHIS2_TESTING_IMPL_FAKE_SERVER_IPP
+
+// Definitions of <dhis2/testing/fake_server.hpp>; the emulator's only file that includes
+// <httplib.h> (and through it OpenSSL).
+
+// #include <dhis2/testing/fake_server.hpp>
+
+// #include <dhis2/detail/base64.hpp>
+// #include <dhis2/errors.hpp>
+// #include <dhis2/personal_access_token.hpp>
 
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cctype>
 #include <cstdlib>
-#include <functional>
 #include <initializer_list>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <optional>
 #include <regex>
-#include <string>
-#include <thread>
-#include <utility>
-#include <vector>
 
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 
 namespace dhis2 {
 namespace testing {
 
-struct User {
-  User() = default;
-  User(std::string name, std::string pass, std::vector<std::string> granted = {"ALL"})
-      : username(std::move(name)), password(std::move(pass)), authorities(std::move(granted)) {}
-
-  std::string username;
-  std::string password;
-  std::vector<std::string> authorities = {"ALL"};  // "ALL" makes a superuser
-  std::string id;                                  // generated when empty
-  std::string first_name = "John";
-  std::string surname = "Traore";
-  bool disabled = false;
+struct FakeServer::Impl {
+  std::unique_ptr<httplib::Server> server;  // an httplib::SSLServer with TLS
 };
 
-// A personal access token (or, in FakeServerOptions::bearer_tokens, an OAuth2 access token)
-// and the user it authenticates.
-struct IssuedToken {
-  IssuedToken() = default;
-  IssuedToken(std::string value, std::string user, bool is_expired = false)
-      : token(std::move(value)), username(std::move(user)), expired(is_expired) {}
-
-  std::string token;
-  std::string username;
-  bool expired = false;
+struct FakeServer::Request {
+  Request(const httplib::Request& request) : http(request) {}  // implicit: helpers take httplib's request
+  const httplib::Request& http;
 };
 
-struct TlsFiles {
-  std::string cert_path;
-  std::string key_path;
+struct FakeServer::Response {
+  httplib::Response& http;
 };
 
-struct FakeServerOptions {
-  std::string version = "2.42.1";  // any of 2.38 to 2.43, e.g. 2.40.7, 2.41.4, 2.43.1
-  // What /api/system/info and /api/loginConfig report, when it should differ from `version`
-  // (to test a client against 2.37, 2.44, "2.43-SNAPSHOT" or garbage). The behaviour stays `version`'s.
-  std::string reported_version;
-  std::string host = "127.0.0.1";
-  int port = 0;                    // 0: an ephemeral port
-  std::string context_path;        // "" or e.g. "/dhis": the API is then at /dhis/api
-  std::optional<TlsFiles> tls;     // HTTPS with this certificate and key
-  std::vector<User> users = {User{"admin", "district"}};
-  std::vector<IssuedToken> tokens;         // personal access tokens
-  std::vector<IssuedToken> bearer_tokens;  // OAuth2/OIDC access tokens (Authorization: Bearer)
-  double speed = 0;                // the clock: 0 stands still until advanced, 1 real time, N faster
-  std::optional<std::chrono::system_clock::time_point> start_time;  // default: now, to the second
-  // System settings served at /api/systemSettings/{key}; an absent key reads as null.
-  std::map<std::string, nlohmann::json> settings = {{"keyUiLocale", "en"}, {"applicationTitle", "DHIS 2"}};
-  std::string default_category_combo = "bjDvmb4bfuf";  // the uid of the "default" category combo
-  std::chrono::seconds keep_alive_timeout{5};
-  std::uint64_t seed = 20240520;   // job and notification ids are reproducible for a seed
-  // The server's zone: every time it writes is wall-clock time there (serverTimeZoneId). Give it
-  // changes to put a daylight-saving change in the middle of a job.
-  ServerTimeZone time_zone = ServerTimeZone::utc();
-  // How far the clock of the node that runs jobs (and writes their notifications) is off the
-  // node that answers kick-offs: cluster skew (a job's rows can then be older than its `created`).
-  std::chrono::milliseconds job_node_clock_offset{0};
+struct FakeServer::Route {
+  std::string method;
+  std::vector<std::string> segments;  // after /api, e.g. {"system", "tasks", "ANALYTICS_TABLE"}
+  std::string api_version;            // "41" for /api/41/..., else ""
+  const httplib::Request* req = nullptr;
+  const User* user = nullptr;
 };
 
-// Which node of a cluster answers the notifier's reads (tasks, task summaries, tracker job
-// feeds). Without Redis every node keeps its own notifications, so a node that did not run the
-// job answers [] and empty summaries while the job rows (in the database) are shared (§1.4).
-enum class NotifierNode {
-  Same,        // the node that runs the jobs (a single server, or a cluster with Redis)
-  Other,       // a node that runs none of them
-  Alternating  // a load balancer sending each read to the other node than the last one
-};
-
-class FakeServer {
- public:
-  explicit FakeServer(FakeServerOptions options = {})
-      : options_(validated(std::move(options))),
-        profile_(VersionProfile::of(options_.version)),
-        clock_(options_.start_time ? *options_.start_time : default_start()),
-        engine_(profile_, clock_, options_.seed, EngineClock{options_.time_zone, options_.job_node_clock_offset}) {
-    clock_.set_speed(options_.speed);
-    for (std::size_t i = 0; i < options_.users.size(); ++i) {
-      if (options_.users[i].id.empty()) options_.users[i].id = "xE7jOejl9F" + std::string(1, static_cast<char>('a' + i % 26));
+DHIS2CPP_INLINE FakeServer::FakeServer(FakeServerOptions options)
+    : options_(validated(std::move(options))),
+      profile_(VersionProfile::of(options_.version)),
+      clock_(options_.start_time ? *options_.start_time : default_start()),
+      engine_(profile_, clock_, options_.seed, EngineClock{options_.time_zone, options_.job_node_clock_offset}),
+      impl_(std::make_unique<Impl>()) {
+  clock_.set_speed(options_.speed);
+  for (std::size_t i = 0; i < options_.users.size(); ++i) {
+    if (options_.users[i].id.empty()) options_.users[i].id = "xE7jOejl9F" + std::string(1, static_cast<char>('a' + i % 26));
+  }
+  ignore_sigpipe();
+  if (options_.tls) {
+    impl_->server = std::make_unique<httplib::SSLServer>(options_.tls->cert_path.c_str(), options_.tls->key_path.c_str());
+    if (!impl_->server->is_valid()) {
+      throw Error("FakeServer: cannot load the TLS certificate " + options_.tls->cert_path + " and key " +
+                  options_.tls->key_path);
     }
-    ignore_sigpipe();
-    if (options_.tls) {
-      server_ = std::make_unique<httplib::SSLServer>(options_.tls->cert_path.c_str(), options_.tls->key_path.c_str());
-      if (!server_->is_valid()) {
-        throw Error("FakeServer: cannot load the TLS certificate " + options_.tls->cert_path + " and key " +
-                    options_.tls->key_path);
-      }
-    } else {
-      server_ = std::make_unique<httplib::Server>();
-    }
-    server_->new_task_queue = [] { return new httplib::ThreadPool(32); };
-    server_->set_keep_alive_max_count(100000);
-    // httplib writes headers and body separately: without TCP_NODELAY, Nagle and the client's
-    // delayed ACK add ~40 ms to every response on a keep-alive connection.
-    server_->set_tcp_nodelay(true);
-    server_->set_keep_alive_timeout(static_cast<time_t>(options_.keep_alive_timeout.count()));
-    server_->set_payload_max_length(256 * 1024 * 1024);
-    const auto handler = [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); };
-    server_->Get(".*", handler);
-    server_->Post(".*", handler);
-    server_->Put(".*", handler);
-    server_->Patch(".*", handler);
-    server_->Delete(".*", handler);
-    server_->Options(".*", handler);
-
-    if (options_.port == 0) {
-      port_ = server_->bind_to_any_port(options_.host.c_str());
-    } else {
-      port_ = server_->bind_to_port(options_.host.c_str(), options_.port) ? options_.port : -1;
-    }
-    if (port_ <= 0) {
-      throw Error("FakeServer: cannot listen on " + options_.host + ":" + std::to_string(options_.port));
-    }
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  } else {
+    impl_->server = std::make_unique<httplib::Server>();
   }
-
-  FakeServer(const FakeServer&) = delete;
-  FakeServer& operator=(const FakeServer&) = delete;
-
-  ~FakeServer() { stop(); }
-
-  // Stops serving; idempotent. Open connections are closed.
-  void stop() {
-    {
-      std::lock_guard<std::mutex> lock(stop_mutex_);
-      if (stopped_) return;
-      stopped_ = true;
-    }
-    stop_cv_.notify_all();
-    server_->stop();
-    // Keep-alive connections would otherwise hold the stop for the keep-alive timeout.
-    close_connections([](int, int) { return true; });
-    if (thread_.joinable()) thread_.join();
-  }
-
-  // "http://127.0.0.1:PORT" plus the context path; https with TLS.
-  std::string url() const { return origin() + options_.context_path; }
-  // "http://127.0.0.1:PORT", without the context path.
-  std::string origin() const { return std::string(options_.tls ? "https" : "http") + "://" + options_.host + ":" + std::to_string(port_); }
-  int port() const noexcept { return port_; }
-  const VersionProfile& profile() const noexcept { return profile_; }
-  const FakeServerOptions& options() const noexcept { return options_; }
-  // The version text /api/system/info reports.
-  const std::string& reported_version() const noexcept {
-    return options_.reported_version.empty() ? profile_.version_text : options_.reported_version;
-  }
-
-  // The emulated clock: advance it, or set its speed.
-  Clock& clock() noexcept { return clock_; }
-  // Moves the clock forward and runs every job step that falls due.
-  void advance(std::chrono::milliseconds by) {
-    clock_.advance(by);
-    engine_.catch_up();
-  }
-
-  // ---- jobs ------------------------------------------------------------------------------------
-
-  // The next job of `job_type` that a kick-off starts runs `script` (each script once, in order).
-  void script_next(const std::string& job_type, JobScript script) { engine_.script_next(job_type, std::move(script)); }
-  // Every later job of `job_type` runs `script` unless script_next() queued another.
-  void set_default_script(const std::string& job_type, JobScript script) {
-    engine_.set_default_script(job_type, std::move(script));
-  }
-  // Starts a job as a kick-off would, without HTTP; returns its id.
-  std::string start_job(const std::string& job_type, JobScript script,
-                        nlohmann::json parameters = nlohmann::json::object()) {
-    return engine_.submit(job_type, std::move(parameters), options_.users.front().id, false, std::move(script)).job.uid;
-  }
-  // A saved job configuration, run by POST /api/jobConfigurations/{uid}/execute.
-  void add_job_configuration(const std::string& uid, const std::string& job_type, JobScript script,
-                             const std::string& name = {}) {
-    engine_.add_job_configuration(uid, job_type, name.empty() ? job_type + " job" : name, std::move(script));
-  }
-  // The script a saved configuration runs from its next run on.
-  void set_configuration_script(const std::string& uid, JobScript script) {
-    engine_.set_configuration_script(uid, std::move(script));
-  }
-  std::optional<JobInfo> job(const std::string& uid) { return engine_.job(uid); }
-  // Routes the notifier's reads to the node that runs the jobs, to another one, or alternately.
-  void set_notifier_node(NotifierNode node) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    notifier_node_ = node;
-  }
-  std::vector<JobInfo> jobs() { return engine_.jobs(); }
-  JobEngine& engine() noexcept { return engine_; }
-
-  // ---- faults and the request log ------------------------------------------------------------
-
-  void inject(FaultRule rule) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    faults_.push_back(std::move(rule));
-  }
-  void inject(const std::string& method, const std::string& path, Fault fault, int times = 1) {
-    inject(FaultRule{method, path, std::move(fault), times});
-  }
-  void clear_faults() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    faults_.clear();
-  }
-
-  std::vector<RecordedRequest> requests() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return requests_;
-  }
-  // The requests whose path (after the context path) matches `pattern` ('*' wildcards).
-  std::vector<RecordedRequest> requests_to(const std::string& pattern, const std::string& method = {}) const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    std::vector<RecordedRequest> out;
-    for (const auto& r : requests_) {
-      if ((method.empty() || r.method == method) && glob_match(pattern, strip_context(r.path))) out.push_back(r);
-    }
-    return out;
-  }
-  void clear_requests() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    requests_.clear();
-  }
-  // How many TCP connections the emulator has accepted so far.
-  int connection_count() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return static_cast<int>(connections_.size());
-  }
-
- private:
-  struct Reply {
-    int status = 200;
-    std::string body;
-    std::string content_type = "application/json;charset=UTF-8";
-    std::vector<std::pair<std::string, std::string>> headers;
+  impl_->server->new_task_queue = [] { return new httplib::ThreadPool(32); };
+  impl_->server->set_keep_alive_max_count(100000);
+  // httplib writes headers and body separately: without TCP_NODELAY, Nagle and the client's
+  // delayed ACK add ~40 ms to every response on a keep-alive connection.
+  impl_->server->set_tcp_nodelay(true);
+  impl_->server->set_keep_alive_timeout(static_cast<time_t>(options_.keep_alive_timeout.count()));
+  impl_->server->set_payload_max_length(256 * 1024 * 1024);
+  const auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+    Response response{res};
+    handle(req, response);
   };
-  struct Route {
-    std::string method;
-    std::vector<std::string> segments;  // after /api, e.g. {"system", "tasks", "ANALYTICS_TABLE"}
-    std::string api_version;            // "41" for /api/41/..., else ""
-    const httplib::Request* req = nullptr;
-    const User* user = nullptr;
-  };
+  impl_->server->Get(".*", handler);
+  impl_->server->Post(".*", handler);
+  impl_->server->Put(".*", handler);
+  impl_->server->Patch(".*", handler);
+  impl_->server->Delete(".*", handler);
+  impl_->server->Options(".*", handler);
 
-  static FakeServerOptions validated(FakeServerOptions o) {
-    if (!o.context_path.empty() && (o.context_path.front() != '/' || o.context_path.back() == '/')) {
-      throw UsageError("FakeServerOptions::context_path must be empty or start with '/' and not end with it, e.g. /dhis");
-    }
-    if (o.users.empty()) throw UsageError("FakeServerOptions::users must hold at least one user");
-    if (o.port < 0 || o.port > 65535) throw UsageError("FakeServerOptions::port must be 0 (any) or 1 to 65535");
-    return o;
+  if (options_.port == 0) {
+    port_ = impl_->server->bind_to_any_port(options_.host.c_str());
+  } else {
+    port_ = impl_->server->bind_to_port(options_.host.c_str(), options_.port) ? options_.port : -1;
   }
-
-  static std::chrono::system_clock::time_point default_start() {
-    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  if (port_ <= 0) {
+    throw Error("FakeServer: cannot listen on " + options_.host + ":" + std::to_string(options_.port));
   }
+  thread_ = std::thread([this] { impl_->server->listen_after_bind(); });
+  while (!impl_->server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
 
-  static void ignore_sigpipe() {
-    struct sigaction current {};
-    if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
-      struct sigaction ignore {};
-      ignore.sa_handler = SIG_IGN;
-      sigaction(SIGPIPE, &ignore, nullptr);
-    }
+DHIS2CPP_INLINE FakeServer::~FakeServer() { stop(); }
+
+DHIS2CPP_INLINE void FakeServer::stop() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mutex_);
+    if (stopped_) return;
+    stopped_ = true;
   }
+  stop_cv_.notify_all();
+  impl_->server->stop();
+  // Keep-alive connections would otherwise hold the stop for the keep-alive timeout.
+  close_connections([](int, int) { return true; });
+  if (thread_.joinable()) thread_.join();
+}
 
-  // Shuts down the accepted sockets of this server for which `select(local_port, peer_port)` is
-  // true. httplib does not hand out its sockets, so they are found by their addresses.
-  void close_connections(const std::function<bool(int, int)>& select) const {
-    DIR* dir = opendir("/proc/self/fd");
-    if (!dir) return;
-    while (dirent* entry = readdir(dir)) {
-      const int fd = std::atoi(entry->d_name);
-      if (fd <= 2 || fd == dirfd(dir)) continue;
-      sockaddr_storage local{}, peer{};
-      socklen_t local_len = sizeof local, peer_len = sizeof peer;
-      if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0) continue;
-      if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;
-      const int local_port = port_of(local), peer_port = port_of(peer);
-      if (local_port == port_ && select(local_port, peer_port)) ::shutdown(fd, SHUT_RDWR);
-    }
-    closedir(dir);
+DHIS2CPP_INLINE std::string FakeServer::origin() const {
+  return std::string(options_.tls ? "https" : "http") + "://" + options_.host + ":" + std::to_string(port_);
+}
+
+DHIS2CPP_INLINE void FakeServer::advance(std::chrono::milliseconds by) {
+  clock_.advance(by);
+  engine_.catch_up();
+}
+
+// ---- jobs ------------------------------------------------------------------------------------
+
+DHIS2CPP_INLINE std::string FakeServer::start_job(const std::string& job_type, JobScript script,
+                                                  nlohmann::json parameters) {
+  return engine_.submit(job_type, std::move(parameters), options_.users.front().id, false, std::move(script)).job.uid;
+}
+
+DHIS2CPP_INLINE void FakeServer::add_job_configuration(const std::string& uid, const std::string& job_type,
+                                                       JobScript script, const std::string& name) {
+  engine_.add_job_configuration(uid, job_type, name.empty() ? job_type + " job" : name, std::move(script));
+}
+
+DHIS2CPP_INLINE void FakeServer::set_notifier_node(NotifierNode node) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  notifier_node_ = node;
+}
+
+// ---- faults and the request log ------------------------------------------------------------
+
+DHIS2CPP_INLINE void FakeServer::inject(FaultRule rule) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  faults_.push_back(std::move(rule));
+}
+
+DHIS2CPP_INLINE void FakeServer::clear_faults() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  faults_.clear();
+}
+
+DHIS2CPP_INLINE std::vector<RecordedRequest> FakeServer::requests() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return requests_;
+}
+
+DHIS2CPP_INLINE std::vector<RecordedRequest> FakeServer::requests_to(const std::string& pattern,
+                                                                   const std::string& method) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<RecordedRequest> out;
+  for (const auto& r : requests_) {
+    if ((method.empty() || r.method == method) && glob_match(pattern, strip_context(r.path))) out.push_back(r);
   }
-  static int port_of(const sockaddr_storage& address) {
-    if (address.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
-    if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
-    return -1;
+  return out;
+}
+
+DHIS2CPP_INLINE void FakeServer::clear_requests() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  requests_.clear();
+}
+
+DHIS2CPP_INLINE int FakeServer::connection_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return static_cast<int>(connections_.size());
+}
+
+DHIS2CPP_INLINE FakeServerOptions FakeServer::validated(FakeServerOptions o) {
+  if (!o.context_path.empty() && (o.context_path.front() != '/' || o.context_path.back() == '/')) {
+    throw UsageError("FakeServerOptions::context_path must be empty or start with '/' and not end with it, e.g. /dhis");
   }
+  if (o.users.empty()) throw UsageError("FakeServerOptions::users must hold at least one user");
+  if (o.port < 0 || o.port > 65535) throw UsageError("FakeServerOptions::port must be 0 (any) or 1 to 65535");
+  return o;
+}
 
-  std::string strip_context(const std::string& path) const {
-    const auto& ctx = options_.context_path;
-    if (!ctx.empty() && path.compare(0, ctx.size(), ctx) == 0) return path.substr(ctx.size());
-    return path;
+DHIS2CPP_INLINE std::chrono::system_clock::time_point FakeServer::default_start() {
+  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+DHIS2CPP_INLINE void FakeServer::ignore_sigpipe() {
+  struct sigaction current {};
+  if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ignore, nullptr);
   }
+}
 
-  // ---- the request pipeline ------------------------------------------------------------------
-
-  void handle(const httplib::Request& req, httplib::Response& res) {
-    const std::optional<Fault> fault = record_and_pick_fault(req);
-    bool stopped_during_delay = false;
-    if (fault && fault->kind == Fault::Kind::Delay) {
-      std::unique_lock<std::mutex> lock(stop_mutex_);
-      stopped_during_delay = stop_cv_.wait_for(lock, fault->delay, [this] { return stopped_; });
-    }
-    // A server stopped during a delay never answers (stop() must not deliver the response early).
-    if (stopped_during_delay || (fault && fault->kind == Fault::Kind::DropBeforeResponse)) {
-      const int peer = req.remote_port;
-      close_connections([peer](int, int peer_port) { return peer_port == peer; });
-      res.status = 500;
-      return;
-    }
-    Reply reply = fault ? faulty_reply(*fault, req) : Reply{};
-    if (!fault || fault->kind == Fault::Kind::Delay || fault->kind == Fault::Kind::DropMidResponse ||
-        fault->kind == Fault::Kind::TruncatedJson) {
-      reply = serve(req);
-    }
-    if (fault && fault->kind == Fault::Kind::TruncatedJson) reply.body.resize(reply.body.size() / 2);
-    if (fault && !fault->retry_after.empty()) reply.headers.emplace_back("Retry-After", fault->retry_after);
-
-    res.status = reply.status;
-    for (const auto& h : reply.headers) res.set_header(h.first, h.second);
-    if (fault && fault->kind == Fault::Kind::DropMidResponse) {
-      auto body = std::make_shared<std::string>(std::move(reply.body));
-      if (body->size() < 2) *body += "  ";
-      res.set_content_provider(body->size(), reply.content_type,
-                               [body](std::size_t offset, std::size_t, httplib::DataSink& sink) {
-                                 if (offset == 0) sink.write(body->data(), body->size() / 2);
-                                 return false;  // httplib closes the connection mid-body
-                               });
-      return;
-    }
-    if (!reply.body.empty() || reply.status != 204) res.set_content(reply.body, reply.content_type.c_str());
+DHIS2CPP_INLINE void FakeServer::close_connections(const std::function<bool(int, int)>& select) const {
+  DIR* dir = opendir("/proc/self/fd");
+  if (!dir) return;
+  while (dirent* entry = readdir(dir)) {
+    const int fd = std::atoi(entry->d_name);
+    if (fd <= 2 || fd == dirfd(dir)) continue;
+    sockaddr_storage local{}, peer{};
+    socklen_t local_len = sizeof local, peer_len = sizeof peer;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0) continue;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;
+    const int local_port = port_of(local), peer_port = port_of(peer);
+    if (local_port == port_ && select(local_port, peer_port)) ::shutdown(fd, SHUT_RDWR);
   }
+  closedir(dir);
+}
 
-  std::optional<Fault> record_and_pick_fault(const httplib::Request& req) {
-    RecordedRequest record;
-    record.method = req.method;
-    record.path = req.path;
-    const auto q = req.target.find('?');
-    if (q != std::string::npos) record.query = req.target.substr(q + 1);
-    for (const auto& h : req.headers) {
-      std::string value = h.second;
-      std::string lower = h.first;
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (lower == "authorization") {
-        const auto space = value.find(' ');
-        value = (space == std::string::npos ? std::string() : value.substr(0, space + 1)) + "[redacted]";
-      } else if (lower == "cookie") {
-        value = "[redacted]";
-      }
-      record.headers.emplace_back(h.first, value);
-    }
-    record.body = req.body;
+DHIS2CPP_INLINE int FakeServer::port_of(const sockaddr_storage& address) {
+  if (address.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
+  if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
+  return -1;
+}
 
-    std::lock_guard<std::mutex> lock(mutex_);
-    const auto key = req.remote_addr + ":" + std::to_string(req.remote_port);
-    auto conn = connections_.find(key);
-    if (conn == connections_.end()) conn = connections_.emplace(key, static_cast<int>(connections_.size()) + 1).first;
-    record.connection = conn->second;
-    requests_.push_back(std::move(record));
+DHIS2CPP_INLINE std::string FakeServer::strip_context(const std::string& path) const {
+  const auto& ctx = options_.context_path;
+  if (!ctx.empty() && path.compare(0, ctx.size(), ctx) == 0) return path.substr(ctx.size());
+  return path;
+}
 
-    const std::string path = strip_context(req.path);
-    for (auto& rule : faults_) {
-      if (rule.times == 0) continue;
-      if (!rule.method.empty() && rule.method != req.method) continue;
-      if (!glob_match(rule.path, path)) continue;
-      if (rule.times > 0) --rule.times;
-      return rule.fault;
-    }
-    return std::nullopt;
+// ---- the request pipeline ------------------------------------------------------------------
+
+DHIS2CPP_INLINE void FakeServer::handle(const Request& request, Response& response) {
+  const httplib::Request& req = request.http;
+  httplib::Response& res = response.http;
+  const std::optional<Fault> fault = record_and_pick_fault(req);
+  bool stopped_during_delay = false;
+  if (fault && fault->kind == Fault::Kind::Delay) {
+    std::unique_lock<std::mutex> lock(stop_mutex_);
+    stopped_during_delay = stop_cv_.wait_for(lock, fault->delay, [this] { return stopped_; });
   }
-
-  Reply faulty_reply(const Fault& fault, const httplib::Request& req) const {
-    Reply r;
-    switch (fault.kind) {
-      case Fault::Kind::Status:
-        r.status = fault.status;
-        r.content_type = "text/html";
-        r.body = "<html><head><title>" + std::to_string(fault.status) + " " + reason(fault.status) +
-                 "</title></head><body><center><h1>" + std::to_string(fault.status) + " " + reason(fault.status) +
-                 "</h1></center><hr><center>nginx</center></body></html>\n";
-        break;
-      case Fault::Kind::MalformedJson:
-        r.body = "{\"httpStatus\": \"OK\", \"httpStatusCode\": 200, \"status\": OK,,";
-        break;
-      case Fault::Kind::HtmlPage:
-        r.status = fault.status;
-        r.content_type = "text/html;charset=UTF-8";
-        r.body = login_page_html();
-        break;
-      case Fault::Kind::Redirect:
-        r.status = fault.status;
-        r.content_type = "text/html";
-        r.headers.emplace_back("Location", fault.location);
-        break;
-      default:
-        break;
-    }
-    (void)req;
-    return r;
+  // A server stopped during a delay never answers (stop() must not deliver the response early).
+  if (stopped_during_delay || (fault && fault->kind == Fault::Kind::DropBeforeResponse)) {
+    const int peer = req.remote_port;
+    close_connections([peer](int, int peer_port) { return peer_port == peer; });
+    res.status = 500;
+    return;
   }
+  Reply reply = fault ? faulty_reply(*fault, req) : Reply{};
+  if (!fault || fault->kind == Fault::Kind::Delay || fault->kind == Fault::Kind::DropMidResponse ||
+      fault->kind == Fault::Kind::TruncatedJson) {
+    reply = serve(req);
+  }
+  if (fault && fault->kind == Fault::Kind::TruncatedJson) reply.body.resize(reply.body.size() / 2);
+  if (fault && !fault->retry_after.empty()) reply.headers.emplace_back("Retry-After", fault->retry_after);
 
-  Reply serve(const httplib::Request& req) {
-    const auto& ctx = options_.context_path;
-    if (!ctx.empty() && req.path.compare(0, ctx.size(), ctx) != 0) return not_found_page();
-    const std::string path = strip_context(req.path);
+  res.status = reply.status;
+  for (const auto& h : reply.headers) res.set_header(h.first, h.second);
+  if (fault && fault->kind == Fault::Kind::DropMidResponse) {
+    auto body = std::make_shared<std::string>(std::move(reply.body));
+    if (body->size() < 2) *body += "  ";
+    res.set_content_provider(body->size(), reply.content_type,
+                             [body](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+                               if (offset == 0) sink.write(body->data(), body->size() / 2);
+                               return false;  // httplib closes the connection mid-body
+                             });
+    return;
+  }
+  if (!reply.body.empty() || reply.status != 204) res.set_content(reply.body, reply.content_type.c_str());
+}
 
-    if (path == profile_.login_path || (path.rfind(profile_.login_path, 0) == 0 && req.method == "GET")) {
-      Reply r;
+DHIS2CPP_INLINE std::optional<Fault> FakeServer::record_and_pick_fault(const Request& request) {
+  const httplib::Request& req = request.http;
+  RecordedRequest record;
+  record.method = req.method;
+  record.path = req.path;
+  const auto q = req.target.find('?');
+  if (q != std::string::npos) record.query = req.target.substr(q + 1);
+  for (const auto& h : req.headers) {
+    std::string value = h.second;
+    std::string lower = h.first;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower == "authorization") {
+      const auto space = value.find(' ');
+      value = (space == std::string::npos ? std::string() : value.substr(0, space + 1)) + "[redacted]";
+    } else if (lower == "cookie") {
+      value = "[redacted]";
+    }
+    record.headers.emplace_back(h.first, value);
+  }
+  record.body = req.body;
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto key = req.remote_addr + ":" + std::to_string(req.remote_port);
+  auto conn = connections_.find(key);
+  if (conn == connections_.end()) conn = connections_.emplace(key, static_cast<int>(connections_.size()) + 1).first;
+  record.connection = conn->second;
+  requests_.push_back(std::move(record));
+
+  const std::string path = strip_context(req.path);
+  for (auto& rule : faults_) {
+    if (rule.times == 0) continue;
+    if (!rule.method.empty() && rule.method != req.method) continue;
+    if (!glob_match(rule.path, path)) continue;
+    if (rule.times > 0) --rule.times;
+    return rule.fault;
+  }
+  return std::nullopt;
+}
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::faulty_reply(const Fault& fault, const Request& request) const {
+  const httplib::Request& req = request.http;
+  Reply r;
+  switch (fault.kind) {
+    case Fault::Kind::Status:
+      r.status = fault.status;
+      r.content_type = "text/html";
+      r.body = "<html><head><title>" + std::to_string(fault.status) + " " + reason(fault.status) +
+               "</title></head><body><center><h1>" + std::to_string(fault.status) + " " + reason(fault.status) +
+               "</h1></center><hr><center>nginx</center></body></html>\n";
+      break;
+    case Fault::Kind::MalformedJson:
+      r.body = "{\"httpStatus\": \"OK\", \"httpStatusCode\": 200, \"status\": OK,,";
+      break;
+    case Fault::Kind::HtmlPage:
+      r.status = fault.status;
       r.content_type = "text/html;charset=UTF-8";
       r.body = login_page_html();
-      return r;
-    }
-    if (path != "/api" && path.rfind("/api/", 0) != 0) return not_found_page();
+      break;
+    case Fault::Kind::Redirect:
+      r.status = fault.status;
+      r.content_type = "text/html";
+      r.headers.emplace_back("Location", fault.location);
+      break;
+    default:
+      break;
+  }
+  (void)req;
+  return r;
+}
 
-    Route route;
-    route.method = req.method;
-    route.req = &req;
-    route.segments = split(path.substr(4));
-    if (!route.segments.empty() && is_number(route.segments.front())) {
-      const int n = std::atoi(route.segments.front().c_str());
-      if (n < 28 || n > profile_.max_api_version) return not_found_page();
-      route.api_version = route.segments.front();
-      route.segments.erase(route.segments.begin());
-    }
-    const auto& s = route.segments;
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::serve(const Request& request) {
+  const httplib::Request& req = request.http;
+  const auto& ctx = options_.context_path;
+  if (!ctx.empty() && req.path.compare(0, ctx.size(), ctx) != 0) return not_found_page();
+  const std::string path = strip_context(req.path);
 
-    // Reachable without credentials (dhis2-wire.md §5.3).
-    if (req.method == "GET" && s == std::vector<std::string>{"ping"}) {
-      Reply r;
-      r.content_type = "text/plain";
-      return r;
-    }
-    if (req.method == "GET" && s == std::vector<std::string>{"loginConfig"} && profile_.scheduler_grid) {
-      return json_reply(200, {{"apiVersion", reported_version()}, {"applicationTitle", "DHIS 2"},
-                              {"uiLocale", "en"}, {"emailConfigured", false}, {"selfRegistrationEnabled", false}});
-    }
+  if (path == profile_.login_path || (path.rfind(profile_.login_path, 0) == 0 && req.method == "GET")) {
+    Reply r;
+    r.content_type = "text/html;charset=UTF-8";
+    r.body = login_page_html();
+    return r;
+  }
+  if (path != "/api" && path.rfind("/api/", 0) != 0) return not_found_page();
 
-    Reply failure;
-    route.user = authenticate(req, failure);
-    if (!route.user) return failure;
-    return dispatch(route);
+  Route route;
+  route.method = req.method;
+  route.req = &req;
+  route.segments = split(path.substr(4));
+  if (!route.segments.empty() && is_number(route.segments.front())) {
+    const int n = std::atoi(route.segments.front().c_str());
+    if (n < 28 || n > profile_.max_api_version) return not_found_page();
+    route.api_version = route.segments.front();
+    route.segments.erase(route.segments.begin());
+  }
+  const auto& s = route.segments;
+
+  // Reachable without credentials (dhis2-wire.md §5.3).
+  if (req.method == "GET" && s == std::vector<std::string>{"ping"}) {
+    Reply r;
+    r.content_type = "text/plain";
+    return r;
+  }
+  if (req.method == "GET" && s == std::vector<std::string>{"loginConfig"} && profile_.scheduler_grid) {
+    return json_reply(200, {{"apiVersion", reported_version()}, {"applicationTitle", "DHIS 2"},
+                            {"uiLocale", "en"}, {"emailConfigured", false}, {"selfRegistrationEnabled", false}});
   }
 
-  // ---- authentication (§6) ---------------------------------------------------------------------
+  Reply failure;
+  route.user = authenticate(req, failure);
+  if (!route.user) return failure;
+  return dispatch(route);
+}
 
-  const User* authenticate(const httplib::Request& req, Reply& failure) const {
-    const std::string header = req.get_header_value("Authorization");
-    if (header.empty()) {
-      if (req.get_header_value("X-Requested-With") == "XMLHttpRequest") {
-        failure = web_message(401, "Unauthorized");
-      } else {
-        failure.status = 302;
-        failure.content_type = "text/html";
-        failure.headers.emplace_back("Location", request_origin(req) + options_.context_path + profile_.login_path);
-      }
-      return nullptr;
-    }
-    const auto space = header.find(' ');
-    const std::string scheme = lower(header.substr(0, space));
-    const std::string credential = space == std::string::npos ? std::string() : header.substr(space + 1);
-    if (scheme == "basic") {
-      const auto decoded = dhis2::detail::base64_decode(credential);
-      const auto colon = decoded ? decoded->find(':') : std::string::npos;
-      if (colon != std::string::npos) {
-        const std::string name = decoded->substr(0, colon), password = decoded->substr(colon + 1);
-        for (const auto& user : options_.users) {
-          if (user.username == name && user.password == password) {
-            if (!user.disabled) return &user;
-            failure = web_message(401, "Account disabled");
-            return nullptr;
-          }
-        }
-      }
-      failure = web_message(401, "Unauthorized");  // no WWW-Authenticate on the API chain
-      return nullptr;
-    }
-    if (scheme == "apitoken") return authenticate_token(credential, failure);
-    if (scheme == "bearer") {
-      for (const auto& issued : options_.bearer_tokens) {
-        if (issued.token == credential && !issued.expired) {
-          if (const User* user = find_user(issued.username)) return user;
-        }
-      }
-      failure = web_message(401, "Bearer token is invalid or expired");
-      failure.headers.emplace_back("WWW-Authenticate",
-                                   "Bearer error=\"invalid_token\", error_description=\"An error occurred while "
-                                   "attempting to decode the Jwt: the token is invalid or expired\"");
-      return nullptr;
-    }
-    failure = web_message(401, "Unauthorized");
-    return nullptr;
-  }
+// ---- authentication (§6) ---------------------------------------------------------------------
 
-  const User* authenticate_token(const std::string& token, Reply& failure) const {
-    const auto fail = [&failure](int status, const char* message) -> const User* {
-      failure = web_message(status, message);
-      failure.headers.emplace_back("WWW-Authenticate", "ApiToken");
-      return nullptr;
-    };
-    static const std::regex shape("^[a-z0-9-._~+/]+=*$", std::regex::icase);
-    if (!std::regex_match(token, shape)) return fail(400, "Api token is malformed");
-    if (profile_.checksum_checked && pat_problem(token)) return fail(400, "Checksum validation failed");
-    for (const auto& issued : options_.tokens) {
-      if (issued.token != token) continue;
-      if (issued.expired) return fail(401, "Failed to authenticate API token, token has expired.");
-      const User* user = find_user(issued.username);
-      if (!user || user->disabled) return fail(401, "The API token is disabled, locked or 2FA is enabled.");
-      return user;
-    }
-    return fail(401, "The API token does not exists");
-  }
-
-  const User* find_user(const std::string& name) const {
-    for (const auto& user : options_.users) {
-      if (user.username == name) return &user;
+DHIS2CPP_INLINE const User* FakeServer::authenticate(const Request& request, Reply& failure) const {
+  const httplib::Request& req = request.http;
+  const std::string header = req.get_header_value("Authorization");
+  if (header.empty()) {
+    if (req.get_header_value("X-Requested-With") == "XMLHttpRequest") {
+      failure = web_message(401, "Unauthorized");
+    } else {
+      failure.status = 302;
+      failure.content_type = "text/html";
+      failure.headers.emplace_back("Location", request_origin(req) + options_.context_path + profile_.login_path);
     }
     return nullptr;
   }
-
-  static bool has_authority(const User& user, const std::string& authority) {
-    const auto& a = user.authorities;
-    return std::find(a.begin(), a.end(), "ALL") != a.end() || std::find(a.begin(), a.end(), authority) != a.end();
-  }
-
-  // ---- routing -------------------------------------------------------------------------------
-
-  Reply dispatch(const Route& r) {
-    const auto& s = r.segments;
-    const auto& m = r.method;
-    const auto is = [&s](std::initializer_list<const char*> parts) {
-      if (s.size() != parts.size()) return false;
-      std::size_t i = 0;
-      for (const char* p : parts) {
-        if (std::string(p) != "*" && s[i] != p) return false;
-        ++i;
-      }
-      return true;
-    };
-    const bool post_or_put = m == "POST" || m == "PUT";
-
-    if (m == "GET" && is({"system", "info"})) return system_info(r);
-    if (m == "GET" && is({"system", "ping"})) return text_reply("pong");
-    if (m == "GET" && is({"me"})) return me(r);
-    if (m == "GET" && is({"systemSettings", "*"})) return system_setting(s[1]);
-    if (m == "GET" && is({"categoryCombos"})) return category_combos(r);
-
-    if (post_or_put && is({"resourceTables", "analytics"})) return kickoff(r, "ANALYTICS_TABLE", "F_PERFORM_MAINTENANCE");
-    if (post_or_put && is({"resourceTables"})) return kickoff(r, "RESOURCE_TABLE", "F_PERFORM_MAINTENANCE");
-    if (post_or_put && is({"resourceTables", "monitoring"})) return kickoff(r, "MONITORING", "F_PERFORM_MAINTENANCE");
-    if (post_or_put && is({"predictions"})) return predictions(r);
-    if (m == "POST" && is({"dataIntegrity"})) return data_integrity_run(r, "DATA_INTEGRITY", "details");
-    if (m == "POST" && is({"dataIntegrity", "summary"})) return data_integrity_run(r, "DATA_INTEGRITY", "summary");
-    if (m == "POST" && is({"dataIntegrity", "details"})) return data_integrity_run(r, "DATA_INTEGRITY_DETAILS", "details");
-    if (m == "GET" && is({"dataIntegrity", "summary"})) return data_integrity_result(r, "DATA_INTEGRITY");
-    if (m == "GET" && is({"dataIntegrity", "details"})) return data_integrity_result(r, "DATA_INTEGRITY_DETAILS");
-    if (m == "POST" && is({"metadata"})) return imports(r, "METADATA_IMPORT", "");
-    if (m == "POST" && is({"dataValueSets"})) return imports(r, "DATAVALUE_IMPORT", "F_DATAVALUE_ADD");
-    if (m == "POST" && is({"tracker"})) return tracker_import(r);
-    if (m == "GET" && is({"tracker", "jobs", "*"})) return tracker_job(r, false);
-    if (m == "GET" && is({"tracker", "jobs", "*", "report"})) return tracker_job(r, true);
-
-    if (m == "POST" && is({"jobConfigurations", "*", "execute"})) return execute(r);
-    if (m == "POST" && is({"jobConfigurations", "*", "cancel"}) && profile_.scheduler_grid) return cancel(r);
-    if (m == "POST" && is({"jobConfigurations", "*", "revert"}) && profile_.revert) return revert(r);
-    if (m == "GET" && is({"jobConfigurations", "*", "progress"}) && profile_.progress_endpoint) return job_progress(r);
-    if (m == "GET" && is({"jobConfigurations", "*"})) return job_row(r);
-    if (m == "POST" && is({"scheduling", "cancel", "*"})) {
-      engine_.cancel_type(profile_.canonical_job_type(s[2]));
-      return Reply{204, "", "", {}};
-    }
-    if (m == "GET" && s.size() >= 2 && s[0] == "scheduling" && s[1] == "running") return running(r);
-
-    if (m == "GET" && is({"system", "tasks"})) {
-      if (read_on_other_node()) return no_store(json_reply(200, empty_overview(), true));
-      return no_store(json_reply(200, engine_.all(gist(r)), true));
-    }
-    if (m == "GET" && is({"system", "tasks", "*"})) return tasks_of_type(r);
-    if (m == "GET" && is({"system", "tasks", "*", "*"})) return task_feed(r);
-    if (m == "GET" && is({"system", "taskSummaries", "*"})) return summaries_of_type(r);
-    if (m == "GET" && is({"system", "taskSummaries", "*", "*"})) return task_summary(r);
-    if (m == "DELETE" && s.size() >= 2 && s.size() <= 4 && s[0] == "system" && s[1] == "tasks" && profile_.new_notifier) {
-      return delete_tasks(r);
-    }
-    return not_found_page();
-  }
-
-  // ---- system ----------------------------------------------------------------------------------
-
-  Reply system_info(const Route& r) const {
-    const auto now = clock_.now();
-    nlohmann::ordered_json info = {
-        {"contextPath", request_origin(*r.req) + options_.context_path},
-        {"userAgent", r.req->get_header_value("User-Agent")},
-        {"calendar", "iso8601"},
-        {"dateFormat", "yyyy-mm-dd"},
-        {"serverDate", engine_.format_time(now)},
-        {"serverTimeZoneId", options_.time_zone.id},
-        {"serverTimeZoneDisplayName", options_.time_zone.display_name},
-        {"lastAnalyticsTableSuccess", engine_.format_time(now - std::chrono::hours(8))},
-        {"intervalSinceLastAnalyticsTableSuccess", "8 h, 0 m, 0 s"},
-        {"lastAnalyticsTableRuntime", "0:00:47.890"},
-        {"lastSystemMonitoringSuccess", engine_.format_time(now - std::chrono::hours(9))},
-        {"version", reported_version()},
-        {"revision", "eaf4b70"},
-        {"buildTime", "2025-01-30T12:00:00.000"},
-        {"jasperReportsVersion", "6.20.1"},
-        {"environmentVariable", "DHIS2_HOME"},
-        {"readOnlyMode", "off"},
-        {"nodeId", "emulator"},
-        {"javaVersion", "17.0.15"},
-        {"osName", "Linux"},
-        {"emailConfigured", false},
-        {"redisEnabled", false},
-        {"systemId", "eed3d451-4ff5-4193-b951-ffcc68954299"},
-        {"systemName", "DHIS 2 (dhis2-cpp emulator)"},
-        {"instanceBaseUrl", request_origin(*r.req) + options_.context_path},
-        {"isMetadataVersionEnabled", true},
-        {"isMetadataSyncEnabled", false},
-        {"databaseInfo", {{"spatialSupport", true}, {"time", engine_.format_time(now)}}},
-        {"encryption", false}};
-    if (profile_.version >= ServerVersion{2, 43, 0, 0, true}) {
-      info["sessionTimeout"] = 3600;
-      info["capability"] = nlohmann::ordered_json::object();
-    }
-    if (!has_authority(*r.user, "ALL")) {
-      // withoutSensitiveInfo() (§5.1)
-      for (const char* key : {"jasperReportsVersion", "environmentVariable", "readOnlyMode", "nodeId", "javaVersion", "osName"}) {
-        info.erase(key);
+  const auto space = header.find(' ');
+  const std::string scheme = lower(header.substr(0, space));
+  const std::string credential = space == std::string::npos ? std::string() : header.substr(space + 1);
+  if (scheme == "basic") {
+    const auto decoded = dhis2::detail::base64_decode(credential);
+    const auto colon = decoded ? decoded->find(':') : std::string::npos;
+    if (colon != std::string::npos) {
+      const std::string name = decoded->substr(0, colon), password = decoded->substr(colon + 1);
+      for (const auto& user : options_.users) {
+        if (user.username == name && user.password == password) {
+          if (!user.disabled) return &user;
+          failure = web_message(401, "Account disabled");
+          return nullptr;
+        }
       }
     }
-    Reply reply = json_reply(200, pick_fields(info, *r.req), true);
-    reply.headers.emplace_back("Cache-Control", "no-store");  // SystemController sends no-store (§5.1)
-    return reply;
+    failure = web_message(401, "Unauthorized");  // no WWW-Authenticate on the API chain
+    return nullptr;
   }
-
-  Reply me(const Route& r) const {
-    const User& u = *r.user;
-    nlohmann::json authorities = u.authorities;
-    return json_reply(200, pick_fields(nlohmann::json{{"id", u.id},
-                            {"username", u.username},
-                            {"firstName", u.first_name},
-                            {"surname", u.surname},
-                            {"name", u.first_name + " " + u.surname},
-                            {"displayName", u.first_name + " " + u.surname},
-                            {"email", u.username + "@example.org"},
-                            {"authorities", authorities},
-                            {"settings", {{"keyUiLocale", "en"}}},
-                            {"userRoles", nlohmann::json::array()},
-                            {"organisationUnits", nlohmann::json::array()}}, *r.req));
-  }
-
-  // {"<key>": value}, null for a key the server does not have (SystemSettingController).
-  Reply system_setting(const std::string& key) const {
-    const auto it = options_.settings.find(key);
-    Reply reply = json_reply(200, nlohmann::json{{key, it == options_.settings.end() ? nlohmann::json() : it->second}});
-    reply.headers.emplace_back("Cache-Control", "no-cache, private");
-    return reply;
-  }
-
-  // Only the "default" combination exists; ?filter=name:eq:default finds it.
-  Reply category_combos(const Route& r) const {
-    const std::string filter = r.req->get_param_value("filter");
-    nlohmann::json list = nlohmann::json::array();
-    if (filter.empty() || filter == "name:eq:default") {
-      list.push_back({{"id", options_.default_category_combo}, {"name", "default"}, {"displayName", "default"}});
+  if (scheme == "apitoken") return authenticate_token(credential, failure);
+  if (scheme == "bearer") {
+    for (const auto& issued : options_.bearer_tokens) {
+      if (issued.token == credential && !issued.expired) {
+        if (const User* user = find_user(issued.username)) return user;
+      }
     }
-    return json_reply(200, {{"pager", {{"page", 1}, {"pageCount", 1}, {"total", list.size()}, {"pageSize", 50}}},
-                            {"categoryCombos", list}});
+    failure = web_message(401, "Bearer token is invalid or expired");
+    failure.headers.emplace_back("WWW-Authenticate",
+                                 "Bearer error=\"invalid_token\", error_description=\"An error occurred while "
+                                 "attempting to decode the Jwt: the token is invalid or expired\"");
+    return nullptr;
   }
+  failure = web_message(401, "Unauthorized");
+  return nullptr;
+}
 
-  // ---- kick-offs (§2) ------------------------------------------------------------------------
+DHIS2CPP_INLINE const User* FakeServer::authenticate_token(const std::string& token, Reply& failure) const {
+  const auto fail = [&failure](int status, const char* message) -> const User* {
+    failure = web_message(status, message);
+    failure.headers.emplace_back("WWW-Authenticate", "ApiToken");
+    return nullptr;
+  };
+  static const std::regex shape("^[a-z0-9-._~+/]+=*$", std::regex::icase);
+  if (!std::regex_match(token, shape)) return fail(400, "Api token is malformed");
+  if (profile_.checksum_checked && pat_problem(token)) return fail(400, "Checksum validation failed");
+  for (const auto& issued : options_.tokens) {
+    if (issued.token != token) continue;
+    if (issued.expired) return fail(401, "Failed to authenticate API token, token has expired.");
+    const User* user = find_user(issued.username);
+    if (!user || user->disabled) return fail(401, "The API token is disabled, locked or 2FA is enabled.");
+    return user;
+  }
+  return fail(401, "The API token does not exists");
+}
 
-  Reply kickoff(const Route& r, const std::string& type, const char* authority, nlohmann::json parameters = nullptr,
-                std::optional<std::string> location = std::nullopt, bool location_before_41 = false,
-                std::optional<JobScript> script = std::nullopt) {
-    if (authority && *authority && !has_authority(*r.user, authority)) return forbidden(authority);
-    if (parameters.is_null()) parameters = parameters_for(type, *r.req);
-    const bool guarded = type == "ANALYTICS_TABLE" || type == "RESOURCE_TABLE" || type == "MONITORING" ||
-                         type == "DATA_INTEGRITY" || type == "DATA_INTEGRITY_DETAILS" || type == "PREDICTOR";
-    const auto submitted = engine_.submit(type, parameters, r.user->id, guarded, std::move(script));
-    if (submitted.status == JobEngine::SubmitStatus::AlreadyRunning) {
-      const std::string message = type == "DATA_INTEGRITY" || type == "DATA_INTEGRITY_DETAILS"
-                                      ? "Data integrity check is already running"
-                                      : "Job of type " + type + " is already running";
-      Reply reply = web_message(409, message);
-      auto body = nlohmann::ordered_json::parse(reply.body);
-      body["response"] = job_configuration_response(submitted.job);
-      reply.body = body.dump();
-      return reply;
+DHIS2CPP_INLINE const User* FakeServer::find_user(const std::string& name) const {
+  for (const auto& user : options_.users) {
+    if (user.username == name) return &user;
+  }
+  return nullptr;
+}
+
+DHIS2CPP_INLINE bool FakeServer::has_authority(const User& user, const std::string& authority) {
+  const auto& a = user.authorities;
+  return std::find(a.begin(), a.end(), "ALL") != a.end() || std::find(a.begin(), a.end(), authority) != a.end();
+}
+
+// ---- routing -------------------------------------------------------------------------------
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::dispatch(const Route& r) {
+  const auto& s = r.segments;
+  const auto& m = r.method;
+  const auto is = [&s](std::initializer_list<const char*> parts) {
+    if (s.size() != parts.size()) return false;
+    std::size_t i = 0;
+    for (const char* p : parts) {
+      if (std::string(p) != "*" && s[i] != p) return false;
+      ++i;
     }
-    nlohmann::ordered_json body = envelope(200, "OK", "Initiated " + submitted.job.name);
+    return true;
+  };
+  const bool post_or_put = m == "POST" || m == "PUT";
+
+  if (m == "GET" && is({"system", "info"})) return system_info(r);
+  if (m == "GET" && is({"system", "ping"})) return text_reply("pong");
+  if (m == "GET" && is({"me"})) return me(r);
+  if (m == "GET" && is({"systemSettings", "*"})) return system_setting(s[1]);
+  if (m == "GET" && is({"categoryCombos"})) return category_combos(r);
+
+  if (post_or_put && is({"resourceTables", "analytics"})) return kickoff(r, "ANALYTICS_TABLE", "F_PERFORM_MAINTENANCE");
+  if (post_or_put && is({"resourceTables"})) return kickoff(r, "RESOURCE_TABLE", "F_PERFORM_MAINTENANCE");
+  if (post_or_put && is({"resourceTables", "monitoring"})) return kickoff(r, "MONITORING", "F_PERFORM_MAINTENANCE");
+  if (post_or_put && is({"predictions"})) return predictions(r);
+  if (m == "POST" && is({"dataIntegrity"})) return data_integrity_run(r, "DATA_INTEGRITY", "details");
+  if (m == "POST" && is({"dataIntegrity", "summary"})) return data_integrity_run(r, "DATA_INTEGRITY", "summary");
+  if (m == "POST" && is({"dataIntegrity", "details"})) return data_integrity_run(r, "DATA_INTEGRITY_DETAILS", "details");
+  if (m == "GET" && is({"dataIntegrity", "summary"})) return data_integrity_result(r, "DATA_INTEGRITY");
+  if (m == "GET" && is({"dataIntegrity", "details"})) return data_integrity_result(r, "DATA_INTEGRITY_DETAILS");
+  if (m == "POST" && is({"metadata"})) return imports(r, "METADATA_IMPORT", "");
+  if (m == "POST" && is({"dataValueSets"})) return imports(r, "DATAVALUE_IMPORT", "F_DATAVALUE_ADD");
+  if (m == "POST" && is({"tracker"})) return tracker_import(r);
+  if (m == "GET" && is({"tracker", "jobs", "*"})) return tracker_job(r, false);
+  if (m == "GET" && is({"tracker", "jobs", "*", "report"})) return tracker_job(r, true);
+
+  if (m == "POST" && is({"jobConfigurations", "*", "execute"})) return execute(r);
+  if (m == "POST" && is({"jobConfigurations", "*", "cancel"}) && profile_.scheduler_grid) return cancel(r);
+  if (m == "POST" && is({"jobConfigurations", "*", "revert"}) && profile_.revert) return revert(r);
+  if (m == "GET" && is({"jobConfigurations", "*", "progress"}) && profile_.progress_endpoint) return job_progress(r);
+  if (m == "GET" && is({"jobConfigurations", "*"})) return job_row(r);
+  if (m == "POST" && is({"scheduling", "cancel", "*"})) {
+    engine_.cancel_type(profile_.canonical_job_type(s[2]));
+    return Reply{204, "", "", {}};
+  }
+  if (m == "GET" && s.size() >= 2 && s[0] == "scheduling" && s[1] == "running") return running(r);
+
+  if (m == "GET" && is({"system", "tasks"})) {
+    if (read_on_other_node()) return no_store(json_reply(200, empty_overview(), true));
+    return no_store(json_reply(200, engine_.all(gist(r)), true));
+  }
+  if (m == "GET" && is({"system", "tasks", "*"})) return tasks_of_type(r);
+  if (m == "GET" && is({"system", "tasks", "*", "*"})) return task_feed(r);
+  if (m == "GET" && is({"system", "taskSummaries", "*"})) return summaries_of_type(r);
+  if (m == "GET" && is({"system", "taskSummaries", "*", "*"})) return task_summary(r);
+  if (m == "DELETE" && s.size() >= 2 && s.size() <= 4 && s[0] == "system" && s[1] == "tasks" && profile_.new_notifier) {
+    return delete_tasks(r);
+  }
+  return not_found_page();
+}
+
+// ---- system ----------------------------------------------------------------------------------
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::system_info(const Route& r) const {
+  const auto now = clock_.now();
+  nlohmann::ordered_json info = {
+      {"contextPath", request_origin(*r.req) + options_.context_path},
+      {"userAgent", r.req->get_header_value("User-Agent")},
+      {"calendar", "iso8601"},
+      {"dateFormat", "yyyy-mm-dd"},
+      {"serverDate", engine_.format_time(now)},
+      {"serverTimeZoneId", options_.time_zone.id},
+      {"serverTimeZoneDisplayName", options_.time_zone.display_name},
+      {"lastAnalyticsTableSuccess", engine_.format_time(now - std::chrono::hours(8))},
+      {"intervalSinceLastAnalyticsTableSuccess", "8 h, 0 m, 0 s"},
+      {"lastAnalyticsTableRuntime", "0:00:47.890"},
+      {"lastSystemMonitoringSuccess", engine_.format_time(now - std::chrono::hours(9))},
+      {"version", reported_version()},
+      {"revision", "eaf4b70"},
+      {"buildTime", "2025-01-30T12:00:00.000"},
+      {"jasperReportsVersion", "6.20.1"},
+      {"environmentVariable", "DHIS2_HOME"},
+      {"readOnlyMode", "off"},
+      {"nodeId", "emulator"},
+      {"javaVersion", "17.0.15"},
+      {"osName", "Linux"},
+      {"emailConfigured", false},
+      {"redisEnabled", false},
+      {"systemId", "eed3d451-4ff5-4193-b951-ffcc68954299"},
+      {"systemName", "DHIS 2 (dhis2-cpp emulator)"},
+      {"instanceBaseUrl", request_origin(*r.req) + options_.context_path},
+      {"isMetadataVersionEnabled", true},
+      {"isMetadataSyncEnabled", false},
+      {"databaseInfo", {{"spatialSupport", true}, {"time", engine_.format_time(now)}}},
+      {"encryption", false}};
+  if (profile_.version >= ServerVersion{2, 43, 0, 0, true}) {
+    info["sessionTimeout"] = 3600;
+    info["capability"] = nlohmann::ordered_json::object();
+  }
+  if (!has_authority(*r.user, "ALL")) {
+    // withoutSensitiveInfo() (§5.1)
+    for (const char* key : {"jasperReportsVersion", "environmentVariable", "readOnlyMode", "nodeId", "javaVersion", "osName"}) {
+      info.erase(key);
+    }
+  }
+  Reply reply = json_reply(200, pick_fields(info, *r.req), true);
+  reply.headers.emplace_back("Cache-Control", "no-store");  // SystemController sends no-store (§5.1)
+  return reply;
+}
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::me(const Route& r) const {
+  const User& u = *r.user;
+  nlohmann::json authorities = u.authorities;
+  return json_reply(200, pick_fields(nlohmann::json{{"id", u.id},
+                          {"username", u.username},
+                          {"firstName", u.first_name},
+                          {"surname", u.surname},
+                          {"name", u.first_name + " " + u.surname},
+                          {"displayName", u.first_name + " " + u.surname},
+                          {"email", u.username + "@example.org"},
+                          {"authorities", authorities},
+                          {"settings", {{"keyUiLocale", "en"}}},
+                          {"userRoles", nlohmann::json::array()},
+                          {"organisationUnits", nlohmann::json::array()}}, *r.req));
+}
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::system_setting(const std::string& key) const {
+  const auto it = options_.settings.find(key);
+  Reply reply = json_reply(200, nlohmann::json{{key, it == options_.settings.end() ? nlohmann::json() : it->second}});
+  reply.headers.emplace_back("Cache-Control", "no-cache, private");
+  return reply;
+}
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::category_combos(const Route& r) const {
+  const std::string filter = r.req->get_param_value("filter");
+  nlohmann::json list = nlohmann::json::array();
+  if (filter.empty() || filter == "name:eq:default") {
+    list.push_back({{"id", options_.default_category_combo}, {"name", "default"}, {"displayName", "default"}});
+  }
+  return json_reply(200, {{"pager", {{"page", 1}, {"pageCount", 1}, {"total", list.size()}, {"pageSize", 50}}},
+                          {"categoryCombos", list}});
+}
+
+// ---- kick-offs (§2) ------------------------------------------------------------------------
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::kickoff(const Route& r, const std::string& type, const char* authority,
+                                                     nlohmann::json parameters, std::optional<std::string> location,
+                                                     bool location_before_41, std::optional<JobScript> script) {
+  if (authority && *authority && !has_authority(*r.user, authority)) return forbidden(authority);
+  if (parameters.is_null()) parameters = parameters_for(type, *r.req);
+  const bool guarded = type == "ANALYTICS_TABLE" || type == "RESOURCE_TABLE" || type == "MONITORING" ||
+                       type == "DATA_INTEGRITY" || type == "DATA_INTEGRITY_DETAILS" || type == "PREDICTOR";
+  const auto submitted = engine_.submit(type, parameters, r.user->id, guarded, std::move(script));
+  if (submitted.status == JobEngine::SubmitStatus::AlreadyRunning) {
+    const std::string message = type == "DATA_INTEGRITY" || type == "DATA_INTEGRITY_DETAILS"
+                                    ? "Data integrity check is already running"
+                                    : "Job of type " + type + " is already running";
+    Reply reply = web_message(409, message);
+    auto body = nlohmann::ordered_json::parse(reply.body);
     body["response"] = job_configuration_response(submitted.job);
-    Reply reply = json_reply(200, body, true);
-    if (location) {
-      reply.headers.emplace_back("Location", api_path(r) + *location);
-    } else if (profile_.location_on_every_kickoff || location_before_41) {
-      reply.headers.emplace_back("Location", api_path(r) + "/system/tasks/" + type);
-    }
+    reply.body = body.dump();
     return reply;
   }
-
-  nlohmann::ordered_json job_configuration_response(const JobInfo& job) const {
-    nlohmann::ordered_json response = {{"name", job.name},
-                                       {"id", job.uid},
-                                       {"created", engine_.format_time(job.created)},
-                                       {"jobType", job.job_type},
-                                       {"jobStatus", profile_.scheduler_grid ? "NOT_STARTED" : job.job_status}};
-    if (!job.parameters.is_null()) response["jobParameters"] = job.parameters;
-    response["relativeNotifierEndpoint"] = "/api/system/tasks/" + job.job_type + "/" + job.uid;
-    if (!profile_.kickoff_response_type.empty()) response["responseType"] = profile_.kickoff_response_type;
-    return response;
+  nlohmann::ordered_json body = envelope(200, "OK", "Initiated " + submitted.job.name);
+  body["response"] = job_configuration_response(submitted.job);
+  Reply reply = json_reply(200, body, true);
+  if (location) {
+    reply.headers.emplace_back("Location", api_path(r) + *location);
+  } else if (profile_.location_on_every_kickoff || location_before_41) {
+    reply.headers.emplace_back("Location", api_path(r) + "/system/tasks/" + type);
   }
+  return reply;
+}
 
-  static bool flag(const httplib::Request& req, const char* name) {
-    return req.has_param(name) && lower(req.get_param_value(name)) != "false";
+DHIS2CPP_INLINE nlohmann::ordered_json FakeServer::job_configuration_response(const JobInfo& job) const {
+  nlohmann::ordered_json response = {{"name", job.name},
+                                     {"id", job.uid},
+                                     {"created", engine_.format_time(job.created)},
+                                     {"jobType", job.job_type},
+                                     {"jobStatus", profile_.scheduler_grid ? "NOT_STARTED" : job.job_status}};
+  if (!job.parameters.is_null()) response["jobParameters"] = job.parameters;
+  response["relativeNotifierEndpoint"] = "/api/system/tasks/" + job.job_type + "/" + job.uid;
+  if (!profile_.kickoff_response_type.empty()) response["responseType"] = profile_.kickoff_response_type;
+  return response;
+}
+
+DHIS2CPP_INLINE bool FakeServer::flag(const Request& request, const char* name) {
+  const httplib::Request& req = request.http;
+  return req.has_param(name) && lower(req.get_param_value(name)) != "false";
+}
+
+DHIS2CPP_INLINE nlohmann::json FakeServer::parameters_for(const std::string& type, const Request& request) const {
+  const httplib::Request& req = request.http;
+  if (type == "ANALYTICS_TABLE") {
+    nlohmann::json skip = nlohmann::json::array();
+    const std::pair<const char*, const char*> table_flags[] = {
+        {"skipAggregate", "DATA_VALUE"},        {"skipEvents", "EVENT"},
+        {"skipEnrollment", "ENROLLMENT"},       {"skipTrackedEntities", "TRACKED_ENTITY"},
+        {"skipOrgUnitOwnership", "OWNERSHIP"},  {"skipValidationResult", "VALIDATION_RESULT"}};
+    for (const auto& f : table_flags) {
+      if (flag(req, f.first)) skip.push_back(f.second);
+    }
+    nlohmann::json p = {{"skipTableTypes", skip},
+                        {"skipPrograms", nlohmann::json::array()},
+                        {"skipResourceTables", flag(req, "skipResourceTables")},
+                        {"skipOutliers", flag(req, "skipOutliers")}};
+    if (req.has_param("lastYears")) p["lastYears"] = std::atoi(req.get_param_value("lastYears").c_str());
+    return p;
   }
+  if (type == "RESOURCE_TABLE") return nullptr;  // no parameters: jobParameters is omitted
+  if (type == "MONITORING") {
+    return {{"relativeStart", 0}, {"relativeEnd", 0}, {"validationRuleGroups", nlohmann::json::array()},
+            {"sendNotifications", false}, {"persistResults", false}};
+  }
+  if (type == "PREDICTOR") {
+    nlohmann::json predictors = nlohmann::json::array(), groups = nlohmann::json::array();
+    for (std::size_t i = 0; i < req.get_param_value_count("predictor"); ++i) predictors.push_back(req.get_param_value("predictor", i));
+    for (std::size_t i = 0; i < req.get_param_value_count("predictorGroup"); ++i) groups.push_back(req.get_param_value("predictorGroup", i));
+    return {{"startDate", req.get_param_value("startDate")}, {"endDate", req.get_param_value("endDate")},
+            {"predictors", predictors}, {"predictorGroups", groups}};
+  }
+  if (type == "DATAVALUE_IMPORT") {
+    return {{"idSchemes", nlohmann::json::object()}, {"dryRun", flag(req, "dryRun")}, {"async", true},
+            {"importStrategy", req.has_param("importStrategy") ? req.get_param_value("importStrategy") : "CREATE_AND_UPDATE"},
+            {"mergeMode", "REPLACE"}, {"reportMode", "FULL"}, {"skipExistingCheck", false}, {"sharing", false},
+            {"skipNotifications", false}, {"skipAudit", false}, {"force", false}, {"firstRowIsHeader", true}};
+  }
+  if (type == "METADATA_IMPORT") {
+    return {{"importMode", flag(req, "dryRun") ? "VALIDATE" : "COMMIT"}, {"identifier", "UID"},
+            {"importStrategy", req.has_param("importStrategy") ? req.get_param_value("importStrategy") : "CREATE_AND_UPDATE"},
+            {"atomicMode", "ALL"}, {"flushMode", "AUTO"}, {"skipSharing", false}, {"skipValidation", false}};
+  }
+  return nlohmann::json::object();
+}
 
-  nlohmann::json parameters_for(const std::string& type, const httplib::Request& req) const {
-    if (type == "ANALYTICS_TABLE") {
-      nlohmann::json skip = nlohmann::json::array();
-      const std::pair<const char*, const char*> table_flags[] = {
-          {"skipAggregate", "DATA_VALUE"},        {"skipEvents", "EVENT"},
-          {"skipEnrollment", "ENROLLMENT"},       {"skipTrackedEntities", "TRACKED_ENTITY"},
-          {"skipOrgUnitOwnership", "OWNERSHIP"},  {"skipValidationResult", "VALIDATION_RESULT"}};
-      for (const auto& f : table_flags) {
-        if (flag(req, f.first)) skip.push_back(f.second);
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::predictions(const Route& r) {
+  if (!has_authority(*r.user, "F_PREDICTOR_RUN")) return forbidden("F_PREDICTOR_RUN");
+  if (flag(*r.req, "async")) return kickoff(r, "PREDICTOR", "F_PREDICTOR_RUN", nullptr, std::nullopt, true);
+  nlohmann::ordered_json body = envelope(200, "OK", "");
+  body.erase("message");
+  body["response"] = {{"responseType", "PredictionSummary"}, {"status", "SUCCESS"}, {"predictors", 1},
+                      {"inserted", 12}, {"updated", 0}, {"deleted", 0}, {"unchanged", 0}};
+  return json_reply(200, body, true);
+}
+
+DHIS2CPP_INLINE std::vector<std::string> FakeServer::checks_of(const Request& request) {
+  const httplib::Request& req = request.http;
+  std::vector<std::string> checks;
+  for (std::size_t i = 0; i < req.get_param_value_count("checks"); ++i) {
+    const std::string value = req.get_param_value("checks", i);
+    std::size_t start = 0;
+    while (start <= value.size()) {
+      const auto comma = value.find(',', start);
+      const std::string check = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!check.empty()) checks.push_back(check);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (checks.empty() && !req.body.empty()) {
+    const auto body = nlohmann::json::parse(req.body, nullptr, false);
+    if (body.is_array()) {
+      for (const auto& c : body) {
+        if (c.is_string()) checks.push_back(c.get<std::string>());
       }
-      nlohmann::json p = {{"skipTableTypes", skip},
-                          {"skipPrograms", nlohmann::json::array()},
-                          {"skipResourceTables", flag(req, "skipResourceTables")},
-                          {"skipOutliers", flag(req, "skipOutliers")}};
-      if (req.has_param("lastYears")) p["lastYears"] = std::atoi(req.get_param_value("lastYears").c_str());
-      return p;
     }
-    if (type == "RESOURCE_TABLE") return nullptr;  // no parameters: jobParameters is omitted
-    if (type == "MONITORING") {
-      return {{"relativeStart", 0}, {"relativeEnd", 0}, {"validationRuleGroups", nlohmann::json::array()},
-              {"sendNotifications", false}, {"persistResults", false}};
-    }
-    if (type == "PREDICTOR") {
-      nlohmann::json predictors = nlohmann::json::array(), groups = nlohmann::json::array();
-      for (std::size_t i = 0; i < req.get_param_value_count("predictor"); ++i) predictors.push_back(req.get_param_value("predictor", i));
-      for (std::size_t i = 0; i < req.get_param_value_count("predictorGroup"); ++i) groups.push_back(req.get_param_value("predictorGroup", i));
-      return {{"startDate", req.get_param_value("startDate")}, {"endDate", req.get_param_value("endDate")},
-              {"predictors", predictors}, {"predictorGroups", groups}};
-    }
-    if (type == "DATAVALUE_IMPORT") {
-      return {{"idSchemes", nlohmann::json::object()}, {"dryRun", flag(req, "dryRun")}, {"async", true},
-              {"importStrategy", req.has_param("importStrategy") ? req.get_param_value("importStrategy") : "CREATE_AND_UPDATE"},
-              {"mergeMode", "REPLACE"}, {"reportMode", "FULL"}, {"skipExistingCheck", false}, {"sharing", false},
-              {"skipNotifications", false}, {"skipAudit", false}, {"force", false}, {"firstRowIsHeader", true}};
-    }
-    if (type == "METADATA_IMPORT") {
-      return {{"importMode", flag(req, "dryRun") ? "VALIDATE" : "COMMIT"}, {"identifier", "UID"},
-              {"importStrategy", req.has_param("importStrategy") ? req.get_param_value("importStrategy") : "CREATE_AND_UPDATE"},
-              {"atomicMode", "ALL"}, {"flushMode", "AUTO"}, {"skipSharing", false}, {"skipValidation", false}};
-    }
-    return nlohmann::json::object();
   }
+  return checks;
+}
 
-  Reply predictions(const Route& r) {
-    if (!has_authority(*r.user, "F_PREDICTOR_RUN")) return forbidden("F_PREDICTOR_RUN");
-    if (flag(*r.req, "async")) return kickoff(r, "PREDICTOR", "F_PREDICTOR_RUN", nullptr, std::nullopt, true);
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::data_integrity_run(const Route& r, const std::string& type, const char* result_path) {
+  auto checks = checks_of(*r.req);
+  std::string joined;
+  for (const auto& c : checks) joined += (joined.empty() ? "" : ",") + c;
+  const bool report_run = s_is_bare_integrity(r) && profile_.data_integrity_report_run;
+  nlohmann::json parameters = {{"checks", checks},
+                               {"type", report_run ? "REPORT" : type == "DATA_INTEGRITY" ? "SUMMARY" : "DETAILS"}};
+  std::optional<JobScript> script;
+  if (report_run) {
+    // <=2.41's REPORT run writes through the notifier directly (§1.5) and has a summary (§1.7).
+    JobScript s;
+    s.message(NotificationLevel::Info, "Starting data integrity job", std::chrono::milliseconds(0)).direct();
+    s.summary({{"duplicatePeriods", nlohmann::json::array()}, {"dataElementsWithoutDataSet", nlohmann::json::array()}},
+              std::chrono::milliseconds(2500));
+    s.complete("Data integrity checks completed in 0:00:02.500", std::chrono::milliseconds(0)).direct();
+    s.result(integrity_result(checks.empty() ? default_checks() : checks, type != "DATA_INTEGRITY"));
+    script = std::move(s);
+  } else {
+    JobScript s = engine_.take_next_script(type).value_or(JobScript::default_for(type, parameters));
+    s.result(integrity_result(checks.empty() ? default_checks() : checks, type != "DATA_INTEGRITY"));
+    script = std::move(s);
+  }
+  return kickoff(r, type, "", parameters, "/dataIntegrity/" + std::string(result_path) + "?checks=" + joined,
+                 false, std::move(script));
+}
+
+DHIS2CPP_INLINE bool FakeServer::s_is_bare_integrity(const Route& r) { return r.segments.size() == 1; }
+
+DHIS2CPP_INLINE std::vector<std::string> FakeServer::default_checks() {
+  return {"categories_no_options", "data_elements_aggregate_no_groups", "orgunits_orphaned"};
+}
+
+DHIS2CPP_INLINE nlohmann::json FakeServer::integrity_result(const std::vector<std::string>& checks, bool details) const {
+  nlohmann::json out = nlohmann::json::object();
+  int n = 0;
+  for (const auto& check : checks) {
+    nlohmann::json entry = {{"name", check}, {"displayName", check}, {"section", "Emulated"},
+                            {"severity", "WARNING"}, {"count", n}, {"percentage", n * 1.5},
+                            {"finishedTime", engine_.format_time(clock_.now())}};
+    if (details) entry["issues"] = nlohmann::json::array();
+    out[check] = entry;
+    ++n;
+  }
+  return out;
+}
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::data_integrity_result(const Route& r, const std::string& type) {
+  const auto all = engine_.last_result(type);
+  const auto wanted = checks_of(*r.req);
+  nlohmann::json out = nlohmann::json::object();
+  if (all.is_object()) {
+    for (const auto& item : all.items()) {
+      if (wanted.empty() || std::find(wanted.begin(), wanted.end(), item.key()) != wanted.end()) out[item.key()] = item.value();
+    }
+  }
+  return json_reply(200, out);
+}
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::imports(const Route& r, const std::string& type, const char* authority) {
+  if (*authority && !has_authority(*r.user, authority)) return forbidden(authority);
+  if (flag(*r.req, "async")) {
+    // <=2.40 set a Location only on some kick-offs, these among them (§2.1).
+    return kickoff(r, type, authority, nullptr, std::nullopt, true);
+  }
+  if (type == "METADATA_IMPORT") {
+    const char* report_type = profile_.kickoff_response_type.empty() || profile_.kickoff_response_type == "JobConfiguration"
+                                  ? "ImportReport" : "ImportReportWebMessageResponse";
+    if (auto rejected = metadata_without_names(r.req->body)) {
+      // atomicMode=ALL: one invalid object and nothing is imported; 409 with status WARNING (§4.2).
+      nlohmann::ordered_json body = envelope(409, "WARNING", "One or more errors occurred, please see full details in import report.");
+      (*rejected)["responseType"] = report_type;
+      body["response"] = *rejected;
+      return json_reply(409, body, true);
+    }
     nlohmann::ordered_json body = envelope(200, "OK", "");
     body.erase("message");
-    body["response"] = {{"responseType", "PredictionSummary"}, {"status", "SUCCESS"}, {"predictors", 1},
-                        {"inserted", 12}, {"updated", 0}, {"deleted", 0}, {"unchanged", 0}};
+    nlohmann::json report = detail::default_metadata_report(1);
+    report.erase("importParams");
+    report["responseType"] = report_type;
+    body["response"] = report;
     return json_reply(200, body, true);
   }
+  nlohmann::ordered_json body = envelope(200, "OK", "Import was successful.");
+  body["response"] = detail::default_import_summary("SUCCESS", 1, 0, 0, 0);
+  return json_reply(200, body, true);
+}
 
-  static std::vector<std::string> checks_of(const httplib::Request& req) {
-    std::vector<std::string> checks;
-    for (std::size_t i = 0; i < req.get_param_value_count("checks"); ++i) {
-      const std::string value = req.get_param_value("checks", i);
-      std::size_t start = 0;
-      while (start <= value.size()) {
-        const auto comma = value.find(',', start);
-        const std::string check = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (!check.empty()) checks.push_back(check);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
+DHIS2CPP_INLINE std::optional<nlohmann::json> FakeServer::metadata_without_names(const std::string& payload_text) {
+  const auto payload = nlohmann::json::parse(payload_text, nullptr, false);
+  if (!payload.is_object()) return std::nullopt;
+  const auto stats = [](std::size_t total) {
+    return nlohmann::json{{"created", 0}, {"updated", 0}, {"deleted", 0}, {"ignored", total}, {"total", total}};
+  };
+  nlohmann::json type_reports = nlohmann::json::array();
+  std::size_t total = 0, rejected = 0;
+  for (const auto& list : payload.items()) {
+    if (!list.value().is_array()) continue;
+    const std::string klass = metadata_class(list.key());
+    nlohmann::json object_reports = nlohmann::json::array();
+    for (std::size_t i = 0; i < list.value().size(); ++i) {
+      const auto& object = list.value()[i];
+      const auto name = object.is_object() ? object.find("name") : object.end();
+      if (name != object.end() && name->is_string() && !name->get<std::string>().empty()) continue;
+      nlohmann::json error = {{"message", "Missing required property `name`"}, {"mainKlass", klass},
+                              {"errorCode", "E4000"}, {"errorProperty", "name"},
+                              {"errorProperties", nlohmann::json::array({"name"})}, {"args", nlohmann::json::array({"name"})}};
+      nlohmann::json report = {{"klass", klass}, {"index", i}};
+      if (object.is_object() && object.contains("id") && object["id"].is_string()) {
+        report["uid"] = object["id"];
+        error["mainId"] = object["id"];
       }
+      report["errorReports"] = nlohmann::json::array({error});
+      object_reports.push_back(report);
     }
-    if (checks.empty() && !req.body.empty()) {
-      const auto body = nlohmann::json::parse(req.body, nullptr, false);
-      if (body.is_array()) {
-        for (const auto& c : body) {
-          if (c.is_string()) checks.push_back(c.get<std::string>());
-        }
-      }
-    }
-    return checks;
+    total += list.value().size();
+    rejected += object_reports.size();
+    type_reports.push_back({{"klass", klass}, {"stats", stats(list.value().size())}, {"objectReports", object_reports}});
   }
+  if (rejected == 0) return std::nullopt;
+  return nlohmann::json{{"status", "ERROR"}, {"stats", stats(total)}, {"typeReports", type_reports}};
+}
 
-  Reply data_integrity_run(const Route& r, const std::string& type, const char* result_path) {
-    auto checks = checks_of(*r.req);
-    std::string joined;
-    for (const auto& c : checks) joined += (joined.empty() ? "" : ",") + c;
-    const bool report_run = s_is_bare_integrity(r) && profile_.data_integrity_report_run;
-    nlohmann::json parameters = {{"checks", checks},
-                                 {"type", report_run ? "REPORT" : type == "DATA_INTEGRITY" ? "SUMMARY" : "DETAILS"}};
-    std::optional<JobScript> script;
-    if (report_run) {
-      // <=2.41's REPORT run writes through the notifier directly (§1.5) and has a summary (§1.7).
-      JobScript s;
-      s.message(NotificationLevel::Info, "Starting data integrity job", std::chrono::milliseconds(0)).direct();
-      s.summary({{"duplicatePeriods", nlohmann::json::array()}, {"dataElementsWithoutDataSet", nlohmann::json::array()}},
-                std::chrono::milliseconds(2500));
-      s.complete("Data integrity checks completed in 0:00:02.500", std::chrono::milliseconds(0)).direct();
-      s.result(integrity_result(checks.empty() ? default_checks() : checks, type != "DATA_INTEGRITY"));
-      script = std::move(s);
-    } else {
-      JobScript s = engine_.take_next_script(type).value_or(JobScript::default_for(type, parameters));
-      s.result(integrity_result(checks.empty() ? default_checks() : checks, type != "DATA_INTEGRITY"));
-      script = std::move(s);
-    }
-    return kickoff(r, type, "", parameters, "/dataIntegrity/" + std::string(result_path) + "?checks=" + joined,
-                   false, std::move(script));
+DHIS2CPP_INLINE std::string FakeServer::metadata_class(std::string plural) {
+  if (plural.size() > 3 && plural.compare(plural.size() - 3, 3, "ies") == 0) {
+    plural.replace(plural.size() - 3, 3, "y");
+  } else if (!plural.empty() && plural.back() == 's') {
+    plural.pop_back();
   }
-  static bool s_is_bare_integrity(const Route& r) { return r.segments.size() == 1; }
+  std::string simple = plural;
+  if (!simple.empty()) simple[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(simple[0])));
+  return "org.hisp.dhis." + lower(plural) + "." + simple;
+}
 
-  static std::vector<std::string> default_checks() {
-    return {"categories_no_options", "data_elements_aggregate_no_groups", "orgunits_orphaned"};
-  }
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::tracker_import(const Route& r) {
+  const bool async = !r.req->has_param("async") || flag(*r.req, "async");
+  if (!async) return json_reply(200, detail::default_tracker_report(1));
+  const auto submitted = engine_.submit("TRACKER_IMPORT_JOB", nlohmann::json::object(), r.user->id, false);
+  const std::string api_location = api_path(r) + "/tracker/jobs/" + submitted.job.uid;
+  // location is built from the root path; from 2.42 that lacks /api (§2.6, inferred).
+  const std::string body_location = profile_.tracker_location_without_api
+                                        ? request_origin(*r.req) + options_.context_path + "/tracker/jobs/" + submitted.job.uid
+                                        : api_location;
+  nlohmann::ordered_json body = envelope(200, "OK", "Tracker job added");
+  body["response"] = {{"id", submitted.job.uid}, {"location", body_location}};
+  if (!profile_.tracker_response_type.empty()) body["response"]["responseType"] = profile_.tracker_response_type;
+  Reply reply = json_reply(200, body, true);
+  reply.headers.emplace_back("Location", api_location);
+  return reply;
+}
 
-  nlohmann::json integrity_result(const std::vector<std::string>& checks, bool details) const {
-    nlohmann::json out = nlohmann::json::object();
-    int n = 0;
-    for (const auto& check : checks) {
-      nlohmann::json entry = {{"name", check}, {"displayName", check}, {"section", "Emulated"},
-                              {"severity", "WARNING"}, {"count", n}, {"percentage", n * 1.5},
-                              {"finishedTime", engine_.format_time(clock_.now())}};
-      if (details) entry["issues"] = nlohmann::json::array();
-      out[check] = entry;
-      ++n;
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::tracker_job(const Route& r, bool report) {
+  const std::string& uid = r.segments[2];
+  if (profile_.new_notifier && !is_uid(uid)) return bad_uid(uid, "uid");
+  const bool other = read_on_other_node();
+  if (!report) return notifications_reply(other ? std::vector<Notification>{} : engine_.feed("TRACKER_IMPORT_JOB", uid, false));
+  const auto summary = other ? std::nullopt : engine_.summary("TRACKER_IMPORT_JOB", uid);
+  if (!summary) return web_message(404, "Summary for job " + uid + " does not exist", "E1005");
+  return json_reply(200, *summary);
+}
+
+// ---- job control (§3) ----------------------------------------------------------------------
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::execute(const Route& r) {
+  const std::string& uid = r.segments[1];
+  if (profile_.scheduler_grid && !is_uid(uid)) return bad_uid(uid, "uid");
+  const auto status = engine_.execute(uid);
+  nlohmann::ordered_json report = {{"klass", "org.hisp.dhis.scheduling.JobConfiguration"}, {"index", 0},
+                                   {"errorReports", nlohmann::ordered_json::array()}};
+  if (!profile_.scheduler_grid) {
+    // <=2.40: always 200; a failure is an error report inside (§3.1).
+    if (status != JobEngine::ExecuteStatus::Started) {
+      report["errorReports"].push_back({{"message", "Failed to execute job: `" + uid + "`"},
+                                        {"mainKlass", "org.hisp.dhis.scheduling.JobConfiguration"},
+                                        {"errorCode", "E7006"}});
     }
-    return out;
-  }
-
-  Reply data_integrity_result(const Route& r, const std::string& type) {
-    const auto all = engine_.last_result(type);
-    const auto wanted = checks_of(*r.req);
-    nlohmann::json out = nlohmann::json::object();
-    if (all.is_object()) {
-      for (const auto& item : all.items()) {
-        if (wanted.empty() || std::find(wanted.begin(), wanted.end(), item.key()) != wanted.end()) out[item.key()] = item.value();
-      }
-    }
-    return json_reply(200, out);
-  }
-
-  Reply imports(const Route& r, const std::string& type, const char* authority) {
-    if (*authority && !has_authority(*r.user, authority)) return forbidden(authority);
-    if (flag(*r.req, "async")) {
-      // <=2.40 set a Location only on some kick-offs, these among them (§2.1).
-      return kickoff(r, type, authority, nullptr, std::nullopt, true);
-    }
-    if (type == "METADATA_IMPORT") {
-      const char* report_type = profile_.kickoff_response_type.empty() || profile_.kickoff_response_type == "JobConfiguration"
-                                    ? "ImportReport" : "ImportReportWebMessageResponse";
-      if (auto rejected = metadata_without_names(r.req->body)) {
-        // atomicMode=ALL: one invalid object and nothing is imported; 409 with status WARNING (§4.2).
-        nlohmann::ordered_json body = envelope(409, "WARNING", "One or more errors occurred, please see full details in import report.");
-        (*rejected)["responseType"] = report_type;
-        body["response"] = *rejected;
-        return json_reply(409, body, true);
-      }
-      nlohmann::ordered_json body = envelope(200, "OK", "");
-      body.erase("message");
-      nlohmann::json report = detail::default_metadata_report(1);
-      report.erase("importParams");
-      report["responseType"] = report_type;
-      body["response"] = report;
-      return json_reply(200, body, true);
-    }
-    nlohmann::ordered_json body = envelope(200, "OK", "Import was successful.");
-    body["response"] = detail::default_import_summary("SUCCESS", 1, 0, 0, 0);
-    return json_reply(200, body, true);
-  }
-
-  // The import report of a metadata payload ({"dataElements": [...], ...}) in which some objects
-  // lack the required `name` (E4000), or empty when every object has one (or it is not JSON).
-  static std::optional<nlohmann::json> metadata_without_names(const std::string& payload_text) {
-    const auto payload = nlohmann::json::parse(payload_text, nullptr, false);
-    if (!payload.is_object()) return std::nullopt;
-    const auto stats = [](std::size_t total) {
-      return nlohmann::json{{"created", 0}, {"updated", 0}, {"deleted", 0}, {"ignored", total}, {"total", total}};
-    };
-    nlohmann::json type_reports = nlohmann::json::array();
-    std::size_t total = 0, rejected = 0;
-    for (const auto& list : payload.items()) {
-      if (!list.value().is_array()) continue;
-      const std::string klass = metadata_class(list.key());
-      nlohmann::json object_reports = nlohmann::json::array();
-      for (std::size_t i = 0; i < list.value().size(); ++i) {
-        const auto& object = list.value()[i];
-        const auto name = object.is_object() ? object.find("name") : object.end();
-        if (name != object.end() && name->is_string() && !name->get<std::string>().empty()) continue;
-        nlohmann::json error = {{"message", "Missing required property `name`"}, {"mainKlass", klass},
-                                {"errorCode", "E4000"}, {"errorProperty", "name"},
-                                {"errorProperties", nlohmann::json::array({"name"})}, {"args", nlohmann::json::array({"name"})}};
-        nlohmann::json report = {{"klass", klass}, {"index", i}};
-        if (object.is_object() && object.contains("id") && object["id"].is_string()) {
-          report["uid"] = object["id"];
-          error["mainId"] = object["id"];
-        }
-        report["errorReports"] = nlohmann::json::array({error});
-        object_reports.push_back(report);
-      }
-      total += list.value().size();
-      rejected += object_reports.size();
-      type_reports.push_back({{"klass", klass}, {"stats", stats(list.value().size())}, {"objectReports", object_reports}});
-    }
-    if (rejected == 0) return std::nullopt;
-    return nlohmann::json{{"status", "ERROR"}, {"stats", stats(total)}, {"typeReports", type_reports}};
-  }
-
-  // "dataElements" -> "org.hisp.dhis.dataelement.DataElement" (close enough for the common types).
-  static std::string metadata_class(std::string plural) {
-    if (plural.size() > 3 && plural.compare(plural.size() - 3, 3, "ies") == 0) {
-      plural.replace(plural.size() - 3, 3, "y");
-    } else if (!plural.empty() && plural.back() == 's') {
-      plural.pop_back();
-    }
-    std::string simple = plural;
-    if (!simple.empty()) simple[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(simple[0])));
-    return "org.hisp.dhis." + lower(plural) + "." + simple;
-  }
-
-  Reply tracker_import(const Route& r) {
-    const bool async = !r.req->has_param("async") || flag(*r.req, "async");
-    if (!async) return json_reply(200, detail::default_tracker_report(1));
-    const auto submitted = engine_.submit("TRACKER_IMPORT_JOB", nlohmann::json::object(), r.user->id, false);
-    const std::string api_location = api_path(r) + "/tracker/jobs/" + submitted.job.uid;
-    // location is built from the root path; from 2.42 that lacks /api (§2.6, inferred).
-    const std::string body_location = profile_.tracker_location_without_api
-                                          ? request_origin(*r.req) + options_.context_path + "/tracker/jobs/" + submitted.job.uid
-                                          : api_location;
-    nlohmann::ordered_json body = envelope(200, "OK", "Tracker job added");
-    body["response"] = {{"id", submitted.job.uid}, {"location", body_location}};
-    if (!profile_.tracker_response_type.empty()) body["response"]["responseType"] = profile_.tracker_response_type;
-    Reply reply = json_reply(200, body, true);
-    reply.headers.emplace_back("Location", api_location);
-    return reply;
-  }
-
-  Reply tracker_job(const Route& r, bool report) {
-    const std::string& uid = r.segments[2];
-    if (profile_.new_notifier && !is_uid(uid)) return bad_uid(uid, "uid");
-    const bool other = read_on_other_node();
-    if (!report) return notifications_reply(other ? std::vector<Notification>{} : engine_.feed("TRACKER_IMPORT_JOB", uid, false));
-    const auto summary = other ? std::nullopt : engine_.summary("TRACKER_IMPORT_JOB", uid);
-    if (!summary) return web_message(404, "Summary for job " + uid + " does not exist", "E1005");
-    return json_reply(200, *summary);
-  }
-
-  // ---- job control (§3) ----------------------------------------------------------------------
-
-  Reply execute(const Route& r) {
-    const std::string& uid = r.segments[1];
-    if (profile_.scheduler_grid && !is_uid(uid)) return bad_uid(uid, "uid");
-    const auto status = engine_.execute(uid);
-    nlohmann::ordered_json report = {{"klass", "org.hisp.dhis.scheduling.JobConfiguration"}, {"index", 0},
-                                     {"errorReports", nlohmann::ordered_json::array()}};
-    if (!profile_.scheduler_grid) {
-      // <=2.40: always 200; a failure is an error report inside (§3.1).
-      if (status != JobEngine::ExecuteStatus::Started) {
-        report["errorReports"].push_back({{"message", "Failed to execute job: `" + uid + "`"},
-                                          {"mainKlass", "org.hisp.dhis.scheduling.JobConfiguration"},
-                                          {"errorCode", "E7006"}});
-      }
-      return json_reply(200, report, true);
-    }
-    if (status == JobEngine::ExecuteStatus::NotFound) {
-      return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
-    }
-    if (status == JobEngine::ExecuteStatus::AlreadyRunning) return web_message(409, "Job is already running.", "E1004");
-    if (status == JobEngine::ExecuteStatus::AlreadyRanOnce) return web_message(409, "Job did already run once.", "E1004");
     return json_reply(200, report, true);
   }
-
-  Reply cancel(const Route& r) {
-    const std::string& uid = r.segments[1];
-    const auto job = engine_.job(uid);
-    if (!job) return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
-    if (!has_authority(*r.user, "F_PERFORM_MAINTENANCE") && job->user_id != r.user->id) {
-      return web_message(403, "User has no access to JobConfiguration:" + uid, "E1006");
-    }
-    engine_.cancel(uid);
-    return Reply{204, "", "", {}};
+  if (status == JobEngine::ExecuteStatus::NotFound) {
+    return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
   }
+  if (status == JobEngine::ExecuteStatus::AlreadyRunning) return web_message(409, "Job is already running.", "E1004");
+  if (status == JobEngine::ExecuteStatus::AlreadyRanOnce) return web_message(409, "Job did already run once.", "E1004");
+  return json_reply(200, report, true);
+}
 
-  // GET /api/jobConfigurations/{uid} (§3.1, §3.3). 2.41+ rows change in tryStart/tryFinish;
-  // <=2.40 rows (saved configurations only) have no lastFinished, and get lastExecuted and
-  // lastRuntimeExecution only when a run ends (whenRunIsDone).
-  Reply job_row(const Route& r) {
-    const std::string& uid = r.segments[1];
-    const auto job = engine_.job_row(uid);
-    if (!job) return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
-    nlohmann::ordered_json row = {{"id", job->uid},
-                                  {"name", job->name},
-                                  {"created", engine_.format_time(job->created)},
-                                  {"lastUpdated", engine_.format_time(job->last_updated)},
-                                  {"jobType", job->job_type},
-                                  {"jobStatus", job->job_status},
-                                  {"lastExecutedStatus", job->last_executed_status},
-                                  {"schedulingType", job->scheduling_type},
-                                  {"enabled", job->enabled},
-                                  {"configurable", !job->ad_hoc}};
-    if (!job->cron_expression.empty()) row["cronExpression"] = job->cron_expression;
-    const auto runtime = [](SysTime from, SysTime to) {
-      return JobEngine::format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(to - from));
-    };
-    if (profile_.scheduler_grid) {
-      if (job->last_executed) row["lastExecuted"] = engine_.format_time(*job->last_executed);
-      if (job->last_finished) row["lastFinished"] = engine_.format_time(*job->last_finished);
-      if (job->last_alive) row["lastAlive"] = engine_.format_time(*job->last_alive);
-      if (job->last_executed && job->last_finished && *job->last_finished >= *job->last_executed) {
-        row["lastRuntimeExecution"] = runtime(*job->last_executed, *job->last_finished);
-      }
-      if (!job->user_id.empty()) row["executedBy"] = job->user_id;
-    } else if (job->finished_run_started && job->last_finished) {
-      row["lastExecuted"] =
-          engine_.format_time(profile_.last_executed_is_start ? *job->finished_run_started : *job->last_finished);
-      row["lastRuntimeExecution"] = runtime(*job->finished_run_started, *job->last_finished);
-    }
-    if (!job->parameters.is_null()) row["jobParameters"] = job->parameters;
-    const std::string fields = r.req->get_param_value("fields");
-    if (!fields.empty() && fields != "*") {
-      nlohmann::ordered_json picked = nlohmann::ordered_json::object();
-      for (const auto& f : split(fields, ',')) {
-        if (row.contains(f)) picked[f] = row[f];
-      }
-      row = picked;
-    }
-    return json_reply(200, row, true);
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::cancel(const Route& r) {
+  const std::string& uid = r.segments[1];
+  const auto job = engine_.job(uid);
+  if (!job) return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
+  if (!has_authority(*r.user, "F_PERFORM_MAINTENANCE") && job->user_id != r.user->id) {
+    return web_message(403, "User has no access to JobConfiguration:" + uid, "E1006");
   }
+  engine_.cancel(uid);
+  return Reply{204, "", "", {}};
+}
 
-  // GET /api/jobConfigurations/{uid}/progress (2.41+, §3.1, §3.3): for a superuser, a holder of
-  // F_JOB_LOG_READ or the user who ran the job; `errors` only for the first two. 200 with an
-  // empty body while the job has no progress (before its first snapshot).
-  Reply job_progress(const Route& r) {
-    const std::string& uid = r.segments[1];
-    if (!is_uid(uid)) return bad_uid(uid, "uid");
-    const auto job = engine_.job_row(uid);
-    if (!job) return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
-    const bool reads_log = has_authority(*r.user, "F_JOB_LOG_READ");
-    if (!reads_log && job->user_id != r.user->id) {
-      return web_message(403, "User has no access to JobConfiguration:" + uid, "E1006");
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::job_row(const Route& r) {
+  const std::string& uid = r.segments[1];
+  const auto job = engine_.job_row(uid);
+  if (!job) return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
+  nlohmann::ordered_json row = {{"id", job->uid},
+                                {"name", job->name},
+                                {"created", engine_.format_time(job->created)},
+                                {"lastUpdated", engine_.format_time(job->last_updated)},
+                                {"jobType", job->job_type},
+                                {"jobStatus", job->job_status},
+                                {"lastExecutedStatus", job->last_executed_status},
+                                {"schedulingType", job->scheduling_type},
+                                {"enabled", job->enabled},
+                                {"configurable", !job->ad_hoc}};
+  if (!job->cron_expression.empty()) row["cronExpression"] = job->cron_expression;
+  const auto runtime = [](SysTime from, SysTime to) {
+    return JobEngine::format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(to - from));
+  };
+  if (profile_.scheduler_grid) {
+    if (job->last_executed) row["lastExecuted"] = engine_.format_time(*job->last_executed);
+    if (job->last_finished) row["lastFinished"] = engine_.format_time(*job->last_finished);
+    if (job->last_alive) row["lastAlive"] = engine_.format_time(*job->last_alive);
+    if (job->last_executed && job->last_finished && *job->last_finished >= *job->last_executed) {
+      row["lastRuntimeExecution"] = runtime(*job->last_executed, *job->last_finished);
     }
-    if (job->progress.is_null()) return Reply{200, "", "", {}};
-    nlohmann::json body = job->progress;
-    if (!reads_log) body.erase("errors");
-    return json_reply(200, body);
+    if (!job->user_id.empty()) row["executedBy"] = job->user_id;
+  } else if (job->finished_run_started && job->last_finished) {
+    row["lastExecuted"] =
+        engine_.format_time(profile_.last_executed_is_start ? *job->finished_run_started : *job->last_finished);
+    row["lastRuntimeExecution"] = runtime(*job->finished_run_started, *job->last_finished);
   }
-
-  // POST /api/jobConfigurations/{uid}/revert (2.41.1+, §3.1): frees a job stuck in RUNNING.
-  Reply revert(const Route& r) {
-    const std::string& uid = r.segments[1];
-    if (!is_uid(uid)) return bad_uid(uid, "uid");
-    if (!has_authority(*r.user, "F_PERFORM_MAINTENANCE")) {
-      return web_message(403, "User has no access to JobConfiguration:" + uid, "E1006");
+  if (!job->parameters.is_null()) row["jobParameters"] = job->parameters;
+  const std::string fields = r.req->get_param_value("fields");
+  if (!fields.empty() && fields != "*") {
+    nlohmann::ordered_json picked = nlohmann::ordered_json::object();
+    for (const auto& f : split(fields, ',')) {
+      if (row.contains(f)) picked[f] = row[f];
     }
-    switch (engine_.revert(uid)) {
-      case JobEngine::RevertStatus::NotFound:
-        return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
-      case JobEngine::RevertStatus::NotRunning: return web_message(409, "Job is not running", "E1004");
-      case JobEngine::RevertStatus::StillAlive:
-        return web_message(409, "Failed to transition job from RUNNING state", "E1004");
-      case JobEngine::RevertStatus::Reverted: break;
-    }
-    return Reply{204, "", "", {}};
+    row = picked;
   }
+  return json_reply(200, row, true);
+}
 
-  Reply running(const Route& r) {
-    const auto& s = r.segments;
-    if (s.size() == 3 && s[2] == "types") {
-      nlohmann::json types = nlohmann::json::array();
-      for (const auto& job : engine_.running()) {
-        if (std::find(types.begin(), types.end(), job.job_type) == types.end()) types.push_back(job.job_type);
-      }
-      return json_reply(200, types);
-    }
-    const auto process = [this](const JobInfo& job) {
-      return nlohmann::json{{"jobId", job.uid}, {"status", "RUNNING"}, {"description", job.name},
-                            {"startedTime", job.last_executed ? engine_.format_time(*job.last_executed) : ""},
-                            {"stages", nlohmann::json::array()}};
-    };
-    if (s.size() == 2) {
-      nlohmann::json out = nlohmann::json::object();
-      for (const auto& job : engine_.running()) out[job.job_type].push_back(process(job));
-      return json_reply(200, out);
-    }
-    if (s.size() != 3) return not_found_page();
-    const auto jobs = engine_.running(profile_.canonical_job_type(s[2]));
-    if (profile_.scheduler_grid) {
-      // 2.41+: a Progress object, or an empty body when none runs (§3.1).
-      if (jobs.empty()) return Reply{200, "", "application/json", {}};
-      return json_reply(200, engine_.live_progress(jobs.front().uid));
-    }
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& job : jobs) list.push_back(process(job));
-    return json_reply(200, list);
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::job_progress(const Route& r) {
+  const std::string& uid = r.segments[1];
+  if (!is_uid(uid)) return bad_uid(uid, "uid");
+  const auto job = engine_.job_row(uid);
+  if (!job) return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
+  const bool reads_log = has_authority(*r.user, "F_JOB_LOG_READ");
+  if (!reads_log && job->user_id != r.user->id) {
+    return web_message(403, "User has no access to JobConfiguration:" + uid, "E1006");
   }
+  if (job->progress.is_null()) return Reply{200, "", "", {}};
+  nlohmann::json body = job->progress;
+  if (!reads_log) body.erase("errors");
+  return json_reply(200, body);
+}
 
-  // ---- the feed (§1) ---------------------------------------------------------------------------
-
-  bool gist(const Route& r) const {
-    if (!profile_.new_notifier) return false;
-    return !r.req->has_param("gist") || lower(r.req->get_param_value("gist")) != "false";
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::revert(const Route& r) {
+  const std::string& uid = r.segments[1];
+  if (!is_uid(uid)) return bad_uid(uid, "uid");
+  if (!has_authority(*r.user, "F_PERFORM_MAINTENANCE")) {
+    return web_message(403, "User has no access to JobConfiguration:" + uid, "E1006");
   }
+  switch (engine_.revert(uid)) {
+    case JobEngine::RevertStatus::NotFound:
+      return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
+    case JobEngine::RevertStatus::NotRunning: return web_message(409, "Job is not running", "E1004");
+    case JobEngine::RevertStatus::StillAlive:
+      return web_message(409, "Failed to transition job from RUNNING state", "E1004");
+    case JobEngine::RevertStatus::Reverted: break;
+  }
+  return Reply{204, "", "", {}};
+}
 
-  // Validates {jobType}; on failure `error` holds the 400 the version sends.
-  std::optional<std::string> job_type_of(const std::string& text, Reply& error) const {
-    if (profile_.knows_job_type(text)) return profile_.canonical_job_type(text);
-    if (profile_.enum_editor_messages) {
-      std::string valid;
-      for (const auto& t : profile_.job_types) valid += (valid.empty() ? "" : ", ") + t;
-      error = web_message(400, "Value '" + text + "' is not valid for path parameter jobType. Valid values are: [" + valid + "]");
-    } else {
-      error = web_message(400, "No enum constant org.hisp.dhis.scheduling.JobType." + profile_.canonical_job_type(text));
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::running(const Route& r) {
+  const auto& s = r.segments;
+  if (s.size() == 3 && s[2] == "types") {
+    nlohmann::json types = nlohmann::json::array();
+    for (const auto& job : engine_.running()) {
+      if (std::find(types.begin(), types.end(), job.job_type) == types.end()) types.push_back(job.job_type);
     }
-    return std::nullopt;
+    return json_reply(200, types);
   }
-
-  Reply tasks_of_type(const Route& r) {
-    Reply error;
-    const auto type = job_type_of(r.segments[2], error);
-    if (!type) return error;
-    if (read_on_other_node()) return no_store(json_reply(200, nlohmann::ordered_json::object(), true));
-    return no_store(json_reply(200, engine_.overview(*type, gist(r)), true));
+  const auto process = [this](const JobInfo& job) {
+    return nlohmann::json{{"jobId", job.uid}, {"status", "RUNNING"}, {"description", job.name},
+                          {"startedTime", job.last_executed ? engine_.format_time(*job.last_executed) : ""},
+                          {"stages", nlohmann::json::array()}};
+  };
+  if (s.size() == 2) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& job : engine_.running()) out[job.job_type].push_back(process(job));
+    return json_reply(200, out);
   }
-
-  Reply task_feed(const Route& r) {
-    Reply error;
-    const auto type = job_type_of(r.segments[2], error);
-    if (!type) return error;
-    const std::string& uid = r.segments[3];
-    if (!is_uid(uid)) {
-      if (profile_.new_notifier) return bad_uid(uid, "jobId");
-      return notifications_reply({});
-    }
-    if (read_on_other_node()) return notifications_reply({});
-    return notifications_reply(engine_.feed(*type, uid, true));
+  if (s.size() != 3) return not_found_page();
+  const auto jobs = engine_.running(profile_.canonical_job_type(s[2]));
+  if (profile_.scheduler_grid) {
+    // 2.41+: a Progress object, or an empty body when none runs (§3.1).
+    if (jobs.empty()) return Reply{200, "", "application/json", {}};
+    return json_reply(200, engine_.live_progress(jobs.front().uid));
   }
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& job : jobs) list.push_back(process(job));
+  return json_reply(200, list);
+}
 
-  Reply summaries_of_type(const Route& r) {
-    Reply error;
-    const auto type = job_type_of(r.segments[2], error);
-    if (!type) return error;
-    if (read_on_other_node()) return no_store(json_reply(200, nlohmann::ordered_json::object(), true));
-    return no_store(json_reply(200, engine_.summaries(*type), true));
+// ---- the feed (§1) ---------------------------------------------------------------------------
+
+DHIS2CPP_INLINE bool FakeServer::gist(const Route& r) const {
+  if (!profile_.new_notifier) return false;
+  return !r.req->has_param("gist") || lower(r.req->get_param_value("gist")) != "false";
+}
+
+DHIS2CPP_INLINE std::optional<std::string> FakeServer::job_type_of(const std::string& text, Reply& error) const {
+  if (profile_.knows_job_type(text)) return profile_.canonical_job_type(text);
+  if (profile_.enum_editor_messages) {
+    std::string valid;
+    for (const auto& t : profile_.job_types) valid += (valid.empty() ? "" : ", ") + t;
+    error = web_message(400, "Value '" + text + "' is not valid for path parameter jobType. Valid values are: [" + valid + "]");
+  } else {
+    error = web_message(400, "No enum constant org.hisp.dhis.scheduling.JobType." + profile_.canonical_job_type(text));
   }
+  return std::nullopt;
+}
 
-  Reply task_summary(const Route& r) {
-    Reply error;
-    const auto type = job_type_of(r.segments[2], error);
-    if (!type) return error;
-    const std::string& uid = r.segments[3];
-    if (!is_uid(uid) && profile_.new_notifier) return bad_uid(uid, "jobId");
-    const auto summary = read_on_other_node() ? std::nullopt : engine_.summary(*type, uid);
-    Reply reply;
-    reply.headers.emplace_back("Cache-Control", "no-store");
-    if (!summary) {
-      reply.content_type.clear();  // 200 with an empty body and no content type (§1.1)
-      return reply;
-    }
-    reply.body = summary->dump();
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::tasks_of_type(const Route& r) {
+  Reply error;
+  const auto type = job_type_of(r.segments[2], error);
+  if (!type) return error;
+  if (read_on_other_node()) return no_store(json_reply(200, nlohmann::ordered_json::object(), true));
+  return no_store(json_reply(200, engine_.overview(*type, gist(r)), true));
+}
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::task_feed(const Route& r) {
+  Reply error;
+  const auto type = job_type_of(r.segments[2], error);
+  if (!type) return error;
+  const std::string& uid = r.segments[3];
+  if (!is_uid(uid)) {
+    if (profile_.new_notifier) return bad_uid(uid, "jobId");
+    return notifications_reply({});
+  }
+  if (read_on_other_node()) return notifications_reply({});
+  return notifications_reply(engine_.feed(*type, uid, true));
+}
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::summaries_of_type(const Route& r) {
+  Reply error;
+  const auto type = job_type_of(r.segments[2], error);
+  if (!type) return error;
+  if (read_on_other_node()) return no_store(json_reply(200, nlohmann::ordered_json::object(), true));
+  return no_store(json_reply(200, engine_.summaries(*type), true));
+}
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::task_summary(const Route& r) {
+  Reply error;
+  const auto type = job_type_of(r.segments[2], error);
+  if (!type) return error;
+  const std::string& uid = r.segments[3];
+  if (!is_uid(uid) && profile_.new_notifier) return bad_uid(uid, "jobId");
+  const auto summary = read_on_other_node() ? std::nullopt : engine_.summary(*type, uid);
+  Reply reply;
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  if (!summary) {
+    reply.content_type.clear();  // 200 with an empty body and no content type (§1.1)
     return reply;
   }
+  reply.body = summary->dump();
+  return reply;
+}
 
-  Reply delete_tasks(const Route& r) {
-    const auto& s = r.segments;
-    std::string type;
-    if (s.size() >= 3) {
-      Reply error;
-      const auto known = job_type_of(s[2], error);
-      if (!known) return error;
-      type = *known;
-    }
-    std::optional<std::size_t> max_count;
-    std::optional<int> max_age;
-    if (r.req->has_param("maxCount")) max_count = static_cast<std::size_t>(std::atoi(r.req->get_param_value("maxCount").c_str()));
-    if (r.req->has_param("maxAge")) max_age = std::atoi(r.req->get_param_value("maxAge").c_str());
-    if (!read_on_other_node()) engine_.clear_notifications(type, s.size() == 4 ? s[3] : std::string(), max_count, max_age);
-    return Reply{204, "", "", {}};
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::delete_tasks(const Route& r) {
+  const auto& s = r.segments;
+  std::string type;
+  if (s.size() >= 3) {
+    Reply error;
+    const auto known = job_type_of(s[2], error);
+    if (!known) return error;
+    type = *known;
   }
+  std::optional<std::size_t> max_count;
+  std::optional<int> max_age;
+  if (r.req->has_param("maxCount")) max_count = static_cast<std::size_t>(std::atoi(r.req->get_param_value("maxCount").c_str()));
+  if (r.req->has_param("maxAge")) max_age = std::atoi(r.req->get_param_value("maxAge").c_str());
+  if (!read_on_other_node()) engine_.clear_notifications(type, s.size() == 4 ? s[3] : std::string(), max_count, max_age);
+  return Reply{204, "", "", {}};
+}
 
-  // Whether this notifier read lands on a node that did not run the jobs (set_notifier_node).
-  bool read_on_other_node() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    switch (notifier_node_) {
-      case NotifierNode::Same: return false;
-      case NotifierNode::Other: return true;
-      case NotifierNode::Alternating: last_read_on_other_ = !last_read_on_other_; return last_read_on_other_;
-    }
-    return false;
+DHIS2CPP_INLINE bool FakeServer::read_on_other_node() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  switch (notifier_node_) {
+    case NotifierNode::Same: return false;
+    case NotifierNode::Other: return true;
+    case NotifierNode::Alternating: last_read_on_other_ = !last_read_on_other_; return last_read_on_other_;
   }
+  return false;
+}
 
-  // GET /api/system/tasks on a node with no notifications: the old map lists every type (§1.1).
-  nlohmann::ordered_json empty_overview() const {
-    nlohmann::ordered_json out = nlohmann::ordered_json::object();
-    if (!profile_.new_notifier) {
-      for (const auto& type : profile_.job_types) out[type] = nlohmann::ordered_json::object();
-    }
-    return out;
+DHIS2CPP_INLINE nlohmann::ordered_json FakeServer::empty_overview() const {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  if (!profile_.new_notifier) {
+    for (const auto& type : profile_.job_types) out[type] = nlohmann::ordered_json::object();
   }
+  return out;
+}
 
-  // SystemController answers every GET with Cache-Control: no-store (§1).
-  static Reply no_store(Reply reply) {
-    reply.headers.emplace_back("Cache-Control", "no-store");
-    return reply;
-  }
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::no_store(Reply reply) {
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  return reply;
+}
 
-  Reply notifications_reply(const std::vector<Notification>& rows) const {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& row : rows) list.push_back(row.to_json());
-    Reply reply = json_reply(200, list);
-    reply.headers.emplace_back("Cache-Control", "no-store");
-    return reply;
-  }
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::notifications_reply(const std::vector<Notification>& rows) const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& row : rows) list.push_back(row.to_json());
+  Reply reply = json_reply(200, list);
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  return reply;
+}
 
-  // ---- replies ---------------------------------------------------------------------------------
+// ---- replies ---------------------------------------------------------------------------------
 
-  // ?fields= on the top level (§5.1, §5.2): absent, "*" or ":all" keep everything; "a,b[c,d]"
-  // keeps a and b (b whole: nested selections are not narrowed).
-  template <typename J>
-  static J pick_fields(const J& body, const httplib::Request& req) {
-    const std::string fields = req.get_param_value("fields");
-    if (fields.empty()) return body;
-    std::vector<std::string> names(1);
-    int depth = 0;
-    for (char c : fields) {
-      if (c == '[' || c == '(') ++depth;
-      if (c == ']' || c == ')') --depth;
-      if (c == ',' && depth == 0) {
-        names.emplace_back();
-      } else if (depth == 0 && c != ']' && c != ')') {
-        names.back().push_back(c);
-      }
-    }
-    J picked = J::object();
-    for (const auto& name : names) {
-      if (name == "*" || name == ":all") return body;
-      if (body.contains(name)) picked[name] = body[name];
-    }
-    return picked;
-  }
-
-  static Reply json_reply(int status, const nlohmann::json& body) { return Reply{status, body.dump(), "application/json;charset=UTF-8", {}}; }
-  static Reply json_reply(int status, const nlohmann::ordered_json& body, bool) {
-    return Reply{status, body.dump(), "application/json;charset=UTF-8", {}};
-  }
-  static Reply text_reply(std::string text) { return Reply{200, std::move(text), "text/plain;charset=UTF-8", {{"Cache-Control", "no-store"}}}; }
-
-  static nlohmann::ordered_json envelope(int status, const char* web_status, const std::string& message) {
-    return nlohmann::ordered_json{{"httpStatus", reason(status)}, {"httpStatusCode", status}, {"status", web_status},
-                                  {"message", message}};
-  }
-
-  static Reply web_message(int status, const std::string& message, const std::string& error_code = {}) {
-    nlohmann::ordered_json body = envelope(status, status < 400 ? "OK" : "ERROR", message);
-    if (!error_code.empty()) body["errorCode"] = error_code;
-    Reply reply = json_reply(status, body, true);
-    if (status >= 400) reply.headers.emplace_back("Cache-Control", "no-cache, private");
-    return reply;
-  }
-
-  static Reply forbidden(const std::string& authority) {
-    return web_message(403, "Access is denied, requires one Authority from [" + authority + "]");
-  }
-
-  Reply bad_uid(const std::string& uid, const char* parameter) const {
-    const std::string rule = "UID must be an alphanumeric string of 11 characters starting with a letter, but was: " + uid;
-    if (profile_.version.minor == 40) return web_message(400, rule);
-    return web_message(400, "Value '" + uid + "' is not valid for path parameter " + parameter + ". " + rule);
-  }
-
-  static Reply not_found_page() {
-    return Reply{404,
-                 "<!doctype html><html lang=\"en\"><head><title>HTTP Status 404 – Not Found</title></head>"
-                 "<body><h1>HTTP Status 404 – Not Found</h1></body></html>",
-                 "text/html;charset=utf-8",
-                 {}};
-  }
-
-  static std::string login_page_html() {
-    return "<!DOCTYPE html><html><head><title>DHIS 2 | Login</title></head><body><form id=\"loginForm\" "
-           "method=\"post\" action=\"login\"><input id=\"j_username\" name=\"j_username\"/>"
-           "<input id=\"j_password\" name=\"j_password\" type=\"password\"/></form></body></html>";
-  }
-
-  static const char* reason(int status) {
-    switch (status) {
-      case 200: return "OK";
-      case 201: return "Created";
-      case 204: return "No Content";
-      case 302: return "Found";
-      case 400: return "Bad Request";
-      case 401: return "Unauthorized";
-      case 403: return "Forbidden";
-      case 404: return "Not Found";
-      case 409: return "Conflict";
-      case 429: return "Too Many Requests";
-      case 500: return "Internal Server Error";
-      case 502: return "Bad Gateway";
-      case 503: return "Service Unavailable";
-      case 504: return "Gateway Timeout";
-      default: return "Error";
+template <typename J>
+J FakeServer::pick_fields(const J& body, const Request& request) {
+  const httplib::Request& req = request.http;
+  const std::string fields = req.get_param_value("fields");
+  if (fields.empty()) return body;
+  std::vector<std::string> names(1);
+  int depth = 0;
+  for (char c : fields) {
+    if (c == '[' || c == '(') ++depth;
+    if (c == ']' || c == ')') --depth;
+    if (c == ',' && depth == 0) {
+      names.emplace_back();
+    } else if (depth == 0 && c != ']' && c != ')') {
+      names.back().push_back(c);
     }
   }
+  J picked = J::object();
+  for (const auto& name : names) {
+    if (name == "*" || name == ":all") return body;
+    if (body.contains(name)) picked[name] = body[name];
+  }
+  return picked;
+}
 
-  // ---- URLs and small helpers ------------------------------------------------------------------
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::json_reply(int status, const nlohmann::json& body) {
+  return Reply{status, body.dump(), "application/json;charset=UTF-8", {}};
+}
 
-  // scheme://host[:port] as the client addressed the server, honouring X-Forwarded-Proto/-Host.
-  std::string request_origin(const httplib::Request& req) const {
-    std::string scheme = req.get_header_value("X-Forwarded-Proto");
-    if (scheme.empty()) scheme = options_.tls ? "https" : "http";
-    std::string host = req.get_header_value("X-Forwarded-Host");
-    if (host.empty()) host = req.get_header_value("Host");
-    if (host.empty()) host = options_.host + ":" + std::to_string(port_);
-    // HttpServletRequestPaths omits ports 80 and 443 (§5.1).
-    for (const std::string default_port : {":80", ":443"}) {
-      if (host.size() > default_port.size() &&
-          host.compare(host.size() - default_port.size(), default_port.size(), default_port) == 0) {
-        host.resize(host.size() - default_port.size());
-      }
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::json_reply(int status, const nlohmann::ordered_json& body, bool) {
+  return Reply{status, body.dump(), "application/json;charset=UTF-8", {}};
+}
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::text_reply(std::string text) {
+  return Reply{200, std::move(text), "text/plain;charset=UTF-8", {{"Cache-Control", "no-store"}}};
+}
+
+DHIS2CPP_INLINE nlohmann::ordered_json FakeServer::envelope(int status, const char* web_status,
+                                                            const std::string& message) {
+  return nlohmann::ordered_json{{"httpStatus", reason(status)}, {"httpStatusCode", status}, {"status", web_status},
+                                {"message", message}};
+}
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::web_message(int status, const std::string& message,
+                                                         const std::string& error_code) {
+  nlohmann::ordered_json body = envelope(status, status < 400 ? "OK" : "ERROR", message);
+  if (!error_code.empty()) body["errorCode"] = error_code;
+  Reply reply = json_reply(status, body, true);
+  if (status >= 400) reply.headers.emplace_back("Cache-Control", "no-cache, private");
+  return reply;
+}
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::forbidden(const std::string& authority) {
+  return web_message(403, "Access is denied, requires one Authority from [" + authority + "]");
+}
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::bad_uid(const std::string& uid, const char* parameter) const {
+  const std::string rule = "UID must be an alphanumeric string of 11 characters starting with a letter, but was: " + uid;
+  if (profile_.version.minor == 40) return web_message(400, rule);
+  return web_message(400, "Value '" + uid + "' is not valid for path parameter " + parameter + ". " + rule);
+}
+
+DHIS2CPP_INLINE FakeServer::Reply FakeServer::not_found_page() {
+  return Reply{404,
+               "<!doctype html><html lang=\"en\"><head><title>HTTP Status 404 – Not Found</title></head>"
+               "<body><h1>HTTP Status 404 – Not Found</h1></body></html>",
+               "text/html;charset=utf-8",
+               {}};
+}
+
+DHIS2CPP_INLINE std::string FakeServer::login_page_html() {
+  return "<!DOCTYPE html><html><head><title>DHIS 2 | Login</title></head><body><form id=\"loginForm\" "
+         "method=\"post\" action=\"login\"><input id=\"j_username\" name=\"j_username\"/>"
+         "<input id=\"j_password\" name=\"j_password\" type=\"password\"/></form></body></html>";
+}
+
+DHIS2CPP_INLINE const char* FakeServer::reason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 302: return "Found";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 409: return "Conflict";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Error";
+  }
+}
+
+// ---- URLs and small helpers ------------------------------------------------------------------
+
+DHIS2CPP_INLINE std::string FakeServer::request_origin(const Request& request) const {
+  const httplib::Request& req = request.http;
+  std::string scheme = req.get_header_value("X-Forwarded-Proto");
+  if (scheme.empty()) scheme = options_.tls ? "https" : "http";
+  std::string host = req.get_header_value("X-Forwarded-Host");
+  if (host.empty()) host = req.get_header_value("Host");
+  if (host.empty()) host = options_.host + ":" + std::to_string(port_);
+  // HttpServletRequestPaths omits ports 80 and 443 (§5.1).
+  for (const std::string default_port : {":80", ":443"}) {
+    if (host.size() > default_port.size() &&
+        host.compare(host.size() - default_port.size(), default_port.size(), default_port) == 0) {
+      host.resize(host.size() - default_port.size());
     }
-    return scheme + "://" + host;
   }
+  return scheme + "://" + host;
+}
 
-  // The absolute API root for Location headers: origin, context path, /api, and on <=2.42 the
-  // /<n> version segment when the request used one (§2.5).
-  std::string api_path(const Route& r) const {
-    std::string path = request_origin(*r.req) + options_.context_path + "/api";
-    if (!r.api_version.empty() && profile_.location_has_api_version) path += "/" + r.api_version;
-    return path;
+DHIS2CPP_INLINE std::string FakeServer::api_path(const Route& r) const {
+  std::string path = request_origin(*r.req) + options_.context_path + "/api";
+  if (!r.api_version.empty() && profile_.location_has_api_version) path += "/" + r.api_version;
+  return path;
+}
+
+DHIS2CPP_INLINE std::vector<std::string> FakeServer::split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto next = text.find(separator, start);
+    const std::string part = text.substr(start, next == std::string::npos ? std::string::npos : next - start);
+    if (!part.empty()) parts.push_back(part);
+    if (next == std::string::npos) break;
+    start = next + 1;
   }
+  return parts;
+}
 
-  static std::vector<std::string> split(const std::string& text, char separator = '/') {
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-      const auto next = text.find(separator, start);
-      const std::string part = text.substr(start, next == std::string::npos ? std::string::npos : next - start);
-      if (!part.empty()) parts.push_back(part);
-      if (next == std::string::npos) break;
-      start = next + 1;
-    }
-    return parts;
-  }
+DHIS2CPP_INLINE bool FakeServer::is_number(const std::string& s) {
+  return !s.empty() && s.size() <= 3 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
 
-  static bool is_number(const std::string& s) {
-    return !s.empty() && s.size() <= 3 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
-  }
+DHIS2CPP_INLINE bool FakeServer::is_uid(const std::string& s) {
+  if (s.size() != 11 || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
+}
 
-  static bool is_uid(const std::string& s) {
-    if (s.size() != 11 || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
-    return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
-  }
-
-  static std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-  }
-
-  FakeServerOptions options_;
-  VersionProfile profile_;
-  Clock clock_;
-  JobEngine engine_;
-  NotifierNode notifier_node_ = NotifierNode::Same;  // guarded by mutex_
-  bool last_read_on_other_ = false;                   // for Alternating; guarded by mutex_
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = -1;
-
-  mutable std::mutex mutex_;  // faults, requests, connections
-  std::vector<FaultRule> faults_;
-  std::vector<RecordedRequest> requests_;
-  std::map<std::string, int> connections_;
-
-  std::mutex stop_mutex_;
-  std::condition_variable stop_cv_;
-  bool stopped_ = false;
-};
+DHIS2CPP_INLINE std::string FakeServer::lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
 
 }  // namespace testing
 }  // namespace dhis2
 
-#endif  // DHIS2_TESTING_FAKE_SERVER_HPP
-// end of <dhis2/testing/fake_server.hpp>
-// #include <dhis2/testing/job_engine.hpp>
-// #include <dhis2/testing/job_script.hpp>
-// #include <dhis2/testing/progress_recorder.hpp>
-// #include <dhis2/testing/time_zone.hpp>
-// #include <dhis2/testing/version_profile.hpp>
+#endif  // DHIS2_TESTING_IMPL_FAKE_SERVER_IPP
+// end of <dhis2/testing/impl/fake_server.ipp>
+#endif  // DHIS2CPP_TESTING_WITH_DEFINITIONS
 
 #endif  // DHIS2_TESTING_HPP

@@ -553,6 +553,91 @@ class AmalgamateTestCase(unittest.TestCase):
         self.assertIn("dhis2/testing/nope.hpp", proc.stderr)
         self.assertFalse((self.root / "single_include").exists())
 
+    def definitions_tree(self):
+        """a.hpp declares, impl/a.ipp defines and is the only file that includes util.hpp."""
+        self.write_header(
+            "dhis2/dhis2.hpp",
+            hpp("dhis2.hpp", "#include <dhis2/version.hpp>\n#include <dhis2/a.hpp>\n#include <dhis2/b.hpp>\n"),
+        )
+        self.write_header(
+            "dhis2/a.hpp",
+            hpp("a.hpp", """
+                int a_declared();
+                #if DHIS2CPP_WITH_DEFINITIONS
+                #include <dhis2/impl/a.ipp>
+                #endif
+            """),
+        )
+        self.write_header("dhis2/b.hpp", hpp("b.hpp", "#include <dhis2/a.hpp>\nint b_declared();\n"))
+        self.write_header(
+            "dhis2/impl/a.ipp",
+            hpp("a.ipp", "#include <dhis2/a.hpp>\n#include <dhis2/util.hpp>\nint a_declared() { return util(); }\n"),
+        )
+        self.write_header("dhis2/util.hpp", hpp("util.hpp", "int util();\n"))
+
+    def test_definitions_go_after_every_declaration(self):
+        self.definitions_tree()
+        self.generate()
+        lines = self.code_lines(self.read_out(self.core_out))
+        text = "\n".join(lines)
+        self.assertEqual(self.active_project_includes(text), [])
+        where = {name: lines.index(name) for name in
+                 ("int a_declared();", "int b_declared();", "int util();", "#if DHIS2CPP_WITH_DEFINITIONS",
+                  "int a_declared() { return util(); }")}
+        # Declarations (util.hpp too, which only the .ipp includes) come before the one block.
+        self.assertLess(where["int b_declared();"], where["int util();"])
+        self.assertLess(where["int util();"], where["#if DHIS2CPP_WITH_DEFINITIONS"])
+        self.assertLess(where["#if DHIS2CPP_WITH_DEFINITIONS"], where["int a_declared() { return util(); }"])
+        self.assertEqual(text.count("#if DHIS2CPP_WITH_DEFINITIONS"), 1)
+        self.assertEqual(text.count("int util();"), 1)
+        # The block closes before the umbrella's include guard does.
+        self.assertEqual([l for l in lines if l][-1], "#endif  // FIXTURE_DHIS2_HPP")
+        block_end = lines.index("#endif  // DHIS2CPP_WITH_DEFINITIONS")
+        self.assertLess(where["int a_declared() { return util(); }"], block_end)
+        self.assertIn("// definitions of <dhis2/a.hpp>: <dhis2/impl/a.ipp>, at the end of this file", lines)
+
+    def test_ipp_outside_a_definitions_block_fails(self):
+        self.simple_tree()
+        self.write_header("dhis2/a.hpp", hpp("a.hpp", "#include <dhis2/impl/a.ipp>\n"))
+        self.write_header("dhis2/impl/a.ipp", "int a;\n")
+        proc = self.run_script()
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("include/dhis2/a.hpp:3", proc.stderr)
+        self.assertIn("only inside a definitions block", proc.stderr)
+        self.assertFalse((self.root / "single_include").exists())
+
+    def test_definitions_block_with_other_code_fails(self):
+        self.simple_tree()
+        self.write_header(
+            "dhis2/a.hpp",
+            hpp("a.hpp", "#if DHIS2CPP_WITH_DEFINITIONS\nint x;\n#include <dhis2/impl/a.ipp>\n#endif\n"),
+        )
+        self.write_header("dhis2/impl/a.ipp", "int a;\n")
+        proc = self.run_script()
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("holds only .ipp includes", proc.stderr)
+
+    def test_testing_definitions_use_their_own_block(self):
+        self.definitions_tree()
+        self.write_header("dhis2/testing.hpp", hpp("testing.hpp", """
+            #include <dhis2/a.hpp>
+            int server_declared();
+            #if DHIS2CPP_TESTING_WITH_DEFINITIONS
+            #include <dhis2/testing/impl/server.ipp>
+            #endif
+        """))
+        self.write_header("dhis2/testing/impl/server.ipp",
+                          "#include <dhis2/util.hpp>\nint server_declared() { return util(); }\n")
+        self.generate()
+        lines = self.code_lines(self.read_out(self.testing_out))
+        text = "\n".join(lines)
+        # util.hpp is part of the core single header (with its declarations), so it is not copied.
+        self.assertNotIn("int util();", text)
+        self.assertEqual(self.active_project_includes(text), ["#include <dhis2/dhis2.hpp>"])
+        self.assertLess(lines.index("#if DHIS2CPP_TESTING_WITH_DEFINITIONS"),
+                        lines.index("int server_declared() { return util(); }"))
+        self.assertNotIn("#if DHIS2CPP_WITH_DEFINITIONS", text)
+
     def test_unchanged_files_are_not_rewritten(self):
         self.simple_tree()
         self.write_header("dhis2/testing.hpp", hpp("testing.hpp", "#include <dhis2/a.hpp>"))

@@ -9,6 +9,14 @@
 #error "a single-header consumer can see the modular headers; its include path is wrong"
 #endif
 
+#if defined(DHIS2CPP_CONSUMER_COMPILED) && !defined(DHIS2CPP_COMPILED)
+#error "the compiled-mode library target did not give its user DHIS2CPP_COMPILED"
+#endif
+// httplib.h's and OpenSSL's include guards: in compiled mode a user's file never compiles them.
+#if defined(DHIS2CPP_COMPILED) && (defined(CPPHTTPLIB_HTTPLIB_H) || defined(OPENSSL_SSL_H) || defined(HEADER_SSL_H))
+#error "in compiled mode <dhis2/dhis2.hpp> included <httplib.h> or OpenSSL"
+#endif
+
 int main() {
   int failures = 0;
   const auto check = [&failures](bool ok, const char* what) {

@@ -4,6 +4,8 @@
 // CRC-32 (IEEE 802.3, as java.util.zip.CRC32): the checksum of DHIS2 personal access tokens, and
 // the integrity check of resume tokens.
 
+#include <dhis2/detail/config.hpp>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -24,15 +26,13 @@ constexpr std::array<std::uint32_t, 256> make_crc32_table() {
 
 // CRC-32 of `text` followed by `nul_padding` zero bytes (DHIS2's token checksum covers the UTF-8
 // encoder's padded buffer; dhis2-wire.md §6.2).
-inline std::uint32_t crc32_padded(std::string_view text, std::size_t nul_padding = 0) {
-  static constexpr auto table = make_crc32_table();
-  std::uint32_t crc = 0xFFFFFFFFU;
-  for (unsigned char byte : text) crc = table[(crc ^ byte) & 0xFFU] ^ (crc >> 8);
-  for (std::size_t i = 0; i < nul_padding; ++i) crc = table[crc & 0xFFU] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFU;
-}
+std::uint32_t crc32_padded(std::string_view text, std::size_t nul_padding = 0);
 
 }  // namespace detail
 }  // namespace dhis2
+
+#if DHIS2CPP_WITH_DEFINITIONS
+#include <dhis2/impl/crc32.ipp>
+#endif
 
 #endif  // DHIS2_DETAIL_CRC32_HPP

@@ -5,12 +5,10 @@
 // (speed 0, the default for tests), or runs at `speed` times real time (1 = real time; the demo
 // uses that; 60 makes a 20-minute analytics run take 20 seconds). Thread-safe.
 
-#include <dhis2/errors.hpp>
+#include <dhis2/detail/config.hpp>
 
 #include <chrono>
-#include <cmath>
 #include <mutex>
-#include <string>
 
 namespace dhis2 {
 namespace testing {
@@ -20,58 +18,27 @@ class Clock {
   using time_point = std::chrono::system_clock::time_point;
 
   // A manual clock starting at `start`.
-  explicit Clock(time_point start) : anchor_emulated_(start), anchor_real_(std::chrono::steady_clock::now()) {}
+  explicit Clock(time_point start);
 
   // The emulated now.
-  time_point now() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return now_locked();
-  }
+  time_point now() const;
 
   // Moves emulated time forward; throws UsageError for a negative step.
-  void advance(std::chrono::milliseconds by) {
-    if (by.count() < 0) throw UsageError("Clock::advance: the step must not be negative");
-    std::lock_guard<std::mutex> lock(mutex_);
-    rebase_locked();
-    anchor_emulated_ += by;
-  }
+  void advance(std::chrono::milliseconds by);
 
   // 0 stops the clock (manual mode); 1 runs at real time; N runs N times faster. Throws
   // UsageError for a negative or non-finite speed.
-  void set_speed(double speed) {
-    if (!(speed >= 0) || !std::isfinite(speed)) {
-      throw UsageError("Clock::set_speed: the speed must be a finite number >= 0 (0 = manual, 1 = real time)");
-    }
-    std::lock_guard<std::mutex> lock(mutex_);
-    rebase_locked();
-    speed_ = speed;
-  }
+  void set_speed(double speed);
 
-  double speed() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return speed_;
-  }
+  double speed() const;
 
   // How much real time passes while `emulated` passes; max() when the clock stands still.
-  std::chrono::steady_clock::duration real_duration_of(std::chrono::milliseconds emulated) const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (speed_ <= 0) return std::chrono::steady_clock::duration::max();
-    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        std::chrono::duration<double, std::milli>(static_cast<double>(emulated.count()) / speed_));
-  }
+  std::chrono::steady_clock::duration real_duration_of(std::chrono::milliseconds emulated) const;
 
  private:
-  time_point now_locked() const {
-    if (speed_ <= 0) return anchor_emulated_;
-    const auto real = std::chrono::steady_clock::now() - anchor_real_;
-    const auto scaled = std::chrono::duration<double, std::nano>(real) * speed_;
-    return anchor_emulated_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(scaled);
-  }
+  time_point now_locked() const;
   // Folds the time elapsed at the current speed into the anchor.
-  void rebase_locked() {
-    anchor_emulated_ = now_locked();
-    anchor_real_ = std::chrono::steady_clock::now();
-  }
+  void rebase_locked();
 
   mutable std::mutex mutex_;
   time_point anchor_emulated_;
@@ -81,5 +48,9 @@ class Clock {
 
 }  // namespace testing
 }  // namespace dhis2
+
+#if DHIS2CPP_TESTING_WITH_DEFINITIONS
+#include <dhis2/testing/impl/clock.ipp>
+#endif
 
 #endif  // DHIS2_TESTING_CLOCK_HPP

@@ -5,12 +5,9 @@
 // failures of reverse proxies, load balancers, SSO gateways and networks (DHIS2 itself never
 // sends 429 or Retry-After; dhis2-wire.md §7). And the record of what the emulator received.
 
-#include <dhis2/errors.hpp>
+#include <dhis2/detail/config.hpp>
 
-#include <cctype>
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,12 +35,7 @@ struct Fault {
 
   static Fault drop_before_response() { return Fault(Kind::DropBeforeResponse); }
   static Fault drop_mid_response() { return Fault(Kind::DropMidResponse); }
-  static Fault status_page(int status) {
-    if (status < 400 || status > 599) throw UsageError("Fault::status_page: the status must be 4xx or 5xx");
-    Fault f(Kind::Status);
-    f.status = status;
-    return f;
-  }
+  static Fault status_page(int status);
   // 429 Too Many Requests with Retry-After in seconds.
   static Fault too_many_requests(std::chrono::seconds retry_after) {
     return status_page(429).with_retry_after(std::to_string(retry_after.count()));
@@ -52,46 +44,16 @@ struct Fault {
   static Fault too_many_requests_until(std::chrono::system_clock::time_point when) {
     return status_page(429).with_retry_after(http_date(when));
   }
-  static Fault delay_by(std::chrono::milliseconds delay) {
-    if (delay.count() < 0) throw UsageError("Fault::delay_by: the delay must not be negative");
-    Fault f(Kind::Delay);
-    f.delay = delay;
-    return f;
-  }
+  static Fault delay_by(std::chrono::milliseconds delay);
   static Fault truncated_json() { return Fault(Kind::TruncatedJson); }
   static Fault malformed_json() { return Fault(Kind::MalformedJson); }
-  static Fault html_page(int status = 200) {
-    Fault f(Kind::HtmlPage);
-    f.status = status;
-    return f;
-  }
-  static Fault redirect(std::string location, int status = 302) {
-    if (status < 300 || status > 399) throw UsageError("Fault::redirect: the status must be 3xx");
-    Fault f(Kind::Redirect);
-    f.status = status;
-    f.location = std::move(location);
-    return f;
-  }
+  static Fault html_page(int status = 200);
+  static Fault redirect(std::string location, int status = 302);
 
-  Fault with_retry_after(std::string value) const {
-    Fault f = *this;
-    f.retry_after = std::move(value);
-    return f;
-  }
+  Fault with_retry_after(std::string value) const;
 
   // "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate), in English whatever the C locale.
-  static std::string http_date(std::chrono::system_clock::time_point when) {
-    static const char* const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    const std::time_t t = std::chrono::system_clock::to_time_t(when);
-    std::tm utc{};
-    gmtime_r(&t, &utc);
-    char buffer[96];
-    std::snprintf(buffer, sizeof buffer, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[utc.tm_wday], utc.tm_mday,
-                  months[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min, utc.tm_sec);
-    return buffer;
-  }
+  static std::string http_date(std::chrono::system_clock::time_point when);
 
  private:
   explicit Fault(Kind k) : kind(k) {}
@@ -108,25 +70,7 @@ struct FaultRule {
 };
 
 // '*' matches any run of characters (also '/'); everything else matches itself.
-inline bool glob_match(const std::string& pattern, const std::string& text) {
-  std::size_t p = 0, t = 0, star = std::string::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (p < pattern.size() && pattern[p] == text[t]) {
-      ++p;
-      ++t;
-    } else if (star != std::string::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
+bool glob_match(const std::string& pattern, const std::string& text);
 
 // One request as the emulator received it. Credentials are redacted: Authorization keeps only
 // its scheme ("Basic [redacted]"), Cookie is "[redacted]".
@@ -139,20 +83,14 @@ struct RecordedRequest {
   int connection = 0;  // 1 for the first TCP connection the emulator accepted, 2 for the next, ...
 
   // The first header of that name (case-insensitive), or "".
-  std::string header(const std::string& name) const {
-    for (const auto& h : headers) {
-      if (h.first.size() != name.size()) continue;
-      bool same = true;
-      for (std::size_t i = 0; i < name.size() && same; ++i) {
-        same = std::tolower(static_cast<unsigned char>(h.first[i])) == std::tolower(static_cast<unsigned char>(name[i]));
-      }
-      if (same) return h.second;
-    }
-    return {};
-  }
+  std::string header(const std::string& name) const;
 };
 
 }  // namespace testing
 }  // namespace dhis2
+
+#if DHIS2CPP_TESTING_WITH_DEFINITIONS
+#include <dhis2/testing/impl/faults.ipp>
+#endif
 
 #endif  // DHIS2_TESTING_FAULTS_HPP

@@ -7,12 +7,11 @@
 // given instants: enough to put a daylight-saving change (clocks back an hour) in the middle of a
 // job, which is what a client must survive. A plain value.
 
-#include <dhis2/errors.hpp>
+#include <dhis2/detail/config.hpp>
 #include <dhis2/local_time.hpp>
 
 #include <chrono>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace dhis2 {
@@ -32,38 +31,16 @@ struct ServerTimeZone {
   static ServerTimeZone utc() { return ServerTimeZone{}; }
 
   // A zone with a fixed offset, e.g. fixed("Africa/Nairobi", "East Africa Time", 3h).
-  static ServerTimeZone fixed(std::string zone_id, std::string name, std::chrono::minutes utc_offset) {
-    ServerTimeZone z;
-    z.id = std::move(zone_id);
-    z.display_name = std::move(name);
-    z.offset = utc_offset;
-    return z;
-  }
+  static ServerTimeZone fixed(std::string zone_id, std::string name, std::chrono::minutes utc_offset);
 
   // From `at` on the offset is `new_offset`: change_at(t, 1h) after 2h is European clocks going
   // back at the end of summer time. Changes must be added in time order.
-  ServerTimeZone& change_at(std::chrono::system_clock::time_point at, std::chrono::minutes new_offset) {
-    if (!changes.empty() && at <= changes.back().at) {
-      throw UsageError("ServerTimeZone::change_at: add changes in increasing time order");
-    }
-    changes.push_back(Change{at, new_offset});
-    return *this;
-  }
+  ServerTimeZone& change_at(std::chrono::system_clock::time_point at, std::chrono::minutes new_offset);
 
-  std::chrono::minutes offset_at(std::chrono::system_clock::time_point t) const {
-    std::chrono::minutes current = offset;
-    for (const auto& c : changes) {
-      if (t < c.at) break;
-      current = c.offset;
-    }
-    return current;
-  }
+  std::chrono::minutes offset_at(std::chrono::system_clock::time_point t) const;
 
   // The wall-clock time the server shows at the UTC instant `t`.
-  LocalTime local(std::chrono::system_clock::time_point t) const {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch() + offset_at(t));
-    return LocalTime(ms);
-  }
+  LocalTime local(std::chrono::system_clock::time_point t) const;
 
   // As DHIS2 writes it: "yyyy-MM-ddTHH:mm:ss.SSS", no zone.
   std::string format(std::chrono::system_clock::time_point t) const { return format_local_time(local(t)); }
@@ -71,5 +48,9 @@ struct ServerTimeZone {
 
 }  // namespace testing
 }  // namespace dhis2
+
+#if DHIS2CPP_TESTING_WITH_DEFINITIONS
+#include <dhis2/testing/impl/time_zone.ipp>
+#endif
 
 #endif  // DHIS2_TESTING_TIME_ZONE_HPP

@@ -1,0 +1,30 @@
+#ifndef DHIS2_IMPL_ASCII_IPP
+#define DHIS2_IMPL_ASCII_IPP
+
+// Definitions of <dhis2/detail/ascii.hpp>.
+
+#include <dhis2/detail/ascii.hpp>
+
+#include <cstddef>
+
+namespace dhis2 {
+namespace detail {
+
+DHIS2CPP_INLINE bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_upper(a[i]) != ascii_upper(b[i])) return false;
+  }
+  return true;
+}
+
+DHIS2CPP_INLINE std::string to_upper(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = ascii_upper(c);
+  return out;
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_ASCII_IPP
