@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
+
 #include <dirent.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -111,21 +113,7 @@ int client_sockets_to(int port) {
   return count;
 }
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char pattern[] = "/tmp/dhis2-cpp-client-lifecycle-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = made;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using test_support::TempDir;
 
 // Waits (polling briefly) until `done()` holds; false after `limit`.
 template <class Done>
@@ -194,6 +182,19 @@ TEST_CASE("A base URL with another scheme or none is a UsageError") {
   const std::string message = message_of<dhis2::UsageError>([&] { Client client(url, kAdmin); });
   CHECK_THAT(message, Catch::Contains("scheme"));
   CHECK_THAT(message, Catch::Contains("http(s)://host"));  // says what is expected
+}
+
+TEST_CASE("try_parse_url answers without an exception and says why as parse_url would") {
+  std::string problem;
+  CHECK_FALSE(dhis2::detail::try_parse_url("ftp://play.dhis2.org", "base URL", &problem));
+  CHECK(problem == message_of<dhis2::UsageError>([] { dhis2::detail::parse_url("ftp://play.dhis2.org"); }));
+  CHECK_FALSE(dhis2::detail::try_parse_url("http://admin:district@play.dhis2.org", "base URL", &problem));
+  CHECK_THAT(problem, Catch::Contains("credentials"));
+  CHECK_THAT(problem, !Catch::Contains("district"));
+  CHECK_FALSE(dhis2::detail::try_parse_url("http://"));  // no problem string asked for
+  const auto url = dhis2::detail::try_parse_url("HTTPS://Play.dhis2.org/dev/api/");
+  REQUIRE(url);
+  CHECK(url->str() == "https://Play.dhis2.org/dev");
 }
 
 TEST_CASE("A base URL without a host is a UsageError") {

@@ -671,6 +671,10 @@ TEST_CASE("A 404 WebMessage is an ApiError with status, error code, DHIS2 messag
   CHECK(contains(e->what(), "GET /api/jobConfigurations/abcdefghijk"));
   CHECK(contains(e->what(), "404"));
   CHECK(contains(e->what(), "could not be found"));
+  // The response itself is kept: status, headers and body.
+  CHECK(e->response().status == 404);
+  CHECK(contains(e->response().header("Content-Type"), "application/json"));
+  CHECK(contains(e->response().body, "E1005"));
   // The typed call fails the same way, before any decoding.
   CHECK_THROWS_AS(client.get<dhis2::WebMessage>("jobConfigurations/abcdefghijk"), dhis2::ApiError);
 }
@@ -699,6 +703,9 @@ TEST_CASE("A 5xx proxy page is an ApiError with its status") {
   CHECK(e->status() == 502);
   CHECK(e->web_message() == nullptr);
   CHECK(contains(e->what(), "not JSON"));
+  CHECK(e->response().status == 502);
+  CHECK(contains(e->response().header("Content-Type"), "text/html"));
+  CHECK_FALSE(e->response().body.empty());
 }
 
 TEST_CASE("A 403 for a user without F_PERFORM_MAINTENANCE is an ApiError, and no job starts") {
@@ -780,6 +787,21 @@ TEST_CASE("A refused connection is a TransportError") {
   REQUIRE(request);
   CHECK(contains(request->what(), "GET " + url + "/api/me"));
   CHECK(contains(request->what(), "cannot connect"));
+  CHECK(request->kind() == dhis2::TransportErrorKind::Connect);
+  CHECK(handshake->kind() == dhis2::TransportErrorKind::Connect);
+}
+
+TEST_CASE("A host name that does not resolve is a TransportError of kind Dns that names it") {
+  dhis2::ClientOptions options = fast();
+  options.skip_version_probe = true;
+  options.retry = std::nullopt;
+  // RFC 6761: names under .invalid never resolve.
+  dhis2::Client client("http://dhis2-cpp-test.invalid", admin(), options);
+  const auto e = thrown<dhis2::TransportError>([&] { client.get_raw("me"); });
+  REQUIRE(e);
+  CHECK(e->kind() == dhis2::TransportErrorKind::Dns);
+  CHECK(contains(e->what(), "dhis2-cpp-test.invalid does not resolve"));
+  CHECK(std::string(dhis2::to_string(e->kind())) == "dns");
 }
 
 TEST_CASE("A POST whose connection drops before the response is a TransportError and is not retried") {

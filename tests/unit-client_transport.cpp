@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -179,21 +181,7 @@ std::vector<std::string> run_together(int count, const std::function<void(int)>&
 bool server_saw_no_request(const FakeServer& server) { return server.requests().empty(); }
 
 // A fresh directory under /tmp, removed with everything in it at scope exit.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char pattern[] = "/tmp/dhis2-cpp-transport-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = made;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using test_support::TempDir;
 
 // An HTTPS emulator serving certificates made for `names`.
 struct TlsServer {
@@ -655,6 +643,7 @@ TEST_CASE("Transport: a read timeout is a TransportError that states the timeout
     const std::string message = e.what();
     CHECK_THAT(message, Catch::Contains("timed out"));
     CHECK_THAT(message, Catch::Contains("50 ms"));
+    CHECK(e.kind() == dhis2::TransportErrorKind::Timeout);
   }
   CHECK(since(start) < 200ms);
   // A timed-out GET is not sent again: that is no stale keep-alive socket, and retries are off.
@@ -677,6 +666,7 @@ TEST_CASE("Transport: a response over max_response_bytes is a TransportError tha
     const std::string message = e.what();
     CHECK_THAT(message, Catch::Contains("200-byte cap"));
     CHECK_THAT(message, Catch::Contains("max_response_bytes"));
+    CHECK(e.kind() == dhis2::TransportErrorKind::ResponseTooLarge);
   }
   CHECK(server.requests_to("/api/system/info", "GET").size() == 1);  // a cap is no reason to retry
   CHECK(will_retry_of(log.events()) == std::vector<bool>{false});
@@ -753,6 +743,7 @@ TEST_CASE("TLS: without the private CA, verification fails with a TransportError
     const std::string message = e.what();
     CHECK_THAT(message, Catch::Contains("TLS verification"));
     CHECK_THAT(message, Catch::Contains("ca_cert_path"));
+    CHECK(e.kind() == dhis2::TransportErrorKind::Tls);
   }
   CHECK(server_saw_no_request(*tls.server));
 }
@@ -775,6 +766,7 @@ TEST_CASE("TLS: a certificate that does not name the host is rejected", "[client
     CHECK_THAT(message, Catch::Contains("TLS verification"));
     CHECK_THAT(message, Catch::Contains("127.0.0.1"));
     CHECK_THAT(message, Catch::Contains("does not name"));
+    CHECK(e.kind() == dhis2::TransportErrorKind::Tls);
   }
   CHECK(server_saw_no_request(*tls.server));
 }
@@ -887,6 +879,7 @@ TEST_CASE("Request hook: a transport failure has status 0 and the error text", "
     FAIL("expected a TransportError");
   } catch (const dhis2::TransportError& e) {
     thrown = e.what();
+    CHECK(e.kind() == dhis2::TransportErrorKind::ConnectionClosed);
   }
 
   const auto events = log.events();

@@ -47,3 +47,27 @@ TEST_CASE("CRC-32 gives the IEEE check value and DHIS2's padded token checksums"
   // dhis2-wire.md §6.2: the V1 fixture's secret, with 3 NUL bytes, gives 174669582.
   CHECK(dhis2::detail::crc32_padded("e0b5Y9bXWtUcfEY8BMHHj9aJZkXCQ7O5", 3) == 174669582U);
 }
+
+TEST_CASE("ASCII case helpers change ASCII letters only, whatever the C locale") {
+  CHECK(dhis2::detail::iequals("Content-Type", "content-TYPE"));
+  CHECK_FALSE(dhis2::detail::iequals("Content-Type", "Content-Typ"));
+  CHECK_FALSE(dhis2::detail::iequals("a", "b"));
+  CHECK(dhis2::detail::to_lower("HTTPS://Play.DHIS2.org") == "https://play.dhis2.org");
+  CHECK(dhis2::detail::to_upper("analytics_table") == "ANALYTICS_TABLE");
+  // Bytes outside ASCII (here UTF-8 for "É") pass through unchanged in both directions.
+  CHECK(dhis2::detail::to_lower("\xC3\x89T\xC3\x89") == "\xC3\x89t\xC3\x89");
+  CHECK(dhis2::detail::to_upper("\xC3\xA9t\xC3\xA9") == "\xC3\xA9T\xC3\xA9");
+}
+
+TEST_CASE("Header redaction keeps the scheme of credentials and nothing else of them") {
+  using dhis2::detail::redacted_header_value;
+  CHECK(redacted_header_value("Authorization", "Basic YWRtaW46ZGlzdHJpY3Q=") == "Basic [redacted]");
+  CHECK(redacted_header_value("authorization", "ApiToken d2pat_abc") == "ApiToken [redacted]");
+  CHECK(redacted_header_value("Proxy-Authorization", "Bearer eyJ.x.y") == "Bearer [redacted]");
+  // A value without a scheme keeps nothing.
+  CHECK(redacted_header_value("AUTHORIZATION", "secret") == "[redacted]");
+  CHECK(redacted_header_value("Cookie", "JSESSIONID=abc") == "[redacted]");
+  CHECK(redacted_header_value("set-cookie", "JSESSIONID=abc; Path=/") == "[redacted]");
+  CHECK(redacted_header_value("Accept", "application/json") == "application/json");
+  CHECK(redacted_header_value("X-Authorization-Hint", "Basic x") == "Basic x");
+}

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -27,21 +29,7 @@
 namespace {
 
 // A fresh directory under /tmp, removed with everything in it at scope exit.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char pattern[] = "/tmp/dhis2-cpp-certs-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = made;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using test_support::TempDir;
 
 struct X509Free {
   void operator()(X509* p) const noexcept { X509_free(p); }

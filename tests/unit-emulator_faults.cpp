@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <clocale>
@@ -73,21 +75,7 @@ std::string clean_body(FakeServer& server, const std::string& path) {
 }
 
 // A fresh directory under /tmp, removed with everything in it at scope exit.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char pattern[] = "/tmp/dhis2-cpp-faults-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = made;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using test_support::TempDir;
 
 // An HTTPS emulator with fresh test certificates, and a client that trusts their CA.
 struct TlsSetup {

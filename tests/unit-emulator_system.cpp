@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
+
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -94,21 +96,7 @@ std::string expected_login_path(const std::string& version) {
 }
 
 // A fresh directory under /tmp, removed with everything in it at scope exit.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char pattern[] = "/tmp/dhis2-cpp-emulator-system-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = made;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using test_support::TempDir;
 
 }  // namespace
 

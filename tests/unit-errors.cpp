@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <memory>
+#include <string>
+#include <utility>
 #include <type_traits>
 
 #include <nlohmann/json.hpp>
@@ -43,6 +45,45 @@ TEST_CASE("ApiError carries status, DHIS2 message, error code and the parsed Web
   CHECK(bare.web_message() == nullptr);
   const dhis2::ApiError copy = error;  // copies share the message
   CHECK(copy.web_message() == error.web_message());
+}
+
+TEST_CASE("ApiError keeps the response it was made from, with credential headers redacted") {
+  dhis2::Response response;
+  response.status = 409;
+  response.headers = {{"Content-Type", "application/json"},
+                      {"Set-Cookie", "JSESSIONID=0123456789ABCDEF; Path=/; HttpOnly"},
+                      {"X-Request-Id", "r-1"}};
+  response.body = R"({"httpStatusCode":409})";
+  const dhis2::ApiError e(409, "conflict", "E5002", nullptr, "POST /api/dataValueSets", &response);
+  const dhis2::ApiError copy = e;  // errors copy cheaply and keep the response
+  CHECK(copy.response().status == 409);
+  CHECK(copy.response().body == response.body);
+  CHECK(copy.response().header("content-type") == "application/json");
+  CHECK(copy.response().header("X-Request-Id") == "r-1");
+  CHECK(copy.response().header("Set-Cookie") == "[redacted]");
+  CHECK(std::string(copy.what()).find("0123456789ABCDEF") == std::string::npos);
+
+  // Made without a response (from an error report inside a 200 answer, say): an empty one.
+  const dhis2::ApiError bare(404, "missing");
+  CHECK(bare.response().status == 0);
+  CHECK(bare.response().headers.empty());
+  CHECK(bare.response().body.empty());
+}
+
+TEST_CASE("TransportError says its kind, and each kind has a name") {
+  const dhis2::TransportError plain("GET /api/me: something broke");
+  CHECK(plain.kind() == dhis2::TransportErrorKind::Other);
+  const dhis2::TransportError tls("GET /api/me: TLS", dhis2::TransportErrorKind::Tls);
+  CHECK(tls.kind() == dhis2::TransportErrorKind::Tls);
+  using K = dhis2::TransportErrorKind;
+  const std::pair<K, const char*> names[] = {{K::Connect, "connect"},
+                                             {K::Dns, "dns"},
+                                             {K::Tls, "tls"},
+                                             {K::Timeout, "timeout"},
+                                             {K::ConnectionClosed, "connection closed"},
+                                             {K::ResponseTooLarge, "response too large"},
+                                             {K::Other, "other"}};
+  for (const auto& n : names) CHECK(std::string(dhis2::to_string(n.first)) == n.second);
 }
 
 TEST_CASE("Errors carry their own details") {

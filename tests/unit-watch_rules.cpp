@@ -1,4 +1,4 @@
-// The rule table that decides how a wait ends (include/dhis2/watch_rules.hpp) and the table in
+// The rule table that decides how a wait ends (include/dhis2/impl/watch_rules.ipp) and the table in
 // docs/tasks.md describe the same rules in the same order; the rules' own tests are in
 // unit-task_watcher_runs.cpp and unit-task_watcher_outcomes.cpp.
 #include <dhis2/dhis2.hpp>

@@ -26,7 +26,8 @@ single_include/dhis2/ (modelled on nlohmann/json's amalgamation):
       library's single header instead of duplicating it.
 
 All other includes (standard library, <nlohmann/json.hpp>, <httplib.h>, ...)
-are left exactly where they are. The output carries a fixed banner with the
+stay in the file they are in: where it is inlined (an .ipp file's, with it,
+in the definitions block at the end). The output carries a fixed banner with the
 library version from include/dhis2/version.hpp and no timestamp, so it is
 byte-for-byte reproducible.
 

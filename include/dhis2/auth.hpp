@@ -7,6 +7,7 @@
 
 #include <dhis2/detail/config.hpp>
 #include <dhis2/errors.hpp>
+#include <dhis2/personal_access_token.hpp>  // TokenAuth is checked with pat_problem()
 
 #include <functional>
 #include <string>

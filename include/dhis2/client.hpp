@@ -25,6 +25,8 @@
 #include <dhis2/response.hpp>
 #include <dhis2/server_version.hpp>
 #include <dhis2/task_ref.hpp>
+#include <dhis2/version.hpp>
+#include <dhis2/web_message.hpp>  // ApiError::web_message() of what a Client throws
 
 #include <atomic>
 #include <chrono>

@@ -26,7 +26,7 @@ struct RetryPolicy {
   double backoff_factor = 2.0;
   double jitter = 0.1;  // +-10 %
   std::vector<int> retry_statuses = {429, 502, 503, 504};
-  bool retry_connection_errors = true;  // refused, reset, dropped, timed out
+  bool retry_connection_errors = true;  // refused, a name that did not resolve, reset, dropped, timed out
   bool retry_non_idempotent = false;
 };
 

@@ -6,6 +6,7 @@
 // credentials. All types are copyable and safe to pass between threads.
 
 #include <dhis2/detail/config.hpp>
+#include <dhis2/response.hpp>
 
 #include <memory>
 #include <stdexcept>
@@ -29,11 +30,30 @@ class UsageError : public Error {
   using Error::Error;
 };
 
+// What kind of failure a TransportError is, so that a caller can branch without reading messages.
+enum class TransportErrorKind {
+  Connect,           // the connection was refused, or the host is unreachable
+  Dns,               // the host name does not resolve
+  Tls,               // the TLS handshake or the certificate verification failed
+  Timeout,           // connecting, sending or reading took longer than the configured timeout
+  ConnectionClosed,  // the connection broke before a whole response arrived
+  ResponseTooLarge,  // the response is larger than ClientOptions::max_response_bytes
+  Other,             // anything else the HTTP library reports
+};
+
+// "connect", "dns", "tls", "timeout", "connection closed", "response too large", "other".
+const char* to_string(TransportErrorKind kind) noexcept;
+
 // The request never produced an HTTP response: connection refused, DNS, timeout, TLS, a dropped
-// connection, or a response larger than the configured cap.
+// connection, or a response larger than the configured cap. kind() says which.
 class TransportError : public Error {
  public:
-  using Error::Error;
+  explicit TransportError(const std::string& message, TransportErrorKind kind = TransportErrorKind::Other)
+      : Error(message), kind_(kind) {}
+  TransportErrorKind kind() const noexcept { return kind_; }
+
+ private:
+  TransportErrorKind kind_;
 };
 
 // The server refused the credentials: a 401, or a redirect to a login page. The message says what
@@ -82,9 +102,11 @@ class DecodeError : public UnexpectedResponseError {
 // was one. A 409 with status WARNING is an import with errors: read web_message() for the report.
 class ApiError : public Error {
  public:
-  // `request` ("GET /api/x") prefixes the message when given.
+  // `request` ("GET /api/x") prefixes the message when given; `response`, when given, is kept
+  // for response() (its Set-Cookie and other credential headers redacted).
   ApiError(int status, std::string dhis2_message, std::string error_code = {},
-           std::shared_ptr<const WebMessage> web_message = nullptr, const std::string& request = {});
+           std::shared_ptr<const WebMessage> web_message = nullptr, const std::string& request = {},
+           const Response* response = nullptr);
 
   int status() const noexcept { return status_; }
   // DHIS2's own message ("JobConfiguration with id X could not be found."), or "" when absent.
@@ -93,6 +115,10 @@ class ApiError : public Error {
   const std::string& error_code() const noexcept { return error_code_; }
   // The parsed WebMessage, or nullptr when the body was not one.
   const WebMessage* web_message() const noexcept { return web_message_.get(); }
+  // The response as received (status, headers, body), with the values of credential headers
+  // (Set-Cookie, ...) replaced by "[redacted]". Status 0 and nothing else when the error was
+  // not made from a response.
+  const Response& response() const noexcept { return *response_; }
 
  private:
   static std::string describe(int status, const std::string& message, const std::string& code);
@@ -101,6 +127,7 @@ class ApiError : public Error {
   std::string dhis2_message_;
   std::string error_code_;
   std::shared_ptr<const WebMessage> web_message_;
+  std::shared_ptr<const Response> response_;  // shared: copies of the error stay cheap
 };
 
 // The server runs a DHIS2 version outside the supported range, or reported a version string that

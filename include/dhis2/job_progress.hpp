@@ -235,8 +235,10 @@ struct JobProgress {
   std::vector<std::string> failures() const;
 
   // Same content and the same source.
-  friend bool operator==(const JobProgress& a, const JobProgress& b);
-  friend bool operator!=(const JobProgress& a, const JobProgress& b);
+  friend bool operator==(const JobProgress& a, const JobProgress& b) {
+    return a.processes == b.processes && a.errors == b.errors && a.source == b.source;
+  }
+  friend bool operator!=(const JobProgress& a, const JobProgress& b) { return !(a == b); }
 };
 
 // nlohmann::json integration: `json.get<dhis2::JobProgress>()` and `json(progress)`.

@@ -37,12 +37,13 @@ struct ServerVersion {
   // hotfix only when non-zero.
   std::string str() const;
 
-  friend bool operator==(const ServerVersion& a, const ServerVersion& b);
-  friend bool operator!=(const ServerVersion& a, const ServerVersion& b);
-  friend bool operator<(const ServerVersion& a, const ServerVersion& b);
-  friend bool operator>(const ServerVersion& a, const ServerVersion& b);
-  friend bool operator<=(const ServerVersion& a, const ServerVersion& b);
-  friend bool operator>=(const ServerVersion& a, const ServerVersion& b);
+  // Defined here, so that only argument-dependent lookup finds them, in every mode.
+  friend bool operator==(const ServerVersion& a, const ServerVersion& b) { return a.tied() == b.tied(); }
+  friend bool operator!=(const ServerVersion& a, const ServerVersion& b) { return !(a == b); }
+  friend bool operator<(const ServerVersion& a, const ServerVersion& b) { return a.tied() < b.tied(); }
+  friend bool operator>(const ServerVersion& a, const ServerVersion& b) { return b < a; }
+  friend bool operator<=(const ServerVersion& a, const ServerVersion& b) { return !(b < a); }
+  friend bool operator>=(const ServerVersion& a, const ServerVersion& b) { return !(a < b); }
 
  private:
   // A snapshot sorts before its release: compare "is a release" (false < true).

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 namespace dhis2 {
 
@@ -35,7 +36,10 @@ struct WatchPosition {
   std::uint64_t delivered = 0;  // rows delivered so far, over every process that held the watch
   bool stale_copy = false;     // DHIS2's one-shot copy of a dead job's last row was seen
 
-  friend bool operator==(const WatchPosition& a, const WatchPosition& b);
+  friend bool operator==(const WatchPosition& a, const WatchPosition& b) {
+    return std::tie(a.anchor, a.anchor_time, a.anchor_completed, a.loop, a.content_keys, a.delivered, a.stale_copy) ==
+           std::tie(b.anchor, b.anchor_time, b.anchor_completed, b.loop, b.content_keys, b.delivered, b.stale_copy);
+  }
   friend bool operator!=(const WatchPosition& a, const WatchPosition& b) { return !(a == b); }
 };
 
@@ -63,9 +67,11 @@ struct TaskRef {
   // print and pass on a command line.
   std::string resume_token() const;
 
-  friend bool operator==(const TaskRef& a, const TaskRef& b);
+  friend bool operator==(const TaskRef& a, const TaskRef& b) { return a.job_type == b.job_type && a.uid == b.uid; }
   friend bool operator!=(const TaskRef& a, const TaskRef& b) { return !(a == b); }
-  friend bool operator<(const TaskRef& a, const TaskRef& b);
+  friend bool operator<(const TaskRef& a, const TaskRef& b) {
+    return std::tie(a.job_type, a.uid) < std::tie(b.job_type, b.uid);
+  }
 
  private:
   static constexpr std::string_view kTokenTag = "d2w1.";

@@ -2,8 +2,11 @@
 #define DHIS2_TESTING_HPP
 
 // The DHIS2 emulator: dhis2::testing::FakeServer and what drives it (the clock, job scripts,
-// faults, version profiles, test certificates). Opt-in: not part of <dhis2/dhis2.hpp>. It
-// includes <httplib.h> and needs the dhis2cpp target's link flags (cpp-httplib, OpenSSL).
+// faults, version profiles, test certificates). Opt-in: not part of <dhis2/dhis2.hpp>.
+// Header-only, it includes <httplib.h> and needs the dhis2cpp target's link flags (cpp-httplib,
+// OpenSSL). In compiled mode it declares only (no <httplib.h>: a test that talks HTTP itself
+// includes it) and its definitions are in dhis2cpp::testing, or in the one file of the program
+// that defines DHIS2CPP_TESTING_IMPLEMENTATION (docs/building.md "Compiled mode").
 
 #include <dhis2/dhis2.hpp>
 #include <dhis2/testing/certificates.hpp>

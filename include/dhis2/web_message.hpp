@@ -38,8 +38,10 @@ struct ImportCount {
   std::int64_t deleted = 0;
 
   static ImportCount from_json(const nlohmann::json& value, const std::string& path = "importCount");
-  friend bool operator==(const ImportCount& a, const ImportCount& b);
-  friend bool operator!=(const ImportCount& a, const ImportCount& b);
+  friend bool operator==(const ImportCount& a, const ImportCount& b) {
+    return a.imported == b.imported && a.updated == b.updated && a.ignored == b.ignored && a.deleted == b.deleted;
+  }
+  friend bool operator!=(const ImportCount& a, const ImportCount& b) { return !(a == b); }
 };
 
 // The `stats` of metadata and tracker import reports and of type reports.

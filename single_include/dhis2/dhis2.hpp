@@ -52,7 +52,7 @@
 // headers without it defines inline copies of what the implementation file defines.
 
 #if (defined(DHIS2CPP_IMPLEMENTATION) || defined(DHIS2CPP_TESTING_IMPLEMENTATION)) && !defined(DHIS2CPP_COMPILED)
-#error "dhis2-cpp: DHIS2CPP_IMPLEMENTATION belongs to compiled mode; define DHIS2CPP_COMPILED in every file of the program, and DHIS2CPP_IMPLEMENTATION in exactly one of them"
+#error "dhis2-cpp: DHIS2CPP_IMPLEMENTATION and DHIS2CPP_TESTING_IMPLEMENTATION belong to compiled mode; define DHIS2CPP_COMPILED in every file of the program, and each of them in exactly one file"
 #endif
 
 // Marks a function defined in an impl/*.ipp file: inline when every translation unit holds a copy.
@@ -81,6 +81,37 @@
 
 #endif  // DHIS2_DETAIL_CONFIG_HPP
 // end of <dhis2/detail/config.hpp>
+// #include <dhis2/response.hpp>
+#ifndef DHIS2_RESPONSE_HPP
+#define DHIS2_RESPONSE_HPP
+
+// A raw HTTP response, as Client::get_response and the other escape hatches return it: never an
+// exception for an HTTP status. A plain value.
+
+// #include <dhis2/detail/config.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dhis2 {
+
+struct Response {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // in the order received
+  std::string body;
+
+  // The first header of that name, compared case-insensitively; "" when absent.
+  std::string header(const std::string& name) const;
+  bool ok() const noexcept { return status >= 200 && status < 300; }
+};
+
+}  // namespace dhis2
+
+// definitions of <dhis2/response.hpp>: <dhis2/impl/response.ipp>, at the end of this file
+
+#endif  // DHIS2_RESPONSE_HPP
+// end of <dhis2/response.hpp>
 
 #include <memory>
 #include <stdexcept>
@@ -104,11 +135,30 @@ class UsageError : public Error {
   using Error::Error;
 };
 
+// What kind of failure a TransportError is, so that a caller can branch without reading messages.
+enum class TransportErrorKind {
+  Connect,           // the connection was refused, or the host is unreachable
+  Dns,               // the host name does not resolve
+  Tls,               // the TLS handshake or the certificate verification failed
+  Timeout,           // connecting, sending or reading took longer than the configured timeout
+  ConnectionClosed,  // the connection broke before a whole response arrived
+  ResponseTooLarge,  // the response is larger than ClientOptions::max_response_bytes
+  Other,             // anything else the HTTP library reports
+};
+
+// "connect", "dns", "tls", "timeout", "connection closed", "response too large", "other".
+const char* to_string(TransportErrorKind kind) noexcept;
+
 // The request never produced an HTTP response: connection refused, DNS, timeout, TLS, a dropped
-// connection, or a response larger than the configured cap.
+// connection, or a response larger than the configured cap. kind() says which.
 class TransportError : public Error {
  public:
-  using Error::Error;
+  explicit TransportError(const std::string& message, TransportErrorKind kind = TransportErrorKind::Other)
+      : Error(message), kind_(kind) {}
+  TransportErrorKind kind() const noexcept { return kind_; }
+
+ private:
+  TransportErrorKind kind_;
 };
 
 // The server refused the credentials: a 401, or a redirect to a login page. The message says what
@@ -157,9 +207,11 @@ class DecodeError : public UnexpectedResponseError {
 // was one. A 409 with status WARNING is an import with errors: read web_message() for the report.
 class ApiError : public Error {
  public:
-  // `request` ("GET /api/x") prefixes the message when given.
+  // `request` ("GET /api/x") prefixes the message when given; `response`, when given, is kept
+  // for response() (its Set-Cookie and other credential headers redacted).
   ApiError(int status, std::string dhis2_message, std::string error_code = {},
-           std::shared_ptr<const WebMessage> web_message = nullptr, const std::string& request = {});
+           std::shared_ptr<const WebMessage> web_message = nullptr, const std::string& request = {},
+           const Response* response = nullptr);
 
   int status() const noexcept { return status_; }
   // DHIS2's own message ("JobConfiguration with id X could not be found."), or "" when absent.
@@ -168,6 +220,10 @@ class ApiError : public Error {
   const std::string& error_code() const noexcept { return error_code_; }
   // The parsed WebMessage, or nullptr when the body was not one.
   const WebMessage* web_message() const noexcept { return web_message_.get(); }
+  // The response as received (status, headers, body), with the values of credential headers
+  // (Set-Cookie, ...) replaced by "[redacted]". Status 0 and nothing else when the error was
+  // not made from a response.
+  const Response& response() const noexcept { return *response_; }
 
  private:
   static std::string describe(int status, const std::string& message, const std::string& code);
@@ -176,6 +232,7 @@ class ApiError : public Error {
   std::string dhis2_message_;
   std::string error_code_;
   std::shared_ptr<const WebMessage> web_message_;
+  std::shared_ptr<const Response> response_;  // shared: copies of the error stay cheap
 };
 
 // The server runs a DHIS2 version outside the supported range, or reported a version string that
@@ -342,6 +399,7 @@ std::string format_local_time(LocalTime t);
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 namespace dhis2 {
 
@@ -355,7 +413,10 @@ struct WatchPosition {
   std::uint64_t delivered = 0;  // rows delivered so far, over every process that held the watch
   bool stale_copy = false;     // DHIS2's one-shot copy of a dead job's last row was seen
 
-  friend bool operator==(const WatchPosition& a, const WatchPosition& b);
+  friend bool operator==(const WatchPosition& a, const WatchPosition& b) {
+    return std::tie(a.anchor, a.anchor_time, a.anchor_completed, a.loop, a.content_keys, a.delivered, a.stale_copy) ==
+           std::tie(b.anchor, b.anchor_time, b.anchor_completed, b.loop, b.content_keys, b.delivered, b.stale_copy);
+  }
   friend bool operator!=(const WatchPosition& a, const WatchPosition& b) { return !(a == b); }
 };
 
@@ -383,9 +444,11 @@ struct TaskRef {
   // print and pass on a command line.
   std::string resume_token() const;
 
-  friend bool operator==(const TaskRef& a, const TaskRef& b);
+  friend bool operator==(const TaskRef& a, const TaskRef& b) { return a.job_type == b.job_type && a.uid == b.uid; }
   friend bool operator!=(const TaskRef& a, const TaskRef& b) { return !(a == b); }
-  friend bool operator<(const TaskRef& a, const TaskRef& b);
+  friend bool operator<(const TaskRef& a, const TaskRef& b) {
+    return std::tie(a.job_type, a.uid) < std::tie(b.job_type, b.uid);
+  }
 
  private:
   static constexpr std::string_view kTokenTag = "d2w1.";
@@ -449,12 +512,13 @@ struct ServerVersion {
   // hotfix only when non-zero.
   std::string str() const;
 
-  friend bool operator==(const ServerVersion& a, const ServerVersion& b);
-  friend bool operator!=(const ServerVersion& a, const ServerVersion& b);
-  friend bool operator<(const ServerVersion& a, const ServerVersion& b);
-  friend bool operator>(const ServerVersion& a, const ServerVersion& b);
-  friend bool operator<=(const ServerVersion& a, const ServerVersion& b);
-  friend bool operator>=(const ServerVersion& a, const ServerVersion& b);
+  // Defined here, so that only argument-dependent lookup finds them, in every mode.
+  friend bool operator==(const ServerVersion& a, const ServerVersion& b) { return a.tied() == b.tied(); }
+  friend bool operator!=(const ServerVersion& a, const ServerVersion& b) { return !(a == b); }
+  friend bool operator<(const ServerVersion& a, const ServerVersion& b) { return a.tied() < b.tied(); }
+  friend bool operator>(const ServerVersion& a, const ServerVersion& b) { return b < a; }
+  friend bool operator<=(const ServerVersion& a, const ServerVersion& b) { return !(b < a); }
+  friend bool operator>=(const ServerVersion& a, const ServerVersion& b) { return !(a < b); }
 
  private:
   // A snapshot sorts before its release: compare "is a release" (false < true).
@@ -861,8 +925,10 @@ struct JobProgress {
   std::vector<std::string> failures() const;
 
   // Same content and the same source.
-  friend bool operator==(const JobProgress& a, const JobProgress& b);
-  friend bool operator!=(const JobProgress& a, const JobProgress& b);
+  friend bool operator==(const JobProgress& a, const JobProgress& b) {
+    return a.processes == b.processes && a.errors == b.errors && a.source == b.source;
+  }
+  friend bool operator!=(const JobProgress& a, const JobProgress& b) { return !(a == b); }
 };
 
 // nlohmann::json integration: `json.get<dhis2::JobProgress>()` and `json(progress)`.
@@ -916,8 +982,10 @@ struct ImportCount {
   std::int64_t deleted = 0;
 
   static ImportCount from_json(const nlohmann::json& value, const std::string& path = "importCount");
-  friend bool operator==(const ImportCount& a, const ImportCount& b);
-  friend bool operator!=(const ImportCount& a, const ImportCount& b);
+  friend bool operator==(const ImportCount& a, const ImportCount& b) {
+    return a.imported == b.imported && a.updated == b.updated && a.ignored == b.ignored && a.deleted == b.deleted;
+  }
+  friend bool operator!=(const ImportCount& a, const ImportCount& b) { return !(a == b); }
 };
 
 // The `stats` of metadata and tracker import reports and of type reports.
@@ -1195,6 +1263,7 @@ std::optional<std::string> make_pat(PatFormat format, std::string_view secret);
 
 // #include <dhis2/detail/config.hpp>
 // #include <dhis2/errors.hpp>
+// #include <dhis2/personal_access_token.hpp>  // TokenAuth is checked with pat_problem()
 
 #include <functional>
 #include <string>
@@ -1271,7 +1340,7 @@ struct RetryPolicy {
   double backoff_factor = 2.0;
   double jitter = 0.1;  // +-10 %
   std::vector<int> retry_statuses = {429, 502, 503, 504};
-  bool retry_connection_errors = true;  // refused, reset, dropped, timed out
+  bool retry_connection_errors = true;  // refused, a name that did not resolve, reset, dropped, timed out
   bool retry_non_idempotent = false;
 };
 
@@ -1310,36 +1379,6 @@ struct ClientOptions {
 #endif  // DHIS2_CLIENT_OPTIONS_HPP
 // end of <dhis2/client_options.hpp>
 // #include <dhis2/response.hpp>
-#ifndef DHIS2_RESPONSE_HPP
-#define DHIS2_RESPONSE_HPP
-
-// A raw HTTP response, as Client::get_response and the other escape hatches return it: never an
-// exception for an HTTP status. A plain value.
-
-// #include <dhis2/detail/config.hpp>
-
-#include <string>
-#include <utility>
-#include <vector>
-
-namespace dhis2 {
-
-struct Response {
-  int status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;  // in the order received
-  std::string body;
-
-  // The first header of that name, compared case-insensitively; "" when absent.
-  std::string header(const std::string& name) const;
-  bool ok() const noexcept { return status >= 200 && status < 300; }
-};
-
-}  // namespace dhis2
-
-// definitions of <dhis2/response.hpp>: <dhis2/impl/response.ipp>, at the end of this file
-
-#endif  // DHIS2_RESPONSE_HPP
-// end of <dhis2/response.hpp>
 // #include <dhis2/client.hpp>
 #ifndef DHIS2_CLIENT_HPP
 #define DHIS2_CLIENT_HPP
@@ -1381,6 +1420,7 @@ struct Response {
 
 // #include <dhis2/detail/config.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -1404,12 +1444,14 @@ struct Url {
   std::string origin() const;
   std::string str() const { return origin() + path; }
   bool same_origin(const Url& other) const;
-  static std::string lower(std::string s);
 };
 
 // Parses an absolute http(s) URL; `what` names it in errors. Credentials in the URL are refused
 // without being echoed.
 Url parse_url(const std::string& text, const char* what = "base URL");
+// The same without an exception: empty when `text` is not such a URL, and then `problem` (when
+// given) says why, as parse_url's UsageError would.
+std::optional<Url> try_parse_url(const std::string& text, const char* what = "base URL", std::string* problem = nullptr);
 
 // RFC 3986 percent-encoding of everything but the unreserved characters.
 std::string percent_encode(std::string_view text);
@@ -1429,6 +1471,7 @@ std::string api_target(const std::string& context_path, std::string path, const 
 
 #endif  // DHIS2_DETAIL_URL_HPP
 // end of <dhis2/detail/url.hpp>
+// #include <dhis2/errors.hpp>
 // #include <dhis2/response.hpp>
 
 #include <condition_variable>
@@ -1451,7 +1494,10 @@ struct HttpRequest {
   bool idempotent = true;
 };
 
-enum class TransportFailure { None, Connect, Timeout, Tls, Read, Write, TooLarge, Closed, Other };
+enum class TransportFailure { None, Connect, Dns, Timeout, Tls, Read, Write, TooLarge, Closed, Other };
+
+// The public kind of a failure (Closed, which the Client reports as a UsageError, maps to Other).
+TransportErrorKind transport_error_kind(TransportFailure failure) noexcept;
 
 struct HttpResult {
   TransportFailure failure = TransportFailure::None;
@@ -1507,6 +1553,8 @@ class ConnectionPool {
 // #include <dhis2/response.hpp>
 // #include <dhis2/server_version.hpp>
 // #include <dhis2/task_ref.hpp>
+// #include <dhis2/version.hpp>
+// #include <dhis2/web_message.hpp>  // ApiError::web_message() of what a Client throws
 
 #include <atomic>
 #include <chrono>
@@ -2566,8 +2614,9 @@ class TasksApi {
 #ifndef DHIS2_DETAIL_ASCII_HPP
 #define DHIS2_DETAIL_ASCII_HPP
 
-// ASCII-only case handling for DHIS2's enum names and HTTP header names. Deliberately not
-// std::tolower/toupper: those depend on the C locale, and these names are ASCII by definition.
+// ASCII-only case handling for DHIS2's enum names and HTTP header names, and the redaction of
+// credentials in header values: the library's and the emulator's one copy of each. Deliberately
+// not std::tolower/toupper: those depend on the C locale, and these names are ASCII by definition.
 
 // #include <dhis2/detail/config.hpp>
 
@@ -2578,12 +2627,21 @@ namespace dhis2 {
 namespace detail {
 
 constexpr char ascii_upper(char c) noexcept { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // True when `a` and `b` are equal ignoring ASCII case.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
 // `text` with ASCII letters upper-cased; other bytes unchanged.
 std::string to_upper(std::string_view text);
+
+// `text` with ASCII letters lower-cased; other bytes unchanged.
+std::string to_lower(std::string_view text);
+
+// The value of a header as hooks, logs and the emulator's request log show it: Authorization and
+// Proxy-Authorization keep only their scheme ("Basic [redacted]"), Cookie and Set-Cookie become
+// "[redacted]", every other header is unchanged. Header names compare ignoring ASCII case.
+std::string redacted_header_value(std::string_view name, std::string_view value);
 
 }  // namespace detail
 }  // namespace dhis2
@@ -2667,6 +2725,29 @@ std::uint32_t crc32_padded(std::string_view text, std::size_t nul_padding = 0);
 // ---- definitions: every translation unit in header-only mode, or the one
 // ---- implementation file in compiled mode (include/dhis2/detail/config.hpp)
 #if DHIS2CPP_WITH_DEFINITIONS
+// #include <dhis2/impl/response.ipp>
+#ifndef DHIS2_IMPL_RESPONSE_IPP
+#define DHIS2_IMPL_RESPONSE_IPP
+
+// Definitions of <dhis2/response.hpp>.
+
+// #include <dhis2/response.hpp>
+
+// #include <dhis2/detail/ascii.hpp>
+
+namespace dhis2 {
+
+DHIS2CPP_INLINE std::string Response::header(const std::string& name) const {
+  for (const auto& h : headers) {
+    if (detail::iequals(h.first, name)) return h.second;
+  }
+  return {};
+}
+
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_RESPONSE_IPP
+// end of <dhis2/impl/response.ipp>
 // #include <dhis2/impl/errors.ipp>
 #ifndef DHIS2_IMPL_ERRORS_IPP
 #define DHIS2_IMPL_ERRORS_IPP
@@ -2674,6 +2755,8 @@ std::uint32_t crc32_padded(std::string_view text, std::size_t nul_padding = 0);
 // Definitions of <dhis2/errors.hpp>.
 
 // #include <dhis2/errors.hpp>
+
+// #include <dhis2/detail/ascii.hpp>
 
 namespace dhis2 {
 
@@ -2685,13 +2768,36 @@ DHIS2CPP_INLINE DecodeError::DecodeError(std::string path, std::string expected,
       expected_(std::move(expected)),
       actual_(std::move(actual)) {}
 
+DHIS2CPP_INLINE const char* to_string(TransportErrorKind kind) noexcept {
+  switch (kind) {
+    case TransportErrorKind::Connect: return "connect";
+    case TransportErrorKind::Dns: return "dns";
+    case TransportErrorKind::Tls: return "tls";
+    case TransportErrorKind::Timeout: return "timeout";
+    case TransportErrorKind::ConnectionClosed: return "connection closed";
+    case TransportErrorKind::ResponseTooLarge: return "response too large";
+    case TransportErrorKind::Other: break;
+  }
+  return "other";
+}
+
 DHIS2CPP_INLINE ApiError::ApiError(int status, std::string dhis2_message, std::string error_code,
-                                   std::shared_ptr<const WebMessage> web_message, const std::string& request)
+                                   std::shared_ptr<const WebMessage> web_message, const std::string& request,
+                                   const Response* response)
     : Error((request.empty() ? std::string() : request + ": ") + describe(status, dhis2_message, error_code)),
       status_(status),
       dhis2_message_(std::move(dhis2_message)),
       error_code_(std::move(error_code)),
-      web_message_(std::move(web_message)) {}
+      web_message_(std::move(web_message)) {
+  auto kept = std::make_shared<Response>();
+  if (response != nullptr) {
+    *kept = *response;
+    for (auto& h : kept->headers) h.second = detail::redacted_header_value(h.first, h.second);
+  } else {
+    kept->status = 0;
+  }
+  response_ = std::move(kept);
+}
 
 DHIS2CPP_INLINE std::string ApiError::describe(int status, const std::string& message, const std::string& code) {
   std::string text = "DHIS2 answered HTTP " + std::to_string(status);
@@ -2804,11 +2910,6 @@ DHIS2CPP_INLINE std::string format_local_time(LocalTime t) {
 
 namespace dhis2 {
 
-DHIS2CPP_INLINE bool operator==(const WatchPosition& a, const WatchPosition& b) {
-  return std::tie(a.anchor, a.anchor_time, a.anchor_completed, a.loop, a.content_keys, a.delivered, a.stale_copy) ==
-         std::tie(b.anchor, b.anchor_time, b.anchor_completed, b.loop, b.content_keys, b.delivered, b.stale_copy);
-}
-
 DHIS2CPP_INLINE TaskRef TaskRef::parse(std::string_view text) {
   if (text.substr(0, kTokenTag.size()) == kTokenTag) return from_token(text);
   const auto slash = text.rfind('/');
@@ -2834,14 +2935,6 @@ DHIS2CPP_INLINE std::string TaskRef::resume_token() const {
   }
   const std::string signed_part = std::string(kTokenTag) + detail::base64url_encode(body.dump());
   return signed_part + "." + checksum(signed_part);
-}
-
-DHIS2CPP_INLINE bool operator==(const TaskRef& a, const TaskRef& b) {
-  return a.job_type == b.job_type && a.uid == b.uid;
-}
-
-DHIS2CPP_INLINE bool operator<(const TaskRef& a, const TaskRef& b) {
-  return std::tie(a.job_type, a.uid) < std::tie(b.job_type, b.uid);
 }
 
 DHIS2CPP_INLINE bool TaskRef::is_alnum(char c) {
@@ -3001,14 +3094,6 @@ DHIS2CPP_INLINE std::string ServerVersion::str() const {
   return out;
 }
 
-DHIS2CPP_INLINE bool operator==(const ServerVersion& a, const ServerVersion& b) {
-  return a.tied() == b.tied();
-}
-DHIS2CPP_INLINE bool operator!=(const ServerVersion& a, const ServerVersion& b) { return !(a == b); }
-DHIS2CPP_INLINE bool operator<(const ServerVersion& a, const ServerVersion& b) { return a.tied() < b.tied(); }
-DHIS2CPP_INLINE bool operator>(const ServerVersion& a, const ServerVersion& b) { return b < a; }
-DHIS2CPP_INLINE bool operator<=(const ServerVersion& a, const ServerVersion& b) { return !(b < a); }
-DHIS2CPP_INLINE bool operator>=(const ServerVersion& a, const ServerVersion& b) { return !(a < b); }
 
 }  // namespace dhis2
 
@@ -3452,10 +3537,6 @@ DHIS2CPP_INLINE std::vector<std::string> JobProgress::failures() const {
   return lines;
 }
 
-DHIS2CPP_INLINE bool operator==(const JobProgress& a, const JobProgress& b) {
-  return a.processes == b.processes && a.errors == b.errors && a.source == b.source;
-}
-DHIS2CPP_INLINE bool operator!=(const JobProgress& a, const JobProgress& b) { return !(a == b); }
 
 DHIS2CPP_INLINE void from_json(const nlohmann::json& value, JobProgress& p) { p = JobProgress::from_json(value); }
 DHIS2CPP_INLINE void to_json(nlohmann::json& value, const JobProgress& p) { value = p.to_json(); }
@@ -3498,11 +3579,6 @@ DHIS2CPP_INLINE ImportCount ImportCount::from_json(const nlohmann::json& value, 
   return ImportCount{r.integer("imported"), r.integer("updated"), r.integer("ignored"),
                      r.integer("deleted")};
 }
-DHIS2CPP_INLINE bool operator==(const ImportCount& a, const ImportCount& b) {
-  return a.imported == b.imported && a.updated == b.updated && a.ignored == b.ignored &&
-         a.deleted == b.deleted;
-}
-DHIS2CPP_INLINE bool operator!=(const ImportCount& a, const ImportCount& b) { return !(a == b); }
 
 DHIS2CPP_INLINE ImportStats ImportStats::from_json(const nlohmann::json& value, const std::string& path) {
   const detail::JsonReader r(value, path);
@@ -3953,35 +4029,6 @@ DHIS2CPP_INLINE BearerAuth BearerAuth::fixed(std::string token) {
 
 #endif  // DHIS2_IMPL_AUTH_IPP
 // end of <dhis2/impl/auth.ipp>
-// #include <dhis2/impl/response.ipp>
-#ifndef DHIS2_IMPL_RESPONSE_IPP
-#define DHIS2_IMPL_RESPONSE_IPP
-
-// Definitions of <dhis2/response.hpp>.
-
-// #include <dhis2/response.hpp>
-
-#include <cctype>
-#include <cstddef>
-
-namespace dhis2 {
-
-DHIS2CPP_INLINE std::string Response::header(const std::string& name) const {
-  for (const auto& h : headers) {
-    if (h.first.size() != name.size()) continue;
-    bool same = true;
-    for (std::size_t i = 0; i < name.size() && same; ++i) {
-      same = std::tolower(static_cast<unsigned char>(h.first[i])) == std::tolower(static_cast<unsigned char>(name[i]));
-    }
-    if (same) return h.second;
-  }
-  return {};
-}
-
-}  // namespace dhis2
-
-#endif  // DHIS2_IMPL_RESPONSE_IPP
-// end of <dhis2/impl/response.ipp>
 // #include <dhis2/impl/url.ipp>
 #ifndef DHIS2_IMPL_URL_IPP
 #define DHIS2_IMPL_URL_IPP
@@ -3990,11 +4037,13 @@ DHIS2CPP_INLINE std::string Response::header(const std::string& name) const {
 
 // #include <dhis2/detail/url.hpp>
 
+// #include <dhis2/detail/ascii.hpp>
 // #include <dhis2/errors.hpp>
 
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
+#include <optional>
 
 namespace dhis2 {
 namespace detail {
@@ -4004,24 +4053,28 @@ DHIS2CPP_INLINE std::string Url::origin() const {
 }
 
 DHIS2CPP_INLINE bool Url::same_origin(const Url& other) const {
-  return scheme == other.scheme && port == other.port && lower(host) == lower(other.host);
+  return scheme == other.scheme && port == other.port && detail::to_lower(host) == detail::to_lower(other.host);
 }
 
-DHIS2CPP_INLINE std::string Url::lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-DHIS2CPP_INLINE Url parse_url(const std::string& text, const char* what) {
-  const auto fail = [&](const std::string& why) -> Url {
-    throw UsageError(std::string("invalid ") + what + " \"" + text + "\": " + why +
-                     "; expected http(s)://host[:port][/context], e.g. https://play.dhis2.org/dev");
+DHIS2CPP_INLINE std::optional<Url> try_parse_url(const std::string& text, const char* what, std::string* problem) {
+  const auto fail = [&](const std::string& why) -> std::optional<Url> {
+    if (problem != nullptr) {
+      *problem = std::string("invalid ") + what + " \"" + text + "\": " + why +
+                 "; expected http(s)://host[:port][/context], e.g. https://play.dhis2.org/dev";
+    }
+    return std::nullopt;
+  };
+  const auto credentials = [&]() -> std::optional<Url> {
+    if (problem != nullptr) {
+      *problem = std::string("invalid ") + what +
+                 ": it contains credentials (user@host); pass them as BasicAuth or TokenAuth instead";
+    }
+    return std::nullopt;
   };
   // Any '@' is refused as credentials before anything quotes the text: a password holding '/',
   // '?' or '#' does not even parse as user:password@host, yet it must not be echoed either.
   if (text.find('@') != std::string::npos) {
-    throw UsageError(std::string("invalid ") + what +
-                     ": it contains credentials (user@host); pass them as BasicAuth or TokenAuth instead");
+    return credentials();
   }
   for (char c : text) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) {
@@ -4031,15 +4084,14 @@ DHIS2CPP_INLINE Url parse_url(const std::string& text, const char* what) {
   Url url;
   const auto scheme_end = text.find("://");
   if (scheme_end == std::string::npos) return fail("it has no scheme");
-  url.scheme = Url::lower(text.substr(0, scheme_end));
+  url.scheme = detail::to_lower(text.substr(0, scheme_end));
   if (url.scheme != "http" && url.scheme != "https") return fail("the scheme must be http or https");
   std::string rest = text.substr(scheme_end + 3);
   const auto path_start = rest.find_first_of("/?#");
   std::string authority = rest.substr(0, path_start);
   std::string path = path_start == std::string::npos ? "" : rest.substr(path_start);
   if (authority.find('@') != std::string::npos) {
-    throw UsageError(std::string("invalid ") + what +
-                     ": it contains credentials (user@host); pass them as BasicAuth or TokenAuth instead");
+    return credentials();
   }
   if (path.find_first_of("?#") != std::string::npos) return fail("a base URL has no query or fragment");
   std::string port_text;
@@ -4076,6 +4128,13 @@ DHIS2CPP_INLINE Url parse_url(const std::string& text, const char* what) {
   if (path.size() >= 4 && path.compare(path.size() - 4, 4, "/api") == 0) path.resize(path.size() - 4);
   url.path = path;
   return url;
+}
+
+DHIS2CPP_INLINE Url parse_url(const std::string& text, const char* what) {
+  std::string problem;
+  auto url = try_parse_url(text, what, &problem);
+  if (!url) throw UsageError(problem);
+  return *url;
 }
 
 DHIS2CPP_INLINE std::string percent_encode(std::string_view text) {
@@ -4147,6 +4206,9 @@ DHIS2CPP_INLINE std::string api_target(const std::string& context_path, std::str
 #include <cstdint>
 #include <cstdlib>
 
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include <httplib.h>
 
 namespace dhis2 {
@@ -4157,7 +4219,41 @@ struct ConnectionPool::Connection {
   bool used = false;  // has served a response on its current socket
 };
 
+DHIS2CPP_INLINE TransportErrorKind transport_error_kind(TransportFailure failure) noexcept {
+  switch (failure) {
+    case TransportFailure::Connect: return TransportErrorKind::Connect;
+    case TransportFailure::Dns: return TransportErrorKind::Dns;
+    case TransportFailure::Timeout: return TransportErrorKind::Timeout;
+    case TransportFailure::Tls: return TransportErrorKind::Tls;
+    case TransportFailure::Read:
+    case TransportFailure::Write: return TransportErrorKind::ConnectionClosed;
+    case TransportFailure::TooLarge: return TransportErrorKind::ResponseTooLarge;
+    case TransportFailure::None:
+    case TransportFailure::Closed:
+    case TransportFailure::Other: break;
+  }
+  return TransportErrorKind::Other;
+}
+
 namespace http_transport {
+
+// After a failed connect: whether the host name itself does not resolve (a literal address
+// always "resolves"). Asked only after a failure, so a working connection never pays for it.
+DHIS2CPP_INLINE bool name_does_not_resolve(const std::string& host) {
+  std::string name = host;
+  if (name.size() >= 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &found);
+  if (found != nullptr) ::freeaddrinfo(found);
+  return rc == EAI_NONAME || rc == EAI_AGAIN || rc == EAI_FAIL
+#ifdef EAI_NODATA
+         || rc == EAI_NODATA
+#endif
+      ;
+}
 
 DHIS2CPP_INLINE TransportFailure classify(httplib::Error error) {
   switch (error) {
@@ -4176,7 +4272,7 @@ DHIS2CPP_INLINE std::string describe(httplib::Error error, const httplib::Client
                                      const ClientOptions& options) {
   switch (error) {
     case httplib::Error::Connection:
-      return "cannot connect to " + origin.origin() + " (refused, unreachable, or the name does not resolve)";
+      return "cannot connect to " + origin.origin() + " (refused or unreachable)";
     case httplib::Error::ConnectionTimeout:
       return "connecting to " + origin.origin() + " timed out";
     case httplib::Error::Read:
@@ -4346,6 +4442,11 @@ DHIS2CPP_INLINE HttpResult ConnectionPool::send_on(Connection& connection, const
   if (!sent || error != httplib::Error::Success) {
     result.failure = http_transport::classify(error);
     result.error = http_transport::describe(error, *connection.client, origin_, options_);
+    if (result.failure == TransportFailure::Connect && http_transport::name_does_not_resolve(origin_.host)) {
+      result.failure = TransportFailure::Dns;
+      result.error = "cannot connect to " + origin_.origin() + ": the host name " + origin_.host +
+                     " does not resolve (check the spelling, the DNS settings, or the network)";
+    }
     if ((error == httplib::Error::Read || error == httplib::Error::Write) &&
         std::chrono::steady_clock::now() - last_progress >= options_.timeout) {
       result.failure = TransportFailure::Timeout;
@@ -4606,7 +4707,7 @@ DHIS2CPP_INLINE void JobsApi::execute_post(const std::string& uid) {
       !report["errorReports"].empty()) {
     const auto& first = report["errorReports"][0];
     throw ApiError(response.status, first.value("message", "the job could not be executed"), first.value("errorCode", ""),
-                   nullptr, "POST /api/jobConfigurations/" + uid + "/execute");
+                   nullptr, "POST /api/jobConfigurations/" + uid + "/execute", &response);
   }
 }
 
@@ -5659,6 +5760,7 @@ DHIS2CPP_INLINE TasksApi Client::tasks() { return TasksApi(*this); }
 
 // #include <dhis2/client.hpp>
 
+// #include <dhis2/detail/ascii.hpp>
 // #include <dhis2/detail/base64.hpp>
 // #include <dhis2/version.hpp>
 // #include <dhis2/web_message.hpp>
@@ -5910,11 +6012,7 @@ DHIS2CPP_INLINE std::optional<detail::Url> Client::resolve_redirect(const detail
   if (absolute.size() < suffix.size() || absolute.compare(absolute.size() - suffix.size(), suffix.size(), suffix) != 0) {
     return std::nullopt;
   }
-  try {
-    return detail::parse_url(absolute.substr(0, absolute.size() - suffix.size()), "redirect target");
-  } catch (const UsageError&) {
-    return std::nullopt;
-  }
+  return detail::try_parse_url(absolute.substr(0, absolute.size() - suffix.size()), "redirect target");
 }
 
 DHIS2CPP_INLINE bool Client::is_json(const Response& r) {
@@ -6010,6 +6108,7 @@ DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> Client::retry_delay(con
   const RetryPolicy& policy = *options_.retry;
   if (result.failure != detail::TransportFailure::None) {
     const bool retryable = result.failure == detail::TransportFailure::Connect ||
+                           result.failure == detail::TransportFailure::Dns ||
                            result.failure == detail::TransportFailure::Timeout ||
                            result.failure == detail::TransportFailure::Read ||
                            result.failure == detail::TransportFailure::Write;
@@ -6057,12 +6156,7 @@ DHIS2CPP_INLINE void Client::report(const RequestEvent& event) const {
 
 DHIS2CPP_INLINE std::vector<std::pair<std::string, std::string>> Client::redacted(
     std::vector<std::pair<std::string, std::string>> headers) {
-  for (auto& h : headers) {
-    if (h.first == "Authorization") {
-      const auto space = h.second.find(' ');
-      h.second = h.second.substr(0, space == std::string::npos ? 0 : space + 1) + "[redacted]";
-    }
-  }
+  for (auto& h : headers) h.second = detail::redacted_header_value(h.first, h.second);
   return headers;
 }
 
@@ -6082,7 +6176,7 @@ DHIS2CPP_INLINE TransportError Client::transport_error(const std::string& method
     message += " (timeouts: connect " + std::to_string(options_.connect_timeout.count()) + " ms, read " +
                std::to_string(options_.timeout.count()) + " ms)";
   }
-  return TransportError(message);
+  return TransportError(message, detail::transport_error_kind(r.failure));
 }
 
 DHIS2CPP_INLINE nlohmann::json Client::interpret(const Response& r, const std::string& method,
@@ -6136,7 +6230,7 @@ DHIS2CPP_INLINE nlohmann::json Client::interpret(const Response& r, const std::s
   if (r.status == 409 && message && message->status == "WARNING") {
     text += " [the import finished with errors: see web_message() for the report]";
   }
-  throw ApiError(r.status, text, message ? message->error_code : "", message, what);
+  throw ApiError(r.status, text, message ? message->error_code : "", message, what, &r);
 }
 
 DHIS2CPP_INLINE std::string Client::unauthorized_hint(const Response& r, const WebMessage* message) const {
@@ -6202,6 +6296,21 @@ DHIS2CPP_INLINE std::string to_upper(std::string_view text) {
   std::string out(text);
   for (auto& c : out) c = ascii_upper(c);
   return out;
+}
+
+DHIS2CPP_INLINE std::string to_lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = ascii_lower(c);
+  return out;
+}
+
+DHIS2CPP_INLINE std::string redacted_header_value(std::string_view name, std::string_view value) {
+  if (iequals(name, "Authorization") || iequals(name, "Proxy-Authorization")) {
+    const auto space = value.find(' ');
+    return std::string(space == std::string_view::npos ? std::string_view() : value.substr(0, space + 1)) + "[redacted]";
+  }
+  if (iequals(name, "Cookie") || iequals(name, "Set-Cookie")) return "[redacted]";
+  return std::string(value);
 }
 
 }  // namespace detail

@@ -11,8 +11,11 @@
 #define DHIS2_TESTING_HPP
 
 // The DHIS2 emulator: dhis2::testing::FakeServer and what drives it (the clock, job scripts,
-// faults, version profiles, test certificates). Opt-in: not part of <dhis2/dhis2.hpp>. It
-// includes <httplib.h> and needs the dhis2cpp target's link flags (cpp-httplib, OpenSSL).
+// faults, version profiles, test certificates). Opt-in: not part of <dhis2/dhis2.hpp>.
+// Header-only, it includes <httplib.h> and needs the dhis2cpp target's link flags (cpp-httplib,
+// OpenSSL). In compiled mode it declares only (no <httplib.h>: a test that talks HTTP itself
+// includes it) and its definitions are in dhis2cpp::testing, or in the one file of the program
+// that defines DHIS2CPP_TESTING_IMPLEMENTATION (docs/building.md "Compiled mode").
 
 // #include <dhis2/dhis2.hpp>
 #include <dhis2/dhis2.hpp>
@@ -1326,7 +1329,6 @@ class FakeServer {
   static std::vector<std::string> split(const std::string& text, char separator = '/');
   static bool is_number(const std::string& s);
   static bool is_uid(const std::string& s);
-  static std::string lower(std::string s);
 
   FakeServerOptions options_;
   VersionProfile profile_;
@@ -1796,6 +1798,7 @@ DHIS2CPP_INLINE void Clock::rebase_locked() {
 
 // #include <dhis2/testing/faults.hpp>
 
+// #include <dhis2/detail/ascii.hpp>
 // #include <dhis2/errors.hpp>
 
 #include <cctype>
@@ -1875,12 +1878,7 @@ DHIS2CPP_INLINE bool glob_match(const std::string& pattern, const std::string& t
 
 DHIS2CPP_INLINE std::string RecordedRequest::header(const std::string& name) const {
   for (const auto& h : headers) {
-    if (h.first.size() != name.size()) continue;
-    bool same = true;
-    for (std::size_t i = 0; i < name.size() && same; ++i) {
-      same = std::tolower(static_cast<unsigned char>(h.first[i])) == std::tolower(static_cast<unsigned char>(name[i]));
-    }
-    if (same) return h.second;
+    if (dhis2::detail::iequals(h.first, name)) return h.second;
   }
   return {};
 }
@@ -2338,6 +2336,7 @@ DHIS2CPP_INLINE nlohmann::json ProgressRecorder::node_json(const Node& n, SysTim
 
 // #include <dhis2/testing/version_profile.hpp>
 
+// #include <dhis2/detail/ascii.hpp>
 // #include <dhis2/errors.hpp>
 
 namespace dhis2 {
@@ -2399,24 +2398,13 @@ DHIS2CPP_INLINE std::string VersionProfile::trimmed(std::string_view text) {
 
 DHIS2CPP_INLINE bool VersionProfile::knows_job_type(std::string_view type) const {
   for (const auto& t : job_types) {
-    if (t.size() != type.size()) continue;
-    bool same = true;
-    for (std::size_t i = 0; i < t.size() && same; ++i) {
-      char c = type[i];
-      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-      same = c == t[i];
-    }
-    if (same) return true;
+    if (dhis2::detail::iequals(t, type)) return true;  // job type names are upper case
   }
   return false;
 }
 
 DHIS2CPP_INLINE std::string VersionProfile::canonical_job_type(std::string_view type) const {
-  std::string upper(type);
-  for (auto& c : upper) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return upper;
+  return dhis2::detail::to_upper(type);
 }
 
 DHIS2CPP_INLINE std::vector<std::string> VersionProfile::job_types_of(const ServerVersion& v) {
@@ -3407,6 +3395,7 @@ DHIS2CPP_INLINE std::string JobEngine::uid_from_timestamp(std::int64_t ms) {
 
 // #include <dhis2/testing/fake_server.hpp>
 
+// #include <dhis2/detail/ascii.hpp>
 // #include <dhis2/detail/base64.hpp>
 // #include <dhis2/errors.hpp>
 // #include <dhis2/personal_access_token.hpp>
@@ -3676,16 +3665,7 @@ DHIS2CPP_INLINE std::optional<Fault> FakeServer::record_and_pick_fault(const Req
   const auto q = req.target.find('?');
   if (q != std::string::npos) record.query = req.target.substr(q + 1);
   for (const auto& h : req.headers) {
-    std::string value = h.second;
-    std::string lower = h.first;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (lower == "authorization") {
-      const auto space = value.find(' ');
-      value = (space == std::string::npos ? std::string() : value.substr(0, space + 1)) + "[redacted]";
-    } else if (lower == "cookie") {
-      value = "[redacted]";
-    }
-    record.headers.emplace_back(h.first, value);
+    record.headers.emplace_back(h.first, dhis2::detail::redacted_header_value(h.first, h.second));
   }
   record.body = req.body;
 
@@ -3797,7 +3777,7 @@ DHIS2CPP_INLINE const User* FakeServer::authenticate(const Request& request, Rep
     return nullptr;
   }
   const auto space = header.find(' ');
-  const std::string scheme = lower(header.substr(0, space));
+  const std::string scheme = dhis2::detail::to_lower(header.substr(0, space));
   const std::string credential = space == std::string::npos ? std::string() : header.substr(space + 1);
   if (scheme == "basic") {
     const auto decoded = dhis2::detail::base64_decode(credential);
@@ -4052,7 +4032,7 @@ DHIS2CPP_INLINE nlohmann::ordered_json FakeServer::job_configuration_response(co
 
 DHIS2CPP_INLINE bool FakeServer::flag(const Request& request, const char* name) {
   const httplib::Request& req = request.http;
-  return req.has_param(name) && lower(req.get_param_value(name)) != "false";
+  return req.has_param(name) && dhis2::detail::to_lower(req.get_param_value(name)) != "false";
 }
 
 DHIS2CPP_INLINE nlohmann::json FakeServer::parameters_for(const std::string& type, const Request& request) const {
@@ -4263,8 +4243,8 @@ DHIS2CPP_INLINE std::string FakeServer::metadata_class(std::string plural) {
     plural.pop_back();
   }
   std::string simple = plural;
-  if (!simple.empty()) simple[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(simple[0])));
-  return "org.hisp.dhis." + lower(plural) + "." + simple;
+  if (!simple.empty()) simple[0] = dhis2::detail::ascii_upper(simple[0]);
+  return "org.hisp.dhis." + dhis2::detail::to_lower(plural) + "." + simple;
 }
 
 DHIS2CPP_INLINE FakeServer::Reply FakeServer::tracker_import(const Route& r) {
@@ -4440,7 +4420,7 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::running(const Route& r) {
 
 DHIS2CPP_INLINE bool FakeServer::gist(const Route& r) const {
   if (!profile_.new_notifier) return false;
-  return !r.req->has_param("gist") || lower(r.req->get_param_value("gist")) != "false";
+  return !r.req->has_param("gist") || dhis2::detail::to_lower(r.req->get_param_value("gist")) != "false";
 }
 
 DHIS2CPP_INLINE std::optional<std::string> FakeServer::job_type_of(const std::string& text, Reply& error) const {
@@ -4691,11 +4671,6 @@ DHIS2CPP_INLINE bool FakeServer::is_number(const std::string& s) {
 DHIS2CPP_INLINE bool FakeServer::is_uid(const std::string& s) {
   if (s.size() != 11 || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
-}
-
-DHIS2CPP_INLINE std::string FakeServer::lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 }  // namespace testing

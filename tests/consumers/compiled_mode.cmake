@@ -37,6 +37,6 @@ endforeach()
 execute_process(COMMAND "${CXX_COMPILER}" -std=c++17 -I "${DHIS2CPP_ROOT}/include" ${_flags} -fsyntax-only
                         "${CONSUMERS_DIR}/implementation.cpp"
                 RESULT_VARIABLE _rc ERROR_VARIABLE _err OUTPUT_QUIET)
-if(_rc EQUAL 0 OR NOT _err MATCHES "define DHIS2CPP_COMPILED in every file")
+if(_rc EQUAL 0 OR NOT _err MATCHES "define DHIS2CPP_COMPILED in every file of the program")
   message(FATAL_ERROR "DHIS2CPP_IMPLEMENTATION without DHIS2CPP_COMPILED: expected a clear #error, got (${_rc}):\n${_err}")
 endif()

@@ -10,6 +10,7 @@
 #include <dhis2/client_options.hpp>
 #include <dhis2/detail/config.hpp>
 #include <dhis2/detail/url.hpp>
+#include <dhis2/errors.hpp>
 #include <dhis2/response.hpp>
 
 #include <condition_variable>
@@ -32,7 +33,10 @@ struct HttpRequest {
   bool idempotent = true;
 };
 
-enum class TransportFailure { None, Connect, Timeout, Tls, Read, Write, TooLarge, Closed, Other };
+enum class TransportFailure { None, Connect, Dns, Timeout, Tls, Read, Write, TooLarge, Closed, Other };
+
+// The public kind of a failure (Closed, which the Client reports as a UsageError, maps to Other).
+TransportErrorKind transport_error_kind(TransportFailure failure) noexcept;
 
 struct HttpResult {
   TransportFailure failure = TransportFailure::None;

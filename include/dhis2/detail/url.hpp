@@ -5,6 +5,7 @@
 
 #include <dhis2/detail/config.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,12 +29,14 @@ struct Url {
   std::string origin() const;
   std::string str() const { return origin() + path; }
   bool same_origin(const Url& other) const;
-  static std::string lower(std::string s);
 };
 
 // Parses an absolute http(s) URL; `what` names it in errors. Credentials in the URL are refused
 // without being echoed.
 Url parse_url(const std::string& text, const char* what = "base URL");
+// The same without an exception: empty when `text` is not such a URL, and then `problem` (when
+// given) says why, as parse_url's UsageError would.
+std::optional<Url> try_parse_url(const std::string& text, const char* what = "base URL", std::string* problem = nullptr);
 
 // RFC 3986 percent-encoding of everything but the unreserved characters.
 std::string percent_encode(std::string_view text);

@@ -24,6 +24,21 @@ DHIS2CPP_INLINE std::string to_upper(std::string_view text) {
   return out;
 }
 
+DHIS2CPP_INLINE std::string to_lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = ascii_lower(c);
+  return out;
+}
+
+DHIS2CPP_INLINE std::string redacted_header_value(std::string_view name, std::string_view value) {
+  if (iequals(name, "Authorization") || iequals(name, "Proxy-Authorization")) {
+    const auto space = value.find(' ');
+    return std::string(space == std::string_view::npos ? std::string_view() : value.substr(0, space + 1)) + "[redacted]";
+  }
+  if (iequals(name, "Cookie") || iequals(name, "Set-Cookie")) return "[redacted]";
+  return std::string(value);
+}
+
 }  // namespace detail
 }  // namespace dhis2
 

@@ -5,6 +5,7 @@
 
 #include <dhis2/client.hpp>
 
+#include <dhis2/detail/ascii.hpp>
 #include <dhis2/detail/base64.hpp>
 #include <dhis2/version.hpp>
 #include <dhis2/web_message.hpp>
@@ -256,11 +257,7 @@ DHIS2CPP_INLINE std::optional<detail::Url> Client::resolve_redirect(const detail
   if (absolute.size() < suffix.size() || absolute.compare(absolute.size() - suffix.size(), suffix.size(), suffix) != 0) {
     return std::nullopt;
   }
-  try {
-    return detail::parse_url(absolute.substr(0, absolute.size() - suffix.size()), "redirect target");
-  } catch (const UsageError&) {
-    return std::nullopt;
-  }
+  return detail::try_parse_url(absolute.substr(0, absolute.size() - suffix.size()), "redirect target");
 }
 
 DHIS2CPP_INLINE bool Client::is_json(const Response& r) {
@@ -356,6 +353,7 @@ DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> Client::retry_delay(con
   const RetryPolicy& policy = *options_.retry;
   if (result.failure != detail::TransportFailure::None) {
     const bool retryable = result.failure == detail::TransportFailure::Connect ||
+                           result.failure == detail::TransportFailure::Dns ||
                            result.failure == detail::TransportFailure::Timeout ||
                            result.failure == detail::TransportFailure::Read ||
                            result.failure == detail::TransportFailure::Write;
@@ -403,12 +401,7 @@ DHIS2CPP_INLINE void Client::report(const RequestEvent& event) const {
 
 DHIS2CPP_INLINE std::vector<std::pair<std::string, std::string>> Client::redacted(
     std::vector<std::pair<std::string, std::string>> headers) {
-  for (auto& h : headers) {
-    if (h.first == "Authorization") {
-      const auto space = h.second.find(' ');
-      h.second = h.second.substr(0, space == std::string::npos ? 0 : space + 1) + "[redacted]";
-    }
-  }
+  for (auto& h : headers) h.second = detail::redacted_header_value(h.first, h.second);
   return headers;
 }
 
@@ -428,7 +421,7 @@ DHIS2CPP_INLINE TransportError Client::transport_error(const std::string& method
     message += " (timeouts: connect " + std::to_string(options_.connect_timeout.count()) + " ms, read " +
                std::to_string(options_.timeout.count()) + " ms)";
   }
-  return TransportError(message);
+  return TransportError(message, detail::transport_error_kind(r.failure));
 }
 
 DHIS2CPP_INLINE nlohmann::json Client::interpret(const Response& r, const std::string& method,
@@ -482,7 +475,7 @@ DHIS2CPP_INLINE nlohmann::json Client::interpret(const Response& r, const std::s
   if (r.status == 409 && message && message->status == "WARNING") {
     text += " [the import finished with errors: see web_message() for the report]";
   }
-  throw ApiError(r.status, text, message ? message->error_code : "", message, what);
+  throw ApiError(r.status, text, message ? message->error_code : "", message, what, &r);
 }
 
 DHIS2CPP_INLINE std::string Client::unauthorized_hint(const Response& r, const WebMessage* message) const {

@@ -5,6 +5,8 @@
 
 #include <dhis2/errors.hpp>
 
+#include <dhis2/detail/ascii.hpp>
+
 namespace dhis2 {
 
 DHIS2CPP_INLINE DecodeError::DecodeError(std::string path, std::string expected, std::string actual,
@@ -15,13 +17,36 @@ DHIS2CPP_INLINE DecodeError::DecodeError(std::string path, std::string expected,
       expected_(std::move(expected)),
       actual_(std::move(actual)) {}
 
+DHIS2CPP_INLINE const char* to_string(TransportErrorKind kind) noexcept {
+  switch (kind) {
+    case TransportErrorKind::Connect: return "connect";
+    case TransportErrorKind::Dns: return "dns";
+    case TransportErrorKind::Tls: return "tls";
+    case TransportErrorKind::Timeout: return "timeout";
+    case TransportErrorKind::ConnectionClosed: return "connection closed";
+    case TransportErrorKind::ResponseTooLarge: return "response too large";
+    case TransportErrorKind::Other: break;
+  }
+  return "other";
+}
+
 DHIS2CPP_INLINE ApiError::ApiError(int status, std::string dhis2_message, std::string error_code,
-                                   std::shared_ptr<const WebMessage> web_message, const std::string& request)
+                                   std::shared_ptr<const WebMessage> web_message, const std::string& request,
+                                   const Response* response)
     : Error((request.empty() ? std::string() : request + ": ") + describe(status, dhis2_message, error_code)),
       status_(status),
       dhis2_message_(std::move(dhis2_message)),
       error_code_(std::move(error_code)),
-      web_message_(std::move(web_message)) {}
+      web_message_(std::move(web_message)) {
+  auto kept = std::make_shared<Response>();
+  if (response != nullptr) {
+    *kept = *response;
+    for (auto& h : kept->headers) h.second = detail::redacted_header_value(h.first, h.second);
+  } else {
+    kept->status = 0;
+  }
+  response_ = std::move(kept);
+}
 
 DHIS2CPP_INLINE std::string ApiError::describe(int status, const std::string& message, const std::string& code) {
   std::string text = "DHIS2 answered HTTP " + std::to_string(status);

@@ -16,6 +16,9 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include <httplib.h>
 
 namespace dhis2 {
@@ -26,7 +29,41 @@ struct ConnectionPool::Connection {
   bool used = false;  // has served a response on its current socket
 };
 
+DHIS2CPP_INLINE TransportErrorKind transport_error_kind(TransportFailure failure) noexcept {
+  switch (failure) {
+    case TransportFailure::Connect: return TransportErrorKind::Connect;
+    case TransportFailure::Dns: return TransportErrorKind::Dns;
+    case TransportFailure::Timeout: return TransportErrorKind::Timeout;
+    case TransportFailure::Tls: return TransportErrorKind::Tls;
+    case TransportFailure::Read:
+    case TransportFailure::Write: return TransportErrorKind::ConnectionClosed;
+    case TransportFailure::TooLarge: return TransportErrorKind::ResponseTooLarge;
+    case TransportFailure::None:
+    case TransportFailure::Closed:
+    case TransportFailure::Other: break;
+  }
+  return TransportErrorKind::Other;
+}
+
 namespace http_transport {
+
+// After a failed connect: whether the host name itself does not resolve (a literal address
+// always "resolves"). Asked only after a failure, so a working connection never pays for it.
+DHIS2CPP_INLINE bool name_does_not_resolve(const std::string& host) {
+  std::string name = host;
+  if (name.size() >= 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &found);
+  if (found != nullptr) ::freeaddrinfo(found);
+  return rc == EAI_NONAME || rc == EAI_AGAIN || rc == EAI_FAIL
+#ifdef EAI_NODATA
+         || rc == EAI_NODATA
+#endif
+      ;
+}
 
 DHIS2CPP_INLINE TransportFailure classify(httplib::Error error) {
   switch (error) {
@@ -45,7 +82,7 @@ DHIS2CPP_INLINE std::string describe(httplib::Error error, const httplib::Client
                                      const ClientOptions& options) {
   switch (error) {
     case httplib::Error::Connection:
-      return "cannot connect to " + origin.origin() + " (refused, unreachable, or the name does not resolve)";
+      return "cannot connect to " + origin.origin() + " (refused or unreachable)";
     case httplib::Error::ConnectionTimeout:
       return "connecting to " + origin.origin() + " timed out";
     case httplib::Error::Read:
@@ -215,6 +252,11 @@ DHIS2CPP_INLINE HttpResult ConnectionPool::send_on(Connection& connection, const
   if (!sent || error != httplib::Error::Success) {
     result.failure = http_transport::classify(error);
     result.error = http_transport::describe(error, *connection.client, origin_, options_);
+    if (result.failure == TransportFailure::Connect && http_transport::name_does_not_resolve(origin_.host)) {
+      result.failure = TransportFailure::Dns;
+      result.error = "cannot connect to " + origin_.origin() + ": the host name " + origin_.host +
+                     " does not resolve (check the spelling, the DNS settings, or the network)";
+    }
     if ((error == httplib::Error::Read || error == httplib::Error::Write) &&
         std::chrono::steady_clock::now() - last_progress >= options_.timeout) {
       result.failure = TransportFailure::Timeout;

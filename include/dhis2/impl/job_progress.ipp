@@ -229,10 +229,6 @@ DHIS2CPP_INLINE std::vector<std::string> JobProgress::failures() const {
   return lines;
 }
 
-DHIS2CPP_INLINE bool operator==(const JobProgress& a, const JobProgress& b) {
-  return a.processes == b.processes && a.errors == b.errors && a.source == b.source;
-}
-DHIS2CPP_INLINE bool operator!=(const JobProgress& a, const JobProgress& b) { return !(a == b); }
 
 DHIS2CPP_INLINE void from_json(const nlohmann::json& value, JobProgress& p) { p = JobProgress::from_json(value); }
 DHIS2CPP_INLINE void to_json(nlohmann::json& value, const JobProgress& p) { value = p.to_json(); }

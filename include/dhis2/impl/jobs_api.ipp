@@ -171,7 +171,7 @@ DHIS2CPP_INLINE void JobsApi::execute_post(const std::string& uid) {
       !report["errorReports"].empty()) {
     const auto& first = report["errorReports"][0];
     throw ApiError(response.status, first.value("message", "the job could not be executed"), first.value("errorCode", ""),
-                   nullptr, "POST /api/jobConfigurations/" + uid + "/execute");
+                   nullptr, "POST /api/jobConfigurations/" + uid + "/execute", &response);
   }
 }
 

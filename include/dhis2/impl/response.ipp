@@ -5,19 +5,13 @@
 
 #include <dhis2/response.hpp>
 
-#include <cctype>
-#include <cstddef>
+#include <dhis2/detail/ascii.hpp>
 
 namespace dhis2 {
 
 DHIS2CPP_INLINE std::string Response::header(const std::string& name) const {
   for (const auto& h : headers) {
-    if (h.first.size() != name.size()) continue;
-    bool same = true;
-    for (std::size_t i = 0; i < name.size() && same; ++i) {
-      same = std::tolower(static_cast<unsigned char>(h.first[i])) == std::tolower(static_cast<unsigned char>(name[i]));
-    }
-    if (same) return h.second;
+    if (detail::iequals(h.first, name)) return h.second;
   }
   return {};
 }

@@ -62,14 +62,6 @@ DHIS2CPP_INLINE std::string ServerVersion::str() const {
   return out;
 }
 
-DHIS2CPP_INLINE bool operator==(const ServerVersion& a, const ServerVersion& b) {
-  return a.tied() == b.tied();
-}
-DHIS2CPP_INLINE bool operator!=(const ServerVersion& a, const ServerVersion& b) { return !(a == b); }
-DHIS2CPP_INLINE bool operator<(const ServerVersion& a, const ServerVersion& b) { return a.tied() < b.tied(); }
-DHIS2CPP_INLINE bool operator>(const ServerVersion& a, const ServerVersion& b) { return b < a; }
-DHIS2CPP_INLINE bool operator<=(const ServerVersion& a, const ServerVersion& b) { return !(b < a); }
-DHIS2CPP_INLINE bool operator>=(const ServerVersion& a, const ServerVersion& b) { return !(a < b); }
 
 }  // namespace dhis2
 

@@ -15,11 +15,6 @@
 
 namespace dhis2 {
 
-DHIS2CPP_INLINE bool operator==(const WatchPosition& a, const WatchPosition& b) {
-  return std::tie(a.anchor, a.anchor_time, a.anchor_completed, a.loop, a.content_keys, a.delivered, a.stale_copy) ==
-         std::tie(b.anchor, b.anchor_time, b.anchor_completed, b.loop, b.content_keys, b.delivered, b.stale_copy);
-}
-
 DHIS2CPP_INLINE TaskRef TaskRef::parse(std::string_view text) {
   if (text.substr(0, kTokenTag.size()) == kTokenTag) return from_token(text);
   const auto slash = text.rfind('/');
@@ -45,14 +40,6 @@ DHIS2CPP_INLINE std::string TaskRef::resume_token() const {
   }
   const std::string signed_part = std::string(kTokenTag) + detail::base64url_encode(body.dump());
   return signed_part + "." + checksum(signed_part);
-}
-
-DHIS2CPP_INLINE bool operator==(const TaskRef& a, const TaskRef& b) {
-  return a.job_type == b.job_type && a.uid == b.uid;
-}
-
-DHIS2CPP_INLINE bool operator<(const TaskRef& a, const TaskRef& b) {
-  return std::tie(a.job_type, a.uid) < std::tie(b.job_type, b.uid);
 }
 
 DHIS2CPP_INLINE bool TaskRef::is_alnum(char c) {

@@ -5,11 +5,13 @@
 
 #include <dhis2/detail/url.hpp>
 
+#include <dhis2/detail/ascii.hpp>
 #include <dhis2/errors.hpp>
 
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
+#include <optional>
 
 namespace dhis2 {
 namespace detail {
@@ -19,24 +21,28 @@ DHIS2CPP_INLINE std::string Url::origin() const {
 }
 
 DHIS2CPP_INLINE bool Url::same_origin(const Url& other) const {
-  return scheme == other.scheme && port == other.port && lower(host) == lower(other.host);
+  return scheme == other.scheme && port == other.port && detail::to_lower(host) == detail::to_lower(other.host);
 }
 
-DHIS2CPP_INLINE std::string Url::lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-DHIS2CPP_INLINE Url parse_url(const std::string& text, const char* what) {
-  const auto fail = [&](const std::string& why) -> Url {
-    throw UsageError(std::string("invalid ") + what + " \"" + text + "\": " + why +
-                     "; expected http(s)://host[:port][/context], e.g. https://play.dhis2.org/dev");
+DHIS2CPP_INLINE std::optional<Url> try_parse_url(const std::string& text, const char* what, std::string* problem) {
+  const auto fail = [&](const std::string& why) -> std::optional<Url> {
+    if (problem != nullptr) {
+      *problem = std::string("invalid ") + what + " \"" + text + "\": " + why +
+                 "; expected http(s)://host[:port][/context], e.g. https://play.dhis2.org/dev";
+    }
+    return std::nullopt;
+  };
+  const auto credentials = [&]() -> std::optional<Url> {
+    if (problem != nullptr) {
+      *problem = std::string("invalid ") + what +
+                 ": it contains credentials (user@host); pass them as BasicAuth or TokenAuth instead";
+    }
+    return std::nullopt;
   };
   // Any '@' is refused as credentials before anything quotes the text: a password holding '/',
   // '?' or '#' does not even parse as user:password@host, yet it must not be echoed either.
   if (text.find('@') != std::string::npos) {
-    throw UsageError(std::string("invalid ") + what +
-                     ": it contains credentials (user@host); pass them as BasicAuth or TokenAuth instead");
+    return credentials();
   }
   for (char c : text) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) {
@@ -46,15 +52,14 @@ DHIS2CPP_INLINE Url parse_url(const std::string& text, const char* what) {
   Url url;
   const auto scheme_end = text.find("://");
   if (scheme_end == std::string::npos) return fail("it has no scheme");
-  url.scheme = Url::lower(text.substr(0, scheme_end));
+  url.scheme = detail::to_lower(text.substr(0, scheme_end));
   if (url.scheme != "http" && url.scheme != "https") return fail("the scheme must be http or https");
   std::string rest = text.substr(scheme_end + 3);
   const auto path_start = rest.find_first_of("/?#");
   std::string authority = rest.substr(0, path_start);
   std::string path = path_start == std::string::npos ? "" : rest.substr(path_start);
   if (authority.find('@') != std::string::npos) {
-    throw UsageError(std::string("invalid ") + what +
-                     ": it contains credentials (user@host); pass them as BasicAuth or TokenAuth instead");
+    return credentials();
   }
   if (path.find_first_of("?#") != std::string::npos) return fail("a base URL has no query or fragment");
   std::string port_text;
@@ -91,6 +96,13 @@ DHIS2CPP_INLINE Url parse_url(const std::string& text, const char* what) {
   if (path.size() >= 4 && path.compare(path.size() - 4, 4, "/api") == 0) path.resize(path.size() - 4);
   url.path = path;
   return url;
+}
+
+DHIS2CPP_INLINE Url parse_url(const std::string& text, const char* what) {
+  std::string problem;
+  auto url = try_parse_url(text, what, &problem);
+  if (!url) throw UsageError(problem);
+  return *url;
 }
 
 DHIS2CPP_INLINE std::string percent_encode(std::string_view text) {

@@ -31,11 +31,6 @@ DHIS2CPP_INLINE ImportCount ImportCount::from_json(const nlohmann::json& value, 
   return ImportCount{r.integer("imported"), r.integer("updated"), r.integer("ignored"),
                      r.integer("deleted")};
 }
-DHIS2CPP_INLINE bool operator==(const ImportCount& a, const ImportCount& b) {
-  return a.imported == b.imported && a.updated == b.updated && a.ignored == b.ignored &&
-         a.deleted == b.deleted;
-}
-DHIS2CPP_INLINE bool operator!=(const ImportCount& a, const ImportCount& b) { return !(a == b); }
 
 DHIS2CPP_INLINE ImportStats ImportStats::from_json(const nlohmann::json& value, const std::string& path) {
   const detail::JsonReader r(value, path);

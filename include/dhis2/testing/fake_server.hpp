@@ -330,7 +330,6 @@ class FakeServer {
   static std::vector<std::string> split(const std::string& text, char separator = '/');
   static bool is_number(const std::string& s);
   static bool is_uid(const std::string& s);
-  static std::string lower(std::string s);
 
   FakeServerOptions options_;
   VersionProfile profile_;

@@ -6,6 +6,7 @@
 
 #include <dhis2/testing/fake_server.hpp>
 
+#include <dhis2/detail/ascii.hpp>
 #include <dhis2/detail/base64.hpp>
 #include <dhis2/errors.hpp>
 #include <dhis2/personal_access_token.hpp>
@@ -275,16 +276,7 @@ DHIS2CPP_INLINE std::optional<Fault> FakeServer::record_and_pick_fault(const Req
   const auto q = req.target.find('?');
   if (q != std::string::npos) record.query = req.target.substr(q + 1);
   for (const auto& h : req.headers) {
-    std::string value = h.second;
-    std::string lower = h.first;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (lower == "authorization") {
-      const auto space = value.find(' ');
-      value = (space == std::string::npos ? std::string() : value.substr(0, space + 1)) + "[redacted]";
-    } else if (lower == "cookie") {
-      value = "[redacted]";
-    }
-    record.headers.emplace_back(h.first, value);
+    record.headers.emplace_back(h.first, dhis2::detail::redacted_header_value(h.first, h.second));
   }
   record.body = req.body;
 
@@ -396,7 +388,7 @@ DHIS2CPP_INLINE const User* FakeServer::authenticate(const Request& request, Rep
     return nullptr;
   }
   const auto space = header.find(' ');
-  const std::string scheme = lower(header.substr(0, space));
+  const std::string scheme = dhis2::detail::to_lower(header.substr(0, space));
   const std::string credential = space == std::string::npos ? std::string() : header.substr(space + 1);
   if (scheme == "basic") {
     const auto decoded = dhis2::detail::base64_decode(credential);
@@ -651,7 +643,7 @@ DHIS2CPP_INLINE nlohmann::ordered_json FakeServer::job_configuration_response(co
 
 DHIS2CPP_INLINE bool FakeServer::flag(const Request& request, const char* name) {
   const httplib::Request& req = request.http;
-  return req.has_param(name) && lower(req.get_param_value(name)) != "false";
+  return req.has_param(name) && dhis2::detail::to_lower(req.get_param_value(name)) != "false";
 }
 
 DHIS2CPP_INLINE nlohmann::json FakeServer::parameters_for(const std::string& type, const Request& request) const {
@@ -862,8 +854,8 @@ DHIS2CPP_INLINE std::string FakeServer::metadata_class(std::string plural) {
     plural.pop_back();
   }
   std::string simple = plural;
-  if (!simple.empty()) simple[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(simple[0])));
-  return "org.hisp.dhis." + lower(plural) + "." + simple;
+  if (!simple.empty()) simple[0] = dhis2::detail::ascii_upper(simple[0]);
+  return "org.hisp.dhis." + dhis2::detail::to_lower(plural) + "." + simple;
 }
 
 DHIS2CPP_INLINE FakeServer::Reply FakeServer::tracker_import(const Route& r) {
@@ -1039,7 +1031,7 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::running(const Route& r) {
 
 DHIS2CPP_INLINE bool FakeServer::gist(const Route& r) const {
   if (!profile_.new_notifier) return false;
-  return !r.req->has_param("gist") || lower(r.req->get_param_value("gist")) != "false";
+  return !r.req->has_param("gist") || dhis2::detail::to_lower(r.req->get_param_value("gist")) != "false";
 }
 
 DHIS2CPP_INLINE std::optional<std::string> FakeServer::job_type_of(const std::string& text, Reply& error) const {
@@ -1290,11 +1282,6 @@ DHIS2CPP_INLINE bool FakeServer::is_number(const std::string& s) {
 DHIS2CPP_INLINE bool FakeServer::is_uid(const std::string& s) {
   if (s.size() != 11 || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
-}
-
-DHIS2CPP_INLINE std::string FakeServer::lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 }  // namespace testing

@@ -5,6 +5,7 @@
 
 #include <dhis2/testing/faults.hpp>
 
+#include <dhis2/detail/ascii.hpp>
 #include <dhis2/errors.hpp>
 
 #include <cctype>
@@ -84,12 +85,7 @@ DHIS2CPP_INLINE bool glob_match(const std::string& pattern, const std::string& t
 
 DHIS2CPP_INLINE std::string RecordedRequest::header(const std::string& name) const {
   for (const auto& h : headers) {
-    if (h.first.size() != name.size()) continue;
-    bool same = true;
-    for (std::size_t i = 0; i < name.size() && same; ++i) {
-      same = std::tolower(static_cast<unsigned char>(h.first[i])) == std::tolower(static_cast<unsigned char>(name[i]));
-    }
-    if (same) return h.second;
+    if (dhis2::detail::iequals(h.first, name)) return h.second;
   }
   return {};
 }

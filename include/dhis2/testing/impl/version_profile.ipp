@@ -5,6 +5,7 @@
 
 #include <dhis2/testing/version_profile.hpp>
 
+#include <dhis2/detail/ascii.hpp>
 #include <dhis2/errors.hpp>
 
 namespace dhis2 {
@@ -66,24 +67,13 @@ DHIS2CPP_INLINE std::string VersionProfile::trimmed(std::string_view text) {
 
 DHIS2CPP_INLINE bool VersionProfile::knows_job_type(std::string_view type) const {
   for (const auto& t : job_types) {
-    if (t.size() != type.size()) continue;
-    bool same = true;
-    for (std::size_t i = 0; i < t.size() && same; ++i) {
-      char c = type[i];
-      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-      same = c == t[i];
-    }
-    if (same) return true;
+    if (dhis2::detail::iequals(t, type)) return true;  // job type names are upper case
   }
   return false;
 }
 
 DHIS2CPP_INLINE std::string VersionProfile::canonical_job_type(std::string_view type) const {
-  std::string upper(type);
-  for (auto& c : upper) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return upper;
+  return dhis2::detail::to_upper(type);
 }
 
 DHIS2CPP_INLINE std::vector<std::string> VersionProfile::job_types_of(const ServerVersion& v) {
