@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
@@ -21,6 +22,7 @@
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -96,8 +98,10 @@ int port_of(const sockaddr_storage& address) {
 
 // How many sockets of this process are connected to `port` as a client (the emulator's own
 // accepted sockets have `port` as their local port and are not counted).
+// Counts connections, not descriptors: the transport keeps a second descriptor (a dup) of each
+// socket, so that a cancel can shut it down without waiting for httplib.
 int client_sockets_to(int port) {
-  int count = 0;
+  std::set<ino_t> sockets;
   DIR* dir = opendir("/proc/self/fd");
   if (!dir) throw std::runtime_error("cannot list /proc/self/fd");
   while (dirent* entry = readdir(dir)) {
@@ -107,10 +111,11 @@ int client_sockets_to(int port) {
     socklen_t local_len = sizeof local, peer_len = sizeof peer;
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0) continue;
     if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;
-    if (port_of(peer) == port && port_of(local) != port) ++count;
+    struct stat info {};
+    if (port_of(peer) == port && port_of(local) != port && fstat(fd, &info) == 0) sockets.insert(info.st_ino);
   }
   closedir(dir);
-  return count;
+  return static_cast<int>(sockets.size());
 }
 
 using test_support::TempDir;

@@ -6,281 +6,165 @@
 // checks the version), and sends requests with authentication, retries with backoff, timeouts,
 // TLS verification and a response size cap, turning each answer into JSON or a typed error.
 //
+// A Client is a movable handle over shared state (detail/client_core.hpp). The handles it gives
+// out (system(), jobs(), tasks(), a TaskWatcher) share that state, so they stay valid after the
+// Client is moved or destroyed; the connections close when close() is called or the last of
+// them goes. A moved-from Client throws UsageError from every call but state() (Closed).
+//
 // Thread safety: one Client may be shared by many threads; up to ClientOptions::pool_size
-// requests run concurrently. Its options are fixed at construction. close() may be called from
-// any thread and wakes requests that are waiting to retry.
+// requests run concurrently. Its options are fixed at construction; RequestOptions set a
+// timeout, a retry policy or a cancellation token for one call. close() may be called from any
+// thread: it interrupts requests in flight and wakes those waiting to retry.
 //
 // Throws: UsageError for invalid arguments or a closed client; TransportError when no response
-// arrived; AuthenticationError for 401 and login redirects; UnexpectedResponseError for
-// non-DHIS2 answers (an HTML page where JSON was expected); ApiError for other HTTP errors;
+// arrived (kind() says why); CancelledError when RequestOptions::cancellation was cancelled;
+// AuthenticationError for 401 and login redirects; UnexpectedResponseError for non-DHIS2
+// answers (an HTML page where JSON was expected); ApiError for other HTTP errors;
 // UnsupportedVersionError and VersionPinMismatchError from the handshake.
 
 #include <dhis2/auth.hpp>
 #include <dhis2/client_options.hpp>
+#include <dhis2/detail/client_core.hpp>
 #include <dhis2/detail/config.hpp>
-#include <dhis2/detail/http_transport.hpp>
-#include <dhis2/detail/url.hpp>
 #include <dhis2/errors.hpp>
-#include <dhis2/local_time.hpp>
+#include <dhis2/jobs_api.hpp>
 #include <dhis2/response.hpp>
 #include <dhis2/server_version.hpp>
-#include <dhis2/task_ref.hpp>
-#include <dhis2/version.hpp>
-#include <dhis2/web_message.hpp>  // ApiError::web_message() of what a Client throws
+#include <dhis2/system_api.hpp>
+#include <dhis2/task_watcher.hpp>
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <cstdint>
-#include <exception>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <random>
 #include <string>
-#include <utility>
-#include <variant>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
 namespace dhis2 {
 
-class SystemApi;
-class JobsApi;
-class TasksApi;
-class TaskWatcher;
-
-// The DHIS2 versions this library is tested against (docs/compatibility.md).
-const ServerVersion& minimum_supported_version();
-const ServerVersion& first_unsupported_version();
-
 class Client {
  public:
-  enum class State { Unconnected, Connecting, Connected, Closed };
+  using State = ClientState;
 
-  Client(std::string base_url, BasicAuth auth, ClientOptions options = {})
-      : Client(std::move(base_url), Auth(std::move(auth)), std::move(options)) {}
-  Client(std::string base_url, TokenAuth auth, ClientOptions options = {})
-      : Client(std::move(base_url), Auth(std::move(auth)), std::move(options)) {}
-  Client(std::string base_url, BearerAuth auth, ClientOptions options = {})
-      : Client(std::move(base_url), Auth(std::move(auth)), std::move(options)) {}
+  Client(std::string base_url, BasicAuth auth, ClientOptions options = {});
+  Client(std::string base_url, TokenAuth auth, ClientOptions options = {});
+  Client(std::string base_url, BearerAuth auth, ClientOptions options = {});
 
+  Client(Client&& other) noexcept = default;
+  Client& operator=(Client&& other) noexcept = default;
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
-  ~Client();
+  ~Client() = default;
 
   // Runs the handshake now; idempotent. A request on an unconnected client calls it first.
-  void connect();
+  void connect() { core("connect")->connect(); }
 
-  // Closes the connections; idempotent. Later requests throw UsageError.
-  void close();
+  // Closes the connections, interrupting requests in flight (they throw UsageError); idempotent.
+  // Later requests, through this Client or any handle it gave out, throw UsageError.
+  void close() { core("close")->close(); }
 
-  State state() const noexcept { return state_.load(); }
+  State state() const noexcept { return core_ ? core_->state() : State::Closed; }
 
   // The base URL: as given until connect(), then the canonical one the handshake found.
-  std::string base_url() const;
-  const ClientOptions& options() const noexcept { return options_; }
+  std::string base_url() const { return core("base_url")->base_url(); }
+  const ClientOptions& options() const { return core("options")->options(); }
 
-  // What the server reported in the handshake. Throw UsageError with skip_version_probe.
-  std::string raw_version();
+  // What the server reported in the handshake (connecting first). Throw UsageError with
+  // skip_version_probe; known_version() asks without throwing.
+  std::string raw_version() { return core("raw_version")->raw_version(); }
   std::string version_key() { return server_version().key(); }
-  ServerVersion server_version();
-  // The server's version, or empty when it is not known (ClientOptions::skip_version_probe).
-  // Connects first, like every request.
-  std::optional<ServerVersion> known_version();
+  ServerVersion server_version() { return core("server_version")->server_version(); }
+  // The server's version when a handshake has read it; empty before connect(), with
+  // skip_version_probe, and for a moved-from Client. Never connects, never throws.
+  std::optional<ServerVersion> known_version() const noexcept { return core_ ? core_->known_version() : std::nullopt; }
 
   // ---- JSON requests: the body decoded, or a typed error --------------------------------------
 
-  nlohmann::json get_raw(const std::string& path, const Query& query = {}) { return request_json("GET", path, {}, {}, query); }
-  nlohmann::json post_raw(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {}) {
-    return request_json("POST", path, body_text(body), "application/json", query);
+  nlohmann::json get_raw(const std::string& path, const Query& query = {}, const RequestOptions& options = {}) {
+    return core("get_raw")->request_json("GET", path, {}, {}, query, &options);
   }
-  nlohmann::json put_raw(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {}) {
-    return request_json("PUT", path, body_text(body), "application/json", query);
+  nlohmann::json post_raw(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {},
+                          const RequestOptions& options = {}) {
+    return core("post_raw")->request_json("POST", path, body_text(body), "application/json", query, &options);
+  }
+  nlohmann::json put_raw(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {},
+                         const RequestOptions& options = {}) {
+    return core("put_raw")->request_json("PUT", path, body_text(body), "application/json", query, &options);
   }
   // JSON Patch by default (what DHIS2's PATCH endpoints take).
   nlohmann::json patch_raw(const std::string& path, const nlohmann::json& body, const Query& query = {},
-                           const std::string& content_type = "application/json-patch+json") {
-    return request_json("PATCH", path, body_text(body), content_type, query);
+                           const std::string& content_type = "application/json-patch+json",
+                           const RequestOptions& options = {}) {
+    return core("patch_raw")->request_json("PATCH", path, body_text(body), content_type, query, &options);
   }
-  nlohmann::json delete_raw(const std::string& path, const Query& query = {}) {
-    return request_json("DELETE", path, {}, {}, query);
+  nlohmann::json delete_raw(const std::string& path, const Query& query = {}, const RequestOptions& options = {}) {
+    return core("delete_raw")->request_json("DELETE", path, {}, {}, query, &options);
   }
 
   // Typed: the JSON decoded with nlohmann's from_json (dhis2 types name the failing field).
   template <class T>
-  T get(const std::string& path, const Query& query = {}) {
-    return decode<T>(get_raw(path, query), "GET", path);
+  T get(const std::string& path, const Query& query = {}, const RequestOptions& options = {}) {
+    return decode<T>(get_raw(path, query, options), "GET", path);
   }
   template <class T>
-  T post(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {}) {
-    return decode<T>(post_raw(path, body, query), "POST", path);
+  T post(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {},
+         const RequestOptions& options = {}) {
+    return decode<T>(post_raw(path, body, query, options), "POST", path);
   }
   template <class T>
-  T put(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {}) {
-    return decode<T>(put_raw(path, body, query), "PUT", path);
+  T put(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {},
+        const RequestOptions& options = {}) {
+    return decode<T>(put_raw(path, body, query, options), "PUT", path);
   }
   template <class T>
-  T patch(const std::string& path, const nlohmann::json& body, const Query& query = {}) {
-    return decode<T>(patch_raw(path, body, query), "PATCH", path);
+  T patch(const std::string& path, const nlohmann::json& body, const Query& query = {},
+          const RequestOptions& options = {}) {
+    return decode<T>(patch_raw(path, body, query, "application/json-patch+json", options), "PATCH", path);
   }
   template <class T>
-  T del(const std::string& path, const Query& query = {}) {
-    return decode<T>(delete_raw(path, query), "DELETE", path);
+  T del(const std::string& path, const Query& query = {}, const RequestOptions& options = {}) {
+    return decode<T>(delete_raw(path, query, options), "DELETE", path);
   }
 
   // ---- raw escape hatches: never throw for an HTTP status -------------------------------------
 
-  Response get_response(const std::string& path, const Query& query = {}) { return send("GET", path, {}, {}, query); }
-  // Any method and body. Still throws TransportError, and UsageError on a closed client.
+  Response get_response(const std::string& path, const Query& query = {}, const RequestOptions& options = {}) {
+    return send("GET", path, {}, {}, query, options);
+  }
+  // Any method and body. Still throws TransportError, CancelledError, and UsageError on a closed
+  // client.
   Response send(const std::string& method, const std::string& path, const std::string& body = {},
-                const std::string& content_type = {}, const Query& query = {});
+                const std::string& content_type = {}, const Query& query = {}, const RequestOptions& options = {}) {
+    return core("send")->send(method, path, body, content_type, query, &options);
+  }
 
   SystemApi system();
   JobsApi jobs();
   TasksApi tasks();
 
  private:
-  using Auth = std::variant<BasicAuth, TokenAuth, BearerAuth>;
-  friend class SystemApi;
-  friend class JobsApi;
-  friend class TaskWatcher;
+  friend std::shared_ptr<detail::ClientCore> detail::core_of(const Client& client);
 
-  // A request that is never retried by the policy: job kick-offs (a retry starts a second job).
-  Response send_once(const std::string& method, const std::string& path, const std::string& body,
-                     const std::string& content_type, const Query& query);
+  const std::shared_ptr<detail::ClientCore>& core(const char* what) const;
 
-  Client(std::string base_url, Auth auth, ClientOptions options);
-
-  void validate_options() const;
-
-  nlohmann::json request_json(const std::string& method, const std::string& path, const std::string& body,
-                              const std::string& content_type, const Query& query);
-
-  static bool is_idempotent(const std::string& method);
-  static std::string body_text(const nlohmann::json& body);
-  std::string context_path() const;
-  void ensure_connected();
-  void require_version(const char* what) const;
-
-  // ---- the handshake ---------------------------------------------------------------------------
-
-  void handshake();
-
-  // Follows redirects of an unauthenticated probe to find the canonical base URL (http to https,
-  // a moved context path). A target on another origin is adopted only when its
-  // /api/system/info answers with JSON, so an SSO login page never becomes the base URL.
-  void adopt_canonical_url();
-
-  detail::HttpResult probe_info(const detail::Url& base) const;
-
-  // The base URL a redirect of ".../api/system/info" points to, if it points to one.
-  static std::optional<detail::Url> resolve_redirect(const detail::Url& from, const std::string& location);
-
-  static bool is_json(const Response& r);
-
-  // ---- sending, retrying -----------------------------------------------------------------------
-
-  std::vector<std::pair<std::string, std::string>> common_headers() const;
-
-  struct Credential {
-    std::string header;
-    std::uint64_t generation = 0;
-  };
-
-  Credential credential();
-
-  // After a 401 with the token of `generation`: one refresh for all threads that saw it.
-  Credential refreshed_credential(std::uint64_t generation);
-
-  Response execute(const std::string& method, const std::string& target, const std::string& body,
-                   const std::string& content_type, bool idempotent, bool allow_retry = true);
-
-  // The wait before the next attempt, or empty when this result is final.
-  std::optional<std::chrono::milliseconds> retry_delay(const detail::HttpResult& result, int attempt, int max_attempts,
-                                                       bool may_retry);
-
-  // Retry-After as delta-seconds or an HTTP date (RFC 9110 §10.2.3); empty when absent or invalid.
-  static std::optional<std::chrono::milliseconds> retry_after(const std::string& value);
-
-  void sleep_for(std::chrono::milliseconds delay);
-  void report(const RequestEvent& event) const;
-  static std::vector<std::pair<std::string, std::string>> redacted(std::vector<std::pair<std::string, std::string>> headers);
-  std::string url_origin() const;
-
-  // ---- classifying answers (DESIGN.md §2) -------------------------------------------------------
-
-  TransportError transport_error(const std::string& method, const std::string& url, const detail::HttpResult& r) const;
-  nlohmann::json interpret(const Response& r, const std::string& method, const std::string& target) const;
-  std::string unauthorized_hint(const Response& r, const WebMessage* message) const;
-  static std::string excerpt(const std::string& body);
-  static std::string describe_html(const std::string& type);
-  static std::string strip_query(const std::string& url);
+  static std::string body_text(const nlohmann::json& body) { return body.is_null() ? std::string() : body.dump(); }
 
   // A decode error names the request, as every other error does (docs/client.md "Errors").
   template <class T>
   T decode(const nlohmann::json& value, const std::string& method, const std::string& path) const {
-    const std::string request = method + " " + strip_query(detail::api_target(context_path(), path));
     try {
       return value.get<T>();
     } catch (const DecodeError& e) {
-      throw DecodeError(e.path(), e.expected(), e.actual(), request);
+      throw DecodeError(e.path(), e.expected(), e.actual(), core("decode")->request_name(method, path));
     } catch (const nlohmann::json::exception& e) {
-      throw DecodeError(request, "the shape of the requested type", std::string("JSON that does not fit (") + e.what() + ")");
+      throw DecodeError(core("decode")->request_name(method, path), "the shape of the requested type",
+                        std::string("JSON that does not fit (") + e.what() + ")");
     }
   }
 
-  void prime_system_info(const nlohmann::json& info);
-
-  // ---- state -----------------------------------------------------------------------------------
-
-  detail::Url url_;  // guarded by pool_mutex_ (changed once, by the handshake)
-  Auth auth_;
-  ClientOptions options_;
-  std::optional<ServerVersion> pin_;
-  bool pin_has_patch_ = false;
-
-  std::atomic<State> state_{State::Unconnected};
-  std::mutex connect_mutex_;
-  mutable std::mutex pool_mutex_;
-  std::shared_ptr<detail::ConnectionPool> pool_;
-  std::string raw_version_;
-  std::optional<ServerVersion> server_version_;
-
-  std::mutex bearer_mutex_;
-  std::string bearer_token_;
-  std::uint64_t bearer_generation_ = 0;
-
-  std::mutex sleep_mutex_;
-  std::condition_variable sleep_cv_;
-  std::mutex random_mutex_;
-  std::mt19937_64 random_;
-
-  // The system cache (SystemApi): key -> value with its expiry; loads in flight are shared.
-  // A load in flight: the threads that wait for it share its value, or its error.
-  struct CacheLoad {
-    bool done = false;
-    nlohmann::json value;
-    std::exception_ptr error;
-  };
-  struct CacheEntry {
-    nlohmann::json value;
-    std::chrono::steady_clock::time_point expires;
-    std::shared_ptr<CacheLoad> loading;  // set while a thread loads this key
-  };
-  std::mutex cache_mutex_;
-  std::condition_variable cache_cv_;
-  std::map<std::string, CacheEntry> cache_;
-
+  std::shared_ptr<detail::ClientCore> core_;
 };
 
 }  // namespace dhis2
-
-#include <dhis2/system_api.hpp>
-#include <dhis2/jobs_api.hpp>
-#include <dhis2/task_watcher.hpp>
 
 #if DHIS2CPP_WITH_DEFINITIONS
 #include <dhis2/impl/client.ipp>

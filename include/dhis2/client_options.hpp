@@ -2,7 +2,9 @@
 #define DHIS2_CLIENT_OPTIONS_HPP
 
 // The Client's options: plain structs with their defaults in the declaration, fixed once the
-// Client is constructed.
+// Client is constructed; and RequestOptions, which one call may set for itself.
+
+#include <dhis2/cancellation.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -58,6 +60,19 @@ struct ClientOptions {
   std::size_t max_response_bytes = 64u * 1024u * 1024u;
   std::string user_agent;  // "" sends "dhis2-cpp/<version>"
   std::function<void(const RequestEvent&)> on_request;  // called for every attempt, on the calling thread
+};
+
+// Options of one call (the raw requests: get_raw(path, query, options), send(..., options), ...),
+// each empty by default: the Client's then apply.
+struct RequestOptions {
+  // The read (and write) timeout of each attempt of this call, instead of ClientOptions::timeout.
+  std::optional<std::chrono::milliseconds> timeout;
+  // This call's retry policy, instead of ClientOptions::retry; max_attempts = 1 turns retries off.
+  // A job kick-off is never retried, whatever the policy.
+  std::optional<RetryPolicy> retry;
+  // Cancelling it makes the call throw CancelledError promptly: while it waits for a free
+  // connection, connects, sends, waits for the answer, or sleeps before a retry.
+  std::optional<CancellationToken> cancellation;
 };
 
 }  // namespace dhis2

@@ -14,19 +14,21 @@
 #include <dhis2/web_message.hpp>
 #include <dhis2/personal_access_token.hpp>
 #include <dhis2/auth.hpp>
+#include <dhis2/cancellation.hpp>
 #include <dhis2/client_options.hpp>
 #include <dhis2/response.hpp>
-#include <dhis2/client.hpp>
-#include <dhis2/system_api.hpp>
 #include <dhis2/task_types.hpp>
 #include <dhis2/watch_rules.hpp>
-#include <dhis2/task_watcher.hpp>
+#include <dhis2/system_api.hpp>
 #include <dhis2/jobs_api.hpp>
+#include <dhis2/task_watcher.hpp>
+#include <dhis2/client.hpp>
 
 // Internal codecs that only definitions use; declared here so that every mode of compilation
 // (and the single header) declares the same things, and the tests can reach them.
 #include <dhis2/detail/ascii.hpp>
 #include <dhis2/detail/base64.hpp>
+#include <dhis2/detail/classify.hpp>
 #include <dhis2/detail/crc32.hpp>
 
 #endif  // DHIS2_DHIS2_HPP

@@ -167,10 +167,17 @@ class TaskTimeoutError : public Error {
   bool stalled_;
 };
 
-// A wait was cancelled by the caller (TaskWatcher::cancel()). The job on the server is untouched.
-class TaskCancelledError : public Error {
+// The caller cancelled the call: a CancellationToken of RequestOptions. Nothing more is sent;
+// a request that had already reached the server may still take effect there.
+class CancelledError : public Error {
  public:
   using Error::Error;
+};
+
+// A wait was cancelled by the caller (TaskWatcher::cancel()). The job on the server is untouched.
+class TaskCancelledError : public CancelledError {
+ public:
+  using CancelledError::CancelledError;
 };
 
 }  // namespace dhis2

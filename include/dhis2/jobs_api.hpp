@@ -5,14 +5,16 @@
 // returns the TaskRef taken from the server's answer (the job type is never assumed), with the
 // kick-off time a watch of it needs (TaskRef::kickoff). A kick-off POST is never retried
 // automatically, whatever the RetryPolicy: a retry would start a second job.
-// Thread-safe; a JobsApi is a cheap handle that must not outlive its Client.
+// Thread-safe; a JobsApi is a cheap handle that shares its Client's state (it stays valid when
+// the Client is moved or destroyed).
 
-#include <dhis2/client.hpp>
+#include <dhis2/detail/client_core.hpp>
 #include <dhis2/detail/config.hpp>
 #include <dhis2/errors.hpp>
 #include <dhis2/local_time.hpp>
 #include <dhis2/task_ref.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,7 +52,7 @@ struct DataIntegrityOptions {
 
 class JobsApi {
  public:
-  explicit JobsApi(Client& client) : client_(client) {}
+  explicit JobsApi(Client& client);
 
   // POST /api/resourceTables/analytics.
   TaskRef start_analytics(const AnalyticsOptions& options = {});
@@ -113,7 +115,10 @@ class JobsApi {
   // The job of `job_type` running now (2.39-2.40: /api/scheduling/running/{type} lists them).
   std::optional<TaskRef> find_running(const std::string& job_type);
 
-  Client& client_;
+  friend class Client;
+  explicit JobsApi(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
+
+  std::shared_ptr<detail::ClientCore> core_;
 };
 
 }  // namespace dhis2

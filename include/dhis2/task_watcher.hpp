@@ -16,10 +16,15 @@
 //
 // Thread safety: wait() and for_each_notification() run on the calling thread, one at a time per
 // watcher. cancel(), resume_token(), position() and progress() may be called from any thread;
-// cancel() makes a blocked wait throw TaskCancelledError within milliseconds when it is between
-// polls (an HTTP request in flight finishes first).
+// cancel() makes a blocked wait throw TaskCancelledError within milliseconds, also while an
+// HTTP request is in flight (it is interrupted).
+//
+// A TaskWatcher shares its Client's state: it stays valid when the Client is moved or destroyed
+// (Client::close() makes it throw UsageError).
 
-#include <dhis2/client.hpp>
+#include <dhis2/cancellation.hpp>
+#include <dhis2/client_options.hpp>
+#include <dhis2/detail/client_core.hpp>
 #include <dhis2/detail/config.hpp>
 #include <dhis2/errors.hpp>
 #include <dhis2/job_progress.hpp>
@@ -33,6 +38,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -215,6 +221,12 @@ class TaskWatcher {
 
   // ---- time, cancellation, messages ----------------------------------------------------------
 
+  friend class TasksApi;
+  TaskWatcher(std::shared_ptr<detail::ClientCore> core, TaskRef ref, WatchOptions options);
+
+  // GET through the client, interrupted by cancel() (TaskCancelledError).
+  nlohmann::json get(const std::string& path, const Query& query = {});
+
   void sleep(std::chrono::milliseconds d);
   void throw_if_cancelled();
   std::string last_seen() const;
@@ -222,9 +234,11 @@ class TaskWatcher {
   std::string describe_deadline(std::chrono::milliseconds timeout) const;
   std::string describe_stall() const;
 
-  Client& client_;
+  std::shared_ptr<detail::ClientCore> core_;
   TaskRef ref_;
   WatchOptions options_;
+  CancellationToken cancel_token_;  // cancel() cancels it: a request in flight stops
+  RequestOptions requests_;         // every request of this watch: with cancel_token_
 
   // Guarded by mutex_ (read by resume_token(), position() and progress() from other threads).
   mutable std::mutex mutex_;
@@ -259,10 +273,10 @@ class TaskWatcher {
 };
 
 // client.tasks(): the seed-style shortcut for waiting on a job. Thread-safe; a cheap handle that
-// must not outlive its Client.
+// shares its Client's state.
 class TasksApi {
  public:
-  explicit TasksApi(Client& client) : client_(client) {}
+  explicit TasksApi(Client& client);
 
   // Waits for the job to end, polling every `poll_interval` at the most, for up to `timeout`
   // (empty: no deadline). See TaskWatcher::wait for what it throws.
@@ -271,7 +285,10 @@ class TasksApi {
                                   std::chrono::milliseconds poll_interval = std::chrono::seconds(2));
 
  private:
-  Client& client_;
+  friend class Client;
+  explicit TasksApi(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
+
+  std::shared_ptr<detail::ClientCore> core_;
 };
 
 }  // namespace dhis2

@@ -272,10 +272,17 @@ class TaskTimeoutError : public Error {
   bool stalled_;
 };
 
-// A wait was cancelled by the caller (TaskWatcher::cancel()). The job on the server is untouched.
-class TaskCancelledError : public Error {
+// The caller cancelled the call: a CancellationToken of RequestOptions. Nothing more is sent;
+// a request that had already reached the server may still take effect there.
+class CancelledError : public Error {
  public:
   using Error::Error;
+};
+
+// A wait was cancelled by the caller (TaskWatcher::cancel()). The job on the server is untouched.
+class TaskCancelledError : public CancelledError {
+ public:
+  using CancelledError::CancelledError;
 };
 
 }  // namespace dhis2
@@ -1311,12 +1318,78 @@ class BearerAuth {
 
 #endif  // DHIS2_AUTH_HPP
 // end of <dhis2/auth.hpp>
+// #include <dhis2/cancellation.hpp>
+#ifndef DHIS2_CANCELLATION_HPP
+#define DHIS2_CANCELLATION_HPP
+
+// dhis2::CancellationToken: lets one thread stop a blocking call that another thread made. Pass
+// it in RequestOptions; cancel() makes that request throw CancelledError promptly, also while it
+// waits for a response or between retries. A token is a cheap, copyable handle: every copy
+// shares one state, and a cancelled token stays cancelled.
+//
+// Thread safety: every member may be called from any thread.
+
+// #include <dhis2/detail/config.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <utility>
+
+namespace dhis2 {
+
+class CancellationToken {
+  struct State;  // shared by the copies; defined with the definitions
+
+ public:
+  // A new token, not cancelled.
+  CancellationToken();
+
+  // Cancels every call that holds a copy of this token; idempotent. The callbacks registered
+  // by calls in flight run on this thread, before cancel() returns, and never block.
+  void cancel() noexcept;
+
+  bool cancelled() const noexcept;
+
+  // Runs `on_cancel` once when the token is cancelled (at once, on this thread, if it already
+  // is), until the returned registration is destroyed. For the library's transport and waits.
+  class Registration {
+   public:
+    Registration() = default;
+    Registration(Registration&& other) noexcept;
+    Registration& operator=(Registration&& other) noexcept;
+    Registration(const Registration&) = delete;
+    Registration& operator=(const Registration&) = delete;
+    // Waits for a callback running on another thread to finish: after it, the callback's
+    // captures may be destroyed.
+    ~Registration();
+
+   private:
+    friend class CancellationToken;
+    Registration(std::shared_ptr<State> state, std::uint64_t id) : state_(std::move(state)), id_(id) {}
+    std::shared_ptr<State> state_;
+    std::uint64_t id_ = 0;
+  };
+  Registration on_cancel(std::function<void()> callback) const;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace dhis2
+
+// definitions of <dhis2/cancellation.hpp>: <dhis2/impl/cancellation.ipp>, at the end of this file
+
+#endif  // DHIS2_CANCELLATION_HPP
+// end of <dhis2/cancellation.hpp>
 // #include <dhis2/client_options.hpp>
 #ifndef DHIS2_CLIENT_OPTIONS_HPP
 #define DHIS2_CLIENT_OPTIONS_HPP
 
 // The Client's options: plain structs with their defaults in the declaration, fixed once the
-// Client is constructed.
+// Client is constructed; and RequestOptions, which one call may set for itself.
+
+// #include <dhis2/cancellation.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -1374,693 +1447,24 @@ struct ClientOptions {
   std::function<void(const RequestEvent&)> on_request;  // called for every attempt, on the calling thread
 };
 
+// Options of one call (the raw requests: get_raw(path, query, options), send(..., options), ...),
+// each empty by default: the Client's then apply.
+struct RequestOptions {
+  // The read (and write) timeout of each attempt of this call, instead of ClientOptions::timeout.
+  std::optional<std::chrono::milliseconds> timeout;
+  // This call's retry policy, instead of ClientOptions::retry; max_attempts = 1 turns retries off.
+  // A job kick-off is never retried, whatever the policy.
+  std::optional<RetryPolicy> retry;
+  // Cancelling it makes the call throw CancelledError promptly: while it waits for a free
+  // connection, connects, sends, waits for the answer, or sleeps before a retry.
+  std::optional<CancellationToken> cancellation;
+};
+
 }  // namespace dhis2
 
 #endif  // DHIS2_CLIENT_OPTIONS_HPP
 // end of <dhis2/client_options.hpp>
 // #include <dhis2/response.hpp>
-// #include <dhis2/client.hpp>
-#ifndef DHIS2_CLIENT_HPP
-#define DHIS2_CLIENT_HPP
-
-// dhis2::Client: a blocking client for one DHIS2 server. It validates the base URL, shakes hands
-// on connect (finds the canonical base URL without credentials, then reads /api/system/info and
-// checks the version), and sends requests with authentication, retries with backoff, timeouts,
-// TLS verification and a response size cap, turning each answer into JSON or a typed error.
-//
-// Thread safety: one Client may be shared by many threads; up to ClientOptions::pool_size
-// requests run concurrently. Its options are fixed at construction. close() may be called from
-// any thread and wakes requests that are waiting to retry.
-//
-// Throws: UsageError for invalid arguments or a closed client; TransportError when no response
-// arrived; AuthenticationError for 401 and login redirects; UnexpectedResponseError for
-// non-DHIS2 answers (an HTML page where JSON was expected); ApiError for other HTTP errors;
-// UnsupportedVersionError and VersionPinMismatchError from the handshake.
-
-// #include <dhis2/auth.hpp>
-// #include <dhis2/client_options.hpp>
-// #include <dhis2/detail/config.hpp>
-// #include <dhis2/detail/http_transport.hpp>
-#ifndef DHIS2_DETAIL_HTTP_TRANSPORT_HPP
-#define DHIS2_DETAIL_HTTP_TRANSPORT_HPP
-
-// The Client's transport: a bounded pool of keep-alive httplib connections to one origin, with
-// explicit timeouts, TLS settings, a response size cap, and one silent retry when a reused
-// keep-alive socket turns out to be stale. Thread-safe. No httplib type shows here: only its
-// definitions (<dhis2/impl/http_transport.ipp>) include <httplib.h>, so that a compiled-mode
-// user's files never compile it.
-
-// #include <dhis2/client_options.hpp>
-// #include <dhis2/detail/config.hpp>
-// #include <dhis2/detail/url.hpp>
-#ifndef DHIS2_DETAIL_URL_HPP
-#define DHIS2_DETAIL_URL_HPP
-
-// Base URLs, API paths and query strings.
-
-// #include <dhis2/detail/config.hpp>
-
-#include <optional>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-namespace dhis2 {
-
-// Query parameters in order; a key may repeat ("fields", "filter", ...). Values are encoded.
-using Query = std::vector<std::pair<std::string, std::string>>;
-
-namespace detail {
-
-struct Url {
-  std::string scheme;  // "http" or "https"
-  std::string host;    // "play.dhis2.org", "127.0.0.1", "[::1]"
-  int port = 0;        // always set: 80/443 when the URL had none
-  std::string path;    // the context path, "" or "/dhis" (no trailing slash)
-
-  bool default_port() const { return (scheme == "http" && port == 80) || (scheme == "https" && port == 443); }
-  // "https://host" or "http://host:8080": what a connection is made to.
-  std::string origin() const;
-  std::string str() const { return origin() + path; }
-  bool same_origin(const Url& other) const;
-};
-
-// Parses an absolute http(s) URL; `what` names it in errors. Credentials in the URL are refused
-// without being echoed.
-Url parse_url(const std::string& text, const char* what = "base URL");
-// The same without an exception: empty when `text` is not such a URL, and then `problem` (when
-// given) says why, as parse_url's UsageError would.
-std::optional<Url> try_parse_url(const std::string& text, const char* what = "base URL", std::string* problem = nullptr);
-
-// RFC 3986 percent-encoding of everything but the unreserved characters.
-std::string percent_encode(std::string_view text);
-
-// "a=1&b=x%20y" (no leading '?'), keys and values percent-encoded (UTF-8 bytes as %XX).
-std::string encode_query(const Query& query);
-
-// The request target for an API path given with or without "/api" and a leading slash:
-// "system/info", "/system/info", "api/system/info" and "/api/system/info" all give
-// "<context>/api/system/info". A path with a query string keeps it.
-std::string api_target(const std::string& context_path, std::string path, const Query& query = {});
-
-}  // namespace detail
-}  // namespace dhis2
-
-// definitions of <dhis2/detail/url.hpp>: <dhis2/impl/url.ipp>, at the end of this file
-
-#endif  // DHIS2_DETAIL_URL_HPP
-// end of <dhis2/detail/url.hpp>
-// #include <dhis2/errors.hpp>
-// #include <dhis2/response.hpp>
-
-#include <condition_variable>
-#include <cstddef>
-#include <memory>
-#include <mutex>
-#include <string>
-#include <utility>
-#include <vector>
-
-namespace dhis2 {
-namespace detail {
-
-struct HttpRequest {
-  std::string method;
-  std::string target;  // path and query
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  std::string content_type;
-  bool idempotent = true;
-};
-
-enum class TransportFailure { None, Connect, Dns, Timeout, Tls, Read, Write, TooLarge, Closed, Other };
-
-// The public kind of a failure (Closed, which the Client reports as a UsageError, maps to Other).
-TransportErrorKind transport_error_kind(TransportFailure failure) noexcept;
-
-struct HttpResult {
-  TransportFailure failure = TransportFailure::None;
-  std::string error;  // what went wrong when failure != None
-  Response response;
-};
-
-class ConnectionPool {
- public:
-  ConnectionPool(Url origin, const ClientOptions& options);
-  ~ConnectionPool();
-
-  ConnectionPool(const ConnectionPool&) = delete;
-  ConnectionPool& operator=(const ConnectionPool&) = delete;
-
-  // Sends one request on a pooled connection, waiting for a free one when all `pool_size` are
-  // busy. Never throws for a network failure: the result says what happened.
-  HttpResult send(const HttpRequest& request);
-
-  // Closes every connection; in-flight, blocked and later sends fail with TransportFailure::Closed.
-  void close();
-
- private:
-  struct Connection;  // one httplib client and its socket; defined with the definitions
-
-  std::unique_ptr<Connection> checkout();
-  bool is_closed();
-  void checkin(std::unique_ptr<Connection> connection);
-  std::unique_ptr<Connection> make_connection() const;
-  HttpResult send_on(Connection& connection, const HttpRequest& request) const;
-  static HttpResult closed_result();
-
-  Url origin_;
-  const ClientOptions& options_;
-  std::mutex mutex_;
-  std::condition_variable available_;
-  std::vector<std::unique_ptr<Connection>> idle_;
-  std::vector<Connection*> busy_;  // checked out; close() stops them
-  std::size_t open_ = 0;
-  bool closed_ = false;
-};
-
-}  // namespace detail
-}  // namespace dhis2
-
-// definitions of <dhis2/detail/http_transport.hpp>: <dhis2/impl/http_transport.ipp>, at the end of this file
-
-#endif  // DHIS2_DETAIL_HTTP_TRANSPORT_HPP
-// end of <dhis2/detail/http_transport.hpp>
-// #include <dhis2/detail/url.hpp>
-// #include <dhis2/errors.hpp>
-// #include <dhis2/local_time.hpp>
-// #include <dhis2/response.hpp>
-// #include <dhis2/server_version.hpp>
-// #include <dhis2/task_ref.hpp>
-// #include <dhis2/version.hpp>
-// #include <dhis2/web_message.hpp>  // ApiError::web_message() of what a Client throws
-
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <cstdint>
-#include <exception>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <random>
-#include <string>
-#include <utility>
-#include <variant>
-#include <vector>
-
-#include <nlohmann/json.hpp>
-
-namespace dhis2 {
-
-class SystemApi;
-class JobsApi;
-class TasksApi;
-class TaskWatcher;
-
-// The DHIS2 versions this library is tested against (docs/compatibility.md).
-const ServerVersion& minimum_supported_version();
-const ServerVersion& first_unsupported_version();
-
-class Client {
- public:
-  enum class State { Unconnected, Connecting, Connected, Closed };
-
-  Client(std::string base_url, BasicAuth auth, ClientOptions options = {})
-      : Client(std::move(base_url), Auth(std::move(auth)), std::move(options)) {}
-  Client(std::string base_url, TokenAuth auth, ClientOptions options = {})
-      : Client(std::move(base_url), Auth(std::move(auth)), std::move(options)) {}
-  Client(std::string base_url, BearerAuth auth, ClientOptions options = {})
-      : Client(std::move(base_url), Auth(std::move(auth)), std::move(options)) {}
-
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
-  ~Client();
-
-  // Runs the handshake now; idempotent. A request on an unconnected client calls it first.
-  void connect();
-
-  // Closes the connections; idempotent. Later requests throw UsageError.
-  void close();
-
-  State state() const noexcept { return state_.load(); }
-
-  // The base URL: as given until connect(), then the canonical one the handshake found.
-  std::string base_url() const;
-  const ClientOptions& options() const noexcept { return options_; }
-
-  // What the server reported in the handshake. Throw UsageError with skip_version_probe.
-  std::string raw_version();
-  std::string version_key() { return server_version().key(); }
-  ServerVersion server_version();
-  // The server's version, or empty when it is not known (ClientOptions::skip_version_probe).
-  // Connects first, like every request.
-  std::optional<ServerVersion> known_version();
-
-  // ---- JSON requests: the body decoded, or a typed error --------------------------------------
-
-  nlohmann::json get_raw(const std::string& path, const Query& query = {}) { return request_json("GET", path, {}, {}, query); }
-  nlohmann::json post_raw(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {}) {
-    return request_json("POST", path, body_text(body), "application/json", query);
-  }
-  nlohmann::json put_raw(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {}) {
-    return request_json("PUT", path, body_text(body), "application/json", query);
-  }
-  // JSON Patch by default (what DHIS2's PATCH endpoints take).
-  nlohmann::json patch_raw(const std::string& path, const nlohmann::json& body, const Query& query = {},
-                           const std::string& content_type = "application/json-patch+json") {
-    return request_json("PATCH", path, body_text(body), content_type, query);
-  }
-  nlohmann::json delete_raw(const std::string& path, const Query& query = {}) {
-    return request_json("DELETE", path, {}, {}, query);
-  }
-
-  // Typed: the JSON decoded with nlohmann's from_json (dhis2 types name the failing field).
-  template <class T>
-  T get(const std::string& path, const Query& query = {}) {
-    return decode<T>(get_raw(path, query), "GET", path);
-  }
-  template <class T>
-  T post(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {}) {
-    return decode<T>(post_raw(path, body, query), "POST", path);
-  }
-  template <class T>
-  T put(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {}) {
-    return decode<T>(put_raw(path, body, query), "PUT", path);
-  }
-  template <class T>
-  T patch(const std::string& path, const nlohmann::json& body, const Query& query = {}) {
-    return decode<T>(patch_raw(path, body, query), "PATCH", path);
-  }
-  template <class T>
-  T del(const std::string& path, const Query& query = {}) {
-    return decode<T>(delete_raw(path, query), "DELETE", path);
-  }
-
-  // ---- raw escape hatches: never throw for an HTTP status -------------------------------------
-
-  Response get_response(const std::string& path, const Query& query = {}) { return send("GET", path, {}, {}, query); }
-  // Any method and body. Still throws TransportError, and UsageError on a closed client.
-  Response send(const std::string& method, const std::string& path, const std::string& body = {},
-                const std::string& content_type = {}, const Query& query = {});
-
-  SystemApi system();
-  JobsApi jobs();
-  TasksApi tasks();
-
- private:
-  using Auth = std::variant<BasicAuth, TokenAuth, BearerAuth>;
-  friend class SystemApi;
-  friend class JobsApi;
-  friend class TaskWatcher;
-
-  // A request that is never retried by the policy: job kick-offs (a retry starts a second job).
-  Response send_once(const std::string& method, const std::string& path, const std::string& body,
-                     const std::string& content_type, const Query& query);
-
-  Client(std::string base_url, Auth auth, ClientOptions options);
-
-  void validate_options() const;
-
-  nlohmann::json request_json(const std::string& method, const std::string& path, const std::string& body,
-                              const std::string& content_type, const Query& query);
-
-  static bool is_idempotent(const std::string& method);
-  static std::string body_text(const nlohmann::json& body);
-  std::string context_path() const;
-  void ensure_connected();
-  void require_version(const char* what) const;
-
-  // ---- the handshake ---------------------------------------------------------------------------
-
-  void handshake();
-
-  // Follows redirects of an unauthenticated probe to find the canonical base URL (http to https,
-  // a moved context path). A target on another origin is adopted only when its
-  // /api/system/info answers with JSON, so an SSO login page never becomes the base URL.
-  void adopt_canonical_url();
-
-  detail::HttpResult probe_info(const detail::Url& base) const;
-
-  // The base URL a redirect of ".../api/system/info" points to, if it points to one.
-  static std::optional<detail::Url> resolve_redirect(const detail::Url& from, const std::string& location);
-
-  static bool is_json(const Response& r);
-
-  // ---- sending, retrying -----------------------------------------------------------------------
-
-  std::vector<std::pair<std::string, std::string>> common_headers() const;
-
-  struct Credential {
-    std::string header;
-    std::uint64_t generation = 0;
-  };
-
-  Credential credential();
-
-  // After a 401 with the token of `generation`: one refresh for all threads that saw it.
-  Credential refreshed_credential(std::uint64_t generation);
-
-  Response execute(const std::string& method, const std::string& target, const std::string& body,
-                   const std::string& content_type, bool idempotent, bool allow_retry = true);
-
-  // The wait before the next attempt, or empty when this result is final.
-  std::optional<std::chrono::milliseconds> retry_delay(const detail::HttpResult& result, int attempt, int max_attempts,
-                                                       bool may_retry);
-
-  // Retry-After as delta-seconds or an HTTP date (RFC 9110 §10.2.3); empty when absent or invalid.
-  static std::optional<std::chrono::milliseconds> retry_after(const std::string& value);
-
-  void sleep_for(std::chrono::milliseconds delay);
-  void report(const RequestEvent& event) const;
-  static std::vector<std::pair<std::string, std::string>> redacted(std::vector<std::pair<std::string, std::string>> headers);
-  std::string url_origin() const;
-
-  // ---- classifying answers (DESIGN.md §2) -------------------------------------------------------
-
-  TransportError transport_error(const std::string& method, const std::string& url, const detail::HttpResult& r) const;
-  nlohmann::json interpret(const Response& r, const std::string& method, const std::string& target) const;
-  std::string unauthorized_hint(const Response& r, const WebMessage* message) const;
-  static std::string excerpt(const std::string& body);
-  static std::string describe_html(const std::string& type);
-  static std::string strip_query(const std::string& url);
-
-  // A decode error names the request, as every other error does (docs/client.md "Errors").
-  template <class T>
-  T decode(const nlohmann::json& value, const std::string& method, const std::string& path) const {
-    const std::string request = method + " " + strip_query(detail::api_target(context_path(), path));
-    try {
-      return value.get<T>();
-    } catch (const DecodeError& e) {
-      throw DecodeError(e.path(), e.expected(), e.actual(), request);
-    } catch (const nlohmann::json::exception& e) {
-      throw DecodeError(request, "the shape of the requested type", std::string("JSON that does not fit (") + e.what() + ")");
-    }
-  }
-
-  void prime_system_info(const nlohmann::json& info);
-
-  // ---- state -----------------------------------------------------------------------------------
-
-  detail::Url url_;  // guarded by pool_mutex_ (changed once, by the handshake)
-  Auth auth_;
-  ClientOptions options_;
-  std::optional<ServerVersion> pin_;
-  bool pin_has_patch_ = false;
-
-  std::atomic<State> state_{State::Unconnected};
-  std::mutex connect_mutex_;
-  mutable std::mutex pool_mutex_;
-  std::shared_ptr<detail::ConnectionPool> pool_;
-  std::string raw_version_;
-  std::optional<ServerVersion> server_version_;
-
-  std::mutex bearer_mutex_;
-  std::string bearer_token_;
-  std::uint64_t bearer_generation_ = 0;
-
-  std::mutex sleep_mutex_;
-  std::condition_variable sleep_cv_;
-  std::mutex random_mutex_;
-  std::mt19937_64 random_;
-
-  // The system cache (SystemApi): key -> value with its expiry; loads in flight are shared.
-  // A load in flight: the threads that wait for it share its value, or its error.
-  struct CacheLoad {
-    bool done = false;
-    nlohmann::json value;
-    std::exception_ptr error;
-  };
-  struct CacheEntry {
-    nlohmann::json value;
-    std::chrono::steady_clock::time_point expires;
-    std::shared_ptr<CacheLoad> loading;  // set while a thread loads this key
-  };
-  std::mutex cache_mutex_;
-  std::condition_variable cache_cv_;
-  std::map<std::string, CacheEntry> cache_;
-
-};
-
-}  // namespace dhis2
-
-// #include <dhis2/system_api.hpp>
-#ifndef DHIS2_SYSTEM_API_HPP
-#define DHIS2_SYSTEM_API_HPP
-
-// client.system(): reads about the server. info(), setting() and default_category_combo_uid()
-// are cached for ClientOptions::system_cache_ttl (0 disables the cache); info() is primed by the
-// handshake, so its first call costs no request. me() is never cached. When many threads read
-// the same uncached key at once, one request is made and all of them get its answer, or its
-// error; a failure is not cached.
-// Thread-safe; a SystemApi is a cheap handle that must not outlive its Client.
-
-// #include <dhis2/client.hpp>
-// #include <dhis2/detail/config.hpp>
-
-#include <chrono>
-#include <exception>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <string>
-
-#include <nlohmann/json.hpp>
-
-namespace dhis2 {
-
-class SystemApi {
- public:
-  explicit SystemApi(Client& client) : client_(client) {}
-
-  // /api/system/info.
-  nlohmann::json info();
-
-  // /api/me: the user the credentials belong to, with their authorities. Never cached.
-  nlohmann::json me() { return client_.get_raw("me"); }
-
-  // A system setting's value (e.g. "keyUiLocale"), or an empty optional when the server has no
-  // such setting (or keeps it confidential).
-  std::optional<nlohmann::json> setting(const std::string& key);
-
-  // The uid of the "default" category combination, used by data values without disaggregation.
-  std::string default_category_combo_uid();
-
-  // Forgets every cached value; the next reads go to the server.
-  void invalidate();
-
- private:
-  template <class Load>
-  nlohmann::json cached(const std::string& key, Load load) {
-    const auto ttl = client_.options().system_cache_ttl;
-    if (ttl.count() == 0) return load();
-    std::unique_lock<std::mutex> lock(client_.cache_mutex_);
-    auto it = client_.cache_.find(key);
-    if (it != client_.cache_.end()) {
-      if (const auto pending = it->second.loading) {
-        // Another thread is loading this key: share its answer, or its error (one request).
-        client_.cache_cv_.wait(lock, [&pending] { return pending->done; });
-        if (pending->error) std::rethrow_exception(pending->error);
-        return pending->value;
-      }
-      if (std::chrono::steady_clock::now() < it->second.expires) return it->second.value;
-      client_.cache_.erase(it);
-    }
-    const auto pending = std::make_shared<Client::CacheLoad>();
-    client_.cache_[key].loading = pending;
-    lock.unlock();
-    nlohmann::json value;
-    std::exception_ptr error;
-    try {
-      value = load();
-    } catch (...) {
-      error = std::current_exception();
-    }
-    lock.lock();
-    pending->done = true;
-    pending->value = value;
-    pending->error = error;
-    it = client_.cache_.find(key);
-    if (it != client_.cache_.end() && it->second.loading == pending) {  // else invalidate() forgot it meanwhile
-      if (error) {
-        client_.cache_.erase(it);  // a failure is not cached
-      } else {
-        it->second.value = value;
-        it->second.expires = std::chrono::steady_clock::now() + ttl;
-        it->second.loading.reset();
-      }
-    }
-    client_.cache_cv_.notify_all();
-    lock.unlock();
-    if (error) std::rethrow_exception(error);
-    return value;
-  }
-
-  Client& client_;
-};
-
-}  // namespace dhis2
-
-// definitions of <dhis2/system_api.hpp>: <dhis2/impl/system_api.ipp>, at the end of this file
-
-#endif  // DHIS2_SYSTEM_API_HPP
-// end of <dhis2/system_api.hpp>
-// #include <dhis2/jobs_api.hpp>
-#ifndef DHIS2_JOBS_API_HPP
-#define DHIS2_JOBS_API_HPP
-
-// client.jobs(): start DHIS2 background jobs, cancel them, and free stuck ones. Each start
-// returns the TaskRef taken from the server's answer (the job type is never assumed), with the
-// kick-off time a watch of it needs (TaskRef::kickoff). A kick-off POST is never retried
-// automatically, whatever the RetryPolicy: a retry would start a second job.
-// Thread-safe; a JobsApi is a cheap handle that must not outlive its Client.
-
-// #include <dhis2/client.hpp>
-// #include <dhis2/detail/config.hpp>
-// #include <dhis2/errors.hpp>
-// #include <dhis2/local_time.hpp>
-// #include <dhis2/task_ref.hpp>
-
-#include <optional>
-#include <string>
-#include <vector>
-
-#include <nlohmann/json.hpp>
-
-namespace dhis2 {
-
-struct AnalyticsOptions {
-  bool skip_resource_tables = false;
-  bool skip_aggregate = false;
-  bool skip_events = false;
-  bool skip_enrollment = false;
-  bool skip_tracked_entities = false;
-  bool skip_org_unit_ownership = false;
-  bool skip_outliers = false;
-  std::optional<int> last_years;  // only the last N years of data
-  // On 2.39-2.40 a second analytics run answers 409 "already running": return the running job
-  // instead of failing. (2.38 drops it silently; 2.41+ queues it.)
-  bool attach_if_running = false;
-};
-
-struct PredictionOptions {
-  std::string start_date;  // yyyy-MM-dd
-  std::string end_date;
-  std::vector<std::string> predictors;       // uids; empty with predictor_groups empty: all
-  std::vector<std::string> predictor_groups;
-};
-
-struct DataIntegrityOptions {
-  std::vector<std::string> checks;  // check names; empty: the server's default set
-  bool details = false;             // DATA_INTEGRITY_DETAILS instead of the summary run
-  bool attach_if_running = false;   // 2.39-2.40: join a running check instead of failing on 409
-};
-
-class JobsApi {
- public:
-  explicit JobsApi(Client& client) : client_(client) {}
-
-  // POST /api/resourceTables/analytics.
-  TaskRef start_analytics(const AnalyticsOptions& options = {});
-
-  // POST /api/resourceTables.
-  TaskRef start_resource_tables(bool attach_if_running = false);
-
-  // POST /api/resourceTables/monitoring.
-  TaskRef start_monitoring(bool attach_if_running = false);
-
-  // POST /api/predictions?async=true (without async the server runs them inside the request).
-  TaskRef start_predictions(const PredictionOptions& options);
-
-  // POST /api/dataIntegrity/summary or /details.
-  TaskRef start_data_integrity(const DataIntegrityOptions& options = {});
-
-  // POST /api/metadata?async=true with a metadata payload.
-  TaskRef import_metadata_async(const nlohmann::json& payload, Query params = {});
-
-  // POST /api/dataValueSets?async=true; `content_type` may be JSON, XML, CSV or ADX.
-  TaskRef import_data_values_async(const std::string& payload, const std::string& content_type = "application/json",
-                                   Query params = {});
-  TaskRef import_data_values_async(const nlohmann::json& payload, Query params = {});
-
-  // POST /api/tracker (asynchronous by default). Its envelope has no `created`: the kick-off
-  // time is the server's time just before the request.
-  TaskRef import_tracker_async(const nlohmann::json& payload, Query params = {});
-
-  // Runs a saved job configuration now: POST /api/jobConfigurations/{uid}/execute. Its previous
-  // run's rows stay in the feed until the new run starts (20 s and more on 2.41+, where it also
-  // waits for a running job of its type), and its job row keeps the previous run's status. The
-  // returned ref's kick-off time sets both apart: the previous run's end plus 1 ms where the row
-  // has one (2.41+), else the server's time just before the run was asked for.
-  TaskRef execute(const std::string& uid);
-
-  // Asks the server to cancel the job: POST /api/jobConfigurations/{uid}/cancel on 2.41+,
-  // /api/scheduling/cancel/{type} before. DHIS2 cancels cooperatively, at the job's next stage:
-  // that can take tens of seconds. A TaskWatcher then reports Cancelled, whichever Client or
-  // process watches: the outcome comes from the server (the job row, or the <=2.40 final row).
-  void cancel(const TaskRef& ref);
-
-  // Frees a job stuck in RUNNING (its node died, say) so that jobs of its type can run again:
-  // POST /api/jobConfigurations/{uid}/revert. DHIS2 marks the run FAILED. Needs
-  // F_PERFORM_MAINTENANCE. The endpoint exists from 2.41.1 (the wire reference says 2.41.4; the
-  // server source has it from 2.41.1); 2.42+ refuses a job seen alive within the last minute
-  // (409 "Failed to transition job from RUNNING state"), and every version a job that is not
-  // running (409 "Job is not running"). Throws UnsupportedVersionError on older versions.
-  void revert(const TaskRef& ref);
-
- private:
-  TaskRef kick_off(const std::string& path, const Query& query, const std::string& body, const std::string& content_type,
-                   bool attach_if_running, const std::string& job_type);
-
-  // The server's wall-clock time now (serverDate), or empty when it cannot be read.
-  std::optional<LocalTime> server_now();
-
-  // POST /api/jobConfigurations/{uid}/execute; throws ApiError when the server refuses the run.
-  void execute_post(const std::string& uid);
-
-  // The job of `job_type` running now (2.39-2.40: /api/scheduling/running/{type} lists them).
-  std::optional<TaskRef> find_running(const std::string& job_type);
-
-  Client& client_;
-};
-
-}  // namespace dhis2
-
-// definitions of <dhis2/jobs_api.hpp>: <dhis2/impl/jobs_api.ipp>, at the end of this file
-
-#endif  // DHIS2_JOBS_API_HPP
-// end of <dhis2/jobs_api.hpp>
-// #include <dhis2/task_watcher.hpp>
-#ifndef DHIS2_TASK_WATCHER_HPP
-#define DHIS2_TASK_WATCHER_HPP
-
-// dhis2::TaskWatcher: waits for one DHIS2 background job and says truthfully how it ended; and
-// client.tasks(), its seed-style shortcut.
-//
-// It polls GET /api/system/tasks/{jobType}/{jobId} on an adaptive schedule and turns DHIS2's
-// newest-first list into new notifications delivered once each, oldest first: rows are known by
-// id where ids are unique and by content on 2.38-2.40.7 (every id is the job id there); replaced
-// LOOP rows, rows dropped by the caps and a previous run's rows are handled. After each poll the
-// rule table of watch_rules.hpp decides whether the wait is over, asking the job row, the task
-// summary and the server's structured progress only when a rule needs them. See docs/tasks.md.
-//
-// The watch carries its own state: the kick-off time comes with the TaskRef, and where the watch
-// stands is in resume_token(), so another Client, thread or process can take over.
-//
-// Thread safety: wait() and for_each_notification() run on the calling thread, one at a time per
-// watcher. cancel(), resume_token(), position() and progress() may be called from any thread;
-// cancel() makes a blocked wait throw TaskCancelledError within milliseconds when it is between
-// polls (an HTTP request in flight finishes first).
-
-// #include <dhis2/client.hpp>
-// #include <dhis2/detail/config.hpp>
-// #include <dhis2/errors.hpp>
-// #include <dhis2/job_progress.hpp>
-// #include <dhis2/local_time.hpp>
-// #include <dhis2/notification.hpp>
-// #include <dhis2/task_ref.hpp>
 // #include <dhis2/task_types.hpp>
 #ifndef DHIS2_TASK_TYPES_HPP
 #define DHIS2_TASK_TYPES_HPP
@@ -2345,11 +1749,737 @@ const std::vector<WatchRule>& watch_rules();
 
 #endif  // DHIS2_WATCH_RULES_HPP
 // end of <dhis2/watch_rules.hpp>
+// #include <dhis2/system_api.hpp>
+#ifndef DHIS2_SYSTEM_API_HPP
+#define DHIS2_SYSTEM_API_HPP
+
+// client.system(): reads about the server. info(), setting() and default_category_combo_uid()
+// are cached for ClientOptions::system_cache_ttl (0 disables the cache); info() is primed by the
+// handshake, so its first call costs no request. me() is never cached. When many threads read
+// the same uncached key at once, one request is made and all of them get its answer, or its
+// error; a failure is not cached.
+// Thread-safe; a SystemApi is a cheap handle that shares its Client's state (it stays valid when
+// the Client is moved or destroyed).
+
+// #include <dhis2/detail/client_core.hpp>
+#ifndef DHIS2_DETAIL_CLIENT_CORE_HPP
+#define DHIS2_DETAIL_CLIENT_CORE_HPP
+
+// The shared state behind a dhis2::Client and the handles it gives out (system(), jobs(),
+// tasks(), TaskWatcher): the connection state machine, the handshake (canonical base URL,
+// version check), the transport, the request pipeline and the system cache. A Client is a thin
+// handle over one ClientCore; the handles share it, so none of them can dangle.
+//
+// Thread-safe. Lock order: connect_mutex_ (held by the one thread that runs the handshake), then
+// mutex_; the pipeline's, the transport's and the cache's locks are leaves. No lock is held
+// while a request hook or a bearer provider runs, except connect_mutex_ during the handshake (a
+// hook that calls the client then gets a UsageError, not a deadlock).
+
+// #include <dhis2/client_options.hpp>
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/detail/pipeline.hpp>
+#ifndef DHIS2_DETAIL_PIPELINE_HPP
+#define DHIS2_DETAIL_PIPELINE_HPP
+
+// The request pipeline: one call through its parts, in order. Credentials add the Authorization
+// header; the transport sends; a 401 to a bearer token refreshes it once; the retry policy
+// decides whether to try again and the pipeline sleeps (a close() or the call's cancellation
+// wakes it); the request hook sees every attempt, credentials redacted. The answer is the
+// response, whatever its status: classification is the caller's (classify.hpp).
+//
+// Thread-safe: calls run concurrently. close() may be called from any thread.
+
+// #include <dhis2/client_options.hpp>
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/detail/credentials.hpp>
+#ifndef DHIS2_DETAIL_CREDENTIALS_HPP
+#define DHIS2_DETAIL_CREDENTIALS_HPP
+
+// The Authorization header of a Client's requests, from its auth value, and the bearer refresh
+// after a 401: the threads that saw a 401 with the same token share one refresh. Thread-safe.
+// Lock order: refresh_mutex_, then mutex_; the user's provider is never called under mutex_.
+
+// #include <dhis2/auth.hpp>
+// #include <dhis2/detail/config.hpp>
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <variant>
+
+namespace dhis2 {
+namespace detail {
+
+enum class AuthScheme { Basic, Token, Bearer };
+
+class Credentials {
+ public:
+  using Auth = std::variant<BasicAuth, TokenAuth, BearerAuth>;
+
+  explicit Credentials(Auth auth);
+
+  struct Header {
+    std::string value;            // "Basic ...", "ApiToken ...", "Bearer ..."
+    std::uint64_t generation = 0;  // of the bearer token; 0 for the others
+  };
+
+  // The header for the next request (a bearer provider is asked with refresh = false).
+  Header current();
+
+  // After a 401 answered to a header of `generation`: a fresh bearer token, asked for once for
+  // every thread that saw that generation refused.
+  Header refreshed(std::uint64_t generation);
+
+  AuthScheme scheme() const noexcept;
+  bool refreshable() const noexcept { return scheme() == AuthScheme::Bearer; }
+
+ private:
+  Auth auth_;
+  std::mutex refresh_mutex_;  // one refresh at a time
+  std::mutex mutex_;          // guards the two below
+  std::string bearer_token_;  // the last refreshed token
+  std::uint64_t generation_ = 0;
+};
+
+}  // namespace detail
+}  // namespace dhis2
+
+// definitions of <dhis2/detail/credentials.hpp>: <dhis2/impl/credentials.ipp>, at the end of this file
+
+#endif  // DHIS2_DETAIL_CREDENTIALS_HPP
+// end of <dhis2/detail/credentials.hpp>
+// #include <dhis2/detail/retry.hpp>
+#ifndef DHIS2_DETAIL_RETRY_HPP
+#define DHIS2_DETAIL_RETRY_HPP
+
+// The retry policy applied: whether an attempt's result is tried again and after how long
+// (exponential backoff with jitter, or the server's Retry-After). Pure decisions, no waiting:
+// the pipeline sleeps. Thread-safe.
+
+// #include <dhis2/client_options.hpp>
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/detail/transport.hpp>
+#ifndef DHIS2_DETAIL_TRANSPORT_HPP
+#define DHIS2_DETAIL_TRANSPORT_HPP
+
+// The transport interface under the request pipeline: sends one HTTP request and says what
+// happened, never throwing for a network failure. ConnectionPool (http_transport.hpp) is the
+// real one; tests of the pipeline put a scripted one in its place. No httplib type shows here.
+
+// #include <dhis2/cancellation.hpp>
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/errors.hpp>
+// #include <dhis2/response.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dhis2 {
+namespace detail {
+
+struct HttpRequest {
+  std::string method;
+  std::string target;  // path and query
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string content_type;
+  bool idempotent = true;
+  std::optional<std::chrono::milliseconds> timeout;  // this request's read/write timeout, if not the default
+  const CancellationToken* cancellation = nullptr;   // cancelling it interrupts the request
+};
+
+enum class TransportFailure { None, Connect, Dns, Timeout, Tls, Read, Write, TooLarge, Closed, Cancelled, Other };
+
+// The public kind of a failure (Closed and Cancelled, which the pipeline reports as UsageError
+// and CancelledError, map to Other).
+TransportErrorKind transport_error_kind(TransportFailure failure) noexcept;
+
+// Whether a failure may be retried by a RetryPolicy with retry_connection_errors: the request
+// may not have reached the server, or its answer was lost on the way back.
+bool is_retryable(TransportFailure failure) noexcept;
+
+struct HttpResult {
+  TransportFailure failure = TransportFailure::None;
+  std::string error;  // what went wrong when failure != None
+  Response response;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  // Sends one request. Thread-safe. A closed transport answers TransportFailure::Closed, a
+  // cancelled request TransportFailure::Cancelled.
+  virtual HttpResult send(const HttpRequest& request) = 0;
+
+  // Interrupts requests in flight and refuses later ones; idempotent, thread-safe.
+  virtual void close() = 0;
+};
+
+}  // namespace detail
+}  // namespace dhis2
+
+// definitions of <dhis2/detail/transport.hpp>: <dhis2/impl/transport.ipp>, at the end of this file
+
+#endif  // DHIS2_DETAIL_TRANSPORT_HPP
+// end of <dhis2/detail/transport.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace dhis2 {
+namespace detail {
+
+// Retry-After as delta-seconds or an HTTP date (RFC 9110 §10.2.3), relative to `now`; empty
+// when absent or invalid. A date in the past is a wait of 0.
+std::optional<std::chrono::milliseconds> parse_retry_after(const std::string& value,
+                                                           std::chrono::system_clock::time_point now);
+
+// Throws UsageError naming the field when a policy cannot work (`where` prefixes the message).
+void validate_retry_policy(const RetryPolicy& policy, const char* where = "RetryPolicy");
+
+class Backoff {
+ public:
+  // `seed` 0 seeds from the system's entropy; a fixed seed makes the jitter reproducible.
+  explicit Backoff(std::uint64_t seed = 0);
+
+  // The wait before attempt `attempt + 1` after `result` (of attempt `attempt`, counted from 1),
+  // or empty when this result is final: not retryable, or the attempts are used up.
+  std::optional<std::chrono::milliseconds> delay(const RetryPolicy& policy, const HttpResult& result, int attempt);
+
+  // The backoff alone: base_delay * backoff_factor^(attempt-1), capped, varied by +-jitter.
+  std::chrono::milliseconds backoff(const RetryPolicy& policy, int attempt);
+
+ private:
+  double next_unit();  // uniform in [0, 1)
+
+  std::atomic<std::uint64_t> state_;
+};
+
+}  // namespace detail
+}  // namespace dhis2
+
+// definitions of <dhis2/detail/retry.hpp>: <dhis2/impl/retry.ipp>, at the end of this file
+
+#endif  // DHIS2_DETAIL_RETRY_HPP
+// end of <dhis2/detail/retry.hpp>
+// #include <dhis2/detail/transport.hpp>
+// #include <dhis2/response.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dhis2 {
+namespace detail {
+
+struct Call {
+  std::string method;
+  std::string target;  // path and query, with the context path
+  std::string url;     // the origin and the target: for the hook and messages
+  std::string body;
+  std::string content_type;
+  bool idempotent = true;
+  bool retry_allowed = true;  // false for a job kick-off: a retry would start a second job
+  bool authenticate = true;   // false for the handshake's probe: no credentials before the URL is known
+  const RequestOptions* options = nullptr;  // this call's own options, if any
+};
+
+class RequestPipeline {
+ public:
+  // `backoff_seed` 0 seeds the jitter from the system's entropy.
+  RequestPipeline(ClientOptions options, Credentials::Auth auth, std::uint64_t backoff_seed = 0);
+
+  // The response of the call's last attempt. Throws TransportError when no response arrived,
+  // CancelledError when the call's token was cancelled, UsageError when the pipeline is closed
+  // or the call's options are invalid.
+  Response run(Transport& transport, const Call& call);
+
+  // Wakes calls sleeping before a retry; they and later calls throw UsageError. Idempotent.
+  void close();
+  bool closed();
+
+  const ClientOptions& options() const noexcept { return options_; }
+  AuthScheme auth_scheme() const noexcept { return credentials_.scheme(); }
+
+  // The headers every request carries (Accept, X-Requested-With, User-Agent).
+  std::vector<std::pair<std::string, std::string>> common_headers() const;
+
+ private:
+  void sleep(std::chrono::milliseconds delay, const CancellationToken* cancellation);
+  void report(const RequestEvent& event) const;
+
+  const ClientOptions options_;
+  Credentials credentials_;
+  Backoff backoff_;
+  std::mutex sleep_mutex_;  // a leaf: nothing is locked under it
+  std::condition_variable wake_;
+  bool closed_ = false;
+};
+
+}  // namespace detail
+}  // namespace dhis2
+
+// definitions of <dhis2/detail/pipeline.hpp>: <dhis2/impl/pipeline.ipp>, at the end of this file
+
+#endif  // DHIS2_DETAIL_PIPELINE_HPP
+// end of <dhis2/detail/pipeline.hpp>
+// #include <dhis2/detail/system_cache.hpp>
+#ifndef DHIS2_DETAIL_SYSTEM_CACHE_HPP
+#define DHIS2_DETAIL_SYSTEM_CACHE_HPP
+
+// The storage behind client.system(): key -> JSON value with an expiry. When many threads ask
+// for the same missing key at once, one of them loads it and the others share its value or its
+// error; a failure is not cached. Thread-safe; the load runs without the lock.
+
+// #include <dhis2/detail/config.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+namespace detail {
+
+class SystemCache {
+ public:
+  // The cached value of `key`, or `load()`'s (kept for `ttl`). A ttl of 0 always loads.
+  nlohmann::json get(const std::string& key, std::chrono::seconds ttl, const std::function<nlohmann::json()>& load);
+
+  // Stores a value read elsewhere (the handshake's /api/system/info).
+  void put(const std::string& key, nlohmann::json value, std::chrono::seconds ttl);
+
+  // Forgets every value; loads in flight finish for their callers but are not kept.
+  void clear();
+
+ private:
+  struct Load {  // a load in flight, shared by the threads that wait for it
+    bool done = false;
+    nlohmann::json value;
+    std::exception_ptr error;
+  };
+  struct Entry {
+    nlohmann::json value;
+    std::chrono::steady_clock::time_point expires;
+    std::shared_ptr<Load> loading;  // set while a thread loads this key
+  };
+  std::mutex mutex_;
+  std::condition_variable loaded_;
+  std::map<std::string, Entry> entries_;
+};
+
+}  // namespace detail
+}  // namespace dhis2
+
+// definitions of <dhis2/detail/system_cache.hpp>: <dhis2/impl/system_cache.ipp>, at the end of this file
+
+#endif  // DHIS2_DETAIL_SYSTEM_CACHE_HPP
+// end of <dhis2/detail/system_cache.hpp>
+// #include <dhis2/detail/transport.hpp>
+// #include <dhis2/detail/url.hpp>
+#ifndef DHIS2_DETAIL_URL_HPP
+#define DHIS2_DETAIL_URL_HPP
+
+// Base URLs, API paths and query strings.
+
+// #include <dhis2/detail/config.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dhis2 {
+
+// Query parameters in order; a key may repeat ("fields", "filter", ...). Values are encoded.
+using Query = std::vector<std::pair<std::string, std::string>>;
+
+namespace detail {
+
+struct Url {
+  std::string scheme;  // "http" or "https"
+  std::string host;    // "play.dhis2.org", "127.0.0.1", "[::1]"
+  int port = 0;        // always set: 80/443 when the URL had none
+  std::string path;    // the context path, "" or "/dhis" (no trailing slash)
+
+  bool default_port() const { return (scheme == "http" && port == 80) || (scheme == "https" && port == 443); }
+  // "https://host" or "http://host:8080": what a connection is made to.
+  std::string origin() const;
+  std::string str() const { return origin() + path; }
+  bool same_origin(const Url& other) const;
+};
+
+// Parses an absolute http(s) URL; `what` names it in errors. Credentials in the URL are refused
+// without being echoed.
+Url parse_url(const std::string& text, const char* what = "base URL");
+// The same without an exception: empty when `text` is not such a URL, and then `problem` (when
+// given) says why, as parse_url's UsageError would.
+std::optional<Url> try_parse_url(const std::string& text, const char* what = "base URL", std::string* problem = nullptr);
+
+// RFC 3986 percent-encoding of everything but the unreserved characters.
+std::string percent_encode(std::string_view text);
+
+// "a=1&b=x%20y" (no leading '?'), keys and values percent-encoded (UTF-8 bytes as %XX).
+std::string encode_query(const Query& query);
+
+// The request target for an API path given with or without "/api" and a leading slash:
+// "system/info", "/system/info", "api/system/info" and "/api/system/info" all give
+// "<context>/api/system/info". A path with a query string keeps it.
+std::string api_target(const std::string& context_path, std::string path, const Query& query = {});
+
+}  // namespace detail
+}  // namespace dhis2
+
+// definitions of <dhis2/detail/url.hpp>: <dhis2/impl/url.ipp>, at the end of this file
+
+#endif  // DHIS2_DETAIL_URL_HPP
+// end of <dhis2/detail/url.hpp>
+// #include <dhis2/errors.hpp>
+// #include <dhis2/response.hpp>
+// #include <dhis2/server_version.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+
+class Client;
+
+// A Client's state, spelled Client::State.
+enum class ClientState { Unconnected, Connecting, Connected, Closed };
+
+// The DHIS2 versions this library is tested against (docs/compatibility.md).
+const ServerVersion& minimum_supported_version();
+const ServerVersion& first_unsupported_version();
+
+namespace detail {
+
+class ClientCore {
+ public:
+  ClientCore(std::string base_url, Credentials::Auth auth, ClientOptions options);
+  ~ClientCore();
+
+  ClientCore(const ClientCore&) = delete;
+  ClientCore& operator=(const ClientCore&) = delete;
+
+  void connect();
+  void close();
+  ClientState state() const noexcept { return state_.load(); }
+  void ensure_connected();
+
+  std::string base_url() const;
+  const ClientOptions& options() const noexcept { return pipeline_.options(); }
+
+  std::string raw_version();
+  ServerVersion server_version();
+  // Never connects, never throws: empty until a handshake read the version (or with
+  // skip_version_probe).
+  std::optional<ServerVersion> known_version() const noexcept;
+
+  // A request through the pipeline, connecting first. `retry_allowed` false: never retried.
+  Response send(const std::string& method, const std::string& path, const std::string& body,
+                const std::string& content_type, const Query& query, const RequestOptions* options,
+                bool retry_allowed = true);
+  // The same, its answer classified: the JSON, or the typed error.
+  nlohmann::json request_json(const std::string& method, const std::string& path, const std::string& body,
+                              const std::string& content_type, const Query& query,
+                              const RequestOptions* options = nullptr);
+  nlohmann::json get_json(const std::string& path, const Query& query = {}) {
+    return request_json("GET", path, {}, {}, query);
+  }
+
+  // Classifies an answer to `method` `path` (relative to /api, as given to send()).
+  nlohmann::json interpret(const Response& response, const std::string& method, const std::string& path) const;
+
+  // "GET /api/x": how messages name a request (no query).
+  std::string request_name(const std::string& method, const std::string& path) const;
+
+  SystemCache& system_cache() noexcept { return cache_; }
+
+ private:
+  // The options checked (UsageError naming the field) and completed (the default User-Agent).
+  static ClientOptions prepared(ClientOptions options);
+  void handshake();
+  void adopt_canonical_url();
+  Response probe_info(const Url& base);
+  static std::optional<Url> resolve_redirect(const Url& from, const std::string& location);
+  std::string context_path() const;
+  Url url() const;
+
+  std::atomic<ClientState> state_{ClientState::Unconnected};
+  std::mutex connect_mutex_;
+  std::atomic<std::thread::id> connecting_thread_{};
+
+  mutable std::mutex mutex_;        // guards the three below
+  Url url_;                         // changed once, by the handshake
+  std::shared_ptr<Transport> transport_;
+  std::shared_ptr<Transport> probe_;  // the handshake's probe in flight: close() interrupts it too
+
+  // Written by the handshake before the state becomes Connected, read only after that.
+  std::string raw_version_;
+  std::optional<ServerVersion> server_version_;
+  std::optional<ServerVersion> pin_;
+  bool pin_has_patch_ = false;
+
+  RequestPipeline pipeline_;
+  SystemCache cache_;
+};
+
+// The core a Client shares (null for a moved-from Client). For the handles' constructors that
+// take a Client&; defined with the Client.
+std::shared_ptr<ClientCore> core_of(const Client& client);
+
+// The core, or UsageError when the Client was moved from.
+std::shared_ptr<ClientCore> live_core_of(const Client& client, const char* what);
+
+}  // namespace detail
+}  // namespace dhis2
+
+// definitions of <dhis2/detail/client_core.hpp>: <dhis2/impl/client_core.ipp>, at the end of this file
+
+#endif  // DHIS2_DETAIL_CLIENT_CORE_HPP
+// end of <dhis2/detail/client_core.hpp>
+// #include <dhis2/detail/config.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+
+class SystemApi {
+ public:
+  explicit SystemApi(Client& client);
+
+  // /api/system/info.
+  nlohmann::json info();
+
+  // /api/me: the user the credentials belong to, with their authorities. Never cached.
+  nlohmann::json me();
+
+  // A system setting's value (e.g. "keyUiLocale"), or an empty optional when the server has no
+  // such setting (or keeps it confidential).
+  std::optional<nlohmann::json> setting(const std::string& key);
+
+  // The uid of the "default" category combination, used by data values without disaggregation.
+  std::string default_category_combo_uid();
+
+  // Forgets every cached value; the next reads go to the server.
+  void invalidate();
+
+ private:
+  friend class Client;
+  explicit SystemApi(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
+
+  nlohmann::json cached(const std::string& key, const std::function<nlohmann::json()>& load);
+
+  std::shared_ptr<detail::ClientCore> core_;
+};
+
+}  // namespace dhis2
+
+// definitions of <dhis2/system_api.hpp>: <dhis2/impl/system_api.ipp>, at the end of this file
+
+#endif  // DHIS2_SYSTEM_API_HPP
+// end of <dhis2/system_api.hpp>
+// #include <dhis2/jobs_api.hpp>
+#ifndef DHIS2_JOBS_API_HPP
+#define DHIS2_JOBS_API_HPP
+
+// client.jobs(): start DHIS2 background jobs, cancel them, and free stuck ones. Each start
+// returns the TaskRef taken from the server's answer (the job type is never assumed), with the
+// kick-off time a watch of it needs (TaskRef::kickoff). A kick-off POST is never retried
+// automatically, whatever the RetryPolicy: a retry would start a second job.
+// Thread-safe; a JobsApi is a cheap handle that shares its Client's state (it stays valid when
+// the Client is moved or destroyed).
+
+// #include <dhis2/detail/client_core.hpp>
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/errors.hpp>
+// #include <dhis2/local_time.hpp>
+// #include <dhis2/task_ref.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+
+struct AnalyticsOptions {
+  bool skip_resource_tables = false;
+  bool skip_aggregate = false;
+  bool skip_events = false;
+  bool skip_enrollment = false;
+  bool skip_tracked_entities = false;
+  bool skip_org_unit_ownership = false;
+  bool skip_outliers = false;
+  std::optional<int> last_years;  // only the last N years of data
+  // On 2.39-2.40 a second analytics run answers 409 "already running": return the running job
+  // instead of failing. (2.38 drops it silently; 2.41+ queues it.)
+  bool attach_if_running = false;
+};
+
+struct PredictionOptions {
+  std::string start_date;  // yyyy-MM-dd
+  std::string end_date;
+  std::vector<std::string> predictors;       // uids; empty with predictor_groups empty: all
+  std::vector<std::string> predictor_groups;
+};
+
+struct DataIntegrityOptions {
+  std::vector<std::string> checks;  // check names; empty: the server's default set
+  bool details = false;             // DATA_INTEGRITY_DETAILS instead of the summary run
+  bool attach_if_running = false;   // 2.39-2.40: join a running check instead of failing on 409
+};
+
+class JobsApi {
+ public:
+  explicit JobsApi(Client& client);
+
+  // POST /api/resourceTables/analytics.
+  TaskRef start_analytics(const AnalyticsOptions& options = {});
+
+  // POST /api/resourceTables.
+  TaskRef start_resource_tables(bool attach_if_running = false);
+
+  // POST /api/resourceTables/monitoring.
+  TaskRef start_monitoring(bool attach_if_running = false);
+
+  // POST /api/predictions?async=true (without async the server runs them inside the request).
+  TaskRef start_predictions(const PredictionOptions& options);
+
+  // POST /api/dataIntegrity/summary or /details.
+  TaskRef start_data_integrity(const DataIntegrityOptions& options = {});
+
+  // POST /api/metadata?async=true with a metadata payload.
+  TaskRef import_metadata_async(const nlohmann::json& payload, Query params = {});
+
+  // POST /api/dataValueSets?async=true; `content_type` may be JSON, XML, CSV or ADX.
+  TaskRef import_data_values_async(const std::string& payload, const std::string& content_type = "application/json",
+                                   Query params = {});
+  TaskRef import_data_values_async(const nlohmann::json& payload, Query params = {});
+
+  // POST /api/tracker (asynchronous by default). Its envelope has no `created`: the kick-off
+  // time is the server's time just before the request.
+  TaskRef import_tracker_async(const nlohmann::json& payload, Query params = {});
+
+  // Runs a saved job configuration now: POST /api/jobConfigurations/{uid}/execute. Its previous
+  // run's rows stay in the feed until the new run starts (20 s and more on 2.41+, where it also
+  // waits for a running job of its type), and its job row keeps the previous run's status. The
+  // returned ref's kick-off time sets both apart: the previous run's end plus 1 ms where the row
+  // has one (2.41+), else the server's time just before the run was asked for.
+  TaskRef execute(const std::string& uid);
+
+  // Asks the server to cancel the job: POST /api/jobConfigurations/{uid}/cancel on 2.41+,
+  // /api/scheduling/cancel/{type} before. DHIS2 cancels cooperatively, at the job's next stage:
+  // that can take tens of seconds. A TaskWatcher then reports Cancelled, whichever Client or
+  // process watches: the outcome comes from the server (the job row, or the <=2.40 final row).
+  void cancel(const TaskRef& ref);
+
+  // Frees a job stuck in RUNNING (its node died, say) so that jobs of its type can run again:
+  // POST /api/jobConfigurations/{uid}/revert. DHIS2 marks the run FAILED. Needs
+  // F_PERFORM_MAINTENANCE. The endpoint exists from 2.41.1 (the wire reference says 2.41.4; the
+  // server source has it from 2.41.1); 2.42+ refuses a job seen alive within the last minute
+  // (409 "Failed to transition job from RUNNING state"), and every version a job that is not
+  // running (409 "Job is not running"). Throws UnsupportedVersionError on older versions.
+  void revert(const TaskRef& ref);
+
+ private:
+  TaskRef kick_off(const std::string& path, const Query& query, const std::string& body, const std::string& content_type,
+                   bool attach_if_running, const std::string& job_type);
+
+  // The server's wall-clock time now (serverDate), or empty when it cannot be read.
+  std::optional<LocalTime> server_now();
+
+  // POST /api/jobConfigurations/{uid}/execute; throws ApiError when the server refuses the run.
+  void execute_post(const std::string& uid);
+
+  // The job of `job_type` running now (2.39-2.40: /api/scheduling/running/{type} lists them).
+  std::optional<TaskRef> find_running(const std::string& job_type);
+
+  friend class Client;
+  explicit JobsApi(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
+
+  std::shared_ptr<detail::ClientCore> core_;
+};
+
+}  // namespace dhis2
+
+// definitions of <dhis2/jobs_api.hpp>: <dhis2/impl/jobs_api.ipp>, at the end of this file
+
+#endif  // DHIS2_JOBS_API_HPP
+// end of <dhis2/jobs_api.hpp>
+// #include <dhis2/task_watcher.hpp>
+#ifndef DHIS2_TASK_WATCHER_HPP
+#define DHIS2_TASK_WATCHER_HPP
+
+// dhis2::TaskWatcher: waits for one DHIS2 background job and says truthfully how it ended; and
+// client.tasks(), its seed-style shortcut.
+//
+// It polls GET /api/system/tasks/{jobType}/{jobId} on an adaptive schedule and turns DHIS2's
+// newest-first list into new notifications delivered once each, oldest first: rows are known by
+// id where ids are unique and by content on 2.38-2.40.7 (every id is the job id there); replaced
+// LOOP rows, rows dropped by the caps and a previous run's rows are handled. After each poll the
+// rule table of watch_rules.hpp decides whether the wait is over, asking the job row, the task
+// summary and the server's structured progress only when a rule needs them. See docs/tasks.md.
+//
+// The watch carries its own state: the kick-off time comes with the TaskRef, and where the watch
+// stands is in resume_token(), so another Client, thread or process can take over.
+//
+// Thread safety: wait() and for_each_notification() run on the calling thread, one at a time per
+// watcher. cancel(), resume_token(), position() and progress() may be called from any thread;
+// cancel() makes a blocked wait throw TaskCancelledError within milliseconds, also while an
+// HTTP request is in flight (it is interrupted).
+//
+// A TaskWatcher shares its Client's state: it stays valid when the Client is moved or destroyed
+// (Client::close() makes it throw UsageError).
+
+// #include <dhis2/cancellation.hpp>
+// #include <dhis2/client_options.hpp>
+// #include <dhis2/detail/client_core.hpp>
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/errors.hpp>
+// #include <dhis2/job_progress.hpp>
+// #include <dhis2/local_time.hpp>
+// #include <dhis2/notification.hpp>
+// #include <dhis2/task_ref.hpp>
+// #include <dhis2/task_types.hpp>
+// #include <dhis2/watch_rules.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -2532,6 +2662,12 @@ class TaskWatcher {
 
   // ---- time, cancellation, messages ----------------------------------------------------------
 
+  friend class TasksApi;
+  TaskWatcher(std::shared_ptr<detail::ClientCore> core, TaskRef ref, WatchOptions options);
+
+  // GET through the client, interrupted by cancel() (TaskCancelledError).
+  nlohmann::json get(const std::string& path, const Query& query = {});
+
   void sleep(std::chrono::milliseconds d);
   void throw_if_cancelled();
   std::string last_seen() const;
@@ -2539,9 +2675,11 @@ class TaskWatcher {
   std::string describe_deadline(std::chrono::milliseconds timeout) const;
   std::string describe_stall() const;
 
-  Client& client_;
+  std::shared_ptr<detail::ClientCore> core_;
   TaskRef ref_;
   WatchOptions options_;
+  CancellationToken cancel_token_;  // cancel() cancels it: a request in flight stops
+  RequestOptions requests_;         // every request of this watch: with cancel_token_
 
   // Guarded by mutex_ (read by resume_token(), position() and progress() from other threads).
   mutable std::mutex mutex_;
@@ -2576,10 +2714,10 @@ class TaskWatcher {
 };
 
 // client.tasks(): the seed-style shortcut for waiting on a job. Thread-safe; a cheap handle that
-// must not outlive its Client.
+// shares its Client's state.
 class TasksApi {
  public:
-  explicit TasksApi(Client& client) : client_(client) {}
+  explicit TasksApi(Client& client);
 
   // Waits for the job to end, polling every `poll_interval` at the most, for up to `timeout`
   // (empty: no deadline). See TaskWatcher::wait for what it throws.
@@ -2588,7 +2726,10 @@ class TasksApi {
                                   std::chrono::milliseconds poll_interval = std::chrono::seconds(2));
 
  private:
-  Client& client_;
+  friend class Client;
+  explicit TasksApi(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
+
+  std::shared_ptr<detail::ClientCore> core_;
 };
 
 }  // namespace dhis2
@@ -2597,16 +2738,179 @@ class TasksApi {
 
 #endif  // DHIS2_TASK_WATCHER_HPP
 // end of <dhis2/task_watcher.hpp>
+// #include <dhis2/client.hpp>
+#ifndef DHIS2_CLIENT_HPP
+#define DHIS2_CLIENT_HPP
+
+// dhis2::Client: a blocking client for one DHIS2 server. It validates the base URL, shakes hands
+// on connect (finds the canonical base URL without credentials, then reads /api/system/info and
+// checks the version), and sends requests with authentication, retries with backoff, timeouts,
+// TLS verification and a response size cap, turning each answer into JSON or a typed error.
+//
+// A Client is a movable handle over shared state (detail/client_core.hpp). The handles it gives
+// out (system(), jobs(), tasks(), a TaskWatcher) share that state, so they stay valid after the
+// Client is moved or destroyed; the connections close when close() is called or the last of
+// them goes. A moved-from Client throws UsageError from every call but state() (Closed).
+//
+// Thread safety: one Client may be shared by many threads; up to ClientOptions::pool_size
+// requests run concurrently. Its options are fixed at construction; RequestOptions set a
+// timeout, a retry policy or a cancellation token for one call. close() may be called from any
+// thread: it interrupts requests in flight and wakes those waiting to retry.
+//
+// Throws: UsageError for invalid arguments or a closed client; TransportError when no response
+// arrived (kind() says why); CancelledError when RequestOptions::cancellation was cancelled;
+// AuthenticationError for 401 and login redirects; UnexpectedResponseError for non-DHIS2
+// answers (an HTML page where JSON was expected); ApiError for other HTTP errors;
+// UnsupportedVersionError and VersionPinMismatchError from the handshake.
+
+// #include <dhis2/auth.hpp>
+// #include <dhis2/client_options.hpp>
+// #include <dhis2/detail/client_core.hpp>
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/errors.hpp>
+// #include <dhis2/jobs_api.hpp>
+// #include <dhis2/response.hpp>
+// #include <dhis2/server_version.hpp>
+// #include <dhis2/system_api.hpp>
+// #include <dhis2/task_watcher.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+
+class Client {
+ public:
+  using State = ClientState;
+
+  Client(std::string base_url, BasicAuth auth, ClientOptions options = {});
+  Client(std::string base_url, TokenAuth auth, ClientOptions options = {});
+  Client(std::string base_url, BearerAuth auth, ClientOptions options = {});
+
+  Client(Client&& other) noexcept = default;
+  Client& operator=(Client&& other) noexcept = default;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  ~Client() = default;
+
+  // Runs the handshake now; idempotent. A request on an unconnected client calls it first.
+  void connect() { core("connect")->connect(); }
+
+  // Closes the connections, interrupting requests in flight (they throw UsageError); idempotent.
+  // Later requests, through this Client or any handle it gave out, throw UsageError.
+  void close() { core("close")->close(); }
+
+  State state() const noexcept { return core_ ? core_->state() : State::Closed; }
+
+  // The base URL: as given until connect(), then the canonical one the handshake found.
+  std::string base_url() const { return core("base_url")->base_url(); }
+  const ClientOptions& options() const { return core("options")->options(); }
+
+  // What the server reported in the handshake (connecting first). Throw UsageError with
+  // skip_version_probe; known_version() asks without throwing.
+  std::string raw_version() { return core("raw_version")->raw_version(); }
+  std::string version_key() { return server_version().key(); }
+  ServerVersion server_version() { return core("server_version")->server_version(); }
+  // The server's version when a handshake has read it; empty before connect(), with
+  // skip_version_probe, and for a moved-from Client. Never connects, never throws.
+  std::optional<ServerVersion> known_version() const noexcept { return core_ ? core_->known_version() : std::nullopt; }
+
+  // ---- JSON requests: the body decoded, or a typed error --------------------------------------
+
+  nlohmann::json get_raw(const std::string& path, const Query& query = {}, const RequestOptions& options = {}) {
+    return core("get_raw")->request_json("GET", path, {}, {}, query, &options);
+  }
+  nlohmann::json post_raw(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {},
+                          const RequestOptions& options = {}) {
+    return core("post_raw")->request_json("POST", path, body_text(body), "application/json", query, &options);
+  }
+  nlohmann::json put_raw(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {},
+                         const RequestOptions& options = {}) {
+    return core("put_raw")->request_json("PUT", path, body_text(body), "application/json", query, &options);
+  }
+  // JSON Patch by default (what DHIS2's PATCH endpoints take).
+  nlohmann::json patch_raw(const std::string& path, const nlohmann::json& body, const Query& query = {},
+                           const std::string& content_type = "application/json-patch+json",
+                           const RequestOptions& options = {}) {
+    return core("patch_raw")->request_json("PATCH", path, body_text(body), content_type, query, &options);
+  }
+  nlohmann::json delete_raw(const std::string& path, const Query& query = {}, const RequestOptions& options = {}) {
+    return core("delete_raw")->request_json("DELETE", path, {}, {}, query, &options);
+  }
+
+  // Typed: the JSON decoded with nlohmann's from_json (dhis2 types name the failing field).
+  template <class T>
+  T get(const std::string& path, const Query& query = {}, const RequestOptions& options = {}) {
+    return decode<T>(get_raw(path, query, options), "GET", path);
+  }
+  template <class T>
+  T post(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {},
+         const RequestOptions& options = {}) {
+    return decode<T>(post_raw(path, body, query, options), "POST", path);
+  }
+  template <class T>
+  T put(const std::string& path, const nlohmann::json& body = nullptr, const Query& query = {},
+        const RequestOptions& options = {}) {
+    return decode<T>(put_raw(path, body, query, options), "PUT", path);
+  }
+  template <class T>
+  T patch(const std::string& path, const nlohmann::json& body, const Query& query = {},
+          const RequestOptions& options = {}) {
+    return decode<T>(patch_raw(path, body, query, "application/json-patch+json", options), "PATCH", path);
+  }
+  template <class T>
+  T del(const std::string& path, const Query& query = {}, const RequestOptions& options = {}) {
+    return decode<T>(delete_raw(path, query, options), "DELETE", path);
+  }
+
+  // ---- raw escape hatches: never throw for an HTTP status -------------------------------------
+
+  Response get_response(const std::string& path, const Query& query = {}, const RequestOptions& options = {}) {
+    return send("GET", path, {}, {}, query, options);
+  }
+  // Any method and body. Still throws TransportError, CancelledError, and UsageError on a closed
+  // client.
+  Response send(const std::string& method, const std::string& path, const std::string& body = {},
+                const std::string& content_type = {}, const Query& query = {}, const RequestOptions& options = {}) {
+    return core("send")->send(method, path, body, content_type, query, &options);
+  }
+
+  SystemApi system();
+  JobsApi jobs();
+  TasksApi tasks();
+
+ private:
+  friend std::shared_ptr<detail::ClientCore> detail::core_of(const Client& client);
+
+  const std::shared_ptr<detail::ClientCore>& core(const char* what) const;
+
+  static std::string body_text(const nlohmann::json& body) { return body.is_null() ? std::string() : body.dump(); }
+
+  // A decode error names the request, as every other error does (docs/client.md "Errors").
+  template <class T>
+  T decode(const nlohmann::json& value, const std::string& method, const std::string& path) const {
+    try {
+      return value.get<T>();
+    } catch (const DecodeError& e) {
+      throw DecodeError(e.path(), e.expected(), e.actual(), core("decode")->request_name(method, path));
+    } catch (const nlohmann::json::exception& e) {
+      throw DecodeError(core("decode")->request_name(method, path), "the shape of the requested type",
+                        std::string("JSON that does not fit (") + e.what() + ")");
+    }
+  }
+
+  std::shared_ptr<detail::ClientCore> core_;
+};
+
+}  // namespace dhis2
 
 // definitions of <dhis2/client.hpp>: <dhis2/impl/client.ipp>, at the end of this file
 
 #endif  // DHIS2_CLIENT_HPP
 // end of <dhis2/client.hpp>
-// #include <dhis2/system_api.hpp>
-// #include <dhis2/task_types.hpp>
-// #include <dhis2/watch_rules.hpp>
-// #include <dhis2/task_watcher.hpp>
-// #include <dhis2/jobs_api.hpp>
 
 // Internal codecs that only definitions use; declared here so that every mode of compilation
 // (and the single header) declares the same things, and the tests can reach them.
@@ -2682,6 +2986,54 @@ std::optional<std::string> base64_decode(std::string_view in);
 
 #endif  // DHIS2_DETAIL_BASE64_HPP
 // end of <dhis2/detail/base64.hpp>
+// #include <dhis2/detail/classify.hpp>
+#ifndef DHIS2_DETAIL_CLASSIFY_HPP
+#define DHIS2_DETAIL_CLASSIFY_HPP
+
+// Turning an answer into JSON or a typed error (DESIGN.md §2): 2xx JSON is parsed, an empty 2xx
+// is null, a 2xx that is not JSON is UnexpectedResponseError; a redirect to a login page and 401
+// are AuthenticationError with a hint for the auth scheme in use; other statuses are ApiError
+// with DHIS2's WebMessage. And the TransportError of a failure without an answer. Pure functions.
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/detail/credentials.hpp>
+// #include <dhis2/detail/transport.hpp>
+// #include <dhis2/errors.hpp>
+// #include <dhis2/response.hpp>
+
+#include <chrono>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+namespace detail {
+
+// The JSON of a response to `method` `target` (target without the origin), or the typed error.
+nlohmann::json classify_response(const Response& response, const std::string& method, const std::string& target,
+                                 AuthScheme scheme);
+
+// What to check after a 401, for the auth scheme in use (and the server's WWW-Authenticate).
+std::string unauthorized_hint(const Response& response, AuthScheme scheme, const std::string& dhis2_message);
+
+// The error of a request that got no answer; `url` is the full URL without credentials. The
+// timeouts are the ones the request ran with (named when it timed out).
+TransportError transport_error(const std::string& method, const std::string& url, const HttpResult& result,
+                               std::chrono::milliseconds connect_timeout, std::chrono::milliseconds read_timeout);
+
+// The URL or target without its query and fragment (messages never show query values).
+std::string strip_query(const std::string& url);
+
+// Whether the body is JSON and says so.
+bool is_json_response(const Response& response);
+
+}  // namespace detail
+}  // namespace dhis2
+
+// definitions of <dhis2/detail/classify.hpp>: <dhis2/impl/classify.ipp>, at the end of this file
+
+#endif  // DHIS2_DETAIL_CLASSIFY_HPP
+// end of <dhis2/detail/classify.hpp>
 // #include <dhis2/detail/crc32.hpp>
 #ifndef DHIS2_DETAIL_CRC32_HPP
 #define DHIS2_DETAIL_CRC32_HPP
@@ -2721,6 +3073,77 @@ std::uint32_t crc32_padded(std::string_view text, std::size_t nul_padding = 0);
 #endif  // DHIS2_DETAIL_CRC32_HPP
 // end of <dhis2/detail/crc32.hpp>
 
+// ---- declarations that only definitions include
+// #include <dhis2/detail/http_transport.hpp>
+#ifndef DHIS2_DETAIL_HTTP_TRANSPORT_HPP
+#define DHIS2_DETAIL_HTTP_TRANSPORT_HPP
+
+// The Client's transport: a bounded pool of keep-alive httplib connections to one origin, with
+// explicit timeouts (per request where it says so), TLS settings, a response size cap, one
+// silent retry when a reused keep-alive socket turns out to be stale, and cancellation that
+// reaches a request while it connects, sends or waits. Thread-safe. No httplib type shows here:
+// only its definitions (<dhis2/impl/http_transport.ipp>) include <httplib.h>, so that a
+// compiled-mode user's files never compile it.
+
+// #include <dhis2/client_options.hpp>
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/detail/transport.hpp>
+// #include <dhis2/detail/url.hpp>
+
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dhis2 {
+namespace detail {
+
+class ConnectionPool final : public Transport {
+ public:
+  ConnectionPool(Url origin, ClientOptions options);
+  ~ConnectionPool() override;
+
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // Sends one request on a pooled connection, waiting for a free one when all `pool_size` are
+  // busy. Never throws for a network failure: the result says what happened.
+  HttpResult send(const HttpRequest& request) override;
+
+  // Closes every connection; in-flight, blocked and later sends fail with TransportFailure::Closed.
+  void close() override;
+
+ private:
+  struct Connection;  // one httplib client and its socket; defined with the definitions
+
+  std::unique_ptr<Connection> checkout(const CancellationToken* cancellation);
+  bool is_closed();
+  void checkin(std::unique_ptr<Connection> connection);
+  std::unique_ptr<Connection> make_connection() const;
+  HttpResult send_on(Connection& connection, const HttpRequest& request) const;
+  static HttpResult closed_result();
+  static HttpResult cancelled_result();
+
+  Url origin_;
+  const ClientOptions options_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  std::vector<Connection*> busy_;  // checked out; close() stops them
+  std::size_t open_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace detail
+}  // namespace dhis2
+
+// definitions of <dhis2/detail/http_transport.hpp>: <dhis2/impl/http_transport.ipp>, at the end of this file
+
+#endif  // DHIS2_DETAIL_HTTP_TRANSPORT_HPP
+// end of <dhis2/detail/http_transport.hpp>
 
 // ---- definitions: every translation unit in header-only mode, or the one
 // ---- implementation file in compiled mode (include/dhis2/detail/config.hpp)
@@ -4029,707 +4452,102 @@ DHIS2CPP_INLINE BearerAuth BearerAuth::fixed(std::string token) {
 
 #endif  // DHIS2_IMPL_AUTH_IPP
 // end of <dhis2/impl/auth.ipp>
-// #include <dhis2/impl/url.ipp>
-#ifndef DHIS2_IMPL_URL_IPP
-#define DHIS2_IMPL_URL_IPP
+// #include <dhis2/impl/cancellation.ipp>
+#ifndef DHIS2_IMPL_CANCELLATION_IPP
+#define DHIS2_IMPL_CANCELLATION_IPP
 
-// Definitions of <dhis2/detail/url.hpp>.
+// Definitions of <dhis2/cancellation.hpp>.
 
-// #include <dhis2/detail/url.hpp>
+// #include <dhis2/cancellation.hpp>
 
-// #include <dhis2/detail/ascii.hpp>
-// #include <dhis2/errors.hpp>
-
-#include <algorithm>
-#include <cctype>
-#include <cstddef>
-#include <optional>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
 
 namespace dhis2 {
-namespace detail {
 
-DHIS2CPP_INLINE std::string Url::origin() const {
-  return scheme + "://" + host + (default_port() ? "" : ":" + std::to_string(port));
-}
-
-DHIS2CPP_INLINE bool Url::same_origin(const Url& other) const {
-  return scheme == other.scheme && port == other.port && detail::to_lower(host) == detail::to_lower(other.host);
-}
-
-DHIS2CPP_INLINE std::optional<Url> try_parse_url(const std::string& text, const char* what, std::string* problem) {
-  const auto fail = [&](const std::string& why) -> std::optional<Url> {
-    if (problem != nullptr) {
-      *problem = std::string("invalid ") + what + " \"" + text + "\": " + why +
-                 "; expected http(s)://host[:port][/context], e.g. https://play.dhis2.org/dev";
-    }
-    return std::nullopt;
-  };
-  const auto credentials = [&]() -> std::optional<Url> {
-    if (problem != nullptr) {
-      *problem = std::string("invalid ") + what +
-                 ": it contains credentials (user@host); pass them as BasicAuth or TokenAuth instead";
-    }
-    return std::nullopt;
-  };
-  // Any '@' is refused as credentials before anything quotes the text: a password holding '/',
-  // '?' or '#' does not even parse as user:password@host, yet it must not be echoed either.
-  if (text.find('@') != std::string::npos) {
-    return credentials();
-  }
-  for (char c : text) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) {
-      return fail("it contains a space or a control character (percent-encode a space in a path as %20)");
-    }
-  }
-  Url url;
-  const auto scheme_end = text.find("://");
-  if (scheme_end == std::string::npos) return fail("it has no scheme");
-  url.scheme = detail::to_lower(text.substr(0, scheme_end));
-  if (url.scheme != "http" && url.scheme != "https") return fail("the scheme must be http or https");
-  std::string rest = text.substr(scheme_end + 3);
-  const auto path_start = rest.find_first_of("/?#");
-  std::string authority = rest.substr(0, path_start);
-  std::string path = path_start == std::string::npos ? "" : rest.substr(path_start);
-  if (authority.find('@') != std::string::npos) {
-    return credentials();
-  }
-  if (path.find_first_of("?#") != std::string::npos) return fail("a base URL has no query or fragment");
-  std::string port_text;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string::npos) return fail("the IPv6 address has no closing ']'");
-    url.host = authority.substr(0, close + 1);
-    const std::string after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return fail("unexpected text after the IPv6 address");
-      port_text = after.substr(1);
-    }
-  } else {
-    const auto colon = authority.rfind(':');
-    url.host = authority.substr(0, colon);
-    if (colon != std::string::npos) port_text = authority.substr(colon + 1);
-  }
-  if (url.host.empty() || url.host == "[]") return fail("it has no host");
-  for (char c : url.host) {
-    if (std::isspace(static_cast<unsigned char>(c))) return fail("the host contains a space");
-  }
-  if (!port_text.empty() || (authority.size() && authority.back() == ':')) {
-    if (port_text.empty() || port_text.size() > 5) return fail("the port must be a number from 1 to 65535");
-    for (char c : port_text) {
-      if (!std::isdigit(static_cast<unsigned char>(c))) return fail("the port must be a number from 1 to 65535");
-    }
-    url.port = std::stoi(port_text);
-    if (url.port < 1 || url.port > 65535) return fail("the port must be a number from 1 to 65535");
-  } else {
-    url.port = url.scheme == "https" ? 443 : 80;
-  }
-  while (!path.empty() && path.back() == '/') path.pop_back();
-  // A base URL that already ends in /api is the same server: the client adds /api itself.
-  if (path.size() >= 4 && path.compare(path.size() - 4, 4, "/api") == 0) path.resize(path.size() - 4);
-  url.path = path;
-  return url;
-}
-
-DHIS2CPP_INLINE Url parse_url(const std::string& text, const char* what) {
-  std::string problem;
-  auto url = try_parse_url(text, what, &problem);
-  if (!url) throw UsageError(problem);
-  return *url;
-}
-
-DHIS2CPP_INLINE std::string percent_encode(std::string_view text) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 0xF]);
-    }
-  }
-  return out;
-}
-
-DHIS2CPP_INLINE std::string encode_query(const Query& query) {
-  std::string out;
-  for (const auto& [key, value] : query) {
-    if (!out.empty()) out += '&';
-    out += percent_encode(key);
-    out += '=';
-    out += percent_encode(value);
-  }
-  return out;
-}
-
-DHIS2CPP_INLINE std::string api_target(const std::string& context_path, std::string path, const Query& query) {
-  // Any "scheme://" prefix, in any case ("HTTPS://host/..." is a URL too, RFC 3986 §3.1).
-  const auto scheme_end = path.find("://");
-  const auto not_scheme = [](unsigned char c) { return !std::isalnum(c) && c != '+' && c != '-' && c != '.'; };
-  if (scheme_end != std::string::npos && scheme_end > 0 && std::isalpha(static_cast<unsigned char>(path[0])) &&
-      std::none_of(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(scheme_end), not_scheme)) {
-    // Quote only the scheme: the rest of a URL may carry credentials.
-    throw UsageError("a request path is relative to the base URL (e.g. \"system/info\"), not a URL (it starts with \"" +
-                     path.substr(0, scheme_end) + "://\")");
-  }
-  while (!path.empty() && path.front() == '/') path.erase(path.begin());
-  if (path == "api" || path.rfind("api/", 0) == 0 || path.rfind("api?", 0) == 0) path.erase(0, 3);
-  if (!path.empty() && path.front() != '/' && path.front() != '?') path.insert(path.begin(), '/');
-  std::string target = context_path + "/api" + path;
-  if (!query.empty()) target += (target.find('?') == std::string::npos ? "?" : "&") + encode_query(query);
-  return target;
-}
-
-}  // namespace detail
-}  // namespace dhis2
-
-#endif  // DHIS2_IMPL_URL_IPP
-// end of <dhis2/impl/url.ipp>
-// #include <dhis2/impl/http_transport.ipp>
-#ifndef DHIS2_IMPL_HTTP_TRANSPORT_IPP
-#define DHIS2_IMPL_HTTP_TRANSPORT_IPP
-
-// Definitions of <dhis2/detail/http_transport.hpp>; the only file of the library that includes
-// <httplib.h> (and through it OpenSSL).
-//
-// cpp-httplib 0.11.4 traps handled here: its default read timeout is 5 s (always set ours); it
-// has no response size cap (count in the content receiver and stop by returning false: throwing
-// from a callback corrupts the client); a stale HTTPS keep-alive socket fails the next request
-// with a Read error.
-
-// #include <dhis2/detail/http_transport.hpp>
-
-#include <algorithm>
-#include <chrono>
-#include <cstdint>
-#include <cstdlib>
-
-#include <netdb.h>
-#include <sys/socket.h>
-
-#include <httplib.h>
-
-namespace dhis2 {
-namespace detail {
-
-struct ConnectionPool::Connection {
-  std::unique_ptr<httplib::Client> client;
-  bool used = false;  // has served a response on its current socket
+struct CancellationToken::State {
+  std::atomic<bool> cancelled{false};
+  std::mutex mutex;
+  std::condition_variable done;  // a callback finished
+  std::map<std::uint64_t, std::function<void()>> callbacks;
+  std::uint64_t next_id = 1;
+  std::uint64_t running = 0;  // the id of the callback cancel() runs now, or 0
+  std::thread::id runner;     // the thread that runs it
 };
 
-DHIS2CPP_INLINE TransportErrorKind transport_error_kind(TransportFailure failure) noexcept {
-  switch (failure) {
-    case TransportFailure::Connect: return TransportErrorKind::Connect;
-    case TransportFailure::Dns: return TransportErrorKind::Dns;
-    case TransportFailure::Timeout: return TransportErrorKind::Timeout;
-    case TransportFailure::Tls: return TransportErrorKind::Tls;
-    case TransportFailure::Read:
-    case TransportFailure::Write: return TransportErrorKind::ConnectionClosed;
-    case TransportFailure::TooLarge: return TransportErrorKind::ResponseTooLarge;
-    case TransportFailure::None:
-    case TransportFailure::Closed:
-    case TransportFailure::Other: break;
-  }
-  return TransportErrorKind::Other;
-}
+DHIS2CPP_INLINE CancellationToken::CancellationToken() : state_(std::make_shared<State>()) {}
 
-namespace http_transport {
-
-// After a failed connect: whether the host name itself does not resolve (a literal address
-// always "resolves"). Asked only after a failure, so a working connection never pays for it.
-DHIS2CPP_INLINE bool name_does_not_resolve(const std::string& host) {
-  std::string name = host;
-  if (name.size() >= 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &found);
-  if (found != nullptr) ::freeaddrinfo(found);
-  return rc == EAI_NONAME || rc == EAI_AGAIN || rc == EAI_FAIL
-#ifdef EAI_NODATA
-         || rc == EAI_NODATA
-#endif
-      ;
-}
-
-DHIS2CPP_INLINE TransportFailure classify(httplib::Error error) {
-  switch (error) {
-    case httplib::Error::Connection: return TransportFailure::Connect;
-    case httplib::Error::ConnectionTimeout: return TransportFailure::Timeout;
-    case httplib::Error::Read: return TransportFailure::Read;
-    case httplib::Error::Write: return TransportFailure::Write;
-    case httplib::Error::SSLConnection:
-    case httplib::Error::SSLLoadingCerts:
-    case httplib::Error::SSLServerVerification: return TransportFailure::Tls;
-    default: return TransportFailure::Other;
-  }
-}
-
-DHIS2CPP_INLINE std::string describe(httplib::Error error, const httplib::Client& client, const Url& origin,
-                                     const ClientOptions& options) {
-  switch (error) {
-    case httplib::Error::Connection:
-      return "cannot connect to " + origin.origin() + " (refused or unreachable)";
-    case httplib::Error::ConnectionTimeout:
-      return "connecting to " + origin.origin() + " timed out";
-    case httplib::Error::Read:
-      return "the connection to " + origin.origin() + " failed or timed out while reading the response";
-    case httplib::Error::Write:
-      return "the connection to " + origin.origin() + " failed while sending the request";
-    case httplib::Error::SSLServerVerification: {
-      const long code = client.get_openssl_verify_result();
-      std::string why = code != X509_V_OK ? X509_verify_cert_error_string(code) : "the certificate does not name this host";
-      return "TLS verification of " + origin.origin() + " failed (" + why +
-             "); if the server uses a private CA, pass its certificate with ClientOptions::ca_cert_path";
+DHIS2CPP_INLINE void CancellationToken::cancel() noexcept {
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  if (state_->cancelled.exchange(true)) return;
+  state_->runner = std::this_thread::get_id();
+  // One at a time, without the lock: a callback may take other locks. A Registration destroyed
+  // meanwhile waits for its callback to finish (or is skipped if it has not started).
+  while (!state_->callbacks.empty()) {
+    auto it = state_->callbacks.begin();
+    const std::uint64_t id = it->first;
+    std::function<void()> callback = std::move(it->second);
+    state_->callbacks.erase(it);
+    state_->running = id;
+    lock.unlock();
+    try {
+      callback();
+    } catch (...) {
+      // A cancel callback must not throw; one that does cannot stop the others.
     }
-    case httplib::Error::SSLLoadingCerts:
-      return "cannot load the CA certificates" +
-             (options.ca_cert_path.empty() ? std::string(" of the system store") : " from " + options.ca_cert_path);
-    case httplib::Error::SSLConnection:
-      return "the TLS handshake with " + origin.origin() + " failed";
-    default:
-      return "the request to " + origin.origin() + " failed (" + httplib::to_string(error) + ")";
+    lock.lock();
+    state_->running = 0;
+    state_->done.notify_all();
   }
 }
 
-}  // namespace http_transport
+DHIS2CPP_INLINE bool CancellationToken::cancelled() const noexcept { return state_->cancelled.load(); }
 
-DHIS2CPP_INLINE ConnectionPool::ConnectionPool(Url origin, const ClientOptions& options)
-    : origin_(std::move(origin)), options_(options) {}
-
-DHIS2CPP_INLINE ConnectionPool::~ConnectionPool() = default;
-
-DHIS2CPP_INLINE HttpResult ConnectionPool::send(const HttpRequest& request) {
-  std::unique_ptr<Connection> connection = checkout();
-  if (!connection) return closed_result();
-  HttpResult result = send_on(*connection, request);
-  if (request.idempotent && connection->used &&
-      (result.failure == TransportFailure::Read || result.failure == TransportFailure::Write) && !is_closed()) {
-    // The server closed this keep-alive socket while it sat in the pool: once, on a new socket.
-    connection->client->stop();
-    connection->used = false;
-    result = send_on(*connection, request);
-  }
-  connection->used = result.failure == TransportFailure::None;
-  if (!connection->used) connection->client->stop();
-  // A failure after close() is close() shutting the socket of this request in flight.
-  const bool closed = result.failure != TransportFailure::None && is_closed();
-  checkin(std::move(connection));
-  return closed ? closed_result() : result;
-}
-
-DHIS2CPP_INLINE void ConnectionPool::close() {
-  std::vector<std::unique_ptr<Connection>> idle;
+DHIS2CPP_INLINE CancellationToken::Registration CancellationToken::on_cancel(std::function<void()> callback) const {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    closed_ = true;
-    idle.swap(idle_);
-    // httplib's stop() only shuts the socket of a request in flight: that request then fails.
-    for (Connection* c : busy_) c->client->stop();
-  }
-  available_.notify_all();
-  for (auto& c : idle) c->client->stop();
-}
-
-DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::checkout() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  available_.wait(lock, [this] { return closed_ || !idle_.empty() || open_ < std::max<std::size_t>(1, options_.pool_size); });
-  if (closed_) return nullptr;
-  if (!idle_.empty()) {
-    auto c = std::move(idle_.back());
-    idle_.pop_back();
-    busy_.push_back(c.get());
-    return c;
-  }
-  ++open_;
-  lock.unlock();
-  auto c = make_connection();
-  lock.lock();
-  if (closed_) {
-    --open_;
-    return nullptr;
-  }
-  busy_.push_back(c.get());
-  return c;
-}
-
-DHIS2CPP_INLINE bool ConnectionPool::is_closed() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return closed_;
-}
-
-DHIS2CPP_INLINE void ConnectionPool::checkin(std::unique_ptr<Connection> connection) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    busy_.erase(std::remove(busy_.begin(), busy_.end(), connection.get()), busy_.end());
-    if (!closed_) {
-      idle_.push_back(std::move(connection));
-    } else {
-      connection->client->stop();
-      --open_;
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    if (!state_->cancelled.load()) {
+      const std::uint64_t id = state_->next_id++;
+      state_->callbacks.emplace(id, std::move(callback));
+      return Registration(state_, id);
     }
   }
-  available_.notify_one();
+  callback();
+  return Registration();
 }
 
-DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::make_connection() const {
-  auto connection = std::make_unique<Connection>();
-  connection->client = std::make_unique<httplib::Client>(origin_.origin());
-  httplib::Client& client = *connection->client;
-  const auto to_timeval = [](std::chrono::milliseconds d) {
-    return std::make_pair(static_cast<time_t>(d.count() / 1000), static_cast<time_t>((d.count() % 1000) * 1000));
-  };
-  const auto connect = to_timeval(options_.connect_timeout);
-  const auto io = to_timeval(options_.timeout);
-  client.set_connection_timeout(connect.first, connect.second);
-  client.set_read_timeout(io.first, io.second);
-  client.set_write_timeout(io.first, io.second);
-  client.set_keep_alive(true);
-  client.set_tcp_nodelay(true);  // otherwise Nagle delays each small request by ~40 ms
-  client.set_follow_location(false);  // credentials never follow a redirect
-  if (origin_.scheme == "https") {
-    client.enable_server_certificate_verification(options_.verify_tls);
-    if (!options_.ca_cert_path.empty()) client.set_ca_cert_path(options_.ca_cert_path);
+DHIS2CPP_INLINE CancellationToken::Registration::Registration(Registration&& other) noexcept
+    : state_(std::move(other.state_)), id_(other.id_) {
+  other.id_ = 0;
+}
+
+DHIS2CPP_INLINE CancellationToken::Registration& CancellationToken::Registration::operator=(Registration&& other) noexcept {
+  if (this != &other) {
+    Registration gone(std::move(*this));
+    state_ = std::move(other.state_);
+    id_ = other.id_;
+    other.id_ = 0;
   }
-  return connection;
+  return *this;
 }
 
-DHIS2CPP_INLINE HttpResult ConnectionPool::send_on(Connection& connection, const HttpRequest& request) const {
-  HttpResult result;
-  httplib::Request req;
-  req.method = request.method;
-  req.path = request.target;
-  for (const auto& h : request.headers) req.headers.emplace(h.first, h.second);
-  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
-    req.body = request.body;
-    if (!request.content_type.empty()) req.headers.emplace("Content-Type", request.content_type);
+DHIS2CPP_INLINE CancellationToken::Registration::~Registration() {
+  if (!state_ || id_ == 0) return;
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  state_->callbacks.erase(id_);
+  // A callback that runs on this very thread (it destroys its own registration) cannot be waited for.
+  if (state_->runner != std::this_thread::get_id()) {
+    state_->done.wait(lock, [this] { return state_->running != id_; });
   }
-  const std::size_t cap = options_.max_response_bytes;
-  bool too_large = false;
-  std::string body;
-  // httplib reports a read timeout as a Read error, as it does a closed socket; the time since
-  // the last byte tells them apart (a stale socket fails at once).
-  auto last_progress = std::chrono::steady_clock::now();
-  req.response_handler = [&](const httplib::Response& head) {
-    last_progress = std::chrono::steady_clock::now();
-    const auto length = head.get_header_value("Content-Length");
-    if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > cap) {
-      too_large = true;
-      return false;
-    }
-    return true;
-  };
-  req.content_receiver = [&](const char* data, std::size_t size, std::uint64_t, std::uint64_t) {
-    last_progress = std::chrono::steady_clock::now();
-    if (body.size() + size > cap) {
-      too_large = true;
-      return false;
-    }
-    body.append(data, size);
-    return true;
-  };
-  httplib::Response res;
-  httplib::Error error = httplib::Error::Success;
-  const bool sent = connection.client->send(req, res, error);
-  if (too_large) {
-    result.failure = TransportFailure::TooLarge;
-    result.error = "the response is larger than the " + std::to_string(cap) + "-byte cap";
-    return result;
-  }
-  if (!sent || error != httplib::Error::Success) {
-    result.failure = http_transport::classify(error);
-    result.error = http_transport::describe(error, *connection.client, origin_, options_);
-    if (result.failure == TransportFailure::Connect && http_transport::name_does_not_resolve(origin_.host)) {
-      result.failure = TransportFailure::Dns;
-      result.error = "cannot connect to " + origin_.origin() + ": the host name " + origin_.host +
-                     " does not resolve (check the spelling, the DNS settings, or the network)";
-    }
-    if ((error == httplib::Error::Read || error == httplib::Error::Write) &&
-        std::chrono::steady_clock::now() - last_progress >= options_.timeout) {
-      result.failure = TransportFailure::Timeout;
-      result.error = std::string(error == httplib::Error::Read ? "reading the response from " : "sending the request to ") +
-                     origin_.origin() + " timed out";
-    }
-    return result;
-  }
-  result.response.status = res.status;
-  for (const auto& h : res.headers) result.response.headers.emplace_back(h.first, h.second);
-  result.response.body = std::move(body);
-  return result;
-}
-
-DHIS2CPP_INLINE HttpResult ConnectionPool::closed_result() {
-  HttpResult result;
-  result.failure = TransportFailure::Closed;
-  result.error = "the client is closed";
-  return result;
-}
-
-}  // namespace detail
-}  // namespace dhis2
-
-#endif  // DHIS2_IMPL_HTTP_TRANSPORT_IPP
-// end of <dhis2/impl/http_transport.ipp>
-// #include <dhis2/impl/system_api.ipp>
-#ifndef DHIS2_IMPL_SYSTEM_API_IPP
-#define DHIS2_IMPL_SYSTEM_API_IPP
-
-// Definitions of <dhis2/system_api.hpp>, and of Client::system() and Client::prime_system_info()
-// (declared in <dhis2/client.hpp>).
-
-// #include <dhis2/system_api.hpp>
-
-// #include <dhis2/errors.hpp>
-
-namespace dhis2 {
-
-DHIS2CPP_INLINE nlohmann::json SystemApi::info() {
-  client_.ensure_connected();  // the handshake primes the cache
-  return cached("info", [this] { return client_.get_raw("system/info"); });
-}
-
-DHIS2CPP_INLINE std::optional<nlohmann::json> SystemApi::setting(const std::string& key) {
-  if (key.empty()) throw UsageError("SystemApi::setting: the key is empty");
-  const auto answer = cached("setting:" + key, [this, &key] { return client_.get_raw("systemSettings/" + key); });
-  // {"<key>": value}, value null when absent (SystemSettingController).
-  if (!answer.is_object()) return std::nullopt;
-  const auto it = answer.find(key);
-  if (it == answer.end() || it->is_null()) return std::nullopt;
-  return *it;
-}
-
-DHIS2CPP_INLINE std::string SystemApi::default_category_combo_uid() {
-  const auto answer = cached("default_category_combo", [this] {
-    return client_.get_raw("categoryCombos", {{"filter", "name:eq:default"}, {"fields", "id"}, {"paging", "false"}});
-  });
-  const auto list = answer.is_object() ? answer.find("categoryCombos") : answer.end();
-  if (!answer.is_object() || list == answer.end() || !list->is_array() || list->empty() || !(*list)[0].contains("id")) {
-    throw UnexpectedResponseError("GET /api/categoryCombos: the server lists no \"default\" category combination");
-  }
-  return (*list)[0]["id"].get<std::string>();
-}
-
-DHIS2CPP_INLINE void SystemApi::invalidate() {
-  std::lock_guard<std::mutex> lock(client_.cache_mutex_);
-  client_.cache_.clear();
-}
-
-// Members of Client (<dhis2/client.hpp>), defined here where SystemApi is complete.
-DHIS2CPP_INLINE SystemApi Client::system() { return SystemApi(*this); }
-
-DHIS2CPP_INLINE void Client::prime_system_info(const nlohmann::json& info) {
-  if (options_.system_cache_ttl.count() == 0) return;
-  std::lock_guard<std::mutex> lock(cache_mutex_);
-  auto& entry = cache_["info"];
-  entry.value = info;
-  entry.loading.reset();
-  entry.expires = std::chrono::steady_clock::now() + options_.system_cache_ttl;
 }
 
 }  // namespace dhis2
 
-#endif  // DHIS2_IMPL_SYSTEM_API_IPP
-// end of <dhis2/impl/system_api.ipp>
-// #include <dhis2/impl/jobs_api.ipp>
-#ifndef DHIS2_IMPL_JOBS_API_IPP
-#define DHIS2_IMPL_JOBS_API_IPP
-
-// Definitions of <dhis2/jobs_api.hpp>, and of Client::jobs() (declared in <dhis2/client.hpp>).
-
-// #include <dhis2/jobs_api.hpp>
-
-// #include <dhis2/response.hpp>
-// #include <dhis2/server_version.hpp>
-// #include <dhis2/web_message.hpp>
-
-#include <chrono>
-#include <utility>
-
-namespace dhis2 {
-
-DHIS2CPP_INLINE TaskRef JobsApi::start_analytics(const AnalyticsOptions& options) {
-  Query query;
-  const std::pair<bool, const char*> flags[] = {
-      {options.skip_resource_tables, "skipResourceTables"}, {options.skip_aggregate, "skipAggregate"},
-      {options.skip_events, "skipEvents"},                  {options.skip_enrollment, "skipEnrollment"},
-      {options.skip_tracked_entities, "skipTrackedEntities"},
-      {options.skip_org_unit_ownership, "skipOrgUnitOwnership"}, {options.skip_outliers, "skipOutliers"}};
-  for (const auto& f : flags) {
-    if (f.first) query.emplace_back(f.second, "true");
-  }
-  if (options.last_years) {
-    if (*options.last_years < 1) throw UsageError("AnalyticsOptions::last_years must be at least 1");
-    query.emplace_back("lastYears", std::to_string(*options.last_years));
-  }
-  return kick_off("resourceTables/analytics", query, {}, {}, options.attach_if_running, "ANALYTICS_TABLE");
-}
-
-DHIS2CPP_INLINE TaskRef JobsApi::start_resource_tables(bool attach_if_running) {
-  return kick_off("resourceTables", {}, {}, {}, attach_if_running, "RESOURCE_TABLE");
-}
-
-DHIS2CPP_INLINE TaskRef JobsApi::start_monitoring(bool attach_if_running) {
-  return kick_off("resourceTables/monitoring", {}, {}, {}, attach_if_running, "MONITORING");
-}
-
-DHIS2CPP_INLINE TaskRef JobsApi::start_predictions(const PredictionOptions& options) {
-  if (options.start_date.empty() || options.end_date.empty()) {
-    throw UsageError("PredictionOptions: start_date and end_date are required (yyyy-MM-dd)");
-  }
-  Query query = {{"startDate", options.start_date}, {"endDate", options.end_date}, {"async", "true"}};
-  for (const auto& p : options.predictors) query.emplace_back("predictor", p);
-  for (const auto& g : options.predictor_groups) query.emplace_back("predictorGroup", g);
-  return kick_off("predictions", query, {}, {}, false, "PREDICTOR");
-}
-
-DHIS2CPP_INLINE TaskRef JobsApi::start_data_integrity(const DataIntegrityOptions& options) {
-  Query query;
-  std::string checks;
-  for (const auto& c : options.checks) checks += (checks.empty() ? "" : ",") + c;
-  if (!checks.empty()) query.emplace_back("checks", checks);
-  const char* type = options.details ? "DATA_INTEGRITY_DETAILS" : "DATA_INTEGRITY";
-  return kick_off(options.details ? "dataIntegrity/details" : "dataIntegrity/summary", query, {}, {},
-                  options.attach_if_running, type);
-}
-
-DHIS2CPP_INLINE TaskRef JobsApi::import_metadata_async(const nlohmann::json& payload, Query params) {
-  params.emplace_back("async", "true");
-  return kick_off("metadata", params, payload.dump(), "application/json", false, "");
-}
-
-DHIS2CPP_INLINE TaskRef JobsApi::import_data_values_async(const std::string& payload, const std::string& content_type,
-                                                          Query params) {
-  params.emplace_back("async", "true");
-  return kick_off("dataValueSets", params, payload, content_type, false, "");
-}
-DHIS2CPP_INLINE TaskRef JobsApi::import_data_values_async(const nlohmann::json& payload, Query params) {
-  return import_data_values_async(payload.dump(), "application/json", std::move(params));
-}
-
-DHIS2CPP_INLINE TaskRef JobsApi::import_tracker_async(const nlohmann::json& payload, Query params) {
-  params.emplace_back("async", "true");
-  const auto before = server_now();
-  TaskRef ref = kick_off("tracker", params, payload.dump(), "application/json", false, "");
-  if (!ref.kickoff) ref.kickoff = before;
-  return ref;
-}
-
-DHIS2CPP_INLINE TaskRef JobsApi::execute(const std::string& uid) {
-  nlohmann::json row;
-  try {
-    row = client_.get_raw("jobConfigurations/" + uid, {{"fields", "id,jobType,lastFinished"}});
-  } catch (const ApiError& e) {
-    if (e.status() != 404) throw;
-    // Unknown uid: let /execute give the server's own answer (404 on 2.41+, E7006 before).
-    execute_post(uid);
-    throw;
-  }
-  if (!row.is_object() || !row.contains("jobType") || !row["jobType"].is_string()) {
-    throw UnexpectedResponseError("GET /api/jobConfigurations/" + uid + ": the job row has no jobType");
-  }
-  TaskRef ref{row["jobType"].get<std::string>(), uid};
-  if (row.contains("lastFinished") && row["lastFinished"].is_string()) {
-    if (const auto previous_end = parse_local_time(row["lastFinished"].get<std::string>())) {
-      ref.kickoff = *previous_end + std::chrono::milliseconds(1);
-    }
-  }
-  if (!ref.kickoff) ref.kickoff = server_now();
-  execute_post(uid);
-  return ref;
-}
-
-DHIS2CPP_INLINE void JobsApi::cancel(const TaskRef& ref) {
-  const auto version = client_.known_version();
-  if (!version || *version >= ServerVersion{2, 41, 0, 0, true}) {
-    client_.post_raw("jobConfigurations/" + ref.uid + "/cancel");
-  } else {
-    client_.post_raw("scheduling/cancel/" + ref.job_type);
-  }
-}
-
-DHIS2CPP_INLINE void JobsApi::revert(const TaskRef& ref) {
-  const auto version = client_.known_version();
-  if (version && *version < ServerVersion{2, 41, 1, 0, true}) {
-    throw UnsupportedVersionError(client_.raw_version(),
-                                  "reverting a job needs DHIS2 2.41.1 or later; this server runs " +
-                                      client_.raw_version() + ". Wait for DHIS2 to mark the job FAILED (" +
-                                      "10 minutes without a heartbeat), or restart the server");
-  }
-  const std::string path = "jobConfigurations/" + ref.uid + "/revert";
-  client_.interpret(client_.send_once("POST", path, {}, {}, {}), "POST", path);
-}
-
-DHIS2CPP_INLINE TaskRef JobsApi::kick_off(const std::string& path, const Query& query, const std::string& body,
-                                          const std::string& content_type, bool attach_if_running,
-                                          const std::string& job_type) {
-  const Response response = client_.send_once("POST", path, body, content_type, query);
-  if (response.status == 409 && attach_if_running && !job_type.empty()) {
-    const auto message = nlohmann::json::parse(response.body, nullptr, false);
-    if (message.is_object() && message.value("message", "").find("already running") != std::string::npos) {
-      if (auto running = find_running(job_type)) return *running;
-    }
-  }
-  const auto json = client_.interpret(response, "POST", path);
-  const auto envelope = WebMessage::from_json(json, "kick-off");
-  auto ref = envelope.task_ref();
-  if (!ref) {
-    throw UnexpectedResponseError("POST " + path + ": the answer names no job (no response.jobType and response.id): " +
-                                  envelope.message);
-  }
-  if (envelope.response.is_object()) {
-    const auto created = envelope.response.find("created");
-    if (created != envelope.response.end() && created->is_string()) ref->kickoff = parse_local_time(created->get<std::string>());
-  }
-  return *ref;
-}
-
-DHIS2CPP_INLINE std::optional<LocalTime> JobsApi::server_now() {
-  try {
-    const auto info = client_.get_raw("system/info", {{"fields", "serverDate"}});
-    if (info.is_object() && info.contains("serverDate") && info["serverDate"].is_string()) {
-      return parse_local_time(info["serverDate"].get<std::string>());
-    }
-  } catch (const ApiError&) {
-  } catch (const TransportError&) {
-  } catch (const UnexpectedResponseError&) {
-  }
-  return std::nullopt;
-}
-
-DHIS2CPP_INLINE void JobsApi::execute_post(const std::string& uid) {
-  const Response response = client_.send_once("POST", "jobConfigurations/" + uid + "/execute", {}, {}, {});
-  const auto report = client_.interpret(response, "POST", "jobConfigurations/" + uid + "/execute");
-  // <=2.40 answers 200 with the failure inside the ObjectReport (E7006).
-  if (report.is_object() && report.contains("errorReports") && report["errorReports"].is_array() &&
-      !report["errorReports"].empty()) {
-    const auto& first = report["errorReports"][0];
-    throw ApiError(response.status, first.value("message", "the job could not be executed"), first.value("errorCode", ""),
-                   nullptr, "POST /api/jobConfigurations/" + uid + "/execute", &response);
-  }
-}
-
-DHIS2CPP_INLINE std::optional<TaskRef> JobsApi::find_running(const std::string& job_type) {
-  const auto running = client_.get_raw("scheduling/running/" + job_type);
-  if (running.is_array()) {
-    for (const auto& process : running) {
-      if (process.is_object() && process.contains("jobId") && process["jobId"].is_string()) {
-        return TaskRef{job_type, process["jobId"].get<std::string>()};
-      }
-    }
-  }
-  return std::nullopt;
-}
-
-// A member of Client (<dhis2/client.hpp>), defined here where JobsApi is complete.
-DHIS2CPP_INLINE JobsApi Client::jobs() { return JobsApi(*this); }
-
-}  // namespace dhis2
-
-#endif  // DHIS2_IMPL_JOBS_API_IPP
-// end of <dhis2/impl/jobs_api.ipp>
+#endif  // DHIS2_IMPL_CANCELLATION_IPP
+// end of <dhis2/impl/cancellation.ipp>
 // #include <dhis2/impl/task_types.ipp>
 #ifndef DHIS2_IMPL_TASK_TYPES_IPP
 #define DHIS2_IMPL_TASK_TYPES_IPP
@@ -5097,13 +4915,1120 @@ DHIS2CPP_INLINE const std::vector<WatchRule>& watch_rules() {
 
 #endif  // DHIS2_IMPL_WATCH_RULES_IPP
 // end of <dhis2/impl/watch_rules.ipp>
+// #include <dhis2/impl/credentials.ipp>
+#ifndef DHIS2_IMPL_CREDENTIALS_IPP
+#define DHIS2_IMPL_CREDENTIALS_IPP
+
+// Definitions of <dhis2/detail/credentials.hpp>.
+
+// #include <dhis2/detail/credentials.hpp>
+
+// #include <dhis2/detail/base64.hpp>
+
+namespace dhis2 {
+namespace detail {
+
+DHIS2CPP_INLINE Credentials::Credentials(Auth auth) : auth_(std::move(auth)) {}
+
+DHIS2CPP_INLINE Credentials::Header Credentials::current() {
+  if (const auto* basic = std::get_if<BasicAuth>(&auth_)) {
+    return {"Basic " + base64_encode(basic->username + ":" + basic->password), 0};
+  }
+  if (const auto* token = std::get_if<TokenAuth>(&auth_)) return {"ApiToken " + token->token(), 0};
+  std::uint64_t generation;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    generation = generation_;
+  }
+  // Read before asking: a refresh that lands meanwhile makes a 401 of this token refresh nothing
+  // twice (refreshed() sees the newer generation).
+  return {"Bearer " + std::get<BearerAuth>(auth_).provider()(false), generation};
+}
+
+DHIS2CPP_INLINE Credentials::Header Credentials::refreshed(std::uint64_t generation) {
+  std::lock_guard<std::mutex> refresh(refresh_mutex_);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (generation_ != generation) return {"Bearer " + bearer_token_, generation_};
+  }
+  std::string token = std::get<BearerAuth>(auth_).provider()(true);
+  std::lock_guard<std::mutex> lock(mutex_);
+  bearer_token_ = std::move(token);
+  ++generation_;
+  return {"Bearer " + bearer_token_, generation_};
+}
+
+DHIS2CPP_INLINE AuthScheme Credentials::scheme() const noexcept {
+  if (std::holds_alternative<BasicAuth>(auth_)) return AuthScheme::Basic;
+  if (std::holds_alternative<TokenAuth>(auth_)) return AuthScheme::Token;
+  return AuthScheme::Bearer;
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_CREDENTIALS_IPP
+// end of <dhis2/impl/credentials.ipp>
+// #include <dhis2/impl/transport.ipp>
+#ifndef DHIS2_IMPL_TRANSPORT_IPP
+#define DHIS2_IMPL_TRANSPORT_IPP
+
+// Definitions of <dhis2/detail/transport.hpp>.
+
+// #include <dhis2/detail/transport.hpp>
+
+namespace dhis2 {
+namespace detail {
+
+DHIS2CPP_INLINE TransportErrorKind transport_error_kind(TransportFailure failure) noexcept {
+  switch (failure) {
+    case TransportFailure::Connect: return TransportErrorKind::Connect;
+    case TransportFailure::Dns: return TransportErrorKind::Dns;
+    case TransportFailure::Timeout: return TransportErrorKind::Timeout;
+    case TransportFailure::Tls: return TransportErrorKind::Tls;
+    case TransportFailure::Read:
+    case TransportFailure::Write: return TransportErrorKind::ConnectionClosed;
+    case TransportFailure::TooLarge: return TransportErrorKind::ResponseTooLarge;
+    case TransportFailure::None:
+    case TransportFailure::Closed:
+    case TransportFailure::Cancelled:
+    case TransportFailure::Other: break;
+  }
+  return TransportErrorKind::Other;
+}
+
+DHIS2CPP_INLINE bool is_retryable(TransportFailure failure) noexcept {
+  switch (failure) {
+    case TransportFailure::Connect:
+    case TransportFailure::Dns:
+    case TransportFailure::Timeout:
+    case TransportFailure::Read:
+    case TransportFailure::Write: return true;
+    default: return false;
+  }
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_TRANSPORT_IPP
+// end of <dhis2/impl/transport.ipp>
+// #include <dhis2/impl/retry.ipp>
+#ifndef DHIS2_IMPL_RETRY_IPP
+#define DHIS2_IMPL_RETRY_IPP
+
+// Definitions of <dhis2/detail/retry.hpp>.
+
+// #include <dhis2/detail/retry.hpp>
+
+#include <time.h>
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <random>
+
+namespace dhis2 {
+namespace detail {
+
+DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> parse_retry_after(const std::string& value,
+                                                                           std::chrono::system_clock::time_point now) {
+  if (value.empty()) return std::nullopt;
+  if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+    if (value.size() > 9) return std::chrono::milliseconds::max();
+    return std::chrono::milliseconds(std::stoll(value) * 1000);
+  }
+  std::tm tm{};
+  const char* end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!end || *end != '\0') return std::nullopt;
+  const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
+  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(when - now);
+  return std::max(wait, std::chrono::milliseconds(0));
+}
+
+DHIS2CPP_INLINE void validate_retry_policy(const RetryPolicy& r, const char* where) {
+  const std::string w = where;
+  if (r.max_attempts < 1) throw UsageError(w + "::max_attempts must be at least 1");
+  if (r.base_delay.count() < 0 || r.max_delay.count() < 0) throw UsageError(w + " delays must not be negative");
+  if (!(r.backoff_factor >= 1.0)) throw UsageError(w + "::backoff_factor must be at least 1");
+  if (!(r.jitter >= 0.0 && r.jitter < 1.0)) throw UsageError(w + "::jitter must be in [0, 1)");
+}
+
+DHIS2CPP_INLINE Backoff::Backoff(std::uint64_t seed) : state_(seed) {
+  if (seed == 0) {
+    std::random_device entropy;
+    state_ = (static_cast<std::uint64_t>(entropy()) << 32) ^ entropy();
+  }
+}
+
+DHIS2CPP_INLINE double Backoff::next_unit() {
+  // splitmix64 over an atomic counter: lock-free, and plenty for spreading retries apart.
+  std::uint64_t z = state_.fetch_add(0x9E3779B97F4A7C15ull) + 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * (1.0 / 9007199254740992.0);
+}
+
+DHIS2CPP_INLINE std::chrono::milliseconds Backoff::backoff(const RetryPolicy& policy, int attempt) {
+  const double cap = static_cast<double>(policy.max_delay.count());
+  double base = static_cast<double>(policy.base_delay.count());
+  for (int i = 1; i < attempt && base < cap; ++i) base *= policy.backoff_factor;
+  base = std::min(base, cap);
+  const double jittered = base * (1.0 - policy.jitter + 2.0 * policy.jitter * next_unit());
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::min(jittered, cap)));
+}
+
+DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> Backoff::delay(const RetryPolicy& policy, const HttpResult& result,
+                                                                        int attempt) {
+  if (attempt >= policy.max_attempts) return std::nullopt;
+  if (result.failure != TransportFailure::None) {
+    if (!is_retryable(result.failure) || !policy.retry_connection_errors) return std::nullopt;
+    return backoff(policy, attempt);
+  }
+  const auto& statuses = policy.retry_statuses;
+  if (std::find(statuses.begin(), statuses.end(), result.response.status) == statuses.end()) return std::nullopt;
+  if (const auto after = parse_retry_after(result.response.header("Retry-After"), std::chrono::system_clock::now())) {
+    return std::min(*after, policy.max_delay);
+  }
+  return backoff(policy, attempt);
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_RETRY_IPP
+// end of <dhis2/impl/retry.ipp>
+// #include <dhis2/impl/pipeline.ipp>
+#ifndef DHIS2_IMPL_PIPELINE_IPP
+#define DHIS2_IMPL_PIPELINE_IPP
+
+// Definitions of <dhis2/detail/pipeline.hpp>.
+
+// #include <dhis2/detail/pipeline.hpp>
+
+// #include <dhis2/detail/ascii.hpp>
+// #include <dhis2/detail/classify.hpp>
+// #include <dhis2/errors.hpp>
+
+namespace dhis2 {
+namespace detail {
+
+DHIS2CPP_INLINE RequestPipeline::RequestPipeline(ClientOptions options, Credentials::Auth auth, std::uint64_t backoff_seed)
+    : options_(std::move(options)), credentials_(std::move(auth)), backoff_(backoff_seed) {}
+
+DHIS2CPP_INLINE std::vector<std::pair<std::string, std::string>> RequestPipeline::common_headers() const {
+  return {{"Accept", "application/json"}, {"X-Requested-With", "XMLHttpRequest"}, {"User-Agent", options_.user_agent}};
+}
+
+DHIS2CPP_INLINE Response RequestPipeline::run(Transport& transport, const Call& call) {
+  const RequestOptions* own = call.options;
+  if (own && own->timeout && own->timeout->count() <= 0) throw UsageError("RequestOptions::timeout must be positive");
+  if (own && own->retry) validate_retry_policy(*own->retry, "RequestOptions::retry");
+  const std::optional<RetryPolicy>& policy = own && own->retry ? own->retry : options_.retry;
+  const CancellationToken* token = own && own->cancellation ? &*own->cancellation : nullptr;
+  const std::optional<std::chrono::milliseconds> timeout = own ? own->timeout : std::nullopt;
+  const bool may_retry = call.retry_allowed && policy && (call.idempotent || policy->retry_non_idempotent);
+  const auto cancelled = [&call] { return CancelledError(call.method + " " + strip_query(call.url) + ": cancelled"); };
+
+  if (closed()) throw UsageError("the client is closed; create a new dhis2::Client");
+  if (token && token->cancelled()) throw cancelled();
+  Credentials::Header credential;
+  if (call.authenticate) credential = credentials_.current();
+  bool refreshed = false;
+  for (int attempt = 1;; ++attempt) {
+    HttpRequest request;
+    request.method = call.method;
+    request.target = call.target;
+    request.headers = common_headers();
+    if (call.authenticate) request.headers.emplace_back("Authorization", credential.value);
+    request.body = call.body;
+    request.content_type = call.content_type;
+    request.idempotent = call.idempotent;
+    request.timeout = timeout;
+    request.cancellation = token;
+    const auto started = std::chrono::steady_clock::now();
+    HttpResult result = transport.send(request);
+    RequestEvent event;
+    event.method = call.method;
+    event.url = call.url;
+    event.request_headers = request.headers;
+    for (auto& h : event.request_headers) h.second = redacted_header_value(h.first, h.second);
+    event.attempt = attempt;
+    event.status = result.response.status;
+    event.error = result.error;
+    event.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+
+    if (result.failure == TransportFailure::Closed) {
+      report(event);
+      throw UsageError("the client is closed; create a new dhis2::Client");
+    }
+    if (result.failure == TransportFailure::Cancelled) {
+      report(event);
+      throw cancelled();
+    }
+    if (result.failure == TransportFailure::None && result.response.status == 401 && call.authenticate &&
+        credentials_.refreshable() && !refreshed) {
+      event.will_retry = true;  // once, with a refreshed token
+      report(event);
+      refreshed = true;
+      credential = credentials_.refreshed(credential.generation);
+      --attempt;  // the refresh retry is not a retry of the policy
+      continue;
+    }
+    const auto delay = may_retry ? backoff_.delay(*policy, result, attempt) : std::nullopt;
+    event.will_retry = delay.has_value();
+    if (delay) event.retry_delay = *delay;
+    report(event);
+    if (!delay) {
+      if (result.failure != TransportFailure::None) {
+        throw transport_error(call.method, call.url, result, options_.connect_timeout, timeout.value_or(options_.timeout));
+      }
+      return std::move(result.response);
+    }
+    sleep(*delay, token);
+    if (token && token->cancelled()) throw cancelled();
+  }
+}
+
+DHIS2CPP_INLINE void RequestPipeline::close() {
+  {
+    std::lock_guard<std::mutex> lock(sleep_mutex_);
+    closed_ = true;
+  }
+  wake_.notify_all();
+}
+
+DHIS2CPP_INLINE bool RequestPipeline::closed() {
+  std::lock_guard<std::mutex> lock(sleep_mutex_);
+  return closed_;
+}
+
+DHIS2CPP_INLINE void RequestPipeline::sleep(std::chrono::milliseconds delay, const CancellationToken* cancellation) {
+  const auto registration = cancellation ? cancellation->on_cancel([this] {
+    { std::lock_guard<std::mutex> lock(sleep_mutex_); }
+    wake_.notify_all();
+  }) : CancellationToken::Registration();
+  std::unique_lock<std::mutex> lock(sleep_mutex_);
+  wake_.wait_for(lock, delay, [this, cancellation] { return closed_ || (cancellation && cancellation->cancelled()); });
+  if (closed_) throw UsageError("the client was closed while waiting to retry a request");
+}
+
+DHIS2CPP_INLINE void RequestPipeline::report(const RequestEvent& event) const {
+  if (options_.on_request) options_.on_request(event);
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_PIPELINE_IPP
+// end of <dhis2/impl/pipeline.ipp>
+// #include <dhis2/impl/system_cache.ipp>
+#ifndef DHIS2_IMPL_SYSTEM_CACHE_IPP
+#define DHIS2_IMPL_SYSTEM_CACHE_IPP
+
+// Definitions of <dhis2/detail/system_cache.hpp>.
+
+// #include <dhis2/detail/system_cache.hpp>
+
+namespace dhis2 {
+namespace detail {
+
+DHIS2CPP_INLINE nlohmann::json SystemCache::get(const std::string& key, std::chrono::seconds ttl,
+                                               const std::function<nlohmann::json()>& load) {
+  if (ttl.count() == 0) return load();
+  std::unique_lock<std::mutex> lock(mutex_);
+  auto it = entries_.find(key);
+  if (it != entries_.end()) {
+    if (const auto pending = it->second.loading) {
+      // Another thread is loading this key: share its answer, or its error (one request).
+      loaded_.wait(lock, [&pending] { return pending->done; });
+      if (pending->error) std::rethrow_exception(pending->error);
+      return pending->value;
+    }
+    if (std::chrono::steady_clock::now() < it->second.expires) return it->second.value;
+    entries_.erase(it);
+  }
+  const auto pending = std::make_shared<Load>();
+  entries_[key].loading = pending;
+  lock.unlock();
+  nlohmann::json value;
+  std::exception_ptr error;
+  try {
+    value = load();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  lock.lock();
+  pending->done = true;
+  pending->value = value;
+  pending->error = error;
+  it = entries_.find(key);
+  if (it != entries_.end() && it->second.loading == pending) {  // else clear() forgot it meanwhile
+    if (error) {
+      entries_.erase(it);  // a failure is not cached
+    } else {
+      it->second.value = value;
+      it->second.expires = std::chrono::steady_clock::now() + ttl;
+      it->second.loading.reset();
+    }
+  }
+  loaded_.notify_all();
+  lock.unlock();
+  if (error) std::rethrow_exception(error);
+  return value;
+}
+
+DHIS2CPP_INLINE void SystemCache::put(const std::string& key, nlohmann::json value, std::chrono::seconds ttl) {
+  if (ttl.count() == 0) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& entry = entries_[key];
+  entry.value = std::move(value);
+  entry.loading.reset();
+  entry.expires = std::chrono::steady_clock::now() + ttl;
+}
+
+DHIS2CPP_INLINE void SystemCache::clear() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  entries_.clear();
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_SYSTEM_CACHE_IPP
+// end of <dhis2/impl/system_cache.ipp>
+// #include <dhis2/impl/url.ipp>
+#ifndef DHIS2_IMPL_URL_IPP
+#define DHIS2_IMPL_URL_IPP
+
+// Definitions of <dhis2/detail/url.hpp>.
+
+// #include <dhis2/detail/url.hpp>
+
+// #include <dhis2/detail/ascii.hpp>
+// #include <dhis2/errors.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cstddef>
+#include <optional>
+
+namespace dhis2 {
+namespace detail {
+
+DHIS2CPP_INLINE std::string Url::origin() const {
+  return scheme + "://" + host + (default_port() ? "" : ":" + std::to_string(port));
+}
+
+DHIS2CPP_INLINE bool Url::same_origin(const Url& other) const {
+  return scheme == other.scheme && port == other.port && detail::to_lower(host) == detail::to_lower(other.host);
+}
+
+DHIS2CPP_INLINE std::optional<Url> try_parse_url(const std::string& text, const char* what, std::string* problem) {
+  const auto fail = [&](const std::string& why) -> std::optional<Url> {
+    if (problem != nullptr) {
+      *problem = std::string("invalid ") + what + " \"" + text + "\": " + why +
+                 "; expected http(s)://host[:port][/context], e.g. https://play.dhis2.org/dev";
+    }
+    return std::nullopt;
+  };
+  const auto credentials = [&]() -> std::optional<Url> {
+    if (problem != nullptr) {
+      *problem = std::string("invalid ") + what +
+                 ": it contains credentials (user@host); pass them as BasicAuth or TokenAuth instead";
+    }
+    return std::nullopt;
+  };
+  // Any '@' is refused as credentials before anything quotes the text: a password holding '/',
+  // '?' or '#' does not even parse as user:password@host, yet it must not be echoed either.
+  if (text.find('@') != std::string::npos) {
+    return credentials();
+  }
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) {
+      return fail("it contains a space or a control character (percent-encode a space in a path as %20)");
+    }
+  }
+  Url url;
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string::npos) return fail("it has no scheme");
+  url.scheme = detail::to_lower(text.substr(0, scheme_end));
+  if (url.scheme != "http" && url.scheme != "https") return fail("the scheme must be http or https");
+  std::string rest = text.substr(scheme_end + 3);
+  const auto path_start = rest.find_first_of("/?#");
+  std::string authority = rest.substr(0, path_start);
+  std::string path = path_start == std::string::npos ? "" : rest.substr(path_start);
+  if (authority.find('@') != std::string::npos) {
+    return credentials();
+  }
+  if (path.find_first_of("?#") != std::string::npos) return fail("a base URL has no query or fragment");
+  std::string port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string::npos) return fail("the IPv6 address has no closing ']'");
+    url.host = authority.substr(0, close + 1);
+    const std::string after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return fail("unexpected text after the IPv6 address");
+      port_text = after.substr(1);
+    }
+  } else {
+    const auto colon = authority.rfind(':');
+    url.host = authority.substr(0, colon);
+    if (colon != std::string::npos) port_text = authority.substr(colon + 1);
+  }
+  if (url.host.empty() || url.host == "[]") return fail("it has no host");
+  for (char c : url.host) {
+    if (std::isspace(static_cast<unsigned char>(c))) return fail("the host contains a space");
+  }
+  if (!port_text.empty() || (authority.size() && authority.back() == ':')) {
+    if (port_text.empty() || port_text.size() > 5) return fail("the port must be a number from 1 to 65535");
+    for (char c : port_text) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return fail("the port must be a number from 1 to 65535");
+    }
+    url.port = std::stoi(port_text);
+    if (url.port < 1 || url.port > 65535) return fail("the port must be a number from 1 to 65535");
+  } else {
+    url.port = url.scheme == "https" ? 443 : 80;
+  }
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  // A base URL that already ends in /api is the same server: the client adds /api itself.
+  if (path.size() >= 4 && path.compare(path.size() - 4, 4, "/api") == 0) path.resize(path.size() - 4);
+  url.path = path;
+  return url;
+}
+
+DHIS2CPP_INLINE Url parse_url(const std::string& text, const char* what) {
+  std::string problem;
+  auto url = try_parse_url(text, what, &problem);
+  if (!url) throw UsageError(problem);
+  return *url;
+}
+
+DHIS2CPP_INLINE std::string percent_encode(std::string_view text) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+DHIS2CPP_INLINE std::string encode_query(const Query& query) {
+  std::string out;
+  for (const auto& [key, value] : query) {
+    if (!out.empty()) out += '&';
+    out += percent_encode(key);
+    out += '=';
+    out += percent_encode(value);
+  }
+  return out;
+}
+
+DHIS2CPP_INLINE std::string api_target(const std::string& context_path, std::string path, const Query& query) {
+  // Any "scheme://" prefix, in any case ("HTTPS://host/..." is a URL too, RFC 3986 §3.1).
+  const auto scheme_end = path.find("://");
+  const auto not_scheme = [](unsigned char c) { return !std::isalnum(c) && c != '+' && c != '-' && c != '.'; };
+  if (scheme_end != std::string::npos && scheme_end > 0 && std::isalpha(static_cast<unsigned char>(path[0])) &&
+      std::none_of(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(scheme_end), not_scheme)) {
+    // Quote only the scheme: the rest of a URL may carry credentials.
+    throw UsageError("a request path is relative to the base URL (e.g. \"system/info\"), not a URL (it starts with \"" +
+                     path.substr(0, scheme_end) + "://\")");
+  }
+  while (!path.empty() && path.front() == '/') path.erase(path.begin());
+  if (path == "api" || path.rfind("api/", 0) == 0 || path.rfind("api?", 0) == 0) path.erase(0, 3);
+  if (!path.empty() && path.front() != '/' && path.front() != '?') path.insert(path.begin(), '/');
+  std::string target = context_path + "/api" + path;
+  if (!query.empty()) target += (target.find('?') == std::string::npos ? "?" : "&") + encode_query(query);
+  return target;
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_URL_IPP
+// end of <dhis2/impl/url.ipp>
+// #include <dhis2/impl/client_core.ipp>
+#ifndef DHIS2_IMPL_CLIENT_CORE_IPP
+#define DHIS2_IMPL_CLIENT_CORE_IPP
+
+// Definitions of <dhis2/detail/client_core.hpp>.
+
+// #include <dhis2/detail/client_core.hpp>
+
+// #include <dhis2/detail/classify.hpp>
+// #include <dhis2/detail/http_transport.hpp>
+// (inlined above, with the declarations)
+// #include <dhis2/detail/retry.hpp>
+// #include <dhis2/version.hpp>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace dhis2 {
+
+DHIS2CPP_INLINE const ServerVersion& minimum_supported_version() {
+  static const ServerVersion v{2, 38, 0, 0, true};
+  return v;
+}
+
+DHIS2CPP_INLINE const ServerVersion& first_unsupported_version() {
+  static const ServerVersion v{2, 44, 0, 0, true};
+  return v;
+}
+
+namespace detail {
+
+DHIS2CPP_INLINE ClientCore::ClientCore(std::string base_url, Credentials::Auth auth, ClientOptions options)
+    : url_(parse_url(base_url)), pipeline_(prepared(std::move(options)), std::move(auth)) {
+  const std::string& pin = pipeline_.options().version_pin;
+  if (!pin.empty()) {
+    pin_ = ServerVersion::try_parse(pin);
+    if (!pin_) {
+      throw UsageError("ClientOptions::version_pin \"" + pin + "\" is not a DHIS2 version; use e.g. \"2.41\" or \"2.41.4\"");
+    }
+    pin_has_patch_ = std::count(pin.begin(), pin.end(), '.') >= 2;
+  }
+}
+
+DHIS2CPP_INLINE ClientCore::~ClientCore() { close(); }
+
+DHIS2CPP_INLINE ClientOptions ClientCore::prepared(ClientOptions o) {
+  if (o.timeout.count() <= 0) throw UsageError("ClientOptions::timeout must be positive");
+  if (o.connect_timeout.count() <= 0) throw UsageError("ClientOptions::connect_timeout must be positive");
+  if (o.pool_size == 0) throw UsageError("ClientOptions::pool_size must be at least 1");
+  if (o.max_response_bytes == 0) throw UsageError("ClientOptions::max_response_bytes must be positive");
+  if (o.system_cache_ttl.count() < 0) throw UsageError("ClientOptions::system_cache_ttl must not be negative");
+  if (o.retry) validate_retry_policy(*o.retry);
+  if (!o.ca_cert_path.empty()) {
+    // fopen() accepts a directory on Linux; reading a byte tells (an empty file still passes).
+    std::FILE* f = std::fopen(o.ca_cert_path.c_str(), "r");
+    const bool readable = f && (std::fgetc(f) != EOF || !std::ferror(f));
+    if (f) std::fclose(f);
+    if (!readable) {
+      throw UsageError("ClientOptions::ca_cert_path: cannot read \"" + o.ca_cert_path +
+                       "\" (a PEM file of CA certificates is expected)");
+    }
+  }
+  if (o.user_agent.empty()) o.user_agent = std::string("dhis2-cpp/") + DHIS2CPP_VERSION_STRING;
+  return o;
+}
+
+// ---- the state machine -----------------------------------------------------------------------
+
+DHIS2CPP_INLINE void ClientCore::connect() {
+  if (state_.load() == ClientState::Connecting && connecting_thread_.load() == std::this_thread::get_id()) {
+    throw UsageError("the client was called from its own handshake (a ClientOptions::on_request hook?); "
+                     "a hook must not make requests with the client it observes");
+  }
+  std::lock_guard<std::mutex> lock(connect_mutex_);
+  // Every transition is a compare-and-swap: a close() from another thread always wins.
+  ClientState expected = ClientState::Unconnected;
+  if (!state_.compare_exchange_strong(expected, ClientState::Connecting)) {
+    if (expected == ClientState::Connected) return;
+    throw UsageError("Client::connect: the client is closed");
+  }
+  connecting_thread_ = std::this_thread::get_id();
+  try {
+    handshake();
+  } catch (...) {
+    connecting_thread_ = std::thread::id();
+    ClientState connecting = ClientState::Connecting;
+    state_.compare_exchange_strong(connecting, ClientState::Unconnected);
+    throw;
+  }
+  connecting_thread_ = std::thread::id();
+  ClientState connecting = ClientState::Connecting;
+  if (!state_.compare_exchange_strong(connecting, ClientState::Connected)) {
+    throw UsageError("Client::connect: the client was closed during the handshake");
+  }
+}
+
+DHIS2CPP_INLINE void ClientCore::close() {
+  if (state_.exchange(ClientState::Closed) == ClientState::Closed) return;
+  pipeline_.close();
+  std::shared_ptr<Transport> transport, probe;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    transport = transport_;
+    probe = probe_;
+  }
+  if (transport) transport->close();
+  if (probe) probe->close();
+}
+
+DHIS2CPP_INLINE void ClientCore::ensure_connected() {
+  const ClientState s = state_.load();
+  if (s == ClientState::Connected) return;
+  if (s == ClientState::Closed) throw UsageError("the client is closed; create a new dhis2::Client");
+  connect();
+}
+
+DHIS2CPP_INLINE std::string ClientCore::base_url() const { return url().str(); }
+
+DHIS2CPP_INLINE Url ClientCore::url() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return url_;
+}
+
+DHIS2CPP_INLINE std::string ClientCore::context_path() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return url_.path;
+}
+
+DHIS2CPP_INLINE std::string ClientCore::raw_version() {
+  ensure_connected();
+  if (!server_version_) {
+    throw UsageError("Client::raw_version: the server version is unknown because ClientOptions::skip_version_probe is set");
+  }
+  return raw_version_;
+}
+
+DHIS2CPP_INLINE ServerVersion ClientCore::server_version() {
+  ensure_connected();
+  if (!server_version_) {
+    throw UsageError("Client::server_version: the server version is unknown because ClientOptions::skip_version_probe "
+                     "is set; Client::known_version() asks without throwing");
+  }
+  return *server_version_;
+}
+
+DHIS2CPP_INLINE std::optional<ServerVersion> ClientCore::known_version() const noexcept {
+  // The handshake writes the version before it publishes Connected (a sequentially consistent
+  // store), so a reader that sees Connected sees the version.
+  if (state_.load() != ClientState::Connected) return std::nullopt;
+  return server_version_;
+}
+
+// ---- requests --------------------------------------------------------------------------------
+
+DHIS2CPP_INLINE Response ClientCore::send(const std::string& method, const std::string& path, const std::string& body,
+                                          const std::string& content_type, const Query& query,
+                                          const RequestOptions* options, bool retry_allowed) {
+  if (method.empty()) throw UsageError("Client::send: the method is empty");
+  ensure_connected();
+  std::shared_ptr<Transport> transport;
+  Url base;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    transport = transport_;
+    base = url_;
+  }
+  if (!transport) throw UsageError("the client is closed; create a new dhis2::Client");
+  Call call;
+  call.method = method;
+  call.target = api_target(base.path, path, query);
+  call.url = base.origin() + call.target;
+  call.body = body;
+  call.content_type = content_type;
+  call.idempotent = method == "GET" || method == "PUT" || method == "DELETE" || method == "HEAD" || method == "OPTIONS";
+  call.retry_allowed = retry_allowed;
+  call.options = options;
+  return pipeline_.run(*transport, call);
+}
+
+DHIS2CPP_INLINE nlohmann::json ClientCore::request_json(const std::string& method, const std::string& path,
+                                                        const std::string& body, const std::string& content_type,
+                                                        const Query& query, const RequestOptions* options) {
+  const Response response = send(method, path, body, content_type, query, options);
+  return classify_response(response, method, api_target(context_path(), path, query), pipeline_.auth_scheme());
+}
+
+DHIS2CPP_INLINE nlohmann::json ClientCore::interpret(const Response& response, const std::string& method,
+                                                     const std::string& path) const {
+  return classify_response(response, method, api_target(context_path(), path), pipeline_.auth_scheme());
+}
+
+DHIS2CPP_INLINE std::string ClientCore::request_name(const std::string& method, const std::string& path) const {
+  return method + " " + strip_query(api_target(context_path(), path));
+}
+
+// ---- the handshake ---------------------------------------------------------------------------
+
+DHIS2CPP_INLINE void ClientCore::handshake() {
+  const ClientOptions& options = pipeline_.options();
+  if (!options.skip_version_probe) adopt_canonical_url();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    transport_ = std::make_shared<ConnectionPool>(url_, options);
+  }
+  if (state_.load() == ClientState::Closed) transport_->close();  // a close() that came meanwhile
+  if (options.skip_version_probe) return;
+  const Url base = url();
+  Call call;
+  call.method = "GET";
+  call.target = api_target(base.path, "system/info");
+  call.url = base.origin() + call.target;
+  const nlohmann::json info =
+      classify_response(pipeline_.run(*transport_, call), "GET", call.target, pipeline_.auth_scheme());
+  if (!info.is_object() || !info.contains("version") || !info["version"].is_string()) {
+    throw UnexpectedResponseError("the server at " + base.str() + " is not a DHIS2 server: /api/system/info has no version",
+                                  200);
+  }
+  raw_version_ = info["version"].get<std::string>();
+  const auto parsed = ServerVersion::try_parse(raw_version_);
+  if (!parsed) {
+    throw UnsupportedVersionError(raw_version_, "the server reports version \"" + raw_version_ +
+                                                    "\", which is not a DHIS2 release version");
+  }
+  if (!options.allow_unsupported_version && (*parsed < minimum_supported_version() || *parsed >= first_unsupported_version())) {
+    throw UnsupportedVersionError(raw_version_, "DHIS2 " + raw_version_ +
+                                                    " is not supported (this library supports 2.38 to 2.43); set "
+                                                    "ClientOptions::allow_unsupported_version to try anyway");
+  }
+  if (pin_ && !options.allow_version_mismatch) {
+    const bool same = parsed->major == pin_->major && parsed->minor == pin_->minor &&
+                      (!pin_has_patch_ || (parsed->patch == pin_->patch && parsed->hotfix == pin_->hotfix));
+    if (!same) throw VersionPinMismatchError(options.version_pin, raw_version_);
+  }
+  server_version_ = *parsed;
+  cache_.put("info", info, options.system_cache_ttl);
+}
+
+// Follows redirects of an unauthenticated probe to find the canonical base URL (http to https, a
+// moved context path). A target on another origin is adopted only when its /api/system/info
+// answers with JSON, so an SSO login page never becomes the base URL.
+DHIS2CPP_INLINE void ClientCore::adopt_canonical_url() {
+  Url current = url();
+  for (int hop = 0; hop < 5; ++hop) {
+    const Response probe = probe_info(current);
+    const std::string location = probe.header("Location");
+    if (probe.status < 300 || probe.status > 399 || location.empty()) break;
+    const auto next = resolve_redirect(current, location);
+    if (!next) break;  // a login page or somewhere that is not an API root
+    if (!next->same_origin(current)) {
+      std::optional<Response> check;
+      try {
+        check = probe_info(*next);
+      } catch (const TransportError&) {
+        break;  // the other origin does not answer: stay
+      }
+      if (!is_json_response(*check)) break;
+    }
+    current = *next;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  url_ = current;
+}
+
+// GET {base}/api/system/info without credentials, through the pipeline (hook, retry policy,
+// close()), on a transport of its own.
+DHIS2CPP_INLINE Response ClientCore::probe_info(const Url& base) {
+  const auto probe = std::make_shared<ConnectionPool>(base, pipeline_.options());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    probe_ = probe;
+  }
+  if (state_.load() == ClientState::Closed) probe->close();
+  Call call;
+  call.method = "GET";
+  call.target = base.path + "/api/system/info";
+  call.url = base.origin() + call.target;
+  call.authenticate = false;
+  struct Forget {
+    ClientCore& core;
+    ~Forget() {
+      std::lock_guard<std::mutex> lock(core.mutex_);
+      core.probe_.reset();
+    }
+  } forget{*this};
+  return pipeline_.run(*probe, call);
+}
+
+DHIS2CPP_INLINE std::optional<Url> ClientCore::resolve_redirect(const Url& from, const std::string& location) {
+  std::string absolute = location;
+  if (absolute.rfind("http://", 0) != 0 && absolute.rfind("https://", 0) != 0) {
+    if (absolute.empty() || absolute.front() != '/') return std::nullopt;
+    absolute = from.origin() + absolute;
+  }
+  const auto query = absolute.find_first_of("?#");
+  if (query != std::string::npos) absolute.resize(query);
+  const std::string suffix = "/api/system/info";
+  if (absolute.size() < suffix.size() || absolute.compare(absolute.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return std::nullopt;
+  }
+  return try_parse_url(absolute.substr(0, absolute.size() - suffix.size()), "redirect target");
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_CLIENT_CORE_IPP
+// end of <dhis2/impl/client_core.ipp>
+// #include <dhis2/impl/system_api.ipp>
+#ifndef DHIS2_IMPL_SYSTEM_API_IPP
+#define DHIS2_IMPL_SYSTEM_API_IPP
+
+// Definitions of <dhis2/system_api.hpp>.
+
+// #include <dhis2/system_api.hpp>
+
+// #include <dhis2/client.hpp>  // detail::core_of, defined with the Client
+
+// #include <dhis2/errors.hpp>
+
+namespace dhis2 {
+
+DHIS2CPP_INLINE SystemApi::SystemApi(Client& client) : core_(detail::live_core_of(client, "SystemApi")) {}
+
+DHIS2CPP_INLINE nlohmann::json SystemApi::cached(const std::string& key, const std::function<nlohmann::json()>& load) {
+  return core_->system_cache().get(key, core_->options().system_cache_ttl, load);
+}
+
+DHIS2CPP_INLINE nlohmann::json SystemApi::info() {
+  core_->ensure_connected();  // the handshake primes the cache
+  return cached("info", [this] { return core_->get_json("system/info"); });
+}
+
+DHIS2CPP_INLINE nlohmann::json SystemApi::me() { return core_->get_json("me"); }
+
+DHIS2CPP_INLINE std::optional<nlohmann::json> SystemApi::setting(const std::string& key) {
+  if (key.empty()) throw UsageError("SystemApi::setting: the key is empty");
+  const auto answer = cached("setting:" + key, [this, &key] { return core_->get_json("systemSettings/" + key); });
+  // {"<key>": value}, value null when absent (SystemSettingController).
+  if (!answer.is_object()) return std::nullopt;
+  const auto it = answer.find(key);
+  if (it == answer.end() || it->is_null()) return std::nullopt;
+  return *it;
+}
+
+DHIS2CPP_INLINE std::string SystemApi::default_category_combo_uid() {
+  const auto answer = cached("default_category_combo", [this] {
+    return core_->get_json("categoryCombos", {{"filter", "name:eq:default"}, {"fields", "id"}, {"paging", "false"}});
+  });
+  const auto list = answer.is_object() ? answer.find("categoryCombos") : answer.end();
+  if (!answer.is_object() || list == answer.end() || !list->is_array() || list->empty() || !(*list)[0].contains("id")) {
+    throw UnexpectedResponseError("GET /api/categoryCombos: the server lists no \"default\" category combination");
+  }
+  return (*list)[0]["id"].get<std::string>();
+}
+
+DHIS2CPP_INLINE void SystemApi::invalidate() { core_->system_cache().clear(); }
+
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_SYSTEM_API_IPP
+// end of <dhis2/impl/system_api.ipp>
+// #include <dhis2/impl/jobs_api.ipp>
+#ifndef DHIS2_IMPL_JOBS_API_IPP
+#define DHIS2_IMPL_JOBS_API_IPP
+
+// Definitions of <dhis2/jobs_api.hpp>.
+
+// #include <dhis2/jobs_api.hpp>
+
+// #include <dhis2/client.hpp>  // detail::core_of, defined with the Client
+
+// #include <dhis2/response.hpp>
+// #include <dhis2/server_version.hpp>
+// #include <dhis2/web_message.hpp>
+
+#include <chrono>
+#include <utility>
+
+namespace dhis2 {
+
+DHIS2CPP_INLINE JobsApi::JobsApi(Client& client) : core_(detail::live_core_of(client, "JobsApi")) {}
+
+DHIS2CPP_INLINE TaskRef JobsApi::start_analytics(const AnalyticsOptions& options) {
+  Query query;
+  const std::pair<bool, const char*> flags[] = {
+      {options.skip_resource_tables, "skipResourceTables"}, {options.skip_aggregate, "skipAggregate"},
+      {options.skip_events, "skipEvents"},                  {options.skip_enrollment, "skipEnrollment"},
+      {options.skip_tracked_entities, "skipTrackedEntities"},
+      {options.skip_org_unit_ownership, "skipOrgUnitOwnership"}, {options.skip_outliers, "skipOutliers"}};
+  for (const auto& f : flags) {
+    if (f.first) query.emplace_back(f.second, "true");
+  }
+  if (options.last_years) {
+    if (*options.last_years < 1) throw UsageError("AnalyticsOptions::last_years must be at least 1");
+    query.emplace_back("lastYears", std::to_string(*options.last_years));
+  }
+  return kick_off("resourceTables/analytics", query, {}, {}, options.attach_if_running, "ANALYTICS_TABLE");
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::start_resource_tables(bool attach_if_running) {
+  return kick_off("resourceTables", {}, {}, {}, attach_if_running, "RESOURCE_TABLE");
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::start_monitoring(bool attach_if_running) {
+  return kick_off("resourceTables/monitoring", {}, {}, {}, attach_if_running, "MONITORING");
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::start_predictions(const PredictionOptions& options) {
+  if (options.start_date.empty() || options.end_date.empty()) {
+    throw UsageError("PredictionOptions: start_date and end_date are required (yyyy-MM-dd)");
+  }
+  Query query = {{"startDate", options.start_date}, {"endDate", options.end_date}, {"async", "true"}};
+  for (const auto& p : options.predictors) query.emplace_back("predictor", p);
+  for (const auto& g : options.predictor_groups) query.emplace_back("predictorGroup", g);
+  return kick_off("predictions", query, {}, {}, false, "PREDICTOR");
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::start_data_integrity(const DataIntegrityOptions& options) {
+  Query query;
+  std::string checks;
+  for (const auto& c : options.checks) checks += (checks.empty() ? "" : ",") + c;
+  if (!checks.empty()) query.emplace_back("checks", checks);
+  const char* type = options.details ? "DATA_INTEGRITY_DETAILS" : "DATA_INTEGRITY";
+  return kick_off(options.details ? "dataIntegrity/details" : "dataIntegrity/summary", query, {}, {},
+                  options.attach_if_running, type);
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::import_metadata_async(const nlohmann::json& payload, Query params) {
+  params.emplace_back("async", "true");
+  return kick_off("metadata", params, payload.dump(), "application/json", false, "");
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::import_data_values_async(const std::string& payload, const std::string& content_type,
+                                                          Query params) {
+  params.emplace_back("async", "true");
+  return kick_off("dataValueSets", params, payload, content_type, false, "");
+}
+DHIS2CPP_INLINE TaskRef JobsApi::import_data_values_async(const nlohmann::json& payload, Query params) {
+  return import_data_values_async(payload.dump(), "application/json", std::move(params));
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::import_tracker_async(const nlohmann::json& payload, Query params) {
+  params.emplace_back("async", "true");
+  const auto before = server_now();
+  TaskRef ref = kick_off("tracker", params, payload.dump(), "application/json", false, "");
+  if (!ref.kickoff) ref.kickoff = before;
+  return ref;
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::execute(const std::string& uid) {
+  nlohmann::json row;
+  try {
+    row = core_->get_json("jobConfigurations/" + uid, {{"fields", "id,jobType,lastFinished"}});
+  } catch (const ApiError& e) {
+    if (e.status() != 404) throw;
+    // Unknown uid: let /execute give the server's own answer (404 on 2.41+, E7006 before).
+    execute_post(uid);
+    // It ran after all (a configuration this user may run but not read): say so, not "404".
+    throw UnexpectedResponseError("POST /api/jobConfigurations/" + uid + "/execute started the job, but GET "
+                                  "/api/jobConfigurations/" + uid + " answered 404, so its job type is unknown; "
+                                  "find the run in /api/scheduling/running and watch it as JOB_TYPE/" + uid, 404);
+  }
+  if (!row.is_object() || !row.contains("jobType") || !row["jobType"].is_string()) {
+    throw UnexpectedResponseError("GET /api/jobConfigurations/" + uid + ": the job row has no jobType");
+  }
+  TaskRef ref{row["jobType"].get<std::string>(), uid};
+  if (row.contains("lastFinished") && row["lastFinished"].is_string()) {
+    if (const auto previous_end = parse_local_time(row["lastFinished"].get<std::string>())) {
+      ref.kickoff = *previous_end + std::chrono::milliseconds(1);
+    }
+  }
+  if (!ref.kickoff) ref.kickoff = server_now();
+  execute_post(uid);
+  return ref;
+}
+
+DHIS2CPP_INLINE void JobsApi::cancel(const TaskRef& ref) {
+  core_->ensure_connected();
+  const auto version = core_->known_version();
+  if (!version || *version >= ServerVersion{2, 41, 0, 0, true}) {
+    core_->request_json("POST", "jobConfigurations/" + ref.uid + "/cancel", {}, "application/json", {});
+  } else {
+    core_->request_json("POST", "scheduling/cancel/" + ref.job_type, {}, "application/json", {});
+  }
+}
+
+DHIS2CPP_INLINE void JobsApi::revert(const TaskRef& ref) {
+  core_->ensure_connected();
+  const auto version = core_->known_version();
+  if (version && *version < ServerVersion{2, 41, 1, 0, true}) {
+    throw UnsupportedVersionError(core_->raw_version(),
+                                  "reverting a job needs DHIS2 2.41.1 or later; this server runs " +
+                                      core_->raw_version() + ". Wait for DHIS2 to mark the job FAILED (" +
+                                      "10 minutes without a heartbeat), or restart the server");
+  }
+  const std::string path = "jobConfigurations/" + ref.uid + "/revert";
+  core_->interpret(core_->send("POST", path, {}, {}, {}, nullptr, false), "POST", path);
+}
+
+DHIS2CPP_INLINE TaskRef JobsApi::kick_off(const std::string& path, const Query& query, const std::string& body,
+                                          const std::string& content_type, bool attach_if_running,
+                                          const std::string& job_type) {
+  const Response response = core_->send("POST", path, body, content_type, query, nullptr, false);
+  if (response.status == 409 && attach_if_running && !job_type.empty()) {
+    const auto message = nlohmann::json::parse(response.body, nullptr, false);
+    if (message.is_object() && message.value("message", "").find("already running") != std::string::npos) {
+      if (auto running = find_running(job_type)) return *running;
+    }
+  }
+  const auto json = core_->interpret(response, "POST", path);
+  const auto envelope = WebMessage::from_json(json, "kick-off");
+  auto ref = envelope.task_ref();
+  if (!ref) {
+    throw UnexpectedResponseError("POST " + path + ": the answer names no job (no response.jobType and response.id): " +
+                                  envelope.message);
+  }
+  if (envelope.response.is_object()) {
+    const auto created = envelope.response.find("created");
+    if (created != envelope.response.end() && created->is_string()) ref->kickoff = parse_local_time(created->get<std::string>());
+  }
+  return *ref;
+}
+
+DHIS2CPP_INLINE std::optional<LocalTime> JobsApi::server_now() {
+  try {
+    const auto info = core_->get_json("system/info", {{"fields", "serverDate"}});
+    if (info.is_object() && info.contains("serverDate") && info["serverDate"].is_string()) {
+      return parse_local_time(info["serverDate"].get<std::string>());
+    }
+  } catch (const ApiError&) {
+  } catch (const TransportError&) {
+  } catch (const UnexpectedResponseError&) {
+  }
+  return std::nullopt;
+}
+
+DHIS2CPP_INLINE void JobsApi::execute_post(const std::string& uid) {
+  const Response response = core_->send("POST", "jobConfigurations/" + uid + "/execute", {}, {}, {}, nullptr, false);
+  const auto report = core_->interpret(response, "POST", "jobConfigurations/" + uid + "/execute");
+  // <=2.40 answers 200 with the failure inside the ObjectReport (E7006).
+  if (report.is_object() && report.contains("errorReports") && report["errorReports"].is_array() &&
+      !report["errorReports"].empty()) {
+    const auto& first = report["errorReports"][0];
+    throw ApiError(response.status, first.value("message", "the job could not be executed"), first.value("errorCode", ""),
+                   nullptr, "POST /api/jobConfigurations/" + uid + "/execute", &response);
+  }
+}
+
+DHIS2CPP_INLINE std::optional<TaskRef> JobsApi::find_running(const std::string& job_type) {
+  const auto running = core_->get_json("scheduling/running/" + job_type);
+  if (running.is_array()) {
+    for (const auto& process : running) {
+      if (process.is_object() && process.contains("jobId") && process["jobId"].is_string()) {
+        return TaskRef{job_type, process["jobId"].get<std::string>()};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_JOBS_API_IPP
+// end of <dhis2/impl/jobs_api.ipp>
 // #include <dhis2/impl/task_watcher.ipp>
 #ifndef DHIS2_IMPL_TASK_WATCHER_IPP
 #define DHIS2_IMPL_TASK_WATCHER_IPP
 
-// Definitions of <dhis2/task_watcher.hpp>, and of Client::tasks() (declared in <dhis2/client.hpp>).
+// Definitions of <dhis2/task_watcher.hpp>.
 
 // #include <dhis2/task_watcher.hpp>
+
+// #include <dhis2/client.hpp>  // detail::core_of, defined with the Client
 
 #include <algorithm>
 #include <cstdint>
@@ -5131,7 +6056,11 @@ DHIS2CPP_INLINE std::string key_hash(const std::string& text) {
 }  // namespace detail
 
 DHIS2CPP_INLINE TaskWatcher::TaskWatcher(Client& client, TaskRef ref, WatchOptions options)
-    : client_(client), ref_(std::move(ref)), options_(std::move(options)) {
+    : TaskWatcher(detail::live_core_of(client, "TaskWatcher"), std::move(ref), std::move(options)) {}
+
+DHIS2CPP_INLINE TaskWatcher::TaskWatcher(std::shared_ptr<detail::ClientCore> core, TaskRef ref, WatchOptions options)
+    : core_(std::move(core)), ref_(std::move(ref)), options_(std::move(options)) {
+  requests_.cancellation = cancel_token_;
   if (ref_.job_type.empty() || ref_.uid.empty()) throw UsageError("TaskWatcher: the task reference is empty");
   if (options_.poll_interval.count() <= 0 || options_.initial_poll_interval.count() <= 0) {
     throw UsageError("WatchOptions: poll intervals must be positive");
@@ -5168,6 +6097,15 @@ DHIS2CPP_INLINE void TaskWatcher::cancel() {
     cancelled_ = true;
   }
   cv_.notify_all();
+  cancel_token_.cancel();  // interrupts a request in flight
+}
+
+DHIS2CPP_INLINE nlohmann::json TaskWatcher::get(const std::string& path, const Query& query) {
+  try {
+    return core_->request_json("GET", path, {}, {}, query, &requests_);
+  } catch (const CancelledError&) {
+    throw TaskCancelledError("the wait for " + ref_.str() + " was cancelled");
+  }
 }
 
 DHIS2CPP_INLINE WatchPosition TaskWatcher::position() const {
@@ -5253,7 +6191,8 @@ DHIS2CPP_INLINE std::optional<TaskCompletion> TaskWatcher::run(const Callback* c
 
 DHIS2CPP_INLINE TaskWatcher::Traits TaskWatcher::traits() {
   Traits t;
-  t.version = client_.known_version();
+  core_->ensure_connected();
+  t.version = core_->known_version();
   if (!t.version) return t;
   const auto at_least = [&t](int minor, int patch) {
     return *t.version >= ServerVersion{2, minor, patch, 0, true} ? detail::Tri::Yes : detail::Tri::No;
@@ -5300,7 +6239,7 @@ DHIS2CPP_INLINE void TaskWatcher::note_job_row(const detail::JobRow& row) {
 
 DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::poll_feed() {
   try {
-    const auto body = client_.get_raw("system/tasks/" + ref_.job_type + "/" + ref_.uid);
+    const auto body = get("system/tasks/" + ref_.job_type + "/" + ref_.uid);
     if (body.is_null()) return std::vector<Notification>{};
     return notifications_from_json(body, "tasks/" + ref_.job_type + "/" + ref_.uid);
   } catch (const TransportError&) {
@@ -5498,7 +6437,7 @@ DHIS2CPP_INLINE detail::JobRow TaskWatcher::read_job_row() {
   detail::JobRow row;
   try {
     const auto body =
-        client_.get_raw("jobConfigurations/" + ref_.uid,
+        get("jobConfigurations/" + ref_.uid,
                         {{"fields", "jobStatus,lastExecutedStatus,lastExecuted,lastFinished,lastUpdated,created,"
                                     "schedulingType,enabled"}});
     if (!body.is_object()) {
@@ -5537,7 +6476,7 @@ DHIS2CPP_INLINE detail::SummaryRead TaskWatcher::read_summary() {
   detail::SummaryRead read;
   while (true) {
     try {
-      const auto body = client_.get_raw("system/taskSummaries/" + ref_.job_type + "/" + ref_.uid);
+      const auto body = get("system/taskSummaries/" + ref_.job_type + "/" + ref_.uid);
       if (!body.is_null()) return detail::SummaryRead{State::Present, body};
       read.state = State::Empty;
     } catch (const TransportError&) {
@@ -5564,7 +6503,7 @@ DHIS2CPP_INLINE detail::IntegrityRead TaskWatcher::read_integrity() {
   const bool details = ref_.job_type == "DATA_INTEGRITY_DETAILS";
   nlohmann::json body;
   try {
-    body = client_.get_raw(details ? "dataIntegrity/details" : "dataIntegrity/summary", {{"timeout", "0"}});
+    body = get(details ? "dataIntegrity/details" : "dataIntegrity/summary", {{"timeout", "0"}});
   } catch (const ApiError&) {
     return detail::IntegrityRead{State::Unavailable, nullptr};
   } catch (const TransportError&) {
@@ -5588,7 +6527,7 @@ DHIS2CPP_INLINE detail::RunningRead TaskWatcher::read_running() {
   using State = detail::RunningRead::State;
   nlohmann::json body;
   try {
-    body = client_.get_raw("scheduling/running/" + ref_.job_type);
+    body = get("scheduling/running/" + ref_.job_type);
   } catch (const ApiError&) {
     return detail::RunningRead{State::Unavailable};
   } catch (const TransportError&) {
@@ -5607,9 +6546,10 @@ DHIS2CPP_INLINE detail::RunningRead TaskWatcher::read_running() {
 
 DHIS2CPP_INLINE std::optional<JobProgress> TaskWatcher::read_server_progress() {
   try {
-    const auto body = client_.get_raw("jobConfigurations/" + ref_.uid + "/progress");
+    const auto body = get("jobConfigurations/" + ref_.uid + "/progress");
     if (!body.is_object()) return std::nullopt;  // 200 with an empty body: nothing recorded yet
     return JobProgress::from_json(body, "progress");
+  } catch (const TaskCancelledError&) {  // progress() keeps its last answer; a wait throws at its next check
   } catch (const ApiError& e) {
     if (e.status() == 403 || e.status() == 404 || e.status() == 400) progress_refused_ = true;
   } catch (const TransportError&) {
@@ -5743,10 +6683,10 @@ DHIS2CPP_INLINE TaskCompletion TasksApi::await_completion(const TaskRef& ref,
   WatchOptions options;
   options.poll_interval = poll_interval;
   options.initial_poll_interval = std::min(options.initial_poll_interval, poll_interval);
-  return TaskWatcher(client_, ref, options).wait(timeout);
+  return TaskWatcher(core_, ref, options).wait(timeout);
 }
 
-DHIS2CPP_INLINE TasksApi Client::tasks() { return TasksApi(*this); }
+DHIS2CPP_INLINE TasksApi::TasksApi(Client& client) : core_(detail::live_core_of(client, "TasksApi")) {}
 
 }  // namespace dhis2
 
@@ -5760,513 +6700,37 @@ DHIS2CPP_INLINE TasksApi Client::tasks() { return TasksApi(*this); }
 
 // #include <dhis2/client.hpp>
 
-// #include <dhis2/detail/ascii.hpp>
-// #include <dhis2/detail/base64.hpp>
-// #include <dhis2/version.hpp>
-// #include <dhis2/web_message.hpp>
-
-#include <time.h>
-
-#include <algorithm>
-#include <cctype>
-#include <cstdio>
-#include <ctime>
-#include <thread>
-
 namespace dhis2 {
 
-DHIS2CPP_INLINE const ServerVersion& minimum_supported_version() {
-  static const ServerVersion v{2, 38, 0, 0, true};
-  return v;
+DHIS2CPP_INLINE Client::Client(std::string base_url, BasicAuth auth, ClientOptions options)
+    : core_(std::make_shared<detail::ClientCore>(std::move(base_url), std::move(auth), std::move(options))) {}
+
+DHIS2CPP_INLINE Client::Client(std::string base_url, TokenAuth auth, ClientOptions options)
+    : core_(std::make_shared<detail::ClientCore>(std::move(base_url), std::move(auth), std::move(options))) {}
+
+DHIS2CPP_INLINE Client::Client(std::string base_url, BearerAuth auth, ClientOptions options)
+    : core_(std::make_shared<detail::ClientCore>(std::move(base_url), std::move(auth), std::move(options))) {}
+
+DHIS2CPP_INLINE const std::shared_ptr<detail::ClientCore>& Client::core(const char* what) const {
+  if (!core_) throw UsageError(std::string("Client::") + what + ": this Client was moved from; use the one it moved to");
+  return core_;
 }
 
-DHIS2CPP_INLINE const ServerVersion& first_unsupported_version() {
-  static const ServerVersion v{2, 44, 0, 0, true};
-  return v;
+DHIS2CPP_INLINE SystemApi Client::system() { return SystemApi(core("system")); }
+DHIS2CPP_INLINE JobsApi Client::jobs() { return JobsApi(core("jobs")); }
+DHIS2CPP_INLINE TasksApi Client::tasks() { return TasksApi(core("tasks")); }
+
+namespace detail {
+
+DHIS2CPP_INLINE std::shared_ptr<ClientCore> core_of(const Client& client) { return client.core_; }
+
+DHIS2CPP_INLINE std::shared_ptr<ClientCore> live_core_of(const Client& client, const char* what) {
+  auto core = core_of(client);
+  if (!core) throw UsageError(std::string(what) + ": the Client was moved from; pass the one it moved to");
+  return core;
 }
 
-DHIS2CPP_INLINE Client::~Client() { close(); }
-
-DHIS2CPP_INLINE void Client::connect() {
-  std::lock_guard<std::mutex> lock(connect_mutex_);
-  // Every transition is a compare-and-swap: a close() from another thread always wins.
-  State expected = State::Unconnected;
-  if (!state_.compare_exchange_strong(expected, State::Connecting)) {
-    if (expected == State::Connected) return;
-    throw UsageError("Client::connect: the client is closed");
-  }
-  try {
-    handshake();
-  } catch (...) {
-    State connecting = State::Connecting;
-    state_.compare_exchange_strong(connecting, State::Unconnected);
-    throw;
-  }
-  State connecting = State::Connecting;
-  if (!state_.compare_exchange_strong(connecting, State::Connected)) {
-    throw UsageError("Client::connect: the client was closed during the handshake");
-  }
-}
-
-DHIS2CPP_INLINE void Client::close() {
-  {
-    std::lock_guard<std::mutex> lock(sleep_mutex_);
-    if (state_ == State::Closed) return;
-    state_ = State::Closed;
-  }
-  sleep_cv_.notify_all();
-  std::shared_ptr<detail::ConnectionPool> pool;
-  {
-    std::lock_guard<std::mutex> lock(pool_mutex_);
-    pool = pool_;
-  }
-  if (pool) pool->close();
-}
-
-DHIS2CPP_INLINE std::string Client::base_url() const {
-  std::lock_guard<std::mutex> lock(pool_mutex_);
-  return url_.str();
-}
-
-DHIS2CPP_INLINE std::string Client::raw_version() {
-  ensure_connected();
-  require_version("raw_version");
-  return raw_version_;
-}
-
-DHIS2CPP_INLINE ServerVersion Client::server_version() {
-  ensure_connected();
-  require_version("server_version");
-  return *server_version_;
-}
-
-DHIS2CPP_INLINE std::optional<ServerVersion> Client::known_version() {
-  ensure_connected();
-  return server_version_;
-}
-
-DHIS2CPP_INLINE Response Client::send(const std::string& method, const std::string& path, const std::string& body,
-                                      const std::string& content_type, const Query& query) {
-  if (method.empty()) throw UsageError("Client::send: the method is empty");
-  ensure_connected();
-  const std::string target = detail::api_target(context_path(), path, query);
-  return execute(method, target, body, content_type, is_idempotent(method));
-}
-
-DHIS2CPP_INLINE Response Client::send_once(const std::string& method, const std::string& path, const std::string& body,
-                                           const std::string& content_type, const Query& query) {
-  ensure_connected();
-  const std::string target = detail::api_target(context_path(), path, query);
-  return execute(method, target, body, content_type, false, false);
-}
-
-DHIS2CPP_INLINE Client::Client(std::string base_url, Auth auth, ClientOptions options)
-    : url_(detail::parse_url(base_url)), auth_(std::move(auth)), options_(std::move(options)) {
-  validate_options();
-  if (!options_.version_pin.empty()) {
-    pin_ = ServerVersion::try_parse(options_.version_pin);
-    if (!pin_) {
-      throw UsageError("ClientOptions::version_pin \"" + options_.version_pin +
-                       "\" is not a DHIS2 version; use e.g. \"2.41\" or \"2.41.4\"");
-    }
-    pin_has_patch_ = std::count(options_.version_pin.begin(), options_.version_pin.end(), '.') >= 2;
-  }
-  if (options_.user_agent.empty()) options_.user_agent = std::string("dhis2-cpp/") + DHIS2CPP_VERSION_STRING;
-  std::random_device seed;
-  random_.seed(seed());
-}
-
-DHIS2CPP_INLINE void Client::validate_options() const {
-  if (options_.timeout.count() <= 0) throw UsageError("ClientOptions::timeout must be positive");
-  if (options_.connect_timeout.count() <= 0) throw UsageError("ClientOptions::connect_timeout must be positive");
-  if (options_.pool_size == 0) throw UsageError("ClientOptions::pool_size must be at least 1");
-  if (options_.max_response_bytes == 0) throw UsageError("ClientOptions::max_response_bytes must be positive");
-  if (options_.system_cache_ttl.count() < 0) throw UsageError("ClientOptions::system_cache_ttl must not be negative");
-  if (const auto& r = options_.retry) {
-    if (r->max_attempts < 1) throw UsageError("RetryPolicy::max_attempts must be at least 1");
-    if (r->base_delay.count() < 0 || r->max_delay.count() < 0) throw UsageError("RetryPolicy delays must not be negative");
-    if (r->backoff_factor < 1.0) throw UsageError("RetryPolicy::backoff_factor must be at least 1");
-    if (r->jitter < 0.0 || r->jitter >= 1.0) throw UsageError("RetryPolicy::jitter must be in [0, 1)");
-  }
-  if (!options_.ca_cert_path.empty()) {
-    // fopen() accepts a directory on Linux; reading a byte tells (an empty file still passes).
-    std::FILE* f = std::fopen(options_.ca_cert_path.c_str(), "r");
-    const bool readable = f && (std::fgetc(f) != EOF || !std::ferror(f));
-    if (f) std::fclose(f);
-    if (!readable) {
-      throw UsageError("ClientOptions::ca_cert_path: cannot read \"" + options_.ca_cert_path +
-                       "\" (a PEM file of CA certificates is expected)");
-    }
-  }
-}
-
-DHIS2CPP_INLINE nlohmann::json Client::request_json(const std::string& method, const std::string& path,
-                                                    const std::string& body, const std::string& content_type,
-                                                    const Query& query) {
-  ensure_connected();
-  const std::string target = detail::api_target(context_path(), path, query);
-  return interpret(execute(method, target, body, content_type, is_idempotent(method)), method, target);
-}
-
-DHIS2CPP_INLINE bool Client::is_idempotent(const std::string& method) {
-  return method == "GET" || method == "PUT" || method == "DELETE" || method == "HEAD" || method == "OPTIONS";
-}
-
-DHIS2CPP_INLINE std::string Client::body_text(const nlohmann::json& body) {
-  return body.is_null() ? std::string() : body.dump();
-}
-
-DHIS2CPP_INLINE std::string Client::context_path() const {
-  std::lock_guard<std::mutex> lock(pool_mutex_);
-  return url_.path;
-}
-
-DHIS2CPP_INLINE void Client::ensure_connected() {
-  const State s = state_.load();
-  if (s == State::Connected) return;
-  if (s == State::Closed) throw UsageError("the client is closed; create a new dhis2::Client");
-  connect();
-}
-
-DHIS2CPP_INLINE void Client::require_version(const char* what) const {
-  if (!server_version_) {
-    throw UsageError(std::string("Client::") + what +
-                     ": the server version is unknown because ClientOptions::skip_version_probe is set");
-  }
-}
-
-// ---- the handshake ---------------------------------------------------------------------------
-
-DHIS2CPP_INLINE void Client::handshake() {
-  if (!options_.skip_version_probe) adopt_canonical_url();
-  {
-    std::lock_guard<std::mutex> lock(pool_mutex_);
-    pool_ = std::make_shared<detail::ConnectionPool>(url_, options_);
-  }
-  if (options_.skip_version_probe) return;
-  const std::string target = detail::api_target(url_.path, "system/info");
-  const nlohmann::json info = interpret(execute("GET", target, {}, {}, true), "GET", target);
-  if (!info.is_object() || !info.contains("version") || !info["version"].is_string()) {
-    throw UnexpectedResponseError("the server at " + url_.str() +
-                                  " is not a DHIS2 server: /api/system/info has no version", 200);
-  }
-  raw_version_ = info["version"].get<std::string>();
-  const auto parsed = ServerVersion::try_parse(raw_version_);
-  if (!parsed) {
-    throw UnsupportedVersionError(raw_version_, "the server reports version \"" + raw_version_ +
-                                                    "\", which is not a DHIS2 release version");
-  }
-  if (!options_.allow_unsupported_version && (*parsed < minimum_supported_version() || *parsed >= first_unsupported_version())) {
-    throw UnsupportedVersionError(raw_version_, "DHIS2 " + raw_version_ +
-                                                    " is not supported (this library supports 2.38 to 2.43); set "
-                                                    "ClientOptions::allow_unsupported_version to try anyway");
-  }
-  if (pin_ && !options_.allow_version_mismatch) {
-    const bool same = parsed->major == pin_->major && parsed->minor == pin_->minor &&
-                      (!pin_has_patch_ || (parsed->patch == pin_->patch && parsed->hotfix == pin_->hotfix));
-    if (!same) throw VersionPinMismatchError(options_.version_pin, raw_version_);
-  }
-  server_version_ = *parsed;
-  prime_system_info(info);
-}
-
-DHIS2CPP_INLINE void Client::adopt_canonical_url() {
-  detail::Url current = url_;
-  for (int hop = 0; hop < 5; ++hop) {
-    const detail::HttpResult probe = probe_info(current);
-    if (probe.failure != detail::TransportFailure::None) throw transport_error("GET", current.str() + "/api/system/info", probe);
-    const int status = probe.response.status;
-    const std::string location = probe.response.header("Location");
-    if (status < 300 || status > 399 || location.empty()) break;
-    const auto next = resolve_redirect(current, location);
-    if (!next) break;  // a login page or somewhere that is not an API root
-    if (!next->same_origin(current)) {
-      const detail::HttpResult check = probe_info(*next);
-      if (check.failure != detail::TransportFailure::None || !is_json(check.response)) break;
-    }
-    current = *next;
-  }
-  std::lock_guard<std::mutex> lock(pool_mutex_);
-  url_ = current;
-}
-
-DHIS2CPP_INLINE detail::HttpResult Client::probe_info(const detail::Url& base) const {
-  detail::ConnectionPool probe_pool(base, options_);
-  detail::HttpRequest request;
-  request.method = "GET";
-  request.target = base.path + "/api/system/info";
-  request.headers = common_headers();
-  return probe_pool.send(request);
-}
-
-DHIS2CPP_INLINE std::optional<detail::Url> Client::resolve_redirect(const detail::Url& from,
-                                                                    const std::string& location) {
-  std::string absolute = location;
-  if (absolute.rfind("http://", 0) != 0 && absolute.rfind("https://", 0) != 0) {
-    if (absolute.empty() || absolute.front() != '/') return std::nullopt;
-    absolute = from.origin() + absolute;
-  }
-  const auto query = absolute.find_first_of("?#");
-  if (query != std::string::npos) absolute.resize(query);
-  const std::string suffix = "/api/system/info";
-  if (absolute.size() < suffix.size() || absolute.compare(absolute.size() - suffix.size(), suffix.size(), suffix) != 0) {
-    return std::nullopt;
-  }
-  return detail::try_parse_url(absolute.substr(0, absolute.size() - suffix.size()), "redirect target");
-}
-
-DHIS2CPP_INLINE bool Client::is_json(const Response& r) {
-  return r.header("Content-Type").find("json") != std::string::npos &&
-         !nlohmann::json::parse(r.body, nullptr, false).is_discarded();
-}
-
-// ---- sending, retrying -----------------------------------------------------------------------
-
-DHIS2CPP_INLINE std::vector<std::pair<std::string, std::string>> Client::common_headers() const {
-  return {{"Accept", "application/json"}, {"X-Requested-With", "XMLHttpRequest"}, {"User-Agent", options_.user_agent}};
-}
-
-DHIS2CPP_INLINE Client::Credential Client::credential() {
-  if (const auto* basic = std::get_if<BasicAuth>(&auth_)) {
-    return {"Basic " + detail::base64_encode(basic->username + ":" + basic->password), 0};
-  }
-  if (const auto* token = std::get_if<TokenAuth>(&auth_)) return {"ApiToken " + token->token(), 0};
-  std::lock_guard<std::mutex> lock(bearer_mutex_);
-  return {"Bearer " + std::get<BearerAuth>(auth_).provider()(false), bearer_generation_};
-}
-
-DHIS2CPP_INLINE Client::Credential Client::refreshed_credential(std::uint64_t generation) {
-  std::lock_guard<std::mutex> lock(bearer_mutex_);
-  if (bearer_generation_ == generation) {
-    bearer_token_ = std::get<BearerAuth>(auth_).provider()(true);
-    ++bearer_generation_;
-  }
-  return {"Bearer " + bearer_token_, bearer_generation_};
-}
-
-DHIS2CPP_INLINE Response Client::execute(const std::string& method, const std::string& target, const std::string& body,
-                                         const std::string& content_type, bool idempotent, bool allow_retry) {
-  std::shared_ptr<detail::ConnectionPool> pool;
-  {
-    std::lock_guard<std::mutex> lock(pool_mutex_);
-    pool = pool_;
-  }
-  if (!pool || state_ == State::Closed) throw UsageError("the client is closed; create a new dhis2::Client");
-  const std::string url = url_origin() + target;
-  const bool may_retry = allow_retry && options_.retry && (idempotent || options_.retry->retry_non_idempotent);
-  const int max_attempts = may_retry ? options_.retry->max_attempts : 1;
-  Credential cred = credential();
-  bool refreshed = false;
-  for (int attempt = 1;; ++attempt) {
-    detail::HttpRequest request;
-    request.method = method;
-    request.target = target;
-    request.headers = common_headers();
-    request.headers.emplace_back("Authorization", cred.header);
-    request.body = body;
-    request.content_type = content_type;
-    request.idempotent = idempotent;
-    const auto started = std::chrono::steady_clock::now();
-    detail::HttpResult result = pool->send(request);
-    RequestEvent event;
-    event.method = method;
-    event.url = url;
-    event.request_headers = redacted(request.headers);
-    event.attempt = attempt;
-    event.status = result.response.status;
-    event.error = result.error;
-    event.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-
-    if (result.failure == detail::TransportFailure::Closed) {
-      report(event);
-      throw UsageError("the client is closed; create a new dhis2::Client");
-    }
-    if (result.failure == detail::TransportFailure::None && result.response.status == 401 &&
-        std::holds_alternative<BearerAuth>(auth_) && !refreshed) {
-      event.will_retry = true;  // once, with a refreshed token
-      report(event);
-      refreshed = true;
-      cred = refreshed_credential(cred.generation);
-      --attempt;  // the refresh retry is not a retry of the policy
-      continue;
-    }
-    const auto delay = retry_delay(result, attempt, max_attempts, may_retry);
-    event.will_retry = delay.has_value();
-    if (delay) event.retry_delay = *delay;
-    report(event);
-    if (!delay) {
-      if (result.failure != detail::TransportFailure::None) throw transport_error(method, url, result);
-      return std::move(result.response);
-    }
-    sleep_for(*delay);
-  }
-}
-
-DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> Client::retry_delay(const detail::HttpResult& result, int attempt,
-                                                                             int max_attempts, bool may_retry) {
-  if (!may_retry || attempt >= max_attempts) return std::nullopt;
-  const RetryPolicy& policy = *options_.retry;
-  if (result.failure != detail::TransportFailure::None) {
-    const bool retryable = result.failure == detail::TransportFailure::Connect ||
-                           result.failure == detail::TransportFailure::Dns ||
-                           result.failure == detail::TransportFailure::Timeout ||
-                           result.failure == detail::TransportFailure::Read ||
-                           result.failure == detail::TransportFailure::Write;
-    if (!retryable || !policy.retry_connection_errors) return std::nullopt;
-  } else {
-    const auto& statuses = policy.retry_statuses;
-    if (std::find(statuses.begin(), statuses.end(), result.response.status) == statuses.end()) return std::nullopt;
-    if (const auto after = retry_after(result.response.header("Retry-After"))) return std::min(*after, policy.max_delay);
-  }
-  double base = static_cast<double>(policy.base_delay.count());
-  for (int i = 1; i < attempt; ++i) base *= policy.backoff_factor;
-  base = std::min(base, static_cast<double>(policy.max_delay.count()));
-  std::uniform_real_distribution<double> spread(1.0 - policy.jitter, 1.0 + policy.jitter);
-  double jittered;
-  {
-    std::lock_guard<std::mutex> lock(random_mutex_);
-    jittered = base * spread(random_);
-  }
-  return std::chrono::milliseconds(static_cast<std::int64_t>(std::min(jittered, static_cast<double>(policy.max_delay.count()))));
-}
-
-DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> Client::retry_after(const std::string& value) {
-  if (value.empty()) return std::nullopt;
-  if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
-    if (value.size() > 9) return std::chrono::milliseconds::max();
-    return std::chrono::milliseconds(std::stoll(value) * 1000);
-  }
-  std::tm tm{};
-  const char* end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (!end || *end != '\0') return std::nullopt;
-  const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
-  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(when - std::chrono::system_clock::now());
-  return std::max(wait, std::chrono::milliseconds(0));
-}
-
-DHIS2CPP_INLINE void Client::sleep_for(std::chrono::milliseconds delay) {
-  std::unique_lock<std::mutex> lock(sleep_mutex_);
-  sleep_cv_.wait_for(lock, delay, [this] { return state_ == State::Closed; });
-  if (state_ == State::Closed) throw UsageError("the client was closed while waiting to retry a request");
-}
-
-DHIS2CPP_INLINE void Client::report(const RequestEvent& event) const {
-  if (options_.on_request) options_.on_request(event);
-}
-
-DHIS2CPP_INLINE std::vector<std::pair<std::string, std::string>> Client::redacted(
-    std::vector<std::pair<std::string, std::string>> headers) {
-  for (auto& h : headers) h.second = detail::redacted_header_value(h.first, h.second);
-  return headers;
-}
-
-DHIS2CPP_INLINE std::string Client::url_origin() const {
-  std::lock_guard<std::mutex> lock(pool_mutex_);
-  return url_.origin();
-}
-
-// ---- classifying answers (DESIGN.md §2) -------------------------------------------------------
-
-DHIS2CPP_INLINE TransportError Client::transport_error(const std::string& method, const std::string& url,
-                                                       const detail::HttpResult& r) const {
-  std::string message = method + " " + url + ": " + r.error;
-  if (r.failure == detail::TransportFailure::TooLarge) {
-    message += "; raise ClientOptions::max_response_bytes or ask for less (paging, fields=)";
-  } else if (r.failure == detail::TransportFailure::Timeout || r.failure == detail::TransportFailure::Read) {
-    message += " (timeouts: connect " + std::to_string(options_.connect_timeout.count()) + " ms, read " +
-               std::to_string(options_.timeout.count()) + " ms)";
-  }
-  return TransportError(message, detail::transport_error_kind(r.failure));
-}
-
-DHIS2CPP_INLINE nlohmann::json Client::interpret(const Response& r, const std::string& method,
-                                                 const std::string& target) const {
-  const std::string what = method + " " + strip_query(target);
-  const std::string type = r.header("Content-Type");
-  if (r.status >= 200 && r.status < 300) {
-    if (r.body.empty() || std::all_of(r.body.begin(), r.body.end(), [](unsigned char c) { return std::isspace(c) != 0; })) {
-      return nullptr;
-    }
-    auto parsed = nlohmann::json::parse(r.body, nullptr, false);
-    if (parsed.is_discarded() || type.find("html") != std::string::npos) {
-      throw UnexpectedResponseError(what + ": expected JSON but got " + (type.empty() ? "a body" : type) + " (HTTP " +
-                                        std::to_string(r.status) + "): " + excerpt(r.body) + describe_html(type),
-                                    r.status);
-    }
-    return parsed;
-  }
-  if (r.status >= 300 && r.status < 400) {
-    const std::string location = r.header("Location");
-    if (location.find("login") != std::string::npos) {
-      throw AuthenticationError(r.status, what + ": the server redirected to its login page (" + strip_query(location) +
-                                              ") instead of answering: the request was not authenticated. "
-                                              "Check the credentials, or whether a single sign-on proxy sits in front "
-                                              "of DHIS2");
-    }
-    throw UnexpectedResponseError(what + ": the server redirected to " + strip_query(location) + " (HTTP " +
-                                      std::to_string(r.status) +
-                                      "); redirects are not followed so credentials never travel elsewhere; use the "
-                                      "final URL as the base URL",
-                                  r.status);
-  }
-  std::shared_ptr<const WebMessage> message;
-  const auto parsed = nlohmann::json::parse(r.body, nullptr, false);
-  if (!parsed.is_discarded() && WebMessage::looks_like(parsed)) {
-    try {
-      message = std::make_shared<const WebMessage>(WebMessage::from_json(parsed));
-    } catch (const DecodeError&) {
-      message = nullptr;
-    }
-  }
-  if (r.status == 401) throw AuthenticationError(401, what + ": " + unauthorized_hint(r, message.get()));
-  std::string text = message ? message->message : "";
-  if (!message && !parsed.is_discarded() && parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()) {
-    text = parsed["message"].get<std::string>();
-  }
-  if (!message && parsed.is_discarded() && !r.body.empty()) {
-    text = "the answer is not JSON but " + (type.empty() ? std::string("a body") : type) +
-           (r.status == 404 ? " (a path this server does not have?)" : "");
-  }
-  if (r.status == 409 && message && message->status == "WARNING") {
-    text += " [the import finished with errors: see web_message() for the report]";
-  }
-  throw ApiError(r.status, text, message ? message->error_code : "", message, what, &r);
-}
-
-DHIS2CPP_INLINE std::string Client::unauthorized_hint(const Response& r, const WebMessage* message) const {
-  std::string hint = "the server refused the credentials (HTTP 401";
-  if (message && !message->message.empty() && message->message != "Unauthorized") hint += ": " + message->message;
-  hint += "). ";
-  if (std::holds_alternative<BasicAuth>(auth_)) {
-    hint += "Check the user name and password, and that the account is not disabled or locked";
-  } else if (std::holds_alternative<TokenAuth>(auth_)) {
-    hint += "Check that the personal access token exists on this server, has not expired, and that its allowed "
-            "IP addresses, methods and referrers permit this request";
-  } else {
-    hint += "The bearer token was refreshed once and still refused: check the token provider and the server's "
-            "OAuth2/OIDC configuration";
-  }
-  const std::string challenge = r.header("WWW-Authenticate");
-  if (!challenge.empty()) hint += " (WWW-Authenticate: " + challenge + ")";
-  return hint;
-}
-
-DHIS2CPP_INLINE std::string Client::excerpt(const std::string& body) {
-  std::string text = body.substr(0, 80);
-  for (auto& c : text) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
-  return "\"" + text + (body.size() > 80 ? "...\"" : "\"");
-}
-
-DHIS2CPP_INLINE std::string Client::describe_html(const std::string& type) {
-  return type.find("html") != std::string::npos ? " (a login, proxy or error page?)" : "";
-}
-
-DHIS2CPP_INLINE std::string Client::strip_query(const std::string& url) {
-  return url.substr(0, url.find_first_of("?#"));
-}
-
+}  // namespace detail
 }  // namespace dhis2
 
 #endif  // DHIS2_IMPL_CLIENT_IPP
@@ -6393,6 +6857,143 @@ DHIS2CPP_INLINE std::optional<std::string> base64_decode(std::string_view in) {
 
 #endif  // DHIS2_IMPL_BASE64_IPP
 // end of <dhis2/impl/base64.ipp>
+// #include <dhis2/impl/classify.ipp>
+#ifndef DHIS2_IMPL_CLASSIFY_IPP
+#define DHIS2_IMPL_CLASSIFY_IPP
+
+// Definitions of <dhis2/detail/classify.hpp>.
+
+// #include <dhis2/detail/classify.hpp>
+
+// #include <dhis2/web_message.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+namespace dhis2 {
+namespace detail {
+
+namespace classify {
+
+DHIS2CPP_INLINE std::string excerpt(const std::string& body) {
+  std::string text = body.substr(0, 80);
+  for (auto& c : text) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return "\"" + text + (body.size() > 80 ? "...\"" : "\"");
+}
+
+DHIS2CPP_INLINE std::string describe_html(const std::string& type) {
+  return type.find("html") != std::string::npos ? " (a login, proxy or error page?)" : "";
+}
+
+}  // namespace classify
+
+DHIS2CPP_INLINE std::string strip_query(const std::string& url) { return url.substr(0, url.find_first_of("?#")); }
+
+DHIS2CPP_INLINE bool is_json_response(const Response& r) {
+  return r.header("Content-Type").find("json") != std::string::npos &&
+         !nlohmann::json::parse(r.body, nullptr, false).is_discarded();
+}
+
+DHIS2CPP_INLINE TransportError transport_error(const std::string& method, const std::string& url, const HttpResult& r,
+                                               std::chrono::milliseconds connect_timeout,
+                                               std::chrono::milliseconds read_timeout) {
+  std::string message = method + " " + url + ": " + r.error;
+  if (r.failure == TransportFailure::TooLarge) {
+    message += "; raise ClientOptions::max_response_bytes or ask for less (paging, fields=)";
+  } else if (r.failure == TransportFailure::Timeout || r.failure == TransportFailure::Read) {
+    message += " (timeouts: connect " + std::to_string(connect_timeout.count()) + " ms, read " +
+               std::to_string(read_timeout.count()) + " ms)";
+  }
+  return TransportError(message, transport_error_kind(r.failure));
+}
+
+DHIS2CPP_INLINE std::string unauthorized_hint(const Response& r, AuthScheme scheme, const std::string& dhis2_message) {
+  std::string hint = "the server refused the credentials (HTTP 401";
+  if (!dhis2_message.empty() && dhis2_message != "Unauthorized") hint += ": " + dhis2_message;
+  hint += "). ";
+  switch (scheme) {
+    case AuthScheme::Basic:
+      hint += "Check the user name and password, and that the account is not disabled or locked";
+      break;
+    case AuthScheme::Token:
+      hint += "Check that the personal access token exists on this server, has not expired, and that its allowed "
+              "IP addresses, methods and referrers permit this request";
+      break;
+    case AuthScheme::Bearer:
+      hint += "The bearer token was refreshed once and still refused: check the token provider and the server's "
+              "OAuth2/OIDC configuration";
+      break;
+  }
+  const std::string challenge = r.header("WWW-Authenticate");
+  if (!challenge.empty()) hint += " (WWW-Authenticate: " + challenge + ")";
+  return hint;
+}
+
+DHIS2CPP_INLINE nlohmann::json classify_response(const Response& r, const std::string& method, const std::string& target,
+                                                 AuthScheme scheme) {
+  const std::string what = method + " " + strip_query(target);
+  const std::string type = r.header("Content-Type");
+  if (r.status >= 200 && r.status < 300) {
+    if (r.body.empty() || std::all_of(r.body.begin(), r.body.end(), [](unsigned char c) { return std::isspace(c) != 0; })) {
+      return nullptr;
+    }
+    auto parsed = nlohmann::json::parse(r.body, nullptr, false);
+    if (parsed.is_discarded() || type.find("html") != std::string::npos) {
+      throw UnexpectedResponseError(what + ": expected JSON but got " + (type.empty() ? "a body" : type) + " (HTTP " +
+                                        std::to_string(r.status) + "): " + classify::excerpt(r.body) +
+                                        classify::describe_html(type),
+                                    r.status);
+    }
+    return parsed;
+  }
+  if (r.status >= 300 && r.status < 400) {
+    const std::string location = r.header("Location");
+    if (location.find("login") != std::string::npos) {
+      throw AuthenticationError(r.status, what + ": the server redirected to its login page (" + strip_query(location) +
+                                              ") instead of answering: the request was not authenticated. "
+                                              "Check the credentials, or whether a single sign-on proxy sits in front "
+                                              "of DHIS2");
+    }
+    throw UnexpectedResponseError(what + ": the server redirected to " + strip_query(location) + " (HTTP " +
+                                      std::to_string(r.status) +
+                                      "); redirects are not followed so credentials never travel elsewhere; use the "
+                                      "final URL as the base URL",
+                                  r.status);
+  }
+  std::shared_ptr<const WebMessage> message;
+  const auto parsed = nlohmann::json::parse(r.body, nullptr, false);
+  if (!parsed.is_discarded() && WebMessage::looks_like(parsed)) {
+    try {
+      message = std::make_shared<const WebMessage>(WebMessage::from_json(parsed));
+    } catch (const DecodeError&) {
+      message = nullptr;
+    }
+  }
+  if (r.status == 401) {
+    throw AuthenticationError(401, what + ": " + unauthorized_hint(r, scheme, message ? message->message : ""));
+  }
+  std::string text = message ? message->message : "";
+  if (!message && !parsed.is_discarded() && parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()) {
+    text = parsed["message"].get<std::string>();
+  }
+  if (!message && parsed.is_discarded() && !r.body.empty()) {
+    text = "the answer is not JSON but " + (type.empty() ? std::string("a body") : type) +
+           (r.status == 404 ? " (a path this server does not have?)" : "");
+  }
+  if (r.status == 409 && message && message->status == "WARNING") {
+    text += " [the import finished with errors: see web_message() for the report]";
+  }
+  throw ApiError(r.status, text, message ? message->error_code : "", message, what, &r);
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_CLASSIFY_IPP
+// end of <dhis2/impl/classify.ipp>
 // #include <dhis2/impl/crc32.ipp>
 #ifndef DHIS2_IMPL_CRC32_IPP
 #define DHIS2_IMPL_CRC32_IPP
@@ -6417,6 +7018,392 @@ DHIS2CPP_INLINE std::uint32_t crc32_padded(std::string_view text, std::size_t nu
 
 #endif  // DHIS2_IMPL_CRC32_IPP
 // end of <dhis2/impl/crc32.ipp>
+// #include <dhis2/impl/http_transport.ipp>
+#ifndef DHIS2_IMPL_HTTP_TRANSPORT_IPP
+#define DHIS2_IMPL_HTTP_TRANSPORT_IPP
+
+// Definitions of <dhis2/detail/http_transport.hpp>; the only file of the library that includes
+// <httplib.h> (and through it OpenSSL).
+//
+// cpp-httplib 0.11.4 traps handled here: its default read timeout is 5 s (always set ours); it
+// has no response size cap (count in the content receiver and stop by returning false: throwing
+// from a callback corrupts the client); a stale HTTPS keep-alive socket fails the next request
+// with a Read error.
+
+// #include <dhis2/detail/http_transport.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <httplib.h>
+
+namespace dhis2 {
+namespace detail {
+
+namespace http_transport {
+
+// httplib 0.11.4 writes plain-HTTP sockets without MSG_NOSIGNAL, and OpenSSL writes with write():
+// a peer that closed the socket (or a cancel that shut it down) raises SIGPIPE, which kills a
+// host program that keeps the default action. While a request runs, SIGPIPE is blocked on this
+// thread only, and one the request raised is consumed; the process's disposition is untouched.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &previous_);
+    sigset_t pending;
+    sigemptyset(&pending);
+    was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+  }
+  ~SigpipeGuard() {
+    sigset_t pending;
+    sigemptyset(&pending);
+    if (!was_pending_ && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+      const timespec zero{0, 0};
+      sigtimedwait(&pipe_, nullptr, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t pipe_;
+  sigset_t previous_;
+  bool was_pending_ = false;
+};
+
+// After a failed connect: whether the host name itself does not resolve (a literal address
+// always "resolves"). Asked only after a failure, so a working connection never pays for it.
+DHIS2CPP_INLINE bool name_does_not_resolve(const std::string& host) {
+  std::string name = host;
+  if (name.size() >= 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &found);
+  if (found != nullptr) ::freeaddrinfo(found);
+  return rc == EAI_NONAME || rc == EAI_AGAIN || rc == EAI_FAIL
+#ifdef EAI_NODATA
+         || rc == EAI_NODATA
+#endif
+      ;
+}
+
+DHIS2CPP_INLINE TransportFailure classify(httplib::Error error) {
+  switch (error) {
+    case httplib::Error::Connection: return TransportFailure::Connect;
+    case httplib::Error::ConnectionTimeout: return TransportFailure::Timeout;
+    case httplib::Error::Read: return TransportFailure::Read;
+    case httplib::Error::Write: return TransportFailure::Write;
+    case httplib::Error::SSLConnection:
+    case httplib::Error::SSLLoadingCerts:
+    case httplib::Error::SSLServerVerification: return TransportFailure::Tls;
+    default: return TransportFailure::Other;
+  }
+}
+
+DHIS2CPP_INLINE std::string describe(httplib::Error error, const httplib::Client& client, const Url& origin,
+                                     const ClientOptions& options) {
+  switch (error) {
+    case httplib::Error::Connection:
+      return "cannot connect to " + origin.origin() + " (refused or unreachable)";
+    case httplib::Error::ConnectionTimeout:
+      return "connecting to " + origin.origin() + " timed out";
+    case httplib::Error::Read:
+      return "the connection to " + origin.origin() + " failed or timed out while reading the response";
+    case httplib::Error::Write:
+      return "the connection to " + origin.origin() + " failed while sending the request";
+    case httplib::Error::SSLServerVerification: {
+      const long code = client.get_openssl_verify_result();
+      std::string why = code != X509_V_OK ? X509_verify_cert_error_string(code) : "the certificate does not name this host";
+      return "TLS verification of " + origin.origin() + " failed (" + why +
+             "); if the server uses a private CA, pass its certificate with ClientOptions::ca_cert_path";
+    }
+    case httplib::Error::SSLLoadingCerts:
+      return "cannot load the CA certificates" +
+             (options.ca_cert_path.empty() ? std::string(" of the system store") : " from " + options.ca_cert_path);
+    case httplib::Error::SSLConnection:
+      return "the TLS handshake with " + origin.origin() + " failed";
+    default:
+      return "the request to " + origin.origin() + " failed (" + httplib::to_string(error) + ")";
+  }
+}
+
+}  // namespace http_transport
+
+// One keep-alive connection. A cancel from another thread must not wait for httplib's socket
+// mutex (held while it connects), so the connection keeps its own copy (dup) of the current
+// socket's descriptor: shutting that down interrupts a connect, a send or a read at once, and a
+// copy cannot be closed and reused under us while the cancel runs.
+struct ConnectionPool::Connection {
+  std::unique_ptr<httplib::Client> client;
+  bool used = false;  // has served a response on its current socket
+
+  std::mutex socket_mutex;  // guards the two below; taken by a cancel callback and by httplib's socket hook
+  int socket_copy = -1;
+  bool cancelling = false;  // the request on this connection was cancelled
+
+  ~Connection() {
+    {
+      const http_transport::SigpipeGuard no_sigpipe;  // a TLS close_notify to a vanished peer
+      client.reset();
+    }
+    if (socket_copy >= 0) ::close(socket_copy);
+  }
+
+  // Closes the socket (httplib's stop(): on this thread, with no request in flight on it).
+  void stop() {
+    const http_transport::SigpipeGuard no_sigpipe;
+    client->stop();
+  }
+
+  // httplib's socket hook: a new socket, before it connects.
+  void adopt_socket(int sock) {
+    std::lock_guard<std::mutex> lock(socket_mutex);
+    if (socket_copy >= 0) ::close(socket_copy);
+    socket_copy = ::fcntl(sock, F_DUPFD_CLOEXEC, 0);
+    if (cancelling) ::shutdown(sock, SHUT_RDWR);
+  }
+
+  void interrupt() {
+    std::lock_guard<std::mutex> lock(socket_mutex);
+    cancelling = true;
+    if (socket_copy >= 0) ::shutdown(socket_copy, SHUT_RDWR);
+  }
+
+  void reset_cancel() {
+    std::lock_guard<std::mutex> lock(socket_mutex);
+    cancelling = false;
+  }
+};
+
+DHIS2CPP_INLINE ConnectionPool::ConnectionPool(Url origin, ClientOptions options)
+    : origin_(std::move(origin)), options_(std::move(options)) {}
+
+DHIS2CPP_INLINE ConnectionPool::~ConnectionPool() = default;
+
+DHIS2CPP_INLINE HttpResult ConnectionPool::send(const HttpRequest& request) {
+  const CancellationToken* token = request.cancellation;
+  if (token && token->cancelled()) return cancelled_result();
+  std::unique_ptr<Connection> connection = checkout(token);
+  if (!connection) return token && token->cancelled() && !is_closed() ? cancelled_result() : closed_result();
+  HttpResult result;
+  {
+    Connection* target = connection.get();
+    const auto registration = token ? token->on_cancel([target] { target->interrupt(); })
+                                    : CancellationToken::Registration();
+    result = send_on(*connection, request);
+    if (request.idempotent && connection->used && !(token && token->cancelled()) &&
+        (result.failure == TransportFailure::Read || result.failure == TransportFailure::Write) && !is_closed()) {
+      // The server closed this keep-alive socket while it sat in the pool: once, on a new socket.
+      connection->stop();
+      connection->used = false;
+      result = send_on(*connection, request);
+    }
+  }  // the registration ends here: no cancel touches the connection after this
+  const bool cancelled = token && token->cancelled() && result.failure != TransportFailure::None;
+  connection->reset_cancel();
+  connection->used = result.failure == TransportFailure::None;
+  if (!connection->used) connection->stop();
+  // A failure after close() is close() shutting the socket of this request in flight.
+  const bool closed = result.failure != TransportFailure::None && is_closed();
+  checkin(std::move(connection));
+  if (closed) return closed_result();
+  return cancelled ? cancelled_result() : result;
+}
+
+DHIS2CPP_INLINE void ConnectionPool::close() {
+  std::vector<std::unique_ptr<Connection>> idle;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+    idle.swap(idle_);
+    // Shuts the socket of each request in flight (it then fails) without waiting for httplib,
+    // which holds its socket mutex while it connects.
+    for (Connection* c : busy_) c->interrupt();
+  }
+  available_.notify_all();
+  for (auto& c : idle) c->stop();
+}
+
+DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::checkout(const CancellationToken* cancellation) {
+  // A cancel wakes a thread that waits for a free connection (taking mutex_ orders the wake-up
+  // after the wait began, or before the predicate is checked).
+  const auto registration = cancellation ? cancellation->on_cancel([this] {
+    { std::lock_guard<std::mutex> lock(mutex_); }
+    available_.notify_all();
+  }) : CancellationToken::Registration();
+  std::unique_lock<std::mutex> lock(mutex_);
+  available_.wait(lock, [this, cancellation] {
+    return closed_ || (cancellation && cancellation->cancelled()) || !idle_.empty() ||
+           open_ < std::max<std::size_t>(1, options_.pool_size);
+  });
+  if (closed_ || (cancellation && cancellation->cancelled())) return nullptr;
+  if (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    busy_.push_back(c.get());
+    return c;
+  }
+  ++open_;
+  lock.unlock();
+  auto c = make_connection();
+  lock.lock();
+  if (closed_) {
+    --open_;
+    return nullptr;
+  }
+  busy_.push_back(c.get());
+  return c;
+}
+
+DHIS2CPP_INLINE bool ConnectionPool::is_closed() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return closed_;
+}
+
+DHIS2CPP_INLINE void ConnectionPool::checkin(std::unique_ptr<Connection> connection) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    busy_.erase(std::remove(busy_.begin(), busy_.end(), connection.get()), busy_.end());
+    if (!closed_) {
+      idle_.push_back(std::move(connection));
+    } else {
+      connection->stop();
+      --open_;
+    }
+  }
+  available_.notify_one();
+}
+
+DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::make_connection() const {
+  auto connection = std::make_unique<Connection>();
+  connection->client = std::make_unique<httplib::Client>(origin_.origin());
+  httplib::Client& client = *connection->client;
+  const auto to_timeval = [](std::chrono::milliseconds d) {
+    return std::make_pair(static_cast<time_t>(d.count() / 1000), static_cast<time_t>((d.count() % 1000) * 1000));
+  };
+  const auto connect = to_timeval(options_.connect_timeout);
+  const auto io = to_timeval(options_.timeout);
+  client.set_connection_timeout(connect.first, connect.second);
+  client.set_read_timeout(io.first, io.second);
+  client.set_write_timeout(io.first, io.second);
+  client.set_keep_alive(true);
+  client.set_tcp_nodelay(true);  // otherwise Nagle delays each small request by ~40 ms
+  client.set_follow_location(false);  // credentials never follow a redirect
+  Connection* self = connection.get();
+  client.set_socket_options([self](int sock) { self->adopt_socket(sock); });
+  if (origin_.scheme == "https") {
+    client.enable_server_certificate_verification(options_.verify_tls);
+    if (!options_.ca_cert_path.empty()) client.set_ca_cert_path(options_.ca_cert_path);
+  }
+  return connection;
+}
+
+DHIS2CPP_INLINE HttpResult ConnectionPool::send_on(Connection& connection, const HttpRequest& request) const {
+  HttpResult result;
+  httplib::Request req;
+  req.method = request.method;
+  req.path = request.target;
+  for (const auto& h : request.headers) req.headers.emplace(h.first, h.second);
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
+    req.body = request.body;
+    if (!request.content_type.empty()) req.headers.emplace("Content-Type", request.content_type);
+  }
+  const std::size_t cap = options_.max_response_bytes;
+  bool too_large = false;
+  std::string body;
+  // httplib reports a read timeout as a Read error, as it does a closed socket; the time since
+  // the last byte tells them apart (a stale socket fails at once).
+  auto last_progress = std::chrono::steady_clock::now();
+  req.response_handler = [&](const httplib::Response& head) {
+    last_progress = std::chrono::steady_clock::now();
+    const auto length = head.get_header_value("Content-Length");
+    if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > cap) {
+      too_large = true;
+      return false;
+    }
+    return true;
+  };
+  req.content_receiver = [&](const char* data, std::size_t size, std::uint64_t, std::uint64_t) {
+    last_progress = std::chrono::steady_clock::now();
+    if (body.size() + size > cap) {
+      too_large = true;
+      return false;
+    }
+    body.append(data, size);
+    return true;
+  };
+  const std::chrono::milliseconds timeout = request.timeout.value_or(options_.timeout);
+  const auto seconds = static_cast<time_t>(timeout.count() / 1000);
+  const auto micros = static_cast<time_t>((timeout.count() % 1000) * 1000);
+  connection.client->set_read_timeout(seconds, micros);  // the connection is this thread's alone now
+  connection.client->set_write_timeout(seconds, micros);
+  httplib::Response res;
+  httplib::Error error = httplib::Error::Success;
+  bool sent = false;
+  {
+    const http_transport::SigpipeGuard no_sigpipe;
+    sent = connection.client->send(req, res, error);
+  }
+  if (too_large) {
+    result.failure = TransportFailure::TooLarge;
+    result.error = "the response is larger than the " + std::to_string(cap) + "-byte cap";
+    return result;
+  }
+  if (!sent || error != httplib::Error::Success) {
+    result.failure = http_transport::classify(error);
+    result.error = http_transport::describe(error, *connection.client, origin_, options_);
+    if (result.failure == TransportFailure::Connect && http_transport::name_does_not_resolve(origin_.host)) {
+      result.failure = TransportFailure::Dns;
+      result.error = "cannot connect to " + origin_.origin() + ": the host name " + origin_.host +
+                     " does not resolve (check the spelling, the DNS settings, or the network)";
+    }
+    if ((error == httplib::Error::Read || error == httplib::Error::Write) &&
+        std::chrono::steady_clock::now() - last_progress >= timeout) {
+      result.failure = TransportFailure::Timeout;
+      result.error = std::string(error == httplib::Error::Read ? "reading the response from " : "sending the request to ") +
+                     origin_.origin() + " timed out";
+    }
+    return result;
+  }
+  result.response.status = res.status;
+  for (const auto& h : res.headers) result.response.headers.emplace_back(h.first, h.second);
+  result.response.body = std::move(body);
+  return result;
+}
+
+DHIS2CPP_INLINE HttpResult ConnectionPool::cancelled_result() {
+  HttpResult result;
+  result.failure = TransportFailure::Cancelled;
+  result.error = "the request was cancelled";
+  return result;
+}
+
+DHIS2CPP_INLINE HttpResult ConnectionPool::closed_result() {
+  HttpResult result;
+  result.failure = TransportFailure::Closed;
+  result.error = "the client is closed";
+  return result;
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_HTTP_TRANSPORT_IPP
+// end of <dhis2/impl/http_transport.ipp>
 #endif  // DHIS2CPP_WITH_DEFINITIONS
 
 #endif  // DHIS2_DHIS2_HPP

@@ -16,36 +16,51 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include <fcntl.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <httplib.h>
 
 namespace dhis2 {
 namespace detail {
 
-struct ConnectionPool::Connection {
-  std::unique_ptr<httplib::Client> client;
-  bool used = false;  // has served a response on its current socket
-};
-
-DHIS2CPP_INLINE TransportErrorKind transport_error_kind(TransportFailure failure) noexcept {
-  switch (failure) {
-    case TransportFailure::Connect: return TransportErrorKind::Connect;
-    case TransportFailure::Dns: return TransportErrorKind::Dns;
-    case TransportFailure::Timeout: return TransportErrorKind::Timeout;
-    case TransportFailure::Tls: return TransportErrorKind::Tls;
-    case TransportFailure::Read:
-    case TransportFailure::Write: return TransportErrorKind::ConnectionClosed;
-    case TransportFailure::TooLarge: return TransportErrorKind::ResponseTooLarge;
-    case TransportFailure::None:
-    case TransportFailure::Closed:
-    case TransportFailure::Other: break;
-  }
-  return TransportErrorKind::Other;
-}
-
 namespace http_transport {
+
+// httplib 0.11.4 writes plain-HTTP sockets without MSG_NOSIGNAL, and OpenSSL writes with write():
+// a peer that closed the socket (or a cancel that shut it down) raises SIGPIPE, which kills a
+// host program that keeps the default action. While a request runs, SIGPIPE is blocked on this
+// thread only, and one the request raised is consumed; the process's disposition is untouched.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &previous_);
+    sigset_t pending;
+    sigemptyset(&pending);
+    was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+  }
+  ~SigpipeGuard() {
+    sigset_t pending;
+    sigemptyset(&pending);
+    if (!was_pending_ && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+      const timespec zero{0, 0};
+      sigtimedwait(&pipe_, nullptr, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t pipe_;
+  sigset_t previous_;
+  bool was_pending_ = false;
+};
 
 // After a failed connect: whether the host name itself does not resolve (a literal address
 // always "resolves"). Asked only after a failure, so a working connection never pays for it.
@@ -107,28 +122,85 @@ DHIS2CPP_INLINE std::string describe(httplib::Error error, const httplib::Client
 
 }  // namespace http_transport
 
-DHIS2CPP_INLINE ConnectionPool::ConnectionPool(Url origin, const ClientOptions& options)
-    : origin_(std::move(origin)), options_(options) {}
+// One keep-alive connection. A cancel from another thread must not wait for httplib's socket
+// mutex (held while it connects), so the connection keeps its own copy (dup) of the current
+// socket's descriptor: shutting that down interrupts a connect, a send or a read at once, and a
+// copy cannot be closed and reused under us while the cancel runs.
+struct ConnectionPool::Connection {
+  std::unique_ptr<httplib::Client> client;
+  bool used = false;  // has served a response on its current socket
+
+  std::mutex socket_mutex;  // guards the two below; taken by a cancel callback and by httplib's socket hook
+  int socket_copy = -1;
+  bool cancelling = false;  // the request on this connection was cancelled
+
+  ~Connection() {
+    {
+      const http_transport::SigpipeGuard no_sigpipe;  // a TLS close_notify to a vanished peer
+      client.reset();
+    }
+    if (socket_copy >= 0) ::close(socket_copy);
+  }
+
+  // Closes the socket (httplib's stop(): on this thread, with no request in flight on it).
+  void stop() {
+    const http_transport::SigpipeGuard no_sigpipe;
+    client->stop();
+  }
+
+  // httplib's socket hook: a new socket, before it connects.
+  void adopt_socket(int sock) {
+    std::lock_guard<std::mutex> lock(socket_mutex);
+    if (socket_copy >= 0) ::close(socket_copy);
+    socket_copy = ::fcntl(sock, F_DUPFD_CLOEXEC, 0);
+    if (cancelling) ::shutdown(sock, SHUT_RDWR);
+  }
+
+  void interrupt() {
+    std::lock_guard<std::mutex> lock(socket_mutex);
+    cancelling = true;
+    if (socket_copy >= 0) ::shutdown(socket_copy, SHUT_RDWR);
+  }
+
+  void reset_cancel() {
+    std::lock_guard<std::mutex> lock(socket_mutex);
+    cancelling = false;
+  }
+};
+
+DHIS2CPP_INLINE ConnectionPool::ConnectionPool(Url origin, ClientOptions options)
+    : origin_(std::move(origin)), options_(std::move(options)) {}
 
 DHIS2CPP_INLINE ConnectionPool::~ConnectionPool() = default;
 
 DHIS2CPP_INLINE HttpResult ConnectionPool::send(const HttpRequest& request) {
-  std::unique_ptr<Connection> connection = checkout();
-  if (!connection) return closed_result();
-  HttpResult result = send_on(*connection, request);
-  if (request.idempotent && connection->used &&
-      (result.failure == TransportFailure::Read || result.failure == TransportFailure::Write) && !is_closed()) {
-    // The server closed this keep-alive socket while it sat in the pool: once, on a new socket.
-    connection->client->stop();
-    connection->used = false;
+  const CancellationToken* token = request.cancellation;
+  if (token && token->cancelled()) return cancelled_result();
+  std::unique_ptr<Connection> connection = checkout(token);
+  if (!connection) return token && token->cancelled() && !is_closed() ? cancelled_result() : closed_result();
+  HttpResult result;
+  {
+    Connection* target = connection.get();
+    const auto registration = token ? token->on_cancel([target] { target->interrupt(); })
+                                    : CancellationToken::Registration();
     result = send_on(*connection, request);
-  }
+    if (request.idempotent && connection->used && !(token && token->cancelled()) &&
+        (result.failure == TransportFailure::Read || result.failure == TransportFailure::Write) && !is_closed()) {
+      // The server closed this keep-alive socket while it sat in the pool: once, on a new socket.
+      connection->stop();
+      connection->used = false;
+      result = send_on(*connection, request);
+    }
+  }  // the registration ends here: no cancel touches the connection after this
+  const bool cancelled = token && token->cancelled() && result.failure != TransportFailure::None;
+  connection->reset_cancel();
   connection->used = result.failure == TransportFailure::None;
-  if (!connection->used) connection->client->stop();
+  if (!connection->used) connection->stop();
   // A failure after close() is close() shutting the socket of this request in flight.
   const bool closed = result.failure != TransportFailure::None && is_closed();
   checkin(std::move(connection));
-  return closed ? closed_result() : result;
+  if (closed) return closed_result();
+  return cancelled ? cancelled_result() : result;
 }
 
 DHIS2CPP_INLINE void ConnectionPool::close() {
@@ -137,17 +209,27 @@ DHIS2CPP_INLINE void ConnectionPool::close() {
     std::lock_guard<std::mutex> lock(mutex_);
     closed_ = true;
     idle.swap(idle_);
-    // httplib's stop() only shuts the socket of a request in flight: that request then fails.
-    for (Connection* c : busy_) c->client->stop();
+    // Shuts the socket of each request in flight (it then fails) without waiting for httplib,
+    // which holds its socket mutex while it connects.
+    for (Connection* c : busy_) c->interrupt();
   }
   available_.notify_all();
-  for (auto& c : idle) c->client->stop();
+  for (auto& c : idle) c->stop();
 }
 
-DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::checkout() {
+DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::checkout(const CancellationToken* cancellation) {
+  // A cancel wakes a thread that waits for a free connection (taking mutex_ orders the wake-up
+  // after the wait began, or before the predicate is checked).
+  const auto registration = cancellation ? cancellation->on_cancel([this] {
+    { std::lock_guard<std::mutex> lock(mutex_); }
+    available_.notify_all();
+  }) : CancellationToken::Registration();
   std::unique_lock<std::mutex> lock(mutex_);
-  available_.wait(lock, [this] { return closed_ || !idle_.empty() || open_ < std::max<std::size_t>(1, options_.pool_size); });
-  if (closed_) return nullptr;
+  available_.wait(lock, [this, cancellation] {
+    return closed_ || (cancellation && cancellation->cancelled()) || !idle_.empty() ||
+           open_ < std::max<std::size_t>(1, options_.pool_size);
+  });
+  if (closed_ || (cancellation && cancellation->cancelled())) return nullptr;
   if (!idle_.empty()) {
     auto c = std::move(idle_.back());
     idle_.pop_back();
@@ -178,7 +260,7 @@ DHIS2CPP_INLINE void ConnectionPool::checkin(std::unique_ptr<Connection> connect
     if (!closed_) {
       idle_.push_back(std::move(connection));
     } else {
-      connection->client->stop();
+      connection->stop();
       --open_;
     }
   }
@@ -200,6 +282,8 @@ DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::make
   client.set_keep_alive(true);
   client.set_tcp_nodelay(true);  // otherwise Nagle delays each small request by ~40 ms
   client.set_follow_location(false);  // credentials never follow a redirect
+  Connection* self = connection.get();
+  client.set_socket_options([self](int sock) { self->adopt_socket(sock); });
   if (origin_.scheme == "https") {
     client.enable_server_certificate_verification(options_.verify_tls);
     if (!options_.ca_cert_path.empty()) client.set_ca_cert_path(options_.ca_cert_path);
@@ -241,9 +325,18 @@ DHIS2CPP_INLINE HttpResult ConnectionPool::send_on(Connection& connection, const
     body.append(data, size);
     return true;
   };
+  const std::chrono::milliseconds timeout = request.timeout.value_or(options_.timeout);
+  const auto seconds = static_cast<time_t>(timeout.count() / 1000);
+  const auto micros = static_cast<time_t>((timeout.count() % 1000) * 1000);
+  connection.client->set_read_timeout(seconds, micros);  // the connection is this thread's alone now
+  connection.client->set_write_timeout(seconds, micros);
   httplib::Response res;
   httplib::Error error = httplib::Error::Success;
-  const bool sent = connection.client->send(req, res, error);
+  bool sent = false;
+  {
+    const http_transport::SigpipeGuard no_sigpipe;
+    sent = connection.client->send(req, res, error);
+  }
   if (too_large) {
     result.failure = TransportFailure::TooLarge;
     result.error = "the response is larger than the " + std::to_string(cap) + "-byte cap";
@@ -258,7 +351,7 @@ DHIS2CPP_INLINE HttpResult ConnectionPool::send_on(Connection& connection, const
                      " does not resolve (check the spelling, the DNS settings, or the network)";
     }
     if ((error == httplib::Error::Read || error == httplib::Error::Write) &&
-        std::chrono::steady_clock::now() - last_progress >= options_.timeout) {
+        std::chrono::steady_clock::now() - last_progress >= timeout) {
       result.failure = TransportFailure::Timeout;
       result.error = std::string(error == httplib::Error::Read ? "reading the response from " : "sending the request to ") +
                      origin_.origin() + " timed out";
@@ -268,6 +361,13 @@ DHIS2CPP_INLINE HttpResult ConnectionPool::send_on(Connection& connection, const
   result.response.status = res.status;
   for (const auto& h : res.headers) result.response.headers.emplace_back(h.first, h.second);
   result.response.body = std::move(body);
+  return result;
+}
+
+DHIS2CPP_INLINE HttpResult ConnectionPool::cancelled_result() {
+  HttpResult result;
+  result.failure = TransportFailure::Cancelled;
+  result.error = "the request was cancelled";
   return result;
 }
 

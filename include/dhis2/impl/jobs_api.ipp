@@ -1,9 +1,11 @@
 #ifndef DHIS2_IMPL_JOBS_API_IPP
 #define DHIS2_IMPL_JOBS_API_IPP
 
-// Definitions of <dhis2/jobs_api.hpp>, and of Client::jobs() (declared in <dhis2/client.hpp>).
+// Definitions of <dhis2/jobs_api.hpp>.
 
 #include <dhis2/jobs_api.hpp>
+
+#include <dhis2/client.hpp>  // detail::core_of, defined with the Client
 
 #include <dhis2/response.hpp>
 #include <dhis2/server_version.hpp>
@@ -13,6 +15,8 @@
 #include <utility>
 
 namespace dhis2 {
+
+DHIS2CPP_INLINE JobsApi::JobsApi(Client& client) : core_(detail::live_core_of(client, "JobsApi")) {}
 
 DHIS2CPP_INLINE TaskRef JobsApi::start_analytics(const AnalyticsOptions& options) {
   Query query;
@@ -84,12 +88,15 @@ DHIS2CPP_INLINE TaskRef JobsApi::import_tracker_async(const nlohmann::json& payl
 DHIS2CPP_INLINE TaskRef JobsApi::execute(const std::string& uid) {
   nlohmann::json row;
   try {
-    row = client_.get_raw("jobConfigurations/" + uid, {{"fields", "id,jobType,lastFinished"}});
+    row = core_->get_json("jobConfigurations/" + uid, {{"fields", "id,jobType,lastFinished"}});
   } catch (const ApiError& e) {
     if (e.status() != 404) throw;
     // Unknown uid: let /execute give the server's own answer (404 on 2.41+, E7006 before).
     execute_post(uid);
-    throw;
+    // It ran after all (a configuration this user may run but not read): say so, not "404".
+    throw UnexpectedResponseError("POST /api/jobConfigurations/" + uid + "/execute started the job, but GET "
+                                  "/api/jobConfigurations/" + uid + " answered 404, so its job type is unknown; "
+                                  "find the run in /api/scheduling/running and watch it as JOB_TYPE/" + uid, 404);
   }
   if (!row.is_object() || !row.contains("jobType") || !row["jobType"].is_string()) {
     throw UnexpectedResponseError("GET /api/jobConfigurations/" + uid + ": the job row has no jobType");
@@ -106,37 +113,39 @@ DHIS2CPP_INLINE TaskRef JobsApi::execute(const std::string& uid) {
 }
 
 DHIS2CPP_INLINE void JobsApi::cancel(const TaskRef& ref) {
-  const auto version = client_.known_version();
+  core_->ensure_connected();
+  const auto version = core_->known_version();
   if (!version || *version >= ServerVersion{2, 41, 0, 0, true}) {
-    client_.post_raw("jobConfigurations/" + ref.uid + "/cancel");
+    core_->request_json("POST", "jobConfigurations/" + ref.uid + "/cancel", {}, "application/json", {});
   } else {
-    client_.post_raw("scheduling/cancel/" + ref.job_type);
+    core_->request_json("POST", "scheduling/cancel/" + ref.job_type, {}, "application/json", {});
   }
 }
 
 DHIS2CPP_INLINE void JobsApi::revert(const TaskRef& ref) {
-  const auto version = client_.known_version();
+  core_->ensure_connected();
+  const auto version = core_->known_version();
   if (version && *version < ServerVersion{2, 41, 1, 0, true}) {
-    throw UnsupportedVersionError(client_.raw_version(),
+    throw UnsupportedVersionError(core_->raw_version(),
                                   "reverting a job needs DHIS2 2.41.1 or later; this server runs " +
-                                      client_.raw_version() + ". Wait for DHIS2 to mark the job FAILED (" +
+                                      core_->raw_version() + ". Wait for DHIS2 to mark the job FAILED (" +
                                       "10 minutes without a heartbeat), or restart the server");
   }
   const std::string path = "jobConfigurations/" + ref.uid + "/revert";
-  client_.interpret(client_.send_once("POST", path, {}, {}, {}), "POST", path);
+  core_->interpret(core_->send("POST", path, {}, {}, {}, nullptr, false), "POST", path);
 }
 
 DHIS2CPP_INLINE TaskRef JobsApi::kick_off(const std::string& path, const Query& query, const std::string& body,
                                           const std::string& content_type, bool attach_if_running,
                                           const std::string& job_type) {
-  const Response response = client_.send_once("POST", path, body, content_type, query);
+  const Response response = core_->send("POST", path, body, content_type, query, nullptr, false);
   if (response.status == 409 && attach_if_running && !job_type.empty()) {
     const auto message = nlohmann::json::parse(response.body, nullptr, false);
     if (message.is_object() && message.value("message", "").find("already running") != std::string::npos) {
       if (auto running = find_running(job_type)) return *running;
     }
   }
-  const auto json = client_.interpret(response, "POST", path);
+  const auto json = core_->interpret(response, "POST", path);
   const auto envelope = WebMessage::from_json(json, "kick-off");
   auto ref = envelope.task_ref();
   if (!ref) {
@@ -152,7 +161,7 @@ DHIS2CPP_INLINE TaskRef JobsApi::kick_off(const std::string& path, const Query& 
 
 DHIS2CPP_INLINE std::optional<LocalTime> JobsApi::server_now() {
   try {
-    const auto info = client_.get_raw("system/info", {{"fields", "serverDate"}});
+    const auto info = core_->get_json("system/info", {{"fields", "serverDate"}});
     if (info.is_object() && info.contains("serverDate") && info["serverDate"].is_string()) {
       return parse_local_time(info["serverDate"].get<std::string>());
     }
@@ -164,8 +173,8 @@ DHIS2CPP_INLINE std::optional<LocalTime> JobsApi::server_now() {
 }
 
 DHIS2CPP_INLINE void JobsApi::execute_post(const std::string& uid) {
-  const Response response = client_.send_once("POST", "jobConfigurations/" + uid + "/execute", {}, {}, {});
-  const auto report = client_.interpret(response, "POST", "jobConfigurations/" + uid + "/execute");
+  const Response response = core_->send("POST", "jobConfigurations/" + uid + "/execute", {}, {}, {}, nullptr, false);
+  const auto report = core_->interpret(response, "POST", "jobConfigurations/" + uid + "/execute");
   // <=2.40 answers 200 with the failure inside the ObjectReport (E7006).
   if (report.is_object() && report.contains("errorReports") && report["errorReports"].is_array() &&
       !report["errorReports"].empty()) {
@@ -176,7 +185,7 @@ DHIS2CPP_INLINE void JobsApi::execute_post(const std::string& uid) {
 }
 
 DHIS2CPP_INLINE std::optional<TaskRef> JobsApi::find_running(const std::string& job_type) {
-  const auto running = client_.get_raw("scheduling/running/" + job_type);
+  const auto running = core_->get_json("scheduling/running/" + job_type);
   if (running.is_array()) {
     for (const auto& process : running) {
       if (process.is_object() && process.contains("jobId") && process["jobId"].is_string()) {
@@ -186,9 +195,6 @@ DHIS2CPP_INLINE std::optional<TaskRef> JobsApi::find_running(const std::string& 
   }
   return std::nullopt;
 }
-
-// A member of Client (<dhis2/client.hpp>), defined here where JobsApi is complete.
-DHIS2CPP_INLINE JobsApi Client::jobs() { return JobsApi(*this); }
 
 }  // namespace dhis2
 

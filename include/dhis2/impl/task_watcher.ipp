@@ -1,9 +1,11 @@
 #ifndef DHIS2_IMPL_TASK_WATCHER_IPP
 #define DHIS2_IMPL_TASK_WATCHER_IPP
 
-// Definitions of <dhis2/task_watcher.hpp>, and of Client::tasks() (declared in <dhis2/client.hpp>).
+// Definitions of <dhis2/task_watcher.hpp>.
 
 #include <dhis2/task_watcher.hpp>
+
+#include <dhis2/client.hpp>  // detail::core_of, defined with the Client
 
 #include <algorithm>
 #include <cstdint>
@@ -31,7 +33,11 @@ DHIS2CPP_INLINE std::string key_hash(const std::string& text) {
 }  // namespace detail
 
 DHIS2CPP_INLINE TaskWatcher::TaskWatcher(Client& client, TaskRef ref, WatchOptions options)
-    : client_(client), ref_(std::move(ref)), options_(std::move(options)) {
+    : TaskWatcher(detail::live_core_of(client, "TaskWatcher"), std::move(ref), std::move(options)) {}
+
+DHIS2CPP_INLINE TaskWatcher::TaskWatcher(std::shared_ptr<detail::ClientCore> core, TaskRef ref, WatchOptions options)
+    : core_(std::move(core)), ref_(std::move(ref)), options_(std::move(options)) {
+  requests_.cancellation = cancel_token_;
   if (ref_.job_type.empty() || ref_.uid.empty()) throw UsageError("TaskWatcher: the task reference is empty");
   if (options_.poll_interval.count() <= 0 || options_.initial_poll_interval.count() <= 0) {
     throw UsageError("WatchOptions: poll intervals must be positive");
@@ -68,6 +74,15 @@ DHIS2CPP_INLINE void TaskWatcher::cancel() {
     cancelled_ = true;
   }
   cv_.notify_all();
+  cancel_token_.cancel();  // interrupts a request in flight
+}
+
+DHIS2CPP_INLINE nlohmann::json TaskWatcher::get(const std::string& path, const Query& query) {
+  try {
+    return core_->request_json("GET", path, {}, {}, query, &requests_);
+  } catch (const CancelledError&) {
+    throw TaskCancelledError("the wait for " + ref_.str() + " was cancelled");
+  }
 }
 
 DHIS2CPP_INLINE WatchPosition TaskWatcher::position() const {
@@ -153,7 +168,8 @@ DHIS2CPP_INLINE std::optional<TaskCompletion> TaskWatcher::run(const Callback* c
 
 DHIS2CPP_INLINE TaskWatcher::Traits TaskWatcher::traits() {
   Traits t;
-  t.version = client_.known_version();
+  core_->ensure_connected();
+  t.version = core_->known_version();
   if (!t.version) return t;
   const auto at_least = [&t](int minor, int patch) {
     return *t.version >= ServerVersion{2, minor, patch, 0, true} ? detail::Tri::Yes : detail::Tri::No;
@@ -200,7 +216,7 @@ DHIS2CPP_INLINE void TaskWatcher::note_job_row(const detail::JobRow& row) {
 
 DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::poll_feed() {
   try {
-    const auto body = client_.get_raw("system/tasks/" + ref_.job_type + "/" + ref_.uid);
+    const auto body = get("system/tasks/" + ref_.job_type + "/" + ref_.uid);
     if (body.is_null()) return std::vector<Notification>{};
     return notifications_from_json(body, "tasks/" + ref_.job_type + "/" + ref_.uid);
   } catch (const TransportError&) {
@@ -398,7 +414,7 @@ DHIS2CPP_INLINE detail::JobRow TaskWatcher::read_job_row() {
   detail::JobRow row;
   try {
     const auto body =
-        client_.get_raw("jobConfigurations/" + ref_.uid,
+        get("jobConfigurations/" + ref_.uid,
                         {{"fields", "jobStatus,lastExecutedStatus,lastExecuted,lastFinished,lastUpdated,created,"
                                     "schedulingType,enabled"}});
     if (!body.is_object()) {
@@ -437,7 +453,7 @@ DHIS2CPP_INLINE detail::SummaryRead TaskWatcher::read_summary() {
   detail::SummaryRead read;
   while (true) {
     try {
-      const auto body = client_.get_raw("system/taskSummaries/" + ref_.job_type + "/" + ref_.uid);
+      const auto body = get("system/taskSummaries/" + ref_.job_type + "/" + ref_.uid);
       if (!body.is_null()) return detail::SummaryRead{State::Present, body};
       read.state = State::Empty;
     } catch (const TransportError&) {
@@ -464,7 +480,7 @@ DHIS2CPP_INLINE detail::IntegrityRead TaskWatcher::read_integrity() {
   const bool details = ref_.job_type == "DATA_INTEGRITY_DETAILS";
   nlohmann::json body;
   try {
-    body = client_.get_raw(details ? "dataIntegrity/details" : "dataIntegrity/summary", {{"timeout", "0"}});
+    body = get(details ? "dataIntegrity/details" : "dataIntegrity/summary", {{"timeout", "0"}});
   } catch (const ApiError&) {
     return detail::IntegrityRead{State::Unavailable, nullptr};
   } catch (const TransportError&) {
@@ -488,7 +504,7 @@ DHIS2CPP_INLINE detail::RunningRead TaskWatcher::read_running() {
   using State = detail::RunningRead::State;
   nlohmann::json body;
   try {
-    body = client_.get_raw("scheduling/running/" + ref_.job_type);
+    body = get("scheduling/running/" + ref_.job_type);
   } catch (const ApiError&) {
     return detail::RunningRead{State::Unavailable};
   } catch (const TransportError&) {
@@ -507,9 +523,10 @@ DHIS2CPP_INLINE detail::RunningRead TaskWatcher::read_running() {
 
 DHIS2CPP_INLINE std::optional<JobProgress> TaskWatcher::read_server_progress() {
   try {
-    const auto body = client_.get_raw("jobConfigurations/" + ref_.uid + "/progress");
+    const auto body = get("jobConfigurations/" + ref_.uid + "/progress");
     if (!body.is_object()) return std::nullopt;  // 200 with an empty body: nothing recorded yet
     return JobProgress::from_json(body, "progress");
+  } catch (const TaskCancelledError&) {  // progress() keeps its last answer; a wait throws at its next check
   } catch (const ApiError& e) {
     if (e.status() == 403 || e.status() == 404 || e.status() == 400) progress_refused_ = true;
   } catch (const TransportError&) {
@@ -643,10 +660,10 @@ DHIS2CPP_INLINE TaskCompletion TasksApi::await_completion(const TaskRef& ref,
   WatchOptions options;
   options.poll_interval = poll_interval;
   options.initial_poll_interval = std::min(options.initial_poll_interval, poll_interval);
-  return TaskWatcher(client_, ref, options).wait(timeout);
+  return TaskWatcher(core_, ref, options).wait(timeout);
 }
 
-DHIS2CPP_INLINE TasksApi Client::tasks() { return TasksApi(*this); }
+DHIS2CPP_INLINE TasksApi::TasksApi(Client& client) : core_(detail::live_core_of(client, "TasksApi")) {}
 
 }  // namespace dhis2
 

@@ -1,0 +1,580 @@
+// The parts a Client is made of, each alone (docs/architecture.md "The client"): the retry
+// policy and Retry-After, credentials and the bearer refresh, the classification of answers, the
+// request pipeline over a scripted transport, and cancellation. Then what they give a user of the
+// Client against the emulator: per-call options, a cancel or close() that reaches a request in
+// flight, a movable Client whose handles cannot dangle, and a version query that never throws.
+#include <dhis2/dhis2.hpp>
+#include <dhis2/testing.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using namespace std::chrono_literals;
+using dhis2::CancellationToken;
+using dhis2::RequestOptions;
+using dhis2::Response;
+using dhis2::RetryPolicy;
+using dhis2::detail::AuthScheme;
+using dhis2::detail::Backoff;
+using dhis2::detail::Call;
+using dhis2::detail::HttpRequest;
+using dhis2::detail::HttpResult;
+using dhis2::detail::RequestPipeline;
+using dhis2::detail::TransportFailure;
+using dhis2::testing::FakeServer;
+using dhis2::testing::Fault;
+using std::chrono::milliseconds;
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+HttpResult answer(int status, std::string body = "{}", std::vector<std::pair<std::string, std::string>> headers = {}) {
+  HttpResult r;
+  r.response.status = status;
+  r.response.body = std::move(body);
+  r.response.headers = std::move(headers);
+  if (r.response.headers.empty()) r.response.headers.emplace_back("Content-Type", "application/json");
+  return r;
+}
+
+HttpResult failure(TransportFailure kind) {
+  HttpResult r;
+  r.failure = kind;
+  r.error = "scripted failure";
+  return r;
+}
+
+RetryPolicy policy(int attempts, milliseconds base = 100ms, double factor = 2.0, double jitter = 0.0) {
+  RetryPolicy p;
+  p.max_attempts = attempts;
+  p.base_delay = base;
+  p.max_delay = 1000ms;
+  p.backoff_factor = factor;
+  p.jitter = jitter;
+  return p;
+}
+
+// A transport that answers from a script and records what it was asked.
+class ScriptedTransport final : public dhis2::detail::Transport {
+ public:
+  explicit ScriptedTransport(std::deque<HttpResult> script) : script_(std::move(script)) {}
+  HttpResult send(const HttpRequest& request) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    requests_.push_back(request);
+    if (script_.empty()) return answer(200);
+    HttpResult next = script_.front();
+    script_.pop_front();
+    return next;
+  }
+  void close() override {}
+  std::vector<HttpRequest> requests() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return requests_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::deque<HttpResult> script_;
+  std::vector<HttpRequest> requests_;
+};
+
+std::string header(const HttpRequest& request, const std::string& name) {
+  for (const auto& h : request.headers) {
+    if (h.first == name) return h.second;
+  }
+  return {};
+}
+
+Call get_call(const std::string& target = "/api/me") {
+  Call call;
+  call.method = "GET";
+  call.target = target;
+  call.url = "http://dhis2.example" + target;
+  return call;
+}
+
+dhis2::ClientOptions pipeline_options(std::optional<RetryPolicy> retry, std::vector<dhis2::RequestEvent>* events = nullptr) {
+  dhis2::ClientOptions options;
+  options.retry = std::move(retry);
+  options.user_agent = "test-agent";
+  if (events) options.on_request = [events](const dhis2::RequestEvent& e) { events->push_back(e); };
+  return options;
+}
+
+const dhis2::BasicAuth kAdmin{"admin", "district"};
+
+dhis2::ClientOptions fast() {
+  dhis2::ClientOptions options;
+  options.connect_timeout = 2s;
+  options.timeout = 10s;
+  options.retry->base_delay = 1ms;
+  options.retry->max_delay = 5ms;
+  return options;
+}
+
+// Polls briefly until `done()` holds; false after `limit`.
+template <class Done>
+bool eventually(Done done, milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(2ms);
+  }
+  return true;
+}
+
+}  // namespace
+
+// ---- the retry policy -----------------------------------------------------------------------------
+
+TEST_CASE("Retry-After: delta-seconds and HTTP dates (RFC 9110 §10.2.3)", "[parts][retry]") {
+  using dhis2::detail::parse_retry_after;
+  const auto now = std::chrono::system_clock::from_time_t(784111767);  // Sun, 06 Nov 1994 08:49:27 GMT
+  CHECK(parse_retry_after("120", now) == milliseconds(120000));
+  CHECK(parse_retry_after("0", now) == milliseconds(0));
+  CHECK(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now) == milliseconds(10000));
+  CHECK(parse_retry_after("Sun, 06 Nov 1994 08:49:17 GMT", now) == milliseconds(0));  // in the past
+  CHECK(parse_retry_after("9999999999", now) == milliseconds::max());                // absurdly long: capped later
+  CHECK_FALSE(parse_retry_after("", now));
+  CHECK_FALSE(parse_retry_after("soon", now));
+  CHECK_FALSE(parse_retry_after("-5", now));
+  CHECK_FALSE(parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", now));  // the obsolete RFC 850 form
+}
+
+TEST_CASE("Backoff: exponential, capped, jittered within bounds", "[parts][retry]") {
+  Backoff backoff(42);
+  const auto p = policy(10, 100ms, 2.0, 0.0);
+  CHECK(backoff.backoff(p, 1) == 100ms);
+  CHECK(backoff.backoff(p, 2) == 200ms);
+  CHECK(backoff.backoff(p, 3) == 400ms);
+  CHECK(backoff.backoff(p, 5) == 1000ms);  // 1600 capped at max_delay
+  CHECK(backoff.backoff(p, 60) == 1000ms);
+
+  const auto jittered = policy(10, 100ms, 2.0, 0.25);
+  bool varied = false;
+  std::optional<milliseconds> first;
+  for (int i = 0; i < 200; ++i) {
+    const auto d = backoff.backoff(jittered, 2);
+    CHECK(d >= 150ms);
+    CHECK(d <= 250ms);
+    if (first && d != *first) varied = true;
+    first = d;
+  }
+  CHECK(varied);
+}
+
+TEST_CASE("Backoff: what is retried, and when it stops", "[parts][retry]") {
+  Backoff backoff(7);
+  const auto p = policy(3);
+  CHECK(backoff.delay(p, answer(503), 1) == 100ms);
+  CHECK(backoff.delay(p, answer(503), 2) == 200ms);
+  CHECK_FALSE(backoff.delay(p, answer(503), 3));  // the attempts are used up
+  CHECK_FALSE(backoff.delay(p, answer(500), 1));  // not a retried status
+  CHECK_FALSE(backoff.delay(p, answer(200), 1));
+  CHECK_FALSE(backoff.delay(p, answer(404), 1));
+  CHECK(backoff.delay(p, answer(429, "", {{"Retry-After", "0"}}), 1) == 0ms);
+  CHECK(backoff.delay(p, answer(429, "", {{"Retry-After", "3600"}}), 1) == 1000ms);  // capped at max_delay
+  CHECK(backoff.delay(p, failure(TransportFailure::Connect), 1) == 100ms);
+  CHECK(backoff.delay(p, failure(TransportFailure::Timeout), 1) == 100ms);
+  CHECK_FALSE(backoff.delay(p, failure(TransportFailure::Tls), 1));       // retrying will not help
+  CHECK_FALSE(backoff.delay(p, failure(TransportFailure::TooLarge), 1));
+  auto no_connection_retries = p;
+  no_connection_retries.retry_connection_errors = false;
+  CHECK_FALSE(backoff.delay(no_connection_retries, failure(TransportFailure::Connect), 1));
+}
+
+TEST_CASE("A retry policy that cannot work is refused with the field's name", "[parts][retry]") {
+  using dhis2::detail::validate_retry_policy;
+  auto p = policy(0);
+  CHECK_THROWS_WITH(validate_retry_policy(p, "RequestOptions::retry"), Catch::Contains("RequestOptions::retry::max_attempts"));
+  p = policy(2, 100ms, 0.5);
+  CHECK_THROWS_WITH(validate_retry_policy(p), Catch::Contains("backoff_factor"));
+  p = policy(2, 100ms, 2.0, 1.0);
+  CHECK_THROWS_WITH(validate_retry_policy(p), Catch::Contains("jitter"));
+  p = policy(2, -1ms);
+  CHECK_THROWS_AS(validate_retry_policy(p), dhis2::UsageError);
+}
+
+// ---- credentials ----------------------------------------------------------------------------------
+
+TEST_CASE("Credentials: the Authorization header of each scheme", "[parts][credentials]") {
+  // RFC 7617 §2's example.
+  dhis2::detail::Credentials basic(dhis2::BasicAuth{"Aladdin", "open sesame"});
+  CHECK(basic.current().value == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+  CHECK(basic.scheme() == AuthScheme::Basic);
+  CHECK_FALSE(basic.refreshable());
+
+  const std::string pat = *dhis2::make_pat(dhis2::PatFormat::V2, "Ab3dEf6hIj9lMn2pQr5tUv8xYz1bCd4fGh7jKl0nOp3r");
+  dhis2::detail::Credentials token{dhis2::TokenAuth(pat)};
+  CHECK(token.current().value == "ApiToken " + pat);
+
+  dhis2::detail::Credentials bearer(dhis2::BearerAuth::fixed("abc"));
+  CHECK(bearer.current().value == "Bearer abc");
+  CHECK(bearer.refreshable());
+}
+
+TEST_CASE("Credentials: threads refused with one bearer token share one refresh", "[parts][credentials]") {
+  std::atomic<int> refreshes{0};
+  dhis2::detail::Credentials credentials(dhis2::BearerAuth([&refreshes](bool refresh) {
+    if (!refresh) return std::string("stale");
+    ++refreshes;
+    std::this_thread::sleep_for(20ms);  // a slow identity provider: the others arrive meanwhile
+    return std::string("fresh");
+  }));
+  const auto seen = credentials.current();
+  CHECK(seen.value == "Bearer stale");
+  std::vector<std::future<std::string>> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.push_back(std::async(std::launch::async, [&] { return credentials.refreshed(seen.generation).value; }));
+  }
+  for (auto& t : threads) CHECK(t.get() == "Bearer fresh");
+  CHECK(refreshes == 1);
+  // A 401 to the fresh token refreshes again.
+  credentials.refreshed(seen.generation + 1);
+  CHECK(refreshes == 2);
+}
+
+// ---- classification -------------------------------------------------------------------------------
+
+TEST_CASE("Classification: each kind of answer becomes JSON or its typed error", "[parts][classify]") {
+  using dhis2::detail::classify_response;
+  CHECK(classify_response(answer(200, R"({"a":1})").response, "GET", "/api/x", AuthScheme::Basic)["a"] == 1);
+  CHECK(classify_response(answer(204, "").response, "GET", "/api/x", AuthScheme::Basic).is_null());
+  CHECK_THROWS_AS(classify_response(answer(200, "<html>login</html>", {{"Content-Type", "text/html"}}).response, "GET",
+                                    "/api/x", AuthScheme::Basic),
+                  dhis2::UnexpectedResponseError);
+  try {
+    classify_response(answer(302, "", {{"Location", "https://sso.example/login?next=x"}}).response, "GET", "/api/x?k=v",
+                      AuthScheme::Basic);
+    FAIL("no error");
+  } catch (const dhis2::AuthenticationError& e) {
+    CHECK(e.status() == 302);
+    CHECK(contains(e.what(), "login page"));
+    CHECK_FALSE(contains(e.what(), "k=v"));  // no query values in messages
+  }
+  try {
+    classify_response(answer(401, R"({"httpStatus":"Unauthorized","httpStatusCode":401,"status":"ERROR","message":"Unauthorized"})")
+                          .response,
+                      "GET", "/api/me", AuthScheme::Token);
+    FAIL("no error");
+  } catch (const dhis2::AuthenticationError& e) {
+    CHECK(contains(e.what(), "personal access token"));
+  }
+  try {
+    classify_response(answer(409, R"({"httpStatus":"Conflict","httpStatusCode":409,"status":"ERROR","message":"Busy","errorCode":"E7010"})")
+                          .response,
+                      "POST", "/api/resourceTables/analytics", AuthScheme::Basic);
+    FAIL("no error");
+  } catch (const dhis2::ApiError& e) {
+    CHECK(e.status() == 409);
+    CHECK(e.error_code() == "E7010");
+    REQUIRE(e.web_message() != nullptr);
+    CHECK(e.web_message()->message == "Busy");
+    CHECK(e.response().status == 409);
+  }
+}
+
+// ---- the pipeline ---------------------------------------------------------------------------------
+
+TEST_CASE("Pipeline: a retried status, every attempt reported with credentials redacted", "[parts][pipeline]") {
+  std::vector<dhis2::RequestEvent> events;
+  RequestPipeline pipeline(pipeline_options(policy(3, 1ms), &events), kAdmin, 1);
+  ScriptedTransport transport({answer(503), answer(200, R"({"ok":true})")});
+  const Response r = pipeline.run(transport, get_call());
+  CHECK(r.status == 200);
+  const auto sent = transport.requests();
+  REQUIRE(sent.size() == 2);
+  CHECK(header(sent[0], "Authorization") == "Basic YWRtaW46ZGlzdHJpY3Q=");
+  CHECK(header(sent[0], "X-Requested-With") == "XMLHttpRequest");
+  CHECK(header(sent[0], "User-Agent") == "test-agent");
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].will_retry);
+  CHECK(events[0].status == 503);
+  CHECK_FALSE(events[1].will_retry);
+  CHECK(events[1].attempt == 2);
+  for (const auto& e : events) {
+    for (const auto& h : e.request_headers) CHECK_FALSE(contains(h.second, "YWRtaW46ZGlzdHJpY3Q="));
+  }
+}
+
+TEST_CASE("Pipeline: a POST, and a call that may not be retried, get one attempt", "[parts][pipeline]") {
+  RequestPipeline pipeline(pipeline_options(policy(3, 1ms)), kAdmin, 1);
+  ScriptedTransport transport({answer(503), answer(503)});
+  Call post = get_call();
+  post.method = "POST";
+  post.idempotent = false;
+  CHECK(pipeline.run(transport, post).status == 503);
+  Call kick_off = get_call();
+  kick_off.retry_allowed = false;
+  CHECK(pipeline.run(transport, kick_off).status == 503);
+  CHECK(transport.requests().size() == 2);
+}
+
+TEST_CASE("Pipeline: a failure without an answer is a TransportError of its kind", "[parts][pipeline]") {
+  RequestPipeline pipeline(pipeline_options(policy(2, 1ms)), kAdmin, 1);
+  ScriptedTransport transport({failure(TransportFailure::Connect), failure(TransportFailure::Connect)});
+  try {
+    pipeline.run(transport, get_call());
+    FAIL("no error");
+  } catch (const dhis2::TransportError& e) {
+    CHECK(e.kind() == dhis2::TransportErrorKind::Connect);
+    CHECK(contains(e.what(), "GET http://dhis2.example/api/me"));
+  }
+  CHECK(transport.requests().size() == 2);
+}
+
+TEST_CASE("Pipeline: a 401 to a bearer token refreshes it once, outside the retry budget", "[parts][pipeline]") {
+  int refreshes = 0;
+  RequestPipeline pipeline(pipeline_options(policy(1)), dhis2::BearerAuth([&refreshes](bool refresh) {
+                             if (refresh) ++refreshes;
+                             return std::string(refresh ? "fresh" : "stale");
+                           }),
+                           1);
+  ScriptedTransport transport({answer(401), answer(200)});
+  CHECK(pipeline.run(transport, get_call()).status == 200);
+  const auto sent = transport.requests();
+  REQUIRE(sent.size() == 2);
+  CHECK(header(sent[0], "Authorization") == "Bearer stale");
+  CHECK(header(sent[1], "Authorization") == "Bearer fresh");
+  CHECK(refreshes == 1);
+
+  ScriptedTransport refused({answer(401), answer(401)});
+  CHECK(pipeline.run(refused, get_call()).status == 401);  // refreshed once, then the 401 stands
+  CHECK(refused.requests().size() == 2);
+}
+
+TEST_CASE("Pipeline: the probe carries no credentials", "[parts][pipeline]") {
+  RequestPipeline pipeline(pipeline_options(std::nullopt), kAdmin, 1);
+  ScriptedTransport transport({answer(200)});
+  Call probe = get_call("/api/system/info");
+  probe.authenticate = false;
+  pipeline.run(transport, probe);
+  CHECK(header(transport.requests().at(0), "Authorization").empty());
+}
+
+TEST_CASE("Pipeline: per-call options override the client's", "[parts][pipeline]") {
+  RequestPipeline pipeline(pipeline_options(policy(3, 1ms)), kAdmin, 1);
+  ScriptedTransport transport({answer(503), answer(503), answer(503)});
+  RequestOptions once;
+  once.retry = policy(1);
+  once.timeout = 250ms;
+  Call call = get_call();
+  call.options = &once;
+  CHECK(pipeline.run(transport, call).status == 503);
+  const auto sent = transport.requests();
+  REQUIRE(sent.size() == 1);
+  REQUIRE(sent[0].timeout);
+  CHECK(*sent[0].timeout == 250ms);
+
+  RequestOptions bad;
+  bad.timeout = 0ms;
+  call.options = &bad;
+  CHECK_THROWS_WITH(pipeline.run(transport, call), Catch::Contains("RequestOptions::timeout"));
+  bad.timeout.reset();
+  bad.retry = policy(0);
+  CHECK_THROWS_WITH(pipeline.run(transport, call), Catch::Contains("RequestOptions::retry::max_attempts"));
+}
+
+TEST_CASE("Pipeline: a cancel wakes a call that sleeps before its retry", "[parts][pipeline][cancel]") {
+  RequestPipeline pipeline(pipeline_options(policy(3, 60s)), kAdmin, 1);
+  ScriptedTransport transport({answer(503), answer(200)});
+  RequestOptions options;
+  options.cancellation = CancellationToken();
+  Call call = get_call();
+  call.options = &options;
+  auto waiting = std::async(std::launch::async, [&] { return pipeline.run(transport, call); });
+  std::this_thread::sleep_for(50ms);
+  options.cancellation->cancel();
+  REQUIRE(waiting.wait_for(5s) == std::future_status::ready);  // not the 60 s backoff
+  CHECK_THROWS_AS(waiting.get(), dhis2::CancelledError);
+  CHECK(transport.requests().size() == 1);
+
+  // A cancelled token stops the next call before it sends anything.
+  CHECK_THROWS_AS(pipeline.run(transport, call), dhis2::CancelledError);
+  CHECK(transport.requests().size() == 1);
+}
+
+TEST_CASE("Pipeline: close() wakes a sleeping call with UsageError", "[parts][pipeline][cancel]") {
+  RequestPipeline pipeline(pipeline_options(policy(3, 60s)), kAdmin, 1);
+  ScriptedTransport transport({answer(503)});
+  auto waiting = std::async(std::launch::async, [&] { return pipeline.run(transport, get_call()); });
+  std::this_thread::sleep_for(50ms);
+  pipeline.close();
+  REQUIRE(waiting.wait_for(5s) == std::future_status::ready);
+  CHECK_THROWS_AS(waiting.get(), dhis2::UsageError);
+  CHECK_THROWS_AS(pipeline.run(transport, get_call()), dhis2::UsageError);
+}
+
+// ---- cancellation tokens --------------------------------------------------------------------------
+
+TEST_CASE("CancellationToken: copies share one state; callbacks run once", "[parts][cancel]") {
+  CancellationToken token;
+  const CancellationToken copy = token;
+  int calls = 0;
+  {
+    const auto registration = copy.on_cancel([&calls] { ++calls; });
+    CHECK_FALSE(copy.cancelled());
+    token.cancel();
+    token.cancel();
+    CHECK(copy.cancelled());
+    CHECK(calls == 1);
+  }
+  // Registered after the cancel: runs at once.
+  const auto late = copy.on_cancel([&calls] { ++calls; });
+  CHECK(calls == 2);
+  // A registration that ended never runs.
+  CancellationToken other;
+  {
+    const auto gone = other.on_cancel([&calls] { ++calls; });
+  }
+  other.cancel();
+  CHECK(calls == 2);
+}
+
+// ---- the Client, against the emulator ------------------------------------------------------------
+
+TEST_CASE("A cancel reaches a request in flight", "[parts][cancel][client]") {
+  FakeServer server;
+  dhis2::Client client(server.url(), kAdmin, fast());
+  client.connect();
+  server.inject("GET", "/api/me", Fault::delay_by(8s));
+  RequestOptions options;
+  options.cancellation = CancellationToken();
+  auto call = std::async(std::launch::async, [&] { return client.get_raw("me", {}, options); });
+  REQUIRE(eventually([&] { return server.requests_to("/api/me").size() == 1; }, 5s));
+  options.cancellation->cancel();
+  REQUIRE(call.wait_for(4s) == std::future_status::ready);  // not the 8 s the server takes
+  CHECK_THROWS_AS(call.get(), dhis2::CancelledError);
+  CHECK(server.requests_to("/api/me").size() == 1);  // cancelled, not retried
+  server.clear_faults();
+  CHECK(client.get_raw("me").at("username") == "admin");  // the client goes on
+}
+
+TEST_CASE("close() interrupts a request in flight", "[parts][cancel][client]") {
+  FakeServer server;
+  dhis2::Client client(server.url(), kAdmin, fast());
+  client.connect();
+  server.inject("GET", "/api/me", Fault::delay_by(8s));
+  auto call = std::async(std::launch::async, [&] { return client.get_raw("me"); });
+  REQUIRE(eventually([&] { return server.requests_to("/api/me").size() == 1; }, 5s));
+  client.close();
+  REQUIRE(call.wait_for(4s) == std::future_status::ready);
+  CHECK_THROWS_AS(call.get(), dhis2::UsageError);
+}
+
+TEST_CASE("TaskWatcher::cancel() interrupts a poll in flight", "[parts][cancel][client]") {
+  FakeServer server;
+  dhis2::Client client(server.url(), kAdmin, fast());
+  const dhis2::TaskRef ref = client.jobs().start_analytics();
+  server.inject("GET", "/api/system/tasks/*", Fault::delay_by(8s), -1);
+  dhis2::TaskWatcher watcher(client, ref);
+  auto wait = std::async(std::launch::async, [&] { return watcher.wait(30s); });
+  REQUIRE(eventually([&] { return !server.requests_to("/api/system/tasks/" + ref.job_type + "/" + ref.uid).empty(); }, 5s));
+  std::this_thread::sleep_for(20ms);  // the poll waits for its answer now
+  watcher.cancel();
+  REQUIRE(wait.wait_for(4s) == std::future_status::ready);
+  CHECK_THROWS_AS(wait.get(), dhis2::TaskCancelledError);
+}
+
+TEST_CASE("A per-call timeout ends a slow request as a timeout", "[parts][client]") {
+  FakeServer server;
+  dhis2::Client client(server.url(), kAdmin, fast());
+  client.connect();
+  server.inject("GET", "/api/me", Fault::delay_by(3s));
+  RequestOptions options;
+  options.timeout = 200ms;
+  options.retry = policy(1);
+  try {
+    client.get_raw("me", {}, options);
+    FAIL("no error");
+  } catch (const dhis2::TransportError& e) {
+    CHECK(e.kind() == dhis2::TransportErrorKind::Timeout);
+    CHECK(contains(e.what(), "read 200 ms"));
+  }
+}
+
+TEST_CASE("A Client moves; its handles share its state and cannot dangle", "[parts][client]") {
+  FakeServer server;
+  dhis2::Client first(server.url(), kAdmin, fast());
+  first.connect();
+  dhis2::Client second(std::move(first));
+  CHECK(second.get_raw("me").at("username") == "admin");
+  CHECK(first.state() == dhis2::Client::State::Closed);  // NOLINT(bugprone-use-after-move): the contract
+  CHECK_THROWS_WITH(first.get_raw("me"), Catch::Contains("moved from"));
+  CHECK_FALSE(first.known_version());
+
+  std::optional<dhis2::SystemApi> system;
+  std::optional<dhis2::JobsApi> jobs;
+  {
+    dhis2::Client scoped(server.url(), kAdmin, fast());
+    system.emplace(scoped.system());
+    jobs.emplace(scoped.jobs());
+  }  // the Client is gone; its handles keep the state alive
+  CHECK(system->me().at("username") == "admin");
+  const dhis2::TaskRef ref = jobs->start_analytics();
+  CHECK_FALSE(ref.uid.empty());
+
+  dhis2::Client assigned(server.url(), kAdmin, fast());
+  assigned = std::move(second);
+  CHECK(assigned.get_raw("me").at("username") == "admin");
+}
+
+TEST_CASE("close() reaches the handles a Client gave out", "[parts][client]") {
+  FakeServer server;
+  dhis2::Client client(server.url(), kAdmin, fast());
+  auto system = client.system();
+  client.close();
+  CHECK_THROWS_AS(system.me(), dhis2::UsageError);
+}
+
+TEST_CASE("known_version() never connects and never throws", "[parts][client]") {
+  static_assert(noexcept(std::declval<const dhis2::Client&>().known_version()), "known_version() is noexcept");
+  FakeServer server;
+  dhis2::Client client(server.url(), kAdmin, fast());
+  CHECK_FALSE(client.known_version());
+  CHECK(server.requests().empty());
+  client.connect();
+  REQUIRE(client.known_version());
+  CHECK(client.known_version()->key() == "v42");
+
+  auto options = fast();
+  options.skip_version_probe = true;
+  dhis2::Client unprobed(server.url(), kAdmin, options);
+  unprobed.connect();
+  CHECK_FALSE(unprobed.known_version());
+}
+
+TEST_CASE("A request hook that calls its own client during the handshake gets a UsageError", "[parts][client]") {
+  FakeServer server;
+  auto options = fast();
+  dhis2::Client* self = nullptr;
+  std::atomic<bool> refused{false};
+  options.on_request = [&self, &refused](const dhis2::RequestEvent&) {
+    if (!self || refused) return;
+    try {
+      self->get_raw("me");
+    } catch (const dhis2::UsageError& e) {
+      refused = contains(e.what(), "handshake");
+    }
+  };
+  dhis2::Client client(server.url(), kAdmin, options);
+  self = &client;
+  client.connect();  // no deadlock
+  CHECK(refused);
+  CHECK(client.state() == dhis2::Client::State::Connected);
+}
