@@ -538,8 +538,10 @@ TEST_CASE("close() reaches the handles a Client gave out", "[parts][client]") {
   FakeServer server;
   dhis2::Client client(server.url(), kAdmin, fast());
   auto system = client.system();
+  CHECK(system.info().contains("version"));  // cached now
   client.close();
   CHECK_THROWS_AS(system.me(), dhis2::UsageError);
+  CHECK_THROWS_AS(system.info(), dhis2::UsageError);  // a cached value is no way around close()
 }
 
 TEST_CASE("known_version() never connects and never throws", "[parts][client]") {
@@ -550,6 +552,9 @@ TEST_CASE("known_version() never connects and never throws", "[parts][client]") 
   CHECK(server.requests().empty());
   client.connect();
   REQUIRE(client.known_version());
+  CHECK(client.known_version()->key() == "v42");
+  client.close();
+  REQUIRE(client.known_version());  // what the handshake read stays known
   CHECK(client.known_version()->key() == "v42");
 
   auto options = fast();

@@ -24,8 +24,9 @@ class CancellationToken {
   // A new token, not cancelled.
   CancellationToken();
 
-  // Cancels every call that holds a copy of this token; idempotent. The callbacks registered
-  // by calls in flight run on this thread, before cancel() returns, and never block.
+  // Cancels every call that holds a copy of this token; idempotent. The first cancel() runs the
+  // callbacks registered by calls in flight, on its thread, before it returns; they only shut
+  // sockets down and wake waiting threads. An exception from a callback is dropped.
   void cancel() noexcept;
 
   bool cancelled() const noexcept;

@@ -144,7 +144,9 @@ class Client {
  private:
   friend std::shared_ptr<detail::ClientCore> detail::core_of(const Client& client);
 
-  const std::shared_ptr<detail::ClientCore>& core(const char* what) const;
+  // The core, held for the whole call (another thread may drop this Client meanwhile), or
+  // UsageError when this Client was moved from.
+  std::shared_ptr<detail::ClientCore> core(const char* what) const;
 
   static std::string body_text(const nlohmann::json& body) { return body.is_null() ? std::string() : body.dump(); }
 

@@ -104,9 +104,11 @@ class ClientCore {
   std::shared_ptr<Transport> transport_;
   std::shared_ptr<Transport> probe_;  // the handshake's probe in flight: close() interrupts it too
 
-  // Written by the handshake before the state becomes Connected, read only after that.
+  // Written by the handshake before it sets version_known_ (and the state becomes Connected),
+  // read only after one of them is seen.
   std::string raw_version_;
   std::optional<ServerVersion> server_version_;
+  std::atomic<bool> version_known_{false};
   std::optional<ServerVersion> pin_;
   bool pin_has_patch_ = false;
 

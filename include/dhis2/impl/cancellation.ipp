@@ -60,7 +60,10 @@ DHIS2CPP_INLINE CancellationToken::Registration CancellationToken::on_cancel(std
       return Registration(state_, id);
     }
   }
-  callback();
+  try {
+    callback();  // already cancelled: at once, as cancel() would have
+  } catch (...) {
+  }
   return Registration();
 }
 

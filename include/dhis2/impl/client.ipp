@@ -16,7 +16,7 @@ DHIS2CPP_INLINE Client::Client(std::string base_url, TokenAuth auth, ClientOptio
 DHIS2CPP_INLINE Client::Client(std::string base_url, BearerAuth auth, ClientOptions options)
     : core_(std::make_shared<detail::ClientCore>(std::move(base_url), std::move(auth), std::move(options))) {}
 
-DHIS2CPP_INLINE const std::shared_ptr<detail::ClientCore>& Client::core(const char* what) const {
+DHIS2CPP_INLINE std::shared_ptr<detail::ClientCore> Client::core(const char* what) const {
   if (!core_) throw UsageError(std::string("Client::") + what + ": this Client was moved from; use the one it moved to");
   return core_;
 }

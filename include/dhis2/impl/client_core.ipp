@@ -142,9 +142,9 @@ DHIS2CPP_INLINE ServerVersion ClientCore::server_version() {
 }
 
 DHIS2CPP_INLINE std::optional<ServerVersion> ClientCore::known_version() const noexcept {
-  // The handshake writes the version before it publishes Connected (a sequentially consistent
-  // store), so a reader that sees Connected sees the version.
-  if (state_.load() != ClientState::Connected) return std::nullopt;
+  // The handshake writes the version before it publishes version_known_ (a sequentially
+  // consistent store), so a reader that sees the flag sees the version; it stays after close().
+  if (!version_known_.load()) return std::nullopt;
   return server_version_;
 }
 
@@ -230,6 +230,7 @@ DHIS2CPP_INLINE void ClientCore::handshake() {
     if (!same) throw VersionPinMismatchError(options.version_pin, raw_version_);
   }
   server_version_ = *parsed;
+  version_known_ = true;
   cache_.put("info", info, options.system_cache_ttl);
 }
 

@@ -151,9 +151,35 @@ struct ConnectionPool::Connection {
   // httplib's socket hook: a new socket, before it connects.
   void adopt_socket(int sock) {
     std::lock_guard<std::mutex> lock(socket_mutex);
-    if (socket_copy >= 0) ::close(socket_copy);
+    drop_copy_locked();
+    if (cancelling) {
+      // A shutdown() before connect() would not stop the connect: put a socket of another family
+      // in its place, and the connect fails at once (httplib reports Error::Connection).
+      const int other = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (other >= 0) {
+        ::dup3(other, sock, O_CLOEXEC);
+        ::close(other);
+      }
+      return;
+    }
     socket_copy = ::fcntl(sock, F_DUPFD_CLOEXEC, 0);
-    if (cancelling) ::shutdown(sock, SHUT_RDWR);
+  }
+
+  // Forgets the copy of a socket that httplib closed or will not use again, so that a connect
+  // that timed out is not kept alive by the copy. Only with no cancel registered.
+  void drop_copy() {
+    std::lock_guard<std::mutex> lock(socket_mutex);
+    drop_copy_locked();
+  }
+
+  void drop_copy_locked() {
+    if (socket_copy >= 0) ::close(socket_copy);
+    socket_copy = -1;
+  }
+
+  bool cancelled() {
+    std::lock_guard<std::mutex> lock(socket_mutex);
+    return cancelling;
   }
 
   void interrupt() {
@@ -176,29 +202,39 @@ DHIS2CPP_INLINE ConnectionPool::~ConnectionPool() = default;
 DHIS2CPP_INLINE HttpResult ConnectionPool::send(const HttpRequest& request) {
   const CancellationToken* token = request.cancellation;
   if (token && token->cancelled()) return cancelled_result();
-  std::unique_ptr<Connection> connection = checkout(token);
-  if (!connection) return token && token->cancelled() && !is_closed() ? cancelled_result() : closed_result();
+  // Returns the connection to the pool however send() ends, an exception included.
+  struct Lease {
+    ConnectionPool& pool;
+    std::unique_ptr<Connection> connection;
+    ~Lease() {
+      if (connection) pool.checkin(std::move(connection));
+    }
+  } lease{*this, checkout(token)};
+  if (!lease.connection) return token && token->cancelled() && !is_closed() ? cancelled_result() : closed_result();
+  Connection& connection = *lease.connection;
   HttpResult result;
   {
-    Connection* target = connection.get();
+    Connection* target = &connection;
     const auto registration = token ? token->on_cancel([target] { target->interrupt(); })
                                     : CancellationToken::Registration();
-    result = send_on(*connection, request);
-    if (request.idempotent && connection->used && !(token && token->cancelled()) &&
+    result = send_on(connection, request);
+    if (request.idempotent && connection.used && !connection.cancelled() &&
         (result.failure == TransportFailure::Read || result.failure == TransportFailure::Write) && !is_closed()) {
       // The server closed this keep-alive socket while it sat in the pool: once, on a new socket.
-      connection->stop();
-      connection->used = false;
-      result = send_on(*connection, request);
+      connection.stop();
+      connection.used = false;
+      result = send_on(connection, request);
     }
   }  // the registration ends here: no cancel touches the connection after this
   const bool cancelled = token && token->cancelled() && result.failure != TransportFailure::None;
-  connection->reset_cancel();
-  connection->used = result.failure == TransportFailure::None;
-  if (!connection->used) connection->stop();
+  connection.reset_cancel();
+  connection.used = result.failure == TransportFailure::None;
+  if (!connection.used) {
+    connection.stop();
+    connection.drop_copy();
+  }
   // A failure after close() is close() shutting the socket of this request in flight.
   const bool closed = result.failure != TransportFailure::None && is_closed();
-  checkin(std::move(connection));
   if (closed) return closed_result();
   return cancelled ? cancelled_result() : result;
 }
@@ -260,11 +296,11 @@ DHIS2CPP_INLINE void ConnectionPool::checkin(std::unique_ptr<Connection> connect
     if (!closed_) {
       idle_.push_back(std::move(connection));
     } else {
-      connection->stop();
       --open_;
     }
   }
   available_.notify_one();
+  if (connection) connection->stop();  // closed meanwhile: its socket goes (TLS I/O, so without the lock)
 }
 
 DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::make_connection() const {
@@ -332,6 +368,7 @@ DHIS2CPP_INLINE HttpResult ConnectionPool::send_on(Connection& connection, const
   connection.client->set_write_timeout(seconds, micros);
   httplib::Response res;
   httplib::Error error = httplib::Error::Success;
+  if (connection.cancelled()) return cancelled_result();  // cancelled before httplib began: no socket at all
   bool sent = false;
   {
     const http_transport::SigpipeGuard no_sigpipe;
@@ -345,7 +382,8 @@ DHIS2CPP_INLINE HttpResult ConnectionPool::send_on(Connection& connection, const
   if (!sent || error != httplib::Error::Success) {
     result.failure = http_transport::classify(error);
     result.error = http_transport::describe(error, *connection.client, origin_, options_);
-    if (result.failure == TransportFailure::Connect && http_transport::name_does_not_resolve(origin_.host)) {
+    if (result.failure == TransportFailure::Connect && !connection.cancelled() &&
+        http_transport::name_does_not_resolve(origin_.host)) {
       result.failure = TransportFailure::Dns;
       result.error = "cannot connect to " + origin_.origin() + ": the host name " + origin_.host +
                      " does not resolve (check the spelling, the DNS settings, or the network)";

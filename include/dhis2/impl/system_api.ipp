@@ -14,6 +14,7 @@ namespace dhis2 {
 DHIS2CPP_INLINE SystemApi::SystemApi(Client& client) : core_(detail::live_core_of(client, "SystemApi")) {}
 
 DHIS2CPP_INLINE nlohmann::json SystemApi::cached(const std::string& key, const std::function<nlohmann::json()>& load) {
+  if (core_->state() == ClientState::Closed) throw UsageError("the client is closed; create a new dhis2::Client");
   return core_->system_cache().get(key, core_->options().system_cache_ttl, load);
 }
 
