@@ -680,8 +680,8 @@ class Clock {
 
 // The emulator's TCP connections: finding this process's connected sockets (the HTTP library
 // does not hand out the ones it accepted, so they are found by their addresses through
-// /proc/self/fd, for the drop faults and a prompt stop), and numbering connections in the
-// order they first sent a request.
+// /proc/self/fd, for the drop faults and a prompt stop), numbering connections in the order
+// they first sent a request, and keeping a vanished client from killing the process with SIGPIPE.
 // Linux only. Internal to the emulator (dhis2::testing::detail); tests use open_tcp_sockets() too.
 
 // #include <dhis2/detail/config.hpp>
@@ -708,6 +708,18 @@ std::vector<OpenSocket> open_tcp_sockets();
 
 // Shuts down (SHUT_RDWR) the sockets accepted on `server_port` whose peer port `select` accepts.
 void shut_down_accepted(int server_port, const std::function<bool(int peer_port)>& select);
+
+// Blocks SIGPIPE in the calling thread, and so in every thread it creates from then on. A write
+// to a vanished peer then fails with EPIPE, and the signal stays pending on that thread only,
+// never delivered while it is blocked; the process-wide disposition is left alone. The emulator's
+// listener thread calls it first thing: httplib's worker pool is created by that thread.
+void block_sigpipe_in_this_thread();
+
+// Runs `construct` and then puts back the process's SIGPIPE disposition as it was before, also
+// when `construct` throws. httplib's Server constructor (0.11.4) sets SIGPIPE to SIG_IGN for the
+// whole process; the emulator builds its server inside this. A SIGPIPE raised by another thread
+// in the few instructions between the two is ignored instead of handled as the host chose.
+void keeping_sigpipe_disposition(const std::function<void()>& construct);
 
 // Numbers connections 1, 2, ... in the order they first sent a request, by the peer's
 // "address:port". Not thread-safe: the FakeServer's lock guards it, together with the request
@@ -1636,13 +1648,15 @@ class EmulatedApi {
 //   Authenticator  (authenticator.hpp)  Basic, ApiToken and Bearer, and the 401/302 replies
 //   Reply & co.    (replies.hpp)        the replies and the JSON/WebMessage builders
 //   RouteTable     (route_table.hpp)    method + "a/{name}/b" patterns -> handler, first match wins
-//   connections    (connections.hpp)    the /proc/self/fd socket scan, connection numbers
+//   connections    (connections.hpp)    the /proc/self/fd socket scan, connection numbers, SIGPIPE
 //   JobEngine      (job_engine.hpp)     the jobs, the notifier and the clock's events
 //
 // Thread safety: every member function may be called from any thread while the server runs.
 // The destructor stops the server and waits for its threads. Linux only (it closes accepted
-// sockets through /proc/self/fd for the drop faults and a prompt stop), and it ignores SIGPIPE in
-// the process, as servers do, so that a client hanging up cannot kill it.
+// sockets through /proc/self/fd for the drop faults and a prompt stop). A client that hangs up
+// cannot kill the process with SIGPIPE: the server's threads block SIGPIPE for themselves. The
+// process's disposition of SIGPIPE stays as the host set it (httplib's server constructor sets
+// SIG_IGN; the constructor puts it back).
 
 // #include <dhis2/detail/config.hpp>
 // #include <dhis2/testing/clock.hpp>
@@ -1745,7 +1759,6 @@ class FakeServer {
 
   static FakeServerOptions validated(FakeServerOptions o);
   static std::chrono::system_clock::time_point default_start();
-  static void ignore_sigpipe();
 
   // ---- the request pipeline ------------------------------------------------------------------
 
@@ -2778,6 +2791,8 @@ DHIS2CPP_INLINE void Clock::rebase_locked() {
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <cstdlib>
@@ -2819,6 +2834,26 @@ DHIS2CPP_INLINE void shut_down_accepted(int server_port, const std::function<boo
   for (const OpenSocket& s : open_tcp_sockets()) {
     if (s.local_port == server_port && select(s.peer_port)) ::shutdown(s.fd, SHUT_RDWR);
   }
+}
+
+DHIS2CPP_INLINE void block_sigpipe_in_this_thread() {
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
+}
+
+DHIS2CPP_INLINE void keeping_sigpipe_disposition(const std::function<void()>& construct) {
+  struct sigaction saved {};
+  const bool known = sigaction(SIGPIPE, nullptr, &saved) == 0;
+  struct Restore {
+    const struct sigaction& saved;
+    bool known;
+    ~Restore() {
+      if (known) sigaction(SIGPIPE, &saved, nullptr);
+    }
+  } restore{saved, known};
+  construct();
 }
 
 DHIS2CPP_INLINE int ConnectionLog::id_of(const std::string& peer) {
@@ -5020,8 +5055,6 @@ DHIS2CPP_INLINE bool EmulatedApi::is_uid(const std::string& s) {
 // #include <dhis2/detail/ascii.hpp>
 // #include <dhis2/errors.hpp>
 
-#include <signal.h>
-
 #include <httplib.h>
 
 namespace dhis2 {
@@ -5051,12 +5084,14 @@ DHIS2CPP_INLINE FakeServer::FakeServer(FakeServerOptions options)
   for (std::size_t i = 0; i < options_.users.size(); ++i) {
     if (options_.users[i].id.empty()) options_.users[i].id = "xE7jOejl9F" + std::string(1, static_cast<char>('a' + i % 26));
   }
-  ignore_sigpipe();
-  if (options_.tls) {
-    impl_->server = std::make_unique<httplib::SSLServer>(options_.tls->cert_path.c_str(), options_.tls->key_path.c_str());
-  } else {
-    impl_->server = std::make_unique<httplib::Server>();
-  }
+  // httplib::Server's constructor sets SIGPIPE to SIG_IGN for the process: put back the host's.
+  detail::keeping_sigpipe_disposition([this] {
+    if (options_.tls) {
+      impl_->server = std::make_unique<httplib::SSLServer>(options_.tls->cert_path.c_str(), options_.tls->key_path.c_str());
+    } else {
+      impl_->server = std::make_unique<httplib::Server>();
+    }
+  });
   if (!impl_->server->is_valid()) {
     throw Error("FakeServer: cannot load the TLS certificate " + options_.tls->cert_path + " and key " +
                 options_.tls->key_path);
@@ -5088,7 +5123,13 @@ DHIS2CPP_INLINE FakeServer::FakeServer(FakeServerOptions options)
     throw Error("FakeServer: cannot listen on " + options_.host + ":" + std::to_string(options_.port));
   }
   api_.set_port(port_);
-  thread_ = std::thread([this] { impl_->server->listen_after_bind(); });
+  // httplib writes with send(..., 0) and SSL_write (write()), so a client that vanished raises
+  // SIGPIPE in the writing thread. Every such thread is this one or one of the worker pool it
+  // creates (new_task_queue runs in listen_after_bind), and threads inherit the signal mask.
+  thread_ = std::thread([this] {
+    detail::block_sigpipe_in_this_thread();
+    impl_->server->listen_after_bind();
+  });
   while (!impl_->server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
@@ -5178,15 +5219,6 @@ DHIS2CPP_INLINE FakeServerOptions FakeServer::validated(FakeServerOptions o) {
 
 DHIS2CPP_INLINE std::chrono::system_clock::time_point FakeServer::default_start() {
   return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-}
-
-DHIS2CPP_INLINE void FakeServer::ignore_sigpipe() {
-  struct sigaction current {};
-  if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &ignore, nullptr);
-  }
 }
 
 // ---- the request pipeline ------------------------------------------------------------------

@@ -13,13 +13,15 @@
 //   Authenticator  (authenticator.hpp)  Basic, ApiToken and Bearer, and the 401/302 replies
 //   Reply & co.    (replies.hpp)        the replies and the JSON/WebMessage builders
 //   RouteTable     (route_table.hpp)    method + "a/{name}/b" patterns -> handler, first match wins
-//   connections    (connections.hpp)    the /proc/self/fd socket scan, connection numbers
+//   connections    (connections.hpp)    the /proc/self/fd socket scan, connection numbers, SIGPIPE
 //   JobEngine      (job_engine.hpp)     the jobs, the notifier and the clock's events
 //
 // Thread safety: every member function may be called from any thread while the server runs.
 // The destructor stops the server and waits for its threads. Linux only (it closes accepted
-// sockets through /proc/self/fd for the drop faults and a prompt stop), and it ignores SIGPIPE in
-// the process, as servers do, so that a client hanging up cannot kill it.
+// sockets through /proc/self/fd for the drop faults and a prompt stop). A client that hangs up
+// cannot kill the process with SIGPIPE: the server's threads block SIGPIPE for themselves. The
+// process's disposition of SIGPIPE stays as the host set it (httplib's server constructor sets
+// SIG_IGN; the constructor puts it back).
 
 #include <dhis2/detail/config.hpp>
 #include <dhis2/testing/clock.hpp>
@@ -122,7 +124,6 @@ class FakeServer {
 
   static FakeServerOptions validated(FakeServerOptions o);
   static std::chrono::system_clock::time_point default_start();
-  static void ignore_sigpipe();
 
   // ---- the request pipeline ------------------------------------------------------------------
 

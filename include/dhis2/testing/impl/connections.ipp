@@ -8,6 +8,8 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <cstdlib>
@@ -49,6 +51,26 @@ DHIS2CPP_INLINE void shut_down_accepted(int server_port, const std::function<boo
   for (const OpenSocket& s : open_tcp_sockets()) {
     if (s.local_port == server_port && select(s.peer_port)) ::shutdown(s.fd, SHUT_RDWR);
   }
+}
+
+DHIS2CPP_INLINE void block_sigpipe_in_this_thread() {
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
+}
+
+DHIS2CPP_INLINE void keeping_sigpipe_disposition(const std::function<void()>& construct) {
+  struct sigaction saved {};
+  const bool known = sigaction(SIGPIPE, nullptr, &saved) == 0;
+  struct Restore {
+    const struct sigaction& saved;
+    bool known;
+    ~Restore() {
+      if (known) sigaction(SIGPIPE, &saved, nullptr);
+    }
+  } restore{saved, known};
+  construct();
 }
 
 DHIS2CPP_INLINE int ConnectionLog::id_of(const std::string& peer) {

@@ -9,8 +9,6 @@
 #include <dhis2/detail/ascii.hpp>
 #include <dhis2/errors.hpp>
 
-#include <signal.h>
-
 #include <httplib.h>
 
 namespace dhis2 {
@@ -40,12 +38,14 @@ DHIS2CPP_INLINE FakeServer::FakeServer(FakeServerOptions options)
   for (std::size_t i = 0; i < options_.users.size(); ++i) {
     if (options_.users[i].id.empty()) options_.users[i].id = "xE7jOejl9F" + std::string(1, static_cast<char>('a' + i % 26));
   }
-  ignore_sigpipe();
-  if (options_.tls) {
-    impl_->server = std::make_unique<httplib::SSLServer>(options_.tls->cert_path.c_str(), options_.tls->key_path.c_str());
-  } else {
-    impl_->server = std::make_unique<httplib::Server>();
-  }
+  // httplib::Server's constructor sets SIGPIPE to SIG_IGN for the process: put back the host's.
+  detail::keeping_sigpipe_disposition([this] {
+    if (options_.tls) {
+      impl_->server = std::make_unique<httplib::SSLServer>(options_.tls->cert_path.c_str(), options_.tls->key_path.c_str());
+    } else {
+      impl_->server = std::make_unique<httplib::Server>();
+    }
+  });
   if (!impl_->server->is_valid()) {
     throw Error("FakeServer: cannot load the TLS certificate " + options_.tls->cert_path + " and key " +
                 options_.tls->key_path);
@@ -77,7 +77,13 @@ DHIS2CPP_INLINE FakeServer::FakeServer(FakeServerOptions options)
     throw Error("FakeServer: cannot listen on " + options_.host + ":" + std::to_string(options_.port));
   }
   api_.set_port(port_);
-  thread_ = std::thread([this] { impl_->server->listen_after_bind(); });
+  // httplib writes with send(..., 0) and SSL_write (write()), so a client that vanished raises
+  // SIGPIPE in the writing thread. Every such thread is this one or one of the worker pool it
+  // creates (new_task_queue runs in listen_after_bind), and threads inherit the signal mask.
+  thread_ = std::thread([this] {
+    detail::block_sigpipe_in_this_thread();
+    impl_->server->listen_after_bind();
+  });
   while (!impl_->server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
@@ -167,15 +173,6 @@ DHIS2CPP_INLINE FakeServerOptions FakeServer::validated(FakeServerOptions o) {
 
 DHIS2CPP_INLINE std::chrono::system_clock::time_point FakeServer::default_start() {
   return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-}
-
-DHIS2CPP_INLINE void FakeServer::ignore_sigpipe() {
-  struct sigaction current {};
-  if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &ignore, nullptr);
-  }
 }
 
 // ---- the request pipeline ------------------------------------------------------------------
