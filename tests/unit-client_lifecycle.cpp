@@ -10,10 +10,7 @@
 
 #include "support/temp_dir.hpp"
 
-#include <dirent.h>
-#include <netinet/in.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -90,31 +87,16 @@ std::string describe(const std::vector<RecordedRequest>& log) {
   return out;
 }
 
-int port_of(const sockaddr_storage& address) {
-  if (address.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
-  if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
-  return -1;
-}
-
 // How many sockets of this process are connected to `port` as a client (the emulator's own
 // accepted sockets have `port` as their local port and are not counted).
 // Counts connections, not descriptors: the transport keeps a second descriptor (a dup) of each
 // socket, so that a cancel can shut it down without waiting for httplib.
 int client_sockets_to(int port) {
   std::set<ino_t> sockets;
-  DIR* dir = opendir("/proc/self/fd");
-  if (!dir) throw std::runtime_error("cannot list /proc/self/fd");
-  while (dirent* entry = readdir(dir)) {
-    const int fd = std::atoi(entry->d_name);
-    if (fd <= 2 || fd == dirfd(dir)) continue;
-    sockaddr_storage local{}, peer{};
-    socklen_t local_len = sizeof local, peer_len = sizeof peer;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0) continue;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;
+  for (const auto& s : dhis2::testing::detail::open_tcp_sockets()) {
     struct stat info {};
-    if (port_of(peer) == port && port_of(local) != port && fstat(fd, &info) == 0) sockets.insert(info.st_ino);
+    if (s.peer_port == port && s.local_port != port && fstat(s.fd, &info) == 0) sockets.insert(info.st_ino);
   }
-  closedir(dir);
   return static_cast<int>(sockets.size());
 }
 

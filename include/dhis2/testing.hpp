@@ -9,13 +9,20 @@
 // that defines DHIS2CPP_TESTING_IMPLEMENTATION (docs/building.md "Compiled mode").
 
 #include <dhis2/dhis2.hpp>
+#include <dhis2/testing/api_request.hpp>
+#include <dhis2/testing/authenticator.hpp>
 #include <dhis2/testing/certificates.hpp>
 #include <dhis2/testing/clock.hpp>
+#include <dhis2/testing/connections.hpp>
+#include <dhis2/testing/emulated_api.hpp>
 #include <dhis2/testing/faults.hpp>
 #include <dhis2/testing/fake_server.hpp>
+#include <dhis2/testing/fake_server_options.hpp>
 #include <dhis2/testing/job_engine.hpp>
 #include <dhis2/testing/job_script.hpp>
 #include <dhis2/testing/progress_recorder.hpp>
+#include <dhis2/testing/replies.hpp>
+#include <dhis2/testing/route_table.hpp>
 #include <dhis2/testing/time_zone.hpp>
 #include <dhis2/testing/version_profile.hpp>
 

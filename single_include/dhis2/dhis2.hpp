@@ -1345,8 +1345,9 @@ class CancellationToken {
   // A new token, not cancelled.
   CancellationToken();
 
-  // Cancels every call that holds a copy of this token; idempotent. The callbacks registered
-  // by calls in flight run on this thread, before cancel() returns, and never block.
+  // Cancels every call that holds a copy of this token; idempotent. The first cancel() runs the
+  // callbacks registered by calls in flight, on its thread, before it returns; they only shut
+  // sockets down and wake waiting threads. An exception from a callback is dropped.
   void cancel() noexcept;
 
   bool cancelled() const noexcept;
@@ -2238,9 +2239,11 @@ class ClientCore {
   std::shared_ptr<Transport> transport_;
   std::shared_ptr<Transport> probe_;  // the handshake's probe in flight: close() interrupts it too
 
-  // Written by the handshake before the state becomes Connected, read only after that.
+  // Written by the handshake before it sets version_known_ (and the state becomes Connected),
+  // read only after one of them is seen.
   std::string raw_version_;
   std::optional<ServerVersion> server_version_;
+  std::atomic<bool> version_known_{false};
   std::optional<ServerVersion> pin_;
   bool pin_has_patch_ = false;
 
@@ -2885,7 +2888,9 @@ class Client {
  private:
   friend std::shared_ptr<detail::ClientCore> detail::core_of(const Client& client);
 
-  const std::shared_ptr<detail::ClientCore>& core(const char* what) const;
+  // The core, held for the whole call (another thread may drop this Client meanwhile), or
+  // UsageError when this Client was moved from.
+  std::shared_ptr<detail::ClientCore> core(const char* what) const;
 
   static std::string body_text(const nlohmann::json& body) { return body.is_null() ? std::string() : body.dump(); }
 
@@ -4515,7 +4520,10 @@ DHIS2CPP_INLINE CancellationToken::Registration CancellationToken::on_cancel(std
       return Registration(state_, id);
     }
   }
-  callback();
+  try {
+    callback();  // already cancelled: at once, as cancel() would have
+  } catch (...) {
+  }
   return Registration();
 }
 
@@ -5602,9 +5610,9 @@ DHIS2CPP_INLINE ServerVersion ClientCore::server_version() {
 }
 
 DHIS2CPP_INLINE std::optional<ServerVersion> ClientCore::known_version() const noexcept {
-  // The handshake writes the version before it publishes Connected (a sequentially consistent
-  // store), so a reader that sees Connected sees the version.
-  if (state_.load() != ClientState::Connected) return std::nullopt;
+  // The handshake writes the version before it publishes version_known_ (a sequentially
+  // consistent store), so a reader that sees the flag sees the version; it stays after close().
+  if (!version_known_.load()) return std::nullopt;
   return server_version_;
 }
 
@@ -5690,6 +5698,7 @@ DHIS2CPP_INLINE void ClientCore::handshake() {
     if (!same) throw VersionPinMismatchError(options.version_pin, raw_version_);
   }
   server_version_ = *parsed;
+  version_known_ = true;
   cache_.put("info", info, options.system_cache_ttl);
 }
 
@@ -5780,6 +5789,7 @@ namespace dhis2 {
 DHIS2CPP_INLINE SystemApi::SystemApi(Client& client) : core_(detail::live_core_of(client, "SystemApi")) {}
 
 DHIS2CPP_INLINE nlohmann::json SystemApi::cached(const std::string& key, const std::function<nlohmann::json()>& load) {
+  if (core_->state() == ClientState::Closed) throw UsageError("the client is closed; create a new dhis2::Client");
   return core_->system_cache().get(key, core_->options().system_cache_ttl, load);
 }
 
@@ -6711,7 +6721,7 @@ DHIS2CPP_INLINE Client::Client(std::string base_url, TokenAuth auth, ClientOptio
 DHIS2CPP_INLINE Client::Client(std::string base_url, BearerAuth auth, ClientOptions options)
     : core_(std::make_shared<detail::ClientCore>(std::move(base_url), std::move(auth), std::move(options))) {}
 
-DHIS2CPP_INLINE const std::shared_ptr<detail::ClientCore>& Client::core(const char* what) const {
+DHIS2CPP_INLINE std::shared_ptr<detail::ClientCore> Client::core(const char* what) const {
   if (!core_) throw UsageError(std::string("Client::") + what + ": this Client was moved from; use the one it moved to");
   return core_;
 }
@@ -7172,9 +7182,35 @@ struct ConnectionPool::Connection {
   // httplib's socket hook: a new socket, before it connects.
   void adopt_socket(int sock) {
     std::lock_guard<std::mutex> lock(socket_mutex);
-    if (socket_copy >= 0) ::close(socket_copy);
+    drop_copy_locked();
+    if (cancelling) {
+      // A shutdown() before connect() would not stop the connect: put a socket of another family
+      // in its place, and the connect fails at once (httplib reports Error::Connection).
+      const int other = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (other >= 0) {
+        ::dup3(other, sock, O_CLOEXEC);
+        ::close(other);
+      }
+      return;
+    }
     socket_copy = ::fcntl(sock, F_DUPFD_CLOEXEC, 0);
-    if (cancelling) ::shutdown(sock, SHUT_RDWR);
+  }
+
+  // Forgets the copy of a socket that httplib closed or will not use again, so that a connect
+  // that timed out is not kept alive by the copy. Only with no cancel registered.
+  void drop_copy() {
+    std::lock_guard<std::mutex> lock(socket_mutex);
+    drop_copy_locked();
+  }
+
+  void drop_copy_locked() {
+    if (socket_copy >= 0) ::close(socket_copy);
+    socket_copy = -1;
+  }
+
+  bool cancelled() {
+    std::lock_guard<std::mutex> lock(socket_mutex);
+    return cancelling;
   }
 
   void interrupt() {
@@ -7197,29 +7233,39 @@ DHIS2CPP_INLINE ConnectionPool::~ConnectionPool() = default;
 DHIS2CPP_INLINE HttpResult ConnectionPool::send(const HttpRequest& request) {
   const CancellationToken* token = request.cancellation;
   if (token && token->cancelled()) return cancelled_result();
-  std::unique_ptr<Connection> connection = checkout(token);
-  if (!connection) return token && token->cancelled() && !is_closed() ? cancelled_result() : closed_result();
+  // Returns the connection to the pool however send() ends, an exception included.
+  struct Lease {
+    ConnectionPool& pool;
+    std::unique_ptr<Connection> connection;
+    ~Lease() {
+      if (connection) pool.checkin(std::move(connection));
+    }
+  } lease{*this, checkout(token)};
+  if (!lease.connection) return token && token->cancelled() && !is_closed() ? cancelled_result() : closed_result();
+  Connection& connection = *lease.connection;
   HttpResult result;
   {
-    Connection* target = connection.get();
+    Connection* target = &connection;
     const auto registration = token ? token->on_cancel([target] { target->interrupt(); })
                                     : CancellationToken::Registration();
-    result = send_on(*connection, request);
-    if (request.idempotent && connection->used && !(token && token->cancelled()) &&
+    result = send_on(connection, request);
+    if (request.idempotent && connection.used && !connection.cancelled() &&
         (result.failure == TransportFailure::Read || result.failure == TransportFailure::Write) && !is_closed()) {
       // The server closed this keep-alive socket while it sat in the pool: once, on a new socket.
-      connection->stop();
-      connection->used = false;
-      result = send_on(*connection, request);
+      connection.stop();
+      connection.used = false;
+      result = send_on(connection, request);
     }
   }  // the registration ends here: no cancel touches the connection after this
   const bool cancelled = token && token->cancelled() && result.failure != TransportFailure::None;
-  connection->reset_cancel();
-  connection->used = result.failure == TransportFailure::None;
-  if (!connection->used) connection->stop();
+  connection.reset_cancel();
+  connection.used = result.failure == TransportFailure::None;
+  if (!connection.used) {
+    connection.stop();
+    connection.drop_copy();
+  }
   // A failure after close() is close() shutting the socket of this request in flight.
   const bool closed = result.failure != TransportFailure::None && is_closed();
-  checkin(std::move(connection));
   if (closed) return closed_result();
   return cancelled ? cancelled_result() : result;
 }
@@ -7281,11 +7327,11 @@ DHIS2CPP_INLINE void ConnectionPool::checkin(std::unique_ptr<Connection> connect
     if (!closed_) {
       idle_.push_back(std::move(connection));
     } else {
-      connection->stop();
       --open_;
     }
   }
   available_.notify_one();
+  if (connection) connection->stop();  // closed meanwhile: its socket goes (TLS I/O, so without the lock)
 }
 
 DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::make_connection() const {
@@ -7353,6 +7399,7 @@ DHIS2CPP_INLINE HttpResult ConnectionPool::send_on(Connection& connection, const
   connection.client->set_write_timeout(seconds, micros);
   httplib::Response res;
   httplib::Error error = httplib::Error::Success;
+  if (connection.cancelled()) return cancelled_result();  // cancelled before httplib began: no socket at all
   bool sent = false;
   {
     const http_transport::SigpipeGuard no_sigpipe;
@@ -7366,7 +7413,8 @@ DHIS2CPP_INLINE HttpResult ConnectionPool::send_on(Connection& connection, const
   if (!sent || error != httplib::Error::Success) {
     result.failure = http_transport::classify(error);
     result.error = http_transport::describe(error, *connection.client, origin_, options_);
-    if (result.failure == TransportFailure::Connect && http_transport::name_does_not_resolve(origin_.host)) {
+    if (result.failure == TransportFailure::Connect && !connection.cancelled() &&
+        http_transport::name_does_not_resolve(origin_.host)) {
       result.failure = TransportFailure::Dns;
       result.error = "cannot connect to " + origin_.origin() + ": the host name " + origin_.host +
                      " does not resolve (check the spelling, the DNS settings, or the network)";

@@ -19,6 +19,522 @@
 
 // #include <dhis2/dhis2.hpp>
 #include <dhis2/dhis2.hpp>
+// #include <dhis2/testing/api_request.hpp>
+#ifndef DHIS2_TESTING_API_REQUEST_HPP
+#define DHIS2_TESTING_API_REQUEST_HPP
+
+// A request as the emulator's routes see it: method, path, query parameters, headers and body,
+// copied out of the HTTP server's request so that no route depends on the HTTP library. Internal
+// to the emulator (dhis2::testing::detail). A plain value.
+
+// #include <dhis2/detail/config.hpp>
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dhis2 {
+namespace testing {
+namespace detail {
+
+struct ApiRequest {
+  std::string method;
+  std::string path;  // as received, context path included, without the query
+  std::vector<std::pair<std::string, std::string>> params;   // decoded, in the order received
+  std::vector<std::pair<std::string, std::string>> headers;  // in the order received
+  std::string body;
+
+  bool has_param(const std::string& name) const;
+  // The `index`-th value of the parameter `name`, or "".
+  std::string param(const std::string& name, std::size_t index = 0) const;
+  std::size_t param_count(const std::string& name) const;
+  // The first header of that name (case-insensitive), or "".
+  std::string header(const std::string& name) const;
+};
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/api_request.hpp>: <dhis2/testing/impl/api_request.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_API_REQUEST_HPP
+// end of <dhis2/testing/api_request.hpp>
+// #include <dhis2/testing/authenticator.hpp>
+#ifndef DHIS2_TESTING_AUTHENTICATOR_HPP
+#define DHIS2_TESTING_AUTHENTICATOR_HPP
+
+// How the emulator decides who sent a request (dhis2-wire.md §6): Basic, personal access tokens
+// (ApiToken, with the version's checksum rule), OAuth2 bearer tokens, and the replies when that
+// fails (401 WebMessages with or without WWW-Authenticate, 400 for a malformed token, the 302 to
+// the login page for a browser). Internal to the emulator (dhis2::testing::detail).
+//
+// Thread safety: immutable after construction; every member may be called from any thread. It
+// refers to the users and tokens of the FakeServerOptions it was made with, which must outlive it.
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/testing/fake_server_options.hpp>
+#ifndef DHIS2_TESTING_FAKE_SERVER_OPTIONS_HPP
+#define DHIS2_TESTING_FAKE_SERVER_OPTIONS_HPP
+
+// What a FakeServer is made with (docs/emulator.md "Options"): the emulated version, where it
+// listens, TLS, its users and tokens, the clock, the seed, the server's time zone, and which node
+// of a cluster answers the notifier's reads. Plain values.
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/testing/time_zone.hpp>
+#ifndef DHIS2_TESTING_TIME_ZONE_HPP
+#define DHIS2_TESTING_TIME_ZONE_HPP
+
+// The emulated server's time zone. DHIS2 writes every time (notification `time`, a job's
+// `created`, `lastExecuted`, `lastFinished`, `serverDate`) as wall-clock time in its JVM's zone,
+// with no offset (dhis2-wire.md §1.2, §5.1). A zone here is an offset from UTC that may change at
+// given instants: enough to put a daylight-saving change (clocks back an hour) in the middle of a
+// job, which is what a client must survive. A plain value.
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/local_time.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace dhis2 {
+namespace testing {
+
+struct ServerTimeZone {
+  std::string id = "Etc/UTC";                            // serverTimeZoneId
+  std::string display_name = "Coordinated Universal Time";  // serverTimeZoneDisplayName
+  std::chrono::minutes offset{0};                       // UTC offset before the first change
+
+  struct Change {
+    std::chrono::system_clock::time_point at;  // the UTC instant the offset changes
+    std::chrono::minutes offset;               // the offset from then on
+  };
+  std::vector<Change> changes;  // in increasing order of `at`
+
+  static ServerTimeZone utc() { return ServerTimeZone{}; }
+
+  // A zone with a fixed offset, e.g. fixed("Africa/Nairobi", "East Africa Time", 3h).
+  static ServerTimeZone fixed(std::string zone_id, std::string name, std::chrono::minutes utc_offset);
+
+  // From `at` on the offset is `new_offset`: change_at(t, 1h) after 2h is European clocks going
+  // back at the end of summer time. Changes must be added in time order.
+  ServerTimeZone& change_at(std::chrono::system_clock::time_point at, std::chrono::minutes new_offset);
+
+  std::chrono::minutes offset_at(std::chrono::system_clock::time_point t) const;
+
+  // The wall-clock time the server shows at the UTC instant `t`.
+  LocalTime local(std::chrono::system_clock::time_point t) const;
+
+  // As DHIS2 writes it: "yyyy-MM-ddTHH:mm:ss.SSS", no zone.
+  std::string format(std::chrono::system_clock::time_point t) const { return format_local_time(local(t)); }
+};
+
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/time_zone.hpp>: <dhis2/testing/impl/time_zone.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_TIME_ZONE_HPP
+// end of <dhis2/testing/time_zone.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+namespace testing {
+
+struct User {
+  User() = default;
+  User(std::string name, std::string pass, std::vector<std::string> granted = {"ALL"})
+      : username(std::move(name)), password(std::move(pass)), authorities(std::move(granted)) {}
+
+  std::string username;
+  std::string password;
+  std::vector<std::string> authorities = {"ALL"};  // "ALL" makes a superuser
+  std::string id;                                  // generated when empty
+  std::string first_name = "John";
+  std::string surname = "Traore";
+  bool disabled = false;
+};
+
+// A personal access token (or, in FakeServerOptions::bearer_tokens, an OAuth2 access token)
+// and the user it authenticates.
+struct IssuedToken {
+  IssuedToken() = default;
+  IssuedToken(std::string value, std::string user, bool is_expired = false)
+      : token(std::move(value)), username(std::move(user)), expired(is_expired) {}
+
+  std::string token;
+  std::string username;
+  bool expired = false;
+};
+
+struct TlsFiles {
+  std::string cert_path;
+  std::string key_path;
+};
+
+struct FakeServerOptions {
+  std::string version = "2.42.1";  // any of 2.38 to 2.43, e.g. 2.40.7, 2.41.4, 2.43.1
+  // What /api/system/info and /api/loginConfig report, when it should differ from `version`
+  // (to test a client against 2.37, 2.44, "2.43-SNAPSHOT" or garbage). The behaviour stays `version`'s.
+  std::string reported_version;
+  std::string host = "127.0.0.1";
+  int port = 0;                    // 0: an ephemeral port
+  std::string context_path;        // "" or e.g. "/dhis": the API is then at /dhis/api
+  std::optional<TlsFiles> tls;     // HTTPS with this certificate and key
+  std::vector<User> users = {User{"admin", "district"}};
+  std::vector<IssuedToken> tokens;         // personal access tokens
+  std::vector<IssuedToken> bearer_tokens;  // OAuth2/OIDC access tokens (Authorization: Bearer)
+  double speed = 0;                // the clock: 0 stands still until advanced, 1 real time, N faster
+  std::optional<std::chrono::system_clock::time_point> start_time;  // default: now, to the second
+  // System settings served at /api/systemSettings/{key}; an absent key reads as null.
+  std::map<std::string, nlohmann::json> settings = {{"keyUiLocale", "en"}, {"applicationTitle", "DHIS 2"}};
+  std::string default_category_combo = "bjDvmb4bfuf";  // the uid of the "default" category combo
+  std::chrono::seconds keep_alive_timeout{5};
+  std::uint64_t seed = 20240520;   // job and notification ids are reproducible for a seed
+  // The server's zone: every time it writes is wall-clock time there (serverTimeZoneId). Give it
+  // changes to put a daylight-saving change in the middle of a job.
+  ServerTimeZone time_zone = ServerTimeZone::utc();
+  // How far the clock of the node that runs jobs (and writes their notifications) is off the
+  // node that answers kick-offs: cluster skew (a job's rows can then be older than its `created`).
+  std::chrono::milliseconds job_node_clock_offset{0};
+};
+
+// Which node of a cluster answers the notifier's reads (tasks, task summaries, tracker job
+// feeds). Without Redis every node keeps its own notifications, so a node that did not run the
+// job answers [] and empty summaries while the job rows (in the database) are shared (§1.4).
+enum class NotifierNode {
+  Same,        // the node that runs the jobs (a single server, or a cluster with Redis)
+  Other,       // a node that runs none of them
+  Alternating  // a load balancer sending each read to the other node than the last one
+};
+
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_FAKE_SERVER_OPTIONS_HPP
+// end of <dhis2/testing/fake_server_options.hpp>
+// #include <dhis2/testing/replies.hpp>
+#ifndef DHIS2_TESTING_REPLIES_HPP
+#define DHIS2_TESTING_REPLIES_HPP
+
+// The emulator's replies before they reach the wire: a status, a body, a content type and
+// headers, and the builders every route shares (JSON bodies, DHIS2 WebMessages, the 403 of a
+// missing authority, the 400 of a malformed uid, Tomcat's 404 page, a proxy's fault pages).
+// Internal to the emulator (dhis2::testing::detail). Plain functions of their arguments: safe
+// from any thread.
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/testing/faults.hpp>
+#ifndef DHIS2_TESTING_FAULTS_HPP
+#define DHIS2_TESTING_FAULTS_HPP
+
+// What can go wrong between a client and DHIS2, injectable per route into the emulator: the
+// failures of reverse proxies, load balancers, SSO gateways and networks (DHIS2 itself never
+// sends 429 or Retry-After; dhis2-wire.md §7). And the record of what the emulator received.
+
+// #include <dhis2/detail/config.hpp>
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dhis2 {
+namespace testing {
+
+struct Fault {
+  enum class Kind {
+    DropBeforeResponse,  // the connection closes without a byte of response
+    DropMidResponse,     // the headers and half the body arrive, then the connection closes
+    Status,              // a proxy's error page with this status (502, 503, 504, 429, ...)
+    Delay,               // the real response, after a (real-time) delay
+    TruncatedJson,       // a complete HTTP response whose JSON body is cut in half
+    MalformedJson,       // 200 with a body that is not JSON at all but says it is
+    HtmlPage,            // an SSO or proxy login page with this status (200 by default)
+    Redirect             // a redirect to `location` (another origin, a login page, ...)
+  };
+
+  Kind kind = Kind::Status;
+  int status = 0;
+  std::chrono::milliseconds delay{0};
+  std::string location;
+  std::string retry_after;  // sent as Retry-After when not empty
+
+  static Fault drop_before_response() { return Fault(Kind::DropBeforeResponse); }
+  static Fault drop_mid_response() { return Fault(Kind::DropMidResponse); }
+  static Fault status_page(int status);
+  // 429 Too Many Requests with Retry-After in seconds.
+  static Fault too_many_requests(std::chrono::seconds retry_after) {
+    return status_page(429).with_retry_after(std::to_string(retry_after.count()));
+  }
+  // 429 Too Many Requests with Retry-After as an HTTP date.
+  static Fault too_many_requests_until(std::chrono::system_clock::time_point when) {
+    return status_page(429).with_retry_after(http_date(when));
+  }
+  static Fault delay_by(std::chrono::milliseconds delay);
+  static Fault truncated_json() { return Fault(Kind::TruncatedJson); }
+  static Fault malformed_json() { return Fault(Kind::MalformedJson); }
+  static Fault html_page(int status = 200);
+  static Fault redirect(std::string location, int status = 302);
+
+  Fault with_retry_after(std::string value) const;
+
+  // "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate), in English whatever the C locale.
+  static std::string http_date(std::chrono::system_clock::time_point when);
+
+ private:
+  explicit Fault(Kind k) : kind(k) {}
+};
+
+// Where a fault applies: a method ("" for any) and a path pattern in which '*' matches any run of
+// characters, matched against the request path after the context path ("/api/system/tasks/*").
+// It fires `times` times (a burst), or on every request when `times` is negative.
+struct FaultRule {
+  std::string method;
+  std::string path;
+  Fault fault;
+  int times = 1;
+};
+
+// '*' matches any run of characters (also '/'); everything else matches itself.
+bool glob_match(const std::string& pattern, const std::string& text);
+
+// One request as the emulator received it. Credentials are redacted: Authorization keeps only
+// its scheme ("Basic [redacted]"), Cookie is "[redacted]".
+struct RecordedRequest {
+  std::string method;
+  std::string path;   // as received, context path included
+  std::string query;  // the raw query string, without '?'
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  int connection = 0;  // 1 for the first TCP connection the emulator accepted, 2 for the next, ...
+
+  // The first header of that name (case-insensitive), or "".
+  std::string header(const std::string& name) const;
+};
+
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/faults.hpp>: <dhis2/testing/impl/faults.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_FAULTS_HPP
+// end of <dhis2/testing/faults.hpp>
+// #include <dhis2/testing/version_profile.hpp>
+#ifndef DHIS2_TESTING_VERSION_PROFILE_HPP
+#define DHIS2_TESTING_VERSION_PROFILE_HPP
+
+// What changes on the wire from one DHIS2 version to the next, as the emulator reproduces it.
+// Every flag cites the section of ../shared/docs/dhis2-wire.md it comes from. A plain value.
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/server_version.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dhis2 {
+namespace testing {
+
+// What a kick-off does when a job of the same type is already running (§2.3).
+enum class AlreadyRunning {
+  SilentDrop,  // 2.38: 200, and the new job never runs
+  Conflict,    // 2.39-2.40: 409 "Job of type X is already running"
+  Queue        // 2.41+: the job waits for the running one
+};
+
+struct VersionProfile {
+  ServerVersion version;
+  std::string version_text;  // as /api/system/info reports it
+
+  bool ids_equal_job_id = false;       // §1.2: <=2.40.7, API-started jobs: id == uid == job id
+  bool ids_from_timestamp = false;     // §1.2: 2.42+
+  bool new_notifier = false;           // §0: 2.40.8+, 2.41.4+, 2.42+ (caps per job, gist, DELETE)
+  bool stale_check = false;            // §1.6: 2.41.1+
+  bool scheduler_grid = false;         // §2.3: 2.41+, jobs in the DB, 20 s scheduler loop
+  bool parameters_row = false;         // §0: dataType/data on the first row, 2.39.2+ and 2.40+
+  bool quiet_types_emit_empty_rows = false;  // §1.5: 2.41.4+/2.42+; before, no rows at all
+  bool checksum_checked = false;       // §6.2: 2.41+ validates the PAT checksum
+  bool enum_editor_messages = false;   // §1.1: 2.40.8+/2.41.4+ "Value 'X' is not valid for path parameter"
+  bool tracker_location_without_api = false;  // §2.6: 2.42+ (inferred)
+  bool location_on_every_kickoff = false;     // §2.1: 2.41+
+  bool location_has_api_version = true;       // §2.5: <=2.42 echo /api/<n>/ in Location
+  bool continuous_geojson = false;            // §2.3: 2.42+
+  bool data_integrity_report_run = false;     // §1.5/§1.7: <=2.41 POST /api/dataIntegrity is a REPORT run
+  bool progress_endpoint = false;       // §3.1/§3.3: 2.41+ GET /api/jobConfigurations/{uid}/progress
+  bool revert = false;                  // §3.1: POST .../revert; in the source from 2.41.1 (the reference says 2.41.4)
+  bool revert_needs_stale_heartbeat = false;  // 2.42+: revert refuses a job seen alive within a minute
+  // <=2.40 job rows (saved configurations): STOPPED for a cancelled run from 2.38.3/2.39.2/2.40,
+  // FAILED before; lastExecuted is the run's start from then on, its end before.
+  bool stopped_status = true;
+  bool last_executed_is_start = true;
+  bool integrity_start_time = false;    // 2.39.4+: data integrity results carry startTime
+  AlreadyRunning already_running = AlreadyRunning::Queue;
+  std::string kickoff_response_type;  // §4.3: "" (absent), "JobConfigurationWebMessageResponse", "JobConfiguration"
+  std::string tracker_response_type;  // §2.6: "", "TrackerJobWebMessageResponse", "TrackerJob"
+  std::string login_path;             // §6.3: where an anonymous browser request is sent
+  int max_api_version = 0;            // §6.4: /api/28/ .. /api/<max>/
+  std::vector<std::string> job_types;  // §3.4: the JobType enum of this version
+
+  // The profile of a version from 2.38 to 2.43 (any patch). Throws UsageError otherwise,
+  // saying which versions are emulated.
+  static VersionProfile of(std::string_view version_text);
+
+  static std::string trimmed(std::string_view text);
+
+  static std::string supported_examples() { return "2.38, 2.39, 2.40.7, 2.40.8, 2.41.0, 2.41.4, 2.42.1, 2.43.1"; }
+
+  bool knows_job_type(std::string_view type) const;
+
+  // The canonical (upper-case) name of a job type the version knows, matched case-insensitively.
+  std::string canonical_job_type(std::string_view type) const;
+
+ private:
+  static std::vector<std::string> job_types_of(const ServerVersion& v);
+};
+
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/version_profile.hpp>: <dhis2/testing/impl/version_profile.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_VERSION_PROFILE_HPP
+// end of <dhis2/testing/version_profile.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+namespace testing {
+namespace detail {
+
+struct Reply {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json;charset=UTF-8";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// The reason phrase DHIS2 writes in a WebMessage's httpStatus ("Not Found").
+const char* reason(int status);
+
+Reply json_reply(int status, const nlohmann::json& body);
+// The same, keeping the order of the body's keys as the server writes them.
+Reply ordered_json_reply(int status, const nlohmann::ordered_json& body);
+// text/plain with Cache-Control: no-store (SystemController).
+Reply text_reply(std::string text);
+// An empty body with this status and no content type (204s, and 200s without a body).
+Reply empty_reply(int status);
+
+// SystemController answers every GET with Cache-Control: no-store (§1).
+Reply no_store(Reply reply);
+
+// {"httpStatus", "httpStatusCode", "status", "message"}: the start of every WebMessage.
+nlohmann::ordered_json envelope(int status, const char* web_status, const std::string& message);
+// A WebMessage; a 4xx or 5xx also gets Cache-Control: no-cache, private.
+Reply web_message(int status, const std::string& message, const std::string& error_code = {});
+// 403 "Access is denied, requires one Authority from [<authority>]".
+Reply forbidden(const std::string& authority);
+// The 400 a version sends for a malformed uid in path parameter `parameter`.
+Reply bad_uid(const VersionProfile& profile, const std::string& uid, const char* parameter);
+
+// What an unmapped URL gets: Tomcat's HTML 404 page.
+Reply not_found_page();
+// The login page of the web app (and of an SSO proxy, for the HtmlPage fault).
+std::string login_page_html();
+
+// What a fault sends instead of the real response (Status, MalformedJson, HtmlPage, Redirect);
+// the default Reply for the kinds that change the real response instead.
+Reply fault_reply(const Fault& fault);
+
+// ?fields= on the top level (§5.1, §5.2): absent, "*" or ":all" keep everything; "a,b[c,d]"
+// keeps a and b (b whole: nested selections are not narrowed).
+template <typename J>
+J pick_fields(const J& body, const std::string& fields) {
+  if (fields.empty()) return body;
+  std::vector<std::string> names(1);
+  int depth = 0;
+  for (char c : fields) {
+    if (c == '[' || c == '(') ++depth;
+    if (c == ']' || c == ')') --depth;
+    if (c == ',' && depth == 0) {
+      names.emplace_back();
+    } else if (depth == 0 && c != ']' && c != ')') {
+      names.back().push_back(c);
+    }
+  }
+  J picked = J::object();
+  for (const auto& name : names) {
+    if (name == "*" || name == ":all") return body;
+    if (body.contains(name)) picked[name] = body[name];
+  }
+  return picked;
+}
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/replies.hpp>: <dhis2/testing/impl/replies.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_REPLIES_HPP
+// end of <dhis2/testing/replies.hpp>
+// #include <dhis2/testing/version_profile.hpp>
+
+#include <string>
+
+namespace dhis2 {
+namespace testing {
+namespace detail {
+
+// Whether the user holds `authority` or ALL.
+bool has_authority(const User& user, const std::string& authority);
+
+class Authenticator {
+ public:
+  Authenticator(const FakeServerOptions& options, const VersionProfile& profile)
+      : options_(options), profile_(profile) {}
+
+  // The user the Authorization header names, or nullptr with `failure` set to the reply to send.
+  // Without the header: a 401 for an XMLHttpRequest, else a 302 to `login_url`.
+  const User* authenticate(const std::string& authorization, bool xml_http_request, const std::string& login_url,
+                           Reply& failure) const;
+
+  const User* find_user(const std::string& name) const;
+
+ private:
+  const User* authenticate_basic(const std::string& credential, Reply& failure) const;
+  const User* authenticate_token(const std::string& token, Reply& failure) const;
+  const User* authenticate_bearer(const std::string& token, Reply& failure) const;
+
+  const FakeServerOptions& options_;
+  const VersionProfile& profile_;
+};
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/authenticator.hpp>: <dhis2/testing/impl/authenticator.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_AUTHENTICATOR_HPP
+// end of <dhis2/testing/authenticator.hpp>
 // #include <dhis2/testing/certificates.hpp>
 #ifndef DHIS2_TESTING_CERTIFICATES_HPP
 #define DHIS2_TESTING_CERTIFICATES_HPP
@@ -158,121 +674,94 @@ class Clock {
 
 #endif  // DHIS2_TESTING_CLOCK_HPP
 // end of <dhis2/testing/clock.hpp>
-// #include <dhis2/testing/faults.hpp>
-#ifndef DHIS2_TESTING_FAULTS_HPP
-#define DHIS2_TESTING_FAULTS_HPP
+// #include <dhis2/testing/connections.hpp>
+#ifndef DHIS2_TESTING_CONNECTIONS_HPP
+#define DHIS2_TESTING_CONNECTIONS_HPP
 
-// What can go wrong between a client and DHIS2, injectable per route into the emulator: the
-// failures of reverse proxies, load balancers, SSO gateways and networks (DHIS2 itself never
-// sends 429 or Retry-After; dhis2-wire.md §7). And the record of what the emulator received.
+// The emulator's TCP connections: finding this process's connected sockets (the HTTP library
+// does not hand out the ones it accepted, so they are found by their addresses through
+// /proc/self/fd, for the drop faults and a prompt stop), numbering connections in the order
+// they first sent a request, and keeping a vanished client from killing the process with SIGPIPE.
+// Linux only. Internal to the emulator (dhis2::testing::detail); tests use open_tcp_sockets() too.
 
 // #include <dhis2/detail/config.hpp>
 
-#include <chrono>
+#include <functional>
+#include <map>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace dhis2 {
 namespace testing {
+namespace detail {
 
-struct Fault {
-  enum class Kind {
-    DropBeforeResponse,  // the connection closes without a byte of response
-    DropMidResponse,     // the headers and half the body arrive, then the connection closes
-    Status,              // a proxy's error page with this status (502, 503, 504, 429, ...)
-    Delay,               // the real response, after a (real-time) delay
-    TruncatedJson,       // a complete HTTP response whose JSON body is cut in half
-    MalformedJson,       // 200 with a body that is not JSON at all but says it is
-    HtmlPage,            // an SSO or proxy login page with this status (200 by default)
-    Redirect             // a redirect to `location` (another origin, a login page, ...)
-  };
+// A connected TCP socket of this process and the ports at its two ends.
+struct OpenSocket {
+  int fd = -1;
+  int local_port = -1;
+  int peer_port = -1;
+};
 
-  Kind kind = Kind::Status;
-  int status = 0;
-  std::chrono::milliseconds delay{0};
-  std::string location;
-  std::string retry_after;  // sent as Retry-After when not empty
+// Every connected TCP socket of this process (IPv4 or IPv6), found through /proc/self/fd; empty
+// when that cannot be read. Safe from any thread; a socket may close while the list is used.
+std::vector<OpenSocket> open_tcp_sockets();
 
-  static Fault drop_before_response() { return Fault(Kind::DropBeforeResponse); }
-  static Fault drop_mid_response() { return Fault(Kind::DropMidResponse); }
-  static Fault status_page(int status);
-  // 429 Too Many Requests with Retry-After in seconds.
-  static Fault too_many_requests(std::chrono::seconds retry_after) {
-    return status_page(429).with_retry_after(std::to_string(retry_after.count()));
-  }
-  // 429 Too Many Requests with Retry-After as an HTTP date.
-  static Fault too_many_requests_until(std::chrono::system_clock::time_point when) {
-    return status_page(429).with_retry_after(http_date(when));
-  }
-  static Fault delay_by(std::chrono::milliseconds delay);
-  static Fault truncated_json() { return Fault(Kind::TruncatedJson); }
-  static Fault malformed_json() { return Fault(Kind::MalformedJson); }
-  static Fault html_page(int status = 200);
-  static Fault redirect(std::string location, int status = 302);
+// Shuts down (SHUT_RDWR) the sockets accepted on `server_port` whose peer port `select` accepts.
+void shut_down_accepted(int server_port, const std::function<bool(int peer_port)>& select);
 
-  Fault with_retry_after(std::string value) const;
+// Blocks SIGPIPE in the calling thread, and so in every thread it creates from then on. A write
+// to a vanished peer then fails with EPIPE, and the signal stays pending on that thread only,
+// never delivered while it is blocked; the process-wide disposition is left alone. The emulator's
+// listener thread calls it first thing: httplib's worker pool is created by that thread.
+void block_sigpipe_in_this_thread();
 
-  // "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate), in English whatever the C locale.
-  static std::string http_date(std::chrono::system_clock::time_point when);
+// Runs `construct` and then puts back the process's SIGPIPE disposition as it was before, also
+// when `construct` throws. httplib's Server constructor (0.11.4) sets SIGPIPE to SIG_IGN for the
+// whole process; the emulator builds its server inside this. A SIGPIPE raised by another thread
+// in the few instructions between the two is ignored instead of handled as the host chose.
+void keeping_sigpipe_disposition(const std::function<void()>& construct);
+
+// Numbers connections 1, 2, ... in the order they first sent a request, by the peer's
+// "address:port". Not thread-safe: the FakeServer's lock guards it, together with the request
+// log, so that numbers follow the order of the log.
+class ConnectionLog {
+ public:
+  // The number of the connection from `peer`, given one on its first request.
+  int id_of(const std::string& peer);
+  int count() const noexcept { return static_cast<int>(ids_.size()); }
 
  private:
-  explicit Fault(Kind k) : kind(k) {}
+  std::map<std::string, int> ids_;
 };
 
-// Where a fault applies: a method ("" for any) and a path pattern in which '*' matches any run of
-// characters, matched against the request path after the context path ("/api/system/tasks/*").
-// It fires `times` times (a burst), or on every request when `times` is negative.
-struct FaultRule {
-  std::string method;
-  std::string path;
-  Fault fault;
-  int times = 1;
-};
-
-// '*' matches any run of characters (also '/'); everything else matches itself.
-bool glob_match(const std::string& pattern, const std::string& text);
-
-// One request as the emulator received it. Credentials are redacted: Authorization keeps only
-// its scheme ("Basic [redacted]"), Cookie is "[redacted]".
-struct RecordedRequest {
-  std::string method;
-  std::string path;   // as received, context path included
-  std::string query;  // the raw query string, without '?'
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  int connection = 0;  // 1 for the first TCP connection the emulator accepted, 2 for the next, ...
-
-  // The first header of that name (case-insensitive), or "".
-  std::string header(const std::string& name) const;
-};
-
+}  // namespace detail
 }  // namespace testing
 }  // namespace dhis2
 
-// definitions of <dhis2/testing/faults.hpp>: <dhis2/testing/impl/faults.ipp>, at the end of this file
+// definitions of <dhis2/testing/connections.hpp>: <dhis2/testing/impl/connections.ipp>, at the end of this file
 
-#endif  // DHIS2_TESTING_FAULTS_HPP
-// end of <dhis2/testing/faults.hpp>
-// #include <dhis2/testing/fake_server.hpp>
-#ifndef DHIS2_TESTING_FAKE_SERVER_HPP
-#define DHIS2_TESTING_FAKE_SERVER_HPP
+#endif  // DHIS2_TESTING_CONNECTIONS_HPP
+// end of <dhis2/testing/connections.hpp>
+// #include <dhis2/testing/emulated_api.hpp>
+#ifndef DHIS2_TESTING_EMULATED_API_HPP
+#define DHIS2_TESTING_EMULATED_API_HPP
 
-// dhis2::testing::FakeServer: an in-process DHIS2 on a loopback port, behaving as the chosen
-// server version does on the wire (../shared/docs/dhis2-wire.md): system info, /me, ping, auth
-// (Basic, personal access tokens with the real checksum rule, bearer tokens, the 401 and login
-// redirect behaviours), job kick-offs and their envelopes, the notification feed, task summaries,
-// job rows, cancellation, and the stale-job rule. Job timelines run on a clock the test drives.
+// What the emulated DHIS2 answers under /api, without HTTP: the route table (add_routes(), every
+// route in one place), authentication, and one handler per route, which reads the JobEngine and
+// builds the reply as the version does (../shared/docs/dhis2-wire.md). Internal to the emulator
+// (dhis2::testing::detail): FakeServer owns one, hands it each request that no fault answered,
+// and writes the Reply it gets back.
 //
-// Thread safety: every member function may be called from any thread while the server runs.
-// The destructor stops the server and waits for its threads. Linux only (it closes accepted
-// sockets through /proc/self/fd for the drop faults and a prompt stop), and it ignores SIGPIPE in
-// the process, as servers do, so that a client hanging up cannot kill it.
+// Thread safety: serve() may be called from any number of threads at once. The route tables and
+// the options are read only; the engine and the clock lock themselves; the notifier node has its
+// own mutex (node_mutex_), never held while another lock is taken.
 
 // #include <dhis2/detail/config.hpp>
 // #include <dhis2/notification.hpp>
+// #include <dhis2/testing/api_request.hpp>
+// #include <dhis2/testing/authenticator.hpp>
 // #include <dhis2/testing/clock.hpp>
-// #include <dhis2/testing/faults.hpp>
+// #include <dhis2/testing/fake_server_options.hpp>
 // #include <dhis2/testing/job_engine.hpp>
 #ifndef DHIS2_TESTING_JOB_ENGINE_HPP
 #define DHIS2_TESTING_JOB_ENGINE_HPP
@@ -454,61 +943,6 @@ nlohmann::json default_tracker_report(int created);
 
 // #include <dhis2/detail/config.hpp>
 // #include <dhis2/testing/time_zone.hpp>
-#ifndef DHIS2_TESTING_TIME_ZONE_HPP
-#define DHIS2_TESTING_TIME_ZONE_HPP
-
-// The emulated server's time zone. DHIS2 writes every time (notification `time`, a job's
-// `created`, `lastExecuted`, `lastFinished`, `serverDate`) as wall-clock time in its JVM's zone,
-// with no offset (dhis2-wire.md §1.2, §5.1). A zone here is an offset from UTC that may change at
-// given instants: enough to put a daylight-saving change (clocks back an hour) in the middle of a
-// job, which is what a client must survive. A plain value.
-
-// #include <dhis2/detail/config.hpp>
-// #include <dhis2/local_time.hpp>
-
-#include <chrono>
-#include <string>
-#include <vector>
-
-namespace dhis2 {
-namespace testing {
-
-struct ServerTimeZone {
-  std::string id = "Etc/UTC";                            // serverTimeZoneId
-  std::string display_name = "Coordinated Universal Time";  // serverTimeZoneDisplayName
-  std::chrono::minutes offset{0};                       // UTC offset before the first change
-
-  struct Change {
-    std::chrono::system_clock::time_point at;  // the UTC instant the offset changes
-    std::chrono::minutes offset;               // the offset from then on
-  };
-  std::vector<Change> changes;  // in increasing order of `at`
-
-  static ServerTimeZone utc() { return ServerTimeZone{}; }
-
-  // A zone with a fixed offset, e.g. fixed("Africa/Nairobi", "East Africa Time", 3h).
-  static ServerTimeZone fixed(std::string zone_id, std::string name, std::chrono::minutes utc_offset);
-
-  // From `at` on the offset is `new_offset`: change_at(t, 1h) after 2h is European clocks going
-  // back at the end of summer time. Changes must be added in time order.
-  ServerTimeZone& change_at(std::chrono::system_clock::time_point at, std::chrono::minutes new_offset);
-
-  std::chrono::minutes offset_at(std::chrono::system_clock::time_point t) const;
-
-  // The wall-clock time the server shows at the UTC instant `t`.
-  LocalTime local(std::chrono::system_clock::time_point t) const;
-
-  // As DHIS2 writes it: "yyyy-MM-ddTHH:mm:ss.SSS", no zone.
-  std::string format(std::chrono::system_clock::time_point t) const { return format_local_time(local(t)); }
-};
-
-}  // namespace testing
-}  // namespace dhis2
-
-// definitions of <dhis2/testing/time_zone.hpp>: <dhis2/testing/impl/time_zone.ipp>, at the end of this file
-
-#endif  // DHIS2_TESTING_TIME_ZONE_HPP
-// end of <dhis2/testing/time_zone.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -588,86 +1022,6 @@ class ProgressRecorder {
 // end of <dhis2/testing/progress_recorder.hpp>
 // #include <dhis2/testing/time_zone.hpp>
 // #include <dhis2/testing/version_profile.hpp>
-#ifndef DHIS2_TESTING_VERSION_PROFILE_HPP
-#define DHIS2_TESTING_VERSION_PROFILE_HPP
-
-// What changes on the wire from one DHIS2 version to the next, as the emulator reproduces it.
-// Every flag cites the section of ../shared/docs/dhis2-wire.md it comes from. A plain value.
-
-// #include <dhis2/detail/config.hpp>
-// #include <dhis2/server_version.hpp>
-
-#include <string>
-#include <string_view>
-#include <vector>
-
-namespace dhis2 {
-namespace testing {
-
-// What a kick-off does when a job of the same type is already running (§2.3).
-enum class AlreadyRunning {
-  SilentDrop,  // 2.38: 200, and the new job never runs
-  Conflict,    // 2.39-2.40: 409 "Job of type X is already running"
-  Queue        // 2.41+: the job waits for the running one
-};
-
-struct VersionProfile {
-  ServerVersion version;
-  std::string version_text;  // as /api/system/info reports it
-
-  bool ids_equal_job_id = false;       // §1.2: <=2.40.7, API-started jobs: id == uid == job id
-  bool ids_from_timestamp = false;     // §1.2: 2.42+
-  bool new_notifier = false;           // §0: 2.40.8+, 2.41.4+, 2.42+ (caps per job, gist, DELETE)
-  bool stale_check = false;            // §1.6: 2.41.1+
-  bool scheduler_grid = false;         // §2.3: 2.41+, jobs in the DB, 20 s scheduler loop
-  bool parameters_row = false;         // §0: dataType/data on the first row, 2.39.2+ and 2.40+
-  bool quiet_types_emit_empty_rows = false;  // §1.5: 2.41.4+/2.42+; before, no rows at all
-  bool checksum_checked = false;       // §6.2: 2.41+ validates the PAT checksum
-  bool enum_editor_messages = false;   // §1.1: 2.40.8+/2.41.4+ "Value 'X' is not valid for path parameter"
-  bool tracker_location_without_api = false;  // §2.6: 2.42+ (inferred)
-  bool location_on_every_kickoff = false;     // §2.1: 2.41+
-  bool location_has_api_version = true;       // §2.5: <=2.42 echo /api/<n>/ in Location
-  bool continuous_geojson = false;            // §2.3: 2.42+
-  bool data_integrity_report_run = false;     // §1.5/§1.7: <=2.41 POST /api/dataIntegrity is a REPORT run
-  bool progress_endpoint = false;       // §3.1/§3.3: 2.41+ GET /api/jobConfigurations/{uid}/progress
-  bool revert = false;                  // §3.1: POST .../revert; in the source from 2.41.1 (the reference says 2.41.4)
-  bool revert_needs_stale_heartbeat = false;  // 2.42+: revert refuses a job seen alive within a minute
-  // <=2.40 job rows (saved configurations): STOPPED for a cancelled run from 2.38.3/2.39.2/2.40,
-  // FAILED before; lastExecuted is the run's start from then on, its end before.
-  bool stopped_status = true;
-  bool last_executed_is_start = true;
-  bool integrity_start_time = false;    // 2.39.4+: data integrity results carry startTime
-  AlreadyRunning already_running = AlreadyRunning::Queue;
-  std::string kickoff_response_type;  // §4.3: "" (absent), "JobConfigurationWebMessageResponse", "JobConfiguration"
-  std::string tracker_response_type;  // §2.6: "", "TrackerJobWebMessageResponse", "TrackerJob"
-  std::string login_path;             // §6.3: where an anonymous browser request is sent
-  int max_api_version = 0;            // §6.4: /api/28/ .. /api/<max>/
-  std::vector<std::string> job_types;  // §3.4: the JobType enum of this version
-
-  // The profile of a version from 2.38 to 2.43 (any patch). Throws UsageError otherwise,
-  // saying which versions are emulated.
-  static VersionProfile of(std::string_view version_text);
-
-  static std::string trimmed(std::string_view text);
-
-  static std::string supported_examples() { return "2.38, 2.39, 2.40.7, 2.40.8, 2.41.0, 2.41.4, 2.42.1, 2.43.1"; }
-
-  bool knows_job_type(std::string_view type) const;
-
-  // The canonical (upper-case) name of a job type the version knows, matched case-insensitively.
-  std::string canonical_job_type(std::string_view type) const;
-
- private:
-  static std::vector<std::string> job_types_of(const ServerVersion& v);
-};
-
-}  // namespace testing
-}  // namespace dhis2
-
-// definitions of <dhis2/testing/version_profile.hpp>: <dhis2/testing/impl/version_profile.ipp>, at the end of this file
-
-#endif  // DHIS2_TESTING_VERSION_PROFILE_HPP
-// end of <dhis2/testing/version_profile.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -1017,16 +1371,306 @@ class JobEngine {
 #endif  // DHIS2_TESTING_JOB_ENGINE_HPP
 // end of <dhis2/testing/job_engine.hpp>
 // #include <dhis2/testing/job_script.hpp>
-// #include <dhis2/testing/time_zone.hpp>
+// #include <dhis2/testing/replies.hpp>
+// #include <dhis2/testing/route_table.hpp>
+#ifndef DHIS2_TESTING_ROUTE_TABLE_HPP
+#define DHIS2_TESTING_ROUTE_TABLE_HPP
+
+// The emulator's router: an ordered list of (methods, path pattern, handler). A pattern names the
+// segments after /api, "jobConfigurations/{uid}/execute": a {name} segment matches any one
+// segment and is handed to the handler under that name, every other segment matches itself. The
+// first route that matches the method and the whole path answers. Internal to the emulator
+// (dhis2::testing::detail).
+//
+// Thread safety: built once, then only read; find() may be called from any thread.
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/testing/replies.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dhis2 {
+namespace testing {
+namespace detail {
+
+// The values of a pattern's {name} segments, by name.
+using PathParams = std::map<std::string, std::string>;
+
+class PathPattern {
+ public:
+  explicit PathPattern(const std::string& pattern);
+
+  // Whether `segments` match, every one; fills `params` with the {name} segments when they do.
+  bool match(const std::vector<std::string>& segments, PathParams& params) const;
+
+  const std::string& text() const noexcept { return text_; }
+
+ private:
+  std::string text_;
+  std::vector<std::string> segments_;
+};
+
+// Splits at `separator`, dropping empty parts ("/a//b/" gives {"a", "b"}).
+std::vector<std::string> split_path(const std::string& text, char separator = '/');
+
+// `Call` is what a handler gets: the request, who sent it, and (the caller puts them there) the
+// PathParams find() filled.
+template <typename Call>
+class RouteTable {
+ public:
+  using Handler = std::function<Reply(const Call&)>;
+
+  struct Route {
+    std::vector<std::string> methods;
+    PathPattern pattern;
+    Handler handler;
+  };
+
+  // Adds a route after the others. `enabled` false leaves it out (a route the version lacks).
+  RouteTable& add(std::vector<std::string> methods, const std::string& pattern, Handler handler,
+                  bool enabled = true) {
+    if (enabled) routes_.push_back(Route{std::move(methods), PathPattern(pattern), std::move(handler)});
+    return *this;
+  }
+
+  // The first route for `method` whose pattern matches `segments`, with its PathParams; nullptr
+  // when none matches.
+  const Route* find(const std::string& method, const std::vector<std::string>& segments, PathParams& params) const {
+    for (const Route& route : routes_) {
+      if (std::find(route.methods.begin(), route.methods.end(), method) == route.methods.end()) continue;
+      params.clear();
+      if (route.pattern.match(segments, params)) return &route;
+    }
+    return nullptr;
+  }
+
+  const std::vector<Route>& routes() const noexcept { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/route_table.hpp>: <dhis2/testing/impl/route_table.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_ROUTE_TABLE_HPP
+// end of <dhis2/testing/route_table.hpp>
 // #include <dhis2/testing/version_profile.hpp>
 
-#include <sys/socket.h>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+namespace testing {
+namespace detail {
+
+// A request to /api, parsed: what a route's handler gets.
+struct ApiCall {
+  const ApiRequest* req = nullptr;
+  std::vector<std::string> segments;  // after /api, e.g. {"system", "tasks", "ANALYTICS_TABLE"}
+  std::string api_version;            // "41" for /api/41/..., else ""
+  const User* user = nullptr;         // null on the routes open without credentials
+  PathParams params;                  // the route's {name} segments
+};
+
+class EmulatedApi {
+ public:
+  // Refers to all four, which must outlive it. `options` has its users' ids filled in.
+  EmulatedApi(const FakeServerOptions& options, const VersionProfile& profile, const Clock& clock, JobEngine& engine);
+
+  EmulatedApi(const EmulatedApi&) = delete;
+  EmulatedApi& operator=(const EmulatedApi&) = delete;
+
+  // The port the server listens on, for the origin of requests without a Host header. Set before
+  // the first request.
+  void set_port(int port) noexcept;
+
+  // Routes the notifier's reads to the node that runs the jobs, to another one, or alternately.
+  void set_notifier_node(NotifierNode node);
+
+  // The reply to a request: the login page, Tomcat's 404, an authentication failure, or a route's.
+  Reply serve(const ApiRequest& request);
+
+  // The path after the context path.
+  std::string strip_context(const std::string& path) const;
+
+  // The version text /api/system/info reports.
+  const std::string& reported_version() const noexcept;
+
+ private:
+  void add_routes();
+
+  // ---- system ----------------------------------------------------------------------------------
+
+  Reply login_config(const ApiCall& r) const;
+  Reply system_info(const ApiCall& r) const;
+  Reply me(const ApiCall& r) const;
+  // {"<key>": value}, null for a key the server does not have (SystemSettingController).
+  Reply system_setting(const ApiCall& r) const;
+  // Only the "default" combination exists; ?filter=name:eq:default finds it.
+  Reply category_combos(const ApiCall& r) const;
+
+  // ---- kick-offs (§2) ------------------------------------------------------------------------
+
+  Reply kickoff(const ApiCall& r, const std::string& type, const char* authority, nlohmann::json parameters = nullptr,
+                std::optional<std::string> location = std::nullopt, bool location_before_41 = false,
+                std::optional<JobScript> script = std::nullopt);
+  nlohmann::ordered_json job_configuration_response(const JobInfo& job) const;
+  static bool flag(const ApiRequest& req, const char* name);
+  nlohmann::json parameters_for(const std::string& type, const ApiRequest& req) const;
+  Reply predictions(const ApiCall& r);
+  static std::vector<std::string> checks_of(const ApiRequest& req);
+  // `bare`: POST /api/dataIntegrity, which <=2.41 runs as a REPORT (§1.5).
+  Reply data_integrity_run(const ApiCall& r, const std::string& type, const char* result_path, bool bare);
+  static std::vector<std::string> default_checks();
+  nlohmann::json integrity_result(const std::vector<std::string>& checks, bool details) const;
+  Reply data_integrity_result(const ApiCall& r, const std::string& type);
+  Reply imports(const ApiCall& r, const std::string& type, const char* authority);
+
+  // The import report of a metadata payload ({"dataElements": [...], ...}) in which some objects
+  // lack the required `name` (E4000), or empty when every object has one (or it is not JSON).
+  static std::optional<nlohmann::json> metadata_without_names(const std::string& payload_text);
+
+  // "dataElements" -> "org.hisp.dhis.dataelement.DataElement" (close enough for the common types).
+  static std::string metadata_class(std::string plural);
+
+  Reply tracker_import(const ApiCall& r);
+  Reply tracker_job(const ApiCall& r, bool report);
+
+  // ---- job control (§3) ----------------------------------------------------------------------
+
+  Reply execute(const ApiCall& r);
+  Reply cancel(const ApiCall& r);
+
+  // GET /api/jobConfigurations/{uid} (§3.1, §3.3). 2.41+ rows change in tryStart/tryFinish;
+  // <=2.40 rows (saved configurations only) have no lastFinished, and get lastExecuted and
+  // lastRuntimeExecution only when a run ends (whenRunIsDone).
+  Reply job_row(const ApiCall& r);
+
+  // GET /api/jobConfigurations/{uid}/progress (2.41+, §3.1, §3.3): for a superuser, a holder of
+  // F_JOB_LOG_READ or the user who ran the job; `errors` only for the first two. 200 with an
+  // empty body while the job has no progress (before its first snapshot).
+  Reply job_progress(const ApiCall& r);
+
+  // POST /api/jobConfigurations/{uid}/revert (2.41.1+, §3.1): frees a job stuck in RUNNING.
+  Reply revert(const ApiCall& r);
+
+  // POST /api/scheduling/cancel/{jobType}: 204 whether or not one ran.
+  Reply cancel_type(const ApiCall& r);
+
+  // GET /api/scheduling/running, .../types and .../{jobType}.
+  Reply running(const ApiCall& r);
+  Reply running_types(const ApiCall& r);
+  Reply running_of_type(const ApiCall& r);
+  nlohmann::json running_process(const JobInfo& job) const;
+
+  // ---- the feed (§1) ---------------------------------------------------------------------------
+
+  Reply all_tasks(const ApiCall& r);
+  bool gist(const ApiCall& r) const;
+
+  // Validates {jobType}; on failure `error` holds the 400 the version sends.
+  std::optional<std::string> job_type_of(const std::string& text, Reply& error) const;
+  Reply tasks_of_type(const ApiCall& r);
+  Reply task_feed(const ApiCall& r);
+  Reply summaries_of_type(const ApiCall& r);
+  Reply task_summary(const ApiCall& r);
+  Reply delete_tasks(const ApiCall& r);
+
+  // Whether this notifier read lands on a node that did not run the jobs (set_notifier_node).
+  bool read_on_other_node();
+
+  // GET /api/system/tasks on a node with no notifications: the old map lists every type (§1.1).
+  nlohmann::ordered_json empty_overview() const;
+
+  Reply notifications_reply(const std::vector<Notification>& rows) const;
+
+  // ---- URLs and small helpers ------------------------------------------------------------------
+
+  // scheme://host[:port] as the client addressed the server, honouring X-Forwarded-Proto/-Host.
+  std::string request_origin(const ApiRequest& req) const;
+
+  // The absolute API root for Location headers: origin, context path, /api, and on <=2.42 the
+  // /<n> version segment when the request used one (§2.5).
+  std::string api_path(const ApiCall& r) const;
+
+  static bool is_number(const std::string& s);
+  static bool is_uid(const std::string& s);
+
+  const FakeServerOptions& options_;
+  const VersionProfile& profile_;
+  const Clock& clock_;
+  JobEngine& engine_;
+  Authenticator authenticator_;
+  RouteTable<ApiCall> open_routes_;  // answered without credentials
+  RouteTable<ApiCall> routes_;
+  int port_ = -1;
+
+  std::mutex node_mutex_;
+  NotifierNode notifier_node_ = NotifierNode::Same;  // guarded by node_mutex_
+  bool last_read_on_other_ = false;                   // for Alternating; guarded by node_mutex_
+};
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/emulated_api.hpp>: <dhis2/testing/impl/emulated_api.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_EMULATED_API_HPP
+// end of <dhis2/testing/emulated_api.hpp>
+// #include <dhis2/testing/faults.hpp>
+// #include <dhis2/testing/fake_server.hpp>
+#ifndef DHIS2_TESTING_FAKE_SERVER_HPP
+#define DHIS2_TESTING_FAKE_SERVER_HPP
+
+// dhis2::testing::FakeServer: an in-process DHIS2 on a loopback port, behaving as the chosen
+// server version does on the wire (../shared/docs/dhis2-wire.md): system info, /me, ping, auth
+// (Basic, personal access tokens with the real checksum rule, bearer tokens, the 401 and login
+// redirect behaviours), job kick-offs and their envelopes, the notification feed, task summaries,
+// job rows, cancellation, and the stale-job rule. Job timelines run on a clock the test drives.
+//
+// FakeServer itself is the HTTP server and the request pipeline: it records each request, applies
+// the faults, and hands the rest to its parts (all in dhis2::testing::detail):
+//   EmulatedApi    (emulated_api.hpp)   the route table and one handler per route
+//   Authenticator  (authenticator.hpp)  Basic, ApiToken and Bearer, and the 401/302 replies
+//   Reply & co.    (replies.hpp)        the replies and the JSON/WebMessage builders
+//   RouteTable     (route_table.hpp)    method + "a/{name}/b" patterns -> handler, first match wins
+//   connections    (connections.hpp)    the /proc/self/fd socket scan, connection numbers, SIGPIPE
+//   JobEngine      (job_engine.hpp)     the jobs, the notifier and the clock's events
+//
+// Thread safety: every member function may be called from any thread while the server runs.
+// The destructor stops the server and waits for its threads. Linux only (it closes accepted
+// sockets through /proc/self/fd for the drop faults and a prompt stop). A client that hangs up
+// cannot kill the process with SIGPIPE: the server's threads block SIGPIPE for themselves. The
+// process's disposition of SIGPIPE stays as the host set it (httplib's server constructor sets
+// SIG_IGN; the constructor puts it back).
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/testing/clock.hpp>
+// #include <dhis2/testing/connections.hpp>
+// #include <dhis2/testing/emulated_api.hpp>
+// #include <dhis2/testing/fake_server_options.hpp>
+// #include <dhis2/testing/faults.hpp>
+// #include <dhis2/testing/job_engine.hpp>
+// #include <dhis2/testing/job_script.hpp>
+// #include <dhis2/testing/replies.hpp>
+// #include <dhis2/testing/version_profile.hpp>
 
 #include <chrono>
 #include <condition_variable>
-#include <cstdint>
-#include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -1039,73 +1683,6 @@ class JobEngine {
 
 namespace dhis2 {
 namespace testing {
-
-struct User {
-  User() = default;
-  User(std::string name, std::string pass, std::vector<std::string> granted = {"ALL"})
-      : username(std::move(name)), password(std::move(pass)), authorities(std::move(granted)) {}
-
-  std::string username;
-  std::string password;
-  std::vector<std::string> authorities = {"ALL"};  // "ALL" makes a superuser
-  std::string id;                                  // generated when empty
-  std::string first_name = "John";
-  std::string surname = "Traore";
-  bool disabled = false;
-};
-
-// A personal access token (or, in FakeServerOptions::bearer_tokens, an OAuth2 access token)
-// and the user it authenticates.
-struct IssuedToken {
-  IssuedToken() = default;
-  IssuedToken(std::string value, std::string user, bool is_expired = false)
-      : token(std::move(value)), username(std::move(user)), expired(is_expired) {}
-
-  std::string token;
-  std::string username;
-  bool expired = false;
-};
-
-struct TlsFiles {
-  std::string cert_path;
-  std::string key_path;
-};
-
-struct FakeServerOptions {
-  std::string version = "2.42.1";  // any of 2.38 to 2.43, e.g. 2.40.7, 2.41.4, 2.43.1
-  // What /api/system/info and /api/loginConfig report, when it should differ from `version`
-  // (to test a client against 2.37, 2.44, "2.43-SNAPSHOT" or garbage). The behaviour stays `version`'s.
-  std::string reported_version;
-  std::string host = "127.0.0.1";
-  int port = 0;                    // 0: an ephemeral port
-  std::string context_path;        // "" or e.g. "/dhis": the API is then at /dhis/api
-  std::optional<TlsFiles> tls;     // HTTPS with this certificate and key
-  std::vector<User> users = {User{"admin", "district"}};
-  std::vector<IssuedToken> tokens;         // personal access tokens
-  std::vector<IssuedToken> bearer_tokens;  // OAuth2/OIDC access tokens (Authorization: Bearer)
-  double speed = 0;                // the clock: 0 stands still until advanced, 1 real time, N faster
-  std::optional<std::chrono::system_clock::time_point> start_time;  // default: now, to the second
-  // System settings served at /api/systemSettings/{key}; an absent key reads as null.
-  std::map<std::string, nlohmann::json> settings = {{"keyUiLocale", "en"}, {"applicationTitle", "DHIS 2"}};
-  std::string default_category_combo = "bjDvmb4bfuf";  // the uid of the "default" category combo
-  std::chrono::seconds keep_alive_timeout{5};
-  std::uint64_t seed = 20240520;   // job and notification ids are reproducible for a seed
-  // The server's zone: every time it writes is wall-clock time there (serverTimeZoneId). Give it
-  // changes to put a daylight-saving change in the middle of a job.
-  ServerTimeZone time_zone = ServerTimeZone::utc();
-  // How far the clock of the node that runs jobs (and writes their notifications) is off the
-  // node that answers kick-offs: cluster skew (a job's rows can then be older than its `created`).
-  std::chrono::milliseconds job_node_clock_offset{0};
-};
-
-// Which node of a cluster answers the notifier's reads (tasks, task summaries, tracker job
-// feeds). Without Redis every node keeps its own notifications, so a node that did not run the
-// job answers [] and empty summaries while the job rows (in the database) are shared (§1.4).
-enum class NotifierNode {
-  Same,        // the node that runs the jobs (a single server, or a cluster with Redis)
-  Other,       // a node that runs none of them
-  Alternating  // a load balancer sending each read to the other node than the last one
-};
 
 class FakeServer {
  public:
@@ -1127,9 +1704,7 @@ class FakeServer {
   const VersionProfile& profile() const noexcept { return profile_; }
   const FakeServerOptions& options() const noexcept { return options_; }
   // The version text /api/system/info reports.
-  const std::string& reported_version() const noexcept {
-    return options_.reported_version.empty() ? profile_.version_text : options_.reported_version;
-  }
+  const std::string& reported_version() const noexcept { return api_.reported_version(); }
 
   // The emulated clock: advance it, or set its speed.
   Clock& clock() noexcept { return clock_; }
@@ -1176,166 +1751,27 @@ class FakeServer {
   int connection_count() const;
 
  private:
-  struct Reply {
-    int status = 200;
-    std::string body;
-    std::string content_type = "application/json;charset=UTF-8";
-    std::vector<std::pair<std::string, std::string>> headers;
-  };
   // No httplib type shows here: only the definitions (<dhis2/testing/impl/fake_server.ipp>)
   // include <httplib.h>, so that a compiled-mode user's files never compile it.
   struct Impl;      // the httplib server
   struct Request;   // refers to the httplib request being handled (converts from it)
   struct Response;  // refers to the httplib response being written
-  struct Route;     // a request to /api, parsed
 
   static FakeServerOptions validated(FakeServerOptions o);
   static std::chrono::system_clock::time_point default_start();
-  static void ignore_sigpipe();
-
-  // Shuts down the accepted sockets of this server for which `select(local_port, peer_port)` is
-  // true. httplib does not hand out its sockets, so they are found by their addresses.
-  void close_connections(const std::function<bool(int, int)>& select) const;
-  static int port_of(const sockaddr_storage& address);
-  std::string strip_context(const std::string& path) const;
 
   // ---- the request pipeline ------------------------------------------------------------------
 
   void handle(const Request& request, Response& response);
   std::optional<Fault> record_and_pick_fault(const Request& request);
-  Reply faulty_reply(const Fault& fault, const Request& request) const;
-  Reply serve(const Request& request);
-
-  // ---- authentication (§6) ---------------------------------------------------------------------
-
-  const User* authenticate(const Request& request, Reply& failure) const;
-  const User* authenticate_token(const std::string& token, Reply& failure) const;
-  const User* find_user(const std::string& name) const;
-  static bool has_authority(const User& user, const std::string& authority);
-
-  // ---- routing -------------------------------------------------------------------------------
-
-  Reply dispatch(const Route& r);
-
-  // ---- system ----------------------------------------------------------------------------------
-
-  Reply system_info(const Route& r) const;
-  Reply me(const Route& r) const;
-
-  // {"<key>": value}, null for a key the server does not have (SystemSettingController).
-  Reply system_setting(const std::string& key) const;
-
-  // Only the "default" combination exists; ?filter=name:eq:default finds it.
-  Reply category_combos(const Route& r) const;
-
-  // ---- kick-offs (§2) ------------------------------------------------------------------------
-
-  Reply kickoff(const Route& r, const std::string& type, const char* authority, nlohmann::json parameters = nullptr,
-                std::optional<std::string> location = std::nullopt, bool location_before_41 = false,
-                std::optional<JobScript> script = std::nullopt);
-  nlohmann::ordered_json job_configuration_response(const JobInfo& job) const;
-  static bool flag(const Request& request, const char* name);
-  nlohmann::json parameters_for(const std::string& type, const Request& request) const;
-  Reply predictions(const Route& r);
-  static std::vector<std::string> checks_of(const Request& request);
-  Reply data_integrity_run(const Route& r, const std::string& type, const char* result_path);
-  static bool s_is_bare_integrity(const Route& r);
-  static std::vector<std::string> default_checks();
-  nlohmann::json integrity_result(const std::vector<std::string>& checks, bool details) const;
-  Reply data_integrity_result(const Route& r, const std::string& type);
-  Reply imports(const Route& r, const std::string& type, const char* authority);
-
-  // The import report of a metadata payload ({"dataElements": [...], ...}) in which some objects
-  // lack the required `name` (E4000), or empty when every object has one (or it is not JSON).
-  static std::optional<nlohmann::json> metadata_without_names(const std::string& payload_text);
-
-  // "dataElements" -> "org.hisp.dhis.dataelement.DataElement" (close enough for the common types).
-  static std::string metadata_class(std::string plural);
-
-  Reply tracker_import(const Route& r);
-  Reply tracker_job(const Route& r, bool report);
-
-  // ---- job control (§3) ----------------------------------------------------------------------
-
-  Reply execute(const Route& r);
-  Reply cancel(const Route& r);
-
-  // GET /api/jobConfigurations/{uid} (§3.1, §3.3). 2.41+ rows change in tryStart/tryFinish;
-  // <=2.40 rows (saved configurations only) have no lastFinished, and get lastExecuted and
-  // lastRuntimeExecution only when a run ends (whenRunIsDone).
-  Reply job_row(const Route& r);
-
-  // GET /api/jobConfigurations/{uid}/progress (2.41+, §3.1, §3.3): for a superuser, a holder of
-  // F_JOB_LOG_READ or the user who ran the job; `errors` only for the first two. 200 with an
-  // empty body while the job has no progress (before its first snapshot).
-  Reply job_progress(const Route& r);
-
-  // POST /api/jobConfigurations/{uid}/revert (2.41.1+, §3.1): frees a job stuck in RUNNING.
-  Reply revert(const Route& r);
-
-  Reply running(const Route& r);
-
-  // ---- the feed (§1) ---------------------------------------------------------------------------
-
-  bool gist(const Route& r) const;
-
-  // Validates {jobType}; on failure `error` holds the 400 the version sends.
-  std::optional<std::string> job_type_of(const std::string& text, Reply& error) const;
-  Reply tasks_of_type(const Route& r);
-  Reply task_feed(const Route& r);
-  Reply summaries_of_type(const Route& r);
-  Reply task_summary(const Route& r);
-  Reply delete_tasks(const Route& r);
-
-  // Whether this notifier read lands on a node that did not run the jobs (set_notifier_node).
-  bool read_on_other_node();
-
-  // GET /api/system/tasks on a node with no notifications: the old map lists every type (§1.1).
-  nlohmann::ordered_json empty_overview() const;
-
-  // SystemController answers every GET with Cache-Control: no-store (§1).
-  static Reply no_store(Reply reply);
-
-  Reply notifications_reply(const std::vector<Notification>& rows) const;
-
-  // ---- replies ---------------------------------------------------------------------------------
-
-  // ?fields= on the top level (§5.1, §5.2): absent, "*" or ":all" keep everything; "a,b[c,d]"
-  // keeps a and b (b whole: nested selections are not narrowed). Defined with the definitions,
-  // the only code that uses it.
-  template <typename J>
-  static J pick_fields(const J& body, const Request& request);
-
-  static Reply json_reply(int status, const nlohmann::json& body);
-  static Reply json_reply(int status, const nlohmann::ordered_json& body, bool);
-  static Reply text_reply(std::string text);
-  static nlohmann::ordered_json envelope(int status, const char* web_status, const std::string& message);
-  static Reply web_message(int status, const std::string& message, const std::string& error_code = {});
-  static Reply forbidden(const std::string& authority);
-  Reply bad_uid(const std::string& uid, const char* parameter) const;
-  static Reply not_found_page();
-  static std::string login_page_html();
-  static const char* reason(int status);
-
-  // ---- URLs and small helpers ------------------------------------------------------------------
-
-  // scheme://host[:port] as the client addressed the server, honouring X-Forwarded-Proto/-Host.
-  std::string request_origin(const Request& request) const;
-
-  // The absolute API root for Location headers: origin, context path, /api, and on <=2.42 the
-  // /<n> version segment when the request used one (§2.5).
-  std::string api_path(const Route& r) const;
-
-  static std::vector<std::string> split(const std::string& text, char separator = '/');
-  static bool is_number(const std::string& s);
-  static bool is_uid(const std::string& s);
+  static detail::ApiRequest api_request(const Request& request);
+  static void write(const detail::Reply& reply, bool drop_mid_body, Response& response);
 
   FakeServerOptions options_;
   VersionProfile profile_;
   Clock clock_;
   JobEngine engine_;
-  NotifierNode notifier_node_ = NotifierNode::Same;  // guarded by mutex_
-  bool last_read_on_other_ = false;                   // for Alternating; guarded by mutex_
+  detail::EmulatedApi api_;
   std::unique_ptr<Impl> impl_;
   std::thread thread_;
   int port_ = -1;
@@ -1343,7 +1779,7 @@ class FakeServer {
   mutable std::mutex mutex_;  // faults, requests, connections
   std::vector<FaultRule> faults_;
   std::vector<RecordedRequest> requests_;
-  std::map<std::string, int> connections_;
+  detail::ConnectionLog connections_;
 
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
@@ -1357,9 +1793,12 @@ class FakeServer {
 
 #endif  // DHIS2_TESTING_FAKE_SERVER_HPP
 // end of <dhis2/testing/fake_server.hpp>
+// #include <dhis2/testing/fake_server_options.hpp>
 // #include <dhis2/testing/job_engine.hpp>
 // #include <dhis2/testing/job_script.hpp>
 // #include <dhis2/testing/progress_recorder.hpp>
+// #include <dhis2/testing/replies.hpp>
+// #include <dhis2/testing/route_table.hpp>
 // #include <dhis2/testing/time_zone.hpp>
 // #include <dhis2/testing/version_profile.hpp>
 
@@ -1367,6 +1806,557 @@ class FakeServer {
 // ---- definitions: every translation unit in header-only mode, or the one
 // ---- implementation file in compiled mode (include/dhis2/detail/config.hpp)
 #if DHIS2CPP_TESTING_WITH_DEFINITIONS
+// #include <dhis2/testing/impl/api_request.ipp>
+#ifndef DHIS2_TESTING_IMPL_API_REQUEST_IPP
+#define DHIS2_TESTING_IMPL_API_REQUEST_IPP
+
+// Definitions of <dhis2/testing/api_request.hpp>.
+
+// #include <dhis2/testing/api_request.hpp>
+
+// #include <dhis2/detail/ascii.hpp>
+
+namespace dhis2 {
+namespace testing {
+namespace detail {
+
+DHIS2CPP_INLINE bool ApiRequest::has_param(const std::string& name) const { return param_count(name) > 0; }
+
+DHIS2CPP_INLINE std::string ApiRequest::param(const std::string& name, std::size_t index) const {
+  for (const auto& p : params) {
+    if (p.first != name) continue;
+    if (index == 0) return p.second;
+    --index;
+  }
+  return {};
+}
+
+DHIS2CPP_INLINE std::size_t ApiRequest::param_count(const std::string& name) const {
+  std::size_t n = 0;
+  for (const auto& p : params) n += p.first == name ? 1 : 0;
+  return n;
+}
+
+DHIS2CPP_INLINE std::string ApiRequest::header(const std::string& name) const {
+  for (const auto& h : headers) {
+    if (dhis2::detail::iequals(h.first, name)) return h.second;
+  }
+  return {};
+}
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_IMPL_API_REQUEST_IPP
+// end of <dhis2/testing/impl/api_request.ipp>
+// #include <dhis2/testing/impl/time_zone.ipp>
+#ifndef DHIS2_TESTING_IMPL_TIME_ZONE_IPP
+#define DHIS2_TESTING_IMPL_TIME_ZONE_IPP
+
+// Definitions of <dhis2/testing/time_zone.hpp>.
+
+// #include <dhis2/testing/time_zone.hpp>
+
+// #include <dhis2/errors.hpp>
+
+#include <utility>
+
+namespace dhis2 {
+namespace testing {
+
+DHIS2CPP_INLINE ServerTimeZone ServerTimeZone::fixed(std::string zone_id, std::string name,
+                                                     std::chrono::minutes utc_offset) {
+  ServerTimeZone z;
+  z.id = std::move(zone_id);
+  z.display_name = std::move(name);
+  z.offset = utc_offset;
+  return z;
+}
+
+DHIS2CPP_INLINE ServerTimeZone& ServerTimeZone::change_at(std::chrono::system_clock::time_point at,
+                                                          std::chrono::minutes new_offset) {
+  if (!changes.empty() && at <= changes.back().at) {
+    throw UsageError("ServerTimeZone::change_at: add changes in increasing time order");
+  }
+  changes.push_back(Change{at, new_offset});
+  return *this;
+}
+
+DHIS2CPP_INLINE std::chrono::minutes ServerTimeZone::offset_at(std::chrono::system_clock::time_point t) const {
+  std::chrono::minutes current = offset;
+  for (const auto& c : changes) {
+    if (t < c.at) break;
+    current = c.offset;
+  }
+  return current;
+}
+
+DHIS2CPP_INLINE LocalTime ServerTimeZone::local(std::chrono::system_clock::time_point t) const {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch() + offset_at(t));
+  return LocalTime(ms);
+}
+
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_IMPL_TIME_ZONE_IPP
+// end of <dhis2/testing/impl/time_zone.ipp>
+// #include <dhis2/testing/impl/faults.ipp>
+#ifndef DHIS2_TESTING_IMPL_FAULTS_IPP
+#define DHIS2_TESTING_IMPL_FAULTS_IPP
+
+// Definitions of <dhis2/testing/faults.hpp>.
+
+// #include <dhis2/testing/faults.hpp>
+
+// #include <dhis2/detail/ascii.hpp>
+// #include <dhis2/errors.hpp>
+
+#include <cctype>
+#include <cstddef>
+#include <cstdio>
+#include <ctime>
+
+namespace dhis2 {
+namespace testing {
+
+DHIS2CPP_INLINE Fault Fault::status_page(int status) {
+  if (status < 400 || status > 599) throw UsageError("Fault::status_page: the status must be 4xx or 5xx");
+  Fault f(Kind::Status);
+  f.status = status;
+  return f;
+}
+
+DHIS2CPP_INLINE Fault Fault::delay_by(std::chrono::milliseconds delay) {
+  if (delay.count() < 0) throw UsageError("Fault::delay_by: the delay must not be negative");
+  Fault f(Kind::Delay);
+  f.delay = delay;
+  return f;
+}
+
+DHIS2CPP_INLINE Fault Fault::html_page(int status) {
+  Fault f(Kind::HtmlPage);
+  f.status = status;
+  return f;
+}
+
+DHIS2CPP_INLINE Fault Fault::redirect(std::string location, int status) {
+  if (status < 300 || status > 399) throw UsageError("Fault::redirect: the status must be 3xx");
+  Fault f(Kind::Redirect);
+  f.status = status;
+  f.location = std::move(location);
+  return f;
+}
+
+DHIS2CPP_INLINE Fault Fault::with_retry_after(std::string value) const {
+  Fault f = *this;
+  f.retry_after = std::move(value);
+  return f;
+}
+
+DHIS2CPP_INLINE std::string Fault::http_date(std::chrono::system_clock::time_point when) {
+  static const char* const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::time_t t = std::chrono::system_clock::to_time_t(when);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char buffer[96];
+  std::snprintf(buffer, sizeof buffer, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[utc.tm_wday], utc.tm_mday,
+                months[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min, utc.tm_sec);
+  return buffer;
+}
+
+DHIS2CPP_INLINE bool glob_match(const std::string& pattern, const std::string& text) {
+  std::size_t p = 0, t = 0, star = std::string::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+DHIS2CPP_INLINE std::string RecordedRequest::header(const std::string& name) const {
+  for (const auto& h : headers) {
+    if (dhis2::detail::iequals(h.first, name)) return h.second;
+  }
+  return {};
+}
+
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_IMPL_FAULTS_IPP
+// end of <dhis2/testing/impl/faults.ipp>
+// #include <dhis2/testing/impl/version_profile.ipp>
+#ifndef DHIS2_TESTING_IMPL_VERSION_PROFILE_IPP
+#define DHIS2_TESTING_IMPL_VERSION_PROFILE_IPP
+
+// Definitions of <dhis2/testing/version_profile.hpp>.
+
+// #include <dhis2/testing/version_profile.hpp>
+
+// #include <dhis2/detail/ascii.hpp>
+// #include <dhis2/errors.hpp>
+
+namespace dhis2 {
+namespace testing {
+
+DHIS2CPP_INLINE VersionProfile VersionProfile::of(std::string_view version_text) {
+  const auto parsed = ServerVersion::try_parse(version_text);
+  if (!parsed || *parsed < ServerVersion{2, 38, 0, 0, true} || *parsed >= ServerVersion{2, 44, 0, 0, true}) {
+    throw UsageError("the emulator does not know DHIS2 version \"" + std::string(version_text) +
+                     "\"; it emulates 2.38 to 2.43, e.g. " + supported_examples());
+  }
+  const ServerVersion& v = *parsed;
+  const auto at_least = [&v](int minor, int patch = 0) { return v >= ServerVersion{2, minor, patch, 0, true}; };
+  const auto in_line = [&v](int minor) { return v.minor == minor; };
+
+  VersionProfile p;
+  p.version = v;
+  p.version_text = trimmed(version_text);
+  p.ids_from_timestamp = at_least(42);
+  p.new_notifier = at_least(42) || (in_line(41) && at_least(41, 4)) || (in_line(40) && at_least(40, 8));
+  p.ids_equal_job_id = v < ServerVersion{2, 40, 8, 0, true};
+  p.stale_check = at_least(41, 1);
+  p.scheduler_grid = at_least(41);
+  p.parameters_row = at_least(40) || (in_line(39) && at_least(39, 2));
+  p.quiet_types_emit_empty_rows = at_least(42) || (in_line(41) && at_least(41, 4));
+  p.checksum_checked = at_least(41);
+  p.enum_editor_messages = p.new_notifier;
+  p.tracker_location_without_api = at_least(42);
+  p.location_on_every_kickoff = at_least(41);
+  p.location_has_api_version = !at_least(43);
+  p.continuous_geojson = at_least(42);
+  p.data_integrity_report_run = !at_least(42);
+  p.progress_endpoint = at_least(41);
+  p.revert = at_least(41, 1);
+  p.revert_needs_stale_heartbeat = at_least(42);
+  p.stopped_status = at_least(40) || (in_line(39) && at_least(39, 2)) || (in_line(38) && at_least(38, 3));
+  p.last_executed_is_start = p.stopped_status;
+  p.integrity_start_time = at_least(40) || (in_line(39) && at_least(39, 4));
+  p.already_running = at_least(41) ? AlreadyRunning::Queue
+                      : at_least(39) ? AlreadyRunning::Conflict
+                                     : AlreadyRunning::SilentDrop;
+  const bool long_names = (in_line(42) && !at_least(42, 5)) || (in_line(43) && !at_least(43, 1));
+  if (at_least(42)) {
+    p.kickoff_response_type = long_names ? "JobConfigurationWebMessageResponse" : "JobConfiguration";
+    p.tracker_response_type = long_names ? "TrackerJobWebMessageResponse" : "TrackerJob";
+  }
+  p.login_path = at_least(42) ? "/login/" : at_least(41) ? "/dhis-web-login" : "/dhis-web-commons/security/login.action";
+  p.max_api_version = v.minor;
+  p.job_types = job_types_of(v);
+  return p;
+}
+
+DHIS2CPP_INLINE std::string VersionProfile::trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return std::string(text.substr(first, last - first + 1));
+}
+
+DHIS2CPP_INLINE bool VersionProfile::knows_job_type(std::string_view type) const {
+  for (const auto& t : job_types) {
+    if (dhis2::detail::iequals(t, type)) return true;  // job type names are upper case
+  }
+  return false;
+}
+
+DHIS2CPP_INLINE std::string VersionProfile::canonical_job_type(std::string_view type) const {
+  return dhis2::detail::to_upper(type);
+}
+
+DHIS2CPP_INLINE std::vector<std::string> VersionProfile::job_types_of(const ServerVersion& v) {
+  const bool v41 = v >= ServerVersion{2, 41, 0, 0, true};
+  const bool v42 = v >= ServerVersion{2, 42, 0, 0, true};
+  const bool v43 = v >= ServerVersion{2, 43, 0, 0, true};
+  std::vector<std::string> types = {"DATA_INTEGRITY", "DATA_INTEGRITY_DETAILS", "RESOURCE_TABLE", "ANALYTICS_TABLE",
+                                    "CONTINUOUS_ANALYTICS_TABLE"};
+  types.push_back(v43 ? "SINGLE_EVENT_DATA_SYNC" : "EVENT_PROGRAMS_DATA_SYNC");
+  types.push_back(v43 ? "TRACKED_ENTITY_DATA_SYNC" : "TRACKER_PROGRAMS_DATA_SYNC");
+  for (const char* t : {"DATA_SYNC", "META_DATA_SYNC", "AGGREGATE_DATA_EXCHANGE", "SEND_SCHEDULED_MESSAGE",
+                        "PROGRAM_NOTIFICATIONS", "MONITORING"}) {
+    types.push_back(t);
+  }
+  types.push_back(v42 ? "HTML_PUSH_ANALYTICS" : "PUSH_ANALYSIS");
+  types.push_back(v43 ? "TRACKER_TRIGRAM_INDEX_MAINTENANCE" : "TRACKER_SEARCH_OPTIMIZATION");
+  for (const char* t : {"PREDICTOR", "MATERIALIZED_SQL_VIEW_UPDATE", "DISABLE_INACTIVE_USERS", "TEST"}) {
+    types.push_back(t);
+  }
+  if (v41) types.push_back("LOCK_EXCEPTION_CLEANUP");
+  for (const char* t : {"MOCK", "SMS_SEND"}) types.push_back(t);
+  if (v42) types.push_back("SMS_INBOUND_PROCESSING");
+  for (const char* t : {"TRACKER_IMPORT_JOB", "TRACKER_IMPORT_NOTIFICATION_JOB", "TRACKER_IMPORT_RULE_ENGINE_JOB",
+                        "IMAGE_PROCESSING", "COMPLETE_DATA_SET_REGISTRATION_IMPORT", "DATAVALUE_IMPORT_INTERNAL",
+                        "METADATA_IMPORT", "DATAVALUE_IMPORT"}) {
+    types.push_back(t);
+  }
+  if (v >= ServerVersion{2, 39, 0, 0, true}) types.push_back("GEOJSON_IMPORT");
+  if (!v41) {
+    for (const char* t : {"GML_IMPORT", "LEADER_ELECTION", "LEADER_RENEWAL", "EVENT_IMPORT", "ENROLLMENT_IMPORT",
+                          "TEI_IMPORT", "ANALYTICSTABLE_UPDATE", "PROGRAM_DATA_SYNC"}) {
+      types.push_back(t);
+    }
+  }
+  if (v41) types.push_back("HOUSEKEEPING");
+  if (v43) types.push_back("DATA_VALUE_TRIM");
+  for (const char* t : {"DATA_SET_NOTIFICATION", "CREDENTIALS_EXPIRY_ALERT", "DATA_STATISTICS",
+                        "FILE_RESOURCE_CLEANUP", "ACCOUNT_EXPIRY_ALERT", "VALIDATION_RESULTS_NOTIFICATION",
+                        "REMOVE_USED_OR_EXPIRED_RESERVED_VALUES", "SYSTEM_VERSION_UPDATE_CHECK"}) {
+    types.push_back(t);
+  }
+  return types;
+}
+
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_IMPL_VERSION_PROFILE_IPP
+// end of <dhis2/testing/impl/version_profile.ipp>
+// #include <dhis2/testing/impl/replies.ipp>
+#ifndef DHIS2_TESTING_IMPL_REPLIES_IPP
+#define DHIS2_TESTING_IMPL_REPLIES_IPP
+
+// Definitions of <dhis2/testing/replies.hpp>.
+
+// #include <dhis2/testing/replies.hpp>
+
+namespace dhis2 {
+namespace testing {
+namespace detail {
+
+DHIS2CPP_INLINE const char* reason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 302: return "Found";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 409: return "Conflict";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Error";
+  }
+}
+
+DHIS2CPP_INLINE Reply json_reply(int status, const nlohmann::json& body) {
+  return Reply{status, body.dump(), "application/json;charset=UTF-8", {}};
+}
+
+DHIS2CPP_INLINE Reply ordered_json_reply(int status, const nlohmann::ordered_json& body) {
+  return Reply{status, body.dump(), "application/json;charset=UTF-8", {}};
+}
+
+DHIS2CPP_INLINE Reply text_reply(std::string text) {
+  return Reply{200, std::move(text), "text/plain;charset=UTF-8", {{"Cache-Control", "no-store"}}};
+}
+
+DHIS2CPP_INLINE Reply empty_reply(int status) { return Reply{status, "", "", {}}; }
+
+DHIS2CPP_INLINE Reply no_store(Reply reply) {
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  return reply;
+}
+
+DHIS2CPP_INLINE nlohmann::ordered_json envelope(int status, const char* web_status, const std::string& message) {
+  return nlohmann::ordered_json{{"httpStatus", reason(status)}, {"httpStatusCode", status}, {"status", web_status},
+                                {"message", message}};
+}
+
+DHIS2CPP_INLINE Reply web_message(int status, const std::string& message, const std::string& error_code) {
+  nlohmann::ordered_json body = envelope(status, status < 400 ? "OK" : "ERROR", message);
+  if (!error_code.empty()) body["errorCode"] = error_code;
+  Reply reply = ordered_json_reply(status, body);
+  if (status >= 400) reply.headers.emplace_back("Cache-Control", "no-cache, private");
+  return reply;
+}
+
+DHIS2CPP_INLINE Reply forbidden(const std::string& authority) {
+  return web_message(403, "Access is denied, requires one Authority from [" + authority + "]");
+}
+
+DHIS2CPP_INLINE Reply bad_uid(const VersionProfile& profile, const std::string& uid, const char* parameter) {
+  const std::string rule = "UID must be an alphanumeric string of 11 characters starting with a letter, but was: " + uid;
+  if (profile.version.minor == 40) return web_message(400, rule);
+  return web_message(400, "Value '" + uid + "' is not valid for path parameter " + parameter + ". " + rule);
+}
+
+DHIS2CPP_INLINE Reply not_found_page() {
+  return Reply{404,
+               "<!doctype html><html lang=\"en\"><head><title>HTTP Status 404 – Not Found</title></head>"
+               "<body><h1>HTTP Status 404 – Not Found</h1></body></html>",
+               "text/html;charset=utf-8",
+               {}};
+}
+
+DHIS2CPP_INLINE std::string login_page_html() {
+  return "<!DOCTYPE html><html><head><title>DHIS 2 | Login</title></head><body><form id=\"loginForm\" "
+         "method=\"post\" action=\"login\"><input id=\"j_username\" name=\"j_username\"/>"
+         "<input id=\"j_password\" name=\"j_password\" type=\"password\"/></form></body></html>";
+}
+
+DHIS2CPP_INLINE Reply fault_reply(const Fault& fault) {
+  Reply r;
+  switch (fault.kind) {
+    case Fault::Kind::Status:
+      r.status = fault.status;
+      r.content_type = "text/html";
+      r.body = "<html><head><title>" + std::to_string(fault.status) + " " + reason(fault.status) +
+               "</title></head><body><center><h1>" + std::to_string(fault.status) + " " + reason(fault.status) +
+               "</h1></center><hr><center>nginx</center></body></html>\n";
+      break;
+    case Fault::Kind::MalformedJson:
+      r.body = "{\"httpStatus\": \"OK\", \"httpStatusCode\": 200, \"status\": OK,,";
+      break;
+    case Fault::Kind::HtmlPage:
+      r.status = fault.status;
+      r.content_type = "text/html;charset=UTF-8";
+      r.body = login_page_html();
+      break;
+    case Fault::Kind::Redirect:
+      r.status = fault.status;
+      r.content_type = "text/html";
+      r.headers.emplace_back("Location", fault.location);
+      break;
+    default:
+      break;
+  }
+  return r;
+}
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_IMPL_REPLIES_IPP
+// end of <dhis2/testing/impl/replies.ipp>
+// #include <dhis2/testing/impl/authenticator.ipp>
+#ifndef DHIS2_TESTING_IMPL_AUTHENTICATOR_IPP
+#define DHIS2_TESTING_IMPL_AUTHENTICATOR_IPP
+
+// Definitions of <dhis2/testing/authenticator.hpp>.
+
+// #include <dhis2/testing/authenticator.hpp>
+
+// #include <dhis2/detail/ascii.hpp>
+// #include <dhis2/detail/base64.hpp>
+// #include <dhis2/personal_access_token.hpp>
+
+#include <algorithm>
+#include <regex>
+
+namespace dhis2 {
+namespace testing {
+namespace detail {
+
+DHIS2CPP_INLINE bool has_authority(const User& user, const std::string& authority) {
+  const auto& a = user.authorities;
+  return std::find(a.begin(), a.end(), "ALL") != a.end() || std::find(a.begin(), a.end(), authority) != a.end();
+}
+
+DHIS2CPP_INLINE const User* Authenticator::authenticate(const std::string& authorization, bool xml_http_request,
+                                                        const std::string& login_url, Reply& failure) const {
+  if (authorization.empty()) {
+    if (xml_http_request) {
+      failure = web_message(401, "Unauthorized");
+    } else {
+      failure.status = 302;
+      failure.content_type = "text/html";
+      failure.headers.emplace_back("Location", login_url);
+    }
+    return nullptr;
+  }
+  const auto space = authorization.find(' ');
+  const std::string scheme = dhis2::detail::to_lower(authorization.substr(0, space));
+  const std::string credential = space == std::string::npos ? std::string() : authorization.substr(space + 1);
+  if (scheme == "basic") return authenticate_basic(credential, failure);
+  if (scheme == "apitoken") return authenticate_token(credential, failure);
+  if (scheme == "bearer") return authenticate_bearer(credential, failure);
+  failure = web_message(401, "Unauthorized");
+  return nullptr;
+}
+
+DHIS2CPP_INLINE const User* Authenticator::find_user(const std::string& name) const {
+  for (const auto& user : options_.users) {
+    if (user.username == name) return &user;
+  }
+  return nullptr;
+}
+
+DHIS2CPP_INLINE const User* Authenticator::authenticate_basic(const std::string& credential, Reply& failure) const {
+  const auto decoded = dhis2::detail::base64_decode(credential);
+  const auto colon = decoded ? decoded->find(':') : std::string::npos;
+  if (colon != std::string::npos) {
+    const std::string name = decoded->substr(0, colon), password = decoded->substr(colon + 1);
+    for (const auto& user : options_.users) {
+      if (user.username == name && user.password == password) {
+        if (!user.disabled) return &user;
+        failure = web_message(401, "Account disabled");
+        return nullptr;
+      }
+    }
+  }
+  failure = web_message(401, "Unauthorized");  // no WWW-Authenticate on the API chain
+  return nullptr;
+}
+
+DHIS2CPP_INLINE const User* Authenticator::authenticate_token(const std::string& token, Reply& failure) const {
+  const auto fail = [&failure](int status, const char* message) -> const User* {
+    failure = web_message(status, message);
+    failure.headers.emplace_back("WWW-Authenticate", "ApiToken");
+    return nullptr;
+  };
+  static const std::regex shape("^[a-z0-9-._~+/]+=*$", std::regex::icase);
+  if (!std::regex_match(token, shape)) return fail(400, "Api token is malformed");
+  if (profile_.checksum_checked && pat_problem(token)) return fail(400, "Checksum validation failed");
+  for (const auto& issued : options_.tokens) {
+    if (issued.token != token) continue;
+    if (issued.expired) return fail(401, "Failed to authenticate API token, token has expired.");
+    const User* user = find_user(issued.username);
+    if (!user || user->disabled) return fail(401, "The API token is disabled, locked or 2FA is enabled.");
+    return user;
+  }
+  return fail(401, "The API token does not exists");
+}
+
+DHIS2CPP_INLINE const User* Authenticator::authenticate_bearer(const std::string& token, Reply& failure) const {
+  for (const auto& issued : options_.bearer_tokens) {
+    if (issued.token == token && !issued.expired) {
+      if (const User* user = find_user(issued.username)) return user;
+    }
+  }
+  failure = web_message(401, "Bearer token is invalid or expired");
+  failure.headers.emplace_back("WWW-Authenticate",
+                               "Bearer error=\"invalid_token\", error_description=\"An error occurred while "
+                               "attempting to decode the Jwt: the token is invalid or expired\"");
+  return nullptr;
+}
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_IMPL_AUTHENTICATOR_IPP
+// end of <dhis2/testing/impl/authenticator.ipp>
 // #include <dhis2/testing/impl/certificates.ipp>
 #ifndef DHIS2_TESTING_IMPL_CERTIFICATES_IPP
 #define DHIS2_TESTING_IMPL_CERTIFICATES_IPP
@@ -1790,104 +2780,94 @@ DHIS2CPP_INLINE void Clock::rebase_locked() {
 
 #endif  // DHIS2_TESTING_IMPL_CLOCK_IPP
 // end of <dhis2/testing/impl/clock.ipp>
-// #include <dhis2/testing/impl/faults.ipp>
-#ifndef DHIS2_TESTING_IMPL_FAULTS_IPP
-#define DHIS2_TESTING_IMPL_FAULTS_IPP
+// #include <dhis2/testing/impl/connections.ipp>
+#ifndef DHIS2_TESTING_IMPL_CONNECTIONS_IPP
+#define DHIS2_TESTING_IMPL_CONNECTIONS_IPP
 
-// Definitions of <dhis2/testing/faults.hpp>.
+// Definitions of <dhis2/testing/connections.hpp>.
 
-// #include <dhis2/testing/faults.hpp>
+// #include <dhis2/testing/connections.hpp>
 
-// #include <dhis2/detail/ascii.hpp>
-// #include <dhis2/errors.hpp>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
 
-#include <cctype>
-#include <cstddef>
-#include <cstdio>
-#include <ctime>
+#include <cstdlib>
 
 namespace dhis2 {
 namespace testing {
+namespace detail {
 
-DHIS2CPP_INLINE Fault Fault::status_page(int status) {
-  if (status < 400 || status > 599) throw UsageError("Fault::status_page: the status must be 4xx or 5xx");
-  Fault f(Kind::Status);
-  f.status = status;
-  return f;
+namespace connections {
+
+DHIS2CPP_INLINE int port_of(const sockaddr_storage& address) {
+  if (address.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
+  if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
+  return -1;
 }
 
-DHIS2CPP_INLINE Fault Fault::delay_by(std::chrono::milliseconds delay) {
-  if (delay.count() < 0) throw UsageError("Fault::delay_by: the delay must not be negative");
-  Fault f(Kind::Delay);
-  f.delay = delay;
-  return f;
+}  // namespace connections
+
+DHIS2CPP_INLINE std::vector<OpenSocket> open_tcp_sockets() {
+  std::vector<OpenSocket> out;
+  DIR* dir = opendir("/proc/self/fd");
+  if (!dir) return out;
+  while (dirent* entry = readdir(dir)) {
+    const int fd = std::atoi(entry->d_name);
+    if (fd <= 2 || fd == dirfd(dir)) continue;
+    sockaddr_storage local{}, peer{};
+    socklen_t local_len = sizeof local, peer_len = sizeof peer;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0) continue;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;
+    const int local_port = connections::port_of(local), peer_port = connections::port_of(peer);
+    if (local_port < 0 || peer_port < 0) continue;
+    out.push_back(OpenSocket{fd, local_port, peer_port});
+  }
+  closedir(dir);
+  return out;
 }
 
-DHIS2CPP_INLINE Fault Fault::html_page(int status) {
-  Fault f(Kind::HtmlPage);
-  f.status = status;
-  return f;
+DHIS2CPP_INLINE void shut_down_accepted(int server_port, const std::function<bool(int peer_port)>& select) {
+  for (const OpenSocket& s : open_tcp_sockets()) {
+    if (s.local_port == server_port && select(s.peer_port)) ::shutdown(s.fd, SHUT_RDWR);
+  }
 }
 
-DHIS2CPP_INLINE Fault Fault::redirect(std::string location, int status) {
-  if (status < 300 || status > 399) throw UsageError("Fault::redirect: the status must be 3xx");
-  Fault f(Kind::Redirect);
-  f.status = status;
-  f.location = std::move(location);
-  return f;
+DHIS2CPP_INLINE void block_sigpipe_in_this_thread() {
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
 }
 
-DHIS2CPP_INLINE Fault Fault::with_retry_after(std::string value) const {
-  Fault f = *this;
-  f.retry_after = std::move(value);
-  return f;
-}
-
-DHIS2CPP_INLINE std::string Fault::http_date(std::chrono::system_clock::time_point when) {
-  static const char* const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const std::time_t t = std::chrono::system_clock::to_time_t(when);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char buffer[96];
-  std::snprintf(buffer, sizeof buffer, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[utc.tm_wday], utc.tm_mday,
-                months[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min, utc.tm_sec);
-  return buffer;
-}
-
-DHIS2CPP_INLINE bool glob_match(const std::string& pattern, const std::string& text) {
-  std::size_t p = 0, t = 0, star = std::string::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (p < pattern.size() && pattern[p] == text[t]) {
-      ++p;
-      ++t;
-    } else if (star != std::string::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
+DHIS2CPP_INLINE void keeping_sigpipe_disposition(const std::function<void()>& construct) {
+  struct sigaction saved {};
+  const bool known = sigaction(SIGPIPE, nullptr, &saved) == 0;
+  struct Restore {
+    const struct sigaction& saved;
+    bool known;
+    ~Restore() {
+      if (known) sigaction(SIGPIPE, &saved, nullptr);
     }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+  } restore{saved, known};
+  construct();
 }
 
-DHIS2CPP_INLINE std::string RecordedRequest::header(const std::string& name) const {
-  for (const auto& h : headers) {
-    if (dhis2::detail::iequals(h.first, name)) return h.second;
-  }
-  return {};
+DHIS2CPP_INLINE int ConnectionLog::id_of(const std::string& peer) {
+  auto it = ids_.find(peer);
+  if (it == ids_.end()) it = ids_.emplace(peer, static_cast<int>(ids_.size()) + 1).first;
+  return it->second;
 }
 
+}  // namespace detail
 }  // namespace testing
 }  // namespace dhis2
 
-#endif  // DHIS2_TESTING_IMPL_FAULTS_IPP
-// end of <dhis2/testing/impl/faults.ipp>
+#endif  // DHIS2_TESTING_IMPL_CONNECTIONS_IPP
+// end of <dhis2/testing/impl/connections.ipp>
 // #include <dhis2/testing/impl/job_script.ipp>
 #ifndef DHIS2_TESTING_IMPL_JOB_SCRIPT_IPP
 #define DHIS2_TESTING_IMPL_JOB_SCRIPT_IPP
@@ -2119,58 +3099,6 @@ DHIS2CPP_INLINE JobScript JobScript::default_for(const std::string& job_type, co
 
 #endif  // DHIS2_TESTING_IMPL_JOB_SCRIPT_IPP
 // end of <dhis2/testing/impl/job_script.ipp>
-// #include <dhis2/testing/impl/time_zone.ipp>
-#ifndef DHIS2_TESTING_IMPL_TIME_ZONE_IPP
-#define DHIS2_TESTING_IMPL_TIME_ZONE_IPP
-
-// Definitions of <dhis2/testing/time_zone.hpp>.
-
-// #include <dhis2/testing/time_zone.hpp>
-
-// #include <dhis2/errors.hpp>
-
-#include <utility>
-
-namespace dhis2 {
-namespace testing {
-
-DHIS2CPP_INLINE ServerTimeZone ServerTimeZone::fixed(std::string zone_id, std::string name,
-                                                     std::chrono::minutes utc_offset) {
-  ServerTimeZone z;
-  z.id = std::move(zone_id);
-  z.display_name = std::move(name);
-  z.offset = utc_offset;
-  return z;
-}
-
-DHIS2CPP_INLINE ServerTimeZone& ServerTimeZone::change_at(std::chrono::system_clock::time_point at,
-                                                          std::chrono::minutes new_offset) {
-  if (!changes.empty() && at <= changes.back().at) {
-    throw UsageError("ServerTimeZone::change_at: add changes in increasing time order");
-  }
-  changes.push_back(Change{at, new_offset});
-  return *this;
-}
-
-DHIS2CPP_INLINE std::chrono::minutes ServerTimeZone::offset_at(std::chrono::system_clock::time_point t) const {
-  std::chrono::minutes current = offset;
-  for (const auto& c : changes) {
-    if (t < c.at) break;
-    current = c.offset;
-  }
-  return current;
-}
-
-DHIS2CPP_INLINE LocalTime ServerTimeZone::local(std::chrono::system_clock::time_point t) const {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch() + offset_at(t));
-  return LocalTime(ms);
-}
-
-}  // namespace testing
-}  // namespace dhis2
-
-#endif  // DHIS2_TESTING_IMPL_TIME_ZONE_IPP
-// end of <dhis2/testing/impl/time_zone.ipp>
 // #include <dhis2/testing/impl/progress_recorder.ipp>
 #ifndef DHIS2_TESTING_IMPL_PROGRESS_RECORDER_IPP
 #define DHIS2_TESTING_IMPL_PROGRESS_RECORDER_IPP
@@ -2328,132 +3256,6 @@ DHIS2CPP_INLINE nlohmann::json ProgressRecorder::node_json(const Node& n, SysTim
 
 #endif  // DHIS2_TESTING_IMPL_PROGRESS_RECORDER_IPP
 // end of <dhis2/testing/impl/progress_recorder.ipp>
-// #include <dhis2/testing/impl/version_profile.ipp>
-#ifndef DHIS2_TESTING_IMPL_VERSION_PROFILE_IPP
-#define DHIS2_TESTING_IMPL_VERSION_PROFILE_IPP
-
-// Definitions of <dhis2/testing/version_profile.hpp>.
-
-// #include <dhis2/testing/version_profile.hpp>
-
-// #include <dhis2/detail/ascii.hpp>
-// #include <dhis2/errors.hpp>
-
-namespace dhis2 {
-namespace testing {
-
-DHIS2CPP_INLINE VersionProfile VersionProfile::of(std::string_view version_text) {
-  const auto parsed = ServerVersion::try_parse(version_text);
-  if (!parsed || *parsed < ServerVersion{2, 38, 0, 0, true} || *parsed >= ServerVersion{2, 44, 0, 0, true}) {
-    throw UsageError("the emulator does not know DHIS2 version \"" + std::string(version_text) +
-                     "\"; it emulates 2.38 to 2.43, e.g. " + supported_examples());
-  }
-  const ServerVersion& v = *parsed;
-  const auto at_least = [&v](int minor, int patch = 0) { return v >= ServerVersion{2, minor, patch, 0, true}; };
-  const auto in_line = [&v](int minor) { return v.minor == minor; };
-
-  VersionProfile p;
-  p.version = v;
-  p.version_text = trimmed(version_text);
-  p.ids_from_timestamp = at_least(42);
-  p.new_notifier = at_least(42) || (in_line(41) && at_least(41, 4)) || (in_line(40) && at_least(40, 8));
-  p.ids_equal_job_id = v < ServerVersion{2, 40, 8, 0, true};
-  p.stale_check = at_least(41, 1);
-  p.scheduler_grid = at_least(41);
-  p.parameters_row = at_least(40) || (in_line(39) && at_least(39, 2));
-  p.quiet_types_emit_empty_rows = at_least(42) || (in_line(41) && at_least(41, 4));
-  p.checksum_checked = at_least(41);
-  p.enum_editor_messages = p.new_notifier;
-  p.tracker_location_without_api = at_least(42);
-  p.location_on_every_kickoff = at_least(41);
-  p.location_has_api_version = !at_least(43);
-  p.continuous_geojson = at_least(42);
-  p.data_integrity_report_run = !at_least(42);
-  p.progress_endpoint = at_least(41);
-  p.revert = at_least(41, 1);
-  p.revert_needs_stale_heartbeat = at_least(42);
-  p.stopped_status = at_least(40) || (in_line(39) && at_least(39, 2)) || (in_line(38) && at_least(38, 3));
-  p.last_executed_is_start = p.stopped_status;
-  p.integrity_start_time = at_least(40) || (in_line(39) && at_least(39, 4));
-  p.already_running = at_least(41) ? AlreadyRunning::Queue
-                      : at_least(39) ? AlreadyRunning::Conflict
-                                     : AlreadyRunning::SilentDrop;
-  const bool long_names = (in_line(42) && !at_least(42, 5)) || (in_line(43) && !at_least(43, 1));
-  if (at_least(42)) {
-    p.kickoff_response_type = long_names ? "JobConfigurationWebMessageResponse" : "JobConfiguration";
-    p.tracker_response_type = long_names ? "TrackerJobWebMessageResponse" : "TrackerJob";
-  }
-  p.login_path = at_least(42) ? "/login/" : at_least(41) ? "/dhis-web-login" : "/dhis-web-commons/security/login.action";
-  p.max_api_version = v.minor;
-  p.job_types = job_types_of(v);
-  return p;
-}
-
-DHIS2CPP_INLINE std::string VersionProfile::trimmed(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(first, last - first + 1));
-}
-
-DHIS2CPP_INLINE bool VersionProfile::knows_job_type(std::string_view type) const {
-  for (const auto& t : job_types) {
-    if (dhis2::detail::iequals(t, type)) return true;  // job type names are upper case
-  }
-  return false;
-}
-
-DHIS2CPP_INLINE std::string VersionProfile::canonical_job_type(std::string_view type) const {
-  return dhis2::detail::to_upper(type);
-}
-
-DHIS2CPP_INLINE std::vector<std::string> VersionProfile::job_types_of(const ServerVersion& v) {
-  const bool v41 = v >= ServerVersion{2, 41, 0, 0, true};
-  const bool v42 = v >= ServerVersion{2, 42, 0, 0, true};
-  const bool v43 = v >= ServerVersion{2, 43, 0, 0, true};
-  std::vector<std::string> types = {"DATA_INTEGRITY", "DATA_INTEGRITY_DETAILS", "RESOURCE_TABLE", "ANALYTICS_TABLE",
-                                    "CONTINUOUS_ANALYTICS_TABLE"};
-  types.push_back(v43 ? "SINGLE_EVENT_DATA_SYNC" : "EVENT_PROGRAMS_DATA_SYNC");
-  types.push_back(v43 ? "TRACKED_ENTITY_DATA_SYNC" : "TRACKER_PROGRAMS_DATA_SYNC");
-  for (const char* t : {"DATA_SYNC", "META_DATA_SYNC", "AGGREGATE_DATA_EXCHANGE", "SEND_SCHEDULED_MESSAGE",
-                        "PROGRAM_NOTIFICATIONS", "MONITORING"}) {
-    types.push_back(t);
-  }
-  types.push_back(v42 ? "HTML_PUSH_ANALYTICS" : "PUSH_ANALYSIS");
-  types.push_back(v43 ? "TRACKER_TRIGRAM_INDEX_MAINTENANCE" : "TRACKER_SEARCH_OPTIMIZATION");
-  for (const char* t : {"PREDICTOR", "MATERIALIZED_SQL_VIEW_UPDATE", "DISABLE_INACTIVE_USERS", "TEST"}) {
-    types.push_back(t);
-  }
-  if (v41) types.push_back("LOCK_EXCEPTION_CLEANUP");
-  for (const char* t : {"MOCK", "SMS_SEND"}) types.push_back(t);
-  if (v42) types.push_back("SMS_INBOUND_PROCESSING");
-  for (const char* t : {"TRACKER_IMPORT_JOB", "TRACKER_IMPORT_NOTIFICATION_JOB", "TRACKER_IMPORT_RULE_ENGINE_JOB",
-                        "IMAGE_PROCESSING", "COMPLETE_DATA_SET_REGISTRATION_IMPORT", "DATAVALUE_IMPORT_INTERNAL",
-                        "METADATA_IMPORT", "DATAVALUE_IMPORT"}) {
-    types.push_back(t);
-  }
-  if (v >= ServerVersion{2, 39, 0, 0, true}) types.push_back("GEOJSON_IMPORT");
-  if (!v41) {
-    for (const char* t : {"GML_IMPORT", "LEADER_ELECTION", "LEADER_RENEWAL", "EVENT_IMPORT", "ENROLLMENT_IMPORT",
-                          "TEI_IMPORT", "ANALYTICSTABLE_UPDATE", "PROGRAM_DATA_SYNC"}) {
-      types.push_back(t);
-    }
-  }
-  if (v41) types.push_back("HOUSEKEEPING");
-  if (v43) types.push_back("DATA_VALUE_TRIM");
-  for (const char* t : {"DATA_SET_NOTIFICATION", "CREDENTIALS_EXPIRY_ALERT", "DATA_STATISTICS",
-                        "FILE_RESOURCE_CLEANUP", "ACCOUNT_EXPIRY_ALERT", "VALIDATION_RESULTS_NOTIFICATION",
-                        "REMOVE_USED_OR_EXPIRED_RESERVED_VALUES", "SYSTEM_VERSION_UPDATE_CHECK"}) {
-    types.push_back(t);
-  }
-  return types;
-}
-
-}  // namespace testing
-}  // namespace dhis2
-
-#endif  // DHIS2_TESTING_IMPL_VERSION_PROFILE_IPP
-// end of <dhis2/testing/impl/version_profile.ipp>
 // #include <dhis2/testing/impl/job_engine.ipp>
 #ifndef DHIS2_TESTING_IMPL_JOB_ENGINE_IPP
 #define DHIS2_TESTING_IMPL_JOB_ENGINE_IPP
@@ -3386,345 +4188,157 @@ DHIS2CPP_INLINE std::string JobEngine::uid_from_timestamp(std::int64_t ms) {
 
 #endif  // DHIS2_TESTING_IMPL_JOB_ENGINE_IPP
 // end of <dhis2/testing/impl/job_engine.ipp>
-// #include <dhis2/testing/impl/fake_server.ipp>
-#ifndef DHIS2_TESTING_IMPL_FAKE_SERVER_IPP
-#define DHIS2_TESTING_IMPL_FAKE_SERVER_IPP
+// #include <dhis2/testing/impl/route_table.ipp>
+#ifndef DHIS2_TESTING_IMPL_ROUTE_TABLE_IPP
+#define DHIS2_TESTING_IMPL_ROUTE_TABLE_IPP
 
-// Definitions of <dhis2/testing/fake_server.hpp>; the emulator's only file that includes
-// <httplib.h> (and through it OpenSSL).
+// Definitions of <dhis2/testing/route_table.hpp>.
 
-// #include <dhis2/testing/fake_server.hpp>
-
-// #include <dhis2/detail/ascii.hpp>
-// #include <dhis2/detail/base64.hpp>
-// #include <dhis2/errors.hpp>
-// #include <dhis2/personal_access_token.hpp>
-
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <netinet/in.h>
-#include <signal.h>
-
-#include <algorithm>
-#include <atomic>
-#include <cctype>
-#include <cstdlib>
-#include <initializer_list>
-#include <regex>
-
-#include <httplib.h>
+// #include <dhis2/testing/route_table.hpp>
 
 namespace dhis2 {
 namespace testing {
+namespace detail {
 
-struct FakeServer::Impl {
-  std::unique_ptr<httplib::Server> server;  // an httplib::SSLServer with TLS
-};
+DHIS2CPP_INLINE PathPattern::PathPattern(const std::string& pattern)
+    : text_(pattern), segments_(split_path(pattern)) {}
 
-struct FakeServer::Request {
-  Request(const httplib::Request& request) : http(request) {}  // implicit: helpers take httplib's request
-  const httplib::Request& http;
-};
-
-struct FakeServer::Response {
-  httplib::Response& http;
-};
-
-struct FakeServer::Route {
-  std::string method;
-  std::vector<std::string> segments;  // after /api, e.g. {"system", "tasks", "ANALYTICS_TABLE"}
-  std::string api_version;            // "41" for /api/41/..., else ""
-  const httplib::Request* req = nullptr;
-  const User* user = nullptr;
-};
-
-DHIS2CPP_INLINE FakeServer::FakeServer(FakeServerOptions options)
-    : options_(validated(std::move(options))),
-      profile_(VersionProfile::of(options_.version)),
-      clock_(options_.start_time ? *options_.start_time : default_start()),
-      engine_(profile_, clock_, options_.seed, EngineClock{options_.time_zone, options_.job_node_clock_offset}),
-      impl_(std::make_unique<Impl>()) {
-  clock_.set_speed(options_.speed);
-  for (std::size_t i = 0; i < options_.users.size(); ++i) {
-    if (options_.users[i].id.empty()) options_.users[i].id = "xE7jOejl9F" + std::string(1, static_cast<char>('a' + i % 26));
-  }
-  ignore_sigpipe();
-  if (options_.tls) {
-    impl_->server = std::make_unique<httplib::SSLServer>(options_.tls->cert_path.c_str(), options_.tls->key_path.c_str());
-    if (!impl_->server->is_valid()) {
-      throw Error("FakeServer: cannot load the TLS certificate " + options_.tls->cert_path + " and key " +
-                  options_.tls->key_path);
+DHIS2CPP_INLINE bool PathPattern::match(const std::vector<std::string>& segments, PathParams& params) const {
+  if (segments.size() != segments_.size()) return false;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const std::string& p = segments_[i];
+    if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+      params[p.substr(1, p.size() - 2)] = segments[i];
+    } else if (p != segments[i]) {
+      return false;
     }
-  } else {
-    impl_->server = std::make_unique<httplib::Server>();
   }
-  impl_->server->new_task_queue = [] { return new httplib::ThreadPool(32); };
-  impl_->server->set_keep_alive_max_count(100000);
-  // httplib writes headers and body separately: without TCP_NODELAY, Nagle and the client's
-  // delayed ACK add ~40 ms to every response on a keep-alive connection.
-  impl_->server->set_tcp_nodelay(true);
-  impl_->server->set_keep_alive_timeout(static_cast<time_t>(options_.keep_alive_timeout.count()));
-  impl_->server->set_payload_max_length(256 * 1024 * 1024);
-  const auto handler = [this](const httplib::Request& req, httplib::Response& res) {
-    Response response{res};
-    handle(req, response);
+  return true;
+}
+
+DHIS2CPP_INLINE std::vector<std::string> split_path(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto next = text.find(separator, start);
+    const std::string part = text.substr(start, next == std::string::npos ? std::string::npos : next - start);
+    if (!part.empty()) parts.push_back(part);
+    if (next == std::string::npos) break;
+    start = next + 1;
+  }
+  return parts;
+}
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_IMPL_ROUTE_TABLE_IPP
+// end of <dhis2/testing/impl/route_table.ipp>
+// #include <dhis2/testing/impl/emulated_api.ipp>
+#ifndef DHIS2_TESTING_IMPL_EMULATED_API_IPP
+#define DHIS2_TESTING_IMPL_EMULATED_API_IPP
+
+// Definitions of <dhis2/testing/emulated_api.hpp>.
+
+// #include <dhis2/testing/emulated_api.hpp>
+
+// #include <dhis2/detail/ascii.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+namespace dhis2 {
+namespace testing {
+namespace detail {
+
+DHIS2CPP_INLINE EmulatedApi::EmulatedApi(const FakeServerOptions& options, const VersionProfile& profile,
+                                         const Clock& clock, JobEngine& engine)
+    : options_(options), profile_(profile), clock_(clock), engine_(engine), authenticator_(options, profile) {
+  add_routes();
+}
+
+// Every route of /api, in the order they are tried. {name} segments reach the handler as
+// r.params.at("name"). A route whose last argument is false does not exist in this version.
+DHIS2CPP_INLINE void EmulatedApi::add_routes() {
+  const auto to = [this](auto member) { return [this, member](const ApiCall& r) { return (this->*member)(r); }; };
+  const std::vector<std::string> get = {"GET"}, post = {"POST"}, post_or_put = {"POST", "PUT"}, del = {"DELETE"};
+  const auto kickoff_of = [this](const char* type, const char* authority) {
+    return [this, type, authority](const ApiCall& r) { return kickoff(r, type, authority); };
   };
-  impl_->server->Get(".*", handler);
-  impl_->server->Post(".*", handler);
-  impl_->server->Put(".*", handler);
-  impl_->server->Patch(".*", handler);
-  impl_->server->Delete(".*", handler);
-  impl_->server->Options(".*", handler);
 
-  if (options_.port == 0) {
-    port_ = impl_->server->bind_to_any_port(options_.host.c_str());
-  } else {
-    port_ = impl_->server->bind_to_port(options_.host.c_str(), options_.port) ? options_.port : -1;
-  }
-  if (port_ <= 0) {
-    throw Error("FakeServer: cannot listen on " + options_.host + ":" + std::to_string(options_.port));
-  }
-  thread_ = std::thread([this] { impl_->server->listen_after_bind(); });
-  while (!impl_->server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // Reachable without credentials (dhis2-wire.md §5.3).
+  open_routes_
+      .add(get, "ping", [](const ApiCall&) { return Reply{200, "", "text/plain", {}}; })
+      .add(get, "loginConfig", to(&EmulatedApi::login_config), profile_.scheduler_grid);
+
+  routes_
+      // system
+      .add(get, "system/info", to(&EmulatedApi::system_info))
+      .add(get, "system/ping", [](const ApiCall&) { return text_reply("pong"); })
+      .add(get, "me", to(&EmulatedApi::me))
+      .add(get, "systemSettings/{key}", to(&EmulatedApi::system_setting))
+      .add(get, "categoryCombos", to(&EmulatedApi::category_combos))
+      // kick-offs (§2)
+      .add(post_or_put, "resourceTables/analytics", kickoff_of("ANALYTICS_TABLE", "F_PERFORM_MAINTENANCE"))
+      .add(post_or_put, "resourceTables", kickoff_of("RESOURCE_TABLE", "F_PERFORM_MAINTENANCE"))
+      .add(post_or_put, "resourceTables/monitoring", kickoff_of("MONITORING", "F_PERFORM_MAINTENANCE"))
+      .add(post_or_put, "predictions", to(&EmulatedApi::predictions))
+      .add(post, "dataIntegrity",
+           [this](const ApiCall& r) { return data_integrity_run(r, "DATA_INTEGRITY", "details", true); })
+      .add(post, "dataIntegrity/summary",
+           [this](const ApiCall& r) { return data_integrity_run(r, "DATA_INTEGRITY", "summary", false); })
+      .add(post, "dataIntegrity/details",
+           [this](const ApiCall& r) { return data_integrity_run(r, "DATA_INTEGRITY_DETAILS", "details", false); })
+      .add(get, "dataIntegrity/summary", [this](const ApiCall& r) { return data_integrity_result(r, "DATA_INTEGRITY"); })
+      .add(get, "dataIntegrity/details",
+           [this](const ApiCall& r) { return data_integrity_result(r, "DATA_INTEGRITY_DETAILS"); })
+      .add(post, "metadata", [this](const ApiCall& r) { return imports(r, "METADATA_IMPORT", ""); })
+      .add(post, "dataValueSets", [this](const ApiCall& r) { return imports(r, "DATAVALUE_IMPORT", "F_DATAVALUE_ADD"); })
+      .add(post, "tracker", to(&EmulatedApi::tracker_import))
+      .add(get, "tracker/jobs/{uid}", [this](const ApiCall& r) { return tracker_job(r, false); })
+      .add(get, "tracker/jobs/{uid}/report", [this](const ApiCall& r) { return tracker_job(r, true); })
+      // job control (§3)
+      .add(post, "jobConfigurations/{uid}/execute", to(&EmulatedApi::execute))
+      .add(post, "jobConfigurations/{uid}/cancel", to(&EmulatedApi::cancel), profile_.scheduler_grid)
+      .add(post, "jobConfigurations/{uid}/revert", to(&EmulatedApi::revert), profile_.revert)
+      .add(get, "jobConfigurations/{uid}/progress", to(&EmulatedApi::job_progress), profile_.progress_endpoint)
+      .add(get, "jobConfigurations/{uid}", to(&EmulatedApi::job_row))
+      .add(post, "scheduling/cancel/{jobType}", to(&EmulatedApi::cancel_type))
+      .add(get, "scheduling/running", to(&EmulatedApi::running))
+      .add(get, "scheduling/running/types", to(&EmulatedApi::running_types))
+      .add(get, "scheduling/running/{jobType}", to(&EmulatedApi::running_of_type))
+      // the feed (§1)
+      .add(get, "system/tasks", to(&EmulatedApi::all_tasks))
+      .add(get, "system/tasks/{jobType}", to(&EmulatedApi::tasks_of_type))
+      .add(get, "system/tasks/{jobType}/{uid}", to(&EmulatedApi::task_feed))
+      .add(get, "system/taskSummaries/{jobType}", to(&EmulatedApi::summaries_of_type))
+      .add(get, "system/taskSummaries/{jobType}/{uid}", to(&EmulatedApi::task_summary))
+      .add(del, "system/tasks", to(&EmulatedApi::delete_tasks), profile_.new_notifier)
+      .add(del, "system/tasks/{jobType}", to(&EmulatedApi::delete_tasks), profile_.new_notifier)
+      .add(del, "system/tasks/{jobType}/{uid}", to(&EmulatedApi::delete_tasks), profile_.new_notifier);
 }
 
-DHIS2CPP_INLINE FakeServer::~FakeServer() { stop(); }
+DHIS2CPP_INLINE void EmulatedApi::set_port(int port) noexcept { port_ = port; }
 
-DHIS2CPP_INLINE void FakeServer::stop() {
-  {
-    std::lock_guard<std::mutex> lock(stop_mutex_);
-    if (stopped_) return;
-    stopped_ = true;
-  }
-  stop_cv_.notify_all();
-  impl_->server->stop();
-  // Keep-alive connections would otherwise hold the stop for the keep-alive timeout.
-  close_connections([](int, int) { return true; });
-  if (thread_.joinable()) thread_.join();
-}
-
-DHIS2CPP_INLINE std::string FakeServer::origin() const {
-  return std::string(options_.tls ? "https" : "http") + "://" + options_.host + ":" + std::to_string(port_);
-}
-
-DHIS2CPP_INLINE void FakeServer::advance(std::chrono::milliseconds by) {
-  clock_.advance(by);
-  engine_.catch_up();
-}
-
-// ---- jobs ------------------------------------------------------------------------------------
-
-DHIS2CPP_INLINE std::string FakeServer::start_job(const std::string& job_type, JobScript script,
-                                                  nlohmann::json parameters) {
-  return engine_.submit(job_type, std::move(parameters), options_.users.front().id, false, std::move(script)).job.uid;
-}
-
-DHIS2CPP_INLINE void FakeServer::add_job_configuration(const std::string& uid, const std::string& job_type,
-                                                       JobScript script, const std::string& name) {
-  engine_.add_job_configuration(uid, job_type, name.empty() ? job_type + " job" : name, std::move(script));
-}
-
-DHIS2CPP_INLINE void FakeServer::set_notifier_node(NotifierNode node) {
-  std::lock_guard<std::mutex> lock(mutex_);
+DHIS2CPP_INLINE void EmulatedApi::set_notifier_node(NotifierNode node) {
+  std::lock_guard<std::mutex> lock(node_mutex_);
   notifier_node_ = node;
 }
 
-// ---- faults and the request log ------------------------------------------------------------
-
-DHIS2CPP_INLINE void FakeServer::inject(FaultRule rule) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  faults_.push_back(std::move(rule));
-}
-
-DHIS2CPP_INLINE void FakeServer::clear_faults() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  faults_.clear();
-}
-
-DHIS2CPP_INLINE std::vector<RecordedRequest> FakeServer::requests() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return requests_;
-}
-
-DHIS2CPP_INLINE std::vector<RecordedRequest> FakeServer::requests_to(const std::string& pattern,
-                                                                   const std::string& method) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<RecordedRequest> out;
-  for (const auto& r : requests_) {
-    if ((method.empty() || r.method == method) && glob_match(pattern, strip_context(r.path))) out.push_back(r);
-  }
-  return out;
-}
-
-DHIS2CPP_INLINE void FakeServer::clear_requests() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  requests_.clear();
-}
-
-DHIS2CPP_INLINE int FakeServer::connection_count() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return static_cast<int>(connections_.size());
-}
-
-DHIS2CPP_INLINE FakeServerOptions FakeServer::validated(FakeServerOptions o) {
-  if (!o.context_path.empty() && (o.context_path.front() != '/' || o.context_path.back() == '/')) {
-    throw UsageError("FakeServerOptions::context_path must be empty or start with '/' and not end with it, e.g. /dhis");
-  }
-  if (o.users.empty()) throw UsageError("FakeServerOptions::users must hold at least one user");
-  if (o.port < 0 || o.port > 65535) throw UsageError("FakeServerOptions::port must be 0 (any) or 1 to 65535");
-  return o;
-}
-
-DHIS2CPP_INLINE std::chrono::system_clock::time_point FakeServer::default_start() {
-  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-}
-
-DHIS2CPP_INLINE void FakeServer::ignore_sigpipe() {
-  struct sigaction current {};
-  if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &ignore, nullptr);
-  }
-}
-
-DHIS2CPP_INLINE void FakeServer::close_connections(const std::function<bool(int, int)>& select) const {
-  DIR* dir = opendir("/proc/self/fd");
-  if (!dir) return;
-  while (dirent* entry = readdir(dir)) {
-    const int fd = std::atoi(entry->d_name);
-    if (fd <= 2 || fd == dirfd(dir)) continue;
-    sockaddr_storage local{}, peer{};
-    socklen_t local_len = sizeof local, peer_len = sizeof peer;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0) continue;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;
-    const int local_port = port_of(local), peer_port = port_of(peer);
-    if (local_port == port_ && select(local_port, peer_port)) ::shutdown(fd, SHUT_RDWR);
-  }
-  closedir(dir);
-}
-
-DHIS2CPP_INLINE int FakeServer::port_of(const sockaddr_storage& address) {
-  if (address.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
-  if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
-  return -1;
-}
-
-DHIS2CPP_INLINE std::string FakeServer::strip_context(const std::string& path) const {
+DHIS2CPP_INLINE std::string EmulatedApi::strip_context(const std::string& path) const {
   const auto& ctx = options_.context_path;
   if (!ctx.empty() && path.compare(0, ctx.size(), ctx) == 0) return path.substr(ctx.size());
   return path;
 }
 
-// ---- the request pipeline ------------------------------------------------------------------
-
-DHIS2CPP_INLINE void FakeServer::handle(const Request& request, Response& response) {
-  const httplib::Request& req = request.http;
-  httplib::Response& res = response.http;
-  const std::optional<Fault> fault = record_and_pick_fault(req);
-  bool stopped_during_delay = false;
-  if (fault && fault->kind == Fault::Kind::Delay) {
-    std::unique_lock<std::mutex> lock(stop_mutex_);
-    stopped_during_delay = stop_cv_.wait_for(lock, fault->delay, [this] { return stopped_; });
-  }
-  // A server stopped during a delay never answers (stop() must not deliver the response early).
-  if (stopped_during_delay || (fault && fault->kind == Fault::Kind::DropBeforeResponse)) {
-    const int peer = req.remote_port;
-    close_connections([peer](int, int peer_port) { return peer_port == peer; });
-    res.status = 500;
-    return;
-  }
-  Reply reply = fault ? faulty_reply(*fault, req) : Reply{};
-  if (!fault || fault->kind == Fault::Kind::Delay || fault->kind == Fault::Kind::DropMidResponse ||
-      fault->kind == Fault::Kind::TruncatedJson) {
-    reply = serve(req);
-  }
-  if (fault && fault->kind == Fault::Kind::TruncatedJson) reply.body.resize(reply.body.size() / 2);
-  if (fault && !fault->retry_after.empty()) reply.headers.emplace_back("Retry-After", fault->retry_after);
-
-  res.status = reply.status;
-  for (const auto& h : reply.headers) res.set_header(h.first, h.second);
-  if (fault && fault->kind == Fault::Kind::DropMidResponse) {
-    auto body = std::make_shared<std::string>(std::move(reply.body));
-    if (body->size() < 2) *body += "  ";
-    res.set_content_provider(body->size(), reply.content_type,
-                             [body](std::size_t offset, std::size_t, httplib::DataSink& sink) {
-                               if (offset == 0) sink.write(body->data(), body->size() / 2);
-                               return false;  // httplib closes the connection mid-body
-                             });
-    return;
-  }
-  if (!reply.body.empty() || reply.status != 204) res.set_content(reply.body, reply.content_type.c_str());
-}
-
-DHIS2CPP_INLINE std::optional<Fault> FakeServer::record_and_pick_fault(const Request& request) {
-  const httplib::Request& req = request.http;
-  RecordedRequest record;
-  record.method = req.method;
-  record.path = req.path;
-  const auto q = req.target.find('?');
-  if (q != std::string::npos) record.query = req.target.substr(q + 1);
-  for (const auto& h : req.headers) {
-    record.headers.emplace_back(h.first, dhis2::detail::redacted_header_value(h.first, h.second));
-  }
-  record.body = req.body;
-
-  std::lock_guard<std::mutex> lock(mutex_);
-  const auto key = req.remote_addr + ":" + std::to_string(req.remote_port);
-  auto conn = connections_.find(key);
-  if (conn == connections_.end()) conn = connections_.emplace(key, static_cast<int>(connections_.size()) + 1).first;
-  record.connection = conn->second;
-  requests_.push_back(std::move(record));
-
-  const std::string path = strip_context(req.path);
-  for (auto& rule : faults_) {
-    if (rule.times == 0) continue;
-    if (!rule.method.empty() && rule.method != req.method) continue;
-    if (!glob_match(rule.path, path)) continue;
-    if (rule.times > 0) --rule.times;
-    return rule.fault;
-  }
-  return std::nullopt;
-}
-
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::faulty_reply(const Fault& fault, const Request& request) const {
-  const httplib::Request& req = request.http;
-  Reply r;
-  switch (fault.kind) {
-    case Fault::Kind::Status:
-      r.status = fault.status;
-      r.content_type = "text/html";
-      r.body = "<html><head><title>" + std::to_string(fault.status) + " " + reason(fault.status) +
-               "</title></head><body><center><h1>" + std::to_string(fault.status) + " " + reason(fault.status) +
-               "</h1></center><hr><center>nginx</center></body></html>\n";
-      break;
-    case Fault::Kind::MalformedJson:
-      r.body = "{\"httpStatus\": \"OK\", \"httpStatusCode\": 200, \"status\": OK,,";
-      break;
-    case Fault::Kind::HtmlPage:
-      r.status = fault.status;
-      r.content_type = "text/html;charset=UTF-8";
-      r.body = login_page_html();
-      break;
-    case Fault::Kind::Redirect:
-      r.status = fault.status;
-      r.content_type = "text/html";
-      r.headers.emplace_back("Location", fault.location);
-      break;
-    default:
-      break;
-  }
-  (void)req;
-  return r;
-}
-
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::serve(const Request& request) {
-  const httplib::Request& req = request.http;
+DHIS2CPP_INLINE Reply EmulatedApi::serve(const ApiRequest& request) {
   const auto& ctx = options_.context_path;
-  if (!ctx.empty() && req.path.compare(0, ctx.size(), ctx) != 0) return not_found_page();
-  const std::string path = strip_context(req.path);
+  if (!ctx.empty() && request.path.compare(0, ctx.size(), ctx) != 0) return not_found_page();
+  const std::string path = strip_context(request.path);
 
-  if (path == profile_.login_path || (path.rfind(profile_.login_path, 0) == 0 && req.method == "GET")) {
+  if (path == profile_.login_path || (path.rfind(profile_.login_path, 0) == 0 && request.method == "GET")) {
     Reply r;
     r.content_type = "text/html;charset=UTF-8";
     r.body = login_page_html();
@@ -3732,186 +4346,42 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::serve(const Request& request) {
   }
   if (path != "/api" && path.rfind("/api/", 0) != 0) return not_found_page();
 
-  Route route;
-  route.method = req.method;
-  route.req = &req;
-  route.segments = split(path.substr(4));
-  if (!route.segments.empty() && is_number(route.segments.front())) {
-    const int n = std::atoi(route.segments.front().c_str());
+  ApiCall call;
+  call.req = &request;
+  call.segments = split_path(path.substr(4));
+  if (!call.segments.empty() && is_number(call.segments.front())) {
+    const int n = std::atoi(call.segments.front().c_str());
     if (n < 28 || n > profile_.max_api_version) return not_found_page();
-    route.api_version = route.segments.front();
-    route.segments.erase(route.segments.begin());
+    call.api_version = call.segments.front();
+    call.segments.erase(call.segments.begin());
   }
-  const auto& s = route.segments;
-
-  // Reachable without credentials (dhis2-wire.md §5.3).
-  if (req.method == "GET" && s == std::vector<std::string>{"ping"}) {
-    Reply r;
-    r.content_type = "text/plain";
-    return r;
-  }
-  if (req.method == "GET" && s == std::vector<std::string>{"loginConfig"} && profile_.scheduler_grid) {
-    return json_reply(200, {{"apiVersion", reported_version()}, {"applicationTitle", "DHIS 2"},
-                            {"uiLocale", "en"}, {"emailConfigured", false}, {"selfRegistrationEnabled", false}});
-  }
+  if (const auto* open = open_routes_.find(request.method, call.segments, call.params)) return open->handler(call);
 
   Reply failure;
-  route.user = authenticate(req, failure);
-  if (!route.user) return failure;
-  return dispatch(route);
-}
-
-// ---- authentication (§6) ---------------------------------------------------------------------
-
-DHIS2CPP_INLINE const User* FakeServer::authenticate(const Request& request, Reply& failure) const {
-  const httplib::Request& req = request.http;
-  const std::string header = req.get_header_value("Authorization");
-  if (header.empty()) {
-    if (req.get_header_value("X-Requested-With") == "XMLHttpRequest") {
-      failure = web_message(401, "Unauthorized");
-    } else {
-      failure.status = 302;
-      failure.content_type = "text/html";
-      failure.headers.emplace_back("Location", request_origin(req) + options_.context_path + profile_.login_path);
-    }
-    return nullptr;
-  }
-  const auto space = header.find(' ');
-  const std::string scheme = dhis2::detail::to_lower(header.substr(0, space));
-  const std::string credential = space == std::string::npos ? std::string() : header.substr(space + 1);
-  if (scheme == "basic") {
-    const auto decoded = dhis2::detail::base64_decode(credential);
-    const auto colon = decoded ? decoded->find(':') : std::string::npos;
-    if (colon != std::string::npos) {
-      const std::string name = decoded->substr(0, colon), password = decoded->substr(colon + 1);
-      for (const auto& user : options_.users) {
-        if (user.username == name && user.password == password) {
-          if (!user.disabled) return &user;
-          failure = web_message(401, "Account disabled");
-          return nullptr;
-        }
-      }
-    }
-    failure = web_message(401, "Unauthorized");  // no WWW-Authenticate on the API chain
-    return nullptr;
-  }
-  if (scheme == "apitoken") return authenticate_token(credential, failure);
-  if (scheme == "bearer") {
-    for (const auto& issued : options_.bearer_tokens) {
-      if (issued.token == credential && !issued.expired) {
-        if (const User* user = find_user(issued.username)) return user;
-      }
-    }
-    failure = web_message(401, "Bearer token is invalid or expired");
-    failure.headers.emplace_back("WWW-Authenticate",
-                                 "Bearer error=\"invalid_token\", error_description=\"An error occurred while "
-                                 "attempting to decode the Jwt: the token is invalid or expired\"");
-    return nullptr;
-  }
-  failure = web_message(401, "Unauthorized");
-  return nullptr;
-}
-
-DHIS2CPP_INLINE const User* FakeServer::authenticate_token(const std::string& token, Reply& failure) const {
-  const auto fail = [&failure](int status, const char* message) -> const User* {
-    failure = web_message(status, message);
-    failure.headers.emplace_back("WWW-Authenticate", "ApiToken");
-    return nullptr;
-  };
-  static const std::regex shape("^[a-z0-9-._~+/]+=*$", std::regex::icase);
-  if (!std::regex_match(token, shape)) return fail(400, "Api token is malformed");
-  if (profile_.checksum_checked && pat_problem(token)) return fail(400, "Checksum validation failed");
-  for (const auto& issued : options_.tokens) {
-    if (issued.token != token) continue;
-    if (issued.expired) return fail(401, "Failed to authenticate API token, token has expired.");
-    const User* user = find_user(issued.username);
-    if (!user || user->disabled) return fail(401, "The API token is disabled, locked or 2FA is enabled.");
-    return user;
-  }
-  return fail(401, "The API token does not exists");
-}
-
-DHIS2CPP_INLINE const User* FakeServer::find_user(const std::string& name) const {
-  for (const auto& user : options_.users) {
-    if (user.username == name) return &user;
-  }
-  return nullptr;
-}
-
-DHIS2CPP_INLINE bool FakeServer::has_authority(const User& user, const std::string& authority) {
-  const auto& a = user.authorities;
-  return std::find(a.begin(), a.end(), "ALL") != a.end() || std::find(a.begin(), a.end(), authority) != a.end();
-}
-
-// ---- routing -------------------------------------------------------------------------------
-
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::dispatch(const Route& r) {
-  const auto& s = r.segments;
-  const auto& m = r.method;
-  const auto is = [&s](std::initializer_list<const char*> parts) {
-    if (s.size() != parts.size()) return false;
-    std::size_t i = 0;
-    for (const char* p : parts) {
-      if (std::string(p) != "*" && s[i] != p) return false;
-      ++i;
-    }
-    return true;
-  };
-  const bool post_or_put = m == "POST" || m == "PUT";
-
-  if (m == "GET" && is({"system", "info"})) return system_info(r);
-  if (m == "GET" && is({"system", "ping"})) return text_reply("pong");
-  if (m == "GET" && is({"me"})) return me(r);
-  if (m == "GET" && is({"systemSettings", "*"})) return system_setting(s[1]);
-  if (m == "GET" && is({"categoryCombos"})) return category_combos(r);
-
-  if (post_or_put && is({"resourceTables", "analytics"})) return kickoff(r, "ANALYTICS_TABLE", "F_PERFORM_MAINTENANCE");
-  if (post_or_put && is({"resourceTables"})) return kickoff(r, "RESOURCE_TABLE", "F_PERFORM_MAINTENANCE");
-  if (post_or_put && is({"resourceTables", "monitoring"})) return kickoff(r, "MONITORING", "F_PERFORM_MAINTENANCE");
-  if (post_or_put && is({"predictions"})) return predictions(r);
-  if (m == "POST" && is({"dataIntegrity"})) return data_integrity_run(r, "DATA_INTEGRITY", "details");
-  if (m == "POST" && is({"dataIntegrity", "summary"})) return data_integrity_run(r, "DATA_INTEGRITY", "summary");
-  if (m == "POST" && is({"dataIntegrity", "details"})) return data_integrity_run(r, "DATA_INTEGRITY_DETAILS", "details");
-  if (m == "GET" && is({"dataIntegrity", "summary"})) return data_integrity_result(r, "DATA_INTEGRITY");
-  if (m == "GET" && is({"dataIntegrity", "details"})) return data_integrity_result(r, "DATA_INTEGRITY_DETAILS");
-  if (m == "POST" && is({"metadata"})) return imports(r, "METADATA_IMPORT", "");
-  if (m == "POST" && is({"dataValueSets"})) return imports(r, "DATAVALUE_IMPORT", "F_DATAVALUE_ADD");
-  if (m == "POST" && is({"tracker"})) return tracker_import(r);
-  if (m == "GET" && is({"tracker", "jobs", "*"})) return tracker_job(r, false);
-  if (m == "GET" && is({"tracker", "jobs", "*", "report"})) return tracker_job(r, true);
-
-  if (m == "POST" && is({"jobConfigurations", "*", "execute"})) return execute(r);
-  if (m == "POST" && is({"jobConfigurations", "*", "cancel"}) && profile_.scheduler_grid) return cancel(r);
-  if (m == "POST" && is({"jobConfigurations", "*", "revert"}) && profile_.revert) return revert(r);
-  if (m == "GET" && is({"jobConfigurations", "*", "progress"}) && profile_.progress_endpoint) return job_progress(r);
-  if (m == "GET" && is({"jobConfigurations", "*"})) return job_row(r);
-  if (m == "POST" && is({"scheduling", "cancel", "*"})) {
-    engine_.cancel_type(profile_.canonical_job_type(s[2]));
-    return Reply{204, "", "", {}};
-  }
-  if (m == "GET" && s.size() >= 2 && s[0] == "scheduling" && s[1] == "running") return running(r);
-
-  if (m == "GET" && is({"system", "tasks"})) {
-    if (read_on_other_node()) return no_store(json_reply(200, empty_overview(), true));
-    return no_store(json_reply(200, engine_.all(gist(r)), true));
-  }
-  if (m == "GET" && is({"system", "tasks", "*"})) return tasks_of_type(r);
-  if (m == "GET" && is({"system", "tasks", "*", "*"})) return task_feed(r);
-  if (m == "GET" && is({"system", "taskSummaries", "*"})) return summaries_of_type(r);
-  if (m == "GET" && is({"system", "taskSummaries", "*", "*"})) return task_summary(r);
-  if (m == "DELETE" && s.size() >= 2 && s.size() <= 4 && s[0] == "system" && s[1] == "tasks" && profile_.new_notifier) {
-    return delete_tasks(r);
-  }
+  call.user = authenticator_.authenticate(request.header("Authorization"),
+                                          request.header("X-Requested-With") == "XMLHttpRequest",
+                                          request_origin(request) + options_.context_path + profile_.login_path, failure);
+  if (!call.user) return failure;
+  if (const auto* route = routes_.find(request.method, call.segments, call.params)) return route->handler(call);
   return not_found_page();
+}
+
+DHIS2CPP_INLINE Reply EmulatedApi::login_config(const ApiCall&) const {
+  return json_reply(200, {{"apiVersion", reported_version()}, {"applicationTitle", "DHIS 2"},
+                          {"uiLocale", "en"}, {"emailConfigured", false}, {"selfRegistrationEnabled", false}});
+}
+
+DHIS2CPP_INLINE const std::string& EmulatedApi::reported_version() const noexcept {
+  return options_.reported_version.empty() ? profile_.version_text : options_.reported_version;
 }
 
 // ---- system ----------------------------------------------------------------------------------
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::system_info(const Route& r) const {
+DHIS2CPP_INLINE Reply EmulatedApi::system_info(const ApiCall& r) const {
   const auto now = clock_.now();
   nlohmann::ordered_json info = {
       {"contextPath", request_origin(*r.req) + options_.context_path},
-      {"userAgent", r.req->get_header_value("User-Agent")},
+      {"userAgent", r.req->header("User-Agent")},
       {"calendar", "iso8601"},
       {"dateFormat", "yyyy-mm-dd"},
       {"serverDate", engine_.format_time(now)},
@@ -3949,12 +4419,12 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::system_info(const Route& r) const 
       info.erase(key);
     }
   }
-  Reply reply = json_reply(200, pick_fields(info, *r.req), true);
+  Reply reply = ordered_json_reply(200, pick_fields(info, r.req->param("fields")));
   reply.headers.emplace_back("Cache-Control", "no-store");  // SystemController sends no-store (§5.1)
   return reply;
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::me(const Route& r) const {
+DHIS2CPP_INLINE Reply EmulatedApi::me(const ApiCall& r) const {
   const User& u = *r.user;
   nlohmann::json authorities = u.authorities;
   return json_reply(200, pick_fields(nlohmann::json{{"id", u.id},
@@ -3967,18 +4437,19 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::me(const Route& r) const {
                           {"authorities", authorities},
                           {"settings", {{"keyUiLocale", "en"}}},
                           {"userRoles", nlohmann::json::array()},
-                          {"organisationUnits", nlohmann::json::array()}}, *r.req));
+                          {"organisationUnits", nlohmann::json::array()}}, r.req->param("fields")));
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::system_setting(const std::string& key) const {
+DHIS2CPP_INLINE Reply EmulatedApi::system_setting(const ApiCall& r) const {
+  const std::string& key = r.params.at("key");
   const auto it = options_.settings.find(key);
   Reply reply = json_reply(200, nlohmann::json{{key, it == options_.settings.end() ? nlohmann::json() : it->second}});
   reply.headers.emplace_back("Cache-Control", "no-cache, private");
   return reply;
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::category_combos(const Route& r) const {
-  const std::string filter = r.req->get_param_value("filter");
+DHIS2CPP_INLINE Reply EmulatedApi::category_combos(const ApiCall& r) const {
+  const std::string filter = r.req->param("filter");
   nlohmann::json list = nlohmann::json::array();
   if (filter.empty() || filter == "name:eq:default") {
     list.push_back({{"id", options_.default_category_combo}, {"name", "default"}, {"displayName", "default"}});
@@ -3989,7 +4460,7 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::category_combos(const Route& r) co
 
 // ---- kick-offs (§2) ------------------------------------------------------------------------
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::kickoff(const Route& r, const std::string& type, const char* authority,
+DHIS2CPP_INLINE Reply EmulatedApi::kickoff(const ApiCall& r, const std::string& type, const char* authority,
                                                      nlohmann::json parameters, std::optional<std::string> location,
                                                      bool location_before_41, std::optional<JobScript> script) {
   if (authority && *authority && !has_authority(*r.user, authority)) return forbidden(authority);
@@ -4009,7 +4480,7 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::kickoff(const Route& r, const std:
   }
   nlohmann::ordered_json body = envelope(200, "OK", "Initiated " + submitted.job.name);
   body["response"] = job_configuration_response(submitted.job);
-  Reply reply = json_reply(200, body, true);
+  Reply reply = ordered_json_reply(200, body);
   if (location) {
     reply.headers.emplace_back("Location", api_path(r) + *location);
   } else if (profile_.location_on_every_kickoff || location_before_41) {
@@ -4018,7 +4489,7 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::kickoff(const Route& r, const std:
   return reply;
 }
 
-DHIS2CPP_INLINE nlohmann::ordered_json FakeServer::job_configuration_response(const JobInfo& job) const {
+DHIS2CPP_INLINE nlohmann::ordered_json EmulatedApi::job_configuration_response(const JobInfo& job) const {
   nlohmann::ordered_json response = {{"name", job.name},
                                      {"id", job.uid},
                                      {"created", engine_.format_time(job.created)},
@@ -4030,14 +4501,12 @@ DHIS2CPP_INLINE nlohmann::ordered_json FakeServer::job_configuration_response(co
   return response;
 }
 
-DHIS2CPP_INLINE bool FakeServer::flag(const Request& request, const char* name) {
-  const httplib::Request& req = request.http;
-  return req.has_param(name) && dhis2::detail::to_lower(req.get_param_value(name)) != "false";
+DHIS2CPP_INLINE bool EmulatedApi::flag(const ApiRequest& req, const char* name) {
+    return req.has_param(name) && dhis2::detail::to_lower(req.param(name)) != "false";
 }
 
-DHIS2CPP_INLINE nlohmann::json FakeServer::parameters_for(const std::string& type, const Request& request) const {
-  const httplib::Request& req = request.http;
-  if (type == "ANALYTICS_TABLE") {
+DHIS2CPP_INLINE nlohmann::json EmulatedApi::parameters_for(const std::string& type, const ApiRequest& req) const {
+    if (type == "ANALYTICS_TABLE") {
     nlohmann::json skip = nlohmann::json::array();
     const std::pair<const char*, const char*> table_flags[] = {
         {"skipAggregate", "DATA_VALUE"},        {"skipEvents", "EVENT"},
@@ -4050,7 +4519,7 @@ DHIS2CPP_INLINE nlohmann::json FakeServer::parameters_for(const std::string& typ
                         {"skipPrograms", nlohmann::json::array()},
                         {"skipResourceTables", flag(req, "skipResourceTables")},
                         {"skipOutliers", flag(req, "skipOutliers")}};
-    if (req.has_param("lastYears")) p["lastYears"] = std::atoi(req.get_param_value("lastYears").c_str());
+    if (req.has_param("lastYears")) p["lastYears"] = std::atoi(req.param("lastYears").c_str());
     return p;
   }
   if (type == "RESOURCE_TABLE") return nullptr;  // no parameters: jobParameters is omitted
@@ -4060,40 +4529,39 @@ DHIS2CPP_INLINE nlohmann::json FakeServer::parameters_for(const std::string& typ
   }
   if (type == "PREDICTOR") {
     nlohmann::json predictors = nlohmann::json::array(), groups = nlohmann::json::array();
-    for (std::size_t i = 0; i < req.get_param_value_count("predictor"); ++i) predictors.push_back(req.get_param_value("predictor", i));
-    for (std::size_t i = 0; i < req.get_param_value_count("predictorGroup"); ++i) groups.push_back(req.get_param_value("predictorGroup", i));
-    return {{"startDate", req.get_param_value("startDate")}, {"endDate", req.get_param_value("endDate")},
+    for (std::size_t i = 0; i < req.param_count("predictor"); ++i) predictors.push_back(req.param("predictor", i));
+    for (std::size_t i = 0; i < req.param_count("predictorGroup"); ++i) groups.push_back(req.param("predictorGroup", i));
+    return {{"startDate", req.param("startDate")}, {"endDate", req.param("endDate")},
             {"predictors", predictors}, {"predictorGroups", groups}};
   }
   if (type == "DATAVALUE_IMPORT") {
     return {{"idSchemes", nlohmann::json::object()}, {"dryRun", flag(req, "dryRun")}, {"async", true},
-            {"importStrategy", req.has_param("importStrategy") ? req.get_param_value("importStrategy") : "CREATE_AND_UPDATE"},
+            {"importStrategy", req.has_param("importStrategy") ? req.param("importStrategy") : "CREATE_AND_UPDATE"},
             {"mergeMode", "REPLACE"}, {"reportMode", "FULL"}, {"skipExistingCheck", false}, {"sharing", false},
             {"skipNotifications", false}, {"skipAudit", false}, {"force", false}, {"firstRowIsHeader", true}};
   }
   if (type == "METADATA_IMPORT") {
     return {{"importMode", flag(req, "dryRun") ? "VALIDATE" : "COMMIT"}, {"identifier", "UID"},
-            {"importStrategy", req.has_param("importStrategy") ? req.get_param_value("importStrategy") : "CREATE_AND_UPDATE"},
+            {"importStrategy", req.has_param("importStrategy") ? req.param("importStrategy") : "CREATE_AND_UPDATE"},
             {"atomicMode", "ALL"}, {"flushMode", "AUTO"}, {"skipSharing", false}, {"skipValidation", false}};
   }
   return nlohmann::json::object();
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::predictions(const Route& r) {
+DHIS2CPP_INLINE Reply EmulatedApi::predictions(const ApiCall& r) {
   if (!has_authority(*r.user, "F_PREDICTOR_RUN")) return forbidden("F_PREDICTOR_RUN");
   if (flag(*r.req, "async")) return kickoff(r, "PREDICTOR", "F_PREDICTOR_RUN", nullptr, std::nullopt, true);
   nlohmann::ordered_json body = envelope(200, "OK", "");
   body.erase("message");
   body["response"] = {{"responseType", "PredictionSummary"}, {"status", "SUCCESS"}, {"predictors", 1},
                       {"inserted", 12}, {"updated", 0}, {"deleted", 0}, {"unchanged", 0}};
-  return json_reply(200, body, true);
+  return ordered_json_reply(200, body);
 }
 
-DHIS2CPP_INLINE std::vector<std::string> FakeServer::checks_of(const Request& request) {
-  const httplib::Request& req = request.http;
-  std::vector<std::string> checks;
-  for (std::size_t i = 0; i < req.get_param_value_count("checks"); ++i) {
-    const std::string value = req.get_param_value("checks", i);
+DHIS2CPP_INLINE std::vector<std::string> EmulatedApi::checks_of(const ApiRequest& req) {
+    std::vector<std::string> checks;
+  for (std::size_t i = 0; i < req.param_count("checks"); ++i) {
+    const std::string value = req.param("checks", i);
     std::size_t start = 0;
     while (start <= value.size()) {
       const auto comma = value.find(',', start);
@@ -4114,11 +4582,12 @@ DHIS2CPP_INLINE std::vector<std::string> FakeServer::checks_of(const Request& re
   return checks;
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::data_integrity_run(const Route& r, const std::string& type, const char* result_path) {
+DHIS2CPP_INLINE Reply EmulatedApi::data_integrity_run(const ApiCall& r, const std::string& type, const char* result_path,
+                                                     bool bare) {
   auto checks = checks_of(*r.req);
   std::string joined;
   for (const auto& c : checks) joined += (joined.empty() ? "" : ",") + c;
-  const bool report_run = s_is_bare_integrity(r) && profile_.data_integrity_report_run;
+  const bool report_run = bare && profile_.data_integrity_report_run;
   nlohmann::json parameters = {{"checks", checks},
                                {"type", report_run ? "REPORT" : type == "DATA_INTEGRITY" ? "SUMMARY" : "DETAILS"}};
   std::optional<JobScript> script;
@@ -4140,13 +4609,11 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::data_integrity_run(const Route& r,
                  false, std::move(script));
 }
 
-DHIS2CPP_INLINE bool FakeServer::s_is_bare_integrity(const Route& r) { return r.segments.size() == 1; }
-
-DHIS2CPP_INLINE std::vector<std::string> FakeServer::default_checks() {
+DHIS2CPP_INLINE std::vector<std::string> EmulatedApi::default_checks() {
   return {"categories_no_options", "data_elements_aggregate_no_groups", "orgunits_orphaned"};
 }
 
-DHIS2CPP_INLINE nlohmann::json FakeServer::integrity_result(const std::vector<std::string>& checks, bool details) const {
+DHIS2CPP_INLINE nlohmann::json EmulatedApi::integrity_result(const std::vector<std::string>& checks, bool details) const {
   nlohmann::json out = nlohmann::json::object();
   int n = 0;
   for (const auto& check : checks) {
@@ -4160,7 +4627,7 @@ DHIS2CPP_INLINE nlohmann::json FakeServer::integrity_result(const std::vector<st
   return out;
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::data_integrity_result(const Route& r, const std::string& type) {
+DHIS2CPP_INLINE Reply EmulatedApi::data_integrity_result(const ApiCall& r, const std::string& type) {
   const auto all = engine_.last_result(type);
   const auto wanted = checks_of(*r.req);
   nlohmann::json out = nlohmann::json::object();
@@ -4172,7 +4639,7 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::data_integrity_result(const Route&
   return json_reply(200, out);
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::imports(const Route& r, const std::string& type, const char* authority) {
+DHIS2CPP_INLINE Reply EmulatedApi::imports(const ApiCall& r, const std::string& type, const char* authority) {
   if (*authority && !has_authority(*r.user, authority)) return forbidden(authority);
   if (flag(*r.req, "async")) {
     // <=2.40 set a Location only on some kick-offs, these among them (§2.1).
@@ -4186,7 +4653,7 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::imports(const Route& r, const std:
       nlohmann::ordered_json body = envelope(409, "WARNING", "One or more errors occurred, please see full details in import report.");
       (*rejected)["responseType"] = report_type;
       body["response"] = *rejected;
-      return json_reply(409, body, true);
+      return ordered_json_reply(409, body);
     }
     nlohmann::ordered_json body = envelope(200, "OK", "");
     body.erase("message");
@@ -4194,14 +4661,14 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::imports(const Route& r, const std:
     report.erase("importParams");
     report["responseType"] = report_type;
     body["response"] = report;
-    return json_reply(200, body, true);
+    return ordered_json_reply(200, body);
   }
   nlohmann::ordered_json body = envelope(200, "OK", "Import was successful.");
   body["response"] = detail::default_import_summary("SUCCESS", 1, 0, 0, 0);
-  return json_reply(200, body, true);
+  return ordered_json_reply(200, body);
 }
 
-DHIS2CPP_INLINE std::optional<nlohmann::json> FakeServer::metadata_without_names(const std::string& payload_text) {
+DHIS2CPP_INLINE std::optional<nlohmann::json> EmulatedApi::metadata_without_names(const std::string& payload_text) {
   const auto payload = nlohmann::json::parse(payload_text, nullptr, false);
   if (!payload.is_object()) return std::nullopt;
   const auto stats = [](std::size_t total) {
@@ -4236,7 +4703,7 @@ DHIS2CPP_INLINE std::optional<nlohmann::json> FakeServer::metadata_without_names
   return nlohmann::json{{"status", "ERROR"}, {"stats", stats(total)}, {"typeReports", type_reports}};
 }
 
-DHIS2CPP_INLINE std::string FakeServer::metadata_class(std::string plural) {
+DHIS2CPP_INLINE std::string EmulatedApi::metadata_class(std::string plural) {
   if (plural.size() > 3 && plural.compare(plural.size() - 3, 3, "ies") == 0) {
     plural.replace(plural.size() - 3, 3, "y");
   } else if (!plural.empty() && plural.back() == 's') {
@@ -4247,7 +4714,7 @@ DHIS2CPP_INLINE std::string FakeServer::metadata_class(std::string plural) {
   return "org.hisp.dhis." + dhis2::detail::to_lower(plural) + "." + simple;
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::tracker_import(const Route& r) {
+DHIS2CPP_INLINE Reply EmulatedApi::tracker_import(const ApiCall& r) {
   const bool async = !r.req->has_param("async") || flag(*r.req, "async");
   if (!async) return json_reply(200, detail::default_tracker_report(1));
   const auto submitted = engine_.submit("TRACKER_IMPORT_JOB", nlohmann::json::object(), r.user->id, false);
@@ -4259,14 +4726,14 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::tracker_import(const Route& r) {
   nlohmann::ordered_json body = envelope(200, "OK", "Tracker job added");
   body["response"] = {{"id", submitted.job.uid}, {"location", body_location}};
   if (!profile_.tracker_response_type.empty()) body["response"]["responseType"] = profile_.tracker_response_type;
-  Reply reply = json_reply(200, body, true);
+  Reply reply = ordered_json_reply(200, body);
   reply.headers.emplace_back("Location", api_location);
   return reply;
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::tracker_job(const Route& r, bool report) {
-  const std::string& uid = r.segments[2];
-  if (profile_.new_notifier && !is_uid(uid)) return bad_uid(uid, "uid");
+DHIS2CPP_INLINE Reply EmulatedApi::tracker_job(const ApiCall& r, bool report) {
+  const std::string& uid = r.params.at("uid");
+  if (profile_.new_notifier && !is_uid(uid)) return bad_uid(profile_, uid, "uid");
   const bool other = read_on_other_node();
   if (!report) return notifications_reply(other ? std::vector<Notification>{} : engine_.feed("TRACKER_IMPORT_JOB", uid, false));
   const auto summary = other ? std::nullopt : engine_.summary("TRACKER_IMPORT_JOB", uid);
@@ -4276,9 +4743,9 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::tracker_job(const Route& r, bool r
 
 // ---- job control (§3) ----------------------------------------------------------------------
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::execute(const Route& r) {
-  const std::string& uid = r.segments[1];
-  if (profile_.scheduler_grid && !is_uid(uid)) return bad_uid(uid, "uid");
+DHIS2CPP_INLINE Reply EmulatedApi::execute(const ApiCall& r) {
+  const std::string& uid = r.params.at("uid");
+  if (profile_.scheduler_grid && !is_uid(uid)) return bad_uid(profile_, uid, "uid");
   const auto status = engine_.execute(uid);
   nlohmann::ordered_json report = {{"klass", "org.hisp.dhis.scheduling.JobConfiguration"}, {"index", 0},
                                    {"errorReports", nlohmann::ordered_json::array()}};
@@ -4289,29 +4756,29 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::execute(const Route& r) {
                                         {"mainKlass", "org.hisp.dhis.scheduling.JobConfiguration"},
                                         {"errorCode", "E7006"}});
     }
-    return json_reply(200, report, true);
+    return ordered_json_reply(200, report);
   }
   if (status == JobEngine::ExecuteStatus::NotFound) {
     return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
   }
   if (status == JobEngine::ExecuteStatus::AlreadyRunning) return web_message(409, "Job is already running.", "E1004");
   if (status == JobEngine::ExecuteStatus::AlreadyRanOnce) return web_message(409, "Job did already run once.", "E1004");
-  return json_reply(200, report, true);
+  return ordered_json_reply(200, report);
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::cancel(const Route& r) {
-  const std::string& uid = r.segments[1];
+DHIS2CPP_INLINE Reply EmulatedApi::cancel(const ApiCall& r) {
+  const std::string& uid = r.params.at("uid");
   const auto job = engine_.job(uid);
   if (!job) return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
   if (!has_authority(*r.user, "F_PERFORM_MAINTENANCE") && job->user_id != r.user->id) {
     return web_message(403, "User has no access to JobConfiguration:" + uid, "E1006");
   }
   engine_.cancel(uid);
-  return Reply{204, "", "", {}};
+  return empty_reply(204);
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::job_row(const Route& r) {
-  const std::string& uid = r.segments[1];
+DHIS2CPP_INLINE Reply EmulatedApi::job_row(const ApiCall& r) {
+  const std::string& uid = r.params.at("uid");
   const auto job = engine_.job_row(uid);
   if (!job) return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
   nlohmann::ordered_json row = {{"id", job->uid},
@@ -4342,35 +4809,35 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::job_row(const Route& r) {
     row["lastRuntimeExecution"] = runtime(*job->finished_run_started, *job->last_finished);
   }
   if (!job->parameters.is_null()) row["jobParameters"] = job->parameters;
-  const std::string fields = r.req->get_param_value("fields");
+  const std::string fields = r.req->param("fields");
   if (!fields.empty() && fields != "*") {
     nlohmann::ordered_json picked = nlohmann::ordered_json::object();
-    for (const auto& f : split(fields, ',')) {
+    for (const auto& f : split_path(fields, ',')) {
       if (row.contains(f)) picked[f] = row[f];
     }
     row = picked;
   }
-  return json_reply(200, row, true);
+  return ordered_json_reply(200, row);
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::job_progress(const Route& r) {
-  const std::string& uid = r.segments[1];
-  if (!is_uid(uid)) return bad_uid(uid, "uid");
+DHIS2CPP_INLINE Reply EmulatedApi::job_progress(const ApiCall& r) {
+  const std::string& uid = r.params.at("uid");
+  if (!is_uid(uid)) return bad_uid(profile_, uid, "uid");
   const auto job = engine_.job_row(uid);
   if (!job) return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
   const bool reads_log = has_authority(*r.user, "F_JOB_LOG_READ");
   if (!reads_log && job->user_id != r.user->id) {
     return web_message(403, "User has no access to JobConfiguration:" + uid, "E1006");
   }
-  if (job->progress.is_null()) return Reply{200, "", "", {}};
+  if (job->progress.is_null()) return empty_reply(200);
   nlohmann::json body = job->progress;
   if (!reads_log) body.erase("errors");
   return json_reply(200, body);
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::revert(const Route& r) {
-  const std::string& uid = r.segments[1];
-  if (!is_uid(uid)) return bad_uid(uid, "uid");
+DHIS2CPP_INLINE Reply EmulatedApi::revert(const ApiCall& r) {
+  const std::string& uid = r.params.at("uid");
+  if (!is_uid(uid)) return bad_uid(profile_, uid, "uid");
   if (!has_authority(*r.user, "F_PERFORM_MAINTENANCE")) {
     return web_message(403, "User has no access to JobConfiguration:" + uid, "E1006");
   }
@@ -4382,48 +4849,59 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::revert(const Route& r) {
       return web_message(409, "Failed to transition job from RUNNING state", "E1004");
     case JobEngine::RevertStatus::Reverted: break;
   }
-  return Reply{204, "", "", {}};
+  return empty_reply(204);
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::running(const Route& r) {
-  const auto& s = r.segments;
-  if (s.size() == 3 && s[2] == "types") {
-    nlohmann::json types = nlohmann::json::array();
-    for (const auto& job : engine_.running()) {
-      if (std::find(types.begin(), types.end(), job.job_type) == types.end()) types.push_back(job.job_type);
-    }
-    return json_reply(200, types);
+DHIS2CPP_INLINE nlohmann::json EmulatedApi::running_process(const JobInfo& job) const {
+  return nlohmann::json{{"jobId", job.uid}, {"status", "RUNNING"}, {"description", job.name},
+                        {"startedTime", job.last_executed ? engine_.format_time(*job.last_executed) : ""},
+                        {"stages", nlohmann::json::array()}};
+}
+
+DHIS2CPP_INLINE Reply EmulatedApi::running(const ApiCall&) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& job : engine_.running()) out[job.job_type].push_back(running_process(job));
+  return json_reply(200, out);
+}
+
+DHIS2CPP_INLINE Reply EmulatedApi::running_types(const ApiCall&) {
+  nlohmann::json types = nlohmann::json::array();
+  for (const auto& job : engine_.running()) {
+    if (std::find(types.begin(), types.end(), job.job_type) == types.end()) types.push_back(job.job_type);
   }
-  const auto process = [this](const JobInfo& job) {
-    return nlohmann::json{{"jobId", job.uid}, {"status", "RUNNING"}, {"description", job.name},
-                          {"startedTime", job.last_executed ? engine_.format_time(*job.last_executed) : ""},
-                          {"stages", nlohmann::json::array()}};
-  };
-  if (s.size() == 2) {
-    nlohmann::json out = nlohmann::json::object();
-    for (const auto& job : engine_.running()) out[job.job_type].push_back(process(job));
-    return json_reply(200, out);
-  }
-  if (s.size() != 3) return not_found_page();
-  const auto jobs = engine_.running(profile_.canonical_job_type(s[2]));
+  return json_reply(200, types);
+}
+
+DHIS2CPP_INLINE Reply EmulatedApi::running_of_type(const ApiCall& r) {
+  const auto jobs = engine_.running(profile_.canonical_job_type(r.params.at("jobType")));
   if (profile_.scheduler_grid) {
     // 2.41+: a Progress object, or an empty body when none runs (§3.1).
     if (jobs.empty()) return Reply{200, "", "application/json", {}};
     return json_reply(200, engine_.live_progress(jobs.front().uid));
   }
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& job : jobs) list.push_back(process(job));
+  for (const auto& job : jobs) list.push_back(running_process(job));
   return json_reply(200, list);
+}
+
+DHIS2CPP_INLINE Reply EmulatedApi::cancel_type(const ApiCall& r) {
+  engine_.cancel_type(profile_.canonical_job_type(r.params.at("jobType")));
+  return empty_reply(204);
 }
 
 // ---- the feed (§1) ---------------------------------------------------------------------------
 
-DHIS2CPP_INLINE bool FakeServer::gist(const Route& r) const {
-  if (!profile_.new_notifier) return false;
-  return !r.req->has_param("gist") || dhis2::detail::to_lower(r.req->get_param_value("gist")) != "false";
+DHIS2CPP_INLINE Reply EmulatedApi::all_tasks(const ApiCall& r) {
+  if (read_on_other_node()) return no_store(ordered_json_reply(200, empty_overview()));
+  return no_store(ordered_json_reply(200, engine_.all(gist(r))));
 }
 
-DHIS2CPP_INLINE std::optional<std::string> FakeServer::job_type_of(const std::string& text, Reply& error) const {
+DHIS2CPP_INLINE bool EmulatedApi::gist(const ApiCall& r) const {
+  if (!profile_.new_notifier) return false;
+  return !r.req->has_param("gist") || dhis2::detail::to_lower(r.req->param("gist")) != "false";
+}
+
+DHIS2CPP_INLINE std::optional<std::string> EmulatedApi::job_type_of(const std::string& text, Reply& error) const {
   if (profile_.knows_job_type(text)) return profile_.canonical_job_type(text);
   if (profile_.enum_editor_messages) {
     std::string valid;
@@ -4435,41 +4913,41 @@ DHIS2CPP_INLINE std::optional<std::string> FakeServer::job_type_of(const std::st
   return std::nullopt;
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::tasks_of_type(const Route& r) {
+DHIS2CPP_INLINE Reply EmulatedApi::tasks_of_type(const ApiCall& r) {
   Reply error;
-  const auto type = job_type_of(r.segments[2], error);
+  const auto type = job_type_of(r.params.at("jobType"), error);
   if (!type) return error;
-  if (read_on_other_node()) return no_store(json_reply(200, nlohmann::ordered_json::object(), true));
-  return no_store(json_reply(200, engine_.overview(*type, gist(r)), true));
+  if (read_on_other_node()) return no_store(ordered_json_reply(200, nlohmann::ordered_json::object()));
+  return no_store(ordered_json_reply(200, engine_.overview(*type, gist(r))));
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::task_feed(const Route& r) {
+DHIS2CPP_INLINE Reply EmulatedApi::task_feed(const ApiCall& r) {
   Reply error;
-  const auto type = job_type_of(r.segments[2], error);
+  const auto type = job_type_of(r.params.at("jobType"), error);
   if (!type) return error;
-  const std::string& uid = r.segments[3];
+  const std::string& uid = r.params.at("uid");
   if (!is_uid(uid)) {
-    if (profile_.new_notifier) return bad_uid(uid, "jobId");
+    if (profile_.new_notifier) return bad_uid(profile_, uid, "jobId");
     return notifications_reply({});
   }
   if (read_on_other_node()) return notifications_reply({});
   return notifications_reply(engine_.feed(*type, uid, true));
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::summaries_of_type(const Route& r) {
+DHIS2CPP_INLINE Reply EmulatedApi::summaries_of_type(const ApiCall& r) {
   Reply error;
-  const auto type = job_type_of(r.segments[2], error);
+  const auto type = job_type_of(r.params.at("jobType"), error);
   if (!type) return error;
-  if (read_on_other_node()) return no_store(json_reply(200, nlohmann::ordered_json::object(), true));
-  return no_store(json_reply(200, engine_.summaries(*type), true));
+  if (read_on_other_node()) return no_store(ordered_json_reply(200, nlohmann::ordered_json::object()));
+  return no_store(ordered_json_reply(200, engine_.summaries(*type)));
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::task_summary(const Route& r) {
+DHIS2CPP_INLINE Reply EmulatedApi::task_summary(const ApiCall& r) {
   Reply error;
-  const auto type = job_type_of(r.segments[2], error);
+  const auto type = job_type_of(r.params.at("jobType"), error);
   if (!type) return error;
-  const std::string& uid = r.segments[3];
-  if (!is_uid(uid) && profile_.new_notifier) return bad_uid(uid, "jobId");
+  const std::string& uid = r.params.at("uid");
+  if (!is_uid(uid) && profile_.new_notifier) return bad_uid(profile_, uid, "jobId");
   const auto summary = read_on_other_node() ? std::nullopt : engine_.summary(*type, uid);
   Reply reply;
   reply.headers.emplace_back("Cache-Control", "no-store");
@@ -4481,25 +4959,26 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::task_summary(const Route& r) {
   return reply;
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::delete_tasks(const Route& r) {
-  const auto& s = r.segments;
+DHIS2CPP_INLINE Reply EmulatedApi::delete_tasks(const ApiCall& r) {
+  const auto job_type = r.params.find("jobType");
+  const auto uid = r.params.find("uid");
   std::string type;
-  if (s.size() >= 3) {
+  if (job_type != r.params.end()) {
     Reply error;
-    const auto known = job_type_of(s[2], error);
+    const auto known = job_type_of(job_type->second, error);
     if (!known) return error;
     type = *known;
   }
   std::optional<std::size_t> max_count;
   std::optional<int> max_age;
-  if (r.req->has_param("maxCount")) max_count = static_cast<std::size_t>(std::atoi(r.req->get_param_value("maxCount").c_str()));
-  if (r.req->has_param("maxAge")) max_age = std::atoi(r.req->get_param_value("maxAge").c_str());
-  if (!read_on_other_node()) engine_.clear_notifications(type, s.size() == 4 ? s[3] : std::string(), max_count, max_age);
-  return Reply{204, "", "", {}};
+  if (r.req->has_param("maxCount")) max_count = static_cast<std::size_t>(std::atoi(r.req->param("maxCount").c_str()));
+  if (r.req->has_param("maxAge")) max_age = std::atoi(r.req->param("maxAge").c_str());
+  if (!read_on_other_node()) engine_.clear_notifications(type, uid != r.params.end() ? uid->second : std::string(), max_count, max_age);
+  return empty_reply(204);
 }
 
-DHIS2CPP_INLINE bool FakeServer::read_on_other_node() {
-  std::lock_guard<std::mutex> lock(mutex_);
+DHIS2CPP_INLINE bool EmulatedApi::read_on_other_node() {
+  std::lock_guard<std::mutex> lock(node_mutex_);
   switch (notifier_node_) {
     case NotifierNode::Same: return false;
     case NotifierNode::Other: return true;
@@ -4508,7 +4987,7 @@ DHIS2CPP_INLINE bool FakeServer::read_on_other_node() {
   return false;
 }
 
-DHIS2CPP_INLINE nlohmann::ordered_json FakeServer::empty_overview() const {
+DHIS2CPP_INLINE nlohmann::ordered_json EmulatedApi::empty_overview() const {
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
   if (!profile_.new_notifier) {
     for (const auto& type : profile_.job_types) out[type] = nlohmann::ordered_json::object();
@@ -4516,12 +4995,7 @@ DHIS2CPP_INLINE nlohmann::ordered_json FakeServer::empty_overview() const {
   return out;
 }
 
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::no_store(Reply reply) {
-  reply.headers.emplace_back("Cache-Control", "no-store");
-  return reply;
-}
-
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::notifications_reply(const std::vector<Notification>& rows) const {
+DHIS2CPP_INLINE Reply EmulatedApi::notifications_reply(const std::vector<Notification>& rows) const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& row : rows) list.push_back(row.to_json());
   Reply reply = json_reply(200, list);
@@ -4529,111 +5003,14 @@ DHIS2CPP_INLINE FakeServer::Reply FakeServer::notifications_reply(const std::vec
   return reply;
 }
 
-// ---- replies ---------------------------------------------------------------------------------
-
-template <typename J>
-J FakeServer::pick_fields(const J& body, const Request& request) {
-  const httplib::Request& req = request.http;
-  const std::string fields = req.get_param_value("fields");
-  if (fields.empty()) return body;
-  std::vector<std::string> names(1);
-  int depth = 0;
-  for (char c : fields) {
-    if (c == '[' || c == '(') ++depth;
-    if (c == ']' || c == ')') --depth;
-    if (c == ',' && depth == 0) {
-      names.emplace_back();
-    } else if (depth == 0 && c != ']' && c != ')') {
-      names.back().push_back(c);
-    }
-  }
-  J picked = J::object();
-  for (const auto& name : names) {
-    if (name == "*" || name == ":all") return body;
-    if (body.contains(name)) picked[name] = body[name];
-  }
-  return picked;
-}
-
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::json_reply(int status, const nlohmann::json& body) {
-  return Reply{status, body.dump(), "application/json;charset=UTF-8", {}};
-}
-
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::json_reply(int status, const nlohmann::ordered_json& body, bool) {
-  return Reply{status, body.dump(), "application/json;charset=UTF-8", {}};
-}
-
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::text_reply(std::string text) {
-  return Reply{200, std::move(text), "text/plain;charset=UTF-8", {{"Cache-Control", "no-store"}}};
-}
-
-DHIS2CPP_INLINE nlohmann::ordered_json FakeServer::envelope(int status, const char* web_status,
-                                                            const std::string& message) {
-  return nlohmann::ordered_json{{"httpStatus", reason(status)}, {"httpStatusCode", status}, {"status", web_status},
-                                {"message", message}};
-}
-
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::web_message(int status, const std::string& message,
-                                                         const std::string& error_code) {
-  nlohmann::ordered_json body = envelope(status, status < 400 ? "OK" : "ERROR", message);
-  if (!error_code.empty()) body["errorCode"] = error_code;
-  Reply reply = json_reply(status, body, true);
-  if (status >= 400) reply.headers.emplace_back("Cache-Control", "no-cache, private");
-  return reply;
-}
-
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::forbidden(const std::string& authority) {
-  return web_message(403, "Access is denied, requires one Authority from [" + authority + "]");
-}
-
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::bad_uid(const std::string& uid, const char* parameter) const {
-  const std::string rule = "UID must be an alphanumeric string of 11 characters starting with a letter, but was: " + uid;
-  if (profile_.version.minor == 40) return web_message(400, rule);
-  return web_message(400, "Value '" + uid + "' is not valid for path parameter " + parameter + ". " + rule);
-}
-
-DHIS2CPP_INLINE FakeServer::Reply FakeServer::not_found_page() {
-  return Reply{404,
-               "<!doctype html><html lang=\"en\"><head><title>HTTP Status 404 – Not Found</title></head>"
-               "<body><h1>HTTP Status 404 – Not Found</h1></body></html>",
-               "text/html;charset=utf-8",
-               {}};
-}
-
-DHIS2CPP_INLINE std::string FakeServer::login_page_html() {
-  return "<!DOCTYPE html><html><head><title>DHIS 2 | Login</title></head><body><form id=\"loginForm\" "
-         "method=\"post\" action=\"login\"><input id=\"j_username\" name=\"j_username\"/>"
-         "<input id=\"j_password\" name=\"j_password\" type=\"password\"/></form></body></html>";
-}
-
-DHIS2CPP_INLINE const char* FakeServer::reason(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 302: return "Found";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 409: return "Conflict";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Error";
-  }
-}
 
 // ---- URLs and small helpers ------------------------------------------------------------------
 
-DHIS2CPP_INLINE std::string FakeServer::request_origin(const Request& request) const {
-  const httplib::Request& req = request.http;
-  std::string scheme = req.get_header_value("X-Forwarded-Proto");
+DHIS2CPP_INLINE std::string EmulatedApi::request_origin(const ApiRequest& req) const {
+  std::string scheme = req.header("X-Forwarded-Proto");
   if (scheme.empty()) scheme = options_.tls ? "https" : "http";
-  std::string host = req.get_header_value("X-Forwarded-Host");
-  if (host.empty()) host = req.get_header_value("Host");
+  std::string host = req.header("X-Forwarded-Host");
+  if (host.empty()) host = req.header("Host");
   if (host.empty()) host = options_.host + ":" + std::to_string(port_);
   // HttpServletRequestPaths omits ports 80 and 443 (§5.1).
   for (const std::string default_port : {":80", ":443"}) {
@@ -4645,32 +5022,285 @@ DHIS2CPP_INLINE std::string FakeServer::request_origin(const Request& request) c
   return scheme + "://" + host;
 }
 
-DHIS2CPP_INLINE std::string FakeServer::api_path(const Route& r) const {
+DHIS2CPP_INLINE std::string EmulatedApi::api_path(const ApiCall& r) const {
   std::string path = request_origin(*r.req) + options_.context_path + "/api";
   if (!r.api_version.empty() && profile_.location_has_api_version) path += "/" + r.api_version;
   return path;
 }
 
-DHIS2CPP_INLINE std::vector<std::string> FakeServer::split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto next = text.find(separator, start);
-    const std::string part = text.substr(start, next == std::string::npos ? std::string::npos : next - start);
-    if (!part.empty()) parts.push_back(part);
-    if (next == std::string::npos) break;
-    start = next + 1;
-  }
-  return parts;
-}
-
-DHIS2CPP_INLINE bool FakeServer::is_number(const std::string& s) {
+DHIS2CPP_INLINE bool EmulatedApi::is_number(const std::string& s) {
   return !s.empty() && s.size() <= 3 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
 }
 
-DHIS2CPP_INLINE bool FakeServer::is_uid(const std::string& s) {
+DHIS2CPP_INLINE bool EmulatedApi::is_uid(const std::string& s) {
   if (s.size() != 11 || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
+}
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_IMPL_EMULATED_API_IPP
+// end of <dhis2/testing/impl/emulated_api.ipp>
+// #include <dhis2/testing/impl/fake_server.ipp>
+#ifndef DHIS2_TESTING_IMPL_FAKE_SERVER_IPP
+#define DHIS2_TESTING_IMPL_FAKE_SERVER_IPP
+
+// Definitions of <dhis2/testing/fake_server.hpp>; the emulator's only file that includes
+// <httplib.h> (and through it OpenSSL).
+
+// #include <dhis2/testing/fake_server.hpp>
+
+// #include <dhis2/detail/ascii.hpp>
+// #include <dhis2/errors.hpp>
+
+#include <httplib.h>
+
+namespace dhis2 {
+namespace testing {
+
+struct FakeServer::Impl {
+  std::unique_ptr<httplib::Server> server;  // an httplib::SSLServer with TLS
+};
+
+struct FakeServer::Request {
+  Request(const httplib::Request& request) : http(request) {}  // implicit: helpers take httplib's request
+  const httplib::Request& http;
+};
+
+struct FakeServer::Response {
+  httplib::Response& http;
+};
+
+DHIS2CPP_INLINE FakeServer::FakeServer(FakeServerOptions options)
+    : options_(validated(std::move(options))),
+      profile_(VersionProfile::of(options_.version)),
+      clock_(options_.start_time ? *options_.start_time : default_start()),
+      engine_(profile_, clock_, options_.seed, EngineClock{options_.time_zone, options_.job_node_clock_offset}),
+      api_(options_, profile_, clock_, engine_),
+      impl_(std::make_unique<Impl>()) {
+  clock_.set_speed(options_.speed);
+  for (std::size_t i = 0; i < options_.users.size(); ++i) {
+    if (options_.users[i].id.empty()) options_.users[i].id = "xE7jOejl9F" + std::string(1, static_cast<char>('a' + i % 26));
+  }
+  // httplib::Server's constructor sets SIGPIPE to SIG_IGN for the process: put back the host's.
+  detail::keeping_sigpipe_disposition([this] {
+    if (options_.tls) {
+      impl_->server = std::make_unique<httplib::SSLServer>(options_.tls->cert_path.c_str(), options_.tls->key_path.c_str());
+    } else {
+      impl_->server = std::make_unique<httplib::Server>();
+    }
+  });
+  if (!impl_->server->is_valid()) {
+    throw Error("FakeServer: cannot load the TLS certificate " + options_.tls->cert_path + " and key " +
+                options_.tls->key_path);
+  }
+  impl_->server->new_task_queue = [] { return new httplib::ThreadPool(32); };
+  impl_->server->set_keep_alive_max_count(100000);
+  // httplib writes headers and body separately: without TCP_NODELAY, Nagle and the client's
+  // delayed ACK add ~40 ms to every response on a keep-alive connection.
+  impl_->server->set_tcp_nodelay(true);
+  impl_->server->set_keep_alive_timeout(static_cast<time_t>(options_.keep_alive_timeout.count()));
+  impl_->server->set_payload_max_length(256 * 1024 * 1024);
+  const auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+    Response response{res};
+    handle(req, response);
+  };
+  impl_->server->Get(".*", handler);
+  impl_->server->Post(".*", handler);
+  impl_->server->Put(".*", handler);
+  impl_->server->Patch(".*", handler);
+  impl_->server->Delete(".*", handler);
+  impl_->server->Options(".*", handler);
+
+  if (options_.port == 0) {
+    port_ = impl_->server->bind_to_any_port(options_.host.c_str());
+  } else {
+    port_ = impl_->server->bind_to_port(options_.host.c_str(), options_.port) ? options_.port : -1;
+  }
+  if (port_ <= 0) {
+    throw Error("FakeServer: cannot listen on " + options_.host + ":" + std::to_string(options_.port));
+  }
+  api_.set_port(port_);
+  // httplib writes with send(..., 0) and SSL_write (write()), so a client that vanished raises
+  // SIGPIPE in the writing thread. Every such thread is this one or one of the worker pool it
+  // creates (new_task_queue runs in listen_after_bind), and threads inherit the signal mask.
+  thread_ = std::thread([this] {
+    detail::block_sigpipe_in_this_thread();
+    impl_->server->listen_after_bind();
+  });
+  while (!impl_->server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+DHIS2CPP_INLINE FakeServer::~FakeServer() { stop(); }
+
+DHIS2CPP_INLINE void FakeServer::stop() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  stop_cv_.notify_all();
+  impl_->server->stop();
+  // Keep-alive connections would otherwise hold the stop for the keep-alive timeout.
+  detail::shut_down_accepted(port_, [](int) { return true; });
+  if (thread_.joinable()) thread_.join();
+}
+
+DHIS2CPP_INLINE std::string FakeServer::origin() const {
+  return std::string(options_.tls ? "https" : "http") + "://" + options_.host + ":" + std::to_string(port_);
+}
+
+DHIS2CPP_INLINE void FakeServer::advance(std::chrono::milliseconds by) {
+  clock_.advance(by);
+  engine_.catch_up();
+}
+
+// ---- jobs ------------------------------------------------------------------------------------
+
+DHIS2CPP_INLINE std::string FakeServer::start_job(const std::string& job_type, JobScript script,
+                                                  nlohmann::json parameters) {
+  return engine_.submit(job_type, std::move(parameters), options_.users.front().id, false, std::move(script)).job.uid;
+}
+
+DHIS2CPP_INLINE void FakeServer::add_job_configuration(const std::string& uid, const std::string& job_type,
+                                                       JobScript script, const std::string& name) {
+  engine_.add_job_configuration(uid, job_type, name.empty() ? job_type + " job" : name, std::move(script));
+}
+
+DHIS2CPP_INLINE void FakeServer::set_notifier_node(NotifierNode node) { api_.set_notifier_node(node); }
+
+// ---- faults and the request log ------------------------------------------------------------
+
+DHIS2CPP_INLINE void FakeServer::inject(FaultRule rule) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  faults_.push_back(std::move(rule));
+}
+
+DHIS2CPP_INLINE void FakeServer::clear_faults() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  faults_.clear();
+}
+
+DHIS2CPP_INLINE std::vector<RecordedRequest> FakeServer::requests() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return requests_;
+}
+
+DHIS2CPP_INLINE std::vector<RecordedRequest> FakeServer::requests_to(const std::string& pattern,
+                                                                   const std::string& method) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<RecordedRequest> out;
+  for (const auto& r : requests_) {
+    if ((method.empty() || r.method == method) && glob_match(pattern, api_.strip_context(r.path))) out.push_back(r);
+  }
+  return out;
+}
+
+DHIS2CPP_INLINE void FakeServer::clear_requests() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  requests_.clear();
+}
+
+DHIS2CPP_INLINE int FakeServer::connection_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return connections_.count();
+}
+
+DHIS2CPP_INLINE FakeServerOptions FakeServer::validated(FakeServerOptions o) {
+  if (!o.context_path.empty() && (o.context_path.front() != '/' || o.context_path.back() == '/')) {
+    throw UsageError("FakeServerOptions::context_path must be empty or start with '/' and not end with it, e.g. /dhis");
+  }
+  if (o.users.empty()) throw UsageError("FakeServerOptions::users must hold at least one user");
+  if (o.port < 0 || o.port > 65535) throw UsageError("FakeServerOptions::port must be 0 (any) or 1 to 65535");
+  return o;
+}
+
+DHIS2CPP_INLINE std::chrono::system_clock::time_point FakeServer::default_start() {
+  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+// ---- the request pipeline ------------------------------------------------------------------
+
+DHIS2CPP_INLINE void FakeServer::handle(const Request& request, Response& response) {
+  const httplib::Request& req = request.http;
+  const std::optional<Fault> fault = record_and_pick_fault(req);
+  bool stopped_during_delay = false;
+  if (fault && fault->kind == Fault::Kind::Delay) {
+    std::unique_lock<std::mutex> lock(stop_mutex_);
+    stopped_during_delay = stop_cv_.wait_for(lock, fault->delay, [this] { return stopped_; });
+  }
+  // A server stopped during a delay never answers (stop() must not deliver the response early).
+  if (stopped_during_delay || (fault && fault->kind == Fault::Kind::DropBeforeResponse)) {
+    const int peer = req.remote_port;
+    detail::shut_down_accepted(port_, [peer](int peer_port) { return peer_port == peer; });
+    response.http.status = 500;
+    return;
+  }
+  detail::Reply reply = fault ? detail::fault_reply(*fault) : detail::Reply{};
+  if (!fault || fault->kind == Fault::Kind::Delay || fault->kind == Fault::Kind::DropMidResponse ||
+      fault->kind == Fault::Kind::TruncatedJson) {
+    reply = api_.serve(api_request(req));
+  }
+  if (fault && fault->kind == Fault::Kind::TruncatedJson) reply.body.resize(reply.body.size() / 2);
+  if (fault && !fault->retry_after.empty()) reply.headers.emplace_back("Retry-After", fault->retry_after);
+  write(reply, fault && fault->kind == Fault::Kind::DropMidResponse, response);
+}
+
+DHIS2CPP_INLINE void FakeServer::write(const detail::Reply& reply, bool drop_mid_body, Response& response) {
+  httplib::Response& res = response.http;
+  res.status = reply.status;
+  for (const auto& h : reply.headers) res.set_header(h.first, h.second);
+  if (drop_mid_body) {
+    auto body = std::make_shared<std::string>(reply.body);
+    if (body->size() < 2) *body += "  ";
+    res.set_content_provider(body->size(), reply.content_type,
+                             [body](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+                               if (offset == 0) sink.write(body->data(), body->size() / 2);
+                               return false;  // httplib closes the connection mid-body
+                             });
+    return;
+  }
+  if (!reply.body.empty() || reply.status != 204) res.set_content(reply.body, reply.content_type.c_str());
+}
+
+DHIS2CPP_INLINE std::optional<Fault> FakeServer::record_and_pick_fault(const Request& request) {
+  const httplib::Request& req = request.http;
+  RecordedRequest record;
+  record.method = req.method;
+  record.path = req.path;
+  const auto q = req.target.find('?');
+  if (q != std::string::npos) record.query = req.target.substr(q + 1);
+  for (const auto& h : req.headers) {
+    record.headers.emplace_back(h.first, dhis2::detail::redacted_header_value(h.first, h.second));
+  }
+  record.body = req.body;
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  record.connection = connections_.id_of(req.remote_addr + ":" + std::to_string(req.remote_port));
+  requests_.push_back(std::move(record));
+
+  const std::string path = api_.strip_context(req.path);
+  for (auto& rule : faults_) {
+    if (rule.times == 0) continue;
+    if (!rule.method.empty() && rule.method != req.method) continue;
+    if (!glob_match(rule.path, path)) continue;
+    if (rule.times > 0) --rule.times;
+    return rule.fault;
+  }
+  return std::nullopt;
+}
+
+DHIS2CPP_INLINE detail::ApiRequest FakeServer::api_request(const Request& request) {
+  const httplib::Request& req = request.http;
+  detail::ApiRequest out;
+  out.method = req.method;
+  out.path = req.path;
+  out.params.assign(req.params.begin(), req.params.end());
+  out.headers.assign(req.headers.begin(), req.headers.end());
+  out.body = req.body;
+  return out;
 }
 
 }  // namespace testing
