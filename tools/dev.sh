@@ -5,10 +5,13 @@
 #   tools/dev.sh [--ci] demo    build into build/dev, start the emulator, follow a job live against it
 #   tools/dev.sh check          the quick loop: one g++ build in compiled mode (build/check, no
 #                               header checks or consumers), then the unit tests (ctest -L unit)
-#   tools/dev.sh [--ci] test    everything CI checks: g++ build (modular headers, compiled mode)
-#                               + ctest (with the amalgamation check), Meson build (header-only) + tests
-#                               + subproject consumer, clang++ ASan/UBSan build (single header,
-#                               compiled mode) + ctest, clang++ TSan build + the threaded tests
+#   tools/dev.sh [--ci] test    everything CI checks: the format check, g++ build (modular headers,
+#                               compiled mode) + ctest (with the amalgamation check), Meson build
+#                               (header-only) + tests + subproject consumer, clang++ ASan/UBSan build
+#                               (single header, compiled mode) + ctest, clang++ TSan build + the
+#                               threaded tests
+#   tools/dev.sh format         reformat every C++ file of include/ src/ tests/ examples/ tools/
+#   tools/dev.sh format-check   list the files clang-format would change; fails if there are any
 #
 # --ci (or CI=true in the environment) always runs `apt-get update` and `apt-get install -y`.
 set -euo pipefail
@@ -18,7 +21,7 @@ cd "$ROOT"
 
 # The Debian packages the build needs; the one list. libclang-rt-dev holds clang's sanitizer
 # runtimes, which clang only recommends.
-PACKAGES=(cmake ninja-build g++ clang libclang-rt-dev pkg-config meson python3 openssl
+PACKAGES=(cmake ninja-build g++ clang libclang-rt-dev clang-format pkg-config meson python3 openssl
           libcpp-httplib-dev nlohmann-json3-dev catch2 libssl-dev)
 
 
@@ -32,6 +35,10 @@ SANITIZER_DEBUG_FLAGS="-O0 -gline-tables-only"
 # would cost CI five minutes; the header checks link every header-only file into one program,
 # which catches what header-only mode alone can break.)
 MESON_UNIT_TESTS="unit-detail_codecs,unit-errors,unit-job_progress,unit-local_time,unit-notification,unit-personal_access_token,unit-server_version,unit-task_ref,unit-version,unit-watch_rules,unit-web_message,unit-client_requests,unit-task_watcher_outcomes"
+# What `test` does with files clang-format would change: "report" counts them and goes on,
+# "enforce" fails. Report until the code base has been reformatted once (tools/dev.sh format).
+FORMAT_CHECK=report
+CLANG_FORMAT="${CLANG_FORMAT:-clang-format}"
 CI_MODE=false
 [[ "${CI:-}" == "true" ]] && CI_MODE=true
 
@@ -156,6 +163,45 @@ if extra or tests != ["consumer_compiled", "consumer_modular", "consumer_single"
   meson test -C "$work/build" --print-errorlogs
 }
 
+# The C++ files clang-format owns; single_include/ is generated from them and left alone.
+format_files() {
+  find include src tests examples tools -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.ipp' \) | LC_ALL=C sort
+}
+
+cmd_format() {
+  command -v "$CLANG_FORMAT" >/dev/null || die "$CLANG_FORMAT not found (tools/dev.sh deps installs clang-format)"
+  format_files | xargs -P "$JOBS" -n 16 "$CLANG_FORMAT" -i --style=file
+  echo "formatted $(format_files | wc -l) files; python3 tools/amalgamate.py regenerates single_include/"
+}
+
+# format_check <enforce|report>: names every file clang-format would change and how many of its
+# lines; in enforce mode any such file fails the check. One clang-format run per 32 files finds
+# them (about a second of CPU for the whole tree; one at a time, so that their warnings do not
+# interleave); only those files are diffed.
+format_check() {
+  local mode="$1"
+  command -v "$CLANG_FORMAT" >/dev/null || die "$CLANG_FORMAT not found (tools/dev.sh deps installs clang-format)"
+  local differing
+  differing=$(format_files | xargs -n 32 "$CLANG_FORMAT" --style=file --dry-run --ferror-limit=1 2>&1 |
+    sed -n 's/^\(.*\):[0-9]*:[0-9]*: warning: .*\[-Wclang-format-violations\]$/\1/p' | LC_ALL=C sort -u)
+  if [[ -z "$differing" ]]; then
+    echo "format: all $(format_files | wc -l) files match .clang-format"
+    return 0
+  fi
+  local report f files lines
+  report=$(while IFS= read -r f; do
+    printf '%5d %s\n' "$("$CLANG_FORMAT" --style=file "$f" | diff "$f" - | grep -c '^<' || true)" "$f"
+  done <<<"$differing")
+  files=$(wc -l <<<"$report")
+  lines=$(awk '{ n += $1 } END { print n }' <<<"$report")
+  if [[ "$mode" == "enforce" ]]; then
+    printf '%s\n' "$report"
+    echo "format: $files file(s), $lines line(s) differ from .clang-format; run tools/dev.sh format" >&2
+    return 1
+  fi
+  echo "format (report only: FORMAT_CHECK=$FORMAT_CHECK in tools/dev.sh): $files of $(format_files | wc -l) files, $lines lines would change"
+}
+
 cmd_demo() {
   step "deps" cmd_deps
   step "configure + build (build/dev)" cmake_build build/dev -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -194,6 +240,7 @@ cmd_check() {
 cmd_test() {
   local start=$SECONDS
   step "deps" cmd_deps
+  step "format check ($FORMAT_CHECK)" format_check "$FORMAT_CHECK"
   # Each unit test is built and run once per configuration: include/ in compiled mode with g++
   # here, include/ header-only with Meson, single_include/ in compiled mode with clang++ under
   # ASan+UBSan, the threaded ones again under TSan. Every header is also compiled alone here, in
@@ -227,7 +274,7 @@ cmd_test() {
 }
 
 usage() {
-  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -237,5 +284,7 @@ case "${1:-}" in
   demo) cmd_demo ;;
   check) cmd_check ;;
   test) cmd_test ;;
+  format) cmd_format ;;
+  format-check) format_check enforce ;;
   *) usage ;;
 esac
