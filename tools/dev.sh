@@ -21,11 +21,13 @@ cd "$ROOT"
 
 # The Debian packages the build needs; the one list. libclang-rt-dev holds clang's sanitizer
 # runtimes, which clang only recommends.
-PACKAGES=(cmake ninja-build g++ clang libclang-rt-dev clang-format pkg-config meson python3 openssl
+# lld links every build: about a fifth of the CPU time of GNU ld per test program.
+PACKAGES=(cmake ninja-build g++ clang libclang-rt-dev lld clang-format pkg-config meson python3 openssl
           libcpp-httplib-dev nlohmann-json3-dev catch2 libssl-dev)
 
 
 JOBS="${DHIS2CPP_JOBS:-2}"
+LINKER_FLAGS="-fuse-ld=lld"
 SANITIZE_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 # CI builds need no debugger: line tables are enough for sanitizer reports, and full debug info
 # costs a third of the compile time of a test.
@@ -107,7 +109,7 @@ cmd_deps() {
 cmake_build() {
   local dir="$1"
   shift
-  cmake -S . -B "$dir" -G Ninja "$@"
+  cmake -S . -B "$dir" -G Ninja "-DCMAKE_EXE_LINKER_FLAGS=$LINKER_FLAGS" "-DCMAKE_SHARED_LINKER_FLAGS=$LINKER_FLAGS" "$@"
   cmake --build "$dir" -j "$JOBS"
 }
 
@@ -131,7 +133,7 @@ meson_build_and_test() {
     meson setup --reconfigure "$dir"
   else
     # The single header's tests are built by the ASan step.
-    CXX=g++ meson setup "$dir" --werror --buildtype=plain -Dsingle_header_tests=false "-Dunit_tests=$MESON_UNIT_TESTS"
+    CXX=g++ CXX_LD=lld meson setup "$dir" --werror --buildtype=plain -Dsingle_header_tests=false "-Dunit_tests=$MESON_UNIT_TESTS"
   fi
   meson compile -C "$dir" -j "$JOBS"
   local count
@@ -148,7 +150,7 @@ meson_subproject_consumer() {
   mkdir -p "$work/src/subprojects"
   cp tests/consumers/meson_subproject/meson.build tests/consumers/main.cpp "$work/src/"
   ln -s "$ROOT" "$work/src/subprojects/dhis2cpp"
-  CXX=g++ meson setup "$work/build" "$work/src" --werror
+  CXX=g++ CXX_LD=lld meson setup "$work/build" "$work/src" --werror
   meson compile -C "$work/build" -j "$JOBS"
   # As a subproject dhis2cpp must build and register nothing of its own but the compiled-mode
   # library that the consumer asks for.
