@@ -18,11 +18,16 @@
 #include <dhis2/testing/faults.hpp>
 #include <dhis2/testing/fake_server.hpp>
 #include <dhis2/testing/fake_server_options.hpp>
+#include <dhis2/testing/id_generator.hpp>
 #include <dhis2/testing/job_engine.hpp>
+#include <dhis2/testing/job_record.hpp>
 #include <dhis2/testing/job_script.hpp>
+#include <dhis2/testing/notification_store.hpp>
 #include <dhis2/testing/progress_recorder.hpp>
 #include <dhis2/testing/replies.hpp>
 #include <dhis2/testing/route_table.hpp>
+#include <dhis2/testing/scheduler.hpp>
+#include <dhis2/testing/step_runner.hpp>
 #include <dhis2/testing/time_zone.hpp>
 #include <dhis2/testing/version_profile.hpp>
 

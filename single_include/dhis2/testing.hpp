@@ -772,12 +772,83 @@ class ConnectionLog {
 // replacement, caps, the asynchronous write queue, the stale rule). References are to
 // ../shared/docs/dhis2-wire.md. Time is the emulator's Clock: every call first catches up with
 // it, running every step that fell due, in order. Every time it writes is wall-clock time in the
-// server's zone. Thread-safe: one mutex guards everything.
+// server's zone. Its parts: detail::IdGenerator, detail::NotificationStore, detail::Scheduler and
+// detail::StepRunner, over the detail::Job records. Thread-safe: one mutex, mutex_, guards all of
+// them, so that a catch-up is atomic across the parts.
 
 // #include <dhis2/detail/config.hpp>
 // #include <dhis2/local_time.hpp>
 // #include <dhis2/notification.hpp>
 // #include <dhis2/testing/clock.hpp>
+// #include <dhis2/testing/id_generator.hpp>
+#ifndef DHIS2_TESTING_ID_GENERATOR_HPP
+#define DHIS2_TESTING_ID_GENERATOR_HPP
+
+// What the job engine makes up: seeded 11-character uids (job and notification ids), the ids
+// 2.42+ derives from a notification's timestamp, unique row and job-name times, and the one
+// sequence number that orders jobs, feeds and summaries. References are to
+// ../shared/docs/dhis2-wire.md. Internal to the emulator (dhis2::testing::detail).
+//
+// Not thread-safe; guarded by JobEngine::mutex_.
+
+// #include <dhis2/detail/config.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <string>
+
+namespace dhis2 {
+namespace testing {
+namespace detail {
+
+class IdGenerator {
+ public:
+  explicit IdGenerator(std::uint64_t seed) : random_(seed) {}
+
+  // An 11-character DHIS2 uid: a letter, then letters and digits. The same for a given seed.
+  std::string new_uid();
+
+  // 2.42+ derives a notification's id from its (unique) timestamp (§1.2): "n" and 10 base-62 digits.
+  static std::string uid_from_timestamp(std::int64_t ms);
+
+  // A row's time in epoch milliseconds. With `unique` (2.42+, §1.2) it is later than every row time
+  // handed out before; either way it is remembered.
+  std::int64_t row_ms(std::int64_t ms, bool unique);
+
+  // The name of an API-started job: "<TYPE> (<epoch millis>)", unique as 2.42's nowUnique() makes
+  // it, with `unique_timestamp` (2.41+, §2.1); the in-memory job's fixed name otherwise.
+  std::string ad_hoc_name(const std::string& type, std::chrono::system_clock::time_point now,
+                          bool unique_timestamp);
+
+  // 1, 2, 3, ...: orders jobs by creation, feeds by their last row, summaries by when they were set.
+  std::uint64_t next_sequence() noexcept { return ++seq_; }
+
+ private:
+  std::mt19937_64 random_;
+  std::int64_t last_row_ms_ = 0;
+  std::int64_t last_name_ms_ = 0;
+  std::uint64_t seq_ = 0;
+};
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/id_generator.hpp>: <dhis2/testing/impl/id_generator.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_ID_GENERATOR_HPP
+// end of <dhis2/testing/id_generator.hpp>
+// #include <dhis2/testing/job_record.hpp>
+#ifndef DHIS2_TESTING_JOB_RECORD_HPP
+#define DHIS2_TESTING_JOB_RECORD_HPP
+
+// A job as the emulator keeps it: the row the server shows (JobInfo, public), and inside the job
+// engine the script it runs and the state of its current run (dhis2::testing::detail). References
+// are to ../shared/docs/dhis2-wire.md. Plain values; the engine's parts share them under
+// JobEngine::mutex_.
+
+// #include <dhis2/detail/config.hpp>
 // #include <dhis2/testing/job_script.hpp>
 #ifndef DHIS2_TESTING_JOB_SCRIPT_HPP
 #define DHIS2_TESTING_JOB_SCRIPT_HPP
@@ -1020,18 +1091,12 @@ class ProgressRecorder {
 
 #endif  // DHIS2_TESTING_PROGRESS_RECORDER_HPP
 // end of <dhis2/testing/progress_recorder.hpp>
-// #include <dhis2/testing/time_zone.hpp>
-// #include <dhis2/testing/version_profile.hpp>
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <map>
-#include <mutex>
 #include <optional>
-#include <random>
 #include <string>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -1065,6 +1130,352 @@ struct JobInfo {
   std::string user_id;
 };
 
+namespace detail {
+
+// The state of a job's current (or last) run.
+struct Run {
+  std::size_t next_step = 0;
+  SysTime next_at;
+  SysTime process_started;
+  bool started_once = false;   // a StartProcess ran: later ones do not clear
+  bool process_open = false;   // a process started and has not completed or failed
+  bool failed = false;
+  bool cancel_flag = false;                 // applied: stop at the next stage or item
+  std::optional<SysTime> cancel_requested;  // 2.41+: waits for the housekeeping run
+  std::optional<SysTime> died_at;
+  std::optional<SysTime> finish_at;         // the steps are done; the row is committed then
+  std::string finish_status;
+  std::optional<SysTime> next_persist;      // 2.41+: the progress snapshot every 10 s (§3.3)
+  ProgressRecorder progress;
+};
+
+struct Job {
+  JobInfo info;
+  JobScript script;
+  Run run;
+  bool in_memory = false;  // <=2.40 API-started: no job row, ids equal the job id
+  bool queued = false;
+  SysTime queued_at;
+  std::uint64_t order = 0;
+};
+
+// Every job the engine knows, by uid.
+using Jobs = std::map<std::string, Job>;
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_JOB_RECORD_HPP
+// end of <dhis2/testing/job_record.hpp>
+// #include <dhis2/testing/job_script.hpp>
+// #include <dhis2/testing/notification_store.hpp>
+#ifndef DHIS2_TESTING_NOTIFICATION_STORE_HPP
+#define DHIS2_TESTING_NOTIFICATION_STORE_HPP
+
+// The emulator's notifier (dhis2-wire.md §1): a feed of rows per job and type, newest first, with
+// the emulated version's rules: notification ids, LOOP replacement, the new notifier's caps (500
+// rows per job, the first kept; 500 jobs per type and 7 days, applied once it is idle), the old
+// notifier's pool of 500 rows per type with its eviction order, the asynchronous write queue, job
+// summaries, DELETE, and the stale rule of 2.41.1+. Internal to the emulator
+// (dhis2::testing::detail).
+//
+// Not thread-safe; guarded by JobEngine::mutex_.
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/notification.hpp>
+// #include <dhis2/testing/id_generator.hpp>
+// #include <dhis2/testing/job_record.hpp>
+// #include <dhis2/testing/time_zone.hpp>
+// #include <dhis2/testing/version_profile.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+namespace testing {
+namespace detail {
+
+// A row waiting in the notifier's asynchronous queue (2.40.8+, 2.41.4+, 2.42+; §1.4).
+struct PendingRow {
+  SysTime due;
+  SysTime written;  // when the job made the call: the row's time
+  std::string uid;
+  NotificationLevel level;
+  std::optional<std::string> text;
+  bool completed;
+  std::optional<nlohmann::json> parameters;
+};
+
+class NotificationStore {
+ public:
+  static constexpr std::size_t kMaxMessagesPerJob = 500;  // §1.4
+  static constexpr std::size_t kMaxJobsPerType = 500;     // §1.4
+  static constexpr std::chrono::hours kMaxAge{24 * 7};     // §1.4 notifierMaxAgeDays
+
+  // Rows are written in `zone`, at the time of the node that runs jobs: `job_node_offset` off.
+  NotificationStore(VersionProfile profile, ServerTimeZone zone, std::chrono::milliseconds job_node_offset,
+                    IdGenerator& ids);
+
+  // ---- writing -----------------------------------------------------------------------------
+
+  // A row of `job` written at `t`; with `parameters`, a PARAMETERS row carrying them (unless null).
+  void store(const Job& job, SysTime t, NotificationLevel level, std::optional<std::string> text, bool completed,
+             const nlohmann::json* parameters);
+
+  // The async queue: a row stored when it falls due (the engine stores it through store()).
+  void queue(PendingRow row) { pending_.push_back(std::move(row)); }
+  // The earliest due time in the queue, or empty.
+  std::optional<SysTime> next_queued() const;
+  // The first queued row due exactly at `t`, taken out of the queue.
+  std::optional<PendingRow> take_queued(SysTime t);
+
+  void set_summary(const std::string& type, const std::string& uid, const nlohmann::json& value, SysTime t);
+
+  // A job's rows and summary are gone (a new run, DELETE, the stale rule).
+  void clear_job(const std::string& type, const std::string& uid);
+
+  // DELETE /api/system/tasks[/{type}] (2.40.8+, §1.1): an empty type means every type; without a
+  // cap every job goes, else the jobs past `max_count` (most recent first) or older than
+  // `max_age_days` at `now`.
+  void clear(const std::string& type, std::optional<std::size_t> max_count, std::optional<int> max_age_days,
+             SysTime now);
+
+  // The new notifier's max-jobs and max-age caps (notifications and summaries) run only once no
+  // notification has been written for notifierCleanAfterIdleTime: 10 min on 2.42+, 1 min on the
+  // 2.40.8+/2.41.4+ backports (§1.4).
+  void clean_if_idle(SysTime t);
+
+  // ---- reading -----------------------------------------------------------------------------
+
+  // A job's rows, newest first. With `stale_rule` (2.41.1+, §1.6), a list whose newest row is not
+  // completed while the job is not running is wiped (rows and summary) and its newest row
+  // returned once, marked completed.
+  std::vector<Notification> read(const std::string& type, const std::string& uid, bool stale_rule,
+                                 bool job_running);
+
+  // {jobId: [rows]}; gist trims each list to [newest, oldest] on the new notifier.
+  nlohmann::ordered_json overview(const std::string& type, bool gist) const;
+
+  // {type: {jobId: [rows]}}: every type of the version on the old notifier, those with data on the new.
+  nlohmann::ordered_json all(bool gist) const;
+
+  std::optional<nlohmann::json> summary(const std::string& type, const std::string& uid) const;
+
+  // {jobId: summary}, most recently set first.
+  nlohmann::ordered_json summaries(const std::string& type) const;
+
+ private:
+  struct Feed {
+    std::deque<Notification> rows;  // newest first
+    SysTime newest_time;
+    std::uint64_t seq = 0;
+  };
+  struct StoredSummary {
+    nlohmann::json value;
+    std::uint64_t seq = 0;
+    SysTime set_at{};  // its own age timestamp (§1.4)
+  };
+
+  // <=2.40.7 and 2.41.0-2.41.3 (NotificationMap.Pool#add, §1.4): one pool of 500 rows per type.
+  // When it is full, the job that made the oldest addition loses a row: its newest if that is a
+  // LOOP row, else its oldest; a job left without rows is dropped.
+  void shorten_pool_if_full(const std::string& type);
+
+  static std::vector<std::string> jobs_by_recency(const std::map<std::string, Feed>& jobs);
+
+  // The most recently set kMaxJobsPerType summaries of a type stay; with `now`, also only those
+  // set within kMaxAge.
+  void cap_summaries(const std::string& type, std::optional<SysTime> now);
+
+  const Feed* find_feed(const std::string& type, const std::string& uid) const;
+
+  VersionProfile profile_;
+  ServerTimeZone zone_;
+  std::chrono::milliseconds job_node_offset_;
+  IdGenerator& ids_;
+  std::map<std::string, std::map<std::string, Feed>> feeds_;
+  std::map<std::string, std::map<std::string, StoredSummary>> summaries_;
+  std::map<std::string, std::deque<std::string>> pool_order_;  // <=2.41.3: additions per type, newest first
+  std::deque<PendingRow> pending_;                            // the notifier's async queue
+  std::optional<SysTime> last_write_;  // when the notifier last stored a row (idle cleaning, §1.4)
+};
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/notification_store.hpp>: <dhis2/testing/impl/notification_store.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_NOTIFICATION_STORE_HPP
+// end of <dhis2/testing/notification_store.hpp>
+// #include <dhis2/testing/scheduler.hpp>
+#ifndef DHIS2_TESTING_SCHEDULER_HPP
+#define DHIS2_TESTING_SCHEDULER_HPP
+
+// When the job engine's jobs run (dhis2-wire.md §2.3, §3.2, §3.3): the queue (a job's `queued`
+// flag, oldest first), the 20-second scheduler/housekeeping loop of 2.41+ (jobs start at once on
+// 2.38-2.40), the continuous job types that start at once one at a time per type, and the next
+// moment anything happens. It decides which job starts or steps; the engine does it. Internal to
+// the emulator (dhis2::testing::detail).
+//
+// Not thread-safe; guarded by JobEngine::mutex_.
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/testing/job_record.hpp>
+// #include <dhis2/testing/version_profile.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dhis2 {
+namespace testing {
+namespace detail {
+
+class Scheduler {
+ public:
+  static constexpr std::chrono::seconds kLoop{20};                  // §2.3
+  static constexpr std::chrono::minutes kRescheduleStaleAfter{10};  // §3.3
+  static constexpr std::chrono::seconds kProgressEvery{10};         // §3.3: the `alive` observer
+
+  // The loop's last tick is the one at or before `now`.
+  Scheduler(VersionProfile profile, SysTime now);
+
+  static SysTime floor_to_tick(SysTime t);
+
+  // Types that do not wait for the loop (§2.3).
+  bool is_continuous(const std::string& type) const;
+
+  static bool running_of_type(const Jobs& jobs, const std::string& type);
+
+  // The job is queued (SCHEDULED) from `now`; a continuous type's may start at once
+  // (next_continuous).
+  void enqueue(Job& job, SysTime now) const;
+
+  // The queued job of a continuous `type` to start now (none runs), or null.
+  Job* next_continuous(Jobs& jobs, const std::string& type) const;
+
+  // The next moment something happens besides a queued notification row, or empty.
+  std::optional<SysTime> next_event(const Jobs& jobs) const;
+
+  // Whether `t` is the loop's next tick (2.41+).
+  bool is_tick(SysTime t) const { return profile_.scheduler_grid && t == last_tick_ + kLoop; }
+
+  // One scheduler/housekeeping loop at `t` (§2.3, §3.2): applies the cancellations requested by
+  // then and returns the jobs to start, the oldest queued one of each type with none running.
+  std::vector<Job*> tick(Jobs& jobs, SysTime t);
+
+  // The running jobs whose next thing (a step, the commit of the row, the stale-job check) is due
+  // at `t`, oldest first.
+  static std::vector<Job*> due_at(Jobs& jobs, SysTime t);
+
+  // Ticks with nothing to do still pass: the next tick starts from the last one by `now`.
+  void pass(SysTime now);
+
+ private:
+  static Job* oldest_queued(Jobs& jobs, const std::string& type);
+
+  VersionProfile profile_;
+  SysTime last_tick_;
+};
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/scheduler.hpp>: <dhis2/testing/impl/scheduler.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_SCHEDULER_HPP
+// end of <dhis2/testing/scheduler.hpp>
+// #include <dhis2/testing/step_runner.hpp>
+#ifndef DHIS2_TESTING_STEP_RUNNER_HPP
+#define DHIS2_TESTING_STEP_RUNNER_HPP
+
+// Runs a JobScript's steps (dhis2-wire.md §1.5, §3.2, §3.3): each step becomes the notifications
+// the emulated version writes (through the NotificationStore: at once or via its async queue,
+// full, errors only or nothing by the type's notifier level), the structured progress, summaries,
+// a cancel at the next stage or item, a die or an abort. It never finishes a run itself: it says
+// with which status the engine finishes it. Internal to the emulator (dhis2::testing::detail).
+//
+// Not thread-safe; guarded by JobEngine::mutex_.
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/testing/job_record.hpp>
+// #include <dhis2/testing/notification_store.hpp>
+// #include <dhis2/testing/version_profile.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace dhis2 {
+namespace testing {
+namespace detail {
+
+class StepRunner {
+ public:
+  StepRunner(VersionProfile profile, NotificationStore& store);
+
+  // Runs the job's next step at `t`. Returns the status its run ends with now ("COMPLETED",
+  // "FAILED", "STOPPED"), or null while it goes on (or commits its row later, run.finish_at).
+  const char* run_step(Job& job, SysTime t);
+
+  // A duration as DHIS2 writes one (Commons formatDurationHMS): "H:mm:ss.SSS".
+  static std::string format_duration(std::chrono::milliseconds d);
+
+  // Whether `type` writes its progress to the notifier (§1.5 isUsingNotifications).
+  static bool notifies_progress(const std::string& type);
+
+ private:
+  enum class Visibility { Full, ErrorOnly, None };
+  Visibility visibility(const std::string& type) const;
+
+  // The step's message with {duration} filled in, the time since the process started.
+  static std::optional<std::string> render(const Step& step, const Job& job, SysTime t);
+
+  // A flagged job reaches a stage or item boundary: its progress is cancelled and, <=2.40, a
+  // failure row written. Returns the status the run ends with.
+  const char* stop_cancelled(Job& job, SysTime t);
+
+  VersionProfile profile_;
+  NotificationStore& store_;
+};
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+// definitions of <dhis2/testing/step_runner.hpp>: <dhis2/testing/impl/step_runner.ipp>, at the end of this file
+
+#endif  // DHIS2_TESTING_STEP_RUNNER_HPP
+// end of <dhis2/testing/step_runner.hpp>
+// #include <dhis2/testing/time_zone.hpp>
+// #include <dhis2/testing/version_profile.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+namespace testing {
+
 // How the emulated cluster keeps time (dhis2-wire.md §1.2, §5.1).
 struct EngineClock {
   ServerTimeZone time_zone;  // the JVM zone every written time is in
@@ -1075,12 +1486,12 @@ struct EngineClock {
 
 class JobEngine {
  public:
-  static constexpr std::size_t kMaxMessagesPerJob = 500;   // §1.4
-  static constexpr std::size_t kMaxJobsPerType = 500;      // §1.4
-  static constexpr std::chrono::hours kMaxAge{24 * 7};      // §1.4 notifierMaxAgeDays
-  static constexpr std::chrono::seconds kSchedulerLoop{20};  // §2.3
-  static constexpr std::chrono::minutes kRescheduleStaleAfter{10};  // §3.3
-  static constexpr std::chrono::hours kAdHocRowsKept{24};           // §1.6
+  static constexpr std::size_t kMaxMessagesPerJob = detail::NotificationStore::kMaxMessagesPerJob;  // §1.4
+  static constexpr std::size_t kMaxJobsPerType = detail::NotificationStore::kMaxJobsPerType;        // §1.4
+  static constexpr std::chrono::hours kMaxAge = detail::NotificationStore::kMaxAge;  // §1.4 notifierMaxAgeDays
+  static constexpr std::chrono::seconds kSchedulerLoop = detail::Scheduler::kLoop;   // §2.3
+  static constexpr std::chrono::minutes kRescheduleStaleAfter = detail::Scheduler::kRescheduleStaleAfter;  // §3.3
+  static constexpr std::chrono::hours kAdHocRowsKept{24};  // §1.6
 
   JobEngine(VersionProfile profile, Clock& clock, std::uint64_t seed = 20240520, EngineClock time = {});
 
@@ -1194,70 +1605,16 @@ class JobEngine {
   static bool notifies_progress(const std::string& type);
 
  private:
-  struct Run {
-    std::size_t next_step = 0;
-    SysTime next_at;
-    SysTime process_started;
-    bool started_once = false;   // a StartProcess ran: later ones do not clear
-    bool process_open = false;   // a process started and has not completed or failed
-    bool failed = false;
-    bool cancel_flag = false;                 // applied: stop at the next stage or item
-    std::optional<SysTime> cancel_requested;  // 2.41+: waits for the housekeeping run
-    std::optional<SysTime> died_at;
-    std::optional<SysTime> finish_at;         // the steps are done; the row is committed then
-    std::string finish_status;
-    std::optional<SysTime> next_persist;      // 2.41+: the progress snapshot every 10 s (§3.3)
-    ProgressRecorder progress;
-  };
-  // A row waiting in the notifier's asynchronous queue (2.40.8+, 2.41.4+, 2.42+; §1.4).
-  struct PendingRow {
-    SysTime due;
-    SysTime written;  // when the job made the call: the row's time
-    std::string uid;
-    NotificationLevel level;
-    std::optional<std::string> text;
-    bool completed;
-    std::optional<nlohmann::json> parameters;
-  };
-  struct Job {
-    JobInfo info;
-    JobScript script;
-    Run run;
-    bool in_memory = false;  // <=2.40 API-started: no job row, ids equal the job id
-    bool queued = false;
-    SysTime queued_at;
-    std::uint64_t order = 0;
-  };
-  struct Feed {
-    std::deque<Notification> rows;  // newest first
-    SysTime newest_time;
-    std::uint64_t seq = 0;
-  };
-  static constexpr std::chrono::seconds kProgressEvery{10};  // §3.3: the `alive` observer
-  struct StoredSummary {
-    nlohmann::json value;
-    std::uint64_t seq = 0;
-    SysTime set_at{};  // its own age timestamp (§1.4)
-  };
+  using Job = detail::Job;
 
-  // ---- time and scheduling -------------------------------------------------------------------
+  // tryStart: RUNNING, lastExecuted and lastAlive now, the previous progress cleared (§3.3).
+  void start_locked(Job& job, SysTime t);
 
-  static SysTime floor_to_tick(SysTime t);
-  static SysTime next_tick_after(SysTime t) { return floor_to_tick(t) + kSchedulerLoop; }
-
-  bool is_continuous(const std::string& type) const;  // §2.3
-
-  bool running_of_type_locked(const std::string& type) const;
-
+  // Queues the job; a continuous type's starts at once when none of its type runs.
   void enqueue_locked(Job& job, SysTime now);
 
   // Continuous types start at once, one at a time per type.
   void start_queued_continuous_locked(const std::string& type, SysTime now);
-
-  Job* oldest_queued_locked(const std::string& type);
-
-  // tryStart: RUNNING, lastExecuted and lastAlive now, the previous progress cleared (§3.3).
-  void start_locked(Job& job, SysTime t);
 
   void persist_progress_locked(Job& job, SysTime t);
 
@@ -1270,22 +1627,7 @@ class JobEngine {
   // scheduler ticks, a job runs its next step or gets a progress snapshot.
   void process_event_locked(SysTime t);
 
-  // One scheduler/housekeeping loop (§2.3, §3.2): apply cancellations, then start one queued
-  // job per type whose type has none running.
-  void run_tick_locked(SysTime t);
-
   void request_cancel_locked(Job& job, SysTime now);
-
-  // ---- running steps -----------------------------------------------------------------------
-
-  enum class Visibility { Full, ErrorOnly, None };
-  Visibility visibility(const std::string& type) const;
-
-  std::optional<std::string> render(const Step& step, const Job& job, SysTime t) const;
-
-  void run_step_locked(Job& job, SysTime t);
-
-  void stop_cancelled_locked(Job& job, SysTime t);
 
   // tryFinish (2.41+): the status, lastFinished now, lastAlive cleared, the scheduling type back
   // to CRON for a saved job; an ad-hoc job is DISABLED. <=2.40 (whenRunIsDone) sets SCHEDULED and
@@ -1296,37 +1638,6 @@ class JobEngine {
   // 2.39.4 (DataIntegritySummary/Details).
   nlohmann::json stamped_result(nlohmann::json result, std::optional<SysTime> started, SysTime finished) const;
 
-  // ---- the notifier store ------------------------------------------------------------------
-
-  void store_locked(Job& job, SysTime t, NotificationLevel level, std::optional<std::string> text, bool completed,
-                    const nlohmann::json* parameters);
-
-  // <=2.40.7 and 2.41.0-2.41.3 (NotificationMap.Pool#add, §1.4): one pool of 500 rows per type.
-  // When it is full, the job that made the oldest addition loses a row: its newest if that is a
-  // LOOP row, else its oldest; a job left without rows is dropped.
-  void shorten_pool_if_full_locked(const std::string& type);
-
-  std::vector<std::string> jobs_by_recency_locked(const std::map<std::string, Feed>& jobs) const;
-
-  nlohmann::ordered_json overview_locked(const std::string& type, bool gist) const;
-
-  void set_summary_locked(const std::string& type, const std::string& uid, const nlohmann::json& value, SysTime t);
-
-  // The most recently set kMaxJobsPerType summaries of a type stay; with `now`, also only those
-  // set within kMaxAge.
-  void cap_summaries_locked(const std::string& type, std::optional<SysTime> now);
-
-  // The new notifier's max-jobs and max-age caps (notifications and summaries) run only once no
-  // notification has been written for notifierCleanAfterIdleTime: 10 min on 2.42+, 1 min on the
-  // 2.40.8+/2.41.4+ backports (§1.4).
-  void clean_if_idle_locked(SysTime t);
-
-  void clear_job_locked(const std::string& type, const std::string& uid);
-
-  const Feed* find_feed_locked(const std::string& type, const std::string& uid) const;
-
-  // ---- jobs and ids --------------------------------------------------------------------------
-
   static bool expired(const Job& job, SysTime now);
 
   Job* find_locked(const std::string& uid, SysTime now);
@@ -1335,32 +1646,18 @@ class JobEngine {
 
   JobScript take_script_locked(const std::string& type, const nlohmann::json& parameters);
 
-  std::string ad_hoc_name_locked(const std::string& type, SysTime now);
-
-  // An 11-character DHIS2 uid: a letter, then letters and digits.
-  std::string new_uid_locked();
-
-  // 2.42+ derives a notification's id from its (unique) timestamp (§1.2).
-  static std::string uid_from_timestamp(std::int64_t ms);
-
   VersionProfile profile_;
   Clock& clock_;
   EngineClock time_;
-  std::mutex mutex_;
-  std::mt19937_64 random_;
-  std::map<std::string, Job> jobs_;
-  std::map<std::string, std::map<std::string, Feed>> feeds_;
-  std::map<std::string, std::map<std::string, StoredSummary>> summaries_;
+  std::mutex mutex_;  // guards everything below, the parts included
+  detail::IdGenerator ids_;
+  detail::NotificationStore store_;
+  detail::Scheduler scheduler_;
+  detail::StepRunner runner_;
+  detail::Jobs jobs_;
   std::map<std::string, std::deque<JobScript>> next_scripts_;
   std::map<std::string, JobScript> default_scripts_;
   std::map<std::string, nlohmann::json> results_;
-  std::map<std::string, std::deque<std::string>> pool_order_;  // <=2.41.3: additions per type, newest first
-  std::deque<PendingRow> pending_;                            // the notifier's async queue
-  SysTime last_tick_;
-  std::int64_t last_row_ms_ = 0;
-  std::optional<SysTime> last_write_;  // when the notifier last stored a row (idle cleaning, §1.4)
-  std::int64_t last_name_ms_ = 0;
-  std::uint64_t seq_ = 0;
 };
 
 }  // namespace testing
@@ -1794,11 +2091,16 @@ class FakeServer {
 #endif  // DHIS2_TESTING_FAKE_SERVER_HPP
 // end of <dhis2/testing/fake_server.hpp>
 // #include <dhis2/testing/fake_server_options.hpp>
+// #include <dhis2/testing/id_generator.hpp>
 // #include <dhis2/testing/job_engine.hpp>
+// #include <dhis2/testing/job_record.hpp>
 // #include <dhis2/testing/job_script.hpp>
+// #include <dhis2/testing/notification_store.hpp>
 // #include <dhis2/testing/progress_recorder.hpp>
 // #include <dhis2/testing/replies.hpp>
 // #include <dhis2/testing/route_table.hpp>
+// #include <dhis2/testing/scheduler.hpp>
+// #include <dhis2/testing/step_runner.hpp>
 // #include <dhis2/testing/time_zone.hpp>
 // #include <dhis2/testing/version_profile.hpp>
 
@@ -2868,6 +3170,69 @@ DHIS2CPP_INLINE int ConnectionLog::id_of(const std::string& peer) {
 
 #endif  // DHIS2_TESTING_IMPL_CONNECTIONS_IPP
 // end of <dhis2/testing/impl/connections.ipp>
+// #include <dhis2/testing/impl/id_generator.ipp>
+#ifndef DHIS2_TESTING_IMPL_ID_GENERATOR_IPP
+#define DHIS2_TESTING_IMPL_ID_GENERATOR_IPP
+
+// Definitions of <dhis2/testing/id_generator.hpp>.
+
+// #include <dhis2/testing/id_generator.hpp>
+
+#include <algorithm>
+#include <map>
+
+namespace dhis2 {
+namespace testing {
+namespace detail {
+
+DHIS2CPP_INLINE std::string IdGenerator::new_uid() {
+  static constexpr char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  static constexpr char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::uniform_int_distribution<int> letter(0, 51);
+  std::uniform_int_distribution<int> any(0, 61);
+  std::string uid(1, letters[letter(random_)]);
+  for (int i = 0; i < 10; ++i) uid += alnum[any(random_)];
+  return uid;
+}
+
+DHIS2CPP_INLINE std::string IdGenerator::uid_from_timestamp(std::int64_t ms) {
+  static constexpr char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  std::string digits;
+  auto value = static_cast<std::uint64_t>(ms);
+  for (int i = 0; i < 10; ++i, value /= 62) digits.insert(digits.begin(), alnum[value % 62]);
+  return "n" + digits;
+}
+
+DHIS2CPP_INLINE std::int64_t IdGenerator::row_ms(std::int64_t ms, bool unique) {
+  if (unique && ms <= last_row_ms_) ms = last_row_ms_ + 1;  // unique per node (§1.2)
+  last_row_ms_ = std::max(last_row_ms_, ms);
+  return ms;
+}
+
+DHIS2CPP_INLINE std::string IdGenerator::ad_hoc_name(const std::string& type,
+                                                     std::chrono::system_clock::time_point now,
+                                                     bool unique_timestamp) {
+  if (unique_timestamp) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    if (ms <= last_name_ms_) ms = last_name_ms_ + 1;
+    last_name_ms_ = ms;
+    return type + " (" + std::to_string(ms) + ")";
+  }
+  static const std::map<std::string, std::string> names = {
+      {"ANALYTICS_TABLE", "inMemoryAnalyticsJob"}, {"RESOURCE_TABLE", "inMemoryResourceTableJob"},
+      {"MONITORING", "inMemoryMonitoringJob"},     {"PREDICTOR", "inMemoryPrediction"},
+      {"DATAVALUE_IMPORT", "dataValueImport"},     {"METADATA_IMPORT", "metadataImport"},
+      {"TRACKER_IMPORT_JOB", "trackerImport"},     {"DATA_INTEGRITY", "inMemoryDataIntegrityJob"}};
+  const auto it = names.find(type);
+  return it != names.end() ? it->second : "inMemory" + type;
+}
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_IMPL_ID_GENERATOR_IPP
+// end of <dhis2/testing/impl/id_generator.ipp>
 // #include <dhis2/testing/impl/job_script.ipp>
 #ifndef DHIS2_TESTING_IMPL_JOB_SCRIPT_IPP
 #define DHIS2_TESTING_IMPL_JOB_SCRIPT_IPP
@@ -3256,6 +3621,591 @@ DHIS2CPP_INLINE nlohmann::json ProgressRecorder::node_json(const Node& n, SysTim
 
 #endif  // DHIS2_TESTING_IMPL_PROGRESS_RECORDER_IPP
 // end of <dhis2/testing/impl/progress_recorder.ipp>
+// #include <dhis2/testing/impl/notification_store.ipp>
+#ifndef DHIS2_TESTING_IMPL_NOTIFICATION_STORE_IPP
+#define DHIS2_TESTING_IMPL_NOTIFICATION_STORE_IPP
+
+// Definitions of <dhis2/testing/notification_store.hpp>.
+
+// #include <dhis2/testing/notification_store.hpp>
+
+#include <algorithm>
+#include <utility>
+
+namespace dhis2 {
+namespace testing {
+namespace detail {
+
+DHIS2CPP_INLINE NotificationStore::NotificationStore(VersionProfile profile, ServerTimeZone zone,
+                                                     std::chrono::milliseconds job_node_offset, IdGenerator& ids)
+    : profile_(std::move(profile)), zone_(std::move(zone)), job_node_offset_(job_node_offset), ids_(ids) {}
+
+// ---- writing -------------------------------------------------------------------------------
+
+DHIS2CPP_INLINE void NotificationStore::store(const Job& job, SysTime t, NotificationLevel level,
+                                              std::optional<std::string> text, bool completed,
+                                              const nlohmann::json* parameters) {
+  // The row's time is the clock of the node that runs the job.
+  const auto ms = ids_.row_ms(
+      std::chrono::duration_cast<std::chrono::milliseconds>((t + job_node_offset_).time_since_epoch()).count(),
+      profile_.ids_from_timestamp);
+  const SysTime stamped{std::chrono::duration_cast<SysTime::duration>(std::chrono::milliseconds(ms))};
+
+  Notification n;
+  if (profile_.ids_equal_job_id && job.in_memory) {
+    n.id = job.info.uid;
+  } else if (profile_.ids_from_timestamp) {
+    n.id = IdGenerator::uid_from_timestamp(ms);
+  } else {
+    n.id = ids_.new_uid();
+  }
+  n.uid = n.id;
+  n.level = level;
+  n.level_name = to_string(level);
+  n.category = job.info.job_type;
+  n.time = zone_.format(stamped);
+  n.message = std::move(text);
+  n.completed = completed;
+  if (parameters) {
+    n.data_type = "PARAMETERS";
+    if (!parameters->is_null()) n.data = *parameters;
+  }
+
+  const std::string& type = job.info.job_type;
+  if (!profile_.new_notifier) shorten_pool_if_full(type);
+  Feed& feed = feeds_[type][job.info.uid];
+  const std::size_t before = feed.rows.size();
+  if (!feed.rows.empty() && feed.rows.front().level == NotificationLevel::Loop) feed.rows.pop_front();
+  feed.rows.push_front(std::move(n));
+  feed.newest_time = stamped;
+  feed.seq = ids_.next_sequence();
+  last_write_ = t;
+  if (profile_.new_notifier) {
+    // FIFO per job, but the very first row (the parameters) is always kept (§1.4); the
+    // max-jobs cap waits for the notifier to be idle (clean_if_idle).
+    while (feed.rows.size() > kMaxMessagesPerJob) feed.rows.erase(feed.rows.end() - 2);
+  } else if (feed.rows.size() > before) {
+    pool_order_[type].push_front(job.info.uid);
+  }
+}
+
+DHIS2CPP_INLINE std::optional<SysTime> NotificationStore::next_queued() const {
+  std::optional<SysTime> next;
+  for (const auto& row : pending_) {
+    if (!next || row.due < *next) next = row.due;
+  }
+  return next;
+}
+
+DHIS2CPP_INLINE std::optional<PendingRow> NotificationStore::take_queued(SysTime t) {
+  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+    if (it->due != t) continue;
+    PendingRow row = std::move(*it);
+    pending_.erase(it);
+    return row;
+  }
+  return std::nullopt;
+}
+
+DHIS2CPP_INLINE void NotificationStore::set_summary(const std::string& type, const std::string& uid,
+                                                    const nlohmann::json& value, SysTime t) {
+  summaries_[type][uid] = StoredSummary{value, ids_.next_sequence(), t};
+  if (!profile_.new_notifier) cap_summaries(type, std::nullopt);  // <=2.41.3: 500 per type (§1.4)
+}
+
+DHIS2CPP_INLINE void NotificationStore::clear_job(const std::string& type, const std::string& uid) {
+  if (auto it = feeds_.find(type); it != feeds_.end()) it->second.erase(uid);
+  if (auto it = summaries_.find(type); it != summaries_.end()) it->second.erase(uid);
+  if (auto it = pool_order_.find(type); it != pool_order_.end()) {
+    it->second.erase(std::remove(it->second.begin(), it->second.end(), uid), it->second.end());
+  }
+}
+
+DHIS2CPP_INLINE void NotificationStore::clear(const std::string& type, std::optional<std::size_t> max_count,
+                                              std::optional<int> max_age_days, SysTime now) {
+  std::vector<std::string> types;
+  if (type.empty()) {
+    for (const auto& entry : feeds_) types.push_back(entry.first);
+  } else {
+    types.push_back(type);
+  }
+  for (const auto& t : types) {
+    auto it = feeds_.find(t);
+    if (it == feeds_.end()) continue;
+    if (!max_count && !max_age_days) {
+      std::vector<std::string> uids;
+      for (const auto& f : it->second) uids.push_back(f.first);
+      for (const auto& u : uids) clear_job(t, u);
+      continue;
+    }
+    auto order = jobs_by_recency(it->second);
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const Feed& f = it->second.at(order[i]);
+      const bool too_many = max_count && i >= *max_count;
+      const bool too_old = max_age_days && now - f.newest_time > std::chrono::hours(24 * *max_age_days);
+      if (too_many || too_old) clear_job(t, order[i]);
+    }
+  }
+}
+
+DHIS2CPP_INLINE void NotificationStore::clean_if_idle(SysTime t) {
+  if (!profile_.new_notifier || !last_write_) return;
+  const std::chrono::milliseconds idle = profile_.version >= ServerVersion{2, 42, 0, 0, true}
+                                             ? std::chrono::milliseconds(std::chrono::minutes(10))
+                                             : std::chrono::milliseconds(std::chrono::minutes(1));
+  if (t - *last_write_ < idle) return;
+  for (auto& type : feeds_) {
+    const auto order = jobs_by_recency(type.second);
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const bool too_old = t - type.second.at(order[i]).newest_time > kMaxAge;
+      if (i >= kMaxJobsPerType || too_old) clear_job(type.first, order[i]);
+    }
+  }
+  for (const auto& type : summaries_) cap_summaries(type.first, t);
+}
+
+// ---- reading -------------------------------------------------------------------------------
+
+DHIS2CPP_INLINE std::vector<Notification> NotificationStore::read(const std::string& type, const std::string& uid,
+                                                                  bool stale_rule, bool job_running) {
+  const Feed* stored = find_feed(type, uid);
+  if (!stored || stored->rows.empty()) return {};
+  std::vector<Notification> rows(stored->rows.begin(), stored->rows.end());
+  if (stale_rule && profile_.stale_check && !rows.front().completed && !job_running) {
+    Notification synthetic = rows.front();
+    synthetic.completed = true;
+    clear_job(type, uid);
+    return {synthetic};
+  }
+  return rows;
+}
+
+DHIS2CPP_INLINE nlohmann::ordered_json NotificationStore::overview(const std::string& type, bool gist) const {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  const auto it = feeds_.find(type);
+  if (it == feeds_.end()) return out;
+  std::vector<std::string> order;
+  if (profile_.new_notifier) {
+    order = jobs_by_recency(it->second);  // most recent job first
+  } else {
+    for (const auto& entry : it->second) order.push_back(entry.first);  // a hash map: no order
+  }
+  for (const auto& uid : order) {
+    const auto& rows = it->second.at(uid).rows;
+    if (rows.empty()) continue;
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    if (gist && profile_.new_notifier) {
+      list.push_back(nlohmann::ordered_json(rows.front().to_json()));
+      if (rows.size() > 1) list.push_back(nlohmann::ordered_json(rows.back().to_json()));
+    } else {
+      for (const auto& row : rows) list.push_back(nlohmann::ordered_json(row.to_json()));
+    }
+    out[uid] = std::move(list);
+  }
+  return out;
+}
+
+DHIS2CPP_INLINE nlohmann::ordered_json NotificationStore::all(bool gist) const {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& type : profile_.job_types) {
+    auto jobs = overview(type, gist);
+    // The new notifier lists only types with data; the old map has every type (§1.1).
+    if (!jobs.empty() || !profile_.new_notifier) out[type] = std::move(jobs);
+  }
+  return out;
+}
+
+DHIS2CPP_INLINE std::optional<nlohmann::json> NotificationStore::summary(const std::string& type,
+                                                                         const std::string& uid) const {
+  const auto of_type = summaries_.find(type);
+  if (of_type == summaries_.end()) return std::nullopt;
+  const auto it = of_type->second.find(uid);
+  if (it == of_type->second.end()) return std::nullopt;
+  return it->second.value;
+}
+
+DHIS2CPP_INLINE nlohmann::ordered_json NotificationStore::summaries(const std::string& type) const {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  const auto of_type = summaries_.find(type);
+  if (of_type == summaries_.end()) return out;
+  std::vector<std::pair<std::uint64_t, std::string>> order;
+  for (const auto& entry : of_type->second) order.emplace_back(entry.second.seq, entry.first);
+  std::sort(order.rbegin(), order.rend());
+  for (const auto& entry : order) out[entry.second] = of_type->second.at(entry.second).value;
+  return out;
+}
+
+// ---- helpers -------------------------------------------------------------------------------
+
+DHIS2CPP_INLINE void NotificationStore::shorten_pool_if_full(const std::string& type) {
+  auto& order = pool_order_[type];
+  if (order.size() < kMaxMessagesPerJob) return;
+  const std::string victim = order.back();
+  order.pop_back();
+  auto jobs = feeds_.find(type);
+  if (jobs == feeds_.end()) return;
+  auto feed = jobs->second.find(victim);
+  if (feed == jobs->second.end() || feed->second.rows.empty()) return;
+  auto& rows = feed->second.rows;
+  if (rows.front().level == NotificationLevel::Loop) {
+    rows.pop_front();
+  } else {
+    rows.pop_back();
+  }
+  if (rows.empty()) jobs->second.erase(feed);
+}
+
+DHIS2CPP_INLINE std::vector<std::string> NotificationStore::jobs_by_recency(const std::map<std::string, Feed>& jobs) {
+  std::vector<std::pair<std::uint64_t, std::string>> order;
+  for (const auto& entry : jobs) order.emplace_back(entry.second.seq, entry.first);
+  std::sort(order.rbegin(), order.rend());
+  std::vector<std::string> out;
+  for (auto& entry : order) out.push_back(std::move(entry.second));
+  return out;
+}
+
+DHIS2CPP_INLINE void NotificationStore::cap_summaries(const std::string& type, std::optional<SysTime> now) {
+  auto it = summaries_.find(type);
+  if (it == summaries_.end()) return;
+  std::vector<std::pair<std::uint64_t, std::string>> order;
+  for (const auto& entry : it->second) order.emplace_back(entry.second.seq, entry.first);
+  std::sort(order.rbegin(), order.rend());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const bool too_old = now && *now - it->second.at(order[i].second).set_at > kMaxAge;
+    if (i >= kMaxJobsPerType || too_old) it->second.erase(order[i].second);
+  }
+}
+
+DHIS2CPP_INLINE const NotificationStore::Feed* NotificationStore::find_feed(const std::string& type,
+                                                                            const std::string& uid) const {
+  const auto it = feeds_.find(type);
+  if (it == feeds_.end()) return nullptr;
+  const auto job = it->second.find(uid);
+  return job == it->second.end() ? nullptr : &job->second;
+}
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_IMPL_NOTIFICATION_STORE_IPP
+// end of <dhis2/testing/impl/notification_store.ipp>
+// #include <dhis2/testing/impl/scheduler.ipp>
+#ifndef DHIS2_TESTING_IMPL_SCHEDULER_IPP
+#define DHIS2_TESTING_IMPL_SCHEDULER_IPP
+
+// Definitions of <dhis2/testing/scheduler.hpp>.
+
+// #include <dhis2/testing/scheduler.hpp>
+
+#include <algorithm>
+#include <utility>
+
+namespace dhis2 {
+namespace testing {
+namespace detail {
+
+DHIS2CPP_INLINE Scheduler::Scheduler(VersionProfile profile, SysTime now)
+    : profile_(std::move(profile)), last_tick_(floor_to_tick(now)) {}
+
+DHIS2CPP_INLINE SysTime Scheduler::floor_to_tick(SysTime t) {
+  const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
+  const auto loop = std::chrono::duration_cast<std::chrono::milliseconds>(kLoop);
+  return SysTime(std::chrono::duration_cast<SysTime::duration>(since - since % loop));
+}
+
+DHIS2CPP_INLINE bool Scheduler::is_continuous(const std::string& type) const {
+  if (type == "METADATA_IMPORT" || type == "TRACKER_IMPORT_JOB" || type == "DATA_INTEGRITY" ||
+      type == "DATA_INTEGRITY_DETAILS") {
+    return true;
+  }
+  return profile_.continuous_geojson && (type == "GEOJSON_IMPORT" || type == "SMS_INBOUND_PROCESSING");
+}
+
+DHIS2CPP_INLINE bool Scheduler::running_of_type(const Jobs& jobs, const std::string& type) {
+  for (const auto& entry : jobs) {
+    if (entry.second.info.job_type == type && entry.second.info.job_status == "RUNNING") return true;
+  }
+  return false;
+}
+
+DHIS2CPP_INLINE void Scheduler::enqueue(Job& job, SysTime now) const {
+  job.queued = true;
+  job.queued_at = now;
+  job.info.job_status = "SCHEDULED";
+}
+
+DHIS2CPP_INLINE Job* Scheduler::next_continuous(Jobs& jobs, const std::string& type) const {
+  if (!is_continuous(type) || running_of_type(jobs, type)) return nullptr;
+  return oldest_queued(jobs, type);
+}
+
+DHIS2CPP_INLINE std::optional<SysTime> Scheduler::next_event(const Jobs& jobs) const {
+  std::optional<SysTime> next;
+  const auto consider = [&next](SysTime t) {
+    if (!next || t < *next) next = t;
+  };
+  bool tick_needed = false;
+  for (const auto& entry : jobs) {
+    const Job& job = entry.second;
+    if (job.info.job_status == "RUNNING") {
+      if (job.run.died_at) {
+        consider(*job.run.died_at + kRescheduleStaleAfter);
+      } else if (job.run.finish_at) {
+        consider(*job.run.finish_at);
+      } else {
+        consider(job.run.next_at);
+        if (job.run.cancel_requested && !job.run.cancel_flag) tick_needed = true;
+      }
+      if (job.run.next_persist && !job.run.died_at) consider(*job.run.next_persist);
+    }
+    if (job.queued && !is_continuous(job.info.job_type)) tick_needed = true;
+  }
+  if (tick_needed && profile_.scheduler_grid) consider(last_tick_ + kLoop);
+  return next;
+}
+
+DHIS2CPP_INLINE std::vector<Job*> Scheduler::tick(Jobs& jobs, SysTime t) {
+  last_tick_ = t;
+  for (auto& entry : jobs) {
+    Run& run = entry.second.run;
+    if (run.cancel_requested && *run.cancel_requested <= t) run.cancel_flag = true;
+  }
+  std::vector<std::string> types;
+  for (const auto& entry : jobs) {
+    const Job& job = entry.second;
+    if (job.queued && !is_continuous(job.info.job_type) &&
+        std::find(types.begin(), types.end(), job.info.job_type) == types.end()) {
+      types.push_back(job.info.job_type);
+    }
+  }
+  // Types are independent: starting (even finishing) a job of one changes nothing for another.
+  std::vector<Job*> start;
+  for (const auto& type : types) {
+    if (running_of_type(jobs, type)) continue;
+    if (Job* next = oldest_queued(jobs, type)) start.push_back(next);
+  }
+  return start;
+}
+
+DHIS2CPP_INLINE std::vector<Job*> Scheduler::due_at(Jobs& jobs, SysTime t) {
+  std::vector<Job*> due;
+  for (auto& entry : jobs) {
+    Job& job = entry.second;
+    if (job.info.job_status != "RUNNING") continue;
+    const SysTime at = job.run.died_at    ? *job.run.died_at + kRescheduleStaleAfter
+                       : job.run.finish_at ? *job.run.finish_at
+                                           : job.run.next_at;
+    if (at == t) due.push_back(&job);
+  }
+  std::sort(due.begin(), due.end(), [](const Job* a, const Job* b) { return a->order < b->order; });
+  return due;
+}
+
+DHIS2CPP_INLINE void Scheduler::pass(SysTime now) {
+  if (floor_to_tick(now) > last_tick_) last_tick_ = floor_to_tick(now);
+}
+
+DHIS2CPP_INLINE Job* Scheduler::oldest_queued(Jobs& jobs, const std::string& type) {
+  Job* oldest = nullptr;
+  for (auto& entry : jobs) {
+    Job& job = entry.second;
+    if (job.queued && job.info.job_type == type && (!oldest || job.order < oldest->order)) oldest = &job;
+  }
+  return oldest;
+}
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_IMPL_SCHEDULER_IPP
+// end of <dhis2/testing/impl/scheduler.ipp>
+// #include <dhis2/testing/impl/step_runner.ipp>
+#ifndef DHIS2_TESTING_IMPL_STEP_RUNNER_IPP
+#define DHIS2_TESTING_IMPL_STEP_RUNNER_IPP
+
+// Definitions of <dhis2/testing/step_runner.hpp>.
+
+// #include <dhis2/testing/step_runner.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <iterator>
+#include <utility>
+
+namespace dhis2 {
+namespace testing {
+namespace detail {
+
+DHIS2CPP_INLINE StepRunner::StepRunner(VersionProfile profile, NotificationStore& store)
+    : profile_(std::move(profile)), store_(store) {}
+
+DHIS2CPP_INLINE std::string StepRunner::format_duration(std::chrono::milliseconds d) {
+  const auto ms = d.count();
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%lld:%02lld:%02lld.%03lld", static_cast<long long>(ms / 3600000),
+                static_cast<long long>(ms / 60000 % 60), static_cast<long long>(ms / 1000 % 60),
+                static_cast<long long>(ms % 1000));
+  return buffer;
+}
+
+DHIS2CPP_INLINE bool StepRunner::notifies_progress(const std::string& type) {
+  static const char* const full[] = {
+      "RESOURCE_TABLE", "SEND_SCHEDULED_MESSAGE", "ANALYTICS_TABLE", "CONTINUOUS_ANALYTICS_TABLE",
+      "DATA_SET_NOTIFICATION", "MONITORING", "VALIDATION_RESULTS_NOTIFICATION", "SYSTEM_VERSION_UPDATE_CHECK",
+      "DATA_SYNC", "SINGLE_EVENT_DATA_SYNC", "TRACKED_ENTITY_DATA_SYNC", "EVENT_PROGRAMS_DATA_SYNC",
+      "TRACKER_PROGRAMS_DATA_SYNC", "SMS_SEND", "PREDICTOR", "DATAVALUE_IMPORT",
+      "COMPLETE_DATA_SET_REGISTRATION_IMPORT", "METADATA_IMPORT", "TRACKER_IMPORT_JOB", "GEOJSON_IMPORT",
+      "GML_IMPORT"};
+  return std::find(std::begin(full), std::end(full), type) != std::end(full);
+}
+
+DHIS2CPP_INLINE StepRunner::Visibility StepRunner::visibility(const std::string& type) const {
+  if (notifies_progress(type)) return Visibility::Full;
+  return profile_.quiet_types_emit_empty_rows ? Visibility::ErrorOnly : Visibility::None;
+}
+
+DHIS2CPP_INLINE std::optional<std::string> StepRunner::render(const Step& step, const Job& job, SysTime t) {
+  if (!step.message) return std::nullopt;
+  std::string text = *step.message;
+  const std::string placeholder = "{duration}";
+  const auto at = text.find(placeholder);
+  if (at != std::string::npos) {
+    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(t - job.run.process_started);
+    text.replace(at, placeholder.size(), format_duration(elapsed));
+  }
+  return text;
+}
+
+DHIS2CPP_INLINE const char* StepRunner::run_step(Job& job, SysTime t) {
+  const Step& step = job.script.steps()[job.run.next_step];
+  const bool boundary =
+      step.kind == StepKind::StartProcess || step.kind == StepKind::Stage || step.kind == StepKind::Item;
+  if (boundary && job.run.cancel_flag) {
+    return stop_cancelled(job, t);
+  }
+  const Visibility vis = visibility(job.info.job_type);
+  const auto emit = [&](NotificationLevel level, std::optional<std::string> text, bool completed,
+                        bool with_parameters) {
+    if (step.lost) return;
+    if (!step.direct) {
+      if (vis == Visibility::None) return;
+      if (vis == Visibility::ErrorOnly && text && level != NotificationLevel::Error) text = std::string();
+    }
+    if (step.arrives_after.count() > 0 && profile_.new_notifier) {  // older notifiers write at once
+      PendingRow row{t + step.arrives_after, t, job.info.uid, level, std::move(text), completed, std::nullopt};
+      if (with_parameters) row.parameters = step.data;
+      store_.queue(std::move(row));
+      return;
+    }
+    store_.store(job, t, level, std::move(text), completed, with_parameters ? &step.data : nullptr);
+  };
+  const auto plain = [&](const std::optional<std::string>& text) { return text ? *text : std::string(); };
+  const bool errors_only = vis != Visibility::Full && !step.direct;
+  switch (step.kind) {
+    case StepKind::StartProcess: {
+      if (!job.run.started_once) {
+        store_.clear_job(job.info.job_type, job.info.uid);  // a new run clears the old one (§1.5)
+        job.run.started_once = true;
+      }
+      job.run.process_started = t;
+      job.run.process_open = true;
+      auto text = render(step, job, t);
+      job.run.progress.start_process(t, plain(text), job.info.uid, job.info.user_id);
+      if (!text || text->empty()) text = job.info.job_type + " process started";
+      emit(NotificationLevel::Info, text, false, profile_.parameters_row);
+      break;
+    }
+    case StepKind::Stage:
+    case StepKind::Item:
+    case StepKind::Message: {
+      const auto text = render(step, job, t);
+      if (step.kind == StepKind::Stage) job.run.progress.start_stage(t, plain(text));
+      if (step.kind == StepKind::Item) job.run.progress.start_item(t, plain(text));
+      if (!errors_only || step.level == NotificationLevel::Error) emit(step.level, text, false, false);
+      break;
+    }
+    case StepKind::FailedStage: {
+      const auto text = render(step, job, t);
+      job.run.progress.fail_stage(t, plain(text));
+      emit(NotificationLevel::Error, text, false, false);
+      break;
+    }
+    case StepKind::Summary:
+      store_.set_summary(job.info.job_type, job.info.uid, step.data, t);
+      break;
+    case StepKind::ObjectError:
+      job.run.progress.add_error(step.data.value("id", ""), step.data.value("code", ""), step.data);
+      break;
+    case StepKind::CompleteProcess: {
+      job.run.process_open = false;
+      const auto text = render(step, job, t);
+      job.run.progress.end_process(t, "SUCCESS", text, std::nullopt);
+      emit(NotificationLevel::Info, text, true, false);
+      break;
+    }
+    case StepKind::FailProcess: {
+      job.run.process_open = false;
+      job.run.failed = true;
+      const auto text = render(step, job, t);
+      job.run.progress.end_process(t, "ERROR", std::nullopt, text);
+      emit(NotificationLevel::Error, text, true, false);
+      break;
+    }
+    case StepKind::Abort:
+      job.run.progress.end_process(t, "ERROR", std::nullopt, std::nullopt);
+      return "FAILED";
+    case StepKind::Die:
+      job.run.died_at = t;
+      job.info.last_alive = t;
+      return nullptr;
+  }
+  job.info.last_alive = t;
+  if (++job.run.next_step < job.script.steps().size()) {
+    job.run.next_at = t + job.script.steps()[job.run.next_step].after;
+    return nullptr;
+  }
+  if (job.run.process_open && profile_.scheduler_grid) {
+    // RecordingJobProgress#autoComplete (2.41+): a job that returned without completing.
+    job.run.process_open = false;
+    job.run.progress.end_process(t, "SUCCESS", std::string("(process completed implicitly)"), std::nullopt);
+    if (vis != Visibility::None) {
+      store_.store(job, t, NotificationLevel::Info,
+                   vis == Visibility::Full ? std::optional<std::string>("(process completed implicitly)")
+                                           : std::optional<std::string>(std::string()),
+                   true, nullptr);
+    }
+  }
+  const char* status = job.run.failed ? "FAILED" : "COMPLETED";
+  if (job.script.commit_delay().count() > 0) {
+    job.run.finish_at = t + job.script.commit_delay();
+    job.run.finish_status = status;
+    return nullptr;
+  }
+  return status;
+}
+
+DHIS2CPP_INLINE const char* StepRunner::stop_cancelled(Job& job, SysTime t) {
+  job.run.progress.cancel(t);
+  if (profile_.scheduler_grid) {
+    return "STOPPED";  // finishRunCancel: no row at all (§1.5)
+  }
+  // <=2.40: startingStage throws a CancellationException without a message, which reaches
+  // failedProcess(Exception): "Process failed: " + the class name (JobProgress#getMessage, 2.40.0).
+  if (visibility(job.info.job_type) != Visibility::None) {
+    store_.store(job, t, NotificationLevel::Error,
+                 std::string("Process failed: java.util.concurrent.CancellationException"), true, nullptr);
+  }
+  return "STOPPED";
+}
+
+}  // namespace detail
+}  // namespace testing
+}  // namespace dhis2
+
+#endif  // DHIS2_TESTING_IMPL_STEP_RUNNER_IPP
+// end of <dhis2/testing/impl/step_runner.ipp>
 // #include <dhis2/testing/impl/job_engine.ipp>
 #ifndef DHIS2_TESTING_IMPL_JOB_ENGINE_IPP
 #define DHIS2_TESTING_IMPL_JOB_ENGINE_IPP
@@ -3265,24 +4215,22 @@ DHIS2CPP_INLINE nlohmann::json ProgressRecorder::node_json(const Node& n, SysTim
 // #include <dhis2/testing/job_engine.hpp>
 
 #include <algorithm>
-#include <cstdio>
 #include <utility>
 
 namespace dhis2 {
 namespace testing {
 
 DHIS2CPP_INLINE JobEngine::JobEngine(VersionProfile profile, Clock& clock, std::uint64_t seed, EngineClock time)
-    : profile_(std::move(profile)), clock_(clock), time_(std::move(time)), random_(seed) {
-  last_tick_ = floor_to_tick(clock_.now());
-}
+    : profile_(std::move(profile)),
+      clock_(clock),
+      time_(std::move(time)),
+      ids_(seed),
+      store_(profile_, time_.time_zone, time_.job_node_offset, ids_),
+      scheduler_(profile_, clock_.now()),
+      runner_(profile_, store_) {}
 
 DHIS2CPP_INLINE std::string JobEngine::format_duration(std::chrono::milliseconds d) {
-  const auto ms = d.count();
-  char buffer[48];
-  std::snprintf(buffer, sizeof buffer, "%lld:%02lld:%02lld.%03lld", static_cast<long long>(ms / 3600000),
-                static_cast<long long>(ms / 60000 % 60), static_cast<long long>(ms / 1000 % 60),
-                static_cast<long long>(ms % 1000));
-  return buffer;
+  return detail::StepRunner::format_duration(d);
 }
 
 // ---- scripts ---------------------------------------------------------------------------
@@ -3320,9 +4268,9 @@ DHIS2CPP_INLINE JobEngine::Submitted JobEngine::submit(const std::string& job_ty
   std::lock_guard<std::mutex> lock(mutex_);
   const SysTime now = catch_up_locked();
   Job job;
-  job.info.uid = new_uid_locked();
+  job.info.uid = ids_.new_uid();
   job.info.job_type = job_type;
-  job.info.name = ad_hoc_name_locked(job_type, now);
+  job.info.name = ids_.ad_hoc_name(job_type, now, profile_.scheduler_grid);
   job.info.created = now;
   job.info.last_updated = now;
   job.info.parameters = parameters;
@@ -3331,7 +4279,7 @@ DHIS2CPP_INLINE JobEngine::Submitted JobEngine::submit(const std::string& job_ty
   job.script = script ? std::move(*script) : take_script_locked(job_type, parameters);
 
   if (!profile_.scheduler_grid) {
-    if (guard_running && running_of_type_locked(job_type)) {
+    if (guard_running && detail::Scheduler::running_of_type(jobs_, job_type)) {
       if (profile_.already_running == AlreadyRunning::Conflict) {
         job.info.job_status = "FAILED";
         return Submitted{SubmitStatus::AlreadyRunning, job.info};
@@ -3374,7 +4322,7 @@ DHIS2CPP_INLINE JobEngine::ExecuteStatus JobEngine::execute(const std::string& u
   if (!job || job->in_memory) return ExecuteStatus::NotFound;  // <=2.40 API-started: no row (§3.1)
   if (job->info.job_status == "RUNNING" || job->queued) return ExecuteStatus::AlreadyRunning;
   // <=2.40 refuses while any job of the type runs (isRunning(jobType)): E7006.
-  if (!profile_.scheduler_grid && running_of_type_locked(job->info.job_type)) return ExecuteStatus::AlreadyRunning;
+  if (!profile_.scheduler_grid && detail::Scheduler::running_of_type(jobs_, job->info.job_type)) return ExecuteStatus::AlreadyRunning;
   // A finished ONCE_ASAP (API-started) job is not run again (§3.1 "Job did already run once.").
   if (job->info.ad_hoc && job->info.last_finished) return ExecuteStatus::AlreadyRanOnce;
   job->info.enabled = true;
@@ -3431,60 +4379,32 @@ DHIS2CPP_INLINE std::vector<Notification> JobEngine::feed(const std::string& job
                                                           bool stale_rule) {
   std::lock_guard<std::mutex> lock(mutex_);
   const SysTime now = catch_up_locked();
-  const Feed* stored = find_feed_locked(job_type, uid);
-  if (!stored || stored->rows.empty()) return {};
-  std::vector<Notification> rows(stored->rows.begin(), stored->rows.end());
-  if (stale_rule && profile_.stale_check && !rows.front().completed) {
-    const Job* job = find_locked(uid, now);
-    if (!job || job->info.job_status != "RUNNING") {
-      Notification synthetic = rows.front();
-      synthetic.completed = true;
-      clear_job_locked(job_type, uid);
-      return {synthetic};
-    }
-  }
-  return rows;
+  const Job* job = find_locked(uid, now);
+  return store_.read(job_type, uid, stale_rule, job && job->info.job_status == "RUNNING");
 }
 
 DHIS2CPP_INLINE nlohmann::ordered_json JobEngine::overview(const std::string& job_type, bool gist) {
   std::lock_guard<std::mutex> lock(mutex_);
   catch_up_locked();
-  return overview_locked(job_type, gist);
+  return store_.overview(job_type, gist);
 }
 
 DHIS2CPP_INLINE nlohmann::ordered_json JobEngine::all(bool gist) {
   std::lock_guard<std::mutex> lock(mutex_);
   catch_up_locked();
-  nlohmann::ordered_json out = nlohmann::ordered_json::object();
-  for (const auto& type : profile_.job_types) {
-    auto jobs = overview_locked(type, gist);
-    // The new notifier lists only types with data; the old map has every type (§1.1).
-    if (!jobs.empty() || !profile_.new_notifier) out[type] = std::move(jobs);
-  }
-  return out;
+  return store_.all(gist);
 }
 
 DHIS2CPP_INLINE std::optional<nlohmann::json> JobEngine::summary(const std::string& job_type, const std::string& uid) {
   std::lock_guard<std::mutex> lock(mutex_);
   catch_up_locked();
-  const auto type = summaries_.find(job_type);
-  if (type == summaries_.end()) return std::nullopt;
-  const auto it = type->second.find(uid);
-  if (it == type->second.end()) return std::nullopt;
-  return it->second.value;
+  return store_.summary(job_type, uid);
 }
 
 DHIS2CPP_INLINE nlohmann::ordered_json JobEngine::summaries(const std::string& job_type) {
   std::lock_guard<std::mutex> lock(mutex_);
   catch_up_locked();
-  nlohmann::ordered_json out = nlohmann::ordered_json::object();
-  const auto type = summaries_.find(job_type);
-  if (type == summaries_.end()) return out;
-  std::vector<std::pair<std::uint64_t, std::string>> order;
-  for (const auto& entry : type->second) order.emplace_back(entry.second.seq, entry.first);
-  std::sort(order.rbegin(), order.rend());
-  for (const auto& entry : order) out[entry.second] = type->second.at(entry.second).value;
-  return out;
+  return store_.summaries(job_type);
 }
 
 DHIS2CPP_INLINE void JobEngine::clear_notifications(const std::string& job_type, const std::string& uid,
@@ -3493,32 +4413,10 @@ DHIS2CPP_INLINE void JobEngine::clear_notifications(const std::string& job_type,
   std::lock_guard<std::mutex> lock(mutex_);
   const SysTime now = catch_up_locked();
   if (!uid.empty()) {
-    clear_job_locked(job_type, uid);
+    store_.clear_job(job_type, uid);
     return;
   }
-  std::vector<std::string> types;
-  if (job_type.empty()) {
-    for (const auto& entry : feeds_) types.push_back(entry.first);
-  } else {
-    types.push_back(job_type);
-  }
-  for (const auto& type : types) {
-    auto it = feeds_.find(type);
-    if (it == feeds_.end()) continue;
-    if (!max_count && !max_age_days) {
-      std::vector<std::string> uids;
-      for (const auto& f : it->second) uids.push_back(f.first);
-      for (const auto& u : uids) clear_job_locked(type, u);
-      continue;
-    }
-    auto order = jobs_by_recency_locked(it->second);
-    for (std::size_t i = 0; i < order.size(); ++i) {
-      const Feed& f = it->second.at(order[i]);
-      const bool too_many = max_count && i >= *max_count;
-      const bool too_old = max_age_days && now - f.newest_time > std::chrono::hours(24 * *max_age_days);
-      if (too_many || too_old) clear_job_locked(type, order[i]);
-    }
-  }
+  store_.clear(job_type, max_count, max_age_days, now);
 }
 
 DHIS2CPP_INLINE std::optional<JobInfo> JobEngine::job_row(const std::string& uid) {
@@ -3582,68 +4480,28 @@ DHIS2CPP_INLINE void JobEngine::catch_up() {
 }
 
 DHIS2CPP_INLINE bool JobEngine::notifies_progress(const std::string& type) {
-  static const char* const full[] = {
-      "RESOURCE_TABLE", "SEND_SCHEDULED_MESSAGE", "ANALYTICS_TABLE", "CONTINUOUS_ANALYTICS_TABLE",
-      "DATA_SET_NOTIFICATION", "MONITORING", "VALIDATION_RESULTS_NOTIFICATION", "SYSTEM_VERSION_UPDATE_CHECK",
-      "DATA_SYNC", "SINGLE_EVENT_DATA_SYNC", "TRACKED_ENTITY_DATA_SYNC", "EVENT_PROGRAMS_DATA_SYNC",
-      "TRACKER_PROGRAMS_DATA_SYNC", "SMS_SEND", "PREDICTOR", "DATAVALUE_IMPORT",
-      "COMPLETE_DATA_SET_REGISTRATION_IMPORT", "METADATA_IMPORT", "TRACKER_IMPORT_JOB", "GEOJSON_IMPORT",
-      "GML_IMPORT"};
-  return std::find(std::begin(full), std::end(full), type) != std::end(full);
+  return detail::StepRunner::notifies_progress(type);
 }
 
 // ---- time and scheduling -------------------------------------------------------------------
 
-DHIS2CPP_INLINE SysTime JobEngine::floor_to_tick(SysTime t) {
-  const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
-  const auto loop = std::chrono::duration_cast<std::chrono::milliseconds>(kSchedulerLoop);
-  return SysTime(std::chrono::duration_cast<SysTime::duration>(since - since % loop));
-}
-
-DHIS2CPP_INLINE bool JobEngine::is_continuous(const std::string& type) const {
-  if (type == "METADATA_IMPORT" || type == "TRACKER_IMPORT_JOB" || type == "DATA_INTEGRITY" ||
-      type == "DATA_INTEGRITY_DETAILS") {
-    return true;
-  }
-  return profile_.continuous_geojson && (type == "GEOJSON_IMPORT" || type == "SMS_INBOUND_PROCESSING");
-}
-
-DHIS2CPP_INLINE bool JobEngine::running_of_type_locked(const std::string& type) const {
-  for (const auto& entry : jobs_) {
-    if (entry.second.info.job_type == type && entry.second.info.job_status == "RUNNING") return true;
-  }
-  return false;
-}
-
 DHIS2CPP_INLINE void JobEngine::enqueue_locked(Job& job, SysTime now) {
-  job.queued = true;
-  job.queued_at = now;
-  job.info.job_status = "SCHEDULED";
-  if (is_continuous(job.info.job_type)) start_queued_continuous_locked(job.info.job_type, now);
+  scheduler_.enqueue(job, now);
+  if (scheduler_.is_continuous(job.info.job_type)) start_queued_continuous_locked(job.info.job_type, now);
 }
 
 DHIS2CPP_INLINE void JobEngine::start_queued_continuous_locked(const std::string& type, SysTime now) {
-  if (!is_continuous(type) || running_of_type_locked(type)) return;
-  if (Job* next = oldest_queued_locked(type)) start_locked(*next, now);
-}
-
-DHIS2CPP_INLINE JobEngine::Job* JobEngine::oldest_queued_locked(const std::string& type) {
-  Job* oldest = nullptr;
-  for (auto& entry : jobs_) {
-    Job& job = entry.second;
-    if (job.queued && job.info.job_type == type && (!oldest || job.order < oldest->order)) oldest = &job;
-  }
-  return oldest;
+  if (Job* next = scheduler_.next_continuous(jobs_, type)) start_locked(*next, now);
 }
 
 DHIS2CPP_INLINE void JobEngine::start_locked(Job& job, SysTime t) {
   job.queued = false;
-  job.run = Run{};
+  job.run = detail::Run{};
   job.info.job_status = "RUNNING";
   job.info.last_executed = t;
   job.info.last_alive = t;
   job.info.progress = nullptr;
-  if (profile_.progress_endpoint) job.run.next_persist = t + kProgressEvery;
+  if (profile_.progress_endpoint) job.run.next_persist = t + detail::Scheduler::kProgressEvery;
   if (job.script.steps().empty()) {
     finish_locked(job, t, "COMPLETED");
     return;
@@ -3657,28 +4515,9 @@ DHIS2CPP_INLINE void JobEngine::persist_progress_locked(Job& job, SysTime t) {
 }
 
 DHIS2CPP_INLINE std::optional<SysTime> JobEngine::next_event_locked() const {
-  std::optional<SysTime> next;
-  const auto consider = [&next](SysTime t) {
-    if (!next || t < *next) next = t;
-  };
-  bool tick_needed = false;
-  for (const auto& row : pending_) consider(row.due);
-  for (const auto& entry : jobs_) {
-    const Job& job = entry.second;
-    if (job.info.job_status == "RUNNING") {
-      if (job.run.died_at) {
-        consider(*job.run.died_at + kRescheduleStaleAfter);
-      } else if (job.run.finish_at) {
-        consider(*job.run.finish_at);
-      } else {
-        consider(job.run.next_at);
-        if (job.run.cancel_requested && !job.run.cancel_flag) tick_needed = true;
-      }
-      if (job.run.next_persist && !job.run.died_at) consider(*job.run.next_persist);
-    }
-    if (job.queued && !is_continuous(job.info.job_type)) tick_needed = true;
-  }
-  if (tick_needed && profile_.scheduler_grid) consider(last_tick_ + kSchedulerLoop);
+  std::optional<SysTime> next = scheduler_.next_event(jobs_);
+  const auto queued = store_.next_queued();
+  if (queued && (!next || *queued < *next)) next = queued;
   return next;
 }
 
@@ -3687,45 +4526,33 @@ DHIS2CPP_INLINE SysTime JobEngine::catch_up_locked() {
   while (true) {
     const auto next = next_event_locked();
     if (!next || *next > now) break;
-    clean_if_idle_locked(*next);
+    store_.clean_if_idle(*next);
     process_event_locked(*next);
   }
-  clean_if_idle_locked(now);
-  // Ticks with nothing to do still pass; remember the last one so the next starts from it.
-  if (floor_to_tick(now) > last_tick_) last_tick_ = floor_to_tick(now);
+  store_.clean_if_idle(now);
+  scheduler_.pass(now);
   return now;
 }
 
 DHIS2CPP_INLINE void JobEngine::process_event_locked(SysTime t) {
-  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-    if (it->due != t) continue;
-    const PendingRow row = std::move(*it);
-    pending_.erase(it);
-    if (Job* job = find_locked(row.uid, t)) {
-      store_locked(*job, row.written, row.level, row.text, row.completed, row.parameters ? &*row.parameters : nullptr);
+  if (auto row = store_.take_queued(t)) {
+    if (Job* job = find_locked(row->uid, t)) {
+      store_.store(*job, row->written, row->level, row->text, row->completed,
+                   row->parameters ? &*row->parameters : nullptr);
     }
     return;
   }
-  if (profile_.scheduler_grid && t == last_tick_ + kSchedulerLoop) {
-    run_tick_locked(t);
+  if (scheduler_.is_tick(t)) {
+    for (Job* job : scheduler_.tick(jobs_, t)) start_locked(*job, t);
     return;
   }
-  std::vector<Job*> due;
-  for (auto& entry : jobs_) {
-    Job& job = entry.second;
-    if (job.info.job_status != "RUNNING") continue;
-    const SysTime at = job.run.died_at    ? *job.run.died_at + kRescheduleStaleAfter
-                       : job.run.finish_at ? *job.run.finish_at
-                                           : job.run.next_at;
-    if (at == t) due.push_back(&job);
-  }
-  std::sort(due.begin(), due.end(), [](const Job* a, const Job* b) { return a->order < b->order; });
+  const std::vector<Job*> due = detail::Scheduler::due_at(jobs_, t);
   if (due.empty()) {
     for (auto& entry : jobs_) {
       Job& job = entry.second;
       if (job.info.job_status == "RUNNING" && job.run.next_persist && *job.run.next_persist == t) {
         persist_progress_locked(job, t);
-        job.run.next_persist = t + kProgressEvery;
+        job.run.next_persist = t + detail::Scheduler::kProgressEvery;
         return;
       }
     }
@@ -3741,27 +4568,7 @@ DHIS2CPP_INLINE void JobEngine::process_event_locked(SysTime t) {
     finish_locked(job, t, job.run.finish_status.c_str());
     return;
   }
-  run_step_locked(job, t);
-}
-
-DHIS2CPP_INLINE void JobEngine::run_tick_locked(SysTime t) {
-  last_tick_ = t;
-  for (auto& entry : jobs_) {
-    Run& run = entry.second.run;
-    if (run.cancel_requested && *run.cancel_requested <= t) run.cancel_flag = true;
-  }
-  std::vector<std::string> types;
-  for (const auto& entry : jobs_) {
-    const Job& job = entry.second;
-    if (job.queued && !is_continuous(job.info.job_type) &&
-        std::find(types.begin(), types.end(), job.info.job_type) == types.end()) {
-      types.push_back(job.info.job_type);
-    }
-  }
-  for (const auto& type : types) {
-    if (running_of_type_locked(type)) continue;
-    if (Job* next = oldest_queued_locked(type)) start_locked(*next, t);
-  }
+  if (const char* status = runner_.run_step(job, t)) finish_locked(job, t, status);
 }
 
 DHIS2CPP_INLINE void JobEngine::request_cancel_locked(Job& job, SysTime now) {
@@ -3786,149 +4593,7 @@ DHIS2CPP_INLINE void JobEngine::request_cancel_locked(Job& job, SysTime now) {
   }
 }
 
-// ---- running steps -----------------------------------------------------------------------
-
-DHIS2CPP_INLINE JobEngine::Visibility JobEngine::visibility(const std::string& type) const {
-  if (notifies_progress(type)) return Visibility::Full;
-  return profile_.quiet_types_emit_empty_rows ? Visibility::ErrorOnly : Visibility::None;
-}
-
-DHIS2CPP_INLINE std::optional<std::string> JobEngine::render(const Step& step, const Job& job, SysTime t) const {
-  if (!step.message) return std::nullopt;
-  std::string text = *step.message;
-  const std::string placeholder = "{duration}";
-  const auto at = text.find(placeholder);
-  if (at != std::string::npos) {
-    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(t - job.run.process_started);
-    text.replace(at, placeholder.size(), format_duration(elapsed));
-  }
-  return text;
-}
-
-DHIS2CPP_INLINE void JobEngine::run_step_locked(Job& job, SysTime t) {
-  const Step& step = job.script.steps()[job.run.next_step];
-  const bool boundary =
-      step.kind == StepKind::StartProcess || step.kind == StepKind::Stage || step.kind == StepKind::Item;
-  if (boundary && job.run.cancel_flag) {
-    stop_cancelled_locked(job, t);
-    return;
-  }
-  const Visibility vis = visibility(job.info.job_type);
-  const auto emit = [&](NotificationLevel level, std::optional<std::string> text, bool completed,
-                        bool with_parameters) {
-    if (step.lost) return;
-    if (!step.direct) {
-      if (vis == Visibility::None) return;
-      if (vis == Visibility::ErrorOnly && text && level != NotificationLevel::Error) text = std::string();
-    }
-    if (step.arrives_after.count() > 0 && profile_.new_notifier) {  // older notifiers write at once
-      PendingRow row{t + step.arrives_after, t, job.info.uid, level, std::move(text), completed, std::nullopt};
-      if (with_parameters) row.parameters = step.data;
-      pending_.push_back(std::move(row));
-      return;
-    }
-    store_locked(job, t, level, std::move(text), completed, with_parameters ? &step.data : nullptr);
-  };
-  const auto plain = [&](const std::optional<std::string>& text) { return text ? *text : std::string(); };
-  const bool errors_only = vis != Visibility::Full && !step.direct;
-  switch (step.kind) {
-    case StepKind::StartProcess: {
-      if (!job.run.started_once) {
-        clear_job_locked(job.info.job_type, job.info.uid);  // a new run clears the old one (§1.5)
-        job.run.started_once = true;
-      }
-      job.run.process_started = t;
-      job.run.process_open = true;
-      auto text = render(step, job, t);
-      job.run.progress.start_process(t, plain(text), job.info.uid, job.info.user_id);
-      if (!text || text->empty()) text = job.info.job_type + " process started";
-      emit(NotificationLevel::Info, text, false, profile_.parameters_row);
-      break;
-    }
-    case StepKind::Stage:
-    case StepKind::Item:
-    case StepKind::Message: {
-      const auto text = render(step, job, t);
-      if (step.kind == StepKind::Stage) job.run.progress.start_stage(t, plain(text));
-      if (step.kind == StepKind::Item) job.run.progress.start_item(t, plain(text));
-      if (!errors_only || step.level == NotificationLevel::Error) emit(step.level, text, false, false);
-      break;
-    }
-    case StepKind::FailedStage: {
-      const auto text = render(step, job, t);
-      job.run.progress.fail_stage(t, plain(text));
-      emit(NotificationLevel::Error, text, false, false);
-      break;
-    }
-    case StepKind::Summary:
-      set_summary_locked(job.info.job_type, job.info.uid, step.data, t);
-      break;
-    case StepKind::ObjectError:
-      job.run.progress.add_error(step.data.value("id", ""), step.data.value("code", ""), step.data);
-      break;
-    case StepKind::CompleteProcess: {
-      job.run.process_open = false;
-      const auto text = render(step, job, t);
-      job.run.progress.end_process(t, "SUCCESS", text, std::nullopt);
-      emit(NotificationLevel::Info, text, true, false);
-      break;
-    }
-    case StepKind::FailProcess: {
-      job.run.process_open = false;
-      job.run.failed = true;
-      const auto text = render(step, job, t);
-      job.run.progress.end_process(t, "ERROR", std::nullopt, text);
-      emit(NotificationLevel::Error, text, true, false);
-      break;
-    }
-    case StepKind::Abort:
-      job.run.progress.end_process(t, "ERROR", std::nullopt, std::nullopt);
-      finish_locked(job, t, "FAILED");
-      return;
-    case StepKind::Die:
-      job.run.died_at = t;
-      job.info.last_alive = t;
-      return;
-  }
-  job.info.last_alive = t;
-  if (++job.run.next_step < job.script.steps().size()) {
-    job.run.next_at = t + job.script.steps()[job.run.next_step].after;
-    return;
-  }
-  if (job.run.process_open && profile_.scheduler_grid) {
-    // RecordingJobProgress#autoComplete (2.41+): a job that returned without completing.
-    job.run.process_open = false;
-    job.run.progress.end_process(t, "SUCCESS", std::string("(process completed implicitly)"), std::nullopt);
-    if (vis != Visibility::None) {
-      store_locked(job, t, NotificationLevel::Info,
-                   vis == Visibility::Full ? std::optional<std::string>("(process completed implicitly)")
-                                           : std::optional<std::string>(std::string()),
-                   true, nullptr);
-    }
-  }
-  const char* status = job.run.failed ? "FAILED" : "COMPLETED";
-  if (job.script.commit_delay().count() > 0) {
-    job.run.finish_at = t + job.script.commit_delay();
-    job.run.finish_status = status;
-    return;
-  }
-  finish_locked(job, t, status);
-}
-
-DHIS2CPP_INLINE void JobEngine::stop_cancelled_locked(Job& job, SysTime t) {
-  job.run.progress.cancel(t);
-  if (profile_.scheduler_grid) {
-    finish_locked(job, t, "STOPPED");  // finishRunCancel: no row at all (§1.5)
-    return;
-  }
-  // <=2.40: startingStage throws a CancellationException without a message, which reaches
-  // failedProcess(Exception): "Process failed: " + the class name (JobProgress#getMessage, 2.40.0).
-  if (visibility(job.info.job_type) != Visibility::None) {
-    store_locked(job, t, NotificationLevel::Error,
-                 std::string("Process failed: java.util.concurrent.CancellationException"), true, nullptr);
-  }
-  finish_locked(job, t, "STOPPED");
-}
+// ---- finishing ---------------------------------------------------------------------------
 
 DHIS2CPP_INLINE void JobEngine::finish_locked(Job& job, SysTime t, const char* status) {
   std::string final_status = status;
@@ -3965,159 +4630,7 @@ DHIS2CPP_INLINE nlohmann::json JobEngine::stamped_result(nlohmann::json result, 
   return result;
 }
 
-// ---- the notifier store ------------------------------------------------------------------
-
-DHIS2CPP_INLINE void JobEngine::store_locked(Job& job, SysTime t, NotificationLevel level,
-                                             std::optional<std::string> text, bool completed,
-                                             const nlohmann::json* parameters) {
-  // The row's time is the clock of the node that runs the job.
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>((t + time_.job_node_offset).time_since_epoch()).count();
-  if (profile_.ids_from_timestamp && ms <= last_row_ms_) ms = last_row_ms_ + 1;  // unique per node (§1.2)
-  last_row_ms_ = std::max(last_row_ms_, ms);
-  const SysTime stamped{std::chrono::duration_cast<SysTime::duration>(std::chrono::milliseconds(ms))};
-
-  Notification n;
-  if (profile_.ids_equal_job_id && job.in_memory) {
-    n.id = job.info.uid;
-  } else if (profile_.ids_from_timestamp) {
-    n.id = uid_from_timestamp(ms);
-  } else {
-    n.id = new_uid_locked();
-  }
-  n.uid = n.id;
-  n.level = level;
-  n.level_name = to_string(level);
-  n.category = job.info.job_type;
-  n.time = format_time(stamped);
-  n.message = std::move(text);
-  n.completed = completed;
-  if (parameters) {
-    n.data_type = "PARAMETERS";
-    if (!parameters->is_null()) n.data = *parameters;
-  }
-
-  const std::string& type = job.info.job_type;
-  if (!profile_.new_notifier) shorten_pool_if_full_locked(type);
-  Feed& feed = feeds_[type][job.info.uid];
-  const std::size_t before = feed.rows.size();
-  if (!feed.rows.empty() && feed.rows.front().level == NotificationLevel::Loop) feed.rows.pop_front();
-  feed.rows.push_front(std::move(n));
-  feed.newest_time = stamped;
-  feed.seq = ++seq_;
-  last_write_ = t;
-  if (profile_.new_notifier) {
-    // FIFO per job, but the very first row (the parameters) is always kept (§1.4); the
-    // max-jobs cap waits for the notifier to be idle (clean_if_idle_locked).
-    while (feed.rows.size() > kMaxMessagesPerJob) feed.rows.erase(feed.rows.end() - 2);
-  } else if (feed.rows.size() > before) {
-    pool_order_[type].push_front(job.info.uid);
-  }
-}
-
-DHIS2CPP_INLINE void JobEngine::shorten_pool_if_full_locked(const std::string& type) {
-  auto& order = pool_order_[type];
-  if (order.size() < kMaxMessagesPerJob) return;
-  const std::string victim = order.back();
-  order.pop_back();
-  auto jobs = feeds_.find(type);
-  if (jobs == feeds_.end()) return;
-  auto feed = jobs->second.find(victim);
-  if (feed == jobs->second.end() || feed->second.rows.empty()) return;
-  auto& rows = feed->second.rows;
-  if (rows.front().level == NotificationLevel::Loop) {
-    rows.pop_front();
-  } else {
-    rows.pop_back();
-  }
-  if (rows.empty()) jobs->second.erase(feed);
-}
-
-DHIS2CPP_INLINE std::vector<std::string> JobEngine::jobs_by_recency_locked(
-    const std::map<std::string, Feed>& jobs) const {
-  std::vector<std::pair<std::uint64_t, std::string>> order;
-  for (const auto& entry : jobs) order.emplace_back(entry.second.seq, entry.first);
-  std::sort(order.rbegin(), order.rend());
-  std::vector<std::string> out;
-  for (auto& entry : order) out.push_back(std::move(entry.second));
-  return out;
-}
-
-DHIS2CPP_INLINE nlohmann::ordered_json JobEngine::overview_locked(const std::string& type, bool gist) const {
-  nlohmann::ordered_json out = nlohmann::ordered_json::object();
-  const auto it = feeds_.find(type);
-  if (it == feeds_.end()) return out;
-  std::vector<std::string> order;
-  if (profile_.new_notifier) {
-    order = jobs_by_recency_locked(it->second);  // most recent job first
-  } else {
-    for (const auto& entry : it->second) order.push_back(entry.first);  // a hash map: no order
-  }
-  for (const auto& uid : order) {
-    const auto& rows = it->second.at(uid).rows;
-    if (rows.empty()) continue;
-    nlohmann::ordered_json list = nlohmann::ordered_json::array();
-    if (gist && profile_.new_notifier) {
-      list.push_back(nlohmann::ordered_json(rows.front().to_json()));
-      if (rows.size() > 1) list.push_back(nlohmann::ordered_json(rows.back().to_json()));
-    } else {
-      for (const auto& row : rows) list.push_back(nlohmann::ordered_json(row.to_json()));
-    }
-    out[uid] = std::move(list);
-  }
-  return out;
-}
-
-DHIS2CPP_INLINE void JobEngine::set_summary_locked(const std::string& type, const std::string& uid,
-                                                   const nlohmann::json& value, SysTime t) {
-  summaries_[type][uid] = StoredSummary{value, ++seq_, t};
-  if (!profile_.new_notifier) cap_summaries_locked(type, std::nullopt);  // <=2.41.3: 500 per type (§1.4)
-}
-
-DHIS2CPP_INLINE void JobEngine::cap_summaries_locked(const std::string& type, std::optional<SysTime> now) {
-  auto it = summaries_.find(type);
-  if (it == summaries_.end()) return;
-  std::vector<std::pair<std::uint64_t, std::string>> order;
-  for (const auto& entry : it->second) order.emplace_back(entry.second.seq, entry.first);
-  std::sort(order.rbegin(), order.rend());
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    const bool too_old = now && *now - it->second.at(order[i].second).set_at > kMaxAge;
-    if (i >= kMaxJobsPerType || too_old) it->second.erase(order[i].second);
-  }
-}
-
-DHIS2CPP_INLINE void JobEngine::clean_if_idle_locked(SysTime t) {
-  if (!profile_.new_notifier || !last_write_) return;
-  const std::chrono::milliseconds idle = profile_.version >= ServerVersion{2, 42, 0, 0, true}
-                                             ? std::chrono::milliseconds(std::chrono::minutes(10))
-                                             : std::chrono::milliseconds(std::chrono::minutes(1));
-  if (t - *last_write_ < idle) return;
-  for (auto& type : feeds_) {
-    const auto order = jobs_by_recency_locked(type.second);
-    for (std::size_t i = 0; i < order.size(); ++i) {
-      const bool too_old = t - type.second.at(order[i]).newest_time > kMaxAge;
-      if (i >= kMaxJobsPerType || too_old) clear_job_locked(type.first, order[i]);
-    }
-  }
-  for (const auto& type : summaries_) cap_summaries_locked(type.first, t);
-}
-
-DHIS2CPP_INLINE void JobEngine::clear_job_locked(const std::string& type, const std::string& uid) {
-  if (auto it = feeds_.find(type); it != feeds_.end()) it->second.erase(uid);
-  if (auto it = summaries_.find(type); it != summaries_.end()) it->second.erase(uid);
-  if (auto it = pool_order_.find(type); it != pool_order_.end()) {
-    it->second.erase(std::remove(it->second.begin(), it->second.end(), uid), it->second.end());
-  }
-}
-
-DHIS2CPP_INLINE const JobEngine::Feed* JobEngine::find_feed_locked(const std::string& type,
-                                                                   const std::string& uid) const {
-  const auto it = feeds_.find(type);
-  if (it == feeds_.end()) return nullptr;
-  const auto job = it->second.find(uid);
-  return job == it->second.end() ? nullptr : &job->second;
-}
-
-// ---- jobs and ids --------------------------------------------------------------------------
+// ---- jobs ------------------------------------------------------------------------------
 
 DHIS2CPP_INLINE bool JobEngine::expired(const Job& job, SysTime now) {
   return job.info.ad_hoc && !job.in_memory && job.info.last_finished &&
@@ -4131,7 +4644,7 @@ DHIS2CPP_INLINE JobEngine::Job* JobEngine::find_locked(const std::string& uid, S
 }
 
 DHIS2CPP_INLINE JobEngine::Job& JobEngine::add_job_locked(Job job) {
-  job.order = ++seq_;
+  job.order = ids_.next_sequence();
   const std::string uid = job.info.uid;
   return jobs_[uid] = std::move(job);
 }
@@ -4146,41 +4659,6 @@ DHIS2CPP_INLINE JobScript JobEngine::take_script_locked(const std::string& type,
   const auto fallback = default_scripts_.find(type);
   if (fallback != default_scripts_.end()) return fallback->second;
   return JobScript::default_for(type, parameters);
-}
-
-DHIS2CPP_INLINE std::string JobEngine::ad_hoc_name_locked(const std::string& type, SysTime now) {
-  if (profile_.scheduler_grid) {
-    // "<TYPE> (<epoch millis>)", made unique as 2.42's nowUnique() does (§2.1).
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    if (ms <= last_name_ms_) ms = last_name_ms_ + 1;
-    last_name_ms_ = ms;
-    return type + " (" + std::to_string(ms) + ")";
-  }
-  static const std::map<std::string, std::string> names = {
-      {"ANALYTICS_TABLE", "inMemoryAnalyticsJob"}, {"RESOURCE_TABLE", "inMemoryResourceTableJob"},
-      {"MONITORING", "inMemoryMonitoringJob"},     {"PREDICTOR", "inMemoryPrediction"},
-      {"DATAVALUE_IMPORT", "dataValueImport"},     {"METADATA_IMPORT", "metadataImport"},
-      {"TRACKER_IMPORT_JOB", "trackerImport"},     {"DATA_INTEGRITY", "inMemoryDataIntegrityJob"}};
-  const auto it = names.find(type);
-  return it != names.end() ? it->second : "inMemory" + type;
-}
-
-DHIS2CPP_INLINE std::string JobEngine::new_uid_locked() {
-  static constexpr char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-  static constexpr char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  std::uniform_int_distribution<int> letter(0, 51);
-  std::uniform_int_distribution<int> any(0, 61);
-  std::string uid(1, letters[letter(random_)]);
-  for (int i = 0; i < 10; ++i) uid += alnum[any(random_)];
-  return uid;
-}
-
-DHIS2CPP_INLINE std::string JobEngine::uid_from_timestamp(std::int64_t ms) {
-  static constexpr char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-  std::string digits;
-  auto value = static_cast<std::uint64_t>(ms);
-  for (int i = 0; i < 10; ++i, value /= 62) digits.insert(digits.begin(), alnum[value % 62]);
-  return "n" + digits;
 }
 
 }  // namespace testing

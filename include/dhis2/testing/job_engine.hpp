@@ -7,14 +7,20 @@
 // replacement, caps, the asynchronous write queue, the stale rule). References are to
 // ../shared/docs/dhis2-wire.md. Time is the emulator's Clock: every call first catches up with
 // it, running every step that fell due, in order. Every time it writes is wall-clock time in the
-// server's zone. Thread-safe: one mutex guards everything.
+// server's zone. Its parts: detail::IdGenerator, detail::NotificationStore, detail::Scheduler and
+// detail::StepRunner, over the detail::Job records. Thread-safe: one mutex, mutex_, guards all of
+// them, so that a catch-up is atomic across the parts.
 
 #include <dhis2/detail/config.hpp>
 #include <dhis2/local_time.hpp>
 #include <dhis2/notification.hpp>
 #include <dhis2/testing/clock.hpp>
+#include <dhis2/testing/id_generator.hpp>
+#include <dhis2/testing/job_record.hpp>
 #include <dhis2/testing/job_script.hpp>
-#include <dhis2/testing/progress_recorder.hpp>
+#include <dhis2/testing/notification_store.hpp>
+#include <dhis2/testing/scheduler.hpp>
+#include <dhis2/testing/step_runner.hpp>
 #include <dhis2/testing/time_zone.hpp>
 #include <dhis2/testing/version_profile.hpp>
 
@@ -24,7 +30,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -32,33 +37,6 @@
 
 namespace dhis2 {
 namespace testing {
-
-using SysTime = std::chrono::system_clock::time_point;
-
-// A job as the server's job row (and the emulator's tests) see it.
-struct JobInfo {
-  std::string uid;
-  std::string job_type;
-  std::string name;
-  bool ad_hoc = true;                          // started by an API call (ONCE_ASAP), not a saved configuration
-  std::string job_status = "SCHEDULED";        // SCHEDULED | RUNNING | DISABLED
-  std::string last_executed_status = "NOT_STARTED";  // NOT_STARTED | COMPLETED | FAILED | STOPPED
-  // ONCE_ASAP for ad-hoc jobs, and for a saved one while /execute has it queued (2.41+, §3.1);
-  // CRON otherwise.
-  std::string scheduling_type = "ONCE_ASAP";
-  std::string cron_expression;                 // saved configurations only
-  bool enabled = true;
-  bool dropped = false;  // 2.38: a kick-off while one of its type ran; it never runs
-  SysTime created;
-  SysTime last_updated;
-  std::optional<SysTime> last_executed;        // when the current or last run started
-  std::optional<SysTime> last_finished;
-  std::optional<SysTime> last_alive;
-  std::optional<SysTime> finished_run_started;  // the start of the last run that ended (<=2.40 rows)
-  nlohmann::json progress;  // the persisted Progress (2.41+, §3.3); null before the first snapshot
-  nlohmann::json parameters;
-  std::string user_id;
-};
 
 // How the emulated cluster keeps time (dhis2-wire.md §1.2, §5.1).
 struct EngineClock {
@@ -70,12 +48,12 @@ struct EngineClock {
 
 class JobEngine {
  public:
-  static constexpr std::size_t kMaxMessagesPerJob = 500;   // §1.4
-  static constexpr std::size_t kMaxJobsPerType = 500;      // §1.4
-  static constexpr std::chrono::hours kMaxAge{24 * 7};      // §1.4 notifierMaxAgeDays
-  static constexpr std::chrono::seconds kSchedulerLoop{20};  // §2.3
-  static constexpr std::chrono::minutes kRescheduleStaleAfter{10};  // §3.3
-  static constexpr std::chrono::hours kAdHocRowsKept{24};           // §1.6
+  static constexpr std::size_t kMaxMessagesPerJob = detail::NotificationStore::kMaxMessagesPerJob;  // §1.4
+  static constexpr std::size_t kMaxJobsPerType = detail::NotificationStore::kMaxJobsPerType;        // §1.4
+  static constexpr std::chrono::hours kMaxAge = detail::NotificationStore::kMaxAge;  // §1.4 notifierMaxAgeDays
+  static constexpr std::chrono::seconds kSchedulerLoop = detail::Scheduler::kLoop;   // §2.3
+  static constexpr std::chrono::minutes kRescheduleStaleAfter = detail::Scheduler::kRescheduleStaleAfter;  // §3.3
+  static constexpr std::chrono::hours kAdHocRowsKept{24};  // §1.6
 
   JobEngine(VersionProfile profile, Clock& clock, std::uint64_t seed = 20240520, EngineClock time = {});
 
@@ -189,70 +167,16 @@ class JobEngine {
   static bool notifies_progress(const std::string& type);
 
  private:
-  struct Run {
-    std::size_t next_step = 0;
-    SysTime next_at;
-    SysTime process_started;
-    bool started_once = false;   // a StartProcess ran: later ones do not clear
-    bool process_open = false;   // a process started and has not completed or failed
-    bool failed = false;
-    bool cancel_flag = false;                 // applied: stop at the next stage or item
-    std::optional<SysTime> cancel_requested;  // 2.41+: waits for the housekeeping run
-    std::optional<SysTime> died_at;
-    std::optional<SysTime> finish_at;         // the steps are done; the row is committed then
-    std::string finish_status;
-    std::optional<SysTime> next_persist;      // 2.41+: the progress snapshot every 10 s (§3.3)
-    ProgressRecorder progress;
-  };
-  // A row waiting in the notifier's asynchronous queue (2.40.8+, 2.41.4+, 2.42+; §1.4).
-  struct PendingRow {
-    SysTime due;
-    SysTime written;  // when the job made the call: the row's time
-    std::string uid;
-    NotificationLevel level;
-    std::optional<std::string> text;
-    bool completed;
-    std::optional<nlohmann::json> parameters;
-  };
-  struct Job {
-    JobInfo info;
-    JobScript script;
-    Run run;
-    bool in_memory = false;  // <=2.40 API-started: no job row, ids equal the job id
-    bool queued = false;
-    SysTime queued_at;
-    std::uint64_t order = 0;
-  };
-  struct Feed {
-    std::deque<Notification> rows;  // newest first
-    SysTime newest_time;
-    std::uint64_t seq = 0;
-  };
-  static constexpr std::chrono::seconds kProgressEvery{10};  // §3.3: the `alive` observer
-  struct StoredSummary {
-    nlohmann::json value;
-    std::uint64_t seq = 0;
-    SysTime set_at{};  // its own age timestamp (§1.4)
-  };
+  using Job = detail::Job;
 
-  // ---- time and scheduling -------------------------------------------------------------------
+  // tryStart: RUNNING, lastExecuted and lastAlive now, the previous progress cleared (§3.3).
+  void start_locked(Job& job, SysTime t);
 
-  static SysTime floor_to_tick(SysTime t);
-  static SysTime next_tick_after(SysTime t) { return floor_to_tick(t) + kSchedulerLoop; }
-
-  bool is_continuous(const std::string& type) const;  // §2.3
-
-  bool running_of_type_locked(const std::string& type) const;
-
+  // Queues the job; a continuous type's starts at once when none of its type runs.
   void enqueue_locked(Job& job, SysTime now);
 
   // Continuous types start at once, one at a time per type.
   void start_queued_continuous_locked(const std::string& type, SysTime now);
-
-  Job* oldest_queued_locked(const std::string& type);
-
-  // tryStart: RUNNING, lastExecuted and lastAlive now, the previous progress cleared (§3.3).
-  void start_locked(Job& job, SysTime t);
 
   void persist_progress_locked(Job& job, SysTime t);
 
@@ -265,22 +189,7 @@ class JobEngine {
   // scheduler ticks, a job runs its next step or gets a progress snapshot.
   void process_event_locked(SysTime t);
 
-  // One scheduler/housekeeping loop (§2.3, §3.2): apply cancellations, then start one queued
-  // job per type whose type has none running.
-  void run_tick_locked(SysTime t);
-
   void request_cancel_locked(Job& job, SysTime now);
-
-  // ---- running steps -----------------------------------------------------------------------
-
-  enum class Visibility { Full, ErrorOnly, None };
-  Visibility visibility(const std::string& type) const;
-
-  std::optional<std::string> render(const Step& step, const Job& job, SysTime t) const;
-
-  void run_step_locked(Job& job, SysTime t);
-
-  void stop_cancelled_locked(Job& job, SysTime t);
 
   // tryFinish (2.41+): the status, lastFinished now, lastAlive cleared, the scheduling type back
   // to CRON for a saved job; an ad-hoc job is DISABLED. <=2.40 (whenRunIsDone) sets SCHEDULED and
@@ -291,37 +200,6 @@ class JobEngine {
   // 2.39.4 (DataIntegritySummary/Details).
   nlohmann::json stamped_result(nlohmann::json result, std::optional<SysTime> started, SysTime finished) const;
 
-  // ---- the notifier store ------------------------------------------------------------------
-
-  void store_locked(Job& job, SysTime t, NotificationLevel level, std::optional<std::string> text, bool completed,
-                    const nlohmann::json* parameters);
-
-  // <=2.40.7 and 2.41.0-2.41.3 (NotificationMap.Pool#add, §1.4): one pool of 500 rows per type.
-  // When it is full, the job that made the oldest addition loses a row: its newest if that is a
-  // LOOP row, else its oldest; a job left without rows is dropped.
-  void shorten_pool_if_full_locked(const std::string& type);
-
-  std::vector<std::string> jobs_by_recency_locked(const std::map<std::string, Feed>& jobs) const;
-
-  nlohmann::ordered_json overview_locked(const std::string& type, bool gist) const;
-
-  void set_summary_locked(const std::string& type, const std::string& uid, const nlohmann::json& value, SysTime t);
-
-  // The most recently set kMaxJobsPerType summaries of a type stay; with `now`, also only those
-  // set within kMaxAge.
-  void cap_summaries_locked(const std::string& type, std::optional<SysTime> now);
-
-  // The new notifier's max-jobs and max-age caps (notifications and summaries) run only once no
-  // notification has been written for notifierCleanAfterIdleTime: 10 min on 2.42+, 1 min on the
-  // 2.40.8+/2.41.4+ backports (§1.4).
-  void clean_if_idle_locked(SysTime t);
-
-  void clear_job_locked(const std::string& type, const std::string& uid);
-
-  const Feed* find_feed_locked(const std::string& type, const std::string& uid) const;
-
-  // ---- jobs and ids --------------------------------------------------------------------------
-
   static bool expired(const Job& job, SysTime now);
 
   Job* find_locked(const std::string& uid, SysTime now);
@@ -330,32 +208,18 @@ class JobEngine {
 
   JobScript take_script_locked(const std::string& type, const nlohmann::json& parameters);
 
-  std::string ad_hoc_name_locked(const std::string& type, SysTime now);
-
-  // An 11-character DHIS2 uid: a letter, then letters and digits.
-  std::string new_uid_locked();
-
-  // 2.42+ derives a notification's id from its (unique) timestamp (§1.2).
-  static std::string uid_from_timestamp(std::int64_t ms);
-
   VersionProfile profile_;
   Clock& clock_;
   EngineClock time_;
-  std::mutex mutex_;
-  std::mt19937_64 random_;
-  std::map<std::string, Job> jobs_;
-  std::map<std::string, std::map<std::string, Feed>> feeds_;
-  std::map<std::string, std::map<std::string, StoredSummary>> summaries_;
+  std::mutex mutex_;  // guards everything below, the parts included
+  detail::IdGenerator ids_;
+  detail::NotificationStore store_;
+  detail::Scheduler scheduler_;
+  detail::StepRunner runner_;
+  detail::Jobs jobs_;
   std::map<std::string, std::deque<JobScript>> next_scripts_;
   std::map<std::string, JobScript> default_scripts_;
   std::map<std::string, nlohmann::json> results_;
-  std::map<std::string, std::deque<std::string>> pool_order_;  // <=2.41.3: additions per type, newest first
-  std::deque<PendingRow> pending_;                            // the notifier's async queue
-  SysTime last_tick_;
-  std::int64_t last_row_ms_ = 0;
-  std::optional<SysTime> last_write_;  // when the notifier last stored a row (idle cleaning, §1.4)
-  std::int64_t last_name_ms_ = 0;
-  std::uint64_t seq_ = 0;
 };
 
 }  // namespace testing
