@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
   } else {
     std::cout << "the job reported completion at level " << newest.level_name
               << "; DHIS2's final level is not the outcome (a data value import with errors still\n"
-                 "ends at INFO): read /api/system/taskSummaries/" << newest.category << "/<job id> to know\n";
+                 "ends at INFO): read /api/system/taskSummaries/"
+              << newest.category << "/<job id> to know\n";
   }
   return 0;
 }

@@ -31,7 +31,8 @@ Health check(const std::string& url) {
   options.retry.reset();  // a health check reports what it sees, once
   try {
     dhis2::Client client = env("DHIS2_TOKEN").empty()
-                               ? dhis2::Client(url, dhis2::BasicAuth{env("DHIS2_USERNAME"), env("DHIS2_PASSWORD")}, options)
+                               ? dhis2::Client(url, dhis2::BasicAuth{env("DHIS2_USERNAME"), env("DHIS2_PASSWORD")},
+                                               options)
                                : dhis2::Client(url, dhis2::TokenAuth(env("DHIS2_TOKEN")), options);
     const auto started = std::chrono::steady_clock::now();
     client.connect();

@@ -37,11 +37,13 @@ int main() {
     const auto me = client.system().me();
     std::cout << "logged in as " << me.value("username", "?") << " (" << me.value("displayName", "") << ")";
     const auto& authorities = me["authorities"];
-    const bool superuser = authorities.is_array() && std::find(authorities.begin(), authorities.end(), "ALL") != authorities.end();
+    const bool superuser = authorities.is_array() &&
+                           std::find(authorities.begin(), authorities.end(), "ALL") != authorities.end();
     std::cout << (superuser ? ", superuser" : "") << "\n";
 
     const auto locale = client.system().setting("keyUiLocale");
-    std::cout << "interface language: " << (locale ? locale->get<std::string>() : std::string("(server default)")) << "\n";
+    std::cout << "interface language: " << (locale ? locale->get<std::string>() : std::string("(server default)"))
+              << "\n";
     std::cout << "default category combo: " << client.system().default_category_combo_uid() << "\n";
     return 0;
   } catch (const dhis2::UsageError& e) {

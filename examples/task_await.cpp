@@ -36,15 +36,11 @@ int main(int argc, char** argv) {
     // Analytics can run for hours on a national database: give it a generous deadline.
     const dhis2::TaskCompletion done = dhis2::TaskWatcher(client, ref).wait(std::chrono::hours(6));
     switch (done.outcome) {
-      case dhis2::TaskOutcome::Succeeded:
-        std::cout << "analytics tables updated: " << done.message() << "\n";
-        return 0;
+      case dhis2::TaskOutcome::Succeeded: std::cout << "analytics tables updated: " << done.message() << "\n"; return 0;
       case dhis2::TaskOutcome::Failed:
         std::cout << "analytics failed: " << done.message() << " (" << done.reason << ")\n";
         return 1;
-      case dhis2::TaskOutcome::Cancelled:
-        std::cout << "analytics was cancelled\n";
-        return 1;
+      case dhis2::TaskOutcome::Cancelled: std::cout << "analytics was cancelled\n"; return 1;
       case dhis2::TaskOutcome::Unknown:
         std::cout << "analytics ended, but the server no longer says how: " << done.reason << "\n";
         return 1;

@@ -50,7 +50,8 @@ void save(const std::string& path, const std::string& token) {
 
 int main(int argc, char** argv) {
   if (env("DHIS2_URL").empty() || argc < 2 || argc > 3) {
-    std::cerr << "usage: DHIS2_URL=... DHIS2_USERNAME=... DHIS2_PASSWORD=... task_resume STATE_FILE [analytics | JOB_TYPE/UID]\n";
+    std::cerr << "usage: DHIS2_URL=... DHIS2_USERNAME=... DHIS2_PASSWORD=... task_resume STATE_FILE [analytics | "
+                 "JOB_TYPE/UID]\n";
     return 2;
   }
   const std::string state = argv[1];

@@ -163,8 +163,8 @@ TEST_CASE("A trailing slash or a trailing /api in the base URL names the same se
 }
 
 TEST_CASE("A base URL with another scheme or none is a UsageError") {
-  const char* url = GENERATE("ftp://play.dhis2.org/dev", "file:///srv/dhis", "ws://play.dhis2.org",
-                             "play.dhis2.org/dev", "play.dhis2.org:8080", "//play.dhis2.org/dev", "");
+  const char* url = GENERATE("ftp://play.dhis2.org/dev", "file:///srv/dhis", "ws://play.dhis2.org", "play.dhis2.org/dev",
+                             "play.dhis2.org:8080", "//play.dhis2.org/dev", "");
   INFO(url);
   const std::string message = message_of<dhis2::UsageError>([&] { Client client(url, kAdmin); });
   CHECK_THAT(message, Catch::Contains("scheme"));
@@ -305,7 +305,8 @@ TEST_CASE("Concurrent first requests share one handshake") {
   Client client(server.url(), kAdmin, fast_options());
   std::vector<std::future<std::string>> users;
   for (int i = 0; i < 4; ++i) {
-    users.push_back(std::async(std::launch::async, [&client] { return client.get_raw("me")["username"].get<std::string>(); }));
+    users.push_back(
+        std::async(std::launch::async, [&client] { return client.get_raw("me")["username"].get<std::string>(); }));
   }
   for (auto& u : users) CHECK(u.get() == "admin");
   INFO(describe(server.requests()));
@@ -361,9 +362,7 @@ TEST_CASE("The destructor closes the client's connections") {
     REQUIRE(client_sockets_to(server.port()) == 1);
   }
   CHECK(client_sockets_to(server.port()) == 0);
-  {
-    Client unconnected(server.url(), kAdmin, fast_options());
-  }
+  { Client unconnected(server.url(), kAdmin, fast_options()); }
   CHECK(server.requests_to("/api/me").size() == 1);
 }
 
@@ -853,16 +852,16 @@ TEST_CASE("A mistyped personal access token is a UsageError at construction that
     const char* problem;
   };
   const std::vector<Case> cases = {
-      {flipped, "checksum"},
-      {good.substr(0, good.size() - 1), "characters"},  // truncated
-      {good + "\n", "characters"},                      // copied with the newline
-      {good.substr(4), "d2p_"},                         // no prefix
+      {flipped, "checksum"},        {good.substr(0, good.size() - 1), "characters"},  // truncated
+      {good + "\n", "characters"},                                                    // copied with the newline
+      {good.substr(4), "d2p_"},                                                       // no prefix
       {"ApiToken " + good, "d2p_"},
   };
   FakeServer server;
   for (const auto& c : cases) {
     INFO(c.problem);
-    const std::string message = message_of<dhis2::UsageError>([&] { Client client(server.url(), TokenAuth(c.token), fast_options()); });
+    const std::string message = message_of<dhis2::UsageError>(
+        [&] { Client client(server.url(), TokenAuth(c.token), fast_options()); });
     CHECK_THAT(message, Catch::Contains(c.problem));
     CHECK_THAT(message, !Catch::Contains(secret.substr(0, 12)));
     CHECK_THAT(message, !Catch::Contains(secret.substr(20, 12)));
@@ -982,7 +981,8 @@ TEST_CASE("An invalid RetryPolicy is a UsageError at construction that names the
     options.retry->base_delay = -1ms;
     field = "delay";
   }
-  const std::string message = message_of<dhis2::UsageError>([&] { Client client("http://127.0.0.1:8080", kAdmin, options); });
+  const std::string message = message_of<dhis2::UsageError>(
+      [&] { Client client("http://127.0.0.1:8080", kAdmin, options); });
   CHECK_THAT(message, Catch::Contains(field));
 }
 
@@ -991,7 +991,8 @@ TEST_CASE("An unreadable ca_cert_path is a UsageError at construction") {
   ClientOptions options = fast_options();
   SECTION("a file that does not exist") { options.ca_cert_path = dir.path + "/no-such-ca.pem"; }
   SECTION("a directory") { options.ca_cert_path = dir.path; }
-  const std::string message = message_of<dhis2::UsageError>([&] { Client client("https://127.0.0.1:8443", kAdmin, options); });
+  const std::string message = message_of<dhis2::UsageError>(
+      [&] { Client client("https://127.0.0.1:8443", kAdmin, options); });
   CHECK_THAT(message, Catch::Contains("ca_cert_path"));
   CHECK_THAT(message, Catch::Contains(options.ca_cert_path));
 }

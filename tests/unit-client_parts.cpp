@@ -108,7 +108,8 @@ Call get_call(const std::string& target = "/api/me") {
   return call;
 }
 
-dhis2::ClientOptions pipeline_options(std::optional<RetryPolicy> retry, std::vector<dhis2::RequestEvent>* events = nullptr) {
+dhis2::ClientOptions pipeline_options(std::optional<RetryPolicy> retry,
+                                      std::vector<dhis2::RequestEvent>* events = nullptr) {
   dhis2::ClientOptions options;
   options.retry = std::move(retry);
   options.user_agent = "test-agent";
@@ -149,7 +150,7 @@ TEST_CASE("Retry-After: delta-seconds and HTTP dates (RFC 9110 §10.2.3)", "[par
   CHECK(parse_retry_after("0", now) == milliseconds(0));
   CHECK(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now) == milliseconds(10000));
   CHECK(parse_retry_after("Sun, 06 Nov 1994 08:49:17 GMT", now) == milliseconds(0));  // in the past
-  CHECK(parse_retry_after("9999999999", now) == milliseconds::max());                // absurdly long: capped later
+  CHECK(parse_retry_after("9999999999", now) == milliseconds::max());                 // absurdly long: capped later
   CHECK_FALSE(parse_retry_after("", now));
   CHECK_FALSE(parse_retry_after("soon", now));
   CHECK_FALSE(parse_retry_after("-5", now));
@@ -191,7 +192,7 @@ TEST_CASE("Backoff: what is retried, and when it stops", "[parts][retry]") {
   CHECK(backoff.delay(p, answer(429, "", {{"Retry-After", "3600"}}), 1) == 1000ms);  // capped at max_delay
   CHECK(backoff.delay(p, failure(TransportFailure::Connect), 1) == 100ms);
   CHECK(backoff.delay(p, failure(TransportFailure::Timeout), 1) == 100ms);
-  CHECK_FALSE(backoff.delay(p, failure(TransportFailure::Tls), 1));       // retrying will not help
+  CHECK_FALSE(backoff.delay(p, failure(TransportFailure::Tls), 1));  // retrying will not help
   CHECK_FALSE(backoff.delay(p, failure(TransportFailure::TooLarge), 1));
   auto no_connection_retries = p;
   no_connection_retries.retry_connection_errors = false;
@@ -201,7 +202,8 @@ TEST_CASE("Backoff: what is retried, and when it stops", "[parts][retry]") {
 TEST_CASE("A retry policy that cannot work is refused with the field's name", "[parts][retry]") {
   using dhis2::detail::validate_retry_policy;
   auto p = policy(0);
-  CHECK_THROWS_WITH(validate_retry_policy(p, "RequestOptions::retry"), Catch::Contains("RequestOptions::retry::max_attempts"));
+  CHECK_THROWS_WITH(validate_retry_policy(p, "RequestOptions::retry"),
+                    Catch::Contains("RequestOptions::retry::max_attempts"));
   p = policy(2, 100ms, 0.5);
   CHECK_THROWS_WITH(validate_retry_policy(p), Catch::Contains("backoff_factor"));
   p = policy(2, 100ms, 2.0, 1.0);
@@ -268,17 +270,20 @@ TEST_CASE("Classification: each kind of answer becomes JSON or its typed error",
     CHECK_FALSE(contains(e.what(), "k=v"));  // no query values in messages
   }
   try {
-    classify_response(answer(401, R"({"httpStatus":"Unauthorized","httpStatusCode":401,"status":"ERROR","message":"Unauthorized"})")
-                          .response,
-                      "GET", "/api/me", AuthScheme::Token);
+    classify_response(
+        answer(401, R"({"httpStatus":"Unauthorized","httpStatusCode":401,"status":"ERROR","message":"Unauthorized"})")
+            .response,
+        "GET", "/api/me", AuthScheme::Token);
     FAIL("no error");
   } catch (const dhis2::AuthenticationError& e) {
     CHECK(contains(e.what(), "personal access token"));
   }
   try {
-    classify_response(answer(409, R"({"httpStatus":"Conflict","httpStatusCode":409,"status":"ERROR","message":"Busy","errorCode":"E7010"})")
-                          .response,
-                      "POST", "/api/resourceTables/analytics", AuthScheme::Basic);
+    classify_response(
+        answer(409,
+               R"({"httpStatus":"Conflict","httpStatusCode":409,"status":"ERROR","message":"Busy","errorCode":"E7010"})")
+            .response,
+        "POST", "/api/resourceTables/analytics", AuthScheme::Basic);
     FAIL("no error");
   } catch (const dhis2::ApiError& e) {
     CHECK(e.status() == 409);
@@ -484,7 +489,8 @@ TEST_CASE("TaskWatcher::cancel() interrupts a poll in flight", "[parts][cancel][
   server.inject("GET", "/api/system/tasks/*", Fault::delay_by(8s), -1);
   dhis2::TaskWatcher watcher(client, ref);
   auto wait = std::async(std::launch::async, [&] { return watcher.wait(30s); });
-  REQUIRE(eventually([&] { return !server.requests_to("/api/system/tasks/" + ref.job_type + "/" + ref.uid).empty(); }, 5s));
+  REQUIRE(
+      eventually([&] { return !server.requests_to("/api/system/tasks/" + ref.job_type + "/" + ref.uid).empty(); }, 5s));
   std::this_thread::sleep_for(20ms);  // the poll waits for its answer now
   watcher.cancel();
   REQUIRE(wait.wait_for(4s) == std::future_status::ready);

@@ -135,7 +135,8 @@ TEST_CASE("get_raw returns a 2xx JSON body parsed") {
 TEST_CASE("post_raw sends its body as JSON with Content-Type application/json") {
   FakeServer server;
   dhis2::Client client(server.url(), admin(), fast());
-  const json payload = json::parse(R"({"dataElements": [{"id": "fbfJHSPpUQD", "name": "ANC 1st visit", "shortName": "ANC 1"}]})");
+  const json payload = json::parse(
+      R"({"dataElements": [{"id": "fbfJHSPpUQD", "name": "ANC 1st visit", "shortName": "ANC 1"}]})");
   const json answer = client.post_raw("metadata", payload, {{"importStrategy", "CREATE_AND_UPDATE"}});
   CHECK(answer.at("httpStatusCode") == 200);
   CHECK(answer.at("status") == "OK");
@@ -174,7 +175,8 @@ TEST_CASE("patch_raw sends JSON Patch (application/json-patch+json) unless told 
   dhis2::Client client(server.url(), admin(), fast());
   const json patch = json::parse(R"([{"op": "replace", "path": "/firstName", "value": "Jane"}])");
   CHECK_THROWS_AS(client.patch_raw("me", patch), dhis2::ApiError);
-  CHECK_THROWS_AS(client.patch_raw("me", json{{"firstName", "Jane"}}, {}, "application/merge-patch+json"), dhis2::ApiError);
+  CHECK_THROWS_AS(client.patch_raw("me", json{{"firstName", "Jane"}}, {}, "application/merge-patch+json"),
+                  dhis2::ApiError);
   const auto log = server.requests_to("/api/me", "PATCH");
   REQUIRE(log.size() == 2);
   CHECK(log[0].header("Content-Type") == "application/json-patch+json");
@@ -249,12 +251,15 @@ TEST_CASE("A typed decode of the wrong shape into a dhis2 type throws DecodeErro
   CHECK(contains(nested->what(), "GET /api/systemSettings/importCount: importSummary.importCount.imported"));
 
   // A feed is an array; one notification is an object.
-  const std::string job = server.start_job("ANALYTICS_TABLE", dhis2::testing::JobScript().start("Analytics table update"));
+  const std::string job = server.start_job("ANALYTICS_TABLE",
+                                           dhis2::testing::JobScript().start("Analytics table update"));
   server.advance(20s);
-  const auto row = thrown<dhis2::DecodeError>([&] { client.get<dhis2::Notification>("system/tasks/ANALYTICS_TABLE/" + job); });
+  const auto row = thrown<dhis2::DecodeError>(
+      [&] { client.get<dhis2::Notification>("system/tasks/ANALYTICS_TABLE/" + job); });
   REQUIRE(row);
   CHECK(row->path() == "notification");
-  CHECK(contains(row->what(), "GET /api/system/tasks/ANALYTICS_TABLE/" + job + ": notification: expected an object, got an array"));
+  CHECK(contains(row->what(),
+                 "GET /api/system/tasks/ANALYTICS_TABLE/" + job + ": notification: expected an object, got an array"));
 }
 
 TEST_CASE("A typed decode of the wrong shape into a user type throws DecodeError naming the request") {
@@ -313,8 +318,8 @@ TEST_CASE("send is an escape hatch for any method, body, content type and query"
   FakeServer server(version("2.42.1"));
   dhis2::Client client(server.url(), admin(), fast());
 
-  const dhis2::Response imported =
-      client.send("POST", "metadata", R"({"dataElements":[]})", "application/json", {{"importStrategy", "CREATE"}});
+  const dhis2::Response imported = client.send("POST", "metadata", R"({"dataElements":[]})", "application/json",
+                                               {{"importStrategy", "CREATE"}});
   CHECK(imported.status == 200);
   const auto post = server.requests_to("/api/metadata", "POST");
   REQUIRE(post.size() == 1);
@@ -418,8 +423,12 @@ TEST_CASE("Query keys and values encode spaces as %20, UTF-8 as %XX bytes, and '
   const std::string odd = "a&b=c, d:e/f?g#h+i%";
   // Prediction kick-offs echo their parameters in response.jobParameters.
   const json answer = client.post_raw("predictions", nullptr,
-                                      {{"async", "true"}, {"startDate", region}, {"endDate", odd},
-                                       {"predictor", "p 1"}, {"predictor", "p:2"}, {"predictor", "p,3"},
+                                      {{"async", "true"},
+                                       {"startDate", region},
+                                       {"endDate", odd},
+                                       {"predictor", "p 1"},
+                                       {"predictor", "p:2"},
+                                       {"predictor", "p,3"},
                                        {"odd key=", "x"}});
   const json parameters = answer.at("response").at("jobParameters");
   CHECK(parameters.at("startDate") == region);
@@ -577,7 +586,8 @@ TEST_CASE("A redirect to another origin is an UnexpectedResponseError and is not
   CHECK(contains(get->what(), elsewhere.url() + "/api/me"));
   CHECK(contains(get->what(), "not followed"));
 
-  server.inject("POST", "/api/resourceTables/analytics", Fault::redirect(elsewhere.url() + "/api/resourceTables/analytics", 307));
+  server.inject("POST", "/api/resourceTables/analytics",
+                Fault::redirect(elsewhere.url() + "/api/resourceTables/analytics", 307));
   const auto post = thrown<dhis2::UnexpectedResponseError>([&] { client.post_raw("resourceTables/analytics"); });
   REQUIRE(post);
   CHECK(post->status() == 307);

@@ -20,9 +20,9 @@
 
 namespace {
 
-using dhis2::testing::Fault;
 using dhis2::testing::FakeServer;
 using dhis2::testing::FakeServerOptions;
+using dhis2::testing::Fault;
 using dhis2::testing::User;
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
@@ -41,15 +41,16 @@ dhis2::Client client_of(const FakeServer& server, dhis2::ClientOptions options =
   return dhis2::Client(server.url(), dhis2::BasicAuth{"admin", "district"}, std::move(options));
 }
 
-std::size_t gets_to(const FakeServer& server, const std::string& pattern) { return server.requests_to(pattern, "GET").size(); }
+std::size_t gets_to(const FakeServer& server, const std::string& pattern) {
+  return server.requests_to(pattern, "GET").size();
+}
 
 // The handshake's first step probes /api/system/info without credentials; only its second step,
 // and any later read, carries them.
 std::size_t authenticated_gets_to(const FakeServer& server, const std::string& pattern) {
   const auto requests = server.requests_to(pattern, "GET");
-  return static_cast<std::size_t>(std::count_if(requests.begin(), requests.end(), [](const auto& r) {
-    return !r.header("Authorization").empty();
-  }));
+  return static_cast<std::size_t>(
+      std::count_if(requests.begin(), requests.end(), [](const auto& r) { return !r.header("Authorization").empty(); }));
 }
 
 // What one thread got from a read: the value, or the error it threw.

@@ -35,9 +35,9 @@
 namespace {
 
 using namespace std::chrono_literals;
-using dhis2::testing::Fault;
 using dhis2::testing::FakeServer;
 using dhis2::testing::FakeServerOptions;
+using dhis2::testing::Fault;
 using dhis2::testing::IssuedToken;
 using dhis2::testing::RecordedRequest;
 using Clock = std::chrono::steady_clock;
@@ -594,8 +594,7 @@ TEST_CASE("Transport: sequential requests reuse one TCP connection", "[client][t
   CHECK(ids.size() == 1);
 }
 
-TEST_CASE("Transport: a Client shared by 8 threads opens at most pool_size connections",
-          "[client][transport][threads]") {
+TEST_CASE("Transport: a Client shared by 8 threads opens at most pool_size connections", "[client][transport][threads]") {
   FakeServer server;
   auto options = test_options();
   options.skip_version_probe = true;
@@ -729,8 +728,7 @@ TEST_CASE("TLS: a server certificate from a private CA is accepted with ca_cert_
   CHECK(client.get_raw("me").at("username") == "admin");
 }
 
-TEST_CASE("TLS: without the private CA, verification fails with a TransportError naming ca_cert_path",
-          "[client][tls]") {
+TEST_CASE("TLS: without the private CA, verification fails with a TransportError naming ca_cert_path", "[client][tls]") {
   TlsServer tls;
   auto options = test_options();
   options.retry = std::nullopt;

@@ -65,8 +65,7 @@ X509Ptr load_certificate(const std::string& path) {
 std::unique_ptr<EVP_PKEY, PkeyFree> load_private_key(const std::string& path) {
   std::unique_ptr<BIO, BioFree> bio(BIO_new_file(path.c_str(), "r"));
   if (!bio) return nullptr;
-  return std::unique_ptr<EVP_PKEY, PkeyFree>(
-      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  return std::unique_ptr<EVP_PKEY, PkeyFree>(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
 }
 
 // X509_verify_cert of `cert` against a store holding only `ca`, as a TLS server certificate;
@@ -94,8 +93,8 @@ struct SubjectAltNames {
 
 SubjectAltNames subject_alt_names(X509* cert) {
   SubjectAltNames result;
-  std::unique_ptr<GENERAL_NAMES, NamesFree> names(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  std::unique_ptr<GENERAL_NAMES, NamesFree> names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   if (!names) return result;
   for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
@@ -106,8 +105,8 @@ SubjectAltNames subject_alt_names(X509* cert) {
     if (type == GEN_DNS) {
       result.dns.emplace_back(reinterpret_cast<const char*>(data), static_cast<size_t>(length));
     } else if (type == GEN_IPADD && length == 4) {
-      result.ip.push_back(std::to_string(data[0]) + "." + std::to_string(data[1]) + "." +
-                          std::to_string(data[2]) + "." + std::to_string(data[3]));
+      result.ip.push_back(std::to_string(data[0]) + "." + std::to_string(data[1]) + "." + std::to_string(data[2]) + "." +
+                          std::to_string(data[3]));
     } else if (type == GEN_IPADD) {
       std::string hex;
       for (int j = 0; j < length; ++j) {
@@ -139,9 +138,8 @@ struct RunningServer {
   explicit RunningServer(const dhis2::testing::TestCertificates& certs)
       : server(certs.cert_path.c_str(), certs.key_path.c_str()) {
     if (!server.is_valid()) return;
-    server.Get("/ping", [](const httplib::Request&, httplib::Response& response) {
-      response.set_content("pong", "text/plain");
-    });
+    server.Get("/ping",
+               [](const httplib::Request&, httplib::Response& response) { response.set_content("pong", "text/plain"); });
     port = server.bind_to_any_port("127.0.0.1");
     if (port < 0) return;
     thread = std::thread([this] {
@@ -305,8 +303,7 @@ TEST_CASE("Names the certificate would not be valid for are rejected with UsageE
     options.ip_addresses = {bad_ip};
     CHECK_THROWS_AS(make_test_certificates(tmp.path, options), dhis2::UsageError);
     CHECK_THROWS_WITH(make_test_certificates(tmp.path, options),
-                      Catch::Contains("is not an IP address") && Catch::Contains("IPv4") &&
-                          Catch::Contains("IPv6"));
+                      Catch::Contains("is not an IP address") && Catch::Contains("IPv4") && Catch::Contains("IPv6"));
   }
 
   CertificateOptions bad_dns;
@@ -353,8 +350,7 @@ TEST_CASE("make_test_certificates can run concurrently for different directories
   for (int i = 0; i < count; ++i) {
     threads.emplace_back([&, i] {
       try {
-        results[static_cast<size_t>(i)] =
-            dhis2::testing::make_test_certificates(tmp.path + "/" + std::to_string(i));
+        results[static_cast<size_t>(i)] = dhis2::testing::make_test_certificates(tmp.path + "/" + std::to_string(i));
       } catch (const std::exception& e) {
         errors[static_cast<size_t>(i)] = e.what();
       }

@@ -36,7 +36,7 @@ TEST_CASE("A clock at speed N runs N times faster than real time, and stops agai
   std::this_thread::sleep_for(20ms);
   const auto emulated = clock.now() - start;
   const auto real = std::chrono::steady_clock::now() - real_start;
-  CHECK(emulated >= 20s);           // at least 1000 x the 20 ms slept
+  CHECK(emulated >= 20s);  // at least 1000 x the 20 ms slept
   CHECK(emulated <= real * 1000 + 1s);
   clock.set_speed(0);
   const auto frozen = clock.now();
@@ -53,7 +53,8 @@ TEST_CASE("A clock refuses a negative or non-finite speed") {
   Clock clock(start);
   CHECK_THROWS_AS(clock.set_speed(-1), dhis2::UsageError);
   CHECK_THROWS_AS(clock.set_speed(std::nan("")), dhis2::UsageError);
-  CHECK_THROWS_WITH(clock.set_speed(std::numeric_limits<double>::infinity()), Catch::Contains("0 = manual, 1 = real time"));
+  CHECK_THROWS_WITH(clock.set_speed(std::numeric_limits<double>::infinity()),
+                    Catch::Contains("0 = manual, 1 = real time"));
 }
 
 TEST_CASE("With a running clock a job progresses by itself, as in the demo") {

@@ -33,10 +33,10 @@
 namespace {
 
 using namespace std::chrono_literals;
-using dhis2::testing::Fault;
-using dhis2::testing::FaultRule;
 using dhis2::testing::FakeServer;
 using dhis2::testing::FakeServerOptions;
+using dhis2::testing::Fault;
+using dhis2::testing::FaultRule;
 using dhis2::testing::RecordedRequest;
 using Clock = std::chrono::steady_clock;
 
@@ -60,7 +60,9 @@ std::chrono::milliseconds since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
 }
 
-bool starts_with(const std::string& text, const std::string& prefix) { return text.compare(0, prefix.size(), prefix) == 0; }
+bool starts_with(const std::string& text, const std::string& prefix) {
+  return text.compare(0, prefix.size(), prefix) == 0;
+}
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
@@ -271,7 +273,8 @@ TEST_CASE("drop_mid_response over HTTPS: the body is cut short and the client re
 
 // ---- proxy status pages -----------------------------------------------------------------------
 
-TEST_CASE("A burst of 502/503/504 proxy pages fails exactly `times` requests, then service resumes", "[emulator][faults]") {
+TEST_CASE("A burst of 502/503/504 proxy pages fails exactly `times` requests, then service resumes",
+          "[emulator][faults]") {
   const int status = GENERATE(502, 503, 504);
   const char* reason = status == 502 ? "Bad Gateway" : status == 503 ? "Service Unavailable" : "Gateway Timeout";
   FakeServer server;
@@ -754,13 +757,13 @@ TEST_CASE("glob_match edge cases", "[emulator][faults]") {
   CHECK(glob_match("a*b*c", "aXbYc"));
   CHECK(glob_match("a*b*c", "abc"));
   CHECK_FALSE(glob_match("a*b*c", "acb"));
-  CHECK(glob_match("*ab", "aab"));     // backtracking after a false start
+  CHECK(glob_match("*ab", "aab"));  // backtracking after a false start
   CHECK(glob_match("*aab", "aaab"));
   CHECK(glob_match("a*", "a"));
   CHECK_FALSE(glob_match("abc", "ab"));
   CHECK_FALSE(glob_match("ab", "abc"));
   CHECK_FALSE(glob_match("/API/me", "/api/me"));  // case-sensitive
-  CHECK(glob_match("/api/?x", "/api/?x"));       // '?' and '[' are plain characters
+  CHECK(glob_match("/api/?x", "/api/?x"));        // '?' and '[' are plain characters
   CHECK_FALSE(glob_match("/api/?x", "/api/ax"));
   CHECK(glob_match("/a[1]", "/a[1]"));
   CHECK_FALSE(glob_match("/a[1]", "/a1"));
@@ -870,10 +873,16 @@ TEST_CASE("The request log redacts Authorization to its scheme and Cookie entire
   CHECK(log[3].header("Cookie") == "[redacted]");
   CHECK(log[4].header("Authorization") == "[redacted]");
 
-  const std::vector<std::string> secrets = {"YWRtaW46ZGlzdHJpY3Q", "district", token,
+  const std::vector<std::string> secrets = {"YWRtaW46ZGlzdHJpY3Q",
+                                            "district",
+                                            token,
                                             "abcdefghijABCDEFGHIJ0123456789klmnopqrstKLMN",
-                                            "eyJhbGciOiJSUzI1NiJ9", "c2VjcmV0LWp3dA", "0F1E2D3C4B5A",
-                                            "JSESSIONID", "s3cr3t", "no_scheme_at_all"};
+                                            "eyJhbGciOiJSUzI1NiJ9",
+                                            "c2VjcmV0LWp3dA",
+                                            "0F1E2D3C4B5A",
+                                            "JSESSIONID",
+                                            "s3cr3t",
+                                            "no_scheme_at_all"};
   for (const auto& record : log) {
     for (const auto& secret : secrets) {
       INFO("request " << record.method << " " << record.path << ", secret " << secret);

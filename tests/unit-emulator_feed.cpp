@@ -59,15 +59,15 @@ bool new_notifier(const std::string& v) {
 // The stale-job rule of GET /api/system/tasks/{type}/{id}: 2.41.1+ (§1.6).
 bool stale_rule(const std::string& v) { return at_least(v, "2.41.1"); }
 // dataType/data on a run's first row: 2.39.2+, 2.40+ (§0).
-bool parameters_row(const std::string& v) {
-  return at_least(v, "2.40") || (in_line(v, 39) && at_least(v, "2.39.2"));
-}
+bool parameters_row(const std::string& v) { return at_least(v, "2.40") || (in_line(v, 39) && at_least(v, "2.39.2")); }
 // Every row of an API-started job has id == uid == the job id: 2.38-2.40.7 (§0, §1.2).
 bool ids_are_job_id(const std::string& v) { return !at_least(v, "2.40.8"); }
 // Row ids derived from the (forced unique) timestamp: 2.42+ (§1.2).
 bool ids_from_time(const std::string& v) { return at_least(v, "2.42"); }
 // Types outside isUsingNotifications write ERROR-level rows ("" messages): 2.41.4+, 2.42+ (§1.5).
-bool quiet_types_write_rows(const std::string& v) { return at_least(v, "2.42") || (in_line(v, 41) && at_least(v, "2.41.4")); }
+bool quiet_types_write_rows(const std::string& v) {
+  return at_least(v, "2.42") || (in_line(v, 41) && at_least(v, "2.41.4"));
+}
 // The 2.41+ scheduler: jobs in the DB, a 20 s loop (§2.3).
 bool scheduler_grid(const std::string& v) { return at_least(v, "2.41"); }
 // notifierCleanAfterIdleTime (§1.4): 10 min on 2.42+, 1 min on the backports.
@@ -214,7 +214,8 @@ TEST_CASE("emulator feed: per-job rows are newest first with DHIS2's field set",
   const json raw = e.feed_json("ANALYTICS_TABLE", id);
   REQUIRE(raw.is_array());
   REQUIRE(raw.size() == 3);
-  const std::set<std::string> allowed = {"id", "uid", "level", "category", "time", "message", "completed", "dataType", "data"};
+  const std::set<std::string> allowed = {"id",      "uid",       "level",    "category", "time",
+                                         "message", "completed", "dataType", "data"};
   for (const auto& row : raw) {
     for (const auto& field : row.items()) {
       CAPTURE(field.key());
@@ -249,8 +250,7 @@ TEST_CASE("emulator feed: per-job rows are newest first with DHIS2's field set",
 
 // §0 (dataType/data since 2.39.2, 2.40.0) and §1.2 (first message of a run only; dataType even
 // without data).
-TEST_CASE("emulator feed: the first row carries dataType PARAMETERS and data from 2.39.2/2.40",
-          "[emulator][feed]") {
+TEST_CASE("emulator feed: the first row carries dataType PARAMETERS and data from 2.39.2/2.40", "[emulator][feed]") {
   const std::string version = FEED_ALL_VERSIONS;
   CAPTURE(version);
   Emulated e(version);
@@ -274,7 +274,8 @@ TEST_CASE("emulator feed: the first row carries dataType PARAMETERS and data fro
   }
 
   // A job without parameters: dataType is there, data is not.
-  const std::string bare = e.begin("RESOURCE_TABLE", JobScript().start("Resource table update", json()).complete("done", 500ms));
+  const std::string bare = e.begin("RESOURCE_TABLE",
+                                   JobScript().start("Resource table update", json()).complete("done", 500ms));
   e.advance(1000ms);
   const json resource = e.feed_json("RESOURCE_TABLE", bare);
   REQUIRE(resource.size() == 2);
@@ -288,7 +289,8 @@ TEST_CASE("emulator feed: a completion without a summary has no message key", "[
   CAPTURE(version);
   Emulated e(version);
   const std::string id = e.begin(
-      "ANALYTICS_TABLE", JobScript().start("Analytics table update").stage("Populating", 500ms).complete(std::nullopt, 500ms));
+      "ANALYTICS_TABLE",
+      JobScript().start("Analytics table update").stage("Populating", 500ms).complete(std::nullopt, 500ms));
   e.advance(1000ms);
   const json raw = e.feed_json("ANALYTICS_TABLE", id);
   REQUIRE(raw.size() == 3);
@@ -610,7 +612,7 @@ TEST_CASE("emulator feed: a job keeps 500 rows, the first (PARAMETERS) row among
   CHECK(rows[0].message == "Analytics tables updated");
   CHECK(rows[1].message == "Stage 599");
   if (new_notifier(version)) {
-    CHECK(rows[498].message == "Stage 102");  // the oldest others were dropped ...
+    CHECK(rows[498].message == "Stage 102");               // the oldest others were dropped ...
     CHECK(rows[499].message == "Analytics table update");  // ... but not the first row
     CHECK(rows[499].data_type == (parameters_row(version) ? "PARAMETERS" : ""));
   } else {
@@ -770,7 +772,8 @@ TEST_CASE("emulator feed: the all-types overview lists only types with data on t
   const std::string version = FEED_ALL_VERSIONS;
   CAPTURE(version);
   Emulated e(version);
-  const std::string m = e.server.start_job("METADATA_IMPORT", JobScript().start("Metadata import").complete("done", 500ms));
+  const std::string m = e.server.start_job("METADATA_IMPORT",
+                                           JobScript().start("Metadata import").complete("done", 500ms));
   const std::string x = e.begin("ANALYTICS_TABLE", three_row_script());
   e.advance(5000ms);
   const ordered_json all = e.get_ordered("/api/system/tasks");
@@ -846,11 +849,13 @@ TEST_CASE("emulator feed: taskSummaries give an empty 200 when none, the summary
 
   const json first = {{"responseType", "PredictionSummary"}, {"status", "SUCCESS"}, {"inserted", 1}};
   const json second = {{"responseType", "PredictionSummary"}, {"status", "SUCCESS"}, {"inserted", 2}};
-  const std::string a = e.begin("PREDICTOR", JobScript().start("Predictors run").summary(first, 500ms).complete("done", 0ms));
+  const std::string a = e.begin("PREDICTOR",
+                                JobScript().start("Predictors run").summary(first, 500ms).complete("done", 0ms));
   e.advance(1000ms);
   const std::string none = e.begin("PREDICTOR", JobScript().start("Predictors run").complete("done", 500ms));
   e.advance(1000ms);
-  const std::string b = e.begin("PREDICTOR", JobScript().start("Predictors run").summary(second, 500ms).complete("done", 0ms));
+  const std::string b = e.begin("PREDICTOR",
+                                JobScript().start("Predictors run").summary(second, 500ms).complete("done", 0ms));
   e.advance(1000ms);
 
   CHECK(e.summary_body("PREDICTOR", none).empty());
@@ -912,8 +917,7 @@ TEST_CASE("emulator feed: an aborted job's feed is completed once, then wiped, o
 
 // §1.6 and §3.3: a job whose node died stays RUNNING until rescheduleStaleJobs marks it FAILED
 // 10 minutes later; only then does the stale rule fire.
-TEST_CASE("emulator feed: a dead job stays RUNNING for 10 minutes, then its feed is completed once",
-          "[emulator][feed]") {
+TEST_CASE("emulator feed: a dead job stays RUNNING for 10 minutes, then its feed is completed once", "[emulator][feed]") {
   const std::string version = FEED_ALL_VERSIONS;
   CAPTURE(version);
   Emulated e(version);
@@ -1021,8 +1025,7 @@ TEST_CASE("emulator feed: a cancelled job ends without a row on 2.41+ and with a
 
 // §1.5, Gotcha 7: types outside isUsingNotifications run at level ERROR on 2.41.4+/2.42+: a first
 // and a last row with message "", and nothing at all on 2.41.0-2.41.3 and <=2.40.
-TEST_CASE("emulator feed: non-notifying types write empty-message rows on 2.41.4+ and none before",
-          "[emulator][feed]") {
+TEST_CASE("emulator feed: non-notifying types write empty-message rows on 2.41.4+ and none before", "[emulator][feed]") {
   const std::string version = FEED_ALL_VERSIONS;
   CAPTURE(version);
   Emulated e(version);
@@ -1099,7 +1102,8 @@ TEST_CASE("emulator feed: a non-notifying type at level ERROR keeps only its fir
 // §1.5 and §1.7: <=2.41's POST /api/dataIntegrity is a REPORT run that calls the notifier
 // directly, so it has rows (and a summary) even where DATA_INTEGRITY otherwise has none.
 TEST_CASE("emulator feed: the <=2.41 data integrity REPORT run writes its own two rows", "[emulator][feed]") {
-  const std::string version = GENERATE(as<std::string>{}, "2.38", "2.39", "2.40.7", "2.40.8", "2.41.0", "2.41.3", "2.41.4");
+  const std::string version = GENERATE(as<std::string>{}, "2.38", "2.39", "2.40.7", "2.40.8", "2.41.0", "2.41.3",
+                                       "2.41.4");
   CAPTURE(version);
   Emulated e(version);
   const auto kicked = e.post("/api/dataIntegrity");
@@ -1165,7 +1169,8 @@ TEST_CASE("emulator feed: DELETE of a type's tasks and of all tasks", "[emulator
   Emulated e(version);
   const std::string p = e.begin("PREDICTOR", JobScript().start("Predictors run").complete("done", 100ms));
   e.advance(1000ms);
-  const std::string m = e.server.start_job("METADATA_IMPORT", JobScript().start("Metadata import").complete("done", 100ms));
+  const std::string m = e.server.start_job("METADATA_IMPORT",
+                                           JobScript().start("Metadata import").complete("done", 100ms));
   e.advance(1000ms);
   CHECK(e.del("/api/system/tasks/PREDICTOR")->status == 204);
   CHECK(e.feed("PREDICTOR", p).empty());
@@ -1225,8 +1230,8 @@ TEST_CASE("emulator feed: a crashed job ends with Process failed", "[emulator][f
   const std::string version = FEED_ALL_VERSIONS;
   CAPTURE(version);
   Emulated e(version);
-  const std::string id = e.begin(
-      "ANALYTICS_TABLE", JobScript().start("Analytics table update").crash("Connection refused", 500ms));
+  const std::string id = e.begin("ANALYTICS_TABLE",
+                                 JobScript().start("Analytics table update").crash("Connection refused", 500ms));
   e.advance(1000ms);
   const auto rows = e.feed("ANALYTICS_TABLE", id);
   REQUIRE(rows.size() == 2);
@@ -1246,12 +1251,13 @@ TEST_CASE("emulator feed: a data value import with an ERROR summary ends INFO co
                   {"description", "The import process failed: Failed to parse input"},
                   {"importCount", {{"imported", 0}, {"updated", 0}, {"ignored", 3}, {"deleted", 0}}},
                   {"conflicts", json::array()}};
-  const std::string id = e.begin("DATAVALUE_IMPORT",
-                                 JobScript()
-                                     .start("Data value set import")
-                                     .stage("Importing data values", 300ms)
-                                     .complete("Import complete with status ERROR, 0 created, 0 updated, 0 deleted, 3 ignored", 500ms)
-                                     .summary(summary, 150ms));
+  const std::string id = e.begin(
+      "DATAVALUE_IMPORT",
+      JobScript()
+          .start("Data value set import")
+          .stage("Importing data values", 300ms)
+          .complete("Import complete with status ERROR, 0 created, 0 updated, 0 deleted, 3 ignored", 500ms)
+          .summary(summary, 150ms));
   e.advance(800ms);
   const auto rows = e.feed("DATAVALUE_IMPORT", id);
   REQUIRE(rows.size() == 3);
@@ -1299,7 +1305,8 @@ JobScript random_script(std::mt19937& rng, int rows, std::vector<ScriptedRow>& o
       script.items(text, count, each);
       for (int i = 1; i <= count; ++i) {
         at += each.count();
-        out.push_back({NotificationLevel::Loop, "[" + std::to_string(i) + "/" + std::to_string(count) + "] " + text, false, at});
+        out.push_back(
+            {NotificationLevel::Loop, "[" + std::to_string(i) + "/" + std::to_string(count) + "] " + text, false, at});
       }
     } else if (kind < 7) {
       const ms d = delay();
@@ -1405,7 +1412,8 @@ TEST_CASE("emulator feed: random scripts polled at random times show every kept 
           problems << "row " << i << ": id changed from " << known->second << " to " << row.id << "; ";
         }
         const auto owner = row_of_id.find(row.id);
-        if (owner != row_of_id.end() && owner->second != index) problems << "row " << i << ": id " << row.id << " reused; ";
+        if (owner != row_of_id.end() && owner->second != index)
+          problems << "row " << i << ": id " << row.id << " reused; ";
         id_of_row.emplace(index, row.id);
         row_of_id.emplace(row.id, index);
       }
@@ -1423,7 +1431,8 @@ TEST_CASE("emulator feed: random scripts polled at random times show every kept 
   CHECK(final_rows.front().message == "Property run done");
   CHECK(final_rows.size() == std::min<std::size_t>(500, expected_feed(rows, elapsed, keep_first).size()));
   // The 2000-row run must reach the 500-row cap, or the cap rules above went untested.
-  const auto non_loop = std::count_if(rows.begin(), rows.end(), [](const ScriptedRow& r) { return r.level != NotificationLevel::Loop; });
+  const auto non_loop = std::count_if(rows.begin(), rows.end(),
+                                      [](const ScriptedRow& r) { return r.level != NotificationLevel::Loop; });
   if (row_count == 2000) {
     CHECK(non_loop > 500);
     CHECK(final_rows.size() == 500);

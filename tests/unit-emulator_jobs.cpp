@@ -85,7 +85,8 @@ TEST_CASE("analytics kick-off answers 200 with the jobConfigurationReport envelo
   FakeServer server(options_for(version));
   Api api(server);
   const Reply r = api.post("/api/resourceTables/analytics");
-  check_kickoff(r, version, "ANALYTICS_TABLE", "inMemoryAnalyticsJob", tasks_location(server, version, "ANALYTICS_TABLE"));
+  check_kickoff(r, version, "ANALYTICS_TABLE", "inMemoryAnalyticsJob",
+                tasks_location(server, version, "ANALYTICS_TABLE"));
   const Json body = r.json();
   const Json& parameters = body.at("response").at("jobParameters");
   CHECK(parameters.at("skipTableTypes") == Json::array());
@@ -120,7 +121,8 @@ TEST_CASE("resource table kick-off has no jobParameters") {
   FakeServer server(options_for(version));
   Api api(server);
   const Reply r = api.post("/api/resourceTables");
-  check_kickoff(r, version, "RESOURCE_TABLE", "inMemoryResourceTableJob", tasks_location(server, version, "RESOURCE_TABLE"));
+  check_kickoff(r, version, "RESOURCE_TABLE", "inMemoryResourceTableJob",
+                tasks_location(server, version, "RESOURCE_TABLE"));
   CHECK_FALSE(r.json().at("response").contains("jobParameters"));
 }
 
@@ -191,7 +193,8 @@ TEST_CASE("data integrity details kick-off starts DATA_INTEGRITY_DETAILS with Lo
   FakeServer server(options_for(version));
   Api api(server);
   const Reply r = api.post("/api/dataIntegrity/details?checks=orgunits_orphaned");
-  check_kickoff(r, version, "DATA_INTEGRITY_DETAILS", "", server.url() + "/api/dataIntegrity/details?checks=orgunits_orphaned");
+  check_kickoff(r, version, "DATA_INTEGRITY_DETAILS", "",
+                server.url() + "/api/dataIntegrity/details?checks=orgunits_orphaned");
 }
 
 // §2.1, §2.2: /api/metadata?async=true starts METADATA_IMPORT; metadata sets a Location on every version.
@@ -240,8 +243,7 @@ TEST_CASE("a versioned kick-off echoes /api/41 in Location up to 2.42") {
   REQUIRE(r.status == 200);
   const std::string api_root = at_least(version, 43) ? "/api" : "/api/41";
   CHECK(r.location == server.url() + api_root + "/system/tasks/ANALYTICS_TABLE");
-  CHECK(r.json().at("response").at("relativeNotifierEndpoint") ==
-        "/api/system/tasks/ANALYTICS_TABLE/" + id_of(r.json()));
+  CHECK(r.json().at("response").at("relativeNotifierEndpoint") == "/api/system/tasks/ANALYTICS_TABLE/" + id_of(r.json()));
 }
 
 // §2.1: Location includes the servlet context path; relativeNotifierEndpoint does not.
@@ -360,7 +362,8 @@ TEST_CASE("on 2.41+ only one job per type starts per scheduler tick") {
   CAPTURE(version);
   FakeServer server(options_for(version));
   Api api(server);
-  const auto one_second = JobScript().start("Analytics table update").complete("Analytics tables updated: {duration}", 1s);
+  const auto one_second =
+      JobScript().start("Analytics table update").complete("Analytics tables updated: {duration}", 1s);
   server.script_next("ANALYTICS_TABLE", one_second);
   server.script_next("ANALYTICS_TABLE", one_second);
   const std::string first = id_of(kick_off(api, "/api/resourceTables/analytics"));
@@ -608,13 +611,14 @@ TEST_CASE("execute of a saved job answers 200 with a bare ObjectReport") {
   CAPTURE(version);
   FakeServer server(options_for(version));
   Api api(server);
-  server.add_job_configuration("jobConfig01", "ANALYTICS_TABLE",
-                               JobScript().start("Analytics table update").complete("Analytics tables updated: {duration}", 5s));
+  server.add_job_configuration(
+      "jobConfig01", "ANALYTICS_TABLE",
+      JobScript().start("Analytics table update").complete("Analytics tables updated: {duration}", 5s));
   const Reply r = api.post("/api/jobConfigurations/jobConfig01/execute");
   REQUIRE(r.status == 200);
   const Json report = r.json();
-  CHECK(report == Json{{"klass", "org.hisp.dhis.scheduling.JobConfiguration"}, {"index", 0},
-                       {"errorReports", Json::array()}});
+  CHECK(report ==
+        Json{{"klass", "org.hisp.dhis.scheduling.JobConfiguration"}, {"index", 0}, {"errorReports", Json::array()}});
   CHECK_FALSE(dhis2::WebMessage::looks_like(report));
   if (at_least(version, 41)) CHECK(feed(api, "ANALYTICS_TABLE", "jobConfig01").empty());
   let_job_start(server, version);
@@ -649,8 +653,9 @@ TEST_CASE("execute of a running job is 409 on 2.41+ and a 200 E7006 report befor
   CAPTURE(version);
   FakeServer server(options_for(version));
   Api api(server);
-  server.add_job_configuration("jobConfig01", "ANALYTICS_TABLE",
-                               JobScript().start("Analytics table update").complete("Analytics tables updated: {duration}", 30s));
+  server.add_job_configuration(
+      "jobConfig01", "ANALYTICS_TABLE",
+      JobScript().start("Analytics table update").complete("Analytics tables updated: {duration}", 30s));
   REQUIRE(api.post("/api/jobConfigurations/jobConfig01/execute").status == 200);
   let_job_start(server, version);
   REQUIRE(job_row(api, "jobConfig01").at("jobStatus") == "RUNNING");
@@ -708,8 +713,9 @@ TEST_CASE("on 2.41+ a re-run saved job shows its previous run's rows until the n
   CAPTURE(version);
   FakeServer server(options_for(version));
   Api api(server);
-  server.add_job_configuration("jobConfig01", "ANALYTICS_TABLE",
-                               JobScript().start("Analytics table update").complete("Analytics tables updated: {duration}", 1s));
+  server.add_job_configuration(
+      "jobConfig01", "ANALYTICS_TABLE",
+      JobScript().start("Analytics table update").complete("Analytics tables updated: {duration}", 1s));
   REQUIRE(api.post("/api/jobConfigurations/jobConfig01/execute").status == 200);
   advance_to_next_tick(server);  // 10:11:20
   server.advance(5s);            // 10:11:25
@@ -989,10 +995,9 @@ TEST_CASE("a script that crashes ends ERROR completed with Process failed") {
   CAPTURE(version);
   FakeServer server(options_for(version));
   Api api(server);
-  server.script_next("ANALYTICS_TABLE", JobScript()
-                                            .start("Analytics table update")
-                                            .stage("Populating analytics tables", 1s)
-                                            .crash("boom", 2s));
+  server.script_next(
+      "ANALYTICS_TABLE",
+      JobScript().start("Analytics table update").stage("Populating analytics tables", 1s).crash("boom", 2s));
   const std::string id = id_of(kick_off(api, "/api/resourceTables/analytics"));
   let_job_start(server, version);
   server.advance(3s);
@@ -1127,7 +1132,8 @@ TEST_CASE("start_job and job() and jobs() reflect the job's states") {
   FakeServer server(options_for(version));
   Api api(server);
   const std::string id = server.start_job(
-      "ANALYTICS_TABLE", JobScript().start("Analytics table update").complete("Analytics tables updated: {duration}", 5s));
+      "ANALYTICS_TABLE",
+      JobScript().start("Analytics table update").complete("Analytics tables updated: {duration}", 5s));
   CHECK(is_uid(id));
   auto job = server.job(id);
   REQUIRE(job);

@@ -84,16 +84,15 @@ TEST_CASE("id generator: unique row times and job names move 1 ms on; plain ones
   CHECK(ids.next_sequence() == 2);
 }
 
-TEST_CASE("notification store: a job keeps 500 rows, its first among them, on the new notifier",
-          "[emulator][parts]") {
+TEST_CASE("notification store: a job keeps 500 rows, its first among them, on the new notifier", "[emulator][parts]") {
   IdGenerator ids(1);
   NotificationStore store(VersionProfile::of("2.42.0"), ServerTimeZone(), 0ms, ids);
   const Job job = job_of("ANALYTICS_TABLE", "AbcdEfgh123");
   const nlohmann::json parameters = {{"skipResourceTables", true}};
   store.store(job, start, NotificationLevel::Info, std::string("first"), false, &parameters);
   for (int i = 1; i <= 600; ++i) {
-    store.store(job, start + std::chrono::milliseconds(i), NotificationLevel::Info, "row " + std::to_string(i),
-                false, nullptr);
+    store.store(job, start + std::chrono::milliseconds(i), NotificationLevel::Info, "row " + std::to_string(i), false,
+                nullptr);
   }
   const auto rows = store.read("ANALYTICS_TABLE", job.info.uid, false, true);
   REQUIRE(rows.size() == NotificationStore::kMaxMessagesPerJob);
@@ -112,8 +111,10 @@ TEST_CASE("notification store: the old notifier's pool of 500 per type takes fro
   NotificationStore store(VersionProfile::of("2.40.0"), ServerTimeZone(), 0ms, ids);
   const Job first = job_of("ANALYTICS_TABLE", "Aaaaaaaaaaa");
   const Job second = job_of("ANALYTICS_TABLE", "Bbbbbbbbbbb");
-  for (int i = 0; i < 300; ++i) store.store(first, start, NotificationLevel::Info, "a" + std::to_string(i), false, nullptr);
-  for (int i = 0; i < 300; ++i) store.store(second, start, NotificationLevel::Info, "b" + std::to_string(i), false, nullptr);
+  for (int i = 0; i < 300; ++i)
+    store.store(first, start, NotificationLevel::Info, "a" + std::to_string(i), false, nullptr);
+  for (int i = 0; i < 300; ++i)
+    store.store(second, start, NotificationLevel::Info, "b" + std::to_string(i), false, nullptr);
   const auto a = store.read("ANALYTICS_TABLE", first.info.uid, false, true);
   const auto b = store.read("ANALYTICS_TABLE", second.info.uid, false, true);
   CHECK(a.size() + b.size() == 500);

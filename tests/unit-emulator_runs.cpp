@@ -92,7 +92,7 @@ TEST_CASE("a job node whose clock is behind writes rows older than the kick-off'
   Api api(server);
   const Json kickoff = kick_off(api, "/api/resourceTables/analytics");
   CHECK(kickoff.at("response").at("created") == kStartText);  // 10:11:12.000
-  advance_to_next_tick(server);                                // the job starts at 10:11:20
+  advance_to_next_tick(server);                               // the job starts at 10:11:20
   const auto rows = feed(api, "ANALYTICS_TABLE", id_of(kickoff));
   REQUIRE_FALSE(rows.empty());
   CHECK(rows.back().time == "2024-05-20T10:11:10.000");
@@ -124,8 +124,7 @@ TEST_CASE("a final row held in the async queue lands after the job row says COMP
   advance_to_next_tick(server);
   server.advance(2s);  // 10:11:22: finished, the final row still queued
   CHECK(job_row(api, id).at("lastExecutedStatus") == "COMPLETED");
-  CHECK(messages(stored_rows(api, "RESOURCE_TABLE", id)) ==
-        std::vector<std::string>{"Working", "Resource table update"});
+  CHECK(messages(stored_rows(api, "RESOURCE_TABLE", id)) == std::vector<std::string>{"Working", "Resource table update"});
   server.advance(50ms);
   CHECK(messages(stored_rows(api, "RESOURCE_TABLE", id)) ==
         std::vector<std::string>{"Resource tables generated", "Working", "Resource table update"});
@@ -222,8 +221,9 @@ struct QueuedBehind {
   std::string yesterday_end;
 
   QueuedBehind() {
-    server.add_job_configuration(saved, "ANALYTICS_TABLE",
-                                 JobScript().start("Saved analytics").complete("Analytics tables updated: {duration}", 2s));
+    server.add_job_configuration(
+        saved, "ANALYTICS_TABLE",
+        JobScript().start("Saved analytics").complete("Analytics tables updated: {duration}", 2s));
     REQUIRE(api.post("/api/jobConfigurations/" + saved + "/execute").status == 200);
     advance_to_next_tick(server);
     server.advance(3s);
@@ -276,7 +276,7 @@ TEST_CASE("cancelling a queued saved job gives it its CRON back, STOPPED, with y
   CHECK(row.at("lastExecutedStatus") == "STOPPED");
   CHECK(row.at("lastFinished") == q.yesterday_end);
   CHECK(row.at("lastUpdated") == dhis2::format_local_time(dhis2::LocalTime(std::chrono::duration_cast<milliseconds>(
-                                      q.server.clock().now().time_since_epoch()))));
+                                     q.server.clock().now().time_since_epoch()))));
 }
 
 // §3.2 tryCancel: an ad-hoc job cancelled before it started is disabled; its status stays SCHEDULED.
@@ -361,7 +361,8 @@ TEST_CASE("on a full <=2.41.3 pool the job with the oldest addition loses its LO
     const std::string a = server.start_job("ANALYTICS_TABLE", big);
     server.advance(1s);
     REQUIRE(stored_rows(api, "ANALYTICS_TABLE", a).size() == 500);
-    const std::string b = server.start_job("ANALYTICS_TABLE", JobScript().start("Small").stage("next", 1s).stage("last", 1h));
+    const std::string b = server.start_job("ANALYTICS_TABLE",
+                                           JobScript().start("Small").stage("next", 1s).stage("last", 1h));
     auto rows_a = stored_rows(api, "ANALYTICS_TABLE", a);
     REQUIRE(rows_a.size() == 499);
     CHECK(rows_a.front().message == std::optional<std::string>("row 498"));  // the LOOP row went
@@ -420,7 +421,7 @@ TEST_CASE("progress is empty until the first snapshot, then stored every 10 s an
   server.script_next("ANALYTICS_TABLE", staged_failure());
   const std::string id = id_of(kick_off(api, "/api/resourceTables/analytics"));
   CHECK(progress_of(api, id).is_null());  // queued: 200 with an empty body
-  advance_to_next_tick(server);            // 10:11:20: tryStart clears progress
+  advance_to_next_tick(server);           // 10:11:20: tryStart clears progress
   server.advance(9s);
   CHECK(progress_of(api, id).is_null());
   server.advance(1s);  // 10:11:30: the first snapshot

@@ -117,7 +117,8 @@ void plain_client_hit_by_drop(int port) {
 // A client that vanishes mid-response: it reads the first bytes, then resets the connection.
 void plain_client_vanishing(int port) {
   const int fd = connect_to(port);
-  const std::string request = "GET /api/system/info HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic YWRtaW46ZGlzdHJpY3Q=\r\n\r\n";
+  const std::string request =
+      "GET /api/system/info HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic YWRtaW46ZGlzdHJpY3Q=\r\n\r\n";
   (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   char buffer[16];
   (void)::recv(fd, buffer, sizeof buffer, 0);
@@ -171,7 +172,8 @@ TEST_CASE("A FakeServer leaves the process's SIGPIPE disposition and the caller'
   }
   CHECK(sigpipe_is_default());
 
-  struct sigaction ignore {}, previous {};
+  struct sigaction ignore {
+  }, previous{};
   ignore.sa_handler = SIG_IGN;
   REQUIRE(sigaction(SIGPIPE, &ignore, &previous) == 0);
   {

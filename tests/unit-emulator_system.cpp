@@ -234,9 +234,9 @@ TEST_CASE("System info reports the emulated version exactly, a revision and the 
   CHECK(std::regex_match(info["revision"].get<std::string>(), std::regex("[0-9a-f]{7}")));
   CHECK(info["serverTimeZoneId"] == "Etc/UTC");
   CHECK(info["serverTimeZoneDisplayName"].is_string());
-  for (const char* key : {"contextPath", "userAgent", "calendar", "dateFormat", "serverDate", "buildTime",
-                          "emailConfigured", "systemId", "systemName", "instanceBaseUrl",
-                          "isMetadataVersionEnabled", "isMetadataSyncEnabled", "databaseInfo"}) {
+  for (const char* key :
+       {"contextPath", "userAgent", "calendar", "dateFormat", "serverDate", "buildTime", "emailConfigured", "systemId",
+        "systemName", "instanceBaseUrl", "isMetadataVersionEnabled", "isMetadataSyncEnabled", "databaseInfo"}) {
     INFO(key);
     CHECK(info.contains(key));
   }
@@ -282,7 +282,8 @@ TEST_CASE("System info userAgent echoes the client's User-Agent") {
 // §5.1: serverDate in the yyyy-MM-ddTHH:mm:ss.SSS format, here from the emulated clock.
 TEST_CASE("System info serverDate follows the emulated clock in yyyy-MM-ddTHH:mm:ss.SSS") {
   FakeServerOptions options;
-  options.start_time = std::chrono::system_clock::time_point(std::chrono::milliseconds(1747735872345));  // 2025-05-20T10:11:12.345Z
+  options.start_time = std::chrono::system_clock::time_point(
+      std::chrono::milliseconds(1747735872345));  // 2025-05-20T10:11:12.345Z
   FakeServer server(options);
   auto http = client_of(server);
   CHECK(json_of(http->Get("/api/system/info", basic("admin", "district")))["serverDate"] == "2025-05-20T10:11:12.345");
@@ -305,10 +306,10 @@ TEST_CASE("System info for a non-superuser has no sensitive fields") {
 
   const Json clerk = json_of(http->Get("/api/system/info", basic("clerk", "Clerk123!")));
   CHECK(clerk["version"] == "2.42.1");
-  for (const char* key : {"jasperReportsVersion", "environmentVariable", "fileStoreProvider", "readOnlyMode", "nodeId",
-                          "javaVersion", "javaVendor", "javaOpts", "osName", "osArchitecture", "osVersion",
-                          "externalDirectory", "readReplicaCount", "memoryInfo", "cpuCores", "systemMonitoringUrl",
-                          "redisHostname", "clusterHostname"}) {
+  for (const char* key :
+       {"jasperReportsVersion", "environmentVariable", "fileStoreProvider", "readOnlyMode", "nodeId", "javaVersion",
+        "javaVendor", "javaOpts", "osName", "osArchitecture", "osVersion", "externalDirectory", "readReplicaCount",
+        "memoryInfo", "cpuCores", "systemMonitoringUrl", "redisHostname", "clusterHostname"}) {
     INFO(key);
     CHECK_FALSE(clerk.contains(key));
   }
@@ -682,8 +683,9 @@ TEST_CASE("An unknown well-formed personal access token gives 401") {
   require_response(res);
   CHECK(res->status == 401);
   CHECK(res->get_header_value("WWW-Authenticate") == "ApiToken");
-  CHECK(res->body ==
-        R"({"httpStatus":"Unauthorized","httpStatusCode":401,"status":"ERROR","message":"The API token does not exists"})");
+  CHECK(
+      res->body ==
+      R"({"httpStatus":"Unauthorized","httpStatusCode":401,"status":"ERROR","message":"The API token does not exists"})");
 }
 
 // §6.2: an expired token gives 401 "Failed to authenticate API token, token has expired."
@@ -723,8 +725,8 @@ TEST_CASE("A malformed ApiToken header gives 400 Api token is malformed") {
   options.tokens = {IssuedToken{kV1Fixture, "admin"}};
   FakeServer server(options);
   auto http = client_of(server);
-  for (const auto& header : {"ApiToken " + kV1Fixture + " extra", std::string("ApiToken d2pat_abc!def"),
-                                   std::string("ApiToken")}) {
+  for (const auto& header :
+       {"ApiToken " + kV1Fixture + " extra", std::string("ApiToken d2pat_abc!def"), std::string("ApiToken")}) {
     INFO(header);
     const auto res = http->Get("/api/system/info", authorization(header));
     require_response(res);
@@ -784,9 +786,8 @@ TEST_CASE("A user without the authority gets 403 from an analytics kick-off, one
   const auto denied = http->Post("/api/resourceTables/analytics", basic("clerk", "Clerk123!"), "", "application/json");
   require_response(denied);
   CHECK(denied->status == 403);
-  CHECK(denied->body ==
-        R"({"httpStatus":"Forbidden","httpStatusCode":403,"status":"ERROR",)"
-        R"("message":"Access is denied, requires one Authority from [F_PERFORM_MAINTENANCE]"})");
+  CHECK(denied->body == R"({"httpStatus":"Forbidden","httpStatusCode":403,"status":"ERROR",)"
+                        R"("message":"Access is denied, requires one Authority from [F_PERFORM_MAINTENANCE]"})");
   CHECK(server.jobs().empty());
 
   const auto allowed = http->Post("/api/resourceTables/analytics", basic("maint", "Maint123!"), "", "application/json");
@@ -813,7 +814,8 @@ TEST_CASE("API version prefixes from 28 to the current version are accepted, oth
   CHECK(status_of(27) == 404);
   CHECK(status_of(current + 1) == 404);
   CHECK(status_of(41) == (current >= 41 ? 200 : 404));
-  const auto info = json_of(http->Get(("/api/" + std::to_string(current) + "/system/info").c_str(), basic("admin", "district")));
+  const auto info = json_of(
+      http->Get(("/api/" + std::to_string(current) + "/system/info").c_str(), basic("admin", "district")));
   CHECK(info["version"] == version);
 }
 
@@ -894,7 +896,8 @@ TEST_CASE("An unknown version throws UsageError listing the emulated versions") 
     CHECK_THROWS_AS(FakeServer(options_for(version)), dhis2::UsageError);
     CHECK_THROWS_WITH(FakeServer(options_for(version)),
                       Catch::Matchers::Contains("2.38") && Catch::Matchers::Contains("2.43") &&
-                          Catch::Matchers::Contains("2.41.4") && Catch::Matchers::Contains(std::string("\"") + version + "\""));
+                          Catch::Matchers::Contains("2.41.4") &&
+                          Catch::Matchers::Contains(std::string("\"") + version + "\""));
   }
 }
 
@@ -905,7 +908,8 @@ TEST_CASE("A context path without a leading slash throws UsageError") {
     FakeServerOptions options;
     options.context_path = path;
     CHECK_THROWS_AS(FakeServer(options), dhis2::UsageError);
-    CHECK_THROWS_WITH(FakeServer(options), Catch::Matchers::Contains("context_path") && Catch::Matchers::Contains("/dhis"));
+    CHECK_THROWS_WITH(FakeServer(options),
+                      Catch::Matchers::Contains("context_path") && Catch::Matchers::Contains("/dhis"));
   }
 }
 

@@ -150,14 +150,15 @@ TEST_CASE("A failed import lists its failures, innermost first, then the object 
                                     "message": "Missing required property `name`" } ] },
                 "Abc123def45": { "E5002": [ { "code": "E5002", "id": "Abc123def45", "type": "Indicator", "args": [] } ] } }
   })"));
-  CHECK(p.failures() == std::vector<std::string>{
-                            "Metadata import > Validating objects > DataElement: E4000 missing name",
-                            "Metadata import > Validating objects: unnamed item failed",
-                            "Metadata import > Validating objects: 2 objects failed validation",
-                            "Metadata import: Import complete with status ERROR, 0 created, 0 updated, 0 deleted, 2 ignored",
-                            "E4000 DataElement: Missing required property `name`",
-                            "E5002 Indicator Abc123def45",
-                        });
+  CHECK(p.failures() ==
+        std::vector<std::string>{
+            "Metadata import > Validating objects > DataElement: E4000 missing name",
+            "Metadata import > Validating objects: unnamed item failed",
+            "Metadata import > Validating objects: 2 objects failed validation",
+            "Metadata import: Import complete with status ERROR, 0 created, 0 updated, 0 deleted, 2 ignored",
+            "E4000 DataElement: Missing required property `name`",
+            "E5002 Indicator Abc123def45",
+        });
   CHECK(p.errors[0].object_id.empty());
   CHECK_FALSE(p.item_counts());  // the current stage (Cleanup) has no total
   CHECK(dhis2::JobProgress().failures().empty());
@@ -195,7 +196,8 @@ TEST_CASE("Absent and null fields take defaults; an unknown status is kept and r
   CHECK(empty.current_stage() == nullptr);
   CHECK_FALSE(empty.item_counts());
 
-  const auto odd = dhis2::JobProgress::from_json(json::parse(R"({"sequence":[{"status":"PAUSED"},{"status":"success"}]})"));
+  const auto odd = dhis2::JobProgress::from_json(
+      json::parse(R"({"sequence":[{"status":"PAUSED"},{"status":"success"}]})"));
   CHECK(odd.processes[0].status == dhis2::ProgressStatus::Unknown);
   CHECK(odd.processes[0].status_name == "PAUSED");
   CHECK(odd.processes[1].status == dhis2::ProgressStatus::Success);  // names are read ignoring case
@@ -217,14 +219,14 @@ TEST_CASE("Every status has a name and parses back, ignoring case") {
 
 TEST_CASE("Progress of the wrong shape names the field path and what was expected") {
   const auto fails_with = [](const char* body, const char* message) {
-    CHECK_THROWS_MATCHES(dhis2::JobProgress::from_json(json::parse(body)), dhis2::DecodeError,
-                         Catch::Message(message));
+    CHECK_THROWS_MATCHES(dhis2::JobProgress::from_json(json::parse(body)), dhis2::DecodeError, Catch::Message(message));
   };
   fails_with(R"({"sequence":[{},{"stages":[{},{"totalItems":"12"}]}]})",
              "progress.sequence[1].stages[1].totalItems: expected an integer, got a string");
   fails_with(R"({"sequence":[{"stages":[{"items":[{"complete":"true"}]}]}]})",
              "progress.sequence[0].stages[0].items[0].complete: expected a boolean, got a string");
-  fails_with(R"({"sequence":[{"duration":1.5}]})", "progress.sequence[0].duration: expected an integer, got the number 1.5");
+  fails_with(R"({"sequence":[{"duration":1.5}]})",
+             "progress.sequence[0].duration: expected an integer, got the number 1.5");
   fails_with(R"({"sequence":[{"startedTime":1716199872345}]})",
              "progress.sequence[0].startedTime: expected a string, got a number");
   fails_with(R"({"sequence":{}})", "progress.sequence: expected an array, got an object");
@@ -412,7 +414,8 @@ TEST_CASE("A failed stage or item row marks that node, and the run goes on") {
   CHECK(stage.status == dhis2::ProgressStatus::Error);
   CHECK(stage.complete);
   CHECK(stage.error == std::string("Remote server unavailable"));
-  CHECK(stage_failure.failures() == std::vector<std::string>{"Data sync > Pushing data values: Remote server unavailable"});
+  CHECK(stage_failure.failures() ==
+        std::vector<std::string>{"Data sync > Pushing data values: Remote server unavailable"});
 }
 
 TEST_CASE("Odd feeds derive what they can and never throw") {

@@ -217,8 +217,10 @@ TEST_CASE("import_data_values_async posts a JSON data value set") {
     DYNAMIC_SECTION("version " << v) {
       FakeServer server(version(v));
       auto client = client_for(server);
-      const json payload = {{"dataValues", json::array({{{"dataElement", "fbfJHSPpUQD"}, {"period", "202401"},
-                                                         {"orgUnit", "DiszpKrYNg8"}, {"value", "5"}}})}};
+      const json payload = {
+          {"dataValues",
+           json::array(
+               {{{"dataElement", "fbfJHSPpUQD"}, {"period", "202401"}, {"orgUnit", "DiszpKrYNg8"}, {"value", "5"}}})}};
       const auto ref = client.jobs().import_data_values_async(payload);
       CHECK(ref.job_type == "DATAVALUE_IMPORT");
       const auto post = only_post(server, "/api/dataValueSets");

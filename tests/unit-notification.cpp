@@ -74,7 +74,7 @@ TEST_CASE("Absent and null fields take defaults; a missing message is not an emp
 
 TEST_CASE("Every known level decodes, case-insensitively; an unknown level is kept, not rejected") {
   using L = dhis2::NotificationLevel;
-  const std::pair<const char*, L> known[] = {{"DEBUG", L::Debug}, {"LOOP", L::Loop}, {"INFO", L::Info},
+  const std::pair<const char*, L> known[] = {{"DEBUG", L::Debug}, {"LOOP", L::Loop},   {"INFO", L::Info},
                                              {"WARN", L::Warn},   {"ERROR", L::Error}, {"info", L::Info}};
   for (const auto& [name, level] : known) {
     CHECK(dhis2::Notification::from_json(json{{"level", name}}).level == level);
@@ -89,15 +89,14 @@ TEST_CASE("Every known level decodes, case-insensitively; an unknown level is ke
 }
 
 TEST_CASE("Unknown fields are ignored, key order does not matter") {
-  const auto n = dhis2::Notification::from_json(json::parse(
-      R"({"completed":false,"futureField":{"x":1},"message":"[3/24] Populating table","level":"LOOP"})"));
+  const auto n = dhis2::Notification::from_json(
+      json::parse(R"({"completed":false,"futureField":{"x":1},"message":"[3/24] Populating table","level":"LOOP"})"));
   CHECK(n.level == dhis2::NotificationLevel::Loop);
   CHECK(*n.message == "[3/24] Populating table");
 }
 
 TEST_CASE("A row of the wrong shape names the field path and what was expected") {
-  CHECK_THROWS_MATCHES(dhis2::Notification::from_json(json::parse(R"({"completed":"true"})")),
-                       dhis2::DecodeError,
+  CHECK_THROWS_MATCHES(dhis2::Notification::from_json(json::parse(R"({"completed":"true"})")), dhis2::DecodeError,
                        Catch::Message("notification.completed: expected a boolean, got a string"));
   CHECK_THROWS_MATCHES(dhis2::Notification::from_json(json::parse(R"({"message":42})")), dhis2::DecodeError,
                        Catch::Message("notification.message: expected a string, got a number"));
@@ -125,11 +124,10 @@ TEST_CASE("notifications_from_json keeps the server's newest-first order and pat
   CHECK(rows.back().data_type == "PARAMETERS");
   CHECK(*rows[0].parsed_time() > *rows[1].parsed_time());
 
-  CHECK_THROWS_MATCHES(dhis2::notifications_from_json(json::parse(R"([{}, {"completed":1}])")),
-                       dhis2::DecodeError,
+  CHECK_THROWS_MATCHES(dhis2::notifications_from_json(json::parse(R"([{}, {"completed":1}])")), dhis2::DecodeError,
                        Catch::Message("notifications[1].completed: expected a boolean, got a number"));
-  CHECK_THROWS_MATCHES(dhis2::notifications_from_json(json::parse(R"({"ANALYTICS_TABLE":{}})")),
-                       dhis2::DecodeError, Catch::Message("notifications: expected an array, got an object"));
+  CHECK_THROWS_MATCHES(dhis2::notifications_from_json(json::parse(R"({"ANALYTICS_TABLE":{}})")), dhis2::DecodeError,
+                       Catch::Message("notifications: expected an array, got an object"));
   CHECK(dhis2::notifications_from_json(json::array()).empty());  // an unknown job: 200 []
 }
 

@@ -31,7 +31,6 @@ using dhis2::testing::NotifierNode;
 using dhis2::testing::ServerTimeZone;
 using Json = nlohmann::json;
 
-
 // A saved job that ran once ("Old run" / "Old done"), and its next run (which fails) asked for.
 TaskRef run_again(Rig& rig, JobScript first = JobScript().start("Old run").complete("Old done", 1s)) {
   rig.drive = false;
@@ -39,7 +38,8 @@ TaskRef run_again(Rig& rig, JobScript first = JobScript().start("Old run").compl
   rig.server->advance(1h);
   rig.client->jobs().execute(kSaved);
   rig.server->advance(1min);
-  rig.server->set_configuration_script(kSaved, JobScript().start("New run").stage("New stage", 1s).fail("New failed", 1s));
+  rig.server->set_configuration_script(kSaved,
+                                       JobScript().start("New run").stage("New stage", 1s).fail("New failed", 1s));
   const TaskRef ref = rig.client->jobs().execute(kSaved);
   rig.drive = true;
   return ref;
@@ -63,10 +63,11 @@ TEST_CASE("a previous run's rows that look newer than its lastFinished (node ske
 TEST_CASE("a previous run's rows written in one millisecond burst are still the previous run's") {
   Rig rig("2.42.1");
   // 2.42 stamps rows of one millisecond 1 ms apart (§1.2): the last is later than lastFinished.
-  const auto c =
-      TaskWatcher(*rig.client, run_again(rig, JobScript().start("Old run").items("old item", 5, 0ms).complete("Old done", 0ms)),
-                  quick())
-          .wait(kTimeout);
+  const auto c = TaskWatcher(
+                     *rig.client,
+                     run_again(rig, JobScript().start("Old run").items("old item", 5, 0ms).complete("Old done", 0ms)),
+                     quick())
+                     .wait(kTimeout);
   CHECK(c.outcome == TaskOutcome::Failed);
   CHECK(messages(c.notifications) == kNewRun);
 }
@@ -109,7 +110,8 @@ TEST_CASE("a queued job's old rows evicted by the <=2.41.3 pool are not taken fo
   rig.client->jobs().execute(kSaved);
   rig.server->advance(30s);
   rig.server->advance(24h);
-  rig.server->set_configuration_script(kSaved, JobScript().start("New run").stage("New stage", 1s).fail("New failed", 1s));
+  rig.server->set_configuration_script(kSaved,
+                                       JobScript().start("New run").stage("New stage", 1s).fail("New failed", 1s));
   JobScript blocker;  // 700 rows of the same type: the shared pool evicts the queued job's oldest rows
   blocker.start("Long analytics");
   for (int i = 0; i < 700; ++i) blocker.stage("Long stage " + std::to_string(i), 200ms);
@@ -188,7 +190,8 @@ TEST_CASE("a <=2.40 job that writes nothing and is not running any more ends Unk
     const std::string version = GENERATE(as<std::string>{}, "2.38", "2.40.8");
     CAPTURE(version);
     Rig rig(version, 5s);
-    rig.server->script_next("DATA_INTEGRITY", JobScript().start("").stage("Checks", 1s).crash("NullPointerException", 2s));
+    rig.server->script_next("DATA_INTEGRITY",
+                            JobScript().start("").stage("Checks", 1s).crash("NullPointerException", 2s));
     const auto c = TaskWatcher(*rig.client, rig.client->jobs().start_data_integrity(), quick(50ms)).wait(kTimeout);
     CHECK(c.outcome == TaskOutcome::Unknown);
     CHECK(c.rule == "not-running");
@@ -238,8 +241,9 @@ TEST_CASE("rows evicted by the cap after the clocks went back: the rest is deliv
 
 TEST_CASE("a proxy's 408 on the job row is not 'no job row'") {
   Rig rig("2.42.1");
-  rig.server->script_next("RESOURCE_TABLE",
-                          JobScript().start("Resource table update").lose_last_row().complete("Resource tables generated", 1s));
+  rig.server->script_next(
+      "RESOURCE_TABLE",
+      JobScript().start("Resource table update").lose_last_row().complete("Resource tables generated", 1s));
   const auto ref = rig.client->jobs().start_resource_tables();
   rig.server->inject("GET", "/api/jobConfigurations/*", Fault::status_page(408), 1);
   const auto c = TaskWatcher(*rig.client, ref, quick(30ms)).wait(kTimeout);
@@ -252,8 +256,9 @@ TEST_CASE("without a version, a row id equal to the job id rules out the stale r
   dhis2::ClientOptions blind;
   blind.skip_version_probe = true;
   auto client = rig.make_client(blind);
-  rig.server->script_next("RESOURCE_TABLE",
-                          JobScript().start("Resource table update").lose_last_row().complete("Resource tables generated", 1s));
+  rig.server->script_next(
+      "RESOURCE_TABLE",
+      JobScript().start("Resource table update").lose_last_row().complete("Resource tables generated", 1s));
   const auto c = TaskWatcher(*client, client->jobs().start_resource_tables(), quick(30ms)).wait(kTimeout);
   CHECK(c.outcome == TaskOutcome::Succeeded);
   CHECK(c.rule == "completed-row");

@@ -53,7 +53,7 @@ std::string row_key(const Notification& n) {
 // One emulator plus one Client whose request hook drives the emulator's clock.
 struct Env {
   FakeServer server;
-  std::function<ms()> step = [] { return ms(0); };  // how far to advance after each feed GET
+  std::function<ms()> step = [] { return ms(0); };   // how far to advance after each feed GET
   std::string type, uid;                             // the watched job, for snapshots
   std::vector<std::vector<Notification>> snapshots;  // what each feed GET returned (newest first)
   int feed_polls = 0;
@@ -230,8 +230,9 @@ TEST_CASE("Rows with equal ids, equal messages or equal times are each delivered
   REQUIRE(w.result);
   CHECK(w.result->ok());
   CHECK(w.result->message() == "Done");
-  const std::vector<std::string> expected_info{"Analytics table update", "Same message", "Same message",
-                                               "Same millisecond A", "Same millisecond B", "Twin", "Twin", "Done"};
+  const std::vector<std::string> expected_info{
+      "Analytics table update", "Same message", "Same message", "Same millisecond A",
+      "Same millisecond B",     "Twin",         "Twin",         "Done"};
   CHECK(messages_at(w.delivered, NotificationLevel::Info) == expected_info);
   CHECK(messages_at(w.delivered, NotificationLevel::Warn) == std::vector<std::string>{"Twin"});
   CHECK(w.delivered.size() == expected_info.size() + 1);
@@ -273,7 +274,8 @@ TEST_CASE("LOOP rows replaced between polls: each polled one once, missed ones a
     CHECK(messages_at(w.delivered, NotificationLevel::Loop) == all_items);
     // The feed never holds more than one LOOP row, so replaced ones really went away.
     for (const auto& snap : env.snapshots) {
-      CHECK(std::count_if(snap.begin(), snap.end(), [](const Notification& n) { return n.level == NotificationLevel::Loop; }) <= 1);
+      CHECK(std::count_if(snap.begin(), snap.end(),
+                          [](const Notification& n) { return n.level == NotificationLevel::Loop; }) <= 1);
     }
   }
   SECTION("coarse polls: the replaced LOOP rows are simply missed") {
@@ -433,7 +435,8 @@ TEST_CASE("Property: random scripts and random poll spacing", "[watcher][feed][p
       script.stage("stage " + std::to_string(++serial), ms(uniform(0, 60)));
       ++rows;
     } else {
-      const auto level = kind == 7 ? NotificationLevel::Warn : (kind == 8 ? NotificationLevel::Debug : NotificationLevel::Info);
+      const auto level = kind == 7 ? NotificationLevel::Warn
+                                   : (kind == 8 ? NotificationLevel::Debug : NotificationLevel::Info);
       script.message(level, "message " + std::to_string(++serial), ms(uniform(0, 30)));
       ++rows;
     }

@@ -24,15 +24,14 @@ using dhis2::TaskOutcome;
 using dhis2::TaskRef;
 using dhis2::TaskWatcher;
 using dhis2::WatchOptions;
-using dhis2::testing::Fault;
 using dhis2::testing::FakeServer;
 using dhis2::testing::FakeServerOptions;
+using dhis2::testing::Fault;
 using dhis2::testing::JobScript;
 using Json = nlohmann::json;
 using std::chrono::milliseconds;
 
 using namespace watch_rig;
-
 
 Json import_summary(const std::string& status) {
   return Json{{"responseType", "ImportSummary"},
@@ -120,11 +119,12 @@ TEST_CASE("a metadata import whose report says ERROR is Failed") {
   const Json report{{"responseType", "ImportReport"},
                     {"status", "ERROR"},
                     {"stats", {{"created", 0}, {"updated", 0}, {"deleted", 0}, {"ignored", 1}, {"total", 1}}}};
-  rig.server->script_next("METADATA_IMPORT", JobScript()
-                                                 .start("Metadata import")
-                                                 .stage("Validating objects", 300ms)
-                                                 .summary(report, 200ms)
-                                                 .fail("Import complete with status ERROR, 0 created, 0 updated, 0 deleted, 1 ignored", 0ms));
+  rig.server->script_next(
+      "METADATA_IMPORT", JobScript()
+                             .start("Metadata import")
+                             .stage("Validating objects", 300ms)
+                             .summary(report, 200ms)
+                             .fail("Import complete with status ERROR, 0 created, 0 updated, 0 deleted, 1 ignored", 0ms));
   const auto ref = rig.client->jobs().import_metadata_async(Json{{"dataElements", Json::array()}});
   CHECK(ref.job_type == "METADATA_IMPORT");
   const auto c = TaskWatcher(*rig.client, ref, quick()).wait(kTimeout);
@@ -134,11 +134,14 @@ TEST_CASE("a metadata import whose report says ERROR is Failed") {
 
 TEST_CASE("an import whose summary says WARNING is Succeeded with the summary available") {
   Rig rig("2.42.1");
-  rig.server->script_next("DATAVALUE_IMPORT", JobScript()
-                                                  .start("Data value set import")
-                                                  .complete("Import complete with status WARNING, 0 created, 0 updated, 0 deleted, 3 ignored", 500ms)
-                                                  .summary(import_summary("WARNING"), 150ms));
-  const auto c = TaskWatcher(*rig.client, rig.client->jobs().import_data_values_async(data_values()), quick()).wait(kTimeout);
+  rig.server->script_next(
+      "DATAVALUE_IMPORT",
+      JobScript()
+          .start("Data value set import")
+          .complete("Import complete with status WARNING, 0 created, 0 updated, 0 deleted, 3 ignored", 500ms)
+          .summary(import_summary("WARNING"), 150ms));
+  const auto c =
+      TaskWatcher(*rig.client, rig.client->jobs().import_data_values_async(data_values()), quick()).wait(kTimeout);
   CHECK(c.outcome == TaskOutcome::Succeeded);
   CHECK(c.ok());
   REQUIRE(c.summary.is_object());
@@ -163,10 +166,8 @@ TEST_CASE("a job that aborts after a failed stage is never Succeeded on 2.41.4 (
 
 TEST_CASE("a job whose node dies is marked FAILED ten minutes later and is not Succeeded") {
   Rig rig("2.42.1", 30s);
-  rig.server->script_next("RESOURCE_TABLE", JobScript()
-                                                .start("Resource table update")
-                                                .items("Generating resource table", 3, 2s)
-                                                .die(1s));
+  rig.server->script_next("RESOURCE_TABLE",
+                          JobScript().start("Resource table update").items("Generating resource table", 3, 2s).die(1s));
   const auto c = TaskWatcher(*rig.client, rig.client->jobs().start_resource_tables(), quick(30ms)).wait(kTimeout);
   CHECK(c.outcome != TaskOutcome::Succeeded);
   CHECK(c.outcome == TaskOutcome::Failed);
@@ -198,8 +199,9 @@ TEST_CASE("a lone completed row seen on the first poll is confirmed by the job r
   // evidence; the job row says how the run ended, and without a job row the end is Unknown.
   Rig rig("2.42.1");
   SECTION("the job row says COMPLETED: Succeeded") {
-    rig.server->script_next("RESOURCE_TABLE",
-                            JobScript().start("Resource table update").complete("Resource tables generated", 1s).lose_last_row());
+    rig.server->script_next(
+        "RESOURCE_TABLE",
+        JobScript().start("Resource table update").complete("Resource tables generated", 1s).lose_last_row());
     const auto ref = rig.client->jobs().start_resource_tables();
     rig.server->advance(2min);
     const auto c = TaskWatcher(*rig.client, ref, quick(30ms)).wait(kTimeout);
@@ -215,8 +217,9 @@ TEST_CASE("a lone completed row seen on the first poll is confirmed by the job r
     CHECK(c.rule == "job-row-failed");
   }
   SECTION("no job row any more (ad-hoc rows go 24 h after the run): Unknown") {
-    rig.server->script_next("RESOURCE_TABLE",
-                            JobScript().start("Resource table update").complete("Resource tables generated", 1s).lose_last_row());
+    rig.server->script_next(
+        "RESOURCE_TABLE",
+        JobScript().start("Resource table update").complete("Resource tables generated", 1s).lose_last_row());
     const auto ref = rig.client->jobs().start_resource_tables();
     rig.server->advance(25h);
     const auto c = TaskWatcher(*rig.client, ref, quick(30ms)).wait(kTimeout);
@@ -240,10 +243,9 @@ TEST_CASE("a lost final notification on 2.41.0 (no stale rule) ends truthfully t
 
 TEST_CASE("a job that aborts on 2.41.0 (no stale rule) is Failed through the job row after start_grace") {
   Rig rig("2.41.0");
-  rig.server->script_next("RESOURCE_TABLE", JobScript()
-                                                .start("Resource table update")
-                                                .failed_stage("Generating resource tables failed", 2s)
-                                                .abort(2s));
+  rig.server->script_next(
+      "RESOURCE_TABLE",
+      JobScript().start("Resource table update").failed_stage("Generating resource tables failed", 2s).abort(2s));
   const auto c = TaskWatcher(*rig.client, rig.client->jobs().start_resource_tables(), quick(30ms)).wait(kTimeout);
   CHECK(c.outcome == TaskOutcome::Failed);
   CHECK(contains(c.reason, "job row says FAILED"));

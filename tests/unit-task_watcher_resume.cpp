@@ -24,7 +24,6 @@ using dhis2::TaskRef;
 using dhis2::TaskWatcher;
 using dhis2::testing::JobScript;
 
-
 std::string key(const Notification& n) {
   return n.id + '|' + n.time + '|' + n.level_name + '|' + n.message.value_or("") + (n.completed ? "|done" : "");
 }
@@ -160,7 +159,8 @@ TEST_CASE("a watch resumed after its last row ends at once, as it would have") {
 TEST_CASE("a TaskRef's own token resumes a watch of that run from its start, without the previous run's rows") {
   Rig rig("2.42.1", 1s);
   const std::string uid = "Sv1Cd2Ef3Gh";
-  rig.server->add_job_configuration(uid, "RESOURCE_TABLE", JobScript().start("Saved").stage("Working", 1s).complete("Done", 1s));
+  rig.server->add_job_configuration(uid, "RESOURCE_TABLE",
+                                    JobScript().start("Saved").stage("Working", 1s).complete("Done", 1s));
   const auto first_run = watch(*rig.client, rig.client->jobs().execute(uid));
   REQUIRE(first_run.completion);
   rig.server->advance(5s);

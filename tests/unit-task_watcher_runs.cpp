@@ -34,8 +34,9 @@ using dhis2::testing::NotifierNode;
 using dhis2::testing::ServerTimeZone;
 using Json = nlohmann::json;
 
-
-std::size_t reads_of(const Rig& rig, const std::string& pattern) { return rig.server->requests_to(pattern, "GET").size(); }
+std::size_t reads_of(const Rig& rig, const std::string& pattern) {
+  return rig.server->requests_to(pattern, "GET").size();
+}
 
 void require_each_once(const std::vector<Notification>& rows) {
   std::set<std::string> seen;
@@ -46,7 +47,8 @@ void require_each_once(const std::vector<Notification>& rows) {
 }
 
 Json import_summary(const std::string& status) {
-  return Json{{"responseType", "ImportSummary"}, {"status", status},
+  return Json{{"responseType", "ImportSummary"},
+              {"status", status},
               {"importCount", {{"imported", 0}, {"updated", 0}, {"ignored", 3}, {"deleted", 0}}}};
 }
 
@@ -61,8 +63,9 @@ TEST_CASE("class 1: a saved job queued behind a running job of its type is not e
   CAPTURE(version);
   Rig rig(version, 20s);
   rig.drive = false;
-  rig.server->add_job_configuration(kSaved, "ANALYTICS_TABLE",
-                                    JobScript().start("Saved analytics").complete("Analytics tables updated: {duration}", 2s));
+  rig.server->add_job_configuration(
+      kSaved, "ANALYTICS_TABLE",
+      JobScript().start("Saved analytics").complete("Analytics tables updated: {duration}", 2s));
   rig.client->jobs().execute(kSaved);
   rig.server->advance(30s);  // yesterday's run: the tick, then 2 s; it succeeded
   const auto yesterday = rig.server->job(kSaved)->last_finished;
@@ -133,8 +136,9 @@ TEST_CASE("class 2: a task summary that cannot be read for longer than summary_w
   CAPTURE(version);
   Rig rig(version);
   // The final row names no status: only the summary says the import failed.
-  rig.server->script_next("DATAVALUE_IMPORT",
-                          JobScript().start("Data value set import").summary(import_summary("ERROR"), 1s).complete("Import done", 0ms));
+  rig.server->script_next(
+      "DATAVALUE_IMPORT",
+      JobScript().start("Data value set import").summary(import_summary("ERROR"), 1s).complete("Import done", 0ms));
   const auto ref = rig.client->jobs().import_data_values_async(Json{{"dataValues", Json::array()}});
   rig.server->inject("GET", "/api/system/taskSummaries/*", Fault::status_page(502), 30);
   const auto c = TaskWatcher(*rig.client, ref, quick()).wait(kTimeout);
@@ -205,8 +209,9 @@ TEST_CASE("class 3: a lone completed row is confirmed with the job row on 2.41.1
   CAPTURE(version);
   Rig rig(version);
   // The start row is lost: the feed's only row is the real final one.
-  rig.server->script_next("RESOURCE_TABLE",
-                          JobScript().start("Resource table update").lose_last_row().complete("Resource tables generated", 1s));
+  rig.server->script_next(
+      "RESOURCE_TABLE",
+      JobScript().start("Resource table update").lose_last_row().complete("Resource tables generated", 1s));
   const auto ref = rig.client->jobs().start_resource_tables();
   const auto c = TaskWatcher(*rig.client, ref, quick(30ms)).wait(kTimeout);
   CHECK(c.outcome == TaskOutcome::Succeeded);
@@ -246,16 +251,17 @@ TEST_CASE("class 4: META_DATA_SYNC ends when its job row, committed after the la
   CHECK(c.rule == "job-row-completed");
   REQUIRE(c.terminal);
   CHECK(c.terminal->completed);
-  CHECK(std::count_if(c.notifications.begin(), c.notifications.end(), [](const Notification& n) { return n.completed; }) == 3);
+  CHECK(std::count_if(c.notifications.begin(), c.notifications.end(),
+                      [](const Notification& n) { return n.completed; }) == 3);
 }
 
 TEST_CASE("class 4: a META_DATA_SYNC whose run fails after a completed process is Failed") {
   Rig rig("2.42.1", 200ms);
   const std::string uid = rig.server->start_job("META_DATA_SYNC", JobScript()
-                                                                     .start("Pre-processing")
-                                                                     .complete("Pre-processing done", 1s)
-                                                                     .start("Metadata sync", Json::object(), 100ms)
-                                                                     .abort(1s));
+                                                                      .start("Pre-processing")
+                                                                      .complete("Pre-processing done", 1s)
+                                                                      .start("Metadata sync", Json::object(), 100ms)
+                                                                      .abort(1s));
   rig.server->advance(8s);
   const auto c = TaskWatcher(*rig.client, TaskRef{"META_DATA_SYNC", uid}, quick(30ms)).wait(kTimeout);
   CHECK(c.outcome == TaskOutcome::Failed);
@@ -285,8 +291,8 @@ TEST_CASE("class 5: clocks going back an hour during a run drop, reorder and cut
   const auto c = TaskWatcher(*rig.client, ref, quick()).wait(kTimeout);
   CHECK(c.outcome == TaskOutcome::Succeeded);
   CHECK(c.rule == "completed-row");
-  CHECK(messages(c.notifications) == std::vector<std::string>{"Analytics table update", "Stage 1", "Stage 2", "Stage 3",
-                                                              "Stage 4", c.message()});
+  CHECK(messages(c.notifications) ==
+        std::vector<std::string>{"Analytics table update", "Stage 1", "Stage 2", "Stage 3", "Stage 4", c.message()});
   // Rows after the change look older than the kick-off, and are delivered all the same.
   CHECK(*c.notifications.back().parsed_time() < *ref.kickoff);
   require_each_once(c.notifications);
@@ -322,7 +328,8 @@ TEST_CASE("class 5: rows stamped by a job node whose clock is behind the kick-of
   const auto ref = rig.client->jobs().start_analytics();
   const auto c = TaskWatcher(*rig.client, ref, quick()).wait(kTimeout);
   CHECK(c.outcome == TaskOutcome::Succeeded);
-  CHECK(messages(c.notifications) == std::vector<std::string>{"Analytics table update", "Stage 1", "Stage 2", c.message()});
+  CHECK(messages(c.notifications) ==
+        std::vector<std::string>{"Analytics table update", "Stage 1", "Stage 2", c.message()});
   CHECK(*c.notifications.front().parsed_time() < *ref.kickoff);
 }
 
@@ -365,7 +372,8 @@ TEST_CASE("class 6: a load balancer alternating between nodes: each row once, an
   const auto c = TaskWatcher(*rig.client, rig.client->jobs().start_analytics(), quick()).wait(kTimeout);
   CHECK(c.outcome == TaskOutcome::Succeeded);
   CHECK(c.rule == "completed-row");
-  CHECK(messages(c.notifications) == std::vector<std::string>{"Analytics table update", "Stage 1", "Stage 2", c.message()});
+  CHECK(messages(c.notifications) ==
+        std::vector<std::string>{"Analytics table update", "Stage 1", "Stage 2", c.message()});
 }
 
 // ================================================================================================
@@ -409,7 +417,8 @@ TEST_CASE("class 8: a <=2.40 saved job that lost its final row ends by its job r
   Rig rig(version, 1s);
   SECTION("the row says COMPLETED") {
     rig.server->add_job_configuration(
-        kSaved, "RESOURCE_TABLE", JobScript().start("Saved").stage("Working", 1s).complete("Saved done", 1s).lose_last_row());
+        kSaved, "RESOURCE_TABLE",
+        JobScript().start("Saved").stage("Working", 1s).complete("Saved done", 1s).lose_last_row());
     rig.server->advance(1h);  // saved an hour before it runs
     const auto c = TaskWatcher(*rig.client, rig.client->jobs().execute(kSaved), quick(30ms)).wait(kTimeout);
     CHECK(c.outcome == TaskOutcome::Succeeded);
@@ -512,14 +521,14 @@ TEST_CASE("jobs().revert on a server without it says which version it needs") {
 
 TEST_CASE("a failed job's completion carries the stage and object errors of the server's progress") {
   Rig rig("2.42.1", 2s);
-  rig.server->script_next("ANALYTICS_TABLE",
-                          JobScript()
-                              .start("Analytics table update")
-                              .stage("Generating resource tables", 1s)
-                              .items("Generating resource table", 3, 1s)
-                              .object_error("E7610", "dE1234567890", "DataElement", {"dE1234567890"}, "Data element not found")
-                              .failed_stage("Generating resource tables failed", 1s)
-                              .abort(1s));
+  rig.server->script_next("ANALYTICS_TABLE", JobScript()
+                                                 .start("Analytics table update")
+                                                 .stage("Generating resource tables", 1s)
+                                                 .items("Generating resource table", 3, 1s)
+                                                 .object_error("E7610", "dE1234567890", "DataElement", {"dE1234567890"},
+                                                               "Data element not found")
+                                                 .failed_stage("Generating resource tables failed", 1s)
+                                                 .abort(1s));
   const auto c = TaskWatcher(*rig.client, rig.client->jobs().start_analytics(), quick(30ms)).wait(kTimeout);
   CHECK(c.outcome == TaskOutcome::Failed);
   REQUIRE(c.progress);

@@ -28,8 +28,8 @@ const std::string header_version = DHIS2CPP_VERSION_STRING;
 }  // namespace
 
 TEST_CASE("The version string matches the numeric macros") {
-  CHECK(header_version == std::to_string(DHIS2CPP_VERSION_MAJOR) + "." + std::to_string(DHIS2CPP_VERSION_MINOR) +
-                              "." + std::to_string(DHIS2CPP_VERSION_PATCH));
+  CHECK(header_version == std::to_string(DHIS2CPP_VERSION_MAJOR) + "." + std::to_string(DHIS2CPP_VERSION_MINOR) + "." +
+                              std::to_string(DHIS2CPP_VERSION_PATCH));
 }
 
 TEST_CASE("The build system read the version from the header") {

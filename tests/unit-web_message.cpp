@@ -7,9 +7,9 @@
 
 #include <string>
 
-using nlohmann::json;
 using dhis2::ResponseKind;
 using dhis2::WebMessage;
+using nlohmann::json;
 
 namespace {
 
@@ -64,8 +64,8 @@ const char* const data_value_409 = R"j({
 
 TEST_CASE("A job kick-off gives its TaskRef from response.jobType and response.id") {
   // responseType: absent on <=2.41, the long name on 2.42.0-2.42.4 and 2.43.0, short on 2.42.5+.
-  for (const char* response_type : {static_cast<const char*>(nullptr), "JobConfigurationWebMessageResponse",
-                                    "JobConfiguration"}) {
+  for (const char* response_type :
+       {static_cast<const char*>(nullptr), "JobConfigurationWebMessageResponse", "JobConfiguration"}) {
     INFO((response_type ? response_type : "(no responseType)"));
     const auto m = analytics_kickoff(response_type).get<WebMessage>();
     CHECK(m.http_status == "OK");
@@ -91,7 +91,8 @@ TEST_CASE("A <=2.40 kick-off with fixed job names and a RUNNING status still giv
     "message":"Initiated inMemoryAnalyticsJob",
     "response":{"name":"inMemoryAnalyticsJob","id":"uJ1WmKr8sWm","created":"2023-01-10T08:00:00.000",
                 "jobType":"ANALYTICS_TABLE","jobStatus":"RUNNING",
-                "relativeNotifierEndpoint":"/api/system/tasks/ANALYTICS_TABLE/uJ1WmKr8sWm"}})j").get<WebMessage>();
+                "relativeNotifierEndpoint":"/api/system/tasks/ANALYTICS_TABLE/uJ1WmKr8sWm"}})j")
+                     .get<WebMessage>();
   CHECK(m.task_ref()->str() == "ANALYTICS_TABLE/uJ1WmKr8sWm");
 }
 
@@ -184,7 +185,8 @@ TEST_CASE("Inline ImportCount, ObjectReport, TypeReport and ErrorReports respons
 
   const auto created = json::parse(R"j({"httpStatus":"Created","httpStatusCode":201,"status":"OK",
     "response":{"responseType":"ObjectReport","klass":"org.hisp.dhis.dataelement.DataElement",
-                "uid":"fbfJHSPpUQD","errorReports":[]}})j").get<WebMessage>();
+                "uid":"fbfJHSPpUQD","errorReports":[]}})j")
+                           .get<WebMessage>();
   CHECK(created.response_kind() == ResponseKind::ObjectReport);
   CHECK(created.created_uid() == std::string("fbfJHSPpUQD"));
   CHECK(created.object_report()->klass == "org.hisp.dhis.dataelement.DataElement");
@@ -192,7 +194,8 @@ TEST_CASE("Inline ImportCount, ObjectReport, TypeReport and ErrorReports respons
 
   const auto type = json::parse(R"j({"httpStatus":"OK","httpStatusCode":200,"status":"OK",
     "response":{"klass":"org.hisp.dhis.user.User","stats":{"created":0,"updated":2,"deleted":0,"ignored":0,"total":2},
-                "objectReports":[]}})j").get<WebMessage>();
+                "objectReports":[]}})j")
+                        .get<WebMessage>();
   CHECK(type.response_kind() == ResponseKind::TypeReport);
   CHECK(type.type_report()->stats.updated == 2);
   CHECK(type.import_count() == dhis2::ImportCount{0, 2, 0, 0});
@@ -201,7 +204,8 @@ TEST_CASE("Inline ImportCount, ObjectReport, TypeReport and ErrorReports respons
     "message":"Invalid request","errorCode":"E1003",
     "response":{"responseType":"ErrorReports","errorReports":[
       {"message":"Property `name` is required","mainKlass":"org.hisp.dhis.option.OptionSet",
-       "errorCode":"E4000","errorProperty":"name","args":["name", 3]}]}})j").get<WebMessage>();
+       "errorCode":"E4000","errorProperty":"name","args":["name", 3]}]}})j")
+                          .get<WebMessage>();
   CHECK(errors.error_code == "E1003");
   CHECK(errors.response_kind() == ResponseKind::ErrorReports);
   const auto rows = errors.conflict_rows();
@@ -264,7 +268,8 @@ TEST_CASE("responseType does not decide the variant") {
 
 TEST_CASE("WebMessage errors fields and decoding errors name their paths") {
   const auto not_found = json::parse(R"j({"httpStatus":"Not Found","httpStatusCode":404,"status":"ERROR",
-    "message":"JobConfiguration with id abcdefghijk could not be found.","errorCode":"E1005"})j").get<WebMessage>();
+    "message":"JobConfiguration with id abcdefghijk could not be found.","errorCode":"E1005"})j")
+                             .get<WebMessage>();
   CHECK(not_found.error_code == "E1005");
   CHECK(not_found.response.is_null());
   CHECK(not_found.response_kind() == ResponseKind::None);

@@ -35,11 +35,11 @@ struct RetryPolicy {
 // What the request hook receives for every attempt. Credentials are redacted.
 struct RequestEvent {
   std::string method;
-  std::string url;  // without credentials
+  std::string url;                                                   // without credentials
   std::vector<std::pair<std::string, std::string>> request_headers;  // Authorization redacted
-  int attempt = 1;  // 1 for the first try
-  int status = 0;   // the HTTP status, or 0 when no response arrived
-  std::string error;  // what went wrong without a response; "" otherwise
+  int attempt = 1;                                                   // 1 for the first try
+  int status = 0;                                                    // the HTTP status, or 0 when no response arrived
+  std::string error;                                                 // what went wrong without a response; "" otherwise
   std::chrono::milliseconds elapsed{0};
   bool will_retry = false;
   std::chrono::milliseconds retry_delay{0};  // when will_retry
@@ -49,16 +49,16 @@ struct ClientOptions {
   std::chrono::milliseconds timeout{30000};          // reading (and writing) one response
   std::chrono::milliseconds connect_timeout{10000};  // establishing a connection
   std::optional<RetryPolicy> retry = RetryPolicy{};  // empty: never retry
-  bool verify_tls = true;         // never turn off outside a test
-  std::string ca_cert_path;       // a PEM bundle for a private CA; "" uses the system store
-  std::string version_pin;        // e.g. "2.41" (any 2.41.x) or "2.41.4"; "" pins nothing
-  bool allow_version_mismatch = false;     // accept a server whose version differs from the pin
-  bool allow_unsupported_version = false;  // accept servers outside 2.38-2.43
-  bool skip_version_probe = false;         // no handshake; version accessors then throw
-  std::chrono::seconds system_cache_ttl{300};  // 0 disables the cache of system().info() etc.
-  std::size_t pool_size = 4;                   // keep-alive connections, = concurrent requests
+  bool verify_tls = true;                            // never turn off outside a test
+  std::string ca_cert_path;                          // a PEM bundle for a private CA; "" uses the system store
+  std::string version_pin;                           // e.g. "2.41" (any 2.41.x) or "2.41.4"; "" pins nothing
+  bool allow_version_mismatch = false;               // accept a server whose version differs from the pin
+  bool allow_unsupported_version = false;            // accept servers outside 2.38-2.43
+  bool skip_version_probe = false;                   // no handshake; version accessors then throw
+  std::chrono::seconds system_cache_ttl{300};        // 0 disables the cache of system().info() etc.
+  std::size_t pool_size = 4;                         // keep-alive connections, = concurrent requests
   std::size_t max_response_bytes = 64u * 1024u * 1024u;
-  std::string user_agent;  // "" sends "dhis2-cpp/<version>"
+  std::string user_agent;                               // "" sends "dhis2-cpp/<version>"
   std::function<void(const RequestEvent&)> on_request;  // called for every attempt, on the calling thread
 };
 

@@ -72,8 +72,7 @@ class AuthenticationError : public Error {
 // expected (an SSO or proxy page), malformed JSON, or JSON of the wrong shape (see DecodeError).
 class UnexpectedResponseError : public Error {
  public:
-  explicit UnexpectedResponseError(const std::string& message, int status = 0)
-      : Error(message), status_(status) {}
+  explicit UnexpectedResponseError(const std::string& message, int status = 0) : Error(message), status_(status) {}
   // The HTTP status of the response, or 0 when the error did not come from a response.
   int status() const noexcept { return status_; }
 
@@ -159,8 +158,7 @@ class VersionPinMismatchError : public Error {
 // notification for the stall timeout. The job itself may still be running on the server.
 class TaskTimeoutError : public Error {
  public:
-  explicit TaskTimeoutError(const std::string& message, bool stalled = false)
-      : Error(message), stalled_(stalled) {}
+  explicit TaskTimeoutError(const std::string& message, bool stalled = false) : Error(message), stalled_(stalled) {}
   bool stalled() const noexcept { return stalled_; }
 
  private:

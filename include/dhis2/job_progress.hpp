@@ -40,9 +40,9 @@ ProgressStatus parse_progress_status(std::string_view name) noexcept;
 struct ProgressNode {
   std::string description;
   ProgressStatus status = ProgressStatus::Unknown;
-  std::string status_name;  // "RUNNING" as sent; "" when absent
+  std::string status_name;                                   // "RUNNING" as sent; "" when absent
   std::string started_time, completed_time, cancelled_time;  // "2025-05-20T10:11:12.345", server wall clock
-  std::optional<std::int64_t> duration_ms;  // live (now - start) while the node runs
+  std::optional<std::int64_t> duration_ms;                   // live (now - start) while the node runs
   bool complete = false;
   std::optional<std::string> summary, error;
   std::string on_failure;  // stages and items: PARENT, FAIL, SKIP_STAGE, SKIP_ITEM, SKIP_ITEM_OUTLIER
@@ -70,7 +70,7 @@ struct ProgressError {
   std::string code;       // "E4000"
   std::string id, type;   // the object and its type ("DataElement")
   std::vector<std::string> args;
-  std::string message;               // "" when the server did not render it
+  std::string message;                // "" when the server did not render it
   std::optional<std::int64_t> index;  // row of the object in the import payload, when known
 };
 

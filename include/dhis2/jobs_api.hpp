@@ -40,7 +40,7 @@ struct AnalyticsOptions {
 struct PredictionOptions {
   std::string start_date;  // yyyy-MM-dd
   std::string end_date;
-  std::vector<std::string> predictors;       // uids; empty with predictor_groups empty: all
+  std::vector<std::string> predictors;  // uids; empty with predictor_groups empty: all
   std::vector<std::string> predictor_groups;
 };
 

@@ -30,12 +30,12 @@ const char* to_string(NotificationLevel level) noexcept;
 NotificationLevel parse_notification_level(std::string_view name) noexcept;
 
 struct Notification {
-  std::string id;        // equal to uid; on 2.38-2.40.7 both equal the JOB id for every row
+  std::string id;  // equal to uid; on 2.38-2.40.7 both equal the JOB id for every row
   std::string uid;
   NotificationLevel level = NotificationLevel::Unknown;
-  std::string level_name;  // the level exactly as sent ("INFO"); "" when absent
-  std::string category;    // the job type
-  std::string time;        // exactly as sent: "2025-05-20T10:12:00.456", server wall clock
+  std::string level_name;              // the level exactly as sent ("INFO"); "" when absent
+  std::string category;                // the job type
+  std::string time;                    // exactly as sent: "2025-05-20T10:12:00.456", server wall clock
   std::optional<std::string> message;  // absent when the server omitted it; may be ""
   bool completed = false;
   std::string data_type;  // "PARAMETERS" on a run's first row (2.39.2+), else ""
@@ -57,8 +57,7 @@ void from_json(const nlohmann::json& value, Notification& n);
 void to_json(nlohmann::json& value, const Notification& n);
 
 // Decodes a whole feed, in the order sent. DHIS2 sends newest first: reverse for chronological.
-std::vector<Notification> notifications_from_json(const nlohmann::json& feed,
-                                                  const std::string& path = "notifications");
+std::vector<Notification> notifications_from_json(const nlohmann::json& feed, const std::string& path = "notifications");
 
 }  // namespace dhis2
 

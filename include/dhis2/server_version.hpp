@@ -47,9 +47,7 @@ struct ServerVersion {
 
  private:
   // A snapshot sorts before its release: compare "is a release" (false < true).
-  std::tuple<int, int, int, int, bool> tied() const {
-    return std::make_tuple(major, minor, patch, hotfix, !snapshot);
-  }
+  std::tuple<int, int, int, int, bool> tied() const { return std::make_tuple(major, minor, patch, hotfix, !snapshot); }
 };
 
 }  // namespace dhis2

@@ -28,13 +28,13 @@ namespace dhis2 {
 
 // Where a watch stood after the last row it delivered. Read it for logs; the watcher fills it.
 struct WatchPosition {
-  std::string anchor;          // the key of the newest non-LOOP row delivered ("" before any)
-  std::string anchor_time;     // that row's time, as sent
+  std::string anchor;       // the key of the newest non-LOOP row delivered ("" before any)
+  std::string anchor_time;  // that row's time, as sent
   bool anchor_completed = false;
-  std::string loop;            // the key of a LOOP row delivered after the anchor, if any
-  bool content_keys = false;   // rows are known by their content (ids are not unique there)
+  std::string loop;             // the key of a LOOP row delivered after the anchor, if any
+  bool content_keys = false;    // rows are known by their content (ids are not unique there)
   std::uint64_t delivered = 0;  // rows delivered so far, over every process that held the watch
-  bool stale_copy = false;     // DHIS2's one-shot copy of a dead job's last row was seen
+  bool stale_copy = false;      // DHIS2's one-shot copy of a dead job's last row was seen
 
   friend bool operator==(const WatchPosition& a, const WatchPosition& b) {
     return std::tie(a.anchor, a.anchor_time, a.anchor_completed, a.loop, a.content_keys, a.delivered, a.stale_copy) ==

@@ -60,13 +60,13 @@ struct TaskCompletion {
   std::vector<Notification> notifications;  // every row seen, oldest first
   std::optional<Notification> terminal;     // the row that ended the wait, if a row did
   TaskOutcome outcome = TaskOutcome::Unknown;
-  nlohmann::json summary;                   // the task summary; null when none
-  std::string rule;                         // the rule that decided (watch_rules()), e.g. "job-row-stopped"
-  std::string reason;                       // how the outcome was decided, in words; ends with the rule's name
+  nlohmann::json summary;  // the task summary; null when none
+  std::string rule;        // the rule that decided (watch_rules()), e.g. "job-row-stopped"
+  std::string reason;      // how the outcome was decided, in words; ends with the rule's name
   // The job's progress at the end: the server's (2.41+) when the job did not succeed or progress
   // was asked for during the wait, else what the rows say. Empty when neither has anything.
   std::optional<JobProgress> progress;
-  std::vector<std::string> errors;          // the stage, item and object errors the progress records
+  std::vector<std::string> errors;  // the stage, item and object errors the progress records
 
   bool ok() const noexcept { return outcome == TaskOutcome::Succeeded; }
   // The terminal row's level and message; Unknown and "" without one.

@@ -117,10 +117,10 @@ class TaskWatcher {
   // What the server is known to do, from its version; Maybe where the version is unknown.
   struct Traits {
     std::optional<ServerVersion> version;
-    detail::Tri unique_ids = detail::Tri::Maybe;  // §1.2: 2.40.8+
-    detail::Tri stale_rule = detail::Tri::Maybe;  // §1.6: 2.41.1+
+    detail::Tri unique_ids = detail::Tri::Maybe;   // §1.2: 2.40.8+
+    detail::Tri stale_rule = detail::Tri::Maybe;   // §1.6: 2.41.1+
     detail::Tri ad_hoc_rows = detail::Tri::Maybe;  // §3.1: 2.41+
-    detail::Tri progress = detail::Tri::Maybe;    // §3.3: 2.41+
+    detail::Tri progress = detail::Tri::Maybe;     // §3.3: 2.41+
   };
   Traits traits();
 

@@ -103,10 +103,10 @@ struct RunningRead {
 };
 
 enum class EndKind {
-  None,            // no completed row of this run yet
-  Completed,       // a completed row (several, for META_DATA_SYNC: the newest)
-  StaleCopy,       // a delivered row came back marked completed: DHIS2's stale-job copy (§1.6)
-  MaybeStaleCopy   // a lone completed row on a server that may have the stale rule (2.41.1+)
+  None,           // no completed row of this run yet
+  Completed,      // a completed row (several, for META_DATA_SYNC: the newest)
+  StaleCopy,      // a delivered row came back marked completed: DHIS2's stale-job copy (§1.6)
+  MaybeStaleCopy  // a lone completed row on a server that may have the stale rule (2.41.1+)
 };
 
 // Everything the rules look at, for one round. The lazy reads run at most once per round, and
@@ -116,16 +116,16 @@ struct WatchFacts {
   std::string job_type;
   std::optional<LocalTime> kickoff;
   bool fetch_summary = true;
-  Tri stale_rule = Tri::Maybe;  // §1.6: 2.41.1+
+  Tri stale_rule = Tri::Maybe;   // §1.6: 2.41.1+
   Tri ad_hoc_rows = Tri::Maybe;  // §3.1: API-started jobs have job rows on 2.41+
   // The feed.
   std::optional<Notification> end_row;  // the newest completed row of this run, or the stale copy
   EndKind end_kind = EndKind::None;
-  bool rows_seen = false;     // rows of this run were delivered (now or before a resume)
-  bool quiet = false;         // the feed brought nothing new for start_grace
+  bool rows_seen = false;      // rows of this run were delivered (now or before a resume)
+  bool quiet = false;          // the feed brought nothing new for start_grace
   bool row_check_due = false;  // the job row was not asked for start_grace (the quiet check's pace)
-  bool emptied = false;       // the feed answered [] after rows of this run were seen
-  bool seen_running = false;  // the job row was seen RUNNING for this run
+  bool emptied = false;        // the feed answered [] after rows of this run were seen
+  bool seen_running = false;   // the job row was seen RUNNING for this run
   // The lazy reads.
   std::function<JobRow()> read_job_row;
   std::function<SummaryRead()> read_summary;

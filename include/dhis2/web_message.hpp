@@ -57,12 +57,12 @@ struct ImportStats {
 
 // One conflict of a data value (or complete registration) import summary.
 struct Conflict {
-  std::string object;                         // e.g. the offending period or data element
+  std::string object;                          // e.g. the offending period or data element
   std::map<std::string, std::string> objects;  // e.g. {"period": "209503", "dataElement": ...}
-  std::string value;                          // the explanation
-  std::string error_code;                     // e.g. "E7641"
-  std::string property;                       // e.g. "period"
-  std::vector<std::int64_t> indexes;          // positions in the submitted payload
+  std::string value;                           // the explanation
+  std::string error_code;                      // e.g. "E7641"
+  std::string property;                        // e.g. "period"
+  std::vector<std::int64_t> indexes;           // positions in the submitted payload
 
   static Conflict from_json(const nlohmann::json& value, const std::string& path = "conflict");
 };
@@ -70,13 +70,13 @@ struct Conflict {
 // One error of a metadata import (inside an ObjectReport) or of an ErrorReports response.
 struct ErrorReport {
   std::string message;
-  std::string error_code;   // e.g. "E4000"
-  std::string main_klass;   // fully qualified Java class, e.g. "org.hisp.dhis.dataelement.DataElement"
+  std::string error_code;  // e.g. "E4000"
+  std::string main_klass;  // fully qualified Java class, e.g. "org.hisp.dhis.dataelement.DataElement"
   std::string error_klass;
   std::string error_property;
   std::vector<std::string> error_properties;
   std::vector<std::string> args;
-  std::string main_id;  // uid of the object in error, when the server names it
+  std::string main_id;   // uid of the object in error, when the server names it
   nlohmann::json value;  // the offending value, any JSON type; null when absent
 
   static ErrorReport from_json(const nlohmann::json& value, const std::string& path = "errorReport");
@@ -196,7 +196,7 @@ struct WebMessage {
   std::optional<std::int64_t> code;
   std::string message;
   std::string dev_message;
-  std::string error_code;  // e.g. "E1005"; "" when absent
+  std::string error_code;   // e.g. "E1005"; "" when absent
   nlohmann::json response;  // the variant, kept as sent; null when absent
 
   static WebMessage from_json(const nlohmann::json& value, const std::string& path = "webMessage");
@@ -223,9 +223,7 @@ struct WebMessage {
   std::vector<Conflict> conflicts() const;
 
   // Every problem the response reports, as one row type (see dhis2::conflict_rows).
-  std::vector<ConflictRow> conflict_rows() const {
-    return dhis2::conflict_rows(response, "webMessage.response");
-  }
+  std::vector<ConflictRow> conflict_rows() const { return dhis2::conflict_rows(response, "webMessage.response"); }
 
   // The response decoded as a given report; empty when it is of another shape.
   std::optional<ImportReport> import_report() const;

@@ -52,7 +52,8 @@
 // headers without it defines inline copies of what the implementation file defines.
 
 #if (defined(DHIS2CPP_IMPLEMENTATION) || defined(DHIS2CPP_TESTING_IMPLEMENTATION)) && !defined(DHIS2CPP_COMPILED)
-#error "dhis2-cpp: DHIS2CPP_IMPLEMENTATION and DHIS2CPP_TESTING_IMPLEMENTATION belong to compiled mode; define DHIS2CPP_COMPILED in every file of the program, and each of them in exactly one file"
+#error \
+    "dhis2-cpp: DHIS2CPP_IMPLEMENTATION and DHIS2CPP_TESTING_IMPLEMENTATION belong to compiled mode; define DHIS2CPP_COMPILED in every file of the program, and each of them in exactly one file"
 #endif
 
 // Marks a function defined in an impl/*.ipp file: inline when every translation unit holds a copy.
@@ -177,8 +178,7 @@ class AuthenticationError : public Error {
 // expected (an SSO or proxy page), malformed JSON, or JSON of the wrong shape (see DecodeError).
 class UnexpectedResponseError : public Error {
  public:
-  explicit UnexpectedResponseError(const std::string& message, int status = 0)
-      : Error(message), status_(status) {}
+  explicit UnexpectedResponseError(const std::string& message, int status = 0) : Error(message), status_(status) {}
   // The HTTP status of the response, or 0 when the error did not come from a response.
   int status() const noexcept { return status_; }
 
@@ -264,8 +264,7 @@ class VersionPinMismatchError : public Error {
 // notification for the stall timeout. The job itself may still be running on the server.
 class TaskTimeoutError : public Error {
  public:
-  explicit TaskTimeoutError(const std::string& message, bool stalled = false)
-      : Error(message), stalled_(stalled) {}
+  explicit TaskTimeoutError(const std::string& message, bool stalled = false) : Error(message), stalled_(stalled) {}
   bool stalled() const noexcept { return stalled_; }
 
  private:
@@ -412,13 +411,13 @@ namespace dhis2 {
 
 // Where a watch stood after the last row it delivered. Read it for logs; the watcher fills it.
 struct WatchPosition {
-  std::string anchor;          // the key of the newest non-LOOP row delivered ("" before any)
-  std::string anchor_time;     // that row's time, as sent
+  std::string anchor;       // the key of the newest non-LOOP row delivered ("" before any)
+  std::string anchor_time;  // that row's time, as sent
   bool anchor_completed = false;
-  std::string loop;            // the key of a LOOP row delivered after the anchor, if any
-  bool content_keys = false;   // rows are known by their content (ids are not unique there)
+  std::string loop;             // the key of a LOOP row delivered after the anchor, if any
+  bool content_keys = false;    // rows are known by their content (ids are not unique there)
   std::uint64_t delivered = 0;  // rows delivered so far, over every process that held the watch
-  bool stale_copy = false;     // DHIS2's one-shot copy of a dead job's last row was seen
+  bool stale_copy = false;      // DHIS2's one-shot copy of a dead job's last row was seen
 
   friend bool operator==(const WatchPosition& a, const WatchPosition& b) {
     return std::tie(a.anchor, a.anchor_time, a.anchor_completed, a.loop, a.content_keys, a.delivered, a.stale_copy) ==
@@ -529,9 +528,7 @@ struct ServerVersion {
 
  private:
   // A snapshot sorts before its release: compare "is a release" (false < true).
-  std::tuple<int, int, int, int, bool> tied() const {
-    return std::make_tuple(major, minor, patch, hotfix, !snapshot);
-  }
+  std::tuple<int, int, int, int, bool> tied() const { return std::make_tuple(major, minor, patch, hotfix, !snapshot); }
 };
 
 }  // namespace dhis2
@@ -573,12 +570,12 @@ const char* to_string(NotificationLevel level) noexcept;
 NotificationLevel parse_notification_level(std::string_view name) noexcept;
 
 struct Notification {
-  std::string id;        // equal to uid; on 2.38-2.40.7 both equal the JOB id for every row
+  std::string id;  // equal to uid; on 2.38-2.40.7 both equal the JOB id for every row
   std::string uid;
   NotificationLevel level = NotificationLevel::Unknown;
-  std::string level_name;  // the level exactly as sent ("INFO"); "" when absent
-  std::string category;    // the job type
-  std::string time;        // exactly as sent: "2025-05-20T10:12:00.456", server wall clock
+  std::string level_name;              // the level exactly as sent ("INFO"); "" when absent
+  std::string category;                // the job type
+  std::string time;                    // exactly as sent: "2025-05-20T10:12:00.456", server wall clock
   std::optional<std::string> message;  // absent when the server omitted it; may be ""
   bool completed = false;
   std::string data_type;  // "PARAMETERS" on a run's first row (2.39.2+), else ""
@@ -600,8 +597,7 @@ void from_json(const nlohmann::json& value, Notification& n);
 void to_json(nlohmann::json& value, const Notification& n);
 
 // Decodes a whole feed, in the order sent. DHIS2 sends newest first: reverse for chronological.
-std::vector<Notification> notifications_from_json(const nlohmann::json& feed,
-                                                  const std::string& path = "notifications");
+std::vector<Notification> notifications_from_json(const nlohmann::json& feed, const std::string& path = "notifications");
 
 }  // namespace dhis2
 
@@ -737,9 +733,9 @@ ProgressStatus parse_progress_status(std::string_view name) noexcept;
 struct ProgressNode {
   std::string description;
   ProgressStatus status = ProgressStatus::Unknown;
-  std::string status_name;  // "RUNNING" as sent; "" when absent
+  std::string status_name;                                   // "RUNNING" as sent; "" when absent
   std::string started_time, completed_time, cancelled_time;  // "2025-05-20T10:11:12.345", server wall clock
-  std::optional<std::int64_t> duration_ms;  // live (now - start) while the node runs
+  std::optional<std::int64_t> duration_ms;                   // live (now - start) while the node runs
   bool complete = false;
   std::optional<std::string> summary, error;
   std::string on_failure;  // stages and items: PARENT, FAIL, SKIP_STAGE, SKIP_ITEM, SKIP_ITEM_OUTLIER
@@ -767,7 +763,7 @@ struct ProgressError {
   std::string code;       // "E4000"
   std::string id, type;   // the object and its type ("DataElement")
   std::vector<std::string> args;
-  std::string message;               // "" when the server did not render it
+  std::string message;                // "" when the server did not render it
   std::optional<std::int64_t> index;  // row of the object in the import payload, when known
 };
 
@@ -1008,12 +1004,12 @@ struct ImportStats {
 
 // One conflict of a data value (or complete registration) import summary.
 struct Conflict {
-  std::string object;                         // e.g. the offending period or data element
+  std::string object;                          // e.g. the offending period or data element
   std::map<std::string, std::string> objects;  // e.g. {"period": "209503", "dataElement": ...}
-  std::string value;                          // the explanation
-  std::string error_code;                     // e.g. "E7641"
-  std::string property;                       // e.g. "period"
-  std::vector<std::int64_t> indexes;          // positions in the submitted payload
+  std::string value;                           // the explanation
+  std::string error_code;                      // e.g. "E7641"
+  std::string property;                        // e.g. "period"
+  std::vector<std::int64_t> indexes;           // positions in the submitted payload
 
   static Conflict from_json(const nlohmann::json& value, const std::string& path = "conflict");
 };
@@ -1021,13 +1017,13 @@ struct Conflict {
 // One error of a metadata import (inside an ObjectReport) or of an ErrorReports response.
 struct ErrorReport {
   std::string message;
-  std::string error_code;   // e.g. "E4000"
-  std::string main_klass;   // fully qualified Java class, e.g. "org.hisp.dhis.dataelement.DataElement"
+  std::string error_code;  // e.g. "E4000"
+  std::string main_klass;  // fully qualified Java class, e.g. "org.hisp.dhis.dataelement.DataElement"
   std::string error_klass;
   std::string error_property;
   std::vector<std::string> error_properties;
   std::vector<std::string> args;
-  std::string main_id;  // uid of the object in error, when the server names it
+  std::string main_id;   // uid of the object in error, when the server names it
   nlohmann::json value;  // the offending value, any JSON type; null when absent
 
   static ErrorReport from_json(const nlohmann::json& value, const std::string& path = "errorReport");
@@ -1147,7 +1143,7 @@ struct WebMessage {
   std::optional<std::int64_t> code;
   std::string message;
   std::string dev_message;
-  std::string error_code;  // e.g. "E1005"; "" when absent
+  std::string error_code;   // e.g. "E1005"; "" when absent
   nlohmann::json response;  // the variant, kept as sent; null when absent
 
   static WebMessage from_json(const nlohmann::json& value, const std::string& path = "webMessage");
@@ -1174,9 +1170,7 @@ struct WebMessage {
   std::vector<Conflict> conflicts() const;
 
   // Every problem the response reports, as one row type (see dhis2::conflict_rows).
-  std::vector<ConflictRow> conflict_rows() const {
-    return dhis2::conflict_rows(response, "webMessage.response");
-  }
+  std::vector<ConflictRow> conflict_rows() const { return dhis2::conflict_rows(response, "webMessage.response"); }
 
   // The response decoded as a given report; empty when it is of another shape.
   std::optional<ImportReport> import_report() const;
@@ -1421,11 +1415,11 @@ struct RetryPolicy {
 // What the request hook receives for every attempt. Credentials are redacted.
 struct RequestEvent {
   std::string method;
-  std::string url;  // without credentials
+  std::string url;                                                   // without credentials
   std::vector<std::pair<std::string, std::string>> request_headers;  // Authorization redacted
-  int attempt = 1;  // 1 for the first try
-  int status = 0;   // the HTTP status, or 0 when no response arrived
-  std::string error;  // what went wrong without a response; "" otherwise
+  int attempt = 1;                                                   // 1 for the first try
+  int status = 0;                                                    // the HTTP status, or 0 when no response arrived
+  std::string error;                                                 // what went wrong without a response; "" otherwise
   std::chrono::milliseconds elapsed{0};
   bool will_retry = false;
   std::chrono::milliseconds retry_delay{0};  // when will_retry
@@ -1435,16 +1429,16 @@ struct ClientOptions {
   std::chrono::milliseconds timeout{30000};          // reading (and writing) one response
   std::chrono::milliseconds connect_timeout{10000};  // establishing a connection
   std::optional<RetryPolicy> retry = RetryPolicy{};  // empty: never retry
-  bool verify_tls = true;         // never turn off outside a test
-  std::string ca_cert_path;       // a PEM bundle for a private CA; "" uses the system store
-  std::string version_pin;        // e.g. "2.41" (any 2.41.x) or "2.41.4"; "" pins nothing
-  bool allow_version_mismatch = false;     // accept a server whose version differs from the pin
-  bool allow_unsupported_version = false;  // accept servers outside 2.38-2.43
-  bool skip_version_probe = false;         // no handshake; version accessors then throw
-  std::chrono::seconds system_cache_ttl{300};  // 0 disables the cache of system().info() etc.
-  std::size_t pool_size = 4;                   // keep-alive connections, = concurrent requests
+  bool verify_tls = true;                            // never turn off outside a test
+  std::string ca_cert_path;                          // a PEM bundle for a private CA; "" uses the system store
+  std::string version_pin;                           // e.g. "2.41" (any 2.41.x) or "2.41.4"; "" pins nothing
+  bool allow_version_mismatch = false;               // accept a server whose version differs from the pin
+  bool allow_unsupported_version = false;            // accept servers outside 2.38-2.43
+  bool skip_version_probe = false;                   // no handshake; version accessors then throw
+  std::chrono::seconds system_cache_ttl{300};        // 0 disables the cache of system().info() etc.
+  std::size_t pool_size = 4;                         // keep-alive connections, = concurrent requests
   std::size_t max_response_bytes = 64u * 1024u * 1024u;
-  std::string user_agent;  // "" sends "dhis2-cpp/<version>"
+  std::string user_agent;                               // "" sends "dhis2-cpp/<version>"
   std::function<void(const RequestEvent&)> on_request;  // called for every attempt, on the calling thread
 };
 
@@ -1529,13 +1523,13 @@ struct TaskCompletion {
   std::vector<Notification> notifications;  // every row seen, oldest first
   std::optional<Notification> terminal;     // the row that ended the wait, if a row did
   TaskOutcome outcome = TaskOutcome::Unknown;
-  nlohmann::json summary;                   // the task summary; null when none
-  std::string rule;                         // the rule that decided (watch_rules()), e.g. "job-row-stopped"
-  std::string reason;                       // how the outcome was decided, in words; ends with the rule's name
+  nlohmann::json summary;  // the task summary; null when none
+  std::string rule;        // the rule that decided (watch_rules()), e.g. "job-row-stopped"
+  std::string reason;      // how the outcome was decided, in words; ends with the rule's name
   // The job's progress at the end: the server's (2.41+) when the job did not succeed or progress
   // was asked for during the wait, else what the rows say. Empty when neither has anything.
   std::optional<JobProgress> progress;
-  std::vector<std::string> errors;          // the stage, item and object errors the progress records
+  std::vector<std::string> errors;  // the stage, item and object errors the progress records
 
   bool ok() const noexcept { return outcome == TaskOutcome::Succeeded; }
   // The terminal row's level and message; Unknown and "" without one.
@@ -1655,10 +1649,10 @@ struct RunningRead {
 };
 
 enum class EndKind {
-  None,            // no completed row of this run yet
-  Completed,       // a completed row (several, for META_DATA_SYNC: the newest)
-  StaleCopy,       // a delivered row came back marked completed: DHIS2's stale-job copy (§1.6)
-  MaybeStaleCopy   // a lone completed row on a server that may have the stale rule (2.41.1+)
+  None,           // no completed row of this run yet
+  Completed,      // a completed row (several, for META_DATA_SYNC: the newest)
+  StaleCopy,      // a delivered row came back marked completed: DHIS2's stale-job copy (§1.6)
+  MaybeStaleCopy  // a lone completed row on a server that may have the stale rule (2.41.1+)
 };
 
 // Everything the rules look at, for one round. The lazy reads run at most once per round, and
@@ -1668,16 +1662,16 @@ struct WatchFacts {
   std::string job_type;
   std::optional<LocalTime> kickoff;
   bool fetch_summary = true;
-  Tri stale_rule = Tri::Maybe;  // §1.6: 2.41.1+
+  Tri stale_rule = Tri::Maybe;   // §1.6: 2.41.1+
   Tri ad_hoc_rows = Tri::Maybe;  // §3.1: API-started jobs have job rows on 2.41+
   // The feed.
   std::optional<Notification> end_row;  // the newest completed row of this run, or the stale copy
   EndKind end_kind = EndKind::None;
-  bool rows_seen = false;     // rows of this run were delivered (now or before a resume)
-  bool quiet = false;         // the feed brought nothing new for start_grace
+  bool rows_seen = false;      // rows of this run were delivered (now or before a resume)
+  bool quiet = false;          // the feed brought nothing new for start_grace
   bool row_check_due = false;  // the job row was not asked for start_grace (the quiet check's pace)
-  bool emptied = false;       // the feed answered [] after rows of this run were seen
-  bool seen_running = false;  // the job row was seen RUNNING for this run
+  bool emptied = false;        // the feed answered [] after rows of this run were seen
+  bool seen_running = false;   // the job row was seen RUNNING for this run
   // The lazy reads.
   std::function<JobRow()> read_job_row;
   std::function<SummaryRead()> read_summary;
@@ -1820,7 +1814,7 @@ class Credentials {
   explicit Credentials(Auth auth);
 
   struct Header {
-    std::string value;            // "Basic ...", "ApiToken ...", "Bearer ..."
+    std::string value;             // "Basic ...", "ApiToken ...", "Bearer ..."
     std::uint64_t generation = 0;  // of the bearer token; 0 for the others
   };
 
@@ -1990,8 +1984,8 @@ struct Call {
   std::string body;
   std::string content_type;
   bool idempotent = true;
-  bool retry_allowed = true;  // false for a job kick-off: a retry would start a second job
-  bool authenticate = true;   // false for the handshake's probe: no credentials before the URL is known
+  bool retry_allowed = true;                // false for a job kick-off: a retry would start a second job
+  bool authenticate = true;                 // false for the handshake's probe: no credentials before the URL is known
   const RequestOptions* options = nullptr;  // this call's own options, if any
 };
 
@@ -2234,8 +2228,8 @@ class ClientCore {
   std::mutex connect_mutex_;
   std::atomic<std::thread::id> connecting_thread_{};
 
-  mutable std::mutex mutex_;        // guards the three below
-  Url url_;                         // changed once, by the handshake
+  mutable std::mutex mutex_;  // guards the three below
+  Url url_;                   // changed once, by the handshake
   std::shared_ptr<Transport> transport_;
   std::shared_ptr<Transport> probe_;  // the handshake's probe in flight: close() interrupts it too
 
@@ -2354,7 +2348,7 @@ struct AnalyticsOptions {
 struct PredictionOptions {
   std::string start_date;  // yyyy-MM-dd
   std::string end_date;
-  std::vector<std::string> predictors;       // uids; empty with predictor_groups empty: all
+  std::vector<std::string> predictors;  // uids; empty with predictor_groups empty: all
   std::vector<std::string> predictor_groups;
 };
 
@@ -2561,10 +2555,10 @@ class TaskWatcher {
   // What the server is known to do, from its version; Maybe where the version is unknown.
   struct Traits {
     std::optional<ServerVersion> version;
-    detail::Tri unique_ids = detail::Tri::Maybe;  // §1.2: 2.40.8+
-    detail::Tri stale_rule = detail::Tri::Maybe;  // §1.6: 2.41.1+
+    detail::Tri unique_ids = detail::Tri::Maybe;   // §1.2: 2.40.8+
+    detail::Tri stale_rule = detail::Tri::Maybe;   // §1.6: 2.41.1+
     detail::Tri ad_hoc_rows = detail::Tri::Maybe;  // §3.1: 2.41+
-    detail::Tri progress = detail::Tri::Maybe;    // §3.3: 2.41+
+    detail::Tri progress = detail::Tri::Maybe;     // §3.3: 2.41+
   };
   Traits traits();
 
@@ -3272,11 +3266,9 @@ DHIS2CPP_INLINE bool read_digits(std::string_view s, std::size_t pos, std::size_
 
 DHIS2CPP_INLINE std::optional<LocalTime> parse_local_time(std::string_view text) {
   unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  if (text.size() < 19 || !detail::read_digits(text, 0, 4, y) || text[4] != '-' ||
-      !detail::read_digits(text, 5, 2, mo) || text[7] != '-' ||
-      !detail::read_digits(text, 8, 2, d) || text[10] != 'T' ||
-      !detail::read_digits(text, 11, 2, h) || text[13] != ':' ||
-      !detail::read_digits(text, 14, 2, mi) || text[16] != ':' ||
+  if (text.size() < 19 || !detail::read_digits(text, 0, 4, y) || text[4] != '-' || !detail::read_digits(text, 5, 2, mo) ||
+      text[7] != '-' || !detail::read_digits(text, 8, 2, d) || text[10] != 'T' || !detail::read_digits(text, 11, 2, h) ||
+      text[13] != ':' || !detail::read_digits(text, 14, 2, mi) || text[16] != ':' ||
       !detail::read_digits(text, 17, 2, s)) {
     return std::nullopt;
   }
@@ -3290,8 +3282,7 @@ DHIS2CPP_INLINE std::optional<LocalTime> parse_local_time(std::string_view text)
     for (std::size_t i = 3; i < digits; ++i) fraction /= 10;
     millis = fraction;
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > detail::days_in_month(y, mo) || h > 23 || mi > 59 ||
-      s > 59) {
+  if (mo < 1 || mo > 12 || d < 1 || d > detail::days_in_month(y, mo) || h > 23 || mi > 59 || s > 59) {
     return std::nullopt;
   }
   const std::int64_t days = detail::days_from_civil(y, mo, d);
@@ -3309,9 +3300,8 @@ DHIS2CPP_INLINE std::string format_local_time(LocalTime t) {
   }
   const auto date = detail::civil_from_days(days);
   char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%04lld-%02u-%02uT%02d:%02d:%02d.%03d",
-                static_cast<long long>(date.year), date.month, date.day,
-                static_cast<int>(rest / 3600000), static_cast<int>(rest / 60000 % 60),
+  std::snprintf(buffer, sizeof buffer, "%04lld-%02u-%02uT%02d:%02d:%02d.%03d", static_cast<long long>(date.year),
+                date.month, date.day, static_cast<int>(rest / 3600000), static_cast<int>(rest / 60000 % 60),
                 static_cast<int>(rest / 1000 % 60), static_cast<int>(rest % 1000));
   return buffer;
 }
@@ -3471,16 +3461,14 @@ namespace dhis2 {
 
 DHIS2CPP_INLINE ServerVersion ServerVersion::parse(std::string_view text) {
   if (auto v = try_parse(text)) return *v;
-  throw UnsupportedVersionError(std::string(text),
-                                "\"" + std::string(text) +
-                                    "\" is not a DHIS2 version; expected "
-                                    "MAJOR.MINOR[.PATCH[.HOTFIX]][-SNAPSHOT], e.g. 2.42.1");
+  throw UnsupportedVersionError(std::string(text), "\"" + std::string(text) +
+                                                       "\" is not a DHIS2 version; expected "
+                                                       "MAJOR.MINOR[.PATCH[.HOTFIX]][-SNAPSHOT], e.g. 2.42.1");
 }
 
 DHIS2CPP_INLINE std::optional<ServerVersion> ServerVersion::try_parse(std::string_view text) noexcept {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
-                           text.back() == '\r')) {
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' || text.back() == '\r')) {
     text.remove_suffix(1);
   }
   ServerVersion v;
@@ -3522,7 +3510,6 @@ DHIS2CPP_INLINE std::string ServerVersion::str() const {
   return out;
 }
 
-
 }  // namespace dhis2
 
 #endif  // DHIS2_IMPL_SERVER_VERSION_IPP
@@ -3554,9 +3541,8 @@ DHIS2CPP_INLINE const char* to_string(NotificationLevel level) noexcept {
 }
 
 DHIS2CPP_INLINE NotificationLevel parse_notification_level(std::string_view name) noexcept {
-  constexpr NotificationLevel levels[] = {NotificationLevel::Debug, NotificationLevel::Loop,
-                                          NotificationLevel::Info, NotificationLevel::Warn,
-                                          NotificationLevel::Error};
+  constexpr NotificationLevel levels[] = {NotificationLevel::Debug, NotificationLevel::Loop, NotificationLevel::Info,
+                                          NotificationLevel::Warn, NotificationLevel::Error};
   for (auto level : levels) {
     const std::string_view known = to_string(level);
     if (known.size() != name.size()) continue;
@@ -3782,8 +3768,7 @@ DHIS2CPP_INLINE std::vector<ProgressError> decode_progress_errors(const JsonRead
       for (std::size_t i = 0; i < code->size(); ++i) {
         const JsonReader r((*code)[i], list_path + "[" + std::to_string(i) + "]");
         out.push_back(ProgressError{object.key(), r.string("code", code.key()), r.string("id"), r.string("type"),
-                                    r.array("args", decode_string), r.string("message"),
-                                    r.optional_integer("index")});
+                                    r.array("args", decode_string), r.string("message"), r.optional_integer("index")});
       }
     }
   }
@@ -3965,7 +3950,6 @@ DHIS2CPP_INLINE std::vector<std::string> JobProgress::failures() const {
   return lines;
 }
 
-
 DHIS2CPP_INLINE void from_json(const nlohmann::json& value, JobProgress& p) { p = JobProgress::from_json(value); }
 DHIS2CPP_INLINE void to_json(nlohmann::json& value, const JobProgress& p) { value = p.to_json(); }
 
@@ -3991,9 +3975,8 @@ namespace detail {
 
 DHIS2CPP_INLINE std::vector<std::string> decode_string_list(const JsonReader& r, const char* key) {
   // DHIS2 declares these List<Object>; show a non-string element as its JSON text.
-  return r.array(key, [](const nlohmann::json& v, const std::string&) {
-    return v.is_string() ? v.get<std::string>() : v.dump();
-  });
+  return r.array(
+      key, [](const nlohmann::json& v, const std::string&) { return v.is_string() ? v.get<std::string>() : v.dump(); });
 }
 
 DHIS2CPP_INLINE std::vector<std::int64_t> decode_int_list(const JsonReader& r, const char* key) {
@@ -4004,14 +3987,12 @@ DHIS2CPP_INLINE std::vector<std::int64_t> decode_int_list(const JsonReader& r, c
 
 DHIS2CPP_INLINE ImportCount ImportCount::from_json(const nlohmann::json& value, const std::string& path) {
   const detail::JsonReader r(value, path);
-  return ImportCount{r.integer("imported"), r.integer("updated"), r.integer("ignored"),
-                     r.integer("deleted")};
+  return ImportCount{r.integer("imported"), r.integer("updated"), r.integer("ignored"), r.integer("deleted")};
 }
 
 DHIS2CPP_INLINE ImportStats ImportStats::from_json(const nlohmann::json& value, const std::string& path) {
   const detail::JsonReader r(value, path);
-  ImportStats s{r.integer("created"), r.integer("updated"), r.integer("deleted"),
-                r.integer("ignored"), 0};
+  ImportStats s{r.integer("created"), r.integer("updated"), r.integer("deleted"), r.integer("ignored"), 0};
   s.total = r.integer("total", s.created + s.updated + s.deleted + s.ignored);
   return s;
 }
@@ -4151,16 +4132,21 @@ DHIS2CPP_INLINE std::string short_class_name(const std::string& klass) {
 
 DHIS2CPP_INLINE void append_import_conflicts(const ImportSummary& summary, std::vector<ConflictRow>& rows) {
   for (const auto& c : summary.conflicts) {
-    rows.push_back(ConflictRow{ConflictSource::ImportConflict, "", c.object, c.property,
-                               c.error_code, c.value, c.indexes});
+    rows.push_back(
+        ConflictRow{ConflictSource::ImportConflict, "", c.object, c.property, c.error_code, c.value, c.indexes});
   }
 }
 
 DHIS2CPP_INLINE void append_error_reports(const std::vector<ErrorReport>& reports, const ObjectReport* owner,
                                           std::vector<ConflictRow>& rows) {
   for (const auto& e : reports) {
-    ConflictRow row{ConflictSource::ErrorReport, short_class_name(e.main_klass), e.main_id,
-                    e.error_property, e.error_code, e.message, {}};
+    ConflictRow row{ConflictSource::ErrorReport,
+                    short_class_name(e.main_klass),
+                    e.main_id,
+                    e.error_property,
+                    e.error_code,
+                    e.message,
+                    {}};
     if (owner) {
       if (row.type.empty()) row.type = short_class_name(owner->klass);
       if (row.object.empty()) row.object = owner->uid;
@@ -4179,8 +4165,13 @@ DHIS2CPP_INLINE void append_tracker_errors(const JsonReader& report, std::vector
   if (!validation) return;
   const auto errors = validation->array("errorReports", [](const nlohmann::json& v, const std::string& p) {
     const JsonReader e(v, p);
-    return ConflictRow{ConflictSource::TrackerError, e.string("trackerType"), e.string("uid"), "",
-                       e.string("errorCode"), e.string("message"), {}};
+    return ConflictRow{ConflictSource::TrackerError,
+                       e.string("trackerType"),
+                       e.string("uid"),
+                       "",
+                       e.string("errorCode"),
+                       e.string("message"),
+                       {}};
   });
   rows.insert(rows.end(), errors.begin(), errors.end());
 }
@@ -4218,11 +4209,8 @@ DHIS2CPP_INLINE std::vector<ConflictRow> conflict_rows(const nlohmann::json& rep
       detail::append_error_reports(r.array("errorReports", ErrorReport::from_json), nullptr, rows);
       break;
     }
-    case ResponseKind::TrackerImportReport:
-      detail::append_tracker_errors(detail::JsonReader(report, path), rows);
-      break;
-    default:
-      break;
+    case ResponseKind::TrackerImportReport: detail::append_tracker_errors(detail::JsonReader(report, path), rows); break;
+    default: break;
   }
   return rows;
 }
@@ -4260,8 +4248,7 @@ DHIS2CPP_INLINE std::optional<TaskRef> WebMessage::task_ref() const {
       const detail::JsonReader r(response, "webMessage.response");
       return TaskRef{"TRACKER_IMPORT_JOB", r.string("id")};
     }
-    default:
-      return std::nullopt;
+    default: return std::nullopt;
   }
 }
 
@@ -4277,10 +4264,8 @@ DHIS2CPP_INLINE std::optional<ImportCount> WebMessage::import_count() const {
   const std::string path = "webMessage.response";
   switch (response_kind()) {
     case ResponseKind::ImportCount:
-    case ResponseKind::ImportSummaries:
-      return ImportCount::from_json(response, path);
-    case ResponseKind::ImportSummary:
-      return ImportSummary::from_json(response, path).import_count;
+    case ResponseKind::ImportSummaries: return ImportCount::from_json(response, path);
+    case ResponseKind::ImportSummary: return ImportSummary::from_json(response, path).import_count;
     case ResponseKind::ImportReport:
     case ResponseKind::TrackerImportReport:
     case ResponseKind::TypeReport: {
@@ -4290,16 +4275,14 @@ DHIS2CPP_INLINE std::optional<ImportCount> WebMessage::import_count() const {
       const auto s = ImportStats::from_json(*stats, r.path_of("stats"));
       return ImportCount{s.created, s.updated, s.ignored, s.deleted};
     }
-    default:
-      return std::nullopt;
+    default: return std::nullopt;
   }
 }
 
 DHIS2CPP_INLINE std::vector<Conflict> WebMessage::conflicts() const {
   const std::string path = "webMessage.response";
   switch (response_kind()) {
-    case ResponseKind::ImportSummary:
-      return ImportSummary::from_json(response, path).conflicts;
+    case ResponseKind::ImportSummary: return ImportSummary::from_json(response, path).conflicts;
     case ResponseKind::ImportSummaries: {
       std::vector<Conflict> all;
       const detail::JsonReader r(response, path);
@@ -4308,8 +4291,7 @@ DHIS2CPP_INLINE std::vector<Conflict> WebMessage::conflicts() const {
       }
       return all;
     }
-    default:
-      return {};
+    default: return {};
   }
 }
 
@@ -4386,8 +4368,9 @@ DHIS2CPP_INLINE std::optional<PatFormat> pat_format(std::string_view token) {
 DHIS2CPP_INLINE std::optional<std::string> pat_problem(std::string_view token) {
   const auto format = pat_format(token);
   if (!format) {
-    return std::string("a DHIS2 personal access token starts with \"d2p_\" (V2) or \"d2pat_\" (V1); "
-                       "copy the whole token as DHIS2 showed it when it was created");
+    return std::string(
+        "a DHIS2 personal access token starts with \"d2p_\" (V2) or \"d2pat_\" (V1); "
+        "copy the whole token as DHIS2 showed it when it was created");
   }
   const auto layout = detail::pat_layout(*format);
   const std::size_t expected = layout.prefix.size() + layout.secret_length + layout.checksum_length;
@@ -4399,15 +4382,17 @@ DHIS2CPP_INLINE std::optional<std::string> pat_problem(std::string_view token) {
   }
   for (char c : token.substr(layout.prefix.size())) {
     if (!detail::is_ascii_alnum(c)) {
-      return std::string("a personal access token holds only letters and digits after its prefix; "
-                         "this one has another character (a space, a quote, a newline?)");
+      return std::string(
+          "a personal access token holds only letters and digits after its prefix; "
+          "this one has another character (a space, a quote, a newline?)");
     }
   }
   const auto secret = token.substr(layout.prefix.size(), layout.secret_length);
   const auto checksum = token.substr(layout.prefix.size() + layout.secret_length);
   if (detail::pat_checksum(*format, secret) != checksum) {
-    return std::string("the personal access token's checksum does not match: a character was "
-                       "mistyped; copy the token again");
+    return std::string(
+        "the personal access token's checksum does not match: a character was "
+        "mistyped; copy the token again");
   }
   return std::nullopt;
 }
@@ -4532,7 +4517,8 @@ DHIS2CPP_INLINE CancellationToken::Registration::Registration(Registration&& oth
   other.id_ = 0;
 }
 
-DHIS2CPP_INLINE CancellationToken::Registration& CancellationToken::Registration::operator=(Registration&& other) noexcept {
+DHIS2CPP_INLINE CancellationToken::Registration& CancellationToken::Registration::operator=(
+    Registration&& other) noexcept {
   if (this != &other) {
     Registration gone(std::move(*this));
     state_ = std::move(other.state_);
@@ -4718,11 +4704,12 @@ DHIS2CPP_INLINE const std::vector<RuleLogic>& rule_table() {
       {{"job-row-stopped", "the job row, asked this round, says this run ended STOPPED (§3.2)", "Cancelled"},
        [](WatchFacts& f) -> std::optional<Verdict> {
          if (f.run_end() != "STOPPED") return std::nullopt;
-         return decided(O::Cancelled, f.rows_seen ? "the job row says STOPPED: the job was cancelled"
-                                                  : "the job row says STOPPED: the job was cancelled before it wrote anything");
+         return decided(O::Cancelled, f.rows_seen
+                                          ? "the job row says STOPPED: the job was cancelled"
+                                          : "the job row says STOPPED: the job was cancelled before it wrote anything");
        }},
-      {{"job-row-failed", "the job row says this run ended FAILED: the job failed, its node died (§3.3), or it was reverted",
-        "Failed"},
+      {{"job-row-failed",
+        "the job row says this run ended FAILED: the job failed, its node died (§3.3), or it was reverted", "Failed"},
        [](WatchFacts& f) -> std::optional<Verdict> {
          if (f.run_end() != "FAILED") return std::nullopt;
          return decided(O::Failed, "the job row says FAILED");
@@ -4739,8 +4726,8 @@ DHIS2CPP_INLINE const std::vector<RuleLogic>& rule_table() {
          }
          return keep_waiting("a completed row that may be DHIS2's stale copy, not yet confirmed by the job row");
        }},
-      {{"stale-copy-no-job-row", "the end row may be the stale copy and the server has no job row (404) or refuses it (403)",
-        "Unknown"},
+      {{"stale-copy-no-job-row",
+        "the end row may be the stale copy and the server has no job row (404) or refuses it (403)", "Unknown"},
        [](WatchFacts& f) -> std::optional<Verdict> {
          if (!f.copy() || f.job_row().present()) return std::nullopt;
          return decided(O::Unknown,
@@ -4791,11 +4778,13 @@ DHIS2CPP_INLINE const std::vector<RuleLogic>& rule_table() {
         "Unknown"},
        [](WatchFacts& f) -> std::optional<Verdict> {
          if (!f.summary_decides()) return std::nullopt;
-         return decided(O::Unknown, "the job ended, but its task summary, which says how an import ended, is not on the "
-                                    "server (wiped, on another cluster node, or never written)");
+         return decided(O::Unknown,
+                        "the job ended, but its task summary, which says how an import ended, is not on the "
+                        "server (wiped, on another cluster node, or never written)");
        }},
-      {{"cancel-message", "a completed ERROR row saying the job was cancelled (<=2.40: \"Process failed: "
-                          "java.util.concurrent.CancellationException\")",
+      {{"cancel-message",
+        "a completed ERROR row saying the job was cancelled (<=2.40: \"Process failed: "
+        "java.util.concurrent.CancellationException\")",
         "Cancelled"},
        [](WatchFacts& f) -> std::optional<Verdict> {
          if (!f.completed_row() || f.end_row->level != NotificationLevel::Error || !says_cancelled(message_of(f))) {
@@ -4843,7 +4832,8 @@ DHIS2CPP_INLINE const std::vector<RuleLogic>& rule_table() {
              f.job_row().state != JobRow::State::Absent) {
            return std::nullopt;
          }
-         return decided(O::Unknown, "the server has no notifications and no job row for this job (unknown id, or deleted)");
+         return decided(O::Unknown,
+                        "the server has no notifications and no job row for this job (unknown id, or deleted)");
        }},
       {{"feed-and-row-gone",
         "rows of this run were seen, the feed has been empty for start_grace and the server has no job row (404): the "
@@ -4851,7 +4841,8 @@ DHIS2CPP_INLINE const std::vector<RuleLogic>& rule_table() {
         "Unknown"},
        [](WatchFacts& f) -> std::optional<Verdict> {
          if (!f.rows_seen || !f.emptied || !f.quiet || f.job_row().state != JobRow::State::Absent) return std::nullopt;
-         return decided(O::Unknown, "the job's notifications are gone and it has no job row, so how it ended is not known");
+         return decided(O::Unknown,
+                        "the job's notifications are gone and it has no job row, so how it ended is not known");
        }},
       {{"summary-without-final-row",
         "rows of this run were seen, the feed has been quiet for start_grace without a final row (the async queue "
@@ -4873,7 +4864,8 @@ DHIS2CPP_INLINE const std::vector<RuleLogic>& rule_table() {
         "API-started jobs) and /api/scheduling/running/{type} does not list it (it ended, crashed, or was dropped)",
         "Unknown"},
        [](WatchFacts& f) -> std::optional<Verdict> {
-         if (!f.quiet || !f.asks_job_row() || f.end_kind != EndKind::None || f.ad_hoc_rows == Tri::Yes) return std::nullopt;
+         if (!f.quiet || !f.asks_job_row() || f.end_kind != EndKind::None || f.ad_hoc_rows == Tri::Yes)
+           return std::nullopt;
          if (f.job_row().state != JobRow::State::Absent || f.running_list().state != RunningRead::State::NotListed) {
            return std::nullopt;
          }
@@ -4890,8 +4882,9 @@ DHIS2CPP_INLINE const std::vector<RuleLogic>& rule_table() {
          if (!f.quiet || !f.asks_job_row() || !f.kickoff || f.rows_seen || f.seen_running) return std::nullopt;
          const JobRow& r = f.job_row();
          if (!r.present() || r.running() || r.queued() || f.row_end_is_this_run(r)) return std::nullopt;
-         return decided(O::Unknown, "the job row says the job is idle and has not run since it was started (reverted or "
-                                    "cancelled before it ran?)");
+         return decided(O::Unknown,
+                        "the job row says the job is idle and has not run since it was started (reverted or "
+                        "cancelled before it ran?)");
        }},
   };
   return rules;
@@ -5087,8 +5080,8 @@ DHIS2CPP_INLINE std::chrono::milliseconds Backoff::backoff(const RetryPolicy& po
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::min(jittered, cap)));
 }
 
-DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> Backoff::delay(const RetryPolicy& policy, const HttpResult& result,
-                                                                        int attempt) {
+DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> Backoff::delay(const RetryPolicy& policy,
+                                                                        const HttpResult& result, int attempt) {
   if (attempt >= policy.max_attempts) return std::nullopt;
   if (result.failure != TransportFailure::None) {
     if (!is_retryable(result.failure) || !policy.retry_connection_errors) return std::nullopt;
@@ -5122,7 +5115,8 @@ DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> Backoff::delay(const Re
 namespace dhis2 {
 namespace detail {
 
-DHIS2CPP_INLINE RequestPipeline::RequestPipeline(ClientOptions options, Credentials::Auth auth, std::uint64_t backoff_seed)
+DHIS2CPP_INLINE RequestPipeline::RequestPipeline(ClientOptions options, Credentials::Auth auth,
+                                                 std::uint64_t backoff_seed)
     : options_(std::move(options)), credentials_(std::move(auth)), backoff_(backoff_seed) {}
 
 DHIS2CPP_INLINE std::vector<std::pair<std::string, std::string>> RequestPipeline::common_headers() const {
@@ -5190,7 +5184,8 @@ DHIS2CPP_INLINE Response RequestPipeline::run(Transport& transport, const Call& 
     report(event);
     if (!delay) {
       if (result.failure != TransportFailure::None) {
-        throw transport_error(call.method, call.url, result, options_.connect_timeout, timeout.value_or(options_.timeout));
+        throw transport_error(call.method, call.url, result, options_.connect_timeout,
+                              timeout.value_or(options_.timeout));
       }
       return std::move(result.response);
     }
@@ -5216,7 +5211,8 @@ DHIS2CPP_INLINE void RequestPipeline::sleep(std::chrono::milliseconds delay, con
   const auto registration = cancellation ? cancellation->on_cancel([this] {
     { std::lock_guard<std::mutex> lock(sleep_mutex_); }
     wake_.notify_all();
-  }) : CancellationToken::Registration();
+  })
+                                         : CancellationToken::Registration();
   std::unique_lock<std::mutex> lock(sleep_mutex_);
   wake_.wait_for(lock, delay, [this, cancellation] { return closed_ || (cancellation && cancellation->cancelled()); });
   if (closed_) throw UsageError("the client was closed while waiting to retry a request");
@@ -5243,7 +5239,7 @@ namespace dhis2 {
 namespace detail {
 
 DHIS2CPP_INLINE nlohmann::json SystemCache::get(const std::string& key, std::chrono::seconds ttl,
-                                               const std::function<nlohmann::json()>& load) {
+                                                const std::function<nlohmann::json()>& load) {
   if (ttl.count() == 0) return load();
   std::unique_lock<std::mutex> lock(mutex_);
   auto it = entries_.find(key);
@@ -5501,7 +5497,8 @@ DHIS2CPP_INLINE ClientCore::ClientCore(std::string base_url, Credentials::Auth a
   if (!pin.empty()) {
     pin_ = ServerVersion::try_parse(pin);
     if (!pin_) {
-      throw UsageError("ClientOptions::version_pin \"" + pin + "\" is not a DHIS2 version; use e.g. \"2.41\" or \"2.41.4\"");
+      throw UsageError("ClientOptions::version_pin \"" + pin +
+                       "\" is not a DHIS2 version; use e.g. \"2.41\" or \"2.41.4\"");
     }
     pin_has_patch_ = std::count(pin.begin(), pin.end(), '.') >= 2;
   }
@@ -5534,8 +5531,9 @@ DHIS2CPP_INLINE ClientOptions ClientCore::prepared(ClientOptions o) {
 
 DHIS2CPP_INLINE void ClientCore::connect() {
   if (state_.load() == ClientState::Connecting && connecting_thread_.load() == std::this_thread::get_id()) {
-    throw UsageError("the client was called from its own handshake (a ClientOptions::on_request hook?); "
-                     "a hook must not make requests with the client it observes");
+    throw UsageError(
+        "the client was called from its own handshake (a ClientOptions::on_request hook?); "
+        "a hook must not make requests with the client it observes");
   }
   std::lock_guard<std::mutex> lock(connect_mutex_);
   // Every transition is a compare-and-swap: a close() from another thread always wins.
@@ -5595,7 +5593,8 @@ DHIS2CPP_INLINE std::string ClientCore::context_path() const {
 DHIS2CPP_INLINE std::string ClientCore::raw_version() {
   ensure_connected();
   if (!server_version_) {
-    throw UsageError("Client::raw_version: the server version is unknown because ClientOptions::skip_version_probe is set");
+    throw UsageError(
+        "Client::raw_version: the server version is unknown because ClientOptions::skip_version_probe is set");
   }
   return raw_version_;
 }
@@ -5603,8 +5602,9 @@ DHIS2CPP_INLINE std::string ClientCore::raw_version() {
 DHIS2CPP_INLINE ServerVersion ClientCore::server_version() {
   ensure_connected();
   if (!server_version_) {
-    throw UsageError("Client::server_version: the server version is unknown because ClientOptions::skip_version_probe "
-                     "is set; Client::known_version() asks without throwing");
+    throw UsageError(
+        "Client::server_version: the server version is unknown because ClientOptions::skip_version_probe "
+        "is set; Client::known_version() asks without throwing");
   }
   return *server_version_;
 }
@@ -5675,19 +5675,20 @@ DHIS2CPP_INLINE void ClientCore::handshake() {
   call.method = "GET";
   call.target = api_target(base.path, "system/info");
   call.url = base.origin() + call.target;
-  const nlohmann::json info =
-      classify_response(pipeline_.run(*transport_, call), "GET", call.target, pipeline_.auth_scheme());
+  const nlohmann::json info = classify_response(pipeline_.run(*transport_, call), "GET", call.target,
+                                                pipeline_.auth_scheme());
   if (!info.is_object() || !info.contains("version") || !info["version"].is_string()) {
-    throw UnexpectedResponseError("the server at " + base.str() + " is not a DHIS2 server: /api/system/info has no version",
-                                  200);
+    throw UnexpectedResponseError(
+        "the server at " + base.str() + " is not a DHIS2 server: /api/system/info has no version", 200);
   }
   raw_version_ = info["version"].get<std::string>();
   const auto parsed = ServerVersion::try_parse(raw_version_);
   if (!parsed) {
-    throw UnsupportedVersionError(raw_version_, "the server reports version \"" + raw_version_ +
-                                                    "\", which is not a DHIS2 release version");
+    throw UnsupportedVersionError(
+        raw_version_, "the server reports version \"" + raw_version_ + "\", which is not a DHIS2 release version");
   }
-  if (!options.allow_unsupported_version && (*parsed < minimum_supported_version() || *parsed >= first_unsupported_version())) {
+  if (!options.allow_unsupported_version &&
+      (*parsed < minimum_supported_version() || *parsed >= first_unsupported_version())) {
     throw UnsupportedVersionError(raw_version_, "DHIS2 " + raw_version_ +
                                                     " is not supported (this library supports 2.38 to 2.43); set "
                                                     "ClientOptions::allow_unsupported_version to try anyway");
@@ -5850,11 +5851,13 @@ DHIS2CPP_INLINE JobsApi::JobsApi(Client& client) : core_(detail::live_core_of(cl
 
 DHIS2CPP_INLINE TaskRef JobsApi::start_analytics(const AnalyticsOptions& options) {
   Query query;
-  const std::pair<bool, const char*> flags[] = {
-      {options.skip_resource_tables, "skipResourceTables"}, {options.skip_aggregate, "skipAggregate"},
-      {options.skip_events, "skipEvents"},                  {options.skip_enrollment, "skipEnrollment"},
-      {options.skip_tracked_entities, "skipTrackedEntities"},
-      {options.skip_org_unit_ownership, "skipOrgUnitOwnership"}, {options.skip_outliers, "skipOutliers"}};
+  const std::pair<bool, const char*> flags[] = {{options.skip_resource_tables, "skipResourceTables"},
+                                                {options.skip_aggregate, "skipAggregate"},
+                                                {options.skip_events, "skipEvents"},
+                                                {options.skip_enrollment, "skipEnrollment"},
+                                                {options.skip_tracked_entities, "skipTrackedEntities"},
+                                                {options.skip_org_unit_ownership, "skipOrgUnitOwnership"},
+                                                {options.skip_outliers, "skipOutliers"}};
   for (const auto& f : flags) {
     if (f.first) query.emplace_back(f.second, "true");
   }
@@ -5924,9 +5927,14 @@ DHIS2CPP_INLINE TaskRef JobsApi::execute(const std::string& uid) {
     // Unknown uid: let /execute give the server's own answer (404 on 2.41+, E7006 before).
     execute_post(uid);
     // It ran after all (a configuration this user may run but not read): say so, not "404".
-    throw UnexpectedResponseError("POST /api/jobConfigurations/" + uid + "/execute started the job, but GET "
-                                  "/api/jobConfigurations/" + uid + " answered 404, so its job type is unknown; "
-                                  "find the run in /api/scheduling/running and watch it as JOB_TYPE/" + uid, 404);
+    throw UnexpectedResponseError("POST /api/jobConfigurations/" + uid +
+                                      "/execute started the job, but GET "
+                                      "/api/jobConfigurations/" +
+                                      uid +
+                                      " answered 404, so its job type is unknown; "
+                                      "find the run in /api/scheduling/running and watch it as JOB_TYPE/" +
+                                      uid,
+                                  404);
   }
   if (!row.is_object() || !row.contains("jobType") || !row["jobType"].is_string()) {
     throw UnexpectedResponseError("GET /api/jobConfigurations/" + uid + ": the job row has no jobType");
@@ -5956,10 +5964,10 @@ DHIS2CPP_INLINE void JobsApi::revert(const TaskRef& ref) {
   core_->ensure_connected();
   const auto version = core_->known_version();
   if (version && *version < ServerVersion{2, 41, 1, 0, true}) {
-    throw UnsupportedVersionError(core_->raw_version(),
-                                  "reverting a job needs DHIS2 2.41.1 or later; this server runs " +
-                                      core_->raw_version() + ". Wait for DHIS2 to mark the job FAILED (" +
-                                      "10 minutes without a heartbeat), or restart the server");
+    throw UnsupportedVersionError(core_->raw_version(), "reverting a job needs DHIS2 2.41.1 or later; this server runs " +
+                                                            core_->raw_version() +
+                                                            ". Wait for DHIS2 to mark the job FAILED (" +
+                                                            "10 minutes without a heartbeat), or restart the server");
   }
   const std::string path = "jobConfigurations/" + ref.uid + "/revert";
   core_->interpret(core_->send("POST", path, {}, {}, {}, nullptr, false), "POST", path);
@@ -5979,12 +5987,13 @@ DHIS2CPP_INLINE TaskRef JobsApi::kick_off(const std::string& path, const Query& 
   const auto envelope = WebMessage::from_json(json, "kick-off");
   auto ref = envelope.task_ref();
   if (!ref) {
-    throw UnexpectedResponseError("POST " + path + ": the answer names no job (no response.jobType and response.id): " +
-                                  envelope.message);
+    throw UnexpectedResponseError("POST " + path +
+                                  ": the answer names no job (no response.jobType and response.id): " + envelope.message);
   }
   if (envelope.response.is_object()) {
     const auto created = envelope.response.find("created");
-    if (created != envelope.response.end() && created->is_string()) ref->kickoff = parse_local_time(created->get<std::string>());
+    if (created != envelope.response.end() && created->is_string())
+      ref->kickoff = parse_local_time(created->get<std::string>());
   }
   return *ref;
 }
@@ -6138,8 +6147,8 @@ DHIS2CPP_INLINE std::optional<TaskCompletion> TaskWatcher::run(const Callback* c
                                                                std::optional<std::chrono::milliseconds> timeout) {
   if (timeout && timeout->count() < 0) throw UsageError("TaskWatcher: the timeout must not be negative");
   const auto started = steady::now();
-  const std::optional<steady::time_point> deadline =
-      timeout ? std::optional<steady::time_point>(started + *timeout) : std::nullopt;
+  const std::optional<steady::time_point> deadline = timeout ? std::optional<steady::time_point>(started + *timeout)
+                                                             : std::nullopt;
   last_change_ = last_row_check_ = started;
   const Traits known = traits();
   {
@@ -6305,8 +6314,8 @@ DHIS2CPP_INLINE std::vector<Notification> TaskWatcher::this_run(std::vector<Noti
     return rows;
   }
   const Notification& newest = rows.back();
-  const std::string marker = newest.id + '|' + newest.time + '|' + newest.level_name + '|' +
-                             newest.message.value_or("") + (newest.completed ? "|1" : "|0");
+  const std::string marker = newest.id + '|' + newest.time + '|' + newest.level_name + '|' + newest.message.value_or("") +
+                             (newest.completed ? "|1" : "|0");
   if (filter_ == Filter::Active) {
     if (marker != previous_marker_) {
       filter_ = Filter::Off;  // the new run wrote: this list is its own
@@ -6333,13 +6342,11 @@ DHIS2CPP_INLINE TaskWatcher::Judged TaskWatcher::judge(const detail::JobRow& row
   note_job_row(row);
   switch (row.state) {
     case detail::JobRow::State::NotRead:
-    case detail::JobRow::State::Unavailable:
-      return Judged::Undecided;
+    case detail::JobRow::State::Unavailable: return Judged::Undecided;
     case detail::JobRow::State::Absent:
     case detail::JobRow::State::Unreadable:
       return Judged::Mine;  // no saved configuration: the id is not reused (or nothing to tell)
-    case detail::JobRow::State::Present:
-      break;
+    case detail::JobRow::State::Present: break;
   }
   if (ref_.kickoff && row.created && *row.created >= *ref_.kickoff) return Judged::Mine;  // its only run
   if (row.queued()) return Judged::Previous;  // waiting to run: the list is the last run's
@@ -6446,10 +6453,10 @@ DHIS2CPP_INLINE detail::JobRow TaskWatcher::read_job_row() {
   using State = detail::JobRow::State;
   detail::JobRow row;
   try {
-    const auto body =
-        get("jobConfigurations/" + ref_.uid,
-                        {{"fields", "jobStatus,lastExecutedStatus,lastExecuted,lastFinished,lastUpdated,created,"
-                                    "schedulingType,enabled"}});
+    const auto body = get("jobConfigurations/" + ref_.uid,
+                          {{"fields",
+                            "jobStatus,lastExecutedStatus,lastExecuted,lastFinished,lastUpdated,created,"
+                            "schedulingType,enabled"}});
     if (!body.is_object()) {
       row.state = State::Unavailable;
       return row;
@@ -6643,7 +6650,7 @@ DHIS2CPP_INLINE TaskCompletion TaskWatcher::finish(const WatchRule& rule, detail
   // The stage and item errors of a job that did not succeed, where the server keeps them.
   const bool asked_for_progress = options_.on_progress || progress_asked_;
   JobProgress progress = verdict.outcome != TaskOutcome::Succeeded || asked_for_progress ? progress_now(true)
-                                                                                          : derived_progress();
+                                                                                         : derived_progress();
   if (!progress.empty()) {
     c.errors = progress.failures();
     c.progress = std::move(progress);
@@ -6929,12 +6936,14 @@ DHIS2CPP_INLINE std::string unauthorized_hint(const Response& r, AuthScheme sche
       hint += "Check the user name and password, and that the account is not disabled or locked";
       break;
     case AuthScheme::Token:
-      hint += "Check that the personal access token exists on this server, has not expired, and that its allowed "
-              "IP addresses, methods and referrers permit this request";
+      hint +=
+          "Check that the personal access token exists on this server, has not expired, and that its allowed "
+          "IP addresses, methods and referrers permit this request";
       break;
     case AuthScheme::Bearer:
-      hint += "The bearer token was refreshed once and still refused: check the token provider and the server's "
-              "OAuth2/OIDC configuration";
+      hint +=
+          "The bearer token was refreshed once and still refused: check the token provider and the server's "
+          "OAuth2/OIDC configuration";
       break;
   }
   const std::string challenge = r.header("WWW-Authenticate");
@@ -6947,7 +6956,8 @@ DHIS2CPP_INLINE nlohmann::json classify_response(const Response& r, const std::s
   const std::string what = method + " " + strip_query(target);
   const std::string type = r.header("Content-Type");
   if (r.status >= 200 && r.status < 300) {
-    if (r.body.empty() || std::all_of(r.body.begin(), r.body.end(), [](unsigned char c) { return std::isspace(c) != 0; })) {
+    if (r.body.empty() ||
+        std::all_of(r.body.begin(), r.body.end(), [](unsigned char c) { return std::isspace(c) != 0; })) {
       return nullptr;
     }
     auto parsed = nlohmann::json::parse(r.body, nullptr, false);
@@ -6986,7 +6996,8 @@ DHIS2CPP_INLINE nlohmann::json classify_response(const Response& r, const std::s
     throw AuthenticationError(401, what + ": " + unauthorized_hint(r, scheme, message ? message->message : ""));
   }
   std::string text = message ? message->message : "";
-  if (!message && !parsed.is_discarded() && parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()) {
+  if (!message && !parsed.is_discarded() && parsed.is_object() && parsed.contains("message") &&
+      parsed["message"].is_string()) {
     text = parsed["message"].get<std::string>();
   }
   if (!message && parsed.is_discarded() && !r.body.empty()) {
@@ -7127,27 +7138,23 @@ DHIS2CPP_INLINE TransportFailure classify(httplib::Error error) {
 DHIS2CPP_INLINE std::string describe(httplib::Error error, const httplib::Client& client, const Url& origin,
                                      const ClientOptions& options) {
   switch (error) {
-    case httplib::Error::Connection:
-      return "cannot connect to " + origin.origin() + " (refused or unreachable)";
-    case httplib::Error::ConnectionTimeout:
-      return "connecting to " + origin.origin() + " timed out";
+    case httplib::Error::Connection: return "cannot connect to " + origin.origin() + " (refused or unreachable)";
+    case httplib::Error::ConnectionTimeout: return "connecting to " + origin.origin() + " timed out";
     case httplib::Error::Read:
       return "the connection to " + origin.origin() + " failed or timed out while reading the response";
-    case httplib::Error::Write:
-      return "the connection to " + origin.origin() + " failed while sending the request";
+    case httplib::Error::Write: return "the connection to " + origin.origin() + " failed while sending the request";
     case httplib::Error::SSLServerVerification: {
       const long code = client.get_openssl_verify_result();
-      std::string why = code != X509_V_OK ? X509_verify_cert_error_string(code) : "the certificate does not name this host";
+      std::string why = code != X509_V_OK ? X509_verify_cert_error_string(code)
+                                          : "the certificate does not name this host";
       return "TLS verification of " + origin.origin() + " failed (" + why +
              "); if the server uses a private CA, pass its certificate with ClientOptions::ca_cert_path";
     }
     case httplib::Error::SSLLoadingCerts:
       return "cannot load the CA certificates" +
              (options.ca_cert_path.empty() ? std::string(" of the system store") : " from " + options.ca_cert_path);
-    case httplib::Error::SSLConnection:
-      return "the TLS handshake with " + origin.origin() + " failed";
-    default:
-      return "the request to " + origin.origin() + " failed (" + httplib::to_string(error) + ")";
+    case httplib::Error::SSLConnection: return "the TLS handshake with " + origin.origin() + " failed";
+    default: return "the request to " + origin.origin() + " failed (" + httplib::to_string(error) + ")";
   }
 }
 
@@ -7284,13 +7291,15 @@ DHIS2CPP_INLINE void ConnectionPool::close() {
   for (auto& c : idle) c->stop();
 }
 
-DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::checkout(const CancellationToken* cancellation) {
+DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::checkout(
+    const CancellationToken* cancellation) {
   // A cancel wakes a thread that waits for a free connection (taking mutex_ orders the wake-up
   // after the wait began, or before the predicate is checked).
   const auto registration = cancellation ? cancellation->on_cancel([this] {
     { std::lock_guard<std::mutex> lock(mutex_); }
     available_.notify_all();
-  }) : CancellationToken::Registration();
+  })
+                                         : CancellationToken::Registration();
   std::unique_lock<std::mutex> lock(mutex_);
   available_.wait(lock, [this, cancellation] {
     return closed_ || (cancellation && cancellation->cancelled()) || !idle_.empty() ||
@@ -7347,7 +7356,7 @@ DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::make
   client.set_read_timeout(io.first, io.second);
   client.set_write_timeout(io.first, io.second);
   client.set_keep_alive(true);
-  client.set_tcp_nodelay(true);  // otherwise Nagle delays each small request by ~40 ms
+  client.set_tcp_nodelay(true);       // otherwise Nagle delays each small request by ~40 ms
   client.set_follow_location(false);  // credentials never follow a redirect
   Connection* self = connection.get();
   client.set_socket_options([self](int sock) { self->adopt_socket(sock); });
@@ -7422,7 +7431,8 @@ DHIS2CPP_INLINE HttpResult ConnectionPool::send_on(Connection& connection, const
     if ((error == httplib::Error::Read || error == httplib::Error::Write) &&
         std::chrono::steady_clock::now() - last_progress >= timeout) {
       result.failure = TransportFailure::Timeout;
-      result.error = std::string(error == httplib::Error::Read ? "reading the response from " : "sending the request to ") +
+      result.error = std::string(error == httplib::Error::Read ? "reading the response from "
+                                                               : "sending the request to ") +
                      origin_.origin() + " timed out";
     }
     return result;

@@ -40,7 +40,7 @@ namespace detail {
 
 struct ApiRequest {
   std::string method;
-  std::string path;  // as received, context path included, without the query
+  std::string path;                                          // as received, context path included, without the query
   std::vector<std::pair<std::string, std::string>> params;   // decoded, in the order received
   std::vector<std::pair<std::string, std::string>> headers;  // in the order received
   std::string body;
@@ -104,9 +104,9 @@ namespace dhis2 {
 namespace testing {
 
 struct ServerTimeZone {
-  std::string id = "Etc/UTC";                            // serverTimeZoneId
+  std::string id = "Etc/UTC";                               // serverTimeZoneId
   std::string display_name = "Coordinated Universal Time";  // serverTimeZoneDisplayName
-  std::chrono::minutes offset{0};                       // UTC offset before the first change
+  std::chrono::minutes offset{0};                           // UTC offset before the first change
 
   struct Change {
     std::chrono::system_clock::time_point at;  // the UTC instant the offset changes
@@ -190,19 +190,19 @@ struct FakeServerOptions {
   // (to test a client against 2.37, 2.44, "2.43-SNAPSHOT" or garbage). The behaviour stays `version`'s.
   std::string reported_version;
   std::string host = "127.0.0.1";
-  int port = 0;                    // 0: an ephemeral port
-  std::string context_path;        // "" or e.g. "/dhis": the API is then at /dhis/api
-  std::optional<TlsFiles> tls;     // HTTPS with this certificate and key
+  int port = 0;                 // 0: an ephemeral port
+  std::string context_path;     // "" or e.g. "/dhis": the API is then at /dhis/api
+  std::optional<TlsFiles> tls;  // HTTPS with this certificate and key
   std::vector<User> users = {User{"admin", "district"}};
   std::vector<IssuedToken> tokens;         // personal access tokens
   std::vector<IssuedToken> bearer_tokens;  // OAuth2/OIDC access tokens (Authorization: Bearer)
-  double speed = 0;                // the clock: 0 stands still until advanced, 1 real time, N faster
+  double speed = 0;                        // the clock: 0 stands still until advanced, 1 real time, N faster
   std::optional<std::chrono::system_clock::time_point> start_time;  // default: now, to the second
   // System settings served at /api/systemSettings/{key}; an absent key reads as null.
   std::map<std::string, nlohmann::json> settings = {{"keyUiLocale", "en"}, {"applicationTitle", "DHIS 2"}};
   std::string default_category_combo = "bjDvmb4bfuf";  // the uid of the "default" category combo
   std::chrono::seconds keep_alive_timeout{5};
-  std::uint64_t seed = 20240520;   // job and notification ids are reproducible for a seed
+  std::uint64_t seed = 20240520;  // job and notification ids are reproducible for a seed
   // The server's zone: every time it writes is wall-clock time there (serverTimeZoneId). Give it
   // changes to put a daylight-saving change in the middle of a job.
   ServerTimeZone time_zone = ServerTimeZone::utc();
@@ -360,33 +360,33 @@ struct VersionProfile {
   ServerVersion version;
   std::string version_text;  // as /api/system/info reports it
 
-  bool ids_equal_job_id = false;       // §1.2: <=2.40.7, API-started jobs: id == uid == job id
-  bool ids_from_timestamp = false;     // §1.2: 2.42+
-  bool new_notifier = false;           // §0: 2.40.8+, 2.41.4+, 2.42+ (caps per job, gist, DELETE)
-  bool stale_check = false;            // §1.6: 2.41.1+
-  bool scheduler_grid = false;         // §2.3: 2.41+, jobs in the DB, 20 s scheduler loop
-  bool parameters_row = false;         // §0: dataType/data on the first row, 2.39.2+ and 2.40+
-  bool quiet_types_emit_empty_rows = false;  // §1.5: 2.41.4+/2.42+; before, no rows at all
-  bool checksum_checked = false;       // §6.2: 2.41+ validates the PAT checksum
-  bool enum_editor_messages = false;   // §1.1: 2.40.8+/2.41.4+ "Value 'X' is not valid for path parameter"
+  bool ids_equal_job_id = false;              // §1.2: <=2.40.7, API-started jobs: id == uid == job id
+  bool ids_from_timestamp = false;            // §1.2: 2.42+
+  bool new_notifier = false;                  // §0: 2.40.8+, 2.41.4+, 2.42+ (caps per job, gist, DELETE)
+  bool stale_check = false;                   // §1.6: 2.41.1+
+  bool scheduler_grid = false;                // §2.3: 2.41+, jobs in the DB, 20 s scheduler loop
+  bool parameters_row = false;                // §0: dataType/data on the first row, 2.39.2+ and 2.40+
+  bool quiet_types_emit_empty_rows = false;   // §1.5: 2.41.4+/2.42+; before, no rows at all
+  bool checksum_checked = false;              // §6.2: 2.41+ validates the PAT checksum
+  bool enum_editor_messages = false;          // §1.1: 2.40.8+/2.41.4+ "Value 'X' is not valid for path parameter"
   bool tracker_location_without_api = false;  // §2.6: 2.42+ (inferred)
   bool location_on_every_kickoff = false;     // §2.1: 2.41+
   bool location_has_api_version = true;       // §2.5: <=2.42 echo /api/<n>/ in Location
   bool continuous_geojson = false;            // §2.3: 2.42+
   bool data_integrity_report_run = false;     // §1.5/§1.7: <=2.41 POST /api/dataIntegrity is a REPORT run
-  bool progress_endpoint = false;       // §3.1/§3.3: 2.41+ GET /api/jobConfigurations/{uid}/progress
-  bool revert = false;                  // §3.1: POST .../revert; in the source from 2.41.1 (the reference says 2.41.4)
+  bool progress_endpoint = false;             // §3.1/§3.3: 2.41+ GET /api/jobConfigurations/{uid}/progress
+  bool revert = false;  // §3.1: POST .../revert; in the source from 2.41.1 (the reference says 2.41.4)
   bool revert_needs_stale_heartbeat = false;  // 2.42+: revert refuses a job seen alive within a minute
   // <=2.40 job rows (saved configurations): STOPPED for a cancelled run from 2.38.3/2.39.2/2.40,
   // FAILED before; lastExecuted is the run's start from then on, its end before.
   bool stopped_status = true;
   bool last_executed_is_start = true;
-  bool integrity_start_time = false;    // 2.39.4+: data integrity results carry startTime
+  bool integrity_start_time = false;  // 2.39.4+: data integrity results carry startTime
   AlreadyRunning already_running = AlreadyRunning::Queue;
-  std::string kickoff_response_type;  // §4.3: "" (absent), "JobConfigurationWebMessageResponse", "JobConfiguration"
-  std::string tracker_response_type;  // §2.6: "", "TrackerJobWebMessageResponse", "TrackerJob"
-  std::string login_path;             // §6.3: where an anonymous browser request is sent
-  int max_api_version = 0;            // §6.4: /api/28/ .. /api/<max>/
+  std::string kickoff_response_type;   // §4.3: "" (absent), "JobConfigurationWebMessageResponse", "JobConfiguration"
+  std::string tracker_response_type;   // §2.6: "", "TrackerJobWebMessageResponse", "TrackerJob"
+  std::string login_path;              // §6.3: where an anonymous browser request is sent
+  int max_api_version = 0;             // §6.4: /api/28/ .. /api/<max>/
   std::vector<std::string> job_types;  // §3.4: the JobType enum of this version
 
   // The profile of a version from 2.38 to 2.43 (any patch). Throws UsageError otherwise,
@@ -508,8 +508,7 @@ bool has_authority(const User& user, const std::string& authority);
 
 class Authenticator {
  public:
-  Authenticator(const FakeServerOptions& options, const VersionProfile& profile)
-      : options_(options), profile_(profile) {}
+  Authenticator(const FakeServerOptions& options, const VersionProfile& profile) : options_(options), profile_(profile) {}
 
   // The user the Authorization header names, or nullptr with `failure` set to the reply to send.
   // Without the header: a 401 for an XMLHttpRequest, else a 302 to `login_url`.
@@ -818,8 +817,7 @@ class IdGenerator {
 
   // The name of an API-started job: "<TYPE> (<epoch millis>)", unique as 2.42's nowUnique() makes
   // it, with `unique_timestamp` (2.41+, §2.1); the in-memory job's fixed name otherwise.
-  std::string ad_hoc_name(const std::string& type, std::chrono::system_clock::time_point now,
-                          bool unique_timestamp);
+  std::string ad_hoc_name(const std::string& type, std::chrono::system_clock::time_point now, bool unique_timestamp);
 
   // 1, 2, 3, ...: orders jobs by creation, feeds by their last row, summaries by when they were set.
   std::uint64_t next_sequence() noexcept { return ++seq_; }
@@ -897,10 +895,10 @@ struct Step {
   StepKind kind = StepKind::Message;
   std::chrono::milliseconds after{0};  // delay since the previous step
   NotificationLevel level = NotificationLevel::Info;
-  std::optional<std::string> message;  // absent: the row has no "message" key
-  nlohmann::json data;                 // StartProcess: the parameters; Summary: the summary
-  bool direct = false;                 // written by a direct notifier call: ignores the type's level
-  bool lost = false;                   // written to the async queue and lost (never stored)
+  std::optional<std::string> message;          // absent: the row has no "message" key
+  nlohmann::json data;                         // StartProcess: the parameters; Summary: the summary
+  bool direct = false;                         // written by a direct notifier call: ignores the type's level
+  bool lost = false;                           // written to the async queue and lost (never stored)
   std::chrono::milliseconds arrives_after{0};  // stored this long after the call (the async queue)
 };
 
@@ -1110,22 +1108,22 @@ struct JobInfo {
   std::string uid;
   std::string job_type;
   std::string name;
-  bool ad_hoc = true;                          // started by an API call (ONCE_ASAP), not a saved configuration
-  std::string job_status = "SCHEDULED";        // SCHEDULED | RUNNING | DISABLED
+  bool ad_hoc = true;                                // started by an API call (ONCE_ASAP), not a saved configuration
+  std::string job_status = "SCHEDULED";              // SCHEDULED | RUNNING | DISABLED
   std::string last_executed_status = "NOT_STARTED";  // NOT_STARTED | COMPLETED | FAILED | STOPPED
   // ONCE_ASAP for ad-hoc jobs, and for a saved one while /execute has it queued (2.41+, §3.1);
   // CRON otherwise.
   std::string scheduling_type = "ONCE_ASAP";
-  std::string cron_expression;                 // saved configurations only
+  std::string cron_expression;  // saved configurations only
   bool enabled = true;
   bool dropped = false;  // 2.38: a kick-off while one of its type ran; it never runs
   SysTime created;
   SysTime last_updated;
-  std::optional<SysTime> last_executed;        // when the current or last run started
+  std::optional<SysTime> last_executed;  // when the current or last run started
   std::optional<SysTime> last_finished;
   std::optional<SysTime> last_alive;
   std::optional<SysTime> finished_run_started;  // the start of the last run that ended (<=2.40 rows)
-  nlohmann::json progress;  // the persisted Progress (2.41+, §3.3); null before the first snapshot
+  nlohmann::json progress;                      // the persisted Progress (2.41+, §3.3); null before the first snapshot
   nlohmann::json parameters;
   std::string user_id;
 };
@@ -1137,15 +1135,15 @@ struct Run {
   std::size_t next_step = 0;
   SysTime next_at;
   SysTime process_started;
-  bool started_once = false;   // a StartProcess ran: later ones do not clear
-  bool process_open = false;   // a process started and has not completed or failed
+  bool started_once = false;  // a StartProcess ran: later ones do not clear
+  bool process_open = false;  // a process started and has not completed or failed
   bool failed = false;
   bool cancel_flag = false;                 // applied: stop at the next stage or item
   std::optional<SysTime> cancel_requested;  // 2.41+: waits for the housekeeping run
   std::optional<SysTime> died_at;
-  std::optional<SysTime> finish_at;         // the steps are done; the row is committed then
+  std::optional<SysTime> finish_at;  // the steps are done; the row is committed then
   std::string finish_status;
-  std::optional<SysTime> next_persist;      // 2.41+: the progress snapshot every 10 s (§3.3)
+  std::optional<SysTime> next_persist;  // 2.41+: the progress snapshot every 10 s (§3.3)
   ProgressRecorder progress;
 };
 
@@ -1219,7 +1217,7 @@ class NotificationStore {
  public:
   static constexpr std::size_t kMaxMessagesPerJob = 500;  // §1.4
   static constexpr std::size_t kMaxJobsPerType = 500;     // §1.4
-  static constexpr std::chrono::hours kMaxAge{24 * 7};     // §1.4 notifierMaxAgeDays
+  static constexpr std::chrono::hours kMaxAge{24 * 7};    // §1.4 notifierMaxAgeDays
 
   // Rows are written in `zone`, at the time of the node that runs jobs: `job_node_offset` off.
   NotificationStore(VersionProfile profile, ServerTimeZone zone, std::chrono::milliseconds job_node_offset,
@@ -1246,8 +1244,7 @@ class NotificationStore {
   // DELETE /api/system/tasks[/{type}] (2.40.8+, §1.1): an empty type means every type; without a
   // cap every job goes, else the jobs past `max_count` (most recent first) or older than
   // `max_age_days` at `now`.
-  void clear(const std::string& type, std::optional<std::size_t> max_count, std::optional<int> max_age_days,
-             SysTime now);
+  void clear(const std::string& type, std::optional<std::size_t> max_count, std::optional<int> max_age_days, SysTime now);
 
   // The new notifier's max-jobs and max-age caps (notifications and summaries) run only once no
   // notification has been written for notifierCleanAfterIdleTime: 10 min on 2.42+, 1 min on the
@@ -1259,8 +1256,7 @@ class NotificationStore {
   // A job's rows, newest first. With `stale_rule` (2.41.1+, §1.6), a list whose newest row is not
   // completed while the job is not running is wiped (rows and summary) and its newest row
   // returned once, marked completed.
-  std::vector<Notification> read(const std::string& type, const std::string& uid, bool stale_rule,
-                                 bool job_running);
+  std::vector<Notification> read(const std::string& type, const std::string& uid, bool stale_rule, bool job_running);
 
   // {jobId: [rows]}; gist trims each list to [newest, oldest] on the new notifier.
   nlohmann::ordered_json overview(const std::string& type, bool gist) const;
@@ -1305,7 +1301,7 @@ class NotificationStore {
   std::map<std::string, std::map<std::string, Feed>> feeds_;
   std::map<std::string, std::map<std::string, StoredSummary>> summaries_;
   std::map<std::string, std::deque<std::string>> pool_order_;  // <=2.41.3: additions per type, newest first
-  std::deque<PendingRow> pending_;                            // the notifier's async queue
+  std::deque<PendingRow> pending_;                             // the notifier's async queue
   std::optional<SysTime> last_write_;  // when the notifier last stored a row (idle cleaning, §1.4)
 };
 
@@ -1491,7 +1487,7 @@ class JobEngine {
   static constexpr std::chrono::hours kMaxAge = detail::NotificationStore::kMaxAge;  // §1.4 notifierMaxAgeDays
   static constexpr std::chrono::seconds kSchedulerLoop = detail::Scheduler::kLoop;   // §2.3
   static constexpr std::chrono::minutes kRescheduleStaleAfter = detail::Scheduler::kRescheduleStaleAfter;  // §3.3
-  static constexpr std::chrono::hours kAdHocRowsKept{24};  // §1.6
+  static constexpr std::chrono::hours kAdHocRowsKept{24};                                                  // §1.6
 
   JobEngine(VersionProfile profile, Clock& clock, std::uint64_t seed = 20240520, EngineClock time = {});
 
@@ -1528,8 +1524,8 @@ class JobEngine {
 
   // A kick-off: creates an ad-hoc job and starts or queues it as the version does (§2.3).
   // `guard_running` applies the "already running" rule of 2.38-2.40 (silent drop or 409).
-  Submitted submit(const std::string& job_type, nlohmann::json parameters, const std::string& user_id,
-                   bool guard_running, std::optional<JobScript> script = std::nullopt);
+  Submitted submit(const std::string& job_type, nlohmann::json parameters, const std::string& user_id, bool guard_running,
+                   std::optional<JobScript> script = std::nullopt);
 
   // A saved job configuration that /api/jobConfigurations/{uid}/execute can run.
   void add_job_configuration(const std::string& uid, const std::string& job_type, const std::string& name,
@@ -1729,8 +1725,7 @@ class RouteTable {
   };
 
   // Adds a route after the others. `enabled` false leaves it out (a route the version lacks).
-  RouteTable& add(std::vector<std::string> methods, const std::string& pattern, Handler handler,
-                  bool enabled = true) {
+  RouteTable& add(std::vector<std::string> methods, const std::string& pattern, Handler handler, bool enabled = true) {
     if (enabled) routes_.push_back(Route{std::move(methods), PathPattern(pattern), std::move(handler)});
     return *this;
   }
@@ -1917,7 +1912,7 @@ class EmulatedApi {
 
   std::mutex node_mutex_;
   NotifierNode notifier_node_ = NotifierNode::Same;  // guarded by node_mutex_
-  bool last_read_on_other_ = false;                   // for Alternating; guarded by node_mutex_
+  bool last_read_on_other_ = false;                  // for Alternating; guarded by node_mutex_
 };
 
 }  // namespace detail
@@ -2349,7 +2344,7 @@ DHIS2CPP_INLINE VersionProfile VersionProfile::of(std::string_view version_text)
   p.stopped_status = at_least(40) || (in_line(39) && at_least(39, 2)) || (in_line(38) && at_least(38, 3));
   p.last_executed_is_start = p.stopped_status;
   p.integrity_start_time = at_least(40) || (in_line(39) && at_least(39, 4));
-  p.already_running = at_least(41) ? AlreadyRunning::Queue
+  p.already_running = at_least(41)   ? AlreadyRunning::Queue
                       : at_least(39) ? AlreadyRunning::Conflict
                                      : AlreadyRunning::SilentDrop;
   const bool long_names = (in_line(42) && !at_least(42, 5)) || (in_line(43) && !at_least(43, 1));
@@ -2401,9 +2396,9 @@ DHIS2CPP_INLINE std::vector<std::string> VersionProfile::job_types_of(const Serv
   if (v41) types.push_back("LOCK_EXCEPTION_CLEANUP");
   for (const char* t : {"MOCK", "SMS_SEND"}) types.push_back(t);
   if (v42) types.push_back("SMS_INBOUND_PROCESSING");
-  for (const char* t : {"TRACKER_IMPORT_JOB", "TRACKER_IMPORT_NOTIFICATION_JOB", "TRACKER_IMPORT_RULE_ENGINE_JOB",
-                        "IMAGE_PROCESSING", "COMPLETE_DATA_SET_REGISTRATION_IMPORT", "DATAVALUE_IMPORT_INTERNAL",
-                        "METADATA_IMPORT", "DATAVALUE_IMPORT"}) {
+  for (const char* t :
+       {"TRACKER_IMPORT_JOB", "TRACKER_IMPORT_NOTIFICATION_JOB", "TRACKER_IMPORT_RULE_ENGINE_JOB", "IMAGE_PROCESSING",
+        "COMPLETE_DATA_SET_REGISTRATION_IMPORT", "DATAVALUE_IMPORT_INTERNAL", "METADATA_IMPORT", "DATAVALUE_IMPORT"}) {
     types.push_back(t);
   }
   if (v >= ServerVersion{2, 39, 0, 0, true}) types.push_back("GEOJSON_IMPORT");
@@ -2415,8 +2410,8 @@ DHIS2CPP_INLINE std::vector<std::string> VersionProfile::job_types_of(const Serv
   }
   if (v41) types.push_back("HOUSEKEEPING");
   if (v43) types.push_back("DATA_VALUE_TRIM");
-  for (const char* t : {"DATA_SET_NOTIFICATION", "CREDENTIALS_EXPIRY_ALERT", "DATA_STATISTICS",
-                        "FILE_RESOURCE_CLEANUP", "ACCOUNT_EXPIRY_ALERT", "VALIDATION_RESULTS_NOTIFICATION",
+  for (const char* t : {"DATA_SET_NOTIFICATION", "CREDENTIALS_EXPIRY_ALERT", "DATA_STATISTICS", "FILE_RESOURCE_CLEANUP",
+                        "ACCOUNT_EXPIRY_ALERT", "VALIDATION_RESULTS_NOTIFICATION",
                         "REMOVE_USED_OR_EXPIRED_RESERVED_VALUES", "SYSTEM_VERSION_UPDATE_CHECK"}) {
     types.push_back(t);
   }
@@ -2480,8 +2475,8 @@ DHIS2CPP_INLINE Reply no_store(Reply reply) {
 }
 
 DHIS2CPP_INLINE nlohmann::ordered_json envelope(int status, const char* web_status, const std::string& message) {
-  return nlohmann::ordered_json{{"httpStatus", reason(status)}, {"httpStatusCode", status}, {"status", web_status},
-                                {"message", message}};
+  return nlohmann::ordered_json{
+      {"httpStatus", reason(status)}, {"httpStatusCode", status}, {"status", web_status}, {"message", message}};
 }
 
 DHIS2CPP_INLINE Reply web_message(int status, const std::string& message, const std::string& error_code) {
@@ -2526,9 +2521,7 @@ DHIS2CPP_INLINE Reply fault_reply(const Fault& fault) {
                "</title></head><body><center><h1>" + std::to_string(fault.status) + " " + reason(fault.status) +
                "</h1></center><hr><center>nginx</center></body></html>\n";
       break;
-    case Fault::Kind::MalformedJson:
-      r.body = "{\"httpStatus\": \"OK\", \"httpStatusCode\": 200, \"status\": OK,,";
-      break;
+    case Fault::Kind::MalformedJson: r.body = "{\"httpStatus\": \"OK\", \"httpStatusCode\": 200, \"status\": OK,,"; break;
     case Fault::Kind::HtmlPage:
       r.status = fault.status;
       r.content_type = "text/html;charset=UTF-8";
@@ -2539,8 +2532,7 @@ DHIS2CPP_INLINE Reply fault_reply(const Fault& fault) {
       r.content_type = "text/html";
       r.headers.emplace_back("Location", fault.location);
       break;
-    default:
-      break;
+    default: break;
   }
   return r;
 }
@@ -2715,8 +2707,7 @@ using X509NamePtr = std::unique_ptr<X509_NAME, OpenSslDeleter<X509_NAME_free>>;
 using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, OpenSslDeleter<X509_EXTENSION_free>>;
 using BignumPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<BN_free>>;
 using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, OpenSslDeleter<ASN1_INTEGER_free>>;
-using Asn1OctetStringPtr =
-    std::unique_ptr<ASN1_OCTET_STRING, OpenSslDeleter<ASN1_OCTET_STRING_free>>;
+using Asn1OctetStringPtr = std::unique_ptr<ASN1_OCTET_STRING, OpenSslDeleter<ASN1_OCTET_STRING_free>>;
 using Asn1Ia5StringPtr = std::unique_ptr<ASN1_IA5STRING, OpenSslDeleter<ASN1_IA5STRING_free>>;
 using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, OpenSslDeleter<GENERAL_NAME_free>>;
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, OpenSslDeleter<GENERAL_NAMES_free>>;
@@ -2741,8 +2732,8 @@ using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free_all>>;
 DHIS2CPP_INLINE bool is_acceptable_dns_name(const std::string& name) {
   if (name.empty() || name.size() > 253) return false;
   for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '.' || c == '_' || c == '*';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+                    c == '_' || c == '*';
     if (!ok) return false;
   }
   return true;
@@ -2768,8 +2759,8 @@ DHIS2CPP_INLINE EvpPkeyPtr generate_key(const char* what) {
 DHIS2CPP_INLINE X509NamePtr common_name(const char* cn) {
   X509NamePtr name(X509_NAME_new());
   if (!name) throw_openssl_error("allocating a certificate name");
-  if (X509_NAME_add_entry_by_NID(name.get(), NID_commonName, MBSTRING_UTF8,
-                                 reinterpret_cast<const unsigned char*>(cn), -1, -1, 0) != 1) {
+  if (X509_NAME_add_entry_by_NID(name.get(), NID_commonName, MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn),
+                                 -1, -1, 0) != 1) {
     throw_openssl_error(std::string("setting the common name \"") + cn + "\"");
   }
   return name;
@@ -2777,8 +2768,8 @@ DHIS2CPP_INLINE X509NamePtr common_name(const char* cn) {
 
 // A certificate with version, random serial, validity, subject, issuer and public key set; no
 // extensions, not signed.
-DHIS2CPP_INLINE X509Ptr new_certificate(const X509_NAME* subject, const X509_NAME* issuer,
-                                        EVP_PKEY* public_key, std::chrono::hours valid_for) {
+DHIS2CPP_INLINE X509Ptr new_certificate(const X509_NAME* subject, const X509_NAME* issuer, EVP_PKEY* public_key,
+                                        std::chrono::hours valid_for) {
   X509Ptr cert(X509_new());
   if (!cert) throw_openssl_error("allocating a certificate");
   if (X509_set_version(cert.get(), X509_VERSION_3) != 1) {
@@ -2844,8 +2835,7 @@ DHIS2CPP_INLINE void add_subject_alt_names(X509* cert, const CertificateOptions&
   for (const auto& ip : options.ip_addresses) {
     const auto bytes = parse_ip_address(ip);
     Asn1OctetStringPtr value(ASN1_OCTET_STRING_new());
-    if (!value ||
-        ASN1_OCTET_STRING_set(value.get(), bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    if (!value || ASN1_OCTET_STRING_set(value.get(), bytes.data(), static_cast<int>(bytes.size())) != 1) {
       throw_openssl_error("encoding the IP address " + ip);
     }
     push(GEN_IPADD, value.release(), "IP:" + ip);
@@ -2869,10 +2859,9 @@ DHIS2CPP_INLINE BioPtr new_memory_bio() {
   return bio;
 }
 
-[[noreturn]] DHIS2CPP_INLINE void throw_file_error(const std::string& step, const std::string& path,
-                                                   int error_number) {
-  throw Error(std::string(certificates_prefix()) + step + " " + path + " failed: " +
-              std::generic_category().message(error_number));
+[[noreturn]] DHIS2CPP_INLINE void throw_file_error(const std::string& step, const std::string& path, int error_number) {
+  throw Error(std::string(certificates_prefix()) + step + " " + path +
+              " failed: " + std::generic_category().message(error_number));
 }
 
 // Writes the bytes held by `bio` to `path`, replacing the file. A secret file is created with
@@ -2887,9 +2876,8 @@ DHIS2CPP_INLINE void write_file(const std::string& path, BIO* bio, bool secret) 
   if (!out) throw Error(std::string(certificates_prefix()) + "opening " + path + " failed");
   if (secret) {
     std::error_code ignored;
-    std::filesystem::permissions(
-        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-        std::filesystem::perm_options::replace, ignored);
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::replace, ignored);
   }
   out.write(data, static_cast<std::streamsize>(size));
   out.close();
@@ -2950,20 +2938,17 @@ DHIS2CPP_INLINE void validate(const std::string& directory, const CertificateOpt
 
 }  // namespace detail
 
-DHIS2CPP_INLINE TestCertificates make_test_certificates(const std::string& directory,
-                                                        const CertificateOptions& options) {
+DHIS2CPP_INLINE TestCertificates make_test_certificates(const std::string& directory, const CertificateOptions& options) {
   using namespace detail;
   validate(directory, options);
 
   std::error_code ec;
   std::filesystem::create_directories(directory, ec);
   if (ec) {
-    throw Error(std::string(certificates_prefix()) + "creating the directory " + directory +
-                " failed: " + ec.message());
+    throw Error(std::string(certificates_prefix()) + "creating the directory " + directory + " failed: " + ec.message());
   }
   const std::filesystem::path dir(directory);
-  TestCertificates result{(dir / "ca.pem").string(), (dir / "server.pem").string(),
-                          (dir / "server.key").string()};
+  TestCertificates result{(dir / "ca.pem").string(), (dir / "server.pem").string(), (dir / "server.key").string()};
 
   ERR_clear_error();  // report only this call's errors
 
@@ -2980,8 +2965,7 @@ DHIS2CPP_INLINE TestCertificates make_test_certificates(const std::string& direc
   // is a fixed label.
   const EvpPkeyPtr server_key = generate_key("server");
   const X509NamePtr server_name = common_name("dhis2-cpp test server");
-  const X509Ptr server =
-      new_certificate(server_name.get(), ca_name.get(), server_key.get(), options.valid_for);
+  const X509Ptr server = new_certificate(server_name.get(), ca_name.get(), server_key.get(), options.valid_for);
   add_extension(server.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
   add_extension(server.get(), ca.get(), NID_key_usage, "critical,digitalSignature");
   add_extension(server.get(), ca.get(), NID_ext_key_usage, "serverAuth");
@@ -2997,8 +2981,7 @@ DHIS2CPP_INLINE TestCertificates make_test_certificates(const std::string& direc
     throw_openssl_error("PEM-encoding server.pem");
   }
   const BioPtr key_pem = new_memory_bio();
-  if (PEM_write_bio_PKCS8PrivateKey(key_pem.get(), server_key.get(), nullptr, nullptr, 0, nullptr,
-                                    nullptr) != 1) {
+  if (PEM_write_bio_PKCS8PrivateKey(key_pem.get(), server_key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     throw_openssl_error("PEM-encoding server.key");
   }
 
@@ -3209,8 +3192,7 @@ DHIS2CPP_INLINE std::int64_t IdGenerator::row_ms(std::int64_t ms, bool unique) {
   return ms;
 }
 
-DHIS2CPP_INLINE std::string IdGenerator::ad_hoc_name(const std::string& type,
-                                                     std::chrono::system_clock::time_point now,
+DHIS2CPP_INLINE std::string IdGenerator::ad_hoc_name(const std::string& type, std::chrono::system_clock::time_point now,
                                                      bool unique_timestamp) {
   if (unique_timestamp) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
@@ -3342,9 +3324,14 @@ DHIS2CPP_INLINE nlohmann::json default_import_summary(const char* status, int im
                                                       int ignored) {
   return {{"responseType", "ImportSummary"},
           {"status", status},
-          {"importOptions", {{"idSchemes", nlohmann::json::object()}, {"dryRun", false}, {"async", true},
-                             {"importStrategy", "CREATE_AND_UPDATE"}, {"mergeMode", "REPLACE"},
-                             {"reportMode", "FULL"}, {"skipExistingCheck", false}}},
+          {"importOptions",
+           {{"idSchemes", nlohmann::json::object()},
+            {"dryRun", false},
+            {"async", true},
+            {"importStrategy", "CREATE_AND_UPDATE"},
+            {"mergeMode", "REPLACE"},
+            {"reportMode", "FULL"},
+            {"skipExistingCheck", false}}},
           {"description", "Import process completed successfully"},
           {"importCount", {{"imported", imported}, {"updated", updated}, {"ignored", ignored}, {"deleted", deleted}}},
           {"conflicts", nlohmann::json::array()},
@@ -3403,8 +3390,14 @@ DHIS2CPP_INLINE JobScript JobScript::default_for(const std::string& job_type, co
   } else if (job_type == "PREDICTOR") {
     s.start("Predictors run", parameters)
         .items("Running predictor", 3, milliseconds(1200))
-        .summary({{"responseType", "PredictionSummary"}, {"status", "SUCCESS"}, {"description", "Predictions run"},
-                  {"predictors", 3}, {"inserted", 120}, {"updated", 4}, {"deleted", 0}, {"unchanged", 10}},
+        .summary({{"responseType", "PredictionSummary"},
+                  {"status", "SUCCESS"},
+                  {"description", "Predictions run"},
+                  {"predictors", 3},
+                  {"inserted", 120},
+                  {"updated", 4},
+                  {"deleted", 0},
+                  {"unchanged", 10}},
                  milliseconds(200))
         .complete("Prediction done: 3 predictors, 120 inserted, 4 updated, 0 deleted, 10 unchanged", milliseconds(0));
   } else if (job_type == "DATAVALUE_IMPORT") {
@@ -3434,9 +3427,11 @@ DHIS2CPP_INLINE JobScript JobScript::default_for(const std::string& job_type, co
         .complete("Import complete with status OK, 5 created, 0 updated, 0 deleted, 0 ignored", milliseconds(0));
   } else if (job_type == "GEOJSON_IMPORT") {
     s.start("GeoJSON import", parameters)
-        .summary({{"responseType", "GeoJsonImportReport"}, {"status", "SUCCESS"},
+        .summary({{"responseType", "GeoJsonImportReport"},
+                  {"status", "SUCCESS"},
                   {"importCount", {{"imported", 0}, {"updated", 12}, {"ignored", 0}, {"deleted", 0}}},
-                  {"totalConflictOccurrenceCount", 0}, {"conflicts", nlohmann::json::array()}},
+                  {"totalConflictOccurrenceCount", 0},
+                  {"conflicts", nlohmann::json::array()}},
                  milliseconds(800))
         .complete("Import complete with status OK, 0 created, 12 updated, 0 deleted, 0 ignored", milliseconds(0));
   } else if (job_type == "DATA_INTEGRITY" || job_type == "DATA_INTEGRITY_DETAILS") {
@@ -3532,8 +3527,8 @@ DHIS2CPP_INLINE void ProgressRecorder::fail_stage(SysTime t, const std::string& 
   stage.error = error;
 }
 
-DHIS2CPP_INLINE void ProgressRecorder::end_process(SysTime t, const std::string& status, std::optional<std::string> summary,
-                                                   std::optional<std::string> error) {
+DHIS2CPP_INLINE void ProgressRecorder::end_process(SysTime t, const std::string& status,
+                                                   std::optional<std::string> summary, std::optional<std::string> error) {
   if (processes_.empty() || processes_.back().completed) return;
   Node& p = processes_.back();
   for (auto& stage : p.children) {
@@ -3560,7 +3555,8 @@ DHIS2CPP_INLINE void ProgressRecorder::add_error(const std::string& object_id, c
   errors_[object_id][code].push_back(error);
 }
 
-DHIS2CPP_INLINE nlohmann::json ProgressRecorder::to_json(SysTime now, const ServerTimeZone& zone, bool with_errors) const {
+DHIS2CPP_INLINE nlohmann::json ProgressRecorder::to_json(SysTime now, const ServerTimeZone& zone,
+                                                         bool with_errors) const {
   nlohmann::json sequence = nlohmann::json::array();
   for (const auto& p : processes_) sequence.push_back(node_json(p, now, zone, 0));
   nlohmann::json out = {{"sequence", sequence}};
@@ -3589,7 +3585,8 @@ DHIS2CPP_INLINE void ProgressRecorder::close_open(std::vector<Node>& nodes, SysT
   if (!nodes.empty() && !nodes.back().completed) finish(nodes.back(), t, status);
 }
 
-DHIS2CPP_INLINE nlohmann::json ProgressRecorder::node_json(const Node& n, SysTime now, const ServerTimeZone& zone, int depth) {
+DHIS2CPP_INLINE nlohmann::json ProgressRecorder::node_json(const Node& n, SysTime now, const ServerTimeZone& zone,
+                                                           int depth) {
   nlohmann::json j = nlohmann::json::object();
   j["status"] = n.status;
   j["startedTime"] = zone.format(n.started);
@@ -3993,7 +3990,7 @@ DHIS2CPP_INLINE std::vector<Job*> Scheduler::due_at(Jobs& jobs, SysTime t) {
   for (auto& entry : jobs) {
     Job& job = entry.second;
     if (job.info.job_status != "RUNNING") continue;
-    const SysTime at = job.run.died_at    ? *job.run.died_at + kRescheduleStaleAfter
+    const SysTime at = job.run.died_at     ? *job.run.died_at + kRescheduleStaleAfter
                        : job.run.finish_at ? *job.run.finish_at
                                            : job.run.next_at;
     if (at == t) due.push_back(&job);
@@ -4051,13 +4048,27 @@ DHIS2CPP_INLINE std::string StepRunner::format_duration(std::chrono::millisecond
 }
 
 DHIS2CPP_INLINE bool StepRunner::notifies_progress(const std::string& type) {
-  static const char* const full[] = {
-      "RESOURCE_TABLE", "SEND_SCHEDULED_MESSAGE", "ANALYTICS_TABLE", "CONTINUOUS_ANALYTICS_TABLE",
-      "DATA_SET_NOTIFICATION", "MONITORING", "VALIDATION_RESULTS_NOTIFICATION", "SYSTEM_VERSION_UPDATE_CHECK",
-      "DATA_SYNC", "SINGLE_EVENT_DATA_SYNC", "TRACKED_ENTITY_DATA_SYNC", "EVENT_PROGRAMS_DATA_SYNC",
-      "TRACKER_PROGRAMS_DATA_SYNC", "SMS_SEND", "PREDICTOR", "DATAVALUE_IMPORT",
-      "COMPLETE_DATA_SET_REGISTRATION_IMPORT", "METADATA_IMPORT", "TRACKER_IMPORT_JOB", "GEOJSON_IMPORT",
-      "GML_IMPORT"};
+  static const char* const full[] = {"RESOURCE_TABLE",
+                                     "SEND_SCHEDULED_MESSAGE",
+                                     "ANALYTICS_TABLE",
+                                     "CONTINUOUS_ANALYTICS_TABLE",
+                                     "DATA_SET_NOTIFICATION",
+                                     "MONITORING",
+                                     "VALIDATION_RESULTS_NOTIFICATION",
+                                     "SYSTEM_VERSION_UPDATE_CHECK",
+                                     "DATA_SYNC",
+                                     "SINGLE_EVENT_DATA_SYNC",
+                                     "TRACKED_ENTITY_DATA_SYNC",
+                                     "EVENT_PROGRAMS_DATA_SYNC",
+                                     "TRACKER_PROGRAMS_DATA_SYNC",
+                                     "SMS_SEND",
+                                     "PREDICTOR",
+                                     "DATAVALUE_IMPORT",
+                                     "COMPLETE_DATA_SET_REGISTRATION_IMPORT",
+                                     "METADATA_IMPORT",
+                                     "TRACKER_IMPORT_JOB",
+                                     "GEOJSON_IMPORT",
+                                     "GML_IMPORT"};
   return std::find(std::begin(full), std::end(full), type) != std::end(full);
 }
 
@@ -4080,14 +4091,13 @@ DHIS2CPP_INLINE std::optional<std::string> StepRunner::render(const Step& step, 
 
 DHIS2CPP_INLINE const char* StepRunner::run_step(Job& job, SysTime t) {
   const Step& step = job.script.steps()[job.run.next_step];
-  const bool boundary =
-      step.kind == StepKind::StartProcess || step.kind == StepKind::Stage || step.kind == StepKind::Item;
+  const bool boundary = step.kind == StepKind::StartProcess || step.kind == StepKind::Stage ||
+                        step.kind == StepKind::Item;
   if (boundary && job.run.cancel_flag) {
     return stop_cancelled(job, t);
   }
   const Visibility vis = visibility(job.info.job_type);
-  const auto emit = [&](NotificationLevel level, std::optional<std::string> text, bool completed,
-                        bool with_parameters) {
+  const auto emit = [&](NotificationLevel level, std::optional<std::string> text, bool completed, bool with_parameters) {
     if (step.lost) return;
     if (!step.direct) {
       if (vis == Visibility::None) return;
@@ -4132,9 +4142,7 @@ DHIS2CPP_INLINE const char* StepRunner::run_step(Job& job, SysTime t) {
       emit(NotificationLevel::Error, text, false, false);
       break;
     }
-    case StepKind::Summary:
-      store_.set_summary(job.info.job_type, job.info.uid, step.data, t);
-      break;
+    case StepKind::Summary: store_.set_summary(job.info.job_type, job.info.uid, step.data, t); break;
     case StepKind::ObjectError:
       job.run.progress.add_error(step.data.value("id", ""), step.data.value("code", ""), step.data);
       break;
@@ -4153,9 +4161,7 @@ DHIS2CPP_INLINE const char* StepRunner::run_step(Job& job, SysTime t) {
       emit(NotificationLevel::Error, text, true, false);
       break;
     }
-    case StepKind::Abort:
-      job.run.progress.end_process(t, "ERROR", std::nullopt, std::nullopt);
-      return "FAILED";
+    case StepKind::Abort: job.run.progress.end_process(t, "ERROR", std::nullopt, std::nullopt); return "FAILED";
     case StepKind::Die:
       job.run.died_at = t;
       job.info.last_alive = t;
@@ -4322,7 +4328,8 @@ DHIS2CPP_INLINE JobEngine::ExecuteStatus JobEngine::execute(const std::string& u
   if (!job || job->in_memory) return ExecuteStatus::NotFound;  // <=2.40 API-started: no row (§3.1)
   if (job->info.job_status == "RUNNING" || job->queued) return ExecuteStatus::AlreadyRunning;
   // <=2.40 refuses while any job of the type runs (isRunning(jobType)): E7006.
-  if (!profile_.scheduler_grid && detail::Scheduler::running_of_type(jobs_, job->info.job_type)) return ExecuteStatus::AlreadyRunning;
+  if (!profile_.scheduler_grid && detail::Scheduler::running_of_type(jobs_, job->info.job_type))
+    return ExecuteStatus::AlreadyRunning;
   // A finished ONCE_ASAP (API-started) job is not run again (§3.1 "Job did already run once.").
   if (job->info.ad_hoc && job->info.last_finished) return ExecuteStatus::AlreadyRanOnce;
   job->info.enabled = true;
@@ -4633,8 +4640,7 @@ DHIS2CPP_INLINE nlohmann::json JobEngine::stamped_result(nlohmann::json result, 
 // ---- jobs ------------------------------------------------------------------------------
 
 DHIS2CPP_INLINE bool JobEngine::expired(const Job& job, SysTime now) {
-  return job.info.ad_hoc && !job.in_memory && job.info.last_finished &&
-         now - *job.info.last_finished >= kAdHocRowsKept;
+  return job.info.ad_hoc && !job.in_memory && job.info.last_finished && now - *job.info.last_finished >= kAdHocRowsKept;
 }
 
 DHIS2CPP_INLINE JobEngine::Job* JobEngine::find_locked(const std::string& uid, SysTime now) {
@@ -4678,8 +4684,7 @@ namespace dhis2 {
 namespace testing {
 namespace detail {
 
-DHIS2CPP_INLINE PathPattern::PathPattern(const std::string& pattern)
-    : text_(pattern), segments_(split_path(pattern)) {}
+DHIS2CPP_INLINE PathPattern::PathPattern(const std::string& pattern) : text_(pattern), segments_(split_path(pattern)) {}
 
 DHIS2CPP_INLINE bool PathPattern::match(const std::vector<std::string>& segments, PathParams& params) const {
   if (segments.size() != segments_.size()) return false;
@@ -4747,8 +4752,10 @@ DHIS2CPP_INLINE void EmulatedApi::add_routes() {
   };
 
   // Reachable without credentials (dhis2-wire.md §5.3).
-  open_routes_
-      .add(get, "ping", [](const ApiCall&) { return Reply{200, "", "text/plain", {}}; })
+  open_routes_.add(get, "ping",
+                   [](const ApiCall&) {
+                     return Reply{200, "", "text/plain", {}};
+                   })
       .add(get, "loginConfig", to(&EmulatedApi::login_config), profile_.scheduler_grid);
 
   routes_
@@ -4845,8 +4852,11 @@ DHIS2CPP_INLINE Reply EmulatedApi::serve(const ApiRequest& request) {
 }
 
 DHIS2CPP_INLINE Reply EmulatedApi::login_config(const ApiCall&) const {
-  return json_reply(200, {{"apiVersion", reported_version()}, {"applicationTitle", "DHIS 2"},
-                          {"uiLocale", "en"}, {"emailConfigured", false}, {"selfRegistrationEnabled", false}});
+  return json_reply(200, {{"apiVersion", reported_version()},
+                          {"applicationTitle", "DHIS 2"},
+                          {"uiLocale", "en"},
+                          {"emailConfigured", false},
+                          {"selfRegistrationEnabled", false}});
 }
 
 DHIS2CPP_INLINE const std::string& EmulatedApi::reported_version() const noexcept {
@@ -4857,43 +4867,43 @@ DHIS2CPP_INLINE const std::string& EmulatedApi::reported_version() const noexcep
 
 DHIS2CPP_INLINE Reply EmulatedApi::system_info(const ApiCall& r) const {
   const auto now = clock_.now();
-  nlohmann::ordered_json info = {
-      {"contextPath", request_origin(*r.req) + options_.context_path},
-      {"userAgent", r.req->header("User-Agent")},
-      {"calendar", "iso8601"},
-      {"dateFormat", "yyyy-mm-dd"},
-      {"serverDate", engine_.format_time(now)},
-      {"serverTimeZoneId", options_.time_zone.id},
-      {"serverTimeZoneDisplayName", options_.time_zone.display_name},
-      {"lastAnalyticsTableSuccess", engine_.format_time(now - std::chrono::hours(8))},
-      {"intervalSinceLastAnalyticsTableSuccess", "8 h, 0 m, 0 s"},
-      {"lastAnalyticsTableRuntime", "0:00:47.890"},
-      {"lastSystemMonitoringSuccess", engine_.format_time(now - std::chrono::hours(9))},
-      {"version", reported_version()},
-      {"revision", "eaf4b70"},
-      {"buildTime", "2025-01-30T12:00:00.000"},
-      {"jasperReportsVersion", "6.20.1"},
-      {"environmentVariable", "DHIS2_HOME"},
-      {"readOnlyMode", "off"},
-      {"nodeId", "emulator"},
-      {"javaVersion", "17.0.15"},
-      {"osName", "Linux"},
-      {"emailConfigured", false},
-      {"redisEnabled", false},
-      {"systemId", "eed3d451-4ff5-4193-b951-ffcc68954299"},
-      {"systemName", "DHIS 2 (dhis2-cpp emulator)"},
-      {"instanceBaseUrl", request_origin(*r.req) + options_.context_path},
-      {"isMetadataVersionEnabled", true},
-      {"isMetadataSyncEnabled", false},
-      {"databaseInfo", {{"spatialSupport", true}, {"time", engine_.format_time(now)}}},
-      {"encryption", false}};
+  nlohmann::ordered_json info = {{"contextPath", request_origin(*r.req) + options_.context_path},
+                                 {"userAgent", r.req->header("User-Agent")},
+                                 {"calendar", "iso8601"},
+                                 {"dateFormat", "yyyy-mm-dd"},
+                                 {"serverDate", engine_.format_time(now)},
+                                 {"serverTimeZoneId", options_.time_zone.id},
+                                 {"serverTimeZoneDisplayName", options_.time_zone.display_name},
+                                 {"lastAnalyticsTableSuccess", engine_.format_time(now - std::chrono::hours(8))},
+                                 {"intervalSinceLastAnalyticsTableSuccess", "8 h, 0 m, 0 s"},
+                                 {"lastAnalyticsTableRuntime", "0:00:47.890"},
+                                 {"lastSystemMonitoringSuccess", engine_.format_time(now - std::chrono::hours(9))},
+                                 {"version", reported_version()},
+                                 {"revision", "eaf4b70"},
+                                 {"buildTime", "2025-01-30T12:00:00.000"},
+                                 {"jasperReportsVersion", "6.20.1"},
+                                 {"environmentVariable", "DHIS2_HOME"},
+                                 {"readOnlyMode", "off"},
+                                 {"nodeId", "emulator"},
+                                 {"javaVersion", "17.0.15"},
+                                 {"osName", "Linux"},
+                                 {"emailConfigured", false},
+                                 {"redisEnabled", false},
+                                 {"systemId", "eed3d451-4ff5-4193-b951-ffcc68954299"},
+                                 {"systemName", "DHIS 2 (dhis2-cpp emulator)"},
+                                 {"instanceBaseUrl", request_origin(*r.req) + options_.context_path},
+                                 {"isMetadataVersionEnabled", true},
+                                 {"isMetadataSyncEnabled", false},
+                                 {"databaseInfo", {{"spatialSupport", true}, {"time", engine_.format_time(now)}}},
+                                 {"encryption", false}};
   if (profile_.version >= ServerVersion{2, 43, 0, 0, true}) {
     info["sessionTimeout"] = 3600;
     info["capability"] = nlohmann::ordered_json::object();
   }
   if (!has_authority(*r.user, "ALL")) {
     // withoutSensitiveInfo() (§5.1)
-    for (const char* key : {"jasperReportsVersion", "environmentVariable", "readOnlyMode", "nodeId", "javaVersion", "osName"}) {
+    for (const char* key :
+         {"jasperReportsVersion", "environmentVariable", "readOnlyMode", "nodeId", "javaVersion", "osName"}) {
       info.erase(key);
     }
   }
@@ -4906,16 +4916,17 @@ DHIS2CPP_INLINE Reply EmulatedApi::me(const ApiCall& r) const {
   const User& u = *r.user;
   nlohmann::json authorities = u.authorities;
   return json_reply(200, pick_fields(nlohmann::json{{"id", u.id},
-                          {"username", u.username},
-                          {"firstName", u.first_name},
-                          {"surname", u.surname},
-                          {"name", u.first_name + " " + u.surname},
-                          {"displayName", u.first_name + " " + u.surname},
-                          {"email", u.username + "@example.org"},
-                          {"authorities", authorities},
-                          {"settings", {{"keyUiLocale", "en"}}},
-                          {"userRoles", nlohmann::json::array()},
-                          {"organisationUnits", nlohmann::json::array()}}, r.req->param("fields")));
+                                                    {"username", u.username},
+                                                    {"firstName", u.first_name},
+                                                    {"surname", u.surname},
+                                                    {"name", u.first_name + " " + u.surname},
+                                                    {"displayName", u.first_name + " " + u.surname},
+                                                    {"email", u.username + "@example.org"},
+                                                    {"authorities", authorities},
+                                                    {"settings", {{"keyUiLocale", "en"}}},
+                                                    {"userRoles", nlohmann::json::array()},
+                                                    {"organisationUnits", nlohmann::json::array()}},
+                                     r.req->param("fields")));
 }
 
 DHIS2CPP_INLINE Reply EmulatedApi::system_setting(const ApiCall& r) const {
@@ -4939,8 +4950,8 @@ DHIS2CPP_INLINE Reply EmulatedApi::category_combos(const ApiCall& r) const {
 // ---- kick-offs (§2) ------------------------------------------------------------------------
 
 DHIS2CPP_INLINE Reply EmulatedApi::kickoff(const ApiCall& r, const std::string& type, const char* authority,
-                                                     nlohmann::json parameters, std::optional<std::string> location,
-                                                     bool location_before_41, std::optional<JobScript> script) {
+                                           nlohmann::json parameters, std::optional<std::string> location,
+                                           bool location_before_41, std::optional<JobScript> script) {
   if (authority && *authority && !has_authority(*r.user, authority)) return forbidden(authority);
   if (parameters.is_null()) parameters = parameters_for(type, *r.req);
   const bool guarded = type == "ANALYTICS_TABLE" || type == "RESOURCE_TABLE" || type == "MONITORING" ||
@@ -4980,16 +4991,16 @@ DHIS2CPP_INLINE nlohmann::ordered_json EmulatedApi::job_configuration_response(c
 }
 
 DHIS2CPP_INLINE bool EmulatedApi::flag(const ApiRequest& req, const char* name) {
-    return req.has_param(name) && dhis2::detail::to_lower(req.param(name)) != "false";
+  return req.has_param(name) && dhis2::detail::to_lower(req.param(name)) != "false";
 }
 
 DHIS2CPP_INLINE nlohmann::json EmulatedApi::parameters_for(const std::string& type, const ApiRequest& req) const {
-    if (type == "ANALYTICS_TABLE") {
+  if (type == "ANALYTICS_TABLE") {
     nlohmann::json skip = nlohmann::json::array();
     const std::pair<const char*, const char*> table_flags[] = {
-        {"skipAggregate", "DATA_VALUE"},        {"skipEvents", "EVENT"},
-        {"skipEnrollment", "ENROLLMENT"},       {"skipTrackedEntities", "TRACKED_ENTITY"},
-        {"skipOrgUnitOwnership", "OWNERSHIP"},  {"skipValidationResult", "VALIDATION_RESULT"}};
+        {"skipAggregate", "DATA_VALUE"},       {"skipEvents", "EVENT"},
+        {"skipEnrollment", "ENROLLMENT"},      {"skipTrackedEntities", "TRACKED_ENTITY"},
+        {"skipOrgUnitOwnership", "OWNERSHIP"}, {"skipValidationResult", "VALIDATION_RESULT"}};
     for (const auto& f : table_flags) {
       if (flag(req, f.first)) skip.push_back(f.second);
     }
@@ -5002,26 +5013,43 @@ DHIS2CPP_INLINE nlohmann::json EmulatedApi::parameters_for(const std::string& ty
   }
   if (type == "RESOURCE_TABLE") return nullptr;  // no parameters: jobParameters is omitted
   if (type == "MONITORING") {
-    return {{"relativeStart", 0}, {"relativeEnd", 0}, {"validationRuleGroups", nlohmann::json::array()},
-            {"sendNotifications", false}, {"persistResults", false}};
+    return {{"relativeStart", 0},
+            {"relativeEnd", 0},
+            {"validationRuleGroups", nlohmann::json::array()},
+            {"sendNotifications", false},
+            {"persistResults", false}};
   }
   if (type == "PREDICTOR") {
     nlohmann::json predictors = nlohmann::json::array(), groups = nlohmann::json::array();
     for (std::size_t i = 0; i < req.param_count("predictor"); ++i) predictors.push_back(req.param("predictor", i));
     for (std::size_t i = 0; i < req.param_count("predictorGroup"); ++i) groups.push_back(req.param("predictorGroup", i));
-    return {{"startDate", req.param("startDate")}, {"endDate", req.param("endDate")},
-            {"predictors", predictors}, {"predictorGroups", groups}};
+    return {{"startDate", req.param("startDate")},
+            {"endDate", req.param("endDate")},
+            {"predictors", predictors},
+            {"predictorGroups", groups}};
   }
   if (type == "DATAVALUE_IMPORT") {
-    return {{"idSchemes", nlohmann::json::object()}, {"dryRun", flag(req, "dryRun")}, {"async", true},
+    return {{"idSchemes", nlohmann::json::object()},
+            {"dryRun", flag(req, "dryRun")},
+            {"async", true},
             {"importStrategy", req.has_param("importStrategy") ? req.param("importStrategy") : "CREATE_AND_UPDATE"},
-            {"mergeMode", "REPLACE"}, {"reportMode", "FULL"}, {"skipExistingCheck", false}, {"sharing", false},
-            {"skipNotifications", false}, {"skipAudit", false}, {"force", false}, {"firstRowIsHeader", true}};
+            {"mergeMode", "REPLACE"},
+            {"reportMode", "FULL"},
+            {"skipExistingCheck", false},
+            {"sharing", false},
+            {"skipNotifications", false},
+            {"skipAudit", false},
+            {"force", false},
+            {"firstRowIsHeader", true}};
   }
   if (type == "METADATA_IMPORT") {
-    return {{"importMode", flag(req, "dryRun") ? "VALIDATE" : "COMMIT"}, {"identifier", "UID"},
+    return {{"importMode", flag(req, "dryRun") ? "VALIDATE" : "COMMIT"},
+            {"identifier", "UID"},
             {"importStrategy", req.has_param("importStrategy") ? req.param("importStrategy") : "CREATE_AND_UPDATE"},
-            {"atomicMode", "ALL"}, {"flushMode", "AUTO"}, {"skipSharing", false}, {"skipValidation", false}};
+            {"atomicMode", "ALL"},
+            {"flushMode", "AUTO"},
+            {"skipSharing", false},
+            {"skipValidation", false}};
   }
   return nlohmann::json::object();
 }
@@ -5031,13 +5059,18 @@ DHIS2CPP_INLINE Reply EmulatedApi::predictions(const ApiCall& r) {
   if (flag(*r.req, "async")) return kickoff(r, "PREDICTOR", "F_PREDICTOR_RUN", nullptr, std::nullopt, true);
   nlohmann::ordered_json body = envelope(200, "OK", "");
   body.erase("message");
-  body["response"] = {{"responseType", "PredictionSummary"}, {"status", "SUCCESS"}, {"predictors", 1},
-                      {"inserted", 12}, {"updated", 0}, {"deleted", 0}, {"unchanged", 0}};
+  body["response"] = {{"responseType", "PredictionSummary"},
+                      {"status", "SUCCESS"},
+                      {"predictors", 1},
+                      {"inserted", 12},
+                      {"updated", 0},
+                      {"deleted", 0},
+                      {"unchanged", 0}};
   return ordered_json_reply(200, body);
 }
 
 DHIS2CPP_INLINE std::vector<std::string> EmulatedApi::checks_of(const ApiRequest& req) {
-    std::vector<std::string> checks;
+  std::vector<std::string> checks;
   for (std::size_t i = 0; i < req.param_count("checks"); ++i) {
     const std::string value = req.param("checks", i);
     std::size_t start = 0;
@@ -5061,13 +5094,15 @@ DHIS2CPP_INLINE std::vector<std::string> EmulatedApi::checks_of(const ApiRequest
 }
 
 DHIS2CPP_INLINE Reply EmulatedApi::data_integrity_run(const ApiCall& r, const std::string& type, const char* result_path,
-                                                     bool bare) {
+                                                      bool bare) {
   auto checks = checks_of(*r.req);
   std::string joined;
   for (const auto& c : checks) joined += (joined.empty() ? "" : ",") + c;
   const bool report_run = bare && profile_.data_integrity_report_run;
   nlohmann::json parameters = {{"checks", checks},
-                               {"type", report_run ? "REPORT" : type == "DATA_INTEGRITY" ? "SUMMARY" : "DETAILS"}};
+                               {"type", report_run                 ? "REPORT"
+                                        : type == "DATA_INTEGRITY" ? "SUMMARY"
+                                                                   : "DETAILS"}};
   std::optional<JobScript> script;
   if (report_run) {
     // <=2.41's REPORT run writes through the notifier directly (§1.5) and has a summary (§1.7).
@@ -5083,8 +5118,8 @@ DHIS2CPP_INLINE Reply EmulatedApi::data_integrity_run(const ApiCall& r, const st
     s.result(integrity_result(checks.empty() ? default_checks() : checks, type != "DATA_INTEGRITY"));
     script = std::move(s);
   }
-  return kickoff(r, type, "", parameters, "/dataIntegrity/" + std::string(result_path) + "?checks=" + joined,
-                 false, std::move(script));
+  return kickoff(r, type, "", parameters, "/dataIntegrity/" + std::string(result_path) + "?checks=" + joined, false,
+                 std::move(script));
 }
 
 DHIS2CPP_INLINE std::vector<std::string> EmulatedApi::default_checks() {
@@ -5095,8 +5130,12 @@ DHIS2CPP_INLINE nlohmann::json EmulatedApi::integrity_result(const std::vector<s
   nlohmann::json out = nlohmann::json::object();
   int n = 0;
   for (const auto& check : checks) {
-    nlohmann::json entry = {{"name", check}, {"displayName", check}, {"section", "Emulated"},
-                            {"severity", "WARNING"}, {"count", n}, {"percentage", n * 1.5},
+    nlohmann::json entry = {{"name", check},
+                            {"displayName", check},
+                            {"section", "Emulated"},
+                            {"severity", "WARNING"},
+                            {"count", n},
+                            {"percentage", n * 1.5},
                             {"finishedTime", engine_.format_time(clock_.now())}};
     if (details) entry["issues"] = nlohmann::json::array();
     out[check] = entry;
@@ -5111,7 +5150,8 @@ DHIS2CPP_INLINE Reply EmulatedApi::data_integrity_result(const ApiCall& r, const
   nlohmann::json out = nlohmann::json::object();
   if (all.is_object()) {
     for (const auto& item : all.items()) {
-      if (wanted.empty() || std::find(wanted.begin(), wanted.end(), item.key()) != wanted.end()) out[item.key()] = item.value();
+      if (wanted.empty() || std::find(wanted.begin(), wanted.end(), item.key()) != wanted.end())
+        out[item.key()] = item.value();
     }
   }
   return json_reply(200, out);
@@ -5124,11 +5164,14 @@ DHIS2CPP_INLINE Reply EmulatedApi::imports(const ApiCall& r, const std::string& 
     return kickoff(r, type, authority, nullptr, std::nullopt, true);
   }
   if (type == "METADATA_IMPORT") {
-    const char* report_type = profile_.kickoff_response_type.empty() || profile_.kickoff_response_type == "JobConfiguration"
-                                  ? "ImportReport" : "ImportReportWebMessageResponse";
+    const char* report_type = profile_.kickoff_response_type.empty() ||
+                                      profile_.kickoff_response_type == "JobConfiguration"
+                                  ? "ImportReport"
+                                  : "ImportReportWebMessageResponse";
     if (auto rejected = metadata_without_names(r.req->body)) {
       // atomicMode=ALL: one invalid object and nothing is imported; 409 with status WARNING (§4.2).
-      nlohmann::ordered_json body = envelope(409, "WARNING", "One or more errors occurred, please see full details in import report.");
+      nlohmann::ordered_json body = envelope(409, "WARNING",
+                                             "One or more errors occurred, please see full details in import report.");
       (*rejected)["responseType"] = report_type;
       body["response"] = *rejected;
       return ordered_json_reply(409, body);
@@ -5162,9 +5205,12 @@ DHIS2CPP_INLINE std::optional<nlohmann::json> EmulatedApi::metadata_without_name
       const auto& object = list.value()[i];
       const auto name = object.is_object() ? object.find("name") : object.end();
       if (name != object.end() && name->is_string() && !name->get<std::string>().empty()) continue;
-      nlohmann::json error = {{"message", "Missing required property `name`"}, {"mainKlass", klass},
-                              {"errorCode", "E4000"}, {"errorProperty", "name"},
-                              {"errorProperties", nlohmann::json::array({"name"})}, {"args", nlohmann::json::array({"name"})}};
+      nlohmann::json error = {{"message", "Missing required property `name`"},
+                              {"mainKlass", klass},
+                              {"errorCode", "E4000"},
+                              {"errorProperty", "name"},
+                              {"errorProperties", nlohmann::json::array({"name"})},
+                              {"args", nlohmann::json::array({"name"})}};
       nlohmann::json report = {{"klass", klass}, {"index", i}};
       if (object.is_object() && object.contains("id") && object["id"].is_string()) {
         report["uid"] = object["id"];
@@ -5199,7 +5245,8 @@ DHIS2CPP_INLINE Reply EmulatedApi::tracker_import(const ApiCall& r) {
   const std::string api_location = api_path(r) + "/tracker/jobs/" + submitted.job.uid;
   // location is built from the root path; from 2.42 that lacks /api (§2.6, inferred).
   const std::string body_location = profile_.tracker_location_without_api
-                                        ? request_origin(*r.req) + options_.context_path + "/tracker/jobs/" + submitted.job.uid
+                                        ? request_origin(*r.req) + options_.context_path + "/tracker/jobs/" +
+                                              submitted.job.uid
                                         : api_location;
   nlohmann::ordered_json body = envelope(200, "OK", "Tracker job added");
   body["response"] = {{"id", submitted.job.uid}, {"location", body_location}};
@@ -5213,7 +5260,8 @@ DHIS2CPP_INLINE Reply EmulatedApi::tracker_job(const ApiCall& r, bool report) {
   const std::string& uid = r.params.at("uid");
   if (profile_.new_notifier && !is_uid(uid)) return bad_uid(profile_, uid, "uid");
   const bool other = read_on_other_node();
-  if (!report) return notifications_reply(other ? std::vector<Notification>{} : engine_.feed("TRACKER_IMPORT_JOB", uid, false));
+  if (!report)
+    return notifications_reply(other ? std::vector<Notification>{} : engine_.feed("TRACKER_IMPORT_JOB", uid, false));
   const auto summary = other ? std::nullopt : engine_.summary("TRACKER_IMPORT_JOB", uid);
   if (!summary) return web_message(404, "Summary for job " + uid + " does not exist", "E1005");
   return json_reply(200, *summary);
@@ -5225,7 +5273,8 @@ DHIS2CPP_INLINE Reply EmulatedApi::execute(const ApiCall& r) {
   const std::string& uid = r.params.at("uid");
   if (profile_.scheduler_grid && !is_uid(uid)) return bad_uid(profile_, uid, "uid");
   const auto status = engine_.execute(uid);
-  nlohmann::ordered_json report = {{"klass", "org.hisp.dhis.scheduling.JobConfiguration"}, {"index", 0},
+  nlohmann::ordered_json report = {{"klass", "org.hisp.dhis.scheduling.JobConfiguration"},
+                                   {"index", 0},
                                    {"errorReports", nlohmann::ordered_json::array()}};
   if (!profile_.scheduler_grid) {
     // <=2.40: always 200; a failure is an error report inside (§3.1).
@@ -5282,8 +5331,8 @@ DHIS2CPP_INLINE Reply EmulatedApi::job_row(const ApiCall& r) {
     }
     if (!job->user_id.empty()) row["executedBy"] = job->user_id;
   } else if (job->finished_run_started && job->last_finished) {
-    row["lastExecuted"] =
-        engine_.format_time(profile_.last_executed_is_start ? *job->finished_run_started : *job->last_finished);
+    row["lastExecuted"] = engine_.format_time(profile_.last_executed_is_start ? *job->finished_run_started
+                                                                              : *job->last_finished);
     row["lastRuntimeExecution"] = runtime(*job->finished_run_started, *job->last_finished);
   }
   if (!job->parameters.is_null()) row["jobParameters"] = job->parameters;
@@ -5331,7 +5380,9 @@ DHIS2CPP_INLINE Reply EmulatedApi::revert(const ApiCall& r) {
 }
 
 DHIS2CPP_INLINE nlohmann::json EmulatedApi::running_process(const JobInfo& job) const {
-  return nlohmann::json{{"jobId", job.uid}, {"status", "RUNNING"}, {"description", job.name},
+  return nlohmann::json{{"jobId", job.uid},
+                        {"status", "RUNNING"},
+                        {"description", job.name},
                         {"startedTime", job.last_executed ? engine_.format_time(*job.last_executed) : ""},
                         {"stages", nlohmann::json::array()}};
 }
@@ -5384,7 +5435,8 @@ DHIS2CPP_INLINE std::optional<std::string> EmulatedApi::job_type_of(const std::s
   if (profile_.enum_editor_messages) {
     std::string valid;
     for (const auto& t : profile_.job_types) valid += (valid.empty() ? "" : ", ") + t;
-    error = web_message(400, "Value '" + text + "' is not valid for path parameter jobType. Valid values are: [" + valid + "]");
+    error = web_message(
+        400, "Value '" + text + "' is not valid for path parameter jobType. Valid values are: [" + valid + "]");
   } else {
     error = web_message(400, "No enum constant org.hisp.dhis.scheduling.JobType." + profile_.canonical_job_type(text));
   }
@@ -5451,7 +5503,8 @@ DHIS2CPP_INLINE Reply EmulatedApi::delete_tasks(const ApiCall& r) {
   std::optional<int> max_age;
   if (r.req->has_param("maxCount")) max_count = static_cast<std::size_t>(std::atoi(r.req->param("maxCount").c_str()));
   if (r.req->has_param("maxAge")) max_age = std::atoi(r.req->param("maxAge").c_str());
-  if (!read_on_other_node()) engine_.clear_notifications(type, uid != r.params.end() ? uid->second : std::string(), max_count, max_age);
+  if (!read_on_other_node())
+    engine_.clear_notifications(type, uid != r.params.end() ? uid->second : std::string(), max_count, max_age);
   return empty_reply(204);
 }
 
@@ -5481,7 +5534,6 @@ DHIS2CPP_INLINE Reply EmulatedApi::notifications_reply(const std::vector<Notific
   return reply;
 }
 
-
 // ---- URLs and small helpers ------------------------------------------------------------------
 
 DHIS2CPP_INLINE std::string EmulatedApi::request_origin(const ApiRequest& req) const {
@@ -5507,7 +5559,8 @@ DHIS2CPP_INLINE std::string EmulatedApi::api_path(const ApiCall& r) const {
 }
 
 DHIS2CPP_INLINE bool EmulatedApi::is_number(const std::string& s) {
-  return !s.empty() && s.size() <= 3 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+  return !s.empty() && s.size() <= 3 &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
 }
 
 DHIS2CPP_INLINE bool EmulatedApi::is_uid(const std::string& s) {
@@ -5560,12 +5613,14 @@ DHIS2CPP_INLINE FakeServer::FakeServer(FakeServerOptions options)
       impl_(std::make_unique<Impl>()) {
   clock_.set_speed(options_.speed);
   for (std::size_t i = 0; i < options_.users.size(); ++i) {
-    if (options_.users[i].id.empty()) options_.users[i].id = "xE7jOejl9F" + std::string(1, static_cast<char>('a' + i % 26));
+    if (options_.users[i].id.empty())
+      options_.users[i].id = "xE7jOejl9F" + std::string(1, static_cast<char>('a' + i % 26));
   }
   // httplib::Server's constructor sets SIGPIPE to SIG_IGN for the process: put back the host's.
   detail::keeping_sigpipe_disposition([this] {
     if (options_.tls) {
-      impl_->server = std::make_unique<httplib::SSLServer>(options_.tls->cert_path.c_str(), options_.tls->key_path.c_str());
+      impl_->server = std::make_unique<httplib::SSLServer>(options_.tls->cert_path.c_str(),
+                                                           options_.tls->key_path.c_str());
     } else {
       impl_->server = std::make_unique<httplib::Server>();
     }
@@ -5667,7 +5722,7 @@ DHIS2CPP_INLINE std::vector<RecordedRequest> FakeServer::requests() const {
 }
 
 DHIS2CPP_INLINE std::vector<RecordedRequest> FakeServer::requests_to(const std::string& pattern,
-                                                                   const std::string& method) const {
+                                                                     const std::string& method) const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<RecordedRequest> out;
   for (const auto& r : requests_) {

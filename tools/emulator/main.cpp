@@ -158,8 +158,10 @@ Settings parse(int argc, char** argv) {
       tokens.push_back(token);
     } else if (flag == "--context-path") {
       const std::string path = value();
-      if (!path.empty() && (path.front() != '/' || path.back() == '/' || path.find_first_of(" ?#") != std::string::npos)) {
-        throw dhis2::UsageError("--context-path: \"" + path + "\" is not a context path like /dhis (a leading '/', no trailing '/')");
+      if (!path.empty() &&
+          (path.front() != '/' || path.back() == '/' || path.find_first_of(" ?#") != std::string::npos)) {
+        throw dhis2::UsageError("--context-path: \"" + path +
+                                "\" is not a context path like /dhis (a leading '/', no trailing '/')");
       }
       s.options.context_path = path;
     } else {

@@ -99,8 +99,8 @@ class ClientCore {
   std::mutex connect_mutex_;
   std::atomic<std::thread::id> connecting_thread_{};
 
-  mutable std::mutex mutex_;        // guards the three below
-  Url url_;                         // changed once, by the handshake
+  mutable std::mutex mutex_;  // guards the three below
+  Url url_;                   // changed once, by the handshake
   std::shared_ptr<Transport> transport_;
   std::shared_ptr<Transport> probe_;  // the handshake's probe in flight: close() interrupts it too
 

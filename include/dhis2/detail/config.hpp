@@ -15,7 +15,8 @@
 // headers without it defines inline copies of what the implementation file defines.
 
 #if (defined(DHIS2CPP_IMPLEMENTATION) || defined(DHIS2CPP_TESTING_IMPLEMENTATION)) && !defined(DHIS2CPP_COMPILED)
-#error "dhis2-cpp: DHIS2CPP_IMPLEMENTATION and DHIS2CPP_TESTING_IMPLEMENTATION belong to compiled mode; define DHIS2CPP_COMPILED in every file of the program, and each of them in exactly one file"
+#error \
+    "dhis2-cpp: DHIS2CPP_IMPLEMENTATION and DHIS2CPP_TESTING_IMPLEMENTATION belong to compiled mode; define DHIS2CPP_COMPILED in every file of the program, and each of them in exactly one file"
 #endif
 
 // Marks a function defined in an impl/*.ipp file: inline when every translation unit holds a copy.

@@ -25,7 +25,7 @@ class Credentials {
   explicit Credentials(Auth auth);
 
   struct Header {
-    std::string value;            // "Basic ...", "ApiToken ...", "Bearer ..."
+    std::string value;             // "Basic ...", "ApiToken ...", "Bearer ..."
     std::uint64_t generation = 0;  // of the bearer token; 0 for the others
   };
 

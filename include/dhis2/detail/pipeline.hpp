@@ -33,8 +33,8 @@ struct Call {
   std::string body;
   std::string content_type;
   bool idempotent = true;
-  bool retry_allowed = true;  // false for a job kick-off: a retry would start a second job
-  bool authenticate = true;   // false for the handshake's probe: no credentials before the URL is known
+  bool retry_allowed = true;                // false for a job kick-off: a retry would start a second job
+  bool authenticate = true;                 // false for the handshake's probe: no credentials before the URL is known
   const RequestOptions* options = nullptr;  // this call's own options, if any
 };
 

@@ -72,7 +72,8 @@ DHIS2CPP_INLINE CancellationToken::Registration::Registration(Registration&& oth
   other.id_ = 0;
 }
 
-DHIS2CPP_INLINE CancellationToken::Registration& CancellationToken::Registration::operator=(Registration&& other) noexcept {
+DHIS2CPP_INLINE CancellationToken::Registration& CancellationToken::Registration::operator=(
+    Registration&& other) noexcept {
   if (this != &other) {
     Registration gone(std::move(*this));
     state_ = std::move(other.state_);

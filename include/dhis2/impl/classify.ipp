@@ -59,12 +59,14 @@ DHIS2CPP_INLINE std::string unauthorized_hint(const Response& r, AuthScheme sche
       hint += "Check the user name and password, and that the account is not disabled or locked";
       break;
     case AuthScheme::Token:
-      hint += "Check that the personal access token exists on this server, has not expired, and that its allowed "
-              "IP addresses, methods and referrers permit this request";
+      hint +=
+          "Check that the personal access token exists on this server, has not expired, and that its allowed "
+          "IP addresses, methods and referrers permit this request";
       break;
     case AuthScheme::Bearer:
-      hint += "The bearer token was refreshed once and still refused: check the token provider and the server's "
-              "OAuth2/OIDC configuration";
+      hint +=
+          "The bearer token was refreshed once and still refused: check the token provider and the server's "
+          "OAuth2/OIDC configuration";
       break;
   }
   const std::string challenge = r.header("WWW-Authenticate");
@@ -77,7 +79,8 @@ DHIS2CPP_INLINE nlohmann::json classify_response(const Response& r, const std::s
   const std::string what = method + " " + strip_query(target);
   const std::string type = r.header("Content-Type");
   if (r.status >= 200 && r.status < 300) {
-    if (r.body.empty() || std::all_of(r.body.begin(), r.body.end(), [](unsigned char c) { return std::isspace(c) != 0; })) {
+    if (r.body.empty() ||
+        std::all_of(r.body.begin(), r.body.end(), [](unsigned char c) { return std::isspace(c) != 0; })) {
       return nullptr;
     }
     auto parsed = nlohmann::json::parse(r.body, nullptr, false);
@@ -116,7 +119,8 @@ DHIS2CPP_INLINE nlohmann::json classify_response(const Response& r, const std::s
     throw AuthenticationError(401, what + ": " + unauthorized_hint(r, scheme, message ? message->message : ""));
   }
   std::string text = message ? message->message : "";
-  if (!message && !parsed.is_discarded() && parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()) {
+  if (!message && !parsed.is_discarded() && parsed.is_object() && parsed.contains("message") &&
+      parsed["message"].is_string()) {
     text = parsed["message"].get<std::string>();
   }
   if (!message && parsed.is_discarded() && !r.body.empty()) {

@@ -33,7 +33,8 @@ DHIS2CPP_INLINE ClientCore::ClientCore(std::string base_url, Credentials::Auth a
   if (!pin.empty()) {
     pin_ = ServerVersion::try_parse(pin);
     if (!pin_) {
-      throw UsageError("ClientOptions::version_pin \"" + pin + "\" is not a DHIS2 version; use e.g. \"2.41\" or \"2.41.4\"");
+      throw UsageError("ClientOptions::version_pin \"" + pin +
+                       "\" is not a DHIS2 version; use e.g. \"2.41\" or \"2.41.4\"");
     }
     pin_has_patch_ = std::count(pin.begin(), pin.end(), '.') >= 2;
   }
@@ -66,8 +67,9 @@ DHIS2CPP_INLINE ClientOptions ClientCore::prepared(ClientOptions o) {
 
 DHIS2CPP_INLINE void ClientCore::connect() {
   if (state_.load() == ClientState::Connecting && connecting_thread_.load() == std::this_thread::get_id()) {
-    throw UsageError("the client was called from its own handshake (a ClientOptions::on_request hook?); "
-                     "a hook must not make requests with the client it observes");
+    throw UsageError(
+        "the client was called from its own handshake (a ClientOptions::on_request hook?); "
+        "a hook must not make requests with the client it observes");
   }
   std::lock_guard<std::mutex> lock(connect_mutex_);
   // Every transition is a compare-and-swap: a close() from another thread always wins.
@@ -127,7 +129,8 @@ DHIS2CPP_INLINE std::string ClientCore::context_path() const {
 DHIS2CPP_INLINE std::string ClientCore::raw_version() {
   ensure_connected();
   if (!server_version_) {
-    throw UsageError("Client::raw_version: the server version is unknown because ClientOptions::skip_version_probe is set");
+    throw UsageError(
+        "Client::raw_version: the server version is unknown because ClientOptions::skip_version_probe is set");
   }
   return raw_version_;
 }
@@ -135,8 +138,9 @@ DHIS2CPP_INLINE std::string ClientCore::raw_version() {
 DHIS2CPP_INLINE ServerVersion ClientCore::server_version() {
   ensure_connected();
   if (!server_version_) {
-    throw UsageError("Client::server_version: the server version is unknown because ClientOptions::skip_version_probe "
-                     "is set; Client::known_version() asks without throwing");
+    throw UsageError(
+        "Client::server_version: the server version is unknown because ClientOptions::skip_version_probe "
+        "is set; Client::known_version() asks without throwing");
   }
   return *server_version_;
 }
@@ -207,19 +211,20 @@ DHIS2CPP_INLINE void ClientCore::handshake() {
   call.method = "GET";
   call.target = api_target(base.path, "system/info");
   call.url = base.origin() + call.target;
-  const nlohmann::json info =
-      classify_response(pipeline_.run(*transport_, call), "GET", call.target, pipeline_.auth_scheme());
+  const nlohmann::json info = classify_response(pipeline_.run(*transport_, call), "GET", call.target,
+                                                pipeline_.auth_scheme());
   if (!info.is_object() || !info.contains("version") || !info["version"].is_string()) {
-    throw UnexpectedResponseError("the server at " + base.str() + " is not a DHIS2 server: /api/system/info has no version",
-                                  200);
+    throw UnexpectedResponseError(
+        "the server at " + base.str() + " is not a DHIS2 server: /api/system/info has no version", 200);
   }
   raw_version_ = info["version"].get<std::string>();
   const auto parsed = ServerVersion::try_parse(raw_version_);
   if (!parsed) {
-    throw UnsupportedVersionError(raw_version_, "the server reports version \"" + raw_version_ +
-                                                    "\", which is not a DHIS2 release version");
+    throw UnsupportedVersionError(
+        raw_version_, "the server reports version \"" + raw_version_ + "\", which is not a DHIS2 release version");
   }
-  if (!options.allow_unsupported_version && (*parsed < minimum_supported_version() || *parsed >= first_unsupported_version())) {
+  if (!options.allow_unsupported_version &&
+      (*parsed < minimum_supported_version() || *parsed >= first_unsupported_version())) {
     throw UnsupportedVersionError(raw_version_, "DHIS2 " + raw_version_ +
                                                     " is not supported (this library supports 2.38 to 2.43); set "
                                                     "ClientOptions::allow_unsupported_version to try anyway");

@@ -96,27 +96,23 @@ DHIS2CPP_INLINE TransportFailure classify(httplib::Error error) {
 DHIS2CPP_INLINE std::string describe(httplib::Error error, const httplib::Client& client, const Url& origin,
                                      const ClientOptions& options) {
   switch (error) {
-    case httplib::Error::Connection:
-      return "cannot connect to " + origin.origin() + " (refused or unreachable)";
-    case httplib::Error::ConnectionTimeout:
-      return "connecting to " + origin.origin() + " timed out";
+    case httplib::Error::Connection: return "cannot connect to " + origin.origin() + " (refused or unreachable)";
+    case httplib::Error::ConnectionTimeout: return "connecting to " + origin.origin() + " timed out";
     case httplib::Error::Read:
       return "the connection to " + origin.origin() + " failed or timed out while reading the response";
-    case httplib::Error::Write:
-      return "the connection to " + origin.origin() + " failed while sending the request";
+    case httplib::Error::Write: return "the connection to " + origin.origin() + " failed while sending the request";
     case httplib::Error::SSLServerVerification: {
       const long code = client.get_openssl_verify_result();
-      std::string why = code != X509_V_OK ? X509_verify_cert_error_string(code) : "the certificate does not name this host";
+      std::string why = code != X509_V_OK ? X509_verify_cert_error_string(code)
+                                          : "the certificate does not name this host";
       return "TLS verification of " + origin.origin() + " failed (" + why +
              "); if the server uses a private CA, pass its certificate with ClientOptions::ca_cert_path";
     }
     case httplib::Error::SSLLoadingCerts:
       return "cannot load the CA certificates" +
              (options.ca_cert_path.empty() ? std::string(" of the system store") : " from " + options.ca_cert_path);
-    case httplib::Error::SSLConnection:
-      return "the TLS handshake with " + origin.origin() + " failed";
-    default:
-      return "the request to " + origin.origin() + " failed (" + httplib::to_string(error) + ")";
+    case httplib::Error::SSLConnection: return "the TLS handshake with " + origin.origin() + " failed";
+    default: return "the request to " + origin.origin() + " failed (" + httplib::to_string(error) + ")";
   }
 }
 
@@ -253,13 +249,15 @@ DHIS2CPP_INLINE void ConnectionPool::close() {
   for (auto& c : idle) c->stop();
 }
 
-DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::checkout(const CancellationToken* cancellation) {
+DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::checkout(
+    const CancellationToken* cancellation) {
   // A cancel wakes a thread that waits for a free connection (taking mutex_ orders the wake-up
   // after the wait began, or before the predicate is checked).
   const auto registration = cancellation ? cancellation->on_cancel([this] {
     { std::lock_guard<std::mutex> lock(mutex_); }
     available_.notify_all();
-  }) : CancellationToken::Registration();
+  })
+                                         : CancellationToken::Registration();
   std::unique_lock<std::mutex> lock(mutex_);
   available_.wait(lock, [this, cancellation] {
     return closed_ || (cancellation && cancellation->cancelled()) || !idle_.empty() ||
@@ -316,7 +314,7 @@ DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::make
   client.set_read_timeout(io.first, io.second);
   client.set_write_timeout(io.first, io.second);
   client.set_keep_alive(true);
-  client.set_tcp_nodelay(true);  // otherwise Nagle delays each small request by ~40 ms
+  client.set_tcp_nodelay(true);       // otherwise Nagle delays each small request by ~40 ms
   client.set_follow_location(false);  // credentials never follow a redirect
   Connection* self = connection.get();
   client.set_socket_options([self](int sock) { self->adopt_socket(sock); });
@@ -391,7 +389,8 @@ DHIS2CPP_INLINE HttpResult ConnectionPool::send_on(Connection& connection, const
     if ((error == httplib::Error::Read || error == httplib::Error::Write) &&
         std::chrono::steady_clock::now() - last_progress >= timeout) {
       result.failure = TransportFailure::Timeout;
-      result.error = std::string(error == httplib::Error::Read ? "reading the response from " : "sending the request to ") +
+      result.error = std::string(error == httplib::Error::Read ? "reading the response from "
+                                                               : "sending the request to ") +
                      origin_.origin() + " timed out";
     }
     return result;

@@ -46,8 +46,7 @@ DHIS2CPP_INLINE std::vector<ProgressError> decode_progress_errors(const JsonRead
       for (std::size_t i = 0; i < code->size(); ++i) {
         const JsonReader r((*code)[i], list_path + "[" + std::to_string(i) + "]");
         out.push_back(ProgressError{object.key(), r.string("code", code.key()), r.string("id"), r.string("type"),
-                                    r.array("args", decode_string), r.string("message"),
-                                    r.optional_integer("index")});
+                                    r.array("args", decode_string), r.string("message"), r.optional_integer("index")});
       }
     }
   }
@@ -228,7 +227,6 @@ DHIS2CPP_INLINE std::vector<std::string> JobProgress::failures() const {
   }
   return lines;
 }
-
 
 DHIS2CPP_INLINE void from_json(const nlohmann::json& value, JobProgress& p) { p = JobProgress::from_json(value); }
 DHIS2CPP_INLINE void to_json(nlohmann::json& value, const JobProgress& p) { value = p.to_json(); }

@@ -20,11 +20,13 @@ DHIS2CPP_INLINE JobsApi::JobsApi(Client& client) : core_(detail::live_core_of(cl
 
 DHIS2CPP_INLINE TaskRef JobsApi::start_analytics(const AnalyticsOptions& options) {
   Query query;
-  const std::pair<bool, const char*> flags[] = {
-      {options.skip_resource_tables, "skipResourceTables"}, {options.skip_aggregate, "skipAggregate"},
-      {options.skip_events, "skipEvents"},                  {options.skip_enrollment, "skipEnrollment"},
-      {options.skip_tracked_entities, "skipTrackedEntities"},
-      {options.skip_org_unit_ownership, "skipOrgUnitOwnership"}, {options.skip_outliers, "skipOutliers"}};
+  const std::pair<bool, const char*> flags[] = {{options.skip_resource_tables, "skipResourceTables"},
+                                                {options.skip_aggregate, "skipAggregate"},
+                                                {options.skip_events, "skipEvents"},
+                                                {options.skip_enrollment, "skipEnrollment"},
+                                                {options.skip_tracked_entities, "skipTrackedEntities"},
+                                                {options.skip_org_unit_ownership, "skipOrgUnitOwnership"},
+                                                {options.skip_outliers, "skipOutliers"}};
   for (const auto& f : flags) {
     if (f.first) query.emplace_back(f.second, "true");
   }
@@ -94,9 +96,14 @@ DHIS2CPP_INLINE TaskRef JobsApi::execute(const std::string& uid) {
     // Unknown uid: let /execute give the server's own answer (404 on 2.41+, E7006 before).
     execute_post(uid);
     // It ran after all (a configuration this user may run but not read): say so, not "404".
-    throw UnexpectedResponseError("POST /api/jobConfigurations/" + uid + "/execute started the job, but GET "
-                                  "/api/jobConfigurations/" + uid + " answered 404, so its job type is unknown; "
-                                  "find the run in /api/scheduling/running and watch it as JOB_TYPE/" + uid, 404);
+    throw UnexpectedResponseError("POST /api/jobConfigurations/" + uid +
+                                      "/execute started the job, but GET "
+                                      "/api/jobConfigurations/" +
+                                      uid +
+                                      " answered 404, so its job type is unknown; "
+                                      "find the run in /api/scheduling/running and watch it as JOB_TYPE/" +
+                                      uid,
+                                  404);
   }
   if (!row.is_object() || !row.contains("jobType") || !row["jobType"].is_string()) {
     throw UnexpectedResponseError("GET /api/jobConfigurations/" + uid + ": the job row has no jobType");
@@ -126,10 +133,10 @@ DHIS2CPP_INLINE void JobsApi::revert(const TaskRef& ref) {
   core_->ensure_connected();
   const auto version = core_->known_version();
   if (version && *version < ServerVersion{2, 41, 1, 0, true}) {
-    throw UnsupportedVersionError(core_->raw_version(),
-                                  "reverting a job needs DHIS2 2.41.1 or later; this server runs " +
-                                      core_->raw_version() + ". Wait for DHIS2 to mark the job FAILED (" +
-                                      "10 minutes without a heartbeat), or restart the server");
+    throw UnsupportedVersionError(core_->raw_version(), "reverting a job needs DHIS2 2.41.1 or later; this server runs " +
+                                                            core_->raw_version() +
+                                                            ". Wait for DHIS2 to mark the job FAILED (" +
+                                                            "10 minutes without a heartbeat), or restart the server");
   }
   const std::string path = "jobConfigurations/" + ref.uid + "/revert";
   core_->interpret(core_->send("POST", path, {}, {}, {}, nullptr, false), "POST", path);
@@ -149,12 +156,13 @@ DHIS2CPP_INLINE TaskRef JobsApi::kick_off(const std::string& path, const Query& 
   const auto envelope = WebMessage::from_json(json, "kick-off");
   auto ref = envelope.task_ref();
   if (!ref) {
-    throw UnexpectedResponseError("POST " + path + ": the answer names no job (no response.jobType and response.id): " +
-                                  envelope.message);
+    throw UnexpectedResponseError("POST " + path +
+                                  ": the answer names no job (no response.jobType and response.id): " + envelope.message);
   }
   if (envelope.response.is_object()) {
     const auto created = envelope.response.find("created");
-    if (created != envelope.response.end() && created->is_string()) ref->kickoff = parse_local_time(created->get<std::string>());
+    if (created != envelope.response.end() && created->is_string())
+      ref->kickoff = parse_local_time(created->get<std::string>());
   }
   return *ref;
 }

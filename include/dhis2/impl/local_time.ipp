@@ -25,11 +25,9 @@ DHIS2CPP_INLINE bool read_digits(std::string_view s, std::size_t pos, std::size_
 
 DHIS2CPP_INLINE std::optional<LocalTime> parse_local_time(std::string_view text) {
   unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  if (text.size() < 19 || !detail::read_digits(text, 0, 4, y) || text[4] != '-' ||
-      !detail::read_digits(text, 5, 2, mo) || text[7] != '-' ||
-      !detail::read_digits(text, 8, 2, d) || text[10] != 'T' ||
-      !detail::read_digits(text, 11, 2, h) || text[13] != ':' ||
-      !detail::read_digits(text, 14, 2, mi) || text[16] != ':' ||
+  if (text.size() < 19 || !detail::read_digits(text, 0, 4, y) || text[4] != '-' || !detail::read_digits(text, 5, 2, mo) ||
+      text[7] != '-' || !detail::read_digits(text, 8, 2, d) || text[10] != 'T' || !detail::read_digits(text, 11, 2, h) ||
+      text[13] != ':' || !detail::read_digits(text, 14, 2, mi) || text[16] != ':' ||
       !detail::read_digits(text, 17, 2, s)) {
     return std::nullopt;
   }
@@ -43,8 +41,7 @@ DHIS2CPP_INLINE std::optional<LocalTime> parse_local_time(std::string_view text)
     for (std::size_t i = 3; i < digits; ++i) fraction /= 10;
     millis = fraction;
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > detail::days_in_month(y, mo) || h > 23 || mi > 59 ||
-      s > 59) {
+  if (mo < 1 || mo > 12 || d < 1 || d > detail::days_in_month(y, mo) || h > 23 || mi > 59 || s > 59) {
     return std::nullopt;
   }
   const std::int64_t days = detail::days_from_civil(y, mo, d);
@@ -62,9 +59,8 @@ DHIS2CPP_INLINE std::string format_local_time(LocalTime t) {
   }
   const auto date = detail::civil_from_days(days);
   char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%04lld-%02u-%02uT%02d:%02d:%02d.%03d",
-                static_cast<long long>(date.year), date.month, date.day,
-                static_cast<int>(rest / 3600000), static_cast<int>(rest / 60000 % 60),
+  std::snprintf(buffer, sizeof buffer, "%04lld-%02u-%02uT%02d:%02d:%02d.%03d", static_cast<long long>(date.year),
+                date.month, date.day, static_cast<int>(rest / 3600000), static_cast<int>(rest / 60000 % 60),
                 static_cast<int>(rest / 1000 % 60), static_cast<int>(rest % 1000));
   return buffer;
 }

@@ -24,9 +24,8 @@ DHIS2CPP_INLINE const char* to_string(NotificationLevel level) noexcept {
 }
 
 DHIS2CPP_INLINE NotificationLevel parse_notification_level(std::string_view name) noexcept {
-  constexpr NotificationLevel levels[] = {NotificationLevel::Debug, NotificationLevel::Loop,
-                                          NotificationLevel::Info, NotificationLevel::Warn,
-                                          NotificationLevel::Error};
+  constexpr NotificationLevel levels[] = {NotificationLevel::Debug, NotificationLevel::Loop, NotificationLevel::Info,
+                                          NotificationLevel::Warn, NotificationLevel::Error};
   for (auto level : levels) {
     const std::string_view known = to_string(level);
     if (known.size() != name.size()) continue;

@@ -40,8 +40,9 @@ DHIS2CPP_INLINE std::optional<PatFormat> pat_format(std::string_view token) {
 DHIS2CPP_INLINE std::optional<std::string> pat_problem(std::string_view token) {
   const auto format = pat_format(token);
   if (!format) {
-    return std::string("a DHIS2 personal access token starts with \"d2p_\" (V2) or \"d2pat_\" (V1); "
-                       "copy the whole token as DHIS2 showed it when it was created");
+    return std::string(
+        "a DHIS2 personal access token starts with \"d2p_\" (V2) or \"d2pat_\" (V1); "
+        "copy the whole token as DHIS2 showed it when it was created");
   }
   const auto layout = detail::pat_layout(*format);
   const std::size_t expected = layout.prefix.size() + layout.secret_length + layout.checksum_length;
@@ -53,15 +54,17 @@ DHIS2CPP_INLINE std::optional<std::string> pat_problem(std::string_view token) {
   }
   for (char c : token.substr(layout.prefix.size())) {
     if (!detail::is_ascii_alnum(c)) {
-      return std::string("a personal access token holds only letters and digits after its prefix; "
-                         "this one has another character (a space, a quote, a newline?)");
+      return std::string(
+          "a personal access token holds only letters and digits after its prefix; "
+          "this one has another character (a space, a quote, a newline?)");
     }
   }
   const auto secret = token.substr(layout.prefix.size(), layout.secret_length);
   const auto checksum = token.substr(layout.prefix.size() + layout.secret_length);
   if (detail::pat_checksum(*format, secret) != checksum) {
-    return std::string("the personal access token's checksum does not match: a character was "
-                       "mistyped; copy the token again");
+    return std::string(
+        "the personal access token's checksum does not match: a character was "
+        "mistyped; copy the token again");
   }
   return std::nullopt;
 }

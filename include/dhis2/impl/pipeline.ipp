@@ -12,7 +12,8 @@
 namespace dhis2 {
 namespace detail {
 
-DHIS2CPP_INLINE RequestPipeline::RequestPipeline(ClientOptions options, Credentials::Auth auth, std::uint64_t backoff_seed)
+DHIS2CPP_INLINE RequestPipeline::RequestPipeline(ClientOptions options, Credentials::Auth auth,
+                                                 std::uint64_t backoff_seed)
     : options_(std::move(options)), credentials_(std::move(auth)), backoff_(backoff_seed) {}
 
 DHIS2CPP_INLINE std::vector<std::pair<std::string, std::string>> RequestPipeline::common_headers() const {
@@ -80,7 +81,8 @@ DHIS2CPP_INLINE Response RequestPipeline::run(Transport& transport, const Call& 
     report(event);
     if (!delay) {
       if (result.failure != TransportFailure::None) {
-        throw transport_error(call.method, call.url, result, options_.connect_timeout, timeout.value_or(options_.timeout));
+        throw transport_error(call.method, call.url, result, options_.connect_timeout,
+                              timeout.value_or(options_.timeout));
       }
       return std::move(result.response);
     }
@@ -106,7 +108,8 @@ DHIS2CPP_INLINE void RequestPipeline::sleep(std::chrono::milliseconds delay, con
   const auto registration = cancellation ? cancellation->on_cancel([this] {
     { std::lock_guard<std::mutex> lock(sleep_mutex_); }
     wake_.notify_all();
-  }) : CancellationToken::Registration();
+  })
+                                         : CancellationToken::Registration();
   std::unique_lock<std::mutex> lock(sleep_mutex_);
   wake_.wait_for(lock, delay, [this, cancellation] { return closed_ || (cancellation && cancellation->cancelled()); });
   if (closed_) throw UsageError("the client was closed while waiting to retry a request");

@@ -63,8 +63,8 @@ DHIS2CPP_INLINE std::chrono::milliseconds Backoff::backoff(const RetryPolicy& po
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::min(jittered, cap)));
 }
 
-DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> Backoff::delay(const RetryPolicy& policy, const HttpResult& result,
-                                                                        int attempt) {
+DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> Backoff::delay(const RetryPolicy& policy,
+                                                                        const HttpResult& result, int attempt) {
   if (attempt >= policy.max_attempts) return std::nullopt;
   if (result.failure != TransportFailure::None) {
     if (!is_retryable(result.failure) || !policy.retry_connection_errors) return std::nullopt;

@@ -11,16 +11,14 @@ namespace dhis2 {
 
 DHIS2CPP_INLINE ServerVersion ServerVersion::parse(std::string_view text) {
   if (auto v = try_parse(text)) return *v;
-  throw UnsupportedVersionError(std::string(text),
-                                "\"" + std::string(text) +
-                                    "\" is not a DHIS2 version; expected "
-                                    "MAJOR.MINOR[.PATCH[.HOTFIX]][-SNAPSHOT], e.g. 2.42.1");
+  throw UnsupportedVersionError(std::string(text), "\"" + std::string(text) +
+                                                       "\" is not a DHIS2 version; expected "
+                                                       "MAJOR.MINOR[.PATCH[.HOTFIX]][-SNAPSHOT], e.g. 2.42.1");
 }
 
 DHIS2CPP_INLINE std::optional<ServerVersion> ServerVersion::try_parse(std::string_view text) noexcept {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
-                           text.back() == '\r')) {
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' || text.back() == '\r')) {
     text.remove_suffix(1);
   }
   ServerVersion v;
@@ -61,7 +59,6 @@ DHIS2CPP_INLINE std::string ServerVersion::str() const {
   if (snapshot) out += "-SNAPSHOT";
   return out;
 }
-
 
 }  // namespace dhis2
 

@@ -9,7 +9,7 @@ namespace dhis2 {
 namespace detail {
 
 DHIS2CPP_INLINE nlohmann::json SystemCache::get(const std::string& key, std::chrono::seconds ttl,
-                                               const std::function<nlohmann::json()>& load) {
+                                                const std::function<nlohmann::json()>& load) {
   if (ttl.count() == 0) return load();
   std::unique_lock<std::mutex> lock(mutex_);
   auto it = entries_.find(key);

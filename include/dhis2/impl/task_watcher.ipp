@@ -105,8 +105,8 @@ DHIS2CPP_INLINE std::optional<TaskCompletion> TaskWatcher::run(const Callback* c
                                                                std::optional<std::chrono::milliseconds> timeout) {
   if (timeout && timeout->count() < 0) throw UsageError("TaskWatcher: the timeout must not be negative");
   const auto started = steady::now();
-  const std::optional<steady::time_point> deadline =
-      timeout ? std::optional<steady::time_point>(started + *timeout) : std::nullopt;
+  const std::optional<steady::time_point> deadline = timeout ? std::optional<steady::time_point>(started + *timeout)
+                                                             : std::nullopt;
   last_change_ = last_row_check_ = started;
   const Traits known = traits();
   {
@@ -272,8 +272,8 @@ DHIS2CPP_INLINE std::vector<Notification> TaskWatcher::this_run(std::vector<Noti
     return rows;
   }
   const Notification& newest = rows.back();
-  const std::string marker = newest.id + '|' + newest.time + '|' + newest.level_name + '|' +
-                             newest.message.value_or("") + (newest.completed ? "|1" : "|0");
+  const std::string marker = newest.id + '|' + newest.time + '|' + newest.level_name + '|' + newest.message.value_or("") +
+                             (newest.completed ? "|1" : "|0");
   if (filter_ == Filter::Active) {
     if (marker != previous_marker_) {
       filter_ = Filter::Off;  // the new run wrote: this list is its own
@@ -300,13 +300,11 @@ DHIS2CPP_INLINE TaskWatcher::Judged TaskWatcher::judge(const detail::JobRow& row
   note_job_row(row);
   switch (row.state) {
     case detail::JobRow::State::NotRead:
-    case detail::JobRow::State::Unavailable:
-      return Judged::Undecided;
+    case detail::JobRow::State::Unavailable: return Judged::Undecided;
     case detail::JobRow::State::Absent:
     case detail::JobRow::State::Unreadable:
       return Judged::Mine;  // no saved configuration: the id is not reused (or nothing to tell)
-    case detail::JobRow::State::Present:
-      break;
+    case detail::JobRow::State::Present: break;
   }
   if (ref_.kickoff && row.created && *row.created >= *ref_.kickoff) return Judged::Mine;  // its only run
   if (row.queued()) return Judged::Previous;  // waiting to run: the list is the last run's
@@ -413,10 +411,10 @@ DHIS2CPP_INLINE detail::JobRow TaskWatcher::read_job_row() {
   using State = detail::JobRow::State;
   detail::JobRow row;
   try {
-    const auto body =
-        get("jobConfigurations/" + ref_.uid,
-                        {{"fields", "jobStatus,lastExecutedStatus,lastExecuted,lastFinished,lastUpdated,created,"
-                                    "schedulingType,enabled"}});
+    const auto body = get("jobConfigurations/" + ref_.uid,
+                          {{"fields",
+                            "jobStatus,lastExecutedStatus,lastExecuted,lastFinished,lastUpdated,created,"
+                            "schedulingType,enabled"}});
     if (!body.is_object()) {
       row.state = State::Unavailable;
       return row;
@@ -610,7 +608,7 @@ DHIS2CPP_INLINE TaskCompletion TaskWatcher::finish(const WatchRule& rule, detail
   // The stage and item errors of a job that did not succeed, where the server keeps them.
   const bool asked_for_progress = options_.on_progress || progress_asked_;
   JobProgress progress = verdict.outcome != TaskOutcome::Succeeded || asked_for_progress ? progress_now(true)
-                                                                                          : derived_progress();
+                                                                                         : derived_progress();
   if (!progress.empty()) {
     c.errors = progress.failures();
     c.progress = std::move(progress);

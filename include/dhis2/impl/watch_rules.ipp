@@ -135,11 +135,12 @@ DHIS2CPP_INLINE const std::vector<RuleLogic>& rule_table() {
       {{"job-row-stopped", "the job row, asked this round, says this run ended STOPPED (§3.2)", "Cancelled"},
        [](WatchFacts& f) -> std::optional<Verdict> {
          if (f.run_end() != "STOPPED") return std::nullopt;
-         return decided(O::Cancelled, f.rows_seen ? "the job row says STOPPED: the job was cancelled"
-                                                  : "the job row says STOPPED: the job was cancelled before it wrote anything");
+         return decided(O::Cancelled, f.rows_seen
+                                          ? "the job row says STOPPED: the job was cancelled"
+                                          : "the job row says STOPPED: the job was cancelled before it wrote anything");
        }},
-      {{"job-row-failed", "the job row says this run ended FAILED: the job failed, its node died (§3.3), or it was reverted",
-        "Failed"},
+      {{"job-row-failed",
+        "the job row says this run ended FAILED: the job failed, its node died (§3.3), or it was reverted", "Failed"},
        [](WatchFacts& f) -> std::optional<Verdict> {
          if (f.run_end() != "FAILED") return std::nullopt;
          return decided(O::Failed, "the job row says FAILED");
@@ -156,8 +157,8 @@ DHIS2CPP_INLINE const std::vector<RuleLogic>& rule_table() {
          }
          return keep_waiting("a completed row that may be DHIS2's stale copy, not yet confirmed by the job row");
        }},
-      {{"stale-copy-no-job-row", "the end row may be the stale copy and the server has no job row (404) or refuses it (403)",
-        "Unknown"},
+      {{"stale-copy-no-job-row",
+        "the end row may be the stale copy and the server has no job row (404) or refuses it (403)", "Unknown"},
        [](WatchFacts& f) -> std::optional<Verdict> {
          if (!f.copy() || f.job_row().present()) return std::nullopt;
          return decided(O::Unknown,
@@ -208,11 +209,13 @@ DHIS2CPP_INLINE const std::vector<RuleLogic>& rule_table() {
         "Unknown"},
        [](WatchFacts& f) -> std::optional<Verdict> {
          if (!f.summary_decides()) return std::nullopt;
-         return decided(O::Unknown, "the job ended, but its task summary, which says how an import ended, is not on the "
-                                    "server (wiped, on another cluster node, or never written)");
+         return decided(O::Unknown,
+                        "the job ended, but its task summary, which says how an import ended, is not on the "
+                        "server (wiped, on another cluster node, or never written)");
        }},
-      {{"cancel-message", "a completed ERROR row saying the job was cancelled (<=2.40: \"Process failed: "
-                          "java.util.concurrent.CancellationException\")",
+      {{"cancel-message",
+        "a completed ERROR row saying the job was cancelled (<=2.40: \"Process failed: "
+        "java.util.concurrent.CancellationException\")",
         "Cancelled"},
        [](WatchFacts& f) -> std::optional<Verdict> {
          if (!f.completed_row() || f.end_row->level != NotificationLevel::Error || !says_cancelled(message_of(f))) {
@@ -260,7 +263,8 @@ DHIS2CPP_INLINE const std::vector<RuleLogic>& rule_table() {
              f.job_row().state != JobRow::State::Absent) {
            return std::nullopt;
          }
-         return decided(O::Unknown, "the server has no notifications and no job row for this job (unknown id, or deleted)");
+         return decided(O::Unknown,
+                        "the server has no notifications and no job row for this job (unknown id, or deleted)");
        }},
       {{"feed-and-row-gone",
         "rows of this run were seen, the feed has been empty for start_grace and the server has no job row (404): the "
@@ -268,7 +272,8 @@ DHIS2CPP_INLINE const std::vector<RuleLogic>& rule_table() {
         "Unknown"},
        [](WatchFacts& f) -> std::optional<Verdict> {
          if (!f.rows_seen || !f.emptied || !f.quiet || f.job_row().state != JobRow::State::Absent) return std::nullopt;
-         return decided(O::Unknown, "the job's notifications are gone and it has no job row, so how it ended is not known");
+         return decided(O::Unknown,
+                        "the job's notifications are gone and it has no job row, so how it ended is not known");
        }},
       {{"summary-without-final-row",
         "rows of this run were seen, the feed has been quiet for start_grace without a final row (the async queue "
@@ -290,7 +295,8 @@ DHIS2CPP_INLINE const std::vector<RuleLogic>& rule_table() {
         "API-started jobs) and /api/scheduling/running/{type} does not list it (it ended, crashed, or was dropped)",
         "Unknown"},
        [](WatchFacts& f) -> std::optional<Verdict> {
-         if (!f.quiet || !f.asks_job_row() || f.end_kind != EndKind::None || f.ad_hoc_rows == Tri::Yes) return std::nullopt;
+         if (!f.quiet || !f.asks_job_row() || f.end_kind != EndKind::None || f.ad_hoc_rows == Tri::Yes)
+           return std::nullopt;
          if (f.job_row().state != JobRow::State::Absent || f.running_list().state != RunningRead::State::NotListed) {
            return std::nullopt;
          }
@@ -307,8 +313,9 @@ DHIS2CPP_INLINE const std::vector<RuleLogic>& rule_table() {
          if (!f.quiet || !f.asks_job_row() || !f.kickoff || f.rows_seen || f.seen_running) return std::nullopt;
          const JobRow& r = f.job_row();
          if (!r.present() || r.running() || r.queued() || f.row_end_is_this_run(r)) return std::nullopt;
-         return decided(O::Unknown, "the job row says the job is idle and has not run since it was started (reverted or "
-                                    "cancelled before it ran?)");
+         return decided(O::Unknown,
+                        "the job row says the job is idle and has not run since it was started (reverted or "
+                        "cancelled before it ran?)");
        }},
   };
   return rules;

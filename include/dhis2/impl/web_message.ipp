@@ -15,9 +15,8 @@ namespace detail {
 
 DHIS2CPP_INLINE std::vector<std::string> decode_string_list(const JsonReader& r, const char* key) {
   // DHIS2 declares these List<Object>; show a non-string element as its JSON text.
-  return r.array(key, [](const nlohmann::json& v, const std::string&) {
-    return v.is_string() ? v.get<std::string>() : v.dump();
-  });
+  return r.array(
+      key, [](const nlohmann::json& v, const std::string&) { return v.is_string() ? v.get<std::string>() : v.dump(); });
 }
 
 DHIS2CPP_INLINE std::vector<std::int64_t> decode_int_list(const JsonReader& r, const char* key) {
@@ -28,14 +27,12 @@ DHIS2CPP_INLINE std::vector<std::int64_t> decode_int_list(const JsonReader& r, c
 
 DHIS2CPP_INLINE ImportCount ImportCount::from_json(const nlohmann::json& value, const std::string& path) {
   const detail::JsonReader r(value, path);
-  return ImportCount{r.integer("imported"), r.integer("updated"), r.integer("ignored"),
-                     r.integer("deleted")};
+  return ImportCount{r.integer("imported"), r.integer("updated"), r.integer("ignored"), r.integer("deleted")};
 }
 
 DHIS2CPP_INLINE ImportStats ImportStats::from_json(const nlohmann::json& value, const std::string& path) {
   const detail::JsonReader r(value, path);
-  ImportStats s{r.integer("created"), r.integer("updated"), r.integer("deleted"),
-                r.integer("ignored"), 0};
+  ImportStats s{r.integer("created"), r.integer("updated"), r.integer("deleted"), r.integer("ignored"), 0};
   s.total = r.integer("total", s.created + s.updated + s.deleted + s.ignored);
   return s;
 }
@@ -175,16 +172,21 @@ DHIS2CPP_INLINE std::string short_class_name(const std::string& klass) {
 
 DHIS2CPP_INLINE void append_import_conflicts(const ImportSummary& summary, std::vector<ConflictRow>& rows) {
   for (const auto& c : summary.conflicts) {
-    rows.push_back(ConflictRow{ConflictSource::ImportConflict, "", c.object, c.property,
-                               c.error_code, c.value, c.indexes});
+    rows.push_back(
+        ConflictRow{ConflictSource::ImportConflict, "", c.object, c.property, c.error_code, c.value, c.indexes});
   }
 }
 
 DHIS2CPP_INLINE void append_error_reports(const std::vector<ErrorReport>& reports, const ObjectReport* owner,
                                           std::vector<ConflictRow>& rows) {
   for (const auto& e : reports) {
-    ConflictRow row{ConflictSource::ErrorReport, short_class_name(e.main_klass), e.main_id,
-                    e.error_property, e.error_code, e.message, {}};
+    ConflictRow row{ConflictSource::ErrorReport,
+                    short_class_name(e.main_klass),
+                    e.main_id,
+                    e.error_property,
+                    e.error_code,
+                    e.message,
+                    {}};
     if (owner) {
       if (row.type.empty()) row.type = short_class_name(owner->klass);
       if (row.object.empty()) row.object = owner->uid;
@@ -203,8 +205,13 @@ DHIS2CPP_INLINE void append_tracker_errors(const JsonReader& report, std::vector
   if (!validation) return;
   const auto errors = validation->array("errorReports", [](const nlohmann::json& v, const std::string& p) {
     const JsonReader e(v, p);
-    return ConflictRow{ConflictSource::TrackerError, e.string("trackerType"), e.string("uid"), "",
-                       e.string("errorCode"), e.string("message"), {}};
+    return ConflictRow{ConflictSource::TrackerError,
+                       e.string("trackerType"),
+                       e.string("uid"),
+                       "",
+                       e.string("errorCode"),
+                       e.string("message"),
+                       {}};
   });
   rows.insert(rows.end(), errors.begin(), errors.end());
 }
@@ -242,11 +249,8 @@ DHIS2CPP_INLINE std::vector<ConflictRow> conflict_rows(const nlohmann::json& rep
       detail::append_error_reports(r.array("errorReports", ErrorReport::from_json), nullptr, rows);
       break;
     }
-    case ResponseKind::TrackerImportReport:
-      detail::append_tracker_errors(detail::JsonReader(report, path), rows);
-      break;
-    default:
-      break;
+    case ResponseKind::TrackerImportReport: detail::append_tracker_errors(detail::JsonReader(report, path), rows); break;
+    default: break;
   }
   return rows;
 }
@@ -284,8 +288,7 @@ DHIS2CPP_INLINE std::optional<TaskRef> WebMessage::task_ref() const {
       const detail::JsonReader r(response, "webMessage.response");
       return TaskRef{"TRACKER_IMPORT_JOB", r.string("id")};
     }
-    default:
-      return std::nullopt;
+    default: return std::nullopt;
   }
 }
 
@@ -301,10 +304,8 @@ DHIS2CPP_INLINE std::optional<ImportCount> WebMessage::import_count() const {
   const std::string path = "webMessage.response";
   switch (response_kind()) {
     case ResponseKind::ImportCount:
-    case ResponseKind::ImportSummaries:
-      return ImportCount::from_json(response, path);
-    case ResponseKind::ImportSummary:
-      return ImportSummary::from_json(response, path).import_count;
+    case ResponseKind::ImportSummaries: return ImportCount::from_json(response, path);
+    case ResponseKind::ImportSummary: return ImportSummary::from_json(response, path).import_count;
     case ResponseKind::ImportReport:
     case ResponseKind::TrackerImportReport:
     case ResponseKind::TypeReport: {
@@ -314,16 +315,14 @@ DHIS2CPP_INLINE std::optional<ImportCount> WebMessage::import_count() const {
       const auto s = ImportStats::from_json(*stats, r.path_of("stats"));
       return ImportCount{s.created, s.updated, s.ignored, s.deleted};
     }
-    default:
-      return std::nullopt;
+    default: return std::nullopt;
   }
 }
 
 DHIS2CPP_INLINE std::vector<Conflict> WebMessage::conflicts() const {
   const std::string path = "webMessage.response";
   switch (response_kind()) {
-    case ResponseKind::ImportSummary:
-      return ImportSummary::from_json(response, path).conflicts;
+    case ResponseKind::ImportSummary: return ImportSummary::from_json(response, path).conflicts;
     case ResponseKind::ImportSummaries: {
       std::vector<Conflict> all;
       const detail::JsonReader r(response, path);
@@ -332,8 +331,7 @@ DHIS2CPP_INLINE std::vector<Conflict> WebMessage::conflicts() const {
       }
       return all;
     }
-    default:
-      return {};
+    default: return {};
   }
 }
 

@@ -18,7 +18,7 @@ namespace detail {
 
 struct ApiRequest {
   std::string method;
-  std::string path;  // as received, context path included, without the query
+  std::string path;                                          // as received, context path included, without the query
   std::vector<std::pair<std::string, std::string>> params;   // decoded, in the order received
   std::vector<std::pair<std::string, std::string>> headers;  // in the order received
   std::string body;

@@ -25,8 +25,7 @@ bool has_authority(const User& user, const std::string& authority);
 
 class Authenticator {
  public:
-  Authenticator(const FakeServerOptions& options, const VersionProfile& profile)
-      : options_(options), profile_(profile) {}
+  Authenticator(const FakeServerOptions& options, const VersionProfile& profile) : options_(options), profile_(profile) {}
 
   // The user the Authorization header names, or nullptr with `failure` set to the reply to send.
   // Without the header: a 401 for an XMLHttpRequest, else a 302 to `login_url`.

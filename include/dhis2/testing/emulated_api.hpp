@@ -178,7 +178,7 @@ class EmulatedApi {
 
   std::mutex node_mutex_;
   NotifierNode notifier_node_ = NotifierNode::Same;  // guarded by node_mutex_
-  bool last_read_on_other_ = false;                   // for Alternating; guarded by node_mutex_
+  bool last_read_on_other_ = false;                  // for Alternating; guarded by node_mutex_
 };
 
 }  // namespace detail

@@ -58,19 +58,19 @@ struct FakeServerOptions {
   // (to test a client against 2.37, 2.44, "2.43-SNAPSHOT" or garbage). The behaviour stays `version`'s.
   std::string reported_version;
   std::string host = "127.0.0.1";
-  int port = 0;                    // 0: an ephemeral port
-  std::string context_path;        // "" or e.g. "/dhis": the API is then at /dhis/api
-  std::optional<TlsFiles> tls;     // HTTPS with this certificate and key
+  int port = 0;                 // 0: an ephemeral port
+  std::string context_path;     // "" or e.g. "/dhis": the API is then at /dhis/api
+  std::optional<TlsFiles> tls;  // HTTPS with this certificate and key
   std::vector<User> users = {User{"admin", "district"}};
   std::vector<IssuedToken> tokens;         // personal access tokens
   std::vector<IssuedToken> bearer_tokens;  // OAuth2/OIDC access tokens (Authorization: Bearer)
-  double speed = 0;                // the clock: 0 stands still until advanced, 1 real time, N faster
+  double speed = 0;                        // the clock: 0 stands still until advanced, 1 real time, N faster
   std::optional<std::chrono::system_clock::time_point> start_time;  // default: now, to the second
   // System settings served at /api/systemSettings/{key}; an absent key reads as null.
   std::map<std::string, nlohmann::json> settings = {{"keyUiLocale", "en"}, {"applicationTitle", "DHIS 2"}};
   std::string default_category_combo = "bjDvmb4bfuf";  // the uid of the "default" category combo
   std::chrono::seconds keep_alive_timeout{5};
-  std::uint64_t seed = 20240520;   // job and notification ids are reproducible for a seed
+  std::uint64_t seed = 20240520;  // job and notification ids are reproducible for a seed
   // The server's zone: every time it writes is wall-clock time there (serverTimeZoneId). Give it
   // changes to put a daylight-saving change in the middle of a job.
   ServerTimeZone time_zone = ServerTimeZone::utc();

@@ -35,8 +35,7 @@ class IdGenerator {
 
   // The name of an API-started job: "<TYPE> (<epoch millis>)", unique as 2.42's nowUnique() makes
   // it, with `unique_timestamp` (2.41+, §2.1); the in-memory job's fixed name otherwise.
-  std::string ad_hoc_name(const std::string& type, std::chrono::system_clock::time_point now,
-                          bool unique_timestamp);
+  std::string ad_hoc_name(const std::string& type, std::chrono::system_clock::time_point now, bool unique_timestamp);
 
   // 1, 2, 3, ...: orders jobs by creation, feeds by their last row, summaries by when they were set.
   std::uint64_t next_sequence() noexcept { return ++seq_; }

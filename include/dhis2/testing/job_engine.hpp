@@ -53,7 +53,7 @@ class JobEngine {
   static constexpr std::chrono::hours kMaxAge = detail::NotificationStore::kMaxAge;  // §1.4 notifierMaxAgeDays
   static constexpr std::chrono::seconds kSchedulerLoop = detail::Scheduler::kLoop;   // §2.3
   static constexpr std::chrono::minutes kRescheduleStaleAfter = detail::Scheduler::kRescheduleStaleAfter;  // §3.3
-  static constexpr std::chrono::hours kAdHocRowsKept{24};  // §1.6
+  static constexpr std::chrono::hours kAdHocRowsKept{24};                                                  // §1.6
 
   JobEngine(VersionProfile profile, Clock& clock, std::uint64_t seed = 20240520, EngineClock time = {});
 
@@ -90,8 +90,8 @@ class JobEngine {
 
   // A kick-off: creates an ad-hoc job and starts or queues it as the version does (§2.3).
   // `guard_running` applies the "already running" rule of 2.38-2.40 (silent drop or 409).
-  Submitted submit(const std::string& job_type, nlohmann::json parameters, const std::string& user_id,
-                   bool guard_running, std::optional<JobScript> script = std::nullopt);
+  Submitted submit(const std::string& job_type, nlohmann::json parameters, const std::string& user_id, bool guard_running,
+                   std::optional<JobScript> script = std::nullopt);
 
   // A saved job configuration that /api/jobConfigurations/{uid}/execute can run.
   void add_job_configuration(const std::string& uid, const std::string& job_type, const std::string& name,

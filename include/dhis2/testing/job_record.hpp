@@ -28,22 +28,22 @@ struct JobInfo {
   std::string uid;
   std::string job_type;
   std::string name;
-  bool ad_hoc = true;                          // started by an API call (ONCE_ASAP), not a saved configuration
-  std::string job_status = "SCHEDULED";        // SCHEDULED | RUNNING | DISABLED
+  bool ad_hoc = true;                                // started by an API call (ONCE_ASAP), not a saved configuration
+  std::string job_status = "SCHEDULED";              // SCHEDULED | RUNNING | DISABLED
   std::string last_executed_status = "NOT_STARTED";  // NOT_STARTED | COMPLETED | FAILED | STOPPED
   // ONCE_ASAP for ad-hoc jobs, and for a saved one while /execute has it queued (2.41+, §3.1);
   // CRON otherwise.
   std::string scheduling_type = "ONCE_ASAP";
-  std::string cron_expression;                 // saved configurations only
+  std::string cron_expression;  // saved configurations only
   bool enabled = true;
   bool dropped = false;  // 2.38: a kick-off while one of its type ran; it never runs
   SysTime created;
   SysTime last_updated;
-  std::optional<SysTime> last_executed;        // when the current or last run started
+  std::optional<SysTime> last_executed;  // when the current or last run started
   std::optional<SysTime> last_finished;
   std::optional<SysTime> last_alive;
   std::optional<SysTime> finished_run_started;  // the start of the last run that ended (<=2.40 rows)
-  nlohmann::json progress;  // the persisted Progress (2.41+, §3.3); null before the first snapshot
+  nlohmann::json progress;                      // the persisted Progress (2.41+, §3.3); null before the first snapshot
   nlohmann::json parameters;
   std::string user_id;
 };
@@ -55,15 +55,15 @@ struct Run {
   std::size_t next_step = 0;
   SysTime next_at;
   SysTime process_started;
-  bool started_once = false;   // a StartProcess ran: later ones do not clear
-  bool process_open = false;   // a process started and has not completed or failed
+  bool started_once = false;  // a StartProcess ran: later ones do not clear
+  bool process_open = false;  // a process started and has not completed or failed
   bool failed = false;
   bool cancel_flag = false;                 // applied: stop at the next stage or item
   std::optional<SysTime> cancel_requested;  // 2.41+: waits for the housekeeping run
   std::optional<SysTime> died_at;
-  std::optional<SysTime> finish_at;         // the steps are done; the row is committed then
+  std::optional<SysTime> finish_at;  // the steps are done; the row is committed then
   std::string finish_status;
-  std::optional<SysTime> next_persist;      // 2.41+: the progress snapshot every 10 s (§3.3)
+  std::optional<SysTime> next_persist;  // 2.41+: the progress snapshot every 10 s (§3.3)
   ProgressRecorder progress;
 };
 

@@ -45,10 +45,10 @@ struct Step {
   StepKind kind = StepKind::Message;
   std::chrono::milliseconds after{0};  // delay since the previous step
   NotificationLevel level = NotificationLevel::Info;
-  std::optional<std::string> message;  // absent: the row has no "message" key
-  nlohmann::json data;                 // StartProcess: the parameters; Summary: the summary
-  bool direct = false;                 // written by a direct notifier call: ignores the type's level
-  bool lost = false;                   // written to the async queue and lost (never stored)
+  std::optional<std::string> message;          // absent: the row has no "message" key
+  nlohmann::json data;                         // StartProcess: the parameters; Summary: the summary
+  bool direct = false;                         // written by a direct notifier call: ignores the type's level
+  bool lost = false;                           // written to the async queue and lost (never stored)
   std::chrono::milliseconds arrives_after{0};  // stored this long after the call (the async queue)
 };
 

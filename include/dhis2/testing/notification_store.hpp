@@ -47,7 +47,7 @@ class NotificationStore {
  public:
   static constexpr std::size_t kMaxMessagesPerJob = 500;  // §1.4
   static constexpr std::size_t kMaxJobsPerType = 500;     // §1.4
-  static constexpr std::chrono::hours kMaxAge{24 * 7};     // §1.4 notifierMaxAgeDays
+  static constexpr std::chrono::hours kMaxAge{24 * 7};    // §1.4 notifierMaxAgeDays
 
   // Rows are written in `zone`, at the time of the node that runs jobs: `job_node_offset` off.
   NotificationStore(VersionProfile profile, ServerTimeZone zone, std::chrono::milliseconds job_node_offset,
@@ -74,8 +74,7 @@ class NotificationStore {
   // DELETE /api/system/tasks[/{type}] (2.40.8+, §1.1): an empty type means every type; without a
   // cap every job goes, else the jobs past `max_count` (most recent first) or older than
   // `max_age_days` at `now`.
-  void clear(const std::string& type, std::optional<std::size_t> max_count, std::optional<int> max_age_days,
-             SysTime now);
+  void clear(const std::string& type, std::optional<std::size_t> max_count, std::optional<int> max_age_days, SysTime now);
 
   // The new notifier's max-jobs and max-age caps (notifications and summaries) run only once no
   // notification has been written for notifierCleanAfterIdleTime: 10 min on 2.42+, 1 min on the
@@ -87,8 +86,7 @@ class NotificationStore {
   // A job's rows, newest first. With `stale_rule` (2.41.1+, §1.6), a list whose newest row is not
   // completed while the job is not running is wiped (rows and summary) and its newest row
   // returned once, marked completed.
-  std::vector<Notification> read(const std::string& type, const std::string& uid, bool stale_rule,
-                                 bool job_running);
+  std::vector<Notification> read(const std::string& type, const std::string& uid, bool stale_rule, bool job_running);
 
   // {jobId: [rows]}; gist trims each list to [newest, oldest] on the new notifier.
   nlohmann::ordered_json overview(const std::string& type, bool gist) const;
@@ -133,7 +131,7 @@ class NotificationStore {
   std::map<std::string, std::map<std::string, Feed>> feeds_;
   std::map<std::string, std::map<std::string, StoredSummary>> summaries_;
   std::map<std::string, std::deque<std::string>> pool_order_;  // <=2.41.3: additions per type, newest first
-  std::deque<PendingRow> pending_;                            // the notifier's async queue
+  std::deque<PendingRow> pending_;                             // the notifier's async queue
   std::optional<SysTime> last_write_;  // when the notifier last stored a row (idle cleaning, §1.4)
 };
 

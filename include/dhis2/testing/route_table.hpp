@@ -57,8 +57,7 @@ class RouteTable {
   };
 
   // Adds a route after the others. `enabled` false leaves it out (a route the version lacks).
-  RouteTable& add(std::vector<std::string> methods, const std::string& pattern, Handler handler,
-                  bool enabled = true) {
+  RouteTable& add(std::vector<std::string> methods, const std::string& pattern, Handler handler, bool enabled = true) {
     if (enabled) routes_.push_back(Route{std::move(methods), PathPattern(pattern), std::move(handler)});
     return *this;
   }

@@ -18,9 +18,9 @@ namespace dhis2 {
 namespace testing {
 
 struct ServerTimeZone {
-  std::string id = "Etc/UTC";                            // serverTimeZoneId
+  std::string id = "Etc/UTC";                               // serverTimeZoneId
   std::string display_name = "Coordinated Universal Time";  // serverTimeZoneDisplayName
-  std::chrono::minutes offset{0};                       // UTC offset before the first change
+  std::chrono::minutes offset{0};                           // UTC offset before the first change
 
   struct Change {
     std::chrono::system_clock::time_point at;  // the UTC instant the offset changes

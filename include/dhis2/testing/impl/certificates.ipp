@@ -53,8 +53,7 @@ using X509NamePtr = std::unique_ptr<X509_NAME, OpenSslDeleter<X509_NAME_free>>;
 using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, OpenSslDeleter<X509_EXTENSION_free>>;
 using BignumPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<BN_free>>;
 using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, OpenSslDeleter<ASN1_INTEGER_free>>;
-using Asn1OctetStringPtr =
-    std::unique_ptr<ASN1_OCTET_STRING, OpenSslDeleter<ASN1_OCTET_STRING_free>>;
+using Asn1OctetStringPtr = std::unique_ptr<ASN1_OCTET_STRING, OpenSslDeleter<ASN1_OCTET_STRING_free>>;
 using Asn1Ia5StringPtr = std::unique_ptr<ASN1_IA5STRING, OpenSslDeleter<ASN1_IA5STRING_free>>;
 using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, OpenSslDeleter<GENERAL_NAME_free>>;
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, OpenSslDeleter<GENERAL_NAMES_free>>;
@@ -79,8 +78,8 @@ using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free_all>>;
 DHIS2CPP_INLINE bool is_acceptable_dns_name(const std::string& name) {
   if (name.empty() || name.size() > 253) return false;
   for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '.' || c == '_' || c == '*';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+                    c == '_' || c == '*';
     if (!ok) return false;
   }
   return true;
@@ -106,8 +105,8 @@ DHIS2CPP_INLINE EvpPkeyPtr generate_key(const char* what) {
 DHIS2CPP_INLINE X509NamePtr common_name(const char* cn) {
   X509NamePtr name(X509_NAME_new());
   if (!name) throw_openssl_error("allocating a certificate name");
-  if (X509_NAME_add_entry_by_NID(name.get(), NID_commonName, MBSTRING_UTF8,
-                                 reinterpret_cast<const unsigned char*>(cn), -1, -1, 0) != 1) {
+  if (X509_NAME_add_entry_by_NID(name.get(), NID_commonName, MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn),
+                                 -1, -1, 0) != 1) {
     throw_openssl_error(std::string("setting the common name \"") + cn + "\"");
   }
   return name;
@@ -115,8 +114,8 @@ DHIS2CPP_INLINE X509NamePtr common_name(const char* cn) {
 
 // A certificate with version, random serial, validity, subject, issuer and public key set; no
 // extensions, not signed.
-DHIS2CPP_INLINE X509Ptr new_certificate(const X509_NAME* subject, const X509_NAME* issuer,
-                                        EVP_PKEY* public_key, std::chrono::hours valid_for) {
+DHIS2CPP_INLINE X509Ptr new_certificate(const X509_NAME* subject, const X509_NAME* issuer, EVP_PKEY* public_key,
+                                        std::chrono::hours valid_for) {
   X509Ptr cert(X509_new());
   if (!cert) throw_openssl_error("allocating a certificate");
   if (X509_set_version(cert.get(), X509_VERSION_3) != 1) {
@@ -182,8 +181,7 @@ DHIS2CPP_INLINE void add_subject_alt_names(X509* cert, const CertificateOptions&
   for (const auto& ip : options.ip_addresses) {
     const auto bytes = parse_ip_address(ip);
     Asn1OctetStringPtr value(ASN1_OCTET_STRING_new());
-    if (!value ||
-        ASN1_OCTET_STRING_set(value.get(), bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    if (!value || ASN1_OCTET_STRING_set(value.get(), bytes.data(), static_cast<int>(bytes.size())) != 1) {
       throw_openssl_error("encoding the IP address " + ip);
     }
     push(GEN_IPADD, value.release(), "IP:" + ip);
@@ -207,10 +205,9 @@ DHIS2CPP_INLINE BioPtr new_memory_bio() {
   return bio;
 }
 
-[[noreturn]] DHIS2CPP_INLINE void throw_file_error(const std::string& step, const std::string& path,
-                                                   int error_number) {
-  throw Error(std::string(certificates_prefix()) + step + " " + path + " failed: " +
-              std::generic_category().message(error_number));
+[[noreturn]] DHIS2CPP_INLINE void throw_file_error(const std::string& step, const std::string& path, int error_number) {
+  throw Error(std::string(certificates_prefix()) + step + " " + path +
+              " failed: " + std::generic_category().message(error_number));
 }
 
 // Writes the bytes held by `bio` to `path`, replacing the file. A secret file is created with
@@ -225,9 +222,8 @@ DHIS2CPP_INLINE void write_file(const std::string& path, BIO* bio, bool secret) 
   if (!out) throw Error(std::string(certificates_prefix()) + "opening " + path + " failed");
   if (secret) {
     std::error_code ignored;
-    std::filesystem::permissions(
-        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-        std::filesystem::perm_options::replace, ignored);
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::replace, ignored);
   }
   out.write(data, static_cast<std::streamsize>(size));
   out.close();
@@ -288,20 +284,17 @@ DHIS2CPP_INLINE void validate(const std::string& directory, const CertificateOpt
 
 }  // namespace detail
 
-DHIS2CPP_INLINE TestCertificates make_test_certificates(const std::string& directory,
-                                                        const CertificateOptions& options) {
+DHIS2CPP_INLINE TestCertificates make_test_certificates(const std::string& directory, const CertificateOptions& options) {
   using namespace detail;
   validate(directory, options);
 
   std::error_code ec;
   std::filesystem::create_directories(directory, ec);
   if (ec) {
-    throw Error(std::string(certificates_prefix()) + "creating the directory " + directory +
-                " failed: " + ec.message());
+    throw Error(std::string(certificates_prefix()) + "creating the directory " + directory + " failed: " + ec.message());
   }
   const std::filesystem::path dir(directory);
-  TestCertificates result{(dir / "ca.pem").string(), (dir / "server.pem").string(),
-                          (dir / "server.key").string()};
+  TestCertificates result{(dir / "ca.pem").string(), (dir / "server.pem").string(), (dir / "server.key").string()};
 
   ERR_clear_error();  // report only this call's errors
 
@@ -318,8 +311,7 @@ DHIS2CPP_INLINE TestCertificates make_test_certificates(const std::string& direc
   // is a fixed label.
   const EvpPkeyPtr server_key = generate_key("server");
   const X509NamePtr server_name = common_name("dhis2-cpp test server");
-  const X509Ptr server =
-      new_certificate(server_name.get(), ca_name.get(), server_key.get(), options.valid_for);
+  const X509Ptr server = new_certificate(server_name.get(), ca_name.get(), server_key.get(), options.valid_for);
   add_extension(server.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
   add_extension(server.get(), ca.get(), NID_key_usage, "critical,digitalSignature");
   add_extension(server.get(), ca.get(), NID_ext_key_usage, "serverAuth");
@@ -335,8 +327,7 @@ DHIS2CPP_INLINE TestCertificates make_test_certificates(const std::string& direc
     throw_openssl_error("PEM-encoding server.pem");
   }
   const BioPtr key_pem = new_memory_bio();
-  if (PEM_write_bio_PKCS8PrivateKey(key_pem.get(), server_key.get(), nullptr, nullptr, 0, nullptr,
-                                    nullptr) != 1) {
+  if (PEM_write_bio_PKCS8PrivateKey(key_pem.get(), server_key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     throw_openssl_error("PEM-encoding server.key");
   }
 

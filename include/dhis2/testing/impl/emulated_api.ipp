@@ -31,8 +31,10 @@ DHIS2CPP_INLINE void EmulatedApi::add_routes() {
   };
 
   // Reachable without credentials (dhis2-wire.md §5.3).
-  open_routes_
-      .add(get, "ping", [](const ApiCall&) { return Reply{200, "", "text/plain", {}}; })
+  open_routes_.add(get, "ping",
+                   [](const ApiCall&) {
+                     return Reply{200, "", "text/plain", {}};
+                   })
       .add(get, "loginConfig", to(&EmulatedApi::login_config), profile_.scheduler_grid);
 
   routes_
@@ -129,8 +131,11 @@ DHIS2CPP_INLINE Reply EmulatedApi::serve(const ApiRequest& request) {
 }
 
 DHIS2CPP_INLINE Reply EmulatedApi::login_config(const ApiCall&) const {
-  return json_reply(200, {{"apiVersion", reported_version()}, {"applicationTitle", "DHIS 2"},
-                          {"uiLocale", "en"}, {"emailConfigured", false}, {"selfRegistrationEnabled", false}});
+  return json_reply(200, {{"apiVersion", reported_version()},
+                          {"applicationTitle", "DHIS 2"},
+                          {"uiLocale", "en"},
+                          {"emailConfigured", false},
+                          {"selfRegistrationEnabled", false}});
 }
 
 DHIS2CPP_INLINE const std::string& EmulatedApi::reported_version() const noexcept {
@@ -141,43 +146,43 @@ DHIS2CPP_INLINE const std::string& EmulatedApi::reported_version() const noexcep
 
 DHIS2CPP_INLINE Reply EmulatedApi::system_info(const ApiCall& r) const {
   const auto now = clock_.now();
-  nlohmann::ordered_json info = {
-      {"contextPath", request_origin(*r.req) + options_.context_path},
-      {"userAgent", r.req->header("User-Agent")},
-      {"calendar", "iso8601"},
-      {"dateFormat", "yyyy-mm-dd"},
-      {"serverDate", engine_.format_time(now)},
-      {"serverTimeZoneId", options_.time_zone.id},
-      {"serverTimeZoneDisplayName", options_.time_zone.display_name},
-      {"lastAnalyticsTableSuccess", engine_.format_time(now - std::chrono::hours(8))},
-      {"intervalSinceLastAnalyticsTableSuccess", "8 h, 0 m, 0 s"},
-      {"lastAnalyticsTableRuntime", "0:00:47.890"},
-      {"lastSystemMonitoringSuccess", engine_.format_time(now - std::chrono::hours(9))},
-      {"version", reported_version()},
-      {"revision", "eaf4b70"},
-      {"buildTime", "2025-01-30T12:00:00.000"},
-      {"jasperReportsVersion", "6.20.1"},
-      {"environmentVariable", "DHIS2_HOME"},
-      {"readOnlyMode", "off"},
-      {"nodeId", "emulator"},
-      {"javaVersion", "17.0.15"},
-      {"osName", "Linux"},
-      {"emailConfigured", false},
-      {"redisEnabled", false},
-      {"systemId", "eed3d451-4ff5-4193-b951-ffcc68954299"},
-      {"systemName", "DHIS 2 (dhis2-cpp emulator)"},
-      {"instanceBaseUrl", request_origin(*r.req) + options_.context_path},
-      {"isMetadataVersionEnabled", true},
-      {"isMetadataSyncEnabled", false},
-      {"databaseInfo", {{"spatialSupport", true}, {"time", engine_.format_time(now)}}},
-      {"encryption", false}};
+  nlohmann::ordered_json info = {{"contextPath", request_origin(*r.req) + options_.context_path},
+                                 {"userAgent", r.req->header("User-Agent")},
+                                 {"calendar", "iso8601"},
+                                 {"dateFormat", "yyyy-mm-dd"},
+                                 {"serverDate", engine_.format_time(now)},
+                                 {"serverTimeZoneId", options_.time_zone.id},
+                                 {"serverTimeZoneDisplayName", options_.time_zone.display_name},
+                                 {"lastAnalyticsTableSuccess", engine_.format_time(now - std::chrono::hours(8))},
+                                 {"intervalSinceLastAnalyticsTableSuccess", "8 h, 0 m, 0 s"},
+                                 {"lastAnalyticsTableRuntime", "0:00:47.890"},
+                                 {"lastSystemMonitoringSuccess", engine_.format_time(now - std::chrono::hours(9))},
+                                 {"version", reported_version()},
+                                 {"revision", "eaf4b70"},
+                                 {"buildTime", "2025-01-30T12:00:00.000"},
+                                 {"jasperReportsVersion", "6.20.1"},
+                                 {"environmentVariable", "DHIS2_HOME"},
+                                 {"readOnlyMode", "off"},
+                                 {"nodeId", "emulator"},
+                                 {"javaVersion", "17.0.15"},
+                                 {"osName", "Linux"},
+                                 {"emailConfigured", false},
+                                 {"redisEnabled", false},
+                                 {"systemId", "eed3d451-4ff5-4193-b951-ffcc68954299"},
+                                 {"systemName", "DHIS 2 (dhis2-cpp emulator)"},
+                                 {"instanceBaseUrl", request_origin(*r.req) + options_.context_path},
+                                 {"isMetadataVersionEnabled", true},
+                                 {"isMetadataSyncEnabled", false},
+                                 {"databaseInfo", {{"spatialSupport", true}, {"time", engine_.format_time(now)}}},
+                                 {"encryption", false}};
   if (profile_.version >= ServerVersion{2, 43, 0, 0, true}) {
     info["sessionTimeout"] = 3600;
     info["capability"] = nlohmann::ordered_json::object();
   }
   if (!has_authority(*r.user, "ALL")) {
     // withoutSensitiveInfo() (§5.1)
-    for (const char* key : {"jasperReportsVersion", "environmentVariable", "readOnlyMode", "nodeId", "javaVersion", "osName"}) {
+    for (const char* key :
+         {"jasperReportsVersion", "environmentVariable", "readOnlyMode", "nodeId", "javaVersion", "osName"}) {
       info.erase(key);
     }
   }
@@ -190,16 +195,17 @@ DHIS2CPP_INLINE Reply EmulatedApi::me(const ApiCall& r) const {
   const User& u = *r.user;
   nlohmann::json authorities = u.authorities;
   return json_reply(200, pick_fields(nlohmann::json{{"id", u.id},
-                          {"username", u.username},
-                          {"firstName", u.first_name},
-                          {"surname", u.surname},
-                          {"name", u.first_name + " " + u.surname},
-                          {"displayName", u.first_name + " " + u.surname},
-                          {"email", u.username + "@example.org"},
-                          {"authorities", authorities},
-                          {"settings", {{"keyUiLocale", "en"}}},
-                          {"userRoles", nlohmann::json::array()},
-                          {"organisationUnits", nlohmann::json::array()}}, r.req->param("fields")));
+                                                    {"username", u.username},
+                                                    {"firstName", u.first_name},
+                                                    {"surname", u.surname},
+                                                    {"name", u.first_name + " " + u.surname},
+                                                    {"displayName", u.first_name + " " + u.surname},
+                                                    {"email", u.username + "@example.org"},
+                                                    {"authorities", authorities},
+                                                    {"settings", {{"keyUiLocale", "en"}}},
+                                                    {"userRoles", nlohmann::json::array()},
+                                                    {"organisationUnits", nlohmann::json::array()}},
+                                     r.req->param("fields")));
 }
 
 DHIS2CPP_INLINE Reply EmulatedApi::system_setting(const ApiCall& r) const {
@@ -223,8 +229,8 @@ DHIS2CPP_INLINE Reply EmulatedApi::category_combos(const ApiCall& r) const {
 // ---- kick-offs (§2) ------------------------------------------------------------------------
 
 DHIS2CPP_INLINE Reply EmulatedApi::kickoff(const ApiCall& r, const std::string& type, const char* authority,
-                                                     nlohmann::json parameters, std::optional<std::string> location,
-                                                     bool location_before_41, std::optional<JobScript> script) {
+                                           nlohmann::json parameters, std::optional<std::string> location,
+                                           bool location_before_41, std::optional<JobScript> script) {
   if (authority && *authority && !has_authority(*r.user, authority)) return forbidden(authority);
   if (parameters.is_null()) parameters = parameters_for(type, *r.req);
   const bool guarded = type == "ANALYTICS_TABLE" || type == "RESOURCE_TABLE" || type == "MONITORING" ||
@@ -264,16 +270,16 @@ DHIS2CPP_INLINE nlohmann::ordered_json EmulatedApi::job_configuration_response(c
 }
 
 DHIS2CPP_INLINE bool EmulatedApi::flag(const ApiRequest& req, const char* name) {
-    return req.has_param(name) && dhis2::detail::to_lower(req.param(name)) != "false";
+  return req.has_param(name) && dhis2::detail::to_lower(req.param(name)) != "false";
 }
 
 DHIS2CPP_INLINE nlohmann::json EmulatedApi::parameters_for(const std::string& type, const ApiRequest& req) const {
-    if (type == "ANALYTICS_TABLE") {
+  if (type == "ANALYTICS_TABLE") {
     nlohmann::json skip = nlohmann::json::array();
     const std::pair<const char*, const char*> table_flags[] = {
-        {"skipAggregate", "DATA_VALUE"},        {"skipEvents", "EVENT"},
-        {"skipEnrollment", "ENROLLMENT"},       {"skipTrackedEntities", "TRACKED_ENTITY"},
-        {"skipOrgUnitOwnership", "OWNERSHIP"},  {"skipValidationResult", "VALIDATION_RESULT"}};
+        {"skipAggregate", "DATA_VALUE"},       {"skipEvents", "EVENT"},
+        {"skipEnrollment", "ENROLLMENT"},      {"skipTrackedEntities", "TRACKED_ENTITY"},
+        {"skipOrgUnitOwnership", "OWNERSHIP"}, {"skipValidationResult", "VALIDATION_RESULT"}};
     for (const auto& f : table_flags) {
       if (flag(req, f.first)) skip.push_back(f.second);
     }
@@ -286,26 +292,43 @@ DHIS2CPP_INLINE nlohmann::json EmulatedApi::parameters_for(const std::string& ty
   }
   if (type == "RESOURCE_TABLE") return nullptr;  // no parameters: jobParameters is omitted
   if (type == "MONITORING") {
-    return {{"relativeStart", 0}, {"relativeEnd", 0}, {"validationRuleGroups", nlohmann::json::array()},
-            {"sendNotifications", false}, {"persistResults", false}};
+    return {{"relativeStart", 0},
+            {"relativeEnd", 0},
+            {"validationRuleGroups", nlohmann::json::array()},
+            {"sendNotifications", false},
+            {"persistResults", false}};
   }
   if (type == "PREDICTOR") {
     nlohmann::json predictors = nlohmann::json::array(), groups = nlohmann::json::array();
     for (std::size_t i = 0; i < req.param_count("predictor"); ++i) predictors.push_back(req.param("predictor", i));
     for (std::size_t i = 0; i < req.param_count("predictorGroup"); ++i) groups.push_back(req.param("predictorGroup", i));
-    return {{"startDate", req.param("startDate")}, {"endDate", req.param("endDate")},
-            {"predictors", predictors}, {"predictorGroups", groups}};
+    return {{"startDate", req.param("startDate")},
+            {"endDate", req.param("endDate")},
+            {"predictors", predictors},
+            {"predictorGroups", groups}};
   }
   if (type == "DATAVALUE_IMPORT") {
-    return {{"idSchemes", nlohmann::json::object()}, {"dryRun", flag(req, "dryRun")}, {"async", true},
+    return {{"idSchemes", nlohmann::json::object()},
+            {"dryRun", flag(req, "dryRun")},
+            {"async", true},
             {"importStrategy", req.has_param("importStrategy") ? req.param("importStrategy") : "CREATE_AND_UPDATE"},
-            {"mergeMode", "REPLACE"}, {"reportMode", "FULL"}, {"skipExistingCheck", false}, {"sharing", false},
-            {"skipNotifications", false}, {"skipAudit", false}, {"force", false}, {"firstRowIsHeader", true}};
+            {"mergeMode", "REPLACE"},
+            {"reportMode", "FULL"},
+            {"skipExistingCheck", false},
+            {"sharing", false},
+            {"skipNotifications", false},
+            {"skipAudit", false},
+            {"force", false},
+            {"firstRowIsHeader", true}};
   }
   if (type == "METADATA_IMPORT") {
-    return {{"importMode", flag(req, "dryRun") ? "VALIDATE" : "COMMIT"}, {"identifier", "UID"},
+    return {{"importMode", flag(req, "dryRun") ? "VALIDATE" : "COMMIT"},
+            {"identifier", "UID"},
             {"importStrategy", req.has_param("importStrategy") ? req.param("importStrategy") : "CREATE_AND_UPDATE"},
-            {"atomicMode", "ALL"}, {"flushMode", "AUTO"}, {"skipSharing", false}, {"skipValidation", false}};
+            {"atomicMode", "ALL"},
+            {"flushMode", "AUTO"},
+            {"skipSharing", false},
+            {"skipValidation", false}};
   }
   return nlohmann::json::object();
 }
@@ -315,13 +338,18 @@ DHIS2CPP_INLINE Reply EmulatedApi::predictions(const ApiCall& r) {
   if (flag(*r.req, "async")) return kickoff(r, "PREDICTOR", "F_PREDICTOR_RUN", nullptr, std::nullopt, true);
   nlohmann::ordered_json body = envelope(200, "OK", "");
   body.erase("message");
-  body["response"] = {{"responseType", "PredictionSummary"}, {"status", "SUCCESS"}, {"predictors", 1},
-                      {"inserted", 12}, {"updated", 0}, {"deleted", 0}, {"unchanged", 0}};
+  body["response"] = {{"responseType", "PredictionSummary"},
+                      {"status", "SUCCESS"},
+                      {"predictors", 1},
+                      {"inserted", 12},
+                      {"updated", 0},
+                      {"deleted", 0},
+                      {"unchanged", 0}};
   return ordered_json_reply(200, body);
 }
 
 DHIS2CPP_INLINE std::vector<std::string> EmulatedApi::checks_of(const ApiRequest& req) {
-    std::vector<std::string> checks;
+  std::vector<std::string> checks;
   for (std::size_t i = 0; i < req.param_count("checks"); ++i) {
     const std::string value = req.param("checks", i);
     std::size_t start = 0;
@@ -345,13 +373,15 @@ DHIS2CPP_INLINE std::vector<std::string> EmulatedApi::checks_of(const ApiRequest
 }
 
 DHIS2CPP_INLINE Reply EmulatedApi::data_integrity_run(const ApiCall& r, const std::string& type, const char* result_path,
-                                                     bool bare) {
+                                                      bool bare) {
   auto checks = checks_of(*r.req);
   std::string joined;
   for (const auto& c : checks) joined += (joined.empty() ? "" : ",") + c;
   const bool report_run = bare && profile_.data_integrity_report_run;
   nlohmann::json parameters = {{"checks", checks},
-                               {"type", report_run ? "REPORT" : type == "DATA_INTEGRITY" ? "SUMMARY" : "DETAILS"}};
+                               {"type", report_run                 ? "REPORT"
+                                        : type == "DATA_INTEGRITY" ? "SUMMARY"
+                                                                   : "DETAILS"}};
   std::optional<JobScript> script;
   if (report_run) {
     // <=2.41's REPORT run writes through the notifier directly (§1.5) and has a summary (§1.7).
@@ -367,8 +397,8 @@ DHIS2CPP_INLINE Reply EmulatedApi::data_integrity_run(const ApiCall& r, const st
     s.result(integrity_result(checks.empty() ? default_checks() : checks, type != "DATA_INTEGRITY"));
     script = std::move(s);
   }
-  return kickoff(r, type, "", parameters, "/dataIntegrity/" + std::string(result_path) + "?checks=" + joined,
-                 false, std::move(script));
+  return kickoff(r, type, "", parameters, "/dataIntegrity/" + std::string(result_path) + "?checks=" + joined, false,
+                 std::move(script));
 }
 
 DHIS2CPP_INLINE std::vector<std::string> EmulatedApi::default_checks() {
@@ -379,8 +409,12 @@ DHIS2CPP_INLINE nlohmann::json EmulatedApi::integrity_result(const std::vector<s
   nlohmann::json out = nlohmann::json::object();
   int n = 0;
   for (const auto& check : checks) {
-    nlohmann::json entry = {{"name", check}, {"displayName", check}, {"section", "Emulated"},
-                            {"severity", "WARNING"}, {"count", n}, {"percentage", n * 1.5},
+    nlohmann::json entry = {{"name", check},
+                            {"displayName", check},
+                            {"section", "Emulated"},
+                            {"severity", "WARNING"},
+                            {"count", n},
+                            {"percentage", n * 1.5},
                             {"finishedTime", engine_.format_time(clock_.now())}};
     if (details) entry["issues"] = nlohmann::json::array();
     out[check] = entry;
@@ -395,7 +429,8 @@ DHIS2CPP_INLINE Reply EmulatedApi::data_integrity_result(const ApiCall& r, const
   nlohmann::json out = nlohmann::json::object();
   if (all.is_object()) {
     for (const auto& item : all.items()) {
-      if (wanted.empty() || std::find(wanted.begin(), wanted.end(), item.key()) != wanted.end()) out[item.key()] = item.value();
+      if (wanted.empty() || std::find(wanted.begin(), wanted.end(), item.key()) != wanted.end())
+        out[item.key()] = item.value();
     }
   }
   return json_reply(200, out);
@@ -408,11 +443,14 @@ DHIS2CPP_INLINE Reply EmulatedApi::imports(const ApiCall& r, const std::string& 
     return kickoff(r, type, authority, nullptr, std::nullopt, true);
   }
   if (type == "METADATA_IMPORT") {
-    const char* report_type = profile_.kickoff_response_type.empty() || profile_.kickoff_response_type == "JobConfiguration"
-                                  ? "ImportReport" : "ImportReportWebMessageResponse";
+    const char* report_type = profile_.kickoff_response_type.empty() ||
+                                      profile_.kickoff_response_type == "JobConfiguration"
+                                  ? "ImportReport"
+                                  : "ImportReportWebMessageResponse";
     if (auto rejected = metadata_without_names(r.req->body)) {
       // atomicMode=ALL: one invalid object and nothing is imported; 409 with status WARNING (§4.2).
-      nlohmann::ordered_json body = envelope(409, "WARNING", "One or more errors occurred, please see full details in import report.");
+      nlohmann::ordered_json body = envelope(409, "WARNING",
+                                             "One or more errors occurred, please see full details in import report.");
       (*rejected)["responseType"] = report_type;
       body["response"] = *rejected;
       return ordered_json_reply(409, body);
@@ -446,9 +484,12 @@ DHIS2CPP_INLINE std::optional<nlohmann::json> EmulatedApi::metadata_without_name
       const auto& object = list.value()[i];
       const auto name = object.is_object() ? object.find("name") : object.end();
       if (name != object.end() && name->is_string() && !name->get<std::string>().empty()) continue;
-      nlohmann::json error = {{"message", "Missing required property `name`"}, {"mainKlass", klass},
-                              {"errorCode", "E4000"}, {"errorProperty", "name"},
-                              {"errorProperties", nlohmann::json::array({"name"})}, {"args", nlohmann::json::array({"name"})}};
+      nlohmann::json error = {{"message", "Missing required property `name`"},
+                              {"mainKlass", klass},
+                              {"errorCode", "E4000"},
+                              {"errorProperty", "name"},
+                              {"errorProperties", nlohmann::json::array({"name"})},
+                              {"args", nlohmann::json::array({"name"})}};
       nlohmann::json report = {{"klass", klass}, {"index", i}};
       if (object.is_object() && object.contains("id") && object["id"].is_string()) {
         report["uid"] = object["id"];
@@ -483,7 +524,8 @@ DHIS2CPP_INLINE Reply EmulatedApi::tracker_import(const ApiCall& r) {
   const std::string api_location = api_path(r) + "/tracker/jobs/" + submitted.job.uid;
   // location is built from the root path; from 2.42 that lacks /api (§2.6, inferred).
   const std::string body_location = profile_.tracker_location_without_api
-                                        ? request_origin(*r.req) + options_.context_path + "/tracker/jobs/" + submitted.job.uid
+                                        ? request_origin(*r.req) + options_.context_path + "/tracker/jobs/" +
+                                              submitted.job.uid
                                         : api_location;
   nlohmann::ordered_json body = envelope(200, "OK", "Tracker job added");
   body["response"] = {{"id", submitted.job.uid}, {"location", body_location}};
@@ -497,7 +539,8 @@ DHIS2CPP_INLINE Reply EmulatedApi::tracker_job(const ApiCall& r, bool report) {
   const std::string& uid = r.params.at("uid");
   if (profile_.new_notifier && !is_uid(uid)) return bad_uid(profile_, uid, "uid");
   const bool other = read_on_other_node();
-  if (!report) return notifications_reply(other ? std::vector<Notification>{} : engine_.feed("TRACKER_IMPORT_JOB", uid, false));
+  if (!report)
+    return notifications_reply(other ? std::vector<Notification>{} : engine_.feed("TRACKER_IMPORT_JOB", uid, false));
   const auto summary = other ? std::nullopt : engine_.summary("TRACKER_IMPORT_JOB", uid);
   if (!summary) return web_message(404, "Summary for job " + uid + " does not exist", "E1005");
   return json_reply(200, *summary);
@@ -509,7 +552,8 @@ DHIS2CPP_INLINE Reply EmulatedApi::execute(const ApiCall& r) {
   const std::string& uid = r.params.at("uid");
   if (profile_.scheduler_grid && !is_uid(uid)) return bad_uid(profile_, uid, "uid");
   const auto status = engine_.execute(uid);
-  nlohmann::ordered_json report = {{"klass", "org.hisp.dhis.scheduling.JobConfiguration"}, {"index", 0},
+  nlohmann::ordered_json report = {{"klass", "org.hisp.dhis.scheduling.JobConfiguration"},
+                                   {"index", 0},
                                    {"errorReports", nlohmann::ordered_json::array()}};
   if (!profile_.scheduler_grid) {
     // <=2.40: always 200; a failure is an error report inside (§3.1).
@@ -566,8 +610,8 @@ DHIS2CPP_INLINE Reply EmulatedApi::job_row(const ApiCall& r) {
     }
     if (!job->user_id.empty()) row["executedBy"] = job->user_id;
   } else if (job->finished_run_started && job->last_finished) {
-    row["lastExecuted"] =
-        engine_.format_time(profile_.last_executed_is_start ? *job->finished_run_started : *job->last_finished);
+    row["lastExecuted"] = engine_.format_time(profile_.last_executed_is_start ? *job->finished_run_started
+                                                                              : *job->last_finished);
     row["lastRuntimeExecution"] = runtime(*job->finished_run_started, *job->last_finished);
   }
   if (!job->parameters.is_null()) row["jobParameters"] = job->parameters;
@@ -615,7 +659,9 @@ DHIS2CPP_INLINE Reply EmulatedApi::revert(const ApiCall& r) {
 }
 
 DHIS2CPP_INLINE nlohmann::json EmulatedApi::running_process(const JobInfo& job) const {
-  return nlohmann::json{{"jobId", job.uid}, {"status", "RUNNING"}, {"description", job.name},
+  return nlohmann::json{{"jobId", job.uid},
+                        {"status", "RUNNING"},
+                        {"description", job.name},
                         {"startedTime", job.last_executed ? engine_.format_time(*job.last_executed) : ""},
                         {"stages", nlohmann::json::array()}};
 }
@@ -668,7 +714,8 @@ DHIS2CPP_INLINE std::optional<std::string> EmulatedApi::job_type_of(const std::s
   if (profile_.enum_editor_messages) {
     std::string valid;
     for (const auto& t : profile_.job_types) valid += (valid.empty() ? "" : ", ") + t;
-    error = web_message(400, "Value '" + text + "' is not valid for path parameter jobType. Valid values are: [" + valid + "]");
+    error = web_message(
+        400, "Value '" + text + "' is not valid for path parameter jobType. Valid values are: [" + valid + "]");
   } else {
     error = web_message(400, "No enum constant org.hisp.dhis.scheduling.JobType." + profile_.canonical_job_type(text));
   }
@@ -735,7 +782,8 @@ DHIS2CPP_INLINE Reply EmulatedApi::delete_tasks(const ApiCall& r) {
   std::optional<int> max_age;
   if (r.req->has_param("maxCount")) max_count = static_cast<std::size_t>(std::atoi(r.req->param("maxCount").c_str()));
   if (r.req->has_param("maxAge")) max_age = std::atoi(r.req->param("maxAge").c_str());
-  if (!read_on_other_node()) engine_.clear_notifications(type, uid != r.params.end() ? uid->second : std::string(), max_count, max_age);
+  if (!read_on_other_node())
+    engine_.clear_notifications(type, uid != r.params.end() ? uid->second : std::string(), max_count, max_age);
   return empty_reply(204);
 }
 
@@ -765,7 +813,6 @@ DHIS2CPP_INLINE Reply EmulatedApi::notifications_reply(const std::vector<Notific
   return reply;
 }
 
-
 // ---- URLs and small helpers ------------------------------------------------------------------
 
 DHIS2CPP_INLINE std::string EmulatedApi::request_origin(const ApiRequest& req) const {
@@ -791,7 +838,8 @@ DHIS2CPP_INLINE std::string EmulatedApi::api_path(const ApiCall& r) const {
 }
 
 DHIS2CPP_INLINE bool EmulatedApi::is_number(const std::string& s) {
-  return !s.empty() && s.size() <= 3 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+  return !s.empty() && s.size() <= 3 &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
 }
 
 DHIS2CPP_INLINE bool EmulatedApi::is_uid(const std::string& s) {

@@ -36,12 +36,14 @@ DHIS2CPP_INLINE FakeServer::FakeServer(FakeServerOptions options)
       impl_(std::make_unique<Impl>()) {
   clock_.set_speed(options_.speed);
   for (std::size_t i = 0; i < options_.users.size(); ++i) {
-    if (options_.users[i].id.empty()) options_.users[i].id = "xE7jOejl9F" + std::string(1, static_cast<char>('a' + i % 26));
+    if (options_.users[i].id.empty())
+      options_.users[i].id = "xE7jOejl9F" + std::string(1, static_cast<char>('a' + i % 26));
   }
   // httplib::Server's constructor sets SIGPIPE to SIG_IGN for the process: put back the host's.
   detail::keeping_sigpipe_disposition([this] {
     if (options_.tls) {
-      impl_->server = std::make_unique<httplib::SSLServer>(options_.tls->cert_path.c_str(), options_.tls->key_path.c_str());
+      impl_->server = std::make_unique<httplib::SSLServer>(options_.tls->cert_path.c_str(),
+                                                           options_.tls->key_path.c_str());
     } else {
       impl_->server = std::make_unique<httplib::Server>();
     }
@@ -143,7 +145,7 @@ DHIS2CPP_INLINE std::vector<RecordedRequest> FakeServer::requests() const {
 }
 
 DHIS2CPP_INLINE std::vector<RecordedRequest> FakeServer::requests_to(const std::string& pattern,
-                                                                   const std::string& method) const {
+                                                                     const std::string& method) const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<RecordedRequest> out;
   for (const auto& r : requests_) {

@@ -36,8 +36,7 @@ DHIS2CPP_INLINE std::int64_t IdGenerator::row_ms(std::int64_t ms, bool unique) {
   return ms;
 }
 
-DHIS2CPP_INLINE std::string IdGenerator::ad_hoc_name(const std::string& type,
-                                                     std::chrono::system_clock::time_point now,
+DHIS2CPP_INLINE std::string IdGenerator::ad_hoc_name(const std::string& type, std::chrono::system_clock::time_point now,
                                                      bool unique_timestamp) {
   if (unique_timestamp) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();

@@ -113,7 +113,8 @@ DHIS2CPP_INLINE JobEngine::ExecuteStatus JobEngine::execute(const std::string& u
   if (!job || job->in_memory) return ExecuteStatus::NotFound;  // <=2.40 API-started: no row (§3.1)
   if (job->info.job_status == "RUNNING" || job->queued) return ExecuteStatus::AlreadyRunning;
   // <=2.40 refuses while any job of the type runs (isRunning(jobType)): E7006.
-  if (!profile_.scheduler_grid && detail::Scheduler::running_of_type(jobs_, job->info.job_type)) return ExecuteStatus::AlreadyRunning;
+  if (!profile_.scheduler_grid && detail::Scheduler::running_of_type(jobs_, job->info.job_type))
+    return ExecuteStatus::AlreadyRunning;
   // A finished ONCE_ASAP (API-started) job is not run again (§3.1 "Job did already run once.").
   if (job->info.ad_hoc && job->info.last_finished) return ExecuteStatus::AlreadyRanOnce;
   job->info.enabled = true;
@@ -424,8 +425,7 @@ DHIS2CPP_INLINE nlohmann::json JobEngine::stamped_result(nlohmann::json result, 
 // ---- jobs ------------------------------------------------------------------------------
 
 DHIS2CPP_INLINE bool JobEngine::expired(const Job& job, SysTime now) {
-  return job.info.ad_hoc && !job.in_memory && job.info.last_finished &&
-         now - *job.info.last_finished >= kAdHocRowsKept;
+  return job.info.ad_hoc && !job.in_memory && job.info.last_finished && now - *job.info.last_finished >= kAdHocRowsKept;
 }
 
 DHIS2CPP_INLINE JobEngine::Job* JobEngine::find_locked(const std::string& uid, SysTime now) {

@@ -106,9 +106,14 @@ DHIS2CPP_INLINE nlohmann::json default_import_summary(const char* status, int im
                                                       int ignored) {
   return {{"responseType", "ImportSummary"},
           {"status", status},
-          {"importOptions", {{"idSchemes", nlohmann::json::object()}, {"dryRun", false}, {"async", true},
-                             {"importStrategy", "CREATE_AND_UPDATE"}, {"mergeMode", "REPLACE"},
-                             {"reportMode", "FULL"}, {"skipExistingCheck", false}}},
+          {"importOptions",
+           {{"idSchemes", nlohmann::json::object()},
+            {"dryRun", false},
+            {"async", true},
+            {"importStrategy", "CREATE_AND_UPDATE"},
+            {"mergeMode", "REPLACE"},
+            {"reportMode", "FULL"},
+            {"skipExistingCheck", false}}},
           {"description", "Import process completed successfully"},
           {"importCount", {{"imported", imported}, {"updated", updated}, {"ignored", ignored}, {"deleted", deleted}}},
           {"conflicts", nlohmann::json::array()},
@@ -167,8 +172,14 @@ DHIS2CPP_INLINE JobScript JobScript::default_for(const std::string& job_type, co
   } else if (job_type == "PREDICTOR") {
     s.start("Predictors run", parameters)
         .items("Running predictor", 3, milliseconds(1200))
-        .summary({{"responseType", "PredictionSummary"}, {"status", "SUCCESS"}, {"description", "Predictions run"},
-                  {"predictors", 3}, {"inserted", 120}, {"updated", 4}, {"deleted", 0}, {"unchanged", 10}},
+        .summary({{"responseType", "PredictionSummary"},
+                  {"status", "SUCCESS"},
+                  {"description", "Predictions run"},
+                  {"predictors", 3},
+                  {"inserted", 120},
+                  {"updated", 4},
+                  {"deleted", 0},
+                  {"unchanged", 10}},
                  milliseconds(200))
         .complete("Prediction done: 3 predictors, 120 inserted, 4 updated, 0 deleted, 10 unchanged", milliseconds(0));
   } else if (job_type == "DATAVALUE_IMPORT") {
@@ -198,9 +209,11 @@ DHIS2CPP_INLINE JobScript JobScript::default_for(const std::string& job_type, co
         .complete("Import complete with status OK, 5 created, 0 updated, 0 deleted, 0 ignored", milliseconds(0));
   } else if (job_type == "GEOJSON_IMPORT") {
     s.start("GeoJSON import", parameters)
-        .summary({{"responseType", "GeoJsonImportReport"}, {"status", "SUCCESS"},
+        .summary({{"responseType", "GeoJsonImportReport"},
+                  {"status", "SUCCESS"},
                   {"importCount", {{"imported", 0}, {"updated", 12}, {"ignored", 0}, {"deleted", 0}}},
-                  {"totalConflictOccurrenceCount", 0}, {"conflicts", nlohmann::json::array()}},
+                  {"totalConflictOccurrenceCount", 0},
+                  {"conflicts", nlohmann::json::array()}},
                  milliseconds(800))
         .complete("Import complete with status OK, 0 created, 12 updated, 0 deleted, 0 ignored", milliseconds(0));
   } else if (job_type == "DATA_INTEGRITY" || job_type == "DATA_INTEGRITY_DETAILS") {

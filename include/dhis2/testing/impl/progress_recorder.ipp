@@ -65,8 +65,8 @@ DHIS2CPP_INLINE void ProgressRecorder::fail_stage(SysTime t, const std::string& 
   stage.error = error;
 }
 
-DHIS2CPP_INLINE void ProgressRecorder::end_process(SysTime t, const std::string& status, std::optional<std::string> summary,
-                                                   std::optional<std::string> error) {
+DHIS2CPP_INLINE void ProgressRecorder::end_process(SysTime t, const std::string& status,
+                                                   std::optional<std::string> summary, std::optional<std::string> error) {
   if (processes_.empty() || processes_.back().completed) return;
   Node& p = processes_.back();
   for (auto& stage : p.children) {
@@ -93,7 +93,8 @@ DHIS2CPP_INLINE void ProgressRecorder::add_error(const std::string& object_id, c
   errors_[object_id][code].push_back(error);
 }
 
-DHIS2CPP_INLINE nlohmann::json ProgressRecorder::to_json(SysTime now, const ServerTimeZone& zone, bool with_errors) const {
+DHIS2CPP_INLINE nlohmann::json ProgressRecorder::to_json(SysTime now, const ServerTimeZone& zone,
+                                                         bool with_errors) const {
   nlohmann::json sequence = nlohmann::json::array();
   for (const auto& p : processes_) sequence.push_back(node_json(p, now, zone, 0));
   nlohmann::json out = {{"sequence", sequence}};
@@ -122,7 +123,8 @@ DHIS2CPP_INLINE void ProgressRecorder::close_open(std::vector<Node>& nodes, SysT
   if (!nodes.empty() && !nodes.back().completed) finish(nodes.back(), t, status);
 }
 
-DHIS2CPP_INLINE nlohmann::json ProgressRecorder::node_json(const Node& n, SysTime now, const ServerTimeZone& zone, int depth) {
+DHIS2CPP_INLINE nlohmann::json ProgressRecorder::node_json(const Node& n, SysTime now, const ServerTimeZone& zone,
+                                                           int depth) {
   nlohmann::json j = nlohmann::json::object();
   j["status"] = n.status;
   j["startedTime"] = zone.format(n.started);

@@ -49,8 +49,8 @@ DHIS2CPP_INLINE Reply no_store(Reply reply) {
 }
 
 DHIS2CPP_INLINE nlohmann::ordered_json envelope(int status, const char* web_status, const std::string& message) {
-  return nlohmann::ordered_json{{"httpStatus", reason(status)}, {"httpStatusCode", status}, {"status", web_status},
-                                {"message", message}};
+  return nlohmann::ordered_json{
+      {"httpStatus", reason(status)}, {"httpStatusCode", status}, {"status", web_status}, {"message", message}};
 }
 
 DHIS2CPP_INLINE Reply web_message(int status, const std::string& message, const std::string& error_code) {
@@ -95,9 +95,7 @@ DHIS2CPP_INLINE Reply fault_reply(const Fault& fault) {
                "</title></head><body><center><h1>" + std::to_string(fault.status) + " " + reason(fault.status) +
                "</h1></center><hr><center>nginx</center></body></html>\n";
       break;
-    case Fault::Kind::MalformedJson:
-      r.body = "{\"httpStatus\": \"OK\", \"httpStatusCode\": 200, \"status\": OK,,";
-      break;
+    case Fault::Kind::MalformedJson: r.body = "{\"httpStatus\": \"OK\", \"httpStatusCode\": 200, \"status\": OK,,"; break;
     case Fault::Kind::HtmlPage:
       r.status = fault.status;
       r.content_type = "text/html;charset=UTF-8";
@@ -108,8 +106,7 @@ DHIS2CPP_INLINE Reply fault_reply(const Fault& fault) {
       r.content_type = "text/html";
       r.headers.emplace_back("Location", fault.location);
       break;
-    default:
-      break;
+    default: break;
   }
   return r;
 }

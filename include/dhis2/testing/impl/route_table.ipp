@@ -9,8 +9,7 @@ namespace dhis2 {
 namespace testing {
 namespace detail {
 
-DHIS2CPP_INLINE PathPattern::PathPattern(const std::string& pattern)
-    : text_(pattern), segments_(split_path(pattern)) {}
+DHIS2CPP_INLINE PathPattern::PathPattern(const std::string& pattern) : text_(pattern), segments_(split_path(pattern)) {}
 
 DHIS2CPP_INLINE bool PathPattern::match(const std::vector<std::string>& segments, PathParams& params) const {
   if (segments.size() != segments_.size()) return false;

@@ -100,7 +100,7 @@ DHIS2CPP_INLINE std::vector<Job*> Scheduler::due_at(Jobs& jobs, SysTime t) {
   for (auto& entry : jobs) {
     Job& job = entry.second;
     if (job.info.job_status != "RUNNING") continue;
-    const SysTime at = job.run.died_at    ? *job.run.died_at + kRescheduleStaleAfter
+    const SysTime at = job.run.died_at     ? *job.run.died_at + kRescheduleStaleAfter
                        : job.run.finish_at ? *job.run.finish_at
                                            : job.run.next_at;
     if (at == t) due.push_back(&job);

@@ -27,13 +27,27 @@ DHIS2CPP_INLINE std::string StepRunner::format_duration(std::chrono::millisecond
 }
 
 DHIS2CPP_INLINE bool StepRunner::notifies_progress(const std::string& type) {
-  static const char* const full[] = {
-      "RESOURCE_TABLE", "SEND_SCHEDULED_MESSAGE", "ANALYTICS_TABLE", "CONTINUOUS_ANALYTICS_TABLE",
-      "DATA_SET_NOTIFICATION", "MONITORING", "VALIDATION_RESULTS_NOTIFICATION", "SYSTEM_VERSION_UPDATE_CHECK",
-      "DATA_SYNC", "SINGLE_EVENT_DATA_SYNC", "TRACKED_ENTITY_DATA_SYNC", "EVENT_PROGRAMS_DATA_SYNC",
-      "TRACKER_PROGRAMS_DATA_SYNC", "SMS_SEND", "PREDICTOR", "DATAVALUE_IMPORT",
-      "COMPLETE_DATA_SET_REGISTRATION_IMPORT", "METADATA_IMPORT", "TRACKER_IMPORT_JOB", "GEOJSON_IMPORT",
-      "GML_IMPORT"};
+  static const char* const full[] = {"RESOURCE_TABLE",
+                                     "SEND_SCHEDULED_MESSAGE",
+                                     "ANALYTICS_TABLE",
+                                     "CONTINUOUS_ANALYTICS_TABLE",
+                                     "DATA_SET_NOTIFICATION",
+                                     "MONITORING",
+                                     "VALIDATION_RESULTS_NOTIFICATION",
+                                     "SYSTEM_VERSION_UPDATE_CHECK",
+                                     "DATA_SYNC",
+                                     "SINGLE_EVENT_DATA_SYNC",
+                                     "TRACKED_ENTITY_DATA_SYNC",
+                                     "EVENT_PROGRAMS_DATA_SYNC",
+                                     "TRACKER_PROGRAMS_DATA_SYNC",
+                                     "SMS_SEND",
+                                     "PREDICTOR",
+                                     "DATAVALUE_IMPORT",
+                                     "COMPLETE_DATA_SET_REGISTRATION_IMPORT",
+                                     "METADATA_IMPORT",
+                                     "TRACKER_IMPORT_JOB",
+                                     "GEOJSON_IMPORT",
+                                     "GML_IMPORT"};
   return std::find(std::begin(full), std::end(full), type) != std::end(full);
 }
 
@@ -56,14 +70,13 @@ DHIS2CPP_INLINE std::optional<std::string> StepRunner::render(const Step& step, 
 
 DHIS2CPP_INLINE const char* StepRunner::run_step(Job& job, SysTime t) {
   const Step& step = job.script.steps()[job.run.next_step];
-  const bool boundary =
-      step.kind == StepKind::StartProcess || step.kind == StepKind::Stage || step.kind == StepKind::Item;
+  const bool boundary = step.kind == StepKind::StartProcess || step.kind == StepKind::Stage ||
+                        step.kind == StepKind::Item;
   if (boundary && job.run.cancel_flag) {
     return stop_cancelled(job, t);
   }
   const Visibility vis = visibility(job.info.job_type);
-  const auto emit = [&](NotificationLevel level, std::optional<std::string> text, bool completed,
-                        bool with_parameters) {
+  const auto emit = [&](NotificationLevel level, std::optional<std::string> text, bool completed, bool with_parameters) {
     if (step.lost) return;
     if (!step.direct) {
       if (vis == Visibility::None) return;
@@ -108,9 +121,7 @@ DHIS2CPP_INLINE const char* StepRunner::run_step(Job& job, SysTime t) {
       emit(NotificationLevel::Error, text, false, false);
       break;
     }
-    case StepKind::Summary:
-      store_.set_summary(job.info.job_type, job.info.uid, step.data, t);
-      break;
+    case StepKind::Summary: store_.set_summary(job.info.job_type, job.info.uid, step.data, t); break;
     case StepKind::ObjectError:
       job.run.progress.add_error(step.data.value("id", ""), step.data.value("code", ""), step.data);
       break;
@@ -129,9 +140,7 @@ DHIS2CPP_INLINE const char* StepRunner::run_step(Job& job, SysTime t) {
       emit(NotificationLevel::Error, text, true, false);
       break;
     }
-    case StepKind::Abort:
-      job.run.progress.end_process(t, "ERROR", std::nullopt, std::nullopt);
-      return "FAILED";
+    case StepKind::Abort: job.run.progress.end_process(t, "ERROR", std::nullopt, std::nullopt); return "FAILED";
     case StepKind::Die:
       job.run.died_at = t;
       job.info.last_alive = t;

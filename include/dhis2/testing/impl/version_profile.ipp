@@ -44,7 +44,7 @@ DHIS2CPP_INLINE VersionProfile VersionProfile::of(std::string_view version_text)
   p.stopped_status = at_least(40) || (in_line(39) && at_least(39, 2)) || (in_line(38) && at_least(38, 3));
   p.last_executed_is_start = p.stopped_status;
   p.integrity_start_time = at_least(40) || (in_line(39) && at_least(39, 4));
-  p.already_running = at_least(41) ? AlreadyRunning::Queue
+  p.already_running = at_least(41)   ? AlreadyRunning::Queue
                       : at_least(39) ? AlreadyRunning::Conflict
                                      : AlreadyRunning::SilentDrop;
   const bool long_names = (in_line(42) && !at_least(42, 5)) || (in_line(43) && !at_least(43, 1));
@@ -96,9 +96,9 @@ DHIS2CPP_INLINE std::vector<std::string> VersionProfile::job_types_of(const Serv
   if (v41) types.push_back("LOCK_EXCEPTION_CLEANUP");
   for (const char* t : {"MOCK", "SMS_SEND"}) types.push_back(t);
   if (v42) types.push_back("SMS_INBOUND_PROCESSING");
-  for (const char* t : {"TRACKER_IMPORT_JOB", "TRACKER_IMPORT_NOTIFICATION_JOB", "TRACKER_IMPORT_RULE_ENGINE_JOB",
-                        "IMAGE_PROCESSING", "COMPLETE_DATA_SET_REGISTRATION_IMPORT", "DATAVALUE_IMPORT_INTERNAL",
-                        "METADATA_IMPORT", "DATAVALUE_IMPORT"}) {
+  for (const char* t :
+       {"TRACKER_IMPORT_JOB", "TRACKER_IMPORT_NOTIFICATION_JOB", "TRACKER_IMPORT_RULE_ENGINE_JOB", "IMAGE_PROCESSING",
+        "COMPLETE_DATA_SET_REGISTRATION_IMPORT", "DATAVALUE_IMPORT_INTERNAL", "METADATA_IMPORT", "DATAVALUE_IMPORT"}) {
     types.push_back(t);
   }
   if (v >= ServerVersion{2, 39, 0, 0, true}) types.push_back("GEOJSON_IMPORT");
@@ -110,8 +110,8 @@ DHIS2CPP_INLINE std::vector<std::string> VersionProfile::job_types_of(const Serv
   }
   if (v41) types.push_back("HOUSEKEEPING");
   if (v43) types.push_back("DATA_VALUE_TRIM");
-  for (const char* t : {"DATA_SET_NOTIFICATION", "CREDENTIALS_EXPIRY_ALERT", "DATA_STATISTICS",
-                        "FILE_RESOURCE_CLEANUP", "ACCOUNT_EXPIRY_ALERT", "VALIDATION_RESULTS_NOTIFICATION",
+  for (const char* t : {"DATA_SET_NOTIFICATION", "CREDENTIALS_EXPIRY_ALERT", "DATA_STATISTICS", "FILE_RESOURCE_CLEANUP",
+                        "ACCOUNT_EXPIRY_ALERT", "VALIDATION_RESULTS_NOTIFICATION",
                         "REMOVE_USED_OR_EXPIRED_RESERVED_VALUES", "SYSTEM_VERSION_UPDATE_CHECK"}) {
     types.push_back(t);
   }
