@@ -53,9 +53,12 @@ CURRENT_STEP=""
 say() { printf '\n==> %s\n' "$*"; }
 die() { printf '\ndev.sh: FAILED: %s\n' "$*" >&2; exit 1; }
 
+CPU_FILE=$(mktemp)
+
 # A failing command anywhere ends the script (set -e); this names the step it failed in.
 on_exit() {
   local rc=$?
+  rm -f "$CPU_FILE"
   if ((rc != 0)) && [[ -n "$CURRENT_STEP" ]]; then
     printf '\ndev.sh: FAILED at step "%s" (exit %d)\n' "$CURRENT_STEP" "$rc" >&2
   fi
@@ -63,15 +66,29 @@ on_exit() {
 trap on_exit EXIT
 
 # step <name> <command...>: runs one step and times it. Not called in an `if`/`||` context, so
-# set -e stays in force inside the step's functions.
+# set -e stays in force inside the step's functions. The step times list each step's wall time and
+# the CPU time (user + sys) of the processes it ran, read from the `times` builtin. `times` runs in
+# this shell, not in a command substitution: that is a new process, whose children are its own.
 step() {
   CURRENT_STEP="$1"
   shift
   say "$CURRENT_STEP"
-  local start=$SECONDS
+  local start=$SECONDS cpu_before
+  times >"$CPU_FILE"
+  cpu_before=$(children_cpu_seconds)
   "$@"
-  STEP_TIMES+=("$(printf '%5ds  %s' $((SECONDS - start)) "$CURRENT_STEP")")
+  times >"$CPU_FILE"
+  STEP_TIMES+=("$(printf '%5ds wall %5ds cpu  %s' $((SECONDS - start)) $(($(children_cpu_seconds) - cpu_before)) "$CURRENT_STEP")")
   CURRENT_STEP=""
+}
+
+# The children's user + sys seconds from the second line of `times` in $CPU_FILE ("1m2.5s 0m3.1s").
+children_cpu_seconds() {
+  awk 'NR == 2 {
+    total = 0
+    for (i = 1; i <= 2; i++) { split($i, p, "m"); sub("s", "", p[2]); total += p[1] * 60 + p[2] }
+    printf "%d\n", total
+  }' "$CPU_FILE"
 }
 
 as_root() {
