@@ -513,6 +513,121 @@ TEST_CASE("close() from another thread fails a request in flight promptly") {
   CHECK(server.requests_to("/api/me").size() == 1);  // not retried on a new connection
 }
 
+// ---- cancelling a call that connects -------------------------------------------------------------
+
+// What a call on another thread ended with: "returned", the name of the error type, or the
+// message of an unexpected one.
+template <class F>
+std::future<std::string> outcome_of(F call) {
+  return std::async(std::launch::async, [call]() -> std::string {
+    try {
+      call();
+      return "returned";
+    } catch (const dhis2::CancelledError&) {
+      return "CancelledError";
+    } catch (const dhis2::UsageError&) {
+      return "UsageError";
+    } catch (const dhis2::TransportError& e) {
+      return std::string("TransportError(") + dhis2::to_string(e.kind()) + ")";
+    } catch (const std::exception& e) {
+      return std::string("another error: ") + e.what();
+    }
+  });
+}
+
+TEST_CASE("The cancellation token of the call that connects interrupts the handshake's request in flight") {
+  FakeServer server;
+  Client client(server.url(), kAdmin, fast_options());
+  server.inject("GET", "/api/system/info", Fault::delay_by(5s));  // the unauthenticated probe
+  dhis2::RequestOptions options;
+  options.cancellation = dhis2::CancellationToken();
+  auto outcome = outcome_of([&client, options] { client.get_raw("me", {}, options); });
+  REQUIRE(eventually([&] { return server.requests_to("/api/system/info").size() == 1; }));
+  std::this_thread::sleep_for(20ms);  // let the client block reading the answer
+  const auto cancelled_at = std::chrono::steady_clock::now();
+  options.cancellation->cancel();
+  REQUIRE(outcome.wait_for(3s) == std::future_status::ready);
+  CHECK(std::chrono::steady_clock::now() - cancelled_at < 1s);  // not the 5 s the server takes
+  CHECK(outcome.get() == "CancelledError");
+  CHECK(server.requests_to("/api/me").empty());
+  CHECK(server.requests_to("/api/system/info").size() == 1);  // not retried
+  // The handshake did not happen: the client is Unconnected, and the next call connects.
+  CHECK(client.state() == State::Unconnected);
+  CHECK(client.get_raw("me")["username"] == "admin");
+  CHECK(client.state() == State::Connected);
+}
+
+TEST_CASE("A call waiting for another thread's handshake ends with CancelledError when its token is cancelled") {
+  FakeServer server;
+  Client client(server.url(), kAdmin, fast_options());
+  server.inject("GET", "/api/system/info", Fault::delay_by(1500ms));  // the probe
+  auto connecting = outcome_of([&client] { client.connect(); });
+  REQUIRE(eventually([&] { return client.state() == State::Connecting; }));
+  dhis2::RequestOptions options;
+  options.cancellation = dhis2::CancellationToken();
+  auto waiting = outcome_of([&client, options] { client.get_raw("me", {}, options); });
+  std::this_thread::sleep_for(50ms);  // let it wait for the handshake
+  CHECK(waiting.wait_for(0s) == std::future_status::timeout);
+  const auto cancelled_at = std::chrono::steady_clock::now();
+  options.cancellation->cancel();
+  REQUIRE(waiting.wait_for(3s) == std::future_status::ready);
+  CHECK(std::chrono::steady_clock::now() - cancelled_at < 1s);
+  CHECK(waiting.get() == "CancelledError");
+  // The other thread's handshake goes on and connects the client.
+  REQUIRE(connecting.wait_for(10s) == std::future_status::ready);
+  CHECK(connecting.get() == "returned");
+  CHECK(client.state() == State::Connected);
+  CHECK(server.requests_to("/api/me").empty());
+}
+
+TEST_CASE("close() wakes a call waiting for another thread's handshake, which throws UsageError") {
+  FakeServer server;
+  Client client(server.url(), kAdmin, fast_options());
+  server.inject("GET", "/api/system/info", Fault::delay_by(5s));
+  auto connecting = outcome_of([&client] { client.connect(); });
+  REQUIRE(eventually([&] { return server.requests_to("/api/system/info").size() == 1; }));
+  auto waiting = outcome_of([&client] { client.get_raw("me"); });
+  std::this_thread::sleep_for(50ms);
+  const auto closed_at = std::chrono::steady_clock::now();
+  client.close();
+  REQUIRE(waiting.wait_for(3s) == std::future_status::ready);
+  REQUIRE(connecting.wait_for(3s) == std::future_status::ready);
+  CHECK(std::chrono::steady_clock::now() - closed_at < 1s);
+  CHECK(waiting.get() == "UsageError");
+  CHECK(connecting.get() == "UsageError");
+  CHECK(client.state() == State::Closed);
+}
+
+TEST_CASE("A call's own timeout applies to the handshake it runs") {
+  FakeServer server;
+  Client client(server.url(), kAdmin, fast_options());  // 5 s by default
+  server.inject("GET", "/api/system/info", Fault::delay_by(3s));
+  dhis2::RequestOptions options;
+  options.timeout = 200ms;
+  RetryPolicy once;
+  once.max_attempts = 1;
+  options.retry = once;
+  const auto started = std::chrono::steady_clock::now();
+  auto outcome = outcome_of([&client, options] { client.get_raw("me", {}, options); });
+  REQUIRE(outcome.wait_for(5s) == std::future_status::ready);
+  CHECK(outcome.get() == "TransportError(timeout)");
+  CHECK(std::chrono::steady_clock::now() - started < 2s);
+  CHECK(client.state() == State::Unconnected);
+}
+
+TEST_CASE("connect(RequestOptions) runs the handshake under those options") {
+  FakeServer server;
+  Client client(server.url(), kAdmin, fast_options());
+  dhis2::RequestOptions cancelled;
+  cancelled.cancellation = dhis2::CancellationToken();
+  cancelled.cancellation->cancel();
+  CHECK_THROWS_AS(client.connect(cancelled), dhis2::CancelledError);
+  CHECK(server.requests().empty());
+  CHECK(client.state() == State::Unconnected);
+  client.connect(dhis2::RequestOptions{});
+  CHECK(client.state() == State::Connected);
+}
+
 // ---- the handshake ---------------------------------------------------------------------------
 
 TEST_CASE("base_url() is the canonical URL after connect()") {

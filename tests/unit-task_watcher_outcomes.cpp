@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <future>
 #include <thread>
 
 namespace {
@@ -432,6 +433,41 @@ TEST_CASE("watcher.cancel() from another thread interrupts the sleep between pol
   REQUIRE(threw);
   CHECK(thrown_at - cancelled_at < 50ms);
   CHECK(rig.task_polls.load() == 1);
+}
+
+TEST_CASE("watcher.cancel() interrupts the handshake of a client that was not connected yet") {
+  Rig rig("2.42.1");
+  const auto ref = rig.client->jobs().start_resource_tables();
+  auto fresh = rig.make_client();  // unconnected: the wait's first request runs the handshake
+  rig.server->inject("GET", "/api/system/info", dhis2::testing::Fault::delay_by(5s));
+  TaskWatcher watcher(*fresh, ref, quick());
+  std::promise<std::string> ended;
+  auto outcome = ended.get_future();
+  std::thread waiter([&] {
+    try {
+      watcher.wait(60s);
+      ended.set_value("returned");
+    } catch (const dhis2::TaskCancelledError&) {
+      ended.set_value("TaskCancelledError");
+    } catch (const std::exception& e) {
+      ended.set_value(std::string("another error: ") + e.what());
+    }
+  });
+  const auto give_up = std::chrono::steady_clock::now() + 3s;
+  while (rig.server->requests_to("/api/system/info").size() < 3 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(1ms);  // 2 from rig.client's handshake, then the fresh client's probe
+  }
+  std::this_thread::sleep_for(20ms);  // let it block reading the answer
+  const auto cancelled_at = std::chrono::steady_clock::now();
+  watcher.cancel();
+  const bool ready = outcome.wait_for(3s) == std::future_status::ready;
+  const auto took = std::chrono::steady_clock::now() - cancelled_at;
+  waiter.join();
+  REQUIRE(ready);
+  CHECK(outcome.get() == "TaskCancelledError");
+  CHECK(took < 1s);  // not the 5 s the server takes
+  CHECK(rig.task_polls.load() == 0);
+  CHECK(fresh->state() == dhis2::Client::State::Unconnected);
 }
 
 TEST_CASE("watcher.cancel() before wait() makes wait() throw at once") {

@@ -55,8 +55,12 @@ class Client {
   Client& operator=(const Client&) = delete;
   ~Client() = default;
 
-  // Runs the handshake now; idempotent. A request on an unconnected client calls it first.
+  // Runs the handshake now; idempotent. A request on an unconnected client calls it first, and
+  // its RequestOptions (timeout, retry policy, cancellation token) then apply to the handshake's
+  // requests too. When another thread runs the handshake, this waits for its outcome; the
+  // token's cancel() ends that wait as well (CancelledError), and close() ends it (UsageError).
   void connect() { core("connect")->connect(); }
+  void connect(const RequestOptions& options) { core("connect")->connect(&options); }
 
   // Closes the connections, interrupting requests in flight (they throw UsageError); idempotent.
   // Later requests, through this Client or any handle it gave out, throw UsageError.

@@ -1765,10 +1765,12 @@ const std::vector<WatchRule>& watch_rules();
 // version check), the transport, the request pipeline and the system cache. A Client is a thin
 // handle over one ClientCore; the handles share it, so none of them can dangle.
 //
-// Thread-safe. Lock order: connect_mutex_ (held by the one thread that runs the handshake), then
-// mutex_; the pipeline's, the transport's and the cache's locks are leaves. No lock is held
-// while a request hook or a bearer provider runs, except connect_mutex_ during the handshake (a
-// hook that calls the client then gets a UsageError, not a deadlock).
+// Thread-safe. Every lock is a leaf: connect_mutex_ (the state changes that threads waiting for
+// another thread's handshake watch), mutex_, and the pipeline's, the transport's and the cache's
+// locks; none is held while another is taken, or while a request runs or a request hook or a
+// bearer provider is called. One thread runs the handshake at a time; the others wait on
+// connect_done_, and their cancellation tokens and close() wake them. A hook that calls the
+// client from the handshake gets a UsageError, not a deadlock.
 
 // #include <dhis2/client_options.hpp>
 // #include <dhis2/detail/config.hpp>
@@ -2151,6 +2153,7 @@ std::string api_target(const std::string& context_path, std::string path, const 
 // #include <dhis2/server_version.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -2180,10 +2183,14 @@ class ClientCore {
   ClientCore(const ClientCore&) = delete;
   ClientCore& operator=(const ClientCore&) = delete;
 
-  void connect();
+  // Runs the handshake, or waits for the one another thread runs. `options` are those of the
+  // call that needs the connection: their timeout, retry policy and cancellation token apply to
+  // the handshake's requests, and the token also ends a wait for another thread's handshake
+  // (CancelledError).
+  void connect(const RequestOptions* options = nullptr);
   void close();
   ClientState state() const noexcept { return state_.load(); }
-  void ensure_connected();
+  void ensure_connected(const RequestOptions* options = nullptr);
 
   std::string base_url() const;
   const ClientOptions& options() const noexcept { return pipeline_.options(); }
@@ -2217,15 +2224,20 @@ class ClientCore {
  private:
   // The options checked (UsageError naming the field) and completed (the default User-Agent).
   static ClientOptions prepared(ClientOptions options);
-  void handshake();
-  void adopt_canonical_url();
-  Response probe_info(const Url& base);
+  void handshake(const RequestOptions* options);
+  void adopt_canonical_url(const RequestOptions* options);
+  Response probe_info(const Url& base, const RequestOptions* options);
+  // Sets the state from `from` to `to` and wakes the threads waiting in connect(); false when
+  // the state was not `from` (a close() came first).
+  bool transition(ClientState from, ClientState to);
+  void wake_connect_waiters();
   static std::optional<Url> resolve_redirect(const Url& from, const std::string& location);
   std::string context_path() const;
   Url url() const;
 
   std::atomic<ClientState> state_{ClientState::Unconnected};
-  std::mutex connect_mutex_;
+  std::mutex connect_mutex_;  // held only to change the state and to wait on connect_done_
+  std::condition_variable connect_done_;
   std::atomic<std::thread::id> connecting_thread_{};
 
   mutable std::mutex mutex_;  // guards the three below
@@ -2793,8 +2805,12 @@ class Client {
   Client& operator=(const Client&) = delete;
   ~Client() = default;
 
-  // Runs the handshake now; idempotent. A request on an unconnected client calls it first.
+  // Runs the handshake now; idempotent. A request on an unconnected client calls it first, and
+  // its RequestOptions (timeout, retry policy, cancellation token) then apply to the handshake's
+  // requests too. When another thread runs the handshake, this waits for its outcome; the
+  // token's cancel() ends that wait as well (CancelledError), and close() ends it (UsageError).
   void connect() { core("connect")->connect(); }
+  void connect(const RequestOptions& options) { core("connect")->connect(&options); }
 
   // Closes the connections, interrupting requests in flight (they throw UsageError); idempotent.
   // Later requests, through this Client or any handle it gave out, throw UsageError.
@@ -5529,37 +5545,71 @@ DHIS2CPP_INLINE ClientOptions ClientCore::prepared(ClientOptions o) {
 
 // ---- the state machine -----------------------------------------------------------------------
 
-DHIS2CPP_INLINE void ClientCore::connect() {
+DHIS2CPP_INLINE void ClientCore::connect(const RequestOptions* options) {
   if (state_.load() == ClientState::Connecting && connecting_thread_.load() == std::this_thread::get_id()) {
     throw UsageError(
         "the client was called from its own handshake (a ClientOptions::on_request hook?); "
         "a hook must not make requests with the client it observes");
   }
-  std::lock_guard<std::mutex> lock(connect_mutex_);
-  // Every transition is a compare-and-swap: a close() from another thread always wins.
-  ClientState expected = ClientState::Unconnected;
-  if (!state_.compare_exchange_strong(expected, ClientState::Connecting)) {
-    if (expected == ClientState::Connected) return;
-    throw UsageError("Client::connect: the client is closed");
+  const CancellationToken* token = options && options->cancellation ? &*options->cancellation : nullptr;
+  // Declared before the lock: its destructor waits for a callback running on another thread,
+  // which takes connect_mutex_.
+  CancellationToken::Registration wake;
+  if (token) wake = token->on_cancel([this] { wake_connect_waiters(); });
+  ClientState found = ClientState::Unconnected;
+  bool cancelled = false;
+  {
+    std::unique_lock<std::mutex> lock(connect_mutex_);
+    // Another thread's handshake: wait for its outcome, which is ours too when it succeeds.
+    connect_done_.wait(lock, [&] { return state_.load() != ClientState::Connecting || (token && token->cancelled()); });
+    found = state_.load();
+    if (found == ClientState::Connecting || (found == ClientState::Unconnected && token && token->cancelled())) {
+      cancelled = true;
+    } else if (found == ClientState::Unconnected) {
+      // A compare-and-swap: a close() from another thread always wins (found becomes Closed).
+      if (state_.compare_exchange_strong(found, ClientState::Connecting)) {
+        connecting_thread_ = std::this_thread::get_id();
+      }
+    }
   }
-  connecting_thread_ = std::this_thread::get_id();
+  if (cancelled) throw CancelledError("connecting to " + url().str() + ": cancelled");
+  if (found == ClientState::Connected) return;
+  if (found == ClientState::Closed) throw UsageError("Client::connect: the client is closed");
   try {
-    handshake();
+    handshake(options);
   } catch (...) {
     connecting_thread_ = std::thread::id();
-    ClientState connecting = ClientState::Connecting;
-    state_.compare_exchange_strong(connecting, ClientState::Unconnected);
+    transition(ClientState::Connecting, ClientState::Unconnected);  // the next call tries again
     throw;
   }
   connecting_thread_ = std::thread::id();
-  ClientState connecting = ClientState::Connecting;
-  if (!state_.compare_exchange_strong(connecting, ClientState::Connected)) {
+  if (!transition(ClientState::Connecting, ClientState::Connected)) {
     throw UsageError("Client::connect: the client was closed during the handshake");
   }
 }
 
+DHIS2CPP_INLINE bool ClientCore::transition(ClientState from, ClientState to) {
+  bool changed = false;
+  {
+    // Under the lock, so that a thread between its check of the state and its wait cannot
+    // miss the change.
+    std::lock_guard<std::mutex> lock(connect_mutex_);
+    changed = state_.compare_exchange_strong(from, to);
+  }
+  connect_done_.notify_all();
+  return changed;
+}
+
+DHIS2CPP_INLINE void ClientCore::wake_connect_waiters() {
+  // The change they wait for (a state, a cancelled token) is made before this is called: taking
+  // the lock once orders it before the wake-up of a thread that is about to wait.
+  { std::lock_guard<std::mutex> lock(connect_mutex_); }
+  connect_done_.notify_all();
+}
+
 DHIS2CPP_INLINE void ClientCore::close() {
   if (state_.exchange(ClientState::Closed) == ClientState::Closed) return;
+  wake_connect_waiters();
   pipeline_.close();
   std::shared_ptr<Transport> transport, probe;
   {
@@ -5571,11 +5621,11 @@ DHIS2CPP_INLINE void ClientCore::close() {
   if (probe) probe->close();
 }
 
-DHIS2CPP_INLINE void ClientCore::ensure_connected() {
+DHIS2CPP_INLINE void ClientCore::ensure_connected(const RequestOptions* options) {
   const ClientState s = state_.load();
   if (s == ClientState::Connected) return;
   if (s == ClientState::Closed) throw UsageError("the client is closed; create a new dhis2::Client");
-  connect();
+  connect(options);
 }
 
 DHIS2CPP_INLINE std::string ClientCore::base_url() const { return url().str(); }
@@ -5622,7 +5672,7 @@ DHIS2CPP_INLINE Response ClientCore::send(const std::string& method, const std::
                                           const std::string& content_type, const Query& query,
                                           const RequestOptions* options, bool retry_allowed) {
   if (method.empty()) throw UsageError("Client::send: the method is empty");
-  ensure_connected();
+  ensure_connected(options);
   std::shared_ptr<Transport> transport;
   Url base;
   {
@@ -5661,9 +5711,9 @@ DHIS2CPP_INLINE std::string ClientCore::request_name(const std::string& method, 
 
 // ---- the handshake ---------------------------------------------------------------------------
 
-DHIS2CPP_INLINE void ClientCore::handshake() {
+DHIS2CPP_INLINE void ClientCore::handshake(const RequestOptions* call_options) {
   const ClientOptions& options = pipeline_.options();
-  if (!options.skip_version_probe) adopt_canonical_url();
+  if (!options.skip_version_probe) adopt_canonical_url(call_options);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     transport_ = std::make_shared<ConnectionPool>(url_, options);
@@ -5675,6 +5725,7 @@ DHIS2CPP_INLINE void ClientCore::handshake() {
   call.method = "GET";
   call.target = api_target(base.path, "system/info");
   call.url = base.origin() + call.target;
+  call.options = call_options;
   const nlohmann::json info = classify_response(pipeline_.run(*transport_, call), "GET", call.target,
                                                 pipeline_.auth_scheme());
   if (!info.is_object() || !info.contains("version") || !info["version"].is_string()) {
@@ -5706,10 +5757,10 @@ DHIS2CPP_INLINE void ClientCore::handshake() {
 // Follows redirects of an unauthenticated probe to find the canonical base URL (http to https, a
 // moved context path). A target on another origin is adopted only when its /api/system/info
 // answers with JSON, so an SSO login page never becomes the base URL.
-DHIS2CPP_INLINE void ClientCore::adopt_canonical_url() {
+DHIS2CPP_INLINE void ClientCore::adopt_canonical_url(const RequestOptions* options) {
   Url current = url();
   for (int hop = 0; hop < 5; ++hop) {
-    const Response probe = probe_info(current);
+    const Response probe = probe_info(current, options);
     const std::string location = probe.header("Location");
     if (probe.status < 300 || probe.status > 399 || location.empty()) break;
     const auto next = resolve_redirect(current, location);
@@ -5717,7 +5768,7 @@ DHIS2CPP_INLINE void ClientCore::adopt_canonical_url() {
     if (!next->same_origin(current)) {
       std::optional<Response> check;
       try {
-        check = probe_info(*next);
+        check = probe_info(*next, options);
       } catch (const TransportError&) {
         break;  // the other origin does not answer: stay
       }
@@ -5731,7 +5782,7 @@ DHIS2CPP_INLINE void ClientCore::adopt_canonical_url() {
 
 // GET {base}/api/system/info without credentials, through the pipeline (hook, retry policy,
 // close()), on a transport of its own.
-DHIS2CPP_INLINE Response ClientCore::probe_info(const Url& base) {
+DHIS2CPP_INLINE Response ClientCore::probe_info(const Url& base, const RequestOptions* options) {
   const auto probe = std::make_shared<ConnectionPool>(base, pipeline_.options());
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -5743,6 +5794,7 @@ DHIS2CPP_INLINE Response ClientCore::probe_info(const Url& base) {
   call.target = base.path + "/api/system/info";
   call.url = base.origin() + call.target;
   call.authenticate = false;
+  call.options = options;
   struct Forget {
     ClientCore& core;
     ~Forget() {
@@ -6210,7 +6262,11 @@ DHIS2CPP_INLINE std::optional<TaskCompletion> TaskWatcher::run(const Callback* c
 
 DHIS2CPP_INLINE TaskWatcher::Traits TaskWatcher::traits() {
   Traits t;
-  core_->ensure_connected();
+  try {
+    core_->ensure_connected(&requests_);  // cancel() interrupts the handshake too
+  } catch (const CancelledError&) {
+    throw TaskCancelledError("the wait for " + ref_.str() + " was cancelled");
+  }
   t.version = core_->known_version();
   if (!t.version) return t;
   const auto at_least = [&t](int minor, int patch) {

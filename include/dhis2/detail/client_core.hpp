@@ -6,10 +6,12 @@
 // version check), the transport, the request pipeline and the system cache. A Client is a thin
 // handle over one ClientCore; the handles share it, so none of them can dangle.
 //
-// Thread-safe. Lock order: connect_mutex_ (held by the one thread that runs the handshake), then
-// mutex_; the pipeline's, the transport's and the cache's locks are leaves. No lock is held
-// while a request hook or a bearer provider runs, except connect_mutex_ during the handshake (a
-// hook that calls the client then gets a UsageError, not a deadlock).
+// Thread-safe. Every lock is a leaf: connect_mutex_ (the state changes that threads waiting for
+// another thread's handshake watch), mutex_, and the pipeline's, the transport's and the cache's
+// locks; none is held while another is taken, or while a request runs or a request hook or a
+// bearer provider is called. One thread runs the handshake at a time; the others wait on
+// connect_done_, and their cancellation tokens and close() wake them. A hook that calls the
+// client from the handshake gets a UsageError, not a deadlock.
 
 #include <dhis2/client_options.hpp>
 #include <dhis2/detail/config.hpp>
@@ -22,6 +24,7 @@
 #include <dhis2/server_version.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,10 +54,14 @@ class ClientCore {
   ClientCore(const ClientCore&) = delete;
   ClientCore& operator=(const ClientCore&) = delete;
 
-  void connect();
+  // Runs the handshake, or waits for the one another thread runs. `options` are those of the
+  // call that needs the connection: their timeout, retry policy and cancellation token apply to
+  // the handshake's requests, and the token also ends a wait for another thread's handshake
+  // (CancelledError).
+  void connect(const RequestOptions* options = nullptr);
   void close();
   ClientState state() const noexcept { return state_.load(); }
-  void ensure_connected();
+  void ensure_connected(const RequestOptions* options = nullptr);
 
   std::string base_url() const;
   const ClientOptions& options() const noexcept { return pipeline_.options(); }
@@ -88,15 +95,20 @@ class ClientCore {
  private:
   // The options checked (UsageError naming the field) and completed (the default User-Agent).
   static ClientOptions prepared(ClientOptions options);
-  void handshake();
-  void adopt_canonical_url();
-  Response probe_info(const Url& base);
+  void handshake(const RequestOptions* options);
+  void adopt_canonical_url(const RequestOptions* options);
+  Response probe_info(const Url& base, const RequestOptions* options);
+  // Sets the state from `from` to `to` and wakes the threads waiting in connect(); false when
+  // the state was not `from` (a close() came first).
+  bool transition(ClientState from, ClientState to);
+  void wake_connect_waiters();
   static std::optional<Url> resolve_redirect(const Url& from, const std::string& location);
   std::string context_path() const;
   Url url() const;
 
   std::atomic<ClientState> state_{ClientState::Unconnected};
-  std::mutex connect_mutex_;
+  std::mutex connect_mutex_;  // held only to change the state and to wait on connect_done_
+  std::condition_variable connect_done_;
   std::atomic<std::thread::id> connecting_thread_{};
 
   mutable std::mutex mutex_;  // guards the three below

@@ -65,37 +65,71 @@ DHIS2CPP_INLINE ClientOptions ClientCore::prepared(ClientOptions o) {
 
 // ---- the state machine -----------------------------------------------------------------------
 
-DHIS2CPP_INLINE void ClientCore::connect() {
+DHIS2CPP_INLINE void ClientCore::connect(const RequestOptions* options) {
   if (state_.load() == ClientState::Connecting && connecting_thread_.load() == std::this_thread::get_id()) {
     throw UsageError(
         "the client was called from its own handshake (a ClientOptions::on_request hook?); "
         "a hook must not make requests with the client it observes");
   }
-  std::lock_guard<std::mutex> lock(connect_mutex_);
-  // Every transition is a compare-and-swap: a close() from another thread always wins.
-  ClientState expected = ClientState::Unconnected;
-  if (!state_.compare_exchange_strong(expected, ClientState::Connecting)) {
-    if (expected == ClientState::Connected) return;
-    throw UsageError("Client::connect: the client is closed");
+  const CancellationToken* token = options && options->cancellation ? &*options->cancellation : nullptr;
+  // Declared before the lock: its destructor waits for a callback running on another thread,
+  // which takes connect_mutex_.
+  CancellationToken::Registration wake;
+  if (token) wake = token->on_cancel([this] { wake_connect_waiters(); });
+  ClientState found = ClientState::Unconnected;
+  bool cancelled = false;
+  {
+    std::unique_lock<std::mutex> lock(connect_mutex_);
+    // Another thread's handshake: wait for its outcome, which is ours too when it succeeds.
+    connect_done_.wait(lock, [&] { return state_.load() != ClientState::Connecting || (token && token->cancelled()); });
+    found = state_.load();
+    if (found == ClientState::Connecting || (found == ClientState::Unconnected && token && token->cancelled())) {
+      cancelled = true;
+    } else if (found == ClientState::Unconnected) {
+      // A compare-and-swap: a close() from another thread always wins (found becomes Closed).
+      if (state_.compare_exchange_strong(found, ClientState::Connecting)) {
+        connecting_thread_ = std::this_thread::get_id();
+      }
+    }
   }
-  connecting_thread_ = std::this_thread::get_id();
+  if (cancelled) throw CancelledError("connecting to " + url().str() + ": cancelled");
+  if (found == ClientState::Connected) return;
+  if (found == ClientState::Closed) throw UsageError("Client::connect: the client is closed");
   try {
-    handshake();
+    handshake(options);
   } catch (...) {
     connecting_thread_ = std::thread::id();
-    ClientState connecting = ClientState::Connecting;
-    state_.compare_exchange_strong(connecting, ClientState::Unconnected);
+    transition(ClientState::Connecting, ClientState::Unconnected);  // the next call tries again
     throw;
   }
   connecting_thread_ = std::thread::id();
-  ClientState connecting = ClientState::Connecting;
-  if (!state_.compare_exchange_strong(connecting, ClientState::Connected)) {
+  if (!transition(ClientState::Connecting, ClientState::Connected)) {
     throw UsageError("Client::connect: the client was closed during the handshake");
   }
 }
 
+DHIS2CPP_INLINE bool ClientCore::transition(ClientState from, ClientState to) {
+  bool changed = false;
+  {
+    // Under the lock, so that a thread between its check of the state and its wait cannot
+    // miss the change.
+    std::lock_guard<std::mutex> lock(connect_mutex_);
+    changed = state_.compare_exchange_strong(from, to);
+  }
+  connect_done_.notify_all();
+  return changed;
+}
+
+DHIS2CPP_INLINE void ClientCore::wake_connect_waiters() {
+  // The change they wait for (a state, a cancelled token) is made before this is called: taking
+  // the lock once orders it before the wake-up of a thread that is about to wait.
+  { std::lock_guard<std::mutex> lock(connect_mutex_); }
+  connect_done_.notify_all();
+}
+
 DHIS2CPP_INLINE void ClientCore::close() {
   if (state_.exchange(ClientState::Closed) == ClientState::Closed) return;
+  wake_connect_waiters();
   pipeline_.close();
   std::shared_ptr<Transport> transport, probe;
   {
@@ -107,11 +141,11 @@ DHIS2CPP_INLINE void ClientCore::close() {
   if (probe) probe->close();
 }
 
-DHIS2CPP_INLINE void ClientCore::ensure_connected() {
+DHIS2CPP_INLINE void ClientCore::ensure_connected(const RequestOptions* options) {
   const ClientState s = state_.load();
   if (s == ClientState::Connected) return;
   if (s == ClientState::Closed) throw UsageError("the client is closed; create a new dhis2::Client");
-  connect();
+  connect(options);
 }
 
 DHIS2CPP_INLINE std::string ClientCore::base_url() const { return url().str(); }
@@ -158,7 +192,7 @@ DHIS2CPP_INLINE Response ClientCore::send(const std::string& method, const std::
                                           const std::string& content_type, const Query& query,
                                           const RequestOptions* options, bool retry_allowed) {
   if (method.empty()) throw UsageError("Client::send: the method is empty");
-  ensure_connected();
+  ensure_connected(options);
   std::shared_ptr<Transport> transport;
   Url base;
   {
@@ -197,9 +231,9 @@ DHIS2CPP_INLINE std::string ClientCore::request_name(const std::string& method, 
 
 // ---- the handshake ---------------------------------------------------------------------------
 
-DHIS2CPP_INLINE void ClientCore::handshake() {
+DHIS2CPP_INLINE void ClientCore::handshake(const RequestOptions* call_options) {
   const ClientOptions& options = pipeline_.options();
-  if (!options.skip_version_probe) adopt_canonical_url();
+  if (!options.skip_version_probe) adopt_canonical_url(call_options);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     transport_ = std::make_shared<ConnectionPool>(url_, options);
@@ -211,6 +245,7 @@ DHIS2CPP_INLINE void ClientCore::handshake() {
   call.method = "GET";
   call.target = api_target(base.path, "system/info");
   call.url = base.origin() + call.target;
+  call.options = call_options;
   const nlohmann::json info = classify_response(pipeline_.run(*transport_, call), "GET", call.target,
                                                 pipeline_.auth_scheme());
   if (!info.is_object() || !info.contains("version") || !info["version"].is_string()) {
@@ -242,10 +277,10 @@ DHIS2CPP_INLINE void ClientCore::handshake() {
 // Follows redirects of an unauthenticated probe to find the canonical base URL (http to https, a
 // moved context path). A target on another origin is adopted only when its /api/system/info
 // answers with JSON, so an SSO login page never becomes the base URL.
-DHIS2CPP_INLINE void ClientCore::adopt_canonical_url() {
+DHIS2CPP_INLINE void ClientCore::adopt_canonical_url(const RequestOptions* options) {
   Url current = url();
   for (int hop = 0; hop < 5; ++hop) {
-    const Response probe = probe_info(current);
+    const Response probe = probe_info(current, options);
     const std::string location = probe.header("Location");
     if (probe.status < 300 || probe.status > 399 || location.empty()) break;
     const auto next = resolve_redirect(current, location);
@@ -253,7 +288,7 @@ DHIS2CPP_INLINE void ClientCore::adopt_canonical_url() {
     if (!next->same_origin(current)) {
       std::optional<Response> check;
       try {
-        check = probe_info(*next);
+        check = probe_info(*next, options);
       } catch (const TransportError&) {
         break;  // the other origin does not answer: stay
       }
@@ -267,7 +302,7 @@ DHIS2CPP_INLINE void ClientCore::adopt_canonical_url() {
 
 // GET {base}/api/system/info without credentials, through the pipeline (hook, retry policy,
 // close()), on a transport of its own.
-DHIS2CPP_INLINE Response ClientCore::probe_info(const Url& base) {
+DHIS2CPP_INLINE Response ClientCore::probe_info(const Url& base, const RequestOptions* options) {
   const auto probe = std::make_shared<ConnectionPool>(base, pipeline_.options());
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -279,6 +314,7 @@ DHIS2CPP_INLINE Response ClientCore::probe_info(const Url& base) {
   call.target = base.path + "/api/system/info";
   call.url = base.origin() + call.target;
   call.authenticate = false;
+  call.options = options;
   struct Forget {
     ClientCore& core;
     ~Forget() {

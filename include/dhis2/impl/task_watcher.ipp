@@ -168,7 +168,11 @@ DHIS2CPP_INLINE std::optional<TaskCompletion> TaskWatcher::run(const Callback* c
 
 DHIS2CPP_INLINE TaskWatcher::Traits TaskWatcher::traits() {
   Traits t;
-  core_->ensure_connected();
+  try {
+    core_->ensure_connected(&requests_);  // cancel() interrupts the handshake too
+  } catch (const CancelledError&) {
+    throw TaskCancelledError("the wait for " + ref_.str() + " was cancelled");
+  }
   t.version = core_->known_version();
   if (!t.version) return t;
   const auto at_least = [&t](int minor, int patch) {
