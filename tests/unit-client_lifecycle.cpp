@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 
 #include <stdlib.h>
@@ -102,16 +103,7 @@ int client_sockets_to(int port) {
 
 using test_support::TempDir;
 
-// Waits (polling briefly) until `done()` holds; false after `limit`.
-template <class Done>
-bool eventually(Done done, std::chrono::milliseconds limit = 3s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
+using test_support::eventually;
 
 }  // namespace
 

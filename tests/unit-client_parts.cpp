@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/eventually.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -128,16 +130,7 @@ dhis2::ClientOptions fast() {
   return options;
 }
 
-// Polls briefly until `done()` holds; false after `limit`.
-template <class Done>
-bool eventually(Done done, milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
+using test_support::eventually;
 
 }  // namespace
 

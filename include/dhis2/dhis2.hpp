@@ -23,6 +23,7 @@
 #include <dhis2/jobs_api.hpp>
 #include <dhis2/task_watcher.hpp>
 #include <dhis2/client.hpp>
+#include <dhis2/task_manager.hpp>
 
 // Internal codecs that only definitions use; declared here so that every mode of compilation
 // (and the single header) declares the same things, and the tests can reach them.

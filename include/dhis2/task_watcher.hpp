@@ -52,6 +52,8 @@ namespace detail {
 // 64-bit FNV-1a, as 16 hex digits: a row's key in a resume token, whatever the row's size.
 std::string key_hash(const std::string& text);
 
+class ManagerCore;  // task_manager.hpp: runs TaskWatcher rounds on its threads
+
 }  // namespace detail
 
 class TaskWatcher {
@@ -106,12 +108,36 @@ class TaskWatcher {
 
   // ---- the loop -------------------------------------------------------------------------------
 
+  // wait() and for_each_notification(): begin(), then round() after round(), sleeping the pause
+  // each asks for. A TaskManager runs the same rounds on its threads, with its own pauses.
   std::optional<TaskCompletion> run(const Callback* callback, std::optional<std::chrono::milliseconds> timeout);
+
+  // Starts a wait: the deadline, the first pause, and what the server's version says (this may
+  // connect the client, and throws as wait() does).
+  void begin(std::optional<std::chrono::milliseconds> timeout);
+
+  // One round: a poll, the new rows delivered to `callback` (if any), and the rules' decision.
+  // done with a completion when the job ended; done without one when the callback returned
+  // false; otherwise the pause before the next round. Throws as wait() does.
+  struct Round {
+    bool done = false;
+    std::optional<TaskCompletion> completion;
+    std::chrono::milliseconds pause{0};
+  };
+  Round round(const Callback* callback);
 
   struct Decided {
     const WatchRule* rule;
     detail::Verdict verdict;
     detail::SummaryRead summary;
+  };
+
+  // Where a wait stands between rounds.
+  struct Pace {
+    std::optional<std::chrono::milliseconds> timeout;
+    std::optional<steady::time_point> deadline;
+    std::chrono::milliseconds interval{0};
+    std::optional<Decided> swept;  // a decision taken on the job row's word, waiting for one more poll
   };
 
   // What the server is known to do, from its version; Maybe where the version is unknown.
@@ -222,7 +248,11 @@ class TaskWatcher {
   // ---- time, cancellation, messages ----------------------------------------------------------
 
   friend class TasksApi;
+  friend class detail::ManagerCore;
   TaskWatcher(std::shared_ptr<detail::ClientCore> core, TaskRef ref, WatchOptions options);
+
+  // UsageError naming the first option out of range.
+  static void check_options(const WatchOptions& options);
 
   // GET through the client, interrupted by cancel() (TaskCancelledError).
   nlohmann::json get(const std::string& path, const Query& query = {});
@@ -248,6 +278,7 @@ class TaskWatcher {
   std::vector<Notification> delivered_this_wait_;  // oldest first
 
   // The waiting thread's own state.
+  Pace pace_;
   Traits traits_;
   bool keys_decided_ = false;
   Filter filter_ = Filter::Pending;

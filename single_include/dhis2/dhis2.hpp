@@ -2502,6 +2502,8 @@ namespace detail {
 // 64-bit FNV-1a, as 16 hex digits: a row's key in a resume token, whatever the row's size.
 std::string key_hash(const std::string& text);
 
+class ManagerCore;  // task_manager.hpp: runs TaskWatcher rounds on its threads
+
 }  // namespace detail
 
 class TaskWatcher {
@@ -2556,12 +2558,36 @@ class TaskWatcher {
 
   // ---- the loop -------------------------------------------------------------------------------
 
+  // wait() and for_each_notification(): begin(), then round() after round(), sleeping the pause
+  // each asks for. A TaskManager runs the same rounds on its threads, with its own pauses.
   std::optional<TaskCompletion> run(const Callback* callback, std::optional<std::chrono::milliseconds> timeout);
+
+  // Starts a wait: the deadline, the first pause, and what the server's version says (this may
+  // connect the client, and throws as wait() does).
+  void begin(std::optional<std::chrono::milliseconds> timeout);
+
+  // One round: a poll, the new rows delivered to `callback` (if any), and the rules' decision.
+  // done with a completion when the job ended; done without one when the callback returned
+  // false; otherwise the pause before the next round. Throws as wait() does.
+  struct Round {
+    bool done = false;
+    std::optional<TaskCompletion> completion;
+    std::chrono::milliseconds pause{0};
+  };
+  Round round(const Callback* callback);
 
   struct Decided {
     const WatchRule* rule;
     detail::Verdict verdict;
     detail::SummaryRead summary;
+  };
+
+  // Where a wait stands between rounds.
+  struct Pace {
+    std::optional<std::chrono::milliseconds> timeout;
+    std::optional<steady::time_point> deadline;
+    std::chrono::milliseconds interval{0};
+    std::optional<Decided> swept;  // a decision taken on the job row's word, waiting for one more poll
   };
 
   // What the server is known to do, from its version; Maybe where the version is unknown.
@@ -2672,7 +2698,11 @@ class TaskWatcher {
   // ---- time, cancellation, messages ----------------------------------------------------------
 
   friend class TasksApi;
+  friend class detail::ManagerCore;
   TaskWatcher(std::shared_ptr<detail::ClientCore> core, TaskRef ref, WatchOptions options);
+
+  // UsageError naming the first option out of range.
+  static void check_options(const WatchOptions& options);
 
   // GET through the client, interrupted by cancel() (TaskCancelledError).
   nlohmann::json get(const std::string& path, const Query& query = {});
@@ -2698,6 +2728,7 @@ class TaskWatcher {
   std::vector<Notification> delivered_this_wait_;  // oldest first
 
   // The waiting thread's own state.
+  Pace pace_;
   Traits traits_;
   bool keys_decided_ = false;
   Filter filter_ = Filter::Pending;
@@ -2926,6 +2957,194 @@ class Client {
 
 #endif  // DHIS2_CLIENT_HPP
 // end of <dhis2/client.hpp>
+// #include <dhis2/task_manager.hpp>
+#ifndef DHIS2_TASK_MANAGER_HPP
+#define DHIS2_TASK_MANAGER_HPP
+
+// dhis2::TaskManager: watches many DHIS2 jobs in the background, on a bounded set of threads, for
+// programs that must keep working while the jobs run. Each watch runs the rounds of a
+// TaskWatcher (the same rules, the same answers as a blocking wait), and a BackgroundWatch is its
+// handle: status, times, progress, the completion, cancel().
+//
+// Threads: TaskManagerOptions::threads poll (default 2, never one per job); one more thread,
+// started with the first watch that has callbacks, runs every callback, one at a time, in order
+// for each watch. A slow callback delays other callbacks, never a poll. An exception thrown by a
+// callback is captured into that watch's handle (status Failed, the error kept, the watch
+// stopped); it never reaches a thread of the manager or stops another watch.
+//
+// Thread safety: every member of TaskManager and BackgroundWatch may be called from any thread,
+// the callbacks included, with one rule: on the callback thread, get() and wait_for() of a watch
+// whose result is not in yet throw UsageError (waiting there would wait for itself).
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/errors.hpp>
+// #include <dhis2/job_progress.hpp>
+// #include <dhis2/notification.hpp>
+// #include <dhis2/task_ref.hpp>
+// #include <dhis2/task_types.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dhis2 {
+
+class Client;
+
+// Where a background watch stands. Queued: no round has run yet. Running: being watched.
+// The rest are final: the job Succeeded, Failed (or the watch failed: get() rethrows the error),
+// was Cancelled (on the server, or the watch was cancelled: get() rethrows TaskCancelledError),
+// the watch TimedOut (get() rethrows TaskTimeoutError), or the job ended and the server no longer
+// says how (Unknown, TaskOutcome::Unknown).
+enum class WatchStatus { Queued, Running, Succeeded, Failed, Cancelled, TimedOut, Unknown };
+
+// "queued", "running", "succeeded", "failed", "cancelled", "timed out", "unknown".
+const char* to_string(WatchStatus status) noexcept;
+bool is_final(WatchStatus status) noexcept;
+
+namespace detail {
+struct WatchRecord;
+class ManagerCore;
+}  // namespace detail
+
+// A cheap, copyable handle to one background watch. Every copy shares one state, which outlives
+// the TaskManager: after the manager is gone, a watch it had not finished is Cancelled.
+// A default-constructed handle is empty: every member but the bool conversion throws UsageError.
+class BackgroundWatch {
+ public:
+  using clock = std::chrono::system_clock;
+
+  BackgroundWatch() = default;
+  explicit operator bool() const noexcept { return static_cast<bool>(record_); }
+
+  std::uint64_t id() const;  // unique within its TaskManager, from 1
+  TaskRef ref() const;       // the job watched; empty for a chained job that has not started
+  WatchStatus status() const;
+
+  std::optional<clock::time_point> queued_at() const;    // when watch() or after() took it
+  std::optional<clock::time_point> started_at() const;   // when its first round began
+  std::optional<clock::time_point> finished_at() const;  // when its result came in
+
+  // The latest progress: the server's structured progress on 2.41+, else what the rows say;
+  // empty until the watch reports any. Never makes a request.
+  std::optional<JobProgress> progress() const;
+
+  // Where the watch stands, for a TaskManager or TaskWatcher in another process to take over
+  // (TaskRef::parse(token)). With an on_notification callback a row counts as delivered when its
+  // callback starts (the polling runs ahead of the callbacks): take the token inside the callback,
+  // after handling the row, for exactly-once delivery across a restart. Empty for a chained job
+  // that has not started.
+  std::string resume_token() const;
+
+  // Blocks until the watch is final; the completion when the job ended (whatever its outcome,
+  // see TaskCompletion::ok()), or rethrows the error that ended the watch: TaskCancelledError,
+  // TaskTimeoutError, the Client's errors, or the exception a callback threw.
+  TaskCompletion get() const;
+
+  // Waits up to `timeout`; true when the watch is final.
+  bool wait_for(std::chrono::milliseconds timeout) const;
+
+  // Stops watching (status Cancelled, get() throws TaskCancelledError) unless the watch is final
+  // already; a request in flight is interrupted. The job on the server is untouched:
+  // client.jobs().cancel(watch.ref()) asks the server to cancel it.
+  void cancel() const;
+
+  // The error that ended the watch, or null.
+  std::exception_ptr error() const;
+
+  // A future that becomes ready with get()'s answer (the completion or the error).
+  std::future<TaskCompletion> to_future() const;
+
+ private:
+  friend class detail::ManagerCore;
+  friend class TaskManager;
+  explicit BackgroundWatch(std::shared_ptr<detail::WatchRecord> record) : record_(std::move(record)) {}
+  const detail::WatchRecord& record(const char* what) const;
+
+  std::shared_ptr<detail::WatchRecord> record_;
+};
+
+// Called on the manager's callback thread (see the top of this file), each with the watch's handle.
+struct WatchCallbacks {
+  std::function<void(const BackgroundWatch&)> on_started;                            // before its first poll
+  std::function<void(const BackgroundWatch&, const Notification&)> on_notification;  // each new row once, in order
+  std::function<void(const BackgroundWatch&, const JobProgress&)> on_progress;       // when the progress changes
+  // Once, after every other callback of the watch, when its result is in: status() and get()
+  // answer at once here. The handle's waiters wake after it returns.
+  std::function<void(const BackgroundWatch&)> on_finished;
+};
+
+struct TaskManagerOptions {
+  std::size_t threads = 2;  // the threads that poll (at least 1)
+  // Finished watches find() still knows, the oldest forgotten first. Unfinished ones are always kept.
+  std::size_t keep_finished = 1000;
+};
+
+class TaskManager {
+ public:
+  // The client is shared (its state, not the Client object): it may be moved or destroyed, and
+  // used by other threads meanwhile. Throws UsageError for a moved-from client or threads 0.
+  explicit TaskManager(Client& client, TaskManagerOptions options = {});
+
+  // Cancels every watch that has not finished, and joins the threads: within milliseconds, also
+  // while they sleep between polls or wait for a slow response (a callback that is running is
+  // waited for; callbacks not run yet are dropped, on_finished too). Every handle is final after.
+  ~TaskManager();
+
+  TaskManager(const TaskManager&) = delete;
+  TaskManager& operator=(const TaskManager&) = delete;
+
+  // Starts watching `ref` (a ref from TaskRef::parse(resume token) resumes that watch): its first
+  // round runs as soon as a thread is free. `timeout` empty: no deadline. Throws UsageError for an
+  // empty ref, invalid options, or a manager being destroyed.
+  BackgroundWatch watch(const TaskRef& ref, WatchCallbacks callbacks = {}, WatchOptions options = {},
+                        std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+
+  // Picks up watches that another manager (another process, before a restart) had running: one
+  // watch per resume token (TaskRef::parse), each delivering only the rows not delivered before.
+  // Throws UsageError naming the first token that does not parse, before it starts any.
+  std::vector<BackgroundWatch> resume(const std::vector<std::string>& tokens, const WatchCallbacks& callbacks = {},
+                                      const WatchOptions& options = {},
+                                      std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+
+  // A job that starts only when every one of `predecessors` Succeeded: `start` runs then, on a
+  // polling thread, and returns the new job's ref (e.g. [&client] { return
+  // client.jobs().start_analytics(); }), which the returned watch then follows. A predecessor that
+  // ends any other way cancels the chain: the watch is Cancelled, `start` never runs, and get()
+  // throws TaskCancelledError naming the predecessor and how it ended. An exception from `start`
+  // fails the watch with that error.
+  BackgroundWatch after(const std::vector<BackgroundWatch>& predecessors, std::function<TaskRef()> start,
+                        WatchCallbacks callbacks = {}, WatchOptions options = {},
+                        std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+
+  // Waits for every handle: the completions in the handles' order. Throws TaskTimeoutError naming
+  // the jobs that had not finished when `timeout` passed (empty: no deadline), or the first error
+  // (in the handles' order) that ended a watch, as its get() would.
+  std::vector<TaskCompletion> wait_all(const std::vector<BackgroundWatch>& handles,
+                                       std::optional<std::chrono::milliseconds> timeout) const;
+
+  void cancel_all();  // cancels every watch that has not finished
+
+  std::optional<BackgroundWatch> find(std::uint64_t id) const;
+  std::vector<BackgroundWatch> active() const;  // the watches not final yet, oldest first
+
+ private:
+  std::shared_ptr<detail::ManagerCore> core_;
+};
+
+}  // namespace dhis2
+
+// definitions of <dhis2/task_manager.hpp>: <dhis2/impl/task_manager.ipp>, at the end of this file
+
+#endif  // DHIS2_TASK_MANAGER_HPP
+// end of <dhis2/task_manager.hpp>
 
 // Internal codecs that only definitions use; declared here so that every mode of compilation
 // (and the single header) declares the same things, and the tests can reach them.
@@ -6133,22 +6352,26 @@ DHIS2CPP_INLINE TaskWatcher::TaskWatcher(std::shared_ptr<detail::ClientCore> cor
     : core_(std::move(core)), ref_(std::move(ref)), options_(std::move(options)) {
   requests_.cancellation = cancel_token_;
   if (ref_.job_type.empty() || ref_.uid.empty()) throw UsageError("TaskWatcher: the task reference is empty");
-  if (options_.poll_interval.count() <= 0 || options_.initial_poll_interval.count() <= 0) {
-    throw UsageError("WatchOptions: poll intervals must be positive");
-  }
-  if (options_.start_grace.count() < 0 || options_.summary_wait.count() < 0) {
-    throw UsageError("WatchOptions: start_grace and summary_wait must not be negative");
-  }
-  if (options_.stall_timeout && options_.stall_timeout->count() <= 0) {
-    throw UsageError("WatchOptions: stall_timeout must be positive when set");
-  }
-  if (options_.progress_interval.count() <= 0) throw UsageError("WatchOptions: progress_interval must be positive");
+  check_options(options_);
   if (ref_.position) {
     position_ = *ref_.position;
     keys_decided_ = position_.delivered > 0;
     if (position_.delivered > 0) filter_ = Filter::Off;  // rows of this run were delivered: it has begun
   }
   ref_.position.reset();
+}
+
+DHIS2CPP_INLINE void TaskWatcher::check_options(const WatchOptions& options) {
+  if (options.poll_interval.count() <= 0 || options.initial_poll_interval.count() <= 0) {
+    throw UsageError("WatchOptions: poll intervals must be positive");
+  }
+  if (options.start_grace.count() < 0 || options.summary_wait.count() < 0) {
+    throw UsageError("WatchOptions: start_grace and summary_wait must not be negative");
+  }
+  if (options.stall_timeout && options.stall_timeout->count() <= 0) {
+    throw UsageError("WatchOptions: stall_timeout must be positive when set");
+  }
+  if (options.progress_interval.count() <= 0) throw UsageError("WatchOptions: progress_interval must be positive");
 }
 
 DHIS2CPP_INLINE TaskCompletion TaskWatcher::wait(std::optional<std::chrono::milliseconds> timeout) {
@@ -6197,10 +6420,21 @@ DHIS2CPP_INLINE JobProgress TaskWatcher::progress() {
 
 DHIS2CPP_INLINE std::optional<TaskCompletion> TaskWatcher::run(const Callback* callback,
                                                                std::optional<std::chrono::milliseconds> timeout) {
+  begin(timeout);
+  while (true) {
+    Round r = round(callback);
+    if (r.done) return std::move(r.completion);
+    sleep(r.pause);
+  }
+}
+
+DHIS2CPP_INLINE void TaskWatcher::begin(std::optional<std::chrono::milliseconds> timeout) {
   if (timeout && timeout->count() < 0) throw UsageError("TaskWatcher: the timeout must not be negative");
   const auto started = steady::now();
-  const std::optional<steady::time_point> deadline = timeout ? std::optional<steady::time_point>(started + *timeout)
-                                                             : std::nullopt;
+  pace_ = Pace{};
+  pace_.timeout = timeout;
+  if (timeout) pace_.deadline = started + *timeout;
+  pace_.interval = options_.initial_poll_interval;
   last_change_ = last_row_check_ = started;
   const Traits known = traits();
   {
@@ -6211,53 +6445,62 @@ DHIS2CPP_INLINE std::optional<TaskCompletion> TaskWatcher::run(const Callback* c
     std::lock_guard<std::mutex> lock(mutex_);
     delivered_this_wait_.clear();
   }
+}
 
-  auto interval = options_.initial_poll_interval;
-  std::optional<Decided> swept;  // a decision taken on the job row's word, waiting for one more poll
-  while (true) {
-    throw_if_cancelled();
-    detail::WatchFacts facts = round_facts();
-    row_check_due_ = steady::now() - last_row_check_ >= options_.start_grace;
-    if (auto rows = poll_feed()) {
-      const std::vector<Fresh> fresh = absorb(std::move(*rows), facts);
-      for (const auto& row : fresh) {
-        record(row);
-        if (callback && !(*callback)(row.row)) return std::nullopt;
-      }
-      if (!fresh.empty()) {
-        last_change_ = steady::now();
-        report_derived_progress();
-      }
+DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) {
+  Round done;
+  done.done = true;
+  throw_if_cancelled();
+  detail::WatchFacts facts = round_facts();
+  row_check_due_ = steady::now() - last_row_check_ >= options_.start_grace;
+  if (auto rows = poll_feed()) {
+    const std::vector<Fresh> fresh = absorb(std::move(*rows), facts);
+    for (const auto& row : fresh) {
+      record(row);
+      if (callback && !(*callback)(row.row)) return done;  // stopped early: no completion
     }
-    fill_feed_facts(facts);
-    auto decision = detail::decide(facts);
-    note_job_row(facts.row);
-    const bool final = decision && !decision->second.keep_waiting;
-    if (swept) {
-      // The poll after a decision on the job row's word: a row it brought may decide instead.
-      if (final) return finish(*decision->first, std::move(decision->second), facts.summary);
-      return finish(*swept->rule, std::move(swept->verdict), swept->summary);
+    if (!fresh.empty()) {
+      last_change_ = steady::now();
+      report_derived_progress();
     }
-    if (final) {
-      // The job row was read after the feed, and the job may have written rows in between:
-      // poll once more at once, so that every row it kept is delivered.
-      if (facts.row.state != detail::JobRow::State::NotRead) {
-        swept = Decided{decision->first, std::move(decision->second), facts.summary};
-        continue;
-      }
-      return finish(*decision->first, std::move(decision->second), facts.summary);
-    }
-    report_server_progress();
-    const auto now = steady::now();
-    if (options_.stall_timeout && now - last_change_ >= *options_.stall_timeout) {
-      throw TaskTimeoutError(describe_stall(), true);
-    }
-    if (deadline && now >= *deadline) throw TaskTimeoutError(describe_deadline(*timeout), false);
-    auto pause = interval;
-    if (deadline) pause = std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now));
-    sleep(std::max(pause, std::chrono::milliseconds(0)));
-    interval = std::min(options_.poll_interval, interval + std::max(interval / 2, std::chrono::milliseconds(1)));
   }
+  fill_feed_facts(facts);
+  auto decision = detail::decide(facts);
+  note_job_row(facts.row);
+  const bool final = decision && !decision->second.keep_waiting;
+  if (pace_.swept) {
+    // The poll after a decision on the job row's word: a row it brought may decide instead.
+    auto swept = std::move(*pace_.swept);
+    pace_.swept.reset();
+    done.completion = final ? finish(*decision->first, std::move(decision->second), facts.summary)
+                            : finish(*swept.rule, std::move(swept.verdict), swept.summary);
+    return done;
+  }
+  if (final) {
+    // The job row was read after the feed, and the job may have written rows in between:
+    // poll once more at once, so that every row it kept is delivered.
+    if (facts.row.state != detail::JobRow::State::NotRead) {
+      pace_.swept = Decided{decision->first, std::move(decision->second), facts.summary};
+      return Round{};  // the next round at once
+    }
+    done.completion = finish(*decision->first, std::move(decision->second), facts.summary);
+    return done;
+  }
+  report_server_progress();
+  const auto now = steady::now();
+  if (options_.stall_timeout && now - last_change_ >= *options_.stall_timeout) {
+    throw TaskTimeoutError(describe_stall(), true);
+  }
+  if (pace_.deadline && now >= *pace_.deadline) throw TaskTimeoutError(describe_deadline(*pace_.timeout), false);
+  auto pause = pace_.interval;
+  if (pace_.deadline) {
+    pause = std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(*pace_.deadline - now));
+  }
+  pace_.interval = std::min(options_.poll_interval,
+                            pace_.interval + std::max(pace_.interval / 2, std::chrono::milliseconds(1)));
+  Round next;
+  next.pause = std::max(pause, std::chrono::milliseconds(0));
+  return next;
 }
 
 DHIS2CPP_INLINE TaskWatcher::Traits TaskWatcher::traits() {
@@ -6808,6 +7051,816 @@ DHIS2CPP_INLINE std::shared_ptr<ClientCore> live_core_of(const Client& client, c
 
 #endif  // DHIS2_IMPL_CLIENT_IPP
 // end of <dhis2/impl/client.ipp>
+// #include <dhis2/impl/task_manager.ipp>
+#ifndef DHIS2_IMPL_TASK_MANAGER_IPP
+#define DHIS2_IMPL_TASK_MANAGER_IPP
+
+// Definitions of <dhis2/task_manager.hpp>.
+//
+// Locks: ManagerCore::mutex_ (the schedule, the chains, the watches find() knows) may be held
+// while a WatchRecord's mutex is taken, never the other way round; events_mutex_ is a leaf. No
+// lock is held while a round, a callback or a chain's start function runs.
+
+// #include <dhis2/task_manager.hpp>
+
+// #include <dhis2/client.hpp>  // detail::live_core_of, defined with the Client
+// #include <dhis2/task_watcher.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+namespace dhis2 {
+
+DHIS2CPP_INLINE const char* to_string(WatchStatus status) noexcept {
+  switch (status) {
+    case WatchStatus::Queued: return "queued";
+    case WatchStatus::Running: return "running";
+    case WatchStatus::Succeeded: return "succeeded";
+    case WatchStatus::Failed: return "failed";
+    case WatchStatus::Cancelled: return "cancelled";
+    case WatchStatus::TimedOut: return "timed out";
+    case WatchStatus::Unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+DHIS2CPP_INLINE bool is_final(WatchStatus status) noexcept {
+  return status != WatchStatus::Queued && status != WatchStatus::Running;
+}
+
+namespace detail {
+
+using steady = std::chrono::steady_clock;
+
+// One background watch: what its handles share.
+struct WatchRecord : std::enable_shared_from_this<WatchRecord> {
+  std::uint64_t id = 0;
+  WatchCallbacks callbacks;
+  std::function<void(const JobProgress&)> user_progress;  // WatchOptions::on_progress as given
+  WatchOptions options;                                   // a chain's, for the watcher it creates
+  std::optional<std::chrono::milliseconds> timeout;
+  std::function<TaskRef()> start;                          // a chain's; empty once it ran
+  std::vector<std::shared_ptr<WatchRecord>> predecessors;  // a chain's
+  std::weak_ptr<ManagerCore> manager;
+  std::shared_ptr<std::atomic<std::thread::id>> callback_thread;  // the manager's, once it runs
+
+  mutable std::mutex mutex;
+  mutable std::condition_variable settled_cv;
+  // The watcher is created once (by watch(), or by the chain when it starts) and then only used
+  // by the one thread that runs a round, or cancelled (thread-safe).
+  std::unique_ptr<TaskWatcher> watcher;
+  TaskRef ref;
+  WatchStatus status = WatchStatus::Queued;  // what status() says until the result is settled
+  std::optional<WatchStatus> result;         // the final status, from the moment the result is in
+  std::optional<TaskCompletion> completion;
+  std::exception_ptr error;
+  std::exception_ptr callback_error;  // the first exception a callback threw
+  std::optional<JobProgress> progress;
+  // With on_notification: the resume token as of the last row whose callback started (the
+  // polling thread runs ahead of the callbacks); without, the watcher's own is current.
+  std::string token;
+  std::optional<BackgroundWatch::clock::time_point> queued_at, started_at, finished_at;
+  bool began = false;
+  bool cancel_requested = false;  // stop() came while a round (or a chain's start) ran
+  bool settled = false;           // the result is in and on_finished returned: waiters wake
+  std::vector<std::promise<TaskCompletion>> promises;
+
+  bool on_callback_thread() const { return callback_thread && callback_thread->load() == std::this_thread::get_id(); }
+  bool has_callbacks() const {
+    return callbacks.on_started || callbacks.on_notification || callbacks.on_progress || callbacks.on_finished ||
+           user_progress;
+  }
+};
+
+class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
+ public:
+  ManagerCore(std::shared_ptr<ClientCore> client, TaskManagerOptions options)
+      : client_(std::move(client)),
+        options_(options),
+        callback_thread_id_(std::make_shared<std::atomic<std::thread::id>>()) {}
+
+  void start_threads() {
+    const auto self = shared_from_this();
+    for (std::size_t i = 0; i < options_.threads; ++i) workers_.emplace_back([self] { self->work(); });
+  }
+
+  std::shared_ptr<WatchRecord> new_record(WatchCallbacks callbacks, WatchOptions& options,
+                                          std::optional<std::chrono::milliseconds> timeout) {
+    auto w = std::make_shared<WatchRecord>();
+    w->callbacks = std::move(callbacks);
+    w->user_progress = std::move(options.on_progress);
+    w->timeout = timeout;
+    w->manager = weak_from_this();
+    w->callback_thread = callback_thread_id_;
+    w->queued_at = BackgroundWatch::clock::now();
+    // The watcher reports progress here, on the polling thread: keep it, and hand it on.
+    WatchRecord* raw = w.get();
+    options.on_progress = [raw](const JobProgress& progress) {
+      {
+        std::lock_guard<std::mutex> lock(raw->mutex);
+        raw->progress = progress;
+      }
+      if (!raw->callbacks.on_progress && !raw->user_progress) return;
+      const auto record = raw->shared_from_this();
+      if (const auto manager = record->manager.lock()) {
+        manager->dispatch(record, [record, progress] {
+          if (record->callbacks.on_progress) record->callbacks.on_progress(BackgroundWatch(record), progress);
+          if (record->user_progress) record->user_progress(progress);
+        });
+      }
+    };
+    if (timeout && timeout->count() < 0) throw UsageError("TaskManager::watch: the timeout must not be negative");
+    return w;
+  }
+
+  BackgroundWatch add(const TaskRef& ref, WatchCallbacks callbacks, WatchOptions options,
+                      std::optional<std::chrono::milliseconds> timeout) {
+    auto w = new_record(std::move(callbacks), options, timeout);
+    w->ref = ref;
+    w->watcher.reset(new TaskWatcher(client_, ref, std::move(options)));  // validates ref and options
+    w->token = w->watcher->resume_token();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      refuse_if_stopping("watch");
+      w->id = next_id_++;
+      watches_.emplace(w->id, w);
+      schedule_locked(w, steady::now());
+    }
+    work_.notify_one();
+    return BackgroundWatch(w);
+  }
+
+  BackgroundWatch add_chain(const std::vector<BackgroundWatch>& predecessors, std::function<TaskRef()> start,
+                            WatchCallbacks callbacks, WatchOptions options,
+                            std::optional<std::chrono::milliseconds> timeout) {
+    if (!start) throw UsageError("TaskManager::after: the start function is empty");
+    for (const auto& p : predecessors) {
+      if (!p) throw UsageError("TaskManager::after: a predecessor handle is empty");
+      if (p.record_->manager.lock().get() != this) {
+        throw UsageError("TaskManager::after: a predecessor belongs to another TaskManager");
+      }
+    }
+    TaskWatcher::check_options(options);  // now, as watch() would, not when the chain starts
+    auto w = new_record(std::move(callbacks), options, timeout);
+    w->options = std::move(options);
+    w->start = std::move(start);
+    for (const auto& p : predecessors) w->predecessors.push_back(p.record_);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      refuse_if_stopping("after");
+      w->id = next_id_++;
+      watches_.emplace(w->id, w);
+      chains_.push_back(w);
+    }
+    advance_chains();  // the predecessors may have ended already
+    return BackgroundWatch(w);
+  }
+
+  // Stops a watch: at once when it waits in the schedule or for its predecessors, else its
+  // round in flight is interrupted and ends it. `reason` null: the caller's cancel().
+  void stop(const std::shared_ptr<WatchRecord>& w) {
+    bool waiting = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      const auto it = scheduled_.find(w->id);
+      if (it != scheduled_.end()) {
+        due_.erase(it->second);
+        scheduled_.erase(it);
+        waiting = true;
+      }
+      const auto chain = std::find(chains_.begin(), chains_.end(), w);
+      if (chain != chains_.end()) {
+        chains_.erase(chain);
+        waiting = true;
+      }
+    }
+    if (waiting) {
+      finish(w, WatchStatus::Cancelled, std::nullopt, cancelled_error(*w));
+      return;
+    }
+    TaskWatcher* watcher = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(w->mutex);
+      w->cancel_requested = true;  // a chain whose start() runs now cancels its watcher after it
+      watcher = w->watcher.get();
+    }
+    if (watcher) watcher->cancel();  // the round in flight throws TaskCancelledError
+  }
+
+  void cancel_all() {
+    std::vector<std::shared_ptr<WatchRecord>> all;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& entry : watches_) all.push_back(entry.second);
+    }
+    for (const auto& w : all) stop(w);
+  }
+
+  std::optional<BackgroundWatch> find(std::uint64_t id) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = watches_.find(id);
+    if (it == watches_.end()) return std::nullopt;
+    return BackgroundWatch(it->second);
+  }
+
+  std::vector<BackgroundWatch> active() const {
+    std::vector<BackgroundWatch> out;
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& entry : watches_) {
+      std::lock_guard<std::mutex> record(entry.second->mutex);
+      if (!entry.second->settled) out.push_back(BackgroundWatch(entry.second));
+    }
+    return out;
+  }
+
+  // Every callback runs here, on the callback thread, in the order given.
+  void dispatch(const std::shared_ptr<WatchRecord>& w, std::function<void()> event) {
+    {
+      std::lock_guard<std::mutex> lock(events_mutex_);
+      if (events_stopping_) return;  // the manager is going: shutdown() settles the watch
+      if (!callback_thread_.joinable()) {
+        const auto self = shared_from_this();
+        callback_thread_ = std::thread([self] { self->run_callbacks(); });
+      }
+      events_.emplace_back(w, std::move(event));
+    }
+    events_cv_.notify_one();
+  }
+
+  void shutdown() {
+    std::vector<std::shared_ptr<WatchRecord>> all;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+      due_.clear();
+      scheduled_.clear();
+      chains_.clear();
+      for (const auto& entry : watches_) all.push_back(entry.second);
+    }
+    work_.notify_all();
+    for (const auto& w : all) {
+      TaskWatcher* watcher = nullptr;
+      {
+        std::lock_guard<std::mutex> lock(w->mutex);
+        w->cancel_requested = true;
+        watcher = w->watcher.get();
+      }
+      if (watcher) watcher->cancel();  // a round in flight ends within milliseconds
+    }
+    join_or_detach(workers_);
+    {
+      std::lock_guard<std::mutex> lock(events_mutex_);
+      events_stopping_ = true;
+      events_.clear();
+    }
+    events_cv_.notify_all();
+    std::vector<std::thread> callbacks;
+    if (callback_thread_.joinable()) callbacks.push_back(std::move(callback_thread_));
+    join_or_detach(callbacks);
+    // Every handle is final now: a watch still out is Cancelled; one whose on_finished was dropped
+    // is settled as it ended.
+    for (const auto& w : all) {
+      bool has_result = false;
+      {
+        std::lock_guard<std::mutex> lock(w->mutex);
+        has_result = w->result.has_value();
+      }
+      if (!has_result) record_result(w, WatchStatus::Cancelled, std::nullopt, destroyed_error(*w));
+      settle(w);
+    }
+  }
+
+ private:
+  std::string describe(const WatchRecord& w) const {
+    std::lock_guard<std::mutex> lock(w.mutex);
+    return w.ref.job_type.empty() ? "chained job #" + std::to_string(w.id) + " (not started)" : w.ref.str();
+  }
+
+  std::exception_ptr destroyed_error(const WatchRecord& w) const {
+    return std::make_exception_ptr(TaskCancelledError(
+        "the watch of " + describe(w) + " was cancelled: its TaskManager was destroyed before the job ended"));
+  }
+
+  bool stopping() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stopping_;
+  }
+
+  std::exception_ptr cancelled_error(const WatchRecord& w) const {
+    return std::make_exception_ptr(TaskCancelledError("the watch of " + describe(w) + " was cancelled"));
+  }
+
+  void refuse_if_stopping(const char* what) const {
+    if (stopping_) throw UsageError(std::string("TaskManager::") + what + ": the TaskManager is being destroyed");
+  }
+
+  void schedule_locked(const std::shared_ptr<WatchRecord>& w, steady::time_point due) {
+    scheduled_[w->id] = due_.emplace(due, w);
+  }
+
+  static void join_or_detach(std::vector<std::thread>& threads) {
+    for (auto& t : threads) {
+      if (!t.joinable()) continue;
+      // Destroyed from one of its own threads (a callback or a chain's start): that thread holds
+      // the core alive and ends when it returns.
+      if (t.get_id() == std::this_thread::get_id()) {
+        t.detach();
+      } else {
+        t.join();
+      }
+    }
+  }
+
+  void work() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopping_) {
+      if (due_.empty()) {
+        work_.wait(lock);
+        continue;
+      }
+      const auto next = due_.begin();
+      if (next->first > steady::now()) {
+        const steady::time_point due = next->first;  // a copy: the entry may go while this waits
+        work_.wait_until(lock, due);
+        continue;
+      }
+      const auto w = next->second;
+      scheduled_.erase(w->id);
+      due_.erase(next);
+      lock.unlock();
+      run_round(w);
+      lock.lock();
+    }
+  }
+
+  void run_round(const std::shared_ptr<WatchRecord>& w) {
+    bool first = false;
+    bool cancelled = false;
+    std::function<TaskRef()> start;
+    {
+      std::lock_guard<std::mutex> lock(w->mutex);
+      if (w->result) return;
+      cancelled = w->cancel_requested && !w->watcher;  // a chain stopped before it started: start nothing
+      first = !w->began;
+      if (first) {
+        w->began = true;
+        w->status = WatchStatus::Running;
+        w->started_at = BackgroundWatch::clock::now();
+        start = std::move(w->start);
+      }
+    }
+    if (cancelled) {
+      finish(w, WatchStatus::Cancelled, std::nullopt, stopping() ? destroyed_error(*w) : cancelled_error(*w));
+      return;
+    }
+    try {
+      if (start) {
+        const TaskRef ref = start();
+        auto watcher = std::unique_ptr<TaskWatcher>(new TaskWatcher(client_, ref, w->options));
+        std::lock_guard<std::mutex> lock(w->mutex);
+        w->ref = ref;
+        w->watcher = std::move(watcher);
+        w->token = w->watcher->resume_token();
+        if (w->cancel_requested) w->watcher->cancel();  // stop() came while start() ran
+      }
+      if (first && w->callbacks.on_started) {
+        dispatch(w, [w] { w->callbacks.on_started(BackgroundWatch(w)); });
+      }
+      TaskWatcher* watcher = nullptr;
+      {
+        std::lock_guard<std::mutex> lock(w->mutex);
+        watcher = w->watcher.get();
+      }
+      const TaskWatcher::Callback deliver = [this, &w, watcher](const Notification& row) {
+        if (w->callbacks.on_notification) {
+          // The row counts as delivered when its callback starts, as with a blocking watch.
+          std::string token = watcher->resume_token();
+          dispatch(w, [w, row, token] {
+            {
+              std::lock_guard<std::mutex> lock(w->mutex);
+              if (w->callback_error) return;
+              w->token = token;
+            }
+            w->callbacks.on_notification(BackgroundWatch(w), row);
+          });
+        }
+        return true;
+      };
+      if (first) watcher->begin(w->timeout);
+      TaskWatcher::Round round = watcher->round(&deliver);
+      if (round.done && !round.completion) throw std::logic_error("a background round stopped without a completion");
+      if (!round.done) {
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          if (stopping_) return;
+          schedule_locked(w, steady::now() + round.pause);
+        }
+        work_.notify_one();
+        return;
+      }
+      const WatchStatus status = status_of(round.completion->outcome);
+      finish(w, status, std::move(round.completion), nullptr);
+    } catch (const TaskCancelledError&) {
+      finish(w, WatchStatus::Cancelled, std::nullopt, stopping() ? destroyed_error(*w) : std::current_exception());
+    } catch (const TaskTimeoutError&) {
+      finish(w, WatchStatus::TimedOut, std::nullopt, std::current_exception());
+    } catch (...) {
+      finish(w, WatchStatus::Failed, std::nullopt, std::current_exception());
+    }
+  }
+
+  static WatchStatus status_of(TaskOutcome outcome) {
+    switch (outcome) {
+      case TaskOutcome::Succeeded: return WatchStatus::Succeeded;
+      case TaskOutcome::Failed: return WatchStatus::Failed;
+      case TaskOutcome::Cancelled: return WatchStatus::Cancelled;
+      case TaskOutcome::Unknown: break;
+    }
+    return WatchStatus::Unknown;
+  }
+
+  // The result is in (once; a callback's error wins over the job's outcome).
+  static bool record_result(const std::shared_ptr<WatchRecord>& w, WatchStatus status,
+                            std::optional<TaskCompletion> completion, std::exception_ptr error) {
+    std::lock_guard<std::mutex> lock(w->mutex);
+    if (w->result) return false;
+    if (w->callback_error) {
+      status = WatchStatus::Failed;
+      error = w->callback_error;
+    }
+    w->result = status;
+    w->completion = std::move(completion);
+    w->error = error;
+    w->finished_at = BackgroundWatch::clock::now();
+    return true;
+  }
+
+  void finish(const std::shared_ptr<WatchRecord>& w, WatchStatus status, std::optional<TaskCompletion> completion,
+              std::exception_ptr error) {
+    if (!record_result(w, status, std::move(completion), error)) return;
+    if (w->has_callbacks()) {
+      // After the watch's other callbacks: on_finished, then the waiters wake.
+      dispatch(w, [this, w] {
+        if (w->callbacks.on_finished) {
+          try {
+            w->callbacks.on_finished(BackgroundWatch(w));
+          } catch (...) {
+            std::lock_guard<std::mutex> lock(w->mutex);
+            if (!w->callback_error) w->callback_error = std::current_exception();
+          }
+        }
+        settle(w);
+      });
+      return;  // without a callback thread (shutdown), shutdown() settles it
+    }
+    settle(w);
+  }
+
+  void settle(const std::shared_ptr<WatchRecord>& w) {
+    std::vector<std::promise<TaskCompletion>> promises;
+    std::optional<TaskCompletion> completion;
+    std::exception_ptr error;
+    {
+      std::lock_guard<std::mutex> lock(w->mutex);
+      if (w->settled || !w->result) return;
+      if (w->callback_error && w->error != w->callback_error) {  // on_finished threw
+        w->result = WatchStatus::Failed;
+        w->error = w->callback_error;
+      }
+      w->status = *w->result;
+      w->settled = true;
+      promises = std::move(w->promises);
+      completion = w->completion;
+      error = w->error;
+    }
+    w->settled_cv.notify_all();
+    for (auto& p : promises) {
+      if (error) {
+        p.set_exception(error);
+      } else {
+        p.set_value(*completion);
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      finished_.push_back(w->id);
+      while (finished_.size() > options_.keep_finished) {
+        watches_.erase(finished_.front());
+        finished_.pop_front();
+      }
+    }
+    advance_chains();
+  }
+
+  // Starts the chains whose predecessors all Succeeded; cancels those with one that did not.
+  void advance_chains() {
+    std::vector<std::pair<std::shared_ptr<WatchRecord>, std::string>> cancelled;
+    bool started = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+      for (auto it = chains_.begin(); it != chains_.end();) {
+        const auto& chain = *it;
+        bool all_succeeded = true;
+        std::string failed;
+        for (const auto& p : chain->predecessors) {
+          std::lock_guard<std::mutex> record(p->mutex);
+          if (!p->settled) {
+            all_succeeded = false;
+          } else if (p->status != WatchStatus::Succeeded) {
+            failed = "not started: the watch of " + p->ref.str() + ", which it runs after, ended " + to_string(p->status);
+            break;
+          }
+        }
+        if (!failed.empty()) {
+          cancelled.emplace_back(chain, failed);
+          it = chains_.erase(it);
+        } else if (all_succeeded) {
+          schedule_locked(chain, steady::now());
+          started = true;
+          it = chains_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    if (started) work_.notify_all();
+    for (auto& c : cancelled) {
+      finish(c.first, WatchStatus::Cancelled, std::nullopt, std::make_exception_ptr(TaskCancelledError(c.second)));
+    }
+  }
+
+  void run_callbacks() {
+    callback_thread_id_->store(std::this_thread::get_id());
+    std::unique_lock<std::mutex> lock(events_mutex_);
+    while (true) {
+      events_cv_.wait(lock, [this] { return events_stopping_ || !events_.empty(); });
+      if (events_stopping_) return;
+      auto event = std::move(events_.front());
+      events_.pop_front();
+      lock.unlock();
+      try {
+        event.second();
+      } catch (...) {
+        callback_failed(event.first, std::current_exception());
+      }
+      lock.lock();
+    }
+  }
+
+  // A callback threw: the watch fails with that error and stops.
+  void callback_failed(const std::shared_ptr<WatchRecord>& w, std::exception_ptr error) {
+    bool result_in = false;
+    {
+      std::lock_guard<std::mutex> lock(w->mutex);
+      if (w->callback_error) return;
+      w->callback_error = error;
+      result_in = w->result.has_value();
+    }
+    if (!result_in) stop(w);  // finish() then takes the callback's error
+  }
+
+  std::shared_ptr<ClientCore> client_;
+  const TaskManagerOptions options_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable work_;
+  std::multimap<steady::time_point, std::shared_ptr<WatchRecord>> due_;  // the next rounds
+  std::map<std::uint64_t, std::multimap<steady::time_point, std::shared_ptr<WatchRecord>>::iterator> scheduled_;
+  std::vector<std::shared_ptr<WatchRecord>> chains_;               // waiting for their predecessors
+  std::map<std::uint64_t, std::shared_ptr<WatchRecord>> watches_;  // what find() knows
+  std::deque<std::uint64_t> finished_;                             // settled ones in watches_, oldest first
+  std::uint64_t next_id_ = 1;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+
+  std::mutex events_mutex_;
+  std::condition_variable events_cv_;
+  std::deque<std::pair<std::shared_ptr<WatchRecord>, std::function<void()>>> events_;
+  bool events_stopping_ = false;
+  std::thread callback_thread_;
+  std::shared_ptr<std::atomic<std::thread::id>> callback_thread_id_;
+};
+
+}  // namespace detail
+
+// ---- BackgroundWatch ----------------------------------------------------------------------------
+
+DHIS2CPP_INLINE const detail::WatchRecord& BackgroundWatch::record(const char* what) const {
+  if (!record_) throw UsageError(std::string("BackgroundWatch::") + what + ": the handle is empty");
+  return *record_;
+}
+
+DHIS2CPP_INLINE std::uint64_t BackgroundWatch::id() const { return record("id").id; }
+
+DHIS2CPP_INLINE TaskRef BackgroundWatch::ref() const {
+  const auto& r = record("ref");
+  std::lock_guard<std::mutex> lock(r.mutex);
+  return r.ref;
+}
+
+DHIS2CPP_INLINE WatchStatus BackgroundWatch::status() const {
+  const auto& r = record("status");
+  std::lock_guard<std::mutex> lock(r.mutex);
+  if (!r.settled && r.result && r.on_callback_thread()) return *r.result;  // in on_finished
+  return r.status;
+}
+
+DHIS2CPP_INLINE std::optional<BackgroundWatch::clock::time_point> BackgroundWatch::queued_at() const {
+  const auto& r = record("queued_at");
+  std::lock_guard<std::mutex> lock(r.mutex);
+  return r.queued_at;
+}
+
+DHIS2CPP_INLINE std::optional<BackgroundWatch::clock::time_point> BackgroundWatch::started_at() const {
+  const auto& r = record("started_at");
+  std::lock_guard<std::mutex> lock(r.mutex);
+  return r.started_at;
+}
+
+DHIS2CPP_INLINE std::optional<BackgroundWatch::clock::time_point> BackgroundWatch::finished_at() const {
+  const auto& r = record("finished_at");
+  std::lock_guard<std::mutex> lock(r.mutex);
+  return r.finished_at;
+}
+
+DHIS2CPP_INLINE std::optional<JobProgress> BackgroundWatch::progress() const {
+  const auto& r = record("progress");
+  std::lock_guard<std::mutex> lock(r.mutex);
+  return r.progress;
+}
+
+DHIS2CPP_INLINE std::string BackgroundWatch::resume_token() const {
+  const auto& r = record("resume_token");
+  TaskWatcher* watcher = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(r.mutex);
+    if (r.callbacks.on_notification || !r.watcher) return r.token;
+    watcher = r.watcher.get();
+  }
+  return watcher->resume_token();
+}
+
+DHIS2CPP_INLINE bool BackgroundWatch::wait_for(std::chrono::milliseconds timeout) const {
+  const auto& r = record("wait_for");
+  std::unique_lock<std::mutex> lock(r.mutex);
+  if (r.settled) return true;
+  if (r.on_callback_thread()) {
+    if (r.result) return true;
+    throw UsageError(
+        "BackgroundWatch::wait_for: called from a TaskManager callback, it would wait for the "
+        "thread that runs the callbacks; look at the watch in its on_finished instead");
+  }
+  return r.settled_cv.wait_for(lock, timeout, [&r] { return r.settled; });
+}
+
+DHIS2CPP_INLINE TaskCompletion BackgroundWatch::get() const {
+  const auto& r = record("get");
+  std::unique_lock<std::mutex> lock(r.mutex);
+  if (r.on_callback_thread() && !r.settled) {
+    if (!r.result) {
+      throw UsageError(
+          "BackgroundWatch::get: called from a TaskManager callback before the watch's result is "
+          "in, it would wait for the thread that runs the callbacks; use on_finished");
+    }
+  } else {
+    r.settled_cv.wait(lock, [&r] { return r.settled; });
+  }
+  if (r.error) std::rethrow_exception(r.error);
+  return *r.completion;
+}
+
+DHIS2CPP_INLINE void BackgroundWatch::cancel() const {
+  const auto& r = record("cancel");
+  {
+    std::lock_guard<std::mutex> lock(r.mutex);
+    if (r.result) return;
+  }
+  if (const auto manager = r.manager.lock()) manager->stop(record_);
+}
+
+DHIS2CPP_INLINE std::exception_ptr BackgroundWatch::error() const {
+  const auto& r = record("error");
+  std::lock_guard<std::mutex> lock(r.mutex);
+  return r.settled ? r.error : nullptr;
+}
+
+DHIS2CPP_INLINE std::future<TaskCompletion> BackgroundWatch::to_future() const {
+  record("to_future");
+  std::promise<TaskCompletion> promise;
+  auto future = promise.get_future();
+  std::unique_lock<std::mutex> lock(record_->mutex);
+  if (!record_->settled) {
+    record_->promises.push_back(std::move(promise));
+    return future;
+  }
+  const auto error = record_->error;
+  const auto completion = record_->completion;
+  lock.unlock();
+  if (error) {
+    promise.set_exception(error);
+  } else {
+    promise.set_value(*completion);
+  }
+  return future;
+}
+
+// ---- TaskManager --------------------------------------------------------------------------------
+
+DHIS2CPP_INLINE TaskManager::TaskManager(Client& client, TaskManagerOptions options) {
+  if (options.threads == 0) throw UsageError("TaskManagerOptions::threads must be at least 1");
+  core_ = std::make_shared<detail::ManagerCore>(detail::live_core_of(client, "TaskManager"), options);
+  core_->start_threads();
+}
+
+DHIS2CPP_INLINE TaskManager::~TaskManager() { core_->shutdown(); }
+
+DHIS2CPP_INLINE BackgroundWatch TaskManager::watch(const TaskRef& ref, WatchCallbacks callbacks, WatchOptions options,
+                                                   std::optional<std::chrono::milliseconds> timeout) {
+  return core_->add(ref, std::move(callbacks), std::move(options), timeout);
+}
+
+DHIS2CPP_INLINE std::vector<BackgroundWatch> TaskManager::resume(const std::vector<std::string>& tokens,
+                                                                 const WatchCallbacks& callbacks,
+                                                                 const WatchOptions& options,
+                                                                 std::optional<std::chrono::milliseconds> timeout) {
+  std::vector<TaskRef> refs;
+  refs.reserve(tokens.size());
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    try {
+      refs.push_back(TaskRef::parse(tokens[i]));
+    } catch (const UsageError& e) {
+      throw UsageError("TaskManager::resume: token " + std::to_string(i + 1) + " of " + std::to_string(tokens.size()) +
+                       ": " + e.what());
+    }
+  }
+  std::vector<BackgroundWatch> watches;
+  watches.reserve(refs.size());
+  for (const auto& ref : refs) watches.push_back(watch(ref, callbacks, options, timeout));
+  return watches;
+}
+
+DHIS2CPP_INLINE BackgroundWatch TaskManager::after(const std::vector<BackgroundWatch>& predecessors,
+                                                   std::function<TaskRef()> start, WatchCallbacks callbacks,
+                                                   WatchOptions options,
+                                                   std::optional<std::chrono::milliseconds> timeout) {
+  return core_->add_chain(predecessors, std::move(start), std::move(callbacks), std::move(options), timeout);
+}
+
+DHIS2CPP_INLINE std::vector<TaskCompletion> TaskManager::wait_all(
+    const std::vector<BackgroundWatch>& handles, std::optional<std::chrono::milliseconds> timeout) const {
+  if (timeout && timeout->count() < 0) throw UsageError("TaskManager::wait_all: the timeout must not be negative");
+  for (const auto& h : handles) {
+    if (!h) throw UsageError("TaskManager::wait_all: a handle is empty");
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout.value_or(std::chrono::milliseconds(0));
+  for (const auto& h : handles) {
+    if (!timeout) {
+      while (!h.wait_for(std::chrono::hours(24))) {
+      }
+      continue;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (!h.wait_for(std::max(left, std::chrono::milliseconds(0)))) break;
+  }
+  std::vector<std::string> unfinished;
+  for (const auto& h : handles) {
+    if (is_final(h.status())) continue;
+    const TaskRef ref = h.ref();
+    unfinished.push_back((ref.job_type.empty() ? "chained #" + std::to_string(h.id()) : ref.str()) + " (" +
+                         to_string(h.status()) + ")");
+  }
+  if (!unfinished.empty()) {
+    std::string names;
+    for (const auto& u : unfinished) names += (names.empty() ? "" : ", ") + u;
+    throw TaskTimeoutError(std::to_string(unfinished.size()) + " of " + std::to_string(handles.size()) +
+                           " watches had not finished within " + std::to_string(timeout ? timeout->count() : 0) +
+                           " ms: " + names);
+  }
+  std::vector<TaskCompletion> completions;
+  completions.reserve(handles.size());
+  for (const auto& h : handles) completions.push_back(h.get());
+  return completions;
+}
+
+DHIS2CPP_INLINE void TaskManager::cancel_all() { core_->cancel_all(); }
+
+DHIS2CPP_INLINE std::optional<BackgroundWatch> TaskManager::find(std::uint64_t id) const { return core_->find(id); }
+
+DHIS2CPP_INLINE std::vector<BackgroundWatch> TaskManager::active() const { return core_->active(); }
+
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_TASK_MANAGER_IPP
+// end of <dhis2/impl/task_manager.ipp>
 // #include <dhis2/impl/ascii.ipp>
 #ifndef DHIS2_IMPL_ASCII_IPP
 #define DHIS2_IMPL_ASCII_IPP

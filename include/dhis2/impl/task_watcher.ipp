@@ -39,22 +39,26 @@ DHIS2CPP_INLINE TaskWatcher::TaskWatcher(std::shared_ptr<detail::ClientCore> cor
     : core_(std::move(core)), ref_(std::move(ref)), options_(std::move(options)) {
   requests_.cancellation = cancel_token_;
   if (ref_.job_type.empty() || ref_.uid.empty()) throw UsageError("TaskWatcher: the task reference is empty");
-  if (options_.poll_interval.count() <= 0 || options_.initial_poll_interval.count() <= 0) {
-    throw UsageError("WatchOptions: poll intervals must be positive");
-  }
-  if (options_.start_grace.count() < 0 || options_.summary_wait.count() < 0) {
-    throw UsageError("WatchOptions: start_grace and summary_wait must not be negative");
-  }
-  if (options_.stall_timeout && options_.stall_timeout->count() <= 0) {
-    throw UsageError("WatchOptions: stall_timeout must be positive when set");
-  }
-  if (options_.progress_interval.count() <= 0) throw UsageError("WatchOptions: progress_interval must be positive");
+  check_options(options_);
   if (ref_.position) {
     position_ = *ref_.position;
     keys_decided_ = position_.delivered > 0;
     if (position_.delivered > 0) filter_ = Filter::Off;  // rows of this run were delivered: it has begun
   }
   ref_.position.reset();
+}
+
+DHIS2CPP_INLINE void TaskWatcher::check_options(const WatchOptions& options) {
+  if (options.poll_interval.count() <= 0 || options.initial_poll_interval.count() <= 0) {
+    throw UsageError("WatchOptions: poll intervals must be positive");
+  }
+  if (options.start_grace.count() < 0 || options.summary_wait.count() < 0) {
+    throw UsageError("WatchOptions: start_grace and summary_wait must not be negative");
+  }
+  if (options.stall_timeout && options.stall_timeout->count() <= 0) {
+    throw UsageError("WatchOptions: stall_timeout must be positive when set");
+  }
+  if (options.progress_interval.count() <= 0) throw UsageError("WatchOptions: progress_interval must be positive");
 }
 
 DHIS2CPP_INLINE TaskCompletion TaskWatcher::wait(std::optional<std::chrono::milliseconds> timeout) {
@@ -103,10 +107,21 @@ DHIS2CPP_INLINE JobProgress TaskWatcher::progress() {
 
 DHIS2CPP_INLINE std::optional<TaskCompletion> TaskWatcher::run(const Callback* callback,
                                                                std::optional<std::chrono::milliseconds> timeout) {
+  begin(timeout);
+  while (true) {
+    Round r = round(callback);
+    if (r.done) return std::move(r.completion);
+    sleep(r.pause);
+  }
+}
+
+DHIS2CPP_INLINE void TaskWatcher::begin(std::optional<std::chrono::milliseconds> timeout) {
   if (timeout && timeout->count() < 0) throw UsageError("TaskWatcher: the timeout must not be negative");
   const auto started = steady::now();
-  const std::optional<steady::time_point> deadline = timeout ? std::optional<steady::time_point>(started + *timeout)
-                                                             : std::nullopt;
+  pace_ = Pace{};
+  pace_.timeout = timeout;
+  if (timeout) pace_.deadline = started + *timeout;
+  pace_.interval = options_.initial_poll_interval;
   last_change_ = last_row_check_ = started;
   const Traits known = traits();
   {
@@ -117,53 +132,62 @@ DHIS2CPP_INLINE std::optional<TaskCompletion> TaskWatcher::run(const Callback* c
     std::lock_guard<std::mutex> lock(mutex_);
     delivered_this_wait_.clear();
   }
+}
 
-  auto interval = options_.initial_poll_interval;
-  std::optional<Decided> swept;  // a decision taken on the job row's word, waiting for one more poll
-  while (true) {
-    throw_if_cancelled();
-    detail::WatchFacts facts = round_facts();
-    row_check_due_ = steady::now() - last_row_check_ >= options_.start_grace;
-    if (auto rows = poll_feed()) {
-      const std::vector<Fresh> fresh = absorb(std::move(*rows), facts);
-      for (const auto& row : fresh) {
-        record(row);
-        if (callback && !(*callback)(row.row)) return std::nullopt;
-      }
-      if (!fresh.empty()) {
-        last_change_ = steady::now();
-        report_derived_progress();
-      }
+DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) {
+  Round done;
+  done.done = true;
+  throw_if_cancelled();
+  detail::WatchFacts facts = round_facts();
+  row_check_due_ = steady::now() - last_row_check_ >= options_.start_grace;
+  if (auto rows = poll_feed()) {
+    const std::vector<Fresh> fresh = absorb(std::move(*rows), facts);
+    for (const auto& row : fresh) {
+      record(row);
+      if (callback && !(*callback)(row.row)) return done;  // stopped early: no completion
     }
-    fill_feed_facts(facts);
-    auto decision = detail::decide(facts);
-    note_job_row(facts.row);
-    const bool final = decision && !decision->second.keep_waiting;
-    if (swept) {
-      // The poll after a decision on the job row's word: a row it brought may decide instead.
-      if (final) return finish(*decision->first, std::move(decision->second), facts.summary);
-      return finish(*swept->rule, std::move(swept->verdict), swept->summary);
+    if (!fresh.empty()) {
+      last_change_ = steady::now();
+      report_derived_progress();
     }
-    if (final) {
-      // The job row was read after the feed, and the job may have written rows in between:
-      // poll once more at once, so that every row it kept is delivered.
-      if (facts.row.state != detail::JobRow::State::NotRead) {
-        swept = Decided{decision->first, std::move(decision->second), facts.summary};
-        continue;
-      }
-      return finish(*decision->first, std::move(decision->second), facts.summary);
-    }
-    report_server_progress();
-    const auto now = steady::now();
-    if (options_.stall_timeout && now - last_change_ >= *options_.stall_timeout) {
-      throw TaskTimeoutError(describe_stall(), true);
-    }
-    if (deadline && now >= *deadline) throw TaskTimeoutError(describe_deadline(*timeout), false);
-    auto pause = interval;
-    if (deadline) pause = std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now));
-    sleep(std::max(pause, std::chrono::milliseconds(0)));
-    interval = std::min(options_.poll_interval, interval + std::max(interval / 2, std::chrono::milliseconds(1)));
   }
+  fill_feed_facts(facts);
+  auto decision = detail::decide(facts);
+  note_job_row(facts.row);
+  const bool final = decision && !decision->second.keep_waiting;
+  if (pace_.swept) {
+    // The poll after a decision on the job row's word: a row it brought may decide instead.
+    auto swept = std::move(*pace_.swept);
+    pace_.swept.reset();
+    done.completion = final ? finish(*decision->first, std::move(decision->second), facts.summary)
+                            : finish(*swept.rule, std::move(swept.verdict), swept.summary);
+    return done;
+  }
+  if (final) {
+    // The job row was read after the feed, and the job may have written rows in between:
+    // poll once more at once, so that every row it kept is delivered.
+    if (facts.row.state != detail::JobRow::State::NotRead) {
+      pace_.swept = Decided{decision->first, std::move(decision->second), facts.summary};
+      return Round{};  // the next round at once
+    }
+    done.completion = finish(*decision->first, std::move(decision->second), facts.summary);
+    return done;
+  }
+  report_server_progress();
+  const auto now = steady::now();
+  if (options_.stall_timeout && now - last_change_ >= *options_.stall_timeout) {
+    throw TaskTimeoutError(describe_stall(), true);
+  }
+  if (pace_.deadline && now >= *pace_.deadline) throw TaskTimeoutError(describe_deadline(*pace_.timeout), false);
+  auto pause = pace_.interval;
+  if (pace_.deadline) {
+    pause = std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(*pace_.deadline - now));
+  }
+  pace_.interval = std::min(options_.poll_interval,
+                            pace_.interval + std::max(pace_.interval / 2, std::chrono::milliseconds(1)));
+  Round next;
+  next.pause = std::max(pause, std::chrono::milliseconds(0));
+  return next;
 }
 
 DHIS2CPP_INLINE TaskWatcher::Traits TaskWatcher::traits() {

@@ -1,0 +1,463 @@
+// TaskManager and BackgroundWatch against the emulator: outcomes as a blocking watch has them,
+// many jobs on few threads, callbacks (their thread, their order, their exceptions), cancel and
+// shutdown latency, wait_all, chains, resuming from tokens in a new manager, futures.
+#include <dhis2/dhis2.hpp>
+#include <dhis2/testing.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <dirent.h>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/eventually.hpp"
+#include "support/watch_rig.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using dhis2::BackgroundWatch;
+using dhis2::TaskCompletion;
+using dhis2::TaskManager;
+using dhis2::TaskManagerOptions;
+using dhis2::TaskOutcome;
+using dhis2::TaskRef;
+using dhis2::TaskWatcher;
+using dhis2::WatchCallbacks;
+using dhis2::WatchStatus;
+using dhis2::testing::Fault;
+using dhis2::testing::JobScript;
+using Json = nlohmann::json;
+using watch_rig::kTimeout;
+using watch_rig::messages;
+using watch_rig::quick;
+using watch_rig::Rig;
+
+JobScript quick_success(const std::string& text) {
+  return JobScript().start(text).items("Working", 2, 700ms).complete(text + ": done", 300ms);
+}
+
+JobScript long_job() { return JobScript().start("Long job").items("Working", 1000, 10s).complete("done", 1s); }
+
+// The threads of this process.
+int thread_count() {
+  int n = 0;
+  if (DIR* dir = opendir("/proc/self/task")) {
+    while (const dirent* entry = readdir(dir)) {
+      if (entry->d_name[0] != '.') ++n;
+    }
+    closedir(dir);
+  }
+  return n;
+}
+
+using test_support::eventually;
+
+template <class E>
+std::string error_message(const BackgroundWatch& w) {
+  try {
+    w.get();
+  } catch (const E& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("another error: ") + e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("background watches end with the outcomes, notifications and rules of a blocking watch") {
+  Rig rig("2.42.1");
+  rig.server->script_next("RESOURCE_TABLE", quick_success("Resource tables"));
+  rig.server->script_next("MONITORING", JobScript().start("Monitoring").fail("Monitoring failed", 1s));
+  rig.server->script_next("ANALYTICS_TABLE", JobScript().start("Analytics").crash("out of memory", 1s));
+  const std::vector<TaskRef> refs = {rig.client->jobs().start_resource_tables(), rig.client->jobs().start_monitoring(),
+                                     rig.client->jobs().start_analytics()};
+  TaskManager manager(*rig.client);
+  std::vector<BackgroundWatch> watches;
+  for (const auto& ref : refs) watches.push_back(manager.watch(ref, {}, quick(), kTimeout));
+  const auto completions = manager.wait_all(watches, 10s);
+  REQUIRE(completions.size() == 3);
+  CHECK(watches[0].status() == WatchStatus::Succeeded);
+  CHECK(watches[1].status() == WatchStatus::Failed);
+  CHECK(watches[2].status() == WatchStatus::Failed);
+  CHECK(completions[0].outcome == TaskOutcome::Succeeded);
+  CHECK(completions[1].outcome == TaskOutcome::Failed);
+  CHECK(completions[2].outcome == TaskOutcome::Failed);
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    INFO(refs[i].str());
+    CHECK(watches[i].ref() == refs[i]);
+    CHECK(completions[i].ref == refs[i]);
+    CHECK(watches[i].id() == i + 1);
+    CHECK_FALSE(watches[i].error());
+    REQUIRE(watches[i].queued_at());
+    REQUIRE(watches[i].started_at());
+    REQUIRE(watches[i].finished_at());
+    CHECK(*watches[i].queued_at() <= *watches[i].started_at());
+    CHECK(*watches[i].started_at() <= *watches[i].finished_at());
+    // The same job watched by a blocking TaskWatcher afterwards: the same rows and the same answer.
+    const auto blocking = TaskWatcher(*rig.client, refs[i], quick()).wait(kTimeout);
+    CHECK(messages(completions[i].notifications) == messages(blocking.notifications));
+    CHECK(completions[i].outcome == blocking.outcome);
+    CHECK(completions[i].rule == blocking.rule);
+  }
+  CHECK(completions[0].message() == "Resource tables: done");
+}
+
+TEST_CASE("forty jobs are watched on the manager's two threads, not a thread per job") {
+  Rig rig("2.42.1");
+  std::vector<TaskRef> refs;
+  for (int i = 0; i < 40; ++i)
+    refs.push_back(rig.client->jobs().import_data_values_async(Json{{"dataValues", Json::array()}}));
+  TaskManager manager(*rig.client);  // 2 threads by default
+  const int before = thread_count();
+  std::vector<BackgroundWatch> watches;
+  for (const auto& ref : refs) watches.push_back(manager.watch(ref, {}, quick(), kTimeout));
+  int most = thread_count();
+  while (!manager.active().empty()) {
+    most = std::max(most, thread_count());
+    std::this_thread::sleep_for(1ms);
+  }
+  CHECK(most == before);  // no callbacks: not even the callback thread
+  const auto completions = manager.wait_all(watches, 20s);
+  REQUIRE(completions.size() == 40);
+  for (std::size_t i = 0; i < completions.size(); ++i) {
+    INFO(refs[i].str());
+    CHECK(watches[i].status() == WatchStatus::Succeeded);
+    CHECK(completions[i].ref == refs[i]);
+    CHECK(completions[i].summary.is_object());
+  }
+}
+
+TEST_CASE("callbacks run on one thread of the manager: started, each row once in order, then finished") {
+  Rig rig("2.42.1");
+  rig.server->script_next("RESOURCE_TABLE", quick_success("Resource tables"));
+  const auto ref = rig.client->jobs().start_resource_tables();
+  TaskManager manager(*rig.client);
+  std::mutex m;
+  std::vector<std::string> events;
+  std::set<std::thread::id> threads;
+  std::promise<WatchStatus> status_in_finished;
+  WatchCallbacks callbacks;
+  callbacks.on_started = [&](const BackgroundWatch& w) {
+    std::lock_guard<std::mutex> lock(m);
+    threads.insert(std::this_thread::get_id());
+    events.push_back("started " + w.ref().str());
+  };
+  callbacks.on_notification = [&](const BackgroundWatch&, const dhis2::Notification& n) {
+    std::lock_guard<std::mutex> lock(m);
+    threads.insert(std::this_thread::get_id());
+    events.push_back(n.message.value_or("<absent>"));
+  };
+  callbacks.on_finished = [&](const BackgroundWatch& w) {
+    {
+      std::lock_guard<std::mutex> lock(m);
+      threads.insert(std::this_thread::get_id());
+      events.push_back("finished");
+    }
+    status_in_finished.set_value(w.status());
+    CHECK(w.get().ok());  // answers at once here
+  };
+  const auto watch = manager.watch(ref, callbacks, quick(), kTimeout);
+  const TaskCompletion c = watch.get();
+  // get() returns after on_finished returned.
+  std::lock_guard<std::mutex> lock(m);
+  REQUIRE(events.size() == c.notifications.size() + 2);
+  CHECK(events.front() == "started " + ref.str());
+  CHECK(events.back() == "finished");
+  CHECK(std::vector<std::string>(events.begin() + 1, events.end() - 1) == messages(c.notifications));
+  CHECK(threads.size() == 1);
+  CHECK(threads.count(std::this_thread::get_id()) == 0);
+  CHECK(status_in_finished.get_future().get() == WatchStatus::Succeeded);
+}
+
+TEST_CASE("a callback that throws fails its own watch with that error and no other") {
+  Rig rig("2.42.1");
+  rig.server->script_next("RESOURCE_TABLE", quick_success("Resource tables"));
+  rig.server->script_next("MONITORING", quick_success("Monitoring"));
+  const auto first = rig.client->jobs().start_resource_tables();
+  const auto second = rig.client->jobs().start_monitoring();
+  TaskManager manager(*rig.client);
+  std::atomic<int> rows_after_throw{0};
+  std::atomic<bool> thrown{false};
+  std::atomic<int> finished{0};
+  WatchCallbacks throwing;
+  throwing.on_notification = [&](const BackgroundWatch&, const dhis2::Notification&) {
+    if (thrown.exchange(true)) ++rows_after_throw;
+    throw std::runtime_error("the user's callback broke");
+  };
+  throwing.on_finished = [&](const BackgroundWatch&) { ++finished; };
+  WatchCallbacks calm;
+  calm.on_finished = [&](const BackgroundWatch&) { ++finished; };
+  const auto bad = manager.watch(first, throwing, quick(), kTimeout);
+  const auto good = manager.watch(second, calm, quick(), kTimeout);
+  CHECK(error_message<std::runtime_error>(bad) == "the user's callback broke");
+  CHECK(bad.status() == WatchStatus::Failed);
+  REQUIRE(bad.error());
+  CHECK(good.get().ok());
+  CHECK(good.status() == WatchStatus::Succeeded);
+  CHECK(rows_after_throw.load() == 0);  // its later rows reach no callback
+  CHECK(finished.load() == 2);          // on_finished still runs, once each
+  // The manager's threads survived: another watch runs.
+  rig.server->script_next("RESOURCE_TABLE", quick_success("Again"));
+  CHECK(manager.watch(rig.client->jobs().start_resource_tables(), {}, quick(), kTimeout).get().ok());
+}
+
+TEST_CASE("cancel() stops a watch at once: Cancelled, get() throws TaskCancelledError, the job runs on") {
+  Rig rig("2.42.1");
+  rig.server->script_next("ANALYTICS_TABLE", long_job());
+  const auto ref = rig.client->jobs().start_analytics();
+  TaskManager manager(*rig.client);
+  auto options = quick();
+  options.poll_interval = options.initial_poll_interval = 10s;  // it sleeps in the schedule
+  const auto watch = manager.watch(ref, {}, options);
+  REQUIRE(eventually([&] { return rig.task_polls.load() >= 1; }));
+  std::this_thread::sleep_for(20ms);
+  const auto before = std::chrono::steady_clock::now();
+  watch.cancel();
+  CHECK(watch.wait_for(1s));
+  CHECK(std::chrono::steady_clock::now() - before < 1s);
+  CHECK(watch.status() == WatchStatus::Cancelled);
+  CHECK_THAT(error_message<dhis2::TaskCancelledError>(watch), Catch::Contains(ref.str()));
+  CHECK(manager.active().empty());
+  // Nothing asked the server to cancel the job.
+  CHECK(rig.server->requests_to("/api/jobConfigurations/" + ref.uid + "/cancel", "POST").empty());
+  CHECK(rig.server->requests_to("/api/scheduling/cancel/ANALYTICS_TABLE", "POST").empty());
+  const auto job = rig.server->job(ref.uid);
+  REQUIRE(job);
+  CHECK(job->last_executed_status != "STOPPED");
+}
+
+TEST_CASE("cancel() interrupts a watch whose poll waits for a slow response") {
+  Rig rig("2.42.1");
+  rig.server->script_next("ANALYTICS_TABLE", long_job());
+  const auto ref = rig.client->jobs().start_analytics();
+  rig.server->inject("GET", "/api/system/tasks/*", Fault::delay_by(5s));
+  TaskManager manager(*rig.client);
+  const auto watch = manager.watch(ref, {}, quick());
+  REQUIRE(eventually([&] { return rig.server->requests_to("/api/system/tasks/*", "GET").size() == 1; }));
+  std::this_thread::sleep_for(20ms);
+  const auto before = std::chrono::steady_clock::now();
+  watch.cancel();
+  CHECK(watch.wait_for(2s));
+  CHECK(std::chrono::steady_clock::now() - before < 1s);  // not the 5 s the server takes
+  CHECK(watch.status() == WatchStatus::Cancelled);
+}
+
+TEST_CASE("the destructor ends every watch, sleeping or waiting on a slow response, within a second") {
+  Rig rig("2.42.1");
+  rig.server->script_next("ANALYTICS_TABLE", long_job());
+  rig.server->script_next("RESOURCE_TABLE", long_job());
+  const auto sleeping_ref = rig.client->jobs().start_analytics();
+  const auto slow_ref = rig.client->jobs().start_resource_tables();
+  auto manager = std::make_unique<TaskManager>(*rig.client);
+  auto slow_polls = quick();
+  slow_polls.poll_interval = slow_polls.initial_poll_interval = 10s;
+  std::vector<BackgroundWatch> watches;
+  watches.push_back(manager->watch(sleeping_ref, {}, slow_polls));
+  REQUIRE(eventually([&] { return rig.task_polls.load() >= 1; }));
+  rig.server->inject("GET", "/api/system/tasks/RESOURCE_TABLE/*", Fault::delay_by(5s));
+  watches.push_back(manager->watch(slow_ref, {}, quick()));
+  REQUIRE(eventually([&] { return rig.server->requests_to("/api/system/tasks/RESOURCE_TABLE/*", "GET").size() == 1; }));
+  std::this_thread::sleep_for(20ms);  // one sleeps between polls, one waits for the answer
+  const auto before = std::chrono::steady_clock::now();
+  manager.reset();
+  CHECK(std::chrono::steady_clock::now() - before < 1s);  // not the 5 s or the 10 s
+  for (const auto& w : watches) {
+    INFO(w.ref().str());
+    CHECK(w.wait_for(0ms));
+    CHECK(w.status() == WatchStatus::Cancelled);
+    CHECK_THAT(error_message<dhis2::TaskCancelledError>(w), Catch::Contains("TaskManager was destroyed"));
+  }
+}
+
+TEST_CASE("wait_all throws TaskTimeoutError naming the jobs that had not finished") {
+  Rig rig("2.42.1");
+  rig.server->script_next("RESOURCE_TABLE", quick_success("Resource tables"));
+  rig.server->script_next("ANALYTICS_TABLE", long_job());
+  const auto quick_ref = rig.client->jobs().start_resource_tables();
+  const auto long_ref = rig.client->jobs().start_analytics();
+  TaskManager manager(*rig.client);
+  auto slow = quick();
+  slow.poll_interval = 50ms;
+  const std::vector<BackgroundWatch> watches = {manager.watch(quick_ref, {}, quick(), kTimeout),
+                                                manager.watch(long_ref, {}, slow)};
+  REQUIRE(watches[0].wait_for(10s));
+  std::string what;
+  try {
+    manager.wait_all(watches, 200ms);
+  } catch (const dhis2::TaskTimeoutError& e) {
+    what = e.what();
+  }
+  CHECK_THAT(what, Catch::Contains("1 of 2 watches had not finished"));
+  CHECK_THAT(what, Catch::Contains(long_ref.str() + " (running)"));
+  CHECK_THAT(what, !Catch::Contains(quick_ref.str()));
+  manager.cancel_all();
+  CHECK(watches[1].wait_for(2s));
+  CHECK(watches[1].status() == WatchStatus::Cancelled);
+  CHECK(watches[0].status() == WatchStatus::Succeeded);  // cancel_all leaves a final watch alone
+}
+
+TEST_CASE("a chained job starts when its predecessors succeeded, and is cancelled with the reason when one did not") {
+  Rig rig("2.42.1");
+  rig.server->script_next("ANALYTICS_TABLE", quick_success("Analytics"));
+  const auto a = rig.client->jobs().import_data_values_async(Json{{"dataValues", Json::array()}});
+  const auto b = rig.client->jobs().import_data_values_async(Json{{"dataValues", Json::array()}});
+  TaskManager manager(*rig.client);
+  const std::vector<BackgroundWatch> imports = {manager.watch(a, {}, quick(), kTimeout),
+                                                manager.watch(b, {}, quick(), kTimeout)};
+  std::atomic<int> started{0};
+  dhis2::Client& client = *rig.client;
+  const auto analytics = manager.after(
+      imports,
+      [&] {
+        ++started;
+        for (const auto& i : imports) CHECK(i.status() == WatchStatus::Succeeded);
+        return client.jobs().start_analytics();
+      },
+      {}, quick(), kTimeout);
+  CHECK(analytics.get().ok());
+  CHECK(analytics.ref().job_type == "ANALYTICS_TABLE");
+  CHECK(analytics.status() == WatchStatus::Succeeded);
+  CHECK(started.load() == 1);
+
+  SECTION("a failed predecessor cancels the chain") {
+    rig.server->script_next("MONITORING", JobScript().start("Monitoring").fail("Monitoring failed", 1s));
+    const auto failing = manager.watch(rig.client->jobs().start_monitoring(), {}, quick(), kTimeout);
+    std::atomic<bool> ran{false};
+    const auto chained = manager.after({failing}, [&] {
+      ran = true;
+      return client.jobs().start_analytics();
+    });
+    const std::string what = error_message<dhis2::TaskCancelledError>(chained);
+    CHECK_THAT(what, Catch::Contains("not started"));
+    CHECK_THAT(what, Catch::Contains(failing.ref().str()));
+    CHECK_THAT(what, Catch::Contains("ended failed"));
+    CHECK(chained.status() == WatchStatus::Cancelled);
+    CHECK_FALSE(ran.load());
+    CHECK(chained.ref().uid.empty());
+  }
+}
+
+TEST_CASE("a new manager resumes from resume tokens and delivers only the rows not delivered before") {
+  Rig rig("2.42.1");
+  rig.server->script_next("ANALYTICS_TABLE", JobScript()
+                                                 .start("Analytics")
+                                                 .stage("Resource tables", 700ms)
+                                                 .stage("Analytics tables", 700ms)
+                                                 .stage("Indexes", 700ms)
+                                                 .stage("Swapping tables", 700ms)
+                                                 .complete("Analytics tables updated", 300ms));
+  const auto ref = rig.client->jobs().start_analytics();
+  std::vector<std::string> first_rows;
+  std::string token;
+  std::promise<void> two_rows;
+  {
+    TaskManager manager(*rig.client);
+    WatchCallbacks callbacks;
+    callbacks.on_notification = [&](const BackgroundWatch& w, const dhis2::Notification& n) {
+      if (first_rows.size() == 2) return;
+      first_rows.push_back(n.message.value_or("<absent>"));
+      if (first_rows.size() == 2) {
+        token = w.resume_token();
+        two_rows.set_value();
+        w.cancel();  // the service stops here
+      }
+    };
+    manager.watch(ref, callbacks, quick());
+    REQUIRE(two_rows.get_future().wait_for(10s) == std::future_status::ready);
+  }
+  REQUIRE_FALSE(token.empty());
+  TaskManager restarted(*rig.client);
+  std::vector<std::string> later_rows;
+  WatchCallbacks callbacks;
+  callbacks.on_notification = [&](const BackgroundWatch&, const dhis2::Notification& n) {
+    later_rows.push_back(n.message.value_or("<absent>"));
+  };
+  const auto resumed = restarted.resume({token}, callbacks, quick(), kTimeout);
+  REQUIRE(resumed.size() == 1);
+  const auto c = resumed[0].get();
+  CHECK(c.ok());
+  const auto all = messages(TaskWatcher(*rig.client, ref, quick()).wait(kTimeout).notifications);
+  std::vector<std::string> both = first_rows;
+  both.insert(both.end(), later_rows.begin(), later_rows.end());
+  CHECK(both == all);  // each row once, in order, across the restart
+  CHECK_THROWS_AS(restarted.resume({"d2w1.damaged"}), dhis2::UsageError);
+}
+
+TEST_CASE("find(), active() and to_future()") {
+  Rig rig("2.42.1");
+  rig.server->script_next("RESOURCE_TABLE", quick_success("Resource tables"));
+  rig.server->script_next("ANALYTICS_TABLE", long_job());
+  TaskManager manager(*rig.client);
+  const auto done = manager.watch(rig.client->jobs().start_resource_tables(), {}, quick(), kTimeout);
+  auto future = done.to_future();
+  REQUIRE(future.wait_for(10s) == std::future_status::ready);
+  CHECK(future.get().ok());
+  CHECK(done.to_future().get().ok());  // a future taken after the end is ready at once
+  const auto running = manager.watch(rig.client->jobs().start_analytics(), {}, quick());
+  const auto found = manager.find(running.id());
+  REQUIRE(found);
+  CHECK(found->ref() == running.ref());
+  CHECK_FALSE(manager.find(999));
+  REQUIRE(eventually([&] { return running.status() == WatchStatus::Running; }));
+  const auto active = manager.active();
+  REQUIRE(active.size() == 1);
+  CHECK(active[0].id() == running.id());
+  auto cancelled = running.to_future();
+  running.cancel();
+  CHECK_THROWS_AS(cancelled.get(), dhis2::TaskCancelledError);
+}
+
+TEST_CASE("get() from a callback before the result is in is a UsageError, not a hang") {
+  Rig rig("2.42.1");
+  rig.server->script_next("RESOURCE_TABLE", quick_success("Resource tables"));
+  TaskManager manager(*rig.client);
+  std::promise<std::string> seen;
+  std::atomic<bool> once{false};
+  WatchCallbacks callbacks;
+  callbacks.on_started = [&](const BackgroundWatch& w) {
+    if (once.exchange(true)) return;
+    try {
+      w.get();
+      seen.set_value("returned");
+    } catch (const dhis2::UsageError& e) {
+      seen.set_value(e.what());
+    }
+  };
+  const auto watch = manager.watch(rig.client->jobs().start_resource_tables(), callbacks, quick(), kTimeout);
+  auto answer = seen.get_future();
+  REQUIRE(answer.wait_for(10s) == std::future_status::ready);
+  CHECK_THAT(answer.get(), Catch::Contains("would wait for the thread that runs the callbacks"));
+  CHECK(watch.get().ok());
+}
+
+TEST_CASE("bad input: an empty handle, an empty ref, zero threads, a negative timeout") {
+  Rig rig("2.42.1");
+  const BackgroundWatch empty;
+  CHECK_FALSE(empty);
+  CHECK_THROWS_AS(empty.status(), dhis2::UsageError);
+  CHECK_THROWS_AS(empty.get(), dhis2::UsageError);
+  TaskManagerOptions none;
+  none.threads = 0;
+  CHECK_THROWS_AS(TaskManager(*rig.client, none), dhis2::UsageError);
+  TaskManager manager(*rig.client);
+  CHECK_THROWS_AS(manager.watch(TaskRef{}), dhis2::UsageError);
+  CHECK_THROWS_AS(manager.watch(TaskRef{"ANALYTICS_TABLE", "Ab1Cd2Ef3Gh"}, {}, {}, -1ms), dhis2::UsageError);
+  auto bad = quick();
+  bad.poll_interval = 0ms;
+  CHECK_THROWS_AS(manager.after(
+                      {}, [] { return TaskRef{}; }, {}, bad),
+                  dhis2::UsageError);
+  CHECK_THROWS_AS(manager.wait_all({empty}, 1s), dhis2::UsageError);
+  CHECK(manager.active().empty());
+}
