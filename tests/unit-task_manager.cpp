@@ -115,6 +115,10 @@ TEST_CASE("background watches end with the outcomes, notifications and rules of 
 
 TEST_CASE("forty jobs are watched on the manager's two threads, not a thread per job") {
   Rig rig("2.42.1");
+  // The jobs run on a clock of their own (1000x real time), as on a server, whatever the polls.
+  // Imports of one type run one after another, each from a scheduler tick (20 s, 20 ms here).
+  rig.drive = false;
+  rig.server->clock().set_speed(1000);
   std::vector<TaskRef> refs;
   for (int i = 0; i < 40; ++i)
     refs.push_back(rig.client->jobs().import_data_values_async(Json{{"dataValues", Json::array()}}));
@@ -182,7 +186,7 @@ TEST_CASE("callbacks run on one thread of the manager: started, each row once in
 
 TEST_CASE("a callback that throws fails its own watch with that error and no other") {
   Rig rig("2.42.1");
-  rig.server->script_next("RESOURCE_TABLE", quick_success("Resource tables"));
+  rig.server->script_next("RESOURCE_TABLE", long_job());  // still running when the watch has stopped
   rig.server->script_next("MONITORING", quick_success("Monitoring"));
   const auto first = rig.client->jobs().start_resource_tables();
   const auto second = rig.client->jobs().start_monitoring();
@@ -200,6 +204,7 @@ TEST_CASE("a callback that throws fails its own watch with that error and no oth
   calm.on_finished = [&](const BackgroundWatch&) { ++finished; };
   const auto bad = manager.watch(first, throwing, quick(), kTimeout);
   const auto good = manager.watch(second, calm, quick(), kTimeout);
+  REQUIRE(bad.wait_for(5s));  // stopped, although its job runs for hours
   CHECK(error_message<std::runtime_error>(bad) == "the user's callback broke");
   CHECK(bad.status() == WatchStatus::Failed);
   REQUIRE(bad.error());
@@ -208,8 +213,8 @@ TEST_CASE("a callback that throws fails its own watch with that error and no oth
   CHECK(rows_after_throw.load() == 0);  // its later rows reach no callback
   CHECK(finished.load() == 2);          // on_finished still runs, once each
   // The manager's threads survived: another watch runs.
-  rig.server->script_next("RESOURCE_TABLE", quick_success("Again"));
-  CHECK(manager.watch(rig.client->jobs().start_resource_tables(), {}, quick(), kTimeout).get().ok());
+  rig.server->script_next("ANALYTICS_TABLE", quick_success("Again"));
+  CHECK(manager.watch(rig.client->jobs().start_analytics(), {}, quick(), kTimeout).get().ok());
 }
 
 TEST_CASE("cancel() stops a watch at once: Cancelled, get() throws TaskCancelledError, the job runs on") {
@@ -348,6 +353,27 @@ TEST_CASE("a chained job starts when its predecessors succeeded, and is cancelle
   }
 }
 
+TEST_CASE("a chain's start function that throws fails the watch with its error; one that waits is refused") {
+  Rig rig("2.42.1");
+  rig.server->script_next("RESOURCE_TABLE", quick_success("Resource tables"));
+  rig.server->script_next("ANALYTICS_TABLE", long_job());
+  TaskManager manager(*rig.client);
+  const auto first = manager.watch(rig.client->jobs().start_resource_tables(), {}, quick(), kTimeout);
+  const auto throwing = manager.after({first},
+                                      []() -> TaskRef { throw dhis2::TaskTimeoutError("the kick-off timed out"); });
+  CHECK(error_message<dhis2::TaskTimeoutError>(throwing) == "the kick-off timed out");
+  CHECK(throwing.status() == WatchStatus::Failed);  // whatever start() throws fails the watch
+  const auto running = manager.watch(rig.client->jobs().start_analytics(), {}, quick());
+  const auto waiting = manager.after({first}, [&running]() -> TaskRef {
+    running.get();  // on a polling thread: would wait for the thread itself
+    return running.ref();
+  });
+  CHECK_THAT(error_message<dhis2::UsageError>(waiting), Catch::Contains("polling thread"));
+  CHECK(waiting.status() == WatchStatus::Failed);
+  CHECK(running.status() == WatchStatus::Running);
+  running.cancel();
+}
+
 TEST_CASE("a new manager resumes from resume tokens and delivers only the rows not delivered before") {
   Rig rig("2.42.1");
   rig.server->script_next("ANALYTICS_TABLE", JobScript()
@@ -360,12 +386,19 @@ TEST_CASE("a new manager resumes from resume tokens and delivers only the rows n
   const auto ref = rig.client->jobs().start_analytics();
   std::vector<std::string> first_rows;
   std::string token;
+  std::atomic<bool> ran_ahead{false};
   std::promise<void> two_rows;
   {
     TaskManager manager(*rig.client);
     WatchCallbacks callbacks;
     callbacks.on_notification = [&](const BackgroundWatch& w, const dhis2::Notification& n) {
       if (first_rows.size() == 2) return;
+      if (first_rows.empty()) {
+        // A slow first callback: the polling goes on meanwhile and records later rows, which
+        // must not count as delivered before their callbacks start.
+        const int polls = rig.task_polls.load();
+        ran_ahead = eventually([&] { return rig.task_polls.load() >= polls + 2; });
+      }
       first_rows.push_back(n.message.value_or("<absent>"));
       if (first_rows.size() == 2) {
         token = w.resume_token();
@@ -377,6 +410,7 @@ TEST_CASE("a new manager resumes from resume tokens and delivers only the rows n
     REQUIRE(two_rows.get_future().wait_for(10s) == std::future_status::ready);
   }
   REQUIRE_FALSE(token.empty());
+  CHECK(ran_ahead.load());  // the watcher had recorded rows beyond the two when the token was taken
   TaskManager restarted(*rig.client);
   std::vector<std::string> later_rows;
   WatchCallbacks callbacks;
@@ -460,4 +494,87 @@ TEST_CASE("bad input: an empty handle, an empty ref, zero threads, a negative ti
                   dhis2::UsageError);
   CHECK_THROWS_AS(manager.wait_all({empty}, 1s), dhis2::UsageError);
   CHECK(manager.active().empty());
+}
+
+// ---- shared polls ---------------------------------------------------------------------------------
+
+namespace {
+
+// Starts `per_type` jobs of each of three import types, as the kick-offs would.
+std::vector<TaskRef> start_imports(Rig& rig, int per_type) {
+  std::vector<TaskRef> refs;
+  for (const char* type : {"DATAVALUE_IMPORT", "METADATA_IMPORT", "COMPLETE_DATA_SET_REGISTRATION_IMPORT"}) {
+    for (int i = 0; i < per_type; ++i)
+      refs.push_back(TaskRef{type, rig.server->start_job(type, JobScript::default_for(type))});
+  }
+  return refs;
+}
+
+std::size_t job_polls(Rig& rig) {
+  std::size_t n = 0;
+  for (const char* type : {"DATAVALUE_IMPORT", "METADATA_IMPORT", "COMPLETE_DATA_SET_REGISTRATION_IMPORT"}) {
+    n += rig.server->requests_to(std::string("/api/system/tasks/") + type + "/*", "GET").size();
+  }
+  return n;
+}
+
+std::size_t overview_polls(Rig& rig) {
+  std::size_t n = 0;
+  for (const char* type : {"DATAVALUE_IMPORT", "METADATA_IMPORT", "COMPLETE_DATA_SET_REGISTRATION_IMPORT"}) {
+    n += rig.server->requests_to(std::string("/api/system/tasks/") + type, "GET").size();
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("watches of one job type share a gist poll, and only jobs that changed read their own feed") {
+  Rig rig("2.42.1");
+  rig.drive = false;  // the clock stands still: the jobs show no change while the polls are counted
+  const auto refs = start_imports(rig, 20);
+  TaskManager manager(*rig.client);
+  auto options = quick();
+  options.initial_poll_interval = options.poll_interval = 50ms;
+  std::vector<BackgroundWatch> watches;
+  for (const auto& ref : refs) watches.push_back(manager.watch(ref, {}, options, 20s));
+  std::this_thread::sleep_for(200ms);  // the first rounds (two per watch before a skip)
+  const std::size_t polls_before = job_polls(rig);
+  const std::size_t overviews_before = overview_polls(rig);
+  std::this_thread::sleep_for(600ms);  // 12 rounds of 50 ms
+  const std::size_t polls = job_polls(rig) - polls_before;
+  const std::size_t overviews = overview_polls(rig) - overviews_before;
+  INFO("per-job polls " << polls << ", overview polls " << overviews << " in 600 ms");
+  CHECK(overviews >= 3);  // each type's overview read again
+  // About one overview per type per 50 ms pause (two where the watches fall due apart, or two
+  // threads read it at once); quiet jobs make no round of their own. Unshared: 60 x 12 = 720.
+  CHECK(overviews <= 3 * 2 * 13);
+  CHECK(polls <= refs.size() / 2);
+
+  // The jobs move on: each watch ends as its blocking watch does.
+  rig.drive = true;
+  const auto completions = manager.wait_all(watches, 20s);
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    INFO(refs[i].str());
+    CHECK(watches[i].status() == WatchStatus::Succeeded);
+    const auto blocking = TaskWatcher(*rig.client, refs[i], quick()).wait(kTimeout);
+    CHECK(messages(completions[i].notifications) == messages(blocking.notifications));
+    CHECK(completions[i].outcome == blocking.outcome);
+  }
+}
+
+TEST_CASE("with share_polls off, or on a server without the gist, every watch polls its own feed") {
+  const bool gistless = GENERATE(false, true);
+  Rig rig(gistless ? "2.41.1" : "2.42.1");
+  rig.drive = false;
+  const auto refs = start_imports(rig, 3);
+  TaskManagerOptions options;
+  options.share_polls = gistless;  // on 2.41.1 it is on, and does nothing
+  TaskManager manager(*rig.client, options);
+  std::vector<BackgroundWatch> watches;
+  for (const auto& ref : refs) watches.push_back(manager.watch(ref, {}, quick()));
+  std::this_thread::sleep_for(300ms);
+  INFO((gistless ? "2.41.1" : "share_polls off"));
+  CHECK(overview_polls(rig) == 0);
+  CHECK(job_polls(rig) > 3 * refs.size());  // the 2 ms interval: many rounds each
+  manager.cancel_all();
 }

@@ -4,7 +4,8 @@
 // dhis2::TaskManager: watches many DHIS2 jobs in the background, on a bounded set of threads, for
 // programs that must keep working while the jobs run. Each watch runs the rounds of a
 // TaskWatcher (the same rules, the same answers as a blocking wait), and a BackgroundWatch is its
-// handle: status, times, progress, the completion, cancel().
+// handle: status, times, progress, the completion, cancel(). Watches of one job type share a poll
+// of the type's overview where the server has its gist (TaskManagerOptions::share_polls).
 //
 // Threads: TaskManagerOptions::threads poll (default 2, never one per job); one more thread,
 // started with the first watch that has callbacks, runs every callback, one at a time, in order
@@ -13,8 +14,9 @@
 // stopped); it never reaches a thread of the manager or stops another watch.
 //
 // Thread safety: every member of TaskManager and BackgroundWatch may be called from any thread,
-// the callbacks included, with one rule: on the callback thread, get() and wait_for() of a watch
-// whose result is not in yet throw UsageError (waiting there would wait for itself).
+// the callbacks included, with one rule: on the callback thread, and in a chain's start function
+// (on a polling thread), get() and wait_for() of a watch whose result is not in yet throw
+// UsageError (waiting there could wait for itself).
 
 #include <dhis2/detail/config.hpp>
 #include <dhis2/errors.hpp>
@@ -113,7 +115,7 @@ class BackgroundWatch {
 
 // Called on the manager's callback thread (see the top of this file), each with the watch's handle.
 struct WatchCallbacks {
-  std::function<void(const BackgroundWatch&)> on_started;                            // before its first poll
+  std::function<void(const BackgroundWatch&)> on_started;                            // when its first round begins
   std::function<void(const BackgroundWatch&, const Notification&)> on_notification;  // each new row once, in order
   std::function<void(const BackgroundWatch&, const JobProgress&)> on_progress;       // when the progress changes
   // Once, after every other callback of the watch, when its result is in: status() and get()
@@ -123,6 +125,15 @@ struct WatchCallbacks {
 
 struct TaskManagerOptions {
   std::size_t threads = 2;  // the threads that poll (at least 1)
+  // Watches of one job type share a poll where the server has the overview's gist (2.40.8+,
+  // 2.41.4+, 2.42+): one GET /api/system/tasks/{jobType}?gist=true shows every job's newest and
+  // oldest row, and only the watches whose job changed poll their own feed. An overview serves
+  // each watch of the type that falls due while it is younger than that watch's pause between
+  // polls, so a change is seen as soon as the watch's own poll would have seen it.
+  bool share_polls = true;
+  // A watch whose job shows no change still polls its own feed at least this often: a job that
+  // ends without writing a row (cancelled on 2.41+, a server that died) is seen within it.
+  std::chrono::milliseconds full_poll_interval{10000};
   // Finished watches find() still knows, the oldest forgotten first. Unfinished ones are always kept.
   std::size_t keep_finished = 1000;
 };
@@ -158,8 +169,8 @@ class TaskManager {
   // polling thread, and returns the new job's ref (e.g. [&client] { return
   // client.jobs().start_analytics(); }), which the returned watch then follows. A predecessor that
   // ends any other way cancels the chain: the watch is Cancelled, `start` never runs, and get()
-  // throws TaskCancelledError naming the predecessor and how it ended. An exception from `start`
-  // fails the watch with that error.
+  // throws TaskCancelledError naming the predecessor and how it ended. Any exception from
+  // `start` fails the watch (Failed) with that error.
   BackgroundWatch after(const std::vector<BackgroundWatch>& predecessors, std::function<TaskRef()> start,
                         WatchCallbacks callbacks = {}, WatchOptions options = {},
                         std::optional<std::chrono::milliseconds> timeout = std::nullopt);

@@ -46,6 +46,13 @@ namespace detail {
 
 using steady = std::chrono::steady_clock;
 
+// The manager whose polling thread this is, or null: get() and wait_for() refuse to wait there
+// (a chain's start function runs on it).
+DHIS2CPP_INLINE const ManagerCore*& polling_thread_of() {
+  static thread_local const ManagerCore* manager = nullptr;
+  return manager;
+}
+
 // One background watch: what its handles share.
 struct WatchRecord : std::enable_shared_from_this<WatchRecord> {
   std::uint64_t id = 0;
@@ -75,11 +82,21 @@ struct WatchRecord : std::enable_shared_from_this<WatchRecord> {
   std::string token;
   std::optional<BackgroundWatch::clock::time_point> queued_at, started_at, finished_at;
   bool began = false;
+  // Shared polling (the polling thread's own, between rounds): the job's entry in the type's
+  // overview before the last full round, when that round ran, and the pause it asked for.
+  std::optional<std::string> seen_signature;
+  steady::time_point last_full_round{};
+  steady::time_point began_at{};
+  std::chrono::milliseconds last_pause{0};
   bool cancel_requested = false;  // stop() came while a round (or a chain's start) ran
   bool settled = false;           // the result is in and on_finished returned: waiters wake
   std::vector<std::promise<TaskCompletion>> promises;
 
   bool on_callback_thread() const { return callback_thread && callback_thread->load() == std::this_thread::get_id(); }
+  bool on_polling_thread() const {
+    const ManagerCore* current = polling_thread_of();
+    return current && current == manager.lock().get();
+  }
   bool has_callbacks() const {
     return callbacks.on_started || callbacks.on_notification || callbacks.on_progress || callbacks.on_finished ||
            user_progress;
@@ -118,6 +135,10 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
       const auto record = raw->shared_from_this();
       if (const auto manager = record->manager.lock()) {
         manager->dispatch(record, [record, progress] {
+          {
+            std::lock_guard<std::mutex> lock(record->mutex);
+            if (record->callback_error) return;  // a callback threw: the watch stopped
+          }
           if (record->callbacks.on_progress) record->callbacks.on_progress(BackgroundWatch(record), progress);
           if (record->user_progress) record->user_progress(progress);
         });
@@ -174,8 +195,15 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
   // round in flight is interrupted and ends it. `reason` null: the caller's cancel().
   void stop(const std::shared_ptr<WatchRecord>& w) {
     bool waiting = false;
+    TaskWatcher* watcher = nullptr;
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      {
+        // Under mutex_ too: a round that ends now sees it before it puts the watch back.
+        std::lock_guard<std::mutex> record(w->mutex);
+        w->cancel_requested = true;  // a chain whose start() runs now starts nothing more
+        watcher = w->watcher.get();
+      }
       const auto it = scheduled_.find(w->id);
       if (it != scheduled_.end()) {
         due_.erase(it->second);
@@ -188,17 +216,8 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
         waiting = true;
       }
     }
-    if (waiting) {
-      finish(w, WatchStatus::Cancelled, std::nullopt, cancelled_error(*w));
-      return;
-    }
-    TaskWatcher* watcher = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(w->mutex);
-      w->cancel_requested = true;  // a chain whose start() runs now cancels its watcher after it
-      watcher = w->watcher.get();
-    }
-    if (watcher) watcher->cancel();  // the round in flight throws TaskCancelledError
+    if (watcher) watcher->cancel();  // a round in flight (or its overview read) throws TaskCancelledError
+    if (waiting) finish(w, WatchStatus::Cancelled, std::nullopt, cancelled_error(*w));
   }
 
   void cancel_all() {
@@ -261,13 +280,14 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
       }
       if (watcher) watcher->cancel();  // a round in flight ends within milliseconds
     }
-    join_or_detach(workers_);
     {
+      // Callbacks not started yet are dropped now, not after the workers are joined.
       std::lock_guard<std::mutex> lock(events_mutex_);
       events_stopping_ = true;
       events_.clear();
     }
     events_cv_.notify_all();
+    join_or_detach(workers_);
     std::vector<std::thread> callbacks;
     if (callback_thread_.joinable()) callbacks.push_back(std::move(callback_thread_));
     join_or_detach(callbacks);
@@ -312,6 +332,23 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
     scheduled_[w->id] = due_.emplace(due, w);
   }
 
+  // Puts a watch back for its next round after `pause` (at the latest at its deadline), or at
+  // once when a cancel came meanwhile: that round throws. Nothing when the manager is going.
+  void reschedule(const std::shared_ptr<WatchRecord>& w, const TaskWatcher& watcher, std::chrono::milliseconds pause) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+      auto due = steady::now() + pause;
+      if (watcher.pace_.deadline && *watcher.pace_.deadline < due) due = *watcher.pace_.deadline;
+      {
+        std::lock_guard<std::mutex> record(w->mutex);
+        if (w->cancel_requested) due = steady::now();
+      }
+      schedule_locked(w, due);
+    }
+    work_.notify_one();
+  }
+
   static void join_or_detach(std::vector<std::thread>& threads) {
     for (auto& t : threads) {
       if (!t.joinable()) continue;
@@ -326,6 +363,7 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
   }
 
   void work() {
+    polling_thread_of() = this;
     std::unique_lock<std::mutex> lock(mutex_);
     while (!stopping_) {
       if (due_.empty()) {
@@ -369,13 +407,27 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
     }
     try {
       if (start) {
-        const TaskRef ref = start();
+        TaskRef ref;
+        try {
+          ref = start();
+        } catch (...) {
+          finish(w, WatchStatus::Failed, std::nullopt, std::current_exception());  // whatever it threw
+          return;
+        }
         auto watcher = std::unique_ptr<TaskWatcher>(new TaskWatcher(client_, ref, w->options));
-        std::lock_guard<std::mutex> lock(w->mutex);
-        w->ref = ref;
-        w->watcher = std::move(watcher);
-        w->token = w->watcher->resume_token();
-        if (w->cancel_requested) w->watcher->cancel();  // stop() came while start() ran
+        bool stopped = false;
+        {
+          std::lock_guard<std::mutex> lock(w->mutex);
+          if (w->result) return;  // ended while start() ran (the manager is gone)
+          w->ref = ref;
+          w->watcher = std::move(watcher);
+          w->token = w->watcher->resume_token();
+          stopped = w->cancel_requested;  // stop() came while start() ran: the job runs, unwatched
+        }
+        if (stopped) {
+          finish(w, WatchStatus::Cancelled, std::nullopt, stopping() ? destroyed_error(*w) : cancelled_error(*w));
+          return;
+        }
       }
       if (first && w->callbacks.on_started) {
         dispatch(w, [w] { w->callbacks.on_started(BackgroundWatch(w)); });
@@ -400,16 +452,25 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
         }
         return true;
       };
-      if (first) watcher->begin(w->timeout);
+      if (first) {
+        watcher->begin(w->timeout);
+        w->began_at = steady::now();
+      }
+      std::optional<std::string> signature;
+      if (!first) {
+        signature = overview_signature(*watcher, std::max(w->last_pause, std::chrono::milliseconds(1)));
+        if (signature && may_skip(*w, *watcher, *signature)) {
+          reschedule(w, *watcher, w->last_pause);
+          return;
+        }
+      }
       TaskWatcher::Round round = watcher->round(&deliver);
+      w->seen_signature = std::move(signature);
+      w->last_full_round = steady::now();
+      w->last_pause = round.pause;
       if (round.done && !round.completion) throw std::logic_error("a background round stopped without a completion");
       if (!round.done) {
-        {
-          std::lock_guard<std::mutex> lock(mutex_);
-          if (stopping_) return;
-          schedule_locked(w, steady::now() + round.pause);
-        }
-        work_.notify_one();
+        reschedule(w, *watcher, round.pause);
         return;
       }
       const WatchStatus status = status_of(round.completion->outcome);
@@ -421,6 +482,67 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
     } catch (...) {
       finish(w, WatchStatus::Failed, std::nullopt, std::current_exception());
     }
+  }
+
+  // ---- shared polls ----------------------------------------------------------------------------
+
+  // The job's entry in its type's overview (its [newest, oldest] rows as text; "" when the
+  // overview does not list it). An overview younger than `fresh_for` (the watch's pause) serves;
+  // else this reads it again, for every watch of the type. Empty when polls are not shared: the
+  // option, a server without the gist, or an overview that could not be read (the watch then
+  // polls its own feed).
+  std::optional<std::string> overview_signature(const TaskWatcher& watcher, std::chrono::milliseconds fresh_for) {
+    if (!options_.share_polls || !has_gist(watcher.traits_.version)) return std::nullopt;
+    const std::string& type = watcher.ref_.job_type;
+    const auto now = steady::now();
+    std::shared_ptr<const nlohmann::json> jobs;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      const auto it = overviews_.find(type);
+      if (it != overviews_.end() && now - it->second.first < fresh_for) jobs = it->second.second;
+    }
+    if (!jobs) {
+      try {
+        // Under the due watch's own token: its cancel() (and the destructor) interrupt the read.
+        auto fetched = std::make_shared<const nlohmann::json>(
+            client_->request_json("GET", "system/tasks/" + type, {}, {}, Query{{"gist", "true"}}, &watcher.requests_));
+        if (!fetched->is_object()) return std::nullopt;
+        jobs = fetched;
+      } catch (const Error&) {
+        return std::nullopt;  // the watch's own round reads its feed and meets the error as a blocking watch would
+      }
+      std::lock_guard<std::mutex> lock(mutex_);
+      overviews_[type] = {now, jobs};
+    }
+    const auto entry = jobs->find(watcher.ref_.uid);
+    return entry == jobs->end() ? std::string() : entry->dump();
+  }
+
+  // A round may be skipped when the job's overview entry is the one seen before the last full
+  // round, that round was recent, and the watcher waits plainly: no decision pending on one more
+  // poll (swept), no deadline or stall timeout passed.
+  bool may_skip(const WatchRecord& w, const TaskWatcher& watcher, const std::string& signature) const {
+    if (!w.seen_signature || *w.seen_signature != signature) return false;
+    {
+      std::lock_guard<std::mutex> lock(w.mutex);
+      if (w.cancel_requested) return false;
+    }
+    const auto now = steady::now();
+    if (now - w.last_full_round >= options_.full_poll_interval) return false;
+    if (watcher.pace_.swept || w.last_pause.count() == 0) return false;
+    if (watcher.pace_.deadline && now >= *watcher.pace_.deadline) return false;
+    const auto& stall = watcher.options_.stall_timeout;
+    if (stall && now - watcher.last_change_ >= *stall) return false;
+    return true;
+  }
+
+  // The overview's gist: the new notifier (2.40.8+, 2.41.4+, 2.42+, dhis2-wire.md §1.1).
+  static bool has_gist(const std::optional<ServerVersion>& v) {
+    if (!v) return false;
+    if (v->major != 2) return v->major > 2;
+    if (v->minor == 40) return v->patch >= 8;
+    if (v->minor == 41) return v->patch >= 4;
+    return v->minor >= 42;
   }
 
   static WatchStatus status_of(TaskOutcome outcome) {
@@ -522,7 +644,8 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
           if (!p->settled) {
             all_succeeded = false;
           } else if (p->status != WatchStatus::Succeeded) {
-            failed = "not started: the watch of " + p->ref.str() + ", which it runs after, ended " + to_string(p->status);
+            const std::string name = p->ref.job_type.empty() ? "chained job #" + std::to_string(p->id) : p->ref.str();
+            failed = "not started: the watch of " + name + ", which it runs after, ended " + to_string(p->status);
             break;
           }
         }
@@ -570,6 +693,10 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
       if (w->callback_error) return;
       w->callback_error = error;
       result_in = w->result.has_value();
+      if (result_in) {  // in, not settled yet: from now on (on_finished included) it failed
+        w->result = WatchStatus::Failed;
+        w->error = error;
+      }
     }
     if (!result_in) stop(w);  // finish() then takes the callback's error
   }
@@ -587,6 +714,8 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
   std::uint64_t next_id_ = 1;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
+  // Each job type's latest overview and when it was read (shared polls).
+  std::map<std::string, std::pair<steady::time_point, std::shared_ptr<const nlohmann::json>>> overviews_;
 
   std::mutex events_mutex_;
   std::condition_variable events_cv_;
@@ -659,6 +788,11 @@ DHIS2CPP_INLINE bool BackgroundWatch::wait_for(std::chrono::milliseconds timeout
   const auto& r = record("wait_for");
   std::unique_lock<std::mutex> lock(r.mutex);
   if (r.settled) return true;
+  if (r.on_polling_thread()) {
+    throw UsageError(
+        "BackgroundWatch::wait_for: called on a polling thread of its TaskManager (a chain's start "
+        "function?), it could wait for that thread itself");
+  }
   if (r.on_callback_thread()) {
     if (r.result) return true;
     throw UsageError(
@@ -671,6 +805,11 @@ DHIS2CPP_INLINE bool BackgroundWatch::wait_for(std::chrono::milliseconds timeout
 DHIS2CPP_INLINE TaskCompletion BackgroundWatch::get() const {
   const auto& r = record("get");
   std::unique_lock<std::mutex> lock(r.mutex);
+  if (!r.settled && r.on_polling_thread()) {
+    throw UsageError(
+        "BackgroundWatch::get: called on a polling thread of its TaskManager (a chain's start "
+        "function?) before the watch ended, it could wait for that thread itself");
+  }
   if (r.on_callback_thread() && !r.settled) {
     if (!r.result) {
       throw UsageError(
