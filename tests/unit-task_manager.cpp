@@ -61,6 +61,16 @@ int thread_count() {
 
 using test_support::eventually;
 
+// The messages of the rows that stay as they are: a LOOP row ("[3/12] ...") is replaced in place
+// by the next one, so two watches taken at different times see different LOOP rows.
+std::vector<std::string> lasting(const std::vector<dhis2::Notification>& rows) {
+  std::vector<dhis2::Notification> kept;
+  for (const auto& n : rows) {
+    if (n.level != dhis2::NotificationLevel::Loop) kept.push_back(n);
+  }
+  return messages(kept);
+}
+
 template <class E>
 std::string error_message(const BackgroundWatch& w) {
   try {
@@ -577,4 +587,102 @@ TEST_CASE("with share_polls off, or on a server without the gist, every watch po
   CHECK(overview_polls(rig) == 0);
   CHECK(job_polls(rig) > 3 * refs.size());  // the 2 ms interval: many rounds each
   manager.cancel_all();
+}
+
+// ---- TaskWatcher::start() -----------------------------------------------------------------------
+
+TEST_CASE("TaskWatcher::start() watches one job in the background and its thread ends with the watch") {
+  Rig rig("2.42.1");
+  rig.server->script_next("RESOURCE_TABLE", quick_success("Resource tables"));
+  const auto ref = rig.client->jobs().start_resource_tables();
+  const int before = thread_count();
+  std::vector<std::string> rows;
+  WatchCallbacks callbacks;
+  callbacks.on_notification = [&rows](const BackgroundWatch&, const dhis2::Notification& n) {
+    rows.push_back(n.message.value_or("<absent>"));
+  };
+  TaskCompletion c;
+  {
+    const BackgroundWatch watch = TaskWatcher(*rig.client, ref, quick()).start(callbacks, kTimeout);
+    c = watch.get();
+    CHECK(watch.status() == WatchStatus::Succeeded);
+  }
+  CHECK(c.ok());
+  CHECK(rows == messages(c.notifications));
+  CHECK(rows == messages(TaskWatcher(*rig.client, ref, quick()).wait(kTimeout).notifications));
+  // Its polling and callback threads end once the watch has ended.
+  CHECK(eventually([&] { return thread_count() == before; }));
+
+  // cancel() works on it as on any background watch.
+  rig.server->script_next("ANALYTICS_TABLE", long_job());
+  const auto running = TaskWatcher(*rig.client, rig.client->jobs().start_analytics(), quick()).start();
+  running.cancel();
+  CHECK(running.wait_for(2s));
+  CHECK(running.status() == WatchStatus::Cancelled);
+  CHECK(eventually([&] { return thread_count() == before; }));
+}
+
+// ---- scale and sharing the client -----------------------------------------------------------------
+
+TEST_CASE("200 jobs of mixed types and outcomes each end as their blocking watch does") {
+  Rig rig("2.42.1");
+  // The jobs run on the server's clock at 2000x real time: jobs of one type run one after another,
+  // each from a scheduler tick (20 s, 10 ms here).
+  rig.drive = false;
+  rig.server->clock().set_speed(2000);
+  const std::vector<std::string> types = {"DATAVALUE_IMPORT", "ANALYTICS_TABLE", "MONITORING", "RESOURCE_TABLE"};
+  std::vector<TaskRef> refs;
+  std::vector<WatchStatus> expected;
+  for (int i = 0; i < 200; ++i) {
+    const std::string& type = types[static_cast<std::size_t>(i) % types.size()];
+    const bool import = type == "DATAVALUE_IMPORT";
+    const std::string name = "Job " + std::to_string(i);
+    JobScript script;
+    switch (i % 3) {
+      case 0:
+        script = JobScript::default_for(type);
+        expected.push_back(WatchStatus::Succeeded);
+        break;
+      case 1:
+        script = JobScript().start(name).fail(name + " failed", 1s);
+        if (import) script.summary(dhis2::testing::detail::default_import_summary("ERROR", 0, 0, 0, 3), 100ms);
+        expected.push_back(WatchStatus::Failed);
+        break;
+      default:
+        // An import that crashed before writing its summary: the rules cannot say how it ended.
+        script = JobScript().start(name).crash("out of memory", 1s);
+        expected.push_back(import ? WatchStatus::Unknown : WatchStatus::Failed);
+        break;
+    }
+    refs.push_back(TaskRef{type, rig.server->start_job(type, script)});
+  }
+  TaskManager manager(*rig.client);
+  std::vector<BackgroundWatch> watches;
+  for (const auto& ref : refs) watches.push_back(manager.watch(ref, {}, quick(), 60s));
+  const auto completions = manager.wait_all(watches, 60s);
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    INFO(i << " " << refs[i].str() << ": " << completions[i].reason);
+    CHECK(watches[i].status() == expected[i]);
+    const auto blocking = TaskWatcher(*rig.client, refs[i], quick()).wait(kTimeout);
+    CHECK(lasting(completions[i].notifications) == lasting(blocking.notifications));
+    CHECK(completions[i].outcome == blocking.outcome);
+    CHECK(completions[i].rule == blocking.rule);
+  }
+}
+
+TEST_CASE("the caller's own thread uses the client while the manager watches with it") {
+  Rig rig("2.42.1");
+  rig.server->script_next("RESOURCE_TABLE", quick_success("Resource tables"));
+  rig.server->script_next("MONITORING", quick_success("Monitoring"));
+  TaskManager manager(*rig.client);
+  const std::vector<BackgroundWatch> watches = {
+      manager.watch(rig.client->jobs().start_resource_tables(), {}, quick(), kTimeout),
+      manager.watch(rig.client->jobs().start_monitoring(), {}, quick(), kTimeout)};
+  int calls = 0;
+  while (!manager.active().empty() && calls < 10000) {
+    CHECK(rig.client->get_raw("me")["username"] == "admin");
+    ++calls;
+  }
+  CHECK(calls > 0);
+  for (const auto& c : manager.wait_all(watches, 10s)) CHECK(c.ok());
 }

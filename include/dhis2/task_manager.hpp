@@ -51,9 +51,16 @@ enum class WatchStatus { Queued, Running, Succeeded, Failed, Cancelled, TimedOut
 const char* to_string(WatchStatus status) noexcept;
 bool is_final(WatchStatus status) noexcept;
 
+class BackgroundWatch;
+struct WatchCallbacks;
+
 namespace detail {
 struct WatchRecord;
 class ManagerCore;
+class ClientCore;
+// TaskWatcher::start(): one watch on a manager of its own, which shuts down when the watch ends.
+BackgroundWatch start_single(std::shared_ptr<ClientCore> client, TaskRef ref, WatchOptions options,
+                             const WatchCallbacks& callbacks, std::optional<std::chrono::milliseconds> timeout);
 }  // namespace detail
 
 // A cheap, copyable handle to one background watch. Every copy shares one state, which outlives
@@ -107,6 +114,8 @@ class BackgroundWatch {
  private:
   friend class detail::ManagerCore;
   friend class TaskManager;
+  friend BackgroundWatch detail::start_single(std::shared_ptr<detail::ClientCore>, TaskRef, WatchOptions,
+                                              const WatchCallbacks&, std::optional<std::chrono::milliseconds>);
   explicit BackgroundWatch(std::shared_ptr<detail::WatchRecord> record) : record_(std::move(record)) {}
   const detail::WatchRecord& record(const char* what) const;
 

@@ -47,6 +47,9 @@
 
 namespace dhis2 {
 
+class BackgroundWatch;  // task_manager.hpp
+struct WatchCallbacks;  // task_manager.hpp
+
 namespace detail {
 
 // 64-bit FNV-1a, as 16 hex digits: a row's key in a resume token, whatever the row's size.
@@ -99,6 +102,13 @@ class TaskWatcher {
   // let this user read it) what the rows delivered so far say. Does not throw for transient
   // failures: it then returns the last progress known.
   JobProgress progress();
+
+  // The same watch in the background, from where this one stands: a TaskManager of one thread
+  // (and a callback thread for `callbacks`) that ends with the watch. Returns at once; see
+  // task_manager.hpp for the handle and the callbacks. This watcher is not used by it. Cancel
+  // the watch, or wait for it, before the program ends.
+  BackgroundWatch start(const WatchCallbacks& callbacks, std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+  BackgroundWatch start();
 
  private:
   using steady = std::chrono::steady_clock;

@@ -2497,6 +2497,9 @@ class JobsApi {
 
 namespace dhis2 {
 
+class BackgroundWatch;  // task_manager.hpp
+struct WatchCallbacks;  // task_manager.hpp
+
 namespace detail {
 
 // 64-bit FNV-1a, as 16 hex digits: a row's key in a resume token, whatever the row's size.
@@ -2549,6 +2552,13 @@ class TaskWatcher {
   // let this user read it) what the rows delivered so far say. Does not throw for transient
   // failures: it then returns the last progress known.
   JobProgress progress();
+
+  // The same watch in the background, from where this one stands: a TaskManager of one thread
+  // (and a callback thread for `callbacks`) that ends with the watch. Returns at once; see
+  // task_manager.hpp for the handle and the callbacks. This watcher is not used by it. Cancel
+  // the watch, or wait for it, before the program ends.
+  BackgroundWatch start(const WatchCallbacks& callbacks, std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+  BackgroundWatch start();
 
  private:
   using steady = std::chrono::steady_clock;
@@ -3011,9 +3021,16 @@ enum class WatchStatus { Queued, Running, Succeeded, Failed, Cancelled, TimedOut
 const char* to_string(WatchStatus status) noexcept;
 bool is_final(WatchStatus status) noexcept;
 
+class BackgroundWatch;
+struct WatchCallbacks;
+
 namespace detail {
 struct WatchRecord;
 class ManagerCore;
+class ClientCore;
+// TaskWatcher::start(): one watch on a manager of its own, which shuts down when the watch ends.
+BackgroundWatch start_single(std::shared_ptr<ClientCore> client, TaskRef ref, WatchOptions options,
+                             const WatchCallbacks& callbacks, std::optional<std::chrono::milliseconds> timeout);
 }  // namespace detail
 
 // A cheap, copyable handle to one background watch. Every copy shares one state, which outlives
@@ -3067,6 +3084,8 @@ class BackgroundWatch {
  private:
   friend class detail::ManagerCore;
   friend class TaskManager;
+  friend BackgroundWatch detail::start_single(std::shared_ptr<detail::ClientCore>, TaskRef, WatchOptions,
+                                              const WatchCallbacks&, std::optional<std::chrono::milliseconds>);
   explicit BackgroundWatch(std::shared_ptr<detail::WatchRecord> record) : record_(std::move(record)) {}
   const detail::WatchRecord& record(const char* what) const;
 
@@ -6329,7 +6348,8 @@ DHIS2CPP_INLINE std::optional<TaskRef> JobsApi::find_running(const std::string& 
 
 // #include <dhis2/task_watcher.hpp>
 
-// #include <dhis2/client.hpp>  // detail::core_of, defined with the Client
+// #include <dhis2/client.hpp>        // detail::core_of, defined with the Client
+// #include <dhis2/task_manager.hpp>  // start(): detail::start_single
 
 #include <algorithm>
 #include <cstdint>
@@ -6423,6 +6443,15 @@ DHIS2CPP_INLINE std::string TaskWatcher::resume_token() const {
   ref.position = position();
   return ref.resume_token();
 }
+
+DHIS2CPP_INLINE BackgroundWatch TaskWatcher::start(const WatchCallbacks& callbacks,
+                                                   std::optional<std::chrono::milliseconds> timeout) {
+  TaskRef ref = ref_;
+  ref.position = position();
+  return detail::start_single(core_, std::move(ref), options_, callbacks, timeout);
+}
+
+DHIS2CPP_INLINE BackgroundWatch TaskWatcher::start() { return start(WatchCallbacks{}); }
 
 DHIS2CPP_INLINE JobProgress TaskWatcher::progress() {
   progress_asked_ = true;
@@ -7128,6 +7157,7 @@ struct WatchRecord : std::enable_shared_from_this<WatchRecord> {
   std::function<TaskRef()> start;                          // a chain's; empty once it ran
   std::vector<std::shared_ptr<WatchRecord>> predecessors;  // a chain's
   std::weak_ptr<ManagerCore> manager;
+  std::shared_ptr<ManagerCore> owner;  // TaskWatcher::start(): the manager this watch alone runs on, until it settles
   std::shared_ptr<std::atomic<std::thread::id>> callback_thread;  // the manager's, once it runs
 
   mutable std::mutex mutex;
@@ -7329,6 +7359,7 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
     std::vector<std::shared_ptr<WatchRecord>> all;
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;  // once (a watch that owns its manager settles during it)
       stopping_ = true;
       due_.clear();
       scheduled_.clear();
@@ -7674,6 +7705,11 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
       completion = w->completion;
       error = w->error;
     }
+    std::shared_ptr<ManagerCore> owner;
+    {
+      std::lock_guard<std::mutex> lock(w->mutex);
+      owner = std::move(w->owner);
+    }
     w->settled_cv.notify_all();
     for (auto& p : promises) {
       if (error) {
@@ -7691,6 +7727,7 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
       }
     }
     advance_chains();
+    if (owner) owner->shutdown();  // TaskWatcher::start()'s manager ends with its watch (its threads detach)
   }
 
   // Starts the chains whose predecessors all Succeeded; cancels those with one that did not.
@@ -7789,6 +7826,24 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
   std::thread callback_thread_;
   std::shared_ptr<std::atomic<std::thread::id>> callback_thread_id_;
 };
+
+DHIS2CPP_INLINE BackgroundWatch start_single(std::shared_ptr<ClientCore> client, TaskRef ref, WatchOptions options,
+                                             const WatchCallbacks& callbacks,
+                                             std::optional<std::chrono::milliseconds> timeout) {
+  TaskManagerOptions one;
+  one.threads = 1;
+  auto manager = std::make_shared<ManagerCore>(std::move(client), one);
+  manager->start_threads();
+  try {
+    BackgroundWatch watch = manager->add(ref, callbacks, std::move(options), timeout);
+    std::lock_guard<std::mutex> lock(watch.record_->mutex);
+    if (!watch.record_->settled) watch.record_->owner = manager;  // released when it settles
+    return watch;
+  } catch (...) {
+    manager->shutdown();
+    throw;
+  }
+}
 
 }  // namespace detail
 

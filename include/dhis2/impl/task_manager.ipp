@@ -63,6 +63,7 @@ struct WatchRecord : std::enable_shared_from_this<WatchRecord> {
   std::function<TaskRef()> start;                          // a chain's; empty once it ran
   std::vector<std::shared_ptr<WatchRecord>> predecessors;  // a chain's
   std::weak_ptr<ManagerCore> manager;
+  std::shared_ptr<ManagerCore> owner;  // TaskWatcher::start(): the manager this watch alone runs on, until it settles
   std::shared_ptr<std::atomic<std::thread::id>> callback_thread;  // the manager's, once it runs
 
   mutable std::mutex mutex;
@@ -264,6 +265,7 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
     std::vector<std::shared_ptr<WatchRecord>> all;
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;  // once (a watch that owns its manager settles during it)
       stopping_ = true;
       due_.clear();
       scheduled_.clear();
@@ -609,6 +611,11 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
       completion = w->completion;
       error = w->error;
     }
+    std::shared_ptr<ManagerCore> owner;
+    {
+      std::lock_guard<std::mutex> lock(w->mutex);
+      owner = std::move(w->owner);
+    }
     w->settled_cv.notify_all();
     for (auto& p : promises) {
       if (error) {
@@ -626,6 +633,7 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
       }
     }
     advance_chains();
+    if (owner) owner->shutdown();  // TaskWatcher::start()'s manager ends with its watch (its threads detach)
   }
 
   // Starts the chains whose predecessors all Succeeded; cancels those with one that did not.
@@ -724,6 +732,24 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
   std::thread callback_thread_;
   std::shared_ptr<std::atomic<std::thread::id>> callback_thread_id_;
 };
+
+DHIS2CPP_INLINE BackgroundWatch start_single(std::shared_ptr<ClientCore> client, TaskRef ref, WatchOptions options,
+                                             const WatchCallbacks& callbacks,
+                                             std::optional<std::chrono::milliseconds> timeout) {
+  TaskManagerOptions one;
+  one.threads = 1;
+  auto manager = std::make_shared<ManagerCore>(std::move(client), one);
+  manager->start_threads();
+  try {
+    BackgroundWatch watch = manager->add(ref, callbacks, std::move(options), timeout);
+    std::lock_guard<std::mutex> lock(watch.record_->mutex);
+    if (!watch.record_->settled) watch.record_->owner = manager;  // released when it settles
+    return watch;
+  } catch (...) {
+    manager->shutdown();
+    throw;
+  }
+}
 
 }  // namespace detail
 

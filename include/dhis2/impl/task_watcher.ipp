@@ -5,7 +5,8 @@
 
 #include <dhis2/task_watcher.hpp>
 
-#include <dhis2/client.hpp>  // detail::core_of, defined with the Client
+#include <dhis2/client.hpp>        // detail::core_of, defined with the Client
+#include <dhis2/task_manager.hpp>  // start(): detail::start_single
 
 #include <algorithm>
 #include <cstdint>
@@ -99,6 +100,15 @@ DHIS2CPP_INLINE std::string TaskWatcher::resume_token() const {
   ref.position = position();
   return ref.resume_token();
 }
+
+DHIS2CPP_INLINE BackgroundWatch TaskWatcher::start(const WatchCallbacks& callbacks,
+                                                   std::optional<std::chrono::milliseconds> timeout) {
+  TaskRef ref = ref_;
+  ref.position = position();
+  return detail::start_single(core_, std::move(ref), options_, callbacks, timeout);
+}
+
+DHIS2CPP_INLINE BackgroundWatch TaskWatcher::start() { return start(WatchCallbacks{}); }
 
 DHIS2CPP_INLINE JobProgress TaskWatcher::progress() {
   progress_asked_ = true;
