@@ -686,3 +686,40 @@ TEST_CASE("the caller's own thread uses the client while the manager watches wit
   CHECK(calls > 0);
   for (const auto& c : manager.wait_all(watches, 10s)) CHECK(c.ok());
 }
+
+TEST_CASE("on_progress and progress(): the server's structured progress on 2.41+, the rows' before") {
+  const bool structured = GENERATE(true, false);
+  Rig rig(structured ? "2.42.1" : "2.40.8", 200ms);  // the 13 s job spans many polls
+  rig.server->script_next("ANALYTICS_TABLE", JobScript()
+                                                 .start("Analytics table update")
+                                                 .stage("Populating analytics tables", 1s)
+                                                 .items("Populating analytics table", 10, 1s)
+                                                 .complete("Analytics tables updated: {duration}", 1s));
+  TaskManager manager(*rig.client);
+  auto options = quick();
+  options.initial_poll_interval = options.poll_interval = 5ms;
+  options.progress_interval = 1ms;
+  std::mutex m;
+  std::vector<dhis2::JobProgress> seen;
+  std::set<std::thread::id> threads;
+  WatchCallbacks callbacks;
+  callbacks.on_progress = [&](const BackgroundWatch&, const dhis2::JobProgress& p) {
+    std::lock_guard<std::mutex> lock(m);
+    seen.push_back(p);
+    threads.insert(std::this_thread::get_id());
+  };
+  const auto watch = manager.watch(rig.client->jobs().start_analytics(), callbacks, options, kTimeout);
+  CHECK(watch.get().ok());
+  INFO((structured ? "2.42.1" : "2.40.8")
+       << ", progress reads " << rig.server->requests_to("/api/jobConfigurations/*/progress", "GET").size());
+  const auto expected = structured ? dhis2::ProgressSource::Server : dhis2::ProgressSource::Notifications;
+  std::lock_guard<std::mutex> lock(m);
+  REQUIRE_FALSE(seen.empty());
+  for (std::size_t i = 1; i < seen.size(); ++i) CHECK(seen[i] != seen[i - 1]);  // only changes
+  CHECK(seen.back().source == expected);
+  CHECK(threads.size() == 1);
+  CHECK(threads.count(std::this_thread::get_id()) == 0);
+  const auto latest = watch.progress();
+  REQUIRE(latest);
+  CHECK(*latest == seen.back());  // the handle keeps the latest, without a request
+}
