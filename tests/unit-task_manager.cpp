@@ -723,3 +723,41 @@ TEST_CASE("on_progress and progress(): the server's structured progress on 2.41+
   REQUIRE(latest);
   CHECK(*latest == seen.back());  // the handle keeps the latest, without a request
 }
+
+TEST_CASE("a job cancelled on 2.42 writes no final row: a shared-poll watch still ends Cancelled by its full round") {
+  // dhis2-wire.md §1.5: on 2.41+ a cancelled job writes no final notification, so the type's
+  // overview shows no change; only a watch's own feed read (the stale check, §1.6) and its job
+  // row say the job ended. full_poll_interval bounds how long a shared-poll watch takes to see it.
+  const bool bounded = GENERATE(true, false);
+  Rig rig("2.42.1", 1s);
+  rig.drive = false;  // no row but the ones written below
+  rig.server->script_next("ANALYTICS_TABLE", JobScript()
+                                                 .start("Analytics table update")
+                                                 .stage("Populating analytics tables", 2s)
+                                                 .items("Populating analytics table analytics_2024", 100, 60s)
+                                                 .complete("Analytics tables updated: {duration}", 1s));
+  const auto ref = rig.client->jobs().start_analytics();
+  rig.server->advance(30s);  // started at the 20 s tick: two rows, the first item due 60 s later
+  TaskManagerOptions options;
+  options.full_poll_interval = bounded ? 300ms : std::chrono::milliseconds(std::chrono::hours(1));
+  TaskManager manager(*rig.client, options);
+  auto watch_options = quick(30ms);
+  watch_options.initial_poll_interval = watch_options.poll_interval = 20ms;
+  const auto watch = manager.watch(ref, {}, watch_options, 20s);
+  std::this_thread::sleep_for(200ms);  // its first rounds, then skips: the job shows no change
+  REQUIRE(watch.status() == WatchStatus::Running);
+  rig.client->jobs().cancel(ref);
+  // Housekeeping (20 s grid) flags it; it stops when its first item is due, writing no row.
+  rig.server->advance(45s);
+  REQUIRE(rig.server->job(ref.uid)->job_status != "RUNNING");
+  INFO((bounded ? "full_poll_interval 300 ms" : "full_poll_interval 1 h"));
+  if (bounded) {
+    REQUIRE(watch.wait_for(5s));
+    CHECK(watch.status() == WatchStatus::Cancelled);
+    CHECK(watch.get().outcome == TaskOutcome::Cancelled);
+  } else {
+    CHECK_FALSE(watch.wait_for(1s));  // the overview alone never shows the end
+    CHECK(watch.status() == WatchStatus::Running);
+    watch.cancel();
+  }
+}

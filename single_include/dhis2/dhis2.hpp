@@ -7181,7 +7181,6 @@ struct WatchRecord : std::enable_shared_from_this<WatchRecord> {
   // overview before the last full round, when that round ran, and the pause it asked for.
   std::optional<std::string> seen_signature;
   steady::time_point last_full_round{};
-  steady::time_point began_at{};
   std::chrono::milliseconds last_pause{0};
   bool cancel_requested = false;  // stop() came while a round (or a chain's start) ran
   bool settled = false;           // the result is in and on_finished returned: waiters wake
@@ -7548,10 +7547,7 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
         }
         return true;
       };
-      if (first) {
-        watcher->begin(w->timeout);
-        w->began_at = steady::now();
-      }
+      if (first) watcher->begin(w->timeout);
       std::optional<std::string> signature;
       if (!first) {
         signature = overview_signature(*watcher, std::max(w->last_pause, std::chrono::milliseconds(1)));
