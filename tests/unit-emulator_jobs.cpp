@@ -1,8 +1,8 @@
 // dhis2::testing::FakeServer's jobs as a client sees them over HTTP: kick-off envelopes, when jobs
-// start, tracker jobs, job rows, /execute, /cancel, what scripted runs leave in the feed, and the
-// data integrity result endpoints. Every expectation comes from ../shared/docs/dhis2-wire.md (the
-// section is cited on each test), never from the emulator's own version profile. The clock is
-// manual: nothing here sleeps.
+// start, tracker jobs, job rows, /execute, /cancel, the running and last completed overviews, what
+// scripted runs leave in the feed, and the data integrity result endpoints. Every expectation
+// comes from ../shared/docs/dhis2-wire.md (the section is cited on each test), never from the
+// emulator's own version profile. The clock is manual: nothing here sleeps.
 #include <dhis2/testing.hpp>
 
 #include <catch2/catch.hpp>
@@ -927,6 +927,315 @@ TEST_CASE("on 2.41+ a maintenance user or the job's owner may cancel it") {
     const std::string id = id_of(kick_off(viewer, "/api/tracker", R"({"trackedEntities":[]})"));
     CHECK(viewer.post("/api/jobConfigurations/" + id + "/cancel").status == 204);
   }
+}
+
+// ================================================================================================
+// The running and last completed overviews (§3.1, §3.3)
+// ================================================================================================
+
+namespace {
+
+// A 6-second analytics run: a stage without items, then a stage of three items (§3.3 totalItems).
+JobScript analytics_with_items() {
+  return JobScript()
+      .start("Analytics table update")
+      .stage("Validating analytics tables", 1s)
+      .stage("Populating analytics tables", 1s)
+      .items("Populating analytics table", 3, 1s)
+      .complete("Analytics tables updated: {duration}", 1s);
+}
+
+// GET `path`, which must answer 200 with a JSON body.
+Json get_json(Api& api, const std::string& path) {
+  const Reply r = api.get(path);
+  INFO(path << " -> " << r.status << " " << r.body);
+  REQUIRE(r.status == 200);
+  REQUIRE_FALSE(r.body.empty());
+  return r.json();
+}
+
+// Kicks off analytics with `script`, lets it start (§2.3) and run for `run_for`; returns its id.
+std::string run_analytics(FakeServer& server, Api& api, const std::string& version, JobScript script,
+                          milliseconds run_for) {
+  server.script_next("ANALYTICS_TABLE", std::move(script));
+  const std::string id = id_of(kick_off(api, "/api/resourceTables/analytics"));
+  let_job_start(server, version);
+  server.advance(run_for);
+  return id;
+}
+
+// When the first analytics job kicked off at kStart starts: at the 10:11:20 tick on 2.41+, with
+// the kick-off before (§2.3); `plus_seconds` later.
+std::string run_time(const std::string& version, int plus_seconds) {
+  const int start = at_least(version, 41) ? 20 : 12;
+  char text[32];
+  std::snprintf(text, sizeof text, "2024-05-20T10:11:%02d.000", start + plus_seconds);
+  return text;
+}
+
+// The processes of GET /api/scheduling/completed/{type}: a Progress's sequence on 2.41+, the
+// array itself before (§3.1).
+Json completed_processes(Api& api, const std::string& version, const std::string& type) {
+  const Json body = get_json(api, "/api/scheduling/completed/" + type);
+  if (!at_least(version, 41)) {
+    REQUIRE(body.is_array());
+    return body;
+  }
+  REQUIRE(body.is_object());
+  REQUIRE(body.contains("sequence"));
+  return body.at("sequence");
+}
+
+}  // namespace
+
+// §3.1: GET /api/scheduling/completed (also with a trailing slash) is {} until a run finished; a
+// running job is not in it.
+TEST_CASE("the completed overview is empty before any job finished") {
+  const std::string version = GENERATE(from_range(kAllVersions));
+  CAPTURE(version);
+  FakeServer server(options_for(version));
+  Api api(server);
+  CHECK(get_json(api, "/api/scheduling/completed") == Json::object());
+  CHECK(get_json(api, "/api/scheduling/completed/") == Json::object());
+  const std::string id = run_analytics(server, api, version, analytics_with_items(), 3s);
+  REQUIRE(server.job(id)->job_status == "RUNNING");
+  CHECK(get_json(api, "/api/scheduling/completed") == Json::object());
+}
+
+// §3.1, §3.3: once the run ended, /api/scheduling/completed maps its type to the run's ProcessInfo:
+// the process flattened, each stage its description plus " [items/totalItems]" when totalItems > 1,
+// null fields omitted.
+TEST_CASE("after an analytics run finished the completed overview lists its flattened process") {
+  const std::string version = GENERATE(from_range(kAllVersions));
+  CAPTURE(version);
+  FakeServer server(options_for(version));
+  Api api(server);
+  const std::string id = run_analytics(server, api, version, analytics_with_items(), 6s);
+  REQUIRE(server.job(id)->last_finished);
+  for (const std::string path : {"/api/scheduling/completed", "/api/scheduling/completed/"}) {
+    CAPTURE(path);
+    const Json all = get_json(api, path);
+    REQUIRE(all.size() == 1);
+    REQUIRE(all.contains("ANALYTICS_TABLE"));
+    const Json& list = all.at("ANALYTICS_TABLE");
+    REQUIRE(list.is_array());
+    REQUIRE(list.size() == 1);
+    const Json& p = list.at(0);
+    CHECK(p.at("jobId") == id);
+    CHECK(p.at("status") == "SUCCESS");
+    CHECK(p.at("description") == "Analytics table update");
+    CHECK(p.at("startedTime") == run_time(version, 0));
+    CHECK(p.at("completedTime") == run_time(version, 6));
+    CHECK(p.at("summary") == "Analytics tables updated: 0:00:06.000");
+    CHECK(p.at("stages") == Json::array({"Validating analytics tables", "Populating analytics tables [3/3]"}));
+    for (const char* absent : {"cancelledTime", "error", "duration", "complete", "userId"}) {
+      CAPTURE(absent);
+      CHECK_FALSE(p.contains(absent));
+    }
+  }
+}
+
+// §3.1, §3.3: GET /api/scheduling/completed/{type} is the Progress of the last finished run on
+// 2.41+ and an array of its processes on 2.38-2.40; either way the structured processes, with
+// stages carrying status, duration, complete, totalItems and items.
+TEST_CASE("completed of a type is a Progress on 2.41+ and an array of processes before") {
+  const std::string version = GENERATE(from_range(kAllVersions));
+  CAPTURE(version);
+  FakeServer server(options_for(version));
+  Api api(server);
+  const std::string id = run_analytics(server, api, version, analytics_with_items(), 6s);
+  const Json body = get_json(api, "/api/scheduling/completed/ANALYTICS_TABLE");
+  if (at_least(version, 41)) {
+    REQUIRE(body.is_object());
+    CHECK_FALSE(body.contains("errors"));  // omitted when empty (§3.3)
+  } else {
+    REQUIRE(body.is_array());
+  }
+  const Json processes = completed_processes(api, version, "ANALYTICS_TABLE");
+  REQUIRE(processes.size() == 1);
+  const Json& p = processes.at(0);
+  CHECK(p.at("jobId") == id);
+  CHECK(p.at("status") == "SUCCESS");
+  CHECK(p.at("complete") == true);
+  CHECK(p.at("duration") == 6000);
+  CHECK(p.at("startedTime") == run_time(version, 0));
+  CHECK(p.at("completedTime") == run_time(version, 6));
+  const Json& stages = p.at("stages");
+  REQUIRE(stages.size() == 2);
+  CHECK(stages.at(0).at("description") == "Validating analytics tables");
+  CHECK(stages.at(0).at("status") == "SUCCESS");
+  CHECK(stages.at(0).at("complete") == true);
+  CHECK(stages.at(0).at("duration") == 1000);
+  CHECK(stages.at(0).at("totalItems") == -1);
+  CHECK(stages.at(1).at("description") == "Populating analytics tables");
+  CHECK(stages.at(1).at("status") == "SUCCESS");
+  CHECK(stages.at(1).at("complete") == true);
+  CHECK(stages.at(1).at("duration") == 4000);
+  CHECK(stages.at(1).at("totalItems") == 3);
+  CHECK(stages.at(1).at("items").size() == 3);
+}
+
+// §3.1: with no finished run of the type, completed/{type} is a 200 with an empty body on 2.41+
+// and [] before: at first, while one runs, and when only another type finished.
+TEST_CASE("completed of a type with no finished run is an empty body on 2.41+ and [] before") {
+  const std::string version = GENERATE(from_range(kAllVersions));
+  CAPTURE(version);
+  FakeServer server(options_for(version));
+  Api api(server);
+  const auto check_none = [&](const std::string& type) {
+    const Reply r = api.get("/api/scheduling/completed/" + type);
+    INFO(type << " -> " << r.status << " " << r.body);
+    REQUIRE(r.status == 200);
+    if (at_least(version, 41)) {
+      CHECK(r.body.empty());
+    } else {
+      CHECK(r.json() == Json::array());
+    }
+  };
+  check_none("ANALYTICS_TABLE");
+  const std::string id = run_analytics(server, api, version, analytics_with_items(), 3s);
+  REQUIRE(server.job(id)->job_status == "RUNNING");
+  check_none("ANALYTICS_TABLE");
+  server.advance(3s);
+  REQUIRE(server.job(id)->last_finished);
+  check_none("RESOURCE_TABLE");
+}
+
+// §3.1: the last completed run of a type is the one that finished last: while a later run runs the
+// earlier one is shown, once it finished it replaces the earlier one.
+TEST_CASE("a later finished run replaces the earlier one in the completed endpoints") {
+  const std::string version = GENERATE(from_range(kAllVersions));
+  CAPTURE(version);
+  FakeServer server(options_for(version));
+  Api api(server);
+  const auto shown = [&]() {
+    const Json all = get_json(api, "/api/scheduling/completed");
+    REQUIRE(all.at("ANALYTICS_TABLE").size() == 1);
+    const Json processes = completed_processes(api, version, "ANALYTICS_TABLE");
+    REQUIRE(processes.size() == 1);
+    CHECK(processes.at(0).at("jobId") == all.at("ANALYTICS_TABLE").at(0).at("jobId"));
+    return all.at("ANALYTICS_TABLE").at(0).at("jobId").get<std::string>();
+  };
+  const std::string first = run_analytics(server, api, version, analytics_with_items(), 6s);
+  CHECK(shown() == first);
+  const std::string second = run_analytics(server, api, version, analytics_with_items(), 3s);
+  REQUIRE(second != first);
+  REQUIRE(server.job(second)->job_status == "RUNNING");
+  CHECK(shown() == first);
+  server.advance(3s);
+  REQUIRE(server.job(second)->last_finished);
+  CHECK(shown() == second);
+}
+
+// §3.1, §3.3: a failed run is a finished run: status ERROR with its error and no summary; the
+// stage open when it failed ends ERROR.
+TEST_CASE("a failed run is reported by the completed endpoints with status ERROR") {
+  const std::string version = GENERATE(from_range(kAllVersions));
+  CAPTURE(version);
+  FakeServer server(options_for(version));
+  Api api(server);
+  const std::string id = run_analytics(server, api, version,
+                                       JobScript()
+                                           .start("Analytics table update")
+                                           .stage("Populating analytics tables", 1s)
+                                           .fail("Analytics table update failed", 2s),
+                                       3s);
+  REQUIRE(server.job(id)->last_finished);
+  const Json all = get_json(api, "/api/scheduling/completed");
+  REQUIRE(all.at("ANALYTICS_TABLE").size() == 1);
+  const Json& info = all.at("ANALYTICS_TABLE").at(0);
+  CHECK(info.at("jobId") == id);
+  CHECK(info.at("status") == "ERROR");
+  CHECK(info.at("error") == "Analytics table update failed");
+  CHECK(info.at("completedTime") == run_time(version, 3));
+  CHECK_FALSE(info.contains("summary"));
+  CHECK(info.at("stages") == Json::array({"Populating analytics tables"}));
+  const Json processes = completed_processes(api, version, "ANALYTICS_TABLE");
+  REQUIRE(processes.size() == 1);
+  CHECK(processes.at(0).at("status") == "ERROR");
+  CHECK(processes.at(0).at("error") == "Analytics table update failed");
+  REQUIRE(processes.at(0).at("stages").size() == 1);
+  CHECK(processes.at(0).at("stages").at(0).at("status") == "ERROR");
+}
+
+// §3.2, §3.3: on 2.41+ a cancelled run is a finished run: status CANCELLED with its cancelledTime,
+// no completedTime; the stage it stopped in is CANCELLED.
+TEST_CASE("on 2.41+ a cancelled run is reported by the completed endpoints as CANCELLED") {
+  const std::string version = GENERATE(from_range(versions_from(41)));
+  CAPTURE(version);
+  FakeServer server(options_for(version));
+  Api api(server);
+  const std::string id = start_and_cancel_running_job(server, api);
+  server.advance(26s);  // 10:11:51: stopped at the Stage 3 boundary
+  REQUIRE(job_row(api, id).at("lastExecutedStatus") == "STOPPED");
+  const Json all = get_json(api, "/api/scheduling/completed");
+  REQUIRE(all.at("ANALYTICS_TABLE").size() == 1);
+  const Json& info = all.at("ANALYTICS_TABLE").at(0);
+  CHECK(info.at("jobId") == id);
+  CHECK(info.at("status") == "CANCELLED");
+  CHECK(info.at("cancelledTime") == "2024-05-20T10:11:51.000");
+  CHECK_FALSE(info.contains("completedTime"));
+  CHECK(info.at("stages") == Json::array({"Stage 1", "Stage 2"}));
+  const Json processes = completed_processes(api, version, "ANALYTICS_TABLE");
+  REQUIRE(processes.size() == 1);
+  CHECK(processes.at(0).at("status") == "CANCELLED");
+  REQUIRE(processes.at(0).at("stages").size() == 2);
+  CHECK(processes.at(0).at("stages").at(0).at("status") == "SUCCESS");
+  CHECK(processes.at(0).at("stages").at(1).at("status") == "CANCELLED");
+}
+
+// §3.1, §3.3: GET /api/scheduling/running lists each running job's processes as ProcessInfo, the
+// stages flattened as in the completed overview, " [items so far/totalItems]" live; a job that
+// finished is no longer listed.
+TEST_CASE("the running overview flattens the live progress of a running job") {
+  const std::string version = GENERATE(from_range(kAllVersions));
+  CAPTURE(version);
+  FakeServer server(options_for(version));
+  Api api(server);
+  const std::string id = run_analytics(server, api, version, analytics_with_items(), 3500ms);
+  const auto running_info = [&]() {
+    const Json all = get_json(api, "/api/scheduling/running");
+    REQUIRE(all.size() == 1);
+    REQUIRE(all.contains("ANALYTICS_TABLE"));
+    REQUIRE(all.at("ANALYTICS_TABLE").size() == 1);
+    return all.at("ANALYTICS_TABLE").at(0);
+  };
+  Json info = running_info();
+  CHECK(info.at("jobId") == id);
+  CHECK(info.at("status") == "RUNNING");
+  CHECK(info.at("description") == "Analytics table update");
+  CHECK(info.at("startedTime") == run_time(version, 0));
+  CHECK(info.at("stages") == Json::array({"Validating analytics tables", "Populating analytics tables [1/3]"}));
+  for (const char* absent : {"completedTime", "cancelledTime", "summary", "error", "duration"}) {
+    CAPTURE(absent);
+    CHECK_FALSE(info.contains(absent));
+  }
+  server.advance(1s);
+  info = running_info();
+  CHECK(info.at("stages") == Json::array({"Validating analytics tables", "Populating analytics tables [2/3]"}));
+  server.advance(1500ms);  // the run ended
+  REQUIRE(server.job(id)->last_finished);
+  CHECK(get_json(api, "/api/scheduling/running") == Json::object());
+}
+
+// §3.1, §1.1: an unknown {jobType} on completed/{type} gives the same 400 as the other {jobType}
+// routes of the version.
+TEST_CASE("completed of an unknown job type gives 400") {
+  const std::string version = GENERATE(from_range(kAllVersions));
+  CAPTURE(version);
+  FakeServer server(options_for(version));
+  Api api(server);
+  const Reply r = api.get("/api/scheduling/completed/FOO");
+  INFO(r.body);
+  REQUIRE(r.status == 400);
+  const Json body = r.json();
+  CHECK(body.at("httpStatusCode") == 400);
+  CHECK(body.at("status") == "ERROR");
+  const std::string message = body.at("message");
+  CHECK(message.find("FOO") != std::string::npos);
+  const Reply tasks = api.get("/api/system/tasks/FOO");
+  REQUIRE(tasks.status == 400);
+  CHECK(message == tasks.json().at("message"));
 }
 
 // ================================================================================================

@@ -3,6 +3,7 @@
 //
 //   dhis2-emulator [--port N] [--host H] [--version 2.42.1] [--tls CERT KEY] [--speed X]
 //                  [--user NAME:PASSWORD]... [--token PAT]... [--context-path /dhis]
+//                  [--reported-version TEXT] [--fail JOB_TYPE]...
 //
 // Defaults: 127.0.0.1:8080 (--port 0 picks a free port), DHIS2 2.42.1, the clock at real time
 // (--speed 60 runs a minute of DHIS2 time per second; 0 stops it), one superuser admin:district.
@@ -56,6 +57,10 @@ constexpr const char* kUsage =
     "  --token PAT           a personal access token for the first user; repeatable\n"
     "                        (default: one V2 token is minted and printed)\n"
     "  --context-path PATH   serve the API under PATH, e.g. /dhis (default: none)\n"
+    "  --reported-version T  report version T in /api/system/info while behaving as\n"
+    "                        --version (try a client against 2.37, say)\n"
+    "  --fail JOB_TYPE       jobs of JOB_TYPE (e.g. ANALYTICS_TABLE) fail at their first\n"
+    "                        stage with an ERROR row; repeatable\n"
     "  -h, --help            print this help and exit\n"
     "\n"
     "Exit status: 0 stopped by SIGINT/SIGTERM, 1 cannot start, 2 usage error.\n";
@@ -66,6 +71,7 @@ constexpr const char* kMintedSecret = "EmulatorTokenForDhis2CppDoNotUseInProduct
 
 struct Settings {
   dhis2::testing::FakeServerOptions options;
+  std::vector<std::string> failing_types;  // --fail
   bool help = false;
 };
 
@@ -156,6 +162,16 @@ Settings parse(int argc, char** argv) {
       const std::string token = value();
       if (const auto problem = dhis2::pat_problem(token)) throw dhis2::UsageError("--token: " + *problem);
       tokens.push_back(token);
+    } else if (flag == "--reported-version") {
+      s.options.reported_version = value();
+      if (s.options.reported_version.empty())
+        throw dhis2::UsageError("--reported-version: the version must not be empty");
+    } else if (flag == "--fail") {
+      const std::string type = value();
+      if (type.empty() || type.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789") != std::string::npos) {
+        throw dhis2::UsageError("--fail: \"" + type + "\" is not a job type like ANALYTICS_TABLE");
+      }
+      s.failing_types.push_back(type);
     } else if (flag == "--context-path") {
       const std::string path = value();
       if (!path.empty() &&
@@ -221,6 +237,14 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << "dhis2-emulator: cannot start: " << e.what() << "\n";
     return 1;
+  }
+
+  for (const auto& type : settings.failing_types) {
+    dhis2::testing::JobScript script;
+    script.start("Job of type " + type)
+        .stage("Preparing", std::chrono::milliseconds(500))
+        .fail("Job failed: the emulator was told to fail " + type + " jobs (--fail)", std::chrono::milliseconds(1000));
+    server->set_default_script(type, script);
   }
 
   std::cout << "dhis2-emulator: DHIS2 " << server->profile().version_text << " emulator ready\n"

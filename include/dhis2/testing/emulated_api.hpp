@@ -132,7 +132,27 @@ class EmulatedApi {
   Reply running(const ApiCall& r);
   Reply running_types(const ApiCall& r);
   Reply running_of_type(const ApiCall& r);
-  nlohmann::json running_process(const JobInfo& job) const;
+
+  // The ProcessInfo entries of a running job: its live progress flattened (process_infos). A job
+  // that has not started its first process yet is listed from its row, with no stages.
+  nlohmann::json running_processes(const JobInfo& job) const;
+
+  // GET /api/scheduling/completed[/] (§3.1): {type: [ProcessInfo...]} of each type's last
+  // finished run.
+  Reply completed(const ApiCall& r);
+
+  // GET /api/scheduling/completed/{jobType} (§3.1): the last finished run of the type; on 2.41+
+  // its Progress (§3.3), or an empty 200 body when none finished; on <=2.40 the array of its
+  // processes, [] when none finished. An unknown type is 400 (job_type_of).
+  Reply completed_of_type(const ApiCall& r);
+
+  // SchedulingController.ProcessInfo (§3.3): a Progress process flattened to jobId, status,
+  // description, startedTime, completedTime, cancelledTime, summary, error (nulls omitted) and
+  // stages, each its description plus " [<items>/<totalItems>]" when totalItems > 1.
+  static nlohmann::json process_info(const nlohmann::json& process);
+
+  // The ProcessInfo of every process in a Progress's sequence; [] for a null Progress.
+  static nlohmann::json process_infos(const nlohmann::json& progress);
 
   // ---- the feed (§1) ---------------------------------------------------------------------------
 

@@ -156,6 +156,18 @@ class JobEngine {
   // Jobs of a type that are running now.
   std::vector<JobInfo> running(const std::string& job_type = {});
 
+  // A run that ended, in any state (SUCCESS, ERROR, CANCELLED): its job, and the Progress it left
+  // (§3.3) as of lastFinished.
+  struct FinishedRun {
+    JobInfo job;
+    nlohmann::json progress;
+  };
+
+  // What GET /api/scheduling/completed[/{type}] shows (§3.1): for each job type (or `job_type`
+  // only), the run that finished last (the latest lastFinished) among the jobs not RUNNING now,
+  // ordered by type. Ad-hoc rows deleted 24 h after they finished are gone.
+  std::vector<FinishedRun> last_finished_runs(const std::string& job_type = {});
+
   // The result the last finished job of a type left for its type's result endpoint (data
   // integrity), or null.
   nlohmann::json last_result(const std::string& job_type);

@@ -9,7 +9,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
+#include <string>
+#include <utility>
 
 namespace dhis2 {
 namespace testing {
@@ -73,6 +76,8 @@ DHIS2CPP_INLINE void EmulatedApi::add_routes() {
       .add(get, "scheduling/running", to(&EmulatedApi::running))
       .add(get, "scheduling/running/types", to(&EmulatedApi::running_types))
       .add(get, "scheduling/running/{jobType}", to(&EmulatedApi::running_of_type))
+      .add(get, "scheduling/completed", to(&EmulatedApi::completed))
+      .add(get, "scheduling/completed/{jobType}", to(&EmulatedApi::completed_of_type))
       // the feed (§1)
       .add(get, "system/tasks", to(&EmulatedApi::all_tasks))
       .add(get, "system/tasks/{jobType}", to(&EmulatedApi::tasks_of_type))
@@ -658,17 +663,57 @@ DHIS2CPP_INLINE Reply EmulatedApi::revert(const ApiCall& r) {
   return empty_reply(204);
 }
 
-DHIS2CPP_INLINE nlohmann::json EmulatedApi::running_process(const JobInfo& job) const {
-  return nlohmann::json{{"jobId", job.uid},
+DHIS2CPP_INLINE nlohmann::json EmulatedApi::process_info(const nlohmann::json& process) {
+  nlohmann::json info = nlohmann::json::object();
+  for (const char* key :
+       {"jobId", "status", "description", "startedTime", "completedTime", "cancelledTime", "summary", "error"}) {
+    const auto it = process.find(key);
+    if (it != process.end() && !it->is_null()) info[key] = *it;
+  }
+  nlohmann::json stages = nlohmann::json::array();
+  const auto all_stages = process.find("stages");
+  if (all_stages != process.end() && all_stages->is_array()) {
+    for (const auto& stage : *all_stages) {
+      std::string text = stage.value("description", std::string());
+      const auto total = stage.value("totalItems", std::int64_t{-1});
+      if (total > 1) {
+        const auto items = stage.find("items");
+        const std::size_t done = items != stage.end() && items->is_array() ? items->size() : 0;
+        text += " [" + std::to_string(done) + "/" + std::to_string(total) + "]";
+      }
+      stages.push_back(text);
+    }
+  }
+  info["stages"] = stages;
+  return info;
+}
+
+DHIS2CPP_INLINE nlohmann::json EmulatedApi::process_infos(const nlohmann::json& progress) {
+  nlohmann::json list = nlohmann::json::array();
+  if (!progress.is_object()) return list;
+  const auto sequence = progress.find("sequence");
+  if (sequence == progress.end() || !sequence->is_array()) return list;
+  for (const auto& process : *sequence) list.push_back(process_info(process));
+  return list;
+}
+
+DHIS2CPP_INLINE nlohmann::json EmulatedApi::running_processes(const JobInfo& job) const {
+  nlohmann::json list = process_infos(engine_.live_progress(job.uid));
+  if (!list.empty()) return list;
+  nlohmann::json row = {{"jobId", job.uid},
                         {"status", "RUNNING"},
                         {"description", job.name},
                         {"startedTime", job.last_executed ? engine_.format_time(*job.last_executed) : ""},
                         {"stages", nlohmann::json::array()}};
+  list.push_back(std::move(row));
+  return list;
 }
 
 DHIS2CPP_INLINE Reply EmulatedApi::running(const ApiCall&) {
   nlohmann::json out = nlohmann::json::object();
-  for (const auto& job : engine_.running()) out[job.job_type].push_back(running_process(job));
+  for (const auto& job : engine_.running()) {
+    for (auto& process : running_processes(job)) out[job.job_type].push_back(std::move(process));
+  }
   return json_reply(200, out);
 }
 
@@ -688,8 +733,31 @@ DHIS2CPP_INLINE Reply EmulatedApi::running_of_type(const ApiCall& r) {
     return json_reply(200, engine_.live_progress(jobs.front().uid));
   }
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& job : jobs) list.push_back(running_process(job));
+  for (const auto& job : jobs) {
+    for (auto& process : running_processes(job)) list.push_back(std::move(process));
+  }
   return json_reply(200, list);
+}
+
+DHIS2CPP_INLINE Reply EmulatedApi::completed(const ApiCall&) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& run : engine_.last_finished_runs()) out[run.job.job_type] = process_infos(run.progress);
+  return json_reply(200, out);
+}
+
+DHIS2CPP_INLINE Reply EmulatedApi::completed_of_type(const ApiCall& r) {
+  Reply error;
+  const auto type = job_type_of(r.params.at("jobType"), error);
+  if (!type) return error;
+  const auto runs = engine_.last_finished_runs(*type);
+  if (profile_.scheduler_grid) {
+    // 2.41+: the Progress of the last finished run, or an empty body when none finished (§3.1).
+    if (runs.empty()) return Reply{200, "", "application/json", {}};
+    return json_reply(200, runs.front().progress);
+  }
+  // <=2.40: the processes of the last finished run, [] when none finished (§3.1).
+  if (runs.empty()) return json_reply(200, nlohmann::json::array());
+  return json_reply(200, runs.front().progress.value("sequence", nlohmann::json::array()));
 }
 
 DHIS2CPP_INLINE Reply EmulatedApi::cancel_type(const ApiCall& r) {

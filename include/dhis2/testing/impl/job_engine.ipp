@@ -259,6 +259,29 @@ DHIS2CPP_INLINE std::vector<JobInfo> JobEngine::running(const std::string& job_t
   return out;
 }
 
+DHIS2CPP_INLINE std::vector<JobEngine::FinishedRun> JobEngine::last_finished_runs(const std::string& job_type) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  std::map<std::string, const Job*> last;  // by type
+  for (const auto& entry : jobs_) {
+    const Job& job = entry.second;
+    const JobInfo& info = job.info;
+    if (info.job_status == "RUNNING" || !info.last_finished || expired(job, now)) continue;
+    if (!job_type.empty() && info.job_type != job_type) continue;
+    const Job*& found = last[info.job_type];
+    if (!found || *info.last_finished > *found->info.last_finished ||
+        (*info.last_finished == *found->info.last_finished && job.order > found->order)) {
+      found = &job;
+    }
+  }
+  std::vector<FinishedRun> out;
+  for (const auto& entry : last) {
+    const Job& job = *entry.second;
+    out.push_back(FinishedRun{job.info, job.run.progress.to_json(*job.info.last_finished, time_.time_zone, true)});
+  }
+  return out;
+}
+
 DHIS2CPP_INLINE nlohmann::json JobEngine::last_result(const std::string& job_type) {
   std::lock_guard<std::mutex> lock(mutex_);
   catch_up_locked();
