@@ -89,4 +89,9 @@ TEST_CASE("A malformed job script is refused with a UsageError that says what is
   CHECK_THROWS_WITH(JobScript().direct(), Catch::Contains("no step yet"));
   CHECK_NOTHROW(JobScript().items("none", 0, 1ms));
   CHECK(JobScript().start().stage("a", 2s).items("i", 3, 500ms).duration() == 3500ms);
+  CHECK(JobScript().start().stage("a", 2s).items("i", 3, 500ms).scale(0.5).duration() == 1750ms);
+  CHECK(JobScript::default_for("ANALYTICS_TABLE").scale(2).duration() ==
+        2 * JobScript::default_for("ANALYTICS_TABLE").duration());
+  CHECK_THROWS_AS(JobScript().start().scale(0), dhis2::UsageError);
+  CHECK_THROWS_AS(JobScript().start().scale(-1), dhis2::UsageError);
 }

@@ -966,6 +966,10 @@ class JobScript {
   JobScript& direct();
   // A result served by the job type's own result endpoint (data integrity summary or details).
   JobScript& result(nlohmann::json value);
+  // Every delay so far (between steps, in the async queue, before the commit) times `factor`:
+  // default_for(type).scale(0.5) runs a realistic timeline twice as fast. UsageError for a factor
+  // that is not a finite number > 0.
+  JobScript& scale(double factor);
 
   const std::vector<Step>& steps() const noexcept { return steps_; }
   std::chrono::milliseconds commit_delay() const noexcept { return commit_delay_; }
@@ -3257,6 +3261,7 @@ DHIS2CPP_INLINE std::string IdGenerator::ad_hoc_name(const std::string& type, st
 
 // #include <dhis2/errors.hpp>
 
+#include <cstdint>
 #include <utility>
 
 namespace dhis2 {
@@ -3325,6 +3330,19 @@ DHIS2CPP_INLINE JobScript& JobScript::direct() {
 
 DHIS2CPP_INLINE JobScript& JobScript::result(nlohmann::json value) {
   result_ = std::move(value);
+  return *this;
+}
+
+DHIS2CPP_INLINE JobScript& JobScript::scale(double factor) {
+  if (!(factor > 0) || factor > 1e6) throw UsageError("JobScript::scale: the factor must be a number > 0");
+  const auto scaled = [factor](std::chrono::milliseconds d) {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(d.count()) * factor + 0.5));
+  };
+  for (auto& step : steps_) {
+    step.after = scaled(step.after);
+    step.arrives_after = scaled(step.arrives_after);
+  }
+  commit_delay_ = scaled(commit_delay_);
   return *this;
 }
 

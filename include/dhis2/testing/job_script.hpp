@@ -116,6 +116,10 @@ class JobScript {
   JobScript& direct();
   // A result served by the job type's own result endpoint (data integrity summary or details).
   JobScript& result(nlohmann::json value);
+  // Every delay so far (between steps, in the async queue, before the commit) times `factor`:
+  // default_for(type).scale(0.5) runs a realistic timeline twice as fast. UsageError for a factor
+  // that is not a finite number > 0.
+  JobScript& scale(double factor);
 
   const std::vector<Step>& steps() const noexcept { return steps_; }
   std::chrono::milliseconds commit_delay() const noexcept { return commit_delay_; }

@@ -7,6 +7,7 @@
 
 #include <dhis2/errors.hpp>
 
+#include <cstdint>
 #include <utility>
 
 namespace dhis2 {
@@ -75,6 +76,19 @@ DHIS2CPP_INLINE JobScript& JobScript::direct() {
 
 DHIS2CPP_INLINE JobScript& JobScript::result(nlohmann::json value) {
   result_ = std::move(value);
+  return *this;
+}
+
+DHIS2CPP_INLINE JobScript& JobScript::scale(double factor) {
+  if (!(factor > 0) || factor > 1e6) throw UsageError("JobScript::scale: the factor must be a number > 0");
+  const auto scaled = [factor](std::chrono::milliseconds d) {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(d.count()) * factor + 0.5));
+  };
+  for (auto& step : steps_) {
+    step.after = scaled(step.after);
+    step.arrives_after = scaled(step.arrives_after);
+  }
+  commit_delay_ = scaled(commit_delay_);
   return *this;
 }
 
