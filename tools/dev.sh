@@ -2,7 +2,8 @@
 # The developer entry point.
 #
 #   tools/dev.sh [--ci] deps    install the Debian packages the build needs (only what is missing)
-#   tools/dev.sh [--ci] demo    build into build/dev, start the emulator, follow a job live against it
+#   tools/dev.sh [--ci] demo    build into build/dev, then `dhis2 demo`: the emulator in-process and an
+#                               analytics run followed live on it (arguments go to `dhis2 demo`)
 #   tools/dev.sh check          the quick loop: one clang++ build in compiled mode (build/check, no
 #                               header checks or consumers), then the unit tests (ctest -L unit);
 #                               DHIS2CPP_CHECK_CXX=g++ picks another compiler
@@ -24,7 +25,7 @@ cd "$ROOT"
 # runtimes, which clang only recommends.
 # lld links every build: about a fifth of the CPU time of GNU ld per test program.
 PACKAGES=(cmake ninja-build g++ clang libclang-rt-dev lld clang-format pkg-config meson python3 openssl
-          libcpp-httplib-dev nlohmann-json3-dev catch2 libssl-dev)
+          libcpp-httplib-dev nlohmann-json3-dev catch2 libssl-dev libcli11-dev)
 
 
 JOBS="${DHIS2CPP_JOBS:-2}"
@@ -230,21 +231,10 @@ cmd_demo() {
   step "deps" cmd_deps
   step "configure + build (build/dev)" cmake_build build/dev -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DDHIS2CPP_BUILD_TESTS=OFF -DDHIS2CPP_BUILD_EXAMPLES=ON -DDHIS2CPP_BUILD_TOOLS=ON -DDHIS2CPP_WERROR=OFF
-  # The built-in emulator at 5x real time, and a job followed live against it.
-  local log
-  log=$(mktemp)
-  build/dev/tools/dhis2-emulator --port 0 --speed 5 --version 2.42.1 >"$log" 2>&1 &
-  local emulator=$!
-  trap 'kill -INT "$emulator" 2>/dev/null || true; rm -f "$log"' RETURN
-  local url=""
-  for _ in $(seq 1 100); do
-    url=$(sed -n 's/^url: //p' "$log")
-    [[ -n "$url" ]] && break
-    sleep 0.1
-  done
-  [[ -n "$url" ]] || die "the emulator did not start: $(cat "$log")"
-  say "demo: DHIS2 2.42.1 emulated at $url (5x real time); starting analytics and following the job"
-  DHIS2_URL="$url" DHIS2_USERNAME=admin DHIS2_PASSWORD=district build/dev/examples/task_polling analytics
+  # The built-in emulator in-process (DHIS2 2.42.1, real time), an analytics run started on it and
+  # followed live to its outcome.
+  say "demo: build/dev/tools/cli/dhis2 demo $*"
+  build/dev/tools/cli/dhis2 demo "$@"
 }
 
 cmd_check() {
@@ -309,7 +299,7 @@ usage() {
 [[ "${1:-}" == "--ci" ]] && { CI_MODE=true; shift; }
 case "${1:-}" in
   deps) cmd_deps ;;
-  demo) cmd_demo ;;
+  demo) shift; cmd_demo "$@" ;;
   check) cmd_check ;;
   test) cmd_test ;;
   format) cmd_format ;;
