@@ -968,9 +968,8 @@ std::string run_analytics(FakeServer& server, Api& api, const std::string& versi
 // the kick-off before (§2.3); `plus_seconds` later.
 std::string run_time(const std::string& version, int plus_seconds) {
   const int start = at_least(version, 41) ? 20 : 12;
-  char text[32];
-  std::snprintf(text, sizeof text, "2024-05-20T10:11:%02d.000", start + plus_seconds);
-  return text;
+  const int second = start + plus_seconds;
+  return std::string("2024-05-20T10:11:") + (second < 10 ? "0" : "") + std::to_string(second) + ".000";
 }
 
 // The processes of GET /api/scheduling/completed/{type}: a Progress's sequence on 2.41+, the

@@ -21,7 +21,7 @@ std::string clock_text(milliseconds d) {
   if (d.count() < 0) d = milliseconds(0);
   const long long total = d.count() / 1000;
   const long long h = total / 3600, m = (total / 60) % 60, s = total % 60;
-  char buffer[48];
+  char buffer[96];
   if (h > 0) {
     std::snprintf(buffer, sizeof buffer, "%lld:%02lld:%02lld", h, m, s);
   } else {
@@ -31,10 +31,10 @@ std::string clock_text(milliseconds d) {
 }
 
 std::string duration_text(milliseconds d) {
+  if (d.count() < 0) d = milliseconds(0);
   if (d >= std::chrono::minutes(1)) return clock_text(d);
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1f s", static_cast<double>(d.count()) / 1000.0);
-  return buffer;
+  const long long tenths = (d.count() + 50) / 100;
+  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
 }
 
 int exit_code_of(dhis2::TaskOutcome outcome) noexcept {
