@@ -7,6 +7,7 @@
 #include <dhis2/dhis2.hpp>
 
 #include <atomic>
+#include <cstdint>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -57,6 +58,20 @@ class CliUsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The handshake got an answer that no DHIS2 server gives (an HTML page, a 404 for
+// /api/system/info): the URL is not a DHIS2 server's. After the handshake, such an answer is an
+// UnexpectedResponseError of its own.
+class NotDhis2Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A watch that got no answer from the server for WatchArgs::max_outage: the last failure's kind.
+class ServerLostError : public dhis2::TransportError {
+ public:
+  using dhis2::TransportError::TransportError;
+};
+
 // SIGINT and SIGTERM: blocked in every thread (install() runs before any thread starts) and taken
 // by one thread, which runs the action registered now (stop a watch, close the client). No
 // signal handler runs, and the process's dispositions stay as they were.
@@ -75,7 +90,14 @@ class Interrupts {
     ~Guard();
     Guard(const Guard&) = delete;
     Guard& operator=(const Guard&) = delete;
+
+   private:
+    std::uint64_t id_;
   };
+
+  // Whether the live display hides the cursor now: a second signal, which ends the program at
+  // once, shows it again.
+  static std::atomic<bool>& cursor_hidden();
 
  private:
   Interrupts() = default;
@@ -83,7 +105,8 @@ class Interrupts {
 
   std::atomic<int> signal_{0};
   std::mutex mutex_;
-  std::vector<std::function<void()>> actions_;
+  std::uint64_t next_id_ = 0;
+  std::vector<std::pair<std::uint64_t, std::function<void()>>> actions_;
 };
 
 // ---- output --------------------------------------------------------------------------------------
@@ -102,6 +125,14 @@ struct Estimate {
 // it has run. Only a previous run that succeeded, with every stage timed, is used.
 std::optional<Estimate> estimate_left(const dhis2::JobProgress& previous, std::size_t stage_index_hint,
                                       const std::string& stage, std::chrono::milliseconds in_stage);
+
+// Server text made safe for a terminal: newlines and tabs become spaces, other control
+// characters (ESC among them) '?'.
+std::string printable(const std::string& text);
+
+// How long no request has got an answer from the server, and the last failure; empty while the
+// server answers.
+std::optional<std::pair<std::chrono::milliseconds, std::string>> current_outage();
 
 // "0:42", "1:02:03".
 std::string clock_text(std::chrono::milliseconds d);
@@ -163,10 +194,14 @@ std::vector<std::string> completion_details(const dhis2::TaskCompletion& c, std:
 
 // ---- commands ----------------------------------------------------------------------------------
 
+// Without an answer from the server for this long, a watch gives up (exit 4).
+constexpr double kDefaultMaxOutageSeconds = 300;
+
 struct WatchArgs {
   std::string ref;     // JOB_TYPE/UID or a resume token
   std::string resume;  // --resume TOKEN
   Seconds timeout, poll;
+  Seconds max_outage = kDefaultMaxOutageSeconds;
 };
 
 struct RunArgs {
@@ -174,6 +209,7 @@ struct RunArgs {
   std::optional<int> last_years;
   bool no_wait = false;
   Seconds timeout, poll;
+  Seconds max_outage = kDefaultMaxOutageSeconds;
 };
 
 struct DemoArgs {

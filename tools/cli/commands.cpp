@@ -20,12 +20,72 @@ std::optional<milliseconds> to_ms(const Seconds& s, const char* option) {
 
 namespace {
 
+using steady = std::chrono::steady_clock;
+
+// What this process's requests found: since when none got an answer (a transport failure, a 5xx
+// or 429 after the retries), for a watch that must not wait forever on a server that went away.
+// The library retries a watch's failed polls for ever; the command gives up after max_outage.
+struct Health {
+  std::mutex mutex;
+  std::optional<steady::time_point> failing_since;
+  std::string last_error;
+  bool warned = false;
+  // Set by follow(): what to do when the outage reaches `limit`, and whether to warn on stderr.
+  std::function<void()> on_lost;
+  std::optional<milliseconds> limit;
+  bool warn = false;
+};
+
+Health& health() {
+  static Health h;
+  return h;
+}
+
+void note_request(const dhis2::RequestEvent& e) {
+  Health& h = health();
+  std::function<void()> lost;
+  std::string warning;
+  {
+    std::lock_guard<std::mutex> lock(h.mutex);
+    const bool failed = !e.error.empty() || e.status >= 500 || e.status == 429;
+    if (!failed) {
+      h.failing_since.reset();
+      h.warned = false;
+      return;
+    }
+    if (e.will_retry) return;  // the client tries again: not yet an outage
+    const auto now = steady::now();
+    if (!h.failing_since) h.failing_since = now;
+    h.last_error = e.error.empty() ? "HTTP " + std::to_string(e.status) : e.error;
+    const auto out_for = std::chrono::duration_cast<milliseconds>(now - *h.failing_since);
+    if (h.warn && !h.warned && out_for >= std::chrono::seconds(30)) {
+      h.warned = true;
+      warning = "no answer from the server for " + clock_text(out_for) + " (" + h.last_error + "); still trying";
+    }
+    if (h.limit && out_for >= *h.limit && h.on_lost) lost = std::exchange(h.on_lost, nullptr);
+  }
+  if (!warning.empty()) std::cerr << "dhis2: warning: " << warning << "\n" << std::flush;
+  if (lost) lost();
+}
+
+}  // namespace
+
+std::optional<std::pair<milliseconds, std::string>> current_outage() {
+  Health& h = health();
+  std::lock_guard<std::mutex> lock(h.mutex);
+  if (!h.failing_since) return std::nullopt;
+  return std::make_pair(std::chrono::duration_cast<milliseconds>(steady::now() - *h.failing_since), h.last_error);
+}
+
+namespace {
+
 dhis2::ClientOptions client_options(const Settings& s) {
   dhis2::ClientOptions o;
   if (const auto t = to_ms(s.timeout, "--timeout")) o.timeout = *t;
   o.verify_tls = !s.insecure;
   o.ca_cert_path = s.ca_cert;
   o.user_agent = std::string("dhis2-cli/") + DHIS2CPP_VERSION_STRING;
+  o.on_request = note_request;
   return o;
 }
 
@@ -46,27 +106,53 @@ dhis2::Client make_client(const Settings& s) {
   return dhis2::Client(s.url, dhis2::BasicAuth{s.username, s.password}, o);
 }
 
-// The handshake, where a server that answers 404 to /api/system/info is not DHIS2.
+// The handshake. An answer no DHIS2 server gives (an HTML page, a 404 for /api/system/info) means
+// the URL is not a DHIS2 server's.
 void connect(dhis2::Client& client) {
   try {
     client.connect();
   } catch (const dhis2::ApiError& e) {
-    if (e.status() == 404) throw dhis2::UnexpectedResponseError(std::string(e.what()), 404);
+    if (e.status() == 404) throw NotDhis2Error(e.what());
     throw;
+  } catch (const dhis2::UnexpectedResponseError& e) {
+    throw NotDhis2Error(e.what());
   }
 }
 
-// A JOB_TYPE/UID or a resume token, with the usage error a person can act on.
+bool all_of(const std::string& text, bool (*ok)(char)) {
+  for (char c : text) {
+    if (!ok(c)) return false;
+  }
+  return true;
+}
+
+// A JOB_TYPE/UID or a resume token, with the usage error a person can act on. DHIS2 names job
+// types in upper case (ANALYTICS_TABLE) and job ids with 11-character uids that start with a letter.
 dhis2::TaskRef parse_ref(const std::string& text) {
+  dhis2::TaskRef ref;
   try {
-    return dhis2::TaskRef::parse(text);
+    ref = dhis2::TaskRef::parse(text);
   } catch (const dhis2::UsageError& e) {
     throw CliUsageError(e.what());
   }
+  if (text.rfind("d2w1.", 0) == 0) return ref;  // a resume token: checked by its checksum
+  const auto upper = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; };
+  const auto alnum = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!all_of(ref.job_type, upper)) {
+    throw CliUsageError("invalid task reference \"" + text + "\": the job type is written in capitals, e.g. " +
+                        "ANALYTICS_TABLE/BFa3jDsbtdO");
+  }
+  const char first = ref.uid.empty() ? '0' : ref.uid.front();
+  if (ref.uid.size() != 11 || !all_of(ref.uid, alnum) || (first >= '0' && first <= '9')) {
+    throw CliUsageError("invalid task reference \"" + text +
+                        "\": a job id is 11 letters and digits starting with a letter, e.g. BFa3jDsbtdO");
+  }
+  return ref;
 }
 
 // The previous completed run of the job type's progress (2.41+), for the estimate; empty when the
-// server has none or it cannot be read (the estimate is then left out, never guessed).
+// server has none or it cannot be read (the estimate is then left out, never guessed). Asked with
+// a short timeout, and a signal stops it.
 std::optional<dhis2::JobProgress> previous_run(dhis2::Client& client, const dhis2::TaskRef& ref) {
   const auto v = client.known_version();
   if (!v || *v < dhis2::ServerVersion::parse("2.41")) return std::nullopt;
@@ -74,6 +160,9 @@ std::optional<dhis2::JobProgress> previous_run(dhis2::Client& client, const dhis
     dhis2::RequestOptions o;
     o.retry = dhis2::RetryPolicy{};
     o.retry->max_attempts = 1;
+    o.timeout = std::chrono::seconds(5);
+    o.cancellation = dhis2::CancellationToken();
+    Interrupts::Guard guard([token = *o.cancellation]() mutable { token.cancel(); });
     const auto response = client.get_response("scheduling/completed/" + ref.job_type, {}, o);
     if (response.status != 200 || response.body.empty()) return std::nullopt;
     auto p = dhis2::JobProgress::from_json(nlohmann::json::parse(response.body));
@@ -87,12 +176,29 @@ std::optional<dhis2::JobProgress> previous_run(dhis2::Client& client, const dhis
 
 struct Followed {
   int code = kSuccess;
-  std::optional<dhis2::TaskCompletion> completion;  // empty when interrupted
+  std::optional<dhis2::TaskCompletion> completion;  // empty when the watch stopped before the end
 };
 
-// Follows `ref` to its end on `out`; the exit code of its outcome.
+// A watch that stopped before the job ended: one line with the way to resume it, and the JSON
+// error line with the token.
+int stopped(Output& out, const Failure& f, const std::string& token, bool resumable) {
+  out.stop_display();
+  std::string line = f.message;
+  if (resumable) line += "; resume the watch with: dhis2 watch --resume " + token;
+  out.err() << "dhis2: " << line << "\n" << std::flush;
+  if (out.json()) {
+    nlohmann::json j = {{"event", "error"}, {"kind", f.kind}, {"message", f.message}};
+    if (resumable) j["resume_token"] = token;
+    out.json_line(j);
+  }
+  return f.exit_code;
+}
+
+// Follows `ref` to its end on `out`; the exit code of its outcome. `resumable`: the server outlives
+// this process (not so for the demo's), so a stopped watch says how to resume it.
 Followed follow(dhis2::Client& client, const dhis2::TaskRef& ref, const std::optional<milliseconds>& timeout,
-                const std::optional<milliseconds>& poll, Output& out) {
+                const std::optional<milliseconds>& poll, const std::optional<milliseconds>& max_outage, Output& out,
+                bool resumable = true) {
   dhis2::WatchOptions options;
   if (poll) {
     options.poll_interval = *poll;
@@ -100,7 +206,26 @@ Followed follow(dhis2::Client& client, const dhis2::TaskRef& ref, const std::opt
   }
   options.on_progress = [&out](const dhis2::JobProgress& p) { out.progress(p); };
   dhis2::TaskWatcher watcher(client, ref, options);
-  out.watching(ref, previous_run(client, ref));
+  out.watching(ref, out.mode() == Mode::Live ? previous_run(client, ref) : std::nullopt);
+
+  std::atomic<bool> lost{false};
+  {
+    Health& h = health();
+    std::lock_guard<std::mutex> lock(h.mutex);
+    h.limit = max_outage;
+    h.warn = out.mode() != Mode::Live;  // the live display shows the outage itself
+    h.on_lost = [&lost, &watcher] {
+      lost = true;
+      watcher.cancel();
+    };
+  }
+  struct Unhook {
+    ~Unhook() {
+      std::lock_guard<std::mutex> lock(health().mutex);
+      health().on_lost = nullptr;
+    }
+  } unhook;
+
   try {
     Interrupts::Guard guard([&watcher] { watcher.cancel(); });
     const auto done = watcher.for_each_notification(
@@ -111,20 +236,25 @@ Followed follow(dhis2::Client& client, const dhis2::TaskRef& ref, const std::opt
         timeout);
     out.completed(*done);
     return {exit_code_of(done->outcome), *done};
+  } catch (const dhis2::TaskTimeoutError& e) {
+    return {stopped(out, Failure{kTimedOut, "timeout", e.what()}, watcher.resume_token(), resumable), std::nullopt};
   } catch (const dhis2::TaskCancelledError&) {
-    if (Interrupts::instance().signal() == 0) throw;
-    out.stop_display();
-    out.err() << "dhis2: interrupted: stopped following " << ref.str()
-              << "; the job goes on on the server. Follow it again with:\n  dhis2 watch --resume "
-              << watcher.resume_token() << "\n"
-              << std::flush;
-    if (out.json()) {
-      out.json_line({{"event", "error"},
-                     {"kind", "interrupted"},
-                     {"message", "interrupted; the job goes on on the server"},
-                     {"resume_token", watcher.resume_token()}});
+    if (lost) {
+      std::string error;
+      {
+        std::lock_guard<std::mutex> lock(health().mutex);
+        error = health().last_error;
+      }
+      const Failure f{kNetwork, "network",
+                      "no answer from the server for " + clock_text(max_outage.value_or(milliseconds(0))) + " (" + error +
+                          "); the job may still run there"};
+      return {stopped(out, f, watcher.resume_token(), resumable), std::nullopt};
     }
-    return {128 + Interrupts::instance().signal(), std::nullopt};
+    const int signal = Interrupts::instance().signal();
+    if (signal == 0) throw;
+    const Failure f{128 + signal, "interrupted",
+                    "interrupted: stopped following " + ref.str() + "; the job goes on on the server"};
+    return {stopped(out, f, watcher.resume_token(), resumable), std::nullopt};
   }
 }
 
@@ -152,10 +282,17 @@ int cmd_info(const Settings& s, Output& out) {
                                                                                        : nlohmann::json::array();
   const bool superuser = std::find(authorities.begin(), authorities.end(), "ALL") != authorities.end();
   if (out.json()) {
+    // Only these fields of /api/system/info: for a superuser it also holds the database URL and
+    // user, the JVM options (which may carry keystore passwords) and the like (dhis2-wire.md).
+    nlohmann::json system = nlohmann::json::object();
+    for (const char* key : {"version", "revision", "buildTime", "systemName", "serverDate", "serverTimeZoneId",
+                            "contextPath", "instanceBaseUrl", "calendar", "dateFormat"}) {
+      if (info.is_object() && info.contains(key)) system[key] = info[key];
+    }
     out.json_line({{"event", "info"},
                    {"url", client.base_url()},
                    {"version", client.raw_version()},
-                   {"system", info},
+                   {"system", system},
                    {"user",
                     {{"username", username},
                      {"name", text_of(me, "displayName")},
@@ -183,17 +320,19 @@ int cmd_watch(const Settings& s, const WatchArgs& a, Output& out) {
   const auto ref = parse_ref(a.ref.empty() ? a.resume : a.ref);
   const auto timeout = to_ms(a.timeout, "watch --timeout");
   const auto poll = to_ms(a.poll, "--poll");
+  (void)to_ms(a.max_outage, "--max-outage");
   auto client = make_client(s);
   {
     CloseOnSignal close(client);
     connect(client);
   }
-  return follow(client, ref, timeout, poll, out).code;
+  return follow(client, ref, timeout, poll, to_ms(a.max_outage, "--max-outage"), out).code;
 }
 
 int cmd_run(const Settings& s, const RunArgs& a, Output& out) {
   const auto timeout = to_ms(a.timeout, "run --timeout");
   const auto poll = to_ms(a.poll, "--poll");
+  const auto max_outage = to_ms(a.max_outage, "--max-outage");
   if (a.last_years && a.what != "analytics") throw CliUsageError("--last-years applies to analytics only");
   if (a.last_years && *a.last_years < 1) throw CliUsageError("--last-years: expected a number of years >= 1");
   auto client = make_client(s);
@@ -219,7 +358,7 @@ int cmd_run(const Settings& s, const RunArgs& a, Output& out) {
   }
   out.started(ref, a.no_wait);
   if (a.no_wait) return kSuccess;
-  return follow(client, ref, timeout, poll, out).code;
+  return follow(client, ref, timeout, poll, max_outage, out).code;
 }
 
 int cmd_cancel(const Settings& s, const std::string& text, Output& out) {
@@ -397,7 +536,7 @@ int cmd_demo(const Settings& s, const DemoArgs& a, Output& out) {
   // The watch, then for a person the stages with their times (the job's structured progress on
   // 2.41+, its rows before).
   const auto poll = to_ms(a.poll, "--poll").value_or(milliseconds(500));
-  const auto followed = follow(client, ref, std::chrono::minutes(10), poll, out);
+  const auto followed = follow(client, ref, std::chrono::minutes(10), poll, std::chrono::minutes(1), out, false);
   if (followed.completion && !out.json()) print_stage_summary(out.out(), *followed.completion);
   server->stop();
   return followed.code;

@@ -43,8 +43,11 @@ Failure describe_failure(std::exception_ptr error, const std::string& url) {
   } catch (const CliUsageError& e) {
     return make(kUsage, "usage", e.what());
   } catch (const dhis2::TaskTimeoutError& e) {
-    return make(kTimedOut, "timeout",
-                std::string(e.what()) + (e.stalled() ? "" : ". The job may still run: follow it with dhis2 watch"));
+    return make(kTimedOut, "timeout", e.what());
+  } catch (const NotDhis2Error& e) {
+    return make(kNotDhis2, "not-dhis2",
+                std::string(e.what()) + ". Is " + url +
+                    " the address of a DHIS2 server (its base URL, with the context path such as /dhis)?");
   } catch (const dhis2::TaskCancelledError& e) {
     return make(kCancelled, "cancelled", e.what());
   } catch (const dhis2::CancelledError& e) {
@@ -58,9 +61,8 @@ Failure describe_failure(std::exception_ptr error, const std::string& url) {
   } catch (const dhis2::VersionPinMismatchError& e) {
     return make(kNotDhis2, "unsupported-version", e.what());
   } catch (const dhis2::UnexpectedResponseError& e) {
-    return make(kNotDhis2, "not-dhis2",
-                std::string(e.what()) + ". Is " + url +
-                    " the address of a DHIS2 server (its base URL, with the context path such as /dhis)?");
+    return make(kJobFailed, "unexpected-response",
+                std::string(e.what()) + ". A proxy may be answering for the server, or the server changed");
   } catch (const dhis2::ApiError& e) {
     if (e.status() == 403) {
       return make(kAuth, "authorization",
@@ -114,12 +116,12 @@ void Interrupts::run() {
     // it stops. The actions only ask (cancel a watch, close a client) and return at once.
     std::lock_guard<std::mutex> lock(mutex_);
     signal_ = number;
-    for (auto& action : actions_) action();
+    for (auto& action : actions_) action.second();
   }
   // A second signal ends the process at once, as it would without this thread.
   while (sigwait(&set, &number) != 0) {
   }
-  if (isatty(STDOUT_FILENO)) {
+  if (cursor_hidden().load()) {
     static const char show_cursor[] = "\x1b[?25h\n";  // the live display hides it
     (void)!write(STDOUT_FILENO, show_cursor, sizeof show_cursor - 1);
   }
@@ -131,7 +133,8 @@ Interrupts::Guard::Guard(std::function<void()> action) {
   bool run_now = false;
   {
     std::lock_guard<std::mutex> lock(self.mutex_);
-    self.actions_.push_back(action);
+    id_ = ++self.next_id_;
+    self.actions_.emplace_back(id_, action);
     run_now = self.signal_ != 0;
   }
   if (run_now) action();
@@ -140,7 +143,17 @@ Interrupts::Guard::Guard(std::function<void()> action) {
 Interrupts::Guard::~Guard() {
   Interrupts& self = instance();
   std::lock_guard<std::mutex> lock(self.mutex_);
-  if (!self.actions_.empty()) self.actions_.pop_back();
+  for (auto it = self.actions_.begin(); it != self.actions_.end(); ++it) {
+    if (it->first == id_) {
+      self.actions_.erase(it);
+      break;
+    }
+  }
+}
+
+std::atomic<bool>& Interrupts::cursor_hidden() {
+  static std::atomic<bool> hidden{false};
+  return hidden;
 }
 
 }  // namespace dhis2cli

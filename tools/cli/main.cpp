@@ -119,6 +119,8 @@ int main(int argc, char** argv) {
   w->add_option("--resume", watch.resume, "resume a watch from a token (printed by run --no-wait)");
   w->add_option("--timeout", watch.timeout, "give up after this many seconds (default: wait to the end)");
   w->add_option("--poll", watch.poll, "the longest pause between polls, in seconds (default 2)");
+  w->add_option("--max-outage", watch.max_outage,
+                "give up after this many seconds without an answer from the server (default 300)");
 
   auto* r = app.add_subcommand("run", "start a job and follow it to its end");
   r->add_option("job", run.what, "analytics, resource-tables, monitoring or data-integrity")
@@ -128,6 +130,8 @@ int main(int argc, char** argv) {
   r->add_flag("--no-wait", run.no_wait, "print the job's resume token and return at once");
   r->add_option("--timeout", run.timeout, "give up waiting after this many seconds (default: wait to the end)");
   r->add_option("--poll", run.poll, "the longest pause between polls, in seconds (default 2)");
+  r->add_option("--max-outage", run.max_outage,
+                "give up after this many seconds without an answer from the server (default 300)");
 
   auto* c = app.add_subcommand("cancel", "ask the server to cancel a job");
   c->add_option("ref", cancel_ref, "JOB_TYPE/UID")->required();
@@ -156,9 +160,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const std::string message = scrub(e.what(), settings);
     if (json_requested) {
-      std::cout << nlohmann::json{{"event", "error"}, {"kind", "usage"}, {"message", message}}.dump() << std::endl;
+      std::cout << nlohmann::json{{"event", "error"}, {"kind", "usage"}, {"message", message}}.dump(
+                       -1, ' ', false, nlohmann::json::error_handler_t::replace)
+                << std::endl;
     }
-    std::cerr << "dhis2: " << message << "\nRun 'dhis2 --help' for the commands, 'dhis2 COMMAND --help' for one.\n";
+    std::cerr << "dhis2: " << message << " (dhis2 --help lists the commands and options)\n";
     return kUsage;
   }
 
@@ -177,7 +183,8 @@ int main(int argc, char** argv) {
   } catch (...) {
     Failure f = describe_failure(std::current_exception(), settings.url);
     if (const int signal = Interrupts::instance().signal(); signal != 0) {
-      f = Failure{128 + signal, "interrupted", "interrupted; a job started meanwhile goes on on the server"};
+      f = Failure{128 + signal, "interrupted",
+                  "interrupted; a job it started goes on on the server (dhis2 jobs lists what runs)"};
     }
     f.message = scrub(f.message, settings);
     out.failure(f);

@@ -63,21 +63,44 @@ const char* outcome_word(dhis2::TaskOutcome o) {
   }
 }
 
-// At most `width` printed characters (UTF-8 code points; colour sequences print none), so that a
-// line never wraps and the redraw counts its lines right. A cut line ends its colour.
+// At most `width` terminal columns (colour sequences take none; a character from U+1100 on counts
+// two, as CJK and emoji take, which may overcount a few), so that a line never wraps and the
+// redraw counts its lines right. A cut line ends its colour.
 std::string fit(const std::string& text, std::size_t width) {
-  std::size_t chars = 0;
+  std::size_t columns = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\x1b' && i + 1 < text.size() && text[i + 1] == '[') {
-      while (i < text.size() && !(text[i] >= '@' && text[i] <= '~' && text[i] != '[')) ++i;
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == 0x1b && i + 1 < text.size() && text[i + 1] == '[') {
+      ++i;
+      while (i + 1 < text.size() && !(text[i] >= '@' && text[i] <= '~' && text[i] != '[')) ++i;
       continue;
     }
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
-    if (chars == width) return text.substr(0, i) + "\x1b[0m";
-    ++chars;
+    if ((c & 0xC0) == 0x80) continue;
+    const std::size_t w = c >= 0xE1 ? 2 : 1;
+    if (columns + w > width) return text.substr(0, i) + "\x1b[0m";
+    columns += w;
   }
   return text;
 }
+
+}  // namespace
+
+// Server text made safe for a terminal: control characters (newlines, tabs, ESC, which could
+// start a sequence of the server's choosing) become spaces or '?'.
+std::string printable(const std::string& text) {
+  std::string out = text;
+  for (char& ch : out) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\n' || c == '\r' || c == '\t') {
+      ch = ' ';
+    } else if (c < 0x20 || c == 0x7f) {
+      ch = '?';
+    }
+  }
+  return out;
+}
+
+namespace {
 
 // "[i/n] text" of a LOOP row: (i, n).
 std::optional<std::pair<std::int64_t, std::int64_t>> loop_counts(const std::string& message) {
@@ -107,7 +130,8 @@ std::string count_text(const nlohmann::json& counts, std::initializer_list<const
 std::string row_line(const dhis2::Notification& n) {
   std::string level = n.level_name.empty() ? "-" : n.level_name;
   level.resize(5, ' ');
-  return n.time + "  " + level + "  " + n.message.value_or("") + (n.completed ? "  (completed)" : "");
+  return printable(n.time) + "  " + printable(level) + "  " + printable(n.message.value_or("")) +
+         (n.completed ? "  (completed)" : "");
 }
 
 }  // namespace
@@ -189,11 +213,14 @@ struct Output::Live {
   std::mutex mutex;
   std::condition_variable wake;
   bool stopping = false;
+  bool finished = false;
   std::thread thread;
+  std::mutex write_mutex;  // one writer of the terminal at a time, never under `mutex`
 
   // Guarded by mutex.
   dhis2::TaskRef ref;
   steady::time_point began = steady::now();
+  std::optional<steady::time_point> first_row_at;
   std::vector<dhis2::Notification> rows;
   dhis2::JobProgress derived;
   std::optional<dhis2::JobProgress> server;
@@ -202,43 +229,72 @@ struct Output::Live {
   std::string stage;
   std::size_t stage_number = 0;
   steady::time_point stage_since{};
+  bool stage_seen_start = false;       // the stage began while we watched: stage_since is its start
   std::vector<std::string> permanent;  // lines to print above the block at the next redraw
   std::size_t drawn = 0;               // lines of the block on the screen
 
   explicit Live(Output& o) : owner(o) {}
+  ~Live() { finish(); }
+  Live(const Live&) = delete;
+  Live& operator=(const Live&) = delete;
 
   void start() {
-    owner.out_ << "\x1b[?25l" << std::flush;  // hide the cursor while the block is redrawn
+    Interrupts::cursor_hidden() = true;
+    write("\x1b[?25l");  // hide the cursor while the block is redrawn
     thread = std::thread([this] {
       std::unique_lock<std::mutex> lock(mutex);
       while (!stopping) {
-        draw_locked();
-        wake.wait_for(lock, milliseconds(250));
+        std::string frame = frame_locked();
+        lock.unlock();
+        write(frame);  // outside the lock: a terminal that blocks (Ctrl-S) does not block the watch
+        lock.lock();
+        if (!stopping) wake.wait_for(lock, milliseconds(250));
       }
     });
   }
 
-  // Ends the redraw thread; the block stays on the screen, the cursor below it.
+  void write(const std::string& text) {
+    std::lock_guard<std::mutex> lock(write_mutex);
+    owner.out_ << text << std::flush;
+  }
+
+  // Ends the redraw thread and erases the block; the lines printed above it stay.
   void finish() {
     {
       std::lock_guard<std::mutex> lock(mutex);
-      if (stopping) return;
-      stopping = true;
+      if (finished) return;
+      finished = stopping = true;
     }
     wake.notify_all();
     if (thread.joinable()) thread.join();
-    std::lock_guard<std::mutex> lock(mutex);
-    draw_locked();
-    erase_locked();
-    owner.out_ << "\x1b[?25h" << std::flush;
+    std::string frame;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      frame = frame_locked() + erase_locked();
+    }
+    write(frame + "\x1b[?25h");
+    Interrupts::cursor_hidden() = false;
   }
 
-  void erase_locked() {
-    if (drawn == 0) return;
-    owner.out_ << "\r";
-    if (drawn > 1) owner.out_ << "\x1b[" << (drawn - 1) << "A";
-    owner.out_ << "\x1b[J";
+  std::string erase_locked() {
+    if (drawn == 0) return {};
+    std::string out = "\r";
+    if (drawn > 1) out += "\x1b[" + std::to_string(drawn - 1) + "A";
+    out += "\x1b[J";
     drawn = 0;
+    return out;
+  }
+
+  // How long the current stage has run, where that is known: from the server's progress, or
+  // from the row that began it when that came while we watched (not in the first poll's rows).
+  std::optional<milliseconds> in_stage_locked(steady::time_point now) const {
+    if (server) {
+      if (const auto* s = server->current_stage(); s && s->description == stage && s->duration_ms && !s->complete) {
+        return milliseconds(*s->duration_ms) + std::chrono::duration_cast<milliseconds>(now - server_at);
+      }
+    }
+    if (stage_seen_start) return std::chrono::duration_cast<milliseconds>(now - stage_since);
+    return std::nullopt;
   }
 
   std::vector<std::string> block_locked() const {
@@ -256,13 +312,14 @@ struct Output::Live {
 
     std::optional<Estimate> estimate;
     if (previous && !stage.empty()) {
-      estimate = estimate_left(*previous, stage_number == 0 ? 0 : stage_number - 1, stage,
-                               std::chrono::duration_cast<milliseconds>(now - stage_since));
+      if (const auto in_stage = in_stage_locked(now)) {
+        estimate = estimate_left(*previous, stage_number == 0 ? 0 : stage_number - 1, stage, *in_stage);
+      }
     }
     if (!stage.empty()) {
       std::string where = "stage " + std::to_string(stage_number);
       if (estimate && estimate->stage_number == stage_number) where += " of " + std::to_string(estimate->stage_count);
-      lines.push_back(where + ": " + stage);
+      lines.push_back(where + ": " + printable(stage));
     }
     // Items: the last LOOP row's "[i/n]" in this stage, else the server's totalItems for it.
     std::optional<std::pair<std::int64_t, std::int64_t>> items;
@@ -286,43 +343,50 @@ struct Output::Live {
       const int filled = static_cast<int>(done * width / items->second);
       lines.push_back("[" + std::string(static_cast<std::size_t>(filled), '#') +
                       std::string(static_cast<std::size_t>(width - filled), '.') + "] " + std::to_string(done) + "/" +
-                      std::to_string(items->second) + (item_text.empty() ? "" : "  " + item_text));
+                      std::to_string(items->second) + (item_text.empty() ? "" : "  " + printable(item_text)));
     }
     if (!rows.empty()) {
       const auto& last = rows.back();
-      lines.push_back(
-          "last: " + last.time.substr(last.time.find('T') == std::string::npos ? 0 : last.time.find('T') + 1) + "  " +
-          last.message.value_or(""));
+      const auto t = last.time.find('T');
+      lines.push_back("last: " + last.time.substr(t == std::string::npos ? 0 : t + 1) + "  " +
+                      printable(last.message.value_or("")));
     }
     if (estimate) {
       lines.push_back("about " + clock_text(estimate->left) + " left (from the previous run's stage times)");
     }
+    if (const auto outage = current_outage(); outage && outage->first >= std::chrono::seconds(5)) {
+      lines.push_back(owner.paint("no answer from the server for " + clock_text(outage->first) + " (" +
+                                      printable(outage->second) + "); still trying",
+                                  "33"));
+    }
     return lines;
   }
 
-  void draw_locked() {
+  // What the terminal gets for one redraw: the old block erased, the new permanent lines, the block.
+  std::string frame_locked() {
     const std::size_t width = terminal_width() - 1;
-    erase_locked();
-    for (const auto& line : permanent) owner.out_ << fit(line, width * 4) << "\n";
+    std::string out = erase_locked();
+    for (const auto& line : permanent) out += fit(line, width * 4) + "\n";
     permanent.clear();
     const auto lines = block_locked();
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      // Colour codes are not printed characters: fit() counts them, which only shortens a line.
-      owner.out_ << fit(lines[i], width) << (i + 1 < lines.size() ? "\n" : "");
-    }
+    for (std::size_t i = 0; i < lines.size(); ++i) out += fit(lines[i], width) + (i + 1 < lines.size() ? "\n" : "");
     drawn = lines.size();
-    owner.out_ << std::flush;
+    return out;
   }
 
   void add(const dhis2::Notification& n) {
     std::lock_guard<std::mutex> lock(mutex);
+    const auto now = steady::now();
+    if (!first_row_at) first_row_at = now;
     rows.push_back(n);
     derived = dhis2::JobProgress::from_notifications(rows);
     if (const auto* s = derived.current_stage();
         s && (s->description != stage || derived.stage_number() != stage_number)) {
       stage = s->description;
       stage_number = derived.stage_number();
-      stage_since = steady::now();
+      stage_since = now;
+      // The rows of the first poll arrive together: a stage among them may have begun long ago.
+      stage_seen_start = now - *first_row_at > milliseconds(100);
     }
     if (n.level != dhis2::NotificationLevel::Loop) {
       const char* sgr = n.level == dhis2::NotificationLevel::Error  ? "31"
@@ -422,9 +486,9 @@ void Output::plain_completed(const dhis2::TaskCompletion& c) {
   std::string word = outcome_word(c.outcome);
   word[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(word[0])));
   const std::string message = c.message();
-  out_ << paint(word, sgr) << ": " << c.ref.str() << (message.empty() ? "" : ": " + message) << "\n";
-  out_ << "  why: " << c.reason << "\n";
-  for (const auto& line : completion_details(c)) out_ << "  " << line << "\n";
+  out_ << paint(word, sgr) << ": " << c.ref.str() << (message.empty() ? "" : ": " + printable(message)) << "\n";
+  out_ << "  why: " << printable(c.reason) << "\n";
+  for (const auto& line : completion_details(c)) out_ << "  " << printable(line) << "\n";
   out_ << std::flush;
 }
 

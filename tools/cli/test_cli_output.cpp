@@ -102,7 +102,11 @@ TEST_CASE("each error has its exit code and kind, and a message that says what t
   CHECK(of(dhis2::ApiError(403, "no access")).exit_code == kAuth);
   CHECK(of(dhis2::ApiError(409, "Job is not running")).exit_code == kJobFailed);
   CHECK(of(dhis2::UnsupportedVersionError("2.30", "2.30 is not supported")).exit_code == kNotDhis2);
-  CHECK(of(dhis2::UnexpectedResponseError("an HTML page")).exit_code == kNotDhis2);
+  // Not DHIS2 when the handshake got it; after the handshake, an unexpected answer of its own.
+  CHECK(of(NotDhis2Error("an HTML page")).exit_code == kNotDhis2);
+  CHECK(of(NotDhis2Error("an HTML page")).kind == "not-dhis2");
+  CHECK(of(dhis2::UnexpectedResponseError("an HTML page")).exit_code == kJobFailed);
+  CHECK(of(dhis2::UnexpectedResponseError("an HTML page")).kind == "unexpected-response");
   CHECK(of(dhis2::TaskTimeoutError("no end within 1 s")).exit_code == kTimedOut);
   CHECK(of(dhis2::TaskCancelledError("cancelled")).exit_code == kCancelled);
   CHECK(of(dhis2::UsageError("bad ref")).exit_code == kUsage);
@@ -111,4 +115,13 @@ TEST_CASE("each error has its exit code and kind, and a message that says what t
   CHECK(exit_code_of(dhis2::TaskOutcome::Failed) == kJobFailed);
   CHECK(exit_code_of(dhis2::TaskOutcome::Unknown) == kJobFailed);
   CHECK(exit_code_of(dhis2::TaskOutcome::Cancelled) == kCancelled);
+}
+
+TEST_CASE("server text reaches the terminal without control characters") {
+  CHECK(printable("ERROR: relation \"x\" does not exist\n  Position: 15") ==
+        "ERROR: relation \"x\" does not exist   Position: 15");
+  CHECK(printable("a\tb\rc") == "a b c");
+  CHECK(printable("\x1b]0;owned\x07title\x1b[2J") == "?]0;owned?title?[2J");
+  CHECK(printable("caf\xc3\xa9 \xe4\xb8\xad") == "caf\xc3\xa9 \xe4\xb8\xad");  // UTF-8 stays
+  CHECK(printable("del\x7f") == "del?");
 }
