@@ -68,7 +68,11 @@ def run_and_kill(program, env, state, kill_after):
         if time.monotonic() > deadline:
             raise Failure("task_resume printed too slowly: %r" % lines)
     process.send_signal(signal.SIGKILL)
-    rest, _ = process.communicate(timeout=EXAMPLE_TIMEOUT)
+    # The rest through the same buffered reader: communicate() reads the pipe itself and would
+    # drop what readline() already buffered (the rows printed just before the kill).
+    rest = process.stdout.read()
+    process.stderr.read()
+    process.wait(timeout=EXAMPLE_TIMEOUT)
     lines += rest.splitlines()
     sys.stdout.write("\n".join(lines) + "\n[killed]\n")
     return lines

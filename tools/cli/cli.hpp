@@ -166,8 +166,9 @@ class Output {
   void notification(const dhis2::Notification& n);
   void progress(const dhis2::JobProgress& p);
   void completed(const dhis2::TaskCompletion& c);
-  // The watch ended without a completion (an error or an interrupt): the live display stops.
-  void stop_display();
+  // The live display stops; `where_it_stood`: the watch ended before the job did (an error or an
+  // interrupt), so one line keeps where the job stood.
+  void stop_display(bool where_it_stood = false);
 
   void failure(const Failure& f);
 

@@ -182,7 +182,7 @@ struct Followed {
 // A watch that stopped before the job ended: one line with the way to resume it, and the JSON
 // error line with the token.
 int stopped(Output& out, const Failure& f, const std::string& token, bool resumable) {
-  out.stop_display();
+  out.stop_display(true);
   std::string line = f.message;
   if (resumable) line += "; resume the watch with: dhis2 watch --resume " + token;
   out.err() << "dhis2: " << line << "\n" << std::flush;

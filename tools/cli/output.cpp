@@ -258,8 +258,9 @@ struct Output::Live {
     owner.out_ << text << std::flush;
   }
 
-  // Ends the redraw thread and erases the block; the lines printed above it stay.
-  void finish() {
+  // Ends the redraw thread and erases the block; the lines printed above it stay. With
+  // `where_it_stood`, one line says where the job stood (the watch stopped before its end).
+  void finish(bool where_it_stood = false) {
     {
       std::lock_guard<std::mutex> lock(mutex);
       if (finished) return;
@@ -270,7 +271,14 @@ struct Output::Live {
     std::string frame;
     {
       std::lock_guard<std::mutex> lock(mutex);
-      frame = frame_locked() + erase_locked();
+      frame = frame_locked();   // the rows that came last, above the block
+      frame += erase_locked();  // then the block goes (two statements: the order matters)
+      if (where_it_stood) {
+        std::string line = ref.str() + (rows.empty() ? ": had not started" : ": was running");
+        if (!stage.empty()) line += ", stage " + std::to_string(stage_number) + ": " + printable(stage);
+        if (!rows.empty()) line += "; last: " + printable(rows.back().message.value_or(""));
+        frame += fit(line, terminal_width() - 1) + "\n";
+      }
     }
     write(frame + "\x1b[?25h");
     Interrupts::cursor_hidden() = false;
@@ -462,8 +470,8 @@ void Output::progress(const dhis2::JobProgress& p) {
   }
 }
 
-void Output::stop_display() {
-  if (live_) live_->finish();
+void Output::stop_display(bool where_it_stood) {
+  if (live_) live_->finish(where_it_stood);
   live_.reset();
 }
 

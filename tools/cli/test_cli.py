@@ -213,6 +213,19 @@ def in_pty(args, env=None, timeout=60, interrupt_after=None):
     return os.waitstatus_to_exitcode(status), text
 
 
+def finish(p, timeout=60):
+    """The rest of a process's output after readline(): through the same buffered readers, since
+    communicate() reads the pipes itself and drops what readline() had buffered."""
+    timer = threading.Timer(timeout, p.kill)
+    timer.start()
+    try:
+        out, err = p.stdout.read(), p.stderr.read()
+        p.wait()
+    finally:
+        timer.cancel()
+    return out, err
+
+
 def wait_running(emulator, ref, within=30):
     """Waits until `dhis2 jobs` lists the job as running; returns that jobs line."""
     job_type, uid = ref.split("/")
@@ -397,6 +410,18 @@ def case_run_json():
 
 
 @case
+def case_server_progress():
+    """On 2.41+ the server's structured progress, read about every 10 s, comes as progress lines."""
+    with Emulator("--speed", "3", "--version", "2.42.1") as e:
+        r = run(*(e.login() + ["--json", "run", "analytics", "--poll", "0.5"]))
+        check(r.rc == 0, repr(r))
+        progress = [l for l in r.json_lines() if l["event"] == "progress"]
+        check(progress and all(l["source"] == "server" for l in progress), repr(progress))
+        stages = progress[-1]["sequence"][0]["stages"]
+        check(stages and all("description" in s and "status" in s for s in stages), repr(progress[-1]))
+
+
+@case
 def case_no_wait_and_resume():
     with Emulator("--speed", "50") as e:
         r = run(*(e.login() + ["run", "resource-tables", "--no-wait"]))
@@ -462,7 +487,7 @@ def case_server_lost():
     check('"event":"notification"' in first, "no notification first: %r" % first)
     e.__exit__(None, None, None)  # the server stops
     started = time.time()
-    out, err = p.communicate(timeout=60)
+    out, err = finish(p)
     OUTPUTS.extend([first + out, err])
     r = Result(p.returncode, first + out, err)
     check(r.rc == 4, "expected 4: %r" % r)
@@ -550,7 +575,8 @@ def case_live_interrupt():
         check(rc == 130, "exit %d: %r" % (rc, text[-1500:]))
         check(text.rfind("\x1b[?25h") > text.rfind("\x1b[?25l") >= 0, "the cursor stays hidden")
         screen = Screen(text).lines()
-        check(not [l for l in screen if l.startswith((ref, "last: ", "stage "))], "the block stayed: %r" % screen)
+        check(not [l for l in screen if l.startswith((ref + "  ", "last: ", "stage "))], "the block stayed: %r" % screen)
+        check(screen[-2].startswith(ref + ": was running, stage "), "where it stood: %r" % screen[-3:])
         check(screen[-1].startswith("dhis2: interrupted: stopped following " + ref), repr(screen[-3:]))
         check("; resume the watch with: dhis2 watch --resume d2w1." in screen[-1], repr(screen[-1]))
 
@@ -579,7 +605,7 @@ def case_interrupt():
             head.append(p.stdout.readline())
             check(head[-1], "the watch ended early: %r" % head)
         p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=10)
+        out, err = finish(p)
         out = "".join(head) + out
         OUTPUTS.extend([out, err])
         first = Result(p.returncode, out, err)
