@@ -277,7 +277,7 @@ cmd_test() {
   step "clang++ ASan+UBSan, single header, compiled mode: ctest" env \
     ASAN_OPTIONS="halt_on_error=1:print_stacktrace=1:detect_leaks=1" \
     UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
-    ctest --test-dir build/asan --output-on-failure --no-tests=error -j "$JOBS"
+    ctest --test-dir build/asan --output-on-failure --no-tests=error -j "$JOBS" -LE cli_slow
 
   # Only the tests that run threads (the client, the emulator, watches); the rest add nothing here.
   step "clang++ TSan: configure + build (build/tsan)" tsan_build
