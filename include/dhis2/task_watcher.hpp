@@ -105,8 +105,9 @@ class TaskWatcher {
 
   // The same watch in the background, from where this one stands: a TaskManager of one thread
   // (and a callback thread for `callbacks`) that ends with the watch. Returns at once; see
-  // task_manager.hpp for the handle and the callbacks. This watcher is not used by it. Cancel
-  // the watch, or wait for it, before the program ends.
+  // task_manager.hpp for the handle and the callbacks (include it to call these: they are
+  // defined with the manager). This watcher is not used by it. Cancel the watch, or wait for it,
+  // before the program ends.
   BackgroundWatch start(const WatchCallbacks& callbacks, std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   BackgroundWatch start();
 

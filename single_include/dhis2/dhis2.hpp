@@ -2555,8 +2555,9 @@ class TaskWatcher {
 
   // The same watch in the background, from where this one stands: a TaskManager of one thread
   // (and a callback thread for `callbacks`) that ends with the watch. Returns at once; see
-  // task_manager.hpp for the handle and the callbacks. This watcher is not used by it. Cancel
-  // the watch, or wait for it, before the program ends.
+  // task_manager.hpp for the handle and the callbacks (include it to call these: they are
+  // defined with the manager). This watcher is not used by it. Cancel the watch, or wait for it,
+  // before the program ends.
   BackgroundWatch start(const WatchCallbacks& callbacks, std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   BackgroundWatch start();
 
@@ -6348,8 +6349,7 @@ DHIS2CPP_INLINE std::optional<TaskRef> JobsApi::find_running(const std::string& 
 
 // #include <dhis2/task_watcher.hpp>
 
-// #include <dhis2/client.hpp>        // detail::core_of, defined with the Client
-// #include <dhis2/task_manager.hpp>  // start(): detail::start_single
+// #include <dhis2/client.hpp>  // detail::core_of, defined with the Client
 
 #include <algorithm>
 #include <cstdint>
@@ -6444,14 +6444,7 @@ DHIS2CPP_INLINE std::string TaskWatcher::resume_token() const {
   return ref.resume_token();
 }
 
-DHIS2CPP_INLINE BackgroundWatch TaskWatcher::start(const WatchCallbacks& callbacks,
-                                                   std::optional<std::chrono::milliseconds> timeout) {
-  TaskRef ref = ref_;
-  ref.position = position();
-  return detail::start_single(core_, std::move(ref), options_, callbacks, timeout);
-}
-
-DHIS2CPP_INLINE BackgroundWatch TaskWatcher::start() { return start(WatchCallbacks{}); }
+// TaskWatcher::start() is defined with the TaskManager, in task_manager.ipp.
 
 DHIS2CPP_INLINE JobProgress TaskWatcher::progress() {
   progress_asked_ = true;
@@ -7842,6 +7835,19 @@ DHIS2CPP_INLINE BackgroundWatch start_single(std::shared_ptr<ClientCore> client,
 }
 
 }  // namespace detail
+
+// ---- TaskWatcher::start() ------------------------------------------------------------------------
+// Defined here rather than in task_watcher.ipp, so that a file that uses only the blocking watcher
+// does not compile the manager (a caller of start() includes task_manager.hpp for its result).
+
+DHIS2CPP_INLINE BackgroundWatch TaskWatcher::start(const WatchCallbacks& callbacks,
+                                                   std::optional<std::chrono::milliseconds> timeout) {
+  TaskRef ref = ref_;
+  ref.position = position();
+  return detail::start_single(core_, std::move(ref), options_, callbacks, timeout);
+}
+
+DHIS2CPP_INLINE BackgroundWatch TaskWatcher::start() { return start(WatchCallbacks{}); }
 
 // ---- BackgroundWatch ----------------------------------------------------------------------------
 

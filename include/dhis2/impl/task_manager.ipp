@@ -749,6 +749,19 @@ DHIS2CPP_INLINE BackgroundWatch start_single(std::shared_ptr<ClientCore> client,
 
 }  // namespace detail
 
+// ---- TaskWatcher::start() ------------------------------------------------------------------------
+// Defined here rather than in task_watcher.ipp, so that a file that uses only the blocking watcher
+// does not compile the manager (a caller of start() includes task_manager.hpp for its result).
+
+DHIS2CPP_INLINE BackgroundWatch TaskWatcher::start(const WatchCallbacks& callbacks,
+                                                   std::optional<std::chrono::milliseconds> timeout) {
+  TaskRef ref = ref_;
+  ref.position = position();
+  return detail::start_single(core_, std::move(ref), options_, callbacks, timeout);
+}
+
+DHIS2CPP_INLINE BackgroundWatch TaskWatcher::start() { return start(WatchCallbacks{}); }
+
 // ---- BackgroundWatch ----------------------------------------------------------------------------
 
 DHIS2CPP_INLINE const detail::WatchRecord& BackgroundWatch::record(const char* what) const {

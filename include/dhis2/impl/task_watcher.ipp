@@ -5,8 +5,7 @@
 
 #include <dhis2/task_watcher.hpp>
 
-#include <dhis2/client.hpp>        // detail::core_of, defined with the Client
-#include <dhis2/task_manager.hpp>  // start(): detail::start_single
+#include <dhis2/client.hpp>  // detail::core_of, defined with the Client
 
 #include <algorithm>
 #include <cstdint>
@@ -101,14 +100,7 @@ DHIS2CPP_INLINE std::string TaskWatcher::resume_token() const {
   return ref.resume_token();
 }
 
-DHIS2CPP_INLINE BackgroundWatch TaskWatcher::start(const WatchCallbacks& callbacks,
-                                                   std::optional<std::chrono::milliseconds> timeout) {
-  TaskRef ref = ref_;
-  ref.position = position();
-  return detail::start_single(core_, std::move(ref), options_, callbacks, timeout);
-}
-
-DHIS2CPP_INLINE BackgroundWatch TaskWatcher::start() { return start(WatchCallbacks{}); }
+// TaskWatcher::start() is defined with the TaskManager, in task_manager.ipp.
 
 DHIS2CPP_INLINE JobProgress TaskWatcher::progress() {
   progress_asked_ = true;
