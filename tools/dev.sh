@@ -36,11 +36,13 @@ SANITIZE_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit
 # CI builds need no debugger: line tables are enough for sanitizer reports, and full debug info
 # costs a third of the compile time of a test.
 SANITIZER_DEBUG_FLAGS="-O0 -gline-tables-only"
-# The unit tests Meson builds and runs, header-only against include/: the ones without the
-# emulator, and two that drive the client and the watcher through it. (All of them header-only
-# would cost CI five minutes; the header checks link every header-only file into one program,
-# which catches what header-only mode alone can break.)
-MESON_UNIT_TESTS="unit-detail_codecs,unit-errors,unit-job_progress,unit-local_time,unit-notification,unit-personal_access_token,unit-server_version,unit-task_ref,unit-version,unit-watch_rules,unit-web_message,unit-client_requests,unit-task_watcher_outcomes"
+# The unit tests Meson builds and runs, header-only against include/: the two that drive the
+# client, the emulator and the watcher through a whole request and a whole watch. The other unit
+# tests check pure functions whose header-only definitions are the same text as the compiled ones,
+# run in three other builds; what header-only mode alone can break (a definition that is not
+# inline, an include that only the definitions need) the header checks catch, by compiling every
+# header alone and linking the header-only files into one program.
+MESON_UNIT_TESTS="unit-client_requests,unit-task_watcher_outcomes"
 # What `test` does with files clang-format would change: "enforce" fails the step, "report"
 # counts them and goes on. The code base is formatted: fix a failure with `tools/dev.sh format`.
 FORMAT_CHECK=enforce
@@ -167,6 +169,33 @@ meson_build_and_test() {
 
 # Builds tests/consumers/meson_subproject with subprojects/dhis2cpp linked to this repository, in a
 # scratch directory so the repository itself never holds the link.
+meson_steps() {
+  say "meson: setup + compile + test (build/meson)"
+  meson_build_and_test
+  say "meson: subproject consumer (build/meson-consumer)"
+  meson_subproject_consumer
+}
+
+# alongside BACKGROUND -- FOREGROUND...: runs the function BACKGROUND (its output to a log, shown
+# once it ends) while FOREGROUND runs, and fails if either fails. The g++ ctest leaves about a third
+# of the 2 cores idle (its tests wait on short real intervals and the consumer projects build one
+# file at a time); the Meson builds fill it.
+alongside() {
+  local background="$1" log rc_fg=0 rc_bg=0 pid
+  shift 2
+  log=$(mktemp)
+  ("$background") >"$log" 2>&1 &
+  pid=$!
+  "$@" || rc_fg=$?
+  wait "$pid" || rc_bg=$?
+  say "output of $background (ran alongside)"
+  cat "$log"
+  rm -f "$log"
+  ((rc_bg == 0)) || echo "dev.sh: $background failed (exit $rc_bg)" >&2
+  ((rc_fg == 0)) || echo "dev.sh: $* failed (exit $rc_fg)" >&2
+  ((rc_fg == 0 && rc_bg == 0))
+}
+
 meson_subproject_consumer() {
   local work="$ROOT/build/meson-consumer"
   rm -rf "$work"
@@ -266,9 +295,8 @@ cmd_test() {
   step "g++ -O0, modular headers, compiled mode: configure + build (build/gcc)" cmake_build build/gcc \
     -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 -DCMAKE_CXX_COMPILER=g++ -DDHIS2CPP_WERROR=ON \
     -DDHIS2CPP_TEST_SINGLE_HEADER=OFF -DDHIS2CPP_TEST_COMPILED=ON -DDHIS2CPP_TEST_HEADERS=OFF
-  step "g++ -O0, modular headers, compiled mode: ctest" cmake_test build/gcc
-  step "meson: setup + compile + test (build/meson)" meson_build_and_test
-  step "meson: subproject consumer (build/meson-consumer)" meson_subproject_consumer
+  step "g++ -O0, modular headers, compiled mode: ctest; meson alongside (build/meson, build/meson-consumer)" \
+    alongside meson_steps -- cmake_test build/gcc
   # The consumer projects are build-system tests: the g++ step runs them.
   step "clang++ ASan+UBSan, single header, compiled mode: configure + build (build/asan)" cmake_build build/asan \
     -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DDHIS2CPP_WERROR=ON -DDHIS2CPP_TEST_MODULAR=OFF \
