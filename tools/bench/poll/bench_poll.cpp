@@ -1,0 +1,163 @@
+// bench-poll: polls one job's feed (GET /api/system/tasks/{type}/{uid}) a given number of times
+// and reports the CPU it used, for tools/bench/run.py.
+//
+//   bench-poll ours|floor URL JOB_TYPE UID POLLS [USER:PASSWORD]
+//
+// ours:  a dhis2::TaskWatcher following the job with 1 ms pauses; it is cancelled once it has
+//        sent POLLS feed requests (counted by the Client's request hook).
+// floor: the least a C++ program can do: one keep-alive cpp-httplib client that GETs the feed and
+//        parses it with nlohmann::json, POLLS times, reading each row's id.
+//
+// Prints one line of JSON: {"mode", "polls", "requests", "rows", "cpu_s", "cpu_per_poll_us",
+// "max_rss_kb", "body_bytes"}; cpu_s is user + sys of this process from the first poll to the
+// last (the handshake and the connection come before). Exit status 0, 1 on failure, 2 for usage.
+#include <dhis2/dhis2.hpp>
+
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+long max_rss_kb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+struct Result {
+  long polls = 0;
+  long requests = 0;
+  long rows = 0;
+  double cpu_s = 0;
+  long body_bytes = 0;
+};
+
+Result run_ours(const std::string& url, const std::string& job_type, const std::string& uid, long polls,
+                const std::string& user, const std::string& password) {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::atomic<long> feed_requests{0};
+  std::atomic<long> requests{0};
+  std::atomic<bool> counting{false};
+  dhis2::ClientOptions options;
+  options.on_request = [&](const dhis2::RequestEvent& event) {
+    if (!counting.load()) return;
+    requests.fetch_add(1);
+    if (event.url.find("/api/system/tasks/") != std::string::npos && feed_requests.fetch_add(1) + 1 == polls) {
+      std::lock_guard<std::mutex> lock(mutex);
+      cv.notify_all();
+    }
+  };
+  dhis2::Client client(url, dhis2::BasicAuth{user, password}, options);
+  client.connect();
+
+  dhis2::WatchOptions watch;
+  watch.poll_interval = std::chrono::milliseconds(1);
+  watch.initial_poll_interval = std::chrono::milliseconds(1);
+  watch.start_grace = std::chrono::hours(1);
+  dhis2::TaskWatcher watcher(client, dhis2::TaskRef::parse(job_type + "/" + uid), watch);
+
+  std::thread stopper([&] {
+    std::unique_lock<std::mutex> lock(mutex);
+    cv.wait(lock, [&] { return feed_requests.load() >= polls; });
+    watcher.cancel();
+  });
+  Result r;
+  counting = true;
+  const double before = cpu_seconds();
+  try {
+    watcher.for_each_notification(
+        [&](const dhis2::Notification&) {
+          ++r.rows;
+          return true;
+        },
+        std::chrono::minutes(30));
+  } catch (const dhis2::TaskCancelledError&) {
+  }
+  r.cpu_s = cpu_seconds() - before;
+  stopper.join();
+  r.polls = feed_requests.load();
+  r.requests = requests.load();
+  return r;
+}
+
+Result run_floor(const std::string& url, const std::string& job_type, const std::string& uid, long polls,
+                 const std::string& user, const std::string& password) {
+  httplib::Client http(url);
+  http.set_keep_alive(true);
+  http.set_basic_auth(user, password);
+  const httplib::Headers headers = {{"X-Requested-With", "XMLHttpRequest"}, {"Accept", "application/json"}};
+  const std::string path = "/api/system/tasks/" + job_type + "/" + uid;
+  Result r;
+  const double before = cpu_seconds();
+  for (long i = 0; i < polls; ++i) {
+    auto response = http.Get(path, headers);
+    if (!response || response->status != 200) {
+      std::cerr << "bench-poll floor: GET " << path << " failed\n";
+      std::exit(1);
+    }
+    r.body_bytes = static_cast<long>(response->body.size());
+    const auto feed = nlohmann::json::parse(response->body);
+    for (const auto& row : feed) {
+      if (!row.at("id").get_ref<const std::string&>().empty()) ++r.rows;
+    }
+    ++r.requests;
+  }
+  r.cpu_s = cpu_seconds() - before;
+  r.polls = polls;
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 6 || argc > 7) {
+    std::cerr << "Usage: bench-poll ours|floor URL JOB_TYPE UID POLLS [USER:PASSWORD]\n";
+    return 2;
+  }
+  const std::string mode = argv[1];
+  const std::string credentials = argc > 6 ? argv[6] : "admin:district";
+  const auto colon = credentials.find(':');
+  const long polls = std::atol(argv[5]);
+  if ((mode != "ours" && mode != "floor") || polls < 1 || colon == std::string::npos) {
+    std::cerr << "Usage: bench-poll ours|floor URL JOB_TYPE UID POLLS [USER:PASSWORD]\n";
+    return 2;
+  }
+  const std::string user = credentials.substr(0, colon);
+  const std::string password = credentials.substr(colon + 1);
+  try {
+    const Result r = mode == "ours" ? run_ours(argv[2], argv[3], argv[4], polls, user, password)
+                                    : run_floor(argv[2], argv[3], argv[4], polls, user, password);
+    nlohmann::json out = {{"mode", mode},
+                          {"polls", r.polls},
+                          {"requests", r.requests},
+                          {"rows", r.rows},
+                          {"cpu_s", r.cpu_s},
+                          {"cpu_per_poll_us", r.polls ? r.cpu_s * 1e6 / static_cast<double>(r.polls) : 0.0},
+                          {"max_rss_kb", max_rss_kb()},
+                          {"body_bytes", r.body_bytes}};
+    std::cout << out.dump() << std::endl;
+  } catch (const std::exception& e) {
+    std::cerr << "bench-poll " << mode << ": " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
