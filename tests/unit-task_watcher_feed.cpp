@@ -19,6 +19,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -350,6 +351,70 @@ TEST_CASE("A callback that returns false stops the watch with an empty result", 
       20s);
   CHECK_FALSE(result);
   CHECK(calls == 2);
+}
+
+// A poll whose body is the one the last poll absorbed in full is not parsed again (it cannot bring
+// a new row): these check that a poll left unfinished, by a callback that stopped or threw, is
+// absorbed again, and that the body changing is seen at once.
+TEST_CASE("A watch taken up again on an unchanged feed delivers the rest once, then the end", "[watcher][feed]") {
+  const std::string version = WATCH_ALL_VERSIONS;
+  CAPTURE(version);
+  Env env(version);
+  env.step = [] { return ms(0); };  // the clock stands still while the watch polls
+  JobScript script;
+  script.start("Analytics table update");
+  for (int i = 1; i <= 5; ++i) script.stage("Stage " + std::to_string(i), 1s);
+  script.complete(std::string("Analytics tables updated"), 1h);
+  const auto ref = env.start("ANALYTICS_TABLE", script);
+  env.server.advance(30s);  // past the 2.41+ scheduler tick and the five stages: six rows, then quiet
+  dhis2::TaskWatcher watcher(*env.client, ref, fast_options());
+  std::vector<std::string> delivered;
+
+  // Stops at the second row: the other four of that very body are still to come.
+  int calls = 0;
+  CHECK_FALSE(watcher.for_each_notification(
+      [&](const Notification& n) {
+        delivered.push_back(*n.message);
+        return ++calls < 2;
+      },
+      20s));
+  REQUIRE(delivered.size() == 2);
+
+  // Throws at the next row; the body has not changed, and the rows after it still come.
+  CHECK_THROWS_WITH(watcher.for_each_notification(
+                        [&](const Notification& n) -> bool {
+                          delivered.push_back(*n.message);
+                          throw std::runtime_error("the caller's own failure");
+                        },
+                        20s),
+                    "the caller's own failure");
+  REQUIRE(delivered.size() == 3);
+
+  // The rest, then many polls of the same body: nothing more, the wait times out.
+  const int polls_before = env.feed_polls;
+  CHECK_THROWS_AS(watcher.for_each_notification(
+                      [&](const Notification& n) {
+                        delivered.push_back(*n.message);
+                        return true;
+                      },
+                      300ms),
+                  dhis2::TaskTimeoutError);
+  CHECK(env.feed_polls - polls_before >= 10);
+  CHECK(delivered ==
+        std::vector<std::string>{"Analytics table update", "Stage 1", "Stage 2", "Stage 3", "Stage 4", "Stage 5"});
+
+  // The job ends: the changed body is absorbed, and the wait ends on its completed row.
+  env.server.advance(2h);
+  const auto done = watcher.for_each_notification(
+      [&](const Notification& n) {
+        delivered.push_back(*n.message);
+        return true;
+      },
+      20s);
+  REQUIRE(done);
+  CHECK(done->ok());
+  CHECK(delivered.size() == 7);
+  CHECK(delivered.back() == "Analytics tables updated");
 }
 
 TEST_CASE("A re-run job configuration: the previous run's rows are ignored", "[watcher][feed]") {

@@ -37,6 +37,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -54,6 +56,17 @@ namespace detail {
 
 // 64-bit FNV-1a, as 16 hex digits: a row's key in a resume token, whatever the row's size.
 std::string key_hash(const std::string& text);
+
+// What tells one feed body from another without keeping it: its size and two 64-bit hashes of
+// its bytes, taken eight at a time (a few microseconds for a 500-row feed). Not cryptographic:
+// an accidental collision (about 2^-128) would at worst make one poll look unchanged.
+struct BodyDigest {
+  std::size_t size = 0;
+  std::uint64_t a = 0;
+  std::uint64_t b = 0;
+  bool operator==(const BodyDigest& o) const noexcept { return size == o.size && a == o.a && b == o.b; }
+};
+BodyDigest body_digest(const std::string& body) noexcept;
 
 class ManagerCore;  // task_manager.hpp: runs TaskWatcher rounds on its threads
 
@@ -170,7 +183,10 @@ class TaskWatcher {
 
   // ---- the feed --------------------------------------------------------------------------------
 
-  // The feed, newest first; empty optional after a transient failure (retried at the next poll).
+  // The feed, newest first; empty optional after a transient failure (retried at the next poll),
+  // and when the body is byte for byte the one the last poll absorbed in full (settled_): that
+  // poll's rows were all delivered, and the same body would bring nothing new, so most polls of a
+  // long job cost no parse at all.
   std::optional<std::vector<Notification>> poll_feed();
 
   // Decides once, from the version or (when it is unknown) from the rows, how rows are known: by
@@ -300,6 +316,10 @@ class TaskWatcher {
   detail::EndKind end_kind_ = detail::EndKind::None;
   bool emptied_ = false;
   bool seen_running_ = false;
+  // The body of the last poll whose rows were all delivered with the previous-run filter off; empty
+  // while a poll is being absorbed, after a callback stopped or threw, and at each begin().
+  std::optional<detail::BodyDigest> settled_;
+  std::optional<detail::BodyDigest> polled_;  // the body poll_feed() just returned, when it was a 200
   steady::time_point last_change_{};
   steady::time_point last_row_check_{};
 

@@ -8,6 +8,7 @@
 #include <dhis2/client.hpp>  // detail::core_of, defined with the Client
 
 #include <algorithm>
+#include <cstring>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -28,6 +29,34 @@ DHIS2CPP_INLINE std::string key_hash(const std::string& text) {
   char out[17];
   std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
   return out;
+}
+
+DHIS2CPP_INLINE BodyDigest body_digest(const std::string& body) noexcept {
+  BodyDigest d;
+  d.size = body.size();
+  std::uint64_t a = 0x9e3779b97f4a7c15ULL ^ body.size();
+  std::uint64_t b = 0xc2b2ae3d27d4eb4fULL + body.size();
+  const char* p = body.data();
+  std::size_t left = body.size();
+  const auto mix = [&a, &b](std::uint64_t w) {
+    a = (a ^ w) * 0xff51afd7ed558ccdULL;
+    a ^= a >> 32;
+    b = (b + w) * 0xc4ceb9fe1a85ec53ULL;
+    b ^= b >> 29;
+  };
+  for (; left >= 8; p += 8, left -= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    mix(w);
+  }
+  if (left > 0) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, left);
+    mix(w ^ (static_cast<std::uint64_t>(left) << 56));
+  }
+  d.a = a ^ (a >> 31);
+  d.b = b ^ (b >> 33);
+  return d;
 }
 
 }  // namespace detail
@@ -134,6 +163,7 @@ DHIS2CPP_INLINE void TaskWatcher::begin(std::optional<std::chrono::milliseconds>
     std::lock_guard<std::mutex> lock(mutex_);
     delivered_this_wait_.clear();
   }
+  settled_.reset();
 }
 
 DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) {
@@ -152,6 +182,9 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) 
       last_change_ = steady::now();
       report_derived_progress();
     }
+    // Every row of this body is delivered: the same body again brings nothing new. (Not while
+    // the filter still weighs the list: the job row may yet make it this run's.)
+    if (filter_ == Filter::Off) settled_ = polled_;
   }
   fill_feed_facts(facts);
   auto decision = detail::decide(facts);
@@ -246,7 +279,21 @@ DHIS2CPP_INLINE void TaskWatcher::note_job_row(const detail::JobRow& row) {
 
 DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::poll_feed() {
   try {
-    const auto body = get("system/tasks/" + ref_.job_type + "/" + ref_.uid);
+    const std::string path = "system/tasks/" + ref_.job_type + "/" + ref_.uid;
+    Response response;
+    try {
+      response = core_->send("GET", path, {}, {}, {}, &requests_);
+    } catch (const CancelledError&) {
+      throw TaskCancelledError("the wait for " + ref_.str() + " was cancelled");
+    }
+    polled_.reset();
+    if (response.status == 200) {
+      const detail::BodyDigest digest = detail::body_digest(response.body);
+      if (settled_ && *settled_ == digest && filter_ == Filter::Off) return std::nullopt;  // nothing new
+      polled_ = digest;
+    }
+    settled_.reset();
+    const auto body = core_->interpret(response, "GET", path);
     if (body.is_null()) return std::vector<Notification>{};
     return notifications_from_json(body, "tasks/" + ref_.job_type + "/" + ref_.uid);
   } catch (const TransportError&) {
