@@ -58,7 +58,7 @@ namespace detail {
 std::string key_hash(const std::string& text);
 
 // What tells one feed body from another without keeping it: its size and two 64-bit hashes of
-// its bytes, taken eight at a time (a few microseconds for a 500-row feed). Not cryptographic:
+// its bytes, four lanes of eight bytes (a few microseconds for a 500-row feed). Not cryptographic:
 // an accidental collision (about 2^-128) would at worst make one poll look unchanged.
 struct BodyDigest {
   std::size_t size = 0;

@@ -232,7 +232,8 @@ DHIS2CPP_INLINE HttpResult ConnectionPool::send(const HttpRequest& request) {
   // A failure after close() is close() shutting the socket of this request in flight.
   const bool closed = result.failure != TransportFailure::None && is_closed();
   if (closed) return closed_result();
-  return cancelled ? cancelled_result() : result;
+  if (cancelled) return cancelled_result();
+  return result;  // moved, not copied (a ?: of it would copy the body)
 }
 
 DHIS2CPP_INLINE void ConnectionPool::close() {
@@ -344,9 +345,13 @@ DHIS2CPP_INLINE HttpResult ConnectionPool::send_on(Connection& connection, const
   req.response_handler = [&](const httplib::Response& head) {
     last_progress = std::chrono::steady_clock::now();
     const auto length = head.get_header_value("Content-Length");
-    if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > cap) {
-      too_large = true;
-      return false;
+    if (!length.empty()) {
+      const auto bytes = std::strtoull(length.c_str(), nullptr, 10);
+      if (bytes > cap) {
+        too_large = true;
+        return false;
+      }
+      body.reserve(static_cast<std::size_t>(bytes));  // one allocation, not one per 4 KB read
     }
     return true;
   };

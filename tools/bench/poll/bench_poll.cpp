@@ -1,12 +1,13 @@
 // bench-poll: polls one job's feed (GET /api/system/tasks/{type}/{uid}) a given number of times
 // and reports the CPU it used, for tools/bench/run.py.
 //
-//   bench-poll ours|floor URL JOB_TYPE UID POLLS [USER:PASSWORD]
+//   bench-poll ours|floor|receive URL JOB_TYPE UID POLLS [USER:PASSWORD]
 //
 // ours:  a dhis2::TaskWatcher following the job with 1 ms pauses; it is cancelled once it has
 //        sent POLLS feed requests (counted by the Client's request hook).
 // floor: the least a C++ program can do: one keep-alive cpp-httplib client that GETs the feed and
 //        parses it with nlohmann::json, POLLS times, reading each row's id.
+// receive: the floor without the parse: what receiving the bytes costs (a reference, not a peer).
 //
 // Prints one line of JSON: {"mode", "polls", "requests", "rows", "cpu_s", "cpu_per_poll_us",
 // "max_rss_kb", "body_bytes"}; cpu_s is user + sys of this process from the first poll to the
@@ -100,7 +101,7 @@ Result run_ours(const std::string& url, const std::string& job_type, const std::
 }
 
 Result run_floor(const std::string& url, const std::string& job_type, const std::string& uid, long polls,
-                 const std::string& user, const std::string& password) {
+                 const std::string& user, const std::string& password, bool parse) {
   httplib::Client http(url);
   http.set_keep_alive(true);
   http.set_basic_auth(user, password);
@@ -115,11 +116,12 @@ Result run_floor(const std::string& url, const std::string& job_type, const std:
       std::exit(1);
     }
     r.body_bytes = static_cast<long>(response->body.size());
+    ++r.requests;
+    if (!parse) continue;
     const auto feed = nlohmann::json::parse(response->body);
     for (const auto& row : feed) {
       if (!row.at("id").get_ref<const std::string&>().empty()) ++r.rows;
     }
-    ++r.requests;
   }
   r.cpu_s = cpu_seconds() - before;
   r.polls = polls;
@@ -130,22 +132,22 @@ Result run_floor(const std::string& url, const std::string& job_type, const std:
 
 int main(int argc, char** argv) {
   if (argc < 6 || argc > 7) {
-    std::cerr << "Usage: bench-poll ours|floor URL JOB_TYPE UID POLLS [USER:PASSWORD]\n";
+    std::cerr << "Usage: bench-poll ours|floor|receive URL JOB_TYPE UID POLLS [USER:PASSWORD]\n";
     return 2;
   }
   const std::string mode = argv[1];
   const std::string credentials = argc > 6 ? argv[6] : "admin:district";
   const auto colon = credentials.find(':');
   const long polls = std::atol(argv[5]);
-  if ((mode != "ours" && mode != "floor") || polls < 1 || colon == std::string::npos) {
-    std::cerr << "Usage: bench-poll ours|floor URL JOB_TYPE UID POLLS [USER:PASSWORD]\n";
+  if ((mode != "ours" && mode != "floor" && mode != "receive") || polls < 1 || colon == std::string::npos) {
+    std::cerr << "Usage: bench-poll ours|floor|receive URL JOB_TYPE UID POLLS [USER:PASSWORD]\n";
     return 2;
   }
   const std::string user = credentials.substr(0, colon);
   const std::string password = credentials.substr(colon + 1);
   try {
     const Result r = mode == "ours" ? run_ours(argv[2], argv[3], argv[4], polls, user, password)
-                                    : run_floor(argv[2], argv[3], argv[4], polls, user, password);
+                                    : run_floor(argv[2], argv[3], argv[4], polls, user, password, mode == "floor");
     nlohmann::json out = {{"mode", mode},
                           {"polls", r.polls},
                           {"requests", r.requests},
