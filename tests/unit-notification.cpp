@@ -5,6 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <functional>
+#include <string>
+
 using nlohmann::json;
 
 TEST_CASE("A completed analytics row decodes every field") {
@@ -139,4 +143,44 @@ TEST_CASE("to_json writes DHIS2's field names and omits what was absent") {
 
   const auto minimal = json(dhis2::Notification::from_json(json::parse(R"({"level":"TRACE","completed":true})")));
   CHECK(minimal == json::parse(R"({"level":"TRACE","completed":true})"));
+}
+
+TEST_CASE("notifications_until reads a feed only down to the row that stops it, decoding as the whole feed would") {
+  // Rows with data of every JSON shape, nested objects and arrays, escapes, numbers of each kind.
+  const std::string body = R"([
+    {"id":"d","level":"LOOP","time":"2025-05-20T10:12:01.000","message":"[3/3] \"tables\" \u00e9","completed":false},
+    {"id":"c","level":"INFO","time":"2025-05-20T10:12:00.456","message":"step","completed":true,
+     "dataType":"PARAMETERS","data":{"a":[1,-2,3.5,{"b":[[],{}],"c":null}],"d":true,"e":"x","f":18446744073709551615}},
+    {"id":"b","level":"INFO","time":"2025-05-20T10:11:30.000","data":[{"k":[1,[2,[3]]]},"s",false]},
+    {"id":"a","level":"INFO","time":"2025-05-20T10:11:12.345","message":"Analytics table update"}
+  ])";
+  const auto whole = dhis2::notifications_from_json(json::parse(body));
+  const auto stop_at = [](const std::string& id) {
+    return std::function<bool(const dhis2::Notification&)>([id](const dhis2::Notification& n) { return n.id == id; });
+  };
+
+  for (std::size_t stop = 0; stop < whole.size(); ++stop) {
+    const auto read = dhis2::detail::notifications_until(body, stop_at(whole[stop].id));
+    REQUIRE(read);
+    REQUIRE(read->size() == stop + 1);
+    for (std::size_t i = 0; i <= stop; ++i) CHECK(json((*read)[i]) == json(whole[i]));
+  }
+  CHECK((*dhis2::detail::notifications_until(body, stop_at("c")))[1].data["f"].get<std::uint64_t>() ==
+        18446744073709551615ULL);
+
+  // Nothing stops it: the caller reads the whole body.
+  CHECK_FALSE(dhis2::detail::notifications_until(body, stop_at("z")));
+  CHECK_FALSE(dhis2::detail::notifications_until("[]", stop_at("a")));
+  // Not a feed, or broken before the stop: nullopt, and the caller's full read says what is wrong.
+  CHECK_FALSE(dhis2::detail::notifications_until(R"({"id":"a"})", stop_at("a")));
+  CHECK_FALSE(dhis2::detail::notifications_until(R"("a")", stop_at("a")));
+  CHECK_FALSE(dhis2::detail::notifications_until(R"([{"id":"b","completed":1},{"id":"a"}])", stop_at("a")));
+  CHECK_FALSE(dhis2::detail::notifications_until(R"(["a",{"id":"a"}])", stop_at("a")));
+  CHECK_FALSE(dhis2::detail::notifications_until(R"([{"id":"b"},{"id":"a)", stop_at("a")));
+  CHECK_FALSE(dhis2::detail::notifications_until("<html>", stop_at("a")));
+  CHECK_FALSE(dhis2::detail::notifications_until("", stop_at("a")));
+  // What follows the stop is not read: a body cut short after it still yields the rows before it.
+  const auto cut = dhis2::detail::notifications_until(R"([{"id":"b"},{"id":"a"},{"id":)", stop_at("a"));
+  REQUIRE(cut);
+  CHECK(cut->size() == 2);
 }

@@ -10,6 +10,7 @@
 #include <dhis2/errors.hpp>  // DecodeError, thrown by the decoders
 #include <dhis2/local_time.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,19 @@ void to_json(nlohmann::json& value, const Notification& n);
 
 // Decodes a whole feed, in the order sent. DHIS2 sends newest first: reverse for chronological.
 std::vector<Notification> notifications_from_json(const nlohmann::json& feed, const std::string& path = "notifications");
+
+namespace detail {
+
+// Reads a feed body (a JSON array of rows) row by row, in the order sent, and stops after the
+// first row for which `stop` returns true, without reading the rest of the body. Returns the rows
+// read, through that row; nullopt when no row stopped it, or the body up to there is not an array
+// of well-formed rows: the caller then reads the whole body, which reports what is wrong. (The
+// watcher reads a newest-first feed only down to the newest row it has delivered.)
+std::optional<std::vector<Notification>> notifications_until(const std::string& body,
+                                                             const std::function<bool(const Notification&)>& stop,
+                                                             const std::string& path = "notifications");
+
+}  // namespace detail
 
 }  // namespace dhis2
 

@@ -189,6 +189,14 @@ class TaskWatcher {
   // long job cost no parse at all.
   std::optional<std::vector<Notification>> poll_feed();
 
+  // The feed read only down to the anchor (the newest non-LOOP row delivered), where rows are
+  // known by unique ids and the list is this run's: the rows after it in the body are delivered
+  // already, and absorb() makes of [newer rows..., anchor] what it makes of the whole list (it
+  // looks for the newest copy of the anchor, and takes what is newer). A poll with a new row then
+  // decodes that row and the anchor, not the whole list. nullopt when this does not apply or the
+  // anchor is not in the body (a cap evicted it): poll_feed() then reads the whole body.
+  std::optional<std::vector<Notification>> down_to_anchor(const Response& response);
+
   // Decides once, from the version or (when it is unknown) from the rows, how rows are known: by
   // id, or by content where every id is the job id (2.38-2.40.7, §1.2).
   void decide_keys(const std::vector<Notification>& oldest_first);

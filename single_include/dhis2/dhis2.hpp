@@ -550,6 +550,7 @@ struct ServerVersion {
 // #include <dhis2/errors.hpp>  // DecodeError, thrown by the decoders
 // #include <dhis2/local_time.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -598,6 +599,19 @@ void to_json(nlohmann::json& value, const Notification& n);
 
 // Decodes a whole feed, in the order sent. DHIS2 sends newest first: reverse for chronological.
 std::vector<Notification> notifications_from_json(const nlohmann::json& feed, const std::string& path = "notifications");
+
+namespace detail {
+
+// Reads a feed body (a JSON array of rows) row by row, in the order sent, and stops after the
+// first row for which `stop` returns true, without reading the rest of the body. Returns the rows
+// read, through that row; nullopt when no row stopped it, or the body up to there is not an array
+// of well-formed rows: the caller then reads the whole body, which reports what is wrong. (The
+// watcher reads a newest-first feed only down to the newest row it has delivered.)
+std::optional<std::vector<Notification>> notifications_until(const std::string& body,
+                                                             const std::function<bool(const Notification&)>& stop,
+                                                             const std::string& path = "notifications");
+
+}  // namespace detail
 
 }  // namespace dhis2
 
@@ -2639,6 +2653,14 @@ class TaskWatcher {
   // long job cost no parse at all.
   std::optional<std::vector<Notification>> poll_feed();
 
+  // The feed read only down to the anchor (the newest non-LOOP row delivered), where rows are
+  // known by unique ids and the list is this run's: the rows after it in the body are delivered
+  // already, and absorb() makes of [newer rows..., anchor] what it makes of the whole list (it
+  // looks for the newest copy of the anchor, and takes what is newer). A poll with a new row then
+  // decodes that row and the anchor, not the whole list. nullopt when this does not apply or the
+  // anchor is not in the body (a cap evicted it): poll_feed() then reads the whole body.
+  std::optional<std::vector<Notification>> down_to_anchor(const Response& response);
+
   // Decides once, from the version or (when it is unknown) from the rows, how rows are known: by
   // id, or by content where every id is the job id (2.38-2.40.7, §1.2).
   void decide_keys(const std::vector<Notification>& oldest_first);
@@ -3811,6 +3833,7 @@ DHIS2CPP_INLINE std::string ServerVersion::str() const {
 // #include <dhis2/detail/json_reader.hpp>
 
 #include <cstddef>
+#include <utility>
 
 namespace dhis2 {
 
@@ -3885,6 +3908,122 @@ DHIS2CPP_INLINE std::vector<Notification> notifications_from_json(const nlohmann
   }
   return rows;
 }
+
+namespace detail {
+
+// nlohmann's SAX events, built into one JSON value per element of the top-level array; each
+// element is decoded as it closes, and the reader stops where the caller's `stop` says.
+class FeedRowReader {
+ public:
+  using json = nlohmann::json;
+
+  FeedRowReader(const std::function<bool(const Notification&)>& stop, const std::string& path)
+      : stop_(stop), path_(path) {}
+
+  bool null() { return put(nullptr); }
+  bool boolean(bool v) { return put(v); }
+  bool number_integer(json::number_integer_t v) { return put(v); }
+  bool number_unsigned(json::number_unsigned_t v) { return put(v); }
+  bool number_float(json::number_float_t v, const json::string_t&) { return put(v); }
+  bool string(json::string_t& v) { return put(std::move(v)); }
+  bool binary(json::binary_t& v) { return put(json::binary(std::move(v))); }
+  bool start_object(std::size_t) { return open(json::object()); }
+  bool key(json::string_t& k) {
+    key_ = std::move(k);
+    return true;
+  }
+  bool end_object() { return close(); }
+  bool start_array(std::size_t) {
+    if (!in_feed_ && !seen_feed_) {
+      in_feed_ = seen_feed_ = true;  // the feed itself
+      return true;
+    }
+    return open(json::array());
+  }
+  bool end_array() {
+    if (open_.empty()) {
+      in_feed_ = false;  // the feed ended, and no row stopped the reader
+      return true;
+    }
+    return close();
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+
+  bool stopped() const { return stopped_; }
+  std::vector<Notification>& rows() { return rows_; }
+
+ private:
+  // A value: the next row, or a part of the row being read.
+  template <typename V>
+  bool put(V&& value) {
+    if (open_.empty()) {
+      if (!in_feed_) return false;  // the body is not an array
+      row_ = json(std::forward<V>(value));
+      return row_done();
+    }
+    json& parent = *open_.back();
+    if (parent.is_object()) {
+      parent[key_] = json(std::forward<V>(value));
+    } else {
+      parent.push_back(json(std::forward<V>(value)));
+    }
+    return true;
+  }
+  bool open(json empty) {
+    if (open_.empty()) {
+      if (!in_feed_) return false;
+      row_ = std::move(empty);
+      open_.push_back(&row_);
+      return true;
+    }
+    json& parent = *open_.back();
+    if (parent.is_object()) {
+      json& child = parent[key_];
+      child = std::move(empty);
+      open_.push_back(&child);  // a map node: stays where it is while its siblings come
+    } else {
+      parent.push_back(std::move(empty));
+      open_.push_back(&parent.back());  // the last element, written before the array grows again
+    }
+    return true;
+  }
+  bool close() {
+    open_.pop_back();
+    return open_.empty() ? row_done() : true;
+  }
+  bool row_done() {
+    try {
+      rows_.push_back(Notification::from_json(row_, path_ + "[" + std::to_string(rows_.size()) + "]"));
+    } catch (const DecodeError&) {
+      return false;  // the caller reads the whole body, and reports this row
+    }
+    if (stop_(rows_.back())) {
+      stopped_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  const std::function<bool(const Notification&)>& stop_;
+  const std::string& path_;
+  std::vector<json*> open_;  // the row being read, and its open parts inside it
+  json row_;
+  std::string key_;
+  std::vector<Notification> rows_;
+  bool in_feed_ = false;
+  bool seen_feed_ = false;
+  bool stopped_ = false;
+};
+
+DHIS2CPP_INLINE std::optional<std::vector<Notification>> notifications_until(
+    const std::string& body, const std::function<bool(const Notification&)>& stop, const std::string& path) {
+  FeedRowReader reader(stop, path);
+  nlohmann::json::sax_parse(body, &reader);
+  if (!reader.stopped()) return std::nullopt;
+  return std::move(reader.rows());
+}
+
+}  // namespace detail
 
 }  // namespace dhis2
 
@@ -6667,6 +6806,10 @@ DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::poll_feed(
       const detail::BodyDigest digest = detail::body_digest(response.body);
       if (settled_ && *settled_ == digest && filter_ == Filter::Off) return std::nullopt;  // nothing new
       polled_ = digest;
+      if (auto newer = down_to_anchor(response)) {
+        settled_.reset();
+        return newer;
+      }
     }
     settled_.reset();
     const auto body = core_->interpret(response, "GET", path);
@@ -6680,6 +6823,21 @@ DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::poll_feed(
   } catch (const UnexpectedResponseError&) {
     return std::nullopt;  // a proxy's page, or a body of another shape, instead of the feed
   }
+}
+
+DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::down_to_anchor(const Response& response) {
+  if (filter_ != Filter::Off || !keys_decided_) return std::nullopt;
+  std::string anchor;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (position_.content_keys || position_.anchor.empty()) return std::nullopt;
+    anchor = position_.anchor;
+  }
+  if (response.header("Content-Type").find("html") != std::string::npos) return std::nullopt;  // interpret() says
+  const std::function<bool(const Notification&)> at_anchor = [&anchor](const Notification& n) {
+    return detail::key_hash("id|" + n.id) == anchor;
+  };
+  return detail::notifications_until(response.body, at_anchor, "tasks/" + ref_.job_type + "/" + ref_.uid);
 }
 
 DHIS2CPP_INLINE void TaskWatcher::decide_keys(const std::vector<Notification>& oldest_first) {

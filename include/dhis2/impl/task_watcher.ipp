@@ -303,6 +303,10 @@ DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::poll_feed(
       const detail::BodyDigest digest = detail::body_digest(response.body);
       if (settled_ && *settled_ == digest && filter_ == Filter::Off) return std::nullopt;  // nothing new
       polled_ = digest;
+      if (auto newer = down_to_anchor(response)) {
+        settled_.reset();
+        return newer;
+      }
     }
     settled_.reset();
     const auto body = core_->interpret(response, "GET", path);
@@ -316,6 +320,21 @@ DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::poll_feed(
   } catch (const UnexpectedResponseError&) {
     return std::nullopt;  // a proxy's page, or a body of another shape, instead of the feed
   }
+}
+
+DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::down_to_anchor(const Response& response) {
+  if (filter_ != Filter::Off || !keys_decided_) return std::nullopt;
+  std::string anchor;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (position_.content_keys || position_.anchor.empty()) return std::nullopt;
+    anchor = position_.anchor;
+  }
+  if (response.header("Content-Type").find("html") != std::string::npos) return std::nullopt;  // interpret() says
+  const std::function<bool(const Notification&)> at_anchor = [&anchor](const Notification& n) {
+    return detail::key_hash("id|" + n.id) == anchor;
+  };
+  return detail::notifications_until(response.body, at_anchor, "tasks/" + ref_.job_type + "/" + ref_.uid);
 }
 
 DHIS2CPP_INLINE void TaskWatcher::decide_keys(const std::vector<Notification>& oldest_first) {
