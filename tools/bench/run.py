@@ -172,6 +172,17 @@ def figure_poll_cost(bin_dir, args, kinds):
     return lines
 
 
+def figure_content_keys(bin_dir, args):
+    """Figure 1, on DHIS2 2.40.0: every row's id is the job's id, so rows are known by content."""
+    lines = [f"| feed ({args.rows} rows, DHIS2 2.40.0) | dhis2-cpp | floor | dhis2-cpp / floor |", "|---|---|---|---|"]
+    for feed in ("still", "loop"):
+        results, _ = measure(bin_dir, "2.40.0", args.rows, feed, ["ours", "floor"], args.polls, args.repeats, 0)
+        label = "no new row" if feed == "still" else "a new row every poll"
+        lines.append(f"| {label} | {fmt_us(median(results['ours']))} | {fmt_us(median(results['floor']))} | "
+                     f"{ratio(median(results['ours']), median(results['floor']))} |")
+    return lines
+
+
 def figure_feed_size(bin_dir, args):
     """Figure 8: CPU per poll with no new row as the feed grows."""
     lines = ["| rows | body | dhis2-cpp | floor | dhis2-cpp / floor |", "|---|---|---|---|---|"]
@@ -200,6 +211,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--no-write", action="store_true", help="print the tables, leave docs/benchmarks.md alone")
+    parser.add_argument("--only", nargs="+", choices=["poll-cost", "content-keys", "feed-size"],
+                        help="measure (and rewrite) only these tables")
     args = parser.parse_args()
     args.feed_sizes = [10, 100, 500]
     if args.tiny:
@@ -212,10 +225,16 @@ def main():
     if missing:
         print(f"run.py: skipping {', '.join(missing)} (python3-httpx, curl or jq missing)", file=sys.stderr)
 
+    figures = {"poll-cost": lambda: figure_poll_cost(bin_dir, args, kinds),
+               "content-keys": lambda: figure_content_keys(bin_dir, args),
+               "feed-size": lambda: figure_feed_size(bin_dir, args)}
     blocks = {"machine": [machine(), "", f"Command: `{COMMAND}` ({args.polls} polls per run, median of "
-                                        f"{args.repeats} runs; curl + jq {args.curl_polls} polls)."],
-              "poll-cost": figure_poll_cost(bin_dir, args, kinds),
-              "feed-size": figure_feed_size(bin_dir, args)}
+                                        f"{args.repeats} runs; curl + jq {args.curl_polls} polls)."]}
+    if args.only:
+        blocks = {}  # the machine line describes a whole run
+    for name, figure in figures.items():
+        if not args.only or name in args.only:
+            blocks[name] = figure()
     for name, body in blocks.items():
         print(f"== {name}\n" + "\n".join(body) + "\n")
     if not args.no_write:
