@@ -40,9 +40,13 @@ class SigpipeGuard {
     sigemptyset(&pipe_);
     sigaddset(&pipe_, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_, &previous_);
-    sigset_t pending;
-    sigemptyset(&pending);
-    was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+    // Only a SIGPIPE that was blocked already can be pending before the request (an unblocked
+    // one is delivered at once): ask only then, one system call fewer per request.
+    if (sigismember(&previous_, SIGPIPE) == 1) {
+      sigset_t pending;
+      sigemptyset(&pending);
+      was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+    }
   }
   ~SigpipeGuard() {
     sigset_t pending;
