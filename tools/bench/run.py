@@ -76,7 +76,7 @@ def run_client(kind, bin_dir, server, polls):
                              stdout=subprocess.PIPE, universal_newlines=True).stdout
         return json.loads(out)
     if kind == "python":
-        proc = subprocess.run([python_with_httpx(), str(PEERS / "poll_httpx.py"), *server.args(), str(polls), "0"],
+        proc = subprocess.run([python_with_httpx(), str(PEERS / "poll_httpx.py"), *server.args(), str(polls), "0.001"],
                               stdout=subprocess.PIPE, universal_newlines=True)
         if proc.returncode == 77:
             return None

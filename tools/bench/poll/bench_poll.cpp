@@ -6,7 +6,7 @@
 // ours:  a dhis2::TaskWatcher following the job with 1 ms pauses; it is cancelled once it has
 //        sent POLLS feed requests (counted by the Client's request hook).
 // floor: the least a C++ program can do: one keep-alive cpp-httplib client that GETs the feed and
-//        parses it with nlohmann::json, POLLS times, reading each row's id.
+//        parses it with nlohmann::json, POLLS times with 1 ms pauses, reading each row's id.
 // receive: the floor without the parse: what receiving the bytes costs (a reference, not a peer).
 //
 // Prints one line of JSON: {"mode", "polls", "requests", "rows", "cpu_s", "cpu_per_poll_us",
@@ -110,6 +110,7 @@ Result run_floor(const std::string& url, const std::string& job_type, const std:
   Result r;
   const double before = cpu_seconds();
   for (long i = 0; i < polls; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the pause ours takes too
     auto response = http.Get(path, headers);
     if (!response || response->status != 200) {
       std::cerr << "bench-poll floor: GET " << path << " failed\n";
