@@ -183,6 +183,26 @@ def figure_content_keys(bin_dir, args):
     return lines
 
 
+def figure_connections(bin_dir, args, kinds):
+    """Figure 2: TCP connections per watch, each client on a server of its own."""
+    lines = ["| client (200-row feed, a new row every poll) | polls | requests | TCP connections |",
+             "|---|---|---|---|"]
+    names = {"ours": "dhis2-cpp", "floor": "floor", "python": "Python peer", "curl": "curl + jq"}
+    body = None
+    for kind in kinds:
+        polls = args.curl_polls if kind == "curl" else args.polls
+        results, stats = measure(bin_dir, "2.42.1", args.rows, "loop", [kind], polls, 1, polls)
+        report = (results.get(kind) or [None])[0]
+        if report is None:
+            continue
+        body = body or report.get("body_bytes")
+        lines.append(f"| {names[kind]} | {polls} | {stats['requests']} | {stats['connections']} |")
+    if body:
+        lines += ["", f"Every client receives the same body, {body / 1024:.1f} KB per poll: no client asks "
+                      "for compression yet."]
+    return lines
+
+
 def figure_feed_size(bin_dir, args):
     """Figure 8: CPU per poll with no new row as the feed grows."""
     lines = ["| rows | body | dhis2-cpp | floor | dhis2-cpp / floor |", "|---|---|---|---|---|"]
@@ -211,7 +231,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--no-write", action="store_true", help="print the tables, leave docs/benchmarks.md alone")
-    parser.add_argument("--only", nargs="+", choices=["poll-cost", "content-keys", "feed-size"],
+    parser.add_argument("--only", nargs="+", choices=["poll-cost", "content-keys", "connections", "feed-size"],
                         help="measure (and rewrite) only these tables")
     args = parser.parse_args()
     args.feed_sizes = [10, 100, 500]
@@ -227,6 +247,7 @@ def main():
 
     figures = {"poll-cost": lambda: figure_poll_cost(bin_dir, args, kinds),
                "content-keys": lambda: figure_content_keys(bin_dir, args),
+               "connections": lambda: figure_connections(bin_dir, args, kinds),
                "feed-size": lambda: figure_feed_size(bin_dir, args)}
     blocks = {"machine": [machine(), "", f"Command: `{COMMAND}` ({args.polls} polls per run, median of "
                                         f"{args.repeats} runs; curl + jq {args.curl_polls} polls)."]}
