@@ -6,6 +6,7 @@
 // The spec is docs/client.md (Authentication, Retries, Transport, Thread safety).
 #include <dhis2/dhis2.hpp>
 #include <dhis2/testing.hpp>
+#include <dhis2/detail/ascii.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -713,6 +714,126 @@ TEST_CASE("Transport: a keep-alive socket the server closed while idle is replac
   // The server really closed the idle sockets: the GETs came on new connections.
   CHECK(plain.connection_count() == plain_before + 1);
   CHECK(secure.connection_count() == secure_before + 1);
+}
+
+// ---- compression ------------------------------------------------------------------------------
+
+namespace {
+
+FakeServerOptions behind_gzip_proxy() {
+  FakeServerOptions options;
+  options.compress = true;  // as nginx with `gzip on` in front of DHIS2
+  return options;
+}
+
+std::string response_header(const dhis2::Response& response, const std::string& name) {
+  for (const auto& h : response.headers) {
+    if (dhis2::detail::iequals(h.first, name)) return h.second;
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("Compression: every request asks for gzip and br; compression = false asks for none",
+          "[client][transport][compression]") {
+  FakeServer server;
+  HookLog log;
+  dhis2::Client client(server.url(), admin(), test_options(&log));
+  client.get_raw("me");
+  client.post_raw("resourceTables/analytics");
+  for (const RecordedRequest& r : server.requests()) {
+    INFO(r.method << " " << r.path);
+    CHECK(r.header("Accept-Encoding") == "gzip, br");  // what Debian's httplib decodes
+  }
+  for (const auto& e : log.events()) CHECK(header_of(e, "Accept-Encoding") == "gzip, br");
+
+  server.clear_requests();
+  log.clear();
+  auto options = test_options(&log);
+  options.compression = false;
+  dhis2::Client plain(server.url(), admin(), options);
+  plain.get_raw("me");
+  REQUIRE_FALSE(server.requests().empty());
+  for (const RecordedRequest& r : server.requests()) CHECK(r.header("Accept-Encoding").empty());
+  for (const auto& e : log.events()) CHECK(header_of(e, "Accept-Encoding").empty());
+}
+
+TEST_CASE("Compression: behind a gzip proxy a body arrives in fewer bytes and reads as the plain one",
+          "[client][transport][compression]") {
+  FakeServer server(behind_gzip_proxy());
+  dhis2::Client client(server.url(), admin(), test_options());
+  auto plain_options = test_options();
+  plain_options.compression = false;
+  dhis2::Client plain(server.url(), admin(), plain_options);
+  client.connect();  // the handshakes read system/info too
+  plain.connect();
+  server.clear_requests();
+
+  const dhis2::Response compressed = client.get_response("system/info");
+  const dhis2::Response identity = plain.get_response("system/info");
+  CHECK(compressed.status == 200);
+  CHECK(compressed.body == identity.body);  // decoded before anyone sees it
+  // The server's headers stay as it sent them.
+  CHECK(response_header(compressed, "Content-Encoding") == "gzip");
+  CHECK(response_header(identity, "Content-Encoding").empty());
+
+  const auto log = server.requests_to("/api/system/info");
+  REQUIRE(log.size() == 2);
+  CHECK(log[0].response_compressed);
+  CHECK_FALSE(log[1].response_compressed);
+  CHECK(log[1].response_bytes == identity.body.size());
+  CHECK(log[0].response_bytes < identity.body.size());
+}
+
+TEST_CASE("Compression: max_response_bytes caps the decoded body, not the bytes on the wire",
+          "[client][transport][compression]") {
+  FakeServer server(behind_gzip_proxy());
+  std::size_t wire = 0;
+  std::size_t decoded = 0;
+  {
+    auto options = test_options();
+    options.skip_version_probe = true;
+    dhis2::Client measure(server.url(), admin(), options);
+    decoded = measure.get_response("system/info").body.size();
+    wire = server.requests_to("/api/system/info").back().response_bytes;
+  }
+  REQUIRE(wire + 16 < decoded);  // room for a cap between the two
+
+  HookLog log;
+  auto options = test_options(&log);
+  options.skip_version_probe = true;
+  options.max_response_bytes = wire + 8;  // the compressed body fits, the decoded one does not
+  dhis2::Client client(server.url(), admin(), options);
+  try {
+    client.get_raw("system/info");
+    FAIL("expected a TransportError");
+  } catch (const dhis2::TransportError& e) {
+    CHECK(e.kind() == dhis2::TransportErrorKind::ResponseTooLarge);
+    CHECK_THAT(std::string(e.what()), Catch::Contains(std::to_string(wire + 8) + "-byte cap"));
+  }
+  CHECK(will_retry_of(log.events()) == std::vector<bool>{false});
+}
+
+TEST_CASE("Compression: a gzip body cut off mid-response fails that attempt, and a GET is tried again",
+          "[client][transport][compression]") {
+  FakeServer server(behind_gzip_proxy());
+  HookLog log;
+  auto options = test_options(&log);
+  options.skip_version_probe = true;  // the GET opens the connection: no stale-socket retry
+  dhis2::Client client(server.url(), admin(), options);
+  server.inject("GET", "/api/me", Fault::drop_mid_response(), 1);
+
+  CHECK(client.get_raw("me").at("username") == "admin");
+  const auto events = log.events();
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].status == 0);
+  CHECK_FALSE(events[0].error.empty());
+  CHECK(events[0].will_retry);
+  CHECK(events[1].status == 200);
+  const auto sent = server.requests_to("/api/me");
+  REQUIRE(sent.size() == 2);
+  CHECK(sent[0].response_compressed);  // the first answer really was a cut-off gzip stream
 }
 
 // ---- TLS ----------------------------------------------------------------------------------------

@@ -929,3 +929,112 @@ TEST_CASE("An out-of-range port throws UsageError") {
     CHECK_THROWS_AS(FakeServer(options), dhis2::UsageError);
   }
 }
+
+// ---- compression (FakeServerOptions::compress) -----------------------------------------------
+// The wire reference names no compression by DHIS2 itself: like the 429s of §7, it comes from a
+// proxy in front of it. nginx with `gzip on` gzips a JSON body of at least 20 bytes when the
+// request accepts gzip.
+
+namespace {
+
+struct RawAnswer {
+  int status = 0;
+  std::string encoding;  // Content-Encoding
+  std::string vary;
+  std::string body;  // as it came over the wire
+};
+
+RawAnswer raw_get(const FakeServer& server, const std::string& path, const std::string& accept_encoding) {
+  auto client = client_of(server);
+  client->set_decompress(false);  // see the bytes the emulator sent
+  client->set_basic_auth("admin", "district");
+  httplib::Headers headers;
+  if (!accept_encoding.empty()) headers.emplace("Accept-Encoding", accept_encoding);
+  const auto res = client->Get(path, headers);
+  REQUIRE(res);
+  return {res->status, res->get_header_value("Content-Encoding"), res->get_header_value("Vary"), res->body};
+}
+
+std::string decoded_get(const FakeServer& server, const std::string& path) {
+  auto client = client_of(server);  // decompresses
+  client->set_basic_auth("admin", "district");
+  const auto res = client->Get(path, {{"Accept-Encoding", "gzip"}});
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  return res->body;
+}
+
+FakeServerOptions compressing() {
+  FakeServerOptions options;
+  options.compress = true;
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("compress: a request that accepts gzip gets a gzip body that decodes to the plain one") {
+  FakeServer server(compressing());
+  const RawAnswer plain = raw_get(server, "/api/system/info", "");
+  const RawAnswer gzip = raw_get(server, "/api/system/info", "gzip, deflate");
+  CHECK(plain.encoding.empty());
+  CHECK(gzip.status == 200);
+  CHECK(gzip.encoding == "gzip");
+  CHECK(gzip.vary == "Accept-Encoding");
+  REQUIRE(gzip.body.size() >= 2);
+  CHECK(static_cast<unsigned char>(gzip.body[0]) == 0x1f);  // the gzip magic number (RFC 1952)
+  CHECK(static_cast<unsigned char>(gzip.body[1]) == 0x8b);
+  CHECK(gzip.body.size() < plain.body.size());
+  const Json decoded = Json::parse(decoded_get(server, "/api/system/info"));
+  const Json original = Json::parse(plain.body);
+  CHECK(decoded.at("version") == original.at("version"));
+  CHECK(decoded.at("contextPath") == original.at("contextPath"));
+}
+
+TEST_CASE("compress: what Accept-Encoding says decides, as nginx reads it") {
+  FakeServer server(compressing());
+  struct Case {
+    const char* accept;
+    bool gzipped;
+  };
+  for (const Case c : {Case{"gzip", true}, Case{"GZIP", true}, Case{"br, gzip;q=0.5", true}, Case{"x-gzip", true},
+                       Case{"*", true}, Case{"identity", false}, Case{"br", false}, Case{"gzip;q=0", false},
+                       Case{"gzip; q=0.000", false}, Case{"deflate", false}}) {
+    INFO(c.accept);
+    const RawAnswer answer = raw_get(server, "/api/me", c.accept);
+    CHECK(answer.status == 200);
+    CHECK((answer.encoding == "gzip") == c.gzipped);
+  }
+}
+
+TEST_CASE("compress: a body under 20 bytes goes out as it is (nginx's gzip_min_length)") {
+  FakeServer server(compressing());
+  const RawAnswer pong = raw_get(server, "/api/system/ping", "gzip");
+  CHECK(pong.encoding.empty());
+  CHECK(pong.body == "pong");
+}
+
+TEST_CASE("Without compress the emulator never compresses, as DHIS2 does not, whatever the request accepts") {
+  FakeServer server;  // compress = false
+  // text/plain and JSON alike: httplib's server would gzip a text/plain body on its own.
+  for (const char* path : {"/api/system/info", "/api/system/ping", "/api/me"}) {
+    for (const char* accept : {"gzip", "br", "gzip, deflate, br"}) {
+      INFO(path << " with Accept-Encoding: " << accept);
+      const RawAnswer answer = raw_get(server, path, accept);
+      CHECK(answer.status == 200);
+      CHECK(answer.encoding.empty());
+    }
+  }
+  CHECK(raw_get(server, "/api/system/ping", "gzip").body == "pong");
+}
+
+TEST_CASE("The request log records each response's bytes as sent, compressed or not") {
+  FakeServer server(compressing());
+  const RawAnswer plain = raw_get(server, "/api/system/info", "");
+  const RawAnswer gzip = raw_get(server, "/api/system/info", "gzip");
+  const auto log = server.requests_to("/api/system/info");
+  REQUIRE(log.size() == 2);
+  CHECK(log[0].response_bytes == plain.body.size());
+  CHECK_FALSE(log[0].response_compressed);
+  CHECK(log[1].response_bytes == gzip.body.size());
+  CHECK(log[1].response_compressed);
+}

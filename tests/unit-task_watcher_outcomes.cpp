@@ -527,3 +527,27 @@ TEST_CASE("client.tasks().await_completion returns the completion") {
 }
 
 }  // namespace
+
+// ---- behind a compressing proxy -------------------------------------------------------------
+
+TEST_CASE("behind a gzip proxy a watch reads compressed feeds and ends as it does without one") {
+  const auto watch = [](bool compress) {
+    Rig rig("2.42.1", 2s, 100ms, [compress](FakeServerOptions& o) { o.compress = compress; });
+    rig.server->script_next("RESOURCE_TABLE", JobScript()
+                                                  .start("Resource table update")
+                                                  .items("Generating resource table", 5, 700ms)
+                                                  .complete("Resource tables generated", 300ms));
+    const auto c = TaskWatcher(*rig.client, rig.client->jobs().start_resource_tables(), quick()).wait(kTimeout);
+    std::size_t compressed_feeds = 0;
+    for (const auto& r : rig.server->requests_to("/api/system/tasks/*")) compressed_feeds += r.response_compressed;
+    return std::make_pair(c, compressed_feeds);
+  };
+  const auto [gzip, gzip_feeds] = watch(true);
+  const auto [plain, plain_feeds] = watch(false);
+  CHECK(gzip_feeds > 0);  // the feeds really came compressed
+  CHECK(plain_feeds == 0);
+  CHECK(gzip.outcome == TaskOutcome::Succeeded);
+  CHECK(gzip.outcome == plain.outcome);
+  CHECK(messages(gzip.notifications) == messages(plain.notifications));
+  CHECK(gzip.notifications.size() >= 3);  // the start, the newest work item, the completion
+}

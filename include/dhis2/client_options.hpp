@@ -58,7 +58,12 @@ struct ClientOptions {
   std::chrono::seconds system_cache_ttl{300};        // 0 disables the cache of system().info() etc.
   std::size_t pool_size = 4;                         // keep-alive connections, = concurrent requests
   std::size_t max_response_bytes = 64u * 1024u * 1024u;
-  std::string user_agent;                               // "" sends "dhis2-cpp/<version>"
+  std::string user_agent;  // "" sends "dhis2-cpp/<version>"
+  // Ask for compressed responses (Accept-Encoding: gzip, br, as far as this build's httplib can
+  // decode them). A proxy in front of DHIS2 (nginx, usually) then sends a JSON body in a fifth to
+  // a tenth of its bytes. Bodies arrive decoded; Response::headers keep the server's
+  // Content-Encoding and Content-Length; max_response_bytes caps the decoded size.
+  bool compression = true;
   std::function<void(const RequestEvent&)> on_request;  // called for every attempt, on the calling thread
 };
 

@@ -1452,7 +1452,12 @@ struct ClientOptions {
   std::chrono::seconds system_cache_ttl{300};        // 0 disables the cache of system().info() etc.
   std::size_t pool_size = 4;                         // keep-alive connections, = concurrent requests
   std::size_t max_response_bytes = 64u * 1024u * 1024u;
-  std::string user_agent;                               // "" sends "dhis2-cpp/<version>"
+  std::string user_agent;  // "" sends "dhis2-cpp/<version>"
+  // Ask for compressed responses (Accept-Encoding: gzip, br, as far as this build's httplib can
+  // decode them). A proxy in front of DHIS2 (nginx, usually) then sends a JSON body in a fifth to
+  // a tenth of its bytes. Bodies arrive decoded; Response::headers keep the server's
+  // Content-Encoding and Content-Length; max_response_bytes caps the decoded size.
+  bool compression = true;
   std::function<void(const RequestEvent&)> on_request;  // called for every attempt, on the calling thread
 };
 
@@ -1928,6 +1933,10 @@ class Transport {
 
   // Interrupts requests in flight and refuses later ones; idempotent, thread-safe.
   virtual void close() = 0;
+
+  // The content codings this transport decodes, for Accept-Encoding ("gzip, br"); "" when it
+  // decodes none, and then the pipeline asks for none. Bodies reach the pipeline decoded.
+  virtual std::string content_codings() const { return {}; }
 };
 
 }  // namespace detail
@@ -2022,8 +2031,9 @@ class RequestPipeline {
   const ClientOptions& options() const noexcept { return options_; }
   AuthScheme auth_scheme() const noexcept { return credentials_.scheme(); }
 
-  // The headers every request carries (Accept, X-Requested-With, User-Agent).
-  std::vector<std::pair<std::string, std::string>> common_headers() const;
+  // The headers every request carries (Accept, X-Requested-With, User-Agent, and Accept-Encoding
+  // when compression is on and the transport decodes something).
+  std::vector<std::pair<std::string, std::string>> common_headers(const Transport& transport) const;
 
  private:
   void sleep(std::chrono::milliseconds delay, const CancellationToken* cancellation);
@@ -3422,6 +3432,10 @@ class ConnectionPool final : public Transport {
 
   // Closes every connection; in-flight, blocked and later sends fail with TransportFailure::Closed.
   void close() override;
+
+  // What this build's httplib decodes: "gzip" with CPPHTTPLIB_ZLIB_SUPPORT, "br" with
+  // CPPHTTPLIB_BROTLI_SUPPORT (Debian's package has both).
+  std::string content_codings() const override;
 
  private:
   struct Connection;  // one httplib client and its socket; defined with the definitions
@@ -5544,8 +5558,15 @@ DHIS2CPP_INLINE RequestPipeline::RequestPipeline(ClientOptions options, Credenti
                                                  std::uint64_t backoff_seed)
     : options_(std::move(options)), credentials_(std::move(auth)), backoff_(backoff_seed) {}
 
-DHIS2CPP_INLINE std::vector<std::pair<std::string, std::string>> RequestPipeline::common_headers() const {
-  return {{"Accept", "application/json"}, {"X-Requested-With", "XMLHttpRequest"}, {"User-Agent", options_.user_agent}};
+DHIS2CPP_INLINE std::vector<std::pair<std::string, std::string>> RequestPipeline::common_headers(
+    const Transport& transport) const {
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"Accept", "application/json"}, {"X-Requested-With", "XMLHttpRequest"}, {"User-Agent", options_.user_agent}};
+  if (options_.compression) {
+    std::string codings = transport.content_codings();
+    if (!codings.empty()) headers.emplace_back("Accept-Encoding", std::move(codings));
+  }
+  return headers;
 }
 
 DHIS2CPP_INLINE Response RequestPipeline::run(Transport& transport, const Call& call) {
@@ -5567,7 +5588,7 @@ DHIS2CPP_INLINE Response RequestPipeline::run(Transport& transport, const Call& 
     HttpRequest request;
     request.method = call.method;
     request.target = call.target;
-    request.headers = common_headers();
+    request.headers = common_headers(transport);
     if (call.authenticate) request.headers.emplace_back("Authorization", credential.value);
     request.body = call.body;
     request.content_type = call.content_type;
@@ -9003,6 +9024,17 @@ DHIS2CPP_INLINE HttpResult ConnectionPool::send_on(Connection& connection, const
   for (const auto& h : res.headers) result.response.headers.emplace_back(h.first, h.second);
   result.response.body = std::move(body);
   return result;
+}
+
+DHIS2CPP_INLINE std::string ConnectionPool::content_codings() const {
+  std::string codings;
+#ifdef CPPHTTPLIB_ZLIB_SUPPORT
+  codings = "gzip";
+#endif
+#ifdef CPPHTTPLIB_BROTLI_SUPPORT
+  codings += codings.empty() ? "br" : ", br";
+#endif
+  return codings;
 }
 
 DHIS2CPP_INLINE HttpResult ConnectionPool::cancelled_result() {

@@ -209,6 +209,11 @@ struct FakeServerOptions {
   // How far the clock of the node that runs jobs (and writes their notifications) is off the
   // node that answers kick-offs: cluster skew (a job's rows can then be older than its `created`).
   std::chrono::milliseconds job_node_clock_offset{0};
+  // Answer as DHIS2 behind nginx with `gzip on` (and JSON in gzip_types) does: a body of at
+  // least 20 bytes goes out gzip-encoded (Content-Encoding: gzip, Vary: Accept-Encoding) when the
+  // request's Accept-Encoding accepts gzip. Off, as DHIS2 itself (Tomcat/Jetty) answers: never
+  // compressed, whatever the request asks.
+  bool compress = false;
 };
 
 // Which node of a cluster answers the notifier's reads (tasks, task summaries, tracker job
@@ -247,6 +252,7 @@ enum class NotifierNode {
 // #include <dhis2/detail/config.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -320,6 +326,11 @@ struct RecordedRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   int connection = 0;  // 1 for the first TCP connection the emulator accepted, 2 for the next, ...
+  // The response body's bytes as the emulator sent them: after compression
+  // (FakeServerOptions::compress), half of it for a drop mid-response, 0 when none was sent.
+  // Headers are not counted. Filled in once the reply is written.
+  std::size_t response_bytes = 0;
+  bool response_compressed = false;  // the body went out gzip-encoded
 
   // The first header of that name (case-insensitive), or "".
   std::string header(const std::string& name) const;
@@ -1999,6 +2010,7 @@ class EmulatedApi {
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -2091,9 +2103,15 @@ class FakeServer {
   // ---- the request pipeline ------------------------------------------------------------------
 
   void handle(const Request& request, Response& response);
-  std::optional<Fault> record_and_pick_fault(const Request& request);
+  // Records the request (its place in the log is `sequence`) and picks the fault that applies.
+  std::optional<Fault> record_and_pick_fault(const Request& request, std::uint64_t& sequence);
   static detail::ApiRequest api_request(const Request& request);
-  static void write(const detail::Reply& reply, bool drop_mid_body, Response& response);
+  struct Written {
+    std::size_t bytes = 0;
+    bool compressed = false;
+  };
+  Written write(detail::Reply reply, bool drop_mid_body, const Request& request, Response& response) const;
+  void note_response(std::uint64_t sequence, Written written);
 
   FakeServerOptions options_;
   VersionProfile profile_;
@@ -2107,6 +2125,8 @@ class FakeServer {
   mutable std::mutex mutex_;  // faults, requests, connections
   std::vector<FaultRule> faults_;
   std::vector<RecordedRequest> requests_;
+  std::vector<std::uint64_t> sequences_;  // requests_[i] is request number sequences_[i]
+  std::uint64_t received_ = 0;
   detail::ConnectionLog connections_;
 
   std::mutex stop_mutex_;
@@ -5727,6 +5747,12 @@ DHIS2CPP_INLINE bool EmulatedApi::is_uid(const std::string& s) {
 // #include <dhis2/detail/ascii.hpp>
 // #include <dhis2/errors.hpp>
 
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
 #include <httplib.h>
 
 namespace dhis2 {
@@ -5875,6 +5901,7 @@ DHIS2CPP_INLINE std::vector<RecordedRequest> FakeServer::requests_to(const std::
 DHIS2CPP_INLINE void FakeServer::clear_requests() {
   std::lock_guard<std::mutex> lock(mutex_);
   requests_.clear();
+  sequences_.clear();
 }
 
 DHIS2CPP_INLINE int FakeServer::connection_count() const {
@@ -5899,7 +5926,8 @@ DHIS2CPP_INLINE std::chrono::system_clock::time_point FakeServer::default_start(
 
 DHIS2CPP_INLINE void FakeServer::handle(const Request& request, Response& response) {
   const httplib::Request& req = request.http;
-  const std::optional<Fault> fault = record_and_pick_fault(req);
+  std::uint64_t sequence = 0;
+  const std::optional<Fault> fault = record_and_pick_fault(req, sequence);
   bool stopped_during_delay = false;
   if (fault && fault->kind == Fault::Kind::Delay) {
     std::unique_lock<std::mutex> lock(stop_mutex_);
@@ -5919,27 +5947,106 @@ DHIS2CPP_INLINE void FakeServer::handle(const Request& request, Response& respon
   }
   if (fault && fault->kind == Fault::Kind::TruncatedJson) reply.body.resize(reply.body.size() / 2);
   if (fault && !fault->retry_after.empty()) reply.headers.emplace_back("Retry-After", fault->retry_after);
-  write(reply, fault && fault->kind == Fault::Kind::DropMidResponse, response);
+  const Written written = write(std::move(reply), fault && fault->kind == Fault::Kind::DropMidResponse, request,
+                                response);
+  note_response(sequence, written);
 }
 
-DHIS2CPP_INLINE void FakeServer::write(const detail::Reply& reply, bool drop_mid_body, Response& response) {
+namespace fake_server {
+
+// Whether an Accept-Encoding value accepts gzip: "gzip", "x-gzip" or "*" with a q above 0.
+DHIS2CPP_INLINE bool accepts_gzip(const std::string& accept_encoding) {
+  std::size_t start = 0;
+  while (start <= accept_encoding.size()) {
+    std::size_t end = accept_encoding.find(',', start);
+    if (end == std::string::npos) end = accept_encoding.size();
+    const std::string item = accept_encoding.substr(start, end - start);
+    const std::size_t semicolon = item.find(';');
+    const auto trimmed = [](std::string text) {
+      const auto first = text.find_first_not_of(" \t");
+      if (first == std::string::npos) return std::string();
+      return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+    };
+    const std::string coding = dhis2::detail::to_lower(trimmed(item.substr(0, semicolon)));
+    if (coding == "gzip" || coding == "x-gzip" || coding == "*") {
+      bool refused = false;  // q=0, q=0.0, q=0.000
+      if (semicolon != std::string::npos) {
+        const std::string params = dhis2::detail::to_lower(item.substr(semicolon + 1));
+        const auto q = params.find("q=");
+        if (q != std::string::npos) {
+          const std::string value = trimmed(params.substr(q + 2));
+          refused = !value.empty() && value.find_first_not_of("0.") == std::string::npos;
+        }
+      }
+      if (!refused) return true;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
+// nginx's gzip_min_length default: a shorter body is sent as it is.
+constexpr std::size_t kMinCompressedLength = 20;
+
+}  // namespace fake_server
+
+DHIS2CPP_INLINE FakeServer::Written FakeServer::write(detail::Reply reply, bool drop_mid_body, const Request& request,
+                                                      Response& response) const {
   httplib::Response& res = response.http;
   res.status = reply.status;
   for (const auto& h : reply.headers) res.set_header(h.first, h.second);
-  if (drop_mid_body) {
-    auto body = std::make_shared<std::string>(reply.body);
-    if (body->size() < 2) *body += "  ";
-    res.set_content_provider(body->size(), reply.content_type,
-                             [body](std::size_t offset, std::size_t, httplib::DataSink& sink) {
-                               if (offset == 0) sink.write(body->data(), body->size() / 2);
-                               return false;  // httplib closes the connection mid-body
-                             });
-    return;
+  if (reply.body.empty()) {
+    if (reply.status != 204) res.set_content(std::string(), reply.content_type.c_str());
+    return {};
   }
-  if (!reply.body.empty() || reply.status != 204) res.set_content(reply.body, reply.content_type.c_str());
+  Written written;
+  if (options_.compress && reply.body.size() >= fake_server::kMinCompressedLength &&
+      fake_server::accepts_gzip(request.http.get_header_value("Accept-Encoding"))) {
+#ifdef CPPHTTPLIB_ZLIB_SUPPORT
+    std::string compressed;
+    httplib::detail::gzip_compressor gzip;
+    const bool ok = gzip.compress(reply.body.data(), reply.body.size(), true,
+                                  [&compressed](const char* data, std::size_t size) {
+                                    compressed.append(data, size);
+                                    return true;
+                                  });
+    if (ok) {
+      reply.body = std::move(compressed);
+      res.set_header("Content-Encoding", "gzip");
+      res.set_header("Vary", "Accept-Encoding");
+      written.compressed = true;
+    }
+#endif
+  }
+  // Always through a content provider of known length: httplib's server compresses a plain body
+  // of a text/* or application/json type on its own whenever the request accepts gzip or br,
+  // which DHIS2 does not do (and a proxy does only when `compress` says so).
+  auto body = std::make_shared<std::string>(std::move(reply.body));
+  if (drop_mid_body && body->size() < 2) *body += "  ";
+  const std::size_t sent = drop_mid_body ? body->size() / 2 : body->size();
+  written.bytes = sent;
+  res.set_content_provider(body->size(), reply.content_type,
+                           [body, sent](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+                             if (offset >= sent) return false;  // httplib closes the connection mid-body
+                             sink.write(body->data() + offset, sent - offset);
+                             return true;
+                           });
+  return written;
 }
 
-DHIS2CPP_INLINE std::optional<Fault> FakeServer::record_and_pick_fault(const Request& request) {
+DHIS2CPP_INLINE void FakeServer::note_response(std::uint64_t sequence, Written written) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (std::size_t i = sequences_.size(); i-- > 0;) {
+    if (sequences_[i] == sequence) {
+      requests_[i].response_bytes = written.bytes;
+      requests_[i].response_compressed = written.compressed;
+      return;
+    }
+    if (sequences_[i] < sequence) return;  // cleared meanwhile
+  }
+}
+
+DHIS2CPP_INLINE std::optional<Fault> FakeServer::record_and_pick_fault(const Request& request, std::uint64_t& sequence) {
   const httplib::Request& req = request.http;
   RecordedRequest record;
   record.method = req.method;
@@ -5954,6 +6061,8 @@ DHIS2CPP_INLINE std::optional<Fault> FakeServer::record_and_pick_fault(const Req
   std::lock_guard<std::mutex> lock(mutex_);
   record.connection = connections_.id_of(req.remote_addr + ":" + std::to_string(req.remote_port));
   requests_.push_back(std::move(record));
+  sequence = ++received_;
+  sequences_.push_back(sequence);
 
   const std::string path = api_.strip_context(req.path);
   for (auto& rule : faults_) {

@@ -3,7 +3,7 @@
 //
 //   dhis2-emulator [--port N] [--host H] [--version 2.42.1] [--tls CERT KEY] [--speed X]
 //                  [--user NAME:PASSWORD]... [--token PAT]... [--context-path /dhis]
-//                  [--reported-version TEXT] [--fail JOB_TYPE]...
+//                  [--reported-version TEXT] [--fail JOB_TYPE]... [--compress]
 //
 // Defaults: 127.0.0.1:8080 (--port 0 picks a free port), DHIS2 2.42.1, the clock at real time
 // (--speed 60 runs a minute of DHIS2 time per second; 0 stops it), one superuser admin:district.
@@ -61,6 +61,8 @@ constexpr const char* kUsage =
     "                        --version (try a client against 2.37, say)\n"
     "  --fail JOB_TYPE       jobs of JOB_TYPE (e.g. ANALYTICS_TABLE) fail at their first\n"
     "                        stage with an ERROR row; repeatable\n"
+    "  --compress            gzip JSON answers for clients that accept gzip, as nginx in\n"
+    "                        front of DHIS2 does (DHIS2 alone never compresses)\n"
     "  -h, --help            print this help and exit\n"
     "\n"
     "Exit status: 0 stopped by SIGINT/SIGTERM, 1 cannot start, 2 usage error.\n";
@@ -162,6 +164,9 @@ Settings parse(int argc, char** argv) {
       const std::string token = value();
       if (const auto problem = dhis2::pat_problem(token)) throw dhis2::UsageError("--token: " + *problem);
       tokens.push_back(token);
+    } else if (flag == "--compress") {
+      if (inline_value) throw dhis2::UsageError("--compress takes no value");
+      s.options.compress = true;
     } else if (flag == "--reported-version") {
       s.options.reported_version = value();
       if (s.options.reported_version.empty())

@@ -7,7 +7,7 @@ Cases:
   serve                start on port 0, read the printed URL and credentials, GET
                        /api/system/info with Basic auth and /api/me with the printed token,
                        stop with SIGINT: exit 0 within a few seconds
-  sigterm_and_options  --context-path, several --user and --token, --speed, --version; SIGTERM
+  sigterm_and_options  --context-path, several --user and --token, --speed, --version, --compress; SIGTERM
   tls                  --tls CERT KEY with a certificate from the openssl command (exit 77,
                        "skipped", when there is no openssl)
   bad_arguments        every kind of bad command line: exit 2, the message and the usage on stderr
@@ -18,6 +18,7 @@ Exit status: 0 passed, 1 failed, 77 skipped.
 """
 
 import base64
+import gzip
 import json
 import os
 import queue
@@ -159,6 +160,13 @@ def get(url, headers, context=None):
     return status, parsed, body
 
 
+def raw_get(url, headers):
+    """(Content-Encoding, raw body bytes) of a GET; urllib decodes no content coding."""
+    request = urllib.request.Request(url, headers=headers, method="GET")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.headers.get("Content-Encoding"), response.read()
+
+
 def basic(name, password):
     credentials = base64.b64encode(("%s:%s" % (name, password)).encode("utf-8")).decode("ascii")
     return {"Authorization": "Basic " + credentials, "X-Requested-With": "XMLHttpRequest"}
@@ -200,6 +208,9 @@ def case_serve(program):
         status, _, _ = get(emulator.url + "/api/system/info", basic(name, "wrong"))
         check(status == 401, "a wrong password gives 401, got %d" % status)
 
+        encoding, _ = raw_get(emulator.url + "/api/me", dict(basic(name, password), **{"Accept-Encoding": "gzip"}))
+        check(encoding is None, "without --compress nothing is compressed: %r" % encoding)
+
         code, elapsed, rest = emulator.stop(signal.SIGINT)
         check(code == 0, "exit code after SIGINT: %r" % code)
         check(any("stopped (SIGINT)" in line for line in rest), "says it stopped: %r" % rest)
@@ -211,7 +222,7 @@ def case_serve(program):
 def case_sigterm_and_options(program):
     emulator = Emulator(program, [
         "--port=0", "--version", "2.43.1", "--context-path", "/dhis", "--speed", "60",
-        "--user", "alice:pa:ss", "--user", "bob:b0b", "--token", FIXTURE_V2, "--token", FIXTURE_V1])
+        "--user", "alice:pa:ss", "--user", "bob:b0b", "--token", FIXTURE_V2, "--token", FIXTURE_V1, "--compress"])
     try:
         check(re.fullmatch(r"http://127\.0\.0\.1:\d+/dhis", emulator.url), "the URL has the context path: %r" % emulator.url)
         check(emulator.version == "2.43.1", "version line: %r" % emulator.version)
@@ -231,6 +242,10 @@ def case_sigterm_and_options(program):
         check(status == 200 and info["version"] == "2.43.1", "system/info: %d %r" % (status, info))
         status, _, _ = get(emulator.url.rsplit("/dhis", 1)[0] + "/api/system/info", basic("alice", "pa:ss"))
         check(status == 404, "nothing outside the context path: %d" % status)
+        gzip_headers = dict(basic("alice", "pa:ss"), **{"Accept-Encoding": "gzip"})
+        encoding, body = raw_get(emulator.url + "/api/system/info", gzip_headers)
+        check(encoding == "gzip", "--compress gzips JSON for a client that accepts it: %r" % encoding)
+        check(json.loads(gzip.decompress(body))["version"] == "2.43.1", "the gzip body decodes to system/info")
 
         code, elapsed, rest = emulator.stop(signal.SIGTERM)
         check(code == 0, "exit code after SIGTERM: %r" % code)

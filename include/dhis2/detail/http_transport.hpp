@@ -39,6 +39,10 @@ class ConnectionPool final : public Transport {
   // Closes every connection; in-flight, blocked and later sends fail with TransportFailure::Closed.
   void close() override;
 
+  // What this build's httplib decodes: "gzip" with CPPHTTPLIB_ZLIB_SUPPORT, "br" with
+  // CPPHTTPLIB_BROTLI_SUPPORT (Debian's package has both).
+  std::string content_codings() const override;
+
  private:
   struct Connection;  // one httplib client and its socket; defined with the definitions
 

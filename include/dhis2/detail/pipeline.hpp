@@ -55,8 +55,9 @@ class RequestPipeline {
   const ClientOptions& options() const noexcept { return options_; }
   AuthScheme auth_scheme() const noexcept { return credentials_.scheme(); }
 
-  // The headers every request carries (Accept, X-Requested-With, User-Agent).
-  std::vector<std::pair<std::string, std::string>> common_headers() const;
+  // The headers every request carries (Accept, X-Requested-With, User-Agent, and Accept-Encoding
+  // when compression is on and the transport decodes something).
+  std::vector<std::pair<std::string, std::string>> common_headers(const Transport& transport) const;
 
  private:
   void sleep(std::chrono::milliseconds delay, const CancellationToken* cancellation);

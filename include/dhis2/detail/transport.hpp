@@ -56,6 +56,10 @@ class Transport {
 
   // Interrupts requests in flight and refuses later ones; idempotent, thread-safe.
   virtual void close() = 0;
+
+  // The content codings this transport decodes, for Accept-Encoding ("gzip, br"); "" when it
+  // decodes none, and then the pipeline asks for none. Bodies reach the pipeline decoded.
+  virtual std::string content_codings() const { return {}; }
 };
 
 }  // namespace detail

@@ -410,6 +410,17 @@ DHIS2CPP_INLINE HttpResult ConnectionPool::send_on(Connection& connection, const
   return result;
 }
 
+DHIS2CPP_INLINE std::string ConnectionPool::content_codings() const {
+  std::string codings;
+#ifdef CPPHTTPLIB_ZLIB_SUPPORT
+  codings = "gzip";
+#endif
+#ifdef CPPHTTPLIB_BROTLI_SUPPORT
+  codings += codings.empty() ? "br" : ", br";
+#endif
+  return codings;
+}
+
 DHIS2CPP_INLINE HttpResult ConnectionPool::cancelled_result() {
   HttpResult result;
   result.failure = TransportFailure::Cancelled;

@@ -16,8 +16,15 @@ DHIS2CPP_INLINE RequestPipeline::RequestPipeline(ClientOptions options, Credenti
                                                  std::uint64_t backoff_seed)
     : options_(std::move(options)), credentials_(std::move(auth)), backoff_(backoff_seed) {}
 
-DHIS2CPP_INLINE std::vector<std::pair<std::string, std::string>> RequestPipeline::common_headers() const {
-  return {{"Accept", "application/json"}, {"X-Requested-With", "XMLHttpRequest"}, {"User-Agent", options_.user_agent}};
+DHIS2CPP_INLINE std::vector<std::pair<std::string, std::string>> RequestPipeline::common_headers(
+    const Transport& transport) const {
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"Accept", "application/json"}, {"X-Requested-With", "XMLHttpRequest"}, {"User-Agent", options_.user_agent}};
+  if (options_.compression) {
+    std::string codings = transport.content_codings();
+    if (!codings.empty()) headers.emplace_back("Accept-Encoding", std::move(codings));
+  }
+  return headers;
 }
 
 DHIS2CPP_INLINE Response RequestPipeline::run(Transport& transport, const Call& call) {
@@ -39,7 +46,7 @@ DHIS2CPP_INLINE Response RequestPipeline::run(Transport& transport, const Call& 
     HttpRequest request;
     request.method = call.method;
     request.target = call.target;
-    request.headers = common_headers();
+    request.headers = common_headers(transport);
     if (call.authenticate) request.headers.emplace_back("Authorization", credential.value);
     request.body = call.body;
     request.content_type = call.content_type;

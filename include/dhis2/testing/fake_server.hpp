@@ -36,6 +36,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -128,9 +129,15 @@ class FakeServer {
   // ---- the request pipeline ------------------------------------------------------------------
 
   void handle(const Request& request, Response& response);
-  std::optional<Fault> record_and_pick_fault(const Request& request);
+  // Records the request (its place in the log is `sequence`) and picks the fault that applies.
+  std::optional<Fault> record_and_pick_fault(const Request& request, std::uint64_t& sequence);
   static detail::ApiRequest api_request(const Request& request);
-  static void write(const detail::Reply& reply, bool drop_mid_body, Response& response);
+  struct Written {
+    std::size_t bytes = 0;
+    bool compressed = false;
+  };
+  Written write(detail::Reply reply, bool drop_mid_body, const Request& request, Response& response) const;
+  void note_response(std::uint64_t sequence, Written written);
 
   FakeServerOptions options_;
   VersionProfile profile_;
@@ -144,6 +151,8 @@ class FakeServer {
   mutable std::mutex mutex_;  // faults, requests, connections
   std::vector<FaultRule> faults_;
   std::vector<RecordedRequest> requests_;
+  std::vector<std::uint64_t> sequences_;  // requests_[i] is request number sequences_[i]
+  std::uint64_t received_ = 0;
   detail::ConnectionLog connections_;
 
   std::mutex stop_mutex_;

@@ -77,6 +77,11 @@ struct FakeServerOptions {
   // How far the clock of the node that runs jobs (and writes their notifications) is off the
   // node that answers kick-offs: cluster skew (a job's rows can then be older than its `created`).
   std::chrono::milliseconds job_node_clock_offset{0};
+  // Answer as DHIS2 behind nginx with `gzip on` (and JSON in gzip_types) does: a body of at
+  // least 20 bytes goes out gzip-encoded (Content-Encoding: gzip, Vary: Accept-Encoding) when the
+  // request's Accept-Encoding accepts gzip. Off, as DHIS2 itself (Tomcat/Jetty) answers: never
+  // compressed, whatever the request asks.
+  bool compress = false;
 };
 
 // Which node of a cluster answers the notifier's reads (tasks, task summaries, tracker job

@@ -8,6 +8,7 @@
 #include <dhis2/detail/config.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -81,6 +82,11 @@ struct RecordedRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   int connection = 0;  // 1 for the first TCP connection the emulator accepted, 2 for the next, ...
+  // The response body's bytes as the emulator sent them: after compression
+  // (FakeServerOptions::compress), half of it for a drop mid-response, 0 when none was sent.
+  // Headers are not counted. Filled in once the reply is written.
+  std::size_t response_bytes = 0;
+  bool response_compressed = false;  // the body went out gzip-encoded
 
   // The first header of that name (case-insensitive), or "".
   std::string header(const std::string& name) const;

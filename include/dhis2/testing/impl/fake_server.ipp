@@ -9,6 +9,12 @@
 #include <dhis2/detail/ascii.hpp>
 #include <dhis2/errors.hpp>
 
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
 #include <httplib.h>
 
 namespace dhis2 {
@@ -157,6 +163,7 @@ DHIS2CPP_INLINE std::vector<RecordedRequest> FakeServer::requests_to(const std::
 DHIS2CPP_INLINE void FakeServer::clear_requests() {
   std::lock_guard<std::mutex> lock(mutex_);
   requests_.clear();
+  sequences_.clear();
 }
 
 DHIS2CPP_INLINE int FakeServer::connection_count() const {
@@ -181,7 +188,8 @@ DHIS2CPP_INLINE std::chrono::system_clock::time_point FakeServer::default_start(
 
 DHIS2CPP_INLINE void FakeServer::handle(const Request& request, Response& response) {
   const httplib::Request& req = request.http;
-  const std::optional<Fault> fault = record_and_pick_fault(req);
+  std::uint64_t sequence = 0;
+  const std::optional<Fault> fault = record_and_pick_fault(req, sequence);
   bool stopped_during_delay = false;
   if (fault && fault->kind == Fault::Kind::Delay) {
     std::unique_lock<std::mutex> lock(stop_mutex_);
@@ -201,27 +209,106 @@ DHIS2CPP_INLINE void FakeServer::handle(const Request& request, Response& respon
   }
   if (fault && fault->kind == Fault::Kind::TruncatedJson) reply.body.resize(reply.body.size() / 2);
   if (fault && !fault->retry_after.empty()) reply.headers.emplace_back("Retry-After", fault->retry_after);
-  write(reply, fault && fault->kind == Fault::Kind::DropMidResponse, response);
+  const Written written = write(std::move(reply), fault && fault->kind == Fault::Kind::DropMidResponse, request,
+                                response);
+  note_response(sequence, written);
 }
 
-DHIS2CPP_INLINE void FakeServer::write(const detail::Reply& reply, bool drop_mid_body, Response& response) {
+namespace fake_server {
+
+// Whether an Accept-Encoding value accepts gzip: "gzip", "x-gzip" or "*" with a q above 0.
+DHIS2CPP_INLINE bool accepts_gzip(const std::string& accept_encoding) {
+  std::size_t start = 0;
+  while (start <= accept_encoding.size()) {
+    std::size_t end = accept_encoding.find(',', start);
+    if (end == std::string::npos) end = accept_encoding.size();
+    const std::string item = accept_encoding.substr(start, end - start);
+    const std::size_t semicolon = item.find(';');
+    const auto trimmed = [](std::string text) {
+      const auto first = text.find_first_not_of(" \t");
+      if (first == std::string::npos) return std::string();
+      return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+    };
+    const std::string coding = dhis2::detail::to_lower(trimmed(item.substr(0, semicolon)));
+    if (coding == "gzip" || coding == "x-gzip" || coding == "*") {
+      bool refused = false;  // q=0, q=0.0, q=0.000
+      if (semicolon != std::string::npos) {
+        const std::string params = dhis2::detail::to_lower(item.substr(semicolon + 1));
+        const auto q = params.find("q=");
+        if (q != std::string::npos) {
+          const std::string value = trimmed(params.substr(q + 2));
+          refused = !value.empty() && value.find_first_not_of("0.") == std::string::npos;
+        }
+      }
+      if (!refused) return true;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
+// nginx's gzip_min_length default: a shorter body is sent as it is.
+constexpr std::size_t kMinCompressedLength = 20;
+
+}  // namespace fake_server
+
+DHIS2CPP_INLINE FakeServer::Written FakeServer::write(detail::Reply reply, bool drop_mid_body, const Request& request,
+                                                      Response& response) const {
   httplib::Response& res = response.http;
   res.status = reply.status;
   for (const auto& h : reply.headers) res.set_header(h.first, h.second);
-  if (drop_mid_body) {
-    auto body = std::make_shared<std::string>(reply.body);
-    if (body->size() < 2) *body += "  ";
-    res.set_content_provider(body->size(), reply.content_type,
-                             [body](std::size_t offset, std::size_t, httplib::DataSink& sink) {
-                               if (offset == 0) sink.write(body->data(), body->size() / 2);
-                               return false;  // httplib closes the connection mid-body
-                             });
-    return;
+  if (reply.body.empty()) {
+    if (reply.status != 204) res.set_content(std::string(), reply.content_type.c_str());
+    return {};
   }
-  if (!reply.body.empty() || reply.status != 204) res.set_content(reply.body, reply.content_type.c_str());
+  Written written;
+  if (options_.compress && reply.body.size() >= fake_server::kMinCompressedLength &&
+      fake_server::accepts_gzip(request.http.get_header_value("Accept-Encoding"))) {
+#ifdef CPPHTTPLIB_ZLIB_SUPPORT
+    std::string compressed;
+    httplib::detail::gzip_compressor gzip;
+    const bool ok = gzip.compress(reply.body.data(), reply.body.size(), true,
+                                  [&compressed](const char* data, std::size_t size) {
+                                    compressed.append(data, size);
+                                    return true;
+                                  });
+    if (ok) {
+      reply.body = std::move(compressed);
+      res.set_header("Content-Encoding", "gzip");
+      res.set_header("Vary", "Accept-Encoding");
+      written.compressed = true;
+    }
+#endif
+  }
+  // Always through a content provider of known length: httplib's server compresses a plain body
+  // of a text/* or application/json type on its own whenever the request accepts gzip or br,
+  // which DHIS2 does not do (and a proxy does only when `compress` says so).
+  auto body = std::make_shared<std::string>(std::move(reply.body));
+  if (drop_mid_body && body->size() < 2) *body += "  ";
+  const std::size_t sent = drop_mid_body ? body->size() / 2 : body->size();
+  written.bytes = sent;
+  res.set_content_provider(body->size(), reply.content_type,
+                           [body, sent](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+                             if (offset >= sent) return false;  // httplib closes the connection mid-body
+                             sink.write(body->data() + offset, sent - offset);
+                             return true;
+                           });
+  return written;
 }
 
-DHIS2CPP_INLINE std::optional<Fault> FakeServer::record_and_pick_fault(const Request& request) {
+DHIS2CPP_INLINE void FakeServer::note_response(std::uint64_t sequence, Written written) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (std::size_t i = sequences_.size(); i-- > 0;) {
+    if (sequences_[i] == sequence) {
+      requests_[i].response_bytes = written.bytes;
+      requests_[i].response_compressed = written.compressed;
+      return;
+    }
+    if (sequences_[i] < sequence) return;  // cleared meanwhile
+  }
+}
+
+DHIS2CPP_INLINE std::optional<Fault> FakeServer::record_and_pick_fault(const Request& request, std::uint64_t& sequence) {
   const httplib::Request& req = request.http;
   RecordedRequest record;
   record.method = req.method;
@@ -236,6 +323,8 @@ DHIS2CPP_INLINE std::optional<Fault> FakeServer::record_and_pick_fault(const Req
   std::lock_guard<std::mutex> lock(mutex_);
   record.connection = connections_.id_of(req.remote_addr + ":" + std::to_string(req.remote_port));
   requests_.push_back(std::move(record));
+  sequence = ++received_;
+  sequences_.push_back(sequence);
 
   const std::string path = api_.strip_context(req.path);
   for (auto& rule : faults_) {
