@@ -45,10 +45,10 @@ def build(build_dir):
 class Server:
     """bench-server in its own process; stop() returns its request counts."""
 
-    def __init__(self, bin_dir, version, rows, feed):
+    def __init__(self, bin_dir, version, rows, feed, compress=False):
         self.proc = subprocess.Popen([str(bin_dir / "bench-server"), "--version", version, "--rows", str(rows),
-                                      "--feed", feed], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     universal_newlines=True)
+                                      "--feed", feed] + (["--compress"] if compress else []),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, universal_newlines=True)
         line = self.proc.stdout.readline()
         if not line:
             raise SystemExit(f"bench-server did not start (exit {self.proc.wait()})")
@@ -71,7 +71,7 @@ def children_cpu():
 
 def run_client(kind, bin_dir, server, polls):
     """One client run: a dict with cpu_per_poll_us and the rest of its report."""
-    if kind in ("ours", "floor"):
+    if kind in ("ours", "ours-identity", "floor", "floor-gzip"):
         out = subprocess.run([str(bin_dir / "bench-poll"), kind, *server.args(), str(polls)], check=True,
                              stdout=subprocess.PIPE, universal_newlines=True).stdout
         return json.loads(out)
@@ -107,9 +107,9 @@ def available(kind):
     return True
 
 
-def measure(bin_dir, version, rows, feed, kinds, polls, repeats, curl_polls):
+def measure(bin_dir, version, rows, feed, kinds, polls, repeats, curl_polls, compress=False):
     """Interleaved runs of each client against one server; returns {kind: [reports]}."""
-    server = Server(bin_dir, version, rows, feed)
+    server = Server(bin_dir, version, rows, feed, compress)
     results = {k: [] for k in kinds}
     try:
         for _ in range(repeats):
@@ -184,22 +184,41 @@ def figure_content_keys(bin_dir, args):
 
 
 def figure_connections(bin_dir, args, kinds):
-    """Figure 2: TCP connections per watch, each client on a server of its own."""
-    lines = ["| client (200-row feed, a new row every poll) | polls | requests | TCP connections |",
-             "|---|---|---|---|"]
-    names = {"ours": "dhis2-cpp", "floor": "floor", "python": "Python peer", "curl": "curl + jq"}
-    body = None
+    """Figure 2: TCP connections per watch and bytes per poll, each client on a server of its own,
+    once against DHIS2 as it is (no compression) and once behind a gzip proxy."""
+    lines = ["| client (200-row feed, a new row every poll) | polls | requests | TCP connections | "
+             "feed bytes per poll, DHIS2 alone | behind a gzip proxy | asks for |",
+             "|---|---|---|---|---|---|---|"]
+    names = {"ours": "dhis2-cpp", "floor": "floor", "python": "Python peer (httpx)", "curl": "curl + jq"}
+    asks = {"ours": "`gzip, br`", "floor": "nothing", "python": "`gzip, deflate`", "curl": "nothing"}
     for kind in kinds:
         polls = args.curl_polls if kind == "curl" else args.polls
-        results, stats = measure(bin_dir, "2.42.1", args.rows, "loop", [kind], polls, 1, polls)
-        report = (results.get(kind) or [None])[0]
-        if report is None:
+        per_poll = []
+        for compress in (False, True):
+            results, stats = measure(bin_dir, "2.42.1", args.rows, "loop", [kind], polls, 1, polls, compress)
+            if not results.get(kind):
+                break
+            if not compress:
+                plain_stats = stats
+            per_poll.append(stats["feed_bytes"] / max(1, stats["feed_requests"]))
+        if len(per_poll) < 2:
             continue
-        body = body or report.get("body_bytes")
-        lines.append(f"| {names[kind]} | {polls} | {stats['requests']} | {stats['connections']} |")
-    if body:
-        lines += ["", f"Every client receives the same body, {body / 1024:.1f} KB per poll: no client asks "
-                      "for compression yet."]
+        lines.append(f"| {names[kind]} | {polls} | {plain_stats['requests']} | {plain_stats['connections']} | "
+                     f"{per_poll[0] / 1024:.1f} KB | {per_poll[1] / 1024:.1f} KB | {asks[kind]} |")
+    return lines
+
+
+def figure_compressed_cost(bin_dir, args, kinds):
+    """Figure 1 behind a gzip proxy: CPU per poll when the feed comes compressed."""
+    lines = [f"| feed ({args.rows} rows, 2.42.1, behind a gzip proxy) | dhis2-cpp | floor asking for gzip | "
+             "Python peer | dhis2-cpp / floor | Python / dhis2-cpp |", "|---|---|---|---|---|---|"]
+    peers = ["ours", "floor-gzip"] + [k for k in kinds if k == "python"]
+    for feed in ("still", "loop"):
+        results, _ = measure(bin_dir, "2.42.1", args.rows, feed, peers, args.polls, args.repeats, 0, compress=True)
+        m = {k: median(v) for k, v in results.items()}
+        label = "no new row" if feed == "still" else "a new row every poll"
+        lines.append(f"| {label} | {fmt_us(m.get('ours'))} | {fmt_us(m.get('floor-gzip'))} | {fmt_us(m.get('python'))} | "
+                     f"{ratio(m.get('ours'), m.get('floor-gzip'))} | {ratio(m.get('python'), m.get('ours'))} |")
     return lines
 
 
@@ -231,7 +250,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--no-write", action="store_true", help="print the tables, leave docs/benchmarks.md alone")
-    parser.add_argument("--only", nargs="+", choices=["poll-cost", "content-keys", "connections", "feed-size"],
+    parser.add_argument("--only", nargs="+",
+                        choices=["poll-cost", "content-keys", "compressed", "connections", "feed-size"],
                         help="measure (and rewrite) only these tables")
     args = parser.parse_args()
     args.feed_sizes = [10, 100, 500]
@@ -247,6 +267,7 @@ def main():
 
     figures = {"poll-cost": lambda: figure_poll_cost(bin_dir, args, kinds),
                "content-keys": lambda: figure_content_keys(bin_dir, args),
+               "compressed": lambda: figure_compressed_cost(bin_dir, args, kinds),
                "connections": lambda: figure_connections(bin_dir, args, kinds),
                "feed-size": lambda: figure_feed_size(bin_dir, args)}
     blocks = {"machine": [machine(), "", f"Command: `{COMMAND}` ({args.polls} polls per run, median of "

@@ -1,12 +1,15 @@
 // bench-poll: polls one job's feed (GET /api/system/tasks/{type}/{uid}) a given number of times
 // and reports the CPU it used, for tools/bench/run.py.
 //
-//   bench-poll ours|floor|receive URL JOB_TYPE UID POLLS [USER:PASSWORD]
+//   bench-poll MODE URL JOB_TYPE UID POLLS [USER:PASSWORD]
 //
 // ours:  a dhis2::TaskWatcher following the job with 1 ms pauses; it is cancelled once it has
-//        sent POLLS feed requests (counted by the Client's request hook).
+//        sent POLLS feed requests (counted by the Client's request hook). It asks for gzip and br
+//        (ClientOptions::compression, the default).
+// ours-identity: the same with compression = false.
 // floor: the least a C++ program can do: one keep-alive cpp-httplib client that GETs the feed and
 //        parses it with nlohmann::json, POLLS times with 1 ms pauses, reading each row's id.
+// floor-gzip: the floor asking for gzip (httplib decodes it).
 // receive: the floor without the parse: what receiving the bytes costs (a reference, not a peer).
 //
 // Prints one line of JSON: {"mode", "polls", "requests", "rows", "cpu_s", "cpu_per_poll_us",
@@ -52,13 +55,14 @@ struct Result {
 };
 
 Result run_ours(const std::string& url, const std::string& job_type, const std::string& uid, long polls,
-                const std::string& user, const std::string& password) {
+                const std::string& user, const std::string& password, bool compression) {
   std::mutex mutex;
   std::condition_variable cv;
   std::atomic<long> feed_requests{0};
   std::atomic<long> requests{0};
   std::atomic<bool> counting{false};
   dhis2::ClientOptions options;
+  options.compression = compression;
   options.on_request = [&](const dhis2::RequestEvent& event) {
     if (!counting.load()) return;
     requests.fetch_add(1);
@@ -101,11 +105,12 @@ Result run_ours(const std::string& url, const std::string& job_type, const std::
 }
 
 Result run_floor(const std::string& url, const std::string& job_type, const std::string& uid, long polls,
-                 const std::string& user, const std::string& password, bool parse) {
+                 const std::string& user, const std::string& password, bool parse, bool gzip) {
   httplib::Client http(url);
   http.set_keep_alive(true);
   http.set_basic_auth(user, password);
-  const httplib::Headers headers = {{"X-Requested-With", "XMLHttpRequest"}, {"Accept", "application/json"}};
+  httplib::Headers headers = {{"X-Requested-With", "XMLHttpRequest"}, {"Accept", "application/json"}};
+  if (gzip) headers.emplace("Accept-Encoding", "gzip");
   const std::string path = "/api/system/tasks/" + job_type + "/" + uid;
   Result r;
   const double before = cpu_seconds();
@@ -132,23 +137,28 @@ Result run_floor(const std::string& url, const std::string& job_type, const std:
 }  // namespace
 
 int main(int argc, char** argv) {
+  const char* usage =
+      "Usage: bench-poll ours|ours-identity|floor|floor-gzip|receive URL JOB_TYPE UID POLLS [USER:PASSWORD]\n";
   if (argc < 6 || argc > 7) {
-    std::cerr << "Usage: bench-poll ours|floor|receive URL JOB_TYPE UID POLLS [USER:PASSWORD]\n";
+    std::cerr << usage;
     return 2;
   }
   const std::string mode = argv[1];
   const std::string credentials = argc > 6 ? argv[6] : "admin:district";
   const auto colon = credentials.find(':');
   const long polls = std::atol(argv[5]);
-  if ((mode != "ours" && mode != "floor" && mode != "receive") || polls < 1 || colon == std::string::npos) {
-    std::cerr << "Usage: bench-poll ours|floor|receive URL JOB_TYPE UID POLLS [USER:PASSWORD]\n";
+  const bool ours = mode == "ours" || mode == "ours-identity";
+  const bool floor = mode == "floor" || mode == "floor-gzip" || mode == "receive";
+  if ((!ours && !floor) || polls < 1 || colon == std::string::npos) {
+    std::cerr << usage;
     return 2;
   }
   const std::string user = credentials.substr(0, colon);
   const std::string password = credentials.substr(colon + 1);
   try {
-    const Result r = mode == "ours" ? run_ours(argv[2], argv[3], argv[4], polls, user, password)
-                                    : run_floor(argv[2], argv[3], argv[4], polls, user, password, mode == "floor");
+    const Result r = ours ? run_ours(argv[2], argv[3], argv[4], polls, user, password, mode == "ours")
+                          : run_floor(argv[2], argv[3], argv[4], polls, user, password, mode != "receive",
+                                      mode == "floor-gzip");
     nlohmann::json out = {{"mode", mode},
                           {"polls", r.polls},
                           {"requests", r.requests},

@@ -3,22 +3,25 @@
 // clients measured against it (tools/bench/poll/bench_poll.cpp, the peers in tools/bench/peers/)
 // then poll the same feed, and the server's CPU is not theirs.
 //
-//   bench-server [--version 2.42.1] [--rows 200] [--feed still|loop] [--every-ms 1]
+//   bench-server [--version 2.42.1] [--rows 200] [--feed still|loop] [--every-ms 1] [--compress]
 //
 // --feed still: the job's rows are written at once, then it stays in its last stage: no poll sees
 //               a new row.
 // --feed loop:  after the first rows, one work item every --every-ms of real time: DHIS2 keeps
 //               only the newest LOOP row, so every poll sees a new row and the feed keeps its size.
+// --compress:   answer as behind nginx with `gzip on` (FakeServerOptions::compress).
 //
 // Prints one line of JSON and flushes it:
 //   {"url": "http://127.0.0.1:PORT", "job_type": "ANALYTICS_TABLE", "uid": "...", "rows": N}
 // then serves until its standard input closes, and prints a second line:
-//   {"requests": R, "feed_requests": F, "connections": C}
+//   {"requests": R, "feed_requests": F, "connections": C, "feed_bytes": B, "feed_compressed": Z}
+// (B: the feed bodies' bytes as sent, Z: how many of them went out gzip-encoded).
 // Exit status: 0; 2 for a usage error.
 #include <dhis2/testing.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -35,7 +38,7 @@ using dhis2::testing::JobScript;
 
 int usage(const std::string& problem) {
   std::cerr << "bench-server: " << problem << "\n"
-            << "Usage: bench-server [--version V] [--rows N] [--feed still|loop] [--every-ms MS]\n";
+            << "Usage: bench-server [--version V] [--rows N] [--feed still|loop] [--every-ms MS] [--compress]\n";
   return 2;
 }
 
@@ -46,8 +49,13 @@ int main(int argc, char** argv) {
   int rows = 200;
   std::string feed = "still";
   int every_ms = 1;
+  bool compress = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "--compress") {
+      compress = true;
+      continue;
+    }
     if (i + 1 >= argc) return usage("missing value after " + arg);
     const std::string value = argv[++i];
     if (arg == "--version") {
@@ -69,6 +77,7 @@ int main(int argc, char** argv) {
   FakeServerOptions options;
   options.version = version;
   options.speed = 0;  // the clock moves only when this program moves it
+  options.compress = compress;
   std::unique_ptr<FakeServer> server;
   try {
     server = std::make_unique<FakeServer>(options);
@@ -112,8 +121,17 @@ int main(int argc, char** argv) {
   if (ticker.joinable()) ticker.join();
   const auto all = server->requests();
   const auto feeds = server->requests_to("/api/system/tasks/*");
-  nlohmann::json stats = {
-      {"requests", all.size()}, {"feed_requests", feeds.size()}, {"connections", server->connection_count()}};
+  std::size_t feed_bytes = 0;
+  std::size_t feed_compressed = 0;
+  for (const auto& r : feeds) {
+    feed_bytes += r.response_bytes;
+    feed_compressed += r.response_compressed ? 1 : 0;
+  }
+  nlohmann::json stats = {{"requests", all.size()},
+                          {"feed_requests", feeds.size()},
+                          {"connections", server->connection_count()},
+                          {"feed_bytes", feed_bytes},
+                          {"feed_compressed", feed_compressed}};
   std::cout << stats.dump() << std::endl;
   server->stop();
   return 0;
