@@ -6,7 +6,6 @@
 // The spec is docs/client.md (Authentication, Retries, Transport, Thread safety).
 #include <dhis2/dhis2.hpp>
 #include <dhis2/testing.hpp>
-#include <dhis2/detail/ascii.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -726,13 +725,6 @@ FakeServerOptions behind_gzip_proxy() {
   return options;
 }
 
-std::string response_header(const dhis2::Response& response, const std::string& name) {
-  for (const auto& h : response.headers) {
-    if (dhis2::detail::iequals(h.first, name)) return h.second;
-  }
-  return {};
-}
-
 }  // namespace
 
 TEST_CASE("Compression: every request asks for gzip and br; compression = false asks for none",
@@ -775,8 +767,8 @@ TEST_CASE("Compression: behind a gzip proxy a body arrives in fewer bytes and re
   CHECK(compressed.status == 200);
   CHECK(compressed.body == identity.body);  // decoded before anyone sees it
   // The server's headers stay as it sent them.
-  CHECK(response_header(compressed, "Content-Encoding") == "gzip");
-  CHECK(response_header(identity, "Content-Encoding").empty());
+  CHECK(compressed.header("Content-Encoding") == "gzip");
+  CHECK(identity.header("Content-Encoding").empty());
 
   const auto log = server.requests_to("/api/system/info");
   REQUIRE(log.size() == 2);
