@@ -12,6 +12,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <ctime>
 #include <deque>
 #include <future>
 #include <memory>
@@ -148,6 +150,121 @@ TEST_CASE("Retry-After: delta-seconds and HTTP dates (RFC 9110 §10.2.3)", "[par
   CHECK_FALSE(parse_retry_after("soon", now));
   CHECK_FALSE(parse_retry_after("-5", now));
   CHECK_FALSE(parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", now));  // the obsolete RFC 850 form
+}
+
+TEST_CASE("HTTP dates: IMF-fixdate both ways, anything else refused", "[parts][pacing]") {
+  using dhis2::detail::format_http_date;
+  using dhis2::detail::parse_http_date;
+  const auto rfc_example = std::chrono::system_clock::from_time_t(784111777);  // RFC 9110 §5.6.7
+  CHECK(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT") == rfc_example);
+  CHECK(format_http_date(rfc_example) == "Sun, 06 Nov 1994 08:49:37 GMT");
+  CHECK(format_http_date(rfc_example + 999ms) == "Sun, 06 Nov 1994 08:49:37 GMT");  // to the second
+  CHECK(format_http_date(std::chrono::system_clock::from_time_t(0)) == "Thu, 01 Jan 1970 00:00:00 GMT");
+  CHECK(format_http_date(std::chrono::system_clock::from_time_t(951782400)) == "Tue, 29 Feb 2000 00:00:00 GMT");
+  for (const std::int64_t t : {0LL, 951782400LL, 1735689599LL, 1764720000LL, 4102444800LL}) {
+    const auto when = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(t));
+    INFO(t);
+    CHECK(parse_http_date(format_http_date(when)) == when);
+  }
+  CHECK_FALSE(parse_http_date(""));
+  CHECK_FALSE(parse_http_date("Mon, 06 Nov 1994 08:49:37 GMT"));   // 6 November 1994 was a Sunday
+  CHECK_FALSE(parse_http_date("Sun, 31 Nov 1994 08:49:37 GMT"));   // no such day
+  CHECK_FALSE(parse_http_date("Sun, 06 Nov 1994 24:49:37 GMT"));   // no such hour
+  CHECK_FALSE(parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC"));   // only GMT
+  CHECK_FALSE(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT "));  // trailing bytes
+  CHECK_FALSE(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"));  // RFC 850
+  CHECK_FALSE(parse_http_date("Sun Nov  6 08:49:37 1994"));        // asctime
+  CHECK_FALSE(parse_http_date("Sun, 06 Nvm 1994 08:49:37 GMT"));
+}
+
+TEST_CASE("ServerClock: Date headers narrow the server's time to about the round trip", "[parts][pacing]") {
+  using dhis2::detail::ServerClock;
+  using steady = std::chrono::steady_clock;
+  // The server's clock is 1,000,000.4 s (UTC) at steady t0. Answers take 10 ms; the server
+  // reads its clock 5 ms after the request leaves.
+  const steady::time_point t0{std::chrono::hours(100)};
+  const auto server_at = [&](steady::time_point t) {
+    return std::chrono::system_clock::time_point(1000000400ms + std::chrono::duration_cast<milliseconds>(t - t0));
+  };
+  const auto answer = [&](ServerClock& clock, steady::time_point sent) {
+    const auto date = std::chrono::floor<std::chrono::seconds>(server_at(sent + 5ms));
+    clock.observe(date, sent, sent + 10ms);
+  };
+  ServerClock clock;
+  CHECK_FALSE(clock.read(t0));
+  answer(clock, t0);
+  auto reading = clock.read(t0);
+  REQUIRE(reading);
+  CHECK(reading->uncertainty >= 500ms);  // one answer: anywhere in its second
+  CHECK(std::chrono::abs(reading->time - server_at(t0)) <= reading->uncertainty);
+  // Answers at other fractions of a second narrow it.
+  for (const auto later : {1350ms, 2700ms, 4050ms, 5900ms, 7222ms, 8575ms}) answer(clock, t0 + later);
+  reading = clock.read(t0 + 10s);
+  REQUIRE(reading);
+  CHECK(reading->uncertainty <= 100ms);
+  CHECK(std::chrono::abs(reading->time - server_at(t0 + 10s)) <= reading->uncertainty);
+  // The server's clock is set back an hour: the next answer contradicts the others and wins.
+  const auto set_back = std::chrono::floor<std::chrono::seconds>(server_at(t0 + 20s) - 1h);
+  clock.observe(set_back, t0 + 20s, t0 + 20s + 10ms);
+  reading = clock.read(t0 + 20s);
+  REQUIRE(reading);
+  CHECK(std::chrono::abs(reading->time - (server_at(t0 + 20s) - 1h)) <= 1s);
+}
+
+TEST_CASE("The job's start: from its first row on the server's clock, any zone", "[parts][pacing]") {
+  using dhis2::LocalTime;
+  using dhis2::detail::estimate_job_start;
+  using dhis2::detail::ServerClock;
+  using steady = std::chrono::steady_clock;
+  const steady::time_point t0{std::chrono::hours(100)};
+  // A server at 2025-05-20T10:12:00Z at t0, known to 10 ms.
+  const auto utc = std::chrono::system_clock::from_time_t(1747735920);
+  ServerClock clock;
+  for (int i = 0; i < 20; ++i) {
+    const auto sent = t0 + milliseconds(i * 1050);
+    const auto date = std::chrono::floor<std::chrono::seconds>(utc + milliseconds(i * 1050) + 5ms);
+    clock.observe(date, sent, sent + 10ms);
+  }
+  const auto answered = t0 + 19950ms + 10ms;  // the last answer: the server's clock read 10:12:19.955
+  const auto row_at = [&](std::chrono::minutes zone, milliseconds before_answer) {
+    const auto local = utc + 19955ms + zone - before_answer;
+    return LocalTime(std::chrono::duration_cast<milliseconds>(local.time_since_epoch()));
+  };
+  for (const auto zone : {0min, 60min, -300min, 330min, 345min, 780min}) {  // UTC, CET, EST, India, Nepal, +13
+    INFO("zone " << zone.count() << " min");
+    const auto start = estimate_job_start(row_at(zone, 1500ms), clock, std::nullopt, answered);
+    REQUIRE(start);
+    CHECK(std::chrono::abs(*start - (answered - 1500ms)) <= 50ms);
+  }
+  // Never before the last poll that found nothing, never after the answer that found it.
+  const auto bounded = estimate_job_start(row_at(0min, 1500ms), clock, answered - 400ms, answered);
+  REQUIRE(bounded);
+  CHECK(*bounded == answered - 400ms);
+  const auto future_row = estimate_job_start(row_at(0min, -300ms), clock, std::nullopt, answered);
+  REQUIRE(future_row);
+  CHECK(*future_row == answered);
+  // A job older than 7.5 minutes reads as old (the pause is then the longest).
+  const auto old = estimate_job_start(row_at(0min, 10min), clock, std::nullopt, answered);
+  REQUIRE(old);
+  CHECK(answered - *old >= 7min);
+  // Without a clock: the middle of the polls' bounds, or nothing.
+  CHECK(estimate_job_start(row_at(0min, 1s), ServerClock{}, answered - 2s, answered) == answered - 1s);
+  CHECK_FALSE(estimate_job_start(row_at(0min, 1s), ServerClock{}, std::nullopt, answered));
+  CHECK_FALSE(estimate_job_start(std::nullopt, ServerClock{}, std::nullopt, answered));
+}
+
+TEST_CASE("The pause grows with the job's age, between the first and the longest", "[parts][pacing]") {
+  using dhis2::detail::pause_for_age;
+  CHECK(pause_for_age(0ms, 250ms, 2000ms) == 250ms);
+  CHECK(pause_for_age(-5s, 250ms, 2000ms) == 250ms);
+  CHECK(pause_for_age(1000ms, 250ms, 2000ms) == 750ms);
+  CHECK(pause_for_age(3500ms, 250ms, 2000ms) == 2000ms);
+  CHECK(pause_for_age(24h, 250ms, 2000ms) == 2000ms);
+  // The polls of a job watched from its start: six in its first five seconds, then every 2 s.
+  std::vector<milliseconds> ages{0ms};
+  while (ages.back() < 10s) ages.push_back(ages.back() + pause_for_age(ages.back(), 250ms, 2000ms));
+  const std::vector<milliseconds> expected{0ms, 250ms, 625ms, 1187ms, 2030ms, 3295ms, 5192ms, 7192ms, 9192ms, 11192ms};
+  CHECK(ages == expected);
 }
 
 TEST_CASE("Backoff: exponential, capped, jittered within bounds", "[parts][retry]") {

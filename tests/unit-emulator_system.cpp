@@ -1038,3 +1038,29 @@ TEST_CASE("The request log records each response's bytes as sent, compressed or 
   CHECK(log[1].response_bytes == gzip.body.size());
   CHECK(log[1].response_compressed);
 }
+
+// ---- Date ------------------------------------------------------------------------------------
+// Tomcat dates every answer (RFC 9110 §6.6.1), and so does nginx in front of it; the watcher reads
+// the server's time from it (detail/pacing.hpp). The emulator dates by its own clock.
+
+TEST_CASE("Every answer carries a Date header on the emulated clock, whatever its status") {
+  FakeServerOptions options;
+  options.start_time = std::chrono::system_clock::from_time_t(1747735920);  // 2025-05-20T10:12:00Z
+  FakeServer server(options);
+  auto client = client_of(server);
+  client->set_basic_auth("admin", "district");
+  const auto info = client->Get("/api/system/info", xhr());
+  REQUIRE(info);
+  CHECK(info->status == 200);
+  CHECK(info->get_header_value("Date") == "Tue, 20 May 2025 10:12:00 GMT");
+  server.advance(std::chrono::milliseconds(90500));
+  const auto missing = client->Get("/api/no/such/thing", xhr());
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  CHECK(missing->get_header_value("Date") == "Tue, 20 May 2025 10:13:30 GMT");
+  auto anonymous = client_of(server);
+  const auto refused = anonymous->Get("/api/system/info", xhr());
+  REQUIRE(refused);
+  CHECK(refused->status == 401);
+  CHECK(refused->get_header_value("Date") == "Tue, 20 May 2025 10:13:30 GMT");
+}

@@ -564,3 +564,34 @@ TEST_CASE("Adaptive polling sees a short job end soon with few polls", "[watcher
   CHECK(took < 2s);
   CHECK(env.server.requests_to("/api/system/tasks/*", "GET").size() == static_cast<std::size_t>(env.feed_polls));
 }
+
+TEST_CASE("On 2.41+ polls wait for the scheduler's tick, then follow the job's age", "[watcher][feed][timing]") {
+  // The job waits for the 20-second tick (dhis2-wire.md §2.3), 1 s after the kick-off here, and
+  // lasts 1.2 s. Keyed to the wait's age, the pauses would be at 2 s by the time the job runs; keyed
+  // to the job's age (its first row's time on the server's clock, from the Date headers), the poll
+  // after the one that saw it start comes within about 0.25 s + half its age.
+  FakeServerOptions o = Env::options_for("2.42.1", 1.0);
+  o.start_time = kStart + 19s;
+  FakeServer server(o);
+  dhis2::ClientOptions co;
+  std::vector<std::chrono::steady_clock::time_point> polls;
+  co.on_request = [&polls](const dhis2::RequestEvent& e) {
+    if (e.method == "GET" && e.status == 200 && e.url.find("/api/system/tasks/") != std::string::npos) {
+      polls.push_back(std::chrono::steady_clock::now());
+    }
+  };
+  dhis2::Client client(server.url(), dhis2::BasicAuth{"admin", "district"}, co);
+  const std::string uid = server.start_job("ANALYTICS_TABLE",
+                                           JobScript().start("Quick").complete(std::string("Quick done"), 1200ms));
+  WatchOptions options;  // defaults: 250 ms, growing with the job's age up to 2 s
+  options.summary_wait = 10ms;
+  const auto done = dhis2::TaskWatcher(client, TaskRef{"ANALYTICS_TABLE", uid}, options).wait(10s);
+  CHECK(done.ok());
+  CHECK(done.message() == "Quick done");
+  // At once (nothing yet), 2 s later (the job, about 1 s old), then soon after: the end. Sleeps are
+  // never shorter than asked, so the first pause is a lower bound; the second allows 0.5 s of
+  // oversleeping on a loaded machine.
+  REQUIRE(polls.size() == 3);
+  CHECK(polls[1] - polls[0] >= 2s);
+  CHECK(polls[2] - polls[1] < 1500ms);
+}

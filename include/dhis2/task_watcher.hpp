@@ -26,6 +26,7 @@
 #include <dhis2/client_options.hpp>
 #include <dhis2/detail/client_core.hpp>
 #include <dhis2/detail/config.hpp>
+#include <dhis2/detail/pacing.hpp>
 #include <dhis2/errors.hpp>
 #include <dhis2/job_progress.hpp>
 #include <dhis2/local_time.hpp>
@@ -160,9 +161,18 @@ class TaskWatcher {
   struct Pace {
     std::optional<std::chrono::milliseconds> timeout;
     std::optional<steady::time_point> deadline;
-    std::chrono::milliseconds interval{0};
+    steady::time_point begun{};  // when this wait began
+    // When the last poll that found no row of this run was sent, while the job's start is unknown.
+    std::optional<steady::time_point> empty_sent;
     std::optional<Decided> swept;  // a decision taken on the job row's word, waiting for one more poll
   };
+  // The pause before the next poll (detail/pacing.hpp): by the job's age once it is known to have
+  // started; before that by the wait's, or the longest pause where the job waits for the 2.41+
+  // scheduler's tick (a poll between ticks cannot see it start).
+  std::chrono::milliseconds next_pause(steady::time_point now) const;
+  // Whether the job, not yet started, waits for the 20-second scheduler tick (§2.3): 2.41+, and
+  // not a type that starts at once.
+  bool waits_for_tick() const;
 
   // What the server is known to do, from its version; Maybe where the version is unknown.
   struct Traits {
@@ -328,6 +338,11 @@ class TaskWatcher {
   // while a poll is being absorbed, after a callback stopped or threw, and at each begin().
   std::optional<detail::BodyDigest> settled_;
   std::optional<detail::BodyDigest> polled_;  // the body poll_feed() just returned, when it was a 200
+  // The server's clock, from the feed answers' Date headers; when the last poll was sent and
+  // answered; when this run of the job started (kept across waits).
+  detail::ServerClock server_clock_;
+  steady::time_point poll_sent_{}, poll_received_{};
+  std::optional<steady::time_point> job_started_;
   steady::time_point last_change_{};
   steady::time_point last_row_check_{};
 

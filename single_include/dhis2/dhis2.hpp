@@ -1874,6 +1874,38 @@ class Credentials {
 
 // #include <dhis2/client_options.hpp>
 // #include <dhis2/detail/config.hpp>
+// #include <dhis2/detail/http_date.hpp>  // Retry-After in its HTTP-date form
+#ifndef DHIS2_DETAIL_HTTP_DATE_HPP
+#define DHIS2_DETAIL_HTTP_DATE_HPP
+
+// HTTP dates (RFC 9110 §5.6.7): the IMF-fixdate form servers send ("Sun, 06 Nov 1994 08:49:37
+// GMT") in Date and Retry-After. Locale-free, with no libc time functions, so it is the same on
+// every platform and thread-safe.
+
+// #include <dhis2/detail/config.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dhis2 {
+namespace detail {
+
+// Parses an IMF-fixdate; empty for any other form (RFC 9110's obsolete forms included: no server
+// DHIS2 runs behind sends them) and for an impossible date.
+std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text);
+
+// Formats `t` (truncated to the second) as an IMF-fixdate.
+std::string format_http_date(std::chrono::system_clock::time_point t);
+
+}  // namespace detail
+}  // namespace dhis2
+
+// definitions of <dhis2/detail/http_date.hpp>: <dhis2/impl/http_date.ipp>, at the end of this file
+
+#endif  // DHIS2_DETAIL_HTTP_DATE_HPP
+// end of <dhis2/detail/http_date.hpp>
 // #include <dhis2/detail/transport.hpp>
 #ifndef DHIS2_DETAIL_TRANSPORT_HPP
 #define DHIS2_DETAIL_TRANSPORT_HPP
@@ -2500,6 +2532,77 @@ class JobsApi {
 // #include <dhis2/client_options.hpp>
 // #include <dhis2/detail/client_core.hpp>
 // #include <dhis2/detail/config.hpp>
+// #include <dhis2/detail/pacing.hpp>
+#ifndef DHIS2_DETAIL_PACING_HPP
+#define DHIS2_DETAIL_PACING_HPP
+
+// When a watch polls next. The pause follows the job's age, not the watch's: half the age plus
+// the first pause, between the first pause and the longest. A job that has just started is polled
+// often (most jobs that end soon end soon after they start); an old one at the steady pace, so a
+// long job costs about as many requests as fixed polling. On 2.41+ a job waits for the server's
+// 20-second scheduler tick before it starts (dhis2-wire.md §2.3), so the watch's age says nothing
+// about the job's: the job's start is read from its first row's time on the server's clock, which
+// the Date headers of the server's answers give (ServerClock).
+//
+// Pure, no waiting: the watcher sleeps. Not thread-safe; each watch has its own.
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/local_time.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+namespace dhis2 {
+namespace detail {
+
+// The server's clock as its answers' Date headers show it: whole seconds (RFC 9110 §6.6.1), each
+// read at some moment between the request's sending and the answer's arrival. Every answer
+// narrows the offset between the server's clock and this machine's steady clock; answers read at
+// different fractions of a second narrow it to about the round trip.
+class ServerClock {
+ public:
+  // An answer dated `date`, to a request sent at `sent` and answered at `received`. An answer
+  // that contradicts the earlier ones (the server's clock was set, or another node of a cluster
+  // answered) starts the reckoning again from it.
+  void observe(std::chrono::system_clock::time_point date, std::chrono::steady_clock::time_point sent,
+               std::chrono::steady_clock::time_point received);
+
+  struct Reading {
+    std::chrono::system_clock::time_point time;  // the middle of what the answers allow
+    std::chrono::milliseconds uncertainty;       // how far the server's time may be from `time`
+  };
+  // The server's time at `at`; empty before the first answer.
+  std::optional<Reading> read(std::chrono::steady_clock::time_point at) const;
+
+ private:
+  // Bounds of (server time - steady time), in milliseconds.
+  std::optional<std::int64_t> low_, high_;
+};
+
+// When the job started, on this machine's steady clock. `first_row`: its first row's time (the
+// server's wall clock, in the server's zone: DHIS2 zones are whole quarter hours from UTC, so the
+// zone is taken as the nearest quarter hour, which holds while the job is younger than 7.5
+// minutes; an older one reads as old). The start lies after `after` (when a poll that found no
+// row of this run was sent; empty: unknown) and before `before` (when the poll that found the
+// first row was answered). Empty when neither the rows nor the polls say anything.
+std::optional<std::chrono::steady_clock::time_point> estimate_job_start(
+    std::optional<LocalTime> first_row, const ServerClock& clock,
+    std::optional<std::chrono::steady_clock::time_point> after, std::chrono::steady_clock::time_point before);
+
+// The pause before the next poll of a job `age` old: first + age / 2, between `first` and
+// `longest`. With first = 250 ms and longest = 2 s, the polls come at the ages 0.25, 0.63, 1.2,
+// 2.0, 3.3 and 5.2 s, then every 2 s.
+std::chrono::milliseconds pause_for_age(std::chrono::milliseconds age, std::chrono::milliseconds first,
+                                        std::chrono::milliseconds longest);
+
+}  // namespace detail
+}  // namespace dhis2
+
+// definitions of <dhis2/detail/pacing.hpp>: <dhis2/impl/pacing.ipp>, at the end of this file
+
+#endif  // DHIS2_DETAIL_PACING_HPP
+// end of <dhis2/detail/pacing.hpp>
 // #include <dhis2/errors.hpp>
 // #include <dhis2/job_progress.hpp>
 // #include <dhis2/local_time.hpp>
@@ -2634,9 +2737,18 @@ class TaskWatcher {
   struct Pace {
     std::optional<std::chrono::milliseconds> timeout;
     std::optional<steady::time_point> deadline;
-    std::chrono::milliseconds interval{0};
+    steady::time_point begun{};  // when this wait began
+    // When the last poll that found no row of this run was sent, while the job's start is unknown.
+    std::optional<steady::time_point> empty_sent;
     std::optional<Decided> swept;  // a decision taken on the job row's word, waiting for one more poll
   };
+  // The pause before the next poll (detail/pacing.hpp): by the job's age once it is known to have
+  // started; before that by the wait's, or the longest pause where the job waits for the 2.41+
+  // scheduler's tick (a poll between ticks cannot see it start).
+  std::chrono::milliseconds next_pause(steady::time_point now) const;
+  // Whether the job, not yet started, waits for the 20-second scheduler tick (§2.3): 2.41+, and
+  // not a type that starts at once.
+  bool waits_for_tick() const;
 
   // What the server is known to do, from its version; Maybe where the version is unknown.
   struct Traits {
@@ -2802,6 +2914,11 @@ class TaskWatcher {
   // while a poll is being absorbed, after a callback stopped or threw, and at each begin().
   std::optional<detail::BodyDigest> settled_;
   std::optional<detail::BodyDigest> polled_;  // the body poll_feed() just returned, when it was a 200
+  // The server's clock, from the feed answers' Date headers; when the last poll was sent and
+  // answered; when this run of the job started (kept across waits).
+  detail::ServerClock server_clock_;
+  steady::time_point poll_sent_{}, poll_received_{};
+  std::optional<steady::time_point> job_started_;
   steady::time_point last_change_{};
   steady::time_point last_row_check_{};
 
@@ -5409,6 +5526,76 @@ DHIS2CPP_INLINE AuthScheme Credentials::scheme() const noexcept {
 
 #endif  // DHIS2_IMPL_CREDENTIALS_IPP
 // end of <dhis2/impl/credentials.ipp>
+// #include <dhis2/impl/http_date.ipp>
+#ifndef DHIS2_IMPL_HTTP_DATE_IPP
+#define DHIS2_IMPL_HTTP_DATE_IPP
+
+// #include <dhis2/detail/http_date.hpp>
+// #include <dhis2/local_time.hpp>
+
+#include <cstdint>
+#include <cstdio>
+
+namespace dhis2 {
+namespace detail {
+
+namespace http_date {
+
+inline constexpr const char* kDays[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};  // 1970-01-01 was a Thursday
+inline constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+inline constexpr std::int64_t kSecondsPerDay = 86400;
+
+// The weekday name of a day count since 1970-01-01.
+inline const char* weekday(std::int64_t days) { return kDays[((days % 7) + 7) % 7]; }
+
+}  // namespace http_date
+
+DHIS2CPP_INLINE std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view s) {
+  // "Sun, 06 Nov 1994 08:49:37 GMT": 29 characters, every field at a fixed place.
+  if (s.size() != 29 || s.substr(3, 2) != ", " || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' || s[19] != ':' ||
+      s[22] != ':' || s.substr(25) != " GMT") {
+    return std::nullopt;
+  }
+  unsigned month = 0;
+  for (unsigned m = 0; m < 12; ++m) {
+    if (s.substr(8, 3) == http_date::kMonths[m]) month = m + 1;
+  }
+  unsigned day = 0, year = 0, hour = 0, minute = 0, second = 0;
+  if (month == 0 || !read_digits(s, 5, 2, day) || !read_digits(s, 12, 4, year) || !read_digits(s, 17, 2, hour) ||
+      !read_digits(s, 20, 2, minute) || !read_digits(s, 23, 2, second)) {
+    return std::nullopt;
+  }
+  // RFC 9110 allows a leap second (60); it is read as the next second.
+  if (day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  const std::int64_t days = days_from_civil(year, month, day);
+  if (s.substr(0, 3) != http_date::weekday(days)) return std::nullopt;
+  const std::int64_t seconds = days * http_date::kSecondsPerDay + hour * 3600 + minute * 60 + second;
+  return std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
+}
+
+DHIS2CPP_INLINE std::string format_http_date(std::chrono::system_clock::time_point t) {
+  const std::int64_t seconds = std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
+  std::int64_t days = seconds / http_date::kSecondsPerDay;
+  std::int64_t in_day = seconds % http_date::kSecondsPerDay;
+  if (in_day < 0) {
+    in_day += http_date::kSecondsPerDay;
+    --days;
+  }
+  const CivilDate date = civil_from_days(days);
+  char out[40];
+  std::snprintf(out, sizeof out, "%s, %02u %s %04lld %02d:%02d:%02d GMT", http_date::weekday(days), date.day,
+                http_date::kMonths[date.month - 1], static_cast<long long>(date.year), static_cast<int>(in_day / 3600),
+                static_cast<int>(in_day / 60 % 60), static_cast<int>(in_day % 60));
+  return out;
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_HTTP_DATE_IPP
+// end of <dhis2/impl/http_date.ipp>
 // #include <dhis2/impl/transport.ipp>
 #ifndef DHIS2_IMPL_TRANSPORT_IPP
 #define DHIS2_IMPL_TRANSPORT_IPP
@@ -5459,13 +5646,11 @@ DHIS2CPP_INLINE bool is_retryable(TransportFailure failure) noexcept {
 
 // Definitions of <dhis2/detail/retry.hpp>.
 
+// #include <dhis2/detail/http_date.hpp>
 // #include <dhis2/detail/retry.hpp>
-
-#include <time.h>
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 #include <random>
 
 namespace dhis2 {
@@ -5478,11 +5663,9 @@ DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> parse_retry_after(const
     if (value.size() > 9) return std::chrono::milliseconds::max();
     return std::chrono::milliseconds(std::stoll(value) * 1000);
   }
-  std::tm tm{};
-  const char* end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (!end || *end != '\0') return std::nullopt;
-  const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
-  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(when - now);
+  const auto when = parse_http_date(value);
+  if (!when) return std::nullopt;
+  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*when - now);
   return std::max(wait, std::chrono::milliseconds(0));
 }
 
@@ -6521,6 +6704,87 @@ DHIS2CPP_INLINE std::optional<TaskRef> JobsApi::find_running(const std::string& 
 
 #endif  // DHIS2_IMPL_JOBS_API_IPP
 // end of <dhis2/impl/jobs_api.ipp>
+// #include <dhis2/impl/pacing.ipp>
+#ifndef DHIS2_IMPL_PACING_IPP
+#define DHIS2_IMPL_PACING_IPP
+
+// Definitions of <dhis2/detail/pacing.hpp>.
+
+// #include <dhis2/detail/pacing.hpp>
+
+#include <algorithm>
+
+namespace dhis2 {
+namespace detail {
+
+namespace pacing {
+
+inline std::int64_t ms_of(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+inline constexpr std::int64_t kQuarterHour = 15 * 60 * 1000;
+
+}  // namespace pacing
+
+DHIS2CPP_INLINE void ServerClock::observe(std::chrono::system_clock::time_point date,
+                                          std::chrono::steady_clock::time_point sent,
+                                          std::chrono::steady_clock::time_point received) {
+  if (received < sent) std::swap(sent, received);
+  const std::int64_t server = std::chrono::duration_cast<std::chrono::milliseconds>(date.time_since_epoch()).count();
+  // The server read its clock at some g in [sent, received], and it then showed [date, date + 1 s).
+  const std::int64_t low = server - pacing::ms_of(received);
+  const std::int64_t high = server + 1000 - pacing::ms_of(sent);
+  if (low_ && high_ && low <= *high_ && high >= *low_) {
+    low_ = std::max(*low_, low);
+    high_ = std::min(*high_, high);
+  } else {
+    low_ = low;
+    high_ = high;
+  }
+}
+
+DHIS2CPP_INLINE std::optional<ServerClock::Reading> ServerClock::read(std::chrono::steady_clock::time_point at) const {
+  if (!low_ || !high_) return std::nullopt;
+  const std::int64_t offset = *low_ + (*high_ - *low_) / 2;
+  Reading r;
+  r.time = std::chrono::system_clock::time_point(std::chrono::milliseconds(pacing::ms_of(at) + offset));
+  r.uncertainty = std::chrono::milliseconds((*high_ - *low_ + 1) / 2);
+  return r;
+}
+
+DHIS2CPP_INLINE std::optional<std::chrono::steady_clock::time_point> estimate_job_start(
+    std::optional<LocalTime> first_row, const ServerClock& clock,
+    std::optional<std::chrono::steady_clock::time_point> after, std::chrono::steady_clock::time_point before) {
+  const auto reading = clock.read(before);
+  if (first_row && reading) {
+    const std::int64_t server_now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(reading->time.time_since_epoch()).count();
+    // The server's wall clock less UTC is a whole number of quarter hours; what is left is the age.
+    std::int64_t age = (server_now - first_row->time_since_epoch().count()) % pacing::kQuarterHour;
+    if (age < 0) age += pacing::kQuarterHour;
+    if (age >= pacing::kQuarterHour / 2) age -= pacing::kQuarterHour;
+    // A little below zero is the clocks' uncertainty; far below, a job older than 7.5 minutes.
+    if (age < -(reading->uncertainty.count() + 1000)) age = pacing::kQuarterHour / 2;
+    auto start = before - std::chrono::milliseconds(std::max<std::int64_t>(age, 0));
+    if (after && start < *after) start = *after;
+    return start;
+  }
+  if (after) return *after + (before - *after) / 2;
+  return std::nullopt;
+}
+
+DHIS2CPP_INLINE std::chrono::milliseconds pause_for_age(std::chrono::milliseconds age, std::chrono::milliseconds first,
+                                                        std::chrono::milliseconds longest) {
+  const auto grown = first + std::max(age, std::chrono::milliseconds(0)) / 2;
+  return std::max(first, std::min(grown, longest));
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_PACING_IPP
+// end of <dhis2/impl/pacing.ipp>
 // #include <dhis2/impl/task_watcher.ipp>
 #ifndef DHIS2_IMPL_TASK_WATCHER_IPP
 #define DHIS2_IMPL_TASK_WATCHER_IPP
@@ -6530,6 +6794,7 @@ DHIS2CPP_INLINE std::optional<TaskRef> JobsApi::find_running(const std::string& 
 // #include <dhis2/task_watcher.hpp>
 
 // #include <dhis2/client.hpp>  // detail::core_of, defined with the Client
+// #include <dhis2/detail/http_date.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -6688,7 +6953,7 @@ DHIS2CPP_INLINE void TaskWatcher::begin(std::optional<std::chrono::milliseconds>
   pace_ = Pace{};
   pace_.timeout = timeout;
   if (timeout) pace_.deadline = started + *timeout;
-  pace_.interval = options_.initial_poll_interval;
+  pace_.begun = started;
   last_change_ = last_row_check_ = started;
   const Traits known = traits();
   {
@@ -6709,7 +6974,15 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) 
   detail::WatchFacts facts = round_facts();
   row_check_due_ = steady::now() - last_row_check_ >= options_.start_grace;
   if (auto rows = poll_feed()) {
+    if (rows->empty() && !job_started_) pace_.empty_sent = poll_sent_;
     const std::vector<Fresh> fresh = absorb(std::move(*rows), facts);
+    if (!fresh.empty() && !job_started_) {
+      // The first rows of this run: the oldest is the job's first (or, on a resumed watch, the
+      // first this watch had not delivered: the job is then taken younger than it is).
+      job_started_ = detail::estimate_job_start(fresh.front().row.parsed_time(), server_clock_, pace_.empty_sent,
+                                                poll_received_)
+                         .value_or(pace_.begun);
+    }
     for (const auto& row : fresh) {
       record(row);
       if (callback && !(*callback)(row.row)) return done;  // stopped early: no completion
@@ -6750,15 +7023,30 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) 
     throw TaskTimeoutError(describe_stall(), true);
   }
   if (pace_.deadline && now >= *pace_.deadline) throw TaskTimeoutError(describe_deadline(*pace_.timeout), false);
-  auto pause = pace_.interval;
+  auto pause = next_pause(now);
   if (pace_.deadline) {
     pause = std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(*pace_.deadline - now));
   }
-  pace_.interval = std::min(options_.poll_interval,
-                            pace_.interval + std::max(pace_.interval / 2, std::chrono::milliseconds(1)));
   Round next;
   next.pause = std::max(pause, std::chrono::milliseconds(0));
   return next;
+}
+
+DHIS2CPP_INLINE std::chrono::milliseconds TaskWatcher::next_pause(steady::time_point now) const {
+  if (!job_started_ && waits_for_tick()) return std::max(options_.poll_interval, options_.initial_poll_interval);
+  const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - job_started_.value_or(pace_.begun));
+  return detail::pause_for_age(age, options_.initial_poll_interval, options_.poll_interval);
+}
+
+DHIS2CPP_INLINE bool TaskWatcher::waits_for_tick() const {
+  if (traits_.ad_hoc_rows != detail::Tri::Yes) return false;
+  // JobType#isUsingContinuousExecution: these start at once, one at a time per type.
+  static constexpr const char* kContinuous[] = {"METADATA_IMPORT",        "TRACKER_IMPORT_JOB",     "DATA_INTEGRITY",
+                                                "DATA_INTEGRITY_DETAILS", "SMS_INBOUND_PROCESSING", "GEOJSON_IMPORT"};
+  for (const char* type : kContinuous) {
+    if (ref_.job_type == type) return false;
+  }
+  return true;
 }
 
 DHIS2CPP_INLINE TaskWatcher::Traits TaskWatcher::traits() {
@@ -6817,10 +7105,15 @@ DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::poll_feed(
   try {
     const std::string path = "system/tasks/" + ref_.job_type + "/" + ref_.uid;
     Response response;
+    poll_sent_ = steady::now();
     try {
       response = core_->send("GET", path, {}, {}, {}, &requests_);
     } catch (const CancelledError&) {
       throw TaskCancelledError("the wait for " + ref_.str() + " was cancelled");
+    }
+    poll_received_ = steady::now();
+    if (const auto date = detail::parse_http_date(response.header("Date"))) {
+      server_clock_.observe(*date, poll_sent_, poll_received_);
     }
     polled_.reset();
     if (response.status == 200) {

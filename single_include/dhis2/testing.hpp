@@ -5745,6 +5745,7 @@ DHIS2CPP_INLINE bool EmulatedApi::is_uid(const std::string& s) {
 // #include <dhis2/testing/fake_server.hpp>
 
 // #include <dhis2/detail/ascii.hpp>
+// #include <dhis2/detail/http_date.hpp>
 // #include <dhis2/errors.hpp>
 
 #include <algorithm>
@@ -5994,6 +5995,9 @@ DHIS2CPP_INLINE FakeServer::Written FakeServer::write(detail::Reply reply, bool 
                                                       Response& response) const {
   httplib::Response& res = response.http;
   res.status = reply.status;
+  // Tomcat (and nginx in front of it) dates every answer (RFC 9110 §6.6.1), on the server's
+  // clock: here the emulated one. A client may read the server's time from it.
+  res.set_header("Date", dhis2::detail::format_http_date(clock_.now()));
   for (const auto& h : reply.headers) res.set_header(h.first, h.second);
   if (reply.body.empty()) {
     if (reply.status != 204) res.set_content(std::string(), reply.content_type.c_str());

@@ -7,6 +7,7 @@
 
 #include <dhis2/client_options.hpp>
 #include <dhis2/detail/config.hpp>
+#include <dhis2/detail/http_date.hpp>  // Retry-After in its HTTP-date form
 #include <dhis2/detail/transport.hpp>
 
 #include <atomic>

@@ -3,13 +3,11 @@
 
 // Definitions of <dhis2/detail/retry.hpp>.
 
+#include <dhis2/detail/http_date.hpp>
 #include <dhis2/detail/retry.hpp>
-
-#include <time.h>
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 #include <random>
 
 namespace dhis2 {
@@ -22,11 +20,9 @@ DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> parse_retry_after(const
     if (value.size() > 9) return std::chrono::milliseconds::max();
     return std::chrono::milliseconds(std::stoll(value) * 1000);
   }
-  std::tm tm{};
-  const char* end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (!end || *end != '\0') return std::nullopt;
-  const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
-  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(when - now);
+  const auto when = parse_http_date(value);
+  if (!when) return std::nullopt;
+  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*when - now);
   return std::max(wait, std::chrono::milliseconds(0));
 }
 

@@ -6,6 +6,7 @@
 #include <dhis2/task_watcher.hpp>
 
 #include <dhis2/client.hpp>  // detail::core_of, defined with the Client
+#include <dhis2/detail/http_date.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -164,7 +165,7 @@ DHIS2CPP_INLINE void TaskWatcher::begin(std::optional<std::chrono::milliseconds>
   pace_ = Pace{};
   pace_.timeout = timeout;
   if (timeout) pace_.deadline = started + *timeout;
-  pace_.interval = options_.initial_poll_interval;
+  pace_.begun = started;
   last_change_ = last_row_check_ = started;
   const Traits known = traits();
   {
@@ -185,7 +186,15 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) 
   detail::WatchFacts facts = round_facts();
   row_check_due_ = steady::now() - last_row_check_ >= options_.start_grace;
   if (auto rows = poll_feed()) {
+    if (rows->empty() && !job_started_) pace_.empty_sent = poll_sent_;
     const std::vector<Fresh> fresh = absorb(std::move(*rows), facts);
+    if (!fresh.empty() && !job_started_) {
+      // The first rows of this run: the oldest is the job's first (or, on a resumed watch, the
+      // first this watch had not delivered: the job is then taken younger than it is).
+      job_started_ = detail::estimate_job_start(fresh.front().row.parsed_time(), server_clock_, pace_.empty_sent,
+                                                poll_received_)
+                         .value_or(pace_.begun);
+    }
     for (const auto& row : fresh) {
       record(row);
       if (callback && !(*callback)(row.row)) return done;  // stopped early: no completion
@@ -226,15 +235,30 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) 
     throw TaskTimeoutError(describe_stall(), true);
   }
   if (pace_.deadline && now >= *pace_.deadline) throw TaskTimeoutError(describe_deadline(*pace_.timeout), false);
-  auto pause = pace_.interval;
+  auto pause = next_pause(now);
   if (pace_.deadline) {
     pause = std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(*pace_.deadline - now));
   }
-  pace_.interval = std::min(options_.poll_interval,
-                            pace_.interval + std::max(pace_.interval / 2, std::chrono::milliseconds(1)));
   Round next;
   next.pause = std::max(pause, std::chrono::milliseconds(0));
   return next;
+}
+
+DHIS2CPP_INLINE std::chrono::milliseconds TaskWatcher::next_pause(steady::time_point now) const {
+  if (!job_started_ && waits_for_tick()) return std::max(options_.poll_interval, options_.initial_poll_interval);
+  const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - job_started_.value_or(pace_.begun));
+  return detail::pause_for_age(age, options_.initial_poll_interval, options_.poll_interval);
+}
+
+DHIS2CPP_INLINE bool TaskWatcher::waits_for_tick() const {
+  if (traits_.ad_hoc_rows != detail::Tri::Yes) return false;
+  // JobType#isUsingContinuousExecution: these start at once, one at a time per type.
+  static constexpr const char* kContinuous[] = {"METADATA_IMPORT",        "TRACKER_IMPORT_JOB",     "DATA_INTEGRITY",
+                                                "DATA_INTEGRITY_DETAILS", "SMS_INBOUND_PROCESSING", "GEOJSON_IMPORT"};
+  for (const char* type : kContinuous) {
+    if (ref_.job_type == type) return false;
+  }
+  return true;
 }
 
 DHIS2CPP_INLINE TaskWatcher::Traits TaskWatcher::traits() {
@@ -293,10 +317,15 @@ DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::poll_feed(
   try {
     const std::string path = "system/tasks/" + ref_.job_type + "/" + ref_.uid;
     Response response;
+    poll_sent_ = steady::now();
     try {
       response = core_->send("GET", path, {}, {}, {}, &requests_);
     } catch (const CancelledError&) {
       throw TaskCancelledError("the wait for " + ref_.str() + " was cancelled");
+    }
+    poll_received_ = steady::now();
+    if (const auto date = detail::parse_http_date(response.header("Date"))) {
+      server_clock_.observe(*date, poll_sent_, poll_received_);
     }
     polled_.reset();
     if (response.status == 200) {
