@@ -63,6 +63,15 @@ TEST_CASE("ASCII case helpers change ASCII letters only, whatever the C locale")
   CHECK(dhis2::detail::to_upper("\xC3\xA9t\xC3\xA9") == "\xC3\xA9T\xC3\xA9");
 }
 
+TEST_CASE("trim drops spaces, tabs, CRs and LFs at either end only") {
+  using dhis2::detail::trim;
+  CHECK(trim("  gzip\t") == "gzip");
+  CHECK(trim("\r\n2.42.1 \n") == "2.42.1");
+  CHECK(trim("a b") == "a b");
+  CHECK(trim(" \t\r\n").empty());
+  CHECK(trim("").empty());
+}
+
 TEST_CASE("Header redaction keeps the scheme of credentials and nothing else of them") {
   using dhis2::detail::redacted_header_value;
   CHECK(redacted_header_value("Authorization", "Basic YWRtaW46ZGlzdHJpY3Q=") == "Basic [redacted]");

@@ -2585,7 +2585,9 @@ class ServerClock {
 // zone is taken as the nearest quarter hour, which holds while the job is younger than 7.5
 // minutes; an older one reads as old). The start lies after `after` (when a poll that found no
 // row of this run was sent; empty: unknown) and before `before` (when the poll that found the
-// first row was answered). Empty when neither the rows nor the polls say anything.
+// first row was answered). Where the clock is uncertain (a single answer leaves a whole second),
+// the job is taken as young as the clock allows. Empty when neither the rows nor the polls say
+// anything.
 std::optional<std::chrono::steady_clock::time_point> estimate_job_start(
     std::optional<LocalTime> first_row, const ServerClock& clock,
     std::optional<std::chrono::steady_clock::time_point> after, std::chrono::steady_clock::time_point before);
@@ -3369,6 +3371,9 @@ constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? stat
 
 // True when `a` and `b` are equal ignoring ASCII case.
 bool iequals(std::string_view a, std::string_view b) noexcept;
+
+// `text` without the spaces, tabs, CRs and LFs at either end.
+std::string_view trim(std::string_view text) noexcept;
 
 // `text` with ASCII letters upper-cased; other bytes unchanged.
 std::string to_upper(std::string_view text);
@@ -6766,6 +6771,9 @@ DHIS2CPP_INLINE std::optional<std::chrono::steady_clock::time_point> estimate_jo
     if (age >= pacing::kQuarterHour / 2) age -= pacing::kQuarterHour;
     // A little below zero is the clocks' uncertainty; far below, a job older than 7.5 minutes.
     if (age < -(reading->uncertainty.count() + 1000)) age = pacing::kQuarterHour / 2;
+    // The youngest age the clock allows: a job taken younger than it is costs a poll or two more,
+    // one taken older is seen to end late.
+    age -= reading->uncertainty.count();
     auto start = before - std::chrono::milliseconds(std::max<std::int64_t>(age, 0));
     if (after && start < *after) start = *after;
     return start;
@@ -8638,6 +8646,12 @@ DHIS2CPP_INLINE bool iequals(std::string_view a, std::string_view b) noexcept {
     if (ascii_upper(a[i]) != ascii_upper(b[i])) return false;
   }
   return true;
+}
+
+DHIS2CPP_INLINE std::string_view trim(std::string_view text) noexcept {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
 }
 
 DHIS2CPP_INLINE std::string to_upper(std::string_view text) {

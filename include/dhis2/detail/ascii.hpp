@@ -19,6 +19,9 @@ constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? stat
 // True when `a` and `b` are equal ignoring ASCII case.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
+// `text` without the spaces, tabs, CRs and LFs at either end.
+std::string_view trim(std::string_view text) noexcept;
+
 // `text` with ASCII letters upper-cased; other bytes unchanged.
 std::string to_upper(std::string_view text);
 

@@ -50,7 +50,9 @@ class ServerClock {
 // zone is taken as the nearest quarter hour, which holds while the job is younger than 7.5
 // minutes; an older one reads as old). The start lies after `after` (when a poll that found no
 // row of this run was sent; empty: unknown) and before `before` (when the poll that found the
-// first row was answered). Empty when neither the rows nor the polls say anything.
+// first row was answered). Where the clock is uncertain (a single answer leaves a whole second),
+// the job is taken as young as the clock allows. Empty when neither the rows nor the polls say
+// anything.
 std::optional<std::chrono::steady_clock::time_point> estimate_job_start(
     std::optional<LocalTime> first_row, const ServerClock& clock,
     std::optional<std::chrono::steady_clock::time_point> after, std::chrono::steady_clock::time_point before);

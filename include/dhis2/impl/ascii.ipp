@@ -18,6 +18,12 @@ DHIS2CPP_INLINE bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+DHIS2CPP_INLINE std::string_view trim(std::string_view text) noexcept {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
 DHIS2CPP_INLINE std::string to_upper(std::string_view text) {
   std::string out(text);
   for (auto& c : out) c = ascii_upper(c);

@@ -59,6 +59,9 @@ DHIS2CPP_INLINE std::optional<std::chrono::steady_clock::time_point> estimate_jo
     if (age >= pacing::kQuarterHour / 2) age -= pacing::kQuarterHour;
     // A little below zero is the clocks' uncertainty; far below, a job older than 7.5 minutes.
     if (age < -(reading->uncertainty.count() + 1000)) age = pacing::kQuarterHour / 2;
+    // The youngest age the clock allows: a job taken younger than it is costs a poll or two more,
+    // one taken older is seen to end late.
+    age -= reading->uncertainty.count();
     auto start = before - std::chrono::milliseconds(std::max<std::int64_t>(age, 0));
     if (after && start < *after) start = *after;
     return start;

@@ -151,8 +151,8 @@ class FakeServer {
   mutable std::mutex mutex_;  // faults, requests, connections
   std::vector<FaultRule> faults_;
   std::vector<RecordedRequest> requests_;
-  std::vector<std::uint64_t> sequences_;  // requests_[i] is request number sequences_[i]
-  std::uint64_t received_ = 0;
+  std::uint64_t received_ = 0;        // requests numbered from 1
+  std::uint64_t first_sequence_ = 1;  // requests_[i] is request number first_sequence_ + i
   detail::ConnectionLog connections_;
 
   std::mutex stop_mutex_;

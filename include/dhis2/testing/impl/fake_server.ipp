@@ -164,7 +164,7 @@ DHIS2CPP_INLINE std::vector<RecordedRequest> FakeServer::requests_to(const std::
 DHIS2CPP_INLINE void FakeServer::clear_requests() {
   std::lock_guard<std::mutex> lock(mutex_);
   requests_.clear();
-  sequences_.clear();
+  first_sequence_ = received_ + 1;
 }
 
 DHIS2CPP_INLINE int FakeServer::connection_count() const {
@@ -225,19 +225,14 @@ DHIS2CPP_INLINE bool accepts_gzip(const std::string& accept_encoding) {
     if (end == std::string::npos) end = accept_encoding.size();
     const std::string item = accept_encoding.substr(start, end - start);
     const std::size_t semicolon = item.find(';');
-    const auto trimmed = [](std::string text) {
-      const auto first = text.find_first_not_of(" \t");
-      if (first == std::string::npos) return std::string();
-      return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-    };
-    const std::string coding = dhis2::detail::to_lower(trimmed(item.substr(0, semicolon)));
+    const std::string coding = dhis2::detail::to_lower(dhis2::detail::trim(std::string_view(item).substr(0, semicolon)));
     if (coding == "gzip" || coding == "x-gzip" || coding == "*") {
       bool refused = false;  // q=0, q=0.0, q=0.000
       if (semicolon != std::string::npos) {
         const std::string params = dhis2::detail::to_lower(item.substr(semicolon + 1));
         const auto q = params.find("q=");
         if (q != std::string::npos) {
-          const std::string value = trimmed(params.substr(q + 2));
+          const std::string value(dhis2::detail::trim(std::string_view(params).substr(q + 2)));
           refused = !value.empty() && value.find_first_not_of("0.") == std::string::npos;
         }
       }
@@ -302,14 +297,11 @@ DHIS2CPP_INLINE FakeServer::Written FakeServer::write(detail::Reply reply, bool 
 
 DHIS2CPP_INLINE void FakeServer::note_response(std::uint64_t sequence, Written written) {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (std::size_t i = sequences_.size(); i-- > 0;) {
-    if (sequences_[i] == sequence) {
-      requests_[i].response_bytes = written.bytes;
-      requests_[i].response_compressed = written.compressed;
-      return;
-    }
-    if (sequences_[i] < sequence) return;  // cleared meanwhile
-  }
+  if (sequence < first_sequence_) return;  // cleared meanwhile
+  const auto i = static_cast<std::size_t>(sequence - first_sequence_);
+  if (i >= requests_.size()) return;
+  requests_[i].response_bytes = written.bytes;
+  requests_[i].response_compressed = written.compressed;
 }
 
 DHIS2CPP_INLINE std::optional<Fault> FakeServer::record_and_pick_fault(const Request& request, std::uint64_t& sequence) {
@@ -328,7 +320,6 @@ DHIS2CPP_INLINE std::optional<Fault> FakeServer::record_and_pick_fault(const Req
   record.connection = connections_.id_of(req.remote_addr + ":" + std::to_string(req.remote_port));
   requests_.push_back(std::move(record));
   sequence = ++received_;
-  sequences_.push_back(sequence);
 
   const std::string path = api_.strip_context(req.path);
   for (auto& rule : faults_) {

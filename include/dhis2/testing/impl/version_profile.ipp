@@ -59,10 +59,7 @@ DHIS2CPP_INLINE VersionProfile VersionProfile::of(std::string_view version_text)
 }
 
 DHIS2CPP_INLINE std::string VersionProfile::trimmed(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(first, last - first + 1));
+  return std::string(dhis2::detail::trim(text));
 }
 
 DHIS2CPP_INLINE bool VersionProfile::knows_job_type(std::string_view type) const {
