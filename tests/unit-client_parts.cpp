@@ -247,24 +247,48 @@ TEST_CASE("The job's start: from its first row on the server's clock, any zone",
   const auto old = estimate_job_start(row_at(0min, 10min), clock, std::nullopt, answered);
   REQUIRE(old);
   CHECK(answered - *old >= 7min);
+  // One answer leaves a second of doubt: the job is then taken as young as that allows, never older.
+  for (const auto phase : {0ms, 300ms, 700ms, 999ms}) {
+    INFO("the server's clock read " << phase.count() << " ms into its second");
+    ServerClock one;
+    const auto sent = t0 + 5s;
+    one.observe(std::chrono::floor<std::chrono::seconds>(utc + 5s + phase), sent, sent);
+    const auto true_start = sent - 800ms;
+    const auto row = LocalTime(std::chrono::duration_cast<milliseconds>((utc + 5s + phase - 800ms).time_since_epoch()));
+    const auto start = estimate_job_start(row, one, std::nullopt, sent);
+    REQUIRE(start);
+    CHECK(*start >= true_start);
+    CHECK(*start - true_start <= 1001ms);
+  }
   // Without a clock: the middle of the polls' bounds, or nothing.
   CHECK(estimate_job_start(row_at(0min, 1s), ServerClock{}, answered - 2s, answered) == answered - 1s);
   CHECK_FALSE(estimate_job_start(row_at(0min, 1s), ServerClock{}, std::nullopt, answered));
   CHECK_FALSE(estimate_job_start(std::nullopt, ServerClock{}, std::nullopt, answered));
 }
 
-TEST_CASE("The pause grows with the job's age, between the first and the longest", "[parts][pacing]") {
+TEST_CASE("Polls come at fixed ages from the job's start, whenever the watch began", "[parts][pacing]") {
   using dhis2::detail::pause_for_age;
-  CHECK(pause_for_age(0ms, 250ms, 2000ms) == 250ms);
-  CHECK(pause_for_age(-5s, 250ms, 2000ms) == 250ms);
-  CHECK(pause_for_age(1000ms, 250ms, 2000ms) == 750ms);
-  CHECK(pause_for_age(3500ms, 250ms, 2000ms) == 2000ms);
-  CHECK(pause_for_age(24h, 250ms, 2000ms) == 2000ms);
-  // The polls of a job watched from its start: six in its first five seconds, then every 2 s.
+  // Watched from its start: six polls in its first five seconds, then every 2 s.
   std::vector<milliseconds> ages{0ms};
   while (ages.back() < 10s) ages.push_back(ages.back() + pause_for_age(ages.back(), 250ms, 2000ms));
-  const std::vector<milliseconds> expected{0ms, 250ms, 625ms, 1187ms, 2030ms, 3295ms, 5192ms, 7192ms, 9192ms, 11192ms};
-  CHECK(ages == expected);
+  const std::vector<milliseconds> points{0ms, 250ms, 625ms, 1187ms, 2030ms, 3295ms, 5192ms, 7192ms, 9192ms, 11192ms};
+  CHECK(ages == points);
+  // First seen at 1.5 s or 4.4 s: the next poll is the next of those ages.
+  CHECK(pause_for_age(1500ms, 250ms, 2000ms) == 530ms);
+  CHECK(pause_for_age(4400ms, 250ms, 2000ms) == 792ms);
+  CHECK(pause_for_age(7000ms, 250ms, 2000ms) == 192ms);
+  // Just before an age (less than half a first pause): the one after it, never more than 2 s.
+  CHECK(pause_for_age(1150ms, 250ms, 2000ms) == 880ms);
+  CHECK(pause_for_age(7150ms, 250ms, 2000ms) == 2000ms);
+  CHECK(pause_for_age(0ms, 250ms, 2000ms) == 250ms);
+  // An old job: at most the longest pause, however old.
+  for (const auto age : {60s, 3600s, 86400s}) {
+    const auto pause = pause_for_age(age, 250ms, 2000ms);
+    CHECK(pause > 125ms);
+    CHECK(pause <= 2000ms);
+  }
+  // A first pause longer than the longest: the longest.
+  CHECK(pause_for_age(0ms, 5s, 2s) == 2s);
 }
 
 TEST_CASE("Backoff: exponential, capped, jittered within bounds", "[parts][retry]") {

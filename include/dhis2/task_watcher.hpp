@@ -339,10 +339,17 @@ class TaskWatcher {
   std::optional<detail::BodyDigest> settled_;
   std::optional<detail::BodyDigest> polled_;  // the body poll_feed() just returned, when it was a 200
   // The server's clock, from the feed answers' Date headers; when the last poll was sent and
-  // answered; when this run of the job started (kept across waits).
+  // answered; what says when this run of the job started (kept across waits): its first row's
+  // time, and the polls before and at its first sight. The start is estimated again at every
+  // pause, as later answers narrow the clock.
   detail::ServerClock server_clock_;
   steady::time_point poll_sent_{}, poll_received_{};
-  std::optional<steady::time_point> job_started_;
+  struct JobSighting {
+    std::optional<LocalTime> first_row;
+    std::optional<steady::time_point> after;  // the last poll that found no row was sent
+    steady::time_point before{};              // the poll that found the first row was answered
+  };
+  std::optional<JobSighting> job_seen_;
   steady::time_point last_change_{};
   steady::time_point last_row_check_{};
 

@@ -2536,8 +2536,8 @@ class JobsApi {
 #ifndef DHIS2_DETAIL_PACING_HPP
 #define DHIS2_DETAIL_PACING_HPP
 
-// When a watch polls next. The pause follows the job's age, not the watch's: half the age plus
-// the first pause, between the first pause and the longest. A job that has just started is polled
+// When a watch polls next. The polls follow the job's age, not the watch's: at fixed ages from
+// the job's start, each pause the first pause plus half the age, up to the longest. A job that has just started is polled
 // often (most jobs that end soon end soon after they start); an old one at the steady pace, so a
 // long job costs about as many requests as fixed polling. On 2.41+ a job waits for the server's
 // 20-second scheduler tick before it starts (dhis2-wire.md §2.3), so the watch's age says nothing
@@ -2592,9 +2592,13 @@ std::optional<std::chrono::steady_clock::time_point> estimate_job_start(
     std::optional<LocalTime> first_row, const ServerClock& clock,
     std::optional<std::chrono::steady_clock::time_point> after, std::chrono::steady_clock::time_point before);
 
-// The pause before the next poll of a job `age` old: first + age / 2, between `first` and
-// `longest`. With first = 250 ms and longest = 2 s, the polls come at the ages 0.25, 0.63, 1.2,
-// 2.0, 3.3 and 5.2 s, then every 2 s.
+// The pause before the next poll of a job `age` old. A job is polled at fixed ages from its start:
+// 0, then each pause `first` plus half the age, up to `longest`; with first = 250 ms and longest
+// = 2 s, at 0.25, 0.63, 1.2, 2.0, 3.3 and 5.2 s, then every 2 s. A job first seen at any age
+// joins the same ages (the next one more than half a first pause away, never more than `longest`
+// ahead), so it is seen to end within about half its length plus `first` whenever the watch
+// began; a memoryless pause (first + age / 2 from wherever it is) would drift off them and reach
+// the longest pause by the first sighting's accident.
 std::chrono::milliseconds pause_for_age(std::chrono::milliseconds age, std::chrono::milliseconds first,
                                         std::chrono::milliseconds longest);
 
@@ -2917,10 +2921,17 @@ class TaskWatcher {
   std::optional<detail::BodyDigest> settled_;
   std::optional<detail::BodyDigest> polled_;  // the body poll_feed() just returned, when it was a 200
   // The server's clock, from the feed answers' Date headers; when the last poll was sent and
-  // answered; when this run of the job started (kept across waits).
+  // answered; what says when this run of the job started (kept across waits): its first row's
+  // time, and the polls before and at its first sight. The start is estimated again at every
+  // pause, as later answers narrow the clock.
   detail::ServerClock server_clock_;
   steady::time_point poll_sent_{}, poll_received_{};
-  std::optional<steady::time_point> job_started_;
+  struct JobSighting {
+    std::optional<LocalTime> first_row;
+    std::optional<steady::time_point> after;  // the last poll that found no row was sent
+    steady::time_point before{};              // the poll that found the first row was answered
+  };
+  std::optional<JobSighting> job_seen_;
   steady::time_point last_change_{};
   steady::time_point last_row_check_{};
 
@@ -6784,8 +6795,21 @@ DHIS2CPP_INLINE std::optional<std::chrono::steady_clock::time_point> estimate_jo
 
 DHIS2CPP_INLINE std::chrono::milliseconds pause_for_age(std::chrono::milliseconds age, std::chrono::milliseconds first,
                                                         std::chrono::milliseconds longest) {
-  const auto grown = first + std::max(age, std::chrono::milliseconds(0)) / 2;
-  return std::max(first, std::min(grown, longest));
+  using std::chrono::milliseconds;
+  // The next poll age more than half a first pause away: a poll just before a point does not
+  // bring another right after it.
+  const milliseconds target = age + first / 2;
+  milliseconds point{0};
+  while (true) {
+    const milliseconds step = std::min(first + point / 2, longest);
+    if (step == longest) {  // from here on the points are `longest` apart
+      if (point <= target) point += ((target - point) / longest + 1) * longest;
+      break;
+    }
+    if (point > target) break;
+    point += step;
+  }
+  return std::max(milliseconds(1), std::min(point - age, longest));
 }
 
 }  // namespace detail
@@ -6982,14 +7006,12 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) 
   detail::WatchFacts facts = round_facts();
   row_check_due_ = steady::now() - last_row_check_ >= options_.start_grace;
   if (auto rows = poll_feed()) {
-    if (rows->empty() && !job_started_) pace_.empty_sent = poll_sent_;
+    if (rows->empty() && !job_seen_) pace_.empty_sent = poll_sent_;
     const std::vector<Fresh> fresh = absorb(std::move(*rows), facts);
-    if (!fresh.empty() && !job_started_) {
+    if (!fresh.empty() && !job_seen_) {
       // The first rows of this run: the oldest is the job's first (or, on a resumed watch, the
       // first this watch had not delivered: the job is then taken younger than it is).
-      job_started_ = detail::estimate_job_start(fresh.front().row.parsed_time(), server_clock_, pace_.empty_sent,
-                                                poll_received_)
-                         .value_or(pace_.begun);
+      job_seen_ = JobSighting{fresh.front().row.parsed_time(), pace_.empty_sent, poll_received_};
     }
     for (const auto& row : fresh) {
       record(row);
@@ -7041,8 +7063,13 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) 
 }
 
 DHIS2CPP_INLINE std::chrono::milliseconds TaskWatcher::next_pause(steady::time_point now) const {
-  if (!job_started_ && waits_for_tick()) return std::max(options_.poll_interval, options_.initial_poll_interval);
-  const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - job_started_.value_or(pace_.begun));
+  if (!job_seen_ && waits_for_tick()) return std::max(options_.poll_interval, options_.initial_poll_interval);
+  auto started = pace_.begun;
+  if (job_seen_) {
+    started = detail::estimate_job_start(job_seen_->first_row, server_clock_, job_seen_->after, job_seen_->before)
+                  .value_or(pace_.begun);
+  }
+  const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - started);
   return detail::pause_for_age(age, options_.initial_poll_interval, options_.poll_interval);
 }
 

@@ -1,8 +1,8 @@
 #ifndef DHIS2_DETAIL_PACING_HPP
 #define DHIS2_DETAIL_PACING_HPP
 
-// When a watch polls next. The pause follows the job's age, not the watch's: half the age plus
-// the first pause, between the first pause and the longest. A job that has just started is polled
+// When a watch polls next. The polls follow the job's age, not the watch's: at fixed ages from
+// the job's start, each pause the first pause plus half the age, up to the longest. A job that has just started is polled
 // often (most jobs that end soon end soon after they start); an old one at the steady pace, so a
 // long job costs about as many requests as fixed polling. On 2.41+ a job waits for the server's
 // 20-second scheduler tick before it starts (dhis2-wire.md §2.3), so the watch's age says nothing
@@ -57,9 +57,13 @@ std::optional<std::chrono::steady_clock::time_point> estimate_job_start(
     std::optional<LocalTime> first_row, const ServerClock& clock,
     std::optional<std::chrono::steady_clock::time_point> after, std::chrono::steady_clock::time_point before);
 
-// The pause before the next poll of a job `age` old: first + age / 2, between `first` and
-// `longest`. With first = 250 ms and longest = 2 s, the polls come at the ages 0.25, 0.63, 1.2,
-// 2.0, 3.3 and 5.2 s, then every 2 s.
+// The pause before the next poll of a job `age` old. A job is polled at fixed ages from its start:
+// 0, then each pause `first` plus half the age, up to `longest`; with first = 250 ms and longest
+// = 2 s, at 0.25, 0.63, 1.2, 2.0, 3.3 and 5.2 s, then every 2 s. A job first seen at any age
+// joins the same ages (the next one more than half a first pause away, never more than `longest`
+// ahead), so it is seen to end within about half its length plus `first` whenever the watch
+// began; a memoryless pause (first + age / 2 from wherever it is) would drift off them and reach
+// the longest pause by the first sighting's accident.
 std::chrono::milliseconds pause_for_age(std::chrono::milliseconds age, std::chrono::milliseconds first,
                                         std::chrono::milliseconds longest);
 

@@ -72,8 +72,21 @@ DHIS2CPP_INLINE std::optional<std::chrono::steady_clock::time_point> estimate_jo
 
 DHIS2CPP_INLINE std::chrono::milliseconds pause_for_age(std::chrono::milliseconds age, std::chrono::milliseconds first,
                                                         std::chrono::milliseconds longest) {
-  const auto grown = first + std::max(age, std::chrono::milliseconds(0)) / 2;
-  return std::max(first, std::min(grown, longest));
+  using std::chrono::milliseconds;
+  // The next poll age more than half a first pause away: a poll just before a point does not
+  // bring another right after it.
+  const milliseconds target = age + first / 2;
+  milliseconds point{0};
+  while (true) {
+    const milliseconds step = std::min(first + point / 2, longest);
+    if (step == longest) {  // from here on the points are `longest` apart
+      if (point <= target) point += ((target - point) / longest + 1) * longest;
+      break;
+    }
+    if (point > target) break;
+    point += step;
+  }
+  return std::max(milliseconds(1), std::min(point - age, longest));
 }
 
 }  // namespace detail

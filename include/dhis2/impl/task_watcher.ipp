@@ -186,14 +186,12 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) 
   detail::WatchFacts facts = round_facts();
   row_check_due_ = steady::now() - last_row_check_ >= options_.start_grace;
   if (auto rows = poll_feed()) {
-    if (rows->empty() && !job_started_) pace_.empty_sent = poll_sent_;
+    if (rows->empty() && !job_seen_) pace_.empty_sent = poll_sent_;
     const std::vector<Fresh> fresh = absorb(std::move(*rows), facts);
-    if (!fresh.empty() && !job_started_) {
+    if (!fresh.empty() && !job_seen_) {
       // The first rows of this run: the oldest is the job's first (or, on a resumed watch, the
       // first this watch had not delivered: the job is then taken younger than it is).
-      job_started_ = detail::estimate_job_start(fresh.front().row.parsed_time(), server_clock_, pace_.empty_sent,
-                                                poll_received_)
-                         .value_or(pace_.begun);
+      job_seen_ = JobSighting{fresh.front().row.parsed_time(), pace_.empty_sent, poll_received_};
     }
     for (const auto& row : fresh) {
       record(row);
@@ -245,8 +243,13 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) 
 }
 
 DHIS2CPP_INLINE std::chrono::milliseconds TaskWatcher::next_pause(steady::time_point now) const {
-  if (!job_started_ && waits_for_tick()) return std::max(options_.poll_interval, options_.initial_poll_interval);
-  const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - job_started_.value_or(pace_.begun));
+  if (!job_seen_ && waits_for_tick()) return std::max(options_.poll_interval, options_.initial_poll_interval);
+  auto started = pace_.begun;
+  if (job_seen_) {
+    started = detail::estimate_job_start(job_seen_->first_row, server_clock_, job_seen_->after, job_seen_->before)
+                  .value_or(pace_.begun);
+  }
+  const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - started);
   return detail::pause_for_age(age, options_.initial_poll_interval, options_.poll_interval);
 }
 
