@@ -175,6 +175,8 @@ TEST_CASE("HTTP dates: IMF-fixdate both ways, anything else refused", "[parts][p
   CHECK_FALSE(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"));  // RFC 850
   CHECK_FALSE(parse_http_date("Sun Nov  6 08:49:37 1994"));        // asctime
   CHECK_FALSE(parse_http_date("Sun, 06 Nvm 1994 08:49:37 GMT"));
+  CHECK_FALSE(parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"));  // a real date, past what system_clock holds
+  CHECK(parse_http_date("Thu, 31 Dec 2099 23:59:59 GMT"));
 }
 
 TEST_CASE("ServerClock: Date headers narrow the server's time to about the round trip", "[parts][pacing]") {
@@ -232,19 +234,31 @@ TEST_CASE("The job's start: from its first row on the server's clock, any zone",
   };
   for (const auto zone : {0min, 60min, -300min, 330min, 345min, 780min}) {  // UTC, CET, EST, India, Nepal, +13
     INFO("zone " << zone.count() << " min");
-    const auto start = estimate_job_start(row_at(zone, 1500ms), clock, std::nullopt, answered);
+    const auto start = estimate_job_start(row_at(zone, 1500ms), std::nullopt, clock, std::nullopt, answered);
     REQUIRE(start);
     CHECK(std::chrono::abs(*start - (answered - 1500ms)) <= 50ms);
   }
   // Never before the last poll that found nothing, never after the answer that found it.
-  const auto bounded = estimate_job_start(row_at(0min, 1500ms), clock, answered - 400ms, answered);
+  const auto bounded = estimate_job_start(row_at(0min, 1500ms), std::nullopt, clock, answered - 400ms, answered);
   REQUIRE(bounded);
   CHECK(*bounded == answered - 400ms);
-  const auto future_row = estimate_job_start(row_at(0min, -300ms), clock, std::nullopt, answered);
+  const auto future_row = estimate_job_start(row_at(0min, -300ms), std::nullopt, clock, std::nullopt, answered);
   REQUIRE(future_row);
   CHECK(*future_row == answered);
+  // Rows that span half an hour: the job is as old as that, not the 1.5 s its first row's time
+  // says modulo the quarter hours; rows that span a minute of a job 30 minutes old: at least 15.
+  const auto long_job = estimate_job_start(row_at(0min, 30min + 1500ms), row_at(0min, 1s), clock, std::nullopt, answered);
+  REQUIRE(long_job);
+  CHECK(std::chrono::abs((answered - *long_job) - (30min + 1500ms)) <= 50ms);
+  const auto quiet_job = estimate_job_start(row_at(0min, 30min + 1500ms), row_at(0min, 29min), clock, std::nullopt,
+                                            answered);
+  REQUIRE(quiet_job);
+  CHECK(answered - *quiet_job >= 15min);
+  const auto young_job = estimate_job_start(row_at(0min, 1500ms), row_at(0min, 200ms), clock, std::nullopt, answered);
+  REQUIRE(young_job);
+  CHECK(std::chrono::abs(*young_job - (answered - 1500ms)) <= 50ms);
   // A job older than 7.5 minutes reads as old (the pause is then the longest).
-  const auto old = estimate_job_start(row_at(0min, 10min), clock, std::nullopt, answered);
+  const auto old = estimate_job_start(row_at(0min, 10min), std::nullopt, clock, std::nullopt, answered);
   REQUIRE(old);
   CHECK(answered - *old >= 7min);
   // One answer leaves a second of doubt: the job is then taken as young as that allows, never older.
@@ -255,15 +269,15 @@ TEST_CASE("The job's start: from its first row on the server's clock, any zone",
     one.observe(std::chrono::floor<std::chrono::seconds>(utc + 5s + phase), sent, sent);
     const auto true_start = sent - 800ms;
     const auto row = LocalTime(std::chrono::duration_cast<milliseconds>((utc + 5s + phase - 800ms).time_since_epoch()));
-    const auto start = estimate_job_start(row, one, std::nullopt, sent);
+    const auto start = estimate_job_start(row, std::nullopt, one, std::nullopt, sent);
     REQUIRE(start);
     CHECK(*start >= true_start);
     CHECK(*start - true_start <= 1001ms);
   }
   // Without a clock: the middle of the polls' bounds, or nothing.
-  CHECK(estimate_job_start(row_at(0min, 1s), ServerClock{}, answered - 2s, answered) == answered - 1s);
-  CHECK_FALSE(estimate_job_start(row_at(0min, 1s), ServerClock{}, std::nullopt, answered));
-  CHECK_FALSE(estimate_job_start(std::nullopt, ServerClock{}, std::nullopt, answered));
+  CHECK(estimate_job_start(row_at(0min, 1s), std::nullopt, ServerClock{}, answered - 2s, answered) == answered - 1s);
+  CHECK_FALSE(estimate_job_start(row_at(0min, 1s), std::nullopt, ServerClock{}, std::nullopt, answered));
+  CHECK_FALSE(estimate_job_start(std::nullopt, std::nullopt, ServerClock{}, std::nullopt, answered));
 }
 
 TEST_CASE("Polls come at fixed ages from the job's start, whenever the watch began", "[parts][pacing]") {

@@ -31,9 +31,9 @@ enum class TaskOutcome {
 const char* to_string(TaskOutcome outcome) noexcept;
 
 struct WatchOptions {
-  // The first poll comes at once; the pauses start at initial_poll_interval and grow by half
-  // each time up to poll_interval, so a short job is seen to end soon and a long one costs no
-  // more requests than steady polling.
+  // The first poll comes at once; then the job is polled at fixed ages from its start, each
+  // pause initial_poll_interval plus half its age, up to poll_interval (docs/tasks.md), so a
+  // short job is seen to end soon and a long one costs about as many requests as steady polling.
   std::chrono::milliseconds poll_interval{2000};
   std::chrono::milliseconds initial_poll_interval{250};
   // How long an empty feed (or a feed without progress) is normal before the job row is asked

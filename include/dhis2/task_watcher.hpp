@@ -345,11 +345,12 @@ class TaskWatcher {
   detail::ServerClock server_clock_;
   steady::time_point poll_sent_{}, poll_received_{};
   struct JobSighting {
-    std::optional<LocalTime> first_row;
+    std::optional<LocalTime> first_row, newest_row;
     std::optional<steady::time_point> after;  // the last poll that found no row was sent
     steady::time_point before{};              // the poll that found the first row was answered
   };
   std::optional<JobSighting> job_seen_;
+  bool resumed_ = false;  // from a resume token that had delivered rows
   steady::time_point last_change_{};
   steady::time_point last_row_check_{};
 

@@ -1513,9 +1513,9 @@ enum class TaskOutcome {
 const char* to_string(TaskOutcome outcome) noexcept;
 
 struct WatchOptions {
-  // The first poll comes at once; the pauses start at initial_poll_interval and grow by half
-  // each time up to poll_interval, so a short job is seen to end soon and a long one costs no
-  // more requests than steady polling.
+  // The first poll comes at once; then the job is polled at fixed ages from its start, each
+  // pause initial_poll_interval plus half its age, up to poll_interval (docs/tasks.md), so a
+  // short job is seen to end soon and a long one costs about as many requests as steady polling.
   std::chrono::milliseconds poll_interval{2000};
   std::chrono::milliseconds initial_poll_interval{250};
   // How long an empty feed (or a feed without progress) is normal before the job row is asked
@@ -1893,7 +1893,7 @@ namespace dhis2 {
 namespace detail {
 
 // Parses an IMF-fixdate; empty for any other form (RFC 9110's obsolete forms included: no server
-// DHIS2 runs behind sends them) and for an impossible date.
+// DHIS2 runs behind sends them), for an impossible date, and for one system_clock cannot hold.
 std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text);
 
 // Formats `t` (truncated to the second) as an IMF-fixdate.
@@ -2580,16 +2580,17 @@ class ServerClock {
   std::optional<std::int64_t> low_, high_;
 };
 
-// When the job started, on this machine's steady clock. `first_row`: its first row's time (the
-// server's wall clock, in the server's zone: DHIS2 zones are whole quarter hours from UTC, so the
-// zone is taken as the nearest quarter hour, which holds while the job is younger than 7.5
-// minutes; an older one reads as old). The start lies after `after` (when a poll that found no
-// row of this run was sent; empty: unknown) and before `before` (when the poll that found the
-// first row was answered). Where the clock is uncertain (a single answer leaves a whole second),
-// the job is taken as young as the clock allows. Empty when neither the rows nor the polls say
+// When the job started, on this machine's steady clock. `first_row`: its first row's time, and
+// `newest_row` its newest's (the server's wall clock, in the server's zone). DHIS2 zones are whole
+// quarter hours from UTC, so the age is known modulo 15 minutes: the youngest age that is at
+// least the rows' span, where a first row up to 7.5 minutes "ahead" is an older job (and one
+// slightly ahead is the clocks' doubt). Where the clock is uncertain (a single answer leaves a
+// whole second), the job is taken as young as the clock allows. The start lies after `after` (when
+// a poll that found no row of this run was sent; empty: unknown) and before `before` (when the
+// poll that found the first row was answered). Empty when neither the rows nor the polls say
 // anything.
 std::optional<std::chrono::steady_clock::time_point> estimate_job_start(
-    std::optional<LocalTime> first_row, const ServerClock& clock,
+    std::optional<LocalTime> first_row, std::optional<LocalTime> newest_row, const ServerClock& clock,
     std::optional<std::chrono::steady_clock::time_point> after, std::chrono::steady_clock::time_point before);
 
 // The pause before the next poll of a job `age` old. A job is polled at fixed ages from its start:
@@ -2927,11 +2928,12 @@ class TaskWatcher {
   detail::ServerClock server_clock_;
   steady::time_point poll_sent_{}, poll_received_{};
   struct JobSighting {
-    std::optional<LocalTime> first_row;
+    std::optional<LocalTime> first_row, newest_row;
     std::optional<steady::time_point> after;  // the last poll that found no row was sent
     steady::time_point before{};              // the poll that found the first row was answered
   };
   std::optional<JobSighting> job_seen_;
+  bool resumed_ = false;  // from a resume token that had delivered rows
   steady::time_point last_change_{};
   steady::time_point last_row_check_{};
 
@@ -5588,6 +5590,10 @@ DHIS2CPP_INLINE std::optional<std::chrono::system_clock::time_point> parse_http_
   const std::int64_t days = days_from_civil(year, month, day);
   if (s.substr(0, 3) != http_date::weekday(days)) return std::nullopt;
   const std::int64_t seconds = days * http_date::kSecondsPerDay + hour * 3600 + minute * 60 + second;
+  // system_clock counts nanoseconds on libstdc++: years past 2262 (and before 1678) do not fit.
+  using system_seconds = std::chrono::duration<std::int64_t>;
+  const auto range = std::chrono::duration_cast<system_seconds>(std::chrono::system_clock::duration::max()).count();
+  if (seconds >= range || seconds <= -range) return std::nullopt;
   return std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
 }
 
@@ -6770,21 +6776,31 @@ DHIS2CPP_INLINE std::optional<ServerClock::Reading> ServerClock::read(std::chron
 }
 
 DHIS2CPP_INLINE std::optional<std::chrono::steady_clock::time_point> estimate_job_start(
-    std::optional<LocalTime> first_row, const ServerClock& clock,
+    std::optional<LocalTime> first_row, std::optional<LocalTime> newest_row, const ServerClock& clock,
     std::optional<std::chrono::steady_clock::time_point> after, std::chrono::steady_clock::time_point before) {
   const auto reading = clock.read(before);
   if (first_row && reading) {
     const std::int64_t server_now =
         std::chrono::duration_cast<std::chrono::milliseconds>(reading->time.time_since_epoch()).count();
+    const std::int64_t uncertainty = reading->uncertainty.count();
     // The server's wall clock less UTC is a whole number of quarter hours; what is left is the age.
     std::int64_t age = (server_now - first_row->time_since_epoch().count()) % pacing::kQuarterHour;
     if (age < 0) age += pacing::kQuarterHour;
     if (age >= pacing::kQuarterHour / 2) age -= pacing::kQuarterHour;
     // A little below zero is the clocks' uncertainty; far below, a job older than 7.5 minutes.
-    if (age < -(reading->uncertainty.count() + 1000)) age = pacing::kQuarterHour / 2;
+    if (age < -(uncertainty + 1000)) age = pacing::kQuarterHour / 2;
+    age = std::max<std::int64_t>(age, 0);
+    // The job is at least as old as its rows span (both times on the server's wall clock): of the
+    // ages the quarter hours allow, the first that is. (Short of it by less than ten seconds is the
+    // clocks' doubt, not a quarter hour.)
+    std::int64_t span = 0;
+    if (newest_row) span = std::max<std::int64_t>(0, (*newest_row - *first_row).count());
+    if (span - age - uncertainty > 10000) {
+      age += (span - age - uncertainty + pacing::kQuarterHour - 1) / pacing::kQuarterHour * pacing::kQuarterHour;
+    }
     // The youngest age the clock allows: a job taken younger than it is costs a poll or two more,
     // one taken older is seen to end late.
-    age -= reading->uncertainty.count();
+    age = std::max(age - uncertainty, span);
     auto start = before - std::chrono::milliseconds(std::max<std::int64_t>(age, 0));
     if (after && start < *after) start = *after;
     return start;
@@ -6906,6 +6922,7 @@ DHIS2CPP_INLINE TaskWatcher::TaskWatcher(std::shared_ptr<detail::ClientCore> cor
     position_ = *ref_.position;
     keys_decided_ = position_.delivered > 0;
     if (position_.delivered > 0) filter_ = Filter::Off;  // rows of this run were delivered: it has begun
+    resumed_ = position_.delivered > 0;
   }
   ref_.position.reset();
 }
@@ -7008,10 +7025,11 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) 
   if (auto rows = poll_feed()) {
     if (rows->empty() && !job_seen_) pace_.empty_sent = poll_sent_;
     const std::vector<Fresh> fresh = absorb(std::move(*rows), facts);
-    if (!fresh.empty() && !job_seen_) {
-      // The first rows of this run: the oldest is the job's first (or, on a resumed watch, the
-      // first this watch had not delivered: the job is then taken younger than it is).
-      job_seen_ = JobSighting{fresh.front().row.parsed_time(), pace_.empty_sent, poll_received_};
+    if (!fresh.empty() && !job_seen_ && !resumed_) {
+      // The first rows of this run: the oldest is the job's first. (A resumed watch delivers only
+      // what it had not, so its first row is not the job's: it goes by the wait's age.)
+      job_seen_ = JobSighting{fresh.front().row.parsed_time(), fresh.back().row.parsed_time(), pace_.empty_sent,
+                              poll_received_};
     }
     for (const auto& row : fresh) {
       record(row);
@@ -7063,10 +7081,11 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) 
 }
 
 DHIS2CPP_INLINE std::chrono::milliseconds TaskWatcher::next_pause(steady::time_point now) const {
-  if (!job_seen_ && waits_for_tick()) return std::max(options_.poll_interval, options_.initial_poll_interval);
+  if (!job_seen_ && waits_for_tick()) return options_.poll_interval;
   auto started = pace_.begun;
   if (job_seen_) {
-    started = detail::estimate_job_start(job_seen_->first_row, server_clock_, job_seen_->after, job_seen_->before)
+    started = detail::estimate_job_start(job_seen_->first_row, job_seen_->newest_row, server_clock_, job_seen_->after,
+                                         job_seen_->before)
                   .value_or(pace_.begun);
   }
   const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - started);

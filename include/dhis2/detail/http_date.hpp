@@ -16,7 +16,7 @@ namespace dhis2 {
 namespace detail {
 
 // Parses an IMF-fixdate; empty for any other form (RFC 9110's obsolete forms included: no server
-// DHIS2 runs behind sends them) and for an impossible date.
+// DHIS2 runs behind sends them), for an impossible date, and for one system_clock cannot hold.
 std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text);
 
 // Formats `t` (truncated to the second) as an IMF-fixdate.

@@ -45,16 +45,17 @@ class ServerClock {
   std::optional<std::int64_t> low_, high_;
 };
 
-// When the job started, on this machine's steady clock. `first_row`: its first row's time (the
-// server's wall clock, in the server's zone: DHIS2 zones are whole quarter hours from UTC, so the
-// zone is taken as the nearest quarter hour, which holds while the job is younger than 7.5
-// minutes; an older one reads as old). The start lies after `after` (when a poll that found no
-// row of this run was sent; empty: unknown) and before `before` (when the poll that found the
-// first row was answered). Where the clock is uncertain (a single answer leaves a whole second),
-// the job is taken as young as the clock allows. Empty when neither the rows nor the polls say
+// When the job started, on this machine's steady clock. `first_row`: its first row's time, and
+// `newest_row` its newest's (the server's wall clock, in the server's zone). DHIS2 zones are whole
+// quarter hours from UTC, so the age is known modulo 15 minutes: the youngest age that is at
+// least the rows' span, where a first row up to 7.5 minutes "ahead" is an older job (and one
+// slightly ahead is the clocks' doubt). Where the clock is uncertain (a single answer leaves a
+// whole second), the job is taken as young as the clock allows. The start lies after `after` (when
+// a poll that found no row of this run was sent; empty: unknown) and before `before` (when the
+// poll that found the first row was answered). Empty when neither the rows nor the polls say
 // anything.
 std::optional<std::chrono::steady_clock::time_point> estimate_job_start(
-    std::optional<LocalTime> first_row, const ServerClock& clock,
+    std::optional<LocalTime> first_row, std::optional<LocalTime> newest_row, const ServerClock& clock,
     std::optional<std::chrono::steady_clock::time_point> after, std::chrono::steady_clock::time_point before);
 
 // The pause before the next poll of a job `age` old. A job is polled at fixed ages from its start:

@@ -43,6 +43,10 @@ DHIS2CPP_INLINE std::optional<std::chrono::system_clock::time_point> parse_http_
   const std::int64_t days = days_from_civil(year, month, day);
   if (s.substr(0, 3) != http_date::weekday(days)) return std::nullopt;
   const std::int64_t seconds = days * http_date::kSecondsPerDay + hour * 3600 + minute * 60 + second;
+  // system_clock counts nanoseconds on libstdc++: years past 2262 (and before 1678) do not fit.
+  using system_seconds = std::chrono::duration<std::int64_t>;
+  const auto range = std::chrono::duration_cast<system_seconds>(std::chrono::system_clock::duration::max()).count();
+  if (seconds >= range || seconds <= -range) return std::nullopt;
   return std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
 }
 

@@ -47,21 +47,31 @@ DHIS2CPP_INLINE std::optional<ServerClock::Reading> ServerClock::read(std::chron
 }
 
 DHIS2CPP_INLINE std::optional<std::chrono::steady_clock::time_point> estimate_job_start(
-    std::optional<LocalTime> first_row, const ServerClock& clock,
+    std::optional<LocalTime> first_row, std::optional<LocalTime> newest_row, const ServerClock& clock,
     std::optional<std::chrono::steady_clock::time_point> after, std::chrono::steady_clock::time_point before) {
   const auto reading = clock.read(before);
   if (first_row && reading) {
     const std::int64_t server_now =
         std::chrono::duration_cast<std::chrono::milliseconds>(reading->time.time_since_epoch()).count();
+    const std::int64_t uncertainty = reading->uncertainty.count();
     // The server's wall clock less UTC is a whole number of quarter hours; what is left is the age.
     std::int64_t age = (server_now - first_row->time_since_epoch().count()) % pacing::kQuarterHour;
     if (age < 0) age += pacing::kQuarterHour;
     if (age >= pacing::kQuarterHour / 2) age -= pacing::kQuarterHour;
     // A little below zero is the clocks' uncertainty; far below, a job older than 7.5 minutes.
-    if (age < -(reading->uncertainty.count() + 1000)) age = pacing::kQuarterHour / 2;
+    if (age < -(uncertainty + 1000)) age = pacing::kQuarterHour / 2;
+    age = std::max<std::int64_t>(age, 0);
+    // The job is at least as old as its rows span (both times on the server's wall clock): of the
+    // ages the quarter hours allow, the first that is. (Short of it by less than ten seconds is the
+    // clocks' doubt, not a quarter hour.)
+    std::int64_t span = 0;
+    if (newest_row) span = std::max<std::int64_t>(0, (*newest_row - *first_row).count());
+    if (span - age - uncertainty > 10000) {
+      age += (span - age - uncertainty + pacing::kQuarterHour - 1) / pacing::kQuarterHour * pacing::kQuarterHour;
+    }
     // The youngest age the clock allows: a job taken younger than it is costs a poll or two more,
     // one taken older is seen to end late.
-    age -= reading->uncertainty.count();
+    age = std::max(age - uncertainty, span);
     auto start = before - std::chrono::milliseconds(std::max<std::int64_t>(age, 0));
     if (after && start < *after) start = *after;
     return start;

@@ -86,6 +86,7 @@ DHIS2CPP_INLINE TaskWatcher::TaskWatcher(std::shared_ptr<detail::ClientCore> cor
     position_ = *ref_.position;
     keys_decided_ = position_.delivered > 0;
     if (position_.delivered > 0) filter_ = Filter::Off;  // rows of this run were delivered: it has begun
+    resumed_ = position_.delivered > 0;
   }
   ref_.position.reset();
 }
@@ -188,10 +189,11 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) 
   if (auto rows = poll_feed()) {
     if (rows->empty() && !job_seen_) pace_.empty_sent = poll_sent_;
     const std::vector<Fresh> fresh = absorb(std::move(*rows), facts);
-    if (!fresh.empty() && !job_seen_) {
-      // The first rows of this run: the oldest is the job's first (or, on a resumed watch, the
-      // first this watch had not delivered: the job is then taken younger than it is).
-      job_seen_ = JobSighting{fresh.front().row.parsed_time(), pace_.empty_sent, poll_received_};
+    if (!fresh.empty() && !job_seen_ && !resumed_) {
+      // The first rows of this run: the oldest is the job's first. (A resumed watch delivers only
+      // what it had not, so its first row is not the job's: it goes by the wait's age.)
+      job_seen_ = JobSighting{fresh.front().row.parsed_time(), fresh.back().row.parsed_time(), pace_.empty_sent,
+                              poll_received_};
     }
     for (const auto& row : fresh) {
       record(row);
@@ -243,10 +245,11 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) 
 }
 
 DHIS2CPP_INLINE std::chrono::milliseconds TaskWatcher::next_pause(steady::time_point now) const {
-  if (!job_seen_ && waits_for_tick()) return std::max(options_.poll_interval, options_.initial_poll_interval);
+  if (!job_seen_ && waits_for_tick()) return options_.poll_interval;
   auto started = pace_.begun;
   if (job_seen_) {
-    started = detail::estimate_job_start(job_seen_->first_row, server_clock_, job_seen_->after, job_seen_->before)
+    started = detail::estimate_job_start(job_seen_->first_row, job_seen_->newest_row, server_clock_, job_seen_->after,
+                                         job_seen_->before)
                   .value_or(pace_.begun);
   }
   const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - started);
