@@ -48,6 +48,63 @@ def best_time(command, runs):
     return best
 
 
+def flags(include):
+    return ["-std=c++17", "-I", str(include)] + pkg_config_cflags("cpp-httplib", "nlohmann_json", "openssl")
+
+
+def measure(cxx, include, runs, opts=("-O0", "-O2")):
+    """{opt: {json_only, compiled, handwritten, header_only}}: seconds, the best of `runs`."""
+    times = {}
+    with tempfile.TemporaryDirectory(prefix="dhis2cpp-bench-") as tmp:
+        obj = str(Path(tmp) / "out.o")
+        for opt in opts:
+            base = [cxx, opt, "-c", "-o", obj] + flags(include)
+            times[opt] = {
+                "json_only": best_time(base + [str(SOURCES / "json_only.cpp")], runs),
+                "compiled": best_time(base + ["-DDHIS2CPP_COMPILED", str(SOURCES / "library_user.cpp")], runs),
+                "handwritten": best_time(base + [str(SOURCES / "handwritten.cpp")], runs),
+                "header_only": best_time(base + [str(SOURCES / "library_user.cpp")], runs),
+            }
+    return times
+
+
+def project(cxx, include, files=10, opt="-O0"):
+    """A project of `files` files that each use the client, plus a main, built one file after another
+    (as `make -j1`) and linked: {"header_only": s, "compiled": s}, compiling and linking included."""
+    libs = shlex.split(subprocess.run(["pkg-config", "--libs", "cpp-httplib", "openssl"], check=True,
+                                      stdout=subprocess.PIPE, universal_newlines=True).stdout)
+    result = {}
+    with tempfile.TemporaryDirectory(prefix="dhis2cpp-project-") as tmp:
+        tmp = Path(tmp)
+        sources = []
+        for i in range(files):
+            path = tmp / f"part{i}.cpp"
+            path.write_text("#include <dhis2/dhis2.hpp>\n"
+                            f"std::string name{i}(dhis2::Client& client) {{\n"
+                            f"  return client.get_raw(\"me\", {{{{\"fields\", \"name{i}\"}}}}).value(\"name\", std::string());\n"
+                            "}\n")
+            sources.append(path)
+        main = tmp / "main.cpp"
+        main.write_text("#include <dhis2/dhis2.hpp>\n#include <iostream>\n"
+                        + "".join(f"std::string name{i}(dhis2::Client&);\n" for i in range(files))
+                        + "int main() {\n  dhis2::Client client(\"http://127.0.0.1:8080\", dhis2::BasicAuth{\"admin\", \"district\"});\n"
+                        + "".join(f"  std::cout << name{i}(client);\n" for i in range(files)) + "}\n")
+        impl = tmp / "dhis2cpp.cpp"
+        impl.write_text("#define DHIS2CPP_IMPLEMENTATION\n#include <dhis2/dhis2.hpp>\n")
+        for mode in ("header_only", "compiled"):
+            define = ["-DDHIS2CPP_COMPILED"] if mode == "compiled" else []
+            units = sources + [main] + ([impl] if mode == "compiled" else [])
+            start = time.perf_counter()
+            objects = []
+            for unit in units:
+                obj = str(unit.with_suffix(f".{mode}.o"))
+                subprocess.run([cxx, opt, "-c", "-o", obj, *define, *flags(include), str(unit)], check=True)
+                objects.append(obj)
+            subprocess.run([cxx, "-o", str(tmp / f"app.{mode}"), *objects, *libs, "-lpthread"], check=True)
+            result[mode] = time.perf_counter() - start
+    return result
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cxx", default=os.environ.get("CXX", "g++"))
@@ -57,31 +114,21 @@ def main():
     args = parser.parse_args()
 
     include = ROOT / ("single_include" if args.single else "include")
-    deps = pkg_config_cflags("cpp-httplib", "nlohmann_json", "openssl")
     failures = []
-    with tempfile.TemporaryDirectory(prefix="dhis2cpp-bench-") as tmp:
-        obj = str(Path(tmp) / "out.o")
-        print("compiler: %s; headers: %s; best of %d" % (args.cxx, include.relative_to(ROOT), args.runs))
-        print("%-5s %12s %12s %12s %12s   %-22s %-22s" % ("opt", "json_only", "compiled", "handwritten",
-                                                          "header-only", "compiled/json_only", "header-only/handwritten"))
-        for opt in ("-O0", "-O2"):
-            base = [args.cxx, "-std=c++17", opt, "-c", "-o", obj, "-I", str(include)] + deps
-            t = {
-                "json_only": best_time(base + [str(SOURCES / "json_only.cpp")], args.runs),
-                "compiled": best_time(base + ["-DDHIS2CPP_COMPILED", str(SOURCES / "library_user.cpp")], args.runs),
-                "handwritten": best_time(base + [str(SOURCES / "handwritten.cpp")], args.runs),
-                "header_only": best_time(base + [str(SOURCES / "library_user.cpp")], args.runs),
-            }
-            compiled_ratio = t["compiled"] / t["json_only"]
-            header_ratio = t["header_only"] / t["handwritten"]
-            marks = []
-            for name, ratio in (("compiled", compiled_ratio), ("header-only", header_ratio)):
-                ok = ratio <= TARGET
-                marks.append("%.2fx %s" % (ratio, "ok" if ok else "MISSED (target %.1fx)" % TARGET))
-                if not ok:
-                    failures.append("%s %s: %.2fx" % (opt, name, ratio))
-            print("%-5s %11.2fs %11.2fs %11.2fs %11.2fs   %-22s %-22s" % (opt, t["json_only"], t["compiled"],
-                                                                         t["handwritten"], t["header_only"], *marks))
+    print("compiler: %s; headers: %s; best of %d" % (args.cxx, include.relative_to(ROOT), args.runs))
+    print("%-5s %12s %12s %12s %12s   %-22s %-22s" % ("opt", "json_only", "compiled", "handwritten",
+                                                      "header-only", "compiled/json_only", "header-only/handwritten"))
+    for opt, t in measure(args.cxx, include, args.runs).items():
+        compiled_ratio = t["compiled"] / t["json_only"]
+        header_ratio = t["header_only"] / t["handwritten"]
+        marks = []
+        for name, ratio in (("compiled", compiled_ratio), ("header-only", header_ratio)):
+            ok = ratio <= TARGET
+            marks.append("%.2fx %s" % (ratio, "ok" if ok else "MISSED (target %.1fx)" % TARGET))
+            if not ok:
+                failures.append("%s %s: %.2fx" % (opt, name, ratio))
+        print("%-5s %11.2fs %11.2fs %11.2fs %11.2fs   %-22s %-22s" % (opt, t["json_only"], t["compiled"],
+                                                                     t["handwritten"], t["header_only"], *marks))
     if failures:
         print("targets missed: " + "; ".join(failures))
         return 1 if args.check else 0

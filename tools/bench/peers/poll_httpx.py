@@ -4,8 +4,11 @@ module does (a keep-alive httpx client, each answer reversed to oldest first, ro
 their uid/id/time, a fixed pause between polls), and reports the CPU the polls took.
 
 Usage: poll_httpx.py URL JOB_TYPE UID POLLS [INTERVAL_S] [USER:PASSWORD]
+       poll_httpx.py --wait URL [SCALE] [USER:PASSWORD]
 Prints one line of JSON like bench-poll's: mode, polls, rows, cpu_s, cpu_per_poll_us, max_rss_kb,
-body_bytes. Needs httpx (Debian: python3-httpx); exits 77 without it.
+body_bytes. With --wait, like bench-wait's: it kicks off an analytics run, polls every 2 s times
+SCALE until a completed row, and prints mode, returned_ms, ok, feed_requests, requests, cpu_s,
+max_rss_kb. Needs httpx (Debian: python3-httpx); exits 77 without it.
 """
 import json
 import resource
@@ -19,12 +22,61 @@ except ImportError:
     sys.exit(77)
 
 
+def peak_rss_kb():
+    """VmHWM: exec starts it afresh, unlike ru_maxrss (which keeps the forking parent's peak)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def cpu_seconds():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
+def wait(url, scale, user, password):
+    """Kick-off and wait, as dhis2w's tasks module does: fixed pauses, rows reversed and de-duplicated."""
+    seen = set()
+    feed_requests = 0
+    before = cpu_seconds()
+    with httpx.Client(auth=(user, password), headers={"X-Requested-With": "XMLHttpRequest"}) as client:
+        kicked = client.post(f"{url}/api/resourceTables/analytics")
+        kicked.raise_for_status()
+        job = kicked.json()["response"]
+        path = f"{url}/api/system/tasks/{job['jobType']}/{job['id']}"
+        while True:
+            response = client.get(path)
+            feed_requests += 1
+            response.raise_for_status()
+            done = None
+            for row in reversed(response.json()):
+                key = (row.get("uid"), row.get("id"), row.get("time"))
+                if key in seen:
+                    continue
+                seen.add(key)
+                if row.get("completed"):
+                    done = row
+            if done is not None:
+                returned_ms = int(time.time() * 1000)
+                break
+            time.sleep(2.0 * scale)
+    print(json.dumps({"mode": "python", "returned_ms": returned_ms, "ok": done.get("level") != "ERROR",
+                      "feed_requests": feed_requests, "requests": feed_requests + 1,
+                      "cpu_s": cpu_seconds() - before,
+                      "max_rss_kb": peak_rss_kb()}))
+
+
 def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == "--wait":
+        scale = float(sys.argv[3]) if len(sys.argv) > 3 else 1.0
+        user, _, password = (sys.argv[4] if len(sys.argv) > 4 else "admin:district").partition(":")
+        wait(sys.argv[2], scale, user, password)
+        return
     if len(sys.argv) < 5:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
@@ -53,7 +105,7 @@ def main():
         cpu = cpu_seconds() - before
     print(json.dumps({"mode": "python", "polls": polls, "requests": polls, "rows": delivered, "cpu_s": cpu,
                       "cpu_per_poll_us": cpu * 1e6 / polls,
-                      "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                      "max_rss_kb": peak_rss_kb(),
                       "body_bytes": body_bytes}))
 
 
