@@ -213,6 +213,28 @@ TEST_CASE("ServerClock: Date headers narrow the server's time to about the round
   CHECK(std::chrono::abs(reading->time - (server_at(t0 + 20s) - 1h)) <= 1s);
 }
 
+TEST_CASE("The handshake reads the server's time to the millisecond, in UTC, whatever its zone", "[parts][pacing]") {
+  const auto zone = GENERATE(as<std::chrono::minutes>{}, 0min, 330min, -300min);
+  dhis2::testing::FakeServerOptions options;
+  options.start_time = std::chrono::system_clock::from_time_t(1747735920) + 456ms;  // 10:12:00.456Z
+  options.time_zone = dhis2::testing::ServerTimeZone::fixed("Test/Zone", "Test zone", zone);
+  dhis2::testing::FakeServer server(options);  // its clock stands still
+  dhis2::Client client(server.url(), dhis2::BasicAuth{"admin", "district"});
+  const auto core = dhis2::detail::core_of(client);
+  CHECK_FALSE(core->server_time_sample());  // never connects
+  client.connect();
+  const auto sample = core->server_time_sample();
+  REQUIRE(sample);
+  CHECK(sample->utc == options.start_time);
+  CHECK(sample->sent <= sample->received);
+  // The watcher's clock, seeded from it, knows the server's time to the round trip.
+  dhis2::detail::ServerClock clock;
+  clock.observe(sample->utc, sample->sent, sample->received, 1ms);
+  const auto reading = clock.read(sample->received);
+  REQUIRE(reading);
+  CHECK(reading->uncertainty <= (sample->received - sample->sent) / 2 + 2ms);
+}
+
 TEST_CASE("The job's start: from its first row on the server's clock, any zone", "[parts][pacing]") {
   using dhis2::LocalTime;
   using dhis2::detail::estimate_job_start;
@@ -290,7 +312,7 @@ TEST_CASE("Polls come at fixed ages from the job's start, whenever the watch beg
   // First seen at 1.5 s or 4.4 s: the next poll is the next of those ages.
   CHECK(pause_for_age(1500ms, 250ms, 2000ms) == 530ms);
   CHECK(pause_for_age(4400ms, 250ms, 2000ms) == 792ms);
-  CHECK(pause_for_age(7000ms, 250ms, 2000ms) == 192ms);
+  CHECK(pause_for_age(7000ms, 250ms, 2000ms) == 2000ms);  // past the ramp: every 2 s
   // Just before an age (less than half a first pause): the one after it, never more than 2 s.
   CHECK(pause_for_age(1150ms, 250ms, 2000ms) == 880ms);
   CHECK(pause_for_age(7150ms, 250ms, 2000ms) == 2000ms);

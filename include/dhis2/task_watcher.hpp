@@ -350,7 +350,8 @@ class TaskWatcher {
     steady::time_point before{};              // the poll that found the first row was answered
   };
   std::optional<JobSighting> job_seen_;
-  bool resumed_ = false;  // from a resume token that had delivered rows
+  bool resumed_ = false;       // from a resume token that had delivered rows
+  bool clock_seeded_ = false;  // server_clock_ has the handshake's sample (when there was one)
   steady::time_point last_change_{};
   steady::time_point last_row_check_{};
 

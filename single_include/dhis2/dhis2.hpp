@@ -2277,6 +2277,19 @@ class ClientCore {
 
   SystemCache& system_cache() noexcept { return cache_; }
 
+  // The server's time to the millisecond, as the handshake read it: /api/system/info's
+  // serverDate (the server's wall clock, in its zone), turned to UTC by the zone offset that the
+  // same answer's Date header shows (whole quarter hours), read between `sent` and `received`.
+  // Empty before the handshake, without one (skip_version_probe), or when either field is
+  // missing. Never connects, never throws.
+  struct ServerTimeSample {
+    std::chrono::system_clock::time_point utc;
+    std::chrono::steady_clock::time_point sent, received;
+  };
+  std::optional<ServerTimeSample> server_time_sample() const noexcept {
+    return version_known_.load() ? server_time_ : std::nullopt;
+  }
+
  private:
   // The options checked (UsageError naming the field) and completed (the default User-Agent).
   static ClientOptions prepared(ClientOptions options);
@@ -2305,6 +2318,7 @@ class ClientCore {
   // read only after one of them is seen.
   std::string raw_version_;
   std::optional<ServerVersion> server_version_;
+  std::optional<ServerTimeSample> server_time_;
   std::atomic<bool> version_known_{false};
   std::optional<ServerVersion> pin_;
   bool pin_has_patch_ = false;
@@ -2562,11 +2576,13 @@ namespace detail {
 // different fractions of a second narrow it to about the round trip.
 class ServerClock {
  public:
-  // An answer dated `date`, to a request sent at `sent` and answered at `received`. An answer
-  // that contradicts the earlier ones (the server's clock was set, or another node of a cluster
-  // answered) starts the reckoning again from it.
+  // An answer dated `date` (to `resolution`: a Date header's whole second, or a millisecond for
+  // /api/system/info's serverDate), to a request sent at `sent` and answered at `received`. An
+  // answer that contradicts the earlier ones (the server's clock was set, or another node of a
+  // cluster answered) starts the reckoning again from it.
   void observe(std::chrono::system_clock::time_point date, std::chrono::steady_clock::time_point sent,
-               std::chrono::steady_clock::time_point received);
+               std::chrono::steady_clock::time_point received,
+               std::chrono::milliseconds resolution = std::chrono::seconds(1));
 
   struct Reading {
     std::chrono::system_clock::time_point time;  // the middle of what the answers allow
@@ -2593,13 +2609,14 @@ std::optional<std::chrono::steady_clock::time_point> estimate_job_start(
     std::optional<LocalTime> first_row, std::optional<LocalTime> newest_row, const ServerClock& clock,
     std::optional<std::chrono::steady_clock::time_point> after, std::chrono::steady_clock::time_point before);
 
-// The pause before the next poll of a job `age` old. A job is polled at fixed ages from its start:
-// 0, then each pause `first` plus half the age, up to `longest`; with first = 250 ms and longest
-// = 2 s, at 0.25, 0.63, 1.2, 2.0, 3.3 and 5.2 s, then every 2 s. A job first seen at any age
+// The pause before the next poll of a job `age` old. A young job is polled at fixed ages from its
+// start: 0, then each pause `first` plus half the age, until that reaches `longest`; with first
+// = 250 ms and longest = 2 s, at 0.25, 0.63, 1.2, 2.0, 3.3 and 5.2 s. A job first seen at any age
 // joins the same ages (the next one more than half a first pause away, never more than `longest`
 // ahead), so it is seen to end within about half its length plus `first` whenever the watch
 // began; a memoryless pause (first + age / 2 from wherever it is) would drift off them and reach
-// the longest pause by the first sighting's accident.
+// the longest pause by the first sighting's accident. Past the last of them, every pause is
+// `longest`.
 std::chrono::milliseconds pause_for_age(std::chrono::milliseconds age, std::chrono::milliseconds first,
                                         std::chrono::milliseconds longest);
 
@@ -2933,7 +2950,8 @@ class TaskWatcher {
     steady::time_point before{};              // the poll that found the first row was answered
   };
   std::optional<JobSighting> job_seen_;
-  bool resumed_ = false;  // from a resume token that had delivered rows
+  bool resumed_ = false;       // from a resume token that had delivered rows
+  bool clock_seeded_ = false;  // server_clock_ has the handshake's sample (when there was one)
   steady::time_point last_change_{};
   steady::time_point last_row_check_{};
 
@@ -6123,10 +6141,12 @@ DHIS2CPP_INLINE std::string api_target(const std::string& context_path, std::str
 // #include <dhis2/detail/http_transport.hpp>
 // (inlined above, with the declarations)
 // #include <dhis2/detail/retry.hpp>
+// #include <dhis2/local_time.hpp>
 // #include <dhis2/version.hpp>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 namespace dhis2 {
 
@@ -6346,6 +6366,34 @@ DHIS2CPP_INLINE std::string ClientCore::request_name(const std::string& method, 
 
 // ---- the handshake ---------------------------------------------------------------------------
 
+namespace client_core {
+
+// serverDate (wall clock, server zone) and Date (UTC, whole seconds) of one answer: the zone is
+// the difference to the nearest quarter hour, and serverDate less it is UTC to the millisecond.
+inline std::optional<ClientCore::ServerTimeSample> server_time_from(const nlohmann::json& info, const Response& response,
+                                                                    std::chrono::steady_clock::time_point sent,
+                                                                    std::chrono::steady_clock::time_point received) {
+  const auto field = info.find("serverDate");
+  if (field == info.end() || !field->is_string()) return std::nullopt;
+  const auto local = parse_local_time(field->get_ref<const std::string&>());
+  const auto date = parse_http_date(response.header("Date"));
+  if (!local || !date) return std::nullopt;
+  constexpr std::int64_t kQuarterHour = 15 * 60 * 1000;
+  const std::int64_t local_ms = local->time_since_epoch().count();
+  const std::int64_t date_ms = std::chrono::duration_cast<std::chrono::milliseconds>(date->time_since_epoch()).count();
+  const std::int64_t diff = local_ms - date_ms;
+  const std::int64_t zone = (diff >= 0 ? diff + kQuarterHour / 2 : diff - kQuarterHour / 2) / kQuarterHour * kQuarterHour;
+  // The two fields were read by the server within the same request: a second apart at most.
+  if (std::llabs(diff - zone) > 2000) return std::nullopt;
+  ClientCore::ServerTimeSample sample;
+  sample.utc = std::chrono::system_clock::time_point(std::chrono::milliseconds(local_ms - zone));
+  sample.sent = sent;
+  sample.received = received;
+  return sample;
+}
+
+}  // namespace client_core
+
 DHIS2CPP_INLINE void ClientCore::handshake(const RequestOptions* call_options) {
   const ClientOptions& options = pipeline_.options();
   if (!options.skip_version_probe) adopt_canonical_url(call_options);
@@ -6361,8 +6409,10 @@ DHIS2CPP_INLINE void ClientCore::handshake(const RequestOptions* call_options) {
   call.target = api_target(base.path, "system/info");
   call.url = base.origin() + call.target;
   call.options = call_options;
-  const nlohmann::json info = classify_response(pipeline_.run(*transport_, call), "GET", call.target,
-                                                pipeline_.auth_scheme());
+  const auto sent = std::chrono::steady_clock::now();
+  const Response answer = pipeline_.run(*transport_, call);
+  const auto received = std::chrono::steady_clock::now();
+  const nlohmann::json info = classify_response(answer, "GET", call.target, pipeline_.auth_scheme());
   if (!info.is_object() || !info.contains("version") || !info["version"].is_string()) {
     throw UnexpectedResponseError(
         "the server at " + base.str() + " is not a DHIS2 server: /api/system/info has no version", 200);
@@ -6385,6 +6435,7 @@ DHIS2CPP_INLINE void ClientCore::handshake(const RequestOptions* call_options) {
     if (!same) throw VersionPinMismatchError(options.version_pin, raw_version_);
   }
   server_version_ = *parsed;
+  server_time_ = client_core::server_time_from(info, answer, sent, received);
   version_known_ = true;
   cache_.put("info", info, options.system_cache_ttl);
 }
@@ -6751,12 +6802,14 @@ inline constexpr std::int64_t kQuarterHour = 15 * 60 * 1000;
 
 DHIS2CPP_INLINE void ServerClock::observe(std::chrono::system_clock::time_point date,
                                           std::chrono::steady_clock::time_point sent,
-                                          std::chrono::steady_clock::time_point received) {
+                                          std::chrono::steady_clock::time_point received,
+                                          std::chrono::milliseconds resolution) {
   if (received < sent) std::swap(sent, received);
   const std::int64_t server = std::chrono::duration_cast<std::chrono::milliseconds>(date.time_since_epoch()).count();
-  // The server read its clock at some g in [sent, received], and it then showed [date, date + 1 s).
+  // The server read its clock at some g in [sent, received], and it then showed
+  // [date, date + resolution).
   const std::int64_t low = server - pacing::ms_of(received);
-  const std::int64_t high = server + 1000 - pacing::ms_of(sent);
+  const std::int64_t high = server + std::max<std::int64_t>(resolution.count(), 1) - pacing::ms_of(sent);
   if (low_ && high_ && low <= *high_ && high >= *low_) {
     low_ = std::max(*low_, low);
     high_ = std::min(*high_, high);
@@ -6818,8 +6871,10 @@ DHIS2CPP_INLINE std::chrono::milliseconds pause_for_age(std::chrono::millisecond
   milliseconds point{0};
   while (true) {
     const milliseconds step = std::min(first + point / 2, longest);
-    if (step == longest) {  // from here on the points are `longest` apart
-      if (point <= target) point += ((target - point) / longest + 1) * longest;
+    if (step == longest) {
+      // Past the ramp the pause is simply the longest: a long job's polls need no phase, and
+      // watches of one type keep sharing an overview (TaskManager) whatever their jobs' ages.
+      if (point <= target) return longest;
       break;
     }
     if (point > target) break;
@@ -7005,6 +7060,14 @@ DHIS2CPP_INLINE void TaskWatcher::begin(std::optional<std::chrono::milliseconds>
   pace_.begun = started;
   last_change_ = last_row_check_ = started;
   const Traits known = traits();
+  if (!clock_seeded_) {
+    // After traits(), which connects: the handshake read serverDate, the server's time to the
+    // millisecond, before any Date header.
+    if (const auto sample = core_->server_time_sample()) {
+      server_clock_.observe(sample->utc, sample->sent, sample->received, std::chrono::milliseconds(1));
+    }
+    clock_seeded_ = true;
+  }
   {
     std::lock_guard<std::mutex> reading(progress_mutex_);  // progress() reads traits_ from other threads
     traits_ = known;

@@ -92,6 +92,19 @@ class ClientCore {
 
   SystemCache& system_cache() noexcept { return cache_; }
 
+  // The server's time to the millisecond, as the handshake read it: /api/system/info's
+  // serverDate (the server's wall clock, in its zone), turned to UTC by the zone offset that the
+  // same answer's Date header shows (whole quarter hours), read between `sent` and `received`.
+  // Empty before the handshake, without one (skip_version_probe), or when either field is
+  // missing. Never connects, never throws.
+  struct ServerTimeSample {
+    std::chrono::system_clock::time_point utc;
+    std::chrono::steady_clock::time_point sent, received;
+  };
+  std::optional<ServerTimeSample> server_time_sample() const noexcept {
+    return version_known_.load() ? server_time_ : std::nullopt;
+  }
+
  private:
   // The options checked (UsageError naming the field) and completed (the default User-Agent).
   static ClientOptions prepared(ClientOptions options);
@@ -120,6 +133,7 @@ class ClientCore {
   // read only after one of them is seen.
   std::string raw_version_;
   std::optional<ServerVersion> server_version_;
+  std::optional<ServerTimeSample> server_time_;
   std::atomic<bool> version_known_{false};
   std::optional<ServerVersion> pin_;
   bool pin_has_patch_ = false;

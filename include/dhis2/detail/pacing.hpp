@@ -27,11 +27,13 @@ namespace detail {
 // different fractions of a second narrow it to about the round trip.
 class ServerClock {
  public:
-  // An answer dated `date`, to a request sent at `sent` and answered at `received`. An answer
-  // that contradicts the earlier ones (the server's clock was set, or another node of a cluster
-  // answered) starts the reckoning again from it.
+  // An answer dated `date` (to `resolution`: a Date header's whole second, or a millisecond for
+  // /api/system/info's serverDate), to a request sent at `sent` and answered at `received`. An
+  // answer that contradicts the earlier ones (the server's clock was set, or another node of a
+  // cluster answered) starts the reckoning again from it.
   void observe(std::chrono::system_clock::time_point date, std::chrono::steady_clock::time_point sent,
-               std::chrono::steady_clock::time_point received);
+               std::chrono::steady_clock::time_point received,
+               std::chrono::milliseconds resolution = std::chrono::seconds(1));
 
   struct Reading {
     std::chrono::system_clock::time_point time;  // the middle of what the answers allow
@@ -58,13 +60,14 @@ std::optional<std::chrono::steady_clock::time_point> estimate_job_start(
     std::optional<LocalTime> first_row, std::optional<LocalTime> newest_row, const ServerClock& clock,
     std::optional<std::chrono::steady_clock::time_point> after, std::chrono::steady_clock::time_point before);
 
-// The pause before the next poll of a job `age` old. A job is polled at fixed ages from its start:
-// 0, then each pause `first` plus half the age, up to `longest`; with first = 250 ms and longest
-// = 2 s, at 0.25, 0.63, 1.2, 2.0, 3.3 and 5.2 s, then every 2 s. A job first seen at any age
+// The pause before the next poll of a job `age` old. A young job is polled at fixed ages from its
+// start: 0, then each pause `first` plus half the age, until that reaches `longest`; with first
+// = 250 ms and longest = 2 s, at 0.25, 0.63, 1.2, 2.0, 3.3 and 5.2 s. A job first seen at any age
 // joins the same ages (the next one more than half a first pause away, never more than `longest`
 // ahead), so it is seen to end within about half its length plus `first` whenever the watch
 // began; a memoryless pause (first + age / 2 from wherever it is) would drift off them and reach
-// the longest pause by the first sighting's accident.
+// the longest pause by the first sighting's accident. Past the last of them, every pause is
+// `longest`.
 std::chrono::milliseconds pause_for_age(std::chrono::milliseconds age, std::chrono::milliseconds first,
                                         std::chrono::milliseconds longest);
 

@@ -8,10 +8,12 @@
 #include <dhis2/detail/classify.hpp>
 #include <dhis2/detail/http_transport.hpp>
 #include <dhis2/detail/retry.hpp>
+#include <dhis2/local_time.hpp>
 #include <dhis2/version.hpp>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 namespace dhis2 {
 
@@ -231,6 +233,34 @@ DHIS2CPP_INLINE std::string ClientCore::request_name(const std::string& method, 
 
 // ---- the handshake ---------------------------------------------------------------------------
 
+namespace client_core {
+
+// serverDate (wall clock, server zone) and Date (UTC, whole seconds) of one answer: the zone is
+// the difference to the nearest quarter hour, and serverDate less it is UTC to the millisecond.
+inline std::optional<ClientCore::ServerTimeSample> server_time_from(const nlohmann::json& info, const Response& response,
+                                                                    std::chrono::steady_clock::time_point sent,
+                                                                    std::chrono::steady_clock::time_point received) {
+  const auto field = info.find("serverDate");
+  if (field == info.end() || !field->is_string()) return std::nullopt;
+  const auto local = parse_local_time(field->get_ref<const std::string&>());
+  const auto date = parse_http_date(response.header("Date"));
+  if (!local || !date) return std::nullopt;
+  constexpr std::int64_t kQuarterHour = 15 * 60 * 1000;
+  const std::int64_t local_ms = local->time_since_epoch().count();
+  const std::int64_t date_ms = std::chrono::duration_cast<std::chrono::milliseconds>(date->time_since_epoch()).count();
+  const std::int64_t diff = local_ms - date_ms;
+  const std::int64_t zone = (diff >= 0 ? diff + kQuarterHour / 2 : diff - kQuarterHour / 2) / kQuarterHour * kQuarterHour;
+  // The two fields were read by the server within the same request: a second apart at most.
+  if (std::llabs(diff - zone) > 2000) return std::nullopt;
+  ClientCore::ServerTimeSample sample;
+  sample.utc = std::chrono::system_clock::time_point(std::chrono::milliseconds(local_ms - zone));
+  sample.sent = sent;
+  sample.received = received;
+  return sample;
+}
+
+}  // namespace client_core
+
 DHIS2CPP_INLINE void ClientCore::handshake(const RequestOptions* call_options) {
   const ClientOptions& options = pipeline_.options();
   if (!options.skip_version_probe) adopt_canonical_url(call_options);
@@ -246,8 +276,10 @@ DHIS2CPP_INLINE void ClientCore::handshake(const RequestOptions* call_options) {
   call.target = api_target(base.path, "system/info");
   call.url = base.origin() + call.target;
   call.options = call_options;
-  const nlohmann::json info = classify_response(pipeline_.run(*transport_, call), "GET", call.target,
-                                                pipeline_.auth_scheme());
+  const auto sent = std::chrono::steady_clock::now();
+  const Response answer = pipeline_.run(*transport_, call);
+  const auto received = std::chrono::steady_clock::now();
+  const nlohmann::json info = classify_response(answer, "GET", call.target, pipeline_.auth_scheme());
   if (!info.is_object() || !info.contains("version") || !info["version"].is_string()) {
     throw UnexpectedResponseError(
         "the server at " + base.str() + " is not a DHIS2 server: /api/system/info has no version", 200);
@@ -270,6 +302,7 @@ DHIS2CPP_INLINE void ClientCore::handshake(const RequestOptions* call_options) {
     if (!same) throw VersionPinMismatchError(options.version_pin, raw_version_);
   }
   server_version_ = *parsed;
+  server_time_ = client_core::server_time_from(info, answer, sent, received);
   version_known_ = true;
   cache_.put("info", info, options.system_cache_ttl);
 }

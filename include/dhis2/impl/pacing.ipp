@@ -22,12 +22,14 @@ inline constexpr std::int64_t kQuarterHour = 15 * 60 * 1000;
 
 DHIS2CPP_INLINE void ServerClock::observe(std::chrono::system_clock::time_point date,
                                           std::chrono::steady_clock::time_point sent,
-                                          std::chrono::steady_clock::time_point received) {
+                                          std::chrono::steady_clock::time_point received,
+                                          std::chrono::milliseconds resolution) {
   if (received < sent) std::swap(sent, received);
   const std::int64_t server = std::chrono::duration_cast<std::chrono::milliseconds>(date.time_since_epoch()).count();
-  // The server read its clock at some g in [sent, received], and it then showed [date, date + 1 s).
+  // The server read its clock at some g in [sent, received], and it then showed
+  // [date, date + resolution).
   const std::int64_t low = server - pacing::ms_of(received);
-  const std::int64_t high = server + 1000 - pacing::ms_of(sent);
+  const std::int64_t high = server + std::max<std::int64_t>(resolution.count(), 1) - pacing::ms_of(sent);
   if (low_ && high_ && low <= *high_ && high >= *low_) {
     low_ = std::max(*low_, low);
     high_ = std::min(*high_, high);
@@ -89,8 +91,10 @@ DHIS2CPP_INLINE std::chrono::milliseconds pause_for_age(std::chrono::millisecond
   milliseconds point{0};
   while (true) {
     const milliseconds step = std::min(first + point / 2, longest);
-    if (step == longest) {  // from here on the points are `longest` apart
-      if (point <= target) point += ((target - point) / longest + 1) * longest;
+    if (step == longest) {
+      // Past the ramp the pause is simply the longest: a long job's polls need no phase, and
+      // watches of one type keep sharing an overview (TaskManager) whatever their jobs' ages.
+      if (point <= target) return longest;
       break;
     }
     if (point > target) break;

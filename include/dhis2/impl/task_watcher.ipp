@@ -169,6 +169,14 @@ DHIS2CPP_INLINE void TaskWatcher::begin(std::optional<std::chrono::milliseconds>
   pace_.begun = started;
   last_change_ = last_row_check_ = started;
   const Traits known = traits();
+  if (!clock_seeded_) {
+    // After traits(), which connects: the handshake read serverDate, the server's time to the
+    // millisecond, before any Date header.
+    if (const auto sample = core_->server_time_sample()) {
+      server_clock_.observe(sample->utc, sample->sent, sample->received, std::chrono::milliseconds(1));
+    }
+    clock_seeded_ = true;
+  }
   {
     std::lock_guard<std::mutex> reading(progress_mutex_);  // progress() reads traits_ from other threads
     traits_ = known;
