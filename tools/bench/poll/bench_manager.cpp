@@ -14,51 +14,17 @@
 // of the MEASURE seconds), "rows" (delivered)}. Exit status 0, 1 on failure, 2 for usage.
 #include <dhis2/dhis2.hpp>
 
-#include <dirent.h>
-#include <sys/resource.h>
+#include "process_stats.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
-
-namespace {
-
-double cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-long status_kb(const char* field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  const std::string prefix = std::string(field) + ":";
-  while (std::getline(status, line)) {
-    if (line.rfind(prefix, 0) == 0) return std::atol(line.c_str() + prefix.size());
-  }
-  return -1;
-}
-
-int thread_count() {
-  int n = 0;
-  if (DIR* dir = opendir("/proc/self/task")) {
-    while (const dirent* entry = readdir(dir)) {
-      if (entry->d_name[0] != '.') ++n;
-    }
-    closedir(dir);
-  }
-  return n;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   const char* usage = "Usage: bench-manager URL WARMUP MEASURE [POLL_MS] [--no-share] < refs.json\n";
@@ -88,7 +54,7 @@ int main(int argc, char** argv) {
     std::cin >> refs;
     dhis2::Client client(args[0], dhis2::BasicAuth{"admin", "district"});
     client.connect();
-    const long rss_before = status_kb("VmRSS");
+    const long rss_before = bench::status_kb("VmRSS");
     dhis2::TaskManagerOptions options;
     options.share_polls = share;
     dhis2::TaskManager manager(client, options);
@@ -99,16 +65,16 @@ int main(int argc, char** argv) {
     callbacks.on_notification = [&rows](const dhis2::BackgroundWatch&, const dhis2::Notification&) { ++rows; };
     for (const auto& ref : refs) manager.watch(dhis2::TaskRef::parse(ref.get<std::string>()), callbacks, watch);
     std::this_thread::sleep_for(std::chrono::duration<double>(warmup));
-    const double before = cpu_seconds();
+    const double before = bench::cpu_seconds();
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-    const int threads = thread_count();
-    const double cpu = cpu_seconds() - before;
+    const int threads = bench::thread_count();
+    const double cpu = bench::cpu_seconds() - before;
     manager.cancel_all();
     const nlohmann::json out = {{"jobs", refs.size()},
                                 {"measure_s", seconds},
                                 {"poll_ms", poll_ms},
                                 {"threads", threads},
-                                {"max_rss_kb", status_kb("VmHWM")},
+                                {"max_rss_kb", bench::status_kb("VmHWM")},
                                 {"rss_before_kb", rss_before},
                                 {"cpu_s", cpu},
                                 {"rows", rows.load()}};

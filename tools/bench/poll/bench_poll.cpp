@@ -17,7 +17,7 @@
 // last (the handshake and the connection come before). Exit status 0, 1 on failure, 2 for usage.
 #include <dhis2/dhis2.hpp>
 
-#include <sys/resource.h>
+#include "process_stats.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -32,19 +32,6 @@
 #include <nlohmann/json.hpp>
 
 namespace {
-
-double cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-long max_rss_kb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss;
-}
 
 struct Result {
   long polls = 0;
@@ -87,7 +74,7 @@ Result run_ours(const std::string& url, const std::string& job_type, const std::
   });
   Result r;
   counting = true;
-  const double before = cpu_seconds();
+  const double before = bench::cpu_seconds();
   try {
     watcher.for_each_notification(
         [&](const dhis2::Notification&) {
@@ -97,7 +84,7 @@ Result run_ours(const std::string& url, const std::string& job_type, const std::
         std::chrono::minutes(30));
   } catch (const dhis2::TaskCancelledError&) {
   }
-  r.cpu_s = cpu_seconds() - before;
+  r.cpu_s = bench::cpu_seconds() - before;
   stopper.join();
   r.polls = feed_requests.load();
   r.requests = requests.load();
@@ -113,7 +100,7 @@ Result run_floor(const std::string& url, const std::string& job_type, const std:
   if (gzip) headers.emplace("Accept-Encoding", "gzip");
   const std::string path = "/api/system/tasks/" + job_type + "/" + uid;
   Result r;
-  const double before = cpu_seconds();
+  const double before = bench::cpu_seconds();
   for (long i = 0; i < polls; ++i) {
     if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the pause ours takes too
     auto response = http.Get(path, headers);
@@ -129,7 +116,7 @@ Result run_floor(const std::string& url, const std::string& job_type, const std:
       if (!row.at("id").get_ref<const std::string&>().empty()) ++r.rows;
     }
   }
-  r.cpu_s = cpu_seconds() - before;
+  r.cpu_s = bench::cpu_seconds() - before;
   r.polls = polls;
   return r;
 }
@@ -165,7 +152,7 @@ int main(int argc, char** argv) {
                           {"rows", r.rows},
                           {"cpu_s", r.cpu_s},
                           {"cpu_per_poll_us", r.polls ? r.cpu_s * 1e6 / static_cast<double>(r.polls) : 0.0},
-                          {"max_rss_kb", max_rss_kb()},
+                          {"max_rss_kb", bench::peak_rss_kb()},
                           {"body_bytes", r.body_bytes}};
     std::cout << out.dump() << std::endl;
   } catch (const std::exception& e) {

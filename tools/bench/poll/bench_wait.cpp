@@ -16,13 +16,12 @@
 // "feed_requests", "requests", "cpu_s", "max_rss_kb"}. Exit status 0, 1 on failure, 2 for usage.
 #include <dhis2/dhis2.hpp>
 
-#include <sys/resource.h>
+#include "process_stats.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -34,26 +33,6 @@
 namespace {
 
 using std::chrono::milliseconds;
-
-double cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-// The peak RSS of this program: VmHWM, which exec starts afresh (getrusage's ru_maxrss keeps the
-// peak of the process that forked it, such as the Python of run.py).
-long max_rss_kb() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
-  }
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss;
-}
 
 long long now_ms() {
   return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -143,7 +122,7 @@ int main(int argc, char** argv) {
   const std::string user = credentials.substr(0, colon);
   const std::string password = credentials.substr(colon + 1);
   try {
-    const double before = cpu_seconds();
+    const double before = bench::cpu_seconds();
     const Result r = mode == "ours" ? run_ours(argv[2], scale, user, password)
                                     : run_fixed(argv[2], scale, user, password);
     const nlohmann::json out = {{"mode", mode},
@@ -151,8 +130,8 @@ int main(int argc, char** argv) {
                                 {"ok", r.ok},
                                 {"feed_requests", r.feed_requests},
                                 {"requests", r.requests},
-                                {"cpu_s", cpu_seconds() - before},
-                                {"max_rss_kb", max_rss_kb()}};
+                                {"cpu_s", bench::cpu_seconds() - before},
+                                {"max_rss_kb", bench::peak_rss_kb()}};
     std::cout << out.dump() << std::endl;
   } catch (const std::exception& e) {
     std::cerr << "bench-wait " << mode << ": " << e.what() << "\n";
