@@ -198,8 +198,9 @@ class JobEngine {
   SysTime catch_up_locked();
 
   // Does one thing that falls due at `t`: a queued row is stored, a run's row is committed, the
-  // scheduler ticks, a job runs its next step or gets a progress snapshot.
-  void process_event_locked(SysTime t);
+  // scheduler ticks, a job runs its next step or gets a progress snapshot. `horizon` is the time
+  // the catch-up runs to.
+  void process_event_locked(SysTime t, SysTime horizon);
 
   void request_cancel_locked(Job& job, SysTime now);
 

@@ -342,14 +342,14 @@ DHIS2CPP_INLINE SysTime JobEngine::catch_up_locked() {
     const auto next = next_event_locked();
     if (!next || *next > now) break;
     store_.clean_if_idle(*next);
-    process_event_locked(*next);
+    process_event_locked(*next, now);
   }
   store_.clean_if_idle(now);
   scheduler_.pass(now);
   return now;
 }
 
-DHIS2CPP_INLINE void JobEngine::process_event_locked(SysTime t) {
+DHIS2CPP_INLINE void JobEngine::process_event_locked(SysTime t, SysTime horizon) {
   if (auto row = store_.take_queued(t)) {
     if (Job* job = find_locked(row->uid, t)) {
       store_.store(*job, row->written, row->level, row->text, row->completed,
@@ -366,8 +366,18 @@ DHIS2CPP_INLINE void JobEngine::process_event_locked(SysTime t) {
     for (auto& entry : jobs_) {
       Job& job = entry.second;
       if (job.info.job_status == "RUNNING" && job.run.next_persist && *job.run.next_persist == t) {
-        persist_progress_locked(job, t);
-        job.run.next_persist = t + detail::Scheduler::kProgressEvery;
+        // Nothing reads the stored progress while the lock is held, so a snapshot that a later one
+        // of the same catch-up replaces (the next one, or the final one when the job ends first)
+        // is never seen: only the last one before `horizon` is built. A clock advanced by hours
+        // over a job of thousands of items would otherwise write the whole tree every 10 s. A job
+        // whose script still holds a Die step may stop persisting before then: it keeps them all.
+        const SysTime next_persist = t + detail::Scheduler::kProgressEvery;
+        const auto& steps = job.script.steps();
+        const bool may_die = std::any_of(
+            steps.begin() + static_cast<std::ptrdiff_t>(std::min(job.run.next_step, steps.size())), steps.end(),
+            [](const Step& step) { return step.kind == StepKind::Die; });
+        if (next_persist > horizon || may_die) persist_progress_locked(job, t);
+        job.run.next_persist = next_persist;
         return;
       }
     }
