@@ -450,6 +450,31 @@ TEST_CASE("progress is empty until the first snapshot, then stored every 10 s an
   CHECK_FALSE(decoded.failures().empty());
 }
 
+// §3.3: the snapshot is the `alive` observer's, on the node that runs the job; a node that dies
+// stores none after. One jump of the clock over the whole run must leave what the server would
+// have: the last snapshot before the death, not none and not a later state.
+TEST_CASE("a job whose node dies keeps the last snapshot before the death, however far the clock jumps") {
+  FakeServer server(options_for("2.42.1"));
+  Api api(server);
+  server.script_next("ANALYTICS_TABLE", JobScript()
+                                            .start("Analytics table update")
+                                            .stage("First stage", 5s)    // :25
+                                            .stage("Second stage", 10s)  // :35, snapshots at :30 and :40
+                                            .die(10s)                    // :45
+                                            .stage("Never reached", 10s));
+  const std::string id = id_of(kick_off(api, "/api/resourceTables/analytics"));
+  advance_to_next_tick(server);  // 10:11:20: the run starts
+  server.advance(2min);          // past the death and past the :50 snapshot a live node would store
+  const Json p = progress_of(api, id);
+  REQUIRE(p.at("sequence").size() == 1);
+  const Json& process = p.at("sequence")[0];
+  CHECK(process.at("status") == "RUNNING");
+  CHECK(process.at("complete") == false);
+  CHECK(process.at("duration") == 20000);  // the :40 snapshot, 20 s after the start
+  REQUIRE(process.at("stages").size() == 2);
+  CHECK(process.at("stages")[1].at("description") == "Second stage");
+}
+
 TEST_CASE("progress is for superusers, F_JOB_LOG_READ and the job's owner; errors only for the first two") {
   FakeServerOptions options = options_for("2.42.1");
   options.users.push_back(User{"logreader", "Reader123", {"F_JOB_LOG_READ"}});
