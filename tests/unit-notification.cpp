@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 using nlohmann::json;
 
@@ -183,4 +184,113 @@ TEST_CASE("notifications_until reads a feed only down to the row that stops it, 
   const auto cut = dhis2::detail::notifications_until(R"([{"id":"b"},{"id":"a"},{"id":)", stop_at("a"));
   REQUIRE(cut);
   CHECK(cut->size() == 2);
+}
+
+// The watcher's reading of 2.38-2.40.7 feeds (rows keyed by content): a body that ends with the
+// last body's rows below its newest is decoded only above them, and gives the rows the whole
+// body's decoding gives; anything else is left to the whole reading.
+namespace {
+
+std::string feed_row(const std::string& message, const std::string& level = "INFO", bool completed = false) {
+  return R"({"uid":"jOb1234567a","level":")" + level +
+         R"(","category":"ANALYTICS_TABLE","time":"2024-05-20T10:11:20.000","message":")" + message +
+         R"(","completed":)" + (completed ? "true" : "false") + R"(,"id":"jOb1234567a"})";
+}
+
+std::string feed_body(const std::vector<std::string>& rows_newest_first, const char* separator = ",") {
+  std::string body = "[";
+  for (std::size_t i = 0; i < rows_newest_first.size(); ++i) body += (i ? separator : "") + rows_newest_first[i];
+  return body + "]";
+}
+
+std::vector<std::string> messages_of(const std::vector<dhis2::Notification>& rows) {
+  std::vector<std::string> out;
+  for (const auto& n : rows) out.push_back(n.message.value_or("<absent>"));
+  return out;
+}
+
+std::vector<dhis2::Notification> decoded(const std::string& body) {
+  return dhis2::notifications_from_json(nlohmann::json::parse(body));
+}
+
+}  // namespace
+
+TEST_CASE("second_row_offset finds where a feed's second row starts, strings and nesting aside") {
+  using dhis2::detail::second_row_offset;
+  const std::string first = R"({"message":"a } ] , { [ \" \\","data":{"x":[1,{"y":"}"}]}})";
+  const std::string body = "[ " + first + " ,\n " + feed_row("second") + "]";
+  const auto at = second_row_offset(body);
+  REQUIRE(at);
+  CHECK(body.substr(*at, 8) == R"({"uid":")");
+  CHECK_FALSE(second_row_offset("[]"));
+  CHECK_FALSE(second_row_offset("[" + feed_row("only") + "]"));  // one row: no second
+  CHECK_FALSE(second_row_offset(R"(["text", {"a":1}])"));        // not a row first
+  CHECK_FALSE(second_row_offset(R"({"a":1})"));
+  CHECK_FALSE(second_row_offset(R"([{"message":"unterminated)"));
+  CHECK_FALSE(second_row_offset(""));
+}
+
+TEST_CASE("a body that grew at its head is decoded above the known tail, with the whole body's rows") {
+  const std::string old_body = feed_body({feed_row("three"), feed_row("two"), feed_row("one")});
+  auto tail = dhis2::detail::feed_tail(old_body, decoded(old_body));
+  REQUIRE(tail);
+  CHECK(messages_of(tail->rows) == std::vector<std::string>{"two", "one"});
+
+  SECTION("new rows above the old newest") {
+    const std::string body = feed_body(
+        {feed_row("five"), feed_row("four"), feed_row("three"), feed_row("two"), feed_row("one")});
+    const auto rows = dhis2::detail::rows_through_tail(body, *tail, "feed");
+    REQUIRE(rows);
+    CHECK(messages_of(*rows) == messages_of(decoded(body)));
+    CHECK(messages_of(tail->rows) == std::vector<std::string>{"four", "three", "two", "one"});  // the new body's own
+    // And again from there.
+    const std::string next = feed_body(
+        {feed_row("six"), feed_row("five"), feed_row("four"), feed_row("three"), feed_row("two"), feed_row("one")});
+    const auto again = dhis2::detail::rows_through_tail(next, *tail, "feed");
+    REQUIRE(again);
+    CHECK(messages_of(*again) == messages_of(decoded(next)));
+  }
+  SECTION("the old newest replaced, as a LOOP row is by the next row") {
+    const std::string body = feed_body({feed_row("four"), feed_row("two"), feed_row("one")});
+    const auto rows = dhis2::detail::rows_through_tail(body, *tail, "feed");
+    REQUIRE(rows);
+    CHECK(messages_of(*rows) == std::vector<std::string>{"four", "two", "one"});
+  }
+  SECTION("rows equal in every field are each kept, as the whole body has them") {
+    const std::string body = feed_body({feed_row("two"), feed_row("three"), feed_row("two"), feed_row("one")});
+    const auto rows = dhis2::detail::rows_through_tail(body, *tail, "feed");
+    REQUIRE(rows);
+    CHECK(messages_of(*rows) == std::vector<std::string>{"two", "three", "two", "one"});
+  }
+  SECTION("whitespace around the separators, as a pretty-printing proxy writes it") {
+    const std::string spaced = feed_body({feed_row("three"), feed_row("two"), feed_row("one")}, " ,\n  ");
+    auto spaced_tail = dhis2::detail::feed_tail(spaced, decoded(spaced));
+    REQUIRE(spaced_tail);
+    const std::string body = feed_body({feed_row("four"), feed_row("three"), feed_row("two"), feed_row("one")}, " ,\n  ");
+    const auto rows = dhis2::detail::rows_through_tail(body, *spaced_tail, "feed");
+    REQUIRE(rows);
+    CHECK(messages_of(*rows) == messages_of(decoded(body)));
+  }
+}
+
+TEST_CASE("a body whose old rows changed, or that does not end in them at a row, is left to the whole reading") {
+  const std::string old_body = feed_body({feed_row("three"), feed_row("two"), feed_row("one")});
+  auto tail = dhis2::detail::feed_tail(old_body, decoded(old_body));
+  REQUIRE(tail);
+  const auto before = messages_of(tail->rows);
+  std::vector<std::string> rejected = {
+      feed_body({feed_row("four"), feed_row("three"), feed_row("two")}),  // the cap evicted the oldest
+      feed_body({feed_row("four"), feed_row("three"), feed_row("two", "WARN"), feed_row("one")}),  // an old row changed
+      feed_body({feed_row("two"), feed_row("one")}),  // the body is the tail itself
+      "[" + feed_row("four") + "," + feed_row("two").substr(0, 20) + "," + feed_row("two") + "," + feed_row("one") +
+          "]",                                                   // a broken head
+      "<html>" + feed_body({feed_row("two"), feed_row("one")}),  // not a separator before the tail
+      R"([{"message":"x)" + std::string(",") + feed_row("two") + "," + feed_row("one") + "]",  // the tail inside a string
+  };
+  for (const auto& body : rejected) {
+    INFO(body);
+    CHECK_FALSE(dhis2::detail::rows_through_tail(body, *tail, "feed"));
+    CHECK(messages_of(tail->rows) == before);  // unchanged
+  }
+  CHECK_FALSE(dhis2::detail::feed_tail(feed_body({feed_row("one")}), decoded(feed_body({feed_row("one")}))));
 }

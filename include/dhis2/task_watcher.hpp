@@ -26,6 +26,7 @@
 #include <dhis2/client_options.hpp>
 #include <dhis2/detail/client_core.hpp>
 #include <dhis2/detail/config.hpp>
+#include <dhis2/detail/feed_tail.hpp>
 #include <dhis2/detail/pacing.hpp>
 #include <dhis2/errors.hpp>
 #include <dhis2/job_progress.hpp>
@@ -57,17 +58,6 @@ namespace detail {
 
 // 64-bit FNV-1a, as 16 hex digits: a row's key in a resume token, whatever the row's size.
 std::string key_hash(const std::string& text);
-
-// What tells one feed body from another without keeping it: its size and two 64-bit hashes of
-// its bytes, four lanes of eight bytes (a few microseconds for a 500-row feed). Not cryptographic:
-// an accidental collision (about 2^-128) would at worst make one poll look unchanged.
-struct BodyDigest {
-  std::size_t size = 0;
-  std::uint64_t a = 0;
-  std::uint64_t b = 0;
-  bool operator==(const BodyDigest& o) const noexcept { return size == o.size && a == o.a && b == o.b; }
-};
-BodyDigest body_digest(const std::string& body) noexcept;
 
 class ManagerCore;  // task_manager.hpp: runs TaskWatcher rounds on its threads
 
@@ -207,6 +197,15 @@ class TaskWatcher {
   // anchor is not in the body (a cap evicted it): poll_feed() then reads the whole body.
   std::optional<std::vector<Notification>> down_to_anchor(const Response& response);
 
+  // Where rows are known by content (2.38-2.40.7), a row's key counts the equal rows below it, so
+  // the whole list is needed, but the rows below the last body's newest come back unchanged: when
+  // the body ends with their bytes, only the rows above them are decoded, and the list is the same
+  // as the whole body's decoding. nullopt when this does not apply: poll_feed() reads the body.
+  std::optional<std::vector<Notification>> through_known_tail(const Response& response);
+  // After a whole body was read: keeps its tail for through_known_tail() where rows are known by
+  // content (and nothing elsewhere).
+  void remember_tail(const std::string& body, const std::vector<Notification>& newest_first);
+
   // Decides once, from the version or (when it is unknown) from the rows, how rows are known: by
   // id, or by content where every id is the job id (2.38-2.40.7, §1.2).
   void decide_keys(const std::vector<Notification>& oldest_first);
@@ -338,6 +337,9 @@ class TaskWatcher {
   // while a poll is being absorbed, after a callback stopped or threw, and at each begin().
   std::optional<detail::BodyDigest> settled_;
   std::optional<detail::BodyDigest> polled_;  // the body poll_feed() just returned, when it was a 200
+  // Where rows are keyed by content (2.38-2.40.7): the last feed body's rows below its newest, so
+  // that a poll decodes only the rows above them (detail::rows_through_tail).
+  std::optional<detail::FeedTail> tail_;
   // The server's clock, from the feed answers' Date headers; when the last poll was sent and
   // answered; what says when this run of the job started (kept across waits): its first row's
   // time, and the polls before and at its first sight. The start is estimated again at every

@@ -2546,6 +2546,70 @@ class JobsApi {
 // #include <dhis2/client_options.hpp>
 // #include <dhis2/detail/client_core.hpp>
 // #include <dhis2/detail/config.hpp>
+// #include <dhis2/detail/feed_tail.hpp>
+#ifndef DHIS2_DETAIL_FEED_TAIL_HPP
+#define DHIS2_DETAIL_FEED_TAIL_HPP
+
+// What a watcher keeps of a feed body between polls so that it need not read the whole body
+// again: its digest (was it this very body?) and, on DHIS2 2.38-2.40.7, its rows below the newest
+// (the part of the list that comes back unchanged, since a task list only grows at its head).
+
+// #include <dhis2/detail/config.hpp>
+// #include <dhis2/notification.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dhis2 {
+namespace detail {
+
+// What tells one feed body from another without keeping it: its size and two 64-bit hashes of
+// its bytes, four lanes of eight bytes (a few microseconds for a 500-row feed). Not cryptographic:
+// an accidental collision (about 2^-128) would at worst make one poll look unchanged.
+struct BodyDigest {
+  std::size_t size = 0;
+  std::uint64_t a = 0;
+  std::uint64_t b = 0;
+  bool operator==(const BodyDigest& o) const noexcept { return size == o.size && a == o.a && b == o.b; }
+};
+BodyDigest body_digest(std::string_view bytes) noexcept;
+
+// The rows of a feed body below its newest one: how many bytes of the body they take (from the
+// second row to the end, the closing bracket included), the digest of those bytes, and the rows,
+// decoded, newest first.
+struct FeedTail {
+  std::size_t bytes = 0;
+  BodyDigest digest;
+  std::vector<Notification> rows;
+};
+
+// The offset in `body` (a JSON array of objects) where its second element starts; empty when the
+// body has fewer than two elements or its first element is not an object. Reads only the first
+// element's bytes.
+std::optional<std::size_t> second_row_offset(std::string_view body);
+
+// The tail of `body`, whose rows decoded newest first are `newest_first`; empty when it has fewer
+// than two rows.
+std::optional<FeedTail> feed_tail(const std::string& body, const std::vector<Notification>& newest_first);
+
+// The rows of `body`, newest first, when it ends with `tail`'s bytes: the rows before them are
+// decoded, the rest are `tail`'s; `tail` then becomes `body`'s own. Empty, with `tail` unchanged,
+// when the body does not end with those bytes at a row boundary or its head does not decode: the
+// caller reads the whole body then. The rows are those a decoding of the whole body gives.
+std::optional<std::vector<Notification>> rows_through_tail(const std::string& body, FeedTail& tail,
+                                                           const std::string& path);
+
+}  // namespace detail
+}  // namespace dhis2
+
+// definitions of <dhis2/detail/feed_tail.hpp>: <dhis2/impl/feed_tail.ipp>, at the end of this file
+
+#endif  // DHIS2_DETAIL_FEED_TAIL_HPP
+// end of <dhis2/detail/feed_tail.hpp>
 // #include <dhis2/detail/pacing.hpp>
 #ifndef DHIS2_DETAIL_PACING_HPP
 #define DHIS2_DETAIL_PACING_HPP
@@ -2657,17 +2721,6 @@ namespace detail {
 
 // 64-bit FNV-1a, as 16 hex digits: a row's key in a resume token, whatever the row's size.
 std::string key_hash(const std::string& text);
-
-// What tells one feed body from another without keeping it: its size and two 64-bit hashes of
-// its bytes, four lanes of eight bytes (a few microseconds for a 500-row feed). Not cryptographic:
-// an accidental collision (about 2^-128) would at worst make one poll look unchanged.
-struct BodyDigest {
-  std::size_t size = 0;
-  std::uint64_t a = 0;
-  std::uint64_t b = 0;
-  bool operator==(const BodyDigest& o) const noexcept { return size == o.size && a == o.a && b == o.b; }
-};
-BodyDigest body_digest(const std::string& body) noexcept;
 
 class ManagerCore;  // task_manager.hpp: runs TaskWatcher rounds on its threads
 
@@ -2807,6 +2860,15 @@ class TaskWatcher {
   // anchor is not in the body (a cap evicted it): poll_feed() then reads the whole body.
   std::optional<std::vector<Notification>> down_to_anchor(const Response& response);
 
+  // Where rows are known by content (2.38-2.40.7), a row's key counts the equal rows below it, so
+  // the whole list is needed, but the rows below the last body's newest come back unchanged: when
+  // the body ends with their bytes, only the rows above them are decoded, and the list is the same
+  // as the whole body's decoding. nullopt when this does not apply: poll_feed() reads the body.
+  std::optional<std::vector<Notification>> through_known_tail(const Response& response);
+  // After a whole body was read: keeps its tail for through_known_tail() where rows are known by
+  // content (and nothing elsewhere).
+  void remember_tail(const std::string& body, const std::vector<Notification>& newest_first);
+
   // Decides once, from the version or (when it is unknown) from the rows, how rows are known: by
   // id, or by content where every id is the job id (2.38-2.40.7, §1.2).
   void decide_keys(const std::vector<Notification>& oldest_first);
@@ -2938,6 +3000,9 @@ class TaskWatcher {
   // while a poll is being absorbed, after a callback stopped or threw, and at each begin().
   std::optional<detail::BodyDigest> settled_;
   std::optional<detail::BodyDigest> polled_;  // the body poll_feed() just returned, when it was a 200
+  // Where rows are keyed by content (2.38-2.40.7): the last feed body's rows below its newest, so
+  // that a poll decodes only the rows above them (detail::rows_through_tail).
+  std::optional<detail::FeedTail> tail_;
   // The server's clock, from the feed answers' Date headers; when the last poll was sent and
   // answered; what says when this run of the job started (kept across waits): its first row's
   // time, and the polls before and at its first sight. The start is estimated again at every
@@ -6777,6 +6842,163 @@ DHIS2CPP_INLINE std::optional<TaskRef> JobsApi::find_running(const std::string& 
 
 #endif  // DHIS2_IMPL_JOBS_API_IPP
 // end of <dhis2/impl/jobs_api.ipp>
+// #include <dhis2/impl/feed_tail.ipp>
+#ifndef DHIS2_IMPL_FEED_TAIL_IPP
+#define DHIS2_IMPL_FEED_TAIL_IPP
+
+// Definitions of <dhis2/detail/feed_tail.hpp>.
+
+// #include <dhis2/detail/feed_tail.hpp>
+
+#include <cstring>
+#include <exception>
+#include <iterator>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+namespace dhis2 {
+namespace detail {
+
+DHIS2CPP_INLINE BodyDigest body_digest(std::string_view body) noexcept {
+  // Four independent lanes of multiply-xor over 8-byte words, so that the multiplies overlap (a
+  // 41 KB feed in a few microseconds); each step is a bijection of the lane, so a body that differs
+  // from another in one word always differs in its digest.
+  const auto fmix = [](std::uint64_t k) {
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+    return k;
+  };
+  const auto rotl = [](std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); };
+  std::uint64_t lane[4] = {0x9e3779b97f4a7c15ULL, 0xbf58476d1ce4e5b9ULL, 0x94d049bb133111ebULL, 0x2545f4914f6cdd1dULL};
+  constexpr std::uint64_t kMul[4] = {0x87c37b91114253d5ULL, 0x4cf5ad432745937fULL, 0xc6a4a7935bd1e995ULL,
+                                     0x9fb21c651e98df25ULL};
+  const char* p = body.data();
+  std::size_t left = body.size();
+  for (; left >= 32; p += 32, left -= 32) {
+    for (int i = 0; i < 4; ++i) {
+      std::uint64_t w;
+      std::memcpy(&w, p + 8 * i, 8);
+      lane[i] = rotl(lane[i] ^ w, 29) * kMul[i];
+    }
+  }
+  for (int i = 0; left > 0; ++i) {
+    std::uint64_t w = 0;
+    const std::size_t n = left < 8 ? left : 8;
+    std::memcpy(&w, p, n);
+    lane[i] = rotl(lane[i] ^ w ^ (static_cast<std::uint64_t>(n) << 56), 29) * kMul[i];
+    p += n;
+    left -= n;
+  }
+  BodyDigest d;
+  d.size = body.size();
+  d.a = fmix(lane[0] ^ rotl(lane[1], 17) ^ rotl(lane[2], 31) ^ rotl(lane[3], 47) ^ body.size());
+  d.b = fmix(lane[0] + lane[1] * 3 + lane[2] * 5 + lane[3] * 7 + body.size());
+  return d;
+}
+
+namespace feed_tail_scan {
+
+inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+inline std::size_t skip_space(std::string_view s, std::size_t i) {
+  while (i < s.size() && is_space(s[i])) ++i;
+  return i;
+}
+
+}  // namespace feed_tail_scan
+
+DHIS2CPP_INLINE std::optional<std::size_t> second_row_offset(std::string_view body) {
+  using feed_tail_scan::skip_space;
+  std::size_t i = skip_space(body, 0);
+  if (i >= body.size() || body[i] != '[') return std::nullopt;
+  i = skip_space(body, i + 1);
+  if (i >= body.size() || body[i] != '{') return std::nullopt;
+  // The first element, to its closing brace: brackets counted outside strings.
+  int depth = 0;
+  bool in_string = false;
+  for (; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character, whatever it is
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0) break;
+    }
+  }
+  if (i >= body.size()) return std::nullopt;  // the first element does not end
+  i = skip_space(body, i + 1);
+  if (i >= body.size() || body[i] != ',') return std::nullopt;  // one element only, or not an array
+  i = skip_space(body, i + 1);
+  if (i >= body.size()) return std::nullopt;
+  return i;
+}
+
+DHIS2CPP_INLINE std::optional<FeedTail> feed_tail(const std::string& body,
+                                                  const std::vector<Notification>& newest_first) {
+  if (newest_first.size() < 2) return std::nullopt;
+  const auto start = second_row_offset(body);
+  if (!start) return std::nullopt;
+  FeedTail tail;
+  tail.bytes = body.size() - *start;
+  tail.digest = body_digest(std::string_view(body).substr(*start));
+  tail.rows.assign(std::next(newest_first.begin()), newest_first.end());
+  return tail;
+}
+
+DHIS2CPP_INLINE std::optional<std::vector<Notification>> rows_through_tail(const std::string& body, FeedTail& tail,
+                                                                           const std::string& path) {
+  if (tail.rows.empty() || body.size() <= tail.bytes) return std::nullopt;
+  const std::size_t at = body.size() - tail.bytes;
+  if (!(body_digest(std::string_view(body).substr(at)) == tail.digest)) return std::nullopt;
+  // The old tail must follow a row's separating comma. The head before it, closed with a bracket,
+  // must then decode as an array of rows: had the tail's bytes begun inside a string or a row of
+  // the head, the head would not be well-formed JSON.
+  std::size_t comma = at;
+  while (comma > 0 && feed_tail_scan::is_space(body[comma - 1])) --comma;
+  if (comma == 0 || body[comma - 1] != ',') return std::nullopt;
+  std::string head(body, 0, comma - 1);
+  head += ']';
+  std::vector<Notification> rows;
+  try {
+    const nlohmann::json parsed = nlohmann::json::parse(head);
+    if (!parsed.is_array() || parsed.empty()) return std::nullopt;
+    rows = notifications_from_json(parsed, path);
+  } catch (const std::exception&) {
+    return std::nullopt;  // the whole body's reading reports what is wrong
+  }
+  // The new tail: the head's rows below its newest, then the old tail's rows.
+  const auto start = second_row_offset(body);
+  if (!start) return std::nullopt;
+  FeedTail next;
+  next.bytes = body.size() - *start;
+  next.digest = body_digest(std::string_view(body).substr(*start));
+  next.rows.reserve(rows.size() - 1 + tail.rows.size());
+  next.rows.assign(std::make_move_iterator(std::next(rows.begin())), std::make_move_iterator(rows.end()));
+  rows.resize(1);
+  next.rows.insert(next.rows.end(), std::make_move_iterator(tail.rows.begin()), std::make_move_iterator(tail.rows.end()));
+  tail = std::move(next);
+  rows.insert(rows.end(), tail.rows.begin(), tail.rows.end());
+  return rows;
+}
+
+}  // namespace detail
+}  // namespace dhis2
+
+#endif  // DHIS2_IMPL_FEED_TAIL_IPP
+// end of <dhis2/impl/feed_tail.ipp>
 // #include <dhis2/impl/pacing.ipp>
 #ifndef DHIS2_IMPL_PACING_IPP
 #define DHIS2_IMPL_PACING_IPP
@@ -6897,10 +7119,10 @@ DHIS2CPP_INLINE std::chrono::milliseconds pause_for_age(std::chrono::millisecond
 // #include <dhis2/task_watcher.hpp>
 
 // #include <dhis2/client.hpp>  // detail::core_of, defined with the Client
+// #include <dhis2/detail/feed_tail.hpp>
 // #include <dhis2/detail/http_date.hpp>
 
 #include <algorithm>
-#include <cstring>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -6922,47 +7144,6 @@ DHIS2CPP_INLINE std::string key_hash(const std::string& text) {
   std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
   return out;
 }
-
-DHIS2CPP_INLINE BodyDigest body_digest(const std::string& body) noexcept {
-  // Four independent lanes of multiply-xor over 8-byte words, so that the multiplies overlap (a
-  // 41 KB feed in a few microseconds); each step is a bijection of the lane, so a body that differs
-  // from another in one word always differs in its digest.
-  const auto fmix = [](std::uint64_t k) {
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    k *= 0xc4ceb9fe1a85ec53ULL;
-    k ^= k >> 33;
-    return k;
-  };
-  const auto rotl = [](std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); };
-  std::uint64_t lane[4] = {0x9e3779b97f4a7c15ULL, 0xbf58476d1ce4e5b9ULL, 0x94d049bb133111ebULL, 0x2545f4914f6cdd1dULL};
-  constexpr std::uint64_t kMul[4] = {0x87c37b91114253d5ULL, 0x4cf5ad432745937fULL, 0xc6a4a7935bd1e995ULL,
-                                     0x9fb21c651e98df25ULL};
-  const char* p = body.data();
-  std::size_t left = body.size();
-  for (; left >= 32; p += 32, left -= 32) {
-    for (int i = 0; i < 4; ++i) {
-      std::uint64_t w;
-      std::memcpy(&w, p + 8 * i, 8);
-      lane[i] = rotl(lane[i] ^ w, 29) * kMul[i];
-    }
-  }
-  for (int i = 0; left > 0; ++i) {
-    std::uint64_t w = 0;
-    const std::size_t n = left < 8 ? left : 8;
-    std::memcpy(&w, p, n);
-    lane[i] = rotl(lane[i] ^ w ^ (static_cast<std::uint64_t>(n) << 56), 29) * kMul[i];
-    p += n;
-    left -= n;
-  }
-  BodyDigest d;
-  d.size = body.size();
-  d.a = fmix(lane[0] ^ rotl(lane[1], 17) ^ rotl(lane[2], 31) ^ rotl(lane[3], 47) ^ body.size());
-  d.b = fmix(lane[0] + lane[1] * 3 + lane[2] * 5 + lane[3] * 7 + body.size());
-  return d;
-}
-
 }  // namespace detail
 
 DHIS2CPP_INLINE TaskWatcher::TaskWatcher(Client& client, TaskRef ref, WatchOptions options)
@@ -7241,11 +7422,17 @@ DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::poll_feed(
         settled_.reset();
         return newer;
       }
+      if (auto rows = through_known_tail(response)) {
+        settled_.reset();
+        return rows;
+      }
     }
     settled_.reset();
     const auto body = core_->interpret(response, "GET", path);
     if (body.is_null()) return std::vector<Notification>{};
-    return notifications_from_json(body, "tasks/" + ref_.job_type + "/" + ref_.uid);
+    auto rows = notifications_from_json(body, "tasks/" + ref_.job_type + "/" + ref_.uid);
+    remember_tail(response.body, rows);
+    return rows;
   } catch (const TransportError&) {
     return std::nullopt;
   } catch (const ApiError& e) {
@@ -7269,6 +7456,22 @@ DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::down_to_an
     return detail::key_hash("id|" + n.id) == anchor;
   };
   return detail::notifications_until(response.body, at_anchor, "tasks/" + ref_.job_type + "/" + ref_.uid);
+}
+
+DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::through_known_tail(const Response& response) {
+  if (!tail_) return std::nullopt;
+  if (response.header("Content-Type").find("html") != std::string::npos) return std::nullopt;  // interpret() says
+  return detail::rows_through_tail(response.body, *tail_, "tasks/" + ref_.job_type + "/" + ref_.uid);
+}
+
+DHIS2CPP_INLINE void TaskWatcher::remember_tail(const std::string& body, const std::vector<Notification>& newest_first) {
+  tail_.reset();
+  if (!keys_decided_) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!position_.content_keys) return;
+  }
+  tail_ = detail::feed_tail(body, newest_first);
 }
 
 DHIS2CPP_INLINE void TaskWatcher::decide_keys(const std::vector<Notification>& oldest_first) {
@@ -7633,6 +7836,7 @@ DHIS2CPP_INLINE void TaskWatcher::report_server_progress() {
 
 DHIS2CPP_INLINE TaskCompletion TaskWatcher::finish(const WatchRule& rule, detail::Verdict verdict,
                                                    const detail::SummaryRead& summary) {
+  tail_.reset();  // the last body's rows: the watch is over, and they are about the feed's size
   TaskCompletion c;
   c.ref = ref_;
   c.notifications = delivered_this_wait_;

@@ -6,10 +6,10 @@
 #include <dhis2/task_watcher.hpp>
 
 #include <dhis2/client.hpp>  // detail::core_of, defined with the Client
+#include <dhis2/detail/feed_tail.hpp>
 #include <dhis2/detail/http_date.hpp>
 
 #include <algorithm>
-#include <cstring>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -31,47 +31,6 @@ DHIS2CPP_INLINE std::string key_hash(const std::string& text) {
   std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
   return out;
 }
-
-DHIS2CPP_INLINE BodyDigest body_digest(const std::string& body) noexcept {
-  // Four independent lanes of multiply-xor over 8-byte words, so that the multiplies overlap (a
-  // 41 KB feed in a few microseconds); each step is a bijection of the lane, so a body that differs
-  // from another in one word always differs in its digest.
-  const auto fmix = [](std::uint64_t k) {
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    k *= 0xc4ceb9fe1a85ec53ULL;
-    k ^= k >> 33;
-    return k;
-  };
-  const auto rotl = [](std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); };
-  std::uint64_t lane[4] = {0x9e3779b97f4a7c15ULL, 0xbf58476d1ce4e5b9ULL, 0x94d049bb133111ebULL, 0x2545f4914f6cdd1dULL};
-  constexpr std::uint64_t kMul[4] = {0x87c37b91114253d5ULL, 0x4cf5ad432745937fULL, 0xc6a4a7935bd1e995ULL,
-                                     0x9fb21c651e98df25ULL};
-  const char* p = body.data();
-  std::size_t left = body.size();
-  for (; left >= 32; p += 32, left -= 32) {
-    for (int i = 0; i < 4; ++i) {
-      std::uint64_t w;
-      std::memcpy(&w, p + 8 * i, 8);
-      lane[i] = rotl(lane[i] ^ w, 29) * kMul[i];
-    }
-  }
-  for (int i = 0; left > 0; ++i) {
-    std::uint64_t w = 0;
-    const std::size_t n = left < 8 ? left : 8;
-    std::memcpy(&w, p, n);
-    lane[i] = rotl(lane[i] ^ w ^ (static_cast<std::uint64_t>(n) << 56), 29) * kMul[i];
-    p += n;
-    left -= n;
-  }
-  BodyDigest d;
-  d.size = body.size();
-  d.a = fmix(lane[0] ^ rotl(lane[1], 17) ^ rotl(lane[2], 31) ^ rotl(lane[3], 47) ^ body.size());
-  d.b = fmix(lane[0] + lane[1] * 3 + lane[2] * 5 + lane[3] * 7 + body.size());
-  return d;
-}
-
 }  // namespace detail
 
 DHIS2CPP_INLINE TaskWatcher::TaskWatcher(Client& client, TaskRef ref, WatchOptions options)
@@ -350,11 +309,17 @@ DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::poll_feed(
         settled_.reset();
         return newer;
       }
+      if (auto rows = through_known_tail(response)) {
+        settled_.reset();
+        return rows;
+      }
     }
     settled_.reset();
     const auto body = core_->interpret(response, "GET", path);
     if (body.is_null()) return std::vector<Notification>{};
-    return notifications_from_json(body, "tasks/" + ref_.job_type + "/" + ref_.uid);
+    auto rows = notifications_from_json(body, "tasks/" + ref_.job_type + "/" + ref_.uid);
+    remember_tail(response.body, rows);
+    return rows;
   } catch (const TransportError&) {
     return std::nullopt;
   } catch (const ApiError& e) {
@@ -378,6 +343,22 @@ DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::down_to_an
     return detail::key_hash("id|" + n.id) == anchor;
   };
   return detail::notifications_until(response.body, at_anchor, "tasks/" + ref_.job_type + "/" + ref_.uid);
+}
+
+DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::through_known_tail(const Response& response) {
+  if (!tail_) return std::nullopt;
+  if (response.header("Content-Type").find("html") != std::string::npos) return std::nullopt;  // interpret() says
+  return detail::rows_through_tail(response.body, *tail_, "tasks/" + ref_.job_type + "/" + ref_.uid);
+}
+
+DHIS2CPP_INLINE void TaskWatcher::remember_tail(const std::string& body, const std::vector<Notification>& newest_first) {
+  tail_.reset();
+  if (!keys_decided_) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!position_.content_keys) return;
+  }
+  tail_ = detail::feed_tail(body, newest_first);
 }
 
 DHIS2CPP_INLINE void TaskWatcher::decide_keys(const std::vector<Notification>& oldest_first) {
@@ -742,6 +723,7 @@ DHIS2CPP_INLINE void TaskWatcher::report_server_progress() {
 
 DHIS2CPP_INLINE TaskCompletion TaskWatcher::finish(const WatchRule& rule, detail::Verdict verdict,
                                                    const detail::SummaryRead& summary) {
+  tail_.reset();  // the last body's rows: the watch is over, and they are about the feed's size
   TaskCompletion c;
   c.ref = ref_;
   c.notifications = delivered_this_wait_;
