@@ -415,6 +415,78 @@ def figure_compile(args):
     return lines
 
 
+def figure_size():
+    """Figure 7: the stripped examples/task_await against shared libraries, at -O2 (the target's
+    build) and with the size options a field build would add; where its bytes come from (nm -S of
+    the unstripped -O2 program); and whether a fully static build can be made from the packages."""
+    import tempfile
+    cxx = os.environ.get("CXX", "g++")
+    libs = subprocess.run(["pkg-config", "--cflags", "--libs", "cpp-httplib"], check=True, stdout=subprocess.PIPE,
+                          universal_newlines=True).stdout.split() + ["-lssl", "-lcrypto", "-lpthread"]
+    sections = ["-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections"]
+    if shutil.which("ld.lld"):
+        sections += ["-fuse-ld=lld", "-Wl,--icf=all"]
+    variants = [("`-O2` (the target)", ["-O2"]),
+                (f"`-O2 {' '.join(sections)}`", ["-O2"] + sections),
+                (f"`-Os {' '.join(sections)}`", ["-Os"] + sections)]
+    lines = [f"| build (header-only, {cxx}) | stripped size | target |", "|---|---|---|"]
+    with tempfile.TemporaryDirectory(prefix="dhis2cpp-size-") as tmp:
+        def compile_(flags, out, strip=True):
+            subprocess.run([cxx, "-std=c++17", *flags, "-DNDEBUG", "-I", str(ROOT / "include"),
+                            str(ROOT / "examples" / "task_await.cpp"), "-o", out, *libs] + (["-s"] if strip else []),
+                           check=True)
+            return Path(out).stat().st_size
+        for name, flags in variants:
+            size = compile_(flags, str(Path(tmp) / "task_await"))
+            target = "≤ 256 KB" if flags == ["-O2"] else ""
+            lines.append(f"| {name} | {size / 1024:.0f} KB | {target} |")
+        # Where the -O2 program's bytes come from: every defined symbol's size by its namespace.
+        unstripped = str(Path(tmp) / "task_await_symbols")
+        compile_(["-O2"], unstripped, strip=False)
+        nm = subprocess.run(["nm", "-S", "-C", "--defined-only", unstripped], check=True, stdout=subprocess.PIPE,
+                            universal_newlines=True).stdout
+        owners = {"dhis2-cpp (`dhis2::`)": 0, "nlohmann_json": 0, "the standard library (`std::`)": 0, "other": 0}
+        for line in nm.splitlines():
+            parts = line.split(None, 3)
+            if len(parts) < 4 or parts[2] not in "tTwWrRdDbB":
+                continue
+            size, name = int(parts[1], 16), parts[3]
+            if "dhis2::" in name:
+                owners["dhis2-cpp (`dhis2::`)"] += size
+            elif "nlohmann::" in name:
+                owners["nlohmann_json"] += size
+            elif name.startswith("std::") or name.startswith("void std::") or " std::" in name[:40]:
+                owners["the standard library (`std::`)"] += size
+            else:
+                owners["other"] += size
+        headers = subprocess.run(["size", "-A", unstripped], check=True, stdout=subprocess.PIPE,
+                                 universal_newlines=True).stdout
+        unwind = sum(int(l.split()[1]) for l in headers.splitlines()
+                     if l.startswith((".eh_frame", ".gcc_except_table")))
+    lines.append("")
+    lines.append("Where the `-O2` program's bytes are (`nm -S` of the unstripped program, by the namespace of "
+                 "each symbol; a template instantiated for a `dhis2::` type counts as dhis2-cpp's): " +
+                 ", ".join(f"{k} {v / 1024:.0f} KB" for k, v in owners.items()) +
+                 f"; unwind tables (`.eh_frame`, `.gcc_except_table`) {unwind / 1024:.0f} KB.")
+    libdirs = subprocess.run(["pkg-config", "--variable=libdir", "cpp-httplib"], check=True, stdout=subprocess.PIPE,
+                             universal_newlines=True).stdout.split()
+    static_httplib = [d for d in libdirs if Path(d, "libcpp-httplib.a").exists()]
+    lines.append("")
+    if static_httplib:
+        with tempfile.TemporaryDirectory(prefix="dhis2cpp-static-") as tmp:
+            out = Path(tmp) / "task_await"
+            run = subprocess.run([cxx, "-std=c++17", "-O2", "-DNDEBUG", "-static", "-I", str(ROOT / "include"),
+                                  str(ROOT / "examples" / "task_await.cpp"), "-o", str(out), *libs, "-lz", "-s"],
+                                 stderr=subprocess.PIPE, universal_newlines=True)
+            lines.append(f"Fully static (`-O2 -static`): {out.stat().st_size / 1024:.0f} KB." if run.returncode == 0
+                         else f"Fully static (`-O2 -static`): the link failed: {run.stderr.strip()[:200]}")
+    else:
+        lines.append("Fully static: not possible from Debian's packages. `libcpp-httplib-dev` ships cpp-httplib "
+                     f"as a shared library only (no `libcpp-httplib.a` in {', '.join(libdirs)}); OpenSSL, zlib and "
+                     "brotli do ship static archives.")
+    return lines
+
+
 ARM64_PKG_CONFIG = "/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig"
 
 
@@ -523,7 +595,8 @@ def main():
     parser.add_argument("--compile-runs", type=int, default=3, help="compile each file this many times, keep the best")
     parser.add_argument("--no-write", action="store_true", help="print the tables, leave docs/benchmarks.md alone")
     parser.add_argument("--only", nargs="+",
-                        choices=["poll-cost", "content-keys", "compressed", "connections", "feed-size", "latency", "scale", "compile", "arm64"],
+                        choices=["poll-cost", "content-keys", "compressed", "connections", "feed-size", "latency", "scale", "compile", "size",
+                                 "arm64"],
                         help="measure (and rewrite) only these tables")
     args = parser.parse_args()
     args.feed_sizes = [10, 100, 500]
@@ -546,6 +619,7 @@ def main():
                "scale": lambda: figure_scale(bin_dir, args)}
     if not args.tiny:  # compiling is not a program that can rot; CI's header checks compile it all
         figures["compile"] = lambda: figure_compile(args)
+        figures["size"] = figure_size
         figures["arm64"] = lambda: figure_arm64(bin_dir)
     blocks = {"machine": [machine(), "", f"Command: `{COMMAND}` ({args.polls} polls per run, median of "
                                         f"{args.repeats} runs; curl + jq {args.curl_polls} polls)."]}
