@@ -1850,6 +1850,8 @@ class Credentials {
   bool refreshable() const noexcept { return scheme() == AuthScheme::Bearer; }
 
  private:
+  // The provider's token, refused (UsageError) when it is empty or holds a control character.
+  static std::string checked_bearer(std::string token);
   Auth auth_;
   std::mutex refresh_mutex_;  // one refresh at a time
   std::mutex mutex_;          // guards the two below
@@ -3470,6 +3472,10 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 
 // `text` without the spaces, tabs, CRs and LFs at either end.
 std::string_view trim(std::string_view text) noexcept;
+
+// True when `text` holds an ASCII control character (a line break, a tab, NUL, DEL): what no
+// header value, request line or credential may carry.
+bool has_control_character(std::string_view text) noexcept;
 
 // `text` with ASCII letters upper-cased; other bytes unchanged.
 std::string to_upper(std::string_view text);
@@ -5581,12 +5587,38 @@ DHIS2CPP_INLINE const std::vector<WatchRule>& watch_rules() {
 
 // #include <dhis2/detail/credentials.hpp>
 
+// #include <dhis2/detail/ascii.hpp>
 // #include <dhis2/detail/base64.hpp>
+// #include <dhis2/errors.hpp>
 
 namespace dhis2 {
 namespace detail {
 
-DHIS2CPP_INLINE Credentials::Credentials(Auth auth) : auth_(std::move(auth)) {}
+DHIS2CPP_INLINE Credentials::Credentials(Auth auth) : auth_(std::move(auth)) {
+  if (const auto* basic = std::get_if<BasicAuth>(&auth_)) {
+    // RFC 7617: the user-id cannot hold ':', and neither part a control character. Neither is
+    // ever quoted here.
+    if (basic->username.empty()) throw UsageError("BasicAuth: the username is empty");
+    if (basic->username.find(':') != std::string::npos) {
+      throw UsageError("BasicAuth: the username contains ':', which Basic authentication cannot send");
+    }
+    if (has_control_character(basic->username) || has_control_character(basic->password)) {
+      throw UsageError(
+          "BasicAuth: the username or the password contains a line break or another control "
+          "character (read from a file with its newline?)");
+    }
+  }
+}
+
+DHIS2CPP_INLINE std::string Credentials::checked_bearer(std::string token) {
+  if (token.empty()) throw UsageError("BearerAuth: the token provider returned an empty token");
+  if (has_control_character(token)) {
+    throw UsageError(
+        "BearerAuth: the token provider returned a token with a line break or another control "
+        "character");
+  }
+  return token;
+}
 
 DHIS2CPP_INLINE Credentials::Header Credentials::current() {
   if (const auto* basic = std::get_if<BasicAuth>(&auth_)) {
@@ -5600,7 +5632,7 @@ DHIS2CPP_INLINE Credentials::Header Credentials::current() {
   }
   // Read before asking: a refresh that lands meanwhile makes a 401 of this token refresh nothing
   // twice (refreshed() sees the newer generation).
-  return {"Bearer " + std::get<BearerAuth>(auth_).provider()(false), generation};
+  return {"Bearer " + checked_bearer(std::get<BearerAuth>(auth_).provider()(false)), generation};
 }
 
 DHIS2CPP_INLINE Credentials::Header Credentials::refreshed(std::uint64_t generation) {
@@ -5609,7 +5641,7 @@ DHIS2CPP_INLINE Credentials::Header Credentials::refreshed(std::uint64_t generat
     std::lock_guard<std::mutex> lock(mutex_);
     if (generation_ != generation) return {"Bearer " + bearer_token_, generation_};
   }
-  std::string token = std::get<BearerAuth>(auth_).provider()(true);
+  std::string token = checked_bearer(std::get<BearerAuth>(auth_).provider()(true));
   std::lock_guard<std::mutex> lock(mutex_);
   bearer_token_ = std::move(token);
   ++generation_;
@@ -5757,6 +5789,7 @@ DHIS2CPP_INLINE bool is_retryable(TransportFailure failure) noexcept {
 #include <algorithm>
 #include <cctype>
 #include <random>
+#include <string>
 
 namespace dhis2 {
 namespace detail {
@@ -5780,6 +5813,12 @@ DHIS2CPP_INLINE void validate_retry_policy(const RetryPolicy& r, const char* whe
   if (r.base_delay.count() < 0 || r.max_delay.count() < 0) throw UsageError(w + " delays must not be negative");
   if (!(r.backoff_factor >= 1.0)) throw UsageError(w + "::backoff_factor must be at least 1");
   if (!(r.jitter >= 0.0 && r.jitter < 1.0)) throw UsageError(w + "::jitter must be in [0, 1)");
+  for (const int status : r.retry_statuses) {
+    if (status < 400 || status > 599) {
+      throw UsageError(w + "::retry_statuses holds " + std::to_string(status) +
+                       "; only error statuses (400-599) can be retried");
+    }
+  }
 }
 
 DHIS2CPP_INLINE Backoff::Backoff(std::uint64_t seed) : state_(seed) {
@@ -6181,6 +6220,13 @@ DHIS2CPP_INLINE std::string api_target(const std::string& context_path, std::str
     throw UsageError("a request path is relative to the base URL (e.g. \"system/info\"), not a URL (it starts with \"" +
                      path.substr(0, scheme_end) + "://\")");
   }
+  for (const char c : path) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) {
+      throw UsageError(
+          "a request path contains a space or a control character; percent-encode it (a space as %20), "
+          "or pass query parameters as a Query, which encodes them");
+    }
+  }
   while (!path.empty() && path.front() == '/') path.erase(path.begin());
   if (path == "api" || path.rfind("api/", 0) == 0 || path.rfind("api?", 0) == 0) path.erase(0, 3);
   if (!path.empty() && path.front() != '/' && path.front() != '?') path.insert(path.begin(), '/');
@@ -6202,6 +6248,7 @@ DHIS2CPP_INLINE std::string api_target(const std::string& context_path, std::str
 
 // #include <dhis2/detail/client_core.hpp>
 
+// #include <dhis2/detail/ascii.hpp>
 // #include <dhis2/detail/classify.hpp>
 // #include <dhis2/detail/http_transport.hpp>
 // (inlined above, with the declarations)
@@ -6258,6 +6305,11 @@ DHIS2CPP_INLINE ClientOptions ClientCore::prepared(ClientOptions o) {
       throw UsageError("ClientOptions::ca_cert_path: cannot read \"" + o.ca_cert_path +
                        "\" (a PEM file of CA certificates is expected)");
     }
+  }
+  if (has_control_character(o.user_agent)) {
+    throw UsageError(
+        "ClientOptions::user_agent contains a line break or another control character, which no header "
+        "value may hold");
   }
   if (o.user_agent.empty()) o.user_agent = std::string("dhis2-cpp/") + DHIS2CPP_VERSION_STRING;
   return o;
@@ -8856,6 +8908,9 @@ DHIS2CPP_INLINE std::future<TaskCompletion> BackgroundWatch::to_future() const {
 
 DHIS2CPP_INLINE TaskManager::TaskManager(Client& client, TaskManagerOptions options) {
   if (options.threads == 0) throw UsageError("TaskManagerOptions::threads must be at least 1");
+  if (options.full_poll_interval.count() <= 0) {
+    throw UsageError("TaskManagerOptions::full_poll_interval must be positive");
+  }
   core_ = std::make_shared<detail::ManagerCore>(detail::live_core_of(client, "TaskManager"), options);
   core_->start_threads();
 }
@@ -8965,6 +9020,13 @@ DHIS2CPP_INLINE std::string_view trim(std::string_view text) noexcept {
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return {};
   return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+DHIS2CPP_INLINE bool has_control_character(std::string_view text) noexcept {
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) return true;
+  }
+  return false;
 }
 
 DHIS2CPP_INLINE std::string to_upper(std::string_view text) {

@@ -22,6 +22,10 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 // `text` without the spaces, tabs, CRs and LFs at either end.
 std::string_view trim(std::string_view text) noexcept;
 
+// True when `text` holds an ASCII control character (a line break, a tab, NUL, DEL): what no
+// header value, request line or credential may carry.
+bool has_control_character(std::string_view text) noexcept;
+
 // `text` with ASCII letters upper-cased; other bytes unchanged.
 std::string to_upper(std::string_view text);
 

@@ -40,6 +40,8 @@ class Credentials {
   bool refreshable() const noexcept { return scheme() == AuthScheme::Bearer; }
 
  private:
+  // The provider's token, refused (UsageError) when it is empty or holds a control character.
+  static std::string checked_bearer(std::string token);
   Auth auth_;
   std::mutex refresh_mutex_;  // one refresh at a time
   std::mutex mutex_;          // guards the two below

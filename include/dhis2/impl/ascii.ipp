@@ -24,6 +24,13 @@ DHIS2CPP_INLINE std::string_view trim(std::string_view text) noexcept {
   return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
 }
 
+DHIS2CPP_INLINE bool has_control_character(std::string_view text) noexcept {
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) return true;
+  }
+  return false;
+}
+
 DHIS2CPP_INLINE std::string to_upper(std::string_view text) {
   std::string out(text);
   for (auto& c : out) c = ascii_upper(c);

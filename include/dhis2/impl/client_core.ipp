@@ -5,6 +5,7 @@
 
 #include <dhis2/detail/client_core.hpp>
 
+#include <dhis2/detail/ascii.hpp>
 #include <dhis2/detail/classify.hpp>
 #include <dhis2/detail/http_transport.hpp>
 #include <dhis2/detail/retry.hpp>
@@ -60,6 +61,11 @@ DHIS2CPP_INLINE ClientOptions ClientCore::prepared(ClientOptions o) {
       throw UsageError("ClientOptions::ca_cert_path: cannot read \"" + o.ca_cert_path +
                        "\" (a PEM file of CA certificates is expected)");
     }
+  }
+  if (has_control_character(o.user_agent)) {
+    throw UsageError(
+        "ClientOptions::user_agent contains a line break or another control character, which no header "
+        "value may hold");
   }
   if (o.user_agent.empty()) o.user_agent = std::string("dhis2-cpp/") + DHIS2CPP_VERSION_STRING;
   return o;

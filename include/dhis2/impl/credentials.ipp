@@ -5,12 +5,38 @@
 
 #include <dhis2/detail/credentials.hpp>
 
+#include <dhis2/detail/ascii.hpp>
 #include <dhis2/detail/base64.hpp>
+#include <dhis2/errors.hpp>
 
 namespace dhis2 {
 namespace detail {
 
-DHIS2CPP_INLINE Credentials::Credentials(Auth auth) : auth_(std::move(auth)) {}
+DHIS2CPP_INLINE Credentials::Credentials(Auth auth) : auth_(std::move(auth)) {
+  if (const auto* basic = std::get_if<BasicAuth>(&auth_)) {
+    // RFC 7617: the user-id cannot hold ':', and neither part a control character. Neither is
+    // ever quoted here.
+    if (basic->username.empty()) throw UsageError("BasicAuth: the username is empty");
+    if (basic->username.find(':') != std::string::npos) {
+      throw UsageError("BasicAuth: the username contains ':', which Basic authentication cannot send");
+    }
+    if (has_control_character(basic->username) || has_control_character(basic->password)) {
+      throw UsageError(
+          "BasicAuth: the username or the password contains a line break or another control "
+          "character (read from a file with its newline?)");
+    }
+  }
+}
+
+DHIS2CPP_INLINE std::string Credentials::checked_bearer(std::string token) {
+  if (token.empty()) throw UsageError("BearerAuth: the token provider returned an empty token");
+  if (has_control_character(token)) {
+    throw UsageError(
+        "BearerAuth: the token provider returned a token with a line break or another control "
+        "character");
+  }
+  return token;
+}
 
 DHIS2CPP_INLINE Credentials::Header Credentials::current() {
   if (const auto* basic = std::get_if<BasicAuth>(&auth_)) {
@@ -24,7 +50,7 @@ DHIS2CPP_INLINE Credentials::Header Credentials::current() {
   }
   // Read before asking: a refresh that lands meanwhile makes a 401 of this token refresh nothing
   // twice (refreshed() sees the newer generation).
-  return {"Bearer " + std::get<BearerAuth>(auth_).provider()(false), generation};
+  return {"Bearer " + checked_bearer(std::get<BearerAuth>(auth_).provider()(false)), generation};
 }
 
 DHIS2CPP_INLINE Credentials::Header Credentials::refreshed(std::uint64_t generation) {
@@ -33,7 +59,7 @@ DHIS2CPP_INLINE Credentials::Header Credentials::refreshed(std::uint64_t generat
     std::lock_guard<std::mutex> lock(mutex_);
     if (generation_ != generation) return {"Bearer " + bearer_token_, generation_};
   }
-  std::string token = std::get<BearerAuth>(auth_).provider()(true);
+  std::string token = checked_bearer(std::get<BearerAuth>(auth_).provider()(true));
   std::lock_guard<std::mutex> lock(mutex_);
   bearer_token_ = std::move(token);
   ++generation_;

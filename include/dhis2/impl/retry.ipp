@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <random>
+#include <string>
 
 namespace dhis2 {
 namespace detail {
@@ -32,6 +33,12 @@ DHIS2CPP_INLINE void validate_retry_policy(const RetryPolicy& r, const char* whe
   if (r.base_delay.count() < 0 || r.max_delay.count() < 0) throw UsageError(w + " delays must not be negative");
   if (!(r.backoff_factor >= 1.0)) throw UsageError(w + "::backoff_factor must be at least 1");
   if (!(r.jitter >= 0.0 && r.jitter < 1.0)) throw UsageError(w + "::jitter must be in [0, 1)");
+  for (const int status : r.retry_statuses) {
+    if (status < 400 || status > 599) {
+      throw UsageError(w + "::retry_statuses holds " + std::to_string(status) +
+                       "; only error statuses (400-599) can be retried");
+    }
+  }
 }
 
 DHIS2CPP_INLINE Backoff::Backoff(std::uint64_t seed) : state_(seed) {

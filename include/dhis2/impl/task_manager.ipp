@@ -897,6 +897,9 @@ DHIS2CPP_INLINE std::future<TaskCompletion> BackgroundWatch::to_future() const {
 
 DHIS2CPP_INLINE TaskManager::TaskManager(Client& client, TaskManagerOptions options) {
   if (options.threads == 0) throw UsageError("TaskManagerOptions::threads must be at least 1");
+  if (options.full_poll_interval.count() <= 0) {
+    throw UsageError("TaskManagerOptions::full_poll_interval must be positive");
+  }
   core_ = std::make_shared<detail::ManagerCore>(detail::live_core_of(client, "TaskManager"), options);
   core_->start_threads();
 }

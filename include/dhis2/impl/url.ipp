@@ -142,6 +142,13 @@ DHIS2CPP_INLINE std::string api_target(const std::string& context_path, std::str
     throw UsageError("a request path is relative to the base URL (e.g. \"system/info\"), not a URL (it starts with \"" +
                      path.substr(0, scheme_end) + "://\")");
   }
+  for (const char c : path) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) {
+      throw UsageError(
+          "a request path contains a space or a control character; percent-encode it (a space as %20), "
+          "or pass query parameters as a Query, which encodes them");
+    }
+  }
   while (!path.empty() && path.front() == '/') path.erase(path.begin());
   if (path == "api" || path.rfind("api/", 0) == 0 || path.rfind("api?", 0) == 0) path.erase(0, 3);
   if (!path.empty() && path.front() != '/' && path.front() != '?') path.insert(path.begin(), '/');
