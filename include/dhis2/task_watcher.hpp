@@ -140,6 +140,7 @@ class TaskWatcher {
     std::chrono::milliseconds pause{0};
   };
   Round round(const Callback* callback);
+  Round round_once(const Callback* callback);  // round() without dropping tail_ when it throws
 
   struct Decided {
     const WatchRule* rule;

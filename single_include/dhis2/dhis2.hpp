@@ -2570,8 +2570,9 @@ namespace dhis2 {
 namespace detail {
 
 // What tells one feed body from another without keeping it: its size and two 64-bit hashes of
-// its bytes, four lanes of eight bytes (a few microseconds for a 500-row feed). Not cryptographic:
-// an accidental collision (about 2^-128) would at worst make one poll look unchanged.
+// its bytes, four lanes of eight bytes (a few microseconds for a 500-row feed). Not cryptographic
+// and not keyed: an accidental collision (about 2^-128) would make one poll look unchanged, or
+// (for a FeedTail) take the kept rows for bytes that differ from them.
 struct BodyDigest {
   std::size_t size = 0;
   std::uint64_t a = 0;
@@ -2805,6 +2806,7 @@ class TaskWatcher {
     std::chrono::milliseconds pause{0};
   };
   Round round(const Callback* callback);
+  Round round_once(const Callback* callback);  // round() without dropping tail_ when it throws
 
   struct Decided {
     const WatchRule* rule;
@@ -5081,6 +5083,7 @@ DHIS2CPP_INLINE std::optional<std::string> make_pat(PatFormat format, std::strin
 
 // #include <dhis2/auth.hpp>
 
+// #include <dhis2/detail/ascii.hpp>
 // #include <dhis2/personal_access_token.hpp>
 
 #include <memory>
@@ -5098,6 +5101,9 @@ DHIS2CPP_INLINE BearerAuth::BearerAuth(Provider provider) : provider_(std::move(
 
 DHIS2CPP_INLINE BearerAuth BearerAuth::fixed(std::string token) {
   if (token.empty()) throw UsageError("BearerAuth::fixed: the token is empty");
+  if (detail::has_control_character(token)) {
+    throw UsageError("BearerAuth::fixed: the token contains a line break or another control character");
+  }
   return BearerAuth([token = std::move(token)](bool) { return token; });
 }
 
@@ -6220,12 +6226,12 @@ DHIS2CPP_INLINE std::string api_target(const std::string& context_path, std::str
     throw UsageError("a request path is relative to the base URL (e.g. \"system/info\"), not a URL (it starts with \"" +
                      path.substr(0, scheme_end) + "://\")");
   }
-  for (const char c : path) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) {
-      throw UsageError(
-          "a request path contains a space or a control character; percent-encode it (a space as %20), "
-          "or pass query parameters as a Query, which encodes them");
-    }
+  // cpp-httplib percent-encodes a space, CR and LF in the target; it would send a tab raw and
+  // stop at a NUL. None belongs in a path: a line break is most likely one read with the path.
+  if (has_control_character(path)) {
+    throw UsageError(
+        "a request path contains a line break or another control character; percent-encode it, or "
+        "pass query parameters as a Query, which encodes them");
   }
   while (!path.empty() && path.front() == '/') path.erase(path.begin());
   if (path == "api" || path.rfind("api/", 0) == 0 || path.rfind("api?", 0) == 0) path.erase(0, 3);
@@ -7313,6 +7319,15 @@ DHIS2CPP_INLINE void TaskWatcher::begin(std::optional<std::chrono::milliseconds>
 }
 
 DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) {
+  try {
+    return round_once(callback);
+  } catch (...) {
+    tail_.reset();  // the wait ends with this error (finish() drops it on the other endings)
+    throw;
+  }
+}
+
+DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round_once(const Callback* callback) {
   Round done;
   done.done = true;
   throw_if_cancelled();

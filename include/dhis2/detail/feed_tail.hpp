@@ -19,8 +19,9 @@ namespace dhis2 {
 namespace detail {
 
 // What tells one feed body from another without keeping it: its size and two 64-bit hashes of
-// its bytes, four lanes of eight bytes (a few microseconds for a 500-row feed). Not cryptographic:
-// an accidental collision (about 2^-128) would at worst make one poll look unchanged.
+// its bytes, four lanes of eight bytes (a few microseconds for a 500-row feed). Not cryptographic
+// and not keyed: an accidental collision (about 2^-128) would make one poll look unchanged, or
+// (for a FeedTail) take the kept rows for bytes that differ from them.
 struct BodyDigest {
   std::size_t size = 0;
   std::uint64_t a = 0;

@@ -5,6 +5,7 @@
 
 #include <dhis2/auth.hpp>
 
+#include <dhis2/detail/ascii.hpp>
 #include <dhis2/personal_access_token.hpp>
 
 #include <memory>
@@ -22,6 +23,9 @@ DHIS2CPP_INLINE BearerAuth::BearerAuth(Provider provider) : provider_(std::move(
 
 DHIS2CPP_INLINE BearerAuth BearerAuth::fixed(std::string token) {
   if (token.empty()) throw UsageError("BearerAuth::fixed: the token is empty");
+  if (detail::has_control_character(token)) {
+    throw UsageError("BearerAuth::fixed: the token contains a line break or another control character");
+  }
   return BearerAuth([token = std::move(token)](bool) { return token; });
 }
 

@@ -148,6 +148,15 @@ DHIS2CPP_INLINE void TaskWatcher::begin(std::optional<std::chrono::milliseconds>
 }
 
 DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round(const Callback* callback) {
+  try {
+    return round_once(callback);
+  } catch (...) {
+    tail_.reset();  // the wait ends with this error (finish() drops it on the other endings)
+    throw;
+  }
+}
+
+DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round_once(const Callback* callback) {
   Round done;
   done.done = true;
   throw_if_cancelled();
