@@ -10,6 +10,7 @@
 #include <dhis2/dhis2.hpp>
 #include <dhis2/testing.hpp>
 
+#include "support/sigpipe.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -33,16 +34,8 @@
 
 namespace {
 
-bool sigpipe_is_default() {
-  struct sigaction current {};
-  return sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL;
-}
-
-bool this_thread_blocks_sigpipe() {
-  sigset_t mask;
-  pthread_sigmask(SIG_BLOCK, nullptr, &mask);
-  return sigismember(&mask, SIGPIPE) == 1;
-}
+using test_support::sigpipe_is_default;
+using test_support::this_thread_blocks_sigpipe;
 
 // A server that accepts connections, reads the first bytes of each request and resets the
 // connection: the client is then still writing its body. With a certificate and key, over TLS

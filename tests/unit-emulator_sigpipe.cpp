@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/sigpipe.hpp"
 #include "support/temp_dir.hpp"
 
 #include <arpa/inet.h>
@@ -42,16 +43,8 @@ using namespace std::chrono_literals;
 
 const std::uint64_t kSigpipeBit = std::uint64_t{1} << (SIGPIPE - 1);
 
-bool sigpipe_is_default() {
-  struct sigaction current {};
-  return sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL;
-}
-
-bool this_thread_blocks_sigpipe() {
-  sigset_t mask;
-  pthread_sigmask(SIG_BLOCK, nullptr, &mask);
-  return sigismember(&mask, SIGPIPE) == 1;
-}
+using test_support::sigpipe_is_default;
+using test_support::this_thread_blocks_sigpipe;
 
 // A hexadecimal signal set from a /proc status line ("SigPnd:\t0000000000001000").
 std::uint64_t signal_set(const std::string& status, const std::string& field) {
