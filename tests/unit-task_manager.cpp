@@ -405,9 +405,14 @@ TEST_CASE("a new manager resumes from resume tokens and delivers only the rows n
       if (first_rows.size() == 2) return;
       if (first_rows.empty()) {
         // A slow first callback: the polling goes on meanwhile and records later rows, which
-        // must not count as delivered before their callbacks start.
-        const int polls = rig.task_polls.load();
-        ran_ahead = eventually([&] { return rig.task_polls.load() >= polls + 2; });
+        // must not count as delivered before their callbacks start. Each poll moves the clock
+        // 2 s: poll 1 (at 0 s) brings the first rows, poll 2 (at 2 s) the stages through
+        // "Indexes", poll 3 (at 4 s) the last ones, and the watch polls no more. The hook counts
+        // a poll once its response is in, and a watch polls one request at a time, so a third
+        // poll means the second one's rows are recorded. (Waiting for two polls more than had
+        // been counted when this callback began waited for a fourth poll that never comes when
+        // the second one was counted first, as it is on a loaded machine.)
+        ran_ahead = eventually([&] { return rig.task_polls.load() >= 3; });
       }
       first_rows.push_back(n.message.value_or("<absent>"));
       if (first_rows.size() == 2) {
