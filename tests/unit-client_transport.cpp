@@ -8,6 +8,7 @@
 #include <dhis2/testing.hpp>
 
 #include <catch2/catch.hpp>
+#include <httplib.h>
 
 #include "support/temp_dir.hpp"
 
@@ -880,6 +881,111 @@ TEST_CASE("TLS: a certificate that does not name the host is rejected", "[client
     CHECK(e.kind() == dhis2::TransportErrorKind::Tls);
   }
   CHECK(server_saw_no_request(*tls.server));
+}
+
+namespace {
+
+// What a plain httplib::Client, with verification on and the CA trusted, makes of a server:
+// whether httplib 0.11.4's own host name check lets it through.
+bool plain_httplib_accepts(const TlsServer& tls, const std::string& host, std::string ca_cert_path = {}) {
+  httplib::Client plain(tls.url_for(host));
+  plain.enable_server_certificate_verification(true);
+  plain.set_ca_cert_path(ca_cert_path.empty() ? tls.certs.ca_cert_path : ca_cert_path);
+  plain.set_connection_timeout(5, 0);
+  plain.set_read_timeout(5, 0);
+  const auto result = plain.Get("/api/ping");
+  return static_cast<bool>(result);
+}
+
+// The TransportError a connect() to `host` ends in; fails the test when there is none.
+std::string tls_failure(const TlsServer& tls, const std::string& host, const std::string& ca_cert_path) {
+  auto options = test_options();
+  options.retry = std::nullopt;
+  options.ca_cert_path = ca_cert_path;
+  dhis2::Client client(tls.url_for(host), admin(), options);
+  try {
+    client.connect();
+  } catch (const dhis2::TransportError& e) {
+    CHECK(e.kind() == dhis2::TransportErrorKind::Tls);
+    return e.what();
+  }
+  FAIL("connect() to " << host << " succeeded");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("TLS: certificates that httplib's own host check accepts are refused by OpenSSL's", "[client][tls]") {
+  dhis2::testing::CertificateOptions names;
+  std::string host = "localhost";
+  SECTION("a wildcard as the only label") {
+    names.dns_names = {"*"};
+    names.ip_addresses = {};
+  }
+  SECTION("a partial wildcard") {
+    names.dns_names = {"localhost*"};
+    names.ip_addresses = {};
+  }
+  SECTION("a subjectAltName for another host, and the host as the common name") {
+    names.dns_names = {"elsewhere.example"};
+    names.ip_addresses = {};
+    names.common_name = "localhost";
+  }
+  SECTION("no subjectAltName, the host as the common name") {
+    names.subject_alt_name = false;
+    names.dns_names = {};
+    names.ip_addresses = {};
+    names.common_name = "localhost";
+  }
+  SECTION("an IP address host named only by the common name") {
+    names.dns_names = {"localhost"};
+    names.ip_addresses = {};
+    names.common_name = "127.0.0.1";
+    host = "127.0.0.1";
+  }
+  TlsServer tls(names);
+  INFO("host " << host);
+  const std::string message = tls_failure(tls, host, tls.certs.ca_cert_path);
+  CHECK_THAT(message, Catch::Contains("TLS verification of https://" + host));
+  CHECK_THAT(message, Catch::Contains("does not name " + host));
+  CHECK_THAT(message, Catch::Contains("mismatch"));  // OpenSSL's verdict, not httplib's
+  CHECK_THAT(message, Catch::Contains("subjectAltName"));
+  CHECK(server_saw_no_request(*tls.server));  // refused in the handshake: no credentials went out
+
+  CHECK(plain_httplib_accepts(tls, host));  // the lax check would have let the request through
+}
+
+TEST_CASE("TLS: host names match the certificate in any case", "[client][tls]") {
+  TlsServer tls;
+  auto options = test_options();
+  options.ca_cert_path = tls.certs.ca_cert_path;
+  dhis2::Client client(tls.url_for("LocalHost"), admin(), options);
+  CHECK(client.get_raw("me").at("username") == "admin");
+  CHECK_FALSE(plain_httplib_accepts(tls, "LocalHost"));  // httplib's own check is case-sensitive
+}
+
+TEST_CASE("TLS: an expired certificate is refused with a message that says so", "[client][tls]") {
+  dhis2::testing::CertificateOptions names;
+  names.expired = true;
+  TlsServer tls(names);
+  const std::string message = tls_failure(tls, "localhost", tls.certs.ca_cert_path);
+  CHECK_THAT(message, Catch::Contains("certificate has expired"));
+  CHECK_THAT(message, Catch::Contains("renew") && Catch::Contains("clock"));
+  CHECK_THAT(message, !Catch::Contains("ca_cert_path"));  // no CA to add would help
+  CHECK(server_saw_no_request(*tls.server));
+  CHECK_FALSE(plain_httplib_accepts(tls, "localhost"));
+}
+
+TEST_CASE("TLS: a certificate from a CA other than ca_cert_path's is refused, naming the file", "[client][tls]") {
+  TlsServer tls;
+  TempDir other_dir;
+  const auto other = dhis2::testing::make_test_certificates(other_dir.path);
+  const std::string message = tls_failure(tls, "localhost", other.ca_cert_path);
+  CHECK_THAT(message, Catch::Contains("no trusted CA signed the certificate"));
+  CHECK_THAT(message, Catch::Contains("trusted: " + other.ca_cert_path));
+  CHECK_THAT(message, Catch::Contains("ClientOptions::ca_cert_path"));
+  CHECK(server_saw_no_request(*tls.server));
+  CHECK_FALSE(plain_httplib_accepts(tls, "localhost", other.ca_cert_path));
 }
 
 TEST_CASE("TLS: verify_tls = false accepts the certificate without the CA", "[client][tls]") {

@@ -285,6 +285,43 @@ TEST_CASE("CertificateOptions choose the names and the validity period") {
   }
 }
 
+TEST_CASE("CertificateOptions make the certificates a client must refuse") {
+  TempDir tmp;
+  dhis2::testing::CertificateOptions options;
+  SECTION("the host only as the common name, with no subjectAltName") {
+    options.common_name = "localhost";
+    options.subject_alt_name = false;
+    options.dns_names.clear();
+    options.ip_addresses.clear();
+    const auto certs = dhis2::testing::make_test_certificates(tmp.path, options);
+    const auto ca = load_certificate(certs.ca_cert_path);
+    const auto server = load_certificate(certs.cert_path);
+    REQUIRE(server);
+    CHECK(common_name(X509_get_subject_name(server.get())) == "localhost");
+    CHECK(X509_get_ext_by_NID(server.get(), NID_subject_alt_name, -1) < 0);
+    CHECK(verify_against(server.get(), ca.get()) == X509_V_OK);  // a good chain, only the name is missing
+  }
+  SECTION("expired an hour ago, the CA still valid") {
+    options.expired = true;
+    options.valid_for = std::chrono::hours(48);
+    const auto certs = dhis2::testing::make_test_certificates(tmp.path, options);
+    const auto ca = load_certificate(certs.ca_cert_path);
+    const auto server = load_certificate(certs.cert_path);
+    REQUIRE(server);
+    CHECK(verify_against(server.get(), ca.get(), "localhost") == X509_V_ERR_CERT_HAS_EXPIRED);
+    int days = 0;
+    int seconds = 0;
+    REQUIRE(ASN1_TIME_diff(&days, &seconds, nullptr, X509_get0_notAfter(server.get())) == 1);
+    const long since_end = -(days * 86400L + seconds);
+    CHECK(since_end >= 3600L);
+    CHECK(since_end < 3600L + 120);
+    REQUIRE(ASN1_TIME_diff(&days, &seconds, X509_get0_notBefore(server.get()), X509_get0_notAfter(server.get())) == 1);
+    CHECK(days * 86400L + seconds == 48 * 3600L);
+    std::time_t now = std::time(nullptr);
+    CHECK(X509_cmp_time(X509_get0_notAfter(ca.get()), &now) > 0);
+  }
+}
+
 TEST_CASE("Names the certificate would not be valid for are rejected with UsageError") {
   TempDir tmp;
   using dhis2::testing::CertificateOptions;
@@ -304,6 +341,18 @@ TEST_CASE("Names the certificate would not be valid for are rejected with UsageE
     CHECK_THROWS_AS(make_test_certificates(tmp.path, options), dhis2::UsageError);
     CHECK_THROWS_WITH(make_test_certificates(tmp.path, options),
                       Catch::Contains("is not an IP address") && Catch::Contains("IPv4") && Catch::Contains("IPv6"));
+  }
+
+  CertificateOptions names_without_extension;
+  names_without_extension.subject_alt_name = false;
+  CHECK_THROWS_WITH(make_test_certificates(tmp.path, names_without_extension),
+                    Catch::Contains("subject_alt_name is false") && Catch::Contains("clear both lists"));
+
+  for (const std::string& bad_cn : {std::string(), std::string(65, 'a'), std::string("local\nhost")}) {
+    CertificateOptions options;
+    options.common_name = bad_cn;
+    CHECK_THROWS_AS(make_test_certificates(tmp.path, options), dhis2::UsageError);
+    CHECK_THROWS_WITH(make_test_certificates(tmp.path, options), Catch::Contains("1 to 64 printable ASCII"));
   }
 
   CertificateOptions bad_dns;

@@ -11,11 +11,15 @@
 
 #include <dhis2/detail/http_transport.hpp>
 
+#include <dhis2/detail/ascii.hpp>
+#include <dhis2/errors.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -24,6 +28,7 @@
 #include <unistd.h>
 
 #include <httplib.h>
+#include <openssl/x509v3.h>
 
 namespace dhis2 {
 namespace detail {
@@ -97,6 +102,64 @@ DHIS2CPP_INLINE TransportFailure classify(httplib::Error error) {
   }
 }
 
+// httplib 0.11.4 matches the host against the certificate's names by itself, laxly: a "*"
+// stands for any one label, even the only one ("*" matches "localhost"), a label ending in '*'
+// matches by prefix, and when no subjectAltName matches it falls back to the subject's common
+// name. Instead, OpenSSL checks the name while it verifies the chain (RFC 6125): subjectAltName
+// only, a wildcard only as a whole leftmost label of a name with two more labels, and an IP
+// literal only against an IP address entry. A mismatch is a verification error
+// (X509_V_ERR_HOSTNAME_MISMATCH or X509_V_ERR_IP_ADDRESS_MISMATCH) before any request is sent.
+// httplib's check still runs after a pass; it can only refuse more.
+DHIS2CPP_INLINE void verify_host_name(httplib::Client& client, const std::string& host) {
+  SSL_CTX* context = client.ssl_context();
+  X509_VERIFY_PARAM* param = context ? SSL_CTX_get0_param(context) : nullptr;
+  if (param == nullptr) throw TransportError("cannot set up TLS for " + host, TransportErrorKind::Tls);
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+  const bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
+  const std::string bare = bracketed ? host.substr(1, host.size() - 2) : host;
+  unsigned char address[16];
+  const bool ip = bracketed ? inet_pton(AF_INET6, bare.c_str(), address) == 1
+                            : inet_pton(AF_INET, bare.c_str(), address) == 1;
+  const int set = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, bare.c_str())
+                     : X509_VERIFY_PARAM_set1_host(param, bare.c_str(), bare.size());
+  if (set != 1) {
+    throw TransportError("cannot check TLS certificates for the host \"" + host + "\" (OpenSSL refused the name)",
+                         TransportErrorKind::Tls);
+  }
+}
+
+// What OpenSSL's verification result means for a user, and what to do about it.
+DHIS2CPP_INLINE std::string verification_failure(long code, const Url& origin, const ClientOptions& options) {
+  const std::string reason = code != X509_V_OK ? X509_verify_cert_error_string(code)
+                                               : "the certificate is not acceptable";
+  const std::string what = "TLS verification of " + origin.origin() + " failed";
+  switch (code) {
+    case X509_V_OK:  // httplib's own name check refused what OpenSSL's accepted
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return what + ": the certificate does not name " + origin.host + " (" + reason +
+             "); only its subjectAltName entries count, not its common name: connect with a name the "
+             "certificate lists, or have it reissued for this one";
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return what + " (" + reason +
+             "): the server must renew its certificate, or this machine's clock is wrong; check the "
+             "date here first";
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+      return what + " (" + reason + "): no trusted CA signed the certificate" +
+             (options.ca_cert_path.empty() ? std::string(" (the system store was used)")
+                                           : " (trusted: " + options.ca_cert_path + ")") +
+             "; if the server uses a private CA, pass its certificate with ClientOptions::ca_cert_path";
+    default:
+      return what + " (" + reason +
+             "); if the server uses a private CA, pass its certificate with ClientOptions::ca_cert_path";
+  }
+}
+
 DHIS2CPP_INLINE std::string describe(httplib::Error error, const httplib::Client& client, const Url& origin,
                                      const ClientOptions& options) {
   switch (error) {
@@ -105,13 +168,8 @@ DHIS2CPP_INLINE std::string describe(httplib::Error error, const httplib::Client
     case httplib::Error::Read:
       return "the connection to " + origin.origin() + " failed or timed out while reading the response";
     case httplib::Error::Write: return "the connection to " + origin.origin() + " failed while sending the request";
-    case httplib::Error::SSLServerVerification: {
-      const long code = client.get_openssl_verify_result();
-      std::string why = code != X509_V_OK ? X509_verify_cert_error_string(code)
-                                          : "the certificate does not name this host";
-      return "TLS verification of " + origin.origin() + " failed (" + why +
-             "); if the server uses a private CA, pass its certificate with ClientOptions::ca_cert_path";
-    }
+    case httplib::Error::SSLServerVerification:
+      return verification_failure(client.get_openssl_verify_result(), origin, options);
     case httplib::Error::SSLLoadingCerts:
       return "cannot load the CA certificates" +
              (options.ca_cert_path.empty() ? std::string(" of the system store") : " from " + options.ca_cert_path);
@@ -277,7 +335,14 @@ DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::chec
   }
   ++open_;
   lock.unlock();
-  auto c = make_connection();
+  std::unique_ptr<Connection> c;
+  try {
+    c = make_connection();
+  } catch (...) {  // the TLS setup refused the host name: the slot was never used
+    lock.lock();
+    --open_;
+    throw;
+  }
   lock.lock();
   if (closed_) {
     --open_;
@@ -308,7 +373,11 @@ DHIS2CPP_INLINE void ConnectionPool::checkin(std::unique_ptr<Connection> connect
 
 DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::make_connection() const {
   auto connection = std::make_unique<Connection>();
-  connection->client = std::make_unique<httplib::Client>(origin_.origin());
+  // The host in lower case: DNS does not care, and httplib's own name check after OpenSSL's
+  // (see verify_host_name) compares names case-sensitively.
+  Url lowered = origin_;
+  lowered.host = to_lower(lowered.host);
+  connection->client = std::make_unique<httplib::Client>(lowered.origin());
   httplib::Client& client = *connection->client;
   const auto to_timeval = [](std::chrono::milliseconds d) {
     return std::make_pair(static_cast<time_t>(d.count() / 1000), static_cast<time_t>((d.count() % 1000) * 1000));
@@ -326,6 +395,7 @@ DHIS2CPP_INLINE std::unique_ptr<ConnectionPool::Connection> ConnectionPool::make
   if (origin_.scheme == "https") {
     client.enable_server_certificate_verification(options_.verify_tls);
     if (!options_.ca_cert_path.empty()) client.set_ca_cert_path(options_.ca_cert_path);
+    if (options_.verify_tls) http_transport::verify_host_name(client, lowered.host);
   }
   return connection;
 }

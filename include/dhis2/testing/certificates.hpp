@@ -30,6 +30,18 @@ struct CertificateOptions {
   // Both certificates are valid from one hour ago (for clock skew) until this long from now:
   // between 1 hour and 100 years.
   std::chrono::hours valid_for{24};
+
+  // The certificates a client must refuse, for testing that it does:
+  // The server certificate's subject common name: 1 to 64 printable ASCII characters. A client
+  // matches host names against subjectAltName only (RFC 6125), so a host name here is not one
+  // the certificate is valid for.
+  std::string common_name = "dhis2-cpp test server";
+  // false writes the server certificate without a subjectAltName (dns_names and ip_addresses must
+  // then be empty): the legacy kind whose common name alone names a host.
+  bool subject_alt_name = true;
+  // true makes the server certificate one that expired an hour ago, after valid_for; the CA
+  // stays valid.
+  bool expired = false;
 };
 
 namespace detail {
@@ -69,7 +81,8 @@ void validate(const std::string& directory, const CertificateOptions& options);
 // for options' DNS names and IP addresses, and writes them as ca.pem, server.pem and server.key
 // (mode 0600) into `directory`, which is created if missing; existing files are replaced. The CA's
 // private key is never written, so nothing else can be signed with it. Throws UsageError for bad
-// options (no names, a malformed IP address or DNS name, an out-of-range valid_for) and Error,
+// options (no names, a malformed IP address, DNS name or common name, names although
+// subject_alt_name is false, an out-of-range valid_for) and Error,
 // naming the failed step, when OpenSSL or the file system fails.
 TestCertificates make_test_certificates(const std::string& directory, const CertificateOptions& options = {});
 

@@ -8,6 +8,7 @@
 
 #include <dhis2/errors.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -115,7 +116,7 @@ DHIS2CPP_INLINE X509NamePtr common_name(const char* cn) {
 // A certificate with version, random serial, validity, subject, issuer and public key set; no
 // extensions, not signed.
 DHIS2CPP_INLINE X509Ptr new_certificate(const X509_NAME* subject, const X509_NAME* issuer, EVP_PKEY* public_key,
-                                        std::chrono::hours valid_for) {
+                                        std::chrono::hours valid_for, bool expired = false) {
   X509Ptr cert(X509_new());
   if (!cert) throw_openssl_error("allocating a certificate");
   if (X509_set_version(cert.get(), X509_VERSION_3) != 1) {
@@ -136,11 +137,14 @@ DHIS2CPP_INLINE X509Ptr new_certificate(const X509_NAME* subject, const X509_NAM
   }
 
   const auto hours = valid_for.count();
-  if (X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60L * 60L) == nullptr ||
-      X509_time_adj_ex(X509_getm_notAfter(cert.get()), static_cast<int>(hours / 24),
-                       static_cast<long>(hours % 24) * 60L * 60L, nullptr) == nullptr) {
-    throw_openssl_error("setting the validity period");
-  }
+  const int days = static_cast<int>(hours / 24);
+  const long seconds = static_cast<long>(hours % 24) * 60L * 60L;
+  // Valid from an hour ago for valid_for; expired: for valid_for until an hour ago.
+  const bool valid = expired ? X509_time_adj_ex(X509_getm_notBefore(cert.get()), -days, -seconds - 3600L, nullptr) &&
+                                   X509_gmtime_adj(X509_getm_notAfter(cert.get()), -3600L)
+                             : X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600L) &&
+                                   X509_time_adj_ex(X509_getm_notAfter(cert.get()), days, seconds, nullptr);
+  if (!valid) throw_openssl_error("setting the validity period");
 
   if (X509_set_subject_name(cert.get(), subject) != 1) throw_openssl_error("setting the subject");
   if (X509_set_issuer_name(cert.get(), issuer) != 1) throw_openssl_error("setting the issuer");
@@ -256,7 +260,13 @@ DHIS2CPP_INLINE void write_file(const std::string& path, BIO* bio, bool secret) 
 
 DHIS2CPP_INLINE void validate(const std::string& directory, const CertificateOptions& options) {
   if (directory.empty()) throw_usage_error("the directory is empty; pass a directory path");
-  if (options.dns_names.empty() && options.ip_addresses.empty()) {
+  if (!options.subject_alt_name && (!options.dns_names.empty() || !options.ip_addresses.empty())) {
+    throw_usage_error(
+        "subject_alt_name is false, yet dns_names or ip_addresses are set; a certificate without a "
+        "subjectAltName holds no names but its common name: clear both lists, or set "
+        "subject_alt_name");
+  }
+  if (options.subject_alt_name && options.dns_names.empty() && options.ip_addresses.empty()) {
     throw_usage_error(
         "dns_names and ip_addresses are both empty; the server certificate needs at least one "
         "DNS name (e.g. \"localhost\") or IP address (e.g. \"127.0.0.1\")");
@@ -274,6 +284,12 @@ DHIS2CPP_INLINE void validate(const std::string& directory, const CertificateOpt
                         "\" is not an IP address; expected an IPv4 literal such as \"127.0.0.1\" "
                         "or an IPv6 literal such as \"::1\"");
     }
+  }
+  const bool printable = std::all_of(options.common_name.begin(), options.common_name.end(),
+                                     [](char c) { return c >= 0x20 && c < 0x7F; });
+  if (options.common_name.empty() || options.common_name.size() > 64 || !printable) {
+    throw_usage_error("the common_name \"" + options.common_name +
+                      "\" is not usable; expected 1 to 64 printable ASCII characters");
   }
   constexpr std::chrono::hours max_validity{24 * 366 * 100};
   if (options.valid_for.count() < 1 || options.valid_for > max_validity) {
@@ -308,16 +324,17 @@ DHIS2CPP_INLINE TestCertificates make_test_certificates(const std::string& direc
   sign(ca.get(), ca_key.get(), "CA");
 
   // The server certificate. Host names are matched against subjectAltName only; the common name
-  // is a fixed label.
+  // is a label.
   const EvpPkeyPtr server_key = generate_key("server");
-  const X509NamePtr server_name = common_name("dhis2-cpp test server");
-  const X509Ptr server = new_certificate(server_name.get(), ca_name.get(), server_key.get(), options.valid_for);
+  const X509NamePtr server_name = common_name(options.common_name.c_str());
+  const X509Ptr server = new_certificate(server_name.get(), ca_name.get(), server_key.get(), options.valid_for,
+                                         options.expired);
   add_extension(server.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
   add_extension(server.get(), ca.get(), NID_key_usage, "critical,digitalSignature");
   add_extension(server.get(), ca.get(), NID_ext_key_usage, "serverAuth");
   add_extension(server.get(), ca.get(), NID_subject_key_identifier, "hash");
   add_extension(server.get(), ca.get(), NID_authority_key_identifier, "keyid:always");
-  add_subject_alt_names(server.get(), options);
+  if (options.subject_alt_name) add_subject_alt_names(server.get(), options);
   sign(server.get(), ca_key.get(), "server");
 
   const BioPtr ca_pem = new_memory_bio();
