@@ -6563,9 +6563,11 @@ DHIS2CPP_INLINE void ClientCore::handshake(const RequestOptions* call_options) {
   cache_.put("info", info, options.system_cache_ttl);
 }
 
-// Follows redirects of an unauthenticated probe to find the canonical base URL (http to https, a
-// moved context path). A target on another origin is adopted only when its /api/system/info
-// answers with JSON, so an SSO login page never becomes the base URL.
+// Follows redirects of an unauthenticated probe to find the canonical base URL: a moved context
+// path on the same origin, or the same host over https instead of http. Another host is never
+// adopted, because the credentials would follow the redirect to it: the authenticated handshake
+// then meets the redirect and says to use the final URL. The https origin is adopted only when
+// its /api/system/info answers with JSON, so an SSO login page never becomes the base URL.
 DHIS2CPP_INLINE void ClientCore::adopt_canonical_url(const RequestOptions* options) {
   Url current = url();
   for (int hop = 0; hop < 5; ++hop) {
@@ -6575,6 +6577,9 @@ DHIS2CPP_INLINE void ClientCore::adopt_canonical_url(const RequestOptions* optio
     const auto next = resolve_redirect(current, location);
     if (!next) break;  // a login page or somewhere that is not an API root
     if (!next->same_origin(current)) {
+      const bool upgrade = current.scheme == "http" && next->scheme == "https" &&
+                           to_lower(current.host) == to_lower(next->host);
+      if (!upgrade) break;  // another host: not where the user sent the credentials
       std::optional<Response> check;
       try {
         check = probe_info(*next, options);
