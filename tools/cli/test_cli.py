@@ -33,7 +33,7 @@ PASSWORD = "S3cret-Pa55word"
 CASES = {}
 SLOW = {"server_progress"}  # waits for the server's 10-second progress reads: one build runs it
 OUTPUTS = []  # every output seen, for the secret scan
-SECRETS = [PASSWORD]
+SECRETS = [PASSWORD, base64.b64encode(("admin:" + PASSWORD).encode()).decode()]  # as given, as Basic sends it
 DHIS2 = EMULATOR = None
 
 
