@@ -101,6 +101,10 @@ TEST_CASE("bad base URLs are refused with what is wrong and the expected form") 
       {"https://play dhis2.org", "a space or a control character"},
       {"https://play.dhis2.org/\x01", "a space or a control character"},
       {"https://[::1", "the IPv6 address has no closing ']'"},
+      {"https://[::1x]:8080", "the IPv6 address holds a character other than hex digits"},
+      {"http://\x9c::1]:k:080/dhis", "the host holds a character other than letters"},  // found by fuzz_url
+      {"https://pl\xc3\xa4y.dhis2.org", "xn-- form"},
+      {"https://play.dhis2.org\\evil.example", "the host holds a character"},
       {"https://admin:Pa55-w0rd-nEver-shown@play.dhis2.org", "it contains credentials"},
   };
   for (const auto& [url, names] : urls) {

@@ -146,6 +146,8 @@ TEST_CASE("A trailing slash or a trailing /api in the base URL names the same se
       {"http://example.org/", "http://example.org"},
       {"http://example.org/api", "http://example.org"},
       {"http://example.org:8080/api/", "http://example.org:8080"},
+      {"https://play.dhis2.org/dev//api", "https://play.dhis2.org/dev"},  // found by fuzz_url: was ".../dev/"
+      {"https://play.dhis2.org/s://api", "https://play.dhis2.org/s:"},
   };
   for (const auto& c : cases) {
     INFO(c.given);

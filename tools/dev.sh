@@ -308,7 +308,7 @@ cmd_test() {
   step "clang++ ASan+UBSan, single header, compiled mode: configure + build (build/asan)" cmake_build build/asan \
     -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DDHIS2CPP_WERROR=ON -DDHIS2CPP_TEST_MODULAR=OFF \
     -DDHIS2CPP_TEST_COMPILED=ON -DDHIS2CPP_TEST_HEADERS=ON -DDHIS2CPP_TEST_CONSUMERS=OFF -DDHIS2CPP_INSTALL=OFF \
-    -DDHIS2CPP_BUILD_BENCH=OFF \
+    -DDHIS2CPP_BUILD_BENCH=OFF -DDHIS2CPP_BUILD_FUZZ=ON \
     "-DCMAKE_CXX_FLAGS=$SANITIZE_FLAGS" "-DCMAKE_CXX_FLAGS_DEBUG=$SANITIZER_DEBUG_FLAGS"
   # The TSan tree builds meanwhile, at a lower priority: the ASan ctest leaves about a third of
   # the 2 cores idle (its tests wait on short real intervals), and the build fills that time

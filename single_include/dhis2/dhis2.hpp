@@ -5809,7 +5809,12 @@ DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> parse_retry_after(const
   }
   const auto when = parse_http_date(value);
   if (!when) return std::nullopt;
-  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*when - now);
+  // In milliseconds before subtracting: two system_clock times (nanoseconds on libstdc++) more
+  // than 292 years apart overflow their difference (found by fuzz_retry_after: a date in 1730).
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  const auto wait = duration_cast<milliseconds>(when->time_since_epoch()) -
+                    duration_cast<milliseconds>(now.time_since_epoch());
   return std::max(wait, std::chrono::milliseconds(0));
 }
 
@@ -6162,8 +6167,21 @@ DHIS2CPP_INLINE std::optional<Url> try_parse_url(const std::string& text, const 
     if (colon != std::string::npos) port_text = authority.substr(colon + 1);
   }
   if (url.host.empty() || url.host == "[]") return fail("it has no host");
-  for (char c : url.host) {
-    if (std::isspace(static_cast<unsigned char>(c))) return fail("the host contains a space");
+  // A host name of letters, digits, '-', '.', '_' and '~' (an internationalized one in its
+  // ASCII "xn--" form), or an IPv6 address of hex digits, ':' and '.' in brackets. Anything else
+  // would reach the connection as something else than what was typed.
+  const bool bracketed = url.host.front() == '[';
+  for (std::size_t i = bracketed ? 1 : 0; i < url.host.size() - (bracketed ? 1 : 0); ++i) {
+    const char c = url.host[i];
+    const bool ok = bracketed
+                        ? (std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.')
+                        : (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' || c == '~') &&
+                              static_cast<unsigned char>(c) < 0x80;
+    if (!ok) {
+      return fail(bracketed ? "the IPv6 address holds a character other than hex digits, ':' and '.'"
+                            : "the host holds a character other than letters, digits, '-', '.', '_' and '~' (write an "
+                              "internationalized name in its xn-- form)");
+    }
   }
   if (!port_text.empty() || (authority.size() && authority.back() == ':')) {
     if (port_text.empty() || port_text.size() > 5) return fail("the port must be a number from 1 to 65535");
@@ -6178,6 +6196,8 @@ DHIS2CPP_INLINE std::optional<Url> try_parse_url(const std::string& text, const 
   while (!path.empty() && path.back() == '/') path.pop_back();
   // A base URL that already ends in /api is the same server: the client adds /api itself.
   if (path.size() >= 4 && path.compare(path.size() - 4, 4, "/api") == 0) path.resize(path.size() - 4);
+  // And what stood before it ends in no slash either ("/dhis//api" is "/dhis", not "/dhis/").
+  while (!path.empty() && path.back() == '/') path.pop_back();
   url.path = path;
   return url;
 }

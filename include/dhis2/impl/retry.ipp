@@ -23,7 +23,12 @@ DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> parse_retry_after(const
   }
   const auto when = parse_http_date(value);
   if (!when) return std::nullopt;
-  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*when - now);
+  // In milliseconds before subtracting: two system_clock times (nanoseconds on libstdc++) more
+  // than 292 years apart overflow their difference (found by fuzz_retry_after: a date in 1730).
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  const auto wait = duration_cast<milliseconds>(when->time_since_epoch()) -
+                    duration_cast<milliseconds>(now.time_since_epoch());
   return std::max(wait, std::chrono::milliseconds(0));
 }
 
