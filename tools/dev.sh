@@ -26,7 +26,7 @@ cd "$ROOT"
 # runtimes, which clang only recommends.
 # lld links every build: about a fifth of the CPU time of GNU ld per test program.
 PACKAGES=(cmake ninja-build g++ clang libclang-rt-dev lld clang-format pkg-config meson python3 openssl
-          libcpp-httplib-dev nlohmann-json3-dev catch2 libssl-dev libcli11-dev)
+          libcpp-httplib-dev nlohmann-json3-dev catch2 libssl-dev libcli11-dev valgrind)
 
 
 JOBS="${DHIS2CPP_JOBS:-2}"

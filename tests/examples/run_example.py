@@ -14,6 +14,13 @@ its stdout must match every REGEX (re.search, multiline: ^ and $ match at each l
 --closed-port starts no emulator: DHIS2_URL points at a loopback port on which a socket is bound
 but does not listen, so every connection is refused. The credentials are then admin/district.
 
+--tls makes a throw-away self-signed certificate for localhost and 127.0.0.1 (with the openssl
+command), serves HTTPS with it, and points DHIS2_URL at https://localhost:PORT; the example trusts
+it as a user trusts a private CA without changing the program: SSL_CERT_FILE names it.
+
+--valgrind PATH runs the example under valgrind (memcheck: any error, or a definite or indirect
+leak, fails the run).
+
 Exit status: 0 passed, 1 failed, 2 usage error.
 """
 
@@ -25,6 +32,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -40,8 +48,9 @@ class Failure(Exception):
 class Emulator:
     """A running dhis2-emulator and what it printed at startup."""
 
-    def __init__(self, program, speed="1"):
-        self.process = subprocess.Popen([program, "--port", "0", "--speed", speed],
+    def __init__(self, program, speed="1", tls=None):
+        extra = ["--tls", tls[0], tls[1]] if tls else []
+        self.process = subprocess.Popen([program, "--port", "0", "--speed", speed] + extra,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines = queue.Queue()
         self.banner = []
@@ -111,6 +120,20 @@ def refusing_port():
     return sock
 
 
+def make_certificate(directory):
+    """A self-signed certificate for localhost and 127.0.0.1, valid for a day: (cert, key)."""
+    cert = os.path.join(directory, "cert.pem")
+    key = os.path.join(directory, "key.pem")
+    done = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                           "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=dhis2-cpp example server",
+                           "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                           "-addext", "basicConstraints=critical,CA:FALSE"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise Failure("openssl could not make a certificate: %s" % done.stderr)
+    return cert, key
+
+
 def example_environment(url, credentials, emulator):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DHIS2_")}
     env["DHIS2_URL"] = url
@@ -123,12 +146,24 @@ def example_environment(url, credentials, emulator):
     return env
 
 
-def run_example(program, env, expected_exit, patterns):
+VALGRIND_ERROR = 99
+
+
+def run_example(program, env, expected_exit, patterns, valgrind=None):
+    command = [program]
+    timeout = EXAMPLE_TIMEOUT
+    if valgrind:
+        command = [valgrind, "-q", "--error-exitcode=%d" % VALGRIND_ERROR, "--leak-check=full",
+                   "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect"] + command
+        timeout *= 3  # memcheck runs a program 20 to 50 times slower
     try:
-        done = subprocess.run([program], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              timeout=EXAMPLE_TIMEOUT)
+        done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              timeout=timeout)
     except subprocess.TimeoutExpired as e:
-        raise Failure("%s did not finish within %.0f s; stdout %r" % (program, EXAMPLE_TIMEOUT, e.stdout))
+        raise Failure("%s did not finish within %.0f s; stdout %r" % (program, timeout, e.stdout))
+    if valgrind and done.returncode == VALGRIND_ERROR:
+        sys.stderr.write(done.stderr)
+        raise Failure("valgrind found memory errors or leaks in %s" % os.path.basename(program))
     sys.stdout.write(done.stdout)
     sys.stderr.write(done.stderr)
     if done.returncode != expected_exit:
@@ -150,10 +185,16 @@ def main():
     parser.add_argument("--exit-code", type=int, default=0, help="the exit code the example must return")
     parser.add_argument("--stdout", action="append", required=True, metavar="REGEX",
                         help="a regex its stdout must match (repeatable); {url} is the emulator's URL")
+    parser.add_argument("--tls", action="store_true",
+                        help="serve HTTPS on localhost with a throw-away certificate the example trusts")
+    parser.add_argument("--valgrind", metavar="PATH", help="run the example under this valgrind (memcheck)")
     args = parser.parse_args()
+    if args.tls and args.closed_port:
+        parser.error("--tls needs --emulator")
 
     emulator = None
     closed = None
+    certificates = tempfile.TemporaryDirectory(prefix="dhis2cpp-example-") if args.tls else None
     try:
         if args.closed_port:
             if args.speed != "1":
@@ -161,10 +202,16 @@ def main():
             closed = refusing_port()
             url = "http://127.0.0.1:%d" % closed.getsockname()[1]
         else:
-            emulator = Emulator(args.emulator, args.speed)
+            tls = make_certificate(certificates.name) if args.tls else None
+            emulator = Emulator(args.emulator, args.speed, tls)
             url = emulator.url
+            if tls:  # https://127.0.0.1:PORT: connect by the name the certificate gives first
+                url = "https://localhost:" + url.rsplit(":", 1)[1]
         patterns = [p.replace("{url}", re.escape(url)) for p in args.stdout]
-        run_example(args.example, example_environment(url, args.credentials, emulator), args.exit_code, patterns)
+        env = example_environment(url, args.credentials, emulator)
+        if args.tls:
+            env["SSL_CERT_FILE"] = tls[0]
+        run_example(args.example, env, args.exit_code, patterns, args.valgrind)
         if emulator:
             emulator.stop()
     except Failure as e:
@@ -175,6 +222,8 @@ def main():
             emulator.stop(check=False)
         if closed:
             closed.close()
+        if certificates:
+            certificates.cleanup()
     print("passed")
     return 0
 
