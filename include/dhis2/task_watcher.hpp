@@ -189,6 +189,12 @@ class TaskWatcher {
   // poll's rows were all delivered, and the same body would bring nothing new, so most polls of a
   // long job cost no parse at all.
   std::optional<std::vector<Notification>> poll_feed();
+  // poll_feed() without its handling of the failures a next poll may get past.
+  std::optional<std::vector<Notification>> read_feed();
+  // Notes a failed read of the feed (for a timeout's message) and answers as poll_feed() does.
+  std::optional<std::vector<Notification>> failed_read(const Error& e);
+  // "; the last N reads of the feed failed, the latest: ..." when the last read failed, else "".
+  std::string feed_trouble() const;
 
   // The feed read only down to the anchor (the newest non-LOOP row delivered), where rows are
   // known by unique ids and the list is this run's: the rows after it in the body are delivered
@@ -341,6 +347,10 @@ class TaskWatcher {
   // Where rows are keyed by content (2.38-2.40.7): the last feed body's rows below its newest, so
   // that a poll decodes only the rows above them (detail::rows_through_tail).
   std::optional<detail::FeedTail> tail_;
+  // The reads of the feed that failed in a row since the last one that succeeded, and the
+  // latest one's error (reset at each begin()).
+  int feed_failures_ = 0;
+  std::string feed_failure_;
   // The server's clock, from the feed answers' Date headers; when the last poll was sent and
   // answered; what says when this run of the job started (kept across waits): its first row's
   // time, and the polls before and at its first sight. The start is estimated again at every

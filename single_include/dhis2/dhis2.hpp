@@ -2855,6 +2855,12 @@ class TaskWatcher {
   // poll's rows were all delivered, and the same body would bring nothing new, so most polls of a
   // long job cost no parse at all.
   std::optional<std::vector<Notification>> poll_feed();
+  // poll_feed() without its handling of the failures a next poll may get past.
+  std::optional<std::vector<Notification>> read_feed();
+  // Notes a failed read of the feed (for a timeout's message) and answers as poll_feed() does.
+  std::optional<std::vector<Notification>> failed_read(const Error& e);
+  // "; the last N reads of the feed failed, the latest: ..." when the last read failed, else "".
+  std::string feed_trouble() const;
 
   // The feed read only down to the anchor (the newest non-LOOP row delivered), where rows are
   // known by unique ids and the list is this run's: the rows after it in the body are delivered
@@ -3007,6 +3013,10 @@ class TaskWatcher {
   // Where rows are keyed by content (2.38-2.40.7): the last feed body's rows below its newest, so
   // that a poll decodes only the rows above them (detail::rows_through_tail).
   std::optional<detail::FeedTail> tail_;
+  // The reads of the feed that failed in a row since the last one that succeeded, and the
+  // latest one's error (reset at each begin()).
+  int feed_failures_ = 0;
+  std::string feed_failure_;
   // The server's clock, from the feed answers' Date headers; when the last poll was sent and
   // answered; what says when this run of the job started (kept across waits): its first row's
   // time, and the polls before and at its first sight. The start is estimated again at every
@@ -7319,6 +7329,8 @@ DHIS2CPP_INLINE void TaskWatcher::begin(std::optional<std::chrono::milliseconds>
   if (timeout && timeout->count() < 0) throw UsageError("TaskWatcher: the timeout must not be negative");
   const auto started = steady::now();
   pace_ = Pace{};
+  feed_failures_ = 0;
+  feed_failure_.clear();
   pace_.timeout = timeout;
   if (timeout) pace_.deadline = started + *timeout;
   pace_.begun = started;
@@ -7493,46 +7505,65 @@ DHIS2CPP_INLINE void TaskWatcher::note_job_row(const detail::JobRow& row) {
 
 DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::poll_feed() {
   try {
-    const std::string path = "system/tasks/" + ref_.job_type + "/" + ref_.uid;
-    Response response;
-    poll_sent_ = steady::now();
-    try {
-      response = core_->send("GET", path, {}, {}, {}, &requests_);
-    } catch (const CancelledError&) {
-      throw TaskCancelledError("the wait for " + ref_.str() + " was cancelled");
-    }
-    poll_received_ = steady::now();
-    if (const auto date = detail::parse_http_date(response.header("Date"))) {
-      server_clock_.observe(*date, poll_sent_, poll_received_);
-    }
-    polled_.reset();
-    if (response.status == 200) {
-      const detail::BodyDigest digest = detail::body_digest(response.body);
-      if (settled_ && *settled_ == digest && filter_ == Filter::Off) return std::nullopt;  // nothing new
-      polled_ = digest;
-      if (auto newer = down_to_anchor(response)) {
-        settled_.reset();
-        return newer;
-      }
-      if (auto rows = through_known_tail(response)) {
-        settled_.reset();
-        return rows;
-      }
-    }
-    settled_.reset();
-    const auto body = core_->interpret(response, "GET", path);
-    if (body.is_null()) return std::vector<Notification>{};
-    auto rows = notifications_from_json(body, "tasks/" + ref_.job_type + "/" + ref_.uid);
-    remember_tail(response.body, rows);
+    auto rows = read_feed();
+    feed_failures_ = 0;
     return rows;
-  } catch (const TransportError&) {
-    return std::nullopt;
+  } catch (const TransportError& e) {
+    return failed_read(e);
   } catch (const ApiError& e) {
-    if (e.status() >= 500 || e.status() == 429) return std::nullopt;
+    if (e.status() >= 500 || e.status() == 429) return failed_read(e);
     throw;
-  } catch (const UnexpectedResponseError&) {
-    return std::nullopt;  // a proxy's page, or a body of another shape, instead of the feed
+  } catch (const UnexpectedResponseError& e) {
+    return failed_read(e);  // a proxy's page, or a body of another shape, instead of the feed
   }
+}
+
+DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::failed_read(const Error& e) {
+  ++feed_failures_;
+  feed_failure_ = e.what();
+  return std::nullopt;
+}
+
+DHIS2CPP_INLINE std::string TaskWatcher::feed_trouble() const {
+  if (feed_failures_ == 0) return {};
+  return feed_failures_ == 1
+             ? "; the last read of the feed failed: " + feed_failure_
+             : "; the last " + std::to_string(feed_failures_) + " reads of the feed failed, the latest: " + feed_failure_;
+}
+
+DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::read_feed() {
+  const std::string path = "system/tasks/" + ref_.job_type + "/" + ref_.uid;
+  Response response;
+  poll_sent_ = steady::now();
+  try {
+    response = core_->send("GET", path, {}, {}, {}, &requests_);
+  } catch (const CancelledError&) {
+    throw TaskCancelledError("the wait for " + ref_.str() + " was cancelled");
+  }
+  poll_received_ = steady::now();
+  if (const auto date = detail::parse_http_date(response.header("Date"))) {
+    server_clock_.observe(*date, poll_sent_, poll_received_);
+  }
+  polled_.reset();
+  if (response.status == 200) {
+    const detail::BodyDigest digest = detail::body_digest(response.body);
+    if (settled_ && *settled_ == digest && filter_ == Filter::Off) return std::nullopt;  // nothing new
+    polled_ = digest;
+    if (auto newer = down_to_anchor(response)) {
+      settled_.reset();
+      return newer;
+    }
+    if (auto rows = through_known_tail(response)) {
+      settled_.reset();
+      return rows;
+    }
+  }
+  settled_.reset();
+  const auto body = core_->interpret(response, "GET", path);
+  if (body.is_null()) return std::vector<Notification>{};
+  auto rows = notifications_from_json(body, "tasks/" + ref_.job_type + "/" + ref_.uid);
+  remember_tail(response.body, rows);
+  return rows;
 }
 
 DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::down_to_anchor(const Response& response) {
@@ -7982,12 +8013,12 @@ DHIS2CPP_INLINE std::string TaskWatcher::human(std::chrono::milliseconds d) {
 
 DHIS2CPP_INLINE std::string TaskWatcher::describe_deadline(std::chrono::milliseconds timeout) const {
   return "the job " + ref_.str() + " did not finish within " + human(timeout) + " (" + last_seen() +
-         "); it may still be running on the server";
+         "); it may still be running on the server" + feed_trouble();
 }
 
 DHIS2CPP_INLINE std::string TaskWatcher::describe_stall() const {
   return "the job " + ref_.str() + " stalled: no new notification for " + human(*options_.stall_timeout) + " (" +
-         last_seen() + ")";
+         last_seen() + ")" + feed_trouble();
 }
 
 DHIS2CPP_INLINE TaskCompletion TasksApi::await_completion(const TaskRef& ref,

@@ -123,6 +123,8 @@ DHIS2CPP_INLINE void TaskWatcher::begin(std::optional<std::chrono::milliseconds>
   if (timeout && timeout->count() < 0) throw UsageError("TaskWatcher: the timeout must not be negative");
   const auto started = steady::now();
   pace_ = Pace{};
+  feed_failures_ = 0;
+  feed_failure_.clear();
   pace_.timeout = timeout;
   if (timeout) pace_.deadline = started + *timeout;
   pace_.begun = started;
@@ -297,46 +299,65 @@ DHIS2CPP_INLINE void TaskWatcher::note_job_row(const detail::JobRow& row) {
 
 DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::poll_feed() {
   try {
-    const std::string path = "system/tasks/" + ref_.job_type + "/" + ref_.uid;
-    Response response;
-    poll_sent_ = steady::now();
-    try {
-      response = core_->send("GET", path, {}, {}, {}, &requests_);
-    } catch (const CancelledError&) {
-      throw TaskCancelledError("the wait for " + ref_.str() + " was cancelled");
-    }
-    poll_received_ = steady::now();
-    if (const auto date = detail::parse_http_date(response.header("Date"))) {
-      server_clock_.observe(*date, poll_sent_, poll_received_);
-    }
-    polled_.reset();
-    if (response.status == 200) {
-      const detail::BodyDigest digest = detail::body_digest(response.body);
-      if (settled_ && *settled_ == digest && filter_ == Filter::Off) return std::nullopt;  // nothing new
-      polled_ = digest;
-      if (auto newer = down_to_anchor(response)) {
-        settled_.reset();
-        return newer;
-      }
-      if (auto rows = through_known_tail(response)) {
-        settled_.reset();
-        return rows;
-      }
-    }
-    settled_.reset();
-    const auto body = core_->interpret(response, "GET", path);
-    if (body.is_null()) return std::vector<Notification>{};
-    auto rows = notifications_from_json(body, "tasks/" + ref_.job_type + "/" + ref_.uid);
-    remember_tail(response.body, rows);
+    auto rows = read_feed();
+    feed_failures_ = 0;
     return rows;
-  } catch (const TransportError&) {
-    return std::nullopt;
+  } catch (const TransportError& e) {
+    return failed_read(e);
   } catch (const ApiError& e) {
-    if (e.status() >= 500 || e.status() == 429) return std::nullopt;
+    if (e.status() >= 500 || e.status() == 429) return failed_read(e);
     throw;
-  } catch (const UnexpectedResponseError&) {
-    return std::nullopt;  // a proxy's page, or a body of another shape, instead of the feed
+  } catch (const UnexpectedResponseError& e) {
+    return failed_read(e);  // a proxy's page, or a body of another shape, instead of the feed
   }
+}
+
+DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::failed_read(const Error& e) {
+  ++feed_failures_;
+  feed_failure_ = e.what();
+  return std::nullopt;
+}
+
+DHIS2CPP_INLINE std::string TaskWatcher::feed_trouble() const {
+  if (feed_failures_ == 0) return {};
+  return feed_failures_ == 1
+             ? "; the last read of the feed failed: " + feed_failure_
+             : "; the last " + std::to_string(feed_failures_) + " reads of the feed failed, the latest: " + feed_failure_;
+}
+
+DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::read_feed() {
+  const std::string path = "system/tasks/" + ref_.job_type + "/" + ref_.uid;
+  Response response;
+  poll_sent_ = steady::now();
+  try {
+    response = core_->send("GET", path, {}, {}, {}, &requests_);
+  } catch (const CancelledError&) {
+    throw TaskCancelledError("the wait for " + ref_.str() + " was cancelled");
+  }
+  poll_received_ = steady::now();
+  if (const auto date = detail::parse_http_date(response.header("Date"))) {
+    server_clock_.observe(*date, poll_sent_, poll_received_);
+  }
+  polled_.reset();
+  if (response.status == 200) {
+    const detail::BodyDigest digest = detail::body_digest(response.body);
+    if (settled_ && *settled_ == digest && filter_ == Filter::Off) return std::nullopt;  // nothing new
+    polled_ = digest;
+    if (auto newer = down_to_anchor(response)) {
+      settled_.reset();
+      return newer;
+    }
+    if (auto rows = through_known_tail(response)) {
+      settled_.reset();
+      return rows;
+    }
+  }
+  settled_.reset();
+  const auto body = core_->interpret(response, "GET", path);
+  if (body.is_null()) return std::vector<Notification>{};
+  auto rows = notifications_from_json(body, "tasks/" + ref_.job_type + "/" + ref_.uid);
+  remember_tail(response.body, rows);
+  return rows;
 }
 
 DHIS2CPP_INLINE std::optional<std::vector<Notification>> TaskWatcher::down_to_anchor(const Response& response) {
@@ -786,12 +807,12 @@ DHIS2CPP_INLINE std::string TaskWatcher::human(std::chrono::milliseconds d) {
 
 DHIS2CPP_INLINE std::string TaskWatcher::describe_deadline(std::chrono::milliseconds timeout) const {
   return "the job " + ref_.str() + " did not finish within " + human(timeout) + " (" + last_seen() +
-         "); it may still be running on the server";
+         "); it may still be running on the server" + feed_trouble();
 }
 
 DHIS2CPP_INLINE std::string TaskWatcher::describe_stall() const {
   return "the job " + ref_.str() + " stalled: no new notification for " + human(*options_.stall_timeout) + " (" +
-         last_seen() + ")";
+         last_seen() + ")" + feed_trouble();
 }
 
 DHIS2CPP_INLINE TaskCompletion TasksApi::await_completion(const TaskRef& ref,
