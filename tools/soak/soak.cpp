@@ -106,11 +106,10 @@ long status_kb(const char* key) {
     if (no_faults) return;
     std::mt19937 random(seed);
     using dhis2::testing::Fault;
-    const std::vector<Fault> kinds = {Fault::drop_before_response(), Fault::drop_mid_response(),
-                                      Fault::status_page(502),       Fault::status_page(503),
-                                      Fault::status_page(504),       Fault::too_many_requests(1s),
-                                      Fault::truncated_json(),       Fault::malformed_json(),
-                                      Fault::html_page(200),         Fault::delay_by(300ms)};
+    const std::vector<Fault> kinds = {
+        Fault::drop_before_response(), Fault::drop_mid_response(),   Fault::status_page(502), Fault::status_page(503),
+        Fault::status_page(504),       Fault::too_many_requests(1s), Fault::truncated_json(), Fault::malformed_json(),
+        Fault::html_page(200),         Fault::delay_by(300ms)};
     double owed = 0;
     for (;;) {
       std::this_thread::sleep_for(20ms);
@@ -267,7 +266,9 @@ int main(int argc, char** argv) {
       tally.delivered[w.id()].push_back(n);
     };
     const nlohmann::json payload = {{"dataElements", nlohmann::json::array({{{"name", "Soak"}}})}};
-    const auto start_one = [&] { return manager.watch(client.jobs().import_metadata_async(payload), callbacks, watch_options, 60s); };
+    const auto start_one = [&] {
+      return manager.watch(client.jobs().import_metadata_async(payload), callbacks, watch_options, 60s);
+    };
 
     const auto began = Clock::now();
     const auto end = began + std::chrono::seconds(settings.seconds);
@@ -299,19 +300,20 @@ int main(int argc, char** argv) {
       peak_after_warm_up = peak_end;
     }
     const bool grew = peak_end > peak_after_warm_up + std::max(2048L, peak_after_warm_up / 5);
-    const nlohmann::json report_json = {{"seconds", settings.seconds},
-                                        {"watches", settings.watches},
-                                        {"completed", tally.completed},
-                                        {"notifications_delivered", tally.rows},
-                                        {"lost", tally.lost},
-                                        {"duplicated", tally.duplicated},
-                                        {"wrong_outcomes", tally.wrong},
-                                        {"problems", tally.problems},
-                                        {"rules", tally.rules},
-                                        {"mean_seconds_to_end", tally.completed ? tally.seconds_to_end / static_cast<double>(tally.completed) : 0.0},
-                                        {"peak_rss_kb_after_warm_up", peak_after_warm_up},
-                                        {"peak_rss_kb_end", peak_end},
-                                        {"rss_grew", grew}};
+    const nlohmann::json report_json = {
+        {"seconds", settings.seconds},
+        {"watches", settings.watches},
+        {"completed", tally.completed},
+        {"notifications_delivered", tally.rows},
+        {"lost", tally.lost},
+        {"duplicated", tally.duplicated},
+        {"wrong_outcomes", tally.wrong},
+        {"problems", tally.problems},
+        {"rules", tally.rules},
+        {"mean_seconds_to_end", tally.completed ? tally.seconds_to_end / static_cast<double>(tally.completed) : 0.0},
+        {"peak_rss_kb_after_warm_up", peak_after_warm_up},
+        {"peak_rss_kb_end", peak_end},
+        {"rss_grew", grew}};
     std::cout << report_json.dump() << std::endl;
     result = tally.lost == 0 && tally.duplicated == 0 && tally.wrong == 0 && !grew && tally.completed > 0 ? 0 : 1;
   } catch (const std::exception& e) {
