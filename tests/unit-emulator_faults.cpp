@@ -938,3 +938,123 @@ TEST_CASE("Two keep-alive clients get two connection ids", "[emulator][faults]")
   for (const auto& r : server.requests_to(kInfo)) CHECK(r.connection == 1);
   for (const auto& r : server.requests_to("/api/me")) CHECK(r.connection == 2);
 }
+
+// ---- a restart -------------------------------------------------------------------------------
+
+namespace {
+
+nlohmann::json get_json(httplib::Client& client, const std::string& path) {
+  auto res = client.Get(path.c_str(), admin_headers());
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  return nlohmann::json::parse(res->body);
+}
+
+dhis2::testing::JobScript three_stages() {
+  return dhis2::testing::JobScript()
+      .start("Resource table update")
+      .stage("Organisation units", 1s)
+      .stage("Categories", 1s)
+      .stage("Periods", 1h)
+      .complete("Resource tables generated", 1s);
+}
+
+}  // namespace
+
+TEST_CASE("take_down(): the port refuses connections; bring_up(): the same port answers again", "[emulator][faults]") {
+  FakeServer server;
+  httplib::Client client(server.origin());
+  configure(client);
+  REQUIRE(client.Get(kInfo, admin_headers()));
+  server.take_down();
+  CHECK(server.is_down());
+  auto refused = client.Get(kInfo, admin_headers());
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error() == httplib::Error::Connection);
+  server.take_down();  // idempotent
+  server.bring_up();
+  CHECK_FALSE(server.is_down());
+  auto back = client.Get(kInfo, admin_headers());
+  REQUIRE(back);
+  CHECK(back->status == 200);
+  // The connection open before the restart was closed by it: a new one served the last request.
+  CHECK(server.requests().back().connection > server.requests().front().connection);
+  server.bring_up();  // idempotent
+  CHECK(client.Get(kInfo, admin_headers()));
+}
+
+TEST_CASE(
+    "A restart loses every notification and summary; a running job dies and is marked FAILED 10 minutes later "
+    "(2.42)",
+    "[emulator][faults]") {
+  FakeServerOptions options;
+  options.version = "2.42.1";
+  FakeServer server(options);
+  const std::string running = server.start_job("RESOURCE_TABLE", three_stages());
+  const std::string done = server.start_job(
+      "DATA_INTEGRITY", dhis2::testing::JobScript().start("Data integrity checks").complete("Done", 1s));
+  server.advance(23s);  // past the scheduler's tick: both started, the integrity check ended
+  httplib::Client client(server.origin());
+  configure(client);
+  const std::string feed = "/api/system/tasks/RESOURCE_TABLE/" + running;
+  REQUIRE(get_json(client, feed).size() == 3);
+  REQUIRE(server.job(done)->last_executed_status == "COMPLETED");
+
+  server.restart();
+  CHECK(get_json(client, feed) == nlohmann::json::array());
+  CHECK(get_json(client, "/api/system/tasks/DATA_INTEGRITY/" + done) == nlohmann::json::array());
+  CHECK(get_json(client, "/api/system/tasks/RESOURCE_TABLE") == nlohmann::json::object());
+  // The job rows are in the database: the finished one as it was, the running one still RUNNING
+  // with the heartbeat it had when the server went down, no further rows.
+  const auto row = get_json(client, "/api/jobConfigurations/" + running);
+  CHECK(row.at("jobStatus") == "RUNNING");
+  CHECK(server.job(done)->last_executed_status == "COMPLETED");
+  server.advance(9min);
+  CHECK(get_json(client, feed) == nlohmann::json::array());
+  CHECK(server.job(running)->job_status == "RUNNING");
+  server.advance(61s);
+  CHECK(server.job(running)->last_executed_status == "FAILED");
+  CHECK(get_json(client, feed) == nlohmann::json::array());
+}
+
+TEST_CASE("A restart forgets the API-started jobs of 2.40, which live in memory only", "[emulator][faults]") {
+  FakeServerOptions options;
+  options.version = "2.40.8";
+  FakeServer server(options);
+  const std::string uid = server.start_job("RESOURCE_TABLE", three_stages());
+  server.advance(3s);
+  httplib::Client client(server.origin());
+  configure(client);
+  REQUIRE(get_json(client, "/api/system/tasks/RESOURCE_TABLE/" + uid).size() == 3);
+  REQUIRE(server.job(uid));
+  server.restart();
+  CHECK(get_json(client, "/api/system/tasks/RESOURCE_TABLE/" + uid) == nlohmann::json::array());
+  CHECK_FALSE(server.job(uid));
+  server.advance(2h);  // the forgotten job writes nothing more
+  CHECK(get_json(client, "/api/system/tasks/RESOURCE_TABLE/" + uid) == nlohmann::json::array());
+}
+
+TEST_CASE("take_down() waits for the requests in flight; a delayed answer is never sent", "[emulator][faults]") {
+  FakeServer server;
+  server.inject("GET", kInfo, Fault::delay_by(20s));
+  const std::string origin = server.origin();
+  bool got_response = true;
+  std::thread requester([&] {
+    httplib::Client client(origin);
+    configure(client);
+    client.set_read_timeout(30, 0);
+    got_response = static_cast<bool>(client.Get(kInfo, admin_headers()));
+  });
+  const auto wait_start = Clock::now();
+  while (server.requests().empty() && since(wait_start) < 5s) std::this_thread::sleep_for(5ms);
+  REQUIRE(server.requests().size() == 1);
+  const auto start = Clock::now();
+  server.take_down();
+  requester.join();
+  CHECK(since(start) < 10s);  // not the 20 s delay
+  CHECK_FALSE(got_response);
+  server.bring_up();
+  httplib::Client client(origin);
+  configure(client);
+  CHECK(client.Get("/api/me", admin_headers()));
+}

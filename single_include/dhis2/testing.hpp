@@ -1269,6 +1269,9 @@ class NotificationStore {
   // A job's rows and summary are gone (a new run, DELETE, the stale rule).
   void clear_job(const std::string& type, const std::string& uid);
 
+  // A restart with the in-memory store: every row, summary and queued write is gone (§1.4).
+  void lose_everything();
+
   // DELETE /api/system/tasks[/{type}] (2.40.8+, §1.1): an empty type means every type; without a
   // cap every job goes, else the jobs past `max_count` (most recent first) or older than
   // `max_age_days` at `now`.
@@ -1636,6 +1639,14 @@ class JobEngine {
 
   // Runs everything that fell due by the clock's now.
   void catch_up();
+
+  // The server restarts (FakeServer::take_down): what lives in memory is lost, what the database
+  // holds stays. Every notification, summary and queued write goes (§1.4: nothing survives a
+  // restart with the in-memory store); <=2.40 API-started jobs, which have no job row, are
+  // forgotten; every other running job dies with the process: no more rows, its row stays RUNNING
+  // with its last heartbeat until rescheduleStaleJobs marks it FAILED 10 minutes later (§3.3,
+  // inferred for a restart). Queued rows (2.41+) stay queued and run once the scheduler ticks.
+  void restart();
 
   // Whether `type` writes its progress to the notifier (§1.5 isUsingNotifications).
   static bool notifies_progress(const std::string& type);
@@ -2050,6 +2061,19 @@ class FakeServer {
   // Stops serving; idempotent. Open connections are closed.
   void stop();
 
+  // ---- a restart ---------------------------------------------------------------------------
+
+  // DHIS2 goes down as in a restart: the port stops listening (a connection is refused), every
+  // open connection is closed, requests in flight get no answer, and what the server keeps in
+  // memory is lost (JobEngine::restart: every notification and summary; <=2.40 API-started
+  // jobs; running jobs die). Waits for the requests in flight. Idempotent.
+  void take_down();
+  // Listens again on the same port, with the same options, users and job configurations.
+  void bring_up();
+  // take_down(), `downtime` of real time, bring_up().
+  void restart(std::chrono::milliseconds downtime = std::chrono::milliseconds(0));
+  bool is_down() const;
+
   // "http://127.0.0.1:PORT" plus the context path; https with TLS.
   std::string url() const { return origin() + options_.context_path; }
   // "http://127.0.0.1:PORT", without the context path.
@@ -2143,9 +2167,13 @@ class FakeServer {
   std::uint64_t first_sequence_ = 1;  // requests_[i] is request number first_sequence_ + i
   detail::ConnectionLog connections_;
 
-  std::mutex stop_mutex_;
+  void listen_in_thread();
+
+  std::mutex lifecycle_mutex_;  // serializes stop(), take_down() and bring_up(); before stop_mutex_
+  mutable std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
   bool stopped_ = false;
+  bool down_ = false;  // take_down() ran, bring_up() not yet
 };
 
 }  // namespace testing
@@ -3816,6 +3844,14 @@ DHIS2CPP_INLINE void NotificationStore::clear_job(const std::string& type, const
   }
 }
 
+DHIS2CPP_INLINE void NotificationStore::lose_everything() {
+  feeds_.clear();
+  summaries_.clear();
+  pool_order_.clear();
+  pending_.clear();
+  last_write_.reset();
+}
+
 DHIS2CPP_INLINE void NotificationStore::clear(const std::string& type, std::optional<std::size_t> max_count,
                                               std::optional<int> max_age_days, SysTime now) {
   std::vector<std::string> types;
@@ -4707,6 +4743,28 @@ DHIS2CPP_INLINE void JobEngine::process_event_locked(SysTime t, SysTime horizon)
     return;
   }
   if (const char* status = runner_.run_step(job, t)) finish_locked(job, t, status);
+}
+
+DHIS2CPP_INLINE void JobEngine::restart() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  store_.lose_everything();
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    Job& job = it->second;
+    if (job.in_memory) {
+      it = jobs_.erase(it);
+      continue;
+    }
+    if (job.info.job_status == "RUNNING" && !job.run.died_at) {
+      // As JobScript::die: the heartbeat stops at the crash; a run whose steps were done but
+      // whose row was not committed yet dies too.
+      job.run.died_at = now;
+      job.run.finish_at.reset();
+      job.run.next_persist.reset();
+      job.info.last_alive = now;
+    }
+    ++it;
+  }
 }
 
 DHIS2CPP_INLINE void JobEngine::request_cancel_locked(Job& job, SysTime now) {
@@ -5862,6 +5920,10 @@ DHIS2CPP_INLINE FakeServer::FakeServer(FakeServerOptions options)
     throw Error("FakeServer: cannot listen on " + options_.host + ":" + std::to_string(options_.port));
   }
   api_.set_port(port_);
+  listen_in_thread();
+}
+
+DHIS2CPP_INLINE void FakeServer::listen_in_thread() {
   // httplib writes with send(..., 0) and SSL_write (write()), so a client that vanished raises
   // SIGPIPE in the writing thread. Every such thread is this one or one of the worker pool it
   // creates (new_task_queue runs in listen_after_bind), and threads inherit the signal mask.
@@ -5875,6 +5937,7 @@ DHIS2CPP_INLINE FakeServer::FakeServer(FakeServerOptions options)
 DHIS2CPP_INLINE FakeServer::~FakeServer() { stop(); }
 
 DHIS2CPP_INLINE void FakeServer::stop() {
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
   {
     std::lock_guard<std::mutex> lock(stop_mutex_);
     if (stopped_) return;
@@ -5885,6 +5948,48 @@ DHIS2CPP_INLINE void FakeServer::stop() {
   // Keep-alive connections would otherwise hold the stop for the keep-alive timeout.
   detail::shut_down_accepted(port_, [](int) { return true; });
   if (thread_.joinable()) thread_.join();
+}
+
+DHIS2CPP_INLINE void FakeServer::take_down() {
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
+  {
+    std::lock_guard<std::mutex> lock(stop_mutex_);
+    if (stopped_ || down_) return;
+    down_ = true;
+  }
+  stop_cv_.notify_all();  // a delayed answer is never sent
+  impl_->server->stop();
+  detail::shut_down_accepted(port_, [](int) { return true; });
+  if (thread_.joinable()) thread_.join();  // the requests in flight are done
+  engine_.restart();
+}
+
+DHIS2CPP_INLINE void FakeServer::bring_up() {
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
+  {
+    std::lock_guard<std::mutex> lock(stop_mutex_);
+    if (stopped_ || !down_) return;
+  }
+  // The old socket is closed; SO_REUSEADDR (httplib's default) lets the port be bound again at
+  // once. Another process may have taken it meanwhile: then the server stays down.
+  if (!impl_->server->bind_to_port(options_.host.c_str(), port_)) {
+    throw Error("FakeServer: cannot listen again on " + options_.host + ":" + std::to_string(port_) +
+                " after a restart: the port was taken meanwhile");
+  }
+  listen_in_thread();
+  std::lock_guard<std::mutex> lock(stop_mutex_);
+  down_ = false;
+}
+
+DHIS2CPP_INLINE void FakeServer::restart(std::chrono::milliseconds downtime) {
+  take_down();
+  if (downtime.count() > 0) std::this_thread::sleep_for(downtime);
+  bring_up();
+}
+
+DHIS2CPP_INLINE bool FakeServer::is_down() const {
+  std::lock_guard<std::mutex> lock(stop_mutex_);
+  return down_;
 }
 
 DHIS2CPP_INLINE std::string FakeServer::origin() const {
@@ -5970,7 +6075,7 @@ DHIS2CPP_INLINE void FakeServer::handle(const Request& request, Response& respon
   bool stopped_during_delay = false;
   if (fault && fault->kind == Fault::Kind::Delay) {
     std::unique_lock<std::mutex> lock(stop_mutex_);
-    stopped_during_delay = stop_cv_.wait_for(lock, fault->delay, [this] { return stopped_; });
+    stopped_during_delay = stop_cv_.wait_for(lock, fault->delay, [this] { return stopped_ || down_; });
   }
   // A server stopped during a delay never answers (stop() must not deliver the response early).
   if (stopped_during_delay || (fault && fault->kind == Fault::Kind::DropBeforeResponse)) {

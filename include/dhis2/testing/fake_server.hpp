@@ -62,6 +62,19 @@ class FakeServer {
   // Stops serving; idempotent. Open connections are closed.
   void stop();
 
+  // ---- a restart ---------------------------------------------------------------------------
+
+  // DHIS2 goes down as in a restart: the port stops listening (a connection is refused), every
+  // open connection is closed, requests in flight get no answer, and what the server keeps in
+  // memory is lost (JobEngine::restart: every notification and summary; <=2.40 API-started
+  // jobs; running jobs die). Waits for the requests in flight. Idempotent.
+  void take_down();
+  // Listens again on the same port, with the same options, users and job configurations.
+  void bring_up();
+  // take_down(), `downtime` of real time, bring_up().
+  void restart(std::chrono::milliseconds downtime = std::chrono::milliseconds(0));
+  bool is_down() const;
+
   // "http://127.0.0.1:PORT" plus the context path; https with TLS.
   std::string url() const { return origin() + options_.context_path; }
   // "http://127.0.0.1:PORT", without the context path.
@@ -155,9 +168,13 @@ class FakeServer {
   std::uint64_t first_sequence_ = 1;  // requests_[i] is request number first_sequence_ + i
   detail::ConnectionLog connections_;
 
-  std::mutex stop_mutex_;
+  void listen_in_thread();
+
+  std::mutex lifecycle_mutex_;  // serializes stop(), take_down() and bring_up(); before stop_mutex_
+  mutable std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
   bool stopped_ = false;
+  bool down_ = false;  // take_down() ran, bring_up() not yet
 };
 
 }  // namespace testing

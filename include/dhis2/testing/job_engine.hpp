@@ -175,6 +175,14 @@ class JobEngine {
   // Runs everything that fell due by the clock's now.
   void catch_up();
 
+  // The server restarts (FakeServer::take_down): what lives in memory is lost, what the database
+  // holds stays. Every notification, summary and queued write goes (§1.4: nothing survives a
+  // restart with the in-memory store); <=2.40 API-started jobs, which have no job row, are
+  // forgotten; every other running job dies with the process: no more rows, its row stays RUNNING
+  // with its last heartbeat until rescheduleStaleJobs marks it FAILED 10 minutes later (§3.3,
+  // inferred for a restart). Queued rows (2.41+) stay queued and run once the scheduler ticks.
+  void restart();
+
   // Whether `type` writes its progress to the notifier (§1.5 isUsingNotifications).
   static bool notifies_progress(const std::string& type);
 

@@ -71,6 +71,9 @@ class NotificationStore {
   // A job's rows and summary are gone (a new run, DELETE, the stale rule).
   void clear_job(const std::string& type, const std::string& uid);
 
+  // A restart with the in-memory store: every row, summary and queued write is gone (§1.4).
+  void lose_everything();
+
   // DELETE /api/system/tasks[/{type}] (2.40.8+, §1.1): an empty type means every type; without a
   // cap every job goes, else the jobs past `max_count` (most recent first) or older than
   // `max_age_days` at `now`.

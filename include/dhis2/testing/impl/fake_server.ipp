@@ -86,6 +86,10 @@ DHIS2CPP_INLINE FakeServer::FakeServer(FakeServerOptions options)
     throw Error("FakeServer: cannot listen on " + options_.host + ":" + std::to_string(options_.port));
   }
   api_.set_port(port_);
+  listen_in_thread();
+}
+
+DHIS2CPP_INLINE void FakeServer::listen_in_thread() {
   // httplib writes with send(..., 0) and SSL_write (write()), so a client that vanished raises
   // SIGPIPE in the writing thread. Every such thread is this one or one of the worker pool it
   // creates (new_task_queue runs in listen_after_bind), and threads inherit the signal mask.
@@ -99,6 +103,7 @@ DHIS2CPP_INLINE FakeServer::FakeServer(FakeServerOptions options)
 DHIS2CPP_INLINE FakeServer::~FakeServer() { stop(); }
 
 DHIS2CPP_INLINE void FakeServer::stop() {
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
   {
     std::lock_guard<std::mutex> lock(stop_mutex_);
     if (stopped_) return;
@@ -109,6 +114,48 @@ DHIS2CPP_INLINE void FakeServer::stop() {
   // Keep-alive connections would otherwise hold the stop for the keep-alive timeout.
   detail::shut_down_accepted(port_, [](int) { return true; });
   if (thread_.joinable()) thread_.join();
+}
+
+DHIS2CPP_INLINE void FakeServer::take_down() {
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
+  {
+    std::lock_guard<std::mutex> lock(stop_mutex_);
+    if (stopped_ || down_) return;
+    down_ = true;
+  }
+  stop_cv_.notify_all();  // a delayed answer is never sent
+  impl_->server->stop();
+  detail::shut_down_accepted(port_, [](int) { return true; });
+  if (thread_.joinable()) thread_.join();  // the requests in flight are done
+  engine_.restart();
+}
+
+DHIS2CPP_INLINE void FakeServer::bring_up() {
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
+  {
+    std::lock_guard<std::mutex> lock(stop_mutex_);
+    if (stopped_ || !down_) return;
+  }
+  // The old socket is closed; SO_REUSEADDR (httplib's default) lets the port be bound again at
+  // once. Another process may have taken it meanwhile: then the server stays down.
+  if (!impl_->server->bind_to_port(options_.host.c_str(), port_)) {
+    throw Error("FakeServer: cannot listen again on " + options_.host + ":" + std::to_string(port_) +
+                " after a restart: the port was taken meanwhile");
+  }
+  listen_in_thread();
+  std::lock_guard<std::mutex> lock(stop_mutex_);
+  down_ = false;
+}
+
+DHIS2CPP_INLINE void FakeServer::restart(std::chrono::milliseconds downtime) {
+  take_down();
+  if (downtime.count() > 0) std::this_thread::sleep_for(downtime);
+  bring_up();
+}
+
+DHIS2CPP_INLINE bool FakeServer::is_down() const {
+  std::lock_guard<std::mutex> lock(stop_mutex_);
+  return down_;
 }
 
 DHIS2CPP_INLINE std::string FakeServer::origin() const {
@@ -194,7 +241,7 @@ DHIS2CPP_INLINE void FakeServer::handle(const Request& request, Response& respon
   bool stopped_during_delay = false;
   if (fault && fault->kind == Fault::Kind::Delay) {
     std::unique_lock<std::mutex> lock(stop_mutex_);
-    stopped_during_delay = stop_cv_.wait_for(lock, fault->delay, [this] { return stopped_; });
+    stopped_during_delay = stop_cv_.wait_for(lock, fault->delay, [this] { return stopped_ || down_; });
   }
   // A server stopped during a delay never answers (stop() must not deliver the response early).
   if (stopped_during_delay || (fault && fault->kind == Fault::Kind::DropBeforeResponse)) {

@@ -396,6 +396,28 @@ DHIS2CPP_INLINE void JobEngine::process_event_locked(SysTime t, SysTime horizon)
   if (const char* status = runner_.run_step(job, t)) finish_locked(job, t, status);
 }
 
+DHIS2CPP_INLINE void JobEngine::restart() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  store_.lose_everything();
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    Job& job = it->second;
+    if (job.in_memory) {
+      it = jobs_.erase(it);
+      continue;
+    }
+    if (job.info.job_status == "RUNNING" && !job.run.died_at) {
+      // As JobScript::die: the heartbeat stops at the crash; a run whose steps were done but
+      // whose row was not committed yet dies too.
+      job.run.died_at = now;
+      job.run.finish_at.reset();
+      job.run.next_persist.reset();
+      job.info.last_alive = now;
+    }
+    ++it;
+  }
+}
+
 DHIS2CPP_INLINE void JobEngine::request_cancel_locked(Job& job, SysTime now) {
   if (job.queued) {
     // tryCancel, a SCHEDULED ONCE_ASAP job that never started (§3.2): reverted, never writes a

@@ -97,6 +97,14 @@ DHIS2CPP_INLINE void NotificationStore::clear_job(const std::string& type, const
   }
 }
 
+DHIS2CPP_INLINE void NotificationStore::lose_everything() {
+  feeds_.clear();
+  summaries_.clear();
+  pool_order_.clear();
+  pending_.clear();
+  last_write_.reset();
+}
+
 DHIS2CPP_INLINE void NotificationStore::clear(const std::string& type, std::optional<std::size_t> max_count,
                                               std::optional<int> max_age_days, SysTime now) {
   std::vector<std::string> types;
