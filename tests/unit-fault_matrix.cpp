@@ -13,6 +13,7 @@
 
 #include "support/watch_rig.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <functional>
@@ -316,4 +317,166 @@ TEST_CASE("the fault matrix: a keep-alive socket the server closed while idle", 
                          20s);
   REQUIRE(c);
   CHECK(watch_result(rig, ref, *c, delivered) == "succeeded, rows as kept");
+}
+
+// ---- the server restarting and losing its notifications ---------------------------------------
+
+namespace {
+
+// A watch across a restart: two rows, then the server restarts (FakeServer::restart: the
+// notifications are lost, the running job dies with the process), then the watch goes on. Its
+// result: the outcome, the rule that decided it, and whether it delivered the rows the server
+// had written before the restart, in order, once each (nothing twice, nothing made up).
+std::string run_restart_watch(Watch kind, const std::string& version) {
+  Rig rig(version);
+  rig.server->script_next("RESOURCE_TABLE", job());
+  const auto ref = rig.client->jobs().start_resource_tables();
+  const auto options = quick(50ms);  // the job-row checks start 50 ms after the feed went quiet
+  std::vector<std::string> delivered;
+  const auto deliver = [&](const dhis2::Notification& n) {
+    delivered.push_back(n.message.value_or("<absent>"));
+    if (delivered.size() == 2) rig.server->restart();
+  };
+  const auto result = [&](const dhis2::TaskCompletion& c) {
+    // The rows the job wrote, in order; a poll may have brought more than two before the restart.
+    const std::vector<std::string> all = {"Resource table update",  "Organisation unit structure",
+                                          "Category option combos", "Data element structure",
+                                          "Period structure",       "Resource tables generated"};
+    const bool prefix = delivered.size() >= 2 && delivered.size() < all.size() &&
+                        std::equal(delivered.begin(), delivered.end(), all.begin());
+    std::string rows;
+    for (const auto& m : delivered) rows += " | " + m;
+    UNSCOPED_INFO("delivered" << rows);
+    return std::string(dhis2::to_string(c.outcome)) + " by " + c.rule +
+           (prefix ? ", the rows before the restart once" : ", rows differ");
+  };
+  try {
+    if (kind == Watch::Blocking) {
+      TaskWatcher w(*rig.client, ref, options);
+      const auto c = w.for_each_notification(
+          [&](const dhis2::Notification& n) {
+            deliver(n);
+            return true;
+          },
+          10s);
+      return result(*c);
+    }
+    if (kind == Watch::Background) {
+      dhis2::TaskManager manager(*rig.client);
+      dhis2::WatchCallbacks callbacks;
+      callbacks.on_notification = [&](const dhis2::BackgroundWatch&, const dhis2::Notification& n) { deliver(n); };
+      return result(manager.watch(ref, callbacks, options, 10s).get());
+    }
+    std::string token;
+    {
+      TaskWatcher first(*rig.client, ref, options);
+      first.for_each_notification(
+          [&](const dhis2::Notification& n) {
+            delivered.push_back(n.message.value_or("<absent>"));
+            token = first.resume_token();
+            return delivered.size() < 2;
+          },
+          10s);
+    }
+    rig.server->restart();
+    TaskWatcher resumed(*rig.client, dhis2::TaskRef::parse(token), options);
+    const auto c = resumed.for_each_notification(
+        [&](const dhis2::Notification& n) {
+          delivered.push_back(n.message.value_or("<absent>"));
+          return true;
+        },
+        10s);
+    return result(*c);
+  } catch (...) {
+    return error_name(std::current_exception());
+  }
+}
+
+// A watch while the server is down for good (a restart that never comes back): the reads fail
+// with refused connections until the deadline.
+std::string run_down_watch(Watch kind) {
+  Rig rig("2.42.1");
+  rig.server->script_next("RESOURCE_TABLE", long_job());
+  const auto ref = rig.client->jobs().start_resource_tables();
+  const auto options = quick();
+  std::string token;
+  if (kind == Watch::Resumed) {
+    TaskWatcher first(*rig.client, ref, options);
+    first.for_each_notification(
+        [&](const dhis2::Notification&) {
+          token = first.resume_token();
+          return false;
+        },
+        10s);
+  }
+  rig.server->take_down();
+  try {
+    if (kind == Watch::Background) {
+      dhis2::TaskManager manager(*rig.client);
+      manager.watch(ref, {}, options, kPersistentDeadline).get();
+    } else {
+      TaskWatcher w(*rig.client, kind == Watch::Resumed ? dhis2::TaskRef::parse(token) : ref, options);
+      w.wait(kPersistentDeadline);
+    }
+    return "ok";
+  } catch (...) {
+    return error_name(std::current_exception());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the fault matrix: the server restarting and losing its notifications", "[faults]") {
+  SECTION("connect() and a raw request") {
+    FakeServer server;
+    auto patient = fast_client();
+    patient.retry->max_attempts = 30;  // 30 attempts 20-50 ms apart outlast a 150 ms downtime
+    patient.retry->base_delay = 20ms;
+    patient.retry->max_delay = 50ms;
+    dhis2::Client client(server.url(), dhis2::BasicAuth{"admin", "district"}, patient);
+    server.take_down();
+    std::thread comes_back([&] {
+      std::this_thread::sleep_for(150ms);
+      server.bring_up();
+    });
+    std::string connected = "ok";
+    try {
+      client.connect();
+    } catch (...) {
+      connected = error_name(std::current_exception());
+    }
+    comes_back.join();
+    CHECK(connected == "ok");
+    // A restart between two requests: the pooled connection is dead, the next request reconnects.
+    server.restart();
+    CHECK(client.get_raw("me").at("username") == "admin");
+    // Down for good: every attempt is refused.
+    server.take_down();
+    dhis2::Client fresh(server.url(), dhis2::BasicAuth{"admin", "district"}, fast_client());
+    std::string refused = "ok";
+    try {
+      fresh.connect();
+    } catch (...) {
+      refused = error_name(std::current_exception());
+    }
+    CHECK(refused == "TransportError connect");
+    try {
+      client.get_raw("me");
+      refused = "ok";
+    } catch (...) {
+      refused = error_name(std::current_exception());
+    }
+    CHECK(refused == "TransportError connect");
+  }
+  SECTION("watches: never Succeeded for a job the restart killed; no row twice") {
+    for (const auto kind : {Watch::Blocking, Watch::Background, Watch::Resumed}) {
+      INFO("watch " << static_cast<int>(kind));
+      // 2.42: the job row stays RUNNING, then rescheduleStaleJobs marks it FAILED.
+      CHECK(run_restart_watch(kind, "2.42.1") == "failed by job-row-failed, the rows before the restart once");
+      // 2.40: the job lived in memory; with its rows and its row gone, how it ended is unknown.
+      CHECK(run_restart_watch(kind, "2.40.8") == "unknown by feed-and-row-gone, the rows before the restart once");
+      // Down for good: the reads fail until the deadline, and the message says so.
+      CHECK(run_down_watch(kind) == "TaskTimeoutError naming the failed reads");
+    }
+  }
 }

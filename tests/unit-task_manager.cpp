@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <dirent.h>
@@ -765,4 +766,48 @@ TEST_CASE("a job cancelled on 2.42 writes no final row: a shared-poll watch stil
     CHECK(watch.status() == WatchStatus::Running);
     watch.cancel();
   }
+}
+
+TEST_CASE("a feed emptied by a restart: a shared-poll watch reads the job row at once, not at its full round") {
+  // The server restarts (dhis2-wire.md §1.4: nothing survives a restart with the in-memory
+  // store); the job dies with it. Its overview entry is gone and stays gone, which looks like "no
+  // change" to the shared poll; the watcher's rules need its own rounds (feed [], then the job
+  // row) to end it, so the manager must not skip them until full_poll_interval (here an hour).
+  const std::string version = GENERATE(as<std::string>(), "2.42.1", "2.40.8");
+  INFO(version);
+  Rig rig(version);
+  rig.server->script_next("RESOURCE_TABLE", JobScript()
+                                                .start("Resource table update")
+                                                .stage("Organisation unit structure", 1s)
+                                                .stage("Period structure", 1h)
+                                                .complete("Resource tables generated", 1s));
+  const auto ref = rig.client->jobs().start_resource_tables();
+  TaskManagerOptions options;
+  options.full_poll_interval = std::chrono::milliseconds(std::chrono::hours(1));
+  TaskManager manager(*rig.client, options);
+  std::mutex mutex;
+  std::vector<std::string> rows;
+  const auto count = [&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    return rows.size();
+  };
+  WatchCallbacks callbacks;
+  callbacks.on_notification = [&](const BackgroundWatch&, const dhis2::Notification& n) {
+    std::lock_guard<std::mutex> lock(mutex);
+    rows.push_back(n.message.value_or("<absent>"));
+  };
+  const auto watch = manager.watch(ref, callbacks, quick(30ms), 60s);
+  REQUIRE(eventually([&] { return count() >= 2; }));
+  rig.server->restart();
+  // Well before the deadline (60 s) and the full round (1 h).
+  REQUIRE(watch.wait_for(20s));
+  // 2.42: the row stays RUNNING until rescheduleStaleJobs marks it FAILED; 2.40: the job lived in
+  // memory, and with its rows and row gone how it ended is not known. Never Succeeded.
+  CHECK(watch.get().outcome == (version == "2.42.1" ? TaskOutcome::Failed : TaskOutcome::Unknown));
+  CHECK(watch.get().rule == (version == "2.42.1" ? "job-row-failed" : "feed-and-row-gone"));
+  // The rows written before the restart (a poll may have brought the third), each once.
+  const std::vector<std::string> written = {"Resource table update", "Organisation unit structure", "Period structure"};
+  std::lock_guard<std::mutex> lock(mutex);
+  CHECK(rows.size() <= written.size());
+  CHECK(std::equal(rows.begin(), rows.end(), written.begin()));
 }
