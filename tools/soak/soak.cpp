@@ -1,21 +1,26 @@
 // dhis2-soak: many background watches for a long time against an emulator that keeps failing
 // in small ways, counting what a user would lose (issue 13, docs/reliability.md "Soak").
 //
-//   dhis2-soak [--seconds N] [--watches N] [--seed N]
+//   dhis2-soak [--seconds N] [--watches N] [--seed N] [--threads N] [--version V]
+//              [--no-faults] [--no-share] [--keep-jobs]
 //
-// Work in progress (issue 13): not built by CMake yet; see the closing note of 2026-12-04. The
-// SOAK_VERSION (default 2.40.8, where jobs of a type run side by side), SOAK_NO_FAULTS,
-// SOAK_NO_SHARE (TaskManagerOptions::share_polls off) and SOAK_THREADS environment variables are
-// debugging aids for the peak RSS growth seen with shared polls.
+// The emulator (DHIS2 --version, 2.40.8 by default, where jobs of a type run side by side; on
+// 2.41+ they queue, one at a time, so use few --watches there; real time) runs in a child process, so that the memory
+// measured is the client's alone; one request to the task feeds in twenty meets a fault (dropped connections before and
+// during the response, 502, 503, 504, 429, truncated and malformed JSON, HTML pages, slow answers) unless --no-faults.
+// The parent keeps N background watches of metadata imports running on one TaskManager
+// (--threads polling threads, 4 by default; shared polls unless --no-share): when one ends, it
+// checks the watch against the rows the server kept (read again, with retries, until a clean
+// read), deletes the job's rows from the server unless --keep-jobs, and starts another. At the
+// end it prints one JSON object: watches completed, notifications delivered, lost and
+// duplicated, wrong outcomes, and the peak RSS after the warm-up and at the end. Exit status 0
+// when nothing was lost, duplicated or wrong and the peak RSS did not grow by more than a fifth
+// (and 2 MB) after the warm-up; 1 otherwise; 2 for a bad command line.
 //
-// The emulator (real time) runs in a child process, so that the memory measured is the client's
-// alone; one request to the task feeds in twenty meets a fault (dropped connections before and
-// during the response, 502, 503, 504, 429, truncated and malformed JSON, HTML pages, slow
-// answers). The parent keeps N background watches of metadata imports running on one TaskManager: when one ends, it
-// checks the watch against the rows the server kept (read again, with retries, until a clean read) and starts another. At
-// the end it prints one JSON object: watches completed, notifications delivered, lost and duplicated, wrong outcomes, and
-// the peak RSS after the warm-up and at the end. Exit status 0 when nothing was lost, duplicated or wrong and the peak
-// RSS did not grow by more than a fifth (and 2 MB) after the warm-up; 1 otherwise; 2 for a bad command line.
+// Why the deletion: DHIS2's notifier trims its per-type cap only after an idle minute
+// (dhis2-wire.md §1.4), which this constant load never leaves it, so the type's overview, read
+// by every shared poll, grows without bound, on DHIS2 as in the emulator. --keep-jobs shows it:
+// the client's peak RSS then grows with the overview (24 to 42 MB in 60 s), not with time.
 
 #include <dhis2/dhis2.hpp>
 #include <dhis2/testing.hpp>
@@ -52,15 +57,51 @@ struct Settings {
   int seconds = 600;
   int watches = 200;
   unsigned seed = 20241204;
+  unsigned threads = 4;
+  std::string version = "2.40.8";
+  bool faults = true;
+  bool share_polls = true;
+  bool keep_jobs = false;
 };
 
-bool parse(int argc, char** argv, Settings& s) {
+constexpr const char* kUsage =
+    "usage: dhis2-soak [--seconds N] [--watches N] [--seed N] [--threads N] [--version V]\n"
+    "                  [--no-faults] [--no-share] [--keep-jobs]   (N from 1 to 1000000)\n";
+
+// What is wrong with the command line, or empty when it is fine.
+std::string parse(int argc, char** argv, Settings& s) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "-h" || arg == "--help") return false;
-    if (i + 1 >= argc) return false;
-    const long value = std::strtol(argv[++i], nullptr, 10);
-    if (value <= 0) return false;
+    if (arg == "--no-faults") {
+      s.faults = false;
+      continue;
+    }
+    if (arg == "--no-share") {
+      s.share_polls = false;
+      continue;
+    }
+    if (arg == "--keep-jobs") {
+      s.keep_jobs = true;
+      continue;
+    }
+    const bool numeric = arg == "--seconds" || arg == "--watches" || arg == "--seed" || arg == "--threads";
+    if (!numeric && arg != "--version") return "unknown option " + arg;
+    if (i + 1 >= argc) return arg + " needs a value";
+    const std::string text = argv[++i];
+    if (arg == "--version") {
+      try {
+        (void)dhis2::testing::VersionProfile::of(text);
+      } catch (const dhis2::Error& e) {
+        return std::string("--version: ") + e.what();
+      }
+      s.version = text;
+      continue;
+    }
+    char* rest = nullptr;
+    const long value = std::strtol(text.c_str(), &rest, 10);
+    if (text.empty() || *rest != '\0' || value <= 0 || value > 1000000) {
+      return arg + " takes a whole number from 1 to 1000000, not \"" + text + "\"";
+    }
     if (arg == "--seconds") {
       s.seconds = static_cast<int>(value);
     } else if (arg == "--watches") {
@@ -68,10 +109,10 @@ bool parse(int argc, char** argv, Settings& s) {
     } else if (arg == "--seed") {
       s.seed = static_cast<unsigned>(value);
     } else {
-      return false;
+      s.threads = static_cast<unsigned>(value);
     }
   }
-  return true;
+  return {};
 }
 
 // kB from /proc/self/status ("VmHWM" the peak resident set, "VmRSS" the current one).
@@ -85,10 +126,10 @@ long status_kb(const char* key) {
 }
 
 // The emulator's process: serves until its parent closes the pipe, injecting faults meanwhile.
-[[noreturn]] void serve(int report_fd, int stop_fd, unsigned seed) {
+[[noreturn]] void serve(int report_fd, int stop_fd, const Settings& settings) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   dhis2::testing::FakeServerOptions options;
-  options.version = std::getenv("SOAK_VERSION") ? std::getenv("SOAK_VERSION") : "2.40.8";
+  options.version = settings.version;
   options.speed = 1;
   dhis2::testing::FakeServer server(options);
   server.set_default_script("METADATA_IMPORT", dhis2::testing::JobScript()
@@ -102,12 +143,11 @@ long status_kb(const char* key) {
   const std::string port = std::to_string(server.port()) + "\n";
   if (write(report_fd, port.data(), port.size()) != static_cast<ssize_t>(port.size())) std::_Exit(3);
   close(report_fd);
-  const bool no_faults = std::getenv("SOAK_NO_FAULTS") != nullptr;
   // About one request in twenty to the task feeds meets a fault: every 20 ms, a burst sized to
   // the requests since the last look (so the share stays the same whatever the load).
-  std::thread faults([&server, seed, no_faults] {
-    if (no_faults) return;
-    std::mt19937 random(seed);
+  std::thread faults([&server, settings] {
+    if (!settings.faults) return;
+    std::mt19937 random(settings.seed);
     using dhis2::testing::Fault;
     const std::vector<Fault> kinds = {
         Fault::drop_before_response(), Fault::drop_mid_response(),   Fault::status_page(502), Fault::status_page(503),
@@ -155,7 +195,22 @@ std::vector<dhis2::Notification> kept_rows(dhis2::Client& client, const dhis2::T
   }
 }
 
-void check(dhis2::Client& client, const dhis2::BackgroundWatch& watch, Tally& tally) {
+// Removes the job's rows from the server once checked, as an operator's housekeeping would: the
+// notifier trims its per-type cap only after an idle minute (dhis2-wire.md §1.4), so under this
+// constant load the type's overview, which shared polls read, would grow without bound.
+void forget(dhis2::Client& client, const dhis2::TaskRef& ref) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      client.delete_raw("system/tasks/" + ref.job_type + "/" + ref.uid);
+      return;
+    } catch (const dhis2::Error&) {
+      if (attempt >= 200) throw;
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+}
+
+void check(dhis2::Client& client, const dhis2::BackgroundWatch& watch, Tally& tally, bool keep_jobs) {
   std::vector<dhis2::Notification> got;
   {
     std::lock_guard<std::mutex> lock(tally.mutex);
@@ -163,6 +218,7 @@ void check(dhis2::Client& client, const dhis2::BackgroundWatch& watch, Tally& ta
     tally.delivered.erase(watch.id());
   }
   const auto kept = kept_rows(client, watch.ref());
+  if (!keep_jobs) forget(client, watch.ref());
   std::set<std::string> seen;
   long duplicated = 0;
   for (const auto& n : got) {
@@ -217,8 +273,13 @@ void check(dhis2::Client& client, const dhis2::BackgroundWatch& watch, Tally& ta
 
 int main(int argc, char** argv) {
   Settings settings;
-  if (!parse(argc, argv, settings)) {
-    std::cerr << "usage: dhis2-soak [--seconds N] [--watches N] [--seed N]  (all positive)\n";
+  if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+    std::cout << kUsage;
+    return 0;
+  }
+  const std::string wrong = parse(argc, argv, settings);
+  if (!wrong.empty()) {
+    std::cerr << "dhis2-soak: " << wrong << "\n" << kUsage;
     return 2;
   }
   int report[2], stop[2];
@@ -228,7 +289,7 @@ int main(int argc, char** argv) {
   if (child == 0) {
     close(report[0]);
     close(stop[1]);
-    serve(report[1], stop[0], settings.seed);
+    serve(report[1], stop[0], settings);
   }
   close(report[1]);
   close(stop[0]);
@@ -243,14 +304,14 @@ int main(int argc, char** argv) {
   int result = 1;
   try {
     dhis2::ClientOptions client_options;
-    client_options.pool_size = std::getenv("SOAK_THREADS") ? std::strtoul(std::getenv("SOAK_THREADS"), nullptr, 10) : 8;
+    client_options.pool_size = 2 * settings.threads;
     client_options.timeout = 2s;
     client_options.retry->base_delay = 5ms;
     client_options.retry->max_delay = 50ms;
     dhis2::Client client("http://127.0.0.1:" + port, dhis2::BasicAuth{"admin", "district"}, client_options);
     dhis2::TaskManagerOptions manager_options;
-    manager_options.threads = std::getenv("SOAK_THREADS") ? std::strtoul(std::getenv("SOAK_THREADS"), nullptr, 10) : 4;
-    if (std::getenv("SOAK_NO_SHARE")) manager_options.share_polls = false;
+    manager_options.threads = settings.threads;
+    manager_options.share_polls = settings.share_polls;
     // Finished watches the manager remembers (1000 by default) would grow the memory for the
     // first 1000 watches; remember few, so that the steady state comes early.
     manager_options.keep_finished = 20;
@@ -269,8 +330,14 @@ int main(int argc, char** argv) {
       tally.delivered[w.id()].push_back(n);
     };
     const nlohmann::json payload = {{"dataElements", nlohmann::json::array({{{"name", "Soak"}}})}};
+    // On 2.41+ the jobs of one type run one at a time, the others wait in the queue (dhis2-wire.md
+    // §2.3): the last of N watches waits for the N - 1 before it, each a scheduler loop (20 s) at
+    // worst. On 2.40 they run side by side and a minute is plenty.
+    const bool queued = dhis2::testing::VersionProfile::of(settings.version).already_running ==
+                        dhis2::testing::AlreadyRunning::Queue;
+    const std::chrono::seconds deadline = queued ? 60s + settings.watches * 20s : 60s;
     const auto start_one = [&] {
-      return manager.watch(client.jobs().import_metadata_async(payload), callbacks, watch_options, 60s);
+      return manager.watch(client.jobs().import_metadata_async(payload), callbacks, watch_options, deadline);
     };
 
     const auto began = Clock::now();
@@ -283,7 +350,7 @@ int main(int argc, char** argv) {
       for (auto& w : active) {
         const auto status = w.status();
         if (status == dhis2::WatchStatus::Queued || status == dhis2::WatchStatus::Running) continue;
-        check(client, w, tally);
+        check(client, w, tally, settings.keep_jobs);
         w = start_one();
       }
       // Warmed up once as many watches as run at a time have ended: every structure has its
@@ -295,7 +362,7 @@ int main(int argc, char** argv) {
         w.get();
       } catch (const dhis2::Error&) {
       }
-      check(client, w, tally);
+      check(client, w, tally, settings.keep_jobs);
     }
     const long peak_end = status_kb("VmHWM:");
     if (peak_after_warm_up < 0) {
@@ -305,7 +372,11 @@ int main(int argc, char** argv) {
     const bool grew = peak_end > peak_after_warm_up + std::max(2048L, peak_after_warm_up / 5);
     const nlohmann::json report_json = {
         {"seconds", settings.seconds},
+        {"version", settings.version},
+        {"faults", settings.faults},
+        {"share_polls", settings.share_polls},
         {"watches", settings.watches},
+        {"watch_deadline_seconds", deadline.count()},
         {"completed", tally.completed},
         {"notifications_delivered", tally.rows},
         {"lost", tally.lost},
