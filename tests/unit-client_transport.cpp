@@ -988,6 +988,61 @@ TEST_CASE("TLS: a certificate from a CA other than ca_cert_path's is refused, na
   CHECK_FALSE(plain_httplib_accepts(tls, "localhost", other.ca_cert_path));
 }
 
+namespace {
+
+// Sets an environment variable for the scope, then puts back what was there.
+struct ScopedEnv {
+  ScopedEnv(const char* name_, const char* value) : name(name_) {
+    if (const char* old = std::getenv(name)) saved = old;
+    if (value) {
+      ::setenv(name, value, 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (saved) {
+      ::setenv(name, saved->c_str(), 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+  const char* name;
+  std::optional<std::string> saved;
+};
+
+}  // namespace
+
+TEST_CASE("TLS: a CA the system store lacks is refused, saying how to trust it; SSL_CERT_FILE does", "[client][tls]") {
+  TlsServer tls;
+  ScopedEnv no_dir("SSL_CERT_DIR", nullptr);
+  {
+    ScopedEnv no_file("SSL_CERT_FILE", nullptr);
+    const std::string message = tls_failure(tls, "localhost", "");
+    CHECK_THAT(message, Catch::Contains("no trusted CA signed the certificate (trusted: the system store)"));
+    CHECK_THAT(message,
+               Catch::Contains("ClientOptions::ca_cert_path") && Catch::Contains("SSL_CERT_FILE environment variable"));
+    CHECK(server_saw_no_request(*tls.server));
+  }
+  TempDir other_dir;
+  const auto other = dhis2::testing::make_test_certificates(other_dir.path);
+  {
+    // Another CA in the variable: the refusal names the file that was used.
+    ScopedEnv file("SSL_CERT_FILE", other.ca_cert_path.c_str());
+    const std::string message = tls_failure(tls, "localhost", "");
+    CHECK_THAT(message, Catch::Contains("(trusted: the system store, SSL_CERT_FILE=" + other.ca_cert_path + ")"));
+  }
+  {
+    // The advice works: the server's CA in the variable, nothing in the options.
+    ScopedEnv file("SSL_CERT_FILE", tls.certs.ca_cert_path.c_str());
+    auto options = test_options();
+    dhis2::Client client(tls.url_for("localhost"), admin(), options);
+    CHECK(client.get_raw("me").at("username") == "admin");
+  }
+}
+
 TEST_CASE("TLS: verify_tls = false accepts the certificate without the CA", "[client][tls]") {
   TlsServer tls;
   auto options = test_options();

@@ -9523,10 +9523,19 @@ DHIS2CPP_INLINE std::string verification_failure(long code, const Url& origin, c
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-      return what + " (" + reason + "): no trusted CA signed the certificate" +
-             (options.ca_cert_path.empty() ? std::string(" (the system store was used)")
-                                           : " (trusted: " + options.ca_cert_path + ")") +
-             "; if the server uses a private CA, pass its certificate with ClientOptions::ca_cert_path";
+      if (options.ca_cert_path.empty()) {
+        // OpenSSL's default locations, which the SSL_CERT_FILE and SSL_CERT_DIR variables replace.
+        const char* file = std::getenv("SSL_CERT_FILE");
+        const char* dir = std::getenv("SSL_CERT_DIR");
+        std::string store = "the system store";
+        if (file && *file) store += ", SSL_CERT_FILE=" + std::string(file);
+        if (dir && *dir) store += ", SSL_CERT_DIR=" + std::string(dir);
+        return what + " (" + reason + "): no trusted CA signed the certificate (trusted: " + store +
+               "); if the server uses a private CA, pass its certificate with ClientOptions::ca_cert_path, or "
+               "name it in the SSL_CERT_FILE environment variable";
+      }
+      return what + " (" + reason + "): no trusted CA signed the certificate (trusted: " + options.ca_cert_path +
+             "); if the server uses a private CA, pass its certificate with ClientOptions::ca_cert_path";
     default:
       return what + " (" + reason +
              "); if the server uses a private CA, pass its certificate with ClientOptions::ca_cert_path";
