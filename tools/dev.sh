@@ -145,6 +145,38 @@ tsan_build() {
     "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer" "-DCMAKE_CXX_FLAGS_DEBUG=$SANITIZER_DEBUG_FLAGS"
 }
 
+# The ASan+UBSan tree: the unit tests against the single header, the header checks (every header
+# alone, both forms, both modes), the fuzz targets, the examples and tools.
+asan_build() {
+  cmake_build build/asan \
+    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DDHIS2CPP_WERROR=ON -DDHIS2CPP_TEST_MODULAR=OFF \
+    -DDHIS2CPP_TEST_COMPILED=ON -DDHIS2CPP_TEST_HEADERS=ON -DDHIS2CPP_TEST_CONSUMERS=OFF -DDHIS2CPP_INSTALL=OFF \
+    -DDHIS2CPP_BUILD_BENCH=OFF -DDHIS2CPP_BUILD_FUZZ=ON \
+    "-DCMAKE_CXX_FLAGS=$SANITIZE_FLAGS" "-DCMAKE_CXX_FLAGS_DEBUG=$SANITIZER_DEBUG_FLAGS"
+}
+
+# The Meson steps at the normal priority, then asan_build at nice 10 (its compilers inherit it),
+# for running alongside the g++ ctest.
+meson_then_asan_build() {
+  meson_steps
+  say "the clang++ ASan+UBSan build (build/asan), nice 10"
+  renice -n 10 -p "$BASHPID" >/dev/null
+  asan_build
+}
+
+# asan_ctest <ctest args...>: the ASan tree's tests, halting on the first error either finds.
+asan_ctest() {
+  ASAN_OPTIONS="halt_on_error=1:print_stacktrace=1:detect_leaks=1" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+    ctest --test-dir build/asan --output-on-failure --no-tests=error -j "$JOBS" "$@"
+}
+
+# The fuzz targets (label fuzz, built in the ASan tree) at nice 10, for running alongside the
+# TSan ctest, which leaves about a third of the 2 cores idle.
+fuzz_niced() {
+  renice -n 10 -p "$BASHPID" >/dev/null
+  asan_ctest -L fuzz
+}
+
 # tsan_build at nice 10 (its compilers inherit it), for running alongside a ctest.
 tsan_build_niced() {
   renice -n 10 -p "$BASHPID" >/dev/null
@@ -302,25 +334,21 @@ cmd_test() {
   step "g++ -O0, modular headers, compiled mode: configure + build (build/gcc)" cmake_build build/gcc \
     -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 -DCMAKE_CXX_COMPILER=g++ -DDHIS2CPP_WERROR=ON \
     -DDHIS2CPP_TEST_SINGLE_HEADER=OFF -DDHIS2CPP_TEST_COMPILED=ON -DDHIS2CPP_TEST_HEADERS=OFF
-  step "g++ -O0, modular headers, compiled mode: ctest; meson alongside (build/meson, build/meson-consumer)" \
-    alongside meson_steps -- cmake_test build/gcc
+  # The ASan tree builds alongside the g++ ctest, after the Meson steps, at nice 10: the ctest
+  # leaves part of the 2 cores idle (its tests wait on short real intervals, the consumer projects
+  # build one file at a time); the build fills that time without taking the cores from a test
+  # that runs, and goes on at full speed once the tests are done.
   # The consumer projects are build-system tests: the g++ step runs them.
-  step "clang++ ASan+UBSan, single header, compiled mode: configure + build (build/asan)" cmake_build build/asan \
-    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DDHIS2CPP_WERROR=ON -DDHIS2CPP_TEST_MODULAR=OFF \
-    -DDHIS2CPP_TEST_COMPILED=ON -DDHIS2CPP_TEST_HEADERS=ON -DDHIS2CPP_TEST_CONSUMERS=OFF -DDHIS2CPP_INSTALL=OFF \
-    -DDHIS2CPP_BUILD_BENCH=OFF -DDHIS2CPP_BUILD_FUZZ=ON \
-    "-DCMAKE_CXX_FLAGS=$SANITIZE_FLAGS" "-DCMAKE_CXX_FLAGS_DEBUG=$SANITIZER_DEBUG_FLAGS"
-  # The TSan tree builds meanwhile, at a lower priority: the ASan ctest leaves about a third of
-  # the 2 cores idle (its tests wait on short real intervals), and the build fills that time
-  # without taking the cores from a test that is running.
-  step "clang++ ASan+UBSan, single header, compiled mode: ctest; TSan build alongside (build/tsan)" \
-    alongside tsan_build_niced -- env \
-    ASAN_OPTIONS="halt_on_error=1:print_stacktrace=1:detect_leaks=1" \
-    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
-    ctest --test-dir build/asan --output-on-failure --no-tests=error -j "$JOBS" -LE cli_slow
-
-  # Only the tests that run threads (the client, the emulator, watches); the rest add nothing here.
-  step "clang++ TSan: ctest (threaded tests)" env \
+  step "g++ -O0, modular headers, compiled mode: ctest; alongside: meson (build/meson, build/meson-consumer), then the clang++ ASan+UBSan build (build/asan, nice 10)" \
+    alongside meson_then_asan_build -- cmake_test build/gcc
+  # The TSan tree builds alongside the ASan ctest, at nice 10, for the same reason.
+  step "clang++ ASan+UBSan, single header, compiled mode: ctest but the fuzz targets; TSan build alongside (build/tsan, nice 10)" \
+    alongside tsan_build_niced -- asan_ctest -LE "cli_slow|fuzz"
+  # Only the tests that run threads (the client, the emulator, watches); the rest add nothing
+  # here. The fuzz targets (ASan+UBSan, each DHIS2CPP_FUZZ_SECONDS on one core) run alongside at
+  # nice 10, on the core the TSan tests leave idle.
+  step "clang++ TSan: ctest (threaded tests); the fuzz targets alongside (build/asan, nice 10)" \
+    alongside fuzz_niced -- env \
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/tools/tsan.supp" \
     ctest --test-dir build/tsan --output-on-failure --no-tests=error -j "$JOBS" -L threaded
 
