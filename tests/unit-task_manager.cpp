@@ -153,6 +153,44 @@ TEST_CASE("forty jobs are watched on the manager's two threads, not a thread per
   }
 }
 
+TEST_CASE("a watch waiting for its task summary gives the thread back between reads") {
+  // One polling thread, two watches, the jobs on the server's clock in real time: a data value
+  // import that ends at 100 ms without its summary (its watch reads the summary again for
+  // summary_wait, 2 s, then decides without it), and a resource table job that ends at 700 ms.
+  // The second watch ends while the first still waits: the wait is rounds that the thread takes
+  // turns with, not a sleep that holds the thread (which would end the second watch after the first).
+  Rig rig("2.40.8");
+  rig.drive = false;
+  rig.server->clock().set_speed(1);
+  rig.server->script_next("DATAVALUE_IMPORT", JobScript().start("Data value set import").complete("Import done", 100ms));
+  rig.server->script_next("RESOURCE_TABLE",
+                          JobScript().start("Resource tables").stage("Tables", 600ms).complete("done", 100ms));
+  const auto import = rig.client->jobs().import_data_values_async(Json{{"dataValues", Json::array()}});
+  const auto tables = rig.client->jobs().start_resource_tables();
+  TaskManagerOptions one_thread;
+  one_thread.threads = 1;
+  TaskManager manager(*rig.client, one_thread);
+  auto options = quick();
+  options.initial_poll_interval = 10ms;
+  options.poll_interval = 20ms;
+  auto waits = options;
+  waits.summary_wait = 2s;
+  const auto a = manager.watch(import, {}, waits, kTimeout);
+  const auto b = manager.watch(tables, {}, options, kTimeout);
+  const auto ca = a.get();
+  const auto cb = b.get();
+  CHECK(cb.outcome == TaskOutcome::Succeeded);
+  CHECK(ca.outcome == TaskOutcome::Unknown);  // no status in the row, no summary
+  CHECK(ca.rule == "summary-missing");
+  REQUIRE(a.finished_at());
+  REQUIRE(b.finished_at());
+  CHECK(*b.finished_at() < *a.finished_at());
+  // The summary was read again over the 2 s (100, 200, 400, 800 ms apart, then what is left).
+  const auto reads = rig.server->requests_to("/api/system/taskSummaries/DATAVALUE_IMPORT/*", "GET").size();
+  CHECK(reads >= 3);
+  CHECK(reads <= 8);
+}
+
 TEST_CASE("callbacks run on one thread of the manager: started, each row once in order, then finished") {
   Rig rig("2.42.1");
   rig.server->script_next("RESOURCE_TABLE", quick_success("Resource tables"));

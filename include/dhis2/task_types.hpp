@@ -44,7 +44,9 @@ struct WatchOptions {
   std::optional<std::chrono::milliseconds> stall_timeout;
   // Read /api/system/taskSummaries after the last row, for the job types that write one.
   bool fetch_summary = true;
-  // How long to wait for a summary that is written just after the last row (data value imports).
+  // How long to wait for a summary that is written just after the last row (data value imports):
+  // it is read again after 100 ms, 200 ms, ... up to 1 s apart. A background watch gives its
+  // thread back between the reads.
   std::chrono::milliseconds summary_wait{5000};
   // Called on the waiting thread when the job's progress changed: the server's structured
   // progress on 2.41+ (read at most every progress_interval, and only when this is set), what the

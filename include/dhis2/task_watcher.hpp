@@ -140,7 +140,9 @@ class TaskWatcher {
     std::chrono::milliseconds pause{0};
   };
   Round round(const Callback* callback);
-  Round round_once(const Callback* callback);  // round() without dropping tail_ when it throws
+  Round round_once(const Callback* callback);     // round() without dropping tail_ when it throws
+  Round summary_round();                          // a round that reads only the task summary (Pace::summary)
+  Round decide_round(detail::WatchFacts& facts);  // the rules on a round's facts, and what comes next
 
   struct Decided {
     const WatchRule* rule;
@@ -156,6 +158,15 @@ class TaskWatcher {
     // When the last poll that found no row of this run was sent, while the job's start is unknown.
     std::optional<steady::time_point> empty_sent;
     std::optional<Decided> swept;  // a decision taken on the job row's word, waiting for one more poll
+    // The run ended and its task summary is not in yet (a data value import writes it just after
+    // its last row): the next rounds read only the summary, until it is in or `until` passes, and
+    // decide again on the facts of the round that found the end.
+    struct SummaryWait {
+      steady::time_point until;
+      std::chrono::milliseconds pause;  // before the next read: 100 ms, doubling up to 1 s
+      detail::WatchFacts facts;
+    };
+    std::optional<SummaryWait> summary;
   };
   // The pause before the next poll (detail/pacing.hpp): by the job's age once it is known to have
   // started; before that by the wait's, or the longest pause where the job waits for the 2.41+
@@ -256,9 +267,13 @@ class TaskWatcher {
 
   detail::JobRow read_job_row();
 
-  // The summary, waiting up to summary_wait while the body is empty or the read fails (a data
-  // value import writes it just after its last row).
+  // The task summary, read once (a round that finds it empty or unreadable reads it again at
+  // the next, up to summary_wait: summary_retry()).
   detail::SummaryRead read_summary();
+  // After a round's decision: the pause before the round that reads the summary again, when this
+  // one read it and did not find it, and summary_wait (or the deadline) has not passed since the
+  // round that first missed it. Keeps `facts` for that round.
+  std::optional<std::chrono::milliseconds> summary_retry(detail::WatchFacts& facts);
 
   // <=2.40 data integrity results; only the checks that finished at or after the kick-off count
   // (the endpoint keeps an earlier run's results, class 8).

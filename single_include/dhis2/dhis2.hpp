@@ -1526,7 +1526,9 @@ struct WatchOptions {
   std::optional<std::chrono::milliseconds> stall_timeout;
   // Read /api/system/taskSummaries after the last row, for the job types that write one.
   bool fetch_summary = true;
-  // How long to wait for a summary that is written just after the last row (data value imports).
+  // How long to wait for a summary that is written just after the last row (data value imports):
+  // it is read again after 100 ms, 200 ms, ... up to 1 s apart. A background watch gives its
+  // thread back between the reads.
   std::chrono::milliseconds summary_wait{5000};
   // Called on the waiting thread when the job's progress changed: the server's structured
   // progress on 2.41+ (read at most every progress_interval, and only when this is set), what the
@@ -2806,7 +2808,9 @@ class TaskWatcher {
     std::chrono::milliseconds pause{0};
   };
   Round round(const Callback* callback);
-  Round round_once(const Callback* callback);  // round() without dropping tail_ when it throws
+  Round round_once(const Callback* callback);     // round() without dropping tail_ when it throws
+  Round summary_round();                          // a round that reads only the task summary (Pace::summary)
+  Round decide_round(detail::WatchFacts& facts);  // the rules on a round's facts, and what comes next
 
   struct Decided {
     const WatchRule* rule;
@@ -2822,6 +2826,15 @@ class TaskWatcher {
     // When the last poll that found no row of this run was sent, while the job's start is unknown.
     std::optional<steady::time_point> empty_sent;
     std::optional<Decided> swept;  // a decision taken on the job row's word, waiting for one more poll
+    // The run ended and its task summary is not in yet (a data value import writes it just after
+    // its last row): the next rounds read only the summary, until it is in or `until` passes, and
+    // decide again on the facts of the round that found the end.
+    struct SummaryWait {
+      steady::time_point until;
+      std::chrono::milliseconds pause;  // before the next read: 100 ms, doubling up to 1 s
+      detail::WatchFacts facts;
+    };
+    std::optional<SummaryWait> summary;
   };
   // The pause before the next poll (detail/pacing.hpp): by the job's age once it is known to have
   // started; before that by the wait's, or the longest pause where the job waits for the 2.41+
@@ -2922,9 +2935,13 @@ class TaskWatcher {
 
   detail::JobRow read_job_row();
 
-  // The summary, waiting up to summary_wait while the body is empty or the read fails (a data
-  // value import writes it just after its last row).
+  // The task summary, read once (a round that finds it empty or unreadable reads it again at
+  // the next, up to summary_wait: summary_retry()).
   detail::SummaryRead read_summary();
+  // After a round's decision: the pause before the round that reads the summary again, when this
+  // one read it and did not find it, and summary_wait (or the deadline) has not passed since the
+  // round that first missed it. Keeps `facts` for that round.
+  std::optional<std::chrono::milliseconds> summary_retry(detail::WatchFacts& facts);
 
   // <=2.40 data integrity results; only the checks that finished at or after the kick-off count
   // (the endpoint keeps an earlier run's results, class 8).
@@ -7368,6 +7385,7 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round_once(const Callback* callb
   Round done;
   done.done = true;
   throw_if_cancelled();
+  if (pace_.summary) return summary_round();
   detail::WatchFacts facts = round_facts();
   row_check_due_ = steady::now() - last_row_check_ >= options_.start_grace;
   if (auto rows = poll_feed()) {
@@ -7392,7 +7410,31 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round_once(const Callback* callb
     if (filter_ == Filter::Off) settled_ = polled_;
   }
   fill_feed_facts(facts);
+  return decide_round(facts);
+}
+
+DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::summary_round() {
+  // The feed brought the run's end; only the summary is read again (the reads hooked to the
+  // facts are this round's, should the watcher have moved since).
+  detail::WatchFacts facts = std::move(pace_.summary->facts);
+  const detail::WatchFacts hooks = round_facts();
+  facts.read_job_row = hooks.read_job_row;
+  facts.read_summary = hooks.read_summary;
+  facts.read_integrity = hooks.read_integrity;
+  facts.read_running = hooks.read_running;
+  facts.summary = detail::SummaryRead{};
+  return decide_round(facts);
+}
+
+DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::decide_round(detail::WatchFacts& facts) {
+  Round done;
+  done.done = true;
   auto decision = detail::decide(facts);
+  if (const auto pause = summary_retry(facts)) {
+    Round again;
+    again.pause = *pause;
+    return again;
+  }
   note_job_row(facts.row);
   const bool final = decision && !decision->second.keep_waiting;
   if (pace_.swept) {
@@ -7814,31 +7856,42 @@ DHIS2CPP_INLINE detail::JobRow TaskWatcher::read_job_row() {
 
 DHIS2CPP_INLINE detail::SummaryRead TaskWatcher::read_summary() {
   using State = detail::SummaryRead::State;
-  const auto until = steady::now() + options_.summary_wait;
-  auto pause = std::chrono::milliseconds(100);
-  detail::SummaryRead read;
-  while (true) {
-    try {
-      const auto body = get("system/taskSummaries/" + ref_.job_type + "/" + ref_.uid);
-      if (!body.is_null()) return detail::SummaryRead{State::Present, body};
-      read.state = State::Empty;
-    } catch (const TransportError&) {
-      read.state = State::Unavailable;
-    } catch (const UnexpectedResponseError&) {
-      read.state = State::Unavailable;
-    } catch (const ApiError& e) {
-      if (e.status() >= 500 || e.status() == 429) {
-        read.state = State::Unavailable;
-      } else if (e.status() == 404) {
-        read.state = State::Empty;
-      } else {
-        throw;
-      }
-    }
-    if (steady::now() >= until) return read;
-    sleep(std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now())));
-    pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+  try {
+    auto body = get("system/taskSummaries/" + ref_.job_type + "/" + ref_.uid);
+    if (!body.is_null()) return detail::SummaryRead{State::Present, std::move(body)};
+    return detail::SummaryRead{State::Empty, nullptr};
+  } catch (const TransportError&) {
+    return detail::SummaryRead{State::Unavailable, nullptr};
+  } catch (const UnexpectedResponseError&) {
+    return detail::SummaryRead{State::Unavailable, nullptr};
+  } catch (const ApiError& e) {
+    if (e.status() >= 500 || e.status() == 429) return detail::SummaryRead{State::Unavailable, nullptr};
+    if (e.status() == 404) return detail::SummaryRead{State::Empty, nullptr};
+    throw;
   }
+}
+
+DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> TaskWatcher::summary_retry(detail::WatchFacts& facts) {
+  using State = detail::SummaryRead::State;
+  if (facts.summary.state != State::Empty && facts.summary.state != State::Unavailable) {
+    pace_.summary.reset();  // not read this round, or in
+    return std::nullopt;
+  }
+  const auto now = steady::now();
+  if (!pace_.summary) {
+    auto until = now + options_.summary_wait;
+    if (pace_.deadline) until = std::min(until, *pace_.deadline);
+    pace_.summary = Pace::SummaryWait{until, std::chrono::milliseconds(100), {}};
+  }
+  auto& wait = *pace_.summary;
+  if (now >= wait.until) {
+    pace_.summary.reset();  // decide without it
+    return std::nullopt;
+  }
+  const auto pause = std::min(wait.pause, std::chrono::duration_cast<std::chrono::milliseconds>(wait.until - now));
+  wait.pause = std::min(wait.pause * 2, std::chrono::milliseconds(1000));
+  wait.facts = std::move(facts);
+  return std::max(pause, std::chrono::milliseconds(1));
 }
 
 DHIS2CPP_INLINE detail::IntegrityRead TaskWatcher::read_integrity() {
@@ -8600,7 +8653,8 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
 
   // A round may be skipped when the job's overview entry is the one seen before the last full
   // round, that round was recent, and the watcher waits plainly: no decision pending on one more
-  // poll (swept) or on the job row (the feed emptied), no deadline or stall timeout passed.
+  // poll (swept), on the job row (the feed emptied) or on the task summary, no deadline or stall
+  // timeout passed.
   bool may_skip(const WatchRecord& w, const TaskWatcher& watcher, const std::string& signature) const {
     if (!w.seen_signature || *w.seen_signature != signature) return false;
     {
@@ -8610,6 +8664,7 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
     const auto now = steady::now();
     if (now - w.last_full_round >= options_.full_poll_interval) return false;
     if (watcher.pace_.swept || w.last_pause.count() == 0) return false;
+    if (watcher.pace_.summary) return false;  // reading the summary again: the overview does not show it
     // The feed emptied after rows (a DELETE, the caps, a restart that lost the notifications):
     // the overview no longer lists the job either, so it shows no change, but the watcher's
     // rules are reading the job row to learn how the job ended.

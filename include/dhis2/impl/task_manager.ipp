@@ -518,7 +518,8 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
 
   // A round may be skipped when the job's overview entry is the one seen before the last full
   // round, that round was recent, and the watcher waits plainly: no decision pending on one more
-  // poll (swept) or on the job row (the feed emptied), no deadline or stall timeout passed.
+  // poll (swept), on the job row (the feed emptied) or on the task summary, no deadline or stall
+  // timeout passed.
   bool may_skip(const WatchRecord& w, const TaskWatcher& watcher, const std::string& signature) const {
     if (!w.seen_signature || *w.seen_signature != signature) return false;
     {
@@ -528,6 +529,7 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
     const auto now = steady::now();
     if (now - w.last_full_round >= options_.full_poll_interval) return false;
     if (watcher.pace_.swept || w.last_pause.count() == 0) return false;
+    if (watcher.pace_.summary) return false;  // reading the summary again: the overview does not show it
     // The feed emptied after rows (a DELETE, the caps, a restart that lost the notifications):
     // the overview no longer lists the job either, so it shows no change, but the watcher's
     // rules are reading the job row to learn how the job ended.

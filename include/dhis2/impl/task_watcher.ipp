@@ -162,6 +162,7 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round_once(const Callback* callb
   Round done;
   done.done = true;
   throw_if_cancelled();
+  if (pace_.summary) return summary_round();
   detail::WatchFacts facts = round_facts();
   row_check_due_ = steady::now() - last_row_check_ >= options_.start_grace;
   if (auto rows = poll_feed()) {
@@ -186,7 +187,31 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::round_once(const Callback* callb
     if (filter_ == Filter::Off) settled_ = polled_;
   }
   fill_feed_facts(facts);
+  return decide_round(facts);
+}
+
+DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::summary_round() {
+  // The feed brought the run's end; only the summary is read again (the reads hooked to the
+  // facts are this round's, should the watcher have moved since).
+  detail::WatchFacts facts = std::move(pace_.summary->facts);
+  const detail::WatchFacts hooks = round_facts();
+  facts.read_job_row = hooks.read_job_row;
+  facts.read_summary = hooks.read_summary;
+  facts.read_integrity = hooks.read_integrity;
+  facts.read_running = hooks.read_running;
+  facts.summary = detail::SummaryRead{};
+  return decide_round(facts);
+}
+
+DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::decide_round(detail::WatchFacts& facts) {
+  Round done;
+  done.done = true;
   auto decision = detail::decide(facts);
+  if (const auto pause = summary_retry(facts)) {
+    Round again;
+    again.pause = *pause;
+    return again;
+  }
   note_job_row(facts.row);
   const bool final = decision && !decision->second.keep_waiting;
   if (pace_.swept) {
@@ -608,31 +633,42 @@ DHIS2CPP_INLINE detail::JobRow TaskWatcher::read_job_row() {
 
 DHIS2CPP_INLINE detail::SummaryRead TaskWatcher::read_summary() {
   using State = detail::SummaryRead::State;
-  const auto until = steady::now() + options_.summary_wait;
-  auto pause = std::chrono::milliseconds(100);
-  detail::SummaryRead read;
-  while (true) {
-    try {
-      const auto body = get("system/taskSummaries/" + ref_.job_type + "/" + ref_.uid);
-      if (!body.is_null()) return detail::SummaryRead{State::Present, body};
-      read.state = State::Empty;
-    } catch (const TransportError&) {
-      read.state = State::Unavailable;
-    } catch (const UnexpectedResponseError&) {
-      read.state = State::Unavailable;
-    } catch (const ApiError& e) {
-      if (e.status() >= 500 || e.status() == 429) {
-        read.state = State::Unavailable;
-      } else if (e.status() == 404) {
-        read.state = State::Empty;
-      } else {
-        throw;
-      }
-    }
-    if (steady::now() >= until) return read;
-    sleep(std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now())));
-    pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+  try {
+    auto body = get("system/taskSummaries/" + ref_.job_type + "/" + ref_.uid);
+    if (!body.is_null()) return detail::SummaryRead{State::Present, std::move(body)};
+    return detail::SummaryRead{State::Empty, nullptr};
+  } catch (const TransportError&) {
+    return detail::SummaryRead{State::Unavailable, nullptr};
+  } catch (const UnexpectedResponseError&) {
+    return detail::SummaryRead{State::Unavailable, nullptr};
+  } catch (const ApiError& e) {
+    if (e.status() >= 500 || e.status() == 429) return detail::SummaryRead{State::Unavailable, nullptr};
+    if (e.status() == 404) return detail::SummaryRead{State::Empty, nullptr};
+    throw;
   }
+}
+
+DHIS2CPP_INLINE std::optional<std::chrono::milliseconds> TaskWatcher::summary_retry(detail::WatchFacts& facts) {
+  using State = detail::SummaryRead::State;
+  if (facts.summary.state != State::Empty && facts.summary.state != State::Unavailable) {
+    pace_.summary.reset();  // not read this round, or in
+    return std::nullopt;
+  }
+  const auto now = steady::now();
+  if (!pace_.summary) {
+    auto until = now + options_.summary_wait;
+    if (pace_.deadline) until = std::min(until, *pace_.deadline);
+    pace_.summary = Pace::SummaryWait{until, std::chrono::milliseconds(100), {}};
+  }
+  auto& wait = *pace_.summary;
+  if (now >= wait.until) {
+    pace_.summary.reset();  // decide without it
+    return std::nullopt;
+  }
+  const auto pause = std::min(wait.pause, std::chrono::duration_cast<std::chrono::milliseconds>(wait.until - now));
+  wait.pause = std::min(wait.pause * 2, std::chrono::milliseconds(1000));
+  wait.facts = std::move(facts);
+  return std::max(pause, std::chrono::milliseconds(1));
 }
 
 DHIS2CPP_INLINE detail::IntegrityRead TaskWatcher::read_integrity() {
