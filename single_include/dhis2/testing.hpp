@@ -1121,6 +1121,7 @@ class ProgressRecorder {
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -1158,6 +1159,15 @@ struct JobInfo {
 
 namespace detail {
 
+// A snapshot of a run's progress as the server stored it (§3.3): the recorder as it was at `at`.
+// Its JSON, which JobInfo::progress shows, is made when something first reads it: a job of
+// thousands of items is snapshotted every 10 s of its run, and most snapshots are never read.
+struct PersistedProgress {
+  SysTime at;
+  ProgressRecorder tree;
+  mutable std::optional<nlohmann::json> json;  // made on the first read, under the engine's lock
+};
+
 // The state of a job's current (or last) run.
 struct Run {
   std::size_t next_step = 0;
@@ -1173,6 +1183,7 @@ struct Run {
   std::string finish_status;
   std::optional<SysTime> next_persist;  // 2.41+: the progress snapshot every 10 s (§3.3)
   ProgressRecorder progress;
+  std::shared_ptr<const PersistedProgress> persisted;  // the last snapshot; null before the first
 };
 
 struct Job {
@@ -1664,6 +1675,8 @@ class JobEngine {
   void start_queued_continuous_locked(const std::string& type, SysTime now);
 
   void persist_progress_locked(Job& job, SysTime t);
+  // The job's row as a reader sees it: its info, with the last progress snapshot's JSON.
+  JobInfo row_locked(const Job& job) const;
 
   // The next moment something happens, or empty when nothing is pending.
   std::optional<SysTime> next_event_locked() const;
@@ -4565,7 +4578,7 @@ DHIS2CPP_INLINE std::optional<JobInfo> JobEngine::job_row(const std::string& uid
   const SysTime now = catch_up_locked();
   const Job* job = find_locked(uid, now);
   if (!job || job->in_memory) return std::nullopt;
-  return job->info;
+  return row_locked(*job);
 }
 
 DHIS2CPP_INLINE std::optional<JobInfo> JobEngine::job(const std::string& uid) {
@@ -4573,7 +4586,7 @@ DHIS2CPP_INLINE std::optional<JobInfo> JobEngine::job(const std::string& uid) {
   const SysTime now = catch_up_locked();
   const Job* job = find_locked(uid, now);
   if (!job) return std::nullopt;
-  return job->info;
+  return row_locked(*job);
 }
 
 DHIS2CPP_INLINE std::vector<JobInfo> JobEngine::jobs() {
@@ -4585,7 +4598,7 @@ DHIS2CPP_INLINE std::vector<JobInfo> JobEngine::jobs() {
   }
   std::sort(ordered.begin(), ordered.end(), [](const Job* a, const Job* b) { return a->order < b->order; });
   std::vector<JobInfo> out;
-  for (const Job* job : ordered) out.push_back(job->info);
+  for (const Job* job : ordered) out.push_back(row_locked(*job));
   return out;
 }
 
@@ -4603,7 +4616,9 @@ DHIS2CPP_INLINE std::vector<JobInfo> JobEngine::running(const std::string& job_t
   std::vector<JobInfo> out;
   for (const auto& entry : jobs_) {
     const JobInfo& info = entry.second.info;
-    if (info.job_status == "RUNNING" && (job_type.empty() || info.job_type == job_type)) out.push_back(info);
+    if (info.job_status == "RUNNING" && (job_type.empty() || info.job_type == job_type)) {
+      out.push_back(row_locked(entry.second));
+    }
   }
   return out;
 }
@@ -4626,7 +4641,7 @@ DHIS2CPP_INLINE std::vector<JobEngine::FinishedRun> JobEngine::last_finished_run
   std::vector<FinishedRun> out;
   for (const auto& entry : last) {
     const Job& job = *entry.second;
-    out.push_back(FinishedRun{job.info, job.run.progress.to_json(*job.info.last_finished, time_.time_zone, true)});
+    out.push_back(FinishedRun{row_locked(job), job.run.progress.to_json(*job.info.last_finished, time_.time_zone, true)});
   }
   return out;
 }
@@ -4664,7 +4679,6 @@ DHIS2CPP_INLINE void JobEngine::start_locked(Job& job, SysTime t) {
   job.info.job_status = "RUNNING";
   job.info.last_executed = t;
   job.info.last_alive = t;
-  job.info.progress = nullptr;
   if (profile_.progress_endpoint) job.run.next_persist = t + detail::Scheduler::kProgressEvery;
   if (job.script.steps().empty()) {
     finish_locked(job, t, "COMPLETED");
@@ -4675,7 +4689,17 @@ DHIS2CPP_INLINE void JobEngine::start_locked(Job& job, SysTime t) {
 
 DHIS2CPP_INLINE void JobEngine::persist_progress_locked(Job& job, SysTime t) {
   if (!profile_.progress_endpoint || job.run.progress.empty()) return;
-  job.info.progress = job.run.progress.to_json(t, time_.time_zone, true);
+  job.run.persisted = std::make_shared<const detail::PersistedProgress>(
+      detail::PersistedProgress{t, job.run.progress, std::nullopt});
+}
+
+DHIS2CPP_INLINE JobInfo JobEngine::row_locked(const Job& job) const {
+  JobInfo row = job.info;
+  if (const auto& persisted = job.run.persisted) {
+    if (!persisted->json) persisted->json = persisted->tree.to_json(persisted->at, time_.time_zone, true);
+    row.progress = *persisted->json;
+  }
+  return row;
 }
 
 DHIS2CPP_INLINE std::optional<SysTime> JobEngine::next_event_locked() const {

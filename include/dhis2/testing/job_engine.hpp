@@ -199,6 +199,8 @@ class JobEngine {
   void start_queued_continuous_locked(const std::string& type, SysTime now);
 
   void persist_progress_locked(Job& job, SysTime t);
+  // The job's row as a reader sees it: its info, with the last progress snapshot's JSON.
+  JobInfo row_locked(const Job& job) const;
 
   // The next moment something happens, or empty when nothing is pending.
   std::optional<SysTime> next_event_locked() const;

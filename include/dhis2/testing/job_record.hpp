@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -50,6 +51,15 @@ struct JobInfo {
 
 namespace detail {
 
+// A snapshot of a run's progress as the server stored it (§3.3): the recorder as it was at `at`.
+// Its JSON, which JobInfo::progress shows, is made when something first reads it: a job of
+// thousands of items is snapshotted every 10 s of its run, and most snapshots are never read.
+struct PersistedProgress {
+  SysTime at;
+  ProgressRecorder tree;
+  mutable std::optional<nlohmann::json> json;  // made on the first read, under the engine's lock
+};
+
 // The state of a job's current (or last) run.
 struct Run {
   std::size_t next_step = 0;
@@ -65,6 +75,7 @@ struct Run {
   std::string finish_status;
   std::optional<SysTime> next_persist;  // 2.41+: the progress snapshot every 10 s (§3.3)
   ProgressRecorder progress;
+  std::shared_ptr<const PersistedProgress> persisted;  // the last snapshot; null before the first
 };
 
 struct Job {

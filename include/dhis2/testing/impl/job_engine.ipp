@@ -216,7 +216,7 @@ DHIS2CPP_INLINE std::optional<JobInfo> JobEngine::job_row(const std::string& uid
   const SysTime now = catch_up_locked();
   const Job* job = find_locked(uid, now);
   if (!job || job->in_memory) return std::nullopt;
-  return job->info;
+  return row_locked(*job);
 }
 
 DHIS2CPP_INLINE std::optional<JobInfo> JobEngine::job(const std::string& uid) {
@@ -224,7 +224,7 @@ DHIS2CPP_INLINE std::optional<JobInfo> JobEngine::job(const std::string& uid) {
   const SysTime now = catch_up_locked();
   const Job* job = find_locked(uid, now);
   if (!job) return std::nullopt;
-  return job->info;
+  return row_locked(*job);
 }
 
 DHIS2CPP_INLINE std::vector<JobInfo> JobEngine::jobs() {
@@ -236,7 +236,7 @@ DHIS2CPP_INLINE std::vector<JobInfo> JobEngine::jobs() {
   }
   std::sort(ordered.begin(), ordered.end(), [](const Job* a, const Job* b) { return a->order < b->order; });
   std::vector<JobInfo> out;
-  for (const Job* job : ordered) out.push_back(job->info);
+  for (const Job* job : ordered) out.push_back(row_locked(*job));
   return out;
 }
 
@@ -254,7 +254,9 @@ DHIS2CPP_INLINE std::vector<JobInfo> JobEngine::running(const std::string& job_t
   std::vector<JobInfo> out;
   for (const auto& entry : jobs_) {
     const JobInfo& info = entry.second.info;
-    if (info.job_status == "RUNNING" && (job_type.empty() || info.job_type == job_type)) out.push_back(info);
+    if (info.job_status == "RUNNING" && (job_type.empty() || info.job_type == job_type)) {
+      out.push_back(row_locked(entry.second));
+    }
   }
   return out;
 }
@@ -277,7 +279,7 @@ DHIS2CPP_INLINE std::vector<JobEngine::FinishedRun> JobEngine::last_finished_run
   std::vector<FinishedRun> out;
   for (const auto& entry : last) {
     const Job& job = *entry.second;
-    out.push_back(FinishedRun{job.info, job.run.progress.to_json(*job.info.last_finished, time_.time_zone, true)});
+    out.push_back(FinishedRun{row_locked(job), job.run.progress.to_json(*job.info.last_finished, time_.time_zone, true)});
   }
   return out;
 }
@@ -315,7 +317,6 @@ DHIS2CPP_INLINE void JobEngine::start_locked(Job& job, SysTime t) {
   job.info.job_status = "RUNNING";
   job.info.last_executed = t;
   job.info.last_alive = t;
-  job.info.progress = nullptr;
   if (profile_.progress_endpoint) job.run.next_persist = t + detail::Scheduler::kProgressEvery;
   if (job.script.steps().empty()) {
     finish_locked(job, t, "COMPLETED");
@@ -326,7 +327,17 @@ DHIS2CPP_INLINE void JobEngine::start_locked(Job& job, SysTime t) {
 
 DHIS2CPP_INLINE void JobEngine::persist_progress_locked(Job& job, SysTime t) {
   if (!profile_.progress_endpoint || job.run.progress.empty()) return;
-  job.info.progress = job.run.progress.to_json(t, time_.time_zone, true);
+  job.run.persisted = std::make_shared<const detail::PersistedProgress>(
+      detail::PersistedProgress{t, job.run.progress, std::nullopt});
+}
+
+DHIS2CPP_INLINE JobInfo JobEngine::row_locked(const Job& job) const {
+  JobInfo row = job.info;
+  if (const auto& persisted = job.run.persisted) {
+    if (!persisted->json) persisted->json = persisted->tree.to_json(persisted->at, time_.time_zone, true);
+    row.progress = *persisted->json;
+  }
+  return row;
 }
 
 DHIS2CPP_INLINE std::optional<SysTime> JobEngine::next_event_locked() const {
