@@ -139,7 +139,10 @@ long status_kb(const char* key) {
                                                    .stage("Creating objects", 1500ms)
                                                    .stage("Updating objects", 1500ms)
                                                    .stage("Deleting objects", 1s)
-                                                   .complete("Import complete with status OK", 500ms));
+                                                   // Its ImportReport, stored before the final row
+                                                   // (dhis2-wire.md §1.7).
+                                                   .summary(dhis2::testing::detail::default_metadata_report(1), 400ms)
+                                                   .complete("Import complete with status OK", 100ms));
   const std::string port = std::to_string(server.port()) + "\n";
   if (write(report_fd, port.data(), port.size()) != static_cast<ssize_t>(port.size())) std::_Exit(3);
   close(report_fd);
@@ -319,10 +322,6 @@ int main(int argc, char** argv) {
     dhis2::WatchOptions watch_options;
     watch_options.initial_poll_interval = 100ms;
     watch_options.poll_interval = 1s;
-    // The emulated metadata import writes no task summary: do not wait for one. (A watch that
-    // waits for a summary holds its polling thread meanwhile: 200 watches ending every few
-    // seconds with the default 5 s would need far more threads than four.)
-    watch_options.summary_wait = 0ms;
     Tally tally;
     dhis2::WatchCallbacks callbacks;
     callbacks.on_notification = [&tally](const dhis2::BackgroundWatch& w, const dhis2::Notification& n) {
