@@ -18,6 +18,7 @@ using dhis2::testing::VersionProfile;
 using dhis2::testing::detail::IdGenerator;
 using dhis2::testing::detail::Job;
 using dhis2::testing::detail::Jobs;
+using dhis2::testing::detail::LiveJobs;
 using dhis2::testing::detail::NotificationStore;
 using dhis2::testing::detail::PendingRow;
 using dhis2::testing::detail::Scheduler;
@@ -187,12 +188,14 @@ TEST_CASE("scheduler: ticks every 20 s on 2.41+, none on 2.40; continuous types 
   jobs["Bbbbbbbbbbb"] = job_of("ANALYTICS_TABLE", "Bbbbbbbbbbb");
   jobs["Aaaaaaaaaaa"].order = 2;
   jobs["Bbbbbbbbbbb"].order = 1;
-  CHECK_FALSE(grid.next_event(jobs));
+  // The scheduler sees the jobs the engine lists as live (it lists queued and running ones).
+  const LiveJobs live = {{"Aaaaaaaaaaa", &jobs["Aaaaaaaaaaa"]}, {"Bbbbbbbbbbb", &jobs["Bbbbbbbbbbb"]}};
+  CHECK_FALSE(grid.next_event(live));  // neither queued nor running yet
   grid.enqueue(jobs["Aaaaaaaaaaa"], start + 6s);
   grid.enqueue(jobs["Bbbbbbbbbbb"], start + 7s);
-  REQUIRE(grid.next_event(jobs));
-  CHECK(*grid.next_event(jobs) == start + 20s);
-  const auto started = grid.tick(jobs, start + 20s);
+  REQUIRE(grid.next_event(live));
+  CHECK(*grid.next_event(live) == start + 20s);
+  const auto started = grid.tick(live, start + 20s);
   REQUIRE(started.size() == 1);  // one per type, the oldest
   CHECK(started.front()->info.uid == "Bbbbbbbbbbb");
   CHECK(grid.is_tick(start + 40s));

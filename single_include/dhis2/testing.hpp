@@ -1199,6 +1199,10 @@ struct Job {
 // Every job the engine knows, by uid.
 using Jobs = std::map<std::string, Job>;
 
+// The jobs that are RUNNING or queued, by uid (the scheduler's whole world): a server that has
+// run thousands of jobs steps the few that run without looking at the others.
+using LiveJobs = std::map<std::string, Job*>;
+
 }  // namespace detail
 }  // namespace testing
 }  // namespace dhis2
@@ -1363,7 +1367,7 @@ class NotificationStore {
 // flag, oldest first), the 20-second scheduler/housekeeping loop of 2.41+ (jobs start at once on
 // 2.38-2.40), the continuous job types that start at once one at a time per type, and the next
 // moment anything happens. It decides which job starts or steps; the engine does it. Internal to
-// the emulator (dhis2::testing::detail).
+// the emulator (dhis2::testing::detail). It sees only the live jobs (LiveJobs: RUNNING or queued).
 //
 // Not thread-safe; guarded by JobEngine::mutex_.
 
@@ -1394,34 +1398,34 @@ class Scheduler {
   // Types that do not wait for the loop (§2.3).
   bool is_continuous(const std::string& type) const;
 
-  static bool running_of_type(const Jobs& jobs, const std::string& type);
+  static bool running_of_type(const LiveJobs& jobs, const std::string& type);
 
   // The job is queued (SCHEDULED) from `now`; a continuous type's may start at once
   // (next_continuous).
   void enqueue(Job& job, SysTime now) const;
 
   // The queued job of a continuous `type` to start now (none runs), or null.
-  Job* next_continuous(Jobs& jobs, const std::string& type) const;
+  Job* next_continuous(const LiveJobs& jobs, const std::string& type) const;
 
   // The next moment something happens besides a queued notification row, or empty.
-  std::optional<SysTime> next_event(const Jobs& jobs) const;
+  std::optional<SysTime> next_event(const LiveJobs& jobs) const;
 
   // Whether `t` is the loop's next tick (2.41+).
   bool is_tick(SysTime t) const { return profile_.scheduler_grid && t == last_tick_ + kLoop; }
 
   // One scheduler/housekeeping loop at `t` (§2.3, §3.2): applies the cancellations requested by
   // then and returns the jobs to start, the oldest queued one of each type with none running.
-  std::vector<Job*> tick(Jobs& jobs, SysTime t);
+  std::vector<Job*> tick(const LiveJobs& jobs, SysTime t);
 
   // The running jobs whose next thing (a step, the commit of the row, the stale-job check) is due
   // at `t`, oldest first.
-  static std::vector<Job*> due_at(Jobs& jobs, SysTime t);
+  static std::vector<Job*> due_at(const LiveJobs& jobs, SysTime t);
 
   // Ticks with nothing to do still pass: the next tick starts from the last one by `now`.
   void pass(SysTime now);
 
  private:
-  static Job* oldest_queued(Jobs& jobs, const std::string& type);
+  static Job* oldest_queued(const LiveJobs& jobs, const std::string& type);
 
   VersionProfile profile_;
   SysTime last_tick_;
@@ -1705,6 +1709,10 @@ class JobEngine {
 
   Job& add_job_locked(Job job);
 
+  // Puts the job in live_ when it is RUNNING or queued, and takes it out otherwise: called after
+  // every change of either.
+  void relist_locked(Job& job);
+
   JobScript take_script_locked(const std::string& type, const nlohmann::json& parameters);
 
   VersionProfile profile_;
@@ -1716,6 +1724,7 @@ class JobEngine {
   detail::Scheduler scheduler_;
   detail::StepRunner runner_;
   detail::Jobs jobs_;
+  detail::LiveJobs live_;  // the jobs of jobs_ that are RUNNING or queued
   std::map<std::string, std::deque<JobScript>> next_scripts_;
   std::map<std::string, JobScript> default_scripts_;
   std::map<std::string, nlohmann::json> results_;
@@ -4066,9 +4075,9 @@ DHIS2CPP_INLINE bool Scheduler::is_continuous(const std::string& type) const {
   return profile_.continuous_geojson && (type == "GEOJSON_IMPORT" || type == "SMS_INBOUND_PROCESSING");
 }
 
-DHIS2CPP_INLINE bool Scheduler::running_of_type(const Jobs& jobs, const std::string& type) {
+DHIS2CPP_INLINE bool Scheduler::running_of_type(const LiveJobs& jobs, const std::string& type) {
   for (const auto& entry : jobs) {
-    if (entry.second.info.job_type == type && entry.second.info.job_status == "RUNNING") return true;
+    if (entry.second->info.job_type == type && entry.second->info.job_status == "RUNNING") return true;
   }
   return false;
 }
@@ -4079,19 +4088,19 @@ DHIS2CPP_INLINE void Scheduler::enqueue(Job& job, SysTime now) const {
   job.info.job_status = "SCHEDULED";
 }
 
-DHIS2CPP_INLINE Job* Scheduler::next_continuous(Jobs& jobs, const std::string& type) const {
+DHIS2CPP_INLINE Job* Scheduler::next_continuous(const LiveJobs& jobs, const std::string& type) const {
   if (!is_continuous(type) || running_of_type(jobs, type)) return nullptr;
   return oldest_queued(jobs, type);
 }
 
-DHIS2CPP_INLINE std::optional<SysTime> Scheduler::next_event(const Jobs& jobs) const {
+DHIS2CPP_INLINE std::optional<SysTime> Scheduler::next_event(const LiveJobs& jobs) const {
   std::optional<SysTime> next;
   const auto consider = [&next](SysTime t) {
     if (!next || t < *next) next = t;
   };
   bool tick_needed = false;
   for (const auto& entry : jobs) {
-    const Job& job = entry.second;
+    const Job& job = *entry.second;
     if (job.info.job_status == "RUNNING") {
       if (job.run.died_at) {
         consider(*job.run.died_at + kRescheduleStaleAfter);
@@ -4109,15 +4118,15 @@ DHIS2CPP_INLINE std::optional<SysTime> Scheduler::next_event(const Jobs& jobs) c
   return next;
 }
 
-DHIS2CPP_INLINE std::vector<Job*> Scheduler::tick(Jobs& jobs, SysTime t) {
+DHIS2CPP_INLINE std::vector<Job*> Scheduler::tick(const LiveJobs& jobs, SysTime t) {
   last_tick_ = t;
-  for (auto& entry : jobs) {
-    Run& run = entry.second.run;
+  for (const auto& entry : jobs) {
+    Run& run = entry.second->run;
     if (run.cancel_requested && *run.cancel_requested <= t) run.cancel_flag = true;
   }
   std::vector<std::string> types;
   for (const auto& entry : jobs) {
-    const Job& job = entry.second;
+    const Job& job = *entry.second;
     if (job.queued && !is_continuous(job.info.job_type) &&
         std::find(types.begin(), types.end(), job.info.job_type) == types.end()) {
       types.push_back(job.info.job_type);
@@ -4132,10 +4141,10 @@ DHIS2CPP_INLINE std::vector<Job*> Scheduler::tick(Jobs& jobs, SysTime t) {
   return start;
 }
 
-DHIS2CPP_INLINE std::vector<Job*> Scheduler::due_at(Jobs& jobs, SysTime t) {
+DHIS2CPP_INLINE std::vector<Job*> Scheduler::due_at(const LiveJobs& jobs, SysTime t) {
   std::vector<Job*> due;
-  for (auto& entry : jobs) {
-    Job& job = entry.second;
+  for (const auto& entry : jobs) {
+    Job& job = *entry.second;
     if (job.info.job_status != "RUNNING") continue;
     const SysTime at = job.run.died_at     ? *job.run.died_at + kRescheduleStaleAfter
                        : job.run.finish_at ? *job.run.finish_at
@@ -4150,10 +4159,10 @@ DHIS2CPP_INLINE void Scheduler::pass(SysTime now) {
   if (floor_to_tick(now) > last_tick_) last_tick_ = floor_to_tick(now);
 }
 
-DHIS2CPP_INLINE Job* Scheduler::oldest_queued(Jobs& jobs, const std::string& type) {
+DHIS2CPP_INLINE Job* Scheduler::oldest_queued(const LiveJobs& jobs, const std::string& type) {
   Job* oldest = nullptr;
-  for (auto& entry : jobs) {
-    Job& job = entry.second;
+  for (const auto& entry : jobs) {
+    Job& job = *entry.second;
     if (job.queued && job.info.job_type == type && (!oldest || job.order < oldest->order)) oldest = &job;
   }
   return oldest;
@@ -4432,7 +4441,7 @@ DHIS2CPP_INLINE JobEngine::Submitted JobEngine::submit(const std::string& job_ty
   job.script = script ? std::move(*script) : take_script_locked(job_type, parameters);
 
   if (!profile_.scheduler_grid) {
-    if (guard_running && detail::Scheduler::running_of_type(jobs_, job_type)) {
+    if (guard_running && detail::Scheduler::running_of_type(live_, job_type)) {
       if (profile_.already_running == AlreadyRunning::Conflict) {
         job.info.job_status = "FAILED";
         return Submitted{SubmitStatus::AlreadyRunning, job.info};
@@ -4475,7 +4484,7 @@ DHIS2CPP_INLINE JobEngine::ExecuteStatus JobEngine::execute(const std::string& u
   if (!job || job->in_memory) return ExecuteStatus::NotFound;  // <=2.40 API-started: no row (§3.1)
   if (job->info.job_status == "RUNNING" || job->queued) return ExecuteStatus::AlreadyRunning;
   // <=2.40 refuses while any job of the type runs (isRunning(jobType)): E7006.
-  if (!profile_.scheduler_grid && detail::Scheduler::running_of_type(jobs_, job->info.job_type))
+  if (!profile_.scheduler_grid && detail::Scheduler::running_of_type(live_, job->info.job_type))
     return ExecuteStatus::AlreadyRunning;
   // A finished ONCE_ASAP (API-started) job is not run again (§3.1 "Job did already run once.").
   if (job->info.ad_hoc && job->info.last_finished) return ExecuteStatus::AlreadyRanOnce;
@@ -4517,8 +4526,8 @@ DHIS2CPP_INLINE void JobEngine::cancel_type(const std::string& job_type) {
   std::lock_guard<std::mutex> lock(mutex_);
   const SysTime now = catch_up_locked();
   Job* last = nullptr;
-  for (auto& entry : jobs_) {
-    Job& job = entry.second;
+  for (const auto& entry : live_) {
+    Job& job = *entry.second;
     if (job.info.job_type == job_type && job.info.job_status == "RUNNING" && !job.run.died_at &&
         (!last || job.order > last->order)) {
       last = &job;
@@ -4614,10 +4623,10 @@ DHIS2CPP_INLINE std::vector<JobInfo> JobEngine::running(const std::string& job_t
   std::lock_guard<std::mutex> lock(mutex_);
   catch_up_locked();
   std::vector<JobInfo> out;
-  for (const auto& entry : jobs_) {
-    const JobInfo& info = entry.second.info;
+  for (const auto& entry : live_) {
+    const JobInfo& info = entry.second->info;
     if (info.job_status == "RUNNING" && (job_type.empty() || info.job_type == job_type)) {
-      out.push_back(row_locked(entry.second));
+      out.push_back(row_locked(*entry.second));
     }
   }
   return out;
@@ -4666,17 +4675,19 @@ DHIS2CPP_INLINE bool JobEngine::notifies_progress(const std::string& type) {
 
 DHIS2CPP_INLINE void JobEngine::enqueue_locked(Job& job, SysTime now) {
   scheduler_.enqueue(job, now);
+  relist_locked(job);
   if (scheduler_.is_continuous(job.info.job_type)) start_queued_continuous_locked(job.info.job_type, now);
 }
 
 DHIS2CPP_INLINE void JobEngine::start_queued_continuous_locked(const std::string& type, SysTime now) {
-  if (Job* next = scheduler_.next_continuous(jobs_, type)) start_locked(*next, now);
+  if (Job* next = scheduler_.next_continuous(live_, type)) start_locked(*next, now);
 }
 
 DHIS2CPP_INLINE void JobEngine::start_locked(Job& job, SysTime t) {
   job.queued = false;
   job.run = detail::Run{};
   job.info.job_status = "RUNNING";
+  relist_locked(job);
   job.info.last_executed = t;
   job.info.last_alive = t;
   if (profile_.progress_endpoint) job.run.next_persist = t + detail::Scheduler::kProgressEvery;
@@ -4703,7 +4714,7 @@ DHIS2CPP_INLINE JobInfo JobEngine::row_locked(const Job& job) const {
 }
 
 DHIS2CPP_INLINE std::optional<SysTime> JobEngine::next_event_locked() const {
-  std::optional<SysTime> next = scheduler_.next_event(jobs_);
+  std::optional<SysTime> next = scheduler_.next_event(live_);
   const auto queued = store_.next_queued();
   if (queued && (!next || *queued < *next)) next = queued;
   return next;
@@ -4731,13 +4742,13 @@ DHIS2CPP_INLINE void JobEngine::process_event_locked(SysTime t, SysTime horizon)
     return;
   }
   if (scheduler_.is_tick(t)) {
-    for (Job* job : scheduler_.tick(jobs_, t)) start_locked(*job, t);
+    for (Job* job : scheduler_.tick(live_, t)) start_locked(*job, t);
     return;
   }
-  const std::vector<Job*> due = detail::Scheduler::due_at(jobs_, t);
+  const std::vector<Job*> due = detail::Scheduler::due_at(live_, t);
   if (due.empty()) {
-    for (auto& entry : jobs_) {
-      Job& job = entry.second;
+    for (const auto& entry : live_) {
+      Job& job = *entry.second;
       if (job.info.job_status == "RUNNING" && job.run.next_persist && *job.run.next_persist == t) {
         // Nothing reads the stored progress while the lock is held, so a snapshot that a later one
         // of the same catch-up replaces (the next one, or the final one when the job ends first)
@@ -4776,6 +4787,7 @@ DHIS2CPP_INLINE void JobEngine::restart() {
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     Job& job = it->second;
     if (job.in_memory) {
+      live_.erase(it->first);
       it = jobs_.erase(it);
       continue;
     }
@@ -4803,6 +4815,7 @@ DHIS2CPP_INLINE void JobEngine::request_cancel_locked(Job& job, SysTime now) {
     }
     job.info.last_executed_status = "STOPPED";
     job.info.last_updated = now;
+    relist_locked(job);
     return;
   }
   if (job.info.job_status != "RUNNING") return;
@@ -4832,6 +4845,7 @@ DHIS2CPP_INLINE void JobEngine::finish_locked(Job& job, SysTime t, const char* s
   } else {
     job.info.job_status = "SCHEDULED";
   }
+  relist_locked(job);
   persist_progress_locked(job, t);
   if (!job.script.result().is_null() && final_status == "COMPLETED") {
     results_[job.info.job_type] = stamped_result(job.script.result(), job.info.last_executed, t);
@@ -4865,7 +4879,17 @@ DHIS2CPP_INLINE JobEngine::Job* JobEngine::find_locked(const std::string& uid, S
 DHIS2CPP_INLINE JobEngine::Job& JobEngine::add_job_locked(Job job) {
   job.order = ids_.next_sequence();
   const std::string uid = job.info.uid;
-  return jobs_[uid] = std::move(job);
+  Job& added = jobs_[uid] = std::move(job);
+  relist_locked(added);
+  return added;
+}
+
+DHIS2CPP_INLINE void JobEngine::relist_locked(Job& job) {
+  if (job.info.job_status == "RUNNING" || job.queued) {
+    live_[job.info.uid] = &job;
+  } else {
+    live_.erase(job.info.uid);
+  }
 }
 
 DHIS2CPP_INLINE JobScript JobEngine::take_script_locked(const std::string& type, const nlohmann::json& parameters) {

@@ -229,6 +229,10 @@ class JobEngine {
 
   Job& add_job_locked(Job job);
 
+  // Puts the job in live_ when it is RUNNING or queued, and takes it out otherwise: called after
+  // every change of either.
+  void relist_locked(Job& job);
+
   JobScript take_script_locked(const std::string& type, const nlohmann::json& parameters);
 
   VersionProfile profile_;
@@ -240,6 +244,7 @@ class JobEngine {
   detail::Scheduler scheduler_;
   detail::StepRunner runner_;
   detail::Jobs jobs_;
+  detail::LiveJobs live_;  // the jobs of jobs_ that are RUNNING or queued
   std::map<std::string, std::deque<JobScript>> next_scripts_;
   std::map<std::string, JobScript> default_scripts_;
   std::map<std::string, nlohmann::json> results_;

@@ -91,6 +91,10 @@ struct Job {
 // Every job the engine knows, by uid.
 using Jobs = std::map<std::string, Job>;
 
+// The jobs that are RUNNING or queued, by uid (the scheduler's whole world): a server that has
+// run thousands of jobs steps the few that run without looking at the others.
+using LiveJobs = std::map<std::string, Job*>;
+
 }  // namespace detail
 }  // namespace testing
 }  // namespace dhis2

@@ -5,7 +5,7 @@
 // flag, oldest first), the 20-second scheduler/housekeeping loop of 2.41+ (jobs start at once on
 // 2.38-2.40), the continuous job types that start at once one at a time per type, and the next
 // moment anything happens. It decides which job starts or steps; the engine does it. Internal to
-// the emulator (dhis2::testing::detail).
+// the emulator (dhis2::testing::detail). It sees only the live jobs (LiveJobs: RUNNING or queued).
 //
 // Not thread-safe; guarded by JobEngine::mutex_.
 
@@ -36,34 +36,34 @@ class Scheduler {
   // Types that do not wait for the loop (§2.3).
   bool is_continuous(const std::string& type) const;
 
-  static bool running_of_type(const Jobs& jobs, const std::string& type);
+  static bool running_of_type(const LiveJobs& jobs, const std::string& type);
 
   // The job is queued (SCHEDULED) from `now`; a continuous type's may start at once
   // (next_continuous).
   void enqueue(Job& job, SysTime now) const;
 
   // The queued job of a continuous `type` to start now (none runs), or null.
-  Job* next_continuous(Jobs& jobs, const std::string& type) const;
+  Job* next_continuous(const LiveJobs& jobs, const std::string& type) const;
 
   // The next moment something happens besides a queued notification row, or empty.
-  std::optional<SysTime> next_event(const Jobs& jobs) const;
+  std::optional<SysTime> next_event(const LiveJobs& jobs) const;
 
   // Whether `t` is the loop's next tick (2.41+).
   bool is_tick(SysTime t) const { return profile_.scheduler_grid && t == last_tick_ + kLoop; }
 
   // One scheduler/housekeeping loop at `t` (§2.3, §3.2): applies the cancellations requested by
   // then and returns the jobs to start, the oldest queued one of each type with none running.
-  std::vector<Job*> tick(Jobs& jobs, SysTime t);
+  std::vector<Job*> tick(const LiveJobs& jobs, SysTime t);
 
   // The running jobs whose next thing (a step, the commit of the row, the stale-job check) is due
   // at `t`, oldest first.
-  static std::vector<Job*> due_at(Jobs& jobs, SysTime t);
+  static std::vector<Job*> due_at(const LiveJobs& jobs, SysTime t);
 
   // Ticks with nothing to do still pass: the next tick starts from the last one by `now`.
   void pass(SysTime now);
 
  private:
-  static Job* oldest_queued(Jobs& jobs, const std::string& type);
+  static Job* oldest_queued(const LiveJobs& jobs, const std::string& type);
 
   VersionProfile profile_;
   SysTime last_tick_;

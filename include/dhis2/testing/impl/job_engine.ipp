@@ -70,7 +70,7 @@ DHIS2CPP_INLINE JobEngine::Submitted JobEngine::submit(const std::string& job_ty
   job.script = script ? std::move(*script) : take_script_locked(job_type, parameters);
 
   if (!profile_.scheduler_grid) {
-    if (guard_running && detail::Scheduler::running_of_type(jobs_, job_type)) {
+    if (guard_running && detail::Scheduler::running_of_type(live_, job_type)) {
       if (profile_.already_running == AlreadyRunning::Conflict) {
         job.info.job_status = "FAILED";
         return Submitted{SubmitStatus::AlreadyRunning, job.info};
@@ -113,7 +113,7 @@ DHIS2CPP_INLINE JobEngine::ExecuteStatus JobEngine::execute(const std::string& u
   if (!job || job->in_memory) return ExecuteStatus::NotFound;  // <=2.40 API-started: no row (§3.1)
   if (job->info.job_status == "RUNNING" || job->queued) return ExecuteStatus::AlreadyRunning;
   // <=2.40 refuses while any job of the type runs (isRunning(jobType)): E7006.
-  if (!profile_.scheduler_grid && detail::Scheduler::running_of_type(jobs_, job->info.job_type))
+  if (!profile_.scheduler_grid && detail::Scheduler::running_of_type(live_, job->info.job_type))
     return ExecuteStatus::AlreadyRunning;
   // A finished ONCE_ASAP (API-started) job is not run again (§3.1 "Job did already run once.").
   if (job->info.ad_hoc && job->info.last_finished) return ExecuteStatus::AlreadyRanOnce;
@@ -155,8 +155,8 @@ DHIS2CPP_INLINE void JobEngine::cancel_type(const std::string& job_type) {
   std::lock_guard<std::mutex> lock(mutex_);
   const SysTime now = catch_up_locked();
   Job* last = nullptr;
-  for (auto& entry : jobs_) {
-    Job& job = entry.second;
+  for (const auto& entry : live_) {
+    Job& job = *entry.second;
     if (job.info.job_type == job_type && job.info.job_status == "RUNNING" && !job.run.died_at &&
         (!last || job.order > last->order)) {
       last = &job;
@@ -252,10 +252,10 @@ DHIS2CPP_INLINE std::vector<JobInfo> JobEngine::running(const std::string& job_t
   std::lock_guard<std::mutex> lock(mutex_);
   catch_up_locked();
   std::vector<JobInfo> out;
-  for (const auto& entry : jobs_) {
-    const JobInfo& info = entry.second.info;
+  for (const auto& entry : live_) {
+    const JobInfo& info = entry.second->info;
     if (info.job_status == "RUNNING" && (job_type.empty() || info.job_type == job_type)) {
-      out.push_back(row_locked(entry.second));
+      out.push_back(row_locked(*entry.second));
     }
   }
   return out;
@@ -304,17 +304,19 @@ DHIS2CPP_INLINE bool JobEngine::notifies_progress(const std::string& type) {
 
 DHIS2CPP_INLINE void JobEngine::enqueue_locked(Job& job, SysTime now) {
   scheduler_.enqueue(job, now);
+  relist_locked(job);
   if (scheduler_.is_continuous(job.info.job_type)) start_queued_continuous_locked(job.info.job_type, now);
 }
 
 DHIS2CPP_INLINE void JobEngine::start_queued_continuous_locked(const std::string& type, SysTime now) {
-  if (Job* next = scheduler_.next_continuous(jobs_, type)) start_locked(*next, now);
+  if (Job* next = scheduler_.next_continuous(live_, type)) start_locked(*next, now);
 }
 
 DHIS2CPP_INLINE void JobEngine::start_locked(Job& job, SysTime t) {
   job.queued = false;
   job.run = detail::Run{};
   job.info.job_status = "RUNNING";
+  relist_locked(job);
   job.info.last_executed = t;
   job.info.last_alive = t;
   if (profile_.progress_endpoint) job.run.next_persist = t + detail::Scheduler::kProgressEvery;
@@ -341,7 +343,7 @@ DHIS2CPP_INLINE JobInfo JobEngine::row_locked(const Job& job) const {
 }
 
 DHIS2CPP_INLINE std::optional<SysTime> JobEngine::next_event_locked() const {
-  std::optional<SysTime> next = scheduler_.next_event(jobs_);
+  std::optional<SysTime> next = scheduler_.next_event(live_);
   const auto queued = store_.next_queued();
   if (queued && (!next || *queued < *next)) next = queued;
   return next;
@@ -369,13 +371,13 @@ DHIS2CPP_INLINE void JobEngine::process_event_locked(SysTime t, SysTime horizon)
     return;
   }
   if (scheduler_.is_tick(t)) {
-    for (Job* job : scheduler_.tick(jobs_, t)) start_locked(*job, t);
+    for (Job* job : scheduler_.tick(live_, t)) start_locked(*job, t);
     return;
   }
-  const std::vector<Job*> due = detail::Scheduler::due_at(jobs_, t);
+  const std::vector<Job*> due = detail::Scheduler::due_at(live_, t);
   if (due.empty()) {
-    for (auto& entry : jobs_) {
-      Job& job = entry.second;
+    for (const auto& entry : live_) {
+      Job& job = *entry.second;
       if (job.info.job_status == "RUNNING" && job.run.next_persist && *job.run.next_persist == t) {
         // Nothing reads the stored progress while the lock is held, so a snapshot that a later one
         // of the same catch-up replaces (the next one, or the final one when the job ends first)
@@ -414,6 +416,7 @@ DHIS2CPP_INLINE void JobEngine::restart() {
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     Job& job = it->second;
     if (job.in_memory) {
+      live_.erase(it->first);
       it = jobs_.erase(it);
       continue;
     }
@@ -441,6 +444,7 @@ DHIS2CPP_INLINE void JobEngine::request_cancel_locked(Job& job, SysTime now) {
     }
     job.info.last_executed_status = "STOPPED";
     job.info.last_updated = now;
+    relist_locked(job);
     return;
   }
   if (job.info.job_status != "RUNNING") return;
@@ -470,6 +474,7 @@ DHIS2CPP_INLINE void JobEngine::finish_locked(Job& job, SysTime t, const char* s
   } else {
     job.info.job_status = "SCHEDULED";
   }
+  relist_locked(job);
   persist_progress_locked(job, t);
   if (!job.script.result().is_null() && final_status == "COMPLETED") {
     results_[job.info.job_type] = stamped_result(job.script.result(), job.info.last_executed, t);
@@ -503,7 +508,17 @@ DHIS2CPP_INLINE JobEngine::Job* JobEngine::find_locked(const std::string& uid, S
 DHIS2CPP_INLINE JobEngine::Job& JobEngine::add_job_locked(Job job) {
   job.order = ids_.next_sequence();
   const std::string uid = job.info.uid;
-  return jobs_[uid] = std::move(job);
+  Job& added = jobs_[uid] = std::move(job);
+  relist_locked(added);
+  return added;
+}
+
+DHIS2CPP_INLINE void JobEngine::relist_locked(Job& job) {
+  if (job.info.job_status == "RUNNING" || job.queued) {
+    live_[job.info.uid] = &job;
+  } else {
+    live_.erase(job.info.uid);
+  }
 }
 
 DHIS2CPP_INLINE JobScript JobEngine::take_script_locked(const std::string& type, const nlohmann::json& parameters) {

@@ -29,9 +29,9 @@ DHIS2CPP_INLINE bool Scheduler::is_continuous(const std::string& type) const {
   return profile_.continuous_geojson && (type == "GEOJSON_IMPORT" || type == "SMS_INBOUND_PROCESSING");
 }
 
-DHIS2CPP_INLINE bool Scheduler::running_of_type(const Jobs& jobs, const std::string& type) {
+DHIS2CPP_INLINE bool Scheduler::running_of_type(const LiveJobs& jobs, const std::string& type) {
   for (const auto& entry : jobs) {
-    if (entry.second.info.job_type == type && entry.second.info.job_status == "RUNNING") return true;
+    if (entry.second->info.job_type == type && entry.second->info.job_status == "RUNNING") return true;
   }
   return false;
 }
@@ -42,19 +42,19 @@ DHIS2CPP_INLINE void Scheduler::enqueue(Job& job, SysTime now) const {
   job.info.job_status = "SCHEDULED";
 }
 
-DHIS2CPP_INLINE Job* Scheduler::next_continuous(Jobs& jobs, const std::string& type) const {
+DHIS2CPP_INLINE Job* Scheduler::next_continuous(const LiveJobs& jobs, const std::string& type) const {
   if (!is_continuous(type) || running_of_type(jobs, type)) return nullptr;
   return oldest_queued(jobs, type);
 }
 
-DHIS2CPP_INLINE std::optional<SysTime> Scheduler::next_event(const Jobs& jobs) const {
+DHIS2CPP_INLINE std::optional<SysTime> Scheduler::next_event(const LiveJobs& jobs) const {
   std::optional<SysTime> next;
   const auto consider = [&next](SysTime t) {
     if (!next || t < *next) next = t;
   };
   bool tick_needed = false;
   for (const auto& entry : jobs) {
-    const Job& job = entry.second;
+    const Job& job = *entry.second;
     if (job.info.job_status == "RUNNING") {
       if (job.run.died_at) {
         consider(*job.run.died_at + kRescheduleStaleAfter);
@@ -72,15 +72,15 @@ DHIS2CPP_INLINE std::optional<SysTime> Scheduler::next_event(const Jobs& jobs) c
   return next;
 }
 
-DHIS2CPP_INLINE std::vector<Job*> Scheduler::tick(Jobs& jobs, SysTime t) {
+DHIS2CPP_INLINE std::vector<Job*> Scheduler::tick(const LiveJobs& jobs, SysTime t) {
   last_tick_ = t;
-  for (auto& entry : jobs) {
-    Run& run = entry.second.run;
+  for (const auto& entry : jobs) {
+    Run& run = entry.second->run;
     if (run.cancel_requested && *run.cancel_requested <= t) run.cancel_flag = true;
   }
   std::vector<std::string> types;
   for (const auto& entry : jobs) {
-    const Job& job = entry.second;
+    const Job& job = *entry.second;
     if (job.queued && !is_continuous(job.info.job_type) &&
         std::find(types.begin(), types.end(), job.info.job_type) == types.end()) {
       types.push_back(job.info.job_type);
@@ -95,10 +95,10 @@ DHIS2CPP_INLINE std::vector<Job*> Scheduler::tick(Jobs& jobs, SysTime t) {
   return start;
 }
 
-DHIS2CPP_INLINE std::vector<Job*> Scheduler::due_at(Jobs& jobs, SysTime t) {
+DHIS2CPP_INLINE std::vector<Job*> Scheduler::due_at(const LiveJobs& jobs, SysTime t) {
   std::vector<Job*> due;
-  for (auto& entry : jobs) {
-    Job& job = entry.second;
+  for (const auto& entry : jobs) {
+    Job& job = *entry.second;
     if (job.info.job_status != "RUNNING") continue;
     const SysTime at = job.run.died_at     ? *job.run.died_at + kRescheduleStaleAfter
                        : job.run.finish_at ? *job.run.finish_at
@@ -113,10 +113,10 @@ DHIS2CPP_INLINE void Scheduler::pass(SysTime now) {
   if (floor_to_tick(now) > last_tick_) last_tick_ = floor_to_tick(now);
 }
 
-DHIS2CPP_INLINE Job* Scheduler::oldest_queued(Jobs& jobs, const std::string& type) {
+DHIS2CPP_INLINE Job* Scheduler::oldest_queued(const LiveJobs& jobs, const std::string& type) {
   Job* oldest = nullptr;
-  for (auto& entry : jobs) {
-    Job& job = entry.second;
+  for (const auto& entry : jobs) {
+    Job& job = *entry.second;
     if (job.queued && job.info.job_type == type && (!oldest || job.order < oldest->order)) oldest = &job;
   }
   return oldest;
