@@ -186,6 +186,8 @@ class TaskWatcher {
   };
   Traits traits();
 
+  // Hooks the rules' lazy reads (job row, summary, integrity results, running list) to this watcher.
+  void bind_reads(detail::WatchFacts& f);
   detail::WatchFacts round_facts();
   void fill_feed_facts(detail::WatchFacts& f);
 

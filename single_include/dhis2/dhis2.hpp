@@ -2854,6 +2854,8 @@ class TaskWatcher {
   };
   Traits traits();
 
+  // Hooks the rules' lazy reads (job row, summary, integrity results, running list) to this watcher.
+  void bind_reads(detail::WatchFacts& f);
   detail::WatchFacts round_facts();
   void fill_feed_facts(detail::WatchFacts& f);
 
@@ -7417,11 +7419,7 @@ DHIS2CPP_INLINE TaskWatcher::Round TaskWatcher::summary_round() {
   // The feed brought the run's end; only the summary is read again (the reads hooked to the
   // facts are this round's, should the watcher have moved since).
   detail::WatchFacts facts = std::move(pace_.summary->facts);
-  const detail::WatchFacts hooks = round_facts();
-  facts.read_job_row = hooks.read_job_row;
-  facts.read_summary = hooks.read_summary;
-  facts.read_integrity = hooks.read_integrity;
-  facts.read_running = hooks.read_running;
+  bind_reads(facts);
   facts.summary = detail::SummaryRead{};
   return decide_round(facts);
 }
@@ -7519,11 +7517,15 @@ DHIS2CPP_INLINE detail::WatchFacts TaskWatcher::round_facts() {
   f.fetch_summary = options_.fetch_summary;
   f.stale_rule = traits_.stale_rule;
   f.ad_hoc_rows = traits_.ad_hoc_rows;
+  bind_reads(f);
+  return f;
+}
+
+DHIS2CPP_INLINE void TaskWatcher::bind_reads(detail::WatchFacts& f) {
   f.read_job_row = [this] { return read_job_row(); };
   f.read_summary = [this] { return read_summary(); };
   f.read_integrity = [this] { return read_integrity(); };
   f.read_running = [this] { return read_running(); };
-  return f;
 }
 
 DHIS2CPP_INLINE void TaskWatcher::fill_feed_facts(detail::WatchFacts& f) {
