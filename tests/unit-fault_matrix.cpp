@@ -150,7 +150,10 @@ std::string watch_result(Rig& rig, const dhis2::TaskRef& ref, const dhis2::TaskC
 enum class Watch { Blocking, Background, Resumed };
 
 // How long a watch under a persistent fault waits, and how much later than that it may end.
-constexpr std::chrono::milliseconds kPersistentDeadline{500};
+// Long enough for a whole read to fail first: a slow answer costs three attempts of the 150 ms
+// timeout (450 ms), and a 500 ms deadline left 50 ms, which a loaded ASan build overran (the
+// watch then ended before any read had failed, and its message rightly named none).
+constexpr std::chrono::milliseconds kPersistentDeadline{1200};
 constexpr std::chrono::milliseconds kLateness{1500};
 
 std::string run_watch_once(Watch kind, const NamedFault& f, int times);
