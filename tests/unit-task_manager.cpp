@@ -591,13 +591,16 @@ TEST_CASE("watches of one job type share a gist poll, and only jobs that changed
   options.initial_poll_interval = options.poll_interval = 50ms;
   std::vector<BackgroundWatch> watches;
   for (const auto& ref : refs) watches.push_back(manager.watch(ref, {}, options, 20s));
-  std::this_thread::sleep_for(200ms);  // the first rounds (two per watch before a skip)
+  // The first rounds: two full ones per watch before it may skip. Waited for, not slept: under
+  // a sanitizer and a parallel ctest, 60 watches' first rounds can take longer than 200 ms.
+  REQUIRE(eventually([&] { return job_polls(rig) >= 2 * refs.size(); }));
   const std::size_t polls_before = job_polls(rig);
   const std::size_t overviews_before = overview_polls(rig);
   std::this_thread::sleep_for(600ms);  // 12 rounds of 50 ms
   const std::size_t polls = job_polls(rig) - polls_before;
   const std::size_t overviews = overview_polls(rig) - overviews_before;
-  INFO("per-job polls " << polls << ", overview polls " << overviews << " in 600 ms");
+  INFO("per-job polls " << polls << ", overview polls " << overviews << " in 600 ms, after " << polls_before
+                        << " per-job polls in the first rounds");
   CHECK(overviews >= 3);  // each type's overview read again
   // About one overview per type per 50 ms pause (two where the watches fall due apart, or two
   // threads read it at once); quiet jobs make no round of their own. Unshared: 60 x 12 = 720.
@@ -788,7 +791,11 @@ TEST_CASE("a job cancelled on 2.42 writes no final row: a shared-poll watch stil
   auto watch_options = quick(30ms);
   watch_options.initial_poll_interval = watch_options.poll_interval = 20ms;
   const auto watch = manager.watch(ref, {}, watch_options, 20s);
-  std::this_thread::sleep_for(200ms);  // its first rounds, then skips: the job shows no change
+  // Its first two rounds read the feed, then it skips: the job shows no change. Waited for: a
+  // second round that came after the cancel below would read the feed itself, and the unbounded
+  // case would no longer test the shared poll alone.
+  REQUIRE(eventually([&] { return rig.server->requests_to("/api/system/tasks/ANALYTICS_TABLE/*", "GET").size() >= 2; }));
+  std::this_thread::sleep_for(100ms);  // skipped rounds
   REQUIRE(watch.status() == WatchStatus::Running);
   rig.client->jobs().cancel(ref);
   // Housekeeping (20 s grid) flags it; it stops when its first item is due, writing no row.
