@@ -601,6 +601,66 @@ TEST_CASE("on 2.41+ an ad-hoc job row disappears 24 h after the job finished") {
   CHECK(gone.json().at("errorCode") == "E1005");
 }
 
+// GET /api/jobConfigurations is DHIS2's generic metadata list (JobConfigurationController has no
+// filtering of its own): on 2.41+ it lists API-started (ONCE_ASAP) rows with the others.
+TEST_CASE("on 2.41+ the job configuration list shows API-started jobs: fields, filter id:in, paging") {
+  const std::string version = GENERATE(from_range(versions_from(41)));
+  CAPTURE(version);
+  FakeServer server(options_for(version));
+  Api api(server);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(id_of(kick_off(api, "/api/resourceTables/analytics")));
+  advance_to_next_tick(server);  // the first runs, the other two wait their turn
+
+  const Reply picked = api.get("/api/jobConfigurations?fields=id,jobStatus,lastExecutedStatus&filter=id:in:[" + ids[2] +
+                               "," + ids[0] + "," + ids[2] + ",abcdefghijk]&paging=false");
+  REQUIRE(picked.status == 200);
+  Json body = picked.json();
+  CHECK_FALSE(body.contains("pager"));                // paging=false: no pager
+  REQUIRE(body.at("jobConfigurations").size() == 2);  // each id once; an unknown one lists nothing
+  const Json first = body["jobConfigurations"][0];
+  const Json third = body["jobConfigurations"][1];
+  CHECK(first == Json{{"id", ids[0]}, {"jobStatus", "RUNNING"}, {"lastExecutedStatus", "NOT_STARTED"}});
+  CHECK(third == Json{{"id", ids[2]}, {"jobStatus", "SCHEDULED"}, {"lastExecutedStatus", "NOT_STARTED"}});
+
+  // Without `fields`: id and displayName; paged 50 a page by default.
+  body = api.get("/api/jobConfigurations?filter=jobType:eq:ANALYTICS_TABLE").json();
+  CHECK(body.at("pager") == Json{{"page", 1}, {"pageCount", 1}, {"total", 3}, {"pageSize", 50}});
+  REQUIRE(body.at("jobConfigurations").size() == 3);
+  CHECK(body["jobConfigurations"][1] ==
+        Json{{"id", ids[1]}, {"displayName", api.get("/api/jobConfigurations/" + ids[1]).json().at("name")}});
+
+  body = api.get("/api/jobConfigurations?fields=id&filter=jobType:eq:ANALYTICS_TABLE&pageSize=2&page=2").json();
+  CHECK(body.at("pager").at("pageCount") == 2);
+  CHECK(body.at("pager").at("prevPage").get<std::string>().find("page=1") != std::string::npos);
+  CHECK_FALSE(body.at("pager").contains("nextPage"));
+  CHECK(body.at("jobConfigurations") == Json::array({Json{{"id", ids[2]}}}));
+
+  // Two filters AND: the queued ones.
+  body = api.get(
+                "/api/jobConfigurations?fields=id&filter=jobType:eq:ANALYTICS_TABLE&filter=jobStatus:eq:SCHEDULED"
+                "&paging=false")
+             .json();
+  CHECK(body.at("jobConfigurations") == Json::array({Json{{"id", ids[1]}}, Json{{"id", ids[2]}}}));
+
+  // A filter the emulator does not know is refused, not ignored.
+  const Reply refused = api.get("/api/jobConfigurations?filter=name:like:Analytics");
+  CHECK(refused.status == 400);
+  CHECK(refused.json().at("message").get<std::string>().find("name:like:Analytics") != std::string::npos);
+}
+
+// §3.1: <=2.40 API-started jobs live in memory: the list does not show them.
+TEST_CASE("on 2.40 and before the job configuration list has no API-started job") {
+  const std::string version = GENERATE(from_range(versions_before(41)));
+  CAPTURE(version);
+  FakeServer server(options_for(version));
+  Api api(server);
+  const std::string id = id_of(kick_off(api, "/api/resourceTables/analytics"));
+  const Reply r = api.get("/api/jobConfigurations?fields=id&filter=id:in:[" + id + "]&paging=false");
+  REQUIRE(r.status == 200);
+  CHECK(r.json() == Json{{"jobConfigurations", Json::array()}});
+}
+
 // ================================================================================================
 // Executing a saved job (§3.1, §1.5)
 // ================================================================================================

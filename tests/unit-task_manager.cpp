@@ -636,6 +636,80 @@ TEST_CASE("with share_polls off, or on a server without the gist, every watch po
   manager.cancel_all();
 }
 
+std::size_t row_list_reads(Rig& rig) { return rig.server->requests_to("/api/jobConfigurations", "GET").size(); }
+
+TEST_CASE("on 2.41+ quiet watches are checked by one job-row read for many jobs, not by polls of their own feeds") {
+  // dhis2-wire.md §3.2: a job cancelled on 2.41+ writes no row, so the overview never shows its
+  // end; its job row does. Every full_poll_interval a quiet watch is checked: on 2.42 by a
+  // batched GET /api/jobConfigurations?filter=id:in:[...], on 2.40.8 (no rows for API-started
+  // jobs) by a poll of its own feed.
+  const std::string version = GENERATE(as<std::string>(), "2.42.1", "2.40.8");
+  INFO(version);
+  Rig rig(version);
+  rig.drive = false;  // no row but the first ones: every job stays quiet (queued or running)
+  const auto refs = start_imports(rig, 10);
+  TaskManagerOptions manager_options;
+  manager_options.full_poll_interval = 200ms;
+  TaskManager manager(*rig.client, manager_options);
+  auto options = quick();
+  options.initial_poll_interval = options.poll_interval = 50ms;
+  std::vector<BackgroundWatch> watches;
+  for (const auto& ref : refs) watches.push_back(manager.watch(ref, {}, options, 20s));
+  REQUIRE(eventually([&] { return job_polls(rig) >= 2 * refs.size(); }));
+  const std::size_t polls_before = job_polls(rig);
+  const std::size_t rows_before = row_list_reads(rig);
+  std::this_thread::sleep_for(1s);  // five full_poll_intervals
+  const std::size_t polls = job_polls(rig) - polls_before;
+  const std::size_t row_reads = row_list_reads(rig) - rows_before;
+  INFO("per-job polls " << polls << ", job-row list reads " << row_reads << " in 1 s for " << refs.size() << " jobs");
+  if (version == "2.42.1") {
+    CHECK(row_reads >= 4);             // the checks ran, about one read per interval
+    CHECK(row_reads <= refs.size());   // batched: not one per job and interval (150)
+    CHECK(polls <= refs.size() / 10);  // quiet jobs read their own feeds almost never
+    // Each read names the watched jobs in one filter, and asks only what the check needs.
+    const auto reads = rig.server->requests_to("/api/jobConfigurations", "GET");
+    REQUIRE_FALSE(reads.empty());
+    CHECK(reads.back().query.find("paging=false") != std::string::npos);
+    CHECK(reads.back().query.find("id%3Ain%3A%5B") != std::string::npos);
+  } else {
+    CHECK(row_reads == 0);
+    CHECK(polls >= 2 * refs.size());  // every watch polls its own feed each interval (4-5 times)
+  }
+
+  // Unchanged outcome: the jobs move on and each watch ends as its blocking watch does.
+  rig.drive = true;
+  const auto completions = manager.wait_all(watches, 20s);
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    INFO(refs[i].str());
+    CHECK(watches[i].status() == WatchStatus::Succeeded);
+    CHECK(completions[i].outcome == TaskOutcome::Succeeded);
+  }
+}
+
+TEST_CASE("a job-row check that fails falls back to the watch's own poll") {
+  Rig rig("2.42.1");
+  rig.drive = false;
+  const auto refs = start_imports(rig, 2);
+  const bool proxy_error = GENERATE(true, false);
+  INFO((proxy_error ? "the list answers 503" : "the list answers a login page with status 200"));
+  rig.server->inject("GET", "/api/jobConfigurations", proxy_error ? Fault::status_page(503) : Fault::html_page(), -1);
+  TaskManagerOptions manager_options;
+  manager_options.full_poll_interval = 200ms;
+  TaskManager manager(*rig.client, manager_options);
+  auto options = quick();
+  options.initial_poll_interval = options.poll_interval = 50ms;
+  std::vector<BackgroundWatch> watches;
+  for (const auto& ref : refs) watches.push_back(manager.watch(ref, {}, options, 20s));
+  REQUIRE(eventually([&] { return job_polls(rig) >= 2 * refs.size(); }));
+  const std::size_t polls_before = job_polls(rig);
+  std::this_thread::sleep_for(1s);
+  const std::size_t polls = job_polls(rig) - polls_before;
+  INFO("per-job polls " << polls << ", job-row list reads " << row_list_reads(rig));
+  CHECK(row_list_reads(rig) >= 4);
+  CHECK(polls >= 2 * refs.size());  // as without the row check: a poll of its own feed per interval (4-5)
+  manager.cancel_all();
+}
+
 // ---- TaskWatcher::start() -----------------------------------------------------------------------
 
 TEST_CASE("TaskWatcher::start() watches one job in the background and its thread ends with the watch") {

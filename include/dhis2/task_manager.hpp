@@ -140,8 +140,11 @@ struct TaskManagerOptions {
   // each watch of the type that falls due while it is younger than that watch's pause between
   // polls, so a change is seen as soon as the watch's own poll would have seen it.
   bool share_polls = true;
-  // A watch whose job shows no change still polls its own feed at least this often: a job that
-  // ends without writing a row (cancelled on 2.41+, a server that died) is seen within it.
+  // A watch whose job shows no change is checked at least this often, for a job that ends
+  // without writing a row (cancelled on 2.41+, a server that died): on 2.41+ by its job row, read
+  // in one GET /api/jobConfigurations for every watch whose check falls due (up to 100 ids a
+  // request), and its own feed is polled only when the row says the job ended or has no row (or
+  // the read failed); on older servers by a poll of its own feed. Such an ending is seen within it.
   std::chrono::milliseconds full_poll_interval{10000};
   // Finished watches find() still knows, the oldest forgotten first. Unfinished ones are always kept.
   std::size_t keep_finished = 1000;

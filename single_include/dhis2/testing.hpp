@@ -1624,6 +1624,9 @@ class JobEngine {
   // The job row, or empty when there is none: <=2.40 API-started jobs live in memory only, and
   // ad-hoc rows are deleted 24 h after they finish.
   std::optional<JobInfo> job_row(const std::string& uid);
+  // The job rows GET /api/jobConfigurations lists, in the order they were created: every one, or
+  // (with `uids`) those of these ids that have a row.
+  std::vector<JobInfo> job_rows(const std::optional<std::vector<std::string>>& uids = std::nullopt);
 
   // Any job the emulator knows, in-memory ones included (for tests).
   std::optional<JobInfo> job(const std::string& uid);
@@ -1924,6 +1927,14 @@ class EmulatedApi {
   // <=2.40 rows (saved configurations only) have no lastFinished, and get lastExecuted and
   // lastRuntimeExecution only when a run ends (whenRunIsDone).
   Reply job_row(const ApiCall& r);
+  // GET /api/jobConfigurations: the job rows (2.41+: every job, API-started ones included; <=2.40:
+  // saved configurations only), as DHIS2's generic metadata list. `fields` as job_row's (default
+  // id and displayName); `filter` on id, jobType, jobStatus, lastExecutedStatus or schedulingType
+  // with `eq` or `in` (`id:in:[a,b]`), several ANDed (any other filter: 400); paged 50 a page
+  // with a `pager` unless `paging=false`, `page` and `pageSize` as given.
+  Reply job_rows(const ApiCall& r);
+  // A job row as GET /api/jobConfigurations/{uid} shows it, every field.
+  nlohmann::ordered_json row_json(const JobInfo& job) const;
 
   // GET /api/jobConfigurations/{uid}/progress (2.41+, §3.1, §3.3): for a superuser, a holder of
   // F_JOB_LOG_READ or the user who ran the job; `errors` only for the first two. 200 with an
@@ -4590,6 +4601,28 @@ DHIS2CPP_INLINE std::optional<JobInfo> JobEngine::job_row(const std::string& uid
   return row_locked(*job);
 }
 
+DHIS2CPP_INLINE std::vector<JobInfo> JobEngine::job_rows(const std::optional<std::vector<std::string>>& uids) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  std::vector<const Job*> rows;
+  if (uids) {
+    for (const auto& uid : *uids) {
+      const Job* job = find_locked(uid, now);
+      // An id given twice lists its row once, as the server's `id:in:[...]` does.
+      if (job && !job->in_memory && std::find(rows.begin(), rows.end(), job) == rows.end()) rows.push_back(job);
+    }
+  } else {
+    for (const auto& entry : jobs_) {
+      if (!expired(entry.second, now) && !entry.second.in_memory) rows.push_back(&entry.second);
+    }
+  }
+  std::sort(rows.begin(), rows.end(), [](const Job* a, const Job* b) { return a->order < b->order; });
+  std::vector<JobInfo> out;
+  out.reserve(rows.size());
+  for (const Job* job : rows) out.push_back(row_locked(*job));
+  return out;
+}
+
 DHIS2CPP_INLINE std::optional<JobInfo> JobEngine::job(const std::string& uid) {
   std::lock_guard<std::mutex> lock(mutex_);
   const SysTime now = catch_up_locked();
@@ -4969,6 +5002,7 @@ DHIS2CPP_INLINE std::vector<std::string> split_path(const std::string& text, cha
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
+#include <iterator>
 #include <string>
 #include <utility>
 
@@ -5029,6 +5063,7 @@ DHIS2CPP_INLINE void EmulatedApi::add_routes() {
       .add(post, "jobConfigurations/{uid}/cancel", to(&EmulatedApi::cancel), profile_.scheduler_grid)
       .add(post, "jobConfigurations/{uid}/revert", to(&EmulatedApi::revert), profile_.revert)
       .add(get, "jobConfigurations/{uid}/progress", to(&EmulatedApi::job_progress), profile_.progress_endpoint)
+      .add(get, "jobConfigurations", to(&EmulatedApi::job_rows))
       .add(get, "jobConfigurations/{uid}", to(&EmulatedApi::job_row))
       .add(post, "scheduling/cancel/{jobType}", to(&EmulatedApi::cancel_type))
       .add(get, "scheduling/running", to(&EmulatedApi::running))
@@ -5546,12 +5581,98 @@ DHIS2CPP_INLINE Reply EmulatedApi::cancel(const ApiCall& r) {
   return empty_reply(204);
 }
 
+namespace detail {
+
+// The row with only the named fields (a comma-separated list; "*" or "": all of them).
+DHIS2CPP_INLINE nlohmann::ordered_json pick_fields(const nlohmann::ordered_json& row, const std::string& fields) {
+  if (fields.empty() || fields == "*") return row;
+  nlohmann::ordered_json picked = nlohmann::ordered_json::object();
+  for (const auto& f : split_path(fields, ',')) {
+    if (row.contains(f)) picked[f] = row[f];
+  }
+  return picked;
+}
+
+}  // namespace detail
+
 DHIS2CPP_INLINE Reply EmulatedApi::job_row(const ApiCall& r) {
   const std::string& uid = r.params.at("uid");
   const auto job = engine_.job_row(uid);
   if (!job) return web_message(404, "JobConfiguration with id " + uid + " could not be found.", "E1005");
+  return ordered_json_reply(200, detail::pick_fields(row_json(*job), r.req->param("fields")));
+}
+
+DHIS2CPP_INLINE Reply EmulatedApi::job_rows(const ApiCall& r) {
+  // The filters: property -> the values it may take (eq: one, in: the bracketed list).
+  std::vector<std::pair<std::string, std::vector<std::string>>> filters;
+  for (std::size_t i = 0; i < r.req->param_count("filter"); ++i) {
+    const std::string filter = r.req->param("filter", i);
+    const auto first = filter.find(':');
+    const auto second = first == std::string::npos ? std::string::npos : filter.find(':', first + 1);
+    const std::string property = filter.substr(0, first);
+    const std::string op = second == std::string::npos ? "" : filter.substr(first + 1, second - first - 1);
+    const std::string value = second == std::string::npos ? "" : filter.substr(second + 1);
+    static const char* const kProperties[] = {"id", "jobType", "jobStatus", "lastExecutedStatus", "schedulingType"};
+    const bool known = std::find(std::begin(kProperties), std::end(kProperties), property) != std::end(kProperties);
+    if (!known || (op != "eq" && op != "in") ||
+        (op == "in" && (value.size() < 2 || value.front() != '[' || value.back() != ']'))) {
+      return web_message(400, "The emulator does not support the filter `" + filter +
+                                  "` (it knows id, jobType, jobStatus, lastExecutedStatus and schedulingType, "
+                                  "with eq or in:[...])");
+    }
+    filters.emplace_back(
+        property, op == "eq" ? std::vector<std::string>{value} : split_path(value.substr(1, value.size() - 2), ','));
+  }
+  std::optional<std::vector<std::string>> uids;
+  for (const auto& f : filters) {
+    if (f.first == "id" && !uids) uids = f.second;  // looked up by id, not by a scan of every job
+  }
+  std::vector<nlohmann::ordered_json> rows;
+  for (const auto& job : engine_.job_rows(uids)) {
+    nlohmann::ordered_json row = row_json(job);
+    const bool matches = std::all_of(filters.begin(), filters.end(), [&row](const auto& f) {
+      const auto it = row.find(f.first);
+      return it != row.end() && it->is_string() &&
+             std::find(f.second.begin(), f.second.end(), it->template get<std::string>()) != f.second.end();
+    });
+    if (matches) rows.push_back(std::move(row));
+  }
+  const std::string fields = r.req->has_param("fields") ? r.req->param("fields") : "id,displayName";
+  nlohmann::ordered_json body = nlohmann::ordered_json::object();
+  std::size_t from = 0;
+  std::size_t to = rows.size();
+  if (r.req->param("paging") != "false") {
+    const auto number = [&r](const char* name, long fallback) {
+      const std::string text = r.req->param(name);
+      if (text.empty() || text.size() > 9 ||
+          !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+        return fallback;
+      }
+      return std::max(1L, std::stol(text));
+    };
+    const long page = number("page", 1);
+    const long page_size = number("pageSize", 50);
+    const long total = static_cast<long>(rows.size());
+    const long page_count = std::max(1L, (total + page_size - 1) / page_size);
+    nlohmann::ordered_json pager = {{"page", page}, {"pageCount", page_count}, {"total", total}, {"pageSize", page_size}};
+    const std::string base = api_path(r) + "/jobConfigurations?page=";
+    if (page < page_count) pager["nextPage"] = base + std::to_string(page + 1);
+    if (page > 1) pager["prevPage"] = base + std::to_string(page - 1);
+    body["pager"] = pager;
+    from = std::min(rows.size(), static_cast<std::size_t>((page - 1) * page_size));
+    to = std::min(rows.size(), from + static_cast<std::size_t>(page_size));
+  }
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (std::size_t i = from; i < to; ++i) list.push_back(detail::pick_fields(rows[i], fields));
+  body["jobConfigurations"] = std::move(list);
+  return ordered_json_reply(200, body);
+}
+
+DHIS2CPP_INLINE nlohmann::ordered_json EmulatedApi::row_json(const JobInfo& info) const {
+  const JobInfo* job = &info;
   nlohmann::ordered_json row = {{"id", job->uid},
                                 {"name", job->name},
+                                {"displayName", job->name},
                                 {"created", engine_.format_time(job->created)},
                                 {"lastUpdated", engine_.format_time(job->last_updated)},
                                 {"jobType", job->job_type},
@@ -5578,15 +5699,7 @@ DHIS2CPP_INLINE Reply EmulatedApi::job_row(const ApiCall& r) {
     row["lastRuntimeExecution"] = runtime(*job->finished_run_started, *job->last_finished);
   }
   if (!job->parameters.is_null()) row["jobParameters"] = job->parameters;
-  const std::string fields = r.req->param("fields");
-  if (!fields.empty() && fields != "*") {
-    nlohmann::ordered_json picked = nlohmann::ordered_json::object();
-    for (const auto& f : split_path(fields, ',')) {
-      if (row.contains(f)) picked[f] = row[f];
-    }
-    row = picked;
-  }
-  return ordered_json_reply(200, row);
+  return row;
 }
 
 DHIS2CPP_INLINE Reply EmulatedApi::job_progress(const ApiCall& r) {

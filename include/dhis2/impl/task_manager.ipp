@@ -84,9 +84,10 @@ struct WatchRecord : std::enable_shared_from_this<WatchRecord> {
   std::optional<BackgroundWatch::clock::time_point> queued_at, started_at, finished_at;
   bool began = false;
   // Shared polling (the polling thread's own, between rounds): the job's entry in the type's
-  // overview before the last full round, when that round ran, and the pause it asked for.
+  // overview before the last full round, when the job was last checked (that round, or a job row
+  // that said it runs), and the pause the last round asked for.
   std::optional<std::string> seen_signature;
-  steady::time_point last_full_round{};
+  steady::time_point last_checked{};
   std::chrono::milliseconds last_pause{0};
   bool cancel_requested = false;  // stop() came while a round (or a chain's start) ran
   bool settled = false;           // the result is in and on_finished returned: waiters wake
@@ -456,15 +457,27 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
       if (first) watcher->begin(w->timeout);
       std::optional<std::string> signature;
       if (!first) {
-        signature = overview_signature(*watcher, std::max(w->last_pause, std::chrono::milliseconds(1)));
-        if (signature && may_skip(*w, *watcher, *signature)) {
+        const auto fresh_for = std::max(w->last_pause, std::chrono::milliseconds(1));
+        signature = overview_signature(*watcher, fresh_for);
+        const Skip skip = signature ? may_skip(*w, *watcher, *signature) : Skip::No;
+        if (skip == Skip::Yes || (skip == Skip::IfRowRuns && row_says_running(*w, *watcher, fresh_for))) {
+          if (skip == Skip::IfRowRuns) {
+            w->last_checked = steady::now();
+            std::lock_guard<std::mutex> lock(mutex_);
+            const auto check = row_checks_.find(w->id);
+            if (check != row_checks_.end()) check->second.second = w->last_checked + options_.full_poll_interval;
+          }
           reschedule(w, *watcher, w->last_pause);
           return;
         }
       }
       TaskWatcher::Round round = watcher->round(&deliver);
+      w->last_checked = steady::now();
+      if (signature && watcher->traits_.ad_hoc_rows == Tri::Yes) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        row_checks_[w->id] = {watcher->ref_.uid, w->last_checked + options_.full_poll_interval};
+      }
       w->seen_signature = std::move(signature);
-      w->last_full_round = steady::now();
       w->last_pause = round.pause;
       if (round.done && !round.completion) throw std::logic_error("a background round stopped without a completion");
       if (!round.done) {
@@ -516,28 +529,87 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
     return entry == jobs->end() ? std::string() : entry->dump();
   }
 
+  enum class Skip { No, Yes, IfRowRuns };
+
   // A round may be skipped when the job's overview entry is the one seen before the last full
-  // round, that round was recent, and the watcher waits plainly: no decision pending on one more
-  // poll (swept), on the job row (the feed emptied) or on the task summary, no deadline or stall
-  // timeout passed.
-  bool may_skip(const WatchRecord& w, const TaskWatcher& watcher, const std::string& signature) const {
-    if (!w.seen_signature || *w.seen_signature != signature) return false;
+  // round, and the watcher waits plainly: no decision pending on one more poll (swept), on the
+  // job row (the feed emptied) or on the task summary, no deadline or stall timeout passed. After
+  // full_poll_interval without a check, the job may have ended without a row that the overview
+  // would show: on a server with job rows for API-started jobs (2.41+) the round is skipped only
+  // if the row says it still runs (IfRowRuns); on older ones it is not.
+  Skip may_skip(const WatchRecord& w, const TaskWatcher& watcher, const std::string& signature) const {
+    if (!w.seen_signature || *w.seen_signature != signature) return Skip::No;
     {
       std::lock_guard<std::mutex> lock(w.mutex);
-      if (w.cancel_requested) return false;
+      if (w.cancel_requested) return Skip::No;
     }
     const auto now = steady::now();
-    if (now - w.last_full_round >= options_.full_poll_interval) return false;
-    if (watcher.pace_.swept || w.last_pause.count() == 0) return false;
-    if (watcher.pace_.summary) return false;  // reading the summary again: the overview does not show it
+    if (watcher.pace_.swept || w.last_pause.count() == 0) return Skip::No;
+    if (watcher.pace_.summary) return Skip::No;  // reading the summary again: the overview does not show it
     // The feed emptied after rows (a DELETE, the caps, a restart that lost the notifications):
     // the overview no longer lists the job either, so it shows no change, but the watcher's
     // rules are reading the job row to learn how the job ended.
-    if (watcher.emptied_) return false;
-    if (watcher.pace_.deadline && now >= *watcher.pace_.deadline) return false;
+    if (watcher.emptied_) return Skip::No;
+    if (watcher.pace_.deadline && now >= *watcher.pace_.deadline) return Skip::No;
     const auto& stall = watcher.options_.stall_timeout;
-    if (stall && now - watcher.last_change_ >= *stall) return false;
-    return true;
+    if (stall && now - watcher.last_change_ >= *stall) return Skip::No;
+    if (now - w.last_checked < options_.full_poll_interval) return Skip::Yes;
+    return watcher.traits_.ad_hoc_rows == Tri::Yes ? Skip::IfRowRuns : Skip::No;
+  }
+
+  // Whether the job's row says it still runs, or waits for its turn (dhis2-wire.md §3.1, §3.2:
+  // a cancelled or finished ad-hoc job's row leaves RUNNING at once, though no notification
+  // says so). One GET /api/jobConfigurations?filter=id:in:[...] asks for this job and every
+  // other watched one whose check falls due within `fresh_for` (at most kRowBatch ids, a URL
+  // of about 1.3 KB), and its answers serve those checks while younger than their pause. False
+  // when the row says the job ended, when there is no row, and when the read failed: the
+  // watch's own round then decides, as it would without shared polls.
+  bool row_says_running(const WatchRecord& w, const TaskWatcher& watcher, std::chrono::milliseconds fresh_for) {
+    static constexpr std::size_t kRowBatch = 100;
+    const std::string& uid = watcher.ref_.uid;
+    const auto now = steady::now();
+    std::vector<std::string> uids{uid};
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      const auto known = rows_.find(uid);
+      if (known != rows_.end() && now - known->second.first < fresh_for) return known->second.second;
+      for (const auto& check : row_checks_) {
+        if (uids.size() >= kRowBatch) break;
+        if (check.first == w.id || check.second.second > now + fresh_for) continue;
+        if (std::find(uids.begin(), uids.end(), check.second.first) == uids.end()) uids.push_back(check.second.first);
+      }
+    }
+    std::string ids;
+    for (const auto& u : uids) ids += (ids.empty() ? "" : ",") + u;
+    nlohmann::json body;
+    try {
+      // Under the due watch's own token, as its overview read.
+      body = client_->request_json(
+          "GET", "jobConfigurations", {}, {},
+          Query{{"fields", "id,jobStatus,lastExecutedStatus"}, {"filter", "id:in:[" + ids + "]"}, {"paging", "false"}},
+          &watcher.requests_);
+    } catch (const Error&) {
+      return false;
+    }
+    if (!body.is_object() || !body.contains("jobConfigurations") || !body["jobConfigurations"].is_array()) return false;
+    std::map<std::string, bool> running;
+    for (const auto& u : uids) running[u] = false;  // no row: the round decides
+    for (const auto& row : body["jobConfigurations"]) {
+      if (!row.is_object()) continue;
+      const auto text = [&row](const char* key) {
+        const auto it = row.find(key);
+        return it != row.end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
+      const auto it = running.find(text("id"));
+      if (it == running.end()) continue;
+      const std::string status = text("jobStatus");
+      // Queued behind another job of its type: SCHEDULED and never run (a saved configuration
+      // run again shows its last run's status, and gets its round).
+      it->second = status == "RUNNING" || (status == "SCHEDULED" && text("lastExecutedStatus") == "NOT_STARTED");
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& r : running) rows_[r.first] = {now, r.second};
+    return running[uid];
   }
 
   // The overview's gist: the new notifier (2.40.8+, 2.41.4+, 2.42+, dhis2-wire.md §1.1).
@@ -577,6 +649,14 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
 
   void finish(const std::shared_ptr<WatchRecord>& w, WatchStatus status, std::optional<TaskCompletion> completion,
               std::exception_ptr error) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      const auto check = row_checks_.find(w->id);
+      if (check != row_checks_.end()) {
+        rows_.erase(check->second.first);
+        row_checks_.erase(check);
+      }
+    }
     if (!record_result(w, status, std::move(completion), error)) return;
     if (w->has_callbacks()) {
       // After the watch's other callbacks: on_finished, then the waiters wake.
@@ -726,6 +806,10 @@ class ManagerCore : public std::enable_shared_from_this<ManagerCore> {
   std::vector<std::thread> workers_;
   // Each job type's latest overview and when it was read (shared polls).
   std::map<std::string, std::pair<steady::time_point, std::shared_ptr<const nlohmann::json>>> overviews_;
+  // Job rows (2.41+): each shared-poll watch's job and when its row check falls due, by watch id;
+  // and what the last batched read said of each job (running or queued: true) and when.
+  std::map<std::uint64_t, std::pair<std::string, steady::time_point>> row_checks_;
+  std::map<std::string, std::pair<steady::time_point, bool>> rows_;
 
   std::mutex events_mutex_;
   std::condition_variable events_cv_;

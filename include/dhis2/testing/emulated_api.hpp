@@ -116,6 +116,14 @@ class EmulatedApi {
   // <=2.40 rows (saved configurations only) have no lastFinished, and get lastExecuted and
   // lastRuntimeExecution only when a run ends (whenRunIsDone).
   Reply job_row(const ApiCall& r);
+  // GET /api/jobConfigurations: the job rows (2.41+: every job, API-started ones included; <=2.40:
+  // saved configurations only), as DHIS2's generic metadata list. `fields` as job_row's (default
+  // id and displayName); `filter` on id, jobType, jobStatus, lastExecutedStatus or schedulingType
+  // with `eq` or `in` (`id:in:[a,b]`), several ANDed (any other filter: 400); paged 50 a page
+  // with a `pager` unless `paging=false`, `page` and `pageSize` as given.
+  Reply job_rows(const ApiCall& r);
+  // A job row as GET /api/jobConfigurations/{uid} shows it, every field.
+  nlohmann::ordered_json row_json(const JobInfo& job) const;
 
   // GET /api/jobConfigurations/{uid}/progress (2.41+, §3.1, §3.3): for a superuser, a holder of
   // F_JOB_LOG_READ or the user who ran the job; `errors` only for the first two. 200 with an

@@ -144,6 +144,9 @@ class JobEngine {
   // The job row, or empty when there is none: <=2.40 API-started jobs live in memory only, and
   // ad-hoc rows are deleted 24 h after they finish.
   std::optional<JobInfo> job_row(const std::string& uid);
+  // The job rows GET /api/jobConfigurations lists, in the order they were created: every one, or
+  // (with `uids`) those of these ids that have a row.
+  std::vector<JobInfo> job_rows(const std::optional<std::vector<std::string>>& uids = std::nullopt);
 
   // Any job the emulator knows, in-memory ones included (for tests).
   std::optional<JobInfo> job(const std::string& uid);

@@ -219,6 +219,28 @@ DHIS2CPP_INLINE std::optional<JobInfo> JobEngine::job_row(const std::string& uid
   return row_locked(*job);
 }
 
+DHIS2CPP_INLINE std::vector<JobInfo> JobEngine::job_rows(const std::optional<std::vector<std::string>>& uids) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const SysTime now = catch_up_locked();
+  std::vector<const Job*> rows;
+  if (uids) {
+    for (const auto& uid : *uids) {
+      const Job* job = find_locked(uid, now);
+      // An id given twice lists its row once, as the server's `id:in:[...]` does.
+      if (job && !job->in_memory && std::find(rows.begin(), rows.end(), job) == rows.end()) rows.push_back(job);
+    }
+  } else {
+    for (const auto& entry : jobs_) {
+      if (!expired(entry.second, now) && !entry.second.in_memory) rows.push_back(&entry.second);
+    }
+  }
+  std::sort(rows.begin(), rows.end(), [](const Job* a, const Job* b) { return a->order < b->order; });
+  std::vector<JobInfo> out;
+  out.reserve(rows.size());
+  for (const Job* job : rows) out.push_back(row_locked(*job));
+  return out;
+}
+
 DHIS2CPP_INLINE std::optional<JobInfo> JobEngine::job(const std::string& uid) {
   std::lock_guard<std::mutex> lock(mutex_);
   const SysTime now = catch_up_locked();
